@@ -1,0 +1,89 @@
+/*
+ * common.h — the few helpers every WICAS module shares: leveled logging,
+ * SHA-256, hex and base64, and whole-file reads.
+ *
+ * This is the bottom of the dependency graph (cli -> abci -> chain -> vm/ai ->
+ * infer -> common). Nothing here knows about models, contracts or blocks, and
+ * nothing here allocates behind the caller's back except wicas_read_file,
+ * whose result the caller frees.
+ */
+#ifndef WICAS_COMMON_H
+#define WICAS_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- logging ----------------------------------------------------------------
+ * Lines go to stderr as "LEVEL [module] message". The level comes from
+ * wicas_log_set_level() or, at first use, the WICAS_LOG environment variable
+ * (error, warn, info, debug). Default: info. */
+typedef enum {
+    WICAS_LOG_ERROR = 0,
+    WICAS_LOG_WARN = 1,
+    WICAS_LOG_INFO = 2,
+    WICAS_LOG_DEBUG = 3
+} wicas_log_level;
+
+void wicas_log_set_level(wicas_log_level level);
+/* Parses "error"/"warn"/"info"/"debug"; returns false for anything else. */
+bool wicas_log_parse_level(const char *s, wicas_log_level *out);
+wicas_log_level wicas_log_get_level(void);
+void wicas_log(wicas_log_level level, const char *module, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define WICAS_ERROR(mod, ...) wicas_log(WICAS_LOG_ERROR, mod, __VA_ARGS__)
+#define WICAS_WARN(mod, ...) wicas_log(WICAS_LOG_WARN, mod, __VA_ARGS__)
+#define WICAS_INFO(mod, ...) wicas_log(WICAS_LOG_INFO, mod, __VA_ARGS__)
+#define WICAS_DEBUG(mod, ...) wicas_log(WICAS_LOG_DEBUG, mod, __VA_ARGS__)
+
+/* ---- SHA-256 ----------------------------------------------------------------- */
+#define WICAS_SHA256_LEN 32
+
+/* out = SHA-256(data[0..len)). data may be NULL when len is 0. */
+void wicas_sha256(const void *data, size_t len, uint8_t out[WICAS_SHA256_LEN]);
+
+/* Incremental form, for large inputs (model files). The context is opaque and
+ * must be freed with wicas_sha256_final, which writes the digest. */
+typedef struct wicas_sha256_ctx wicas_sha256_ctx;
+wicas_sha256_ctx *wicas_sha256_begin(void);
+void wicas_sha256_update(wicas_sha256_ctx *ctx, const void *data, size_t len);
+void wicas_sha256_final(wicas_sha256_ctx *ctx, uint8_t out[WICAS_SHA256_LEN]);
+
+/* SHA-256 of a whole file; returns 0, or -1 with errno set. */
+int wicas_sha256_file(const char *path, uint8_t out[WICAS_SHA256_LEN]);
+
+/* ---- hex ---------------------------------------------------------------------
+ * wicas_hex_encode writes 2*len lowercase digits and a NUL to out (which must
+ * hold 2*len+1 bytes). wicas_hex_decode accepts upper or lower case, requires
+ * exactly 2*out_len digits and returns 0, or -1 on bad length or digit. */
+void wicas_hex_encode(const uint8_t *in, size_t len, char *out);
+int wicas_hex_decode(const char *in, uint8_t *out, size_t out_len);
+
+/* ---- base64 (RFC 4648, standard alphabet, padded) -----------------------------
+ * encode: out must hold wicas_base64_encoded_len(len) bytes (includes NUL).
+ * decode: returns the number of bytes written, or -1 for malformed input
+ * (bad characters, bad padding, non-canonical trailing bits) or when out_cap
+ * is too small. Whitespace is not accepted. */
+size_t wicas_base64_encoded_len(size_t len);
+void wicas_base64_encode(const uint8_t *in, size_t len, char *out);
+long wicas_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t out_cap);
+
+/* ---- files ---------------------------------------------------------------------
+ * Reads at most max_len bytes of path into a fresh malloc'd buffer (NUL
+ * terminated, the NUL not counted in *len). Returns NULL with errno set on
+ * failure; EFBIG when the file is larger than max_len. */
+uint8_t *wicas_read_file(const char *path, size_t max_len, size_t *len);
+
+/* Directory for cached artefacts: $WICAS_CACHE, else $XDG_CACHE_HOME/wicas,
+ * else $HOME/.cache/wicas. Writes at most cap bytes; returns 0 or -1. */
+int wicas_cache_dir(char *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WICAS_COMMON_H */

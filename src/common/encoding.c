@@ -1,0 +1,99 @@
+/*
+ * encoding.c — hex and base64. Written here rather than borrowed because both
+ * are a few lines and must be strict: CosmWasm's Binary is canonical padded
+ * base64, and a lenient decoder would let two encodings of one value through.
+ */
+#include "common.h"
+
+#include <string.h>
+
+void wicas_hex_encode(const uint8_t *in, size_t len, char *out) {
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = d[in[i] >> 4];
+        out[2 * i + 1] = d[in[i] & 15];
+    }
+    out[2 * len] = 0;
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int wicas_hex_decode(const char *in, uint8_t *out, size_t out_len) {
+    if (strlen(in) != 2 * out_len) return -1;
+    for (size_t i = 0; i < out_len; i++) {
+        int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+        if (hi < 0 || lo < 0) return -1;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t wicas_base64_encoded_len(size_t len) { return (len + 2) / 3 * 4 + 1; }
+
+void wicas_base64_encode(const uint8_t *in, size_t len, char *out) {
+    size_t o = 0, i = 0;
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = B64[v >> 18];
+        out[o++] = B64[(v >> 12) & 63];
+        out[o++] = B64[(v >> 6) & 63];
+        out[o++] = B64[v & 63];
+    }
+    if (len - i == 1) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        out[o++] = B64[v >> 18];
+        out[o++] = B64[(v >> 12) & 63];
+        out[o++] = '=';
+        out[o++] = '=';
+    } else if (len - i == 2) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+        out[o++] = B64[v >> 18];
+        out[o++] = B64[(v >> 12) & 63];
+        out[o++] = B64[(v >> 6) & 63];
+        out[o++] = '=';
+    }
+    out[o] = 0;
+}
+
+static int b64val(char c) {
+    const char *p = c ? strchr(B64, c) : NULL;
+    return p ? (int)(p - B64) : -1;
+}
+
+long wicas_base64_decode(const char *in, size_t n, uint8_t *out, size_t cap) {
+    if (n % 4) return -1;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 4) {
+        int pad = 0;
+        int v[4];
+        for (int k = 0; k < 4; k++) {
+            char c = in[i + k];
+            if (c == '=' && i + 4 == n && k >= 2) {
+                v[k] = 0;
+                pad++;
+            } else {
+                if (pad) return -1; /* data after '=' */
+                v[k] = b64val(c);
+                if (v[k] < 0) return -1;
+            }
+        }
+        if (pad == 1 && in[i + 2] == '=') return -1;
+        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        /* canonical: unused low bits must be zero */
+        if (pad == 2 && (w & 0xffff)) return -1;
+        if (pad == 1 && (w & 0xff)) return -1;
+        size_t take = 3 - (size_t)pad;
+        if (o + take > cap) return -1;
+        out[o++] = (uint8_t)(w >> 16);
+        if (take > 1) out[o++] = (uint8_t)(w >> 8);
+        if (take > 2) out[o++] = (uint8_t)w;
+    }
+    return (long)o;
+}

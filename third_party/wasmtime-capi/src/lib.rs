@@ -1,0 +1,2 @@
+//! Re-export of wasmtime's C API so cargo emits libwasmtime.a.
+pub use wasmtime_c_api::*;
