@@ -73,6 +73,16 @@ size_t wicas_base64_encoded_len(size_t len);
 void wicas_base64_encode(const uint8_t *in, size_t len, char *out);
 long wicas_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t out_cap);
 
+/* ---- bech32 (BIP-173; the checksum Cosmos addresses use) ------------------------
+ * wicas_bech32_encode: hrp must be 1..83 lowercase printable characters and
+ * len <= WICAS_BECH32_MAX_DATA; out gets "<hrp>1<data><checksum>" and a NUL.
+ * Returns 0, or -1 on bad input or when cap is too small.
+ * wicas_bech32_decode: checks length (8..90), mixed case, characters and the
+ * checksum; writes the lowercase hrp and the 8-bit data. Returns 0 or -1. */
+#define WICAS_BECH32_MAX_DATA 64
+int wicas_bech32_encode(const char *hrp, const uint8_t *data, size_t len, char *out, size_t cap);
+int wicas_bech32_decode(const char *s, char *hrp, size_t hrp_cap, uint8_t *data, size_t data_cap, size_t *len);
+
 /* ---- files ---------------------------------------------------------------------
  * Reads at most max_len bytes of path into a fresh malloc'd buffer (NUL
  * terminated, the NUL not counted in *len). Returns NULL with errno set on

@@ -63,12 +63,52 @@ static void base64_rejects_malformed(void **state) {
     assert_int_equal(wicas_base64_decode("Zm9vYmFy", 8, out, 5), -1);  /* too small */
 }
 
+static void bech32_bip173(void **state) {
+    (void)state;
+    char hrp[84];
+    uint8_t data[64];
+    size_t n = 99;
+    /* valid vectors from BIP-173 */
+    assert_int_equal(wicas_bech32_decode("A12UEL5L", hrp, sizeof hrp, data, sizeof data, &n), 0);
+    assert_string_equal(hrp, "a");
+    assert_int_equal(n, 0);
+    assert_int_equal(wicas_bech32_decode("abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw", hrp, sizeof hrp, data,
+                                         sizeof data, &n), 0);
+    assert_string_equal(hrp, "abcdef");
+    /* invalid: bad checksum, mixed case, no separator, bad char */
+    assert_int_equal(wicas_bech32_decode("A12UEL5M", hrp, sizeof hrp, data, sizeof data, &n), -1);
+    assert_int_equal(wicas_bech32_decode("A12uEL5L", hrp, sizeof hrp, data, sizeof data, &n), -1);
+    assert_int_equal(wicas_bech32_decode("pzry9x0s0muk", hrp, sizeof hrp, data, sizeof data, &n), -1);
+    assert_int_equal(wicas_bech32_decode("x1b4n0q5v", hrp, sizeof hrp, data, sizeof data, &n), -1);
+    /* 20-byte address round trip with the chain prefix */
+    uint8_t addr[20];
+    for (int i = 0; i < 20; i++) addr[i] = (uint8_t)(i * 13 + 7);
+    char s[128];
+    assert_int_equal(wicas_bech32_encode("wicas", addr, 20, s, sizeof s), 0);
+    assert_int_equal(strncmp(s, "wicas1", 6), 0);
+    assert_int_equal(strlen(s), 6 + 32 + 6);
+    assert_int_equal(wicas_bech32_decode(s, hrp, sizeof hrp, data, sizeof data, &n), 0);
+    assert_string_equal(hrp, "wicas");
+    assert_int_equal(n, 20);
+    assert_memory_equal(data, addr, 20);
+    /* every single-character substitution is caught by the checksum */
+    for (size_t i = 6; i < strlen(s); i++) {
+        char t[128];
+        strcpy(t, s);
+        t[i] = t[i] == 'q' ? 'p' : 'q';
+        assert_int_equal(wicas_bech32_decode(t, hrp, sizeof hrp, data, sizeof data, &n), -1);
+    }
+    assert_int_equal(wicas_bech32_encode("Wicas", addr, 20, s, sizeof s), -1);
+    assert_int_equal(wicas_bech32_encode("wicas", addr, 20, s, 20), -1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sha256_vectors),
         cmocka_unit_test(hex_roundtrip),
         cmocka_unit_test(base64_rfc4648),
         cmocka_unit_test(base64_rejects_malformed),
+        cmocka_unit_test(bech32_bip173),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
