@@ -1,0 +1,348 @@
+/*
+ * chain.h — the WICAS state machine: everything between "CometBFT delivered
+ * these bytes" and "this is the new app hash". It is the boundary between the
+ * ABCI socket layer (src/abci, which speaks protobuf to CometBFT) and the
+ * application: accounts, bank, wasm, fees, gas and the authenticated store.
+ *
+ * Shape of the interface, and why:
+ *   - The ABCI layer calls these functions in CometBFT's order:
+ *       open -> info -> [init_chain] -> { check_tx* , finalize_block, commit }*
+ *     and query at any time. All calls on one wicas_chain must be serialised
+ *     by the caller (one mutex in the ABCI layer); nothing here is thread-safe.
+ *   - Results are plain C structs owned by the caller and released with the
+ *     matching *_free function, so the ABCI layer can copy them into its own
+ *     protobuf messages without knowing our internals.
+ *   - State lives in LMDB. A block's writes go into ONE LMDB write transaction,
+ *     opened by finalize_block and committed by commit, together with the
+ *     height and app hash: a process killed at any instant restarts at the last
+ *     committed height with the same hash.
+ *   - The app hash is the root of a sparse Merkle tree over SHA-256(key) with
+ *     shortcut leaves (see store.h). Queries with prove=true return a proof
+ *     op of type WICAS_CHAIN_PROOF_OP_TYPE that wicas_chain_verify_proof checks
+ *     (inclusion or exclusion).
+ *   - Transactions use the Cosmos SDK wire format (TxRaw, SIGN_MODE_DIRECT,
+ *     secp256k1) so CosmJS and other Cosmos clients can sign for this chain.
+ *     Helper functions to build and sign them are exported for the CLI.
+ */
+#ifndef WICAS_CHAIN_H
+#define WICAS_CHAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- constants ----------------------------------------------------------------- */
+#define WICAS_CHAIN_DENOM "uwicas"        /* native fee / staking denomination */
+#define WICAS_CHAIN_BECH32_PREFIX "wicas" /* account address prefix */
+#define WICAS_CHAIN_PROOF_OP_TYPE "wicas:smt"
+#define WICAS_CHAIN_STORE_NAME "main"     /* the one store name in "store/main/key" */
+
+/* ---- library error codes (returned by the int functions below) --------------- */
+typedef enum {
+    WICAS_CHAIN_OK = 0,
+    WICAS_CHAIN_ERR_INVALID = -1,  /* bad argument or malformed input */
+    WICAS_CHAIN_ERR_IO = -2,       /* LMDB / file system failure */
+    WICAS_CHAIN_ERR_CORRUPT = -3,  /* stored data inconsistent (bad node, bad meta) */
+    WICAS_CHAIN_ERR_STATE = -4,    /* call out of order (commit without finalize...) */
+    WICAS_CHAIN_ERR_NOMEM = -5,
+    WICAS_CHAIN_ERR_NOT_FOUND = -6,
+    WICAS_CHAIN_ERR_PROOF = -7,    /* proof does not verify */
+    WICAS_CHAIN_ERR_CRYPTO = -8,   /* key / signature failure */
+} wicas_chain_err;
+
+/* Static English text for a wicas_chain_err value; never NULL. */
+const char *wicas_chain_strerror(int err);
+
+/* ---- tx result codes (ABCI code + codespace "sdk", as the Cosmos SDK uses) --- */
+#define WICAS_CHAIN_CODESPACE_SDK "sdk"
+#define WICAS_CHAIN_CODESPACE_WASM "wasm"
+enum {
+    WICAS_CODE_OK = 0,
+    WICAS_CODE_INTERNAL = 1,           /* storage failure while running the tx */
+    WICAS_CODE_TX_DECODE = 2,          /* malformed tx bytes */
+    WICAS_CODE_UNAUTHORIZED = 4,       /* bad signature / wrong signer / wrong account number */
+    WICAS_CODE_INSUFFICIENT_FUNDS = 5,
+    WICAS_CODE_UNKNOWN_REQUEST = 6,    /* unknown message type or query path */
+    WICAS_CODE_INVALID_ADDRESS = 7,
+    WICAS_CODE_INVALID_PUBKEY = 8,
+    WICAS_CODE_UNKNOWN_ADDRESS = 9,    /* signer account does not exist */
+    WICAS_CODE_INVALID_COINS = 10,
+    WICAS_CODE_OUT_OF_GAS = 11,
+    WICAS_CODE_MEMO_TOO_LARGE = 12,
+    WICAS_CODE_INSUFFICIENT_FEE = 13,
+    WICAS_CODE_TOO_MANY_SIGNATURES = 14,
+    WICAS_CODE_NO_SIGNATURES = 15,
+    WICAS_CODE_INVALID_REQUEST = 18,
+    WICAS_CODE_TX_TOO_LARGE = 21,
+    WICAS_CODE_INVALID_CHAIN_ID = 28,
+    WICAS_CODE_WRONG_SEQUENCE = 32,
+    WICAS_CODE_NOT_FOUND = 38,
+    WICAS_CODE_INVALID_GAS_LIMIT = 41,
+};
+/* Codes in codespace "wasm" (wasmd's x/wasm/types/errors.go) */
+enum {
+    WICAS_WASM_CODE_CREATE_FAILED = 2,
+    WICAS_WASM_CODE_INSTANTIATE_FAILED = 4,
+    WICAS_WASM_CODE_EXECUTE_FAILED = 5,
+    WICAS_WASM_CODE_GAS_LIMIT = 6,
+    WICAS_WASM_CODE_INVALID_GENESIS = 7,
+    WICAS_WASM_CODE_NOT_FOUND = 8,
+    WICAS_WASM_CODE_QUERY_FAILED = 9,
+    WICAS_WASM_CODE_INVALID_MSG = 10,
+    WICAS_WASM_CODE_MIGRATION_FAILED = 11,
+    WICAS_WASM_CODE_EMPTY = 12,
+    WICAS_WASM_CODE_LIMIT = 13,
+    WICAS_WASM_CODE_INVALID = 14,
+    WICAS_WASM_CODE_DUPLICATE = 15,
+    WICAS_WASM_CODE_MAX_IBC_CHANNELS = 16,
+    WICAS_WASM_CODE_UNSUPPORTED_FOR_CONTRACT = 17,
+    WICAS_WASM_CODE_UNKNOWN_MSG = 20,
+    WICAS_WASM_CODE_INVALID_EVENT = 21,
+    WICAS_WASM_CODE_NO_SUCH_CONTRACT = 22,
+    WICAS_WASM_CODE_NO_SUCH_CODE = 28,
+};
+
+/* ---- hooks for modules above/beside the chain (AI module, vote extensions) ---- */
+typedef struct wicas_chain wicas_chain;
+typedef struct wicas_chain_block wicas_chain_block;
+
+typedef struct {
+    void *ctx; /* passed back to every hook */
+    /* Answers a contract's `custom` query (QueryRequest::Custom JSON). On
+     * success writes a malloc'd JSON response and returns 0; else returns
+     * non-zero with a message in err. NULL = custom queries are unsupported. */
+    int (*custom_query)(void *ctx, const uint8_t *req, size_t len, uint8_t **resp, size_t *resp_len,
+                        char *err, size_t errlen);
+    /* Called at the start of finalize_block before any tx, e.g. to apply data
+     * agreed in vote extensions. Non-zero return fails the block. NULL = none. */
+    int (*begin_block)(void *ctx, wicas_chain *c, const wicas_chain_block *b, char *err, size_t errlen);
+    void *reserved[8]; /* zero; room for vote-extension hooks */
+} wicas_chain_hooks;
+
+/* Options for wicas_chain_open. Zero-initialise, then set what you need. */
+typedef struct {
+    /* Minimum gas price enforced by CheckTx (not by FinalizeBlock, as in the
+     * SDK): fee >= ceil(gas_limit * min_gas_price_num / min_gas_price_den)
+     * uwicas. den 0 = no minimum. */
+    uint64_t min_gas_price_num, min_gas_price_den;
+    size_t map_size;  /* LMDB map size in bytes; 0 = 4 GiB */
+    bool no_sync;     /* MDB_NOSYNC: survives process kills, not power loss (tests) */
+    wicas_chain_hooks hooks;
+} wicas_chain_options;
+
+/* ---- results ---------------------------------------------------------------------- */
+typedef struct {
+    char *key;
+    char *value;
+    bool index;
+} wicas_chain_attr;
+
+typedef struct {
+    char *type;
+    wicas_chain_attr *attrs;
+    size_t n_attrs;
+} wicas_chain_event;
+
+/* Result of check_tx / one tx of finalize_block / simulate. code 0 = ok;
+ * otherwise codespace + log say why. Release with wicas_chain_tx_result_free. */
+typedef struct {
+    uint32_t code;
+    char *codespace; /* NULL when code is 0 */
+    char *log;       /* human-readable; never NULL after a call */
+    uint8_t *data;   /* TxMsgData protobuf (msg responses), may be NULL */
+    size_t data_len;
+    int64_t gas_wanted, gas_used;
+    wicas_chain_event *events;
+    size_t n_events;
+} wicas_chain_tx_result;
+
+/* A block as finalize_block sees it. The txs are borrowed for the call. */
+struct wicas_chain_block {
+    int64_t height;
+    int64_t time_seconds; /* block time (consensus time, never the wall clock) */
+    int32_t time_nanos;
+    uint8_t hash[32];
+    uint8_t proposer[20];
+    const uint8_t *const *txs;
+    const size_t *tx_lens;
+    size_t n_txs;
+};
+
+typedef struct {
+    char *type;
+    uint8_t *key;
+    size_t key_len;
+    uint8_t *data;
+    size_t data_len;
+} wicas_chain_proof_op;
+
+/* Result of a query. code 0 = found/answered (for store queries a missing key
+ * is code 0 with value NULL and, with prove, an exclusion proof). */
+typedef struct {
+    uint32_t code;
+    char *log;
+    char *codespace;
+    uint8_t *key;
+    size_t key_len;
+    uint8_t *value;
+    size_t value_len;
+    int64_t height; /* height the answer is for */
+    wicas_chain_proof_op *ops;
+    size_t n_ops;
+} wicas_chain_query_result;
+
+/* ---- lifecycle --------------------------------------------------------------------- */
+
+/* Opens (creating if needed) the state in directory data_dir (LMDB files
+ * data.mdb/lock.mdb). opts may be NULL for defaults. On success *out is a new
+ * handle and 0 is returned; on failure returns a wicas_chain_err and writes a
+ * message to err (errlen may be 0). */
+int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wicas_chain **out, char *err,
+                     size_t errlen);
+
+/* Closes the handle. An uncommitted block (finalize without commit) is
+ * discarded. NULL is allowed. */
+void wicas_chain_close(wicas_chain *c);
+
+/* Last committed height (0 before the first block) and its app hash. After a
+ * restart this is where CometBFT replays from. */
+void wicas_chain_info(wicas_chain *c, int64_t *last_height, uint8_t app_hash[32]);
+
+/* Chain id stored by init_chain ("" before). */
+const char *wicas_chain_id(wicas_chain *c);
+
+/* InitChain: stores chain_id and the genesis app_state (JSON; see genesis.c for
+ * the schema: bank.balances, auth.accounts, params, wasm.codes) and returns the
+ * genesis app hash. The genesis state is committed immediately (height 0 with
+ * initial_height remembered). Fails with ERR_STATE when already initialised,
+ * ERR_INVALID (message in err) when the JSON is malformed; nothing changes on
+ * failure. */
+int wicas_chain_init_chain(wicas_chain *c, const char *chain_id, int64_t initial_height, const char *app_state_json,
+                           size_t len, uint8_t app_hash[32], char *err, size_t errlen);
+
+/* CheckTx: decodes and verifies tx against the check state (signature,
+ * account number, sequence, fee >= min gas price, gas limit, balance) and, on
+ * success, applies the ante effects (fee deduction, sequence+1) to the check
+ * state only, so several txs of one sender can wait in the mempool. recheck
+ * is CometBFT's re-check after a block. Never touches committed state.
+ * res is overwritten (free it afterwards). */
+void wicas_chain_check_tx(wicas_chain *c, const uint8_t *tx, size_t len, bool recheck, wicas_chain_tx_result *res);
+
+/* FinalizeBlock: runs b's txs in order. results must have b->n_txs entries
+ * (each is overwritten). *events/n_events get the block-level events
+ * (malloc'd; may be NULL/0). app_hash gets the new root. A failing tx does not
+ * fail the block (its code is in results); a non-zero return means the block
+ * could not be executed at all (storage failure, wrong height) and nothing was
+ * applied. */
+int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas_chain_tx_result *results,
+                               wicas_chain_event **events, size_t *n_events, uint8_t app_hash[32], char *err,
+                               size_t errlen);
+
+/* Commit: makes the finalized block durable (one LMDB commit holding state,
+ * tree nodes, height and hash) and resets the check state to it.
+ * *retain_height gets 0 (keep all blocks). Returns 0 or an error (ERR_STATE
+ * when no block is pending). */
+int wicas_chain_commit(wicas_chain *c, int64_t *retain_height);
+
+/* Query: path is one of
+ *   "/cosmos.auth.v1beta1.Query/Account", "/cosmos.bank.v1beta1.Query/Balance",
+ *   "/cosmos.bank.v1beta1.Query/AllBalances", "/cosmwasm.wasm.v1.Query/<X>" for X
+ *   in SmartContractState RawContractState ContractInfo Code Codes ContractsByCode,
+ *   "/cosmos.tx.v1beta1.Service/Simulate" (data = protobuf request, value =
+ *   protobuf response), or "store/main/key" (data = raw store key; with prove
+ *   the result has one WICAS_CHAIN_PROOF_OP_TYPE op).
+ * height 0 = latest committed; a past height is answered from the versioned
+ * tree for store queries (others answer at the latest height only and fail
+ * for other heights with code WICAS_CODE_INVALID_REQUEST). */
+void wicas_chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height, bool prove,
+                       wicas_chain_query_result *res);
+
+/* Simulate: runs tx_bytes (signature check skipped when the tx carries no
+ * signatures or empty ones) on a throw-away copy of the latest state and
+ * reports gas used and events. */
+void wicas_chain_simulate(wicas_chain *c, const uint8_t *tx, size_t len, wicas_chain_tx_result *res);
+
+void wicas_chain_tx_result_free(wicas_chain_tx_result *r);
+void wicas_chain_events_free(wicas_chain_event *ev, size_t n);
+void wicas_chain_query_result_free(wicas_chain_query_result *r);
+
+/* ---- proofs -------------------------------------------------------------------------- */
+
+/* Verifies that `proof` (the data of a WICAS_CHAIN_PROOF_OP_TYPE op) shows
+ * key -> value under root app_hash (value != NULL), or that key is absent
+ * (value == NULL). Returns 0 when it verifies, WICAS_CHAIN_ERR_PROOF when it
+ * does not, WICAS_CHAIN_ERR_INVALID when the proof bytes are malformed. */
+int wicas_chain_verify_proof(const uint8_t app_hash[32], const uint8_t *key, size_t key_len, const uint8_t *value,
+                             size_t value_len, const uint8_t *proof, size_t proof_len);
+
+/* ---- addresses and keys (client side; no consensus state) -------------------------- */
+
+/* addr20 = RIPEMD-160(SHA-256(pubkey33)), the Cosmos secp256k1 address. */
+void wicas_chain_pubkey_address(const uint8_t pubkey33[33], uint8_t addr20[20]);
+/* Compressed public key of a 32-byte secret key; returns 0 or ERR_CRYPTO. */
+int wicas_chain_pubkey_from_secret(const uint8_t secret[32], uint8_t pubkey33[33]);
+/* Bech32 with prefix "wicas" of a 20-byte (account) or 32-byte (contract)
+ * address into out (>= 80 bytes). Returns 0 or ERR_INVALID. */
+int wicas_chain_addr_encode(const uint8_t *addr, size_t len, char *out, size_t cap);
+/* Decodes a "wicas1..." address; *len gets 20 or 32. Returns 0 or ERR_INVALID
+ * (bad checksum, wrong prefix, other length). */
+int wicas_chain_addr_decode(const char *s, uint8_t addr[32], size_t *len);
+/* RIPEMD-160 (exposed for the test vectors). */
+void wicas_chain_ripemd160(const void *data, size_t len, uint8_t out[20]);
+
+/* ---- building and signing transactions (for the CLI and tests) ---------------------- */
+
+/* A message packed as google.protobuf.Any. */
+typedef struct {
+    char *type_url; /* e.g. "/cosmos.bank.v1beta1.MsgSend" */
+    uint8_t *value; /* protobuf bytes of the message */
+    size_t value_len;
+} wicas_chain_any;
+void wicas_chain_any_free(wicas_chain_any *a);
+
+/* Message builders. Addresses are bech32 strings; amounts like "10uwicas" or
+ * "10uwicas,5foo"; JSON messages are passed through verbatim. Each returns 0
+ * and fills *out (free with wicas_chain_any_free), or ERR_INVALID with a
+ * message in err. */
+int wicas_chain_msg_send(const char *from, const char *to, const char *amount, wicas_chain_any *out, char *err,
+                         size_t errlen);
+int wicas_chain_msg_store_code(const char *sender, const uint8_t *wasm, size_t wasm_len, wicas_chain_any *out,
+                               char *err, size_t errlen);
+int wicas_chain_msg_instantiate(const char *sender, const char *admin /* NULL or "" = none */, uint64_t code_id,
+                                const char *label, const char *json_msg, const char *funds /* NULL = none */,
+                                wicas_chain_any *out, char *err, size_t errlen);
+int wicas_chain_msg_execute(const char *sender, const char *contract, const char *json_msg,
+                            const char *funds /* NULL = none */, wicas_chain_any *out, char *err, size_t errlen);
+int wicas_chain_msg_migrate(const char *sender, const char *contract, uint64_t code_id, const char *json_msg,
+                            wicas_chain_any *out, char *err, size_t errlen);
+
+/* Parameters of a transaction to sign. */
+typedef struct {
+    const char *chain_id;
+    uint64_t account_number;
+    uint64_t sequence;
+    uint64_t gas_limit;
+    const char *fee;  /* e.g. "2000uwicas"; NULL or "" = no fee */
+    const char *memo; /* NULL = "" */
+} wicas_chain_tx_params;
+
+/* Builds TxBody(msgs, memo) + AuthInfo(SignerInfo(pubkey, SIGN_MODE_DIRECT,
+ * sequence), Fee(fee, gas_limit)), signs SHA-256(SignDoc) with secret (RFC6979,
+ * low-S compact 64 bytes) and writes the TxRaw bytes (malloc'd) to *tx.
+ * With secret NULL, pubkey33 is used and the signature is left empty (for
+ * simulation). Returns 0 or an error with a message. */
+int wicas_chain_tx_build_sign(const uint8_t *secret, const uint8_t *pubkey33, const wicas_chain_tx_params *p,
+                              const wicas_chain_any *msgs, size_t n_msgs, uint8_t **tx, size_t *tx_len, char *err,
+                              size_t errlen);
+
+/* SHA-256 of a tx's bytes (CometBFT's tx hash) as 64 uppercase hex + NUL. */
+void wicas_chain_tx_hash_hex(const uint8_t *tx, size_t len, char out[65]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WICAS_CHAIN_H */
