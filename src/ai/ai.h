@@ -1,0 +1,133 @@
+/*
+ * ai.h — the AI module: what the chain needs to let contracts ask for LLM
+ * inference that every validator reproduces.
+ *
+ * Four small pieces, each pure and testable alone:
+ *   - the model registry entry (what genesis or MsgRegisterModel records),
+ *   - the gas formula (docs/GAS.md explains the numbers),
+ *   - seed derivation from chain data (never the wall clock),
+ *   - parsing an inference request ({"ai":{"infer":{...}}}) with its limits,
+ * and one stateful piece, wicas_ai (ai_engine.c), that runs a validated request
+ * on the deterministic engine with the model cache keyed by SHA-256.
+ *
+ * Errors: functions return WICAS_AI_OK (0) or a negative wicas_ai_err; the
+ * optional err buffer gets a sentence naming the field or file at fault.
+ */
+#ifndef WICAS_AI_H
+#define WICAS_AI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    WICAS_AI_OK = 0,
+    WICAS_AI_EINVAL = -1,       /* malformed request or registry entry */
+    WICAS_AI_ENOMODEL = -2,     /* model not registered */
+    WICAS_AI_EMODELFILE = -3,   /* local model file missing or hash differs */
+    WICAS_AI_EOUTOFGAS = -4,    /* max_tokens cost exceeds the gas available */
+    WICAS_AI_ETOOLARGE = -5,    /* prompt or max_tokens over the limits */
+    WICAS_AI_EENGINE = -6,      /* the inference engine failed */
+    WICAS_AI_ENOMEM = -7,
+    WICAS_AI_EBUDGET = -8       /* the block's inference budget is spent */
+} wicas_ai_err;
+
+/* Returns a static description of an error code. */
+const char *wicas_ai_strerror(int code);
+
+/* ---- limits ------------------------------------------------------------------ */
+#define WICAS_AI_NAME_MAX 64           /* model name, [a-z0-9._-] */
+#define WICAS_AI_PROMPT_MAX 8192       /* bytes of prompt text */
+#define WICAS_AI_MAX_TOKENS_MAX 1024   /* generated tokens per request */
+
+/* ---- registry ----------------------------------------------------------------
+ * A registered model. The chain stores it as canonical JSON (the same text
+ * wicas_ai_model_to_json produces), keyed by name. */
+typedef struct {
+    uint64_t base;               /* flat gas per request */
+    uint64_t per_prompt_token;   /* gas per prompt token per million parameters */
+    uint64_t per_gen_token;      /* gas per generated token per million parameters */
+} wicas_ai_gas_params;
+
+typedef struct {
+    char name[WICAS_AI_NAME_MAX + 1];
+    uint8_t sha256[32];          /* of the GGUF file */
+    uint64_t size_bytes;         /* of the GGUF file */
+    char arch[32];               /* "llama" */
+    uint64_t n_params;           /* parameter count */
+    wicas_ai_gas_params gas;
+} wicas_ai_model;
+
+/* The default gas parameters (docs/GAS.md). */
+wicas_ai_gas_params wicas_ai_default_gas(void);
+
+/* Parses a registry entry from JSON:
+ *   {"name":"smollm2-135m","sha256":"<64 hex>","size":"98362432","arch":"llama",
+ *    "params":"134515008","gas":{"base":"50000","per_prompt_token":"20","per_gen_token":"100"}}
+ * Integers may be JSON numbers or decimal strings (CosmWasm's Uint64 style);
+ * "gas" is optional (defaults). Checks: name syntax, hex digest, size > 0,
+ * params > 0, arch non-empty. Returns WICAS_AI_OK or WICAS_AI_EINVAL. */
+int wicas_ai_model_from_json(const char *json, size_t len, wicas_ai_model *out, char *err, size_t errlen);
+
+/* Canonical JSON of a model (keys in the order above, integers as strings).
+ * Returns a malloc'd NUL-terminated string, or NULL on allocation failure. */
+char *wicas_ai_model_to_json(const wicas_ai_model *m);
+
+/* ---- gas -------------------------------------------------------------------------
+ * gas = base + ceil(n_params / 1e6) * (per_prompt_token * prompt_tokens
+ *                                      + per_gen_token * gen_tokens)
+ * saturating at UINT64_MAX. Integer arithmetic only. */
+uint64_t wicas_ai_gas_cost(const wicas_ai_model *m, uint64_t prompt_tokens, uint64_t gen_tokens);
+
+/* ---- seeds -----------------------------------------------------------------------
+ * seed = SHA-256("wicas/ai/seed/v1" || u32be(len(chain_id)) || chain_id ||
+ *                u64be(height) || last_block_hash[32] || tx_hash[32] ||
+ *                u32be(call_index) || u32be(len(user_seed)) || user_seed)
+ * Every field is length-prefixed or fixed-size, so no two inputs collide by
+ * concatenation. */
+typedef struct {
+    const char *chain_id;
+    int64_t height;
+    uint8_t last_block_hash[32];
+    uint8_t tx_hash[32];
+    uint32_t call_index;       /* which inference call within the tx, from 0 */
+    const uint8_t *user_seed;  /* optional, may be NULL */
+    size_t user_seed_len;
+} wicas_ai_seed_input;
+
+void wicas_ai_derive_seed(const wicas_ai_seed_input *in, uint8_t seed[32]);
+
+/* ---- requests ------------------------------------------------------------------------
+ * An inference request as a contract sends it, either wrapped as
+ *   {"ai":{"infer":{...}}}  or bare {"infer":{...}}, with fields
+ *   model (string, required), prompt (string, required, <= WICAS_AI_PROMPT_MAX
+ *   bytes, valid UTF-8), max_tokens (1..WICAS_AI_MAX_TOKENS_MAX, default 64),
+ *   temperature (0..2, default 0 = greedy), top_p (0..1], default 1),
+ *   top_k (0 = off, default 40), repeat_penalty (default 1 = off),
+ *   seed (optional, any string: mixed into the derived seed), chat (bool,
+ *   default true: apply the model's chat template).
+ * Unknown fields are an error (a typo must not silently change the answer). */
+typedef struct {
+    char model[WICAS_AI_NAME_MAX + 1];
+    char *prompt;               /* malloc'd, NUL-terminated */
+    size_t prompt_len;
+    uint32_t max_tokens;
+    float temperature;
+    float top_p;
+    uint32_t top_k;
+    float repeat_penalty;
+    char *user_seed;            /* malloc'd or NULL */
+    bool chat;
+} wicas_ai_request;
+
+int wicas_ai_request_parse(const char *json, size_t len, wicas_ai_request *req, char *err, size_t errlen);
+void wicas_ai_request_free(wicas_ai_request *req);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WICAS_AI_H */

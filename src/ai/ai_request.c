@@ -1,0 +1,172 @@
+/*
+ * ai_request.c — parsing and checking an inference request from a contract.
+ * Strict on purpose: unknown fields, out-of-range values and invalid UTF-8 are
+ * errors, because a silently ignored typo would change what every validator
+ * computes and what the contract pays for.
+ */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ai.h"
+#include "ai_internal.h"
+
+static bool utf8_valid(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t k;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            k = 1;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            k = 2;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + k >= n) return false; /* truncated sequence */
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80) return false;
+            cp = cp << 6 | (s[i + j] & 0x3f);
+        }
+        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+/* A number given as JSON number or decimal string, within [lo, hi]. */
+static int json_float(const cJSON *v, double lo, double hi, float *out) {
+    double d;
+    if (cJSON_IsNumber(v)) {
+        d = v->valuedouble;
+    } else if (cJSON_IsString(v)) {
+        char *end = NULL;
+        d = strtod(v->valuestring, &end);
+        if (!v->valuestring[0] || *end) return -1;
+    } else {
+        return -1;
+    }
+    if (!(d >= lo && d <= hi)) return -1; /* also rejects NaN */
+    *out = (float)d;
+    return 0;
+}
+
+void wicas_ai_request_free(wicas_ai_request *r) {
+    free(r->prompt);
+    free(r->user_seed);
+    r->prompt = r->user_seed = NULL;
+}
+
+int wicas_ai_request_parse(const char *json, size_t len, wicas_ai_request *out, char *err, size_t errlen) {
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (!root) return wicas_ai_fail(err, errlen, WICAS_AI_EINVAL, "ai request: malformed JSON");
+    const cJSON *body = root;
+    const cJSON *ai = cJSON_GetObjectItemCaseSensitive(root, "ai");
+    if (ai && cJSON_GetArraySize(root) == 1) body = ai;
+    const cJSON *inf = cJSON_GetObjectItemCaseSensitive(body, "infer");
+    int rc = WICAS_AI_EINVAL;
+    wicas_ai_request r = {.max_tokens = 64, .temperature = 0.0f, .top_p = 1.0f, .top_k = 40,
+                          .repeat_penalty = 1.0f, .chat = true};
+    if (!cJSON_IsObject(inf) || cJSON_GetArraySize(body) != 1) {
+        wicas_ai_fail(err, errlen, rc, "ai request: expected {\"ai\":{\"infer\":{...}}}");
+        goto fail;
+    }
+    const cJSON *f;
+    cJSON_ArrayForEach(f, inf) {
+        const char *k = f->string;
+        if (strcmp(k, "model") == 0) {
+            if (!cJSON_IsString(f) || !f->valuestring[0] || strlen(f->valuestring) > WICAS_AI_NAME_MAX) {
+                wicas_ai_fail(err, errlen, rc, "ai request: model must be a registered model name");
+                goto fail;
+            }
+            strcpy(r.model, f->valuestring);
+        } else if (strcmp(k, "prompt") == 0) {
+            if (!cJSON_IsString(f)) {
+                wicas_ai_fail(err, errlen, rc, "ai request: prompt must be a string");
+                goto fail;
+            }
+            size_t n = strlen(f->valuestring);
+            if (n == 0 || n > WICAS_AI_PROMPT_MAX) {
+                rc = WICAS_AI_ETOOLARGE;
+                wicas_ai_fail(err, errlen, rc, "ai request: prompt must be 1..%d bytes (got %zu)", WICAS_AI_PROMPT_MAX, n);
+                goto fail;
+            }
+            if (!utf8_valid((const unsigned char *)f->valuestring, n)) {
+                wicas_ai_fail(err, errlen, rc, "ai request: prompt is not valid UTF-8");
+                goto fail;
+            }
+            free(r.prompt);
+            r.prompt = strdup(f->valuestring);
+            r.prompt_len = n;
+        } else if (strcmp(k, "max_tokens") == 0) {
+            uint64_t v;
+            if (wicas_ai_json_u64(f, &v) != 0 || v == 0 || v > WICAS_AI_MAX_TOKENS_MAX) {
+                rc = WICAS_AI_ETOOLARGE;
+                wicas_ai_fail(err, errlen, rc, "ai request: max_tokens must be 1..%d", WICAS_AI_MAX_TOKENS_MAX);
+                goto fail;
+            }
+            r.max_tokens = (uint32_t)v;
+        } else if (strcmp(k, "temperature") == 0) {
+            if (json_float(f, 0.0, 2.0, &r.temperature) != 0) {
+                wicas_ai_fail(err, errlen, rc, "ai request: temperature must be in [0, 2]");
+                goto fail;
+            }
+        } else if (strcmp(k, "top_p") == 0) {
+            if (json_float(f, 0.0, 1.0, &r.top_p) != 0 || r.top_p <= 0.0f) {
+                wicas_ai_fail(err, errlen, rc, "ai request: top_p must be in (0, 1]");
+                goto fail;
+            }
+        } else if (strcmp(k, "top_k") == 0) {
+            uint64_t v;
+            if (wicas_ai_json_u64(f, &v) != 0 || v > 100000) {
+                wicas_ai_fail(err, errlen, rc, "ai request: top_k must be 0..100000");
+                goto fail;
+            }
+            r.top_k = (uint32_t)v;
+        } else if (strcmp(k, "repeat_penalty") == 0) {
+            if (json_float(f, 0.5, 2.0, &r.repeat_penalty) != 0) {
+                wicas_ai_fail(err, errlen, rc, "ai request: repeat_penalty must be in [0.5, 2]");
+                goto fail;
+            }
+        } else if (strcmp(k, "seed") == 0) {
+            if (cJSON_IsNull(f)) continue;
+            if (!cJSON_IsString(f) || strlen(f->valuestring) > 256) {
+                wicas_ai_fail(err, errlen, rc, "ai request: seed must be a string of at most 256 bytes");
+                goto fail;
+            }
+            free(r.user_seed);
+            r.user_seed = strdup(f->valuestring);
+        } else if (strcmp(k, "chat") == 0) {
+            if (!cJSON_IsBool(f)) {
+                wicas_ai_fail(err, errlen, rc, "ai request: chat must be true or false");
+                goto fail;
+            }
+            r.chat = cJSON_IsTrue(f);
+        } else {
+            wicas_ai_fail(err, errlen, rc, "ai request: unknown field '%s'", k);
+            goto fail;
+        }
+    }
+    if (!r.model[0] || !r.prompt) {
+        wicas_ai_fail(err, errlen, rc, "ai request: model and prompt are required");
+        goto fail;
+    }
+    cJSON_Delete(root);
+    *out = r;
+    return WICAS_AI_OK;
+fail:
+    wicas_ai_request_free(&r);
+    cJSON_Delete(root);
+    return rc;
+}
