@@ -130,15 +130,15 @@ void wicas_vm_clear_memory_cache(wicas_vm *vm);
  * WICAS_VM_ERR_STORAGE). Buffers returned through out-pointers are malloc'd
  * and owned by the caller (the VM frees them).
  *
- *   get:    *found = whether key exists; if so *val/*val_len = its value.
+ *   get:    *found = whether key exists; if so *val, *val_len = its value.
  *   set:    key := val (val_len may be 0).
  *   remove: deletes key (no error if absent).
  *   seek:   the first key k with start <= k < end that is strictly after
  *           `after` in the direction of `order` (1 ascending, 2 descending);
  *           after == NULL means from the beginning (ascending) or from the end
  *           (descending). start == NULL: unbounded below; end == NULL:
- *           unbounded above. *found = 0 when there is none; else *key/*key_len
- *           and *val/*val_len. A stateless seek keeps the interface trivial to
+ *           unbounded above. *found = 0 when there is none; else *key, *key_len
+ *           and *val, *val_len. A stateless seek keeps the interface trivial to
  *           implement on LMDB cursors or a sorted array, and lets the VM merge
  *           its write cache into iteration. */
 typedef struct {
