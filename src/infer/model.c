@@ -1,0 +1,609 @@
+/*
+ * model.c — the llama-family transformer: loading the weights from GGUF and
+ * the forward pass, in the spirit of llama2.c's run.c (a config struct, a
+ * weights struct, a run-state struct, and one forward function that reads
+ * top to bottom like the maths).
+ *
+ * Determinism: every matrix product goes through the kernels of quant.h
+ * (exact integer block sums, one canonical float order); every other
+ * reduction (RMSNorm, attention scores, softmax, weighted sums) is plain
+ * scalar C with a fixed order, shared by every build; exp comes from detmath
+ * and RoPE angles from wicas_sincos in double. Threads split output rows (or
+ * (token, head) pairs for attention), never a sum, so the thread count cannot
+ * change a bit.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detmath.h"
+
+/* ============================================================================
+ * Loading
+ * ========================================================================== */
+
+static int get_int(const gguf_file *f, const char *key, int def, bool required, int *out, char *err, size_t errlen) {
+    uint64_t v;
+    if (!gguf_find(f, key)) {
+        if (required) {
+            snprintf(err, errlen, "model metadata lacks required key '%s'", key);
+            return WICAS_INFER_EFORMAT;
+        }
+        *out = def;
+        return 0;
+    }
+    if (!gguf_get_u64(f, key, &v) || v == 0 || v > (1u << 30)) {
+        snprintf(err, errlen, "model metadata key '%s' must be a positive integer below 2^30", key);
+        return WICAS_INFER_EFORMAT;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* Finds a 2-D (or 1-D when rows == 1) tensor of the given shape and checks
+ * its type is one the kernels handle. */
+static int get_mat(const gguf_file *f, const char *name, int cols, int rows, bool vector, wmat *w, char *err,
+                   size_t errlen) {
+    const gguf_tensor *t = gguf_find_tensor(f, name);
+    if (!t) {
+        snprintf(err, errlen, "model lacks tensor '%s'", name);
+        return WICAS_INFER_EFORMAT;
+    }
+    uint64_t want_rows = vector ? 1 : (uint64_t)rows;
+    if (t->ne[0] != (uint64_t)cols || t->n_elems != (uint64_t)cols * want_rows) {
+        snprintf(err, errlen, "tensor '%s' has shape [%llu, %llu, %llu, %llu], want [%d, %llu]", name,
+                 (unsigned long long)t->ne[0], (unsigned long long)t->ne[1], (unsigned long long)t->ne[2],
+                 (unsigned long long)t->ne[3], cols, (unsigned long long)want_rows);
+        return WICAS_INFER_EFORMAT;
+    }
+    bool ok = t->type == GGML_F32 || t->type == GGML_F16 || t->type == GGML_BF16;
+    if (!vector) ok = ok || t->type == GGML_Q4_0 || t->type == GGML_Q4_1 || t->type == GGML_Q8_0;
+    if (!ok) {
+        snprintf(err, errlen, "tensor '%s' has type %s, which this engine does not run (F32, F16, BF16%s)", name,
+                 gguf_type_name(t->type), vector ? "" : ", Q4_0, Q4_1, Q8_0");
+        return WICAS_INFER_EUNSUPPORTED;
+    }
+    w->type = (int)t->type;
+    w->cols = cols;
+    w->rows = (int)want_rows;
+    w->row_bytes = (size_t)(t->n_bytes / want_rows);
+    w->data = t->data;
+    return 0;
+}
+
+static int get_norm(const gguf_file *f, const char *name, int dim, float **out, char *err, size_t errlen) {
+    wmat w;
+    int rc = get_mat(f, name, dim, 1, true, &w, err, errlen);
+    if (rc) return rc;
+    *out = malloc(sizeof(float) * (size_t)dim);
+    if (!*out) return WICAS_INFER_ENOMEM;
+    dequant_row(w.type, w.data, *out, dim);
+    return 0;
+}
+
+/* Copies a GGUF string array into a wicas_tok_str array. */
+static wicas_tok_str *tok_strs(const gguf_kv *kv) {
+    wicas_tok_str *s = malloc(sizeof(wicas_tok_str) * (kv->arr_n ? kv->arr_n : 1));
+    if (!s) return NULL;
+    for (uint64_t i = 0; i < kv->arr_n; i++) {
+        s[i].ptr = kv->arr_strs[i].ptr;
+        s[i].len = kv->arr_strs[i].len;
+    }
+    return s;
+}
+
+static int build_tokenizer(wicas_infer_model *m, char *err, size_t errlen) {
+    const gguf_file *f = &m->gf;
+    wicas_tok_config tc;
+    memset(&tc, 0, sizeof tc);
+    gguf_str s;
+    if (!gguf_get_str(f, "tokenizer.ggml.model", &s)) {
+        snprintf(err, errlen, "model metadata lacks 'tokenizer.ggml.model'");
+        return WICAS_INFER_EFORMAT;
+    }
+    if (gguf_str_eq(s, "gpt2")) tc.kind = WICAS_TOK_GPT2;
+    else if (gguf_str_eq(s, "llama")) tc.kind = WICAS_TOK_LLAMA;
+    else {
+        snprintf(err, errlen, "tokenizer.ggml.model '%.*s' is not supported (gpt2, llama)", (int)(s.len > 32 ? 32 : s.len),
+                 s.ptr);
+        return WICAS_INFER_EUNSUPPORTED;
+    }
+    if (gguf_get_str(f, "tokenizer.ggml.pre", &s)) tc.pre = (wicas_tok_str){s.ptr, s.len};
+    const gguf_kv *tokens = gguf_find_array(f, "tokenizer.ggml.tokens", GGUF_T_STRING);
+    if (!tokens || tokens->arr_n == 0 || tokens->arr_n != (uint64_t)m->cfg.vocab) {
+        snprintf(err, errlen, "tokenizer.ggml.tokens is missing or its length differs from the %d rows of token_embd",
+                 m->cfg.vocab);
+        return WICAS_INFER_EFORMAT;
+    }
+    tc.n_vocab = (uint32_t)tokens->arr_n;
+    int rc = WICAS_INFER_ENOMEM;
+    wicas_tok_str *toks = tok_strs(tokens), *merges = NULL;
+    float *scores = NULL;
+    int32_t *types = NULL;
+    if (!toks) goto out;
+    tc.tokens = toks;
+    const gguf_kv *sc = gguf_find_array(f, "tokenizer.ggml.scores", GGUF_T_FLOAT32);
+    if (sc && sc->arr_n == tokens->arr_n) {
+        scores = malloc(sizeof(float) * sc->arr_n);
+        if (!scores) goto out;
+        memcpy(scores, sc->arr_data, sizeof(float) * sc->arr_n); /* little-endian host assumed */
+        tc.scores = scores;
+    }
+    const gguf_kv *ty = gguf_find_array(f, "tokenizer.ggml.token_type", GGUF_T_INT32);
+    if (ty && ty->arr_n == tokens->arr_n) {
+        types = malloc(sizeof(int32_t) * ty->arr_n);
+        if (!types) goto out;
+        memcpy(types, ty->arr_data, sizeof(int32_t) * ty->arr_n);
+        tc.token_types = types;
+    }
+    const gguf_kv *mg = gguf_find_array(f, "tokenizer.ggml.merges", GGUF_T_STRING);
+    if (mg && mg->arr_n > 0) {
+        merges = tok_strs(mg);
+        if (!merges) goto out;
+        tc.n_merges = (uint32_t)mg->arr_n;
+        tc.merges = merges;
+    }
+    static const struct { const char *key; size_t off; } IDS[] = {
+        {"tokenizer.ggml.bos_token_id", offsetof(wicas_tok_config, bos_id)},
+        {"tokenizer.ggml.eos_token_id", offsetof(wicas_tok_config, eos_id)},
+        {"tokenizer.ggml.unknown_token_id", offsetof(wicas_tok_config, unk_id)},
+        {"tokenizer.ggml.padding_token_id", offsetof(wicas_tok_config, pad_id)},
+        {"tokenizer.ggml.eot_token_id", offsetof(wicas_tok_config, eot_id)},
+    };
+    for (size_t i = 0; i < sizeof IDS / sizeof IDS[0]; i++) {
+        uint64_t v;
+        int32_t id = -1;
+        if (gguf_get_u64(f, IDS[i].key, &v) && v < tc.n_vocab) id = (int32_t)v;
+        memcpy((char *)&tc + IDS[i].off, &id, sizeof id);
+    }
+    bool b;
+    tc.add_bos = gguf_get_bool(f, "tokenizer.ggml.add_bos_token", &b) ? b : tc.kind == WICAS_TOK_LLAMA;
+    tc.add_eos = gguf_get_bool(f, "tokenizer.ggml.add_eos_token", &b) ? b : false;
+    if (gguf_get_str(f, "tokenizer.chat_template", &s)) tc.chat_template = (wicas_tok_str){s.ptr, s.len};
+    char sub[256];
+    int trc = wicas_tok_new(&tc, &m->tok, sub, sizeof sub);
+    if (trc != 0) {
+        snprintf(err, errlen, "tokenizer: %s", sub);
+        rc = WICAS_INFER_EFORMAT;
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc == WICAS_INFER_ENOMEM) snprintf(err, errlen, "out of memory building the tokenizer");
+    free(toks);
+    free(merges);
+    free(scores);
+    free(types);
+    return rc;
+}
+
+int model_build(wicas_infer_model *m, char *err, size_t errlen) {
+    const gguf_file *f = &m->gf;
+    llama_config *c = &m->cfg;
+    gguf_str arch;
+    if (!gguf_get_str(f, "general.architecture", &arch)) {
+        snprintf(err, errlen, "model metadata lacks 'general.architecture'");
+        return WICAS_INFER_EFORMAT;
+    }
+    if (!gguf_str_eq(arch, "llama")) {
+        snprintf(err, errlen, "architecture '%.*s' is not supported (this engine runs 'llama')",
+                 (int)(arch.len > 32 ? 32 : arch.len), arch.ptr);
+        return WICAS_INFER_EUNSUPPORTED;
+    }
+    int rc;
+    if ((rc = get_int(f, "llama.block_count", 0, true, &c->n_layers, err, errlen)) ||
+        (rc = get_int(f, "llama.embedding_length", 0, true, &c->dim, err, errlen)) ||
+        (rc = get_int(f, "llama.feed_forward_length", 0, true, &c->hidden_dim, err, errlen)) ||
+        (rc = get_int(f, "llama.attention.head_count", 0, true, &c->n_heads, err, errlen)) ||
+        (rc = get_int(f, "llama.attention.head_count_kv", c->n_heads, false, &c->n_kv_heads, err, errlen)) ||
+        (rc = get_int(f, "llama.attention.key_length", c->dim / c->n_heads, false, &c->head_dim, err, errlen)) ||
+        (rc = get_int(f, "llama.context_length", 2048, false, &c->ctx_train, err, errlen)))
+        return rc;
+    if ((rc = get_int(f, "llama.rope.dimension_count", c->head_dim, false, &c->n_rot, err, errlen))) return rc;
+    if (c->n_layers > 1024 || c->n_heads % c->n_kv_heads != 0 || c->n_rot > c->head_dim || (c->n_rot & 1) ||
+        c->dim % QK || c->hidden_dim % QK || (c->n_heads * c->head_dim) % QK || c->head_dim == 0) {
+        snprintf(err, errlen,
+                 "inconsistent hyper-parameters: layers %d, dim %d, ff %d, heads %d/%d, head_dim %d, rope dims %d "
+                 "(need heads divisible by kv heads, even rope dims <= head_dim, dims multiples of %d)",
+                 c->n_layers, c->dim, c->hidden_dim, c->n_heads, c->n_kv_heads, c->head_dim, c->n_rot, QK);
+        return WICAS_INFER_EFORMAT;
+    }
+    double v;
+    c->eps = 1e-5f;
+    if (gguf_get_f64(f, "llama.attention.layer_norm_rms_epsilon", &v)) {
+        if (!(v > 0 && v < 1)) {
+            snprintf(err, errlen, "llama.attention.layer_norm_rms_epsilon = %g is out of range", v);
+            return WICAS_INFER_EFORMAT;
+        }
+        c->eps = (float)v;
+    }
+    c->rope_base = 10000.0;
+    if (gguf_get_f64(f, "llama.rope.freq_base", &v)) {
+        if (!(v > 1 && v < 1e12)) {
+            snprintf(err, errlen, "llama.rope.freq_base = %g is out of range", v);
+            return WICAS_INFER_EFORMAT;
+        }
+        c->rope_base = v;
+    }
+    c->rope_scale = 1.0;
+    gguf_str st;
+    if (gguf_get_str(f, "llama.rope.scaling.type", &st) && !gguf_str_eq(st, "none")) {
+        if (!gguf_str_eq(st, "linear")) {
+            snprintf(err, errlen, "llama.rope.scaling.type '%.*s' is not supported (none, linear)",
+                     (int)(st.len > 32 ? 32 : st.len), st.ptr);
+            return WICAS_INFER_EUNSUPPORTED;
+        }
+        if (!gguf_get_f64(f, "llama.rope.scaling.factor", &v) || !(v >= 1 && v <= 1024)) {
+            snprintf(err, errlen, "linear RoPE scaling needs llama.rope.scaling.factor in [1, 1024]");
+            return WICAS_INFER_EFORMAT;
+        }
+        c->rope_scale = 1.0 / v;
+    } else if (gguf_get_f64(f, "llama.rope.scale_linear", &v) && v != 1.0) {
+        if (!(v >= 1 && v <= 1024)) {
+            snprintf(err, errlen, "llama.rope.scale_linear = %g is out of range", v);
+            return WICAS_INFER_EFORMAT;
+        }
+        c->rope_scale = 1.0 / v;
+    }
+    if (gguf_find_tensor(f, "rope_freqs.weight")) {
+        snprintf(err, errlen, "tensor 'rope_freqs.weight' (llama3-style RoPE scaling) is not supported");
+        return WICAS_INFER_EUNSUPPORTED;
+    }
+
+    /* Vocabulary size: rows of token_embd (checked against llama.vocab_size). */
+    const gguf_tensor *te = gguf_find_tensor(f, "token_embd.weight");
+    if (!te || te->n_dims != 2 || te->ne[1] > (1u << 24)) {
+        snprintf(err, errlen, "model lacks a 2-D tensor 'token_embd.weight' with at most 2^24 rows");
+        return WICAS_INFER_EFORMAT;
+    }
+    c->vocab = (int)te->ne[1];
+    uint64_t vs;
+    if (gguf_get_u64(f, "llama.vocab_size", &vs) && vs != (uint64_t)c->vocab) {
+        snprintf(err, errlen, "llama.vocab_size %llu differs from token_embd's %d rows", (unsigned long long)vs, c->vocab);
+        return WICAS_INFER_EFORMAT;
+    }
+    const int dim = c->dim, qd = c->n_heads * c->head_dim, kvd = c->n_kv_heads * c->head_dim;
+    if ((rc = get_mat(f, "token_embd.weight", dim, c->vocab, false, &m->tok_embd, err, errlen))) return rc;
+    if (gguf_find_tensor(f, "output.weight")) {
+        if ((rc = get_mat(f, "output.weight", dim, c->vocab, false, &m->output, err, errlen))) return rc;
+    } else {
+        m->output = m->tok_embd; /* tied embeddings */
+    }
+    if ((rc = get_norm(f, "output_norm.weight", dim, &m->out_norm, err, errlen))) return rc;
+    m->layers = calloc((size_t)c->n_layers, sizeof(llama_layer));
+    if (!m->layers) return WICAS_INFER_ENOMEM;
+    for (int l = 0; l < c->n_layers; l++) {
+        llama_layer *L = &m->layers[l];
+        char name[96];
+#define MAT(field, suffix, cols, rows)                                                      \
+    snprintf(name, sizeof name, "blk.%d.%s.weight", l, suffix);                            \
+    if ((rc = get_mat(f, name, cols, rows, false, &L->field, err, errlen))) return rc;
+        snprintf(name, sizeof name, "blk.%d.attn_norm.weight", l);
+        if ((rc = get_norm(f, name, dim, &L->attn_norm, err, errlen))) return rc;
+        snprintf(name, sizeof name, "blk.%d.ffn_norm.weight", l);
+        if ((rc = get_norm(f, name, dim, &L->ffn_norm, err, errlen))) return rc;
+        MAT(wq, "attn_q", dim, qd)
+        MAT(wk, "attn_k", dim, kvd)
+        MAT(wv, "attn_v", dim, kvd)
+        MAT(wo, "attn_output", qd, dim)
+        MAT(w_gate, "ffn_gate", dim, c->hidden_dim)
+        MAT(w_up, "ffn_up", dim, c->hidden_dim)
+        MAT(w_down, "ffn_down", c->hidden_dim, dim)
+#undef MAT
+    }
+    /* RoPE frequencies theta_i = base^(-2i / n_rot), i = 0 .. n_rot/2 - 1. */
+    m->inv_freq = malloc(sizeof(double) * (size_t)(c->n_rot / 2 + 1));
+    if (!m->inv_freq) return WICAS_INFER_ENOMEM;
+    for (int i = 0; i < c->n_rot / 2; i++)
+        m->inv_freq[i] = wicas_pow(c->rope_base, -(double)(2 * i) / (double)c->n_rot);
+    if ((rc = build_tokenizer(m, err, errlen))) return rc;
+
+    /* Info. */
+    wicas_infer_model_info *in = &m->info;
+    snprintf(in->arch, sizeof in->arch, "llama");
+    gguf_str nm;
+    if (gguf_get_str(f, "general.name", &nm))
+        snprintf(in->name, sizeof in->name, "%.*s", (int)(nm.len < sizeof in->name ? nm.len : sizeof in->name - 1), nm.ptr);
+    for (uint64_t i = 0; i < f->n_tensors; i++) in->n_params += f->tensors[i].n_elems;
+    in->file_size = f->size;
+    in->n_layers = (uint32_t)c->n_layers;
+    in->n_embd = (uint32_t)dim;
+    in->n_ff = (uint32_t)c->hidden_dim;
+    in->n_head = (uint32_t)c->n_heads;
+    in->n_head_kv = (uint32_t)c->n_kv_heads;
+    in->head_dim = (uint32_t)c->head_dim;
+    in->n_vocab = (uint32_t)c->vocab;
+    in->n_ctx_train = (uint32_t)c->ctx_train;
+    in->rope_base = (float)c->rope_base;
+    in->norm_eps = c->eps;
+    return 0;
+}
+
+void model_free_parts(wicas_infer_model *m) {
+    if (m->layers)
+        for (int l = 0; l < m->cfg.n_layers; l++) {
+            free(m->layers[l].attn_norm);
+            free(m->layers[l].ffn_norm);
+        }
+    free(m->layers);
+    free(m->out_norm);
+    free(m->inv_freq);
+    wicas_tok_free(m->tok);
+    m->layers = NULL;
+    m->out_norm = NULL;
+    m->inv_freq = NULL;
+    m->tok = NULL;
+}
+
+/* ============================================================================
+ * Run state
+ * ========================================================================== */
+
+int run_state_alloc(run_state *s, const llama_config *c, int n_ctx, int max_batch) {
+    memset(s, 0, sizeof *s);
+    s->max_batch = max_batch;
+    s->n_ctx = n_ctx;
+    const size_t B = (size_t)max_batch, qd = (size_t)c->n_heads * c->head_dim, kvd = (size_t)c->n_kv_heads * c->head_dim;
+    size_t wide = (size_t)c->dim;
+    if ((size_t)c->hidden_dim > wide) wide = (size_t)c->hidden_dim;
+    if (qd > wide) wide = qd;
+    s->x = malloc(sizeof(float) * B * c->dim);
+    s->xb = malloc(sizeof(float) * B * c->dim);
+    s->xb2 = malloc(sizeof(float) * B * qd);
+    s->q = malloc(sizeof(float) * B * qd);
+    s->hb = malloc(sizeof(float) * B * c->hidden_dim);
+    s->att = malloc(sizeof(float) * B * c->n_heads * (size_t)n_ctx);
+    s->rope = malloc(sizeof(float) * B * (c->n_rot + 2));
+    s->logits = malloc(sizeof(float) * (size_t)c->vocab);
+    s->act.q = malloc(B * wide);
+    s->act.d = malloc(sizeof(float) * B * wide / QK);
+    s->act.s = malloc(sizeof(float) * B * wide / QK);
+    s->act.qsum = malloc(sizeof(int32_t) * B * wide / QK);
+    s->act.f = malloc(sizeof(float) * B * wide);
+    s->k_cache = calloc((size_t)c->n_layers * n_ctx * kvd, sizeof(float));
+    s->v_cache = calloc((size_t)c->n_layers * n_ctx * kvd, sizeof(float));
+    if (!s->x || !s->xb || !s->xb2 || !s->q || !s->hb || !s->att || !s->rope || !s->logits || !s->act.q ||
+        !s->act.d || !s->act.s || !s->act.qsum || !s->act.f || !s->k_cache || !s->v_cache) {
+        run_state_free(s);
+        return WICAS_INFER_ENOMEM;
+    }
+    return 0;
+}
+
+void run_state_free(run_state *s) {
+    free(s->x); free(s->xb); free(s->xb2); free(s->q); free(s->hb); free(s->att); free(s->rope);
+    free(s->logits); free(s->act.q); free(s->act.d); free(s->act.s); free(s->act.qsum); free(s->act.f);
+    free(s->k_cache); free(s->v_cache);
+    memset(s, 0, sizeof *s);
+}
+
+/* ============================================================================
+ * Building blocks
+ * ========================================================================== */
+
+/* RMSNorm: o = x * (1 / sqrt(mean(x^2) + eps)) * w. The sum of squares uses
+ * the canonical 8-lane order (lane i mod 8, fixed tree). */
+static void rmsnorm(float *o, const float *x, const float *w, int n, float eps) {
+    float acc[8] = {0};
+    for (int i = 0; i < n; i++) acc[i & 7] = acc[i & 7] + x[i] * x[i];
+    float ss = reduce8(acc) / (float)n + eps;
+    float scale = 1.0f / sqrtf(ss); /* sqrt is correctly rounded in IEEE-754: not a libm approximation */
+    for (int i = 0; i < n; i++) o[i] = (x[i] * scale) * w[i];
+}
+
+static void quantize_rows(q8_act *a, const float *x, int n_tok, int cols) {
+    a->nb = cols / QK;
+    a->n_tok = n_tok;
+    for (int t = 0; t < n_tok; t++) q8_quantize_row(x + (size_t)t * cols, a, t);
+}
+
+/* ---- matrix products as pool jobs ---------------------------------------------
+ * A job is up to three matrices sharing one input; their rows are concatenated
+ * and split evenly between threads. out[t * ldo + r] = dot(W row r, x_t). */
+typedef struct {
+    const wmat *w[3];
+    float *out[3];
+    int ldo[3];
+    int n;
+    const q8_act *a;
+    const kernel_set *k;
+    /* SwiGLU fusion: when set, w[0] is gate, w[1] is up, and rows of the
+     * combined index r < hidden produce hb[t][r] = silu(gate) * up. */
+    bool swiglu;
+} mm_job;
+
+static void split(int total, int ith, int nth, int *r0, int *r1) {
+    *r0 = (int)((int64_t)total * ith / nth);
+    *r1 = (int)((int64_t)total * (ith + 1) / nth);
+}
+
+static void mm_worker(void *arg, int ith, int nth) {
+    mm_job *j = arg;
+    const int T = j->a->n_tok;
+    if (j->swiglu) {
+        const wmat *g = j->w[0], *u = j->w[1];
+        int r0, r1;
+        split(g->rows, ith, nth, &r0, &r1);
+        for (int r = r0; r < r1; r++) {
+            const uint8_t *gr = g->data + (size_t)r * g->row_bytes, *ur = u->data + (size_t)r * u->row_bytes;
+            for (int t = 0; t < T; t++) {
+                float gv = dot_row(j->k, g->type, gr, j->a, t);
+                float uv = dot_row(j->k, u->type, ur, j->a, t);
+                j->out[0][(size_t)t * j->ldo[0] + r] = wicas_siluf(gv) * uv;
+            }
+        }
+        return;
+    }
+    int total = 0;
+    for (int i = 0; i < j->n; i++) total += j->w[i]->rows;
+    int r0, r1;
+    split(total, ith, nth, &r0, &r1);
+    int base = 0;
+    for (int i = 0; i < j->n; i++) {
+        const wmat *w = j->w[i];
+        int lo = r0 > base ? r0 - base : 0, hi = r1 - base < w->rows ? r1 - base : w->rows;
+        for (int r = lo; r < hi; r++) {
+            const uint8_t *wr = w->data + (size_t)r * w->row_bytes;
+            for (int t = 0; t < T; t++) j->out[i][(size_t)t * j->ldo[i] + r] = dot_row(j->k, w->type, wr, j->a, t);
+        }
+        base += w->rows;
+    }
+}
+
+/* ---- attention as a pool job: one (token, head) pair per unit ----------------- */
+typedef struct {
+    const llama_config *c;
+    run_state *s;
+    int layer, pos0, n_tok;
+} att_job;
+
+static void att_worker(void *arg, int ith, int nth) {
+    att_job *j = arg;
+    const llama_config *c = j->c;
+    run_state *s = j->s;
+    const int hd = c->head_dim, qd = c->n_heads * hd, kvd = c->n_kv_heads * hd, grp = c->n_heads / c->n_kv_heads;
+    const float scale = 1.0f / sqrtf((float)hd);
+    const float *kc = s->k_cache + (size_t)j->layer * s->n_ctx * kvd;
+    const float *vc = s->v_cache + (size_t)j->layer * s->n_ctx * kvd;
+    int u0, u1;
+    split(j->n_tok * c->n_heads, ith, nth, &u0, &u1);
+    for (int u = u0; u < u1; u++) {
+        const int t = u / c->n_heads, h = u % c->n_heads, kvh = h / grp;
+        const int n_keys = j->pos0 + t + 1; /* causal: keys 0 .. pos */
+        const float *q = s->q + (size_t)t * qd + (size_t)h * hd;
+        float *att = s->att + ((size_t)t * c->n_heads + h) * s->n_ctx;
+        /* scores_k = (q . k) / sqrt(head_dim), dot in the canonical 8-lane order */
+        float mx = -INFINITY;
+        for (int p = 0; p < n_keys; p++) {
+            const float *k = kc + (size_t)p * kvd + (size_t)kvh * hd;
+            float acc[8] = {0};
+            for (int i = 0; i < hd; i++) acc[i & 7] = acc[i & 7] + q[i] * k[i];
+            float sc = reduce8(acc) * scale;
+            att[p] = sc;
+            if (sc > mx) mx = sc;
+        }
+        /* softmax: e_p = exp(s_p - max), sum in order p = 0, 1, ... */
+        float sum = 0.0f;
+        for (int p = 0; p < n_keys; p++) {
+            float e = wicas_expf(att[p] - mx);
+            att[p] = e;
+            sum = sum + e;
+        }
+        float inv = 1.0f / sum;
+        /* out = sum_p (e_p / sum) * v_p, accumulated in order p = 0, 1, ... */
+        float *o = s->xb2 + (size_t)t * qd + (size_t)h * hd;
+        for (int i = 0; i < hd; i++) o[i] = 0.0f;
+        for (int p = 0; p < n_keys; p++) {
+            const float *v = vc + (size_t)p * kvd + (size_t)kvh * hd;
+            float a = att[p] * inv;
+            for (int i = 0; i < hd; i++) o[i] = o[i] + a * v[i];
+        }
+    }
+}
+
+/* RoPE ("normal" pairing for the llama arch: llama.cpp's converter permutes
+ * the Q/K weights so that adjacent pairs (x[2i], x[2i+1]) rotate together):
+ *   x0' = x0 cos(a) - x1 sin(a),  x1' = x0 sin(a) + x1 cos(a),
+ *   a = pos * scale * base^(-2i/n_rot). cos/sin in double, rounded to float. */
+static void rope_tables(const wicas_infer_model *m, run_state *s, int pos0, int n_tok) {
+    const int half = m->cfg.n_rot / 2;
+    for (int t = 0; t < n_tok; t++) {
+        double p = (double)(pos0 + t) * m->cfg.rope_scale;
+        float *cs = s->rope + (size_t)t * (m->cfg.n_rot + 2);
+        for (int i = 0; i < half; i++) {
+            double sn, cn;
+            wicas_sincos(p * m->inv_freq[i], &sn, &cn);
+            cs[2 * i] = (float)cn;
+            cs[2 * i + 1] = (float)sn;
+        }
+    }
+}
+
+static void rope_apply(float *x, int n_heads, int hd, int n_rot, const float *cs) {
+    for (int h = 0; h < n_heads; h++) {
+        float *v = x + (size_t)h * hd;
+        for (int i = 0; i < n_rot / 2; i++) {
+            float c = cs[2 * i], sn = cs[2 * i + 1];
+            float x0 = v[2 * i], x1 = v[2 * i + 1];
+            v[2 * i] = x0 * c - x1 * sn;
+            v[2 * i + 1] = x0 * sn + x1 * c;
+        }
+    }
+}
+
+/* ============================================================================
+ * The forward pass
+ * ========================================================================== */
+
+int model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, float *logits_all) {
+    const wicas_infer_model *m = ctx->m;
+    const llama_config *c = &m->cfg;
+    run_state *s = &ctx->s;
+    const int dim = c->dim, hd = c->head_dim, qd = c->n_heads * hd, kvd = c->n_kv_heads * hd, ff = c->hidden_dim;
+    const int pos0 = ctx->pos;
+    const kernel_set *k = kernels_get();
+    if (n <= 0 || n > s->max_batch) return WICAS_INFER_EARG;
+    if (pos0 + n > s->n_ctx) return WICAS_INFER_ECTX;
+    for (int t = 0; t < n; t++)
+        if (tokens[t] < 0 || tokens[t] >= c->vocab) return WICAS_INFER_EARG;
+
+    /* Token embeddings: x_t = row tokens[t] of token_embd, dequantised. */
+    for (int t = 0; t < n; t++)
+        dequant_row(m->tok_embd.type, m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes,
+                    s->x + (size_t)t * dim, dim);
+    rope_tables(m, s, pos0, n);
+
+    for (int l = 0; l < c->n_layers; l++) {
+        const llama_layer *L = &m->layers[l];
+        float *kc = s->k_cache + ((size_t)l * s->n_ctx + pos0) * kvd;
+        float *vc = s->v_cache + ((size_t)l * s->n_ctx + pos0) * kvd;
+
+        /* ---- attention block: x += Wo . attention(RoPE(Wq xn), RoPE(Wk xn), Wv xn) */
+        for (int t = 0; t < n; t++) rmsnorm(s->xb + (size_t)t * dim, s->x + (size_t)t * dim, L->attn_norm, dim, c->eps);
+        quantize_rows(&s->act, s->xb, n, dim);
+        /* q, k, v in one job; k and v land directly in the KV cache. */
+        mm_job j = {.w = {&L->wq, &L->wk, &L->wv}, .out = {s->q, kc, vc}, .ldo = {qd, kvd, kvd}, .n = 3,
+                    .a = &s->act, .k = k};
+        pool_run(ctx->pool, mm_worker, &j);
+        for (int t = 0; t < n; t++) {
+            const float *cs = s->rope + (size_t)t * (c->n_rot + 2);
+            rope_apply(s->q + (size_t)t * qd, c->n_heads, hd, c->n_rot, cs);
+            rope_apply(kc + (size_t)t * kvd, c->n_kv_heads, hd, c->n_rot, cs);
+        }
+        att_job aj = {.c = c, .s = s, .layer = l, .pos0 = pos0, .n_tok = n};
+        pool_run(ctx->pool, att_worker, &aj);
+        quantize_rows(&s->act, s->xb2, n, qd);
+        mm_job jo = {.w = {&L->wo}, .out = {s->xb}, .ldo = {dim}, .n = 1, .a = &s->act, .k = k};
+        pool_run(ctx->pool, mm_worker, &jo);
+        for (size_t i = 0; i < (size_t)n * dim; i++) s->x[i] = s->x[i] + s->xb[i];
+
+        /* ---- feed-forward block (SwiGLU): x += W_down (silu(W_gate xn) * (W_up xn)) */
+        for (int t = 0; t < n; t++) rmsnorm(s->xb + (size_t)t * dim, s->x + (size_t)t * dim, L->ffn_norm, dim, c->eps);
+        quantize_rows(&s->act, s->xb, n, dim);
+        mm_job jf = {.w = {&L->w_gate, &L->w_up}, .out = {s->hb}, .ldo = {ff}, .n = 2, .a = &s->act, .k = k, .swiglu = true};
+        pool_run(ctx->pool, mm_worker, &jf);
+        quantize_rows(&s->act, s->hb, n, ff);
+        mm_job jd = {.w = {&L->w_down}, .out = {s->xb}, .ldo = {dim}, .n = 1, .a = &s->act, .k = k};
+        pool_run(ctx->pool, mm_worker, &jd);
+        for (size_t i = 0; i < (size_t)n * dim; i++) s->x[i] = s->x[i] + s->xb[i];
+    }
+
+    /* ---- final norm and classifier: only the rows the caller needs */
+    int t0 = logits_all ? 0 : n - 1, nt = logits_all ? n : 1;
+    for (int t = 0; t < nt; t++)
+        rmsnorm(s->xb + (size_t)t * dim, s->x + (size_t)(t0 + t) * dim, m->out_norm, dim, c->eps);
+    quantize_rows(&s->act, s->xb, nt, dim);
+    if (logits_all) {
+        mm_job jl = {.w = {&m->output}, .out = {logits_all}, .ldo = {c->vocab}, .n = 1, .a = &s->act, .k = k};
+        pool_run(ctx->pool, mm_worker, &jl);
+        memcpy(s->logits, logits_all + (size_t)(n - 1) * c->vocab, sizeof(float) * (size_t)c->vocab);
+    } else {
+        mm_job jl = {.w = {&m->output}, .out = {s->logits}, .ldo = {c->vocab}, .n = 1, .a = &s->act, .k = k};
+        pool_run(ctx->pool, mm_worker, &jl);
+    }
+    ctx->pos = pos0 + n;
+    return 0;
+}

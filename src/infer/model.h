@@ -1,0 +1,89 @@
+/*
+ * model.h — internal: the llama-family model (config, weights) and the run
+ * state of a context, shared by model.c (forward pass) and infer.c (API).
+ */
+#ifndef WICAS_MODEL_H
+#define WICAS_MODEL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "gguf.h"
+#include "infer.h"
+#include "pool.h"
+#include "quant.h"
+#include "tokenizer.h"
+
+/* Hyper-parameters, all from GGUF metadata (llama.*). */
+typedef struct {
+    int n_layers;    /* llama.block_count */
+    int dim;         /* llama.embedding_length */
+    int hidden_dim;  /* llama.feed_forward_length */
+    int n_heads;     /* llama.attention.head_count */
+    int n_kv_heads;  /* llama.attention.head_count_kv (default n_heads) */
+    int head_dim;    /* llama.attention.key_length (default dim / n_heads) */
+    int n_rot;       /* llama.rope.dimension_count (default head_dim) */
+    int vocab;       /* token_embd rows */
+    int ctx_train;   /* llama.context_length */
+    float eps;       /* llama.attention.layer_norm_rms_epsilon */
+    double rope_base;  /* llama.rope.freq_base (default 10000) */
+    double rope_scale; /* position multiplier: 1 / llama.rope.scaling.factor for linear scaling */
+} llama_config;
+
+/* A weight matrix: rows x cols (cols = GGUF ne[0], contiguous). */
+typedef struct {
+    int type, rows, cols;
+    size_t row_bytes;
+    const uint8_t *data;
+} wmat;
+
+typedef struct {
+    float *attn_norm, *ffn_norm; /* dim floats each (owned copies) */
+    wmat wq, wk, wv, wo;         /* attention projections */
+    wmat w_gate, w_up, w_down;   /* SwiGLU feed-forward */
+} llama_layer;
+
+struct wicas_infer_model {
+    atomic_int refs;
+    gguf_file gf;
+    llama_config cfg;
+    wmat tok_embd, output; /* output == tok_embd when tied */
+    float *out_norm;
+    llama_layer *layers;
+    double *inv_freq;      /* n_rot/2 RoPE frequencies base^(-2i/n_rot) */
+    wicas_tokenizer *tok;
+    wicas_infer_model_info info;
+};
+
+/* Per-context run state; sized for up to max_batch tokens per forward call. */
+typedef struct {
+    int max_batch, n_ctx;
+    float *x, *xb, *xb2;  /* max_batch x dim (xb2: attention output, n_heads*head_dim) */
+    float *q;             /* max_batch x n_heads*head_dim */
+    float *hb;            /* max_batch x hidden_dim */
+    float *att;           /* max_batch x n_heads x n_ctx scores */
+    float *rope;          /* max_batch x n_rot (cos, sin pairs) */
+    float *logits;        /* vocab (last token) */
+    q8_act act;           /* quantised activations, max_batch x max(dim, hidden, q_dim) */
+    float *k_cache, *v_cache; /* n_layers x n_ctx x kv_dim */
+} run_state;
+
+struct wicas_infer_ctx {
+    wicas_infer_model *m;
+    pool *pool;
+    run_state s;
+    int pos;
+};
+
+/* Builds config, weights, tokenizer from an opened GGUF (m->gf). */
+int model_build(wicas_infer_model *m, char *err, size_t errlen);
+void model_free_parts(wicas_infer_model *m);
+
+int run_state_alloc(run_state *s, const llama_config *c, int n_ctx, int max_batch);
+void run_state_free(run_state *s);
+
+/* Forward pass over n tokens at ctx->pos (n <= max_batch). Writes the last
+ * token's logits to s.logits and, if logits_all, all n rows. */
+int model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, float *logits_all);
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * quant.c — scalar reference kernels, activation quantisation, dequantisation
+ * and the run-time choice of kernel set (cpuid + WICAS_KERNELS).
+ *
+ * The scalar kernels are the definition of the canonical order described in
+ * quant.h; the SIMD kernels in kernels_*.c must reproduce them bit for bit,
+ * which tests/infer/test_kernels.c checks on random data.
+ */
+#include "quant.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "infer.h"
+
+/* ---- activation quantisation ---------------------------------------------------
+ * Per block: amax = max |x|, d = amax / 127, q = round_half_even(x * (1/d)),
+ * clamped to [-127, 127]. Rounding uses the 1.5*2^23 trick: adding and
+ * subtracting it leaves x rounded to an integer in the current (nearest-even)
+ * mode; |x * id| <= 127.x so it is exact. No libm. */
+static inline int32_t round_even(float x) {
+    const float magic = 12582912.0f; /* 1.5 * 2^23 */
+    float r = (x + magic) - magic;
+    return (int32_t)r;
+}
+
+void q8_quantize_row(const float *x, q8_act *a, int t) {
+    const int nb = a->nb;
+    int8_t *q = a->q + (size_t)t * nb * QK;
+    for (int b = 0; b < nb; b++) {
+        const float *xb = x + b * QK;
+        float amax = 0.0f;
+        for (int i = 0; i < QK; i++) {
+            float v = xb[i] < 0 ? -xb[i] : xb[i];
+            if (v > amax) amax = v;
+        }
+        float d = amax / 127.0f;
+        float id = d != 0.0f ? 1.0f / d : 0.0f;
+        int32_t sum = 0;
+        for (int i = 0; i < QK; i++) {
+            int32_t v = round_even(xb[i] * id);
+            if (v > 127) v = 127;
+            if (v < -127) v = -127;
+            q[b * QK + i] = (int8_t)v;
+            sum += v;
+        }
+        a->d[(size_t)t * nb + b] = d;
+        a->qsum[(size_t)t * nb + b] = sum;
+        a->s[(size_t)t * nb + b] = d * (float)sum;
+    }
+    if (a->f) memcpy(a->f + (size_t)t * nb * QK, x, sizeof(float) * (size_t)nb * QK);
+}
+
+/* ---- scalar kernels -------------------------------------------------------------- */
+static float dot_q4_0_scalar(const void *w, const q8_act *a, int t) {
+    const block_q4_0 *wb = w;
+    const int nb = a->nb;
+    const int8_t *xq = a->q + (size_t)t * nb * QK;
+    const float *xd = a->d + (size_t)t * nb;
+    const int32_t *xs = a->qsum + (size_t)t * nb;
+    float acc[8] = {0};
+    for (int b = 0; b < nb; b++) acc[b & 7] = acc[b & 7] + blockval_q4_0(&wb[b], xq + b * QK, xd[b], xs[b]);
+    return reduce8(acc);
+}
+
+static float dot_q4_1_scalar(const void *w, const q8_act *a, int t) {
+    const block_q4_1 *wb = w;
+    const int nb = a->nb;
+    const int8_t *xq = a->q + (size_t)t * nb * QK;
+    const float *xd = a->d + (size_t)t * nb;
+    const float *xs = a->s + (size_t)t * nb;
+    float acc[8] = {0};
+    for (int b = 0; b < nb; b++) acc[b & 7] = acc[b & 7] + blockval_q4_1(&wb[b], xq + b * QK, xd[b], xs[b]);
+    return reduce8(acc);
+}
+
+static float dot_q8_0_scalar(const void *w, const q8_act *a, int t) {
+    const block_q8_0 *wb = w;
+    const int nb = a->nb;
+    const int8_t *xq = a->q + (size_t)t * nb * QK;
+    const float *xd = a->d + (size_t)t * nb;
+    float acc[8] = {0};
+    for (int b = 0; b < nb; b++) acc[b & 7] = acc[b & 7] + blockval_q8_0(&wb[b], xq + b * QK, xd[b]);
+    return reduce8(acc);
+}
+
+const kernel_set kernels_scalar = {"scalar", dot_q4_0_scalar, dot_q4_1_scalar, dot_q8_0_scalar};
+
+/* Float weight types: v_b = sequential sum over the block of w_i * x_i. */
+static float wval(int type, const void *w, size_t i) {
+    switch (type) {
+    case 0: return ((const float *)w)[i];
+    case 1: return f16_to_f32(((const uint16_t *)w)[i]);
+    default: return bf16_to_f32(((const uint16_t *)w)[i]);
+    }
+}
+
+static float dot_float(int type, const void *w, const q8_act *a, int t) {
+    const int nb = a->nb;
+    const float *x = a->f + (size_t)t * nb * QK;
+    float acc[8] = {0};
+    for (int b = 0; b < nb; b++) {
+        float v = 0.0f;
+        for (int i = 0; i < QK; i++) v = v + wval(type, w, (size_t)b * QK + i) * x[b * QK + i];
+        acc[b & 7] = acc[b & 7] + v;
+    }
+    return reduce8(acc);
+}
+
+float dot_row(const kernel_set *k, int type, const void *w, const q8_act *a, int t) {
+    switch (type) {
+    case 2: return k->dot_q4_0(w, a, t);
+    case 3: return k->dot_q4_1(w, a, t);
+    case 8: return k->dot_q8_0(w, a, t);
+    default: return dot_float(type, w, a, t);
+    }
+}
+
+void dequant_row(int type, const void *w, float *out, int n) {
+    switch (type) {
+    case 0: memcpy(out, w, sizeof(float) * (size_t)n); return;
+    case 1: for (int i = 0; i < n; i++) out[i] = f16_to_f32(((const uint16_t *)w)[i]); return;
+    case 30: for (int i = 0; i < n; i++) out[i] = bf16_to_f32(((const uint16_t *)w)[i]); return;
+    case 2:
+        for (int b = 0; b < n / QK; b++) {
+            const block_q4_0 *x = (const block_q4_0 *)w + b;
+            float d = f16_to_f32(x->d);
+            for (int j = 0; j < QK / 2; j++) {
+                out[b * QK + j] = (float)((x->qs[j] & 0x0f) - 8) * d;
+                out[b * QK + j + QK / 2] = (float)((x->qs[j] >> 4) - 8) * d;
+            }
+        }
+        return;
+    case 3:
+        for (int b = 0; b < n / QK; b++) {
+            const block_q4_1 *x = (const block_q4_1 *)w + b;
+            float d = f16_to_f32(x->d), m = f16_to_f32(x->m);
+            for (int j = 0; j < QK / 2; j++) {
+                out[b * QK + j] = (float)(x->qs[j] & 0x0f) * d + m;
+                out[b * QK + j + QK / 2] = (float)(x->qs[j] >> 4) * d + m;
+            }
+        }
+        return;
+    case 8:
+        for (int b = 0; b < n / QK; b++) {
+            const block_q8_0 *x = (const block_q8_0 *)w + b;
+            float d = f16_to_f32(x->d);
+            for (int j = 0; j < QK; j++) out[b * QK + j] = (float)x->qs[j] * d;
+        }
+        return;
+    default: memset(out, 0, sizeof(float) * (size_t)n); return;
+    }
+}
+
+/* ---- dispatch ---------------------------------------------------------------------- */
+static _Atomic(const kernel_set *) active;
+
+static bool cpu_has(wicas_kernels k) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (k == WICAS_KERNELS_AVX2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                                        __builtin_cpu_supports("f16c");
+    if (k == WICAS_KERNELS_AVX512)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
+               __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+#endif
+    return k == WICAS_KERNELS_SCALAR;
+}
+
+static const kernel_set *set_for(wicas_kernels k) {
+    if (!cpu_has(k)) return NULL;
+    switch (k) {
+    case WICAS_KERNELS_SCALAR: return &kernels_scalar;
+#if defined(WICAS_HAVE_AVX2)
+    case WICAS_KERNELS_AVX2: return &kernels_avx2;
+#endif
+#if defined(WICAS_HAVE_AVX512)
+    case WICAS_KERNELS_AVX512: return &kernels_avx512;
+#endif
+    default: return NULL;
+    }
+}
+
+static const kernel_set *choose(void) {
+    const char *e = getenv("WICAS_KERNELS");
+    if (e && *e) {
+        const kernel_set *k = NULL;
+        if (strcmp(e, "scalar") == 0) k = set_for(WICAS_KERNELS_SCALAR);
+        else if (strcmp(e, "avx2") == 0) k = set_for(WICAS_KERNELS_AVX2);
+        else if (strcmp(e, "avx512") == 0) k = set_for(WICAS_KERNELS_AVX512);
+        if (k) return k;
+        /* Unknown or unavailable: fall back to automatic choice (results are
+         * the same either way). */
+    }
+    const kernel_set *k = set_for(WICAS_KERNELS_AVX512);
+    if (!k) k = set_for(WICAS_KERNELS_AVX2);
+    return k ? k : &kernels_scalar;
+}
+
+const kernel_set *kernels_get(void) {
+    const kernel_set *k = atomic_load(&active);
+    if (!k) {
+        k = choose();
+        atomic_store(&active, k);
+    }
+    return k;
+}
+
+int wicas_infer_set_kernels(wicas_kernels k) {
+    const kernel_set *s = k == WICAS_KERNELS_AUTO ? choose() : set_for(k);
+    if (!s) return WICAS_INFER_EUNSUPPORTED;
+    atomic_store(&active, s);
+    return 0;
+}
+
+const char *wicas_infer_kernels_name(void) { return kernels_get()->name; }
