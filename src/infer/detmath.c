@@ -114,10 +114,10 @@ double wicas_exp(double x) {
 }
 
 /* ============================================================================
- * wicas_log — x = m*2^e, log(m) = 2 atanh((m-1)/(m+1)).
+ * wicas_ln — x = m*2^e, log(m) = 2 atanh((m-1)/(m+1)).
  * ============================================================================ */
 
-double wicas_log(double x) {
+double wicas_ln(double x) {
     if (isnan_d(x)) return x;
     if (x == 0.0) return -infd();
     if (x < 0.0) return nand();
@@ -192,7 +192,7 @@ double wicas_pow(double x, double y) {
         return neg ? -r : r;
     }
     if (x < 0 && yk == 0) return nand();
-    double r = wicas_exp(y * wicas_log(ax));
+    double r = wicas_exp(y * wicas_ln(ax));
     return (x < 0 && yk == 2) ? -r : r;
 }
 

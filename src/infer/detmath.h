@@ -39,7 +39,7 @@
  *   wicas_exp: same scheme as wicas_expf in double (LOG2E, 1.5*2^52 rounding,
  *     LN2_HI = 0x3FE62E42FEE00000, LN2_LO = 1.9082149292705877e-10, Taylor
  *     polynomial to degree 13), about 1 ulp.
- *   wicas_log: x = m * 2^e with m in [sqrt(1/2), sqrt(2)); s = (m-1)/(m+1);
+ *   wicas_ln: x = m * 2^e with m in [sqrt(1/2), sqrt(2)); s = (m-1)/(m+1);
  *     log(m) = 2*atanh(s) = 2s(1 + s^2/3 + s^4/5 + ... + s^22/23); result
  *     e*LN2_HI + (log(m) + e*LN2_LO). A few ulp.
  *   wicas_pow: exp(y * log(x)) with IEEE-style special cases (see below);
@@ -65,9 +65,10 @@ float wicas_expf(float x);
 /* e^x in binary64, same special-value rules as wicas_expf. */
 double wicas_exp(double x);
 
-/* Natural logarithm. log(+-0) = -inf, log(x<0) = NaN, log(+inf) = +inf,
+/* Natural logarithm. (Named wicas_ln, not wicas_log: common.h's wicas_log is
+ * the logger.) log(+-0) = -inf, log(x<0) = NaN, log(+inf) = +inf,
  * log(NaN) = NaN, log(1) = +0. Subnormal inputs handled. */
-double wicas_log(double x);
+double wicas_ln(double x);
 
 /* x^y. pow(x, +-0) = 1 for any x (even NaN); pow(1, y) = 1 for any y;
  * NaN operand otherwise -> NaN; x < 0 with integer y -> sign by parity of y,

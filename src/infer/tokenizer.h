@@ -10,7 +10,8 @@
  *     and similar every digit is also split off on its own first), each piece's
  *     bytes are mapped to printable code points (the GPT-2 byte->unicode
  *     table), and adjacent symbols are merged by merge rank, lowest first,
- *     leftmost among equal ranks.
+ *     leftmost among equal ranks. A byte whose one-character token is missing
+ *     from the vocabulary is dropped (as llama.cpp and HF tokenizers do).
  *   WICAS_TOK_LLAMA SentencePiece-style BPE (tokenizer.ggml.model = "llama"):
  *     spaces become U+2581 "▁", a "▁" is prefixed to the text at the start and
  *     after every special token, the UTF-8 characters are merged greedily by
@@ -20,7 +21,8 @@
  *
  * Special tokens (token_type CONTROL = 3 or USER_DEFINED = 4) are recognised
  * inside the text only when parse_special is true (leftmost, longest first);
- * otherwise their text is tokenized like any other text.
+ * otherwise their text is tokenized like any other text. (llama.cpp also
+ * matches USER_DEFINED tokens without parse_special; we do not.)
  *
  * Everything is deterministic: hash tables are used only for lookups, never
  * iterated to produce output; ties are broken by position or id.
