@@ -74,6 +74,7 @@ float wicas_expf(float x) {
 }
 
 float wicas_siluf(float x) {
+    if (x == -inff()) return -0.0f; /* -inf / inf would be NaN; the limit is -0 */
     return x / (1.0f + wicas_expf(-x));
 }
 
@@ -192,6 +193,18 @@ double wicas_pow(double x, double y) {
         return neg ? -r : r;
     }
     if (x < 0 && yk == 0) return nand();
+    /* small integer powers by binary exponentiation: exact whenever the
+     * result is representable (2^10, (-2)^3), else a few ulp */
+    if (yk != 0 && y <= 64.0 && y >= -64.0) {
+        uint32_t k = (uint32_t)(y < 0 ? -y : y);
+        double base = x, acc = 1.0;
+        while (k) {
+            if (k & 1u) acc = acc * base;
+            base = base * base;
+            k >>= 1;
+        }
+        return y < 0 ? 1.0 / acc : acc;
+    }
     double r = wicas_exp(y * wicas_ln(ax));
     return (x < 0 && yk == 2) ? -r : r;
 }
@@ -243,6 +256,13 @@ void wicas_sincos(double x, double *s, double *c) {
     if (isnan_d(x) || isinf_d(x) || !(x < 1073741824.0 && x > -1073741824.0)) {
         *s = nand();
         *c = nand();
+        return;
+    }
+    /* tiny |x| (and +-0, keeping its sign): sin x = x, cos x = 1 to within half
+     * an ulp, since x^2/6 < 2^-55 */
+    if (x < 7.450580596923828125e-09 && x > -7.450580596923828125e-09) { /* 2^-27 */
+        *s = x;
+        *c = 1.0;
         return;
     }
     /* fdlibm's split of pi/2: 33 bits, next 33 bits, then the rest */

@@ -42,9 +42,12 @@
  *   wicas_ln: x = m * 2^e with m in [sqrt(1/2), sqrt(2)); s = (m-1)/(m+1);
  *     log(m) = 2*atanh(s) = 2s(1 + s^2/3 + s^4/5 + ... + s^22/23); result
  *     e*LN2_HI + (log(m) + e*LN2_LO). A few ulp.
- *   wicas_pow: exp(y * log(x)) with IEEE-style special cases (see below);
- *     relative error grows with |y*log(x)| (about |y log x| * 2^-52 plus a few
- *     ulp) — ample for RoPE frequencies base^(-2i/d).
+ *   wicas_pow: exp(y * ln(x)) with IEEE-style special cases (see below);
+ *     the error of ln is amplified by |y ln x|: at most 2 + 2|y ln x| ulp
+ *     (tested), e.g. <= 8 ulp for RoPE frequencies 100000^(-2i/64).
+ *     Integer y with |y| <= 64 uses binary exponentiation instead (acc *= base
+ *     for each set bit of |y| from the lowest, base *= base; 1/acc for y < 0),
+ *     exact when the result is representable.
  *   wicas_sincos: x reduced by pi/2 with a three-part Cody-Waite constant
  *     (33 + 33 + 53 bits), which is exact-product for |k| < 2^20, i.e. accurate
  *     to a few ulp for |x| <= 1.6e6; Taylor kernels on [-pi/4, pi/4] to degree
@@ -77,10 +80,14 @@ double wicas_ln(double x);
 double wicas_pow(double x, double y);
 
 /* *s = sin(x), *c = cos(x); both pointers must be non-NULL. Accurate for
- * |x| <= 1.6e6 (see header comment); NaN/inf give NaN. */
+ * |x| <= 1.6e6 (see header comment; measured max absolute error 1.6e-16);
+ * |x| < 2^-27 gives (x, 1) exactly (so sin(-0) = -0); NaN, inf and
+ * |x| >= 2^30 give NaN. */
 void wicas_sincos(double x, double *s, double *c);
 
-/* SiLU: x / (1 + wicas_expf(-x)). siluf(-inf) = -0, siluf(+inf) = +inf. */
+/* SiLU: x / (1 + wicas_expf(-x)) (one division, after the expf and the add).
+ * siluf(-inf) = -0 (special-cased: the formula would give NaN),
+ * siluf(+inf) = +inf, siluf(NaN) = NaN. */
 float wicas_siluf(float x);
 
 #ifdef __cplusplus
