@@ -474,23 +474,30 @@ static wicas_vm_status classify_trap(wicas_vm_callctx *c, wasm_trap_t *trap, was
         return c->fail;
     }
     if (trap) {
+        static const char *const TRAPS[] = {
+            "call stack exhausted", "out of bounds memory access", "misaligned memory access",
+            "undefined element: out of bounds table access", "uninitialized element", "indirect call type mismatch",
+            "integer overflow", "integer divide by zero", "invalid conversion to integer",
+            "wasm `unreachable` instruction executed", "interrupt", "out of gas"};
         wasmtime_trap_code_t code;
-        wasm_message_t m;
-        wasm_trap_message(trap, &m);
-        bool has = wasmtime_trap_code(trap, &code);
-        /* the first line of the trap message is enough */
-        size_t l = 0;
-        while (l < m.size && m.data[l] && m.data[l] != '\n') l++;
-        snprintf(msg, cap, "%.*s", (int)l, m.data);
-        wasm_byte_vec_delete(&m);
-        if (has && code == WASMTIME_TRAP_CODE_OUT_OF_FUEL) {
-            snprintf(msg, cap, "out of gas");
-            return WICAS_VM_ERR_OUT_OF_GAS;
-        }
-        if (has && code == WASMTIME_TRAP_CODE_STACK_OVERFLOW) {
-            snprintf(msg, cap, "wasm trap: call stack exhausted");
+        if (wasmtime_trap_code(trap, &code)) {
+            if (code == WASMTIME_TRAP_CODE_OUT_OF_FUEL) {
+                snprintf(msg, cap, "out of gas");
+                return WICAS_VM_ERR_OUT_OF_GAS;
+            }
+            if (code < sizeof TRAPS / sizeof TRAPS[0]) snprintf(msg, cap, "wasm trap: %s", TRAPS[code]);
+            else snprintf(msg, cap, "wasm trap: code %u", (unsigned)code);
             return WICAS_VM_ERR_TRAP;
         }
+        /* a trap without a code: a host-made trap; keep the message's last line (the cause) */
+        wasm_message_t m;
+        wasm_trap_message(trap, &m);
+        size_t end = m.size;
+        while (end > 0 && (m.data[end - 1] == 0 || m.data[end - 1] == '\n')) end--;
+        size_t start = end;
+        while (start > 0 && m.data[start - 1] != '\n') start--;
+        snprintf(msg, cap, "%.*s", (int)(end - start), m.data + start);
+        wasm_byte_vec_delete(&m);
         return WICAS_VM_ERR_TRAP;
     }
     if (e) {
