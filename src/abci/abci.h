@@ -365,6 +365,21 @@ void wicas_abci_server_stop(wicas_abci_server *srv);
 /* Stops (if needed) and frees. NULL is ignored. */
 void wicas_abci_server_free(wicas_abci_server *srv);
 
+/* ---- the chain adapter (app_chain.c) ---------------------------------------------------
+ * Available when wicas_abci is built together with the chain module (the
+ * macro WICAS_ABCI_HAVE_CHAIN is then defined for users of this library).
+ *
+ * Fills *app with callbacks that run the WICAS state machine (chain.h) on the
+ * already opened chain: info, init_chain (idempotent for the same chain id,
+ * so a crash between InitChain and block 1 restarts cleanly), check_tx,
+ * query, finalize_block, commit. prepare/process_proposal, extend_vote and
+ * verify_vote_extension are left NULL (the server's defaults) — a module that
+ * adds vote-extension logic (the AI module) copies *app, sets its own
+ * callbacks with its own ctx, and calls the chain's ones from there. The chain
+ * stays owned by the caller; close it after the server is stopped. */
+typedef struct wicas_chain wicas_chain;
+int wicas_abci_chain_app(wicas_chain *chain, wicas_abci_app *app);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,196 @@
+/*
+ * app_chain.c — the ABCI application vtable (abci.h) implemented on top of
+ * the chain state machine (chain.h). It only translates: abci.h's request
+ * views into chain.h calls, chain.h's result structs into abci.h's response
+ * structs (copies, since the two own their memory differently). All state
+ * and all decisions are the chain's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "abci.h"
+#include "chain.h"
+
+#ifndef WICAS_VERSION
+#define WICAS_VERSION "0.1.0"
+#endif
+
+/* ---- result conversion ------------------------------------------------------------ */
+static int copy_events(const wicas_chain_event *in, size_t n, wicas_abci_event **out, size_t *n_out) {
+    for (size_t i = 0; i < n; i++) {
+        wicas_abci_event *ev;
+        if (wicas_abci_event_add(out, n_out, in[i].type, &ev) != 0) return WICAS_ABCI_ERR_NOMEM;
+        for (size_t j = 0; j < in[i].n_attrs; j++)
+            if (wicas_abci_event_attr(ev, in[i].attrs[j].key, in[i].attrs[j].value, in[i].attrs[j].index) != 0)
+                return WICAS_ABCI_ERR_NOMEM;
+    }
+    return 0;
+}
+
+static int copy_tx_result(const wicas_chain_tx_result *in, wicas_abci_tx_result *out) {
+    out->code = in->code;
+    out->gas_wanted = in->gas_wanted;
+    out->gas_used = in->gas_used;
+    if (in->log && !(out->log = wicas_abci_strdup(in->log))) return WICAS_ABCI_ERR_NOMEM;
+    if (in->codespace && !(out->codespace = wicas_abci_strdup(in->codespace))) return WICAS_ABCI_ERR_NOMEM;
+    if (in->data && in->data_len && wicas_abci_buf_set(&out->data, in->data, in->data_len) != 0)
+        return WICAS_ABCI_ERR_NOMEM;
+    return copy_events(in->events, in->n_events, &out->events, &out->n_events);
+}
+
+/* ---- callbacks ------------------------------------------------------------------------ */
+static int ca_info(void *ctx, const wicas_abci_info_req *req, wicas_abci_info_resp *r, char *err, size_t el) {
+    (void)req, (void)err, (void)el;
+    wicas_chain *c = ctx;
+    int64_t h = 0;
+    uint8_t hash[32];
+    wicas_chain_info(c, &h, hash);
+    r->data = wicas_abci_strdup("wicas");
+    r->version = wicas_abci_strdup(WICAS_VERSION);
+    r->app_version = 1;
+    r->last_block_height = h;
+    if (h > 0 && wicas_abci_buf_set(&r->last_block_app_hash, hash, 32) != 0) return WICAS_ABCI_ERR_NOMEM;
+    return 0;
+}
+
+static int ca_init_chain(void *ctx, const wicas_abci_init_chain_req *req, wicas_abci_init_chain_resp *r, char *err,
+                         size_t el) {
+    wicas_chain *c = ctx;
+    uint8_t hash[32];
+    const char *have = wicas_chain_id(c);
+    if (have && *have) {
+        /* Already initialised (crash before block 1): same chain -> same answer. */
+        if (strcmp(have, req->chain_id ? req->chain_id : "") != 0) {
+            snprintf(err, el, "InitChain for chain '%s' but the state belongs to chain '%s'", req->chain_id, have);
+            return WICAS_ABCI_ERR_APP;
+        }
+        int64_t h;
+        wicas_chain_info(c, &h, hash);
+        return wicas_abci_buf_set(&r->app_hash, hash, 32);
+    }
+    const char *js = (const char *)req->app_state_bytes.data;
+    size_t jl = req->app_state_bytes.len;
+    if (!js || jl == 0) js = "{}", jl = 2;
+    int rc = wicas_chain_init_chain(c, req->chain_id ? req->chain_id : "", req->initial_height, js, jl, hash, err, el);
+    if (rc != 0) {
+        if (!err[0]) snprintf(err, el, "InitChain: %s", wicas_chain_strerror(rc));
+        return WICAS_ABCI_ERR_APP;
+    }
+    return wicas_abci_buf_set(&r->app_hash, hash, 32);
+}
+
+static int ca_check_tx(void *ctx, const wicas_abci_check_tx_req *req, wicas_abci_tx_result *r, char *err, size_t el) {
+    (void)err, (void)el;
+    wicas_chain_tx_result res;
+    memset(&res, 0, sizeof res);
+    wicas_chain_check_tx(ctx, req->tx.data ? req->tx.data : (const uint8_t *)"", req->tx.len, req->recheck, &res);
+    int rc = copy_tx_result(&res, r);
+    wicas_chain_tx_result_free(&res);
+    return rc;
+}
+
+static int ca_query(void *ctx, const wicas_abci_query_req *req, wicas_abci_query_resp *r, char *err, size_t el) {
+    (void)err, (void)el;
+    wicas_chain_query_result q;
+    memset(&q, 0, sizeof q);
+    wicas_chain_query(ctx, req->path, req->data.data ? req->data.data : (const uint8_t *)"", req->data.len,
+                      req->height, req->prove, &q);
+    int rc = 0;
+    r->code = q.code;
+    r->height = q.height;
+    if (q.log && !(r->log = wicas_abci_strdup(q.log))) rc = WICAS_ABCI_ERR_NOMEM;
+    if (q.codespace && !(r->codespace = wicas_abci_strdup(q.codespace))) rc = WICAS_ABCI_ERR_NOMEM;
+    if (q.key && wicas_abci_buf_set(&r->key, q.key, q.key_len) != 0) rc = WICAS_ABCI_ERR_NOMEM;
+    if (q.value && wicas_abci_buf_set(&r->value, q.value, q.value_len) != 0) rc = WICAS_ABCI_ERR_NOMEM;
+    if (q.n_ops) {
+        r->proof_ops = calloc(q.n_ops, sizeof *r->proof_ops);
+        if (!r->proof_ops) rc = WICAS_ABCI_ERR_NOMEM;
+        else {
+            r->n_proof_ops = q.n_ops;
+            for (size_t i = 0; i < q.n_ops; i++) {
+                r->proof_ops[i].type = wicas_abci_strdup(q.ops[i].type ? q.ops[i].type : "");
+                if (wicas_abci_buf_set(&r->proof_ops[i].key, q.ops[i].key, q.ops[i].key_len) != 0 ||
+                    wicas_abci_buf_set(&r->proof_ops[i].data, q.ops[i].data, q.ops[i].data_len) != 0 ||
+                    !r->proof_ops[i].type)
+                    rc = WICAS_ABCI_ERR_NOMEM;
+            }
+        }
+    }
+    wicas_chain_query_result_free(&q);
+    return rc;
+}
+
+static int ca_finalize(void *ctx, const wicas_abci_block_req *req, wicas_abci_finalize_resp *r, char *err,
+                       size_t el) {
+    wicas_chain *c = ctx;
+    size_t n = req->n_txs;
+    const uint8_t **txs = calloc(n ? n : 1, sizeof *txs);
+    size_t *lens = calloc(n ? n : 1, sizeof *lens);
+    wicas_chain_tx_result *res = calloc(n ? n : 1, sizeof *res);
+    r->tx_results = calloc(n ? n : 1, sizeof *r->tx_results);
+    int rc = WICAS_ABCI_ERR_NOMEM;
+    if (!txs || !lens || !res || !r->tx_results) goto out;
+    for (size_t i = 0; i < n; i++) {
+        txs[i] = req->txs[i].data ? req->txs[i].data : (const uint8_t *)"";
+        lens[i] = req->txs[i].len;
+    }
+    wicas_chain_block b = {.height = req->height,
+                           .time_seconds = req->time.seconds,
+                           .time_nanos = req->time.nanos,
+                           .txs = txs,
+                           .tx_lens = lens,
+                           .n_txs = n};
+    if (req->hash.len == 32) memcpy(b.hash, req->hash.data, 32);
+    if (req->proposer_address.len == 20) memcpy(b.proposer, req->proposer_address.data, 20);
+    wicas_chain_event *events = NULL;
+    size_t n_events = 0;
+    uint8_t hash[32];
+    int crc = wicas_chain_finalize_block(c, &b, res, &events, &n_events, hash, err, el);
+    if (crc != 0) {
+        if (!err[0]) snprintf(err, el, "FinalizeBlock %lld: %s", (long long)req->height, wicas_chain_strerror(crc));
+        rc = WICAS_ABCI_ERR_APP;
+        for (size_t i = 0; i < n; i++) wicas_chain_tx_result_free(&res[i]);
+        wicas_chain_events_free(events, n_events);
+        goto out;
+    }
+    r->n_tx_results = n;
+    rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (copy_tx_result(&res[i], &r->tx_results[i]) != 0) rc = WICAS_ABCI_ERR_NOMEM;
+        wicas_chain_tx_result_free(&res[i]);
+    }
+    if (copy_events(events, n_events, &r->events, &r->n_events) != 0) rc = WICAS_ABCI_ERR_NOMEM;
+    wicas_chain_events_free(events, n_events);
+    if (rc == 0 && wicas_abci_buf_set(&r->app_hash, hash, 32) != 0) rc = WICAS_ABCI_ERR_NOMEM;
+out:
+    if (rc == WICAS_ABCI_ERR_NOMEM && !err[0]) snprintf(err, el, "FinalizeBlock: out of memory");
+    free(txs);
+    free(lens);
+    free(res);
+    return rc;
+}
+
+static int ca_commit(void *ctx, wicas_abci_commit_resp *r, char *err, size_t el) {
+    int64_t retain = 0;
+    int rc = wicas_chain_commit(ctx, &retain);
+    if (rc != 0) {
+        snprintf(err, el, "Commit: %s", wicas_chain_strerror(rc));
+        return WICAS_ABCI_ERR_APP;
+    }
+    r->retain_height = retain;
+    return 0;
+}
+
+int wicas_abci_chain_app(wicas_chain *chain, wicas_abci_app *app) {
+    if (!chain || !app) return WICAS_ABCI_ERR_ARG;
+    memset(app, 0, sizeof *app);
+    app->ctx = chain;
+    app->info = ca_info;
+    app->init_chain = ca_init_chain;
+    app->check_tx = ca_check_tx;
+    app->query = ca_query;
+    app->finalize_block = ca_finalize;
+    app->commit = ca_commit;
+    return 0;
+}

@@ -1,0 +1,177 @@
+/*
+ * node_run.c — the body of `wicasd start` and `wicasd abci`: open the chain
+ * state under HOME/data/wicas, serve it over ABCI, optionally spawn and
+ * supervise cometbft, and shut down in order on SIGINT/SIGTERM.
+ *
+ * Why it is shaped so: SIGINT/SIGTERM are blocked in every thread and
+ * collected by the main thread with sigtimedwait, so no signal handler runs
+ * inside the application; the same loop polls the child and the server's
+ * health every 200 ms. Shutdown order matters: cometbft first (so it stops
+ * sending blocks and flushes its stores), then the ABCI server (no callback
+ * runs after it returns), then the chain (closing LMDB; an uncommitted block
+ * is discarded, which is exactly what a restart replays).
+ *
+ * Exit status: 0 after a clean signal-driven shutdown, 1 on any failure
+ * (cannot open state or listen, cometbft exited on its own, the application
+ * failed), 2 for usage errors (reported by the callers).
+ */
+#include "node_run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "abci.h"
+#include "common.h"
+#include "node.h"
+#ifdef WICAS_ABCI_HAVE_CHAIN
+#include "chain.h"
+#endif
+
+#define LOGMOD "node"
+
+#ifdef WICAS_ABCI_HAVE_CHAIN
+static int mkdir_p(const char *path) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return (mkdir(tmp, 0755) != 0 && errno != EEXIST) ? -1 : 0;
+}
+
+/* CometBFT knows debug, info, error (and none): map ours onto it. */
+static const char *cometbft_level(void) {
+    switch (wicas_log_get_level()) {
+    case WICAS_LOG_DEBUG: return "debug";
+    case WICAS_LOG_INFO: return "info";
+    default: return "error";
+    }
+}
+
+#endif
+
+int wicas_node_run(const wicas_node_run_opts *o) {
+#ifndef WICAS_ABCI_HAVE_CHAIN
+    (void)o;
+    fprintf(stderr, "wicasd: this build has no chain module (src/chain); cannot run a node\n");
+    return 1;
+#else
+    char err[1024] = "";
+    char addr[300];
+    if (o->abci_address) {
+        snprintf(addr, sizeof addr, "%s", o->abci_address);
+    } else {
+        wicas_node_ports ports = {0};
+        if (wicas_node_read_ports(o->home, &ports, err, sizeof err) != 0) {
+            fprintf(stderr, "wicasd: %s (run 'wicasd init' first)\n", err);
+            return 1;
+        }
+        if (ports.abci <= 0) {
+            fprintf(stderr, "wicasd: no proxy_app port in %s/config/config.toml\n", o->home);
+            return 1;
+        }
+        snprintf(addr, sizeof addr, "tcp://127.0.0.1:%d", ports.abci);
+    }
+    char data_dir[4096];
+    snprintf(data_dir, sizeof data_dir, "%s/data/wicas", o->home);
+    if (mkdir_p(data_dir) != 0) {
+        fprintf(stderr, "wicasd: cannot create %s: %s\n", data_dir, strerror(errno));
+        return 1;
+    }
+
+    /* Block the stop signals before any thread exists, so every thread
+     * inherits the mask and only sigtimedwait below sees them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    wicas_chain_options copts;
+    memset(&copts, 0, sizeof copts);
+    wicas_chain *chain = NULL;
+    int rc = wicas_chain_open(data_dir, &copts, &chain, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "wicasd: cannot open the chain state in %s: %s\n", data_dir,
+                err[0] ? err : wicas_chain_strerror(rc));
+        return 1;
+    }
+    int64_t h = 0;
+    uint8_t hash[32];
+    char hex[65];
+    wicas_chain_info(chain, &h, hash);
+    wicas_hex_encode(hash, 32, hex);
+    WICAS_INFO(LOGMOD, "chain state %s: height %lld, app hash %s", data_dir, (long long)h, hex);
+
+    wicas_abci_app app;
+    wicas_abci_chain_app(chain, &app);
+    wicas_abci_server *srv = wicas_abci_server_new(addr, &app, err, sizeof err);
+    if (!srv || wicas_abci_server_start(srv) != 0) {
+        fprintf(stderr, "wicasd: %s\n", srv ? "cannot start the ABCI server" : err);
+        wicas_abci_server_free(srv);
+        wicas_chain_close(chain);
+        return 1;
+    }
+
+    wicas_node_child *child = NULL;
+    char pidfile[4200] = "";
+    if (o->with_cometbft) {
+        child = wicas_node_cometbft_start(o->home, cometbft_level(), "cometbft", o->cometbft_log, err, sizeof err);
+        if (!child) {
+            fprintf(stderr, "wicasd: cannot start cometbft: %s\n", err);
+            wicas_abci_server_free(srv);
+            wicas_chain_close(chain);
+            return 1;
+        }
+        WICAS_INFO(LOGMOD, "cometbft started (pid %d, home %s)", (int)wicas_node_child_pid(child), o->home);
+        /* Recorded so `devnet stop` can clean up should this process be killed. */
+        snprintf(pidfile, sizeof pidfile, "%s/cometbft.pid", o->home);
+        FILE *pf = fopen(pidfile, "w");
+        if (pf) {
+            fprintf(pf, "%d\n", (int)wicas_node_child_pid(child));
+            fclose(pf);
+        }
+    }
+
+    int status = 0;
+    for (;;) {
+        struct timespec to = {0, 200 * 1000000L};
+        int sig = sigtimedwait(&stop, NULL, &to);
+        if (sig > 0) {
+            WICAS_INFO(LOGMOD, "received %s, shutting down", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP");
+            break;
+        }
+        int cs = 0;
+        if (child && wicas_node_child_exited(child, &cs)) {
+            WICAS_ERROR(LOGMOD, "cometbft exited on its own (status %d); stopping", cs);
+            status = 1;
+            break;
+        }
+        if (wicas_abci_server_app_failed(srv)) {
+            WICAS_ERROR(LOGMOD, "the application failed (see above); stopping the node");
+            status = 1;
+            break;
+        }
+    }
+    if (child) {
+        int cs = wicas_node_child_stop(child, 10000);
+        WICAS_INFO(LOGMOD, "cometbft stopped (status %d)", cs);
+        unlink(pidfile);
+    }
+    wicas_abci_server_free(srv);
+    wicas_chain_close(chain);
+    WICAS_INFO(LOGMOD, "stopped");
+    return status;
+#endif
+}

@@ -1,0 +1,45 @@
+/*
+ * node_setup.h — creating node homes, shared by `wicasd init` and
+ * `wicasd devnet`: cometbft init + our config.toml edits + a genesis with the
+ * WICAS app_state and vote extensions enabled.
+ */
+#ifndef WICAS_CLI_NODE_SETUP_H
+#define WICAS_CLI_NODE_SETUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "node.h"
+
+/* Height from which vote extensions are enabled in every genesis we write. */
+#define WICAS_NODE_VOTE_EXT_HEIGHT 1
+
+typedef struct {
+    const char *home, *moniker, *chain_id;
+    bool overwrite;          /* replace an existing config.toml / genesis.json */
+    wicas_node_config config; /* ports, timeouts, peers (moniker is taken from above) */
+} wicas_node_setup;
+
+/* 1-48 characters of [A-Za-z0-9._-]. */
+bool wicas_node_valid_name(const char *s);
+
+/* Creates/refreshes s->home: refuses (-1, message) when config/genesis.json
+ * exists and !overwrite; else runs cometbft init and writes config.toml. */
+int wicas_node_setup_home(const wicas_node_setup *s, char *err, size_t errlen);
+
+/* The default genesis app_state of a WICAS chain (caller frees). */
+cJSON *wicas_node_default_app_state(void);
+
+/* Rewrites HOME/config/genesis.json with chain_id, the default app_state,
+ * vote extensions from WICAS_NODE_VOTE_EXT_HEIGHT, and (if non-NULL) the
+ * given "validators" array. */
+int wicas_node_write_genesis(const char *home, const char *chain_id, const cJSON *validators, char *err,
+                             size_t errlen);
+
+/* The genesis "validators" entry for HOME's priv_validator_key.json:
+ * {address, pub_key{type,value}, power:"<power>", name}. NULL on error. */
+cJSON *wicas_node_validator_entry(const char *home, const char *name, long power, char *err, size_t errlen);
+
+#endif
