@@ -1,0 +1,618 @@
+/*
+ * nn.c — wasi_ephemeral_nn (WASI-NN) host functions backed by the WICAS
+ * engine, following the conventions of WasmEdge's GGML backend so that
+ * programs written for it run unchanged:
+ *
+ *   load(builders, n, encoding, target, graph*)        builders[0] = "NAME" or
+ *        "preload:NAME" of a preloaded model, builders[1] (optional) = JSON
+ *        options; encoding must be GGML (6) or AUTODETECT (5)
+ *   load_by_name(name, len, graph*)
+ *   load_by_name_with_config(name, len, json, json_len, graph*)
+ *   init_execution_context(graph, ctx*)
+ *   set_input(ctx, index, tensor*)   index 0 = prompt bytes, 1 = JSON options
+ *   compute(ctx)                     generates the whole completion
+ *   get_output(ctx, index, buf, max, written*)  0 = text, 1 = metadata JSON
+ *   compute_single / get_output_single / fini_single   token streaming
+ *   unload(graph), finalize_execution_context(ctx)
+ *
+ * The tensor is 20 bytes on wasm32: dims ptr, dims len, type, data ptr, data
+ * len (only the data is used, as WasmEdge does). Every call returns a WASI-NN
+ * errno (WasmEdge's numbering, see wasi_internal.h).
+ *
+ * Options (JSON keys as WasmEdge names them; unknown keys are ignored, keys
+ * with a wrong type are INVALID_ARGUMENT): "n-predict", "ctx-size", "temp",
+ * "top-p", "top-k" (WICAS extension), "repeat-penalty", "repeat-last-n",
+ * "seed", "enable-log", "enable-debug-log", "stream-stdout",
+ * "reverse-prompt" (accepted and ignored). Defaults: n-predict 128, ctx-size
+ * 1024, temp 0.8, top-p 0.95, top-k 0, repeat-penalty 1.1 over the last 64.
+ *
+ * Determinism: the prompt is used as given (no chat template; the program
+ * writes its own), the sampling seed is wicas_wasi_nn_seed(request seed,
+ * option "seed"), and the engine's output does not depend on the thread
+ * count. Streaming replays a completion generated in full on the first
+ * compute_single, token by token, so a stream and a compute() give the same
+ * bytes and the same token counts.
+ *
+ * Token counts of every generation are added to the run's result so that the
+ * embedder can price inference (gas = fuel + inference cost).
+ */
+#include "wasi_internal.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+#define MOD "wasi-nn"
+#define MAX_GRAPHS 8
+#define MAX_CTXS 8
+#define MAX_COMPUTES 64          /* generations per run */
+#define MAX_PROMPT_BYTES (1u << 20)
+#define MAX_CONFIG_BYTES (64u << 10)
+#define MAX_N_PREDICT 8192u
+#define MAX_CTX_SIZE 32768u
+#define FUEL_NN_CALL 1000u
+
+#define ENCODING_AUTODETECT 5
+#define ENCODING_GGML 6
+
+typedef struct {
+    uint32_t n_predict, ctx_size, top_k, repeat_last_n;
+    float temp, top_p, repeat_penalty;
+    bool has_seed;
+    uint64_t seed;
+    bool enable_log;
+} nn_opts;
+
+typedef struct {
+    bool used;
+    wicas_infer_model *model;
+    char name[64];
+    nn_opts opts;
+} nn_graph;
+
+typedef struct {
+    bool used;
+    int graph;
+    nn_opts opts;
+    char *prompt;
+    size_t prompt_len;
+    wicas_infer_ctx *ictx;
+    uint32_t ictx_n_ctx;
+    /* last completion */
+    bool computed;
+    char *text;
+    size_t text_len;
+    uint32_t n_prompt_tokens, n_generated_tokens;
+    wicas_infer_stop stop;
+    /* streaming: piece i is text[piece_off[i] .. piece_off[i+1]) */
+    size_t *piece_off;
+    size_t n_pieces, piece_cap;
+    bool streaming;
+    size_t next_piece; /* pieces handed out so far */
+} nn_exec;
+
+struct wasi_nn_state {
+    nn_graph graphs[MAX_GRAPHS];
+    nn_exec ctxs[MAX_CTXS];
+};
+
+/* ---- helpers ------------------------------------------------------------------------ */
+
+static wasm_trap_t *ret(wasmtime_val_t *results, int e) {
+    results[0].kind = WASMTIME_I32;
+    results[0].of.i32 = e;
+    return NULL;
+}
+#define A32(i) ((uint32_t)args[i].of.i32)
+
+#define PROLOGUE()                                                           \
+    wicas_wasi_host *h = host_of(caller);                                    \
+    (void)nargs; (void)nresults; (void)env;                                  \
+    wasm_trap_t *charge_trap = host_charge(caller, FUEL_NN_CALL);            \
+    if (charge_trap) return charge_trap;                                     \
+    uint8_t *mem = NULL;                                                     \
+    size_t mem_size = 0;                                                     \
+    if (!guest_mem(caller, &mem, &mem_size)) return ret(results, NN_MISSING_MEMORY); \
+    struct wasi_nn_state *nn = state_of(h);                                  \
+    if (!nn) return ret(results, NN_RUNTIME_ERROR);
+
+#define HOSTFN(name)                                                                              \
+    static wasm_trap_t *name(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args, \
+                             size_t nargs, wasmtime_val_t *results, size_t nresults)
+
+static struct wasi_nn_state *state_of(wicas_wasi_host *h) {
+    if (!h->nn) h->nn = calloc(1, sizeof *h->nn);
+    return h->nn;
+}
+
+static void default_opts(nn_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->n_predict = 128;
+    o->ctx_size = 1024;
+    o->temp = 0.8f;
+    o->top_p = 0.95f;
+    o->top_k = 0;
+    o->repeat_penalty = 1.1f;
+    o->repeat_last_n = 64;
+}
+
+/* Reads an integer option in [0, max]; true if absent or valid. */
+static bool opt_uint(const cJSON *doc, const char *key, uint64_t max, bool *present, uint64_t *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+    *present = v != NULL;
+    if (!v) return true;
+    if (!cJSON_IsNumber(v)) return false;
+    double d = v->valuedouble;
+    if (!(d >= 0) || d > (double)max || d != floor(d)) return false;
+    *out = (uint64_t)d;
+    return true;
+}
+
+static bool opt_float(const cJSON *doc, const char *key, double lo, double hi, bool lo_open, float *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+    if (!v) return true;
+    if (!cJSON_IsNumber(v)) return false;
+    double d = v->valuedouble;
+    if (!isfinite(d) || d < lo || d > hi || (lo_open && d == lo)) return false;
+    *out = (float)d;
+    return true;
+}
+
+static bool opt_bool(const cJSON *doc, const char *key, bool *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+    if (!v) return true;
+    if (!cJSON_IsBool(v)) return false;
+    *out = cJSON_IsTrue(v);
+    return true;
+}
+
+/* Parses JSON options into *o (fields not mentioned keep their value).
+ * Returns NN_SUCCESS, NN_INVALID_ENCODING (not a JSON object) or
+ * NN_INVALID_ARGUMENT (a known key with a bad value); *o is untouched then. */
+static int parse_opts(const uint8_t *json, size_t len, nn_opts *o, const char **bad_key) {
+    *bad_key = "";
+    if (len > MAX_CONFIG_BYTES) return NN_TOO_LARGE;
+    cJSON *doc = cJSON_ParseWithLength((const char *)json, len);
+    if (!doc || !cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        return NN_INVALID_ENCODING;
+    }
+    nn_opts t = *o;
+    bool present, dummy = false;
+    uint64_t u = 0;
+    int rc = NN_SUCCESS;
+#define UINT_OPT(key, field, max)                                 \
+    if (rc == NN_SUCCESS) {                                        \
+        if (!opt_uint(doc, key, max, &present, &u)) {             \
+            rc = NN_INVALID_ARGUMENT;                             \
+            *bad_key = key;                                       \
+        } else if (present) {                                     \
+            t.field = (uint32_t)u;                                \
+        }                                                         \
+    }
+    UINT_OPT("n-predict", n_predict, MAX_N_PREDICT)
+    UINT_OPT("ctx-size", ctx_size, MAX_CTX_SIZE)
+    UINT_OPT("top-k", top_k, 1u << 20)
+    UINT_OPT("repeat-last-n", repeat_last_n, 1u << 20)
+#undef UINT_OPT
+    if (rc == NN_SUCCESS) {
+        if (!opt_uint(doc, "seed", 1ull << 53, &present, &u)) {
+            rc = NN_INVALID_ARGUMENT;
+            *bad_key = "seed";
+        } else if (present) {
+            t.has_seed = true;
+            t.seed = u;
+        }
+    }
+    if (rc == NN_SUCCESS && !opt_float(doc, "temp", 0, 100, false, &t.temp)) rc = NN_INVALID_ARGUMENT, *bad_key = "temp";
+    if (rc == NN_SUCCESS && !opt_float(doc, "top-p", 0, 1, true, &t.top_p)) rc = NN_INVALID_ARGUMENT, *bad_key = "top-p";
+    if (rc == NN_SUCCESS && !opt_float(doc, "repeat-penalty", 0, 100, true, &t.repeat_penalty))
+        rc = NN_INVALID_ARGUMENT, *bad_key = "repeat-penalty";
+    if (rc == NN_SUCCESS && !opt_bool(doc, "enable-log", &t.enable_log)) rc = NN_INVALID_ARGUMENT, *bad_key = "enable-log";
+    if (rc == NN_SUCCESS && !opt_bool(doc, "enable-debug-log", &dummy))
+        rc = NN_INVALID_ARGUMENT, *bad_key = "enable-debug-log";
+    if (rc == NN_SUCCESS && !opt_bool(doc, "stream-stdout", &dummy)) rc = NN_INVALID_ARGUMENT, *bad_key = "stream-stdout";
+    cJSON_Delete(doc);
+    if (rc == NN_SUCCESS) *o = t;
+    return rc;
+}
+
+/* ---- graphs ------------------------------------------------------------------------------ */
+
+/* Loads preloaded model `name` into a free graph slot. */
+static int load_named(wicas_wasi_host *h, struct wasi_nn_state *nn, const char *name, size_t name_len,
+                      const uint8_t *config, size_t config_len, uint32_t *graph_out) {
+    const wicas_wasi_model *entry = NULL;
+    for (size_t i = 0; i < h->cfg->n_models; i++)
+        if (strlen(h->cfg->models[i].name) == name_len && memcmp(h->cfg->models[i].name, name, name_len) == 0)
+            entry = &h->cfg->models[i];
+    if (!entry) {
+        WICAS_DEBUG(MOD, "load: no preloaded model named \"%.*s\"", (int)(name_len > 64 ? 64 : name_len), name);
+        return NN_NOT_FOUND;
+    }
+    int slot = -1;
+    for (int i = 0; i < MAX_GRAPHS; i++)
+        if (!nn->graphs[i].used) {
+            slot = i;
+            break;
+        }
+    if (slot < 0) return NN_BUSY;
+    nn_graph *g = &nn->graphs[slot];
+    default_opts(&g->opts);
+    if (config) {
+        const char *bad;
+        int rc = parse_opts(config, config_len, &g->opts, &bad);
+        if (rc) {
+            WICAS_DEBUG(MOD, "load: bad config (key \"%s\")", bad);
+            return rc;
+        }
+    }
+    char err[256] = "";
+    int rc = h->cfg->cache ? wicas_infer_cache_get(h->cfg->cache, entry->path, NULL, &g->model, err, sizeof err)
+                           : wicas_infer_model_load(entry->path, NULL, NULL, &g->model, err, sizeof err);
+    if (rc != 0) {
+        WICAS_WARN(MOD, "load: model \"%s\" (%s): %s", entry->name, entry->path, err);
+        g->model = NULL;
+        return NN_MODEL_NOT_FOUND;
+    }
+    g->used = true;
+    snprintf(g->name, sizeof g->name, "%s", entry->name);
+    *graph_out = (uint32_t)slot;
+    return NN_SUCCESS;
+}
+
+HOSTFN(nn_load) {
+    PROLOGUE()
+    uint32_t builders = A32(0), n = A32(1), encoding = A32(2), graph_ptr = A32(4);
+    if (!guest_range(mem_size, graph_ptr, 4)) return ret(results, NN_INVALID_ARGUMENT);
+    if (encoding != ENCODING_GGML && encoding != ENCODING_AUTODETECT) return ret(results, NN_INVALID_ENCODING);
+    if (n < 1 || n > 2 || !guest_range(mem_size, builders, (uint64_t)n * 8)) return ret(results, NN_INVALID_ARGUMENT);
+    uint32_t p0 = rd32(mem + builders), l0 = rd32(mem + builders + 4);
+    if (!guest_range(mem_size, p0, l0)) return ret(results, NN_INVALID_ARGUMENT);
+    const uint8_t *cfg = NULL;
+    uint32_t cfg_len = 0;
+    if (n == 2) {
+        uint32_t p1 = rd32(mem + builders + 8);
+        cfg_len = rd32(mem + builders + 12);
+        if (!guest_range(mem_size, p1, cfg_len)) return ret(results, NN_INVALID_ARGUMENT);
+        cfg = mem + p1;
+    }
+    const char *name = (const char *)mem + p0;
+    size_t name_len = l0;
+    if (name_len >= 8 && memcmp(name, "preload:", 8) == 0) {
+        name += 8;
+        name_len -= 8;
+        const char *comma = memchr(name, ',', name_len); /* ",n_gpu_layers=..." suffixes: ignored */
+        if (comma) name_len = (size_t)(comma - name);
+    } else if (name_len >= 4 && memcmp(name, "GGUF", 4) == 0) {
+        /* Model bytes inside the program: models must come from the
+         * validators' preload table, whose hashes consensus pins. */
+        WICAS_DEBUG(MOD, "load: models passed as bytes are not supported; preload them by name");
+        return ret(results, NN_UNSUPPORTED_OPERATION);
+    }
+    uint32_t g = 0;
+    int rc = load_named(h, nn, name, name_len, cfg, cfg_len, &g);
+    if (rc == NN_SUCCESS) wr32(mem + graph_ptr, g);
+    return ret(results, rc);
+}
+
+HOSTFN(nn_load_by_name) {
+    PROLOGUE()
+    uint32_t p = A32(0), l = A32(1), graph_ptr = A32(2);
+    if (!guest_range(mem_size, p, l) || !guest_range(mem_size, graph_ptr, 4)) return ret(results, NN_INVALID_ARGUMENT);
+    uint32_t g = 0;
+    int rc = load_named(h, nn, (const char *)mem + p, l, NULL, 0, &g);
+    if (rc == NN_SUCCESS) wr32(mem + graph_ptr, g);
+    return ret(results, rc);
+}
+
+HOSTFN(nn_load_by_name_with_config) {
+    PROLOGUE()
+    uint32_t p = A32(0), l = A32(1), cp = A32(2), cl = A32(3), graph_ptr = A32(4);
+    if (!guest_range(mem_size, p, l) || !guest_range(mem_size, cp, cl) || !guest_range(mem_size, graph_ptr, 4))
+        return ret(results, NN_INVALID_ARGUMENT);
+    uint32_t g = 0;
+    int rc = load_named(h, nn, (const char *)mem + p, l, cl ? mem + cp : NULL, cl, &g);
+    if (rc == NN_SUCCESS) wr32(mem + graph_ptr, g);
+    return ret(results, rc);
+}
+
+static void exec_reset_output(nn_exec *x) {
+    free(x->text);
+    free(x->piece_off);
+    x->text = NULL;
+    x->piece_off = NULL;
+    x->text_len = x->n_pieces = x->piece_cap = x->next_piece = 0;
+    x->computed = x->streaming = false;
+    x->n_prompt_tokens = x->n_generated_tokens = 0;
+}
+
+static void exec_free(nn_exec *x) {
+    exec_reset_output(x);
+    free(x->prompt);
+    if (x->ictx) wicas_infer_ctx_free(x->ictx);
+    memset(x, 0, sizeof *x);
+}
+
+HOSTFN(nn_unload) {
+    PROLOGUE()
+    (void)mem;
+    uint32_t g = A32(0);
+    if (g >= MAX_GRAPHS || !nn->graphs[g].used) return ret(results, NN_INVALID_ARGUMENT);
+    for (int i = 0; i < MAX_CTXS; i++)
+        if (nn->ctxs[i].used && nn->ctxs[i].graph == (int)g) exec_free(&nn->ctxs[i]);
+    wicas_infer_model_release(nn->graphs[g].model);
+    memset(&nn->graphs[g], 0, sizeof nn->graphs[g]);
+    return ret(results, NN_SUCCESS);
+}
+
+/* ---- execution contexts -------------------------------------------------------------------- */
+
+static nn_exec *get_exec(struct wasi_nn_state *nn, uint32_t c) {
+    if (c >= MAX_CTXS || !nn->ctxs[c].used) return NULL;
+    return &nn->ctxs[c];
+}
+
+HOSTFN(nn_init_execution_context) {
+    PROLOGUE()
+    uint32_t g = A32(0), out = A32(1);
+    if (!guest_range(mem_size, out, 4)) return ret(results, NN_INVALID_ARGUMENT);
+    if (g >= MAX_GRAPHS || !nn->graphs[g].used) return ret(results, NN_INVALID_ARGUMENT);
+    int slot = -1;
+    for (int i = 0; i < MAX_CTXS; i++)
+        if (!nn->ctxs[i].used) {
+            slot = i;
+            break;
+        }
+    if (slot < 0) return ret(results, NN_BUSY);
+    nn_exec *x = &nn->ctxs[slot];
+    memset(x, 0, sizeof *x);
+    x->used = true;
+    x->graph = (int)g;
+    x->opts = nn->graphs[g].opts;
+    wr32(mem + out, (uint32_t)slot);
+    return ret(results, NN_SUCCESS);
+}
+
+HOSTFN(nn_finalize_execution_context) {
+    PROLOGUE()
+    (void)mem;
+    nn_exec *x = get_exec(nn, A32(0));
+    if (!x) return ret(results, NN_INVALID_ARGUMENT);
+    exec_free(x);
+    return ret(results, NN_SUCCESS);
+}
+
+HOSTFN(nn_set_input) {
+    PROLOGUE()
+    uint32_t index = A32(1), tp = A32(2);
+    nn_exec *x = get_exec(nn, A32(0));
+    if (!x) return ret(results, NN_INVALID_ARGUMENT);
+    if (!guest_range(mem_size, tp, 20)) return ret(results, NN_INVALID_ARGUMENT);
+    uint32_t dp = rd32(mem + tp + 12), dl = rd32(mem + tp + 16);
+    if (!guest_range(mem_size, dp, dl)) return ret(results, NN_INVALID_ARGUMENT);
+    if (index == 1) {
+        const char *bad;
+        int rc = parse_opts(mem + dp, dl, &x->opts, &bad);
+        if (rc) WICAS_DEBUG(MOD, "set_input: bad options (key \"%s\")", bad);
+        return ret(results, rc);
+    }
+    if (index != 0) return ret(results, NN_INVALID_ARGUMENT);
+    if (dl > MAX_PROMPT_BYTES) return ret(results, NN_TOO_LARGE);
+    if (memchr(mem + dp, 0, dl)) return ret(results, NN_INVALID_ARGUMENT); /* the engine takes a C string */
+    char *p = malloc((size_t)dl + 1);
+    if (!p) return ret(results, NN_RUNTIME_ERROR);
+    memcpy(p, mem + dp, dl);
+    p[dl] = 0;
+    free(x->prompt);
+    x->prompt = p;
+    x->prompt_len = dl;
+    exec_reset_output(x);
+    return ret(results, NN_SUCCESS);
+}
+
+static bool on_token(int32_t token, const char *piece, size_t len, void *user) {
+    (void)token; (void)piece;
+    nn_exec *x = user;
+    /* Record where each piece starts; the text itself comes from the result. */
+    if (x->n_pieces + 2 > x->piece_cap) {
+        size_t nc = x->piece_cap ? x->piece_cap * 2 : 64;
+        size_t *np = realloc(x->piece_off, nc * sizeof *np);
+        if (!np) return false;
+        x->piece_off = np;
+        x->piece_cap = nc;
+    }
+    size_t start = x->n_pieces ? x->piece_off[x->n_pieces] : 0;
+    if (x->n_pieces == 0) x->piece_off[0] = 0;
+    x->piece_off[x->n_pieces + 1] = start + len;
+    x->n_pieces++;
+    return true;
+}
+
+/* Runs one generation for x. Returns a WASI-NN errno. */
+static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
+    if (!x->prompt) return NN_INVALID_ARGUMENT;
+    if (h->nn_computes >= MAX_COMPUTES) return NN_BUSY;
+    nn_graph *g = &nn->graphs[x->graph];
+    exec_reset_output(x);
+    wicas_infer_model_info info;
+    wicas_infer_model_get_info(g->model, &info);
+    uint32_t n_ctx = x->opts.ctx_size ? x->opts.ctx_size : 1024;
+    if (info.n_ctx_train && n_ctx > info.n_ctx_train) n_ctx = info.n_ctx_train;
+    if (!x->ictx || x->ictx_n_ctx != n_ctx) {
+        if (x->ictx) wicas_infer_ctx_free(x->ictx);
+        x->ictx = NULL;
+        wicas_infer_ctx_params cp = {.n_ctx = n_ctx, .n_threads = h->cfg->n_threads ? h->cfg->n_threads : 1};
+        if (wicas_infer_ctx_new(g->model, &cp, &x->ictx) != 0) return NN_RUNTIME_ERROR;
+        x->ictx_n_ctx = n_ctx;
+    }
+    h->nn_computes++;
+    if (x->opts.n_predict == 0) { /* nothing to generate: still count the prompt */
+        x->text = calloc(1, 1);
+        x->computed = x->text != NULL;
+        return x->text ? NN_SUCCESS : NN_RUNTIME_ERROR;
+    }
+    wicas_infer_gen_params p;
+    wicas_infer_gen_params_default(&p);
+    p.max_tokens = x->opts.n_predict;
+    p.temperature = x->opts.temp;
+    p.top_k = x->opts.top_k;
+    p.top_p = x->opts.top_p;
+    p.repeat_penalty = x->opts.repeat_penalty;
+    p.repeat_last_n = x->opts.repeat_last_n ? x->opts.repeat_last_n : 64;
+    p.chat = false;
+    wicas_wasi_nn_seed(h->req->seed, x->opts.has_seed, x->opts.seed, p.seed);
+    wicas_infer_result r;
+    memset(&r, 0, sizeof r);
+    int rc = wicas_infer_generate(x->ictx, x->prompt, &p, on_token, x, &r);
+    if (rc != 0) {
+        WICAS_DEBUG(MOD, "compute: %s", wicas_infer_strerror(rc));
+        wicas_infer_result_free(&r);
+        exec_reset_output(x);
+        return rc == WICAS_INFER_ECTX ? NN_PROMPT_TOO_LONG : rc == WICAS_INFER_EARG ? NN_INVALID_ARGUMENT
+                                                                                      : NN_RUNTIME_ERROR;
+    }
+    x->text = r.text; /* taken over */
+    x->text_len = r.text_len;
+    r.text = NULL;
+    x->n_prompt_tokens = r.n_prompt_tokens;
+    x->n_generated_tokens = r.n_generated_tokens;
+    x->stop = r.stop;
+    wicas_infer_result_free(&r);
+    /* Pieces that do not add up to the text (should not happen) disable streaming by piece. */
+    if (x->n_pieces && x->piece_off[x->n_pieces] != x->text_len) x->n_pieces = 0;
+    x->computed = true;
+    h->nn_prompt_tokens += x->n_prompt_tokens;
+    h->nn_generated_tokens += x->n_generated_tokens;
+    if (x->opts.enable_log)
+        WICAS_INFO(MOD, "model %s: %u prompt tokens, %u generated", g->name, x->n_prompt_tokens,
+                   x->n_generated_tokens);
+    return NN_SUCCESS;
+}
+
+HOSTFN(nn_compute) {
+    PROLOGUE()
+    (void)mem;
+    nn_exec *x = get_exec(nn, A32(0));
+    if (!x) return ret(results, NN_INVALID_ARGUMENT);
+    x->streaming = false;
+    return ret(results, generate(h, nn, x));
+}
+
+static int copy_out(uint8_t *mem, size_t mem_size, uint32_t out, uint32_t max, uint32_t written_ptr,
+                    const char *data, size_t len) {
+    if (!guest_range(mem_size, out, max) || !guest_range(mem_size, written_ptr, 4)) return NN_INVALID_ARGUMENT;
+    if (len > max) return NN_TOO_LARGE;
+    if (len) memcpy(mem + out, data, len);
+    wr32(mem + written_ptr, (uint32_t)len);
+    return NN_SUCCESS;
+}
+
+static const char *stop_name(wicas_infer_stop s) {
+    switch (s) {
+    case WICAS_INFER_STOP_EOG: return "eog";
+    case WICAS_INFER_STOP_LENGTH: return "length";
+    case WICAS_INFER_STOP_CTX: return "ctx";
+    default: return "callback";
+    }
+}
+
+HOSTFN(nn_get_output) {
+    PROLOGUE()
+    uint32_t index = A32(1), out = A32(2), max = A32(3), wp = A32(4);
+    nn_exec *x = get_exec(nn, A32(0));
+    if (!x || !x->computed) return ret(results, NN_INVALID_ARGUMENT);
+    if (index == 0) return ret(results, copy_out(mem, mem_size, out, max, wp, x->text, x->text_len));
+    if (index != 1) return ret(results, NN_INVALID_ARGUMENT);
+    char meta[256];
+    int n = snprintf(meta, sizeof meta,
+                     "{\"input_tokens\":%u,\"output_tokens\":%u,\"stop\":\"%s\",\"engine\":\"wicas\"}",
+                     x->n_prompt_tokens, x->n_generated_tokens, stop_name(x->stop));
+    return ret(results, copy_out(mem, mem_size, out, max, wp, meta, (size_t)n));
+}
+
+/* Streaming: the first compute_single generates the completion; each call
+ * then advances by one token, END_OF_SEQUENCE after the last. */
+HOSTFN(nn_compute_single) {
+    PROLOGUE()
+    (void)mem;
+    nn_exec *x = get_exec(nn, A32(0));
+    if (!x) return ret(results, NN_INVALID_ARGUMENT);
+    if (!x->streaming) {
+        int rc = generate(h, nn, x);
+        if (rc) return ret(results, rc);
+        x->streaming = true;
+        x->next_piece = 0;
+    }
+    size_t total = x->n_pieces ? x->n_pieces : (x->text_len ? 1 : 0);
+    if (x->next_piece >= total) return ret(results, NN_END_OF_SEQUENCE);
+    x->next_piece++;
+    return ret(results, NN_SUCCESS);
+}
+
+HOSTFN(nn_get_output_single) {
+    PROLOGUE()
+    uint32_t index = A32(1), out = A32(2), max = A32(3), wp = A32(4);
+    nn_exec *x = get_exec(nn, A32(0));
+    if (!x || !x->streaming || x->next_piece == 0) return ret(results, NN_INVALID_ARGUMENT);
+    if (index != 0) return ret(results, NN_INVALID_ARGUMENT);
+    size_t i = x->next_piece - 1, a = 0, b = x->text_len;
+    if (x->n_pieces) {
+        a = x->piece_off[i];
+        b = x->piece_off[i + 1];
+    }
+    return ret(results, copy_out(mem, mem_size, out, max, wp, x->text + a, b - a));
+}
+
+HOSTFN(nn_fini_single) {
+    PROLOGUE()
+    (void)mem;
+    nn_exec *x = get_exec(nn, A32(0));
+    if (!x) return ret(results, NN_INVALID_ARGUMENT);
+    x->streaming = false;
+    x->next_piece = 0;
+    return ret(results, NN_SUCCESS);
+}
+
+void wasi_nn_free(wicas_wasi_host *h) {
+    if (!h->nn) return;
+    for (int i = 0; i < MAX_CTXS; i++)
+        if (h->nn->ctxs[i].used) exec_free(&h->nn->ctxs[i]);
+    for (int i = 0; i < MAX_GRAPHS; i++)
+        if (h->nn->graphs[i].used) wicas_infer_model_release(h->nn->graphs[i].model);
+    free(h->nn);
+    h->nn = NULL;
+}
+
+void wicas_wasi_nn_seed(const uint8_t request_seed[32], bool has_option, uint64_t option, uint8_t out[32]) {
+    if (!has_option) {
+        memcpy(out, request_seed, 32);
+        return;
+    }
+    uint8_t buf[32 + 12 + 8];
+    memcpy(buf, request_seed, 32);
+    memcpy(buf + 32, "wasi-nn-seed", 12);
+    for (int i = 0; i < 8; i++) buf[44 + i] = (uint8_t)(option >> (8 * i));
+    wicas_sha256(buf, sizeof buf, out);
+}
+
+#define FN(name, cb, p) {name, p, "i", cb, 0}
+const wasi_hostfn wasi_nn_fns[] = {
+    FN("load", nn_load, "iiiii"),
+    FN("load_by_name", nn_load_by_name, "iii"),
+    FN("load_by_name_with_config", nn_load_by_name_with_config, "iiiii"),
+    FN("unload", nn_unload, "i"),
+    FN("init_execution_context", nn_init_execution_context, "ii"),
+    FN("finalize_execution_context", nn_finalize_execution_context, "i"),
+    FN("set_input", nn_set_input, "iii"),
+    FN("compute", nn_compute, "i"),
+    FN("get_output", nn_get_output, "iiiii"),
+    FN("compute_single", nn_compute_single, "i"),
+    FN("get_output_single", nn_get_output_single, "iiiii"),
+    FN("fini_single", nn_fini_single, "i"),
+};
+const size_t wasi_nn_n = sizeof wasi_nn_fns / sizeof wasi_nn_fns[0];
