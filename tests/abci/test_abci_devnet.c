@@ -136,9 +136,11 @@ static int setup(void **state) {
     free(text);
     cJSON *nodes = cJSON_GetObjectItemCaseSensitive(j, "nodes");
     if (cJSON_GetArraySize(nodes) != N) return -1;
+    char dir[256];
+    memcpy(dir, f->dir, sizeof dir);
     for (int i = 0; i < N; i++) {
         cJSON *o = cJSON_GetArrayItem(nodes, i);
-        snprintf(f->home[i], sizeof f->home[i], "%s/net/node%d", f->dir, i);
+        snprintf(f->home[i], sizeof f->home[i], "%s/net/node%d", dir, i);
         snprintf(f->rpc[i], sizeof f->rpc[i], "tcp://127.0.0.1:%d", cJSON_GetObjectItemCaseSensitive(o, "rpc")->valueint);
         snprintf(f->abci[i], sizeof f->abci[i], "tcp://127.0.0.1:%d", cJSON_GetObjectItemCaseSensitive(o, "abci")->valueint);
         f->kv[i] = calloc(1, sizeof *f->kv[i]);
