@@ -1,0 +1,58 @@
+# lib.sh — helpers for the node integration tests (sourced): free ports, JSON
+# field extraction without jq, waiting for heights, killing what we started.
+W=${WICAS_BUILD_DIR:?}/bin/wicasd
+export WICAS_COMETBFT=${WICAS_COMETBFT:?}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# A base port P with P, P+1, P+2 all free on 127.0.0.1.
+free_base_port() {
+  python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 60000)
+    ok = True
+    socks = []
+    for q in (p, p + 1, p + 2):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", q)); socks.append(s)
+        except OSError:
+            ok = False
+    for s in socks: s.close()
+    if ok:
+        print(p); break
+PY
+}
+
+# First "key":"value" string of a JSON text on stdin.
+json_str() { grep -o "\"$1\":\"[^\"]*\"" | head -1 | sed 's/.*:"\(.*\)"/\1/'; }
+
+# Latest height of the node whose RPC is at $1 (127.0.0.1:PORT), or -1.
+height() {
+  local h
+  h=$(curl -s --max-time 2 "http://$1/status" | json_str latest_block_height) || true
+  echo "${h:--1}"
+}
+
+# Header app hash of block $2 on node $1.
+app_hash() { curl -s --max-time 5 "http://$1/block?height=$2" | json_str app_hash; }
+
+# wait_height RPC H TIMEOUT_S
+wait_height() {
+  local t=0
+  while [ "$(height "$1")" -lt "$2" ]; do
+    t=$((t + 1))
+    [ $t -gt $(($3 * 5)) ] && fail "node $1 did not reach height $2 in $3 s (at $(height "$1"))"
+    sleep 0.2
+  done
+}
+
+# wait_dead PID TIMEOUT_S — returns 1 if still alive.
+wait_dead() {
+  local t=0
+  while kill -0 "$1" 2>/dev/null; do
+    t=$((t + 1)); [ $t -gt $(($2 * 10)) ] && return 1; sleep 0.1
+  done
+  return 0
+}
