@@ -12,7 +12,14 @@
  *   added as special tokens,
  * which is SmolLM2's tokenizer.json pipeline; tok.encode(s, add_special_tokens=False).ids
  * gave the lists below (2026-11-24). They were not produced by this code.
+ *
+ * smollm2_hf_ref.json holds 400 more reference cases made the same way from
+ * seeded random mixes of words, digits, punctuation, contractions, white
+ * space of all kinds (incl. U+00A0, U+3000, U+0085), accents, CJK, Hangul,
+ * Greek/Cyrillic/Hebrew/Arabic/Devanagari, emoji with modifiers and ZWJ,
+ * number forms, and special-token texts (recognised, as HF does).
  */
+#include <cjson/cJSON.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +29,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "common.h"
 #include "tok_gguf.h"
 #include "tokenizer.h"
 
@@ -96,6 +104,42 @@ static void test_known_ids(void **state) {
         assert_int_equal(n, KNOWN[k].n);
         assert_memory_equal(out, KNOWN[k].ids, n * sizeof *out);
     }
+}
+
+static void test_hf_reference_file(void **state) {
+    (void)state;
+    const char *src = getenv("WICAS_SOURCE_DIR");
+    assert_non_null(src);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/infer_tok/smollm2_hf_ref.json", src);
+    size_t len;
+    uint8_t *data = wicas_read_file(path, 1 << 24, &len);
+    assert_non_null(data);
+    cJSON *root = cJSON_ParseWithLength((const char *)data, len);
+    assert_non_null(root);
+    int n_cases = cJSON_GetArraySize(root), bad = 0;
+    assert_int_equal(n_cases, 400);
+    int32_t *out = malloc(4096 * sizeof *out);
+    for (int k = 0; k < n_cases; k++) {
+        cJSON *c = cJSON_GetArrayItem(root, k);
+        const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(c, "text"));
+        cJSON *ids = cJSON_GetObjectItem(c, "ids");
+        assert_non_null(text);
+        size_t n;
+        assert_int_equal(wicas_tok_encode(T, text, strlen(text), false, true, out, 4096, &n), 0);
+        int same = (int)n == cJSON_GetArraySize(ids);
+        for (size_t i = 0; same && i < n; i++) same = out[i] == (int32_t)cJSON_GetArrayItem(ids, (int)i)->valueint;
+        if (!same) {
+            bad++;
+            fprintf(stderr, "case %d differs: \"%s\"\n  got ", k, text);
+            for (size_t i = 0; i < n; i++) fprintf(stderr, " %d", out[i]);
+            fprintf(stderr, "\n");
+        }
+    }
+    free(out);
+    cJSON_Delete(root);
+    free(data);
+    assert_int_equal(bad, 0);
 }
 
 static void test_special_tokens(void **state) {
@@ -281,7 +325,8 @@ static void test_long_input(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known_ids),   cmocka_unit_test(test_special_tokens),
+        cmocka_unit_test(test_known_ids),   cmocka_unit_test(test_hf_reference_file),
+        cmocka_unit_test(test_special_tokens),
         cmocka_unit_test(test_roundtrip),   cmocka_unit_test(test_buffer_and_errors),
         cmocka_unit_test(test_eog),         cmocka_unit_test(test_chat),
         cmocka_unit_test(test_long_input),
