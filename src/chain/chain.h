@@ -78,6 +78,7 @@ enum {
     WICAS_CODE_NO_SIGNATURES = 15,
     WICAS_CODE_INVALID_REQUEST = 18,
     WICAS_CODE_TX_TOO_LARGE = 21,
+    WICAS_CODE_KEY_NOT_FOUND = 22,     /* query: account / contract / code not found */
     WICAS_CODE_INVALID_CHAIN_ID = 28,
     WICAS_CODE_WRONG_SEQUENCE = 32,
     WICAS_CODE_NOT_FOUND = 38,

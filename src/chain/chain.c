@@ -1,0 +1,627 @@
+/*
+ * chain.c — the state machine's life cycle and the transaction pipeline.
+ *
+ *   open/info/init_chain/finalize_block/commit  manage three state views:
+ *     committed  what the last LMDB commit holds (queries, check-state base)
+ *     pending    the block's write transaction: opened by init_chain or
+ *                finalize_block, committed by commit together with height,
+ *                app hash and tree root (one atomic LMDB commit)
+ *     check      an overlay over a read snapshot of the last commit, where
+ *                CheckTx applies fee + sequence so several txs of one sender
+ *                can queue; thrown away at every commit
+ *
+ *   run_tx is the SDK's runTx: decode + stateless checks, then the ante
+ *   handler (tx size gas, min gas price in CheckTx, account/pubkey, fee
+ *   deduction, sequence, signature gas, signature) in its own overlay, then
+ *   the messages in a child overlay. A failing message drops the messages'
+ *   writes but keeps the ante's (fee paid, sequence used), as the SDK does;
+ *   a failing ante writes nothing.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "chain_internal.h"
+#include "common.h"
+
+#define META_HEIGHT "height"
+#define META_HASH "app_hash"
+#define META_CHAIN_ID "chain_id"
+#define META_INITIAL_HEIGHT "initial_height"
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...) {
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Rewrites dst (cap bytes) as pre + dst + post, truncating. */
+static void err_wrap(char *dst, size_t cap, const char *pre, const char *post) {
+    char *s = xprintf("%s%s%s", pre, dst, post);
+    if (!s) return;
+    size_t n = strlen(s);
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, s, n);
+    dst[n] = 0;
+    free(s);
+}
+
+/* ---- check state ----------------------------------------------------------------------- */
+
+static int check_reset(wicas_chain *c) {
+    kv_clear(&c->check_ov);
+    if (c->check_txn) mdb_txn_abort(c->check_txn);
+    c->check_txn = NULL;
+    if (mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &c->check_txn)) return WICAS_CHAIN_ERR_IO;
+    kv_init_base(&c->check_base, &c->st, c->check_txn);
+    kv_init_overlay(&c->check_ov, &c->check_base);
+    return 0;
+}
+
+/* ---- open / close / info ------------------------------------------------------------------ */
+
+static int load_meta(wicas_chain *c) {
+    MDB_txn *t;
+    if (mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &t)) return WICAS_CHAIN_ERR_IO;
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    int rc = 0;
+    if (wstore_meta_get(&c->st, t, META_HEIGHT, &v, &vl) == 1) {
+        if (vl != 8) rc = WICAS_CHAIN_ERR_CORRUPT;
+        else c->last_height = (int64_t)be64_get(v);
+    }
+    free(v);
+    v = NULL;
+    if (!rc && wstore_meta_get(&c->st, t, META_HASH, &v, &vl) == 1) {
+        if (vl != 32) rc = WICAS_CHAIN_ERR_CORRUPT;
+        else memcpy(c->last_hash, v, 32);
+    }
+    free(v);
+    v = NULL;
+    if (!rc && wstore_meta_get(&c->st, t, META_CHAIN_ID, &v, &vl) == 1)
+        snprintf(c->chain_id, sizeof c->chain_id, "%s", (char *)v);
+    free(v);
+    v = NULL;
+    if (!rc && wstore_meta_get(&c->st, t, META_INITIAL_HEIGHT, &v, &vl) == 1 && vl == 8)
+        c->initial_height = (int64_t)be64_get(v);
+    free(v);
+    mdb_txn_abort(t);
+    return rc;
+}
+
+int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wicas_chain **out, char *err,
+                     size_t errlen) {
+    *out = NULL;
+    if (!data_dir || !*data_dir) {
+        seterr(err, errlen, "chain open: empty data directory");
+        return WICAS_CHAIN_ERR_INVALID;
+    }
+    wicas_chain *c = calloc(1, sizeof *c);
+    if (!c) return WICAS_CHAIN_ERR_NOMEM;
+    if (opts) c->opts = *opts;
+    snprintf(c->data_dir, sizeof c->data_dir, "%s", data_dir);
+    if (mkdir(data_dir, 0755) && errno != EEXIST) {
+        seterr(err, errlen, "chain open: cannot create %s: %s", data_dir, strerror(errno));
+        free(c);
+        return WICAS_CHAIN_ERR_IO;
+    }
+    int rc = wstore_open(data_dir, c->opts.map_size, c->opts.no_sync, &c->st, err, errlen);
+    if (rc) {
+        free(c);
+        return rc;
+    }
+    if ((rc = load_meta(c)) || (rc = check_reset(c))) {
+        seterr(err, errlen, "chain open %s: %s", data_dir, wicas_chain_strerror(rc));
+        wicas_chain_close(c);
+        return rc;
+    }
+    if ((rc = wasm_open(c, err, errlen))) {
+        wicas_chain_close(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void wicas_chain_close(wicas_chain *c) {
+    if (!c) return;
+    wasm_close(c);
+    kv_clear(&c->check_ov);
+    if (c->check_txn) mdb_txn_abort(c->check_txn);
+    wstore_close(&c->st); /* aborts a pending block */
+    free(c);
+}
+
+void wicas_chain_info(wicas_chain *c, int64_t *last_height, uint8_t app_hash[32]) {
+    if (last_height) *last_height = c->last_height;
+    if (app_hash) memcpy(app_hash, c->last_hash, 32);
+}
+
+const char *wicas_chain_id(wicas_chain *c) { return c->chain_id; }
+
+/* ---- block transaction ------------------------------------------------------------------ */
+
+static int begin_pending(wicas_chain *c, char *err, size_t errlen) {
+    if (c->st.wtxn) return 0;
+    int rc = mdb_txn_begin(c->st.env, NULL, 0, &c->st.wtxn);
+    if (rc) {
+        seterr(err, errlen, "cannot begin block transaction: %s", mdb_strerror(rc));
+        return WICAS_CHAIN_ERR_IO;
+    }
+    kv_init_base(&c->wbase, &c->st, c->st.wtxn);
+    memcpy(c->pending_root, c->last_hash, 32);
+    return 0;
+}
+
+static void abort_pending(wicas_chain *c) {
+    if (c->st.wtxn) mdb_txn_abort(c->st.wtxn);
+    c->st.wtxn = NULL;
+    c->pending = false;
+}
+
+/* Writes an overlay's effects + meta for `height` into the pending txn. */
+static int flush_block(wicas_chain *c, kv *ov, int64_t height, uint8_t root[32], char *err, size_t errlen) {
+    int rc = smt_apply(&c->st, c->st.wtxn, ov, c->pending_root, root);
+    uint8_t hb[8];
+    be64_put(hb, (uint64_t)height);
+    char rk[40];
+    snprintf(rk, sizeof rk, "root/%020lld", (long long)height);
+    if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, META_HEIGHT, hb, 8);
+    if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, META_HASH, root, 32);
+    if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, rk, root, 32);
+    if (rc) {
+        seterr(err, errlen, "writing block %lld: %s", (long long)height, wicas_chain_strerror(rc));
+        return rc;
+    }
+    memcpy(c->pending_root, root, 32);
+    return 0;
+}
+
+int wicas_chain_init_chain(wicas_chain *c, const char *chain_id, int64_t initial_height, const char *app_state_json,
+                           size_t len, uint8_t app_hash[32], char *err, size_t errlen) {
+    if (c->last_height > 0 || c->pending) {
+        seterr(err, errlen, "init_chain: state already initialised (height %lld)", (long long)c->last_height);
+        return WICAS_CHAIN_ERR_STATE;
+    }
+    if (!chain_id || !*chain_id || strlen(chain_id) >= sizeof c->chain_id) {
+        seterr(err, errlen, "init_chain: chain id must be 1..%zu characters", sizeof c->chain_id - 1);
+        return WICAS_CHAIN_ERR_INVALID;
+    }
+    if (initial_height < 1) initial_height = 1;
+    int rc = begin_pending(c, err, errlen);
+    if (rc) return rc;
+    snprintf(c->chain_id, sizeof c->chain_id, "%s", chain_id);
+    c->blk_height = 0;
+    c->blk_time_ns = 0;
+    c->tx_index = -1;
+    wctx x;
+    ctx_init(&x, c, &c->wbase, UINT64_MAX);
+    if (genesis_apply(&x, app_state_json ? app_state_json : "{}", app_state_json ? len : 2, err, errlen)) {
+        ctx_free(&x);
+        abort_pending(c);
+        c->chain_id[0] = 0;
+        return WICAS_CHAIN_ERR_INVALID;
+    }
+    uint8_t ib[8], root[32];
+    be64_put(ib, (uint64_t)initial_height);
+    rc = wstore_meta_put(&c->st, c->st.wtxn, META_CHAIN_ID, chain_id, strlen(chain_id));
+    if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, META_INITIAL_HEIGHT, ib, 8);
+    if (!rc) rc = smt_apply(&c->st, c->st.wtxn, &x.ov, c->pending_root, root);
+    /* CheckTx sees the genesis state before the first block commits */
+    for (size_t i = 0; !rc && i < x.ov.n; i++)
+        rc = kv_set(&c->check_ov, x.ov.e[i].k, x.ov.e[i].kl, x.ov.e[i].v, x.ov.e[i].vl);
+    ctx_free(&x);
+    if (rc) {
+        seterr(err, errlen, "init_chain: writing genesis state: %s", wicas_chain_strerror(rc));
+        abort_pending(c);
+        c->chain_id[0] = 0;
+        return rc;
+    }
+    memcpy(c->pending_root, root, 32);
+    c->initial_height = initial_height;
+    /* the genesis state commits with the first block, as in the SDK, so a
+     * crash before it makes CometBFT call InitChain again */
+    c->pending = false;
+    if (app_hash) memcpy(app_hash, root, 32);
+    return 0;
+}
+
+int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas_chain_tx_result *results,
+                               wicas_chain_event **events, size_t *n_events, uint8_t app_hash[32], char *err,
+                               size_t errlen) {
+    if (events) *events = NULL;
+    if (n_events) *n_events = 0;
+    if (!b || (b->n_txs && (!results || !b->txs || !b->tx_lens))) {
+        seterr(err, errlen, "finalize_block: missing block or result array");
+        return WICAS_CHAIN_ERR_INVALID;
+    }
+    if (c->pending) {
+        seterr(err, errlen, "finalize_block: block %lld is finalized but not committed", (long long)c->pending_height);
+        return WICAS_CHAIN_ERR_STATE;
+    }
+    int64_t want = c->last_height ? c->last_height + 1 : (c->initial_height ? c->initial_height : 1);
+    if (b->height != want) {
+        seterr(err, errlen, "finalize_block: height %lld but the next height is %lld", (long long)b->height,
+               (long long)want);
+        return WICAS_CHAIN_ERR_STATE;
+    }
+    if (!c->chain_id[0]) {
+        seterr(err, errlen, "finalize_block: chain not initialised (InitChain first)");
+        return WICAS_CHAIN_ERR_STATE;
+    }
+    int rc = begin_pending(c, err, errlen);
+    if (rc) return rc;
+    c->blk_height = b->height;
+    c->blk_time_ns = b->time_seconds * 1000000000LL + b->time_nanos;
+    kv blk;
+    kv_init_overlay(&blk, &c->wbase);
+    if (c->opts.hooks.begin_block && c->opts.hooks.begin_block(c->opts.hooks.ctx, c, b, err, errlen)) {
+        kv_clear(&blk);
+        abort_pending(c);
+        return WICAS_CHAIN_ERR_INVALID;
+    }
+    for (size_t i = 0; i < b->n_txs; i++) {
+        c->tx_index = (int64_t)i;
+        run_tx(c, &blk, b->txs[i], b->tx_lens[i], MODE_DELIVER, &results[i]);
+    }
+    c->tx_index = -1;
+    uint8_t root[32];
+    rc = flush_block(c, &blk, b->height, root, err, errlen);
+    kv_clear(&blk);
+    if (rc) {
+        for (size_t i = 0; i < b->n_txs; i++) wicas_chain_tx_result_free(&results[i]);
+        abort_pending(c);
+        return rc;
+    }
+    c->pending = true;
+    c->pending_height = b->height;
+    if (app_hash) memcpy(app_hash, root, 32);
+    return 0;
+}
+
+int wicas_chain_commit(wicas_chain *c, int64_t *retain_height) {
+    if (retain_height) *retain_height = 0;
+    if (!c->pending || !c->st.wtxn) return WICAS_CHAIN_ERR_STATE;
+    int rc = mdb_txn_commit(c->st.wtxn);
+    c->st.wtxn = NULL;
+    c->pending = false;
+    if (rc) {
+        /* the block is lost; the caller must stop (CometBFT replays it) */
+        load_meta(c);
+        check_reset(c);
+        return WICAS_CHAIN_ERR_IO;
+    }
+    c->last_height = c->pending_height;
+    memcpy(c->last_hash, c->pending_root, 32);
+    return check_reset(c);
+}
+
+/* ---- CheckTx / simulate ------------------------------------------------------------------- */
+
+void wicas_chain_check_tx(wicas_chain *c, const uint8_t *tx, size_t len, bool recheck, wicas_chain_tx_result *res) {
+    c->blk_height = c->last_height + 1;
+    c->tx_index = -1;
+    run_tx(c, &c->check_ov, tx, len, recheck ? MODE_RECHECK : MODE_CHECK, res);
+}
+
+void wicas_chain_simulate(wicas_chain *c, const uint8_t *tx, size_t len, wicas_chain_tx_result *res) {
+    MDB_txn *t;
+    memset(res, 0, sizeof *res);
+    if (mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &t)) {
+        res->code = WICAS_CODE_INTERNAL;
+        res->codespace = xstrdup(WICAS_CHAIN_CODESPACE_SDK);
+        res->log = xstrdup("cannot open a read transaction");
+        return;
+    }
+    kv base, ov;
+    kv_init_base(&base, &c->st, t);
+    kv_init_overlay(&ov, &base);
+    c->blk_height = c->last_height + 1;
+    c->tx_index = 0;
+    run_tx(c, &ov, tx, len, MODE_SIMULATE, res);
+    kv_clear(&ov);
+    mdb_txn_abort(t);
+}
+
+/* ---- results ---------------------------------------------------------------------------------- */
+
+void wicas_chain_tx_result_free(wicas_chain_tx_result *r) {
+    if (!r) return;
+    free(r->codespace);
+    free(r->log);
+    free(r->data);
+    wicas_chain_events_free(r->events, r->n_events);
+    memset(r, 0, sizeof *r);
+}
+
+void wicas_chain_query_result_free(wicas_chain_query_result *r) {
+    if (!r) return;
+    free(r->log);
+    free(r->codespace);
+    free(r->key);
+    free(r->value);
+    for (size_t i = 0; i < r->n_ops; i++) {
+        free(r->ops[i].type);
+        free(r->ops[i].key);
+        free(r->ops[i].data);
+    }
+    free(r->ops);
+    memset(r, 0, sizeof *r);
+}
+
+void wicas_chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height, bool prove,
+                       wicas_chain_query_result *res) {
+    chain_query(c, path, data, len, height, prove, res);
+}
+
+/* ---- the tx pipeline ------------------------------------------------------------------------ */
+
+static void result_from(wicas_chain_tx_result *res, wctx *x, uint64_t gas_wanted) {
+    res->code = x->code;
+    res->codespace = x->code ? xstrdup(x->codespace ? x->codespace : WICAS_CHAIN_CODESPACE_SDK) : NULL;
+    res->log = xstrdup(x->code ? x->err : "");
+    res->gas_wanted = (int64_t)gas_wanted;
+    res->gas_used = (int64_t)x->gas_used;
+}
+
+static const char *msg_module(const char *url) {
+    if (strncmp(url, "/cosmos.bank.", 13) == 0) return "bank";
+    if (strncmp(url, "/cosmwasm.wasm.", 15) == 0) return "wasm";
+    return "unknown";
+}
+
+/* The ante handler. Returns 0 or -1 (x->code set). */
+static int ante(wctx *x, wtx *t, size_t len, int mode) {
+    wicas_chain *c = x->c;
+    char signer[100];
+    addr_str(t->signer, 20, signer);
+    if (gas_use(x, GAS_TX_SIZE_PER_BYTE * (uint64_t)len, "txSize")) return -1;
+    /* fee: only the native denom counts toward the minimum gas price */
+    uint64_t fee_native = 0;
+    for (size_t i = 0; i < t->n_fee; i++)
+        if (strcmp(t->fee[i].denom, WICAS_CHAIN_DENOM) == 0) fee_native = t->fee[i].amount;
+    if ((mode == MODE_CHECK || mode == MODE_RECHECK) && c->opts.min_gas_price_den) {
+        /* required = ceil(gas_limit * num / den), in 128 bits to avoid overflow */
+        unsigned __int128 need = (unsigned __int128)t->gas_limit * c->opts.min_gas_price_num;
+        need = (need + c->opts.min_gas_price_den - 1) / c->opts.min_gas_price_den;
+        if ((unsigned __int128)fee_native < need)
+            return ctx_fail(x, WICAS_CODE_INSUFFICIENT_FEE, WICAS_CHAIN_CODESPACE_SDK,
+                            "insufficient fees; got: %" PRIu64 "%s required: %llu%s: insufficient fee", fee_native,
+                            WICAS_CHAIN_DENOM, (unsigned long long)need, WICAS_CHAIN_DENOM);
+    }
+    Wchain__BaseAccount *acc = NULL;
+    int rc = acc_get(x, t->signer, 20, &acc);
+    if (rc < 0) return -1;
+    if (rc == 0)
+        return ctx_fail(x, WICAS_CODE_UNKNOWN_ADDRESS, WICAS_CHAIN_CODESPACE_SDK,
+                        "account %s does not exist: unknown address", signer);
+    /* public key: from the tx, else the one the account already has */
+    uint8_t stored[33];
+    bool has_stored = false;
+    if (acc->pub_key && acc->pub_key->value.len) {
+        Wchain__PubKey *pk = wchain__pub_key__unpack(NULL, acc->pub_key->value.len, acc->pub_key->value.data);
+        if (pk && pk->key.len == 33) {
+            memcpy(stored, pk->key.data, 33);
+            has_stored = true;
+        }
+        if (pk) wchain__pub_key__free_unpacked(pk, NULL);
+    }
+    if (!t->has_pubkey) {
+        if (!has_stored) {
+            wchain__base_account__free_unpacked(acc, NULL);
+            return ctx_fail(x, WICAS_CODE_INVALID_PUBKEY, WICAS_CHAIN_CODESPACE_SDK,
+                            "pubkey on account %s is not set and the tx carries none: invalid pubkey", signer);
+        }
+        memcpy(t->pubkey, stored, 33);
+        t->has_pubkey = true;
+    }
+    uint8_t derived[20];
+    wicas_chain_pubkey_address(t->pubkey, derived);
+    if (memcmp(derived, t->signer, 20) != 0 || (has_stored && memcmp(stored, t->pubkey, 33) != 0)) {
+        wchain__base_account__free_unpacked(acc, NULL);
+        return ctx_fail(x, WICAS_CODE_INVALID_PUBKEY, WICAS_CHAIN_CODESPACE_SDK,
+                        "pubkey does not match signer address %s: invalid pubkey", signer);
+    }
+    /* fee deduction to the fee collector module account */
+    if (t->n_fee) {
+        uint8_t fc[20];
+        module_addr("fee_collector", fc);
+        if (bank_send(x, t->signer, 20, fc, 20, t->fee, t->n_fee)) {
+            wchain__base_account__free_unpacked(acc, NULL);
+            if (x->code == WICAS_CODE_INSUFFICIENT_FUNDS)
+                err_wrap(x->err, sizeof x->err, "", ": insufficient funds to pay for fees");
+            return -1;
+        }
+    }
+    char *fs = coins_str(t->fee, t->n_fee);
+    ev_add(&x->ev, "tx", "fee", fs ? fs : "", "fee_payer", signer, NULL);
+    free(fs);
+    /* sequence, then signature */
+    if (t->sequence != acc->sequence) {
+        uint64_t want = acc->sequence;
+        wchain__base_account__free_unpacked(acc, NULL);
+        return ctx_fail(x, WICAS_CODE_WRONG_SEQUENCE, WICAS_CHAIN_CODESPACE_SDK,
+                        "account sequence mismatch, expected %" PRIu64 ", got %" PRIu64 ": incorrect account sequence",
+                        want, t->sequence);
+    }
+    if (gas_use(x, GAS_SIG_SECP256K1, "ante verify: secp256k1")) {
+        wchain__base_account__free_unpacked(acc, NULL);
+        return -1;
+    }
+    bool skip_sig = mode == MODE_SIMULATE && t->raw->signatures[0].len == 0;
+    if (!skip_sig && !wtx_verify(t, c->chain_id, acc->account_number)) {
+        uint64_t an = acc->account_number;
+        wchain__base_account__free_unpacked(acc, NULL);
+        return ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK,
+                        "signature verification failed; please verify account number (%" PRIu64
+                        "), sequence (%" PRIu64 ") and chain-id (%s): unauthorized",
+                        an, t->sequence, c->chain_id);
+    }
+    /* increment sequence, remember the public key */
+    Wchain__PubKey pk = WCHAIN__PUB_KEY__INIT;
+    pk.key.data = t->pubkey;
+    pk.key.len = 33;
+    uint8_t pkb[40];
+    size_t pkl = wchain__pub_key__pack(&pk, pkb);
+    Wchain__Any pka = WCHAIN__ANY__INIT;
+    pka.type_url = (char *)"/cosmos.crypto.secp256k1.PubKey";
+    pka.value.data = pkb;
+    pka.value.len = pkl;
+    Wchain__Any *old_pk = acc->pub_key;
+    acc->pub_key = &pka;
+    acc->sequence++;
+    rc = acc_set(x, t->signer, 20, acc);
+    acc->pub_key = old_pk;
+    char seqs[160];
+    snprintf(seqs, sizeof seqs, "%s/%" PRIu64, signer, t->sequence);
+    wchain__base_account__free_unpacked(acc, NULL);
+    if (rc) return -1;
+    ev_add(&x->ev, "tx", "acc_seq", seqs, NULL);
+    char sigb64[100];
+    wicas_base64_encode(t->raw->signatures[0].data, t->raw->signatures[0].len, sigb64);
+    ev_add(&x->ev, "tx", "signature", sigb64, NULL);
+    return 0;
+}
+
+/* Runs one message; on success appends its response Any to *resps. */
+static int run_msg(wctx *x, const Wchain__Any *m, size_t idx, Wchain__Any ***resps, size_t *n_resps) {
+    char signer[100];
+    char *s = NULL;
+    uint32_t code = 0;
+    char err[256];
+    if (msg_signer(m->type_url, m->value.data, m->value.len, &s, &code, err, sizeof err))
+        return ctx_fail(x, code, WICAS_CHAIN_CODESPACE_SDK, "%s", err);
+    snprintf(signer, sizeof signer, "%s", s);
+    free(s);
+    /* the SDK's message event comes first, then the handler's */
+    wctx mx;
+    ctx_child(&mx, x);
+    ev_add(&mx.ev, "message", "action", m->type_url, "sender", signer, "module", msg_module(m->type_url), NULL);
+    uint8_t *resp = NULL;
+    size_t resp_len = 0;
+    char resp_url[128];
+    int rc;
+    if (strcmp(m->type_url, "/cosmos.bank.v1beta1.MsgSend") == 0) {
+        Wchain__MsgSend *ms = wchain__msg_send__unpack(NULL, m->value.len, m->value.data);
+        rc = ms ? bank_msg_send(&mx, ms) : ctx_fail(&mx, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgSend");
+        if (ms) wchain__msg_send__free_unpacked(ms, NULL);
+    } else {
+        rc = wasm_dispatch(&mx, m->type_url, m->value.data, m->value.len, &resp, &resp_len);
+    }
+    snprintf(resp_url, sizeof resp_url, "%sResponse", m->type_url);
+    if (rc == 0) {
+        char mi[24];
+        snprintf(mi, sizeof mi, "%zu", idx);
+        for (size_t i = 0; i < mx.ev.n; i++) ev_attr(&mx.ev.ev[i], "msg_index", mi);
+        Wchain__Any *a = malloc(sizeof *a);
+        Wchain__Any **nr = realloc(*resps, (*n_resps + 1) * sizeof *nr);
+        if (!a || !nr) {
+            free(a);
+            free(resp);
+            if (nr) *resps = nr;
+            ctx_end(&mx, x, false);
+            return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
+        }
+        *resps = nr;
+        wchain__any__init(a);
+        a->type_url = xstrdup(resp_url);
+        a->value.data = resp;
+        a->value.len = resp_len;
+        nr[(*n_resps)++] = a;
+    } else {
+        free(resp);
+        /* prefix the message index like the SDK: "failed to execute message; message index: 0: ..." */
+        if (mx.code) {
+            char pre[96];
+            snprintf(pre, sizeof pre, "failed to execute message; message index: %zu: ", idx);
+            err_wrap(mx.err, sizeof mx.err, pre, "");
+        }
+    }
+    if (ctx_end(&mx, x, rc == 0)) return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
+    return rc;
+}
+
+static void free_resps(Wchain__Any **r, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free(r[i]->type_url);
+        free(r[i]->value.data);
+        free(r[i]);
+    }
+    free(r);
+}
+
+void run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode, wicas_chain_tx_result *res) {
+    memset(res, 0, sizeof *res);
+    wtx t;
+    uint32_t code = 0;
+    char err[512];
+    if (wtx_decode(tx, len, &t, &code, err, sizeof err)) {
+        res->code = code;
+        res->codespace = xstrdup(WICAS_CHAIN_CODESPACE_SDK);
+        res->log = xstrdup(err);
+        res->gas_wanted = (int64_t)t.gas_limit;
+        wtx_free(&t);
+        return;
+    }
+    uint64_t limit = mode == MODE_SIMULATE ? SIMULATE_GAS_LIMIT : t.gas_limit;
+    wctx ax;
+    ctx_init(&ax, c, parent, limit);
+    ax.check = mode == MODE_CHECK || mode == MODE_RECHECK;
+    ax.simulate = mode == MODE_SIMULATE;
+    if (ante(&ax, &t, len, mode)) {
+        result_from(res, &ax, t.gas_limit);
+        ctx_free(&ax);
+        wtx_free(&t);
+        return;
+    }
+    if (ax.check) {
+        /* CheckTx runs the ante handler only; its effects stay in the check state */
+        result_from(res, &ax, t.gas_limit);
+        for (size_t i = 0; i < ax.ov.n; i++) {
+            kv_entry *e = &ax.ov.e[i];
+            if (e->del) kv_del(parent, e->k, e->kl);
+            else kv_set(parent, e->k, e->kl, e->v, e->vl);
+        }
+        ctx_free(&ax);
+        wtx_free(&t);
+        return;
+    }
+    wctx mx;
+    ctx_child(&mx, &ax);
+    Wchain__Any **resps = NULL;
+    size_t n_resps = 0;
+    int rc = 0;
+    for (size_t i = 0; i < t.body->n_messages && !rc; i++) rc = run_msg(&mx, t.body->messages[i], i, &resps, &n_resps);
+    if (rc == 0) {
+        Wchain__TxMsgData md = WCHAIN__TX_MSG_DATA__INIT;
+        md.msg_responses = resps;
+        md.n_msg_responses = n_resps;
+        res->data_len = wchain__tx_msg_data__get_packed_size(&md);
+        res->data = malloc(res->data_len ? res->data_len : 1);
+        if (res->data) wchain__tx_msg_data__pack(&md, res->data);
+        else res->data_len = 0;
+    }
+    free_resps(resps, n_resps);
+    ctx_end(&mx, &ax, rc == 0);
+    result_from(res, &ax, t.gas_limit);
+    /* the events: ante's always, the messages' on success */
+    res->events = ax.ev.ev;
+    res->n_events = ax.ev.n;
+    ax.ev.ev = NULL;
+    ax.ev.n = ax.ev.cap = 0;
+    /* the ante's writes (fee, sequence) and, on success, the messages' */
+    for (size_t i = 0; i < ax.ov.n; i++) {
+        kv_entry *e = &ax.ov.e[i];
+        if (e->del) kv_del(parent, e->k, e->kl);
+        else kv_set(parent, e->k, e->kl, e->v, e->vl);
+    }
+    if (mode == MODE_SIMULATE) res->gas_wanted = (int64_t)t.gas_limit;
+    ctx_free(&ax);
+    wtx_free(&t);
+}

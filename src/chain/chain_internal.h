@@ -1,0 +1,248 @@
+/*
+ * chain_internal.h — shared by the files of src/chain: the chain handle, the
+ * execution context every handler runs in (a layered state view plus a gas
+ * meter plus the events it emitted), the state key layout, and the small
+ * helpers for coins and events.
+ *
+ * An execution context (wctx) is what the Cosmos SDK calls a Context with a
+ * cache-wrapped multistore: writes go to an overlay that is merged into the
+ * parent on success or dropped on failure, and every store access is charged
+ * to the gas meter with the SDK's KVGasConfig prices.
+ */
+#ifndef WICAS_CHAIN_INTERNAL_H
+#define WICAS_CHAIN_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chain.h"
+#include "store.h"
+#include "wchain.pb-c.h"
+
+#ifdef WICAS_CHAIN_HAVE_VM
+#include "vm.h"
+#endif
+
+/* ---- gas prices (Cosmos SDK v0.50 defaults: store.KVGasConfig, x/auth Params) --- */
+#define GAS_HAS 1000
+#define GAS_DELETE 1000
+#define GAS_READ_FLAT 1000
+#define GAS_READ_PER_BYTE 3
+#define GAS_WRITE_FLAT 2000
+#define GAS_WRITE_PER_BYTE 30
+#define GAS_ITER_NEXT 30
+#define GAS_TX_SIZE_PER_BYTE 10
+#define GAS_SIG_SECP256K1 1000
+#define MAX_MEMO_CHARS 256
+#define MAX_TX_BYTES (4u << 20)
+/* wasmd gas register defaults */
+#define GAS_WASM_INSTANCE 60000
+#define GAS_WASM_COMPILE_PER_BYTE 3
+#define SIMULATE_GAS_LIMIT 100000000ULL
+#define MAX_BLOCK_TX_GAS 100000000ULL /* largest gas limit a tx may ask for */
+
+/* ---- state keys (all namespaced by module) ---------------------------------------
+ *   acc/<addr>                      BaseAccount protobuf
+ *   auth/next_account_number        u64 big-endian
+ *   bank/bal/<len><addr><denom>     decimal amount (u64)
+ *   wasm/seq/code, wasm/seq/inst    u64 big-endian (next ids, start at 1 like wasmd)
+ *   wasm/code/<id BE8>              StoredCode protobuf
+ *   wasm/bytecode/<checksum>        the wasm bytes
+ *   wasm/contract/<addr32>          ContractInfo protobuf
+ *   wasm/bycode/<id BE8><h BE8><tx BE8><addr32>  "" (ContractsByCode index)
+ *   wasm/store/<addr32><key>        contract storage
+ */
+#define K_ACC "acc/"
+#define K_NEXT_ACC "auth/next_account_number"
+#define K_BAL "bank/bal/"
+#define K_CODE_SEQ "wasm/seq/code"
+#define K_INST_SEQ "wasm/seq/inst"
+#define K_CODE "wasm/code/"
+#define K_BYTECODE "wasm/bytecode/"
+#define K_CONTRACT "wasm/contract/"
+#define K_BYCODE "wasm/bycode/"
+#define K_CSTORE "wasm/store/"
+
+/* ---- the chain handle -------------------------------------------------------------- */
+struct wicas_chain {
+    wstore st;
+    wicas_chain_options opts;
+    char data_dir[512];
+    char chain_id[128];
+    int64_t initial_height;
+    int64_t last_height;   /* last committed */
+    uint8_t last_hash[32]; /* its app hash = tree root */
+
+    /* pending block (between init_chain/finalize_block and commit) */
+    bool pending;
+    int64_t pending_height;
+    uint8_t pending_root[32];
+    kv wbase; /* base layer on st.wtxn */
+
+    /* check state: overlay over a read snapshot of the last commit */
+    MDB_txn *check_txn;
+    kv check_base, check_ov;
+
+    /* current block info for handlers */
+    int64_t blk_height;
+    int64_t blk_time_ns;
+    int64_t tx_index;
+
+#ifdef WICAS_CHAIN_HAVE_VM
+    wicas_vm *vm;
+    wicas_vm_api *vm_api;
+#endif
+};
+
+/* ---- events ----------------------------------------------------------------------- */
+typedef struct {
+    wicas_chain_event *ev;
+    size_t n, cap;
+} evlist;
+
+/* Adds an event with NULL-terminated key/value string pairs. Returns the event
+ * (to add more attributes) or NULL on OOM. */
+wicas_chain_event *ev_add(evlist *l, const char *type, ...);
+int ev_attr(wicas_chain_event *e, const char *key, const char *value);
+/* Appends (moves) all events of src to dst. */
+int ev_move(evlist *dst, evlist *src);
+void ev_free(evlist *l);
+
+/* ---- execution context ------------------------------------------------------------ */
+typedef struct wctx {
+    wicas_chain *c;
+    kv ov;            /* this context's writes */
+    kv *parent;       /* the view it reads through */
+    uint64_t gas_limit, gas_used;
+    bool out_of_gas;
+    bool simulate;    /* no signature check */
+    bool check;       /* CheckTx (ante only) */
+    evlist ev;
+    char err[512];    /* message of the first failure */
+    uint32_t code;    /* its ABCI code */
+    const char *codespace;
+    int depth;        /* nested contract calls */
+} wctx;
+
+void ctx_init(wctx *x, wicas_chain *c, kv *parent, uint64_t gas_limit);
+/* A child context sharing the gas meter with x (gas is copied back by ctx_end). */
+void ctx_child(wctx *child, wctx *x);
+/* Ends a child: on ok merges writes and events into the parent, else drops
+ * them; gas always flows back. Returns 0 or an error. */
+int ctx_end(wctx *child, wctx *x, bool ok);
+void ctx_free(wctx *x);
+
+/* Sets the failure code/message (first one wins); returns -1. */
+int ctx_fail(wctx *x, uint32_t code, const char *codespace, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Charges gas; returns -1 (and fails with out of gas) when the limit is passed. */
+int gas_use(wctx *x, uint64_t amount, const char *what);
+
+/* Metered store access. get: 1 found (*v malloc'd), 0 absent, -1 failure (set). */
+int st_get(wctx *x, const uint8_t *k, size_t kl, uint8_t **v, size_t *vl);
+int st_set(wctx *x, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl);
+int st_del(wctx *x, const uint8_t *k, size_t kl);
+/* Iteration: next key >= lo (incl) or > lo within prefix; 1, 0 done, -1 failure */
+int st_next(wctx *x, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl);
+int st_prev(wctx *x, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl);
+
+/* ---- helpers ------------------------------------------------------------------------ */
+void be64_put(uint8_t *p, uint64_t v);
+uint64_t be64_get(const uint8_t *p);
+/* Parses a decimal u64 (no sign, no leading junk); returns 0 or -1. */
+int parse_u64(const char *s, uint64_t *out);
+
+/* Coins: a sorted (by denom) list of (denom, amount) with amounts > 0. */
+typedef struct {
+    char denom[128];
+    uint64_t amount;
+} coin;
+/* Parses "10uwicas,5foo" (or "" for none); validates denoms (SDK regex
+ * [a-zA-Z][a-zA-Z0-9/:._-]{2,127}), sorts, rejects duplicates and zero. */
+int coins_parse(const char *s, coin **out, size_t *n, char *err, size_t errlen);
+/* From protobuf Coin list, same checks. */
+int coins_from_pb(Wchain__Coin **pb, size_t n_pb, coin **out, size_t *n, char *err, size_t errlen);
+/* "10uwicas,5foo" into a malloc'd string. */
+char *coins_str(const coin *c, size_t n);
+bool denom_valid(const char *d);
+
+/* Address as bech32 string (20 or 32 bytes). */
+void addr_str(const uint8_t *a, size_t al, char out[100]);
+/* Module account address: SHA-256(name)[0..20] (SDK address.Module without keys). */
+void module_addr(const char *name, uint8_t out[20]);
+
+/* ---- auth ---------------------------------------------------------------------- */
+/* Loads the account record; returns 1 found, 0 absent, -1 failure. */
+int acc_get(wctx *x, const uint8_t *addr, size_t al, Wchain__BaseAccount **out);
+int acc_set(wctx *x, const uint8_t *addr, size_t al, const Wchain__BaseAccount *a);
+/* Creates the account record if missing (new account number). 0 or -1. */
+int acc_ensure(wctx *x, const uint8_t *addr, size_t al);
+
+/* ---- bank ------------------------------------------------------------------------- */
+int bank_balance(wctx *x, const uint8_t *addr, size_t al, const char *denom, uint64_t *amount);
+int bank_set_balance(wctx *x, const uint8_t *addr, size_t al, const char *denom, uint64_t amount);
+/* Moves coins and emits coin_spent/coin_received/transfer/message events like
+ * the SDK's SendCoins. Fails with code 5 when funds are short. */
+int bank_send(wctx *x, const uint8_t *from, size_t fl, const uint8_t *to, size_t tl, const coin *c, size_t n);
+/* All balances of addr, sorted by denom; malloc'd list. */
+int bank_all(wctx *x, const uint8_t *addr, size_t al, coin **out, size_t *n);
+/* Handles MsgSend; writes the MsgSendResponse Any into *resp. */
+int bank_msg_send(wctx *x, const Wchain__MsgSend *m);
+
+/* ---- wasm -------------------------------------------------------------------------- */
+/* Returns 1 when type_url is a wasm message this module handles. */
+bool wasm_handles(const char *type_url);
+/* Executes one wasm message (already decoded from Any); signer checked by the
+ * caller. The protobuf response goes to resp / resp_len (malloc'd). */
+int wasm_dispatch(wctx *x, const char *type_url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len);
+/* Validate-basic of a wasm message and its signer (the "sender" field). */
+int wasm_signer(const char *type_url, const uint8_t *val, size_t len, char **signer, char *err, size_t errlen);
+/* Stores code at genesis (no gas). 0 or -1 with x->err. */
+int wasm_store(wctx *x, const uint8_t *creator, size_t cl, const uint8_t *wasm, size_t len, uint64_t *code_id,
+               uint8_t checksum[32]);
+/* Query handlers for /cosmwasm.wasm.v1.Query/<name>. */
+void wasm_query(wicas_chain *c, wctx *x, const char *name, const uint8_t *data, size_t len,
+                wicas_chain_query_result *res);
+int wasm_open(wicas_chain *c, char *err, size_t errlen);
+void wasm_close(wicas_chain *c);
+
+/* ---- tx codec (tx.c) ---------------------------------------------------------------- */
+typedef struct {
+    Wchain__TxRaw *raw;
+    Wchain__TxBody *body;
+    Wchain__AuthInfo *auth;
+    uint8_t pubkey[33];
+    bool has_pubkey;
+    uint8_t signer[20]; /* from the messages */
+    coin *fee;
+    size_t n_fee;
+    uint64_t gas_limit;
+    uint64_t sequence;
+} wtx;
+
+/* Decodes and validates a tx without state: parse errors (code 2), message
+ * types (6), signer consistency (4), memo (12), fee coins (10), gas limit (41).
+ * On failure fills code/err. */
+int wtx_decode(const uint8_t *tx, size_t len, wtx *t, uint32_t *code, char *err, size_t errlen);
+void wtx_free(wtx *t);
+/* Verifies the signature over SignDoc(body, auth_info, chain_id, acc_num). */
+bool wtx_verify(const wtx *t, const char *chain_id, uint64_t account_number);
+/* The signer of a message given as Any; 0 ok (signer malloc'd) or -1. */
+int msg_signer(const char *type_url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
+               size_t errlen);
+
+/* genesis.c */
+int genesis_apply(wctx *x, const char *json, size_t len, char *err, size_t errlen);
+
+/* query.c */
+void chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height, bool prove,
+                 wicas_chain_query_result *res);
+/* Runs a tx (ante + msgs) in ctx; used by finalize, check and simulate. */
+void run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode, wicas_chain_tx_result *res);
+enum { MODE_CHECK = 0, MODE_RECHECK = 1, MODE_DELIVER = 2, MODE_SIMULATE = 3 };
+
+char *xstrdup(const char *s);
+char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

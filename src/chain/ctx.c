@@ -1,0 +1,387 @@
+/*
+ * ctx.c — execution contexts (layered state + gas meter + events), coin and
+ * event helpers shared by the modules. Kept separate from the handlers so that
+ * every store access in the chain goes through the same metered functions:
+ * gas is then a function of the keys and values touched, never of caches.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain_internal.h"
+#include "common.h"
+
+char *xstrdup(const char *s) {
+    if (!s) s = "";
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d) memcpy(d, s, n + 1);
+    return d;
+}
+
+char *xprintf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) s = NULL;
+    va_end(ap);
+    return s;
+}
+
+void be64_put(uint8_t *p, uint64_t v) {
+    for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
+}
+
+uint64_t be64_get(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+    return v;
+}
+
+int parse_u64(const char *s, uint64_t *out) {
+    if (!s || !*s) return -1;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* ---- events ---------------------------------------------------------------------- */
+
+int ev_attr(wicas_chain_event *e, const char *key, const char *value) {
+    wicas_chain_attr *na = realloc(e->attrs, (e->n_attrs + 1) * sizeof *na);
+    if (!na) return -1;
+    e->attrs = na;
+    na[e->n_attrs].key = xstrdup(key);
+    na[e->n_attrs].value = xstrdup(value);
+    na[e->n_attrs].index = true;
+    if (!na[e->n_attrs].key || !na[e->n_attrs].value) {
+        free(na[e->n_attrs].key);
+        free(na[e->n_attrs].value);
+        return -1;
+    }
+    e->n_attrs++;
+    return 0;
+}
+
+wicas_chain_event *ev_add(evlist *l, const char *type, ...) {
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 8;
+        wicas_chain_event *ne = realloc(l->ev, nc * sizeof *ne);
+        if (!ne) return NULL;
+        l->ev = ne;
+        l->cap = nc;
+    }
+    wicas_chain_event *e = &l->ev[l->n];
+    memset(e, 0, sizeof *e);
+    if (!(e->type = xstrdup(type))) return NULL;
+    l->n++;
+    va_list ap;
+    va_start(ap, type);
+    for (;;) {
+        const char *k = va_arg(ap, const char *);
+        if (!k) break;
+        const char *v = va_arg(ap, const char *);
+        if (ev_attr(e, k, v)) {
+            va_end(ap);
+            return NULL;
+        }
+    }
+    va_end(ap);
+    return e;
+}
+
+int ev_move(evlist *dst, evlist *src) {
+    if (src->n == 0) return 0;
+    if (dst->n + src->n > dst->cap) {
+        size_t nc = dst->n + src->n + 8;
+        wicas_chain_event *ne = realloc(dst->ev, nc * sizeof *ne);
+        if (!ne) return -1;
+        dst->ev = ne;
+        dst->cap = nc;
+    }
+    memcpy(dst->ev + dst->n, src->ev, src->n * sizeof *src->ev);
+    dst->n += src->n;
+    free(src->ev);
+    src->ev = NULL;
+    src->n = src->cap = 0;
+    return 0;
+}
+
+void wicas_chain_events_free(wicas_chain_event *ev, size_t n) {
+    if (!ev) return;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < ev[i].n_attrs; j++) {
+            free(ev[i].attrs[j].key);
+            free(ev[i].attrs[j].value);
+        }
+        free(ev[i].attrs);
+        free(ev[i].type);
+    }
+    free(ev);
+}
+
+void ev_free(evlist *l) {
+    wicas_chain_events_free(l->ev, l->n);
+    l->ev = NULL;
+    l->n = l->cap = 0;
+}
+
+/* ---- contexts ---------------------------------------------------------------------- */
+
+void ctx_init(wctx *x, wicas_chain *c, kv *parent, uint64_t gas_limit) {
+    memset(x, 0, sizeof *x);
+    x->c = c;
+    x->parent = parent;
+    kv_init_overlay(&x->ov, parent);
+    x->gas_limit = gas_limit;
+}
+
+void ctx_child(wctx *child, wctx *x) {
+    ctx_init(child, x->c, &x->ov, x->gas_limit);
+    child->gas_used = x->gas_used;
+    child->simulate = x->simulate;
+    child->check = x->check;
+    child->depth = x->depth;
+}
+
+int ctx_end(wctx *child, wctx *x, bool ok) {
+    int rc = 0;
+    x->gas_used = child->gas_used;
+    if (child->out_of_gas) x->out_of_gas = true;
+    if (ok) {
+        /* merge writes (the parent's overlay is the child's parent) */
+        for (size_t i = 0; i < child->ov.n && !rc; i++) {
+            kv_entry *e = &child->ov.e[i];
+            rc = e->del ? kv_del(&x->ov, e->k, e->kl) : kv_set(&x->ov, e->k, e->kl, e->v, e->vl);
+        }
+        if (!rc) rc = ev_move(&x->ev, &child->ev);
+    } else if (!x->code && child->code) {
+        x->code = child->code;
+        x->codespace = child->codespace;
+        memcpy(x->err, child->err, sizeof x->err);
+    }
+    ctx_free(child);
+    return rc ? -1 : 0;
+}
+
+void ctx_free(wctx *x) {
+    kv_clear(&x->ov);
+    ev_free(&x->ev);
+}
+
+int ctx_fail(wctx *x, uint32_t code, const char *codespace, const char *fmt, ...) {
+    if (x->code == 0) {
+        x->code = code;
+        x->codespace = codespace;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(x->err, sizeof x->err, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int gas_use(wctx *x, uint64_t amount, const char *what) {
+    if (x->out_of_gas) return -1;
+    if (amount > x->gas_limit - (x->gas_used < x->gas_limit ? x->gas_used : x->gas_limit) ||
+        x->gas_used > x->gas_limit) {
+        x->out_of_gas = true;
+        uint64_t want = x->gas_used + amount;
+        x->gas_used = x->gas_limit;
+        /* the out-of-gas failure replaces an earlier softer error */
+        x->code = 0;
+        return ctx_fail(x, WICAS_CODE_OUT_OF_GAS, WICAS_CHAIN_CODESPACE_SDK,
+                        "out of gas in location: %s; gasWanted: %" PRIu64 ", gasUsed: %" PRIu64 ": out of gas",
+                        what, x->gas_limit, want);
+    }
+    x->gas_used += amount;
+    return 0;
+}
+
+int st_get(wctx *x, const uint8_t *k, size_t kl, uint8_t **v, size_t *vl) {
+    if (gas_use(x, GAS_READ_FLAT + GAS_READ_PER_BYTE * (uint64_t)kl, "ReadFlat")) return -1;
+    uint8_t *tmp = NULL;
+    size_t tl = 0;
+    int rc = kv_get(&x->ov, k, kl, &tmp, &tl);
+    if (rc < 0) return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store read failed: %s",
+                                wicas_chain_strerror(rc));
+    if (rc == 1 && gas_use(x, GAS_READ_PER_BYTE * (uint64_t)tl, "ReadPerByte")) {
+        free(tmp);
+        return -1;
+    }
+    if (rc == 1 && v) {
+        *v = tmp;
+        *vl = tl;
+    } else {
+        free(tmp);
+    }
+    return rc;
+}
+
+int st_set(wctx *x, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
+    if (gas_use(x, GAS_WRITE_FLAT + GAS_WRITE_PER_BYTE * ((uint64_t)kl + vl), "WriteFlat")) return -1;
+    if (kl == 0 || kl > 500)
+        return ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
+                        "store key of %zu bytes: keys must be 1..500 bytes", kl);
+    int rc = kv_set(&x->ov, k, kl, v, vl);
+    return rc ? ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store write failed: %s",
+                         wicas_chain_strerror(rc))
+              : 0;
+}
+
+int st_del(wctx *x, const uint8_t *k, size_t kl) {
+    if (gas_use(x, GAS_DELETE, "Delete")) return -1;
+    if (kl == 0 || kl > 500) return 0;
+    int rc = kv_del(&x->ov, k, kl);
+    return rc ? ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store delete failed: %s",
+                         wicas_chain_strerror(rc))
+              : 0;
+}
+
+static int st_iter(wctx *x, bool fwd, const uint8_t *b, size_t bl, bool incl, uint8_t **k, size_t *kl, uint8_t **v,
+                   size_t *vl) {
+    if (gas_use(x, GAS_ITER_NEXT, "IterNextFlat")) return -1;
+    int rc = fwd ? kv_next(&x->ov, b, bl, incl, k, kl, v, vl) : kv_prev(&x->ov, b, bl, incl, k, kl, v, vl);
+    if (rc < 0) return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store iteration failed");
+    if (rc == 1 && gas_use(x, GAS_READ_PER_BYTE * ((uint64_t)*kl + *vl), "ValuePerByte")) {
+        free(*k);
+        free(*v);
+        return -1;
+    }
+    return rc;
+}
+
+int st_next(wctx *x, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl) {
+    return st_iter(x, true, lo, lol, incl, k, kl, v, vl);
+}
+
+int st_prev(wctx *x, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl) {
+    return st_iter(x, false, hi, hil, incl, k, kl, v, vl);
+}
+
+/* ---- coins ---------------------------------------------------------------------------- */
+
+bool denom_valid(const char *d) {
+    size_t n = strlen(d);
+    if (n < 3 || n > 128 || !isalpha((unsigned char)d[0])) return false;
+    for (size_t i = 1; i < n; i++) {
+        unsigned char ch = (unsigned char)d[i];
+        if (!isalnum(ch) && !strchr("/:._-", ch)) return false;
+    }
+    return true;
+}
+
+static int coin_cmp(const void *a, const void *b) { return strcmp(((const coin *)a)->denom, ((const coin *)b)->denom); }
+
+static int coins_finish(coin *c, size_t n, char *err, size_t errlen) {
+    qsort(c, n, sizeof *c, coin_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].amount == 0) {
+            snprintf(err, errlen, "coin %s has amount 0: coins must be positive", c[i].denom);
+            return -1;
+        }
+        if (i && strcmp(c[i].denom, c[i - 1].denom) == 0) {
+            snprintf(err, errlen, "duplicate denomination %s", c[i].denom);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int coins_parse(const char *s, coin **out, size_t *n, char *err, size_t errlen) {
+    *out = NULL;
+    *n = 0;
+    if (!s || !*s) return 0;
+    size_t cap = 1;
+    for (const char *p = s; *p; p++) cap += *p == ',';
+    coin *c = calloc(cap, sizeof *c);
+    if (!c) return -1;
+    size_t k = 0;
+    const char *p = s;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        size_t d = 0;
+        while (d < len && p[d] >= '0' && p[d] <= '9') d++;
+        char num[32];
+        if (d == 0 || d >= sizeof num || len - d == 0 || len - d >= sizeof c[k].denom) {
+            snprintf(err, errlen, "invalid coin '%.*s': want <amount><denom>, e.g. 10uwicas", (int)len, p);
+            free(c);
+            return -1;
+        }
+        memcpy(num, p, d);
+        num[d] = 0;
+        memcpy(c[k].denom, p + d, len - d);
+        c[k].denom[len - d] = 0;
+        if (parse_u64(num, &c[k].amount) || !denom_valid(c[k].denom)) {
+            snprintf(err, errlen, "invalid coin '%.*s': amount must fit in 64 bits, denom [a-zA-Z][a-zA-Z0-9/:._-]{2,127}",
+                     (int)len, p);
+            free(c);
+            return -1;
+        }
+        k++;
+        p += len;
+        if (*p == ',') p++;
+    }
+    if (coins_finish(c, k, err, errlen)) {
+        free(c);
+        return -1;
+    }
+    *out = c;
+    *n = k;
+    return 0;
+}
+
+int coins_from_pb(Wchain__Coin **pb, size_t n_pb, coin **out, size_t *n, char *err, size_t errlen) {
+    *out = NULL;
+    *n = 0;
+    if (n_pb == 0) return 0;
+    coin *c = calloc(n_pb, sizeof *c);
+    if (!c) return -1;
+    for (size_t i = 0; i < n_pb; i++) {
+        const char *d = pb[i]->denom ? pb[i]->denom : "";
+        if (!denom_valid(d) || strlen(d) >= sizeof c[i].denom || parse_u64(pb[i]->amount, &c[i].amount)) {
+            snprintf(err, errlen, "invalid coin %s%s: amount must be a decimal fitting 64 bits, denom valid",
+                     pb[i]->amount ? pb[i]->amount : "", d);
+            free(c);
+            return -1;
+        }
+        strcpy(c[i].denom, d);
+    }
+    if (coins_finish(c, n_pb, err, errlen)) {
+        free(c);
+        return -1;
+    }
+    *out = c;
+    *n = n_pb;
+    return 0;
+}
+
+char *coins_str(const coin *c, size_t n) {
+    size_t cap = 1 + n * 160;
+    char *s = malloc(cap);
+    if (!s) return NULL;
+    size_t o = 0;
+    s[0] = 0;
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(s + o, cap - o, "%s%" PRIu64 "%s", i ? "," : "", c[i].amount, c[i].denom);
+    return s;
+}
+
+void addr_str(const uint8_t *a, size_t al, char out[100]) {
+    if (wicas_chain_addr_encode(a, al, out, 100)) snprintf(out, 100, "<invalid address>");
+}
+
+void module_addr(const char *name, uint8_t out[20]) {
+    uint8_t h[32];
+    wicas_sha256(name, strlen(name), h);
+    memcpy(out, h, 20);
+}

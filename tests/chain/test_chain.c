@@ -1,0 +1,647 @@
+/* test_chain.c — the state machine through its public API (chain.h), as the
+ * ABCI layer drives it: genesis, CheckTx, FinalizeBlock, Commit, Query.
+ *   - bank sends with the SDK's events, balances, account numbers/sequences
+ *   - invalid txs (bad signature, replayed sequence, insufficient fee, out of
+ *     gas, malformed bytes, unknown message type, unknown account, wrong chain
+ *     id) rejected with their codes and NO state change (same app hash)
+ *   - failed message in a block: fee charged and sequence used, send reverted
+ *   - restart resumes at the same height and hash
+ *   - store queries with inclusion / exclusion proofs verified against the app
+ *     hash, also at a past height; Simulate; Account query
+ *   - wasm: store/instantiate/execute/query the counter contract (when built). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "chain.h"
+#include "chain_internal.h"
+#include "common.h"
+#include "wchain.pb-c.h"
+
+static char dir[256];
+static uint8_t alice_sk[32], bob_sk[32];
+static char alice[100], bob[100], carol[100];
+
+static void addr_of(const uint8_t sk[32], char out[100]) {
+    uint8_t pk[33], a[20];
+    assert_int_equal(wicas_chain_pubkey_from_secret(sk, pk), 0);
+    wicas_chain_pubkey_address(pk, a);
+    assert_int_equal(wicas_chain_addr_encode(a, 20, out, 100), 0);
+}
+
+static wicas_chain *open_chain(uint64_t num, uint64_t den) {
+    wicas_chain_options o = {0};
+    o.min_gas_price_num = num;
+    o.min_gas_price_den = den;
+    o.no_sync = true;
+    o.map_size = 256u << 20;
+    wicas_chain *c;
+    char err[256];
+    int rc = wicas_chain_open(dir, &o, &c, err, sizeof err);
+    if (rc) fprintf(stderr, "open: %s\n", err);
+    assert_int_equal(rc, 0);
+    return c;
+}
+
+static int setup(void **st) {
+    (void)st;
+    snprintf(dir, sizeof dir, "/tmp/wicas_chain_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    for (int i = 0; i < 32; i++) {
+        alice_sk[i] = (uint8_t)(i + 1);
+        bob_sk[i] = (uint8_t)(0x40 + i);
+    }
+    addr_of(alice_sk, alice);
+    addr_of(bob_sk, bob);
+    uint8_t ca[20];
+    memset(ca, 0xCC, 20);
+    wicas_chain_addr_encode(ca, 20, carol, sizeof carol);
+    return 0;
+}
+
+static int teardown(void **st) {
+    (void)st;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static uint8_t *send_tx(const uint8_t *sk, const char *from, const char *to, const char *amt, const char *chain_id,
+                        uint64_t acc, uint64_t seq, uint64_t gas, const char *fee, size_t *len) {
+    wicas_chain_any m;
+    char err[256];
+    assert_int_equal(wicas_chain_msg_send(from, to, amt, &m, err, sizeof err), 0);
+    wicas_chain_tx_params p = {.chain_id = chain_id, .account_number = acc, .sequence = seq, .gas_limit = gas, .fee = fee};
+    uint8_t *tx;
+    assert_int_equal(wicas_chain_tx_build_sign(sk, NULL, &p, &m, 1, &tx, len, err, sizeof err), 0);
+    wicas_chain_any_free(&m);
+    return tx;
+}
+
+static uint64_t balance(wicas_chain *c, const char *addr, const char *denom) {
+    Wchain__QueryBalanceRequest q = WCHAIN__QUERY_BALANCE_REQUEST__INIT;
+    q.address = (char *)addr;
+    q.denom = (char *)denom;
+    uint8_t buf[200];
+    size_t n = wchain__query_balance_request__pack(&q, buf);
+    wicas_chain_query_result r;
+    wicas_chain_query(c, "/cosmos.bank.v1beta1.Query/Balance", buf, n, 0, false, &r);
+    assert_int_equal(r.code, 0);
+    Wchain__QueryBalanceResponse *resp = wchain__query_balance_response__unpack(NULL, r.value_len, r.value);
+    assert_non_null(resp);
+    uint64_t v = strtoull(resp->balance->amount, NULL, 10);
+    wchain__query_balance_response__free_unpacked(resp, NULL);
+    wicas_chain_query_result_free(&r);
+    return v;
+}
+
+/* Runs one block with the given txs and commits; results are checked by the caller. */
+static void block(wicas_chain *c, int64_t h, uint8_t **txs, size_t *lens, size_t n, wicas_chain_tx_result *res,
+                  uint8_t hash[32]) {
+    wicas_chain_block b = {.height = h, .time_seconds = 1700000000 + h, .txs = (const uint8_t *const *)txs,
+                           .tx_lens = lens, .n_txs = n};
+    char err[256];
+    wicas_chain_event *ev;
+    size_t nev;
+    int rc = wicas_chain_finalize_block(c, &b, res, &ev, &nev, hash, err, sizeof err);
+    if (rc) fprintf(stderr, "finalize: %s\n", err);
+    assert_int_equal(rc, 0);
+    wicas_chain_events_free(ev, nev);
+    int64_t retain;
+    assert_int_equal(wicas_chain_commit(c, &retain), 0);
+}
+
+/* The value of key in the LAST event of that type (the fee's transfer comes
+ * first, the message's last). */
+static const char *attr(const wicas_chain_tx_result *r, const char *type, const char *key) {
+    const char *found = NULL;
+    for (size_t i = 0; i < r->n_events; i++)
+        if (strcmp(r->events[i].type, type) == 0)
+            for (size_t j = 0; j < r->events[i].n_attrs; j++)
+                if (strcmp(r->events[i].attrs[j].key, key) == 0) found = r->events[i].attrs[j].value;
+    return found;
+}
+
+static void genesis(wicas_chain *c, uint8_t hash[32]) {
+    char g[600];
+    snprintf(g, sizeof g,
+             "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000\"},"
+             "{\"denom\":\"ufoo\",\"amount\":\"7\"}]},{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"500\"}]}]}}",
+             alice, bob);
+    char err[256];
+    int rc = wicas_chain_init_chain(c, "wicas-test", 1, g, strlen(g), hash, err, sizeof err);
+    if (rc) fprintf(stderr, "init: %s\n", err);
+    assert_int_equal(rc, 0);
+}
+
+static void test_bank_and_invalid(void **st) {
+    (void)st;
+    wicas_chain *c = open_chain(1, 100); /* 0.01 uwicas per gas */
+    uint8_t h0[32], h[32], hh[32];
+    /* bad genesis is refused and changes nothing */
+    char err[256];
+    const char *badg = "{\"bank\":{\"balances\":[{\"address\":\"nope\"}]}}";
+    assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, badg, strlen(badg), h0, err, sizeof err),
+                     WICAS_CHAIN_ERR_INVALID);
+    assert_non_null(strstr(err, "bank.balances[0]"));
+    genesis(c, h0);
+    assert_int_not_equal(h0[0] | h0[1] | h0[2], 0);
+    size_t l1;
+    uint8_t *tx1 = send_tx(alice_sk, alice, bob, "1000uwicas", "wicas-test", 0, 0, 100000, "1000uwicas", &l1);
+    /* CheckTx accepts it and applies fee+sequence to the check state only */
+    wicas_chain_tx_result r;
+    wicas_chain_check_tx(c, tx1, l1, false, &r);
+    assert_int_equal(r.code, 0);
+    assert_true(r.gas_used > 0 && r.gas_used <= 100000);
+    wicas_chain_tx_result_free(&r);
+    /* the same tx again: the check state's sequence moved on */
+    wicas_chain_check_tx(c, tx1, l1, false, &r);
+    assert_int_equal(r.code, WICAS_CODE_WRONG_SEQUENCE);
+    assert_string_equal(r.codespace, "sdk");
+    assert_non_null(strstr(r.log, "account sequence mismatch, expected 1, got 0"));
+    wicas_chain_tx_result_free(&r);
+
+    wicas_chain_tx_result res[1];
+    block(c, 1, &tx1, &l1, 1, res, h);
+    if (res[0].code) fprintf(stderr, "tx1: %s\n", res[0].log);
+    assert_int_equal(res[0].code, 0);
+    assert_string_equal(attr(&res[0], "transfer", "recipient"), bob);
+    assert_string_equal(attr(&res[0], "transfer", "amount"), "1000uwicas");
+    assert_string_equal(attr(&res[0], "coin_spent", "spender"), alice);
+    assert_string_equal(attr(&res[0], "message", "action"), "/cosmos.bank.v1beta1.MsgSend");
+    assert_string_equal(attr(&res[0], "tx", "fee"), "1000uwicas");
+    assert_non_null(res[0].data);
+    wicas_chain_tx_result_free(&res[0]);
+    assert_memory_not_equal(h, h0, 32);
+    assert_int_equal(balance(c, alice, "uwicas"), 1000000 - 1000 - 1000);
+    assert_int_equal(balance(c, bob, "uwicas"), 1500);
+    assert_int_equal(balance(c, alice, "ufoo"), 7);
+    int64_t height;
+    wicas_chain_info(c, &height, hh);
+    assert_int_equal(height, 1);
+    assert_memory_equal(hh, h, 32);
+
+    /* invalid txs: each rejected by CheckTx with its code, and a block of them
+     * changes no state */
+    size_t n_bad = 0;
+    uint8_t *bad[10];
+    size_t bl[10];
+    uint32_t want[10];
+    /* bad signature: flip a bit in the signature (last bytes of TxRaw) */
+    bad[n_bad] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 1, 100000, "1000uwicas", &bl[n_bad]);
+    bad[n_bad][bl[n_bad] - 5] ^= 1;
+    want[n_bad++] = WICAS_CODE_UNAUTHORIZED;
+    /* wrong chain id in the SignDoc => signature fails */
+    bad[n_bad] = send_tx(alice_sk, alice, bob, "1uwicas", "other-chain", 0, 1, 100000, "1000uwicas", &bl[n_bad]);
+    want[n_bad++] = WICAS_CODE_UNAUTHORIZED;
+    /* replayed sequence: tx1 again */
+    bad[n_bad] = malloc(l1);
+    memcpy(bad[n_bad], tx1, l1);
+    bl[n_bad] = l1;
+    want[n_bad++] = WICAS_CODE_WRONG_SEQUENCE;
+    /* insufficient fee for the min gas price (100000 gas * 0.01 = 1000) */
+    bad[n_bad] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 1, 100000, "999uwicas", &bl[n_bad]);
+    want[n_bad++] = WICAS_CODE_INSUFFICIENT_FEE;
+    /* out of gas: the tx-size cost alone exceeds 500 gas */
+    bad[n_bad] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 1, 500, "1000uwicas", &bl[n_bad]);
+    want[n_bad++] = WICAS_CODE_OUT_OF_GAS;
+    /* malformed bytes */
+    bad[n_bad] = malloc(8);
+    memcpy(bad[n_bad], "\x0a\xff\xff\xff\x01garb", 8);
+    bl[n_bad] = 8;
+    want[n_bad++] = WICAS_CODE_TX_DECODE;
+    /* unknown message type */
+    {
+        wicas_chain_any m = {.type_url = (char *)"/cosmos.gov.v1.MsgVote", .value = (uint8_t *)"\x08\x01", .value_len = 2};
+        wicas_chain_tx_params p = {.chain_id = "wicas-test", .sequence = 1, .gas_limit = 100000, .fee = "1000uwicas"};
+        char e2[200];
+        assert_int_equal(wicas_chain_tx_build_sign(alice_sk, NULL, &p, &m, 1, &bad[n_bad], &bl[n_bad], e2, sizeof e2), 0);
+        want[n_bad++] = WICAS_CODE_UNKNOWN_REQUEST;
+    }
+    /* unknown account: a key nobody funded */
+    {
+        uint8_t sk[32];
+        memset(sk, 0x77, 32);
+        char a[100];
+        addr_of(sk, a);
+        bad[n_bad] = send_tx(sk, a, bob, "1uwicas", "wicas-test", 0, 0, 100000, "1000uwicas", &bl[n_bad]);
+        want[n_bad++] = WICAS_CODE_UNKNOWN_ADDRESS;
+    }
+    /* insufficient funds to pay the fee */
+    bad[n_bad] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 1, 100000, "999999999uwicas", &bl[n_bad]);
+    want[n_bad++] = WICAS_CODE_INSUFFICIENT_FUNDS;
+    /* a signer that is not the message's sender (bob signs alice's send) */
+    {
+        wicas_chain_any m;
+        char e2[200];
+        assert_int_equal(wicas_chain_msg_send(alice, bob, "1uwicas", &m, e2, sizeof e2), 0);
+        wicas_chain_tx_params p = {.chain_id = "wicas-test", .account_number = 1, .sequence = 0, .gas_limit = 100000, .fee = "1000uwicas"};
+        assert_int_equal(wicas_chain_tx_build_sign(bob_sk, NULL, &p, &m, 1, &bad[n_bad], &bl[n_bad], e2, sizeof e2), 0);
+        wicas_chain_any_free(&m);
+        want[n_bad++] = WICAS_CODE_INVALID_PUBKEY;
+    }
+    for (size_t i = 0; i < n_bad; i++) {
+        wicas_chain_check_tx(c, bad[i], bl[i], false, &r);
+        if (r.code != want[i]) fprintf(stderr, "bad tx %zu: code %u (%s), want %u\n", i, r.code, r.log, want[i]);
+        assert_int_equal(r.code, want[i]);
+        assert_true(strlen(r.log) > 5);
+        wicas_chain_tx_result_free(&r);
+    }
+    wicas_chain_tx_result bres[10];
+    uint8_t h2[32];
+    block(c, 2, bad, bl, n_bad, bres, h2);
+    for (size_t i = 0; i < n_bad; i++) {
+        /* the min gas price is a CheckTx rule only: in a block the 999 fee tx is
+         * valid. Everything else fails the same way. */
+        if (want[i] == WICAS_CODE_INSUFFICIENT_FEE) {
+            assert_int_equal(bres[i].code, 0);
+        } else {
+            assert_int_equal(bres[i].code, want[i]);
+        }
+        wicas_chain_tx_result_free(&bres[i]);
+        free(bad[i]);
+    }
+    /* exactly one state change: the valid low-fee send */
+    assert_int_equal(balance(c, bob, "uwicas"), 1501);
+    assert_int_equal(balance(c, alice, "uwicas"), 1000000 - 2000 - 999 - 1);
+
+    /* a block with only invalid txs keeps the app hash */
+    size_t lg = 8;
+    uint8_t *garbage = (uint8_t *)"\x0a\xff\xff\xff\x01garb";
+    uint8_t h3[32];
+    block(c, 3, &garbage, &lg, 1, bres, h3);
+    assert_int_equal(bres[0].code, WICAS_CODE_TX_DECODE);
+    wicas_chain_tx_result_free(&bres[0]);
+    assert_memory_equal(h3, h2, 32);
+
+    /* a failing message in a block: fee paid, sequence used, send reverted */
+    size_t lf;
+    uint8_t *txf = send_tx(alice_sk, alice, bob, "5000000uwicas", "wicas-test", 0, 2, 100000, "1000uwicas", &lf);
+    uint64_t a0 = balance(c, alice, "uwicas"), b0 = balance(c, bob, "uwicas");
+    uint8_t h4[32];
+    block(c, 4, &txf, &lf, 1, bres, h4);
+    assert_int_equal(bres[0].code, WICAS_CODE_INSUFFICIENT_FUNDS);
+    assert_non_null(strstr(bres[0].log, "message index: 0"));
+    assert_true(bres[0].gas_used > 0);
+    wicas_chain_tx_result_free(&bres[0]);
+    free(txf);
+    assert_int_equal(balance(c, alice, "uwicas"), a0 - 1000);
+    assert_int_equal(balance(c, bob, "uwicas"), b0);
+    /* next sequence is 3 */
+    txf = send_tx(alice_sk, alice, carol, "10uwicas", "wicas-test", 0, 3, 100000, "1000uwicas", &lf);
+    uint8_t h5[32];
+    block(c, 5, &txf, &lf, 1, bres, h5);
+    assert_int_equal(bres[0].code, 0);
+    wicas_chain_tx_result_free(&bres[0]);
+    free(txf);
+    assert_int_equal(balance(c, carol, "uwicas"), 10);
+
+    /* out of gas inside the message (after the ante): fee charged, code 11 */
+    /* CheckTx runs only the ante handler: its gas_used is the ante's cost */
+    txf = send_tx(alice_sk, alice, carol, "10uwicas", "wicas-test", 0, 4, 100000, "1000uwicas", &lf);
+    wicas_chain_check_tx(c, txf, lf, false, &r);
+    assert_int_equal(r.code, 0);
+    int64_t ante_gas = r.gas_used;
+    assert_true(ante_gas > 2000 && ante_gas < 100000);
+    wicas_chain_tx_result_free(&r);
+    free(txf);
+    int64_t lim = ante_gas + 200; /* a varint byte more or less is 10 gas */
+    txf = send_tx(alice_sk, alice, carol, "10uwicas", "wicas-test", 0, 4, (uint64_t)lim, "1000uwicas", &lf);
+    uint8_t h6[32];
+    a0 = balance(c, alice, "uwicas");
+    block(c, 6, &txf, &lf, 1, bres, h6);
+    assert_int_equal(bres[0].code, WICAS_CODE_OUT_OF_GAS);
+    assert_int_equal(bres[0].gas_used, lim);
+    wicas_chain_tx_result_free(&bres[0]);
+    free(txf);
+    assert_int_equal(balance(c, carol, "uwicas"), 10);
+    assert_int_equal(balance(c, alice, "uwicas"), a0 - 1000);
+
+    /* account query */
+    Wchain__QueryAccountRequest aq = WCHAIN__QUERY_ACCOUNT_REQUEST__INIT;
+    aq.address = alice;
+    uint8_t qb[200];
+    size_t qn = wchain__query_account_request__pack(&aq, qb);
+    wicas_chain_query_result qr;
+    wicas_chain_query(c, "/cosmos.auth.v1beta1.Query/Account", qb, qn, 0, false, &qr);
+    assert_int_equal(qr.code, 0);
+    Wchain__QueryAccountResponse *ar = wchain__query_account_response__unpack(NULL, qr.value_len, qr.value);
+    assert_string_equal(ar->account->type_url, "/cosmos.auth.v1beta1.BaseAccount");
+    Wchain__BaseAccount *ba = wchain__base_account__unpack(NULL, ar->account->value.len, ar->account->value.data);
+    assert_int_equal(ba->sequence, 5);
+    assert_int_equal(ba->account_number, 0);
+    assert_string_equal(ba->address, alice);
+    wchain__base_account__free_unpacked(ba, NULL);
+    wchain__query_account_response__free_unpacked(ar, NULL);
+    wicas_chain_query_result_free(&qr);
+    aq.address = carol;
+    qn = wchain__query_account_request__pack(&aq, qb);
+    wicas_chain_query(c, "/cosmos.auth.v1beta1.Query/Account", qb, qn, 0, false, &qr);
+    assert_int_equal(qr.code, 0); /* created on receipt */
+    wicas_chain_query_result_free(&qr);
+    wicas_chain_query(c, "/nope", NULL, 0, 0, false, &qr);
+    assert_int_equal(qr.code, WICAS_CODE_UNKNOWN_REQUEST);
+    wicas_chain_query_result_free(&qr);
+
+    /* simulate: gas estimate without a signature */
+    {
+        wicas_chain_any m;
+        char e2[200];
+        assert_int_equal(wicas_chain_msg_send(alice, bob, "1uwicas", &m, e2, sizeof e2), 0);
+        uint8_t pk[33];
+        wicas_chain_pubkey_from_secret(alice_sk, pk);
+        wicas_chain_tx_params p = {.chain_id = "wicas-test", .sequence = 5, .gas_limit = 0, .fee = ""};
+        uint8_t *stx;
+        size_t sl;
+        assert_int_equal(wicas_chain_tx_build_sign(NULL, pk, &p, &m, 1, &stx, &sl, e2, sizeof e2), 0);
+        wicas_chain_any_free(&m);
+        Wchain__SimulateRequest sr = WCHAIN__SIMULATE_REQUEST__INIT;
+        sr.tx_bytes.data = stx;
+        sr.tx_bytes.len = sl;
+        uint8_t *sb = malloc(wchain__simulate_request__get_packed_size(&sr));
+        size_t sbl = wchain__simulate_request__pack(&sr, sb);
+        /* gas_limit 0 is invalid for a real tx: simulate must say so */
+        wicas_chain_query(c, "/cosmos.tx.v1beta1.Service/Simulate", sb, sbl, 0, false, &qr);
+        assert_int_equal(qr.code, WICAS_CODE_INVALID_GAS_LIMIT);
+        wicas_chain_query_result_free(&qr);
+        free(sb);
+        free(stx);
+        p.gas_limit = 1000000;
+        assert_int_equal(wicas_chain_msg_send(alice, bob, "1uwicas", &m, e2, sizeof e2), 0);
+        assert_int_equal(wicas_chain_tx_build_sign(NULL, pk, &p, &m, 1, &stx, &sl, e2, sizeof e2), 0);
+        wicas_chain_any_free(&m);
+        sr.tx_bytes.data = stx;
+        sr.tx_bytes.len = sl;
+        sb = malloc(wchain__simulate_request__get_packed_size(&sr));
+        sbl = wchain__simulate_request__pack(&sr, sb);
+        wicas_chain_query(c, "/cosmos.tx.v1beta1.Service/Simulate", sb, sbl, 0, false, &qr);
+        assert_int_equal(qr.code, 0);
+        Wchain__SimulateResponse *sresp = wchain__simulate_response__unpack(NULL, qr.value_len, qr.value);
+        assert_non_null(sresp);
+        assert_true(sresp->gas_info->gas_used > 10000 && sresp->gas_info->gas_used < 200000);
+        assert_true(sresp->result->n_events > 3);
+        wchain__simulate_response__free_unpacked(sresp, NULL);
+        wicas_chain_query_result_free(&qr);
+        free(sb);
+        free(stx);
+        /* simulation changed nothing */
+        assert_int_equal(balance(c, bob, "uwicas"), b0);
+    }
+
+    /* restart: same height and hash */
+    uint8_t before[32];
+    int64_t hb;
+    wicas_chain_info(c, &hb, before);
+    wicas_chain_close(c);
+    c = open_chain(1, 100);
+    int64_t ha;
+    uint8_t after[32];
+    wicas_chain_info(c, &ha, after);
+    assert_int_equal(ha, hb);
+    assert_memory_equal(after, before, 32);
+    assert_string_equal(wicas_chain_id(c), "wicas-test");
+    /* init_chain again is refused */
+    assert_int_equal(wicas_chain_init_chain(c, "x", 1, "{}", 2, h0, err, sizeof err), WICAS_CHAIN_ERR_STATE);
+    /* finalize at the wrong height is refused and changes nothing */
+    wicas_chain_block wb = {.height = ha + 5};
+    assert_int_equal(wicas_chain_finalize_block(c, &wb, NULL, NULL, NULL, h0, err, sizeof err), WICAS_CHAIN_ERR_STATE);
+    assert_int_equal(wicas_chain_commit(c, NULL), WICAS_CHAIN_ERR_STATE);
+
+    /* proofs: bob's uwicas balance key, at the latest and at height 1 */
+    uint8_t bobraw[32];
+    size_t bobl;
+    assert_int_equal(wicas_chain_addr_decode(bob, bobraw, &bobl), 0);
+    uint8_t key[80];
+    size_t kl = 0;
+    memcpy(key, "bank/bal/", 9);
+    kl = 9;
+    key[kl++] = (uint8_t)bobl;
+    memcpy(key + kl, bobraw, bobl);
+    kl += bobl;
+    memcpy(key + kl, "uwicas", 6);
+    kl += 6;
+    wicas_chain_query(c, "store/main/key", key, kl, 0, true, &qr);
+    assert_int_equal(qr.code, 0);
+    assert_non_null(qr.value);
+    char want_v[24];
+    snprintf(want_v, sizeof want_v, "%llu", (unsigned long long)b0);
+    assert_int_equal(qr.value_len, strlen(want_v));
+    assert_memory_equal(qr.value, want_v, qr.value_len);
+    assert_int_equal(qr.n_ops, 1);
+    assert_string_equal(qr.ops[0].type, WICAS_CHAIN_PROOF_OP_TYPE);
+    assert_int_equal(wicas_chain_verify_proof(after, key, kl, qr.value, qr.value_len, qr.ops[0].data, qr.ops[0].data_len), 0);
+    assert_int_equal(wicas_chain_verify_proof(after, key, kl, (const uint8_t *)"999", 3, qr.ops[0].data, qr.ops[0].data_len),
+                     WICAS_CHAIN_ERR_PROOF);
+    assert_int_equal(wicas_chain_verify_proof(h, key, kl, qr.value, qr.value_len, qr.ops[0].data, qr.ops[0].data_len),
+                     WICAS_CHAIN_ERR_PROOF);
+    wicas_chain_query_result_free(&qr);
+    wicas_chain_query(c, "store/main/key", key, kl, 1, true, &qr);
+    assert_int_equal(qr.code, 0);
+    assert_int_equal(qr.height, 1);
+    assert_memory_equal(qr.value, "1500", 4);
+    assert_int_equal(wicas_chain_verify_proof(h, key, kl, qr.value, qr.value_len, qr.ops[0].data, qr.ops[0].data_len), 0);
+    wicas_chain_query_result_free(&qr);
+    /* absent key: exclusion proof */
+    key[kl - 1] = 'X';
+    wicas_chain_query(c, "store/main/key", key, kl, 0, true, &qr);
+    assert_int_equal(qr.code, 0);
+    assert_null(qr.value);
+    assert_int_equal(wicas_chain_verify_proof(after, key, kl, NULL, 0, qr.ops[0].data, qr.ops[0].data_len), 0);
+    wicas_chain_query_result_free(&qr);
+    wicas_chain_query(c, "store/main/key", key, kl, 999, true, &qr);
+    assert_int_equal(qr.code, WICAS_CODE_INVALID_REQUEST);
+    wicas_chain_query_result_free(&qr);
+    wicas_chain_close(c);
+    free(tx1);
+}
+
+/* ---- wasm --------------------------------------------------------------------------------- */
+
+static uint8_t *msg_tx(const wicas_chain_any *m, uint64_t seq, uint64_t gas, size_t *len) {
+    wicas_chain_tx_params p = {.chain_id = "wicas-test", .account_number = 0, .sequence = seq, .gas_limit = gas, .fee = "100uwicas"};
+    uint8_t *tx;
+    char err[200];
+    assert_int_equal(wicas_chain_tx_build_sign(alice_sk, NULL, &p, m, 1, &tx, len, err, sizeof err), 0);
+    return tx;
+}
+
+static void run1(wicas_chain *c, int64_t h, uint8_t *tx, size_t len, wicas_chain_tx_result *r) {
+    uint8_t hash[32];
+    block(c, h, &tx, &len, 1, r, hash);
+    if (r->code) fprintf(stderr, "tx at %lld: %u %s\n", (long long)h, r->code, r->log);
+    free(tx);
+}
+
+static char *smart(wicas_chain *c, const char *contract, const char *q, uint32_t *code) {
+    Wchain__QuerySmartContractStateRequest rq = WCHAIN__QUERY_SMART_CONTRACT_STATE_REQUEST__INIT;
+    rq.address = (char *)contract;
+    rq.query_data.data = (uint8_t *)q;
+    rq.query_data.len = strlen(q);
+    uint8_t buf[300];
+    size_t n = wchain__query_smart_contract_state_request__pack(&rq, buf);
+    wicas_chain_query_result r;
+    wicas_chain_query(c, "/cosmwasm.wasm.v1.Query/SmartContractState", buf, n, 0, false, &r);
+    *code = r.code;
+    char *out = NULL;
+    if (r.code == 0) {
+        Wchain__QuerySmartContractStateResponse *resp = wchain__query_smart_contract_state_response__unpack(NULL, r.value_len, r.value);
+        out = strndup((char *)resp->data.data, resp->data.len);
+        wchain__query_smart_contract_state_response__free_unpacked(resp, NULL);
+    }
+    wicas_chain_query_result_free(&r);
+    return out;
+}
+
+static void test_wasm_counter(void **st) {
+    (void)st;
+    const char *wd = getenv("WICAS_WASM_DIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/counter.wasm", wd ? wd : "wasm");
+    size_t wl;
+    uint8_t *wasm = wicas_read_file(path, 4 << 20, &wl);
+    if (!wasm) skip();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/*", dir);
+    assert_int_equal(system(cmd), 0);
+    wicas_chain *c = open_chain(0, 0);
+    uint8_t h[32];
+    genesis(c, h);
+    wicas_chain_any m;
+    char err[256];
+    wicas_chain_tx_result r;
+    /* store */
+    assert_int_equal(wicas_chain_msg_store_code(alice, wasm, wl, &m, err, sizeof err), 0);
+    size_t len;
+    uint8_t *tx = msg_tx(&m, 0, 5000000, &len);
+    wicas_chain_any_free(&m);
+    run1(c, 1, tx, len, &r);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(attr(&r, "store_code", "code_id"), "1");
+    wicas_chain_tx_result_free(&r);
+    /* instantiate with funds */
+    assert_int_equal(wicas_chain_msg_instantiate(alice, alice, 1, "counter", "{\"count\":5}", "100uwicas", &m, err, sizeof err), 0);
+    tx = msg_tx(&m, 1, 2000000, &len);
+    wicas_chain_any_free(&m);
+    run1(c, 2, tx, len, &r);
+    assert_int_equal(r.code, 0);
+    const char *ca = attr(&r, "instantiate", "_contract_address");
+    assert_non_null(ca);
+    char contract[100];
+    snprintf(contract, sizeof contract, "%s", ca);
+    /* wasmd's classic address of (code 1, instance 1), computed independently */
+    uint8_t th[32], buf[53], want[32];
+    wicas_sha256("module", 6, th);
+    memcpy(buf, th, 32);
+    memcpy(buf + 32, "wasm\0", 5);
+    memset(buf + 37, 0, 16);
+    buf[44] = 1;
+    buf[52] = 1;
+    wicas_sha256(buf, sizeof buf, want);
+    char want_s[100];
+    wicas_chain_addr_encode(want, 32, want_s, sizeof want_s);
+    assert_string_equal(contract, want_s);
+    assert_string_equal(attr(&r, "instantiate", "code_id"), "1");
+    assert_string_equal(attr(&r, "wasm", "_contract_address"), contract);
+    wicas_chain_tx_result_free(&r);
+    assert_int_equal(balance(c, contract, "uwicas"), 100);
+    /* execute increment twice */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(wicas_chain_msg_execute(alice, contract, "{\"increment\":{}}", NULL, &m, err, sizeof err), 0);
+        tx = msg_tx(&m, 2 + (uint64_t)i, 2000000, &len);
+        wicas_chain_any_free(&m);
+        run1(c, 3 + i, tx, len, &r);
+        assert_int_equal(r.code, 0);
+        assert_string_equal(attr(&r, "execute", "_contract_address"), contract);
+        fprintf(stderr, "increment gas used: %lld\n", (long long)r.gas_used);
+        wicas_chain_tx_result_free(&r);
+    }
+    uint32_t code;
+    char *out = smart(c, contract, "{\"get_count\":{}}", &code);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(out, "\"count\":7"));
+    free(out);
+    /* a contract error fails the tx with the wasm codespace and reverts */
+    assert_int_equal(wicas_chain_msg_execute(alice, contract, "{\"no_such_msg\":{}}", NULL, &m, err, sizeof err), 0);
+    tx = msg_tx(&m, 4, 2000000, &len);
+    wicas_chain_any_free(&m);
+    run1(c, 5, tx, len, &r);
+    assert_int_equal(r.code, WICAS_WASM_CODE_EXECUTE_FAILED);
+    assert_string_equal(r.codespace, "wasm");
+    wicas_chain_tx_result_free(&r);
+    /* out of gas inside the contract */
+    assert_int_equal(wicas_chain_msg_execute(alice, contract, "{\"increment\":{}}", NULL, &m, err, sizeof err), 0);
+    tx = msg_tx(&m, 5, 92000, &len);
+    wicas_chain_any_free(&m);
+    run1(c, 6, tx, len, &r);
+    assert_int_equal(r.code, WICAS_CODE_OUT_OF_GAS);
+    wicas_chain_tx_result_free(&r);
+    out = smart(c, contract, "{\"get_count\":{}}", &code);
+    assert_non_null(strstr(out, "\"count\":7"));
+    free(out);
+    /* executing a missing contract */
+    uint8_t fake[32] = {9};
+    char fk[100];
+    wicas_chain_addr_encode(fake, 32, fk, sizeof fk);
+    assert_int_equal(wicas_chain_msg_execute(alice, fk, "{\"increment\":{}}", NULL, &m, err, sizeof err), 0);
+    tx = msg_tx(&m, 6, 2000000, &len);
+    wicas_chain_any_free(&m);
+    run1(c, 7, tx, len, &r);
+    assert_int_equal(r.code, WICAS_WASM_CODE_NO_SUCH_CONTRACT);
+    wicas_chain_tx_result_free(&r);
+    /* queries: contract info, codes, contracts by code */
+    Wchain__QueryContractsByCodeRequest cq = WCHAIN__QUERY_CONTRACTS_BY_CODE_REQUEST__INIT;
+    cq.code_id = 1;
+    uint8_t qb[100];
+    size_t qn = wchain__query_contracts_by_code_request__pack(&cq, qb);
+    wicas_chain_query_result qr;
+    wicas_chain_query(c, "/cosmwasm.wasm.v1.Query/ContractsByCode", qb, qn, 0, false, &qr);
+    assert_int_equal(qr.code, 0);
+    Wchain__QueryContractsByCodeResponse *cr = wchain__query_contracts_by_code_response__unpack(NULL, qr.value_len, qr.value);
+    assert_int_equal(cr->n_contracts, 1);
+    assert_string_equal(cr->contracts[0], contract);
+    wchain__query_contracts_by_code_response__free_unpacked(cr, NULL);
+    wicas_chain_query_result_free(&qr);
+    wicas_chain_query(c, "/cosmwasm.wasm.v1.Query/Codes", NULL, 0, 0, false, &qr);
+    assert_int_equal(qr.code, 0);
+    Wchain__QueryCodesResponse *cs = wchain__query_codes_response__unpack(NULL, qr.value_len, qr.value);
+    assert_int_equal(cs->n_code_infos, 1);
+    assert_int_equal(cs->code_infos[0]->data_hash.len, 32);
+    wchain__query_codes_response__free_unpacked(cs, NULL);
+    wicas_chain_query_result_free(&qr);
+    /* raw state: the counter stores its state under "state" */
+    Wchain__QueryRawContractStateRequest rq = WCHAIN__QUERY_RAW_CONTRACT_STATE_REQUEST__INIT;
+    rq.address = contract;
+    rq.query_data.data = (uint8_t *)"state";
+    rq.query_data.len = 5;
+    uint8_t rb[200];
+    qn = wchain__query_raw_contract_state_request__pack(&rq, rb);
+    wicas_chain_query(c, "/cosmwasm.wasm.v1.Query/RawContractState", rb, qn, 0, false, &qr);
+    assert_int_equal(qr.code, 0);
+    Wchain__QueryRawContractStateResponse *rr = wchain__query_raw_contract_state_response__unpack(NULL, qr.value_len, qr.value);
+    assert_non_null(memmem(rr->data.data, rr->data.len, "\"count\":7", 9));
+    wchain__query_raw_contract_state_response__free_unpacked(rr, NULL);
+    wicas_chain_query_result_free(&qr);
+    /* restart: the VM recompiles from the stored bytes and answers the same */
+    wicas_chain_close(c);
+    c = open_chain(0, 0);
+    out = smart(c, contract, "{\"get_count\":{}}", &code);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(out, "\"count\":7"));
+    free(out);
+    wicas_chain_close(c);
+    free(wasm);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bank_and_invalid),
+        cmocka_unit_test(test_wasm_counter),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
