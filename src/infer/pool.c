@@ -42,7 +42,7 @@ static void *worker(void *v) {
     pool *p = ((worker_arg *)v)->p;
     int ith = ((worker_arg *)v)->ith;
     free(v);
-    unsigned seen = atomic_load(&p->gen);
+    unsigned seen = 0; /* gen at creation: a job published before this thread ran is not missed */
     for (;;) {
         unsigned g;
         int spins = 0;

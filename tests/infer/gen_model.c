@@ -1,0 +1,264 @@
+/*
+ * gen_model.c — writes small random-weight llama GGUF models for the tests.
+ *
+ * Usage: gen_model OUT.gguf [--dim N] [--ff N] [--layers N] [--heads N]
+ *        [--kv-heads N] [--vocab N] [--ctx N] [--type f32|f16|bf16|q8_0|q4_0|q4_1]
+ *        [--embd-type T] [--untied] [--seed N] [--version 2|3]
+ *
+ * Weights come from a seeded splitmix64 generator (same seed, same file),
+ * uniform in [-1/sqrt(cols), 1/sqrt(cols)] so activations stay O(1) through
+ * the layers; norms are 1 + small noise. Quantisation follows the reference
+ * block formulas (Q8_0: d = amax/127; Q4_0: d = signed-max/-8, q = x/d + 8;
+ * Q4_1: d = (max-min)/15, m = min). The vocabulary is llama/SentencePiece
+ * style: <unk>, <s>, </s>, the 256 byte tokens <0xXX>, then words "▁wN".
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quant.h"
+
+static uint64_t rng_state;
+static uint64_t splitmix(void) {
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+static float urand(void) { return (float)((splitmix() >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f; }
+
+/* ---- growing byte buffer ---------------------------------------------------------- */
+typedef struct { uint8_t *p; size_t n, cap; } buf;
+static void put(buf *b, const void *d, size_t n) {
+    if (b->n + n > b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 4096;
+        while (nc < b->n + n) nc *= 2;
+        b->p = realloc(b->p, nc);
+        if (!b->p) { perror("realloc"); exit(1); }
+        b->cap = nc;
+    }
+    memcpy(b->p + b->n, d, n);
+    b->n += n;
+}
+static void put_u32(buf *b, uint32_t v) { put(b, &v, 4); }
+static void put_u64(buf *b, uint64_t v) { put(b, &v, 8); }
+static void put_str(buf *b, const char *s) { put_u64(b, strlen(s)); put(b, s, strlen(s)); }
+static void kv_u32(buf *b, const char *k, uint32_t v) { put_str(b, k); put_u32(b, 4); put_u32(b, v); }
+static void kv_f32(buf *b, const char *k, float v) { put_str(b, k); put_u32(b, 6); put(b, &v, 4); }
+static void kv_str(buf *b, const char *k, const char *v) { put_str(b, k); put_u32(b, 8); put_str(b, v); }
+static void kv_bool(buf *b, const char *k, int v) { uint8_t x = (uint8_t)v; put_str(b, k); put_u32(b, 7); put(b, &x, 1); }
+
+/* ---- quantisers ---------------------------------------------------------------------- */
+static int type_of(const char *s) {
+    if (!strcmp(s, "f32")) return 0;
+    if (!strcmp(s, "f16")) return 1;
+    if (!strcmp(s, "bf16")) return 30;
+    if (!strcmp(s, "q8_0")) return 8;
+    if (!strcmp(s, "q4_0")) return 2;
+    if (!strcmp(s, "q4_1")) return 3;
+    fprintf(stderr, "gen_model: unknown type '%s'\n", s);
+    exit(2);
+}
+
+static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static void quantize(buf *b, int type, const float *x, int n) {
+    switch (type) {
+    case 0: put(b, x, sizeof(float) * (size_t)n); return;
+    case 1: for (int i = 0; i < n; i++) { uint16_t h = f32_to_f16(x[i]); put(b, &h, 2); } return;
+    case 30: for (int i = 0; i < n; i++) { uint16_t h = f32_to_bf16(x[i]); put(b, &h, 2); } return;
+    }
+    for (int o = 0; o < n; o += QK) {
+        const float *v = x + o;
+        if (type == 8) {
+            block_q8_0 q;
+            float amax = 0;
+            for (int i = 0; i < QK; i++) amax = fmaxf(amax, fabsf(v[i]));
+            float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
+            q.d = f32_to_f16(d);
+            for (int i = 0; i < QK; i++) q.qs[i] = (int8_t)clampi((int)lrintf(v[i] * id), -127, 127);
+            put(b, &q, sizeof q);
+        } else if (type == 2) {
+            block_q4_0 q;
+            float amax = 0, mx = 0;
+            for (int i = 0; i < QK; i++)
+                if (fabsf(v[i]) > amax) { amax = fabsf(v[i]); mx = v[i]; }
+            float d = mx / -8.0f, id = d ? 1.0f / d : 0.0f;
+            q.d = f32_to_f16(d);
+            for (int j = 0; j < QK / 2; j++) {
+                int a = clampi((int)lrintf(v[j] * id) + 8, 0, 15), c = clampi((int)lrintf(v[j + QK / 2] * id) + 8, 0, 15);
+                q.qs[j] = (uint8_t)(a | (c << 4));
+            }
+            put(b, &q, sizeof q);
+        } else {
+            block_q4_1 q;
+            float mn = v[0], mx = v[0];
+            for (int i = 1; i < QK; i++) { mn = fminf(mn, v[i]); mx = fmaxf(mx, v[i]); }
+            float d = (mx - mn) / 15.0f, id = d ? 1.0f / d : 0.0f;
+            q.d = f32_to_f16(d);
+            q.m = f32_to_f16(mn);
+            for (int j = 0; j < QK / 2; j++) {
+                int a = clampi((int)lrintf((v[j] - mn) * id), 0, 15), c = clampi((int)lrintf((v[j + QK / 2] - mn) * id), 0, 15);
+                q.qs[j] = (uint8_t)(a | (c << 4));
+            }
+            put(b, &q, sizeof q);
+        }
+    }
+}
+
+/* ---- tensors ------------------------------------------------------------------------- */
+typedef struct { char name[64]; int type; uint64_t ne[2]; int nd; buf data; } tensor;
+static tensor *T;
+static int nT;
+
+static void add_tensor(const char *name, int type, int cols, int rows, int nd, float scale, float base) {
+    T = realloc(T, sizeof(tensor) * (size_t)(nT + 1));
+    tensor *t = &T[nT++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->type = type;
+    t->ne[0] = (uint64_t)cols;
+    t->ne[1] = (uint64_t)rows;
+    t->nd = nd;
+    float *row = malloc(sizeof(float) * (size_t)cols);
+    for (int r = 0; r < rows; r++) {
+        for (int i = 0; i < cols; i++) row[i] = base + scale * urand();
+        quantize(&t->data, type, row, cols);
+    }
+    free(row);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: gen_model OUT.gguf [--dim N] [--ff N] [--layers N] [--heads N] [--kv-heads N] "
+                        "[--vocab N] [--ctx N] [--type T] [--embd-type T] [--untied] [--seed N] [--version 2|3]\n");
+        return 2;
+    }
+    int dim = 288, ff = 800, layers = 2, heads = 6, kvh = 2, vocab = 300, ctx = 256, type = 3, etype = 8, untied = 0,
+        version = 3;
+    uint64_t seed = 1;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
+        if (!strcmp(a, "--untied")) { untied = 1; continue; }
+        i++;
+        if (!strcmp(a, "--dim")) dim = atoi(v);
+        else if (!strcmp(a, "--ff")) ff = atoi(v);
+        else if (!strcmp(a, "--layers")) layers = atoi(v);
+        else if (!strcmp(a, "--heads")) heads = atoi(v);
+        else if (!strcmp(a, "--kv-heads")) kvh = atoi(v);
+        else if (!strcmp(a, "--vocab")) vocab = atoi(v);
+        else if (!strcmp(a, "--ctx")) ctx = atoi(v);
+        else if (!strcmp(a, "--type")) type = type_of(v);
+        else if (!strcmp(a, "--embd-type")) etype = type_of(v);
+        else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--version")) version = atoi(v);
+        else { fprintf(stderr, "gen_model: unknown flag %s\n", a); return 2; }
+    }
+    if (vocab < 260 || dim % QK || ff % QK || heads <= 0 || kvh <= 0 || heads % kvh || dim % heads) {
+        fprintf(stderr, "gen_model: bad shape\n");
+        return 2;
+    }
+    rng_state = seed;
+    /* tensors */
+    float ws = 1.0f / sqrtf((float)dim), wf = 1.0f / sqrtf((float)ff);
+    add_tensor("token_embd.weight", etype, dim, vocab, 2, 1.0f, 0.0f);
+    for (int l = 0; l < layers; l++) {
+        char n[64];
+        int hd = dim / heads;
+#define TN(s) (snprintf(n, sizeof n, "blk.%d.%s.weight", l, s), n)
+        add_tensor(TN("attn_norm"), 0, dim, 1, 1, 0.1f, 1.0f);
+        add_tensor(TN("attn_q"), type, dim, dim, 2, ws, 0.0f);
+        add_tensor(TN("attn_k"), type, dim, kvh * hd, 2, ws, 0.0f);
+        add_tensor(TN("attn_v"), type, dim, kvh * hd, 2, ws, 0.0f);
+        add_tensor(TN("attn_output"), type, dim, dim, 2, ws, 0.0f);
+        add_tensor(TN("ffn_norm"), 0, dim, 1, 1, 0.1f, 1.0f);
+        add_tensor(TN("ffn_gate"), type, dim, ff, 2, ws, 0.0f);
+        add_tensor(TN("ffn_up"), type, dim, ff, 2, ws, 0.0f);
+        add_tensor(TN("ffn_down"), type, ff, dim, 2, wf, 0.0f);
+#undef TN
+    }
+    add_tensor("output_norm.weight", 0, dim, 1, 1, 0.1f, 1.0f);
+    if (untied) add_tensor("output.weight", type, dim, vocab, 2, ws, 0.0f);
+
+    /* metadata */
+    buf kv = {0};
+    int n_kv = 0;
+#define KV(call) (call, n_kv++)
+    KV(kv_str(&kv, "general.architecture", "llama"));
+    KV(kv_str(&kv, "general.name", "wicas-test"));
+    KV(kv_u32(&kv, "general.alignment", 32));
+    KV(kv_u32(&kv, "llama.block_count", (uint32_t)layers));
+    KV(kv_u32(&kv, "llama.context_length", (uint32_t)ctx));
+    KV(kv_u32(&kv, "llama.embedding_length", (uint32_t)dim));
+    KV(kv_u32(&kv, "llama.feed_forward_length", (uint32_t)ff));
+    KV(kv_u32(&kv, "llama.attention.head_count", (uint32_t)heads));
+    KV(kv_u32(&kv, "llama.attention.head_count_kv", (uint32_t)kvh));
+    KV(kv_f32(&kv, "llama.rope.freq_base", 10000.0f));
+    KV(kv_f32(&kv, "llama.attention.layer_norm_rms_epsilon", 1e-5f));
+    KV(kv_u32(&kv, "llama.vocab_size", (uint32_t)vocab));
+    KV(kv_u32(&kv, "llama.rope.dimension_count", (uint32_t)(dim / heads)));
+    KV(kv_str(&kv, "tokenizer.ggml.model", "llama"));
+    KV(kv_u32(&kv, "tokenizer.ggml.bos_token_id", 1));
+    KV(kv_u32(&kv, "tokenizer.ggml.eos_token_id", 2));
+    KV(kv_u32(&kv, "tokenizer.ggml.unknown_token_id", 0));
+    KV(kv_bool(&kv, "tokenizer.ggml.add_bos_token", 1));
+    /* tokens, scores, types */
+    put_str(&kv, "tokenizer.ggml.tokens");
+    put_u32(&kv, 9);
+    put_u32(&kv, 8);
+    put_u64(&kv, (uint64_t)vocab);
+    for (int i = 0; i < vocab; i++) {
+        char s[32];
+        if (i == 0) snprintf(s, sizeof s, "<unk>");
+        else if (i == 1) snprintf(s, sizeof s, "<s>");
+        else if (i == 2) snprintf(s, sizeof s, "</s>");
+        else if (i < 259) snprintf(s, sizeof s, "<0x%02X>", i - 3);
+        else snprintf(s, sizeof s, "\xe2\x96\x81w%d", i - 259);
+        put_str(&kv, s);
+    }
+    n_kv++;
+    put_str(&kv, "tokenizer.ggml.scores");
+    put_u32(&kv, 9);
+    put_u32(&kv, 6);
+    put_u64(&kv, (uint64_t)vocab);
+    for (int i = 0; i < vocab; i++) { float s = i < 259 ? 0.0f : -(float)(i - 259); put(&kv, &s, 4); }
+    n_kv++;
+    put_str(&kv, "tokenizer.ggml.token_type");
+    put_u32(&kv, 9);
+    put_u32(&kv, 5);
+    put_u64(&kv, (uint64_t)vocab);
+    for (int i = 0; i < vocab; i++) { int32_t t = i == 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1; put(&kv, &t, 4); }
+    n_kv++;
+#undef KV
+
+    /* file: header, kv, tensor infos, padding, data */
+    buf f = {0};
+    put_u32(&f, 0x46554747u);
+    put_u32(&f, (uint32_t)version);
+    put_u64(&f, (uint64_t)nT);
+    put_u64(&f, (uint64_t)n_kv);
+    put(&f, kv.p, kv.n);
+    uint64_t off = 0;
+    for (int i = 0; i < nT; i++) {
+        put_str(&f, T[i].name);
+        put_u32(&f, (uint32_t)T[i].nd);
+        for (int d = 0; d < T[i].nd; d++) put_u64(&f, T[i].ne[d]);
+        put_u32(&f, (uint32_t)T[i].type);
+        put_u64(&f, off);
+        off += (T[i].data.n + 31) / 32 * 32;
+    }
+    static const uint8_t zeros[32];
+    put(&f, zeros, (32 - f.n % 32) % 32);
+    for (int i = 0; i < nT; i++) {
+        put(&f, T[i].data.p, T[i].data.n);
+        put(&f, zeros, (32 - T[i].data.n % 32) % 32);
+    }
+    FILE *o = fopen(argv[1], "wb");
+    if (!o || fwrite(f.p, 1, f.n, o) != f.n || fclose(o) != 0) {
+        perror(argv[1]);
+        return 1;
+    }
+    return 0;
+}
