@@ -109,7 +109,12 @@ typedef struct {
 } wicas_abci_validator_update;
 
 /* BlockIDFlag of a vote in a commit. */
-enum { WICAS_ABCI_VOTE_UNKNOWN = 0, WICAS_ABCI_VOTE_ABSENT = 1, WICAS_ABCI_VOTE_COMMIT = 2, WICAS_ABCI_VOTE_NIL = 3 };
+enum {
+    WICAS_ABCI_VOTE_UNKNOWN = 0,
+    WICAS_ABCI_VOTE_ABSENT = 1,
+    WICAS_ABCI_VOTE_COMMIT = 2,
+    WICAS_ABCI_VOTE_NIL = 3
+};
 
 /* One validator's vote in the last commit. The vote extension and its
  * signature are present only in PrepareProposal (local_last_commit). */
@@ -258,11 +263,7 @@ typedef struct {
 } wicas_abci_snapshot;
 
 /* OfferSnapshot / ApplySnapshotChunk results (CometBFT's enum values). */
-enum {
-    WICAS_ABCI_SNAPSHOT_UNKNOWN = 0,
-    WICAS_ABCI_SNAPSHOT_ACCEPT = 1,
-    WICAS_ABCI_SNAPSHOT_ABORT = 2
-};
+enum { WICAS_ABCI_SNAPSHOT_UNKNOWN = 0, WICAS_ABCI_SNAPSHOT_ACCEPT = 1, WICAS_ABCI_SNAPSHOT_ABORT = 2 };
 
 /* ---- the application vtable --------------------------------------------------------
  * ctx is passed back as the first argument of every call. err (errlen bytes)
@@ -270,41 +271,44 @@ enum {
 typedef struct {
     void *ctx;
     /* NULL: answers empty data/version, height 0, no app hash. */
-    int (*info)(void *ctx, const wicas_abci_info_req *req, wicas_abci_info_resp *resp, char *err, size_t errlen);
+    int (*info)(void *ctx, const wicas_abci_info_req *req, wicas_abci_info_resp *resp, char *err,
+                size_t errlen);
     /* NULL: accepts the genesis validators, empty app hash. */
-    int (*init_chain)(void *ctx, const wicas_abci_init_chain_req *req, wicas_abci_init_chain_resp *resp, char *err,
-                      size_t errlen);
+    int (*init_chain)(void *ctx, const wicas_abci_init_chain_req *req, wicas_abci_init_chain_resp *resp,
+                      char *err, size_t errlen);
     /* NULL: accepts every tx (code 0). */
     int (*check_tx)(void *ctx, const wicas_abci_check_tx_req *req, wicas_abci_tx_result *resp, char *err,
                     size_t errlen);
     /* NULL: code 1 "no query handler". */
-    int (*query)(void *ctx, const wicas_abci_query_req *req, wicas_abci_query_resp *resp, char *err, size_t errlen);
+    int (*query)(void *ctx, const wicas_abci_query_req *req, wicas_abci_query_resp *resp, char *err,
+                 size_t errlen);
     /* NULL: wicas_abci_default_prepare (txs in order up to max_tx_bytes).
      * This is the hook where vote-extension contents are injected into the
      * proposal by the next proposer. */
-    int (*prepare_proposal)(void *ctx, const wicas_abci_block_req *req, wicas_abci_prepare_resp *resp, char *err,
-                            size_t errlen);
+    int (*prepare_proposal)(void *ctx, const wicas_abci_block_req *req, wicas_abci_prepare_resp *resp,
+                            char *err, size_t errlen);
     /* NULL: accept. Set *accept = false to reject the proposal. */
-    int (*process_proposal)(void *ctx, const wicas_abci_block_req *req, bool *accept, char *err, size_t errlen);
+    int (*process_proposal)(void *ctx, const wicas_abci_block_req *req, bool *accept, char *err,
+                            size_t errlen);
     /* NULL: empty extension. */
     int (*extend_vote)(void *ctx, const wicas_abci_block_req *req, wicas_abci_buf *vote_extension, char *err,
                        size_t errlen);
     /* NULL: accept. */
-    int (*verify_vote_extension)(void *ctx, const wicas_abci_verify_vote_ext_req *req, bool *accept, char *err,
-                                 size_t errlen);
+    int (*verify_vote_extension)(void *ctx, const wicas_abci_verify_vote_ext_req *req, bool *accept,
+                                 char *err, size_t errlen);
     /* Required for a real chain; NULL: every tx code 0, app hash unchanged (empty). */
-    int (*finalize_block)(void *ctx, const wicas_abci_block_req *req, wicas_abci_finalize_resp *resp, char *err,
-                          size_t errlen);
+    int (*finalize_block)(void *ctx, const wicas_abci_block_req *req, wicas_abci_finalize_resp *resp,
+                          char *err, size_t errlen);
     /* Persists the state FinalizeBlock computed. NULL: nothing to do. */
     int (*commit)(void *ctx, wicas_abci_commit_resp *resp, char *err, size_t errlen);
     /* Snapshots. NULL: none offered; offers and chunks answered ABORT. */
     int (*list_snapshots)(void *ctx, wicas_abci_snapshot **snapshots, size_t *n, char *err, size_t errlen);
-    int (*offer_snapshot)(void *ctx, const wicas_abci_snapshot *snapshot, wicas_abci_slice app_hash, int *result,
-                          char *err, size_t errlen);
-    int (*load_snapshot_chunk)(void *ctx, uint64_t height, uint32_t format, uint32_t chunk, wicas_abci_buf *out,
-                               char *err, size_t errlen);
-    int (*apply_snapshot_chunk)(void *ctx, uint32_t index, wicas_abci_slice chunk, const char *sender, int *result,
-                                char *err, size_t errlen);
+    int (*offer_snapshot)(void *ctx, const wicas_abci_snapshot *snapshot, wicas_abci_slice app_hash,
+                          int *result, char *err, size_t errlen);
+    int (*load_snapshot_chunk)(void *ctx, uint64_t height, uint32_t format, uint32_t chunk,
+                               wicas_abci_buf *out, char *err, size_t errlen);
+    int (*apply_snapshot_chunk)(void *ctx, uint32_t index, wicas_abci_slice chunk, const char *sender,
+                                int *result, char *err, size_t errlen);
 } wicas_abci_app;
 
 /* The default PrepareProposal: copies req->txs in order while their summed
@@ -314,7 +318,7 @@ int wicas_abci_default_prepare(const wicas_abci_block_req *req, wicas_abci_prepa
 
 /* ---- response-building helpers (all allocate with malloc) ---------------------------
  * Each returns 0, or WICAS_ABCI_ERR_NOMEM leaving its target unchanged. */
-char *wicas_abci_strdup(const char *s); /* NULL on NULL or OOM */
+char *wicas_abci_strdup(const char *s);                                  /* NULL on NULL or OOM */
 int wicas_abci_buf_set(wicas_abci_buf *b, const void *data, size_t len); /* frees the old content */
 /* Appends an event with no attributes to (*events, *n); returns it via *out. */
 int wicas_abci_event_add(wicas_abci_event **events, size_t *n, const char *type, wicas_abci_event **out);
@@ -342,7 +346,8 @@ typedef struct wicas_abci_server wicas_abci_server;
  * valid until wicas_abci_server_free. No thread runs until _start.
  * Returns NULL with a message in err on a malformed address or a bind error.
  */
-wicas_abci_server *wicas_abci_server_new(const char *address, const wicas_abci_app *app, char *err, size_t errlen);
+wicas_abci_server *wicas_abci_server_new(const char *address, const wicas_abci_app *app, char *err,
+                                         size_t errlen);
 
 /* The address actually listened on, with the real port ("tcp://127.0.0.1:41234"). */
 const char *wicas_abci_server_address(const wicas_abci_server *srv);
@@ -376,9 +381,16 @@ void wicas_abci_server_free(wicas_abci_server *srv);
  * verify_vote_extension are left NULL (the server's defaults) — a module that
  * adds vote-extension logic (the AI module) copies *app, sets its own
  * callbacks with its own ctx, and calls the chain's ones from there. The chain
- * stays owned by the caller; close it after the server is stopped. */
+ * stays owned by the caller; close it after the server is stopped.
+ * ctx is caller-owned storage for the adapter (it must outlive the server);
+ * app->ctx points to it. Returns 0, or WICAS_ABCI_ERR_ARG on NULL input. */
 typedef struct wicas_chain wicas_chain;
-int wicas_abci_chain_app(wicas_chain *chain, wicas_abci_app *app);
+typedef struct {
+    wicas_chain *chain;
+    uint8_t genesis_hash[32]; /* answered again if InitChain is repeated in-process */
+    bool have_genesis;
+} wicas_abci_chain_ctx;
+int wicas_abci_chain_app(wicas_abci_chain_ctx *ctx, wicas_chain *chain, wicas_abci_app *app);
 
 #ifdef __cplusplus
 }

@@ -22,7 +22,8 @@ static int copy_events(const wicas_chain_event *in, size_t n, wicas_abci_event *
         wicas_abci_event *ev;
         if (wicas_abci_event_add(out, n_out, in[i].type, &ev) != 0) return WICAS_ABCI_ERR_NOMEM;
         for (size_t j = 0; j < in[i].n_attrs; j++)
-            if (wicas_abci_event_attr(ev, in[i].attrs[j].key, in[i].attrs[j].value, in[i].attrs[j].index) != 0)
+            if (wicas_abci_event_attr(ev, in[i].attrs[j].key, in[i].attrs[j].value, in[i].attrs[j].index) !=
+                0)
                 return WICAS_ABCI_ERR_NOMEM;
     }
     return 0;
@@ -42,7 +43,7 @@ static int copy_tx_result(const wicas_chain_tx_result *in, wicas_abci_tx_result 
 /* ---- callbacks ------------------------------------------------------------------------ */
 static int ca_info(void *ctx, const wicas_abci_info_req *req, wicas_abci_info_resp *r, char *err, size_t el) {
     (void)req, (void)err, (void)el;
-    wicas_chain *c = ctx;
+    wicas_chain *c = ((wicas_abci_chain_ctx *)ctx)->chain;
     int64_t h = 0;
     uint8_t hash[32];
     wicas_chain_info(c, &h, hash);
@@ -54,48 +55,57 @@ static int ca_info(void *ctx, const wicas_abci_info_req *req, wicas_abci_info_re
     return 0;
 }
 
-static int ca_init_chain(void *ctx, const wicas_abci_init_chain_req *req, wicas_abci_init_chain_resp *r, char *err,
-                         size_t el) {
-    wicas_chain *c = ctx;
+static int ca_init_chain(void *ctx, const wicas_abci_init_chain_req *req, wicas_abci_init_chain_resp *r,
+                         char *err, size_t el) {
+    wicas_abci_chain_ctx *x = ctx;
+    wicas_chain *c = x->chain;
     uint8_t hash[32];
     const char *have = wicas_chain_id(c);
     if (have && *have) {
-        /* Already initialised (crash before block 1): same chain -> same answer. */
-        if (strcmp(have, req->chain_id ? req->chain_id : "") != 0) {
-            snprintf(err, el, "InitChain for chain '%s' but the state belongs to chain '%s'", req->chain_id, have);
+        /* InitChain again in this process (CometBFT restarted before block 1
+         * committed): same chain -> the same genesis answer. After a process
+         * restart the chain has no uncommitted genesis, so it runs afresh. */
+        if (strcmp(have, req->chain_id ? req->chain_id : "") != 0 || !x->have_genesis) {
+            snprintf(err, el, "InitChain for chain '%s' but the state already belongs to chain '%s'",
+                     req->chain_id ? req->chain_id : "", have);
             return WICAS_ABCI_ERR_APP;
         }
-        int64_t h;
-        wicas_chain_info(c, &h, hash);
-        return wicas_abci_buf_set(&r->app_hash, hash, 32);
+        return wicas_abci_buf_set(&r->app_hash, x->genesis_hash, 32);
     }
     const char *js = (const char *)req->app_state_bytes.data;
     size_t jl = req->app_state_bytes.len;
     if (!js || jl == 0) js = "{}", jl = 2;
-    int rc = wicas_chain_init_chain(c, req->chain_id ? req->chain_id : "", req->initial_height, js, jl, hash, err, el);
+    int rc = wicas_chain_init_chain(c, req->chain_id ? req->chain_id : "", req->initial_height, js, jl, hash,
+                                    err, el);
     if (rc != 0) {
         if (!err[0]) snprintf(err, el, "InitChain: %s", wicas_chain_strerror(rc));
         return WICAS_ABCI_ERR_APP;
     }
+    memcpy(x->genesis_hash, hash, 32);
+    x->have_genesis = true;
     return wicas_abci_buf_set(&r->app_hash, hash, 32);
 }
 
-static int ca_check_tx(void *ctx, const wicas_abci_check_tx_req *req, wicas_abci_tx_result *r, char *err, size_t el) {
+static int ca_check_tx(void *ctx, const wicas_abci_check_tx_req *req, wicas_abci_tx_result *r, char *err,
+                       size_t el) {
     (void)err, (void)el;
     wicas_chain_tx_result res;
     memset(&res, 0, sizeof res);
-    wicas_chain_check_tx(ctx, req->tx.data ? req->tx.data : (const uint8_t *)"", req->tx.len, req->recheck, &res);
+    wicas_chain_check_tx(((wicas_abci_chain_ctx *)ctx)->chain,
+                         req->tx.data ? req->tx.data : (const uint8_t *)"", req->tx.len, req->recheck, &res);
     int rc = copy_tx_result(&res, r);
     wicas_chain_tx_result_free(&res);
     return rc;
 }
 
-static int ca_query(void *ctx, const wicas_abci_query_req *req, wicas_abci_query_resp *r, char *err, size_t el) {
+static int ca_query(void *ctx, const wicas_abci_query_req *req, wicas_abci_query_resp *r, char *err,
+                    size_t el) {
     (void)err, (void)el;
     wicas_chain_query_result q;
     memset(&q, 0, sizeof q);
-    wicas_chain_query(ctx, req->path, req->data.data ? req->data.data : (const uint8_t *)"", req->data.len,
-                      req->height, req->prove, &q);
+    wicas_chain_query(((wicas_abci_chain_ctx *)ctx)->chain, req->path,
+                      req->data.data ? req->data.data : (const uint8_t *)"", req->data.len, req->height,
+                      req->prove, &q);
     int rc = 0;
     r->code = q.code;
     r->height = q.height;
@@ -105,7 +115,8 @@ static int ca_query(void *ctx, const wicas_abci_query_req *req, wicas_abci_query
     if (q.value && wicas_abci_buf_set(&r->value, q.value, q.value_len) != 0) rc = WICAS_ABCI_ERR_NOMEM;
     if (q.n_ops) {
         r->proof_ops = calloc(q.n_ops, sizeof *r->proof_ops);
-        if (!r->proof_ops) rc = WICAS_ABCI_ERR_NOMEM;
+        if (!r->proof_ops)
+            rc = WICAS_ABCI_ERR_NOMEM;
         else {
             r->n_proof_ops = q.n_ops;
             for (size_t i = 0; i < q.n_ops; i++) {
@@ -123,7 +134,7 @@ static int ca_query(void *ctx, const wicas_abci_query_req *req, wicas_abci_query
 
 static int ca_finalize(void *ctx, const wicas_abci_block_req *req, wicas_abci_finalize_resp *r, char *err,
                        size_t el) {
-    wicas_chain *c = ctx;
+    wicas_chain *c = ((wicas_abci_chain_ctx *)ctx)->chain;
     size_t n = req->n_txs;
     const uint8_t **txs = calloc(n ? n : 1, sizeof *txs);
     size_t *lens = calloc(n ? n : 1, sizeof *lens);
@@ -148,9 +159,11 @@ static int ca_finalize(void *ctx, const wicas_abci_block_req *req, wicas_abci_fi
     uint8_t hash[32];
     int crc = wicas_chain_finalize_block(c, &b, res, &events, &n_events, hash, err, el);
     if (crc != 0) {
-        if (!err[0]) snprintf(err, el, "FinalizeBlock %lld: %s", (long long)req->height, wicas_chain_strerror(crc));
+        if (!err[0])
+            snprintf(err, el, "FinalizeBlock %lld: %s", (long long)req->height, wicas_chain_strerror(crc));
         rc = WICAS_ABCI_ERR_APP;
-        for (size_t i = 0; i < n; i++) wicas_chain_tx_result_free(&res[i]);
+        for (size_t i = 0; i < n; i++)
+            wicas_chain_tx_result_free(&res[i]);
         wicas_chain_events_free(events, n_events);
         goto out;
     }
@@ -173,7 +186,7 @@ out:
 
 static int ca_commit(void *ctx, wicas_abci_commit_resp *r, char *err, size_t el) {
     int64_t retain = 0;
-    int rc = wicas_chain_commit(ctx, &retain);
+    int rc = wicas_chain_commit(((wicas_abci_chain_ctx *)ctx)->chain, &retain);
     if (rc != 0) {
         snprintf(err, el, "Commit: %s", wicas_chain_strerror(rc));
         return WICAS_ABCI_ERR_APP;
@@ -182,10 +195,12 @@ static int ca_commit(void *ctx, wicas_abci_commit_resp *r, char *err, size_t el)
     return 0;
 }
 
-int wicas_abci_chain_app(wicas_chain *chain, wicas_abci_app *app) {
-    if (!chain || !app) return WICAS_ABCI_ERR_ARG;
+int wicas_abci_chain_app(wicas_abci_chain_ctx *ctx, wicas_chain *chain, wicas_abci_app *app) {
+    if (!ctx || !chain || !app) return WICAS_ABCI_ERR_ARG;
+    memset(ctx, 0, sizeof *ctx);
+    ctx->chain = chain;
     memset(app, 0, sizeof *app);
-    app->ctx = chain;
+    app->ctx = ctx;
     app->info = ca_info;
     app->init_chain = ca_init_chain;
     app->check_tx = ca_check_tx;

@@ -72,9 +72,15 @@ static void free_tx_result(wicas_abci_tx_result *r) {
 }
 
 /* ---- small converters ---------------------------------------------------------------- */
-static wicas_abci_slice sl(ProtobufCBinaryData b) { return (wicas_abci_slice){b.data, b.len}; }
-static ProtobufCBinaryData bd(wicas_abci_buf b) { return (ProtobufCBinaryData){b.len, b.data}; }
-static char *str_or_empty(char *s) { return s ? s : (char *)""; }
+static wicas_abci_slice sl(ProtobufCBinaryData b) {
+    return (wicas_abci_slice){b.data, b.len};
+}
+static ProtobufCBinaryData bd(wicas_abci_buf b) {
+    return (ProtobufCBinaryData){b.len, b.data};
+}
+static char *str_or_empty(char *s) {
+    return s ? s : (char *)"";
+}
 
 static wicas_abci_time ts(const Google__Protobuf__Timestamp *t) {
     return t ? (wicas_abci_time){t->seconds, t->nanos} : (wicas_abci_time){0, 0};
@@ -108,7 +114,8 @@ static Tendermint__Abci__Event **pb_events(arena *a, const wicas_abci_event *ev,
     return out;
 }
 
-static Tendermint__Abci__ValidatorUpdate **pb_valupdates(arena *a, const wicas_abci_validator_update *v, size_t n) {
+static Tendermint__Abci__ValidatorUpdate **pb_valupdates(arena *a, const wicas_abci_validator_update *v,
+                                                         size_t n) {
     if (n == 0) return NULL;
     Tendermint__Abci__ValidatorUpdate **out = ar_alloc(a, n * sizeof *out);
     if (!out) return NULL;
@@ -161,7 +168,8 @@ static int block_view(arena *a, wicas_abci_block_req *b, size_t n_txs, ProtobufC
     if (n_txs) {
         wicas_abci_slice *t = ar_alloc(a, n_txs * sizeof *t);
         if (!t) return -1;
-        for (size_t i = 0; i < n_txs; i++) t[i] = sl(txs[i]);
+        for (size_t i = 0; i < n_txs; i++)
+            t[i] = sl(txs[i]);
         b->txs = t;
         b->n_txs = n_txs;
     }
@@ -244,9 +252,9 @@ static void set_exception(dctx *d, int status, const char *fmt, ...) {
     d->resp.exception = ex;
 }
 
-#define NEW(T, init, var)                                                                                   \
-    T *var = ar_alloc(&d->ar, sizeof *var);                                                                 \
-    if (!var) goto oom;                                                                                     \
+#define NEW(T, init, var)                                                                                    \
+    T *var = ar_alloc(&d->ar, sizeof *var);                                                                  \
+    if (!var) goto oom;                                                                                      \
     init(var)
 
 static void do_request(dctx *d, const Tendermint__Abci__Request *rq) {
@@ -298,7 +306,8 @@ static void do_request(dctx *d, const Tendermint__Abci__Request *rq) {
             if (!d->req_vals) goto oom;
             for (size_t i = 0; i < q->n_validators; i++)
                 if (from_pb_valupdate(q->validators[i], &d->req_vals[i]) != 0) {
-                    set_exception(d, WICAS_ABCI_ERR_DECODE, "InitChain: validator %zu has no usable public key", i);
+                    set_exception(d, WICAS_ABCI_ERR_DECODE,
+                                  "InitChain: validator %zu has no usable public key", i);
                     return;
                 }
             in.validators = d->req_vals;
@@ -321,7 +330,8 @@ static void do_request(dctx *d, const Tendermint__Abci__Request *rq) {
     case TENDERMINT__ABCI__REQUEST__VALUE_QUERY: {
         const Tendermint__Abci__RequestQuery *q = rq->query;
         wicas_abci_query_req in = {sl(q->data), q->path ? q->path : "", q->height, q->prove};
-        if (app->query) rc = app->query(ctx, &in, &d->query, err, el);
+        if (app->query)
+            rc = app->query(ctx, &in, &d->query, err, el);
         else {
             d->query.code = 1;
             d->query.log = wicas_abci_strdup("no query handler");
@@ -434,7 +444,8 @@ static void do_request(dctx *d, const Tendermint__Abci__Request *rq) {
         if (app->load_snapshot_chunk)
             rc = app->load_snapshot_chunk(ctx, q->height, q->format, q->chunk, &d->chunk, err, el);
         if (rc) break;
-        NEW(Tendermint__Abci__ResponseLoadSnapshotChunk, tendermint__abci__response_load_snapshot_chunk__init, r);
+        NEW(Tendermint__Abci__ResponseLoadSnapshotChunk, tendermint__abci__response_load_snapshot_chunk__init,
+            r);
         r->chunk = bd(d->chunk);
         R->value_case = TENDERMINT__ABCI__RESPONSE__VALUE_LOAD_SNAPSHOT_CHUNK;
         R->load_snapshot_chunk = r;
@@ -444,9 +455,11 @@ static void do_request(dctx *d, const Tendermint__Abci__Request *rq) {
         const Tendermint__Abci__RequestApplySnapshotChunk *q = rq->apply_snapshot_chunk;
         int result = WICAS_ABCI_SNAPSHOT_ABORT;
         if (app->apply_snapshot_chunk)
-            rc = app->apply_snapshot_chunk(ctx, q->index, sl(q->chunk), q->sender ? q->sender : "", &result, err, el);
+            rc = app->apply_snapshot_chunk(ctx, q->index, sl(q->chunk), q->sender ? q->sender : "", &result,
+                                           err, el);
         if (rc) break;
-        NEW(Tendermint__Abci__ResponseApplySnapshotChunk, tendermint__abci__response_apply_snapshot_chunk__init, r);
+        NEW(Tendermint__Abci__ResponseApplySnapshotChunk,
+            tendermint__abci__response_apply_snapshot_chunk__init, r);
         r->result = (Tendermint__Abci__ResponseApplySnapshotChunk__Result)result;
         R->value_case = TENDERMINT__ABCI__RESPONSE__VALUE_APPLY_SNAPSHOT_CHUNK;
         R->apply_snapshot_chunk = r;
@@ -459,17 +472,21 @@ static void do_request(dctx *d, const Tendermint__Abci__Request *rq) {
                                   .max_tx_bytes = q->max_tx_bytes,
                                   .proposer_address = sl(q->proposer_address),
                                   .next_validators_hash = sl(q->next_validators_hash)};
-        if (block_view(&d->ar, &b, q->n_txs, q->txs, NULL, q->local_last_commit, q->n_misbehavior, q->misbehavior))
+        if (block_view(&d->ar, &b, q->n_txs, q->txs, NULL, q->local_last_commit, q->n_misbehavior,
+                       q->misbehavior))
             goto oom;
-        if (app->prepare_proposal) rc = app->prepare_proposal(ctx, &b, &d->prep, err, el);
-        else if (wicas_abci_default_prepare(&b, &d->prep) != 0) goto oom;
+        if (app->prepare_proposal)
+            rc = app->prepare_proposal(ctx, &b, &d->prep, err, el);
+        else if (wicas_abci_default_prepare(&b, &d->prep) != 0)
+            goto oom;
         if (rc) break;
         NEW(Tendermint__Abci__ResponsePrepareProposal, tendermint__abci__response_prepare_proposal__init, r);
         if (d->prep.n_txs) {
             r->txs = ar_alloc(&d->ar, d->prep.n_txs * sizeof *r->txs);
             if (!r->txs) goto oom;
             r->n_txs = d->prep.n_txs;
-            for (size_t i = 0; i < d->prep.n_txs; i++) r->txs[i] = bd(d->prep.txs[i]);
+            for (size_t i = 0; i < d->prep.n_txs; i++)
+                r->txs[i] = bd(d->prep.txs[i]);
         }
         R->value_case = TENDERMINT__ABCI__RESPONSE__VALUE_PREPARE_PROPOSAL;
         R->prepare_proposal = r;
@@ -520,8 +537,8 @@ static void do_request(dctx *d, const Tendermint__Abci__Request *rq) {
         bool accept = true;
         if (app->verify_vote_extension) rc = app->verify_vote_extension(ctx, &in, &accept, err, el);
         if (rc) break;
-        NEW(Tendermint__Abci__ResponseVerifyVoteExtension, tendermint__abci__response_verify_vote_extension__init,
-            r);
+        NEW(Tendermint__Abci__ResponseVerifyVoteExtension,
+            tendermint__abci__response_verify_vote_extension__init, r);
         r->status = accept ? TENDERMINT__ABCI__RESPONSE_VERIFY_VOTE_EXTENSION__VERIFY_STATUS__ACCEPT
                            : TENDERMINT__ABCI__RESPONSE_VERIFY_VOTE_EXTENSION__VERIFY_STATUS__REJECT;
         R->value_case = TENDERMINT__ABCI__RESPONSE__VALUE_VERIFY_VOTE_EXTENSION;
@@ -547,8 +564,8 @@ static void do_request(dctx *d, const Tendermint__Abci__Request *rq) {
             a->n_tx_results = q->n_txs;
         }
         if (a->n_tx_results != q->n_txs) {
-            snprintf(err, el, "FinalizeBlock: application returned %zu tx results for %zu txs", a->n_tx_results,
-                     q->n_txs);
+            snprintf(err, el, "FinalizeBlock: application returned %zu tx results for %zu txs",
+                     a->n_tx_results, q->n_txs);
             rc = WICAS_ABCI_ERR_APP;
             break;
         }
@@ -583,7 +600,8 @@ static void do_request(dctx *d, const Tendermint__Abci__Request *rq) {
         return;
     }
     default:
-        set_exception(d, WICAS_ABCI_ERR_DECODE, "unknown or empty ABCI request (oneof field %d)", (int)rq->value_case);
+        set_exception(d, WICAS_ABCI_ERR_DECODE, "unknown or empty ABCI request (oneof field %d)",
+                      (int)rq->value_case);
         return;
     }
     /* A callback failed (rc != 0): report it as an exception. */
@@ -616,12 +634,14 @@ static void free_app_responses(dctx *d) {
         free(q->proof_ops[i].data.data);
     }
     free(q->proof_ops);
-    for (size_t i = 0; i < d->prep.n_txs; i++) free(d->prep.txs[i].data);
+    for (size_t i = 0; i < d->prep.n_txs; i++)
+        free(d->prep.txs[i].data);
     free(d->prep.txs);
     free(d->ext.data);
     wicas_abci_finalize_resp *f = &d->fin;
     free_events(f->events, f->n_events);
-    for (size_t i = 0; i < f->n_tx_results; i++) free_tx_result(&f->tx_results[i]);
+    for (size_t i = 0; i < f->n_tx_results; i++)
+        free_tx_result(&f->tx_results[i]);
     free(f->tx_results);
     free(f->validator_updates);
     free(f->app_hash.data);
@@ -645,9 +665,11 @@ int wicas_abci_dispatch(const wicas_abci_app *app, void *lock, const uint8_t *re
 
     Tendermint__Abci__Request *rq = tendermint__abci__request__unpack(NULL, len, req);
     if (!rq) {
-        set_exception(d, WICAS_ABCI_ERR_DECODE, "cannot decode ABCI Request (%zu bytes): not valid protobuf", len);
+        set_exception(d, WICAS_ABCI_ERR_DECODE, "cannot decode ABCI Request (%zu bytes): not valid protobuf",
+                      len);
     } else if (rq->value_case == TENDERMINT__ABCI__REQUEST__VALUE__NOT_SET) {
-        set_exception(d, WICAS_ABCI_ERR_DECODE, "ABCI Request (%zu bytes) carries no known request type", len);
+        set_exception(d, WICAS_ABCI_ERR_DECODE, "ABCI Request (%zu bytes) carries no known request type",
+                      len);
     } else {
         if (is_flush) *is_flush = rq->value_case == TENDERMINT__ABCI__REQUEST__VALUE_FLUSH;
         pthread_mutex_t *mu = lock;

@@ -11,15 +11,24 @@
 
 const char *wicas_abci_strerror(int code) {
     switch (code) {
-    case WICAS_ABCI_OK: return "ok";
-    case WICAS_ABCI_ERR_ARG: return "invalid argument";
-    case WICAS_ABCI_ERR_IO: return "socket I/O error";
-    case WICAS_ABCI_ERR_FRAME: return "malformed frame (bad varint or length over the cap)";
-    case WICAS_ABCI_ERR_DECODE: return "frame is not a valid ABCI Request";
-    case WICAS_ABCI_ERR_APP: return "the application failed";
-    case WICAS_ABCI_ERR_NOMEM: return "out of memory";
-    case WICAS_ABCI_ERR_TRUNCATED: return "truncated input";
-    default: return "unknown error";
+    case WICAS_ABCI_OK:
+        return "ok";
+    case WICAS_ABCI_ERR_ARG:
+        return "invalid argument";
+    case WICAS_ABCI_ERR_IO:
+        return "socket I/O error";
+    case WICAS_ABCI_ERR_FRAME:
+        return "malformed frame (bad varint or length over the cap)";
+    case WICAS_ABCI_ERR_DECODE:
+        return "frame is not a valid ABCI Request";
+    case WICAS_ABCI_ERR_APP:
+        return "the application failed";
+    case WICAS_ABCI_ERR_NOMEM:
+        return "out of memory";
+    case WICAS_ABCI_ERR_TRUNCATED:
+        return "truncated input";
+    default:
+        return "unknown error";
     }
 }
 
@@ -111,7 +120,8 @@ int wicas_abci_default_prepare(const wicas_abci_block_req *req, wicas_abci_prepa
         total += (int64_t)req->txs[i].len;
         if (total > req->max_tx_bytes) break;
         if (wicas_abci_buf_set(&txs[n], req->txs[i].data, req->txs[i].len) != 0) {
-            for (size_t j = 0; j < n; j++) free(txs[j].data);
+            for (size_t j = 0; j < n; j++)
+                free(txs[j].data);
             free(txs);
             return WICAS_ABCI_ERR_NOMEM;
         }

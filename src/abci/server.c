@@ -140,7 +140,8 @@ static int read_frame(reader *r, uint8_t **msg, size_t *len) {
         if (take > flen - have) take = (size_t)flen - have;
         if (have + take > cap) {
             size_t nc = cap;
-            while (nc < have + take) nc *= 2;
+            while (nc < have + take)
+                nc *= 2;
             if (nc > flen) nc = (size_t)flen;
             uint8_t *nm = realloc(m, nc);
             if (!nm) {
@@ -309,7 +310,8 @@ static void *accept_main(void *arg) {
 }
 
 /* ---- public API ----------------------------------------------------------------------- */
-wicas_abci_server *wicas_abci_server_new(const char *address, const wicas_abci_app *app, char *err, size_t errlen) {
+wicas_abci_server *wicas_abci_server_new(const char *address, const wicas_abci_app *app, char *err,
+                                         size_t errlen) {
     if (!address || !app) {
         srv_err(err, errlen, "abci server: address and app are required");
         return NULL;
@@ -345,7 +347,8 @@ wicas_abci_server *wicas_abci_server_new(const char *address, const wicas_abci_a
         return s;
     }
     const char *hp = address;
-    if (strncmp(hp, "tcp://", 6) == 0) hp += 6;
+    if (strncmp(hp, "tcp://", 6) == 0)
+        hp += 6;
     else if (strstr(hp, "://")) {
         srv_err(err, errlen, "abci server: address '%s': want tcp://HOST:PORT or unix://PATH", address);
         goto fail;
@@ -390,7 +393,9 @@ fail:
     return NULL;
 }
 
-const char *wicas_abci_server_address(const wicas_abci_server *srv) { return srv ? srv->address : ""; }
+const char *wicas_abci_server_address(const wicas_abci_server *srv) {
+    return srv ? srv->address : "";
+}
 
 int wicas_abci_server_start(wicas_abci_server *srv) {
     if (!srv || srv->started) return WICAS_ABCI_ERR_ARG;
@@ -407,13 +412,16 @@ int wicas_abci_server_connections(wicas_abci_server *srv) {
     return n;
 }
 
-bool wicas_abci_server_app_failed(wicas_abci_server *srv) { return srv && atomic_load(&srv->app_failed); }
+bool wicas_abci_server_app_failed(wicas_abci_server *srv) {
+    return srv && atomic_load(&srv->app_failed);
+}
 
 void wicas_abci_server_stop(wicas_abci_server *srv) {
     if (!srv || atomic_exchange(&srv->stopping, true)) return;
     if (srv->started) pthread_join(srv->accept_thread, NULL);
     pthread_mutex_lock(&srv->list_mu);
-    for (conn *c = srv->conns; c; c = c->next) shutdown(c->fd, SHUT_RDWR);
+    for (conn *c = srv->conns; c; c = c->next)
+        shutdown(c->fd, SHUT_RDWR);
     pthread_mutex_unlock(&srv->list_mu);
     reap(srv, true);
     if (srv->listen_fd >= 0) close(srv->listen_fd);

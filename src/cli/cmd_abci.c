@@ -18,8 +18,10 @@ static void usage(FILE *f) {
 int wicas_cmd_abci(int argc, char **argv) {
     wicas_node_run_opts o = {.with_cometbft = false};
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--home") == 0 && i + 1 < argc) o.home = argv[++i];
-        else if (strcmp(argv[i], "--address") == 0 && i + 1 < argc) o.abci_address = argv[++i];
+        if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
+            o.home = argv[++i];
+        else if (strcmp(argv[i], "--address") == 0 && i + 1 < argc)
+            o.abci_address = argv[++i];
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;

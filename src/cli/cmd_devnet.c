@@ -45,21 +45,24 @@ typedef struct {
 } devnet;
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage: wicasd devnet [init|start|stop|status] [--validators N] [--home DIR]\n"
-               "                     [--base-port P] [--chain-id ID] [--timeout-commit MS]\n\n"
-               "  init     create N validator homes sharing one genesis (no start)\n"
-               "  start    (default) create the homes if needed and start every node in the background\n"
-               "  stop     stop every node (SIGTERM, then SIGKILL after 15 s)\n"
-               "  status   height and app hash of every node\n"
-               "  --validators N      number of validators (default 1, at most %d)\n"
-               "  --home DIR          devnet directory (default ./devnet)\n"
-               "  --base-port P       node i uses P+10i (p2p), +1 (rpc), +2 (abci); 0 = any free ports\n"
-               "  --chain-id ID       default wicas-devnet\n"
-               "  --timeout-commit MS default 300\n",
-               MAX_VALIDATORS);
+    fprintf(f,
+            "Usage: wicasd devnet [init|start|stop|status] [--validators N] [--home DIR]\n"
+            "                     [--base-port P] [--chain-id ID] [--timeout-commit MS]\n\n"
+            "  init     create N validator homes sharing one genesis (no start)\n"
+            "  start    (default) create the homes if needed and start every node in the background\n"
+            "  stop     stop every node (SIGTERM, then SIGKILL after 15 s)\n"
+            "  status   height and app hash of every node\n"
+            "  --validators N      number of validators (default 1, at most %d)\n"
+            "  --home DIR          devnet directory (default ./devnet)\n"
+            "  --base-port P       node i uses P+10i (p2p), +1 (rpc), +2 (abci); 0 = any free ports\n"
+            "  --chain-id ID       default wicas-devnet\n"
+            "  --timeout-commit MS default 300\n",
+            MAX_VALIDATORS);
 }
 
-static void node_home(const devnet *d, int i, char *out, size_t cap) { snprintf(out, cap, "%s/node%d", d->dir, i); }
+static void node_home(const devnet *d, int i, char *out, size_t cap) {
+    snprintf(out, cap, "%s/node%d", d->dir, i);
+}
 
 static int save_devnet(const devnet *d) {
     cJSON *j = cJSON_CreateObject();
@@ -128,13 +131,15 @@ static int devnet_init(devnet *d, long base, int timeout_commit_ms) {
             for (int j = 0; j <= i; j++) {
                 int *a[] = {&d->ports[i].p2p, &d->ports[i].rpc, &d->ports[i].abci};
                 for (int k = 0; k < 3; k++)
-                    while (*a[k] <= 0 || (j < i && (*a[k] == d->ports[j].p2p || *a[k] == d->ports[j].rpc ||
-                                                    *a[k] == d->ports[j].abci)) ||
+                    while (*a[k] <= 0 ||
+                           (j < i && (*a[k] == d->ports[j].p2p || *a[k] == d->ports[j].rpc ||
+                                      *a[k] == d->ports[j].abci)) ||
                            (k > 0 && *a[k] == *a[0]) || (k > 1 && *a[k] == *a[1]))
                         *a[k] = wicas_node_free_port();
             }
         } else {
-            d->ports[i] = (wicas_node_ports){(int)base + 10 * i, (int)base + 10 * i + 1, (int)base + 10 * i + 2};
+            d->ports[i] =
+                (wicas_node_ports){(int)base + 10 * i, (int)base + 10 * i + 1, (int)base + 10 * i + 2};
         }
     }
     /* Homes and keys. */
@@ -148,7 +153,8 @@ static int devnet_init(devnet *d, long base, int timeout_commit_ms) {
         s.config.timeout_commit_ms = timeout_commit_ms;
         s.config.fast = true;
         s.config.loopback_peers = true;
-        if (wicas_node_setup_home(&s, err, sizeof err) != 0 || wicas_node_show_id(home, ids[i], sizeof ids[i], err, sizeof err) != 0) {
+        if (wicas_node_setup_home(&s, err, sizeof err) != 0 ||
+            wicas_node_show_id(home, ids[i], sizeof ids[i], err, sizeof err) != 0) {
             fprintf(stderr, "wicasd devnet: node%d: %s\n", i, err);
             return 1;
         }
@@ -237,7 +243,9 @@ static pid_t read_pid(const char *home, const char *name) {
     return (pid_t)p;
 }
 
-static bool alive(pid_t p) { return p > 0 && kill(p, 0) == 0; }
+static bool alive(pid_t p) {
+    return p > 0 && kill(p, 0) == 0;
+}
 
 /* Starts `wicasd start --home HOME` detached, output to HOME/node.log. */
 static pid_t spawn_node(const char *home) {
@@ -256,10 +264,10 @@ static pid_t spawn_node(const char *home) {
         int dn = open("/dev/null", O_RDONLY);
         if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
         if (dn >= 0) dup2(dn, 0);
-        const char *lv = wicas_log_get_level() == WICAS_LOG_DEBUG ? "debug"
+        const char *lv = wicas_log_get_level() == WICAS_LOG_DEBUG  ? "debug"
                          : wicas_log_get_level() == WICAS_LOG_INFO ? "info"
                          : wicas_log_get_level() == WICAS_LOG_WARN ? "warn"
-                                                                  : "error";
+                                                                   : "error";
         execl(self, self, "start", "--home", home, "--log_level", lv, (char *)NULL);
         _exit(127);
     }
@@ -276,7 +284,8 @@ static int64_t node_height(int rpc_port) {
     snprintf(url, sizeof url, "tcp://127.0.0.1:%d", rpc_port);
     cJSON *st = NULL;
     if (wicas_rpc_status(url, &st, err, sizeof err) != 0) return -1;
-    cJSON *h = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "sync_info"), "latest_block_height");
+    cJSON *h = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "sync_info"),
+                                                "latest_block_height");
     int64_t v = cJSON_IsString(h) ? atoll(h->valuestring) : -1;
     cJSON_Delete(st);
     return v;
@@ -304,7 +313,8 @@ static int devnet_stop(const devnet *d) {
         char home[1100], pf[1200];
         node_home(d, i, home, sizeof home);
         if (alive(pids[i])) {
-            fprintf(stderr, "wicasd devnet: node%d (pid %d) did not stop in 15 s; killing it\n", i, (int)pids[i]);
+            fprintf(stderr, "wicasd devnet: node%d (pid %d) did not stop in 15 s; killing it\n", i,
+                    (int)pids[i]);
             kill(pids[i], SIGKILL);
         }
         pid_t cb = read_pid(home, "cometbft.pid");
@@ -355,7 +365,8 @@ static int devnet_start(devnet *d) {
         }
         wicas_node_sleep_ms(100);
     }
-    fprintf(stderr, "wicasd devnet: not every node produced a block within 60 s (see node*/node.log); stopping\n");
+    fprintf(stderr,
+            "wicasd devnet: not every node produced a block within 60 s (see node*/node.log); stopping\n");
     devnet_stop(d);
     return 1;
 }
@@ -396,8 +407,10 @@ int wicas_cmd_devnet(int argc, char **argv) {
                 fprintf(stderr, "wicasd devnet: --validators must be 1..%d\n", MAX_VALIDATORS);
                 return 2;
             }
-        } else if (strcmp(argv[i], "--home") == 0 && i + 1 < argc) dir = argv[++i];
-        else if (strcmp(argv[i], "--chain-id") == 0 && i + 1 < argc) chain_id = argv[++i];
+        } else if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
+            dir = argv[++i];
+        else if (strcmp(argv[i], "--chain-id") == 0 && i + 1 < argc)
+            chain_id = argv[++i];
         else if (strcmp(argv[i], "--base-port") == 0 && i + 1 < argc) {
             base = strtol(argv[++i], &end, 10);
             if (*end || base < 0 || base > 65000) {
@@ -426,7 +439,8 @@ int wicas_cmd_devnet(int argc, char **argv) {
         fprintf(stderr, "wicasd devnet: invalid chain id '%s'\n", chain_id);
         return 2;
     }
-    if (dir[0] == '/') snprintf(d.dir, sizeof d.dir, "%s", dir);
+    if (dir[0] == '/')
+        snprintf(d.dir, sizeof d.dir, "%s", dir);
     else {
         char cwd[800];
         if (!getcwd(cwd, sizeof cwd)) return 1;
@@ -438,7 +452,8 @@ int wicas_cmd_devnet(int argc, char **argv) {
         return 1;
     }
     if (have && n_given && n != d.n) {
-        fprintf(stderr, "wicasd devnet: %s already holds a %d-validator devnet (remove it to change N)\n", d.dir, d.n);
+        fprintf(stderr, "wicasd devnet: %s already holds a %d-validator devnet (remove it to change N)\n",
+                d.dir, d.n);
         return 1;
     }
     if (!strcmp(action, "stop") || !strcmp(action, "status")) {

@@ -26,12 +26,13 @@
 #include "node_setup.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage: wicasd init MONIKER --home DIR --chain-id ID [--overwrite] [--base-port P] [--fast]\n\n"
-               "  --home DIR       node home to create (config/, data/)\n"
-               "  --chain-id ID    chain identifier written into genesis.json\n"
-               "  --overwrite      replace an existing config.toml and genesis.json (keys are kept)\n"
-               "  --base-port P    P2P on P, RPC on P+1, ABCI on P+2 (default 26656)\n"
-               "  --fast           short consensus timeouts (timeout_commit 300ms) for local use\n");
+    fprintf(f,
+            "Usage: wicasd init MONIKER --home DIR --chain-id ID [--overwrite] [--base-port P] [--fast]\n\n"
+            "  --home DIR       node home to create (config/, data/)\n"
+            "  --chain-id ID    chain identifier written into genesis.json\n"
+            "  --overwrite      replace an existing config.toml and genesis.json (keys are kept)\n"
+            "  --base-port P    P2P on P, RPC on P+1, ABCI on P+2 (default 26656)\n"
+            "  --fast           short consensus timeouts (timeout_commit 300ms) for local use\n");
 }
 
 int wicas_cmd_init(int argc, char **argv) {
@@ -39,10 +40,14 @@ int wicas_cmd_init(int argc, char **argv) {
     bool overwrite = false, fast = false;
     long base = 26656;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--home") == 0 && i + 1 < argc) home = argv[++i];
-        else if (strcmp(argv[i], "--chain-id") == 0 && i + 1 < argc) chain_id = argv[++i];
-        else if (strcmp(argv[i], "--overwrite") == 0) overwrite = true;
-        else if (strcmp(argv[i], "--fast") == 0) fast = true;
+        if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
+            home = argv[++i];
+        else if (strcmp(argv[i], "--chain-id") == 0 && i + 1 < argc)
+            chain_id = argv[++i];
+        else if (strcmp(argv[i], "--overwrite") == 0)
+            overwrite = true;
+        else if (strcmp(argv[i], "--fast") == 0)
+            fast = true;
         else if (strcmp(argv[i], "--base-port") == 0 && i + 1 < argc) {
             char *end;
             base = strtol(argv[++i], &end, 10);
@@ -53,7 +58,8 @@ int wicas_cmd_init(int argc, char **argv) {
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;
-        } else if (argv[i][0] != '-' && !moniker) moniker = argv[i];
+        } else if (argv[i][0] != '-' && !moniker)
+            moniker = argv[i];
         else {
             fprintf(stderr, "wicasd init: unexpected argument '%s'\n", argv[i]);
             usage(stderr);
@@ -66,7 +72,8 @@ int wicas_cmd_init(int argc, char **argv) {
         return 2;
     }
     if (!wicas_node_valid_name(moniker) || !wicas_node_valid_name(chain_id)) {
-        fprintf(stderr, "wicasd init: moniker and chain id may use only letters, digits, '-', '_' and '.' (1-48 chars)\n");
+        fprintf(stderr, "wicasd init: moniker and chain id may use only letters, digits, '-', '_' and '.' "
+                        "(1-48 chars)\n");
         return 2;
     }
     wicas_node_setup s = {.home = home,
@@ -87,7 +94,8 @@ int wicas_cmd_init(int argc, char **argv) {
         fprintf(stderr, "wicasd init: %s\n", err);
         return 1;
     }
-    printf("initialised node '%s' for chain '%s' in %s\n  p2p 127.0.0.1:%ld  rpc 127.0.0.1:%ld  abci 127.0.0.1:%ld\n",
+    printf("initialised node '%s' for chain '%s' in %s\n  p2p 127.0.0.1:%ld  rpc 127.0.0.1:%ld  abci "
+           "127.0.0.1:%ld\n",
            moniker, chain_id, home, base, base + 1, base + 2);
     return 0;
 }

@@ -23,9 +23,12 @@ static void usage(FILE *f) {
 int wicas_cmd_start(int argc, char **argv) {
     wicas_node_run_opts o = {.with_cometbft = true};
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--home") == 0 && i + 1 < argc) o.home = argv[++i];
-        else if (strcmp(argv[i], "--abci-only") == 0) o.with_cometbft = false;
-        else if (strcmp(argv[i], "--cometbft-log") == 0 && i + 1 < argc) o.cometbft_log = argv[++i];
+        if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
+            o.home = argv[++i];
+        else if (strcmp(argv[i], "--abci-only") == 0)
+            o.with_cometbft = false;
+        else if (strcmp(argv[i], "--cometbft-log") == 0 && i + 1 < argc)
+            o.cometbft_log = argv[++i];
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;

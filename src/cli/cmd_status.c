@@ -26,11 +26,14 @@ int wicas_cmd_status(int argc, char **argv) {
     const char *node = NULL;
     bool json = false;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--node") == 0 && i + 1 < argc) node = argv[++i];
+        if (strcmp(argv[i], "--node") == 0 && i + 1 < argc)
+            node = argv[++i];
         else if ((strcmp(argv[i], "--output") == 0 || strcmp(argv[i], "-o") == 0) && i + 1 < argc) {
             const char *o = argv[++i];
-            if (strcmp(o, "json") == 0) json = true;
-            else if (strcmp(o, "text") == 0) json = false;
+            if (strcmp(o, "json") == 0)
+                json = true;
+            else if (strcmp(o, "text") == 0)
+                json = false;
             else {
                 fprintf(stderr, "wicasd status: --output must be text or json, not '%s'\n", o);
                 return 2;

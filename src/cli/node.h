@@ -41,12 +41,12 @@ int wicas_node_toml_set(char **text, const char *section, const char *key, const
 
 /* Node settings written into HOME/config/config.toml. */
 typedef struct {
-    const char *moniker;       /* NULL: keep */
-    wicas_node_ports ports;    /* all three required */
+    const char *moniker;          /* NULL: keep */
+    wicas_node_ports ports;       /* all three required */
     const char *persistent_peers; /* "id@127.0.0.1:port,..." or NULL */
-    int timeout_commit_ms;     /* 0: keep CometBFT's default (1s) */
-    bool fast;                 /* short propose/prevote/precommit timeouts */
-    bool loopback_peers;       /* addr_book_strict=false, allow_duplicate_ip=true, pex off */
+    int timeout_commit_ms;        /* 0: keep CometBFT's default (1s) */
+    bool fast;                    /* short propose/prevote/precommit timeouts */
+    bool loopback_peers;          /* addr_book_strict=false, allow_duplicate_ip=true, pex off */
 } wicas_node_config;
 
 int wicas_node_configure(const char *home, const wicas_node_config *cfg, char *err, size_t errlen);

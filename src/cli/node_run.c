@@ -51,9 +51,12 @@ static int mkdir_p(const char *path) {
 /* CometBFT knows debug, info, error (and none): map ours onto it. */
 static const char *cometbft_level(void) {
     switch (wicas_log_get_level()) {
-    case WICAS_LOG_DEBUG: return "debug";
-    case WICAS_LOG_INFO: return "info";
-    default: return "error";
+    case WICAS_LOG_DEBUG:
+        return "debug";
+    case WICAS_LOG_INFO:
+        return "info";
+    default:
+        return "error";
     }
 }
 
@@ -115,7 +118,8 @@ int wicas_node_run(const wicas_node_run_opts *o) {
     WICAS_INFO(LOGMOD, "chain state %s: height %lld, app hash %s", data_dir, (long long)h, hex);
 
     wicas_abci_app app;
-    wicas_abci_chain_app(chain, &app);
+    wicas_abci_chain_ctx actx;
+    wicas_abci_chain_app(&actx, chain, &app);
     wicas_abci_server *srv = wicas_abci_server_new(addr, &app, err, sizeof err);
     if (!srv || wicas_abci_server_start(srv) != 0) {
         fprintf(stderr, "wicasd: %s\n", srv ? "cannot start the ABCI server" : err);
@@ -127,7 +131,8 @@ int wicas_node_run(const wicas_node_run_opts *o) {
     wicas_node_child *child = NULL;
     char pidfile[4200] = "";
     if (o->with_cometbft) {
-        child = wicas_node_cometbft_start(o->home, cometbft_level(), "cometbft", o->cometbft_log, err, sizeof err);
+        child = wicas_node_cometbft_start(o->home, cometbft_level(), "cometbft", o->cometbft_log, err,
+                                          sizeof err);
         if (!child) {
             fprintf(stderr, "wicasd: cannot start cometbft: %s\n", err);
             wicas_abci_server_free(srv);
@@ -149,7 +154,10 @@ int wicas_node_run(const wicas_node_run_opts *o) {
         struct timespec to = {0, 200 * 1000000L};
         int sig = sigtimedwait(&stop, NULL, &to);
         if (sig > 0) {
-            WICAS_INFO(LOGMOD, "received %s, shutting down", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP");
+            WICAS_INFO(LOGMOD, "received %s, shutting down",
+                       sig == SIGINT    ? "SIGINT"
+                       : sig == SIGTERM ? "SIGTERM"
+                                        : "SIGHUP");
             break;
         }
         int cs = 0;

@@ -24,8 +24,8 @@ bool wicas_node_valid_name(const char *s) {
     if (n == 0 || n > 48) return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_' || c == '.'))
             return false;
     }
     return true;
@@ -36,7 +36,8 @@ int wicas_node_setup_home(const wicas_node_setup *s, char *err, size_t errlen) {
     snprintf(path, sizeof path, "%s/config/genesis.json", s->home);
     if (access(path, F_OK) == 0) {
         if (!s->overwrite) {
-            serr(err, errlen, "%s already exists (use --overwrite to replace config and genesis)", path, NULL);
+            serr(err, errlen, "%s already exists (use --overwrite to replace config and genesis)", path,
+                 NULL);
             return -1;
         }
         unlink(path);

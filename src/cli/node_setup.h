@@ -18,7 +18,7 @@
 
 typedef struct {
     const char *home, *moniker, *chain_id;
-    bool overwrite;          /* replace an existing config.toml / genesis.json */
+    bool overwrite;           /* replace an existing config.toml / genesis.json */
     wicas_node_config config; /* ports, timeouts, peers (moniker is taken from above) */
 } wicas_node_setup;
 

@@ -72,10 +72,12 @@ int wicas_node_free_port(void) {
  * 1 and the name span when it is a table header. */
 static int toml_header(const char *l, size_t n, const char **name, size_t *nlen) {
     size_t i = 0;
-    while (i < n && (l[i] == ' ' || l[i] == '\t')) i++;
+    while (i < n && (l[i] == ' ' || l[i] == '\t'))
+        i++;
     if (i >= n || l[i] != '[') return 0;
     size_t s = i + 1, e = s;
-    while (e < n && l[e] != ']') e++;
+    while (e < n && l[e] != ']')
+        e++;
     if (e >= n) return 0;
     *name = l + s;
     *nlen = e - s;
@@ -85,10 +87,12 @@ static int toml_header(const char *l, size_t n, const char **name, size_t *nlen)
 /* Does line define key? ("key" then spaces then '='). */
 static int toml_is_key(const char *l, size_t n, const char *key) {
     size_t i = 0, kl = strlen(key);
-    while (i < n && (l[i] == ' ' || l[i] == '\t')) i++;
+    while (i < n && (l[i] == ' ' || l[i] == '\t'))
+        i++;
     if (n - i < kl || strncmp(l + i, key, kl) != 0) return 0;
     i += kl;
-    while (i < n && (l[i] == ' ' || l[i] == '\t')) i++;
+    while (i < n && (l[i] == ' ' || l[i] == '\t'))
+        i++;
     return i < n && l[i] == '=';
 }
 
@@ -99,7 +103,7 @@ int wicas_node_toml_set(char **text, const char *section, const char *key, const
     size_t cur_len = 0;
     bool in_target = section[0] == '\0';
     size_t repl_start = SIZE_MAX, repl_end = 0; /* line to replace */
-    size_t insert_at = SIZE_MAX;               /* end of target section */
+    size_t insert_at = SIZE_MAX;                /* end of target section */
     size_t pos = 0;
     while (pos < tl) {
         const char *l = t + pos;
@@ -143,7 +147,8 @@ int wicas_node_toml_set(char **text, const char *section, const char *key, const
     } else {
         bool sec_missing = true;
         /* Is the section present at all? */
-        if (section[0] == '\0') sec_missing = false;
+        if (section[0] == '\0')
+            sec_missing = false;
         else {
             char hdr[128];
             snprintf(hdr, sizeof hdr, "[%s]", section);
@@ -200,10 +205,10 @@ int wicas_node_configure(const char *home, const wicas_node_config *cfg, char *e
     }
     char v[512];
     int rc = 0;
-#define SET(sec, key, ...)                                                                                  \
-    do {                                                                                                    \
-        snprintf(v, sizeof v, __VA_ARGS__);                                                                 \
-        rc |= wicas_node_toml_set(&text, sec, key, v);                                                      \
+#define SET(sec, key, ...)                                                                                   \
+    do {                                                                                                     \
+        snprintf(v, sizeof v, __VA_ARGS__);                                                                  \
+        rc |= wicas_node_toml_set(&text, sec, key, v);                                                       \
     } while (0)
     if (cfg->moniker) SET("", "moniker", "\"%s\"", cfg->moniker);
     SET("", "proxy_app", "\"tcp://127.0.0.1:%d\"", cfg->ports.abci);
@@ -250,13 +255,15 @@ static int toml_port(const char *text, const char *section, const char *key) {
         size_t n = e ? (size_t)(e - p) : strlen(p);
         const char *nm;
         size_t nml;
-        if (toml_header(p, n, &nm, &nml)) in = strlen(section) == nml && strncmp(nm, section, nml) == 0;
+        if (toml_header(p, n, &nm, &nml))
+            in = strlen(section) == nml && strncmp(nm, section, nml) == 0;
         else if (in && toml_is_key(p, n, key)) {
             const char *q = memchr(p, '"', n);
             const char *q2 = q ? memchr(q + 1, '"', n - (size_t)(q + 1 - p)) : NULL;
             if (q && q2) {
                 const char *c = q2;
-                while (c > q && *c != ':') c--;
+                while (c > q && *c != ':')
+                    c--;
                 if (*c == ':') return atoi(c + 1);
             }
             return 0;
@@ -295,8 +302,10 @@ static cJSON *obj_child(cJSON *o, const char *name) {
 
 static void set_item(cJSON *o, const char *name, cJSON *v) {
     if (!v) return;
-    if (cJSON_GetObjectItemCaseSensitive(o, name)) cJSON_ReplaceItemInObjectCaseSensitive(o, name, v);
-    else cJSON_AddItemToObject(o, name, v);
+    if (cJSON_GetObjectItemCaseSensitive(o, name))
+        cJSON_ReplaceItemInObjectCaseSensitive(o, name, v);
+    else
+        cJSON_AddItemToObject(o, name, v);
 }
 
 int wicas_node_genesis_edit(const char *home, const char *chain_id, const cJSON *app_state, long ve_height,
@@ -483,15 +492,21 @@ wicas_node_child *wicas_node_cometbft_start(const char *home, const char *level,
     } else {
         close(pfd[1]);
         c->out_fd = pfd[0];
-        if (pthread_create(&c->thread, NULL, forward_main, c) == 0) c->has_thread = true;
-        else close(pfd[0]);
+        if (pthread_create(&c->thread, NULL, forward_main, c) == 0)
+            c->has_thread = true;
+        else
+            close(pfd[0]);
     }
     return c;
 }
 
-pid_t wicas_node_child_pid(const wicas_node_child *c) { return c ? c->pid : -1; }
+pid_t wicas_node_child_pid(const wicas_node_child *c) {
+    return c ? c->pid : -1;
+}
 
-static int decode_status(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st); }
+static int decode_status(int st) {
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
 
 bool wicas_node_child_exited(wicas_node_child *c, int *status) {
     if (!c->exited) {

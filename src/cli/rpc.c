@@ -34,7 +34,9 @@ static void rpc_err(char *err, size_t errlen, const char *fmt, ...) {
 
 /* curl_global_init is not thread-safe: do it exactly once. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init_once(void) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 /* ---- URL normalisation ---------------------------------------------------------
  * "tcp://h:p" -> "http://h:p"; "h:p" -> "http://h:p"; trailing '/' dropped. */
@@ -42,9 +44,12 @@ static int rpc_base_url(const char *node, char *out, size_t cap, char *err, size
     if (!node || !*node) node = WICAS_RPC_DEFAULT_NODE;
     const char *rest = node;
     const char *scheme = "http://";
-    if (strncmp(node, "tcp://", 6) == 0) rest = node + 6;
-    else if (strncmp(node, "http://", 7) == 0) rest = node + 7;
-    else if (strncmp(node, "https://", 8) == 0) rest = node + 8, scheme = "https://";
+    if (strncmp(node, "tcp://", 6) == 0)
+        rest = node + 6;
+    else if (strncmp(node, "http://", 7) == 0)
+        rest = node + 7;
+    else if (strncmp(node, "https://", 8) == 0)
+        rest = node + 8, scheme = "https://";
     else if (strstr(node, "://")) {
         rpc_err(err, errlen, "node URL '%s': unsupported scheme (want tcp:// or http://)", node);
         return -1;
@@ -63,7 +68,8 @@ static int rpc_base_url(const char *node, char *out, size_t cap, char *err, size
         rpc_err(err, errlen, "node URL too long");
         return -1;
     }
-    while (n > 0 && out[n - 1] == '/') out[--n] = '\0';
+    while (n > 0 && out[n - 1] == '/')
+        out[--n] = '\0';
     return 0;
 }
 
@@ -83,7 +89,8 @@ static size_t rpc_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
     }
     if (b->len + n + 1 > b->cap) {
         size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->len + n + 1) nc *= 2;
+        while (nc < b->len + n + 1)
+            nc *= 2;
         char *nd = realloc(b->data, nc);
         if (!nd) return 0;
         b->data = nd;
@@ -110,7 +117,8 @@ int wicas_rpc_get(const char *node, const char *endpoint, const char *query, cJS
         rpc_err(err, errlen, "rpc: out of memory");
         return -1;
     }
-    snprintf(url, ulen, "%s/%s%s%s", base, endpoint, query && *query ? "?" : "", query && *query ? query : "");
+    snprintf(url, ulen, "%s/%s%s%s", base, endpoint, query && *query ? "?" : "",
+             query && *query ? query : "");
 
     pthread_once(&curl_once, curl_init_once);
     CURL *c = curl_easy_init();
@@ -135,8 +143,10 @@ int wicas_rpc_get(const char *node, const char *endpoint, const char *query, cJS
 
     int ret = -1;
     if (rc != CURLE_OK) {
-        if (body.too_big) rpc_err(err, errlen, "rpc %s: response larger than %u bytes", url, RPC_MAX_BODY);
-        else rpc_err(err, errlen, "rpc %s: %s", url, cerr[0] ? cerr : curl_easy_strerror(rc));
+        if (body.too_big)
+            rpc_err(err, errlen, "rpc %s: response larger than %u bytes", url, RPC_MAX_BODY);
+        else
+            rpc_err(err, errlen, "rpc %s: %s", url, cerr[0] ? cerr : curl_easy_strerror(rc));
         goto out;
     }
     cJSON *doc = body.data ? cJSON_Parse(body.data) : NULL;

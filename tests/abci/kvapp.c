@@ -12,7 +12,8 @@
 static void kv_hash(int64_t height, const kv_pair *p, size_t n, uint8_t out[32]) {
     wicas_sha256_ctx *c = wicas_sha256_begin();
     uint8_t h[8];
-    for (int i = 0; i < 8; i++) h[i] = (uint8_t)((uint64_t)height >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        h[i] = (uint8_t)((uint64_t)height >> (56 - 8 * i));
     wicas_sha256_update(c, h, 8);
     for (size_t i = 0; i < n; i++) {
         wicas_sha256_update(c, p[i].key, strlen(p[i].key) + 1);
@@ -37,7 +38,8 @@ static uint32_t parse_tx(wicas_abci_slice tx, char *k, char *v) {
 
 static void put(kv_pair *p, size_t *n, const char *k, const char *v) {
     size_t i = 0;
-    while (i < *n && strcmp(p[i].key, k) < 0) i++;
+    while (i < *n && strcmp(p[i].key, k) < 0)
+        i++;
     if (i < *n && strcmp(p[i].key, k) == 0) {
         snprintf(p[i].value, sizeof p[i].value, "%s", v);
         return;
@@ -72,7 +74,8 @@ static int kv_init(void *ctx, const wicas_abci_init_chain_req *req, wicas_abci_i
     return 0;
 }
 
-static int kv_check(void *ctx, const wicas_abci_check_tx_req *req, wicas_abci_tx_result *r, char *err, size_t el) {
+static int kv_check(void *ctx, const wicas_abci_check_tx_req *req, wicas_abci_tx_result *r, char *err,
+                    size_t el) {
     (void)err, (void)el;
     kvapp *kv = ctx;
     kv->n_check++;
@@ -83,14 +86,16 @@ static int kv_check(void *ctx, const wicas_abci_check_tx_req *req, wicas_abci_tx
     return 0;
 }
 
-static int kv_query(void *ctx, const wicas_abci_query_req *req, wicas_abci_query_resp *r, char *err, size_t el) {
+static int kv_query(void *ctx, const wicas_abci_query_req *req, wicas_abci_query_resp *r, char *err,
+                    size_t el) {
     (void)err, (void)el;
     kvapp *kv = ctx;
     kv->n_query++;
     r->height = kv->height;
     wicas_abci_buf_set(&r->key, req->data.data, req->data.len);
     for (size_t i = 0; i < kv->n; i++)
-        if (strlen(kv->pairs[i].key) == req->data.len && memcmp(kv->pairs[i].key, req->data.data, req->data.len) == 0) {
+        if (strlen(kv->pairs[i].key) == req->data.len &&
+            memcmp(kv->pairs[i].key, req->data.data, req->data.len) == 0) {
             wicas_abci_buf_set(&r->value, kv->pairs[i].value, strlen(kv->pairs[i].value));
             r->log = wicas_abci_strdup("exists");
             return 0;
@@ -99,7 +104,8 @@ static int kv_query(void *ctx, const wicas_abci_query_req *req, wicas_abci_query
     return 0;
 }
 
-static int kv_prepare(void *ctx, const wicas_abci_block_req *req, wicas_abci_prepare_resp *r, char *err, size_t el) {
+static int kv_prepare(void *ctx, const wicas_abci_block_req *req, wicas_abci_prepare_resp *r, char *err,
+                      size_t el) {
     (void)err, (void)el;
     kvapp *kv = ctx;
     kv->n_prepare++;
@@ -130,7 +136,8 @@ static int kv_extend(void *ctx, const wicas_abci_block_req *req, wicas_abci_buf 
     return wicas_abci_buf_set(ext, s, strlen(s));
 }
 
-static int kv_verify(void *ctx, const wicas_abci_verify_vote_ext_req *req, bool *accept, char *err, size_t el) {
+static int kv_verify(void *ctx, const wicas_abci_verify_vote_ext_req *req, bool *accept, char *err,
+                     size_t el) {
     (void)err, (void)el;
     kvapp *kv = ctx;
     kv->n_verify++;

@@ -72,7 +72,8 @@ static int64_t latest_height(fixture *f) {
 static void wait_height(fixture *f, int64_t want, int timeout_ms) {
     for (int t = 0; t < timeout_ms; t += 100) {
         if (latest_height(f) >= want) return;
-        if (f->child && wicas_node_child_exited(f->child, NULL)) fail_msg("cometbft exited early (see %s/cometbft.log)", f->home);
+        if (f->child && wicas_node_child_exited(f->child, NULL))
+            fail_msg("cometbft exited early (see %s/cometbft.log)", f->home);
         wicas_node_sleep_ms(100);
     }
     fail_msg("height %lld not reached in %d ms (at %lld; log in %s)", (long long)want, timeout_ms,
@@ -113,7 +114,8 @@ static int setup(void **state) {
     f->ports.abci = wicas_node_free_port();
     snprintf(f->node, sizeof f->node, "tcp://127.0.0.1:%d", f->ports.rpc);
     snprintf(f->abci_addr, sizeof f->abci_addr, "tcp://127.0.0.1:%d", f->ports.abci);
-    wicas_node_config cfg = {.moniker = "abci-test", .ports = f->ports, .timeout_commit_ms = 150, .fast = true};
+    wicas_node_config cfg = {
+        .moniker = "abci-test", .ports = f->ports, .timeout_commit_ms = 150, .fast = true};
     if (wicas_node_configure(f->home, &cfg, err, sizeof err) != 0 ||
         wicas_node_genesis_edit(f->home, "kv-test-1", NULL, 1, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
@@ -168,13 +170,16 @@ static void test_real_cometbft(void **state) {
 
     /* A tx CheckTx rejects: code 1 and our log, not an RPC failure. */
     const char *badtx = "no-equals-sign";
-    assert_int_equal(wicas_rpc_broadcast_tx(f->node, (const uint8_t *)badtx, strlen(badtx), true, &res, err, sizeof err), 0);
+    assert_int_equal(
+        wicas_rpc_broadcast_tx(f->node, (const uint8_t *)badtx, strlen(badtx), true, &res, err, sizeof err),
+        0);
     assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(res, "code")->valuedouble, 1);
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(res, "log")->valuestring, "tx must be key=value");
     cJSON_Delete(res);
 
     /* abci_query sees the value. */
-    if (wicas_rpc_abci_query(f->node, "/store", (const uint8_t *)"name", 4, 0, false, &res, err, sizeof err) != 0)
+    if (wicas_rpc_abci_query(f->node, "/store", (const uint8_t *)"name", 4, 0, false, &res, err,
+                             sizeof err) != 0)
         fail_msg("%s", err);
     cJSON *resp = cJSON_GetObjectItemCaseSensitive(res, "response");
     cJSON *val = cJSON_GetObjectItemCaseSensitive(resp, "value");
@@ -202,10 +207,13 @@ static void test_real_cometbft(void **state) {
     assert_true(kv->n_info > infos);
     header_app_hash(f, h1 + 1, ah);
     assert_memory_equal(ah, kv->hash_at[h1], 32);
-    if (wicas_rpc_abci_query(f->node, "/store", (const uint8_t *)"name", 4, 0, false, &res, err, sizeof err) != 0)
+    if (wicas_rpc_abci_query(f->node, "/store", (const uint8_t *)"name", 4, 0, false, &res, err,
+                             sizeof err) != 0)
         fail_msg("%s", err);
-    assert_string_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "response"), "value")->valuestring,
-                        "d2ljYXM=");
+    assert_string_equal(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "response"), "value")
+            ->valuestring,
+        "d2ljYXM=");
     cJSON_Delete(res);
 
     /* rpc error paths: unreachable node, bad URL scheme. */

@@ -62,7 +62,8 @@ static int64_t height_of(fixture *f, int i) {
     cJSON *st = NULL;
     char err[256];
     if (wicas_rpc_status(f->rpc[i], &st, err, sizeof err) != 0) return -1;
-    cJSON *h = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "sync_info"), "latest_block_height");
+    cJSON *h = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "sync_info"),
+                                                "latest_block_height");
     int64_t v = cJSON_IsString(h) ? atoll(h->valuestring) : -1;
     cJSON_Delete(st);
     return v;
@@ -76,7 +77,8 @@ static void wait_all(fixture *f, const bool *which, int64_t want, int timeout_ms
         if (ok) return;
         wicas_node_sleep_ms(100);
     }
-    for (int i = 0; i < N; i++) fprintf(stderr, "node%d height %lld\n", i, (long long)height_of(f, i));
+    for (int i = 0; i < N; i++)
+        fprintf(stderr, "node%d height %lld\n", i, (long long)height_of(f, i));
     fail_msg("height %lld not reached in %d ms (homes in %s)", (long long)want, timeout_ms, f->dir);
 }
 
@@ -103,12 +105,14 @@ static void check_hashes(fixture *f, const bool *which, int64_t upto) {
             char a[65];
             app_hash_at(f, i, h, a);
             if (!first[0]) snprintf(first, sizeof first, "%s", a);
-            if (strcmp(a, first) != 0) fail_msg("height %lld: node%d app hash %s != %s", (long long)h, i, a, first);
+            if (strcmp(a, first) != 0)
+                fail_msg("height %lld: node%d app hash %s != %s", (long long)h, i, a, first);
             char mine[65];
             wicas_hex_encode(f->kv[i]->hash_at[h - 1], 32, mine);
             for (char *p = mine; *p; p++)
                 if (*p >= 'a') *p = (char)(*p - 'a' + 'A');
-            if (strcmp(a, mine) != 0) fail_msg("height %lld: node%d header %s but its app committed %s", (long long)h, i, a, mine);
+            if (strcmp(a, mine) != 0)
+                fail_msg("height %lld: node%d header %s but its app committed %s", (long long)h, i, a, mine);
         }
     }
 }
@@ -141,8 +145,10 @@ static int setup(void **state) {
     for (int i = 0; i < N; i++) {
         cJSON *o = cJSON_GetArrayItem(nodes, i);
         snprintf(f->home[i], sizeof f->home[i], "%s/net/node%d", dir, i);
-        snprintf(f->rpc[i], sizeof f->rpc[i], "tcp://127.0.0.1:%d", cJSON_GetObjectItemCaseSensitive(o, "rpc")->valueint);
-        snprintf(f->abci[i], sizeof f->abci[i], "tcp://127.0.0.1:%d", cJSON_GetObjectItemCaseSensitive(o, "abci")->valueint);
+        snprintf(f->rpc[i], sizeof f->rpc[i], "tcp://127.0.0.1:%d",
+                 cJSON_GetObjectItemCaseSensitive(o, "rpc")->valueint);
+        snprintf(f->abci[i], sizeof f->abci[i], "tcp://127.0.0.1:%d",
+                 cJSON_GetObjectItemCaseSensitive(o, "abci")->valueint);
         f->kv[i] = calloc(1, sizeof *f->kv[i]);
         kvapp_init(f->kv[i], &f->app[i]);
     }
@@ -153,13 +159,15 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     fixture *f = *state;
-    for (int i = 0; i < N; i++) stop_one(f, i);
+    for (int i = 0; i < N; i++)
+        stop_one(f, i);
     if (!getenv("WICAS_KEEP_HOME")) {
         char cmd[400];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
         if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", f->dir);
     }
-    for (int i = 0; i < N; i++) free(f->kv[i]);
+    for (int i = 0; i < N; i++)
+        free(f->kv[i]);
     free(f);
     return 0;
 }
@@ -167,7 +175,8 @@ static int teardown(void **state) {
 static void test_four_validators(void **state) {
     fixture *f = *state;
     bool all[N] = {true, true, true, true};
-    for (int i = 0; i < N; i++) start_one(f, i);
+    for (int i = 0; i < N; i++)
+        start_one(f, i);
     wait_all(f, all, 4, 60000);
 
     /* A tx through node 1 reaches every app. */

@@ -43,7 +43,8 @@ static void test_varint_known(void **state) {
 
 static void test_varint_roundtrip(void **state) {
     (void)state;
-    uint64_t vals[] = {1, 128, 16383, 16384, 2097151, 2097152, 104857600, 1ull << 35, 1ull << 63, UINT64_MAX - 1};
+    uint64_t vals[] = {1,       128,       16383,      16384,      2097151,
+                       2097152, 104857600, 1ull << 35, 1ull << 63, UINT64_MAX - 1};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         uint8_t b[10];
         size_t n = wicas_abci_varint_put(vals[i], b);
@@ -51,7 +52,8 @@ static void test_varint_roundtrip(void **state) {
         assert_int_equal(wicas_abci_varint_get(b, n, &v), (int)n);
         assert_true(v == vals[i]);
         /* every strict prefix is truncated */
-        for (size_t k = 0; k < n; k++) assert_int_equal(wicas_abci_varint_get(b, k, &v), WICAS_ABCI_ERR_TRUNCATED);
+        for (size_t k = 0; k < n; k++)
+            assert_int_equal(wicas_abci_varint_get(b, k, &v), WICAS_ABCI_ERR_TRUNCATED);
     }
 }
 
@@ -198,7 +200,8 @@ static Tendermint__Abci__Response *finalize(fixture *f, int64_t height, const ch
     Tendermint__Abci__Request rq = TENDERMINT__ABCI__REQUEST__INIT;
     Tendermint__Abci__RequestFinalizeBlock fb = TENDERMINT__ABCI__REQUEST_FINALIZE_BLOCK__INIT;
     ProtobufCBinaryData bins[8];
-    for (size_t i = 0; i < n; i++) bins[i] = (ProtobufCBinaryData){strlen(txs[i]), (uint8_t *)txs[i]};
+    for (size_t i = 0; i < n; i++)
+        bins[i] = (ProtobufCBinaryData){strlen(txs[i]), (uint8_t *)txs[i]};
     fb.n_txs = n;
     fb.txs = bins;
     fb.height = height;
@@ -301,7 +304,8 @@ static void test_prepare_process_votes(void **state) {
     rq.value_case = TENDERMINT__ABCI__REQUEST__VALUE_PROCESS_PROPOSAL;
     rq.process_proposal = &pr;
     r = roundtrip(f, &rq, 0);
-    assert_int_equal(r->process_proposal->status, TENDERMINT__ABCI__RESPONSE_PROCESS_PROPOSAL__PROPOSAL_STATUS__ACCEPT);
+    assert_int_equal(r->process_proposal->status,
+                     TENDERMINT__ABCI__RESPONSE_PROCESS_PROPOSAL__PROPOSAL_STATUS__ACCEPT);
     tendermint__abci__response__free_unpacked(r, NULL);
 
     Tendermint__Abci__RequestExtendVote ev = TENDERMINT__ABCI__REQUEST_EXTEND_VOTE__INIT;
@@ -359,7 +363,8 @@ static void test_snapshots_default(void **state) {
     rq.value_case = TENDERMINT__ABCI__REQUEST__VALUE_APPLY_SNAPSHOT_CHUNK;
     rq.apply_snapshot_chunk = &ac;
     r = roundtrip(f, &rq, 0);
-    assert_int_equal(r->apply_snapshot_chunk->result, TENDERMINT__ABCI__RESPONSE_APPLY_SNAPSHOT_CHUNK__RESULT__ABORT);
+    assert_int_equal(r->apply_snapshot_chunk->result,
+                     TENDERMINT__ABCI__RESPONSE_APPLY_SNAPSHOT_CHUNK__RESULT__ABORT);
     tendermint__abci__response__free_unpacked(r, NULL);
 }
 

@@ -45,7 +45,9 @@ static int connect_addr(const char *address) {
     return fd;
 }
 
-static void send_raw(int fd, const void *p, size_t n) { assert_int_equal(send(fd, p, n, MSG_NOSIGNAL), (ssize_t)n); }
+static void send_raw(int fd, const void *p, size_t n) {
+    assert_int_equal(send(fd, p, n, MSG_NOSIGNAL), (ssize_t)n);
+}
 
 static void send_request(int fd, Tendermint__Abci__Request *rq) {
     size_t n = tendermint__abci__request__get_packed_size(rq);
@@ -207,7 +209,8 @@ static void run_server_suite(const char *address) {
         assert_true(bad >= 0);
         uint8_t junk[600];
         size_t n = 1 + (size_t)(rand() % (int)sizeof junk);
-        for (size_t k = 0; k < n; k++) junk[k] = (uint8_t)rand();
+        for (size_t k = 0; k < n; k++)
+            junk[k] = (uint8_t)rand();
         if (i % 2) junk[0] = (uint8_t)(n - 1 < 127 ? n - 1 : 127); /* plausible length */
         send_raw(bad, junk, n);
         shutdown(bad, SHUT_WR);
@@ -256,8 +259,9 @@ static void test_bad_addresses(void **state) {
     wicas_abci_app app;
     kvapp_init(&kv, &app);
     char err[256];
-    const char *bad[] = {"tcp://127.0.0.1", "tcp://127.0.0.1:99999", "http://x:1", "tcp://not-an-ip:5",
-                         "unix://", "tcp://:80"};
+    const char *bad[] = {"tcp://127.0.0.1", "tcp://127.0.0.1:99999",
+                         "http://x:1",      "tcp://not-an-ip:5",
+                         "unix://",         "tcp://:80"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
         assert_null(wicas_abci_server_new(bad[i], &app, err, sizeof err));
