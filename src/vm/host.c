@@ -25,6 +25,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/obj_mac.h>
 #include <openssl/params.h>
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
@@ -763,12 +764,67 @@ HOST(h_secp256r1_verify) {
     RET_I32(r);
 }
 
-/* Public-key recovery for P-256 is not offered by OpenSSL's high-level API;
- * it answers CRYPTO_GENERIC ("not supported") — documented in docs/VM-GAS.md. */
+/* P-256 public-key recovery from (hash, r||s, recovery id), with OpenSSL's
+ * EC_POINT arithmetic: R = the curve point with x = r and y parity = recid,
+ * Q = r^-1 (s*R - e*G). Returns 0 with the 65-byte uncompressed key in out,
+ * or a crypto error code. */
+static int secp256r1_recover_raw(const uint8_t *hash, size_t hl, const uint8_t *sig, size_t sl, uint32_t recid,
+                                 uint8_t out[65]) {
+    if (hl != 32) return CRYPTO_INVALID_HASH;
+    if (sl != 64) return CRYPTO_INVALID_SIG;
+    if (recid > 1) return CRYPTO_INVALID_RECOVERY;
+    int rc = CRYPTO_GENERIC;
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    BN_CTX *bc = BN_CTX_new();
+    EC_POINT *R = g ? EC_POINT_new(g) : NULL, *Q = g ? EC_POINT_new(g) : NULL;
+    BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL), *e = BN_bin2bn(hash, 32, NULL);
+    BIGNUM *rinv = BN_new(), *u1 = BN_new(), *u2 = BN_new();
+    if (!g || !bc || !R || !Q || !r || !s || !e || !rinv || !u1 || !u2) goto out;
+    const BIGNUM *n = EC_GROUP_get0_order(g);
+    if (BN_is_zero(r) || BN_is_zero(s) || BN_cmp(r, n) >= 0 || BN_cmp(s, n) >= 0) {
+        rc = CRYPTO_INVALID_SIG;
+        goto out;
+    }
+    if (!EC_POINT_set_compressed_coordinates(g, R, r, (int)(recid & 1), bc)) {
+        rc = CRYPTO_INVALID_SIG; /* r is not the x of a curve point */
+        goto out;
+    }
+    if (!BN_mod_inverse(rinv, r, n, bc) || !BN_nnmod(e, e, n, bc)) goto out;
+    /* u1 = -e * r^-1, u2 = s * r^-1 (mod n) */
+    if (!BN_mod_mul(u1, e, rinv, n, bc) || !BN_mod_sub(u1, n, u1, n, bc) || !BN_nnmod(u1, u1, n, bc) ||
+        !BN_mod_mul(u2, s, rinv, n, bc))
+        goto out;
+    if (!EC_POINT_mul(g, Q, u1, R, u2, bc) || EC_POINT_is_at_infinity(g, Q)) goto out;
+    if (EC_POINT_point2oct(g, Q, POINT_CONVERSION_UNCOMPRESSED, out, 65, bc) != 65) goto out;
+    rc = 0;
+out:
+    BN_free(r), BN_free(s), BN_free(e), BN_free(rinv), BN_free(u1), BN_free(u2);
+    EC_POINT_free(R), EC_POINT_free(Q);
+    EC_GROUP_free(g);
+    BN_CTX_free(bc);
+    return rc;
+}
+
 HOST(h_secp256r1_recover_pubkey) {
     PROLOGUE;
     CHARGE(COST_SECP256R1_RECOVER, "secp256r1_recover_pubkey");
-    RET_I64((uint64_t)CRYPTO_GENERIC << 32);
+    uint8_t *h, *s;
+    size_t hl, sl;
+    READ(ARG(0), 32, "secp256r1_recover_pubkey hash", h, hl);
+    if (wicas_vm_read_region(c, ctx, ARG(1), 64, "secp256r1_recover_pubkey signature", &s, &sl)) {
+        free(h);
+        return stop(c, c->fail, "%s", c->msg);
+    }
+    uint8_t out[65];
+    int code = secp256r1_recover_raw(h, hl, s, sl, ARG(2), out);
+    free(h);
+    free(s);
+    if (code) RET_I64((uint64_t)code << 32);
+    wasm_trap_t *trap = NULL;
+    uint32_t r = wicas_vm_write_region(c, ctx, out, 65, &trap);
+    if (trap) return trap;
+    if (!r) return stop(c, c->fail, "%s", c->msg);
+    RET_I64((uint64_t)r);
 }
 
 static int ed25519_verify_raw(const uint8_t *msg, size_t ml, const uint8_t *sig, size_t sl, const uint8_t *pk,

@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
@@ -503,6 +506,42 @@ static void host_crypto(void **state) {
     assert_int_equal(out[0], 6); /* invalid recovery param, in the high half */
     secp256k1_context_destroy(sc);
 
+    /* secp256r1 (P-256): sign with OpenSSL here; verify and recover in the contract */
+    {
+        EVP_PKEY *pk256 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        assert_non_null(pk256);
+        uint8_t rpub[65];
+        size_t rpl = 0;
+        assert_int_equal(EVP_PKEY_get_octet_string_param(pk256, OSSL_PKEY_PARAM_PUB_KEY, rpub, sizeof rpub, &rpl), 1);
+        assert_int_equal(rpl, 65);
+        EVP_PKEY_CTX *sctx = EVP_PKEY_CTX_new(pk256, NULL);
+        assert_int_equal(EVP_PKEY_sign_init(sctx), 1);
+        uint8_t der[80];
+        size_t derl = sizeof der;
+        assert_int_equal(EVP_PKEY_sign(sctx, der, &derl, hash, 32), 1);
+        EVP_PKEY_CTX_free(sctx);
+        const uint8_t *dp = der;
+        ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &dp, (long)derl);
+        assert_non_null(es);
+        uint8_t rsig[64];
+        BN_bn2binpad(ECDSA_SIG_get0_r(es), rsig, 32);
+        BN_bn2binpad(ECDSA_SIG_get0_s(es), rsig + 32, 32);
+        ECDSA_SIG_free(es);
+        EVP_PKEY_free(pk256);
+        assert_int_equal(crypto_rc("secp256r1_verify", hash, 32, rsig, 64, rpub, 65), 0);
+        assert_int_equal(crypto_rc("secp256r1_verify", bad, 32, rsig, 64, rpub, 65), 1);
+        assert_int_equal(crypto_rc("secp256r1_verify", hash, 32, rsig, 64, pub, 33), 5); /* a k1 key is not a P-256 point */
+        /* exactly one of the two recovery ids gives back the signer's key */
+        int matches = 0;
+        for (int id = 0; id < 2; id++) {
+            crypto_call("secp256r1_recover_pubkey", 3, true, id, hash, 32, rsig, 64, NULL, 0, out, &ol);
+            if (ol == 65 && memcmp(out, rpub, 65) == 0) matches++;
+        }
+        assert_int_equal(matches, 1);
+        crypto_call("secp256r1_recover_pubkey", 3, true, 5, hash, 32, rsig, 64, NULL, 0, out, &ol);
+        assert_int_equal(ol, 4);
+        assert_int_equal(out[0], 6);
+    }
     /* ed25519 with OpenSSL */
     uint8_t seed[32], epub[32], esig[64];
     for (int i = 0; i < 32; i++) seed[i] = (uint8_t)(7 * i);
