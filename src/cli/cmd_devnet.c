@@ -1,6 +1,7 @@
 /*
  * cmd_devnet.c — `wicasd devnet [init|start|stop|status] --validators N
- * [--home DIR] [--base-port P] [--chain-id ID] [--timeout-commit MS]`:
+ * [--home DIR] [--base-port P] [--chain-id ID] [--timeout-commit MS]
+ * [--account ADDR:COINS]...`:
  * N validators on loopback, each a full `wicasd start` in the background.
  *
  * Layout: DIR/node0 .. DIR/node{N-1}, each a normal node home (so
@@ -45,19 +46,22 @@ typedef struct {
 } devnet;
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "Usage: wicasd devnet [init|start|stop|status] [--validators N] [--home DIR]\n"
-            "                     [--base-port P] [--chain-id ID] [--timeout-commit MS]\n\n"
-            "  init     create N validator homes sharing one genesis (no start)\n"
-            "  start    (default) create the homes if needed and start every node in the background\n"
-            "  stop     stop every node (SIGTERM, then SIGKILL after 15 s)\n"
-            "  status   height and app hash of every node\n"
-            "  --validators N      number of validators (default 1, at most %d)\n"
-            "  --home DIR          devnet directory (default ./devnet)\n"
-            "  --base-port P       node i uses P+10i (p2p), +1 (rpc), +2 (abci); 0 = any free ports\n"
-            "  --chain-id ID       default wicas-devnet\n"
-            "  --timeout-commit MS default 300\n",
-            MAX_VALIDATORS);
+    fprintf(
+        f,
+        "Usage: wicasd devnet [init|start|stop|status] [--validators N] [--home DIR]\n"
+        "                     [--base-port P] [--chain-id ID] [--timeout-commit MS] [--account "
+        "ADDR:COINS]...\n\n"
+        "  init     create N validator homes sharing one genesis (no start)\n"
+        "  start    (default) create the homes if needed and start every node in the background\n"
+        "  stop     stop every node (SIGTERM, then SIGKILL after 15 s)\n"
+        "  status   height and app hash of every node\n"
+        "  --validators N      number of validators (default 1, at most %d)\n"
+        "  --home DIR          devnet directory (default ./devnet)\n"
+        "  --base-port P       node i uses P+10i (p2p), +1 (rpc), +2 (abci); 0 = any free ports\n"
+        "  --chain-id ID       default wicas-devnet\n"
+        "  --timeout-commit MS default 300\n"
+        "  --account ADDR:COINS  genesis account and balance, e.g. wicas1...:1000000uwicas (repeatable)\n",
+        MAX_VALIDATORS);
 }
 
 static void node_home(const devnet *d, int i, char *out, size_t cap) {
@@ -116,7 +120,7 @@ static int load_devnet(devnet *d) {
     return 1;
 }
 
-static int devnet_init(devnet *d, long base, int timeout_commit_ms) {
+static int devnet_init(devnet *d, long base, int timeout_commit_ms, const cJSON *app_state) {
     char err[1024];
     if (mkdir(d->dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "wicasd devnet: cannot create %s: %s\n", d->dir, strerror(errno));
@@ -175,7 +179,7 @@ static int devnet_init(devnet *d, long base, int timeout_commit_ms) {
     }
     char home0[1100], g0[1200];
     node_home(d, 0, home0, sizeof home0);
-    int rc = wicas_node_write_genesis(home0, d->chain_id, vals, err, sizeof err);
+    int rc = wicas_node_write_genesis(home0, d->chain_id, app_state, vals, err, sizeof err);
     cJSON_Delete(vals);
     if (rc != 0) {
         fprintf(stderr, "wicasd devnet: %s\n", err);
@@ -392,12 +396,13 @@ static int devnet_status(const devnet *d) {
     return down ? 1 : 0;
 }
 
-int wicas_cmd_devnet(int argc, char **argv) {
+static int devnet_main(int argc, char **argv, cJSON *app_state) {
     devnet d;
     memset(&d, 0, sizeof d);
     const char *action = "start", *dir = "devnet", *chain_id = "wicas-devnet";
     long n = 1, base = 26600, tc = 300;
     bool n_given = false;
+    int n_accounts = 0;
     for (int i = 1; i < argc; i++) {
         char *end = NULL;
         if (strcmp(argv[i], "--validators") == 0 && i + 1 < argc) {
@@ -407,6 +412,13 @@ int wicas_cmd_devnet(int argc, char **argv) {
                 fprintf(stderr, "wicasd devnet: --validators must be 1..%d\n", MAX_VALIDATORS);
                 return 2;
             }
+        } else if (strcmp(argv[i], "--account") == 0 && i + 1 < argc) {
+            char err[512];
+            if (wicas_node_app_state_add_account(app_state, argv[++i], err, sizeof err) != 0) {
+                fprintf(stderr, "wicasd devnet: %s\n", err);
+                return 2;
+            }
+            n_accounts++;
         } else if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
             dir = argv[++i];
         else if (strcmp(argv[i], "--chain-id") == 0 && i + 1 < argc)
@@ -463,6 +475,11 @@ int wicas_cmd_devnet(int argc, char **argv) {
         }
         return !strcmp(action, "stop") ? devnet_stop(&d) : devnet_status(&d);
     }
+    if (have && n_accounts) {
+        fprintf(stderr, "wicasd devnet: --account applies only when the devnet is created (%s exists)\n",
+                d.dir);
+        return 1;
+    }
     if (!strcmp(action, "init") && have) {
         fprintf(stderr, "wicasd devnet: %s already holds a devnet\n", d.dir);
         return 1;
@@ -470,8 +487,19 @@ int wicas_cmd_devnet(int argc, char **argv) {
     if (!have) {
         d.n = (int)n;
         snprintf(d.chain_id, sizeof d.chain_id, "%s", chain_id);
-        int rc = devnet_init(&d, base, (int)tc);
+        int rc = devnet_init(&d, base, (int)tc, app_state);
         if (rc != 0 || !strcmp(action, "init")) return rc;
     }
     return devnet_start(&d);
+}
+
+int wicas_cmd_devnet(int argc, char **argv) {
+    cJSON *app_state = wicas_node_default_app_state();
+    if (!app_state) {
+        fprintf(stderr, "wicasd devnet: out of memory\n");
+        return 1;
+    }
+    int rc = devnet_main(argc, argv, app_state);
+    cJSON_Delete(app_state);
+    return rc;
 }

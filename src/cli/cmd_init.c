@@ -90,7 +90,7 @@ int wicas_cmd_init(int argc, char **argv) {
         fprintf(stderr, "wicasd init: %s\n", err);
         return 1;
     }
-    if (wicas_node_write_genesis(home, chain_id, NULL, err, sizeof err) != 0) {
+    if (wicas_node_write_genesis(home, chain_id, NULL, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "wicasd init: %s\n", err);
         return 1;
     }

@@ -61,15 +61,73 @@ cJSON *wicas_node_default_app_state(void) {
     return cJSON_Parse("{\"auth\":{\"accounts\":[]},\"bank\":{\"balances\":[]},\"wasm\":{\"codes\":[]}}");
 }
 
-int wicas_node_write_genesis(const char *home, const char *chain_id, const cJSON *validators, char *err,
-                             size_t errlen) {
-    cJSON *as = wicas_node_default_app_state();
-    if (!as) {
+int wicas_node_app_state_add_account(cJSON *app_state, const char *spec, char *err, size_t errlen) {
+    const char *colon = strchr(spec, ':');
+    if (!colon || colon == spec || !colon[1] || (size_t)(colon - spec) >= 128) {
+        serr(err, errlen, "account '%s': want ADDRESS:COINS (e.g. wicas1...:1000uwicas)%s", spec, NULL);
+        return -1;
+    }
+    char addr[128];
+    memcpy(addr, spec, (size_t)(colon - spec));
+    addr[colon - spec] = '\0';
+    if (strncmp(addr, "wicas1", 6) != 0) {
+        serr(err, errlen, "account '%s': address must start with wicas1%s", spec, NULL);
+        return -1;
+    }
+    cJSON *coins = cJSON_CreateArray();
+    const char *p = colon + 1;
+    while (*p) {
+        const char *d = p;
+        while (*d >= '0' && *d <= '9')
+            d++;
+        const char *e = d;
+        while ((*e >= 'a' && *e <= 'z') || (*e >= '0' && *e <= '9') || *e == '/')
+            e++;
+        bool ok = d > p && d - p <= 30 && e - d >= 3 && e - d <= 128 && *d >= 'a' && *d <= 'z' &&
+                  (*e == ',' || !*e);
+        if (!ok) {
+            cJSON_Delete(coins);
+            serr(err, errlen, "account '%s': bad coins near '%s' (want AMOUNTdenom[,...])", spec, p);
+            return -1;
+        }
+        char amount[32], denom[130];
+        snprintf(amount, sizeof amount, "%.*s", (int)(d - p), p);
+        snprintf(denom, sizeof denom, "%.*s", (int)(e - d), d);
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "denom", denom);
+        cJSON_AddStringToObject(c, "amount", amount);
+        cJSON_AddItemToArray(coins, c);
+        p = *e ? e + 1 : e;
+    }
+    cJSON *auth = cJSON_GetObjectItemCaseSensitive(app_state, "auth");
+    cJSON *bank = cJSON_GetObjectItemCaseSensitive(app_state, "bank");
+    cJSON *accs = cJSON_GetObjectItemCaseSensitive(auth, "accounts");
+    cJSON *bals = cJSON_GetObjectItemCaseSensitive(bank, "balances");
+    if (!cJSON_IsArray(accs) || !cJSON_IsArray(bals)) {
+        cJSON_Delete(coins);
+        serr(err, errlen, "app_state lacks auth.accounts or bank.balances%s%s", "", NULL);
+        return -1;
+    }
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "address", addr);
+    cJSON_AddItemToArray(accs, a);
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "address", addr);
+    cJSON_AddItemToObject(b, "coins", coins);
+    cJSON_AddItemToArray(bals, b);
+    return 0;
+}
+
+int wicas_node_write_genesis(const char *home, const char *chain_id, const cJSON *app_state,
+                             const cJSON *validators, char *err, size_t errlen) {
+    cJSON *def = app_state ? NULL : wicas_node_default_app_state();
+    if (!app_state && !def) {
         serr(err, errlen, "out of memory%s%s", "", NULL);
         return -1;
     }
-    int rc = wicas_node_genesis_edit(home, chain_id, as, WICAS_NODE_VOTE_EXT_HEIGHT, validators, err, errlen);
-    cJSON_Delete(as);
+    int rc = wicas_node_genesis_edit(home, chain_id, app_state ? app_state : def, WICAS_NODE_VOTE_EXT_HEIGHT,
+                                     validators, err, errlen);
+    cJSON_Delete(def);
     return rc;
 }
 

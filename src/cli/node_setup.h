@@ -32,11 +32,17 @@ int wicas_node_setup_home(const wicas_node_setup *s, char *err, size_t errlen);
 /* The default genesis app_state of a WICAS chain (caller frees). */
 cJSON *wicas_node_default_app_state(void);
 
-/* Rewrites HOME/config/genesis.json with chain_id, the default app_state,
- * vote extensions from WICAS_NODE_VOTE_EXT_HEIGHT, and (if non-NULL) the
- * given "validators" array. */
-int wicas_node_write_genesis(const char *home, const char *chain_id, const cJSON *validators, char *err,
-                             size_t errlen);
+/* Adds a genesis account with a balance to app_state: spec is
+ * "ADDRESS:COINS" with COINS like "1000uwicas" or "1000uwicas,5foo" (amounts
+ * decimal, denoms [a-z][a-z0-9/]{2,127}). Appends to auth.accounts and
+ * bank.balances. Returns 0, or -1 with a message (nothing changed). */
+int wicas_node_app_state_add_account(cJSON *app_state, const char *spec, char *err, size_t errlen);
+
+/* Rewrites HOME/config/genesis.json with chain_id, app_state (NULL: the
+ * default), vote extensions from WICAS_NODE_VOTE_EXT_HEIGHT, and (if
+ * non-NULL) the given "validators" array. */
+int wicas_node_write_genesis(const char *home, const char *chain_id, const cJSON *app_state,
+                             const cJSON *validators, char *err, size_t errlen);
 
 /* The genesis "validators" entry for HOME's priv_validator_key.json:
  * {address, pub_key{type,value}, power:"<power>", name}. NULL on error. */

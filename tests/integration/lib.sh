@@ -3,6 +3,11 @@
 W=${WICAS_BUILD_DIR:?}/bin/wicasd
 export WICAS_COMETBFT=${WICAS_COMETBFT:?}
 
+T=${WICAS_IT_TOOL:-${WICAS_BUILD_DIR}/tests/integration/it_tool}
+# Two fixed test keys (secp256k1 secrets) and their addresses.
+SK_A=0101010101010101010101010101010101010101010101010101010101010101
+SK_B=0202020202020202020202020202020202020202020202020202020202020202
+
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # A base port P with P, P+1, P+2 all free on 127.0.0.1.

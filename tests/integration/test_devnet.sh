@@ -17,8 +17,10 @@ cleanup() {
 trap cleanup EXIT
 pass=0
 
+A=$("$T" addr $SK_A) || fail "it_tool addr"
+B=$("$T" addr $SK_B) || fail "it_tool addr"
 "$W" devnet start --validators 4 --home "$NET" --base-port 0 --timeout-commit 200 --chain-id wicas-it-net \
-  >"$tmp/devnet.log" 2>&1 || fail "devnet start: $(tail -5 "$tmp/devnet.log")"
+  --account "$A:1000000uwicas" >"$tmp/devnet.log" 2>&1 || fail "devnet start: $(tail -5 "$tmp/devnet.log")"
 mapfile -t RPCS < <(grep -o '"rpc":[[:space:]]*[0-9]*' "$NET/devnet.json" | grep -o '[0-9]*$' | sed 's/^/127.0.0.1:/')
 [ ${#RPCS[@]} -eq 4 ] || fail "devnet.json lists ${#RPCS[@]} nodes"
 cmp -s "$NET/node0/config/genesis.json" "$NET/node3/config/genesis.json" || fail "genesis differs between nodes"
@@ -41,6 +43,20 @@ same_hashes() { # same_hashes FROM TO NODES...
 same_hashes 1 5 0 1 2 3
 pass=$((pass + 1))
 
+# real transfers through different nodes; every node sees the same balances
+for seq in 0 1 2; do
+  out=$("$T" send "${RPCS[$((seq + 1))]}" wicas-it-net $SK_A 0 $seq "$B" 100uwicas) || fail "send $seq: $out"
+done
+txh=${out#height=}; txh=${txh%% *}
+for i in 0 1 2 3; do
+  wait_height "${RPCS[$i]}" $((txh + 1)) 30
+  [ "$("$T" balance "${RPCS[$i]}" "$B" uwicas)" = 300 ] || fail "node$i: balance of B is not 300"
+  [ "$("$T" balance "${RPCS[$i]}" "$A" uwicas)" = $((1000000 - 300 - 3 * 2000)) ] || fail "node$i: balance of A"
+done
+same_hashes 1 $((txh + 1)) 0 1 2 3
+[ "$(app_hash "${RPCS[0]}" $((txh + 1)))" != "$(app_hash "${RPCS[0]}" 2)" ] || fail "app hash did not change with the transfers"
+pass=$((pass + 1))
+
 # one validator down: 3 of 4 keep going
 p3=$(cat "$NET/node3/wicasd.pid")
 kill -TERM "$p3"
@@ -48,6 +64,7 @@ wait_dead "$p3" 20 || fail "node3 did not stop on SIGTERM"
 h=$(height "${RPCS[0]}")
 wait_height "${RPCS[0]}" $((h + 3)) 30
 wait_height "${RPCS[1]}" $((h + 3)) 30
+out=$("$T" send "${RPCS[0]}" wicas-it-net $SK_A 0 3 "$B" 50uwicas) || fail "send while node3 is down: $out"
 pass=$((pass + 1))
 
 # restart it: catches up with the same hashes
@@ -55,6 +72,7 @@ pass=$((pass + 1))
 target=$(height "${RPCS[0]}")
 wait_height "${RPCS[3]}" "$target" 60
 same_hashes 2 "$target" 0 1 2 3
+[ "$("$T" balance "${RPCS[3]}" "$B" uwicas)" = 350 ] || fail "node3 missed the transfer made while it was down"
 pass=$((pass + 1))
 
 # devnet stop: nothing left running

@@ -26,6 +26,16 @@ grep -q '"vote_extensions_enable_height":[[:space:]]*"1"' "$H/config/genesis.jso
 grep -q '"chain_id":[[:space:]]*"wicas-it-1"' "$H/config/genesis.json" || fail "chain id not set"
 if "$W" init node0 --home "$H" --chain-id wicas-it-1 2>/dev/null; then fail "init over an existing home succeeded"; fi
 "$W" init node0 --home "$H" --chain-id wicas-it-1 --base-port "$P" --fast --overwrite >/dev/null || fail "init --overwrite"
+# fund a test account in genesis (what `wicasd genesis add-account` does)
+A=$("$T" addr $SK_A) || fail "it_tool addr"
+B=$("$T" addr $SK_B) || fail "it_tool addr"
+python3 - "$H/config/genesis.json" "$A" <<'PY'
+import json, sys
+g = json.load(open(sys.argv[1]))
+g["app_state"]["auth"]["accounts"].append({"address": sys.argv[2]})
+g["app_state"]["bank"]["balances"].append({"address": sys.argv[2], "coins": [{"denom": "uwicas", "amount": "500000"}]})
+json.dump(g, open(sys.argv[1], "w"), indent=1)
+PY
 pass=$((pass + 1))
 
 # usage errors exit 2
@@ -42,6 +52,11 @@ wait_height "$RPC" 3 60
 "$W" status --node "tcp://$RPC" | grep -q "catching up:    no" || fail "status text"
 "$W" status --node "http://$RPC" --output json | grep -q '"network":"wicas-it-1"' || fail "status json"
 grep -q '^\[cometbft\]' "$tmp/node.log" || fail "cometbft log lines not forwarded with a prefix"
+out=$("$T" send "$RPC" wicas-it-1 $SK_A 0 0 "$B" 1234uwicas) || fail "send: $out"
+[ "$("$T" balance "$RPC" "$B" uwicas)" = 1234 ] || fail "balance of B after the transfer"
+# a replayed transaction (same sequence) is rejected and changes nothing
+if "$T" send "$RPC" wicas-it-1 $SK_A 0 0 "$B" 1234uwicas >/dev/null 2>&1; then fail "replayed sequence accepted"; fi
+[ "$("$T" balance "$RPC" "$B" uwicas)" = 1234 ] || fail "balance changed by a rejected tx"
 pass=$((pass + 1))
 
 # SIGTERM: exit 0, cometbft stopped first
@@ -62,6 +77,7 @@ top=$(height "$RPC")
 grep -q "chain state .*height [1-9]" "$tmp/node2.log" || fail "restart did not reopen the committed state (log: $(head -3 "$tmp/node2.log"))"
 wait_height "$RPC" $((top + 2)) 30
 a=$(app_hash "$RPC" 2); [ -n "$a" ] || fail "no app hash at height 2"
+[ "$("$T" balance "$RPC" "$B" uwicas)" = 1234 ] || fail "balance lost across the restart"
 pass=$((pass + 1))
 
 # SIGINT is a clean shutdown too

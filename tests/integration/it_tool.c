@@ -1,0 +1,165 @@
+/*
+ * it_tool.c — a small client for the integration scripts, built from the
+ * chain's transaction builders and the CLI's RPC client, so the node tests
+ * can move real funds without depending on the keyring commands:
+ *   it_tool addr SECRET_HEX
+ *       the bech32 account address of a 32-byte secp256k1 secret
+ *   it_tool send NODE CHAIN_ID SECRET_HEX ACCOUNT_NUMBER SEQUENCE TO AMOUNT
+ *       signs a MsgSend (SIGN_MODE_DIRECT), broadcasts it and waits for the
+ *       block; prints "height=H code=C"; exit 0 only when code is 0
+ *   it_tool balance NODE ADDRESS DENOM
+ *       /cosmos.bank.v1beta1.Query/Balance over abci_query; prints the amount
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "chain.h"
+#include "common.h"
+#include "rpc.h"
+
+static int secret_of(const char *hex, uint8_t sk[32], uint8_t pk[33]) {
+    if (strlen(hex) != 64 || wicas_hex_decode(hex, sk, 32) != 0) {
+        fprintf(stderr, "it_tool: secret must be 64 hex digits\n");
+        return -1;
+    }
+    if (wicas_chain_pubkey_from_secret(sk, pk) != 0) {
+        fprintf(stderr, "it_tool: invalid secret key\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int addr_of(const uint8_t pk[33], char *out, size_t cap) {
+    uint8_t a[20];
+    wicas_chain_pubkey_address(pk, a);
+    return wicas_chain_addr_encode(a, 20, out, cap);
+}
+
+/* Reads a protobuf varint at *p (< end). */
+static int pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
+    *v = 0;
+    for (int s = 0; s < 64 && *p < end; s += 7) {
+        uint8_t b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7f) << s;
+        if (!(b & 0x80)) return 0;
+    }
+    return -1;
+}
+
+/* Finds length-delimited field `field` in msg; returns its span or -1. */
+static int pb_field(const uint8_t *msg, size_t len, unsigned field, const uint8_t **out, size_t *out_len) {
+    const uint8_t *p = msg, *end = msg + len;
+    while (p < end) {
+        uint64_t key, l;
+        if (pb_varint(&p, end, &key)) return -1;
+        unsigned wt = key & 7;
+        if (wt == 2) {
+            if (pb_varint(&p, end, &l) || l > (uint64_t)(end - p)) return -1;
+            if ((key >> 3) == field) {
+                *out = p;
+                *out_len = (size_t)l;
+                return 0;
+            }
+            p += l;
+        } else if (wt == 0) {
+            if (pb_varint(&p, end, &l)) return -1;
+        } else {
+            return -1;
+        }
+    }
+    return -1;
+}
+
+int main(int argc, char **argv) {
+    char err[512];
+    if (argc == 3 && strcmp(argv[1], "addr") == 0) {
+        uint8_t sk[32], pk[33];
+        char a[100];
+        if (secret_of(argv[2], sk, pk) || addr_of(pk, a, sizeof a)) return 1;
+        printf("%s\n", a);
+        return 0;
+    }
+    if (argc == 9 && strcmp(argv[1], "send") == 0) {
+        uint8_t sk[32], pk[33];
+        char from[100];
+        if (secret_of(argv[4], sk, pk) || addr_of(pk, from, sizeof from)) return 1;
+        wicas_chain_any msg;
+        if (wicas_chain_msg_send(from, argv[7], argv[8], &msg, err, sizeof err) != 0) {
+            fprintf(stderr, "it_tool: %s\n", err);
+            return 1;
+        }
+        wicas_chain_tx_params p = {.chain_id = argv[3],
+                                   .account_number = strtoull(argv[5], NULL, 10),
+                                   .sequence = strtoull(argv[6], NULL, 10),
+                                   .gas_limit = 200000,
+                                   .fee = "2000uwicas",
+                                   .memo = "integration"};
+        uint8_t *tx = NULL;
+        size_t tl = 0;
+        int rc = wicas_chain_tx_build_sign(sk, NULL, &p, &msg, 1, &tx, &tl, err, sizeof err);
+        wicas_chain_any_free(&msg);
+        if (rc != 0) {
+            fprintf(stderr, "it_tool: %s\n", err);
+            return 1;
+        }
+        cJSON *res = NULL;
+        rc = wicas_rpc_broadcast_tx(argv[2], tx, tl, true, &res, err, sizeof err);
+        free(tx);
+        if (rc != 0) {
+            fprintf(stderr, "it_tool: %s\n", err);
+            return 1;
+        }
+        cJSON *h = cJSON_GetObjectItemCaseSensitive(res, "height");
+        cJSON *tr = cJSON_GetObjectItemCaseSensitive(res, "tx_result");
+        cJSON *code = cJSON_GetObjectItemCaseSensitive(tr ? tr : res, "code");
+        cJSON *log = cJSON_GetObjectItemCaseSensitive(tr ? tr : res, "log");
+        int c = cJSON_IsNumber(code) ? code->valueint : -1;
+        printf("height=%s code=%d\n", cJSON_IsString(h) ? h->valuestring : "none", c);
+        if (c != 0) fprintf(stderr, "it_tool: tx failed: %s\n", cJSON_IsString(log) ? log->valuestring : "?");
+        cJSON_Delete(res);
+        return c == 0 && tr ? 0 : 1;
+    }
+    if (argc == 5 && strcmp(argv[1], "balance") == 0) {
+        /* QueryBalanceRequest{1: address, 2: denom} */
+        size_t al = strlen(argv[3]), dl = strlen(argv[4]);
+        if (al > 120 || dl > 120) return 1;
+        uint8_t q[256];
+        size_t n = 0;
+        q[n++] = 0x0a;
+        q[n++] = (uint8_t)al;
+        memcpy(q + n, argv[3], al);
+        n += al;
+        q[n++] = 0x12;
+        q[n++] = (uint8_t)dl;
+        memcpy(q + n, argv[4], dl);
+        n += dl;
+        cJSON *res = NULL;
+        if (wicas_rpc_abci_query(argv[2], "/cosmos.bank.v1beta1.Query/Balance", q, n, 0, false, &res, err,
+                                 sizeof err) != 0) {
+            fprintf(stderr, "it_tool: %s\n", err);
+            return 1;
+        }
+        cJSON *resp = cJSON_GetObjectItemCaseSensitive(res, "response");
+        cJSON *val = cJSON_GetObjectItemCaseSensitive(resp, "value");
+        uint8_t buf[512];
+        long vl = cJSON_IsString(val)
+                      ? wicas_base64_decode(val->valuestring, strlen(val->valuestring), buf, sizeof buf)
+                      : -1;
+        cJSON_Delete(res);
+        const uint8_t *coin, *amount;
+        size_t cl, aml;
+        /* QueryBalanceResponse{1: Coin{1: denom, 2: amount}} */
+        if (vl < 0 || pb_field(buf, (size_t)vl, 1, &coin, &cl) || pb_field(coin, cl, 2, &amount, &aml)) {
+            printf("0\n");
+            return 0;
+        }
+        printf("%.*s\n", (int)aml, (const char *)amount);
+        return 0;
+    }
+    fprintf(stderr, "usage: it_tool addr SECRET | send NODE CHAIN SECRET ACCNUM SEQ TO AMOUNT | balance NODE "
+                    "ADDR DENOM\n");
+    return 2;
+}
