@@ -337,6 +337,27 @@ static void probe_iterators_and_api(void **state) {
     wicas_vm_memstore_digest(ms, after);
     assert_memory_equal(before, after, 32);
 
+    /* the SDK's response builder: event, bank send, wasm execute (base64 msg), attribute, data */
+    assert_int_equal(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, NULL, "{\"ops\":[{\"emit\":\"wicas1to\"}]}", &r, NULL),
+                     WICAS_VM_OK);
+    assert_int_equal(wicas_vm_parse_response(r.ok_json, &resp, err, sizeof err), WICAS_VM_OK);
+    assert_int_equal(resp.n_events, 1);
+    assert_string_equal(resp.events[0].type, "probe");
+    assert_int_equal(resp.events[0].n_attrs, 2);
+    assert_string_equal(resp.events[0].attrs[1].key, "quote\"d");
+    assert_string_equal(resp.events[0].attrs[1].value, "line\nbreak");
+    assert_int_equal(resp.n_messages, 2);
+    assert_string_equal(resp.messages[0].msg_json,
+                        "{\"bank\":{\"send\":{\"to_address\":\"wicas1to\",\"amount\":[{\"denom\":\"uwicas\",\"amount\":"
+                        "\"18446744073709551615\"}]}}}");
+    assert_string_equal(resp.messages[1].msg_json,
+                        "{\"wasm\":{\"execute\":{\"contract_addr\":\"wicas1to\",\"msg\":\"eyJpbmNyZW1lbnQiOnt9fQ==\",\"funds\":[]}}}");
+    assert_string_equal(resp.attributes[0].value, "wicas1to");
+    assert_true(resp.has_data);
+    assert_int_equal(resp.data_len, 2);
+    wicas_vm_response_free(&resp);
+    wicas_vm_result_free(&r);
+
     /* addr_validate: valid, bad checksum, upper case (not normalized), empty, wrong prefix */
     char msg[512];
     char upper[128];

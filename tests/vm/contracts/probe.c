@@ -5,6 +5,7 @@
  *   {"scan":[start|null, end|null, order, limit]}  appends "k=v" strings of the range
  *   {"validate":"addr"}      appends null or the error text
  *   {"debug":"text"}
+ *   {"emit":"to"}            adds an event, a bank send and a wasm execute to "to"
  * and returns the appended results as Response.data (a JSON array).
  * query {"scan":[...]} does the same read-only.
  */
@@ -39,6 +40,8 @@ static void scan(cw_slice args, cw_buf *out, int *n) {
 }
 
 static uint32_t run_ops(cw_slice ops, bool write) {
+    cw_response r;
+    cw_resp_init(&r);
     cw_buf out = {0};
     int n = 0;
     cw_put(&out, "[", 1);
@@ -67,6 +70,14 @@ static uint32_t run_ops(cw_slice ops, bool write) {
             if (n++) cw_put(&out, ",", 1);
             if (err) cw_put_jstr(&out, err, cw_strlen(err));
             else cw_puts(&out, "null");
+        } else if (cw_eq(name.p, name.n, "emit") && write) {
+            char *to = cw_json_str(args, NULL);
+            if (!to) return cw_error("bad emit");
+            static const char *const kv[] = {"k1", "v1", "quote\"d", "line\nbreak"};
+            cw_resp_event(&r, "probe", 2, kv);
+            cw_resp_bank_send(&r, to, "uwicas", 18446744073709551615ULL);
+            cw_resp_wasm_execute(&r, to, "{\"increment\":{}}", 16);
+            cw_resp_attr(&r, "emitted", to, cw_strlen(to));
         } else if (cw_eq(name.p, name.n, "debug")) {
             char *t = cw_json_str(args, NULL);
             if (t) cw_debug(t);
@@ -76,8 +87,6 @@ static uint32_t run_ops(cw_slice ops, bool write) {
     }
     cw_put(&out, "]", 1);
     if (!write) return cw_query_ok(out.p, out.n);
-    cw_response r;
-    cw_resp_init(&r);
     cw_resp_data(&r, (const uint8_t *)out.p, out.n);
     return cw_ok(&r);
 }
