@@ -31,6 +31,7 @@ const char *wicas_vm_strerror(wicas_vm_status s) {
     case WICAS_VM_ERR_STORAGE: return "storage failure";
     case WICAS_VM_ERR_INSTANTIATE: return "instantiation failed";
     case WICAS_VM_ERR_CACHE: return "module cache failure";
+    case WICAS_VM_ERR_DEPTH: return "calls nested too deeply";
     }
     return "unknown status";
 }

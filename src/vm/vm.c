@@ -522,6 +522,10 @@ wicas_vm_status wicas_vm_call(wicas_vm *vm, const uint8_t checksum[32], wicas_vm
         result_error(r, WICAS_VM_ERR_ARG, "%s: MessageInfo JSON is required", ename);
         return r->status;
     }
+    if (vm->depth >= WICAS_VM_MAX_DEPTH) {
+        result_error(r, WICAS_VM_ERR_DEPTH, "%s: calls nested deeper than %d", ename, WICAS_VM_MAX_DEPTH);
+        return r->status;
+    }
     wasmtime_module_t *module = get_module(vm, checksum);
     if (!module) {
         char hex[65];
@@ -590,7 +594,9 @@ wicas_vm_status wicas_vm_call(wicas_vm *vm, const uint8_t checksum[32], wicas_vm
         args[i].kind = WASMTIME_I32;
         args[i].of.i32 = (int32_t)ptr;
     }
+    vm->depth++;
     e = wasmtime_func_call(ctx, &fn, args, nargs, &res, 1, &trap);
+    vm->depth--;
     if (e || trap) {
         wicas_vm_status st = classify_trap(&cc, trap, e, msg, sizeof msg);
         result_error(r, st, "%s: %s", ename, msg);

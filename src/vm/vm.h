@@ -59,7 +59,12 @@ typedef enum {
     WICAS_VM_ERR_STORAGE = 12,     /* the embedder's storage reported a failure */
     WICAS_VM_ERR_INSTANTIATE = 13, /* linking/instantiation failed (memory limit at start, ...) */
     WICAS_VM_ERR_CACHE = 14,       /* disk cache I/O problem (never fatal for a call) */
+    WICAS_VM_ERR_DEPTH = 15,       /* calls nested (through a querier) deeper than WICAS_VM_MAX_DEPTH */
 } wicas_vm_status;
+
+/* Nested wicas_vm_call()s (a querier answering a wasm smart query calls the
+ * VM again, on the same native stack) deeper than this are refused. */
+#define WICAS_VM_MAX_DEPTH 16
 
 /* Static English text for a status code ("out of gas", ...). Never NULL. */
 const char *wicas_vm_strerror(wicas_vm_status status);

@@ -83,6 +83,7 @@ struct wicas_vm {
     size_t lru_n;
     uint64_t tick;
     wicas_vm_cache_stats stats;
+    int depth; /* wicas_vm_call nesting */
 };
 
 typedef struct {

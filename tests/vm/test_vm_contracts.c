@@ -284,6 +284,45 @@ static void query_chain_through_querier(void **state) {
     wicas_vm_memstore_free(ms);
 }
 
+/* A querier that answers every query by running the reflect contract's "chain" query again:
+ * unbounded recursion through the host, which the VM must cut off cleanly. */
+static uint8_t reflect_sum[32];
+static wicas_vm_storage *recursive_st;
+static int recursive_query(void *ctx, const char *req, size_t len, uint64_t gas_limit, char **resp, size_t *resp_len,
+                           uint64_t *gas_used) {
+    (void)req;
+    (void)len;
+    const wicas_vm_querier *self = ctx;
+    wicas_vm_result r;
+    const char *msg = "{\"chain\":{\"request\":{\"bank\":{\"all_balances\":{\"address\":\"x\"}}}}}";
+    wicas_vm_call_params p = {.env_json = "{}", .msg = (const uint8_t *)msg, .msg_len = strlen(msg),
+                              .storage = recursive_st, .querier = self, .gas_limit = gas_limit};
+    wicas_vm_status s = wicas_vm_call(vm, reflect_sum, WICAS_VM_QUERY, &p, &r);
+    *gas_used = r.gas_used;
+    *resp = s == WICAS_VM_OK ? wicas_vm_query_ok(r.query_data, r.query_len) : wicas_vm_query_error(r.error);
+    *resp_len = strlen(*resp);
+    wicas_vm_result_free(&r);
+    return 0;
+}
+
+static void nested_calls_bounded(void **state) {
+    (void)state;
+    store("reflect", reflect_sum);
+    wicas_vm_memstore *ms = wicas_vm_memstore_new();
+    wicas_vm_storage st = wicas_vm_memstore_storage(ms);
+    recursive_st = &st;
+    wicas_vm_querier q = {NULL, recursive_query};
+    q.ctx = &q;
+    wicas_vm_result r;
+    assert_int_equal(call(reflect_sum, WICAS_VM_QUERY, &st, &q, NULL, NULL,
+                          "{\"chain\":{\"request\":{\"bank\":{\"all_balances\":{\"address\":\"x\"}}}}}", &r, NULL),
+                     WICAS_VM_ERR_CONTRACT);
+    /* the innermost error travels back up as nested "Querier contract error"s */
+    assert_non_null(strstr(r.error, "calls nested deeper than 16"));
+    wicas_vm_result_free(&r);
+    wicas_vm_memstore_free(ms);
+}
+
 static void probe_iterators_and_api(void **state) {
     (void)state;
     uint8_t sum[32];
@@ -638,6 +677,7 @@ int main(void) {
         cmocka_unit_test(nameservice),
         cmocka_unit_test(reflect_and_reply),
         cmocka_unit_test(query_chain_through_querier),
+        cmocka_unit_test(nested_calls_bounded),
         cmocka_unit_test(probe_iterators_and_api),
         cmocka_unit_test(bech32_api),
         cmocka_unit_test(host_crypto),
