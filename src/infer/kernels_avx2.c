@@ -7,14 +7,18 @@
  * horizontal adds are integer, so their order does not matter), converted to
  * float, and scaled/added with separate mul and add instructions in the same
  * order as the scalar code, lane j of the accumulator being the scalar
- * accumulator a[j]. Blocks past the last multiple of eight use the scalar
- * block functions on the same lanes; the final tree is reduce8().
+ * accumulator a[j]. A last partial group is computed with its missing lanes
+ * set to exact zeros (activation rows are zero-padded to a multiple of 8
+ * blocks, weight lanes are masked), and x + (+0) == x for every accumulator
+ * value (an accumulator starting at +0 can never become -0), so the result is
+ * that of the scalar loop over the real blocks; the final tree is reduce8().
  *
  * The same file is compiled into kernels_avx512.c with VNNI enabled
  * (KERNEL_VNNI), where the u8 x s8 products use vpdpbusd instead of
  * vpmaddubsw + vpmaddwd: both give the exact same int32 sums.
  */
 #include <immintrin.h>
+#include <stdbool.h>
 
 #include "quant.h"
 
@@ -55,89 +59,198 @@ static inline __m256i unpack_nibbles(const uint8_t *qs) {
     return _mm256_set_m128i(hi, lo);
 }
 
-static inline __m256 f16x8(uint16_t a0, uint16_t a1, uint16_t a2, uint16_t a3, uint16_t a4, uint16_t a5, uint16_t a6,
-                           uint16_t a7) {
-    __m128i h = _mm_setr_epi16((short)a0, (short)a1, (short)a2, (short)a3, (short)a4, (short)a5, (short)a6, (short)a7);
-    return _mm256_cvtph_ps(h);
+/* The f16 scale words of blocks b..b+nv-1 (byte stride `stride`, scale at
+ * byte offset `off` of each block) as 8 floats; lanes >= nv are 0. One
+ * masked gather of 32-bit words, then the 16-bit halves are packed and
+ * converted exactly (vcvtph2ps is exact, like f16_to_f32). */
+static inline __m256i gather_words(const void *base, int stride, int nv) {
+    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(stride));
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nv), lane);
+    return _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)base, idx, mask, 1);
+}
+static inline __m256 half_lo(__m256i w) {
+    __m256i v = _mm256_and_si256(w, _mm256_set1_epi32(0xffff));
+    v = _mm256_packus_epi32(v, v);
+    v = _mm256_permute4x64_epi64(v, 0x08);
+    return _mm256_cvtph_ps(_mm256_castsi256_si128(v));
+}
+static inline __m256 half_hi(__m256i w) {
+    __m256i v = _mm256_srli_epi32(w, 16);
+    v = _mm256_packus_epi32(v, v);
+    v = _mm256_permute4x64_epi64(v, 0x08);
+    return _mm256_cvtph_ps(_mm256_castsi256_si128(v));
+}
+
+/* ---- Q4_1 -------------------------------------------------------------------
+ * One group of up to 8 blocks (nv valid; the others contribute exact +0:
+ * their integer sums, scales and activation scales are all zero). */
+static inline __attribute__((always_inline)) __m256 group_q4_1(const block_q4_1 *B, const int8_t *xq, const float *xd,
+                                                               const float *xs, int nv) {
+    __m256i p[8];
+    for (int j = 0; j < 8; j++)
+        p[j] = j < nv ? dot_u8s8(unpack_nibbles(B[j].qs), _mm256_loadu_si256((const __m256i *)(xq + j * QK)))
+                      : _mm256_setzero_si256();
+    __m256 isum = _mm256_cvtepi32_ps(hsum8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]));
+    __m256i w = gather_words(B, (int)sizeof(block_q4_1), nv);
+    __m256 tt = _mm256_mul_ps(_mm256_mul_ps(half_lo(w), _mm256_loadu_ps(xd)), isum);
+    __m256 u = _mm256_mul_ps(half_hi(w), _mm256_loadu_ps(xs));
+    return _mm256_add_ps(tt, u);
 }
 
 static float KFN(dot_q4_1)(const void *w, const q8_act *a, int t) {
     const block_q4_1 *wb = w;
     const int nb = a->nb;
-    const int8_t *xq = a->q + (size_t)t * nb * QK;
-    const float *xd = a->d + (size_t)t * nb;
-    const float *xs = a->s + (size_t)t * nb;
+    const int8_t *xq = a->q + (size_t)t * a->stride * QK;
+    const float *xd = a->d + (size_t)t * a->stride;
+    const float *xs = a->s + (size_t)t * a->stride;
     __m256 acc = _mm256_setzero_ps();
     int b = 0;
-    for (; b + 8 <= nb; b += 8) {
-        __m256i p[8];
-        for (int j = 0; j < 8; j++)
-            p[j] = dot_u8s8(unpack_nibbles(wb[b + j].qs), _mm256_loadu_si256((const __m256i *)(xq + (b + j) * QK)));
-        __m256 isum = _mm256_cvtepi32_ps(hsum8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]));
-        const block_q4_1 *B = wb + b;
-        __m256 dw = f16x8(B[0].d, B[1].d, B[2].d, B[3].d, B[4].d, B[5].d, B[6].d, B[7].d);
-        __m256 mw = f16x8(B[0].m, B[1].m, B[2].m, B[3].m, B[4].m, B[5].m, B[6].m, B[7].m);
-        __m256 tt = _mm256_mul_ps(_mm256_mul_ps(dw, _mm256_loadu_ps(xd + b)), isum);
-        __m256 u = _mm256_mul_ps(mw, _mm256_loadu_ps(xs + b));
-        acc = _mm256_add_ps(acc, _mm256_add_ps(tt, u));
-    }
+    for (; b + 8 <= nb; b += 8) acc = _mm256_add_ps(acc, group_q4_1(wb + b, xq + b * QK, xd + b, xs + b, 8));
+    if (b < nb) acc = _mm256_add_ps(acc, group_q4_1(wb + b, xq + b * QK, xd + b, xs + b, nb - b));
     float lanes[8];
     _mm256_storeu_ps(lanes, acc);
-    for (; b < nb; b++) lanes[b & 7] = lanes[b & 7] + blockval_q4_1(&wb[b], xq + b * QK, xd[b], xs[b]);
     return reduce8(lanes);
+}
+
+/* ---- Q4_0: sum((q - 8) x) = sum(q x) - 8 sum(x), exact integers ------------- */
+static inline __attribute__((always_inline)) __m256 group_q4_0(const block_q4_0 *B, const int8_t *xq, const float *xd,
+                                                               const int32_t *qsum, int nv) {
+    __m256i p[8];
+    for (int j = 0; j < 8; j++)
+        p[j] = j < nv ? dot_u8s8(unpack_nibbles(B[j].qs), _mm256_loadu_si256((const __m256i *)(xq + j * QK)))
+                      : _mm256_setzero_si256();
+    __m256i is = hsum8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+    is = _mm256_sub_epi32(is, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)qsum), 3));
+    __m256i w = gather_words(B, (int)sizeof(block_q4_0), nv);
+    return _mm256_mul_ps(_mm256_mul_ps(half_lo(w), _mm256_loadu_ps(xd)), _mm256_cvtepi32_ps(is));
 }
 
 static float KFN(dot_q4_0)(const void *w, const q8_act *a, int t) {
     const block_q4_0 *wb = w;
     const int nb = a->nb;
-    const int8_t *xq = a->q + (size_t)t * nb * QK;
-    const float *xd = a->d + (size_t)t * nb;
-    const int32_t *qsum = a->qsum + (size_t)t * nb;
+    const int8_t *xq = a->q + (size_t)t * a->stride * QK;
+    const float *xd = a->d + (size_t)t * a->stride;
+    const int32_t *qsum = a->qsum + (size_t)t * a->stride;
     __m256 acc = _mm256_setzero_ps();
     int b = 0;
-    for (; b + 8 <= nb; b += 8) {
-        __m256i p[8];
-        for (int j = 0; j < 8; j++)
-            p[j] = dot_u8s8(unpack_nibbles(wb[b + j].qs), _mm256_loadu_si256((const __m256i *)(xq + (b + j) * QK)));
-        /* sum((q - 8) x) = sum(q x) - 8 sum(x), all exact integers */
-        __m256i is = hsum8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
-        is = _mm256_sub_epi32(is, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(qsum + b)), 3));
-        const block_q4_0 *B = wb + b;
-        __m256 dw = f16x8(B[0].d, B[1].d, B[2].d, B[3].d, B[4].d, B[5].d, B[6].d, B[7].d);
-        __m256 tt = _mm256_mul_ps(_mm256_mul_ps(dw, _mm256_loadu_ps(xd + b)), _mm256_cvtepi32_ps(is));
-        acc = _mm256_add_ps(acc, tt);
-    }
+    for (; b + 8 <= nb; b += 8) acc = _mm256_add_ps(acc, group_q4_0(wb + b, xq + b * QK, xd + b, qsum + b, 8));
+    if (b < nb) acc = _mm256_add_ps(acc, group_q4_0(wb + b, xq + b * QK, xd + b, qsum + b, nb - b));
     float lanes[8];
     _mm256_storeu_ps(lanes, acc);
-    for (; b < nb; b++) lanes[b & 7] = lanes[b & 7] + blockval_q4_0(&wb[b], xq + b * QK, xd[b], qsum[b]);
     return reduce8(lanes);
+}
+
+/* ---- Q8_0: s8 x s8 through the u8 x s8 instruction, |w| * (x * sign(w)) --- */
+static inline __attribute__((always_inline)) __m256 group_q8_0(const block_q8_0 *B, const int8_t *xq, const float *xd,
+                                                               int nv) {
+    __m256i p[8];
+    for (int j = 0; j < 8; j++) {
+        if (j < nv) {
+            __m256i wv = _mm256_loadu_si256((const __m256i *)B[j].qs);
+            __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + j * QK));
+            p[j] = dot_u8s8(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xv, wv));
+        } else {
+            p[j] = _mm256_setzero_si256();
+        }
+    }
+    __m256 isum = _mm256_cvtepi32_ps(hsum8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]));
+    __m256i w = gather_words(B, (int)sizeof(block_q8_0), nv);
+    return _mm256_mul_ps(_mm256_mul_ps(half_lo(w), _mm256_loadu_ps(xd)), isum);
 }
 
 static float KFN(dot_q8_0)(const void *w, const q8_act *a, int t) {
     const block_q8_0 *wb = w;
     const int nb = a->nb;
-    const int8_t *xq = a->q + (size_t)t * nb * QK;
-    const float *xd = a->d + (size_t)t * nb;
+    const int8_t *xq = a->q + (size_t)t * a->stride * QK;
+    const float *xd = a->d + (size_t)t * a->stride;
     __m256 acc = _mm256_setzero_ps();
     int b = 0;
-    for (; b + 8 <= nb; b += 8) {
-        __m256i p[8];
-        for (int j = 0; j < 8; j++) {
-            /* s8 x s8 through the u8 x s8 instruction: |w| * (x * sign(w)). */
-            __m256i wv = _mm256_loadu_si256((const __m256i *)wb[b + j].qs);
-            __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + (b + j) * QK));
-            p[j] = dot_u8s8(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xv, wv));
-        }
-        __m256 isum = _mm256_cvtepi32_ps(hsum8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]));
-        const block_q8_0 *B = wb + b;
-        __m256 dw = f16x8(B[0].d, B[1].d, B[2].d, B[3].d, B[4].d, B[5].d, B[6].d, B[7].d);
-        __m256 tt = _mm256_mul_ps(_mm256_mul_ps(dw, _mm256_loadu_ps(xd + b)), isum);
-        acc = _mm256_add_ps(acc, tt);
-    }
+    for (; b + 8 <= nb; b += 8) acc = _mm256_add_ps(acc, group_q8_0(wb + b, xq + b * QK, xd + b, 8));
+    if (b < nb) acc = _mm256_add_ps(acc, group_q8_0(wb + b, xq + b * QK, xd + b, nb - b));
     float lanes[8];
     _mm256_storeu_ps(lanes, acc);
-    for (; b < nb; b++) lanes[b & 7] = lanes[b & 7] + blockval_q8_0(&wb[b], xq + b * QK, xd[b]);
     return reduce8(lanes);
 }
 
-const kernel_set KERNEL_SET = {KERNEL_NAME, KFN(dot_q4_0), KFN(dot_q4_1), KFN(dot_q8_0)};
+/* ---- tiles: rows x tokens ---------------------------------------------------
+ * For each row and each group of 8 blocks the weights are unpacked (and the
+ * scales converted) once, then used for every token; per token the
+ * operations are exactly those of group_*() above, in the same order, so each
+ * output equals the single dot product bit for bit. Activation rows are
+ * zero-padded, so a partial group may load all 8 activation blocks; the
+ * missing weight blocks are zero vectors. */
+#define TILE_T 16
+
+static inline __attribute__((always_inline)) void unpack_group(const uint8_t *blk0, int bsize, int qs_off, int nv,
+                                                               bool q8, __m256i u[8]) {
+    for (int j = 0; j < 8; j++) {
+        if (j >= nv) {
+            u[j] = _mm256_setzero_si256();
+        } else if (q8) {
+            u[j] = _mm256_loadu_si256((const __m256i *)(blk0 + j * bsize + qs_off));
+        } else {
+            u[j] = unpack_nibbles(blk0 + j * bsize + qs_off);
+        }
+    }
+}
+
+/* kind: 0 = Q4_0, 1 = Q4_1, 2 = Q8_0 */
+static inline __attribute__((always_inline)) void mm_generic(int kind, const uint8_t *w, size_t rb, int r0, int r1,
+                                                             const q8_act *a, float *out, size_t ldo) {
+    const int nb = a->nb, T = a->n_tok, st = a->stride;
+    const int bsize = kind == 0 ? (int)sizeof(block_q4_0) : kind == 1 ? (int)sizeof(block_q4_1) : (int)sizeof(block_q8_0);
+    const int qs_off = kind == 1 ? 4 : 2;
+    __m256 acc[TILE_T];
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = w + (size_t)r * rb;
+        for (int t0 = 0; t0 < T; t0 += TILE_T) {
+            const int nt = T - t0 < TILE_T ? T - t0 : TILE_T;
+            for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
+            for (int b = 0; b < nb; b += 8) {
+                const int nv = nb - b < 8 ? nb - b : 8;
+                const uint8_t *blk0 = row + (size_t)b * bsize;
+                __m256i u[8];
+                unpack_group(blk0, bsize, qs_off, nv, kind == 2, u);
+                __m256i sw = gather_words(blk0, bsize, nv);
+                __m256 dw = half_lo(sw), mw = kind == 1 ? half_hi(sw) : _mm256_setzero_ps();
+                __m256i absw[8];
+                if (kind == 2)
+                    for (int j = 0; j < 8; j++) absw[j] = _mm256_sign_epi8(u[j], u[j]);
+                for (int t = 0; t < nt; t++) {
+                    const size_t ab = (size_t)(t0 + t) * st + b;
+                    const int8_t *xq = a->q + ab * QK;
+                    __m256i p[8];
+                    for (int j = 0; j < 8; j++) {
+                        __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + j * QK));
+                        p[j] = kind == 2 ? dot_u8s8(absw[j], _mm256_sign_epi8(xv, u[j])) : dot_u8s8(u[j], xv);
+                    }
+                    __m256i is = hsum8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+                    if (kind == 0)
+                        is = _mm256_sub_epi32(is, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(a->qsum + ab)), 3));
+                    __m256 v = _mm256_mul_ps(_mm256_mul_ps(dw, _mm256_loadu_ps(a->d + ab)), _mm256_cvtepi32_ps(is));
+                    if (kind == 1) v = _mm256_add_ps(v, _mm256_mul_ps(mw, _mm256_loadu_ps(a->s + ab)));
+                    acc[t] = _mm256_add_ps(acc[t], v);
+                }
+            }
+            for (int t = 0; t < nt; t++) {
+                float lanes[8];
+                _mm256_storeu_ps(lanes, acc[t]);
+                out[(size_t)(t0 + t) * ldo + r] = reduce8(lanes);
+            }
+        }
+    }
+}
+
+static void KFN(mm_q4_0)(const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out, size_t ldo) {
+    mm_generic(0, w, rb, r0, r1, a, out, ldo);
+}
+static void KFN(mm_q4_1)(const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out, size_t ldo) {
+    mm_generic(1, w, rb, r0, r1, a, out, ldo);
+}
+static void KFN(mm_q8_0)(const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out, size_t ldo) {
+    mm_generic(2, w, rb, r0, r1, a, out, ldo);
+}
+
+const kernel_set KERNEL_SET = {KERNEL_NAME, KFN(dot_q4_0), KFN(dot_q4_1), KFN(dot_q8_0),
+                               KFN(mm_q4_0), KFN(mm_q4_1), KFN(mm_q8_0)};

@@ -350,11 +350,13 @@ int run_state_alloc(run_state *s, const llama_config *c, int n_ctx, int max_batc
     size_t wide = (size_t)c->dim;
     if ((size_t)c->hidden_dim > wide) wide = (size_t)c->hidden_dim;
     if (qd > wide) wide = qd;
+    wide = (wide / QK + 7) / 8 * 8 * QK; /* room for the zero padding blocks */
     s->x = malloc(sizeof(float) * B * c->dim);
     s->xb = malloc(sizeof(float) * B * c->dim);
     s->xb2 = malloc(sizeof(float) * B * qd);
     s->q = malloc(sizeof(float) * B * qd);
     s->hb = malloc(sizeof(float) * B * c->hidden_dim);
+    s->hb2 = malloc(sizeof(float) * B * c->hidden_dim);
     s->att = malloc(sizeof(float) * B * c->n_heads * (size_t)n_ctx);
     s->rope = malloc(sizeof(float) * B * (c->n_rot + 2));
     s->logits = malloc(sizeof(float) * (size_t)c->vocab);
@@ -365,7 +367,7 @@ int run_state_alloc(run_state *s, const llama_config *c, int n_ctx, int max_batc
     s->act.f = malloc(sizeof(float) * B * wide);
     s->k_cache = calloc((size_t)c->n_layers * n_ctx * kvd, sizeof(float));
     s->v_cache = calloc((size_t)c->n_layers * n_ctx * kvd, sizeof(float));
-    if (!s->x || !s->xb || !s->xb2 || !s->q || !s->hb || !s->att || !s->rope || !s->logits || !s->act.q ||
+    if (!s->x || !s->xb || !s->xb2 || !s->q || !s->hb || !s->hb2 || !s->att || !s->rope || !s->logits || !s->act.q ||
         !s->act.d || !s->act.s || !s->act.qsum || !s->act.f || !s->k_cache || !s->v_cache) {
         run_state_free(s);
         return WICAS_INFER_ENOMEM;
@@ -374,7 +376,7 @@ int run_state_alloc(run_state *s, const llama_config *c, int n_ctx, int max_batc
 }
 
 void run_state_free(run_state *s) {
-    free(s->x); free(s->xb); free(s->xb2); free(s->q); free(s->hb); free(s->att); free(s->rope);
+    free(s->x); free(s->xb); free(s->xb2); free(s->q); free(s->hb); free(s->hb2); free(s->att); free(s->rope);
     free(s->logits); free(s->act.q); free(s->act.d); free(s->act.s); free(s->act.qsum); free(s->act.f);
     free(s->k_cache); free(s->v_cache);
     memset(s, 0, sizeof *s);
@@ -396,6 +398,7 @@ static void rmsnorm(float *o, const float *x, const float *w, int n, float eps) 
 
 static void quantize_rows(q8_act *a, const float *x, int n_tok, int cols) {
     a->nb = cols / QK;
+    a->stride = (a->nb + 7) & ~7;
     a->n_tok = n_tok;
     for (int t = 0; t < n_tok; t++) q8_quantize_row(x + (size_t)t * cols, a, t);
 }
@@ -424,16 +427,17 @@ static void mm_worker(void *arg, int ith, int nth) {
     mm_job *j = arg;
     const int T = j->a->n_tok;
     if (j->swiglu) {
+        /* This thread's rows of gate (into out[0]) and up (into out[1]), then
+         * h = silu(gate) * up on the same rows. */
         const wmat *g = j->w[0], *u = j->w[1];
         int r0, r1;
         split(g->rows, ith, nth, &r0, &r1);
-        for (int r = r0; r < r1; r++) {
-            const uint8_t *gr = g->data + (size_t)r * g->row_bytes, *ur = u->data + (size_t)r * u->row_bytes;
-            for (int t = 0; t < T; t++) {
-                float gv = dot_row(j->k, g->type, gr, j->a, t);
-                float uv = dot_row(j->k, u->type, ur, j->a, t);
-                j->out[0][(size_t)t * j->ldo[0] + r] = wicas_siluf(gv) * uv;
-            }
+        if (r0 >= r1) return;
+        matmul_rows(j->k, g->type, g->data, g->row_bytes, r0, r1, j->a, j->out[0], (size_t)j->ldo[0]);
+        matmul_rows(j->k, u->type, u->data, u->row_bytes, r0, r1, j->a, j->out[1], (size_t)j->ldo[1]);
+        for (int t = 0; t < T; t++) {
+            float *h = j->out[0] + (size_t)t * j->ldo[0], *h2 = j->out[1] + (size_t)t * j->ldo[1];
+            for (int r = r0; r < r1; r++) h[r] = wicas_siluf(h[r]) * h2[r];
         }
         return;
     }
@@ -445,10 +449,7 @@ static void mm_worker(void *arg, int ith, int nth) {
     for (int i = 0; i < j->n; i++) {
         const wmat *w = j->w[i];
         int lo = r0 > base ? r0 - base : 0, hi = r1 - base < w->rows ? r1 - base : w->rows;
-        for (int r = lo; r < hi; r++) {
-            const uint8_t *wr = w->data + (size_t)r * w->row_bytes;
-            for (int t = 0; t < T; t++) j->out[i][(size_t)t * j->ldo[i] + r] = dot_row(j->k, w->type, wr, j->a, t);
-        }
+        if (lo < hi) matmul_rows(j->k, w->type, w->data, w->row_bytes, lo, hi, j->a, j->out[i], (size_t)j->ldo[i]);
         base += w->rows;
     }
 }
@@ -583,7 +584,7 @@ int model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, float *log
         /* ---- feed-forward block (SwiGLU): x += W_down (silu(W_gate xn) * (W_up xn)) */
         for (int t = 0; t < n; t++) rmsnorm(s->xb + (size_t)t * dim, s->x + (size_t)t * dim, L->ffn_norm, dim, c->eps);
         quantize_rows(&s->act, s->xb, n, dim);
-        mm_job jf = {.w = {&L->w_gate, &L->w_up}, .out = {s->hb}, .ldo = {ff}, .n = 2, .a = &s->act, .k = k, .swiglu = true};
+        mm_job jf = {.w = {&L->w_gate, &L->w_up}, .out = {s->hb, s->hb2}, .ldo = {ff, ff}, .n = 2, .a = &s->act, .k = k, .swiglu = true};
         pool_run(ctx->pool, mm_worker, &jf);
         quantize_rows(&s->act, s->hb, n, ff);
         mm_job jd = {.w = {&L->w_down}, .out = {s->xb}, .ldo = {dim}, .n = 1, .a = &s->act, .k = k};

@@ -60,7 +60,7 @@ typedef struct {
     int max_batch, n_ctx;
     float *x, *xb, *xb2;  /* max_batch x dim (xb2: attention output, n_heads*head_dim) */
     float *q;             /* max_batch x n_heads*head_dim */
-    float *hb;            /* max_batch x hidden_dim */
+    float *hb, *hb2;      /* max_batch x hidden_dim (gate / up) */
     float *att;           /* max_batch x n_heads x n_ctx scores */
     float *rope;          /* max_batch x n_rot (cos, sin pairs) */
     float *logits;        /* vocab (last token) */

@@ -27,7 +27,7 @@ static inline int32_t round_even(float x) {
 
 void q8_quantize_row(const float *x, q8_act *a, int t) {
     const int nb = a->nb;
-    int8_t *q = a->q + (size_t)t * nb * QK;
+    int8_t *q = a->q + (size_t)t * a->stride * QK;
     for (int b = 0; b < nb; b++) {
         const float *xb = x + b * QK;
         float amax = 0.0f;
@@ -45,20 +45,26 @@ void q8_quantize_row(const float *x, q8_act *a, int t) {
             q[b * QK + i] = (int8_t)v;
             sum += v;
         }
-        a->d[(size_t)t * nb + b] = d;
-        a->qsum[(size_t)t * nb + b] = sum;
-        a->s[(size_t)t * nb + b] = d * (float)sum;
+        a->d[(size_t)t * a->stride + b] = d;
+        a->qsum[(size_t)t * a->stride + b] = sum;
+        a->s[(size_t)t * a->stride + b] = d * (float)sum;
     }
-    if (a->f) memcpy(a->f + (size_t)t * nb * QK, x, sizeof(float) * (size_t)nb * QK);
+    for (int b = nb; b < a->stride; b++) {
+        memset(q + b * QK, 0, QK);
+        a->d[(size_t)t * a->stride + b] = 0.0f;
+        a->qsum[(size_t)t * a->stride + b] = 0;
+        a->s[(size_t)t * a->stride + b] = 0.0f;
+    }
+    if (a->f) memcpy(a->f + (size_t)t * a->stride * QK, x, sizeof(float) * (size_t)nb * QK);
 }
 
 /* ---- scalar kernels -------------------------------------------------------------- */
 static float dot_q4_0_scalar(const void *w, const q8_act *a, int t) {
     const block_q4_0 *wb = w;
     const int nb = a->nb;
-    const int8_t *xq = a->q + (size_t)t * nb * QK;
-    const float *xd = a->d + (size_t)t * nb;
-    const int32_t *xs = a->qsum + (size_t)t * nb;
+    const int8_t *xq = a->q + (size_t)t * a->stride * QK;
+    const float *xd = a->d + (size_t)t * a->stride;
+    const int32_t *xs = a->qsum + (size_t)t * a->stride;
     float acc[8] = {0};
     for (int b = 0; b < nb; b++) acc[b & 7] = acc[b & 7] + blockval_q4_0(&wb[b], xq + b * QK, xd[b], xs[b]);
     return reduce8(acc);
@@ -67,9 +73,9 @@ static float dot_q4_0_scalar(const void *w, const q8_act *a, int t) {
 static float dot_q4_1_scalar(const void *w, const q8_act *a, int t) {
     const block_q4_1 *wb = w;
     const int nb = a->nb;
-    const int8_t *xq = a->q + (size_t)t * nb * QK;
-    const float *xd = a->d + (size_t)t * nb;
-    const float *xs = a->s + (size_t)t * nb;
+    const int8_t *xq = a->q + (size_t)t * a->stride * QK;
+    const float *xd = a->d + (size_t)t * a->stride;
+    const float *xs = a->s + (size_t)t * a->stride;
     float acc[8] = {0};
     for (int b = 0; b < nb; b++) acc[b & 7] = acc[b & 7] + blockval_q4_1(&wb[b], xq + b * QK, xd[b], xs[b]);
     return reduce8(acc);
@@ -78,14 +84,14 @@ static float dot_q4_1_scalar(const void *w, const q8_act *a, int t) {
 static float dot_q8_0_scalar(const void *w, const q8_act *a, int t) {
     const block_q8_0 *wb = w;
     const int nb = a->nb;
-    const int8_t *xq = a->q + (size_t)t * nb * QK;
-    const float *xd = a->d + (size_t)t * nb;
+    const int8_t *xq = a->q + (size_t)t * a->stride * QK;
+    const float *xd = a->d + (size_t)t * a->stride;
     float acc[8] = {0};
     for (int b = 0; b < nb; b++) acc[b & 7] = acc[b & 7] + blockval_q8_0(&wb[b], xq + b * QK, xd[b]);
     return reduce8(acc);
 }
 
-const kernel_set kernels_scalar = {"scalar", dot_q4_0_scalar, dot_q4_1_scalar, dot_q8_0_scalar};
+const kernel_set kernels_scalar = {"scalar", dot_q4_0_scalar, dot_q4_1_scalar, dot_q8_0_scalar, NULL, NULL, NULL};
 
 /* Float weight types: v_b = sequential sum over the block of w_i * x_i. */
 static float wval(int type, const void *w, size_t i) {
@@ -98,7 +104,7 @@ static float wval(int type, const void *w, size_t i) {
 
 static float dot_float(int type, const void *w, const q8_act *a, int t) {
     const int nb = a->nb;
-    const float *x = a->f + (size_t)t * nb * QK;
+    const float *x = a->f + (size_t)t * a->stride * QK;
     float acc[8] = {0};
     for (int b = 0; b < nb; b++) {
         float v = 0.0f;
@@ -115,6 +121,17 @@ float dot_row(const kernel_set *k, int type, const void *w, const q8_act *a, int
     case 8: return k->dot_q8_0(w, a, t);
     default: return dot_float(type, w, a, t);
     }
+}
+
+void matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a,
+                 float *out, size_t ldo) {
+    mm_fn mm = type == 2 ? k->mm_q4_0 : type == 3 ? k->mm_q4_1 : type == 8 ? k->mm_q8_0 : NULL;
+    if (mm) {
+        mm(w, row_bytes, r0, r1, a, out, ldo);
+        return;
+    }
+    for (int r = r0; r < r1; r++)
+        for (int t = 0; t < a->n_tok; t++) out[(size_t)t * ldo + r] = dot_row(k, type, w + (size_t)r * row_bytes, a, t);
 }
 
 void dequant_row(int type, const void *w, float *out, int n) {

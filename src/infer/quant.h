@@ -98,18 +98,28 @@ typedef struct {
     int32_t *qsum; /* sum(q)        (Q4_0 needs it) */
     float *f;      /* the float activations themselves (float weight types) */
     int nb, n_tok;
+    int stride;    /* blocks per row in the arrays: nb rounded up to a multiple of
+                      8; the padding blocks are all zero (q, d, s, qsum), so a SIMD
+                      kernel may read a whole last group of 8 and add exact +0s */
 } q8_act;
 
-/* Quantises n = nb*32 floats x into row t of a (scalar, shared by all paths). */
+/* Quantises n = nb*32 floats x into row t of a (scalar, shared by all paths)
+ * and zeroes the row's padding blocks. */
 void q8_quantize_row(const float *x, q8_act *a, int t);
 
 /* ---- kernels ---------------------------------------------------------------- */
 /* One dot product: weight row (nb blocks, the given type) x activation row t. */
 typedef float (*dot_fn)(const void *w, const q8_act *a, int t);
 
+/* Rows r0..r1-1 of a weight matrix (row_bytes apart) times every token row
+ * of a: out[t * ldo + r]. Each (r, t) value is exactly dot(row r, token t);
+ * the tile form only lets SIMD code unpack a weight group once for all tokens. */
+typedef void (*mm_fn)(const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out, size_t ldo);
+
 typedef struct {
     const char *name;
     dot_fn dot_q4_0, dot_q4_1, dot_q8_0;
+    mm_fn mm_q4_0, mm_q4_1, mm_q8_0; /* NULL: loop over dot_* */
 } kernel_set;
 
 extern const kernel_set kernels_scalar;
@@ -125,6 +135,10 @@ const kernel_set *kernels_get(void);
 
 /* Dot of any supported weight type; float types use the shared scalar path. */
 float dot_row(const kernel_set *k, int type, const void *w, const q8_act *a, int t);
+
+/* out[t * ldo + r] = dot(row r, token t) for r in [r0, r1), every token. */
+void matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a,
+                 float *out, size_t ldo);
 
 /* Dequantises one row of n elements of the given type to floats. */
 void dequant_row(int type, const void *w, float *out, int n);

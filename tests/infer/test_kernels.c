@@ -93,13 +93,15 @@ static void dequant_formulas(void **st) {
 
 typedef struct { q8_act a; float *x; } actbuf;
 static void act_alloc(actbuf *b, int nb) {
+    int st = (nb + 7) / 8 * 8;
     b->a.nb = nb;
+    b->a.stride = st;
     b->a.n_tok = 1;
-    b->a.q = malloc((size_t)nb * QK);
-    b->a.d = malloc(sizeof(float) * nb);
-    b->a.s = malloc(sizeof(float) * nb);
-    b->a.qsum = malloc(sizeof(int32_t) * nb);
-    b->a.f = malloc(sizeof(float) * nb * QK);
+    b->a.q = malloc((size_t)st * QK);
+    b->a.d = malloc(sizeof(float) * st);
+    b->a.s = malloc(sizeof(float) * st);
+    b->a.qsum = malloc(sizeof(int32_t) * st);
+    b->a.f = malloc(sizeof(float) * st * QK);
     b->x = malloc(sizeof(float) * nb * QK);
 }
 static void act_free(actbuf *b) {
