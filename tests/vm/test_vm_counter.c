@@ -253,11 +253,69 @@ static void corrupt_cache_rebuilt(void **state) {
     rm_rf(cache_root);
 }
 
+/* LRU of capacity 1: two codes alternate; without a disk cache the evicted one is gone (NO_CODE, the
+ * embedder stores it again); with a disk cache it is reloaded transparently. The engine fingerprint
+ * separates cache directories of differently configured engines. */
+static void lru_eviction_and_fingerprint(void **state) {
+    (void)state;
+    char dir[] = "/tmp/wicas-vm-lru-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    size_t l1, l2;
+    uint8_t *w1 = load_contract("counter", &l1), *w2 = load_contract("nameservice", &l2);
+    assert_non_null(w1);
+    assert_non_null(w2);
+    for (int with_disk = 0; with_disk < 2; with_disk++) {
+        wicas_vm_config cfg;
+        wicas_vm_config_default(&cfg);
+        cfg.lru_capacity = 1;
+        cfg.cache_dir = with_disk ? dir : NULL;
+        fixture f = {0};
+        f.vm = wicas_vm_new(&cfg, NULL, 0);
+        f.ms = wicas_vm_memstore_new();
+        f.st = wicas_vm_memstore_storage(f.ms);
+        uint8_t s2[32];
+        assert_int_equal(wicas_vm_store_code(f.vm, w1, l1, f.sum, NULL, 0), WICAS_VM_OK);
+        assert_int_equal(wicas_vm_store_code(f.vm, w2, l2, s2, NULL, 0), WICAS_VM_OK); /* evicts counter */
+        assert_true(wicas_vm_has_code(f.vm, s2));
+        assert_int_equal(wicas_vm_has_code(f.vm, f.sum), with_disk);
+        wicas_vm_result r;
+        wicas_vm_status want = with_disk ? WICAS_VM_OK : WICAS_VM_ERR_NO_CODE;
+        assert_int_equal(call(&f, WICAS_VM_INSTANTIATE, OWNER, "{\"count\":1}", &r), want);
+        wicas_vm_result_free(&r);
+        if (!with_disk) {
+            assert_int_equal(wicas_vm_store_code(f.vm, w1, l1, NULL, NULL, 0), WICAS_VM_OK);
+            assert_int_equal(call(&f, WICAS_VM_INSTANTIATE, OWNER, "{\"count\":1}", &r), WICAS_VM_OK);
+            wicas_vm_result_free(&r);
+        }
+        wicas_vm_memstore_free(f.ms);
+        wicas_vm_free(f.vm);
+    }
+    /* a different engine configuration has a different fingerprint, hence its own cache directory */
+    wicas_vm_config c1, c2;
+    wicas_vm_config_default(&c1);
+    wicas_vm_config_default(&c2);
+    c2.memory_limit = 16u << 20;
+    wicas_vm *a = wicas_vm_new(&c1, NULL, 0), *b = wicas_vm_new(&c2, NULL, 0), *a2 = wicas_vm_new(&c1, NULL, 0);
+    uint8_t fa[32], fb[32], fa2[32];
+    wicas_vm_engine_fingerprint(a, fa);
+    wicas_vm_engine_fingerprint(b, fb);
+    wicas_vm_engine_fingerprint(a2, fa2);
+    assert_memory_not_equal(fa, fb, 32);
+    assert_memory_equal(fa, fa2, 32);
+    wicas_vm_free(a);
+    wicas_vm_free(b);
+    wicas_vm_free(a2);
+    free(w1);
+    free(w2);
+    rm_rf(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(counter_end_to_end),
         cmocka_unit_test(gas_deterministic_cold_warm),
         cmocka_unit_test(corrupt_cache_rebuilt),
+        cmocka_unit_test(lru_eviction_and_fingerprint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
