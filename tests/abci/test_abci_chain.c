@@ -185,16 +185,21 @@ static void test_adapter(void **state) {
     assert_int_equal(h, 1);
     assert_memory_equal(ih, h1, 32);
 
-    /* The balance over the gRPC-style query path. */
+    /* The balance over the gRPC-style query path:
+     * QueryBalanceRequest{1: address, 2: denom}, both length-delimited. */
     Tendermint__Abci__RequestQuery q = TENDERMINT__ABCI__REQUEST_QUERY__INIT;
-    q.path = "/cosmos.bank.v1beta1.Query/AllBalances";
-    /* QueryAllBalancesRequest{address = addr}: field 1, length-delimited */
-    uint8_t qd[128];
-    size_t al = strlen(addr);
-    qd[0] = 0x0a;
-    qd[1] = (uint8_t)al;
-    memcpy(qd + 2, addr, al);
-    q.data = (ProtobufCBinaryData){al + 2, qd};
+    q.path = "/cosmos.bank.v1beta1.Query/Balance";
+    uint8_t qd[160];
+    size_t al = strlen(addr), n = 0;
+    qd[n++] = 0x0a;
+    qd[n++] = (uint8_t)al;
+    memcpy(qd + n, addr, al);
+    n += al;
+    qd[n++] = 0x12;
+    qd[n++] = 6;
+    memcpy(qd + n, "uwicas", 6);
+    n += 6;
+    q.data = (ProtobufCBinaryData){n, qd};
     rq.value_case = TENDERMINT__ABCI__REQUEST__VALUE_QUERY;
     rq.query = &q;
     r = call(f, &rq, 0);
