@@ -104,12 +104,14 @@ void wicas_vm_engine_fingerprint(const wicas_vm *vm, uint8_t out[32]);
 /* ---- code ---------------------------------------------------------------------
  * wicas_vm_store_code: validates wasm[0..len) (size limit, exactly one memory
  * exported as "memory", required exports allocate, deallocate,
- * interface_version_8, instantiate; other exports only from execute, query,
- * migrate, sudo, reply, ibc_*; imports only functions of module "env" from the
- * CosmWasm host interface with the right signatures; no start function; limits
- * on functions (10000), globals (256), tables (1 with <= 2500 elements),
- * exports (100), function params (100)), then compiles it (or loads it from
- * the disk cache) and keeps it in memory. Idempotent. checksum_out (may be
+ * interface_version_8, instantiate; optional execute, query, migrate, sudo,
+ * reply; every one of these with the signature the VM calls; other exports
+ * (ibc_*, requires_* markers, linker symbols) are ignored; imports only
+ * functions of module "env" from the CosmWasm host interface with the right
+ * signatures; no start function; limits on functions (20000), globals (256),
+ * tables (1 with <= 2500 elements), exports (100), imports (100), function
+ * params (100)), then compiles it (or loads it from the disk cache) and keeps
+ * it in memory. Idempotent. checksum_out (may be
  * NULL) receives SHA-256(wasm). On error, err (may be NULL) holds a message. */
 wicas_vm_status wicas_vm_store_code(wicas_vm *vm, const uint8_t *wasm, size_t len, uint8_t checksum_out[32],
                                     char *err, size_t errcap);
