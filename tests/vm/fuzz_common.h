@@ -5,6 +5,8 @@
  *         entry point with a small gas limit;
  *   odd:  the rest is a message for the counter contract's execute/query.
  * Nothing may crash; every call must produce a status and a message.
+ * Modules go to `vm`, the counter lives in `counter_vm` (so that the modules'
+ * LRU churn never evicts it).
  */
 #ifndef WICAS_VM_FUZZ_COMMON_H
 #define WICAS_VM_FUZZ_COMMON_H
@@ -19,8 +21,8 @@ static const char FUZZ_ENV[] = "{\"block\":{\"height\":1,\"time\":\"0\",\"chain_
 static const char FUZZ_INFO[] = "{\"sender\":\"s\",\"funds\":[]}";
 
 /* Returns -1 on an invariant violation (a failed call without an error message). */
-static int fuzz_step(wicas_vm *vm, const uint8_t counter_sum[32], wicas_vm_memstore *ms, const uint8_t *data,
-                     size_t size) {
+static int fuzz_step(wicas_vm *vm, wicas_vm *counter_vm, const uint8_t counter_sum[32], wicas_vm_memstore *ms,
+                     const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     wicas_vm_storage st = wicas_vm_memstore_storage(ms);
     wicas_vm_result r;
@@ -42,8 +44,8 @@ static int fuzz_step(wicas_vm *vm, const uint8_t counter_sum[32], wicas_vm_memst
     for (int e = WICAS_VM_EXECUTE; e <= WICAS_VM_QUERY; e++) {
         wicas_vm_call_params p = {.env_json = FUZZ_ENV, .info_json = FUZZ_INFO, .msg = data + 1, .msg_len = size - 1,
                                   .storage = &st, .gas_limit = 1500000000000ULL};
-        wicas_vm_status s = wicas_vm_call(vm, counter_sum, (wicas_vm_entry)e, &p, &r);
-        int bad = s != WICAS_VM_OK && !r.error;
+        wicas_vm_status s = wicas_vm_call(counter_vm, counter_sum, (wicas_vm_entry)e, &p, &r);
+        int bad = (s != WICAS_VM_OK && !r.error) || s == WICAS_VM_ERR_NO_CODE;
         if (s == WICAS_VM_OK && r.ok_json) {
             wicas_vm_response resp;
             if (e != WICAS_VM_QUERY && wicas_vm_parse_response(r.ok_json, &resp, NULL, 0) == WICAS_VM_OK)

@@ -51,23 +51,24 @@ static size_t mutate(uint8_t *buf, size_t len, size_t cap) {
     return len;
 }
 
-static wicas_vm *vm;
+static wicas_vm *vm, *cvm;
 static wicas_vm_memstore *ms;
 static uint8_t counter_sum[32];
 
 static int setup(void **state) {
     (void)state;
     vm = wicas_vm_new(NULL, NULL, 0);
+    cvm = wicas_vm_new(NULL, NULL, 0);
     ms = wicas_vm_memstore_new();
     size_t len;
     uint8_t *w = load_contract("counter", &len);
-    if (!vm || !ms || !w || wicas_vm_store_code(vm, w, len, counter_sum, NULL, 0)) return -1;
+    if (!vm || !cvm || !ms || !w || wicas_vm_store_code(cvm, w, len, counter_sum, NULL, 0)) return -1;
     free(w);
     wicas_vm_storage st = wicas_vm_memstore_storage(ms);
     wicas_vm_result r;
     wicas_vm_call_params p = {.env_json = FUZZ_ENV, .info_json = FUZZ_INFO, .msg = (const uint8_t *)"{\"count\":1}",
                               .msg_len = 11, .storage = &st, .gas_limit = TEST_GAS};
-    int rc = wicas_vm_call(vm, counter_sum, WICAS_VM_INSTANTIATE, &p, &r);
+    int rc = wicas_vm_call(cvm, counter_sum, WICAS_VM_INSTANTIATE, &p, &r);
     wicas_vm_result_free(&r);
     return rc;
 }
@@ -76,6 +77,7 @@ static int teardown(void **state) {
     (void)state;
     wicas_vm_memstore_free(ms);
     wicas_vm_free(vm);
+    wicas_vm_free(cvm);
     return 0;
 }
 
@@ -101,10 +103,16 @@ static void mutated_modules(void **state) {
         size_t len = i % 3 == 0 ? clen : slen;
         buf[0] = 0; /* module mode */
         memcpy(buf + 1, src, len);
-        size_t n = mutate(buf + 1, len, cap - 1);
+        size_t n = len;
+        if (i % 2) {
+            n = mutate(buf + 1, len, cap - 1);
+        } else { /* one byte in the second half (mostly code and data): more modules survive validation */
+            size_t at = len / 2 + next() % (len - len / 2);
+            buf[1 + at] ^= (uint8_t)(1u << (next() % 8));
+        }
         uint8_t sum[32];
         if (wicas_vm_store_code(vm, buf + 1, n, sum, NULL, 0) == WICAS_VM_OK) accepted++;
-        assert_int_equal(fuzz_step(vm, counter_sum, ms, buf, n + 1), 0);
+        assert_int_equal(fuzz_step(vm, cvm, counter_sum, ms, buf, n + 1), 0);
     }
     printf("mutated modules: %d of 240 accepted by validation and run\n", accepted);
     free(buf);
@@ -127,14 +135,14 @@ static void mutated_messages(void **state) {
             n = next() % 200;
             for (size_t k = 0; k < n; k++) buf[1 + k] = (uint8_t)next();
         }
-        assert_int_equal(fuzz_step(vm, counter_sum, ms, buf, n + 1), 0);
+        assert_int_equal(fuzz_step(vm, cvm, counter_sum, ms, buf, n + 1), 0);
     }
     /* the contract is still healthy */
     wicas_vm_storage st = wicas_vm_memstore_storage(ms);
     wicas_vm_result r;
     wicas_vm_call_params p = {.env_json = FUZZ_ENV, .msg = (const uint8_t *)"{\"get_count\":{}}", .msg_len = 16,
                               .storage = &st, .gas_limit = TEST_GAS};
-    wicas_vm_status s = wicas_vm_call(vm, counter_sum, WICAS_VM_QUERY, &p, &r);
+    wicas_vm_status s = wicas_vm_call(cvm, counter_sum, WICAS_VM_QUERY, &p, &r);
     if (s) fprintf(stderr, "final query: %s\n", r.error);
     assert_int_equal(s, WICAS_VM_OK);
     wicas_vm_result_free(&r);
