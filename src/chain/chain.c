@@ -455,6 +455,12 @@ static int ante(wctx *x, wtx *t, size_t len, int mode) {
         return -1;
     }
     bool skip_sig = mode == MODE_SIMULATE && t->raw->signatures[0].len == 0;
+    /* a simulated tx carries no signature: charge the size of the 64-byte
+     * signature it will carry (plus its tag and length), as the SDK does */
+    if (skip_sig && gas_use(x, GAS_TX_SIZE_PER_BYTE * 66, "txSize (simulated signature)")) {
+        wchain__base_account__free_unpacked(acc, NULL);
+        return -1;
+    }
     if (!skip_sig && !wtx_verify(t, c->chain_id, acc->account_number)) {
         uint64_t an = acc->account_number;
         wchain__base_account__free_unpacked(acc, NULL);

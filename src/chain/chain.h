@@ -343,6 +343,63 @@ int wicas_chain_tx_build_sign(const uint8_t *secret, const uint8_t *pubkey33, co
 /* SHA-256 of a tx's bytes (CometBFT's tx hash) as 64 uppercase hex + NUL. */
 void wicas_chain_tx_hash_hex(const uint8_t *tx, size_t len, char out[65]);
 
+/* ---- file keyring (client side: `wicasd keys`) -------------------------------------
+ * One file per key, DIR/NAME.key (mode 0600), JSON holding the name, address
+ * and public key in clear and the 32-byte secp256k1 secret encrypted with
+ * AES-256-GCM under a key derived from the passphrase by scrypt (N=2^15, r=8,
+ * p=1; random 16-byte salt, 12-byte nonce; name and address are authenticated
+ * data, so a file cannot be renamed into another key). Names: 1..63 of
+ * [A-Za-z0-9_.-], not starting with '.'. */
+typedef struct {
+    char name[64];
+    char address[100];
+    uint8_t pubkey[33];
+} wicas_chain_key_info;
+
+/* Creates DIR (0700) if needed and stores a new key: `secret` or, when NULL,
+ * 32 random bytes from /dev/urandom. Fails (ERR_INVALID) when the name is
+ * taken or invalid, the passphrase is empty or the secret is not a valid
+ * secp256k1 key. *out (may be NULL) gets the key's info. */
+int wicas_chain_keyring_add(const char *dir, const char *name, const char *passphrase, const uint8_t *secret,
+                            wicas_chain_key_info *out, char *err, size_t errlen);
+/* Decrypts key NAME: secret (may be NULL to only check) and info. Wrong
+ * passphrase or a modified file: ERR_CRYPTO; missing: ERR_NOT_FOUND. */
+int wicas_chain_keyring_load(const char *dir, const char *name, const char *passphrase, uint8_t secret[32],
+                             wicas_chain_key_info *out, char *err, size_t errlen);
+/* Public info of NAME (no passphrase needed). */
+int wicas_chain_keyring_info(const char *dir, const char *name, wicas_chain_key_info *out, char *err, size_t errlen);
+/* All keys, sorted by name (malloc'd array; *n may be 0). A missing DIR is an
+ * empty keyring. */
+int wicas_chain_keyring_list(const char *dir, wicas_chain_key_info **out, size_t *n, char *err, size_t errlen);
+int wicas_chain_keyring_delete(const char *dir, const char *name, char *err, size_t errlen);
+
+/* ---- client-side query codecs (for the CLI; no chain state) ------------------------
+ * Builds the protobuf request for a query path from simple arguments:
+ *   /cosmos.auth.v1beta1.Query/Account          address
+ *   /cosmos.bank.v1beta1.Query/Balance          address, denom
+ *   /cosmos.bank.v1beta1.Query/AllBalances      address
+ *   /cosmwasm.wasm.v1.Query/SmartContractState  address, bytes (JSON query)
+ *   /cosmwasm.wasm.v1.Query/RawContractState    address, bytes (raw key)
+ *   /cosmwasm.wasm.v1.Query/ContractInfo        address
+ *   /cosmwasm.wasm.v1.Query/Code                id
+ *   /cosmwasm.wasm.v1.Query/Codes               (none)
+ *   /cosmwasm.wasm.v1.Query/ContractsByCode     id
+ *   /cosmos.tx.v1beta1.Service/Simulate         bytes (tx)
+ * Returns 0 with a malloc'd *out, or ERR_INVALID with a message. */
+typedef struct {
+    const char *address;
+    const char *denom;
+    const uint8_t *bytes;
+    size_t bytes_len;
+    uint64_t id;
+} wicas_chain_query_args;
+int wicas_chain_query_request(const char *path, const wicas_chain_query_args *a, uint8_t **out, size_t *out_len,
+                              char *err, size_t errlen);
+/* Renders a query response (protobuf value of `path`) as JSON text in the
+ * shape the Cosmos SDK's CLI prints (numbers as strings, bytes as base64, a
+ * smart query's data as the contract's JSON). malloc'd; NULL if malformed. */
+char *wicas_chain_query_response_json(const char *path, const uint8_t *value, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

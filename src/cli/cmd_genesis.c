@@ -1,0 +1,219 @@
+/*
+ * cmd_genesis.c — `wicasd genesis add-account ADDRESS|KEYNAME COINS --home DIR
+ * [--append] [--keyring-dir DIR]`: adds a funded account to
+ * DIR/config/genesis.json, in the app_state sections the chain reads at
+ * InitChain (auth.accounts and bank.balances, as the Cosmos SDK names them).
+ * COINS is "1000uwicas" or "1000uwicas,5ufoo". An address already present is
+ * an error unless --append, which adds the coins to its balance. The file is
+ * rewritten through a temporary file and rename, so it is never half-written.
+ */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chain.h"
+#include "cli.h"
+#include "common.h"
+
+int wicas_keys_dir(int argc, char **argv, char *out, size_t cap);
+
+static const char *flag(int argc, char **argv, const char *name) {
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0) return argv[i + 1];
+    return NULL;
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "Usage: wicasd genesis add-account ADDRESS|KEYNAME COINS --home DIR [--append] [--keyring-dir DIR]\n\n"
+               "  COINS        e.g. 1000000uwicas or 1000uwicas,5ufoo\n"
+               "  --home DIR   node home whose config/genesis.json is edited\n"
+               "  --append     add to the balance of an address already in genesis\n");
+}
+
+/* Parses "10uwicas,5foo" into a JSON array of {denom, amount}; NULL if bad. */
+static cJSON *parse_coins(const char *s, char *err, size_t errlen) {
+    cJSON *arr = cJSON_CreateArray();
+    const char *p = s;
+    while (arr && *p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        size_t d = 0;
+        while (d < len && p[d] >= '0' && p[d] <= '9') d++;
+        char num[32], denom[130];
+        bool ok = d > 0 && d < sizeof num && len - d >= 3 && len - d < sizeof denom;
+        if (ok) {
+            memcpy(num, p, d), num[d] = 0;
+            memcpy(denom, p + d, len - d), denom[len - d] = 0;
+            ok = (denom[0] >= 'a' && denom[0] <= 'z') || (denom[0] >= 'A' && denom[0] <= 'Z');
+            for (size_t i = 1; ok && denom[i]; i++)
+                ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/:._-", denom[i]) != NULL;
+            uint64_t v = strtoull(num, NULL, 10);
+            char back[32];
+            snprintf(back, sizeof back, "%" PRIu64, v);
+            ok = ok && v > 0 && strcmp(back, num) == 0;
+        }
+        if (!ok) {
+            snprintf(err, errlen, "invalid coin '%.*s': want <amount><denom>, amount > 0 fitting 64 bits", (int)len, p);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "denom", denom);
+        cJSON_AddStringToObject(c, "amount", num);
+        cJSON_AddItemToArray(arr, c);
+        p += len;
+        if (*p == ',') p++;
+    }
+    return arr;
+}
+
+static cJSON *section(cJSON *parent, const char *name, const char *list) {
+    cJSON *s = cJSON_GetObjectItemCaseSensitive(parent, name);
+    if (!cJSON_IsObject(s)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(parent, name);
+        s = cJSON_AddObjectToObject(parent, name);
+    }
+    cJSON *l = cJSON_GetObjectItemCaseSensitive(s, list);
+    if (!cJSON_IsArray(l)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(s, list);
+        l = cJSON_AddArrayToObject(s, list);
+    }
+    return l;
+}
+
+static int add_account(int argc, char **argv) {
+    if (argc < 4 || argv[2][0] == '-' || argv[3][0] == '-') {
+        usage(stderr);
+        return 2;
+    }
+    const char *who = argv[2], *coins_s = argv[3];
+    const char *home = flag(argc, argv, "--home");
+    bool append = false;
+    for (int i = 1; i < argc; i++) append |= strcmp(argv[i], "--append") == 0;
+    if (!home) {
+        fprintf(stderr, "wicasd genesis add-account: --home DIR is required\n");
+        return 2;
+    }
+    char err[512];
+    char address[100];
+    uint8_t raw[32];
+    size_t rl;
+    if (wicas_chain_addr_decode(who, raw, &rl) == 0) {
+        snprintf(address, sizeof address, "%s", who);
+    } else {
+        char dir[1024];
+        wicas_chain_key_info k;
+        if (wicas_keys_dir(argc, argv, dir, sizeof dir) || wicas_chain_keyring_info(dir, who, &k, err, sizeof err)) {
+            fprintf(stderr, "wicasd genesis add-account: '%s' is neither a wicas1 address nor a key: %s\n", who, err);
+            return 1;
+        }
+        snprintf(address, sizeof address, "%s", k.address);
+    }
+    cJSON *coins = parse_coins(coins_s, err, sizeof err);
+    if (!coins || cJSON_GetArraySize(coins) == 0) {
+        fprintf(stderr, "wicasd genesis add-account: %s\n", coins ? "no coins given" : err);
+        cJSON_Delete(coins);
+        return 1;
+    }
+    char path[1024], tmp[1100];
+    snprintf(path, sizeof path, "%s/config/genesis.json", home);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    size_t n;
+    char *text = (char *)wicas_read_file(path, 64u << 20, &n);
+    if (!text) {
+        fprintf(stderr, "wicasd genesis add-account: cannot read %s (run 'wicasd init' first)\n", path);
+        cJSON_Delete(coins);
+        return 1;
+    }
+    cJSON *g = cJSON_Parse(text);
+    free(text);
+    if (!cJSON_IsObject(g)) {
+        fprintf(stderr, "wicasd genesis add-account: %s is not a JSON object\n", path);
+        cJSON_Delete(g);
+        cJSON_Delete(coins);
+        return 1;
+    }
+    cJSON *app = cJSON_GetObjectItemCaseSensitive(g, "app_state");
+    if (!cJSON_IsObject(app)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(g, "app_state");
+        app = cJSON_AddObjectToObject(g, "app_state");
+    }
+    cJSON *accs = section(app, "auth", "accounts");
+    cJSON *bals = section(app, "bank", "balances");
+    cJSON *existing = NULL, *it;
+    cJSON_ArrayForEach(it, bals) {
+        cJSON *a = cJSON_GetObjectItemCaseSensitive(it, "address");
+        if (cJSON_IsString(a) && strcmp(a->valuestring, address) == 0) existing = it;
+    }
+    if (existing && !append) {
+        fprintf(stderr, "wicasd genesis add-account: %s is already in genesis (use --append to add coins)\n", address);
+        cJSON_Delete(g);
+        cJSON_Delete(coins);
+        return 1;
+    }
+    if (existing) {
+        cJSON *have = cJSON_GetObjectItemCaseSensitive(existing, "coins");
+        cJSON *c;
+        cJSON_ArrayForEach(c, coins) {
+            const char *d = cJSON_GetObjectItem(c, "denom")->valuestring;
+            uint64_t add = strtoull(cJSON_GetObjectItem(c, "amount")->valuestring, NULL, 10);
+            cJSON *h = NULL, *x;
+            cJSON_ArrayForEach(x, have) {
+                cJSON *xd = cJSON_GetObjectItemCaseSensitive(x, "denom");
+                if (cJSON_IsString(xd) && strcmp(xd->valuestring, d) == 0) h = x;
+            }
+            if (h) {
+                cJSON *ha = cJSON_GetObjectItemCaseSensitive(h, "amount");
+                uint64_t cur = cJSON_IsString(ha) ? strtoull(ha->valuestring, NULL, 10) : 0;
+                if (cur > UINT64_MAX - add) {
+                    fprintf(stderr, "wicasd genesis add-account: balance of %s overflows\n", d);
+                    cJSON_Delete(g);
+                    cJSON_Delete(coins);
+                    return 1;
+                }
+                char s[24];
+                snprintf(s, sizeof s, "%" PRIu64, cur + add);
+                cJSON_ReplaceItemInObjectCaseSensitive(h, "amount", cJSON_CreateString(s));
+            } else {
+                cJSON_AddItemToArray(have, cJSON_Duplicate(c, 1));
+            }
+        }
+        cJSON_Delete(coins);
+    } else {
+        cJSON *acc = cJSON_CreateObject();
+        cJSON_AddStringToObject(acc, "@type", "/cosmos.auth.v1beta1.BaseAccount");
+        cJSON_AddStringToObject(acc, "address", address);
+        cJSON_AddItemToArray(accs, acc);
+        cJSON *b = cJSON_CreateObject();
+        cJSON_AddStringToObject(b, "address", address);
+        cJSON_AddItemToObject(b, "coins", coins);
+        cJSON_AddItemToArray(bals, b);
+    }
+    char *out = cJSON_Print(g);
+    cJSON_Delete(g);
+    FILE *f = out ? fopen(tmp, "w") : NULL;
+    bool ok = f && fputs(out, f) >= 0 && fputc('\n', f) != EOF;
+    if (f) ok = (fflush(f) == 0) && (fsync(fileno(f)) == 0) && ok, ok = (fclose(f) == 0) && ok;
+    free(out);
+    if (!ok || rename(tmp, path)) {
+        fprintf(stderr, "wicasd genesis add-account: cannot write %s\n", path);
+        unlink(tmp);
+        return 1;
+    }
+    printf("Added %s with %s to %s\n", address, coins_s, path);
+    return 0;
+}
+
+int wicas_cmd_genesis(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "add-account") == 0 || strcmp(argv[1], "add-genesis-account") == 0) return add_account(argc, argv);
+    fprintf(stderr, "wicasd genesis: unknown sub-command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
