@@ -23,6 +23,7 @@
 #include "chain_internal.h"
 #include "common.h"
 #include "wchain.pb-c.h"
+#include <cjson/cJSON.h>
 
 static char dir[256];
 static uint8_t alice_sk[32], bob_sk[32];
@@ -638,10 +639,194 @@ static void test_wasm_counter(void **st) {
     free(wasm);
 }
 
+/* ---- wasm: contract messages, submessages, replies, querier, nameservice ------------ */
+
+static char *b64s(const char *s) {
+    size_t n = strlen(s);
+    char *o = malloc(wicas_base64_encoded_len(n));
+    wicas_base64_encode((const uint8_t *)s, n, o);
+    return o;
+}
+
+static uint64_t g_seq;
+
+static wicas_chain_tx_result exec_json(wicas_chain *c, int64_t *h, const char *contract, const char *json, const char *funds) {
+    wicas_chain_any m;
+    char err[256];
+    assert_int_equal(wicas_chain_msg_execute(alice, contract, json, funds, &m, err, sizeof err), 0);
+    size_t len;
+    uint8_t *tx = msg_tx(&m, g_seq++, 5000000, &len);
+    wicas_chain_any_free(&m);
+    wicas_chain_tx_result r;
+    run1(c, ++*h, tx, len, &r);
+    return r;
+}
+
+static void store_inst(wicas_chain *c, int64_t *h, const char *file, uint64_t code_id, const char *init, const char *funds,
+                       char out[100]) {
+    const char *wd = getenv("WICAS_WASM_DIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", wd ? wd : "wasm", file);
+    size_t wl;
+    uint8_t *wasm = wicas_read_file(path, 4 << 20, &wl);
+    assert_non_null(wasm);
+    wicas_chain_any m;
+    char err[256];
+    wicas_chain_tx_result r;
+    size_t len;
+    assert_int_equal(wicas_chain_msg_store_code(alice, wasm, wl, &m, err, sizeof err), 0);
+    uint8_t *tx = msg_tx(&m, g_seq++, 9000000, &len);
+    wicas_chain_any_free(&m);
+    run1(c, ++*h, tx, len, &r);
+    assert_int_equal(r.code, 0);
+    wicas_chain_tx_result_free(&r);
+    free(wasm);
+    assert_int_equal(wicas_chain_msg_instantiate(alice, NULL, code_id, file, init, funds, &m, err, sizeof err), 0);
+    tx = msg_tx(&m, g_seq++, 5000000, &len);
+    wicas_chain_any_free(&m);
+    run1(c, ++*h, tx, len, &r);
+    assert_int_equal(r.code, 0);
+    snprintf(out, 100, "%s", attr(&r, "instantiate", "_contract_address"));
+    wicas_chain_tx_result_free(&r);
+}
+
+static void test_wasm_messages(void **st) {
+    (void)st;
+    const char *wd = getenv("WICAS_WASM_DIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/reflect.wasm", wd ? wd : "wasm");
+    if (access(path, R_OK) != 0) skip();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/*", dir);
+    assert_int_equal(system(cmd), 0);
+    wicas_chain *c = open_chain(0, 0);
+    uint8_t h0[32];
+    genesis(c, h0);
+    int64_t h = 0;
+    g_seq = 0;
+    char counter[100], reflect[100], ns[100];
+    store_inst(c, &h, "counter.wasm", 1, "{\"count\":1}", NULL, counter);
+    store_inst(c, &h, "reflect.wasm", 2, "{}", "1000uwicas", reflect);
+    assert_int_equal(balance(c, reflect, "uwicas"), 1000);
+
+    /* reflect_msg: a bank send from the contract's balance and an execute of
+     * another contract, in one tx */
+    char *inc = b64s("{\"increment\":{}}");
+    char msg[1024];
+    snprintf(msg, sizeof msg,
+             "{\"reflect_msg\":{\"msgs\":[{\"bank\":{\"send\":{\"to_address\":\"%s\",\"amount\":[{\"denom\":\"uwicas\",\"amount\":\"7\"}]}}},"
+             "{\"wasm\":{\"execute\":{\"contract_addr\":\"%s\",\"msg\":\"%s\",\"funds\":[]}}}]}}",
+             carol, counter, inc);
+    wicas_chain_tx_result r = exec_json(c, &h, reflect, msg, NULL);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(attr(&r, "transfer", "sender"), reflect);
+    assert_string_equal(attr(&r, "execute", "_contract_address"), counter);
+    wicas_chain_tx_result_free(&r);
+    assert_int_equal(balance(c, carol, "uwicas"), 7);
+    assert_int_equal(balance(c, reflect, "uwicas"), 993);
+    uint32_t code;
+    char *out = smart(c, counter, "{\"get_count\":{}}", &code);
+    assert_non_null(strstr(out, "\"count\":2"));
+    free(out);
+
+    /* a failing message (overspend) fails the whole tx and reverts the first */
+    snprintf(msg, sizeof msg,
+             "{\"reflect_msg\":{\"msgs\":[{\"wasm\":{\"execute\":{\"contract_addr\":\"%s\",\"msg\":\"%s\",\"funds\":[]}}},"
+             "{\"bank\":{\"send\":{\"to_address\":\"%s\",\"amount\":[{\"denom\":\"uwicas\",\"amount\":\"999999\"}]}}}]}}",
+             counter, inc, carol);
+    r = exec_json(c, &h, reflect, msg, NULL);
+    assert_int_equal(r.code, WICAS_CODE_INSUFFICIENT_FUNDS);
+    wicas_chain_tx_result_free(&r);
+    out = smart(c, counter, "{\"get_count\":{}}", &code);
+    assert_non_null(strstr(out, "\"count\":2"));
+    free(out);
+
+    /* submessages: id 5 fails (reflect is not the counter's owner) and is caught
+     * by reply_on error; id 6 succeeds with reply_on success. The tx succeeds,
+     * the failed one's writes are gone, both replies are recorded. */
+    char *reset = b64s("{\"reset\":{\"count\":100}}");
+    snprintf(msg, sizeof msg,
+             "{\"reflect_sub_msg\":{\"msgs\":["
+             "{\"id\":5,\"msg\":{\"wasm\":{\"execute\":{\"contract_addr\":\"%s\",\"msg\":\"%s\",\"funds\":[]}}},\"gas_limit\":null,\"reply_on\":\"error\"},"
+             "{\"id\":6,\"msg\":{\"wasm\":{\"execute\":{\"contract_addr\":\"%s\",\"msg\":\"%s\",\"funds\":[]}}},\"gas_limit\":null,\"reply_on\":\"success\"}]}}",
+             counter, reset, counter, inc);
+    r = exec_json(c, &h, reflect, msg, NULL);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(attr(&r, "reply", "_contract_address"), reflect);
+    wicas_chain_tx_result_free(&r);
+    out = smart(c, counter, "{\"get_count\":{}}", &code);
+    assert_non_null(strstr(out, "\"count\":3"));
+    free(out);
+    out = smart(c, reflect, "{\"sub_msg_result\":{\"id\":5}}", &code);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(out, "\"error\":\"codespace: wasm, code: 5\""));
+    free(out);
+    out = smart(c, reflect, "{\"sub_msg_result\":{\"id\":6}}", &code);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(out, "\"ok\""));
+    assert_non_null(strstr(out, "\"type\":\"execute\""));
+    free(out);
+    /* a failing submessage without reply_on error fails the tx */
+    snprintf(msg, sizeof msg,
+             "{\"reflect_sub_msg\":{\"msgs\":[{\"id\":7,\"msg\":{\"wasm\":{\"execute\":{\"contract_addr\":\"%s\",\"msg\":\"%s\",\"funds\":[]}}},\"gas_limit\":null,\"reply_on\":\"success\"}]}}",
+             counter, reset);
+    r = exec_json(c, &h, reflect, msg, NULL);
+    assert_int_equal(r.code, WICAS_WASM_CODE_EXECUTE_FAILED);
+    wicas_chain_tx_result_free(&r);
+    free(reset);
+    free(inc);
+
+    /* the querier: bank balance and a smart query of another contract, from a contract */
+    snprintf(msg, sizeof msg, "{\"chain\":{\"request\":{\"bank\":{\"balance\":{\"address\":\"%s\",\"denom\":\"uwicas\"}}}}}", carol);
+    out = smart(c, reflect, msg, &code);
+    assert_int_equal(code, 0);
+    cJSON *j = cJSON_Parse(out);
+    const cJSON *d = cJSON_GetObjectItem(j, "data");
+    assert_true(cJSON_IsString(d));
+    uint8_t dec[200];
+    long dn = wicas_base64_decode(d->valuestring, strlen(d->valuestring), dec, sizeof dec);
+    assert_true(dn > 0);
+    assert_non_null(memmem(dec, (size_t)dn, "\"amount\":\"7\"", 12));
+    cJSON_Delete(j);
+    free(out);
+    char *gq = b64s("{\"get_count\":{}}");
+    snprintf(msg, sizeof msg, "{\"chain\":{\"request\":{\"wasm\":{\"smart\":{\"contract_addr\":\"%s\",\"msg\":\"%s\"}}}}}", counter, gq);
+    free(gq);
+    out = smart(c, reflect, msg, &code);
+    assert_int_equal(code, 0);
+    j = cJSON_Parse(out);
+    d = cJSON_GetObjectItem(j, "data");
+    dn = wicas_base64_decode(d->valuestring, strlen(d->valuestring), dec, sizeof dec);
+    assert_non_null(memmem(dec, (size_t)dn, "\"count\":3", 9));
+    cJSON_Delete(j);
+    free(out);
+    /* custom queries have no hook here: a system error reaches the contract */
+    out = smart(c, reflect, "{\"chain\":{\"request\":{\"custom\":{\"ai\":{}}}}}", &code);
+    assert_int_not_equal(code, 0);
+    free(out);
+
+    /* nameservice: register pays the purchase price */
+    store_inst(c, &h, "nameservice.wasm", 3,
+               "{\"purchase_price\":{\"denom\":\"uwicas\",\"amount\":\"100\"},\"transfer_price\":null}", NULL, ns);
+    r = exec_json(c, &h, ns, "{\"register\":{\"name\":\"alice\"}}", "50uwicas");
+    assert_int_not_equal(r.code, 0);
+    wicas_chain_tx_result_free(&r);
+    r = exec_json(c, &h, ns, "{\"register\":{\"name\":\"alice\"}}", "100uwicas");
+    assert_int_equal(r.code, 0);
+    wicas_chain_tx_result_free(&r);
+    out = smart(c, ns, "{\"resolve_record\":{\"name\":\"alice\"}}", &code);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(out, alice));
+    free(out);
+    assert_int_equal(balance(c, ns, "uwicas"), 100);
+    wicas_chain_close(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bank_and_invalid),
         cmocka_unit_test(test_wasm_counter),
+        cmocka_unit_test(test_wasm_messages),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
