@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -91,6 +93,22 @@ int wicas_node_run(const wicas_node_run_opts *o) {
         return 1;
     }
 
+    /* One process per home: an exclusive lock held for the life of the node,
+     * taken before the state is opened so a second `start` touches nothing. */
+    char lock_path[4200];
+    snprintf(lock_path, sizeof lock_path, "%s/wicasd.lock", data_dir);
+    int lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd < 0) {
+        fprintf(stderr, "wicasd: cannot open %s: %s\n", lock_path, strerror(errno));
+        return 1;
+    }
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "wicasd: another wicasd is already running on %s (lock %s held)\n", o->home,
+                lock_path);
+        close(lock_fd);
+        return 1;
+    }
+
     /* Block the stop signals before any thread exists, so every thread
      * inherits the mask and only sigtimedwait below sees them. */
     sigset_t stop;
@@ -108,6 +126,7 @@ int wicas_node_run(const wicas_node_run_opts *o) {
     if (rc != 0) {
         fprintf(stderr, "wicasd: cannot open the chain state in %s: %s\n", data_dir,
                 err[0] ? err : wicas_chain_strerror(rc));
+        close(lock_fd);
         return 1;
     }
     int64_t h = 0;
@@ -125,6 +144,7 @@ int wicas_node_run(const wicas_node_run_opts *o) {
         fprintf(stderr, "wicasd: %s\n", srv ? "cannot start the ABCI server" : err);
         wicas_abci_server_free(srv);
         wicas_chain_close(chain);
+        close(lock_fd);
         return 1;
     }
 
@@ -137,6 +157,7 @@ int wicas_node_run(const wicas_node_run_opts *o) {
             fprintf(stderr, "wicasd: cannot start cometbft: %s\n", err);
             wicas_abci_server_free(srv);
             wicas_chain_close(chain);
+            close(lock_fd);
             return 1;
         }
         WICAS_INFO(LOGMOD, "cometbft started (pid %d, home %s)", (int)wicas_node_child_pid(child), o->home);
@@ -180,6 +201,7 @@ int wicas_node_run(const wicas_node_run_opts *o) {
     wicas_abci_server_free(srv);
     wicas_chain_close(chain);
     WICAS_INFO(LOGMOD, "stopped");
+    close(lock_fd);
     return status;
 #endif
 }

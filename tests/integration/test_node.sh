@@ -52,6 +52,13 @@ wait_height "$RPC" 3 60
 "$W" status --node "tcp://$RPC" | grep -q "catching up:    no" || fail "status text"
 "$W" status --node "http://$RPC" --output json | grep -q '"network":"wicas-it-1"' || fail "status json"
 grep -q '^\[cometbft\]' "$tmp/node.log" || fail "cometbft log lines not forwarded with a prefix"
+# a second node on the same home fails cleanly (ABCI port taken), exit 1
+set +e
+"$W" start --home "$H" >"$tmp/second.log" 2>&1; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "second start on the same home exited $rc"
+grep -q "already running" "$tmp/second.log" || fail "second start: unclear error: $(cat "$tmp/second.log")"
+kill -0 "$pid" || fail "the running node died when a second one was tried"
 out=$("$T" send "$RPC" wicas-it-1 $SK_A 0 0 "$B" 1234uwicas) || fail "send: $out"
 [ "$("$T" balance "$RPC" "$B" uwicas)" = 1234 ] || fail "balance of B after the transfer"
 # a replayed transaction (same sequence) is rejected and changes nothing
