@@ -309,6 +309,34 @@ static void static_validation(void **state) {
     expect_rejected(w, WICAS_VM_ERR_VALIDATION, "functions (limit");
     free(w);
     free(many);
+    /* other static limits: globals, tables, table size, exports, parameters */
+    {
+        char *g = malloc(300 * 48 + 256);
+        strcpy(g, INST("(i32.const 0x100)"));
+        for (int i = 0; i < 257; i++) sprintf(g + strlen(g), "(global i32 (i32.const %d))", i);
+        w = wat_module("", "2", g, OK_RESPONSE, strlen(OK_RESPONSE));
+        expect_rejected(w, WICAS_VM_ERR_VALIDATION, "globals (limit 256)");
+        free(w);
+        strcpy(g, INST("(i32.const 0x100)"));
+        for (int i = 0; i < 101; i++) sprintf(g + strlen(g), "(func (export \"x%d\"))", i);
+        w = wat_module("", "2", g, OK_RESPONSE, strlen(OK_RESPONSE));
+        expect_rejected(w, WICAS_VM_ERR_VALIDATION, "exports (limit 100)");
+        free(w);
+        strcpy(g, INST("(i32.const 0x100)") "(func (param");
+        for (int i = 0; i < 101; i++) strcat(g, " i32");
+        strcat(g, "))");
+        w = wat_module("", "2", g, OK_RESPONSE, strlen(OK_RESPONSE));
+        expect_rejected(w, WICAS_VM_ERR_VALIDATION, "101 parameters");
+        free(w);
+        free(g);
+        w = wat_module("", "2", INST("(i32.const 0x100)") "(table 1 funcref) (table 1 funcref)", OK_RESPONSE,
+                       strlen(OK_RESPONSE));
+        expect_rejected(w, WICAS_VM_ERR_VALIDATION, "tables (limit 1)");
+        free(w);
+        w = wat_module("", "2", INST("(i32.const 0x100)") "(table 3000 funcref)", OK_RESPONSE, strlen(OK_RESPONSE));
+        expect_rejected(w, WICAS_VM_ERR_VALIDATION, "initial elements");
+        free(w);
+    }
     /* garbage and truncated modules */
     uint8_t sum[32];
     char err[256];
