@@ -42,17 +42,19 @@ PORT=$(( 30000 + (RANDOM % 500) * 4 ))
 "$W" start --home "$H" > "$T/node.log" 2>&1 &
 NODE_PID=$!
 N="tcp://127.0.0.1:$((PORT + 1))"
-for i in $(seq 1 100); do
-  "$W" status --node "$N" >/dev/null 2>&1 && break
+# wait for the first committed block (genesis state is committed with it)
+for i in $(seq 1 150); do
+  HT=$("$W" status --node "$N" 2>/dev/null | sed -n 's/^latest height: *//p' || true)
+  [ -n "$HT" ] && [ "$HT" -ge 2 ] && break
   sleep 0.2
 done
-"$W" status --node "$N" >/dev/null 2>&1 || fail "node did not start"
+[ -n "$HT" ] && [ "$HT" -ge 2 ] || fail "node did not produce blocks"
 
 # wrong passphrase: refused before anything is sent
 WICAS_KEYRING_PASSPHRASE=wrong "$W" tx bank send alice "$B" 1uwicas --home "$H" --node "$N" > "$T/wp.txt" 2>&1 && fail "wrong passphrase accepted"
 grep -q "wrong passphrase" "$T/wp.txt" || fail "wrong passphrase message: $(cat "$T/wp.txt")"
 
-"$W" tx bank send alice "$B" 12345uwicas --home "$H" --node "$N" --gas auto --fees 2000uwicas --wait > "$T/send.txt" || fail "send: $(cat "$T/send.txt")"
+"$W" tx bank send alice "$B" 12345uwicas --home "$H" --node "$N" --gas auto --fees 2000uwicas --wait > "$T/send.txt" 2>&1 || fail "send: $(cat "$T/send.txt")"
 grep -q "^code: 0" "$T/send.txt" || fail "send code"
 grep -q "recipient: $B" "$T/send.txt" || fail "transfer event"
 "$W" query bank balances "$B" --node "$N" --output json | grep -q '"12355"' || fail "bob balance"
