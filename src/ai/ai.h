@@ -127,6 +127,60 @@ typedef struct {
 int wicas_ai_request_parse(const char *json, size_t len, wicas_ai_request *req, char *err, size_t errlen);
 void wicas_ai_request_free(wicas_ai_request *req);
 
+/* ---- the engine host ---------------------------------------------------------------
+ * Runs checked requests on the deterministic engine. One host per node: it
+ * indexes the GGUF files of a models directory by SHA-256 and keeps the models
+ * it has used resident (the engine's cache), so a model is parsed and mapped
+ * once, not once per request. Not thread-safe: the chain calls it from its one
+ * block-execution thread. */
+typedef struct wicas_ai_host wicas_ai_host;
+
+typedef struct {
+    const char *models_dir;   /* directory of *.gguf files (searched by hash) */
+    uint32_t n_threads;       /* engine threads; results do not depend on it */
+} wicas_ai_host_config;
+
+typedef struct {
+    char *text;               /* malloc'd, NUL-terminated */
+    uint32_t prompt_tokens;
+    uint32_t generated_tokens;
+    uint64_t gas_used;        /* wicas_ai_gas_cost(model, prompt_tokens, generated_tokens) */
+    uint8_t model_sha256[32];
+    double seconds;           /* wall clock, for reporting only (never in state) */
+} wicas_ai_result;
+
+/* Creates a host and indexes models_dir (hashing each *.gguf once).
+ * Returns WICAS_AI_OK, WICAS_AI_EMODELFILE if the directory is unreadable,
+ * or WICAS_AI_ENOMEM. */
+int wicas_ai_host_new(const wicas_ai_host_config *cfg, wicas_ai_host **out, char *err, size_t errlen);
+void wicas_ai_host_free(wicas_ai_host *h);
+
+/* Checks that a registered model is present locally with the registered hash
+ * and size, and that the engine can load it (architecture, tensors). Writes
+ * its path to path_out (if not NULL). Returns WICAS_AI_OK or
+ * WICAS_AI_EMODELFILE with a message naming the model and what is wrong. A
+ * node calls this for every registered model at start-up and refuses to run
+ * blocks that need a model it lacks: never a divergent answer. */
+int wicas_ai_host_check_model(wicas_ai_host *h, const wicas_ai_model *m, char *path_out, size_t path_cap, char *err,
+                              size_t errlen);
+
+/* Runs one request. Order of work, and what it costs:
+ *   1. the model must pass wicas_ai_host_check_model (else EMODELFILE);
+ *   2. the prompt is tokenised (with the chat template when req->chat) and
+ *      the worst case gas(prompt_tokens, max_tokens) must be <= gas_available,
+ *      else WICAS_AI_EOUTOFGAS *before* any inference runs;
+ *   3. the model generates with the sampler seeded by seed;
+ *   4. res->gas_used = gas(prompt_tokens, generated_tokens).
+ * On error *res is zeroed and no gas is reported used. */
+int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const uint8_t seed[32],
+                        uint64_t gas_available, wicas_ai_result *res, char *err, size_t errlen);
+
+/* The answer a contract receives for a synchronous query, as canonical JSON:
+ *   {"text":"...","prompt_tokens":N,"generated_tokens":N,"gas_used":"N","model_sha256":"<hex>"}
+ * malloc'd; NULL on allocation failure. */
+char *wicas_ai_result_json(const wicas_ai_result *res);
+void wicas_ai_result_free(wicas_ai_result *res);
+
 #ifdef __cplusplus
 }
 #endif

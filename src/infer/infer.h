@@ -198,6 +198,13 @@ int wicas_infer_generate(wicas_infer_ctx *ctx, const char *prompt, const wicas_i
                          wicas_infer_token_fn on_token, void *user, wicas_infer_result *result);
 void wicas_infer_result_free(wicas_infer_result *r);
 
+/* The exact prompt tokens wicas_infer_generate would evaluate for prompt
+ * (chat template applied when chat, BOS per the model), without running the
+ * model: callers price a request before they run it. *tokens gets a malloc'd
+ * array of *n ids (free()). Returns 0, or EARG/ETOKEN/ENOMEM. */
+int wicas_infer_prompt_tokens(const wicas_infer_model *m, const char *prompt, bool chat, int32_t **tokens,
+                              size_t *n);
+
 #ifdef __cplusplus
 }
 #endif
