@@ -318,11 +318,12 @@ static wasmtime_module_t *get_module(wicas_vm *vm, const uint8_t checksum[32]) {
 
 bool wicas_vm_has_code(wicas_vm *vm, const uint8_t checksum[32]) {
     if (!vm || !checksum) return false;
-    if (lru_get(vm, checksum)) return true;
-    if (!vm->cache_dir) return false;
-    char path[4096];
-    cache_path(vm, checksum, path, sizeof path);
-    return access(path, R_OK) == 0;
+    /* load (and verify) a disk entry now, so that "true" means a call will find the code:
+     * a corrupt file must answer false here, so the embedder stores the code again */
+    wasmtime_module_t *m = get_module(vm, checksum);
+    if (!m) return false;
+    wasmtime_module_delete(m);
+    return true;
 }
 
 wicas_vm_status wicas_vm_store_code(wicas_vm *vm, const uint8_t *wasm, size_t len, uint8_t checksum_out[32],

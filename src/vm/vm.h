@@ -116,7 +116,9 @@ void wicas_vm_engine_fingerprint(const wicas_vm *vm, uint8_t out[32]);
 wicas_vm_status wicas_vm_store_code(wicas_vm *vm, const uint8_t *wasm, size_t len, uint8_t checksum_out[32],
                                     char *err, size_t errcap);
 
-/* true when code with this checksum is compiled and ready (memory or disk). */
+/* true when code with this checksum is compiled and ready: in memory, or in
+ * the disk cache, from which it is loaded and verified now (a corrupt entry is
+ * removed and answers false, so the embedder calls store_code again). */
 bool wicas_vm_has_code(wicas_vm *vm, const uint8_t checksum[32]);
 
 /* Cache statistics since wicas_vm_new: compilations, disk loads, memory hits,
