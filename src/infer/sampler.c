@@ -205,19 +205,82 @@ static size_t select_top(cand *c, size_t n, size_t k) {
     return k;
 }
 
-/* prob[i] = exp((c[i].logit - c[0].logit) * inv_t) for i < n, summed in order
- * (c sorted, so c[0] is the maximum); returns the sum. */
-static double softmax_unnorm(const cand *c, size_t n, float inv_t, float *prob) {
+/* Largest logit of c[0..n) (NaN was mapped to -inf before). */
+static float max_logit(const cand *c, size_t n) {
+    float m = c[0].logit;
+    for (size_t i = 1; i < n; i++)
+        if (c[i].logit > m) m = c[i].logit;
+    return m;
+}
+
+/* prob[i] = exp((c[i].logit - mx) * inv_t) for i < n, summed in index order;
+ * returns the sum. The maximum itself gets exactly 1 (z = 0 even when inv_t
+ * is inf, where 0 * inf would be NaN); -inf logits get 0. */
+static double softmax_unnorm(const cand *c, size_t n, float mx, float inv_t, float *prob) {
     double sum = 0.0;
-    float mx = c[0].logit;
     for (size_t i = 0; i < n; i++) {
-        /* the maximum itself gets z = 0 even when inv_t is inf (0 * inf = NaN) */
-        float z = c[i].logit == mx ? 0.0f : (c[i].logit - mx) * inv_t;
-        float e = (c[i].logit == -__builtin_inff()) ? 0.0f : wicas_expf(z);
+        float e;
+        if (c[i].logit == mx) e = 1.0f;
+        else if (c[i].logit == -__builtin_inff()) e = 0.0f;
+        else e = wicas_expf((c[i].logit - mx) * inv_t);
         prob[i] = e;
         sum += (double)e;
     }
     return sum;
+}
+
+/* Top-p over all n candidates (in id order in c) without sorting all of
+ * them when it is not needed. The cut is defined on the full order (logit
+ * desc, id asc): keep the shortest prefix whose running sum of
+ * exp(logit - max), accumulated in that order, reaches top_p * Z, where Z is
+ * the same quantity summed over all candidates in id order. Only the
+ * candidates with logit >= max - 8 (then 16, then 32) are sorted first; they
+ * are an exact prefix of the full order, so if the cut falls inside them the
+ * result is the one a full sort would give. Otherwise everything is sorted.
+ * Leaves the kept candidates sorted at the front of c; returns their count. */
+static size_t top_p_all(wicas_sampler *s, size_t n, float top_p) {
+    cand *c = s->c;
+    float mx = max_logit(c, n);
+    double z = softmax_unnorm(c, n, mx, 1.0f, s->prob);
+    double target = (double)top_p * z;
+    /* try heads of growing width: logits within 8, 16, 32 of the maximum */
+    static const float WIDTH[3] = {8.0f, 16.0f, 32.0f};
+    for (int w = 0; w < 3 && mx != -__builtin_inff(); w++) {
+        float thr = mx - WIDTH[w];
+        size_t h = 0;
+        for (size_t i = 0; i < n; i++)
+            if (c[i].logit >= thr) {
+                cand t = c[h]; c[h] = c[i]; c[i] = t;
+                h++;
+            }
+        if (h == n) break; /* the head is everything: sort it all below */
+        qsort(c, h, sizeof *c, cand_cmp);
+        double acc = 0.0;
+        for (size_t i = 0; i < h; i++) {
+            float e = c[i].logit == mx ? 1.0f : wicas_expf(c[i].logit - mx);
+            acc += (double)e;
+            if (acc >= target) return i + 1;
+        }
+    }
+    qsort(c, n, sizeof *c, cand_cmp);
+    double acc = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        float e = c[i].logit == mx ? 1.0f : (c[i].logit == -__builtin_inff() ? 0.0f : wicas_expf(c[i].logit - mx));
+        acc += (double)e;
+        if (acc >= target) return i + 1;
+    }
+    return n;
+}
+
+/* Top-p over an already sorted prefix c[0..n) (after top-k). */
+static size_t top_p_sorted(wicas_sampler *s, size_t n, float top_p) {
+    double sum = softmax_unnorm(s->c, n, s->c[0].logit, 1.0f, s->prob);
+    double target = (double)top_p * sum, acc = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        acc += (double)s->prob[i];
+        if (acc >= target) return i + 1;
+    }
+    return n;
 }
 
 int32_t wicas_sampler_sample(wicas_sampler *s, const float *logits) {
@@ -251,31 +314,29 @@ int32_t wicas_sampler_sample(wicas_sampler *s, const float *logits) {
         return (int32_t)best;
     }
 
-    /* 3. top-k (sorted prefix) */
-    size_t n = select_top(c, nv, s->p.top_k);
-
-    /* 4. top-p on temperature-1 probabilities */
+    /* 3. top-k (sorted prefix), 4. top-p */
+    size_t n = nv;
+    bool sorted = false;
+    if (s->p.top_k > 0 && s->p.top_k < nv) {
+        n = select_top(c, nv, s->p.top_k);
+        sorted = true;
+    }
     if (s->p.top_p < 1.0f && n > 1) {
-        double sum = softmax_unnorm(c, n, 1.0f, s->prob);
-        double target = (double)s->p.top_p * sum, acc = 0.0;
-        size_t keep = n;
-        for (size_t i = 0; i < n; i++) {
-            acc += (double)s->prob[i];
-            if (acc >= target) { keep = i + 1; break; }
-        }
-        n = keep;
+        n = sorted ? top_p_sorted(s, n, s->p.top_p) : top_p_all(s, n, s->p.top_p);
+        sorted = true;
     }
 
-    /* 5. temperature and final distribution */
-    double total = softmax_unnorm(c, n, 1.0f / s->p.temperature, s->prob);
+    /* 5. temperature and final distribution, in the candidates' order */
+    float mx = sorted ? c[0].logit : max_logit(c, n);
+    double total = softmax_unnorm(c, n, mx, 1.0f / s->p.temperature, s->prob);
 
     /* 6. draw */
     double u = wicas_sampler_uniform(s->p.seed, s->draws++);
-    if (!(total > 0.0)) return c[0].id; /* every logit -inf: take the first in order */
+    if (!(total > 0.0)) return c[0].id; /* every logit -inf: the first candidate */
     double r = u * total, acc = 0.0;
     for (size_t i = 0; i < n; i++) {
         acc += (double)s->prob[i];
         if (acc > r) return c[i].id;
     }
-    return c[n - 1].id; /* rounding left r at the very end; the last candidate */
+    return c[n - 1].id; /* rounding left r at the very end: the last candidate */
 }

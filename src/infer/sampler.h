@@ -8,18 +8,26 @@
  * counter-based generator — ChaCha20 (RFC 8439) keyed with the caller's
  * 32-byte seed — so draw number i is a pure function of (seed, i).
  *
- * Pipeline per wicas_sampler_sample, following llama.cpp's default chain:
+ * Pipeline per wicas_sampler_sample, following llama.cpp's default chain
+ * (penalties -> top-k -> top-p -> temperature -> draw):
  *   1. repetition penalty over the last repeat_last_n accepted tokens (each
  *      distinct token once): logit > 0 -> logit / penalty, else logit * penalty
  *      (skipped when repeat_penalty == 1 or repeat_last_n == 0);
  *   2. temperature <= 0: greedy, argmax (ties -> lowest id); done, no draw;
- *   3. top-k: keep the k best (k == 0 or k >= n_vocab: keep all);
- *   4. top-p: softmax of the kept logits (temperature 1), keep the shortest
- *      prefix whose probability sum reaches top_p (at least one; top_p >= 1:
- *      keep all);
- *   5. temperature: logits / temperature, softmax over the survivors;
- *   6. draw u in [0,1) (53 bits, see below) and return the first candidate
- *      whose running probability sum exceeds u * total.
+ *   3. top-k (0 < k < n_vocab): keep the k first in the total order, sorted;
+ *      otherwise all tokens stay, in id order;
+ *   4. top-p (< 1): w_i = wicas_expf(logit_i - max) (temperature 1); keep the
+ *      shortest prefix of the sorted candidates whose running double sum of
+ *      w reaches top_p * W, W = the sum of w over the candidates (in their
+ *      order: sorted after top-k, id order otherwise). At least one is kept.
+ *      (Implemented by sorting only the candidates within 8, 16 or 32 of the
+ *      maximum when that suffices; the result is the same as a full sort's.)
+ *   5. temperature: p_i = wicas_expf((logit_i - max) / ... ) computed as
+ *      (logit_i - max) * (1/temperature), the maximum itself getting exactly
+ *      1; total = double sum in candidate order;
+ *   6. draw u in [0,1) (53 bits, see below) and return the first candidate,
+ *      in candidate order, whose running double sum of p exceeds u * total.
+ * Without top-k/top-p nothing is sorted (O(n_vocab) per token).
  *
  * Random draws: block i (i = number of draws made so far by this sampler, from
  * 0) is ChaCha20(key = seed, block counter = low 32 bits of i, nonce = high 32

@@ -235,19 +235,82 @@ static void test_determinism(void **state) {
 
 static void test_topk_heap_matches_sort(void **state) {
     (void)state;
-    /* k <= 256 uses a bounded heap, larger k a full sort; with top-k == number
-     * of candidates above a cliff both must give the same draws */
+    /* k <= 256 uses a bounded heap, larger k a full sort: with only 200
+     * candidates above a cliff whose weight is exactly 0 (expf(-1000) = 0),
+     * top-k 200 and top-k 300 must give identical draws */
     enum { V = 3000 };
     float *l = malloc(V * sizeof *l);
-    for (int i = 0; i < V; i++) l[i] = -100.0f;
+    for (int i = 0; i < V; i++) l[i] = -1000.0f;
     for (int i = 0; i < 200; i++) l[(i * 37) % V] = (float)(i % 13) * 0.25f; /* ties across ids */
-    wicas_sampler_params ph = P(1.0f, 200, 1.0f, 1.0f, 0, 3), ps = P(1.0f, 0, 1.0f, 1.0f, 0, 3);
+    wicas_sampler_params ph = P(1.0f, 200, 1.0f, 1.0f, 0, 3), ps = P(1.0f, 300, 1.0f, 1.0f, 0, 3);
     wicas_sampler *h = wicas_sampler_new(&ph, V), *s = wicas_sampler_new(&ps, V);
-    for (int i = 0; i < 300; i++) {
+    int hits[V] = {0};
+    for (int i = 0; i < 2000; i++) {
         int32_t x = wicas_sampler_sample(h, l), y = wicas_sampler_sample(s, l);
-        assert_int_equal(x, y); /* the -100 tail has probability ~e^-100: never drawn */
+        assert_int_equal(x, y);
+        assert_true(l[x] > -1000.0f);
+        hits[x]++;
     }
+    /* the top tie group (logit 3.0, 15 ids) is drawn most */
+    int top = 0;
+    for (int i = 0; i < V; i++) if (l[i] == 3.0f) top += hits[i];
+    assert_true(top > 2000 / 13);
     wicas_sampler_free(h);
+    wicas_sampler_free(s);
+    free(l);
+}
+
+static int desc_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+static void test_top_p_unsorted_input(void **state) {
+    (void)state;
+    /* same distribution as above but the best id last: 0.1, 0.3, 0.6 */
+    float q[3] = {0.0f, logf(3.0f), logf(6.0f)};
+    wicas_sampler_params p = P(1.0f, 0, 0.55f, 1.0f, 0, 4);
+    wicas_sampler *s = wicas_sampler_new(&p, 3);
+    for (int i = 0; i < 500; i++) assert_int_equal(wicas_sampler_sample(s, q), 2);
+    wicas_sampler_free(s);
+    p = P(1.0f, 0, 0.85f, 1.0f, 0, 4);
+    s = wicas_sampler_new(&p, 3);
+    int c[3] = {0};
+    for (int i = 0; i < 30000; i++) c[wicas_sampler_sample(s, q)]++;
+    assert_int_equal(c[0], 0);
+    assert_true(fabs(c[2] / 30000.0 - 2.0 / 3.0) < 0.015);
+    wicas_sampler_free(s);
+    /* a large vocabulary: top-p 0.5 over 50000 logits keeps exactly the
+     * tokens a brute-force sort selects */
+    enum { V = 50000 };
+    float *l = malloc(V * sizeof *l);
+    /* logits 0..30 in a scrambled order: heads of width 8 hold ~27% of them */
+    for (int i = 0; i < V; i++) l[i] = (float)((i * 2654435761u) % 10007) * 0.003f;
+    p = P(1.0f, 0, 0.5f, 1.0f, 0, 4);
+    s = wicas_sampler_new(&p, V);
+    float mx = -1e30f;
+    for (int i = 0; i < V; i++) if (l[i] > mx) mx = l[i];
+    float cut = 1e30f;
+    for (int i = 0; i < 300; i++) {
+        int32_t t = wicas_sampler_sample(s, l);
+        if (l[t] < cut) cut = l[t];
+    }
+    /* every drawn token lies in the top-p set: its logit is at least the
+     * logit where the sorted cumulative mass passes one half */
+    double z = 0;
+    for (int i = 0; i < V; i++) z += exp((double)l[i] - mx);
+    float *sorted = malloc(V * sizeof *sorted);
+    memcpy(sorted, l, V * sizeof *sorted);
+    qsort(sorted, V, sizeof *sorted, desc_float);
+    double acc = 0;
+    float lim = mx;
+    for (int i = 0; i < V && acc < 0.5 * z; i++) {
+        acc += exp((double)sorted[i] - mx);
+        lim = sorted[i];
+    }
+    free(sorted);
+    assert_true(cut >= lim);
+    assert_true(cut < mx - 0.5f); /* and it does sample well below the maximum */
     wicas_sampler_free(s);
     free(l);
 }
@@ -282,7 +345,8 @@ int main(void) {
         cmocka_unit_test(test_chacha20_rfc8439), cmocka_unit_test(test_chacha20_vs_openssl_and_uniform),
         cmocka_unit_test(test_greedy),           cmocka_unit_test(test_repeat_penalty),
         cmocka_unit_test(test_topk_topp_temperature), cmocka_unit_test(test_determinism),
-        cmocka_unit_test(test_topk_heap_matches_sort), cmocka_unit_test(test_params),
+        cmocka_unit_test(test_topk_heap_matches_sort), cmocka_unit_test(test_top_p_unsorted_input),
+        cmocka_unit_test(test_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
