@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -160,11 +161,24 @@ static int read_frame(reader *r, uint8_t **msg, size_t *len) {
     return 1;
 }
 
+/* Length prefix and message in one sendmsg (one syscall per response in the
+ * common case); partial writes are finished with write_all. */
 static int write_frame(int fd, const uint8_t *msg, size_t len) {
     uint8_t vb[WICAS_ABCI_VARINT_MAX];
     size_t vn = wicas_abci_varint_put(len, vb);
-    if (write_all(fd, vb, vn) != 0) return -1;
-    return write_all(fd, msg, len);
+    struct iovec iov[2] = {{vb, vn}, {(void *)msg, len}};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+    ssize_t w;
+    do
+        w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    if (w < 0) return -1;
+    size_t done = (size_t)w;
+    if (done < vn) {
+        if (write_all(fd, vb + done, vn - done) != 0) return -1;
+        done = vn;
+    }
+    return write_all(fd, msg + (done - vn), len - (done - vn));
 }
 
 /* An exception Response: field 1 (exception, length-delimited) holding a
