@@ -3,7 +3,7 @@
  *
  * Engine: one wasmtime engine configured for consensus — fuel on, NaN
  * canonicalisation on, SIMD/relaxed-SIMD/threads/memory64 off, a bounded
- * wasm stack, explicit bounds checks instead of signal handlers (uniform
+ * wasm stack, a fixed target triple without host CPU feature detection, explicit bounds checks instead of signal handlers (uniform
  * behaviour, friendly to ASan), a fixed memory reservation equal to the
  * per-instance limit (so memories never move) and no guard region.
  *
@@ -37,6 +37,13 @@
 #define WICAS_VM_HOST_VERSION "wicas-vm-host/1"
 #define WASMTIME_VERSION_STR "wasmtime-48.0.8"
 #define CACHE_MAGIC "WICASWCM"
+#if defined(__x86_64__)
+#define WICAS_VM_TARGET "x86_64-unknown-linux-gnu"
+#elif defined(__aarch64__)
+#define WICAS_VM_TARGET "aarch64-unknown-linux-gnu"
+#else
+#error "wicas_vm: unsupported host architecture (add its target triple)"
+#endif
 #define CACHE_HEADER (8 + 32 + 32 + 8)
 
 void wicas_vm_config_default(wicas_vm_config *cfg) {
@@ -127,6 +134,20 @@ wicas_vm *wicas_vm_new(const wicas_vm_config *cfg_in, char *err, size_t errcap) 
     wasmtime_config_memory_reservation_set(c, vm->cfg.memory_limit);
     wasmtime_config_memory_guard_size_set(c, 0);
     wasmtime_config_memory_reservation_for_growth_set(c, 0);
+    /* An explicit target turns off detection of the host CPU's optional
+     * features: every node of one architecture compiles identical machine
+     * code, so stack use (hence where "call stack exhausted" hits) does not
+     * depend on the CPU model. */
+    wasmtime_error_t *te = wasmtime_config_target_set(c, WICAS_VM_TARGET);
+    if (te) {
+        char m[256];
+        wt_msg(te, m, sizeof m);
+        wasmtime_error_delete(te);
+        wasm_config_delete(c);
+        seterr(err, errcap, "setting the compilation target %s: %s", WICAS_VM_TARGET, m);
+        free(vm);
+        return NULL;
+    }
     vm->engine = wasm_engine_new_with_config(c);
     if (!vm->engine) {
         seterr(err, errcap, "wasmtime engine creation failed");
@@ -147,9 +168,9 @@ wicas_vm *wicas_vm_new(const wicas_vm_config *cfg_in, char *err, size_t errcap) 
     /* engine fingerprint: everything that changes compiled code or its behaviour */
     char fp[512];
     int n = snprintf(fp, sizeof fp,
-                     "%s|%s|fuel=1|nan=1|simd=0|relaxed=0|threads=0|mem64=0|multimem=0|stack=%zu|signals=0|"
+                     "%s|%s|%s|fuel=1|nan=1|simd=0|relaxed=0|threads=0|mem64=0|multimem=0|stack=%zu|signals=0|"
                      "reservation=%llu|guard=0|gas_per_fuel=%llu",
-                     WICAS_VM_HOST_VERSION, WASMTIME_VERSION_STR, vm->cfg.max_wasm_stack,
+                     WICAS_VM_HOST_VERSION, WASMTIME_VERSION_STR, WICAS_VM_TARGET, vm->cfg.max_wasm_stack,
                      (unsigned long long)vm->cfg.memory_limit, WICAS_VM_GAS_PER_FUEL);
     wicas_sha256(fp, (size_t)n, vm->fingerprint);
 
