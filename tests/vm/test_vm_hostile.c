@@ -233,6 +233,25 @@ static void traps_in_every_entry(void **state) {
         expect_call(IMPORTS_DB, "2", funcs, OK_RESPONSE, (wicas_vm_entry)e, TEST_GAS, WICAS_VM_ERR_TRAP, needles[e]);
 }
 
+static void every_entry_ok(void **state) {
+    (void)state;
+    const char *funcs =
+        "(func (export \"instantiate\") (param i32 i32 i32) (result i32) (call $db_write (i32.const 0x200) (i32.const 0x210)) (i32.const 0x100))\n"
+        "(func (export \"execute\") (param i32 i32 i32) (result i32) (i32.const 0x100))\n"
+        "(func (export \"migrate\") (param i32 i32) (result i32) (i32.const 0x100))\n"
+        "(func (export \"sudo\") (param i32 i32) (result i32) (i32.const 0x100))\n"
+        "(func (export \"reply\") (param i32 i32) (result i32) (i32.const 0x100))\n";
+    for (int e = 0; e <= WICAS_VM_REPLY; e++)
+        if (e != WICAS_VM_QUERY)
+            expect_call(IMPORTS_DB, "2", funcs, OK_RESPONSE, (wicas_vm_entry)e, TEST_GAS, WICAS_VM_OK, NULL);
+    expect_call("", "2", INST("(i32.const 0x100)") "(func (export \"query\") (param i32 i32) (result i32) (i32.const 0x100))",
+                "{\"ok\":\"e30=\"}", WICAS_VM_QUERY, TEST_GAS, WICAS_VM_OK, NULL);
+    /* a query result must be base64 Binary */
+    expect_call("", "2", INST("(i32.const 0x100)") "(func (export \"query\") (param i32 i32) (result i32) (i32.const 0x100))",
+                "{\"ok\":\"not base64!\"}", WICAS_VM_QUERY, TEST_GAS, WICAS_VM_ERR_RESULT, "base64");
+    wicas_vm_memstore_set(ms, (const uint8_t *)"k", 1, (const uint8_t *)"original", 8);
+}
+
 static void write_in_query_refused(void **state) {
     (void)state;
     const char *funcs = INST("(i32.const 0x100)")
@@ -388,6 +407,7 @@ int main(void) {
         cmocka_unit_test(bad_regions),
         cmocka_unit_test(bad_results),
         cmocka_unit_test(traps_in_every_entry),
+        cmocka_unit_test(every_entry_ok),
         cmocka_unit_test(write_in_query_refused),
         cmocka_unit_test(abort_is_clean),
         cmocka_unit_test(static_validation),
