@@ -36,7 +36,7 @@ static char out[1 << 20];
 
 int main(int argc, char **argv) {
     const char *model = "default";
-    char opts[512] = "{\"n-predict\":128";
+    char opts[512] = "{";
     int raw = 0, stream = 0, meta = 0, i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (!strcmp(argv[i], "--raw")) raw = 1;
@@ -44,7 +44,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--meta")) meta = 1;
         else if (!strcmp(argv[i], "--model") && i + 1 < argc) model = argv[++i];
         else if (i + 1 < argc && (!strcmp(argv[i], "--n-predict") || !strcmp(argv[i], "--temp") || !strcmp(argv[i], "--seed")))
-            snprintf(opts + strlen(opts), sizeof opts - strlen(opts), ",\"%s\":%s", argv[i] + 2, argv[i + 1]), i++;
+            snprintf(opts + strlen(opts), sizeof opts - strlen(opts), "%s\"%s\":%s", opts[1] ? "," : "", argv[i] + 2, argv[i + 1]), i++;
         else { fprintf(stderr, "wasinn_chat: bad option %s\n", argv[i]); return 2; }
     }
     strcat(opts, "}");

@@ -181,6 +181,14 @@ static int parse_opts(const uint8_t *json, size_t len, nn_opts *o, const char **
         cJSON_Delete(doc);
         return NN_INVALID_ENCODING;
     }
+    /* A key given twice is ambiguous: refuse rather than pick one. */
+    for (const cJSON *a = doc->child; a; a = a->next)
+        for (const cJSON *b = a->next; b; b = b->next)
+            if (a->string && b->string && strcmp(a->string, b->string) == 0) {
+                *bad_key = "(duplicate key)";
+                cJSON_Delete(doc);
+                return NN_INVALID_ARGUMENT;
+            }
     nn_opts t = *o;
     bool present, dummy = false;
     uint64_t u = 0;

@@ -1,0 +1,177 @@
+/* test_wasi_nn.c — WASI-NN through the sandbox equals the native engine:
+ * programs/wasinn_chat.wasm asking the host's engine (the default SmolLM2
+ * model) must print exactly the bytes wicas_infer_generate gives for the same
+ * model, prompt, parameters and seed — greedy and sampled, streamed or not,
+ * with 1 or 2 host threads — and report the same token counts. Bad model
+ * names and bad options are errors the program sees, not host failures. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common.h"
+#include "infer.h"
+#include "wasi.h"
+
+#define N_PREDICT 16
+static const char *QUESTION = "What is the capital of France?";
+static uint8_t *chat_wasm;
+static size_t chat_len;
+static wicas_infer_cache *cache;
+static const char *model_path;
+
+static int setup(void **state) {
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/wasinn_chat.wasm", getenv("WICAS_WASM_DIR"));
+    chat_wasm = wicas_read_file(path, 16 << 20, &chat_len);
+    model_path = getenv("WICAS_DEFAULT_MODEL");
+    cache = wicas_infer_cache_new();
+    return chat_wasm && model_path && cache ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    free(chat_wasm);
+    wicas_infer_cache_free(cache);
+    return 0;
+}
+
+static void seed_of(uint8_t seed[32]) {
+    for (int i = 0; i < 32; i++) seed[i] = (uint8_t)(0xA0 + i);
+}
+
+/* Runs wasinn_chat with extra argv. */
+static int run_chat(const char *const *extra, size_t n_extra, uint32_t threads, wicas_wasi_result *res) {
+    const char *argv[16] = {"wasinn_chat"};
+    for (size_t i = 0; i < n_extra; i++) argv[1 + i] = extra[i];
+    wicas_wasi_model models[] = {{"default", model_path}};
+    wicas_wasi_config cfg;
+    wicas_wasi_config_default(&cfg);
+    cfg.models = models;
+    cfg.n_models = 1;
+    cfg.n_threads = threads;
+    cfg.cache = cache;
+    wicas_wasi_request req;
+    memset(&req, 0, sizeof req);
+    req.args = argv;
+    req.n_args = 1 + n_extra;
+    seed_of(req.seed);
+    return wicas_wasi_run(&cfg, chat_wasm, chat_len, &req, res);
+}
+
+/* The same generation natively, with WASI-NN's defaults and seed rule. */
+static void native(float temp, bool has_seed, uint64_t seed_opt, wicas_infer_result *out) {
+    wicas_infer_model *m = NULL;
+    char err[256];
+    assert_int_equal(wicas_infer_cache_get(cache, model_path, NULL, &m, err, sizeof err), 0);
+    wicas_infer_ctx *ctx = NULL;
+    wicas_infer_ctx_params cp = {.n_ctx = 1024, .n_threads = 1};
+    assert_int_equal(wicas_infer_ctx_new(m, &cp, &ctx), 0);
+    wicas_infer_gen_params p;
+    wicas_infer_gen_params_default(&p);
+    p.max_tokens = N_PREDICT;
+    p.temperature = temp;
+    p.top_p = 0.95f;
+    p.top_k = 0;
+    p.repeat_penalty = 1.1f;
+    p.repeat_last_n = 64;
+    uint8_t req_seed[32];
+    seed_of(req_seed);
+    wicas_wasi_nn_seed(req_seed, has_seed, seed_opt, p.seed);
+    char prompt[256];
+    snprintf(prompt, sizeof prompt, "<|im_start|>user\n%s<|im_end|>\n<|im_start|>assistant\n", QUESTION);
+    assert_int_equal(wicas_infer_generate(ctx, prompt, &p, NULL, NULL, out), 0);
+    wicas_infer_ctx_free(ctx);
+    wicas_infer_model_release(m);
+}
+
+static void expect_same_at(const wicas_wasi_result *r, const wicas_infer_result *n, int line) {
+    if (r->out_len != n->text_len || memcmp(r->out, n->text, n->text_len) != 0)
+        fail_msg("line %d: WASI-NN printed \"%s\" (%llu tokens), native engine gave \"%s\" (%u tokens)", line,
+                 (char *)r->out, (unsigned long long)r->nn_generated_tokens, n->text, n->n_generated_tokens);
+    assert_true(r->nn_prompt_tokens == n->n_prompt_tokens);
+    assert_true(r->nn_generated_tokens == n->n_generated_tokens);
+    assert_int_equal(r->nn_computes, 1);
+}
+#define expect_same(r, n) expect_same_at(r, n, __LINE__)
+
+static void greedy_equals_native(void **state) {
+    (void)state;
+    wicas_infer_result n;
+    native(0.0f, false, 0, &n);
+    assert_true(n.n_generated_tokens > 0);
+    const char *args[] = {"--n-predict", "16", "--temp", "0", "--meta", QUESTION};
+    wicas_wasi_result r;
+    assert_int_equal(run_chat(args, 6, 1, &r), WICAS_WASI_OK);
+    assert_int_equal(r.exit_code, 0);
+    expect_same(&r, &n);
+    char meta[128];
+    snprintf(meta, sizeof meta, "{\"input_tokens\":%u,\"output_tokens\":%u,", n.n_prompt_tokens,
+             n.n_generated_tokens);
+    assert_non_null(strstr((char *)r.err, meta));
+    wicas_wasi_result_free(&r);
+    /* streamed token by token: the same bytes */
+    const char *sargs[] = {"--n-predict", "16", "--temp", "0", "--stream", QUESTION};
+    assert_int_equal(run_chat(sargs, 6, 1, &r), WICAS_WASI_OK);
+    assert_int_equal(r.exit_code, 0);
+    expect_same(&r, &n);
+    wicas_wasi_result_free(&r);
+    wicas_infer_result_free(&n);
+    assert_int_equal(wicas_infer_cache_size(cache), 1); /* the model stayed resident */
+}
+
+static void sampled_equals_native_any_threads(void **state) {
+    (void)state;
+    wicas_infer_result n, n2;
+    native(0.8f, true, 42, &n);
+    const char *args[] = {"--n-predict", "16", "--seed", "42", QUESTION};
+    wicas_wasi_result r;
+    assert_int_equal(run_chat(args, 5, 1, &r), WICAS_WASI_OK);
+    expect_same(&r, &n);
+    wicas_wasi_result_free(&r);
+    assert_int_equal(run_chat(args, 5, 2, &r), WICAS_WASI_OK);
+    expect_same(&r, &n);
+    wicas_wasi_result_free(&r);
+    /* another seed option gives another sample (checked against native too) */
+    native(0.8f, true, 43, &n2);
+    const char *args2[] = {"--n-predict", "16", "--seed", "43", QUESTION};
+    assert_int_equal(run_chat(args2, 5, 1, &r), WICAS_WASI_OK);
+    expect_same(&r, &n2);
+    wicas_wasi_result_free(&r);
+    wicas_infer_result_free(&n);
+    wicas_infer_result_free(&n2);
+}
+
+static void errors_reach_the_program(void **state) {
+    (void)state;
+    wicas_wasi_result r;
+    const char *a1[] = {"--model", "nope", "hi"};
+    assert_int_equal(run_chat(a1, 3, 1, &r), WICAS_WASI_OK);
+    assert_int_equal(r.exit_code, 1);
+    assert_string_equal((char *)r.err, "load nope: 8\n"); /* NOT_FOUND */
+    wicas_wasi_result_free(&r);
+    const char *a2[] = {"--temp", "\"hot\"", "hi"};
+    assert_int_equal(run_chat(a2, 3, 1, &r), WICAS_WASI_OK);
+    assert_int_equal(r.exit_code, 1);
+    assert_string_equal((char *)r.err, "set-up: error 1\n"); /* INVALID_ARGUMENT */
+    wicas_wasi_result_free(&r);
+    const char *a3[] = {"--temp", "1,", "hi"};
+    assert_int_equal(run_chat(a3, 3, 1, &r), WICAS_WASI_OK);
+    assert_string_equal((char *)r.err, "set-up: error 2\n"); /* INVALID_ENCODING: not JSON */
+    wicas_wasi_result_free(&r);
+    assert_int_equal(r.nn_computes, 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(greedy_equals_native),
+        cmocka_unit_test(sampled_equals_native_any_threads),
+        cmocka_unit_test(errors_reach_the_program),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
