@@ -81,7 +81,7 @@ static size_t bal_key(const uint8_t *addr, size_t al, const char *denom, uint8_t
     memcpy(k + o, addr, al);
     o += al;
     size_t dl = denom ? strlen(denom) : 0;
-    memcpy(k + o, denom, dl);
+    if (dl) memcpy(k + o, denom, dl);
     return o + dl;
 }
 

@@ -74,7 +74,7 @@ int wstore_meta_get(wstore *s, MDB_txn *txn, const char *key, uint8_t **v, size_
     if (rc) return WICAS_CHAIN_ERR_IO;
     *v = malloc(d.mv_size + 1);
     if (!*v) return WICAS_CHAIN_ERR_NOMEM;
-    memcpy(*v, d.mv_data, d.mv_size);
+    if (d.mv_size) memcpy(*v, d.mv_data, d.mv_size);
     (*v)[d.mv_size] = 0;
     *vl = d.mv_size;
     return 1;

@@ -1006,7 +1006,7 @@ static char *smart_query(wctx *x, const char *contract, const uint8_t *msg, size
     if (call_contract(x, a, code->checksum.data, WICAS_VM_QUERY, NULL, msg, ml, WICAS_WASM_CODE_QUERY_FAILED, &res) == 0) {
         out = malloc(res.query_len + 1);
         if (out) {
-            memcpy(out, res.query_data, res.query_len);
+            if (res.query_len) memcpy(out, res.query_data, res.query_len);
             out[res.query_len] = 0;
             *ok = true;
         }

@@ -183,6 +183,28 @@ static void test_bank_and_invalid(void **st) {
     assert_int_equal(balance(c, alice, "uwicas"), 1000000 - 1000 - 1000);
     assert_int_equal(balance(c, bob, "uwicas"), 1500);
     assert_int_equal(balance(c, alice, "ufoo"), 7);
+    {
+        /* AllBalances: both denoms, sorted */
+        Wchain__QueryAllBalancesRequest q = WCHAIN__QUERY_ALL_BALANCES_REQUEST__INIT;
+        q.address = alice;
+        uint8_t qb2[200];
+        size_t qn2 = wchain__query_all_balances_request__pack(&q, qb2);
+        wicas_chain_query_result qr2;
+        wicas_chain_query(c, "/cosmos.bank.v1beta1.Query/AllBalances", qb2, qn2, 0, false, &qr2);
+        assert_int_equal(qr2.code, 0);
+        Wchain__QueryAllBalancesResponse *ab = wchain__query_all_balances_response__unpack(NULL, qr2.value_len, qr2.value);
+        assert_int_equal(ab->n_balances, 2);
+        assert_string_equal(ab->balances[0]->denom, "ufoo");
+        assert_string_equal(ab->balances[0]->amount, "7");
+        assert_string_equal(ab->balances[1]->denom, "uwicas");
+        assert_string_equal(ab->balances[1]->amount, "998000");
+        wchain__query_all_balances_response__free_unpacked(ab, NULL);
+        wicas_chain_query_result_free(&qr2);
+        /* rendered for the CLI */
+        char *js = wicas_chain_query_response_json("/cosmos.bank.v1beta1.Query/AllBalances", NULL, 0);
+        assert_non_null(js); /* an empty response is a valid empty list */
+        free(js);
+    }
     int64_t height;
     wicas_chain_info(c, &height, hh);
     assert_int_equal(height, 1);
