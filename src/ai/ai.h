@@ -164,6 +164,12 @@ void wicas_ai_host_free(wicas_ai_host *h);
 int wicas_ai_host_check_model(wicas_ai_host *h, const wicas_ai_model *m, char *path_out, size_t path_cap, char *err,
                               size_t errlen);
 
+/* Prices a request without running it: *prompt_tokens gets the exact prompt
+ * length the engine will evaluate and *worst the gas of generating all
+ * max_tokens. Returns WICAS_AI_OK, WICAS_AI_EMODELFILE or WICAS_AI_EINVAL. */
+int wicas_ai_host_price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req,
+                        uint32_t *prompt_tokens, uint64_t *worst, char *err, size_t errlen);
+
 /* Runs one request. Order of work, and what it costs:
  *   1. the model must pass wicas_ai_host_check_model (else EMODELFILE);
  *   2. the prompt is tokenised (with the chat template when req->chat) and

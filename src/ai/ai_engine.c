@@ -155,33 +155,41 @@ static int ensure_ctx(wicas_ai_host *h, wicas_infer_model *model) {
     return WICAS_INFER_OK;
 }
 
-int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const uint8_t seed[32],
-                        uint64_t gas_available, wicas_ai_result *res, char *err, size_t errlen) {
-    memset(res, 0, sizeof *res);
+int wicas_ai_host_price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req,
+                        uint32_t *prompt_tokens, uint64_t *worst, char *err, size_t errlen) {
     wicas_infer_model *model = NULL;
     int rc = get_model(h, m, &model, NULL, err, errlen);
     if (rc != WICAS_AI_OK) return rc;
-
-    /* 1. price the worst case before running anything */
     int32_t *toks = NULL;
     size_t n_tok = 0;
     int irc = wicas_infer_prompt_tokens(model, req->prompt, req->chat, &toks, &n_tok);
     free(toks);
-    uint32_t n_prompt = (uint32_t)n_tok;
-    if (irc != WICAS_INFER_OK) {
-        wicas_infer_model_release(model);
+    wicas_infer_model_release(model);
+    if (irc != WICAS_INFER_OK)
         return wicas_ai_fail(err, errlen, WICAS_AI_EINVAL, "ai: cannot tokenise the prompt: %s", wicas_infer_strerror(irc));
-    }
-    uint64_t worst = wicas_ai_gas_cost(m, n_prompt, req->max_tokens);
-    if (worst > gas_available) {
-        wicas_infer_model_release(model);
+    *prompt_tokens = (uint32_t)n_tok;
+    *worst = wicas_ai_gas_cost(m, n_tok, req->max_tokens);
+    return WICAS_AI_OK;
+}
+
+int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const uint8_t seed[32],
+                        uint64_t gas_available, wicas_ai_result *res, char *err, size_t errlen) {
+    memset(res, 0, sizeof *res);
+    /* 1. price the worst case before running anything */
+    uint32_t n_prompt = 0;
+    uint64_t worst = 0;
+    int rc = wicas_ai_host_price(h, m, req, &n_prompt, &worst, err, errlen);
+    if (rc != WICAS_AI_OK) return rc;
+    if (worst > gas_available)
         return wicas_ai_fail(err, errlen, WICAS_AI_EOUTOFGAS,
                              "ai: out of gas: %u prompt tokens + max_tokens %u cost up to %llu gas, %llu available",
                              n_prompt, req->max_tokens, (unsigned long long)worst, (unsigned long long)gas_available);
-    }
+    wicas_infer_model *model = NULL;
+    rc = get_model(h, m, &model, NULL, err, errlen);
+    if (rc != WICAS_AI_OK) return rc;
 
     /* 2. run */
-    irc = ensure_ctx(h, model);
+    int irc = ensure_ctx(h, model);
     wicas_infer_model_release(model);
     if (irc != WICAS_INFER_OK)
         return wicas_ai_fail(err, errlen, WICAS_AI_EENGINE, "ai: engine context: %s", wicas_infer_strerror(irc));
@@ -201,8 +209,11 @@ int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_a
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (irc != WICAS_INFER_OK)
         return wicas_ai_fail(err, errlen, WICAS_AI_EENGINE, "ai: inference failed: %s", wicas_infer_strerror(irc));
-    res->text = r.text;
-    r.text = NULL;
+    res->text = wicas_ai_utf8_repair(r.text, r.text_len, NULL);
+    if (!res->text) {
+        wicas_infer_result_free(&r);
+        return WICAS_AI_ENOMEM;
+    }
     res->prompt_tokens = r.n_prompt_tokens;
     res->generated_tokens = r.n_generated_tokens;
     res->gas_used = wicas_ai_gas_cost(m, r.n_prompt_tokens, r.n_generated_tokens);

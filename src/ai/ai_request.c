@@ -11,38 +11,54 @@
 #include "ai.h"
 #include "ai_internal.h"
 
-static bool utf8_valid(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t k;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            k = 1;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            k = 2;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + k >= n) return false; /* truncated sequence */
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80) return false;
-            cp = cp << 6 | (s[i + j] & 0x3f);
-        }
-        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += k + 1;
+/* Length of the valid UTF-8 sequence at s[i] (1..4), or 0 when invalid:
+ * overlong forms, surrogates and code points past U+10FFFF are invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n, size_t i) {
+    unsigned char c = s[i];
+    size_t k;
+    uint32_t cp;
+    if (c < 0x80) return 1;
+    if ((c & 0xe0) == 0xc0) k = 1, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0) k = 2, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0) k = 3, cp = c & 0x07;
+    else return 0;
+    if (i + k >= n) return 0; /* truncated sequence */
+    for (size_t j = 1; j <= k; j++) {
+        if ((s[i + j] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (s[i + j] & 0x3f);
     }
+    if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return k + 1;
+}
+
+static bool utf8_valid(const unsigned char *s, size_t n) {
+    for (size_t i = 0, k; i < n; i += k)
+        if (!(k = utf8_seq(s, n, i))) return false;
     return true;
+}
+
+char *wicas_ai_utf8_repair(const char *in, size_t n, size_t *out_len) {
+    const unsigned char *s = (const unsigned char *)in;
+    char *out = malloc(3 * n + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(s, n, i);
+        if (k) {
+            memcpy(out + o, s + i, k);
+            o += k;
+            i += k;
+        } else {
+            memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD for each invalid byte */
+            o += 3;
+            i++;
+        }
+    }
+    out[o] = 0;
+    if (out_len) *out_len = o;
+    return out;
 }
 
 /* A number given as JSON number or decimal string, within [lo, hi]. */

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "ai.h"
+#include "ai_internal.h"
 #include "common.h"
 
 static const char *SMOL =
@@ -186,12 +187,33 @@ static void request_parse(void **state) {
     free(big);
 }
 
+static void utf8_repair(void **state) {
+    (void)state;
+    size_t n;
+    char *s = wicas_ai_utf8_repair("caf\xc3\xa9", 5, &n); /* valid: unchanged */
+    assert_string_equal(s, "caf\xc3\xa9");
+    assert_int_equal(n, 5);
+    free(s);
+    s = wicas_ai_utf8_repair("ok\xe2\x82", 4, &n); /* cut inside a 3-byte char */
+    assert_string_equal(s, "ok\xef\xbf\xbd\xef\xbf\xbd");
+    free(s);
+    s = wicas_ai_utf8_repair("\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80", 11, &n); /* overlong, surrogate, > U+10FFFF */
+    assert_null(strstr(s, "\xc0"));
+    assert_null(strstr(s, "\xed\xa0"));
+    assert_null(strstr(s, "\xf4\x90"));
+    free(s);
+    s = wicas_ai_utf8_repair("\xf0\x9f\x98\x80", 4, &n); /* emoji kept */
+    assert_int_equal(n, 4);
+    free(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gas_formula),
         cmocka_unit_test(seed_depends_on_every_field),
         cmocka_unit_test(model_json_roundtrip_and_rejects),
         cmocka_unit_test(request_parse),
+        cmocka_unit_test(utf8_repair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

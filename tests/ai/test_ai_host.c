@@ -120,7 +120,11 @@ static void deterministic_and_priced(void **state) {
     free(j);
 
     /* out of gas before running: exactly one gas short of the worst case */
-    uint64_t worst = wicas_ai_gas_cost(&smol, a.prompt_tokens, req.max_tokens);
+    uint64_t worst = wicas_ai_gas_cost(&smol, a.prompt_tokens, req.max_tokens), priced = 0;
+    uint32_t pt = 0;
+    assert_int_equal(wicas_ai_host_price(h1, &smol, &req, &pt, &priced, err, sizeof err), WICAS_AI_OK);
+    assert_int_equal(pt, a.prompt_tokens);
+    assert_int_equal(priced, worst);
     wicas_ai_result c2;
     err[0] = 0;
     assert_int_equal(wicas_ai_host_infer(h1, &smol, &req, seed, worst - 1, &c2, err, sizeof err), WICAS_AI_EOUTOFGAS);
