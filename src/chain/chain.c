@@ -262,8 +262,9 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
     kv blk;
     kv_init_overlay(&blk, &c->wbase);
     if (c->opts.hooks.begin_block && c->opts.hooks.begin_block(c->opts.hooks.ctx, c, b, err, errlen)) {
+        /* nothing of this block was written; the pending transaction (which
+         * may hold the genesis state) stays as it was */
         kv_clear(&blk);
-        abort_pending(c);
         return WICAS_CHAIN_ERR_INVALID;
     }
     for (size_t i = 0; i < b->n_txs; i++) {

@@ -844,11 +844,217 @@ static void test_wasm_messages(void **st) {
     wicas_chain_close(c);
 }
 
+/* ---- admin operations, hooks, and hostile tx bytes ----------------------------------- */
+
+static int hook_calls;
+static int custom_hook(void *ctx, const uint8_t *req, size_t len, uint8_t **resp, size_t *resp_len, char *err,
+                       size_t errlen) {
+    (void)ctx, (void)err, (void)errlen;
+    hook_calls++;
+    /* echo the request back inside {"echo":...} */
+    *resp = malloc(len + 16);
+    *resp_len = (size_t)sprintf((char *)*resp, "{\"echo\":%.*s}", (int)len, (const char *)req);
+    return 0;
+}
+static int begin_calls;
+static bool refuse_block;
+static int begin_hook(void *ctx, wicas_chain *c, const wicas_chain_block *b, char *err, size_t errlen) {
+    (void)ctx, (void)c, (void)b;
+    begin_calls++;
+    if (refuse_block) {
+        snprintf(err, errlen, "refused by hook");
+        return -1;
+    }
+    return 0;
+}
+
+static void test_admin_hooks_fuzz(void **st) {
+    (void)st;
+    const char *wd = getenv("WICAS_WASM_DIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/reflect.wasm", wd ? wd : "wasm");
+    if (access(path, R_OK) != 0) skip();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/*", dir);
+    assert_int_equal(system(cmd), 0);
+    wicas_chain_options o = {.no_sync = true, .map_size = 256u << 20};
+    o.hooks.custom_query = custom_hook;
+    o.hooks.begin_block = begin_hook;
+    wicas_chain *c;
+    char err[256];
+    assert_int_equal(wicas_chain_open(dir, &o, &c, err, sizeof err), 0);
+    uint8_t h0[32];
+    genesis(c, h0);
+    int64_t h = 0;
+    g_seq = 0;
+    char counter[100], reflect[100];
+    store_inst(c, &h, "counter.wasm", 1, "{\"count\":1}", NULL, counter);
+    assert_int_equal(begin_calls, 2);
+    /* instantiate with alice as admin */
+    wicas_chain_any m;
+    size_t len;
+    wicas_chain_tx_result r;
+    assert_int_equal(wicas_chain_msg_instantiate(alice, alice, 1, "admin", "{\"count\":1}", NULL, &m, err, sizeof err), 0);
+    uint8_t *tx = msg_tx(&m, g_seq++, 5000000, &len);
+    wicas_chain_any_free(&m);
+    run1(c, ++h, tx, len, &r);
+    assert_int_equal(r.code, 0);
+    char ac[100];
+    snprintf(ac, sizeof ac, "%s", attr(&r, "instantiate", "_contract_address"));
+    wicas_chain_tx_result_free(&r);
+    /* migrate by the admin: the counter has no migrate entry -> wasm code 11 */
+    assert_int_equal(wicas_chain_msg_migrate(alice, ac, 1, "{}", &m, err, sizeof err), 0);
+    tx = msg_tx(&m, g_seq++, 5000000, &len);
+    wicas_chain_any_free(&m);
+    run1(c, ++h, tx, len, &r);
+    assert_int_equal(r.code, WICAS_WASM_CODE_MIGRATION_FAILED);
+    wicas_chain_tx_result_free(&r);
+    /* migrate a contract without admin: unauthorized */
+    assert_int_equal(wicas_chain_msg_migrate(alice, counter, 1, "{}", &m, err, sizeof err), 0);
+    tx = msg_tx(&m, g_seq++, 5000000, &len);
+    wicas_chain_any_free(&m);
+    run1(c, ++h, tx, len, &r);
+    assert_int_equal(r.code, WICAS_CODE_UNAUTHORIZED);
+    wicas_chain_tx_result_free(&r);
+    /* update admin to bob, then alice can no longer clear it; bob's clear works */
+    Wchain__MsgUpdateAdmin ua = WCHAIN__MSG_UPDATE_ADMIN__INIT;
+    ua.sender = alice;
+    ua.new_admin = bob;
+    ua.contract = ac;
+    uint8_t buf[300];
+    wicas_chain_any am = {.type_url = (char *)"/cosmwasm.wasm.v1.MsgUpdateAdmin", .value = buf};
+    am.value_len = wchain__msg_update_admin__pack(&ua, buf);
+    tx = msg_tx(&am, g_seq++, 500000, &len);
+    run1(c, ++h, tx, len, &r);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(attr(&r, "update_contract_admin", "new_admin_address"), bob);
+    wicas_chain_tx_result_free(&r);
+    Wchain__MsgClearAdmin ca = WCHAIN__MSG_CLEAR_ADMIN__INIT;
+    ca.sender = alice;
+    ca.contract = ac;
+    wicas_chain_any cm = {.type_url = (char *)"/cosmwasm.wasm.v1.MsgClearAdmin", .value = buf};
+    cm.value_len = wchain__msg_clear_admin__pack(&ca, buf);
+    tx = msg_tx(&cm, g_seq++, 500000, &len);
+    run1(c, ++h, tx, len, &r);
+    assert_int_equal(r.code, WICAS_CODE_UNAUTHORIZED);
+    wicas_chain_tx_result_free(&r);
+    {
+        wicas_chain_tx_params p = {.chain_id = "wicas-test", .account_number = 1, .sequence = 0, .gas_limit = 500000, .fee = "100uwicas"};
+        ca.sender = bob;
+        cm.value_len = wchain__msg_clear_admin__pack(&ca, buf);
+        assert_int_equal(wicas_chain_tx_build_sign(bob_sk, NULL, &p, &cm, 1, &tx, &len, err, sizeof err), 0);
+        run1(c, ++h, tx, len, &r);
+        assert_int_equal(r.code, 0);
+        wicas_chain_tx_result_free(&r);
+    }
+    Wchain__QueryContractInfoRequest ciq = WCHAIN__QUERY_CONTRACT_INFO_REQUEST__INIT;
+    ciq.address = ac;
+    size_t qn = wchain__query_contract_info_request__pack(&ciq, buf);
+    wicas_chain_query_result qr;
+    wicas_chain_query(c, "/cosmwasm.wasm.v1.Query/ContractInfo", buf, qn, 0, false, &qr);
+    assert_int_equal(qr.code, 0);
+    Wchain__QueryContractInfoResponse *cir = wchain__query_contract_info_response__unpack(NULL, qr.value_len, qr.value);
+    assert_string_equal(cir->contract_info->admin, "");
+    assert_string_equal(cir->contract_info->label, "admin");
+    wchain__query_contract_info_response__free_unpacked(cir, NULL);
+    wicas_chain_query_result_free(&qr);
+
+    /* custom query hook reached from a contract */
+    store_inst(c, &h, "reflect.wasm", 2, "{}", NULL, reflect);
+    uint32_t code;
+    char *out = smart(c, reflect, "{\"chain\":{\"request\":{\"custom\":{\"ai\":{\"x\":1}}}}}", &code);
+    assert_int_equal(code, 0);
+    assert_int_equal(hook_calls, 1);
+    cJSON *j = cJSON_Parse(out);
+    const cJSON *d = cJSON_GetObjectItem(j, "data");
+    uint8_t dec[200];
+    long dn = wicas_base64_decode(d->valuestring, strlen(d->valuestring), dec, sizeof dec);
+    assert_true(dn > 0);
+    assert_non_null(memmem(dec, (size_t)dn, "{\"echo\":{\"ai\":{\"x\":1}}}", 22));
+    cJSON_Delete(j);
+    free(out);
+
+    /* begin_block hook failure fails the block and changes nothing */
+    int64_t lh;
+    uint8_t before[32], after[32];
+    wicas_chain_info(c, &lh, before);
+    wicas_chain_block bb = {.height = lh + 1};
+    uint8_t app[32];
+    refuse_block = true;
+    assert_int_equal(wicas_chain_finalize_block(c, &bb, NULL, NULL, NULL, app, err, sizeof err), WICAS_CHAIN_ERR_INVALID);
+    assert_string_equal(err, "refused by hook");
+    refuse_block = false;
+    assert_int_equal(wicas_chain_commit(c, NULL), WICAS_CHAIN_ERR_STATE); /* nothing pending */
+    wicas_chain_info(c, &lh, after);
+    assert_memory_equal(before, after, 32);
+
+    /* hostile bytes: 3000 mutations of a valid tx through CheckTx and a block:
+     * no crash, every result has a log, and the state changes only through
+     * txs reported successful */
+    size_t vl;
+    uint8_t *valid = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, g_seq, 200000, "100uwicas", &vl);
+    uint64_t seed = 0x9E3779B97F4A7C15ULL;
+    enum { NF = 3000 };
+    uint8_t *bad[64];
+    size_t bl[64];
+    size_t nb = 0;
+    int accepted = 0;
+    for (int i = 0; i < NF; i++) {
+        uint8_t *t = malloc(vl + 8);
+        memcpy(t, valid, vl);
+        size_t tl = vl;
+        int edits = 1 + (int)(seed % 4);
+        for (int e = 0; e < edits; e++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            size_t pos = (size_t)(seed >> 33) % tl;
+            switch ((seed >> 20) % 4) {
+            case 0: t[pos] ^= (uint8_t)(1u << ((seed >> 8) % 8)); break;
+            case 1: t[pos] = (uint8_t)(seed >> 40); break;
+            case 2: tl = pos + 1; break; /* truncate */
+            default: t[pos] = 0xff; break;
+            }
+        }
+        wicas_chain_check_tx(c, t, tl, false, &r);
+        assert_non_null(r.log);
+        if (r.code == 0) accepted++;
+        wicas_chain_tx_result_free(&r);
+        if (nb < 64 && i % 47 == 0) {
+            bad[nb] = t;
+            bl[nb++] = tl;
+        } else {
+            free(t);
+        }
+    }
+    wicas_chain_tx_result res[64];
+    wicas_chain_info(c, &lh, before);
+    uint64_t a0 = balance(c, alice, "uwicas");
+    wicas_chain_block fb = {.height = lh + 1, .txs = (const uint8_t *const *)bad, .tx_lens = bl, .n_txs = nb};
+    wicas_chain_event *ev;
+    size_t nev;
+    assert_int_equal(wicas_chain_finalize_block(c, &fb, res, &ev, &nev, app, err, sizeof err), 0);
+    int ok = 0;
+    for (size_t i = 0; i < nb; i++) {
+        assert_non_null(res[i].log);
+        ok += res[i].code == 0;
+        wicas_chain_tx_result_free(&res[i]);
+        free(bad[i]);
+    }
+    wicas_chain_events_free(ev, nev);
+    assert_int_equal(wicas_chain_commit(c, NULL), 0);
+    wicas_chain_info(c, &lh, after);
+    if (ok == 0) assert_memory_equal(before, after, 32);
+    if (ok == 0) assert_int_equal(balance(c, alice, "uwicas"), a0);
+    fprintf(stderr, "fuzz: %d of %d mutated txs passed CheckTx, %d of %zu in the block succeeded\n", accepted, NF, ok, nb);
+    free(valid);
+    wicas_chain_close(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bank_and_invalid),
         cmocka_unit_test(test_wasm_counter),
         cmocka_unit_test(test_wasm_messages),
+        cmocka_unit_test(test_admin_hooks_fuzz),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
