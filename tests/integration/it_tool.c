@@ -9,6 +9,13 @@
  *       block; prints "height=H code=C"; exit 0 only when code is 0
  *   it_tool balance NODE ADDRESS DENOM
  *       /cosmos.bank.v1beta1.Query/Balance over abci_query; prints the amount
+ *   it_tool store NODE CHAIN_ID SECRET_HEX ACCOUNT_NUMBER SEQUENCE WASM_FILE
+ *   it_tool instantiate NODE CHAIN_ID SECRET_HEX ACCOUNT_NUMBER SEQUENCE CODE_ID LABEL JSON
+ *   it_tool execute NODE CHAIN_ID SECRET_HEX ACCOUNT_NUMBER SEQUENCE CONTRACT JSON FUNDS|-
+ *       wasm messages; print "height=H code=C" and, from the events,
+ *       "code_id=N" / "contract=ADDR"; exit 0 only when code is 0
+ *   it_tool smart NODE CONTRACT JSON
+ *       SmartContractState query; prints the contract's JSON answer
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +80,62 @@ static int pb_field(const uint8_t *msg, size_t len, unsigned field, const uint8_
     return -1;
 }
 
+/* Prints attribute `key` of any event in a /tx result as "name=value". */
+static void print_attr(const cJSON *tr, const char *key, const char *name) {
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(tr, "events")) {
+        const cJSON *at;
+        cJSON_ArrayForEach(at, cJSON_GetObjectItemCaseSensitive(ev, "attributes")) {
+            const cJSON *k = cJSON_GetObjectItemCaseSensitive(at, "key");
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(at, "value");
+            if (cJSON_IsString(k) && cJSON_IsString(v) && strcmp(k->valuestring, key) == 0) {
+                printf("%s=%s\n", name, v->valuestring);
+                return;
+            }
+        }
+    }
+}
+
+/* Signs msg with secret sk and sends it to node, waiting for the block. */
+static int sign_send(const char *node, const char *chain_id, const uint8_t sk[32], const char *accnum,
+                     const char *seq, uint64_t gas, wicas_chain_any *msg) {
+    char err[512];
+    wicas_chain_tx_params p = {.chain_id = chain_id,
+                               .account_number = strtoull(accnum, NULL, 10),
+                               .sequence = strtoull(seq, NULL, 10),
+                               .gas_limit = gas,
+                               .fee = "2000uwicas",
+                               .memo = "integration"};
+    uint8_t *tx = NULL;
+    size_t tl = 0;
+    int rc = wicas_chain_tx_build_sign(sk, NULL, &p, msg, 1, &tx, &tl, err, sizeof err);
+    wicas_chain_any_free(msg);
+    if (rc != 0) {
+        fprintf(stderr, "it_tool: %s\n", err);
+        return 1;
+    }
+    cJSON *res = NULL;
+    rc = wicas_rpc_broadcast_tx(node, tx, tl, true, &res, err, sizeof err);
+    free(tx);
+    if (rc != 0) {
+        fprintf(stderr, "it_tool: %s\n", err);
+        return 1;
+    }
+    cJSON *h = cJSON_GetObjectItemCaseSensitive(res, "height");
+    cJSON *tr = cJSON_GetObjectItemCaseSensitive(res, "tx_result");
+    cJSON *code = cJSON_GetObjectItemCaseSensitive(tr ? tr : res, "code");
+    cJSON *log = cJSON_GetObjectItemCaseSensitive(tr ? tr : res, "log");
+    int c = cJSON_IsNumber(code) ? code->valueint : -1;
+    printf("height=%s code=%d\n", cJSON_IsString(h) ? h->valuestring : "none", c);
+    if (c != 0) fprintf(stderr, "it_tool: tx failed: %s\n", cJSON_IsString(log) ? log->valuestring : "?");
+    if (tr) {
+        print_attr(tr, "code_id", "code_id");
+        print_attr(tr, "_contract_address", "contract");
+    }
+    cJSON_Delete(res);
+    return c == 0 && tr ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     char err[512];
     if (argc == 3 && strcmp(argv[1], "addr") == 0) {
@@ -82,45 +145,89 @@ int main(int argc, char **argv) {
         printf("%s\n", a);
         return 0;
     }
-    if (argc == 9 && strcmp(argv[1], "send") == 0) {
+    bool is_tx = argc >= 7 && (!strcmp(argv[1], "send") || !strcmp(argv[1], "store") ||
+                               !strcmp(argv[1], "instantiate") || !strcmp(argv[1], "execute"));
+    if (is_tx) {
         uint8_t sk[32], pk[33];
         char from[100];
         if (secret_of(argv[4], sk, pk) || addr_of(pk, from, sizeof from)) return 1;
         wicas_chain_any msg;
-        if (wicas_chain_msg_send(from, argv[7], argv[8], &msg, err, sizeof err) != 0) {
-            fprintf(stderr, "it_tool: %s\n", err);
-            return 1;
+        int rc = -1;
+        uint64_t gas = 200000;
+        if (!strcmp(argv[1], "send") && argc == 9) {
+            rc = wicas_chain_msg_send(from, argv[7], argv[8], &msg, err, sizeof err);
+        } else if (!strcmp(argv[1], "store") && argc == 8) {
+            size_t wl = 0;
+            uint8_t *wasm = wicas_read_file(argv[7], 8 << 20, &wl);
+            if (!wasm) {
+                fprintf(stderr, "it_tool: cannot read %s\n", argv[7]);
+                return 1;
+            }
+            rc = wicas_chain_msg_store_code(from, wasm, wl, &msg, err, sizeof err);
+            free(wasm);
+            gas = 100000000;
+        } else if (!strcmp(argv[1], "instantiate") && argc == 10) {
+            rc = wicas_chain_msg_instantiate(from, from, strtoull(argv[7], NULL, 10), argv[8], argv[9], NULL,
+                                             &msg, err, sizeof err);
+            gas = 5000000;
+        } else if (!strcmp(argv[1], "execute") && argc == 10) {
+            rc = wicas_chain_msg_execute(from, argv[7], argv[8], strcmp(argv[9], "-") ? argv[9] : NULL, &msg,
+                                         err, sizeof err);
+            gas = 5000000;
+        } else {
+            fprintf(stderr, "it_tool: wrong number of arguments for %s\n", argv[1]);
+            return 2;
         }
-        wicas_chain_tx_params p = {.chain_id = argv[3],
-                                   .account_number = strtoull(argv[5], NULL, 10),
-                                   .sequence = strtoull(argv[6], NULL, 10),
-                                   .gas_limit = 200000,
-                                   .fee = "2000uwicas",
-                                   .memo = "integration"};
-        uint8_t *tx = NULL;
-        size_t tl = 0;
-        int rc = wicas_chain_tx_build_sign(sk, NULL, &p, &msg, 1, &tx, &tl, err, sizeof err);
-        wicas_chain_any_free(&msg);
         if (rc != 0) {
             fprintf(stderr, "it_tool: %s\n", err);
             return 1;
         }
+        return sign_send(argv[2], argv[3], sk, argv[5], argv[6], gas, &msg);
+    }
+    if (argc == 5 && strcmp(argv[1], "smart") == 0) {
+        /* QuerySmartContractStateRequest{1: address, 2: query_data} */
+        size_t al = strlen(argv[3]), jl = strlen(argv[4]);
+        if (al > 120 || jl > 100) return 1;
+        uint8_t q[256];
+        size_t n = 0;
+        q[n++] = 0x0a;
+        q[n++] = (uint8_t)al;
+        memcpy(q + n, argv[3], al);
+        n += al;
+        q[n++] = 0x12;
+        q[n++] = (uint8_t)jl;
+        memcpy(q + n, argv[4], jl);
+        n += jl;
         cJSON *res = NULL;
-        rc = wicas_rpc_broadcast_tx(argv[2], tx, tl, true, &res, err, sizeof err);
-        free(tx);
-        if (rc != 0) {
+        if (wicas_rpc_abci_query(argv[2], "/cosmwasm.wasm.v1.Query/SmartContractState", q, n, 0, false, &res,
+                                 err, sizeof err) != 0) {
             fprintf(stderr, "it_tool: %s\n", err);
             return 1;
         }
-        cJSON *h = cJSON_GetObjectItemCaseSensitive(res, "height");
-        cJSON *tr = cJSON_GetObjectItemCaseSensitive(res, "tx_result");
-        cJSON *code = cJSON_GetObjectItemCaseSensitive(tr ? tr : res, "code");
-        cJSON *log = cJSON_GetObjectItemCaseSensitive(tr ? tr : res, "log");
-        int c = cJSON_IsNumber(code) ? code->valueint : -1;
-        printf("height=%s code=%d\n", cJSON_IsString(h) ? h->valuestring : "none", c);
-        if (c != 0) fprintf(stderr, "it_tool: tx failed: %s\n", cJSON_IsString(log) ? log->valuestring : "?");
+        cJSON *resp = cJSON_GetObjectItemCaseSensitive(res, "response");
+        cJSON *code = cJSON_GetObjectItemCaseSensitive(resp, "code");
+        cJSON *val = cJSON_GetObjectItemCaseSensitive(resp, "value");
+        uint8_t buf[4096];
+        long vl = cJSON_IsString(val)
+                      ? wicas_base64_decode(val->valuestring, strlen(val->valuestring), buf, sizeof buf)
+                      : -1;
+        if (cJSON_IsNumber(code) && code->valueint != 0) {
+            cJSON *log = cJSON_GetObjectItemCaseSensitive(resp, "log");
+            fprintf(stderr, "it_tool: query failed (code %d): %s\n", code->valueint,
+                    cJSON_IsString(log) ? log->valuestring : "?");
+            cJSON_Delete(res);
+            return 1;
+        }
         cJSON_Delete(res);
-        return c == 0 && tr ? 0 : 1;
+        const uint8_t *data;
+        size_t dl;
+        /* QuerySmartContractStateResponse{1: data} */
+        if (vl < 0 || pb_field(buf, (size_t)vl, 1, &data, &dl)) {
+            fprintf(stderr, "it_tool: malformed SmartContractState response\n");
+            return 1;
+        }
+        printf("%.*s\n", (int)dl, (const char *)data);
+        return 0;
     }
     if (argc == 5 && strcmp(argv[1], "balance") == 0) {
         /* QueryBalanceRequest{1: address, 2: denom} */

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `wicasd devnet` with 4 validators of the real application on loopback:
-# every node reports the same app hash at every height; with one validator
+# bank transfers and the nameservice contract (store, instantiate, register,
+# resolve) go through different nodes; every node reports the same balances,
+# the same contract answers and the same app hash at every height; with one validator
 # stopped the chain keeps producing blocks; restarted, it catches up to the
 # same hashes; `devnet stop` stops everything (wicasd and cometbft).
 set -euo pipefail
@@ -57,6 +59,33 @@ same_hashes 1 $((txh + 1)) 0 1 2 3
 [ "$(app_hash "${RPCS[0]}" $((txh + 1)))" != "$(app_hash "${RPCS[0]}" 2)" ] || fail "app hash did not change with the transfers"
 pass=$((pass + 1))
 
+# the nameservice contract: store, instantiate, register a name (through
+# different nodes); every node resolves it and agrees on every app hash
+WASM=${WICAS_WASM_DIR:?}/nameservice.wasm
+[ -f "$WASM" ] || fail "$WASM not built"
+out=$("$T" store "${RPCS[0]}" wicas-it-net $SK_A 0 3 "$WASM") || fail "store: $out"
+code_id=$(echo "$out" | sed -n 's/^code_id=//p'); [ -n "$code_id" ] || fail "no code_id event: $out"
+out=$("$T" instantiate "${RPCS[1]}" wicas-it-net $SK_A 0 4 "$code_id" names \
+  '{"purchase_price":{"denom":"uwicas","amount":"100"},"transfer_price":null}') || fail "instantiate: $out"
+ns=$(echo "$out" | sed -n 's/^contract=//p'); [ -n "$ns" ] || fail "no _contract_address event: $out"
+out=$("$T" execute "${RPCS[2]}" wicas-it-net $SK_A 0 5 "$ns" '{"register":{"name":"alice"}}' 100uwicas) ||
+  fail "register: $out"
+regh=${out#height=}; regh=${regh%% *}
+# paying too little is rejected by the contract, with a clear log, and changes nothing
+if "$T" execute "${RPCS[3]}" wicas-it-net $SK_A 0 6 "$ns" '{"register":{"name":"bob"}}' 1uwicas 2>"$tmp/bob.err"; then
+  fail "underpaid register accepted"
+fi
+grep -q "Insufficient funds" "$tmp/bob.err" || fail "underpaid register: unclear error: $(cat "$tmp/bob.err")"
+for i in 0 1 2 3; do
+  wait_height "${RPCS[$i]}" $((regh + 1)) 30
+  r=$("$T" smart "${RPCS[$i]}" "$ns" '{"resolve_record":{"name":"alice"}}') || fail "node$i: resolve"
+  [ "$r" = "{\"address\":\"$A\"}" ] || fail "node$i: resolve_record gave $r"
+  r=$("$T" smart "${RPCS[$i]}" "$ns" '{"resolve_record":{"name":"bob"}}') || fail "node$i: resolve bob"
+  [ "$r" = '{"address":null}' ] || fail "node$i: bob resolved to $r"
+done
+same_hashes $((txh + 1)) $((regh + 1)) 0 1 2 3
+pass=$((pass + 1))
+
 # one validator down: 3 of 4 keep going
 p3=$(cat "$NET/node3/wicasd.pid")
 kill -TERM "$p3"
@@ -64,7 +93,8 @@ wait_dead "$p3" 20 || fail "node3 did not stop on SIGTERM"
 h=$(height "${RPCS[0]}")
 wait_height "${RPCS[0]}" $((h + 3)) 30
 wait_height "${RPCS[1]}" $((h + 3)) 30
-out=$("$T" send "${RPCS[0]}" wicas-it-net $SK_A 0 3 "$B" 50uwicas) || fail "send while node3 is down: $out"
+seq=7  # 0-2 transfers, 3-5 contract, 6 the failed register (a failed tx still uses its sequence)
+out=$("$T" send "${RPCS[0]}" wicas-it-net $SK_A 0 $seq "$B" 50uwicas) || fail "send while node3 is down: $out"
 pass=$((pass + 1))
 
 # restart it: catches up with the same hashes
@@ -73,6 +103,8 @@ target=$(height "${RPCS[0]}")
 wait_height "${RPCS[3]}" "$target" 60
 same_hashes 2 "$target" 0 1 2 3
 [ "$("$T" balance "${RPCS[3]}" "$B" uwicas)" = 350 ] || fail "node3 missed the transfer made while it was down"
+r=$("$T" smart "${RPCS[3]}" "$ns" '{"resolve_record":{"name":"alice"}}') || fail "node3: resolve after restart"
+[ "$r" = "{\"address\":\"$A\"}" ] || fail "node3 after restart: resolve_record gave $r"
 pass=$((pass + 1))
 
 # devnet stop: nothing left running
