@@ -49,7 +49,7 @@
 void wicas_vm_config_default(wicas_vm_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     cfg->memory_limit = 32u << 20;
-    cfg->max_wasm_stack = 512u << 10;
+    cfg->max_wasm_stack = 256u << 10;
     cfg->max_code_size = 800u << 10;
     cfg->lru_capacity = 64;
     cfg->max_iterators = 32;

@@ -63,8 +63,10 @@ typedef enum {
 } wicas_vm_status;
 
 /* Nested wicas_vm_call()s (a querier answering a wasm smart query calls the
- * VM again, on the same native stack) deeper than this are refused. */
-#define WICAS_VM_MAX_DEPTH 16
+ * VM again, on the same native stack) deeper than this are refused (wasmd's
+ * default query stack size is 10 too). Each level may use up to
+ * max_wasm_stack of native stack: 10 x 256 KiB fits well in an 8 MiB thread. */
+#define WICAS_VM_MAX_DEPTH 10
 
 /* Static English text for a status code ("out of gas", ...). Never NULL. */
 const char *wicas_vm_strerror(wicas_vm_status status);
@@ -80,7 +82,7 @@ const char *wicas_vm_strerror(wicas_vm_status status);
 typedef struct {
     const char *cache_dir;      /* on-disk module cache directory, created if needed; NULL = none */
     uint64_t memory_limit;      /* max linear memory per instance, bytes (default 32 MiB, wasmd's ContractMemoryLimit) */
-    size_t max_wasm_stack;      /* wasm stack bytes (default 512 KiB) */
+    size_t max_wasm_stack;      /* native stack for wasm frames, bytes (default 256 KiB; see WICAS_VM_MAX_DEPTH) */
     size_t max_code_size;       /* max wasm size at store_code (default 800 KiB, wasmd's MaxWasmSize) */
     size_t lru_capacity;        /* compiled modules kept in memory (default 64) */
     uint32_t max_iterators;     /* db_scan iterators per call (default 32) */

@@ -318,9 +318,76 @@ static void nested_calls_bounded(void **state) {
                           "{\"chain\":{\"request\":{\"bank\":{\"all_balances\":{\"address\":\"x\"}}}}}", &r, NULL),
                      WICAS_VM_ERR_CONTRACT);
     /* the innermost error travels back up as nested "Querier contract error"s */
-    assert_non_null(strstr(r.error, "calls nested deeper than 16"));
+    char depth_msg[64];
+    snprintf(depth_msg, sizeof depth_msg, "calls nested deeper than %d", WICAS_VM_MAX_DEPTH);
+    assert_non_null(strstr(r.error, depth_msg));
     wicas_vm_result_free(&r);
     wicas_vm_memstore_free(ms);
+}
+
+/* Worst case for the native stack: at every nesting level the contract first recurses almost to
+ * the wasm stack limit, then queries, and the querier re-enters the VM. The process must survive
+ * WICAS_VM_MAX_DEPTH such levels. msg = u32 LE recursion depth. */
+static uint8_t deep_sum[32];
+static int deep_levels;
+static int deep_query(void *ctx, const char *req, size_t len, uint64_t gas_limit, char **resp, size_t *resp_len,
+                      uint64_t *gas_used) {
+    (void)req;
+    (void)len;
+    const uint8_t *msg = ctx;
+    wicas_vm_querier self = {ctx, deep_query};
+    wicas_vm_result r;
+    wicas_vm_call_params p = {.env_json = "{}", .msg = msg, .msg_len = 4, .querier = &self, .gas_limit = gas_limit};
+    wicas_vm_status s = wicas_vm_call(vm, deep_sum, WICAS_VM_QUERY, &p, &r);
+    if (s == WICAS_VM_OK) deep_levels++;
+    *gas_used = r.gas_used;
+    *resp = s == WICAS_VM_OK ? wicas_vm_query_ok(r.query_data, r.query_len) : wicas_vm_query_error(r.error);
+    *resp_len = strlen(*resp);
+    wicas_vm_result_free(&r);
+    return 0;
+}
+
+static wicas_vm_status deep_run(uint32_t n, const wicas_vm_querier *q) {
+    uint8_t msg[4] = {(uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24)};
+    wicas_vm_querier qq = {msg, deep_query};
+    wicas_vm_result r;
+    wicas_vm_call_params p = {.env_json = "{}", .msg = msg, .msg_len = 4, .querier = q ? &qq : NULL,
+                              .gas_limit = 100000000000000000ULL};
+    wicas_vm_status s = wicas_vm_call(vm, deep_sum, WICAS_VM_QUERY, &p, &r);
+    wicas_vm_result_free(&r);
+    return s;
+}
+
+static void nested_deep_stacks(void **state) {
+    (void)state;
+    const char *funcs =
+        "(func (export \"instantiate\") (param i32 i32 i32) (result i32) (i32.const 0x100))\n"
+        "(func $rec (param i32) (result i32)\n"
+        "  (if (result i32) (i32.eqz (local.get 0)) (then (call $q (i32.const 0x200)))\n"
+        "    (else (i32.add (call $rec (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))))\n"
+        "(func (export \"query\") (param i32 i32) (result i32)\n"
+        "  (drop (call $rec (i32.load (i32.load (local.get 1))))) (i32.const 0x100))";
+    char *wat = wat_module("(import \"env\" \"query_chain\" (func $q (param i32) (result i32)))", "2", funcs,
+                           "{\"ok\":\"e30=\"}", 13);
+    size_t len = 0;
+    uint8_t *w = wat2wasm(wat, &len);
+    free(wat);
+    assert_int_equal(wicas_vm_store_code(vm, w, len, deep_sum, NULL, 0), WICAS_VM_OK);
+    free(w);
+    /* find the deepest recursion that fits the wasm stack */
+    uint32_t lo = 1, hi = 1u << 20;
+    assert_int_equal(deep_run(lo, NULL), WICAS_VM_OK);
+    assert_int_equal(deep_run(hi, NULL), WICAS_VM_ERR_TRAP);
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (deep_run(mid, NULL) == WICAS_VM_OK) lo = mid; else hi = mid;
+    }
+    /* every level nearly full, WICAS_VM_MAX_DEPTH levels deep: still alive, cut off cleanly */
+    deep_levels = 0;
+    wicas_vm_querier marker = {NULL, NULL};
+    assert_int_equal(deep_run(lo - lo / 20, &marker), WICAS_VM_OK);
+    printf("deepest wasm recursion %u frames; %d nested levels ran\n", lo, deep_levels);
+    assert_int_equal(deep_levels, WICAS_VM_MAX_DEPTH - 1);
 }
 
 static void probe_iterators_and_api(void **state) {
@@ -678,6 +745,7 @@ int main(void) {
         cmocka_unit_test(reflect_and_reply),
         cmocka_unit_test(query_chain_through_querier),
         cmocka_unit_test(nested_calls_bounded),
+        cmocka_unit_test(nested_deep_stacks),
         cmocka_unit_test(probe_iterators_and_api),
         cmocka_unit_test(bech32_api),
         cmocka_unit_test(host_crypto),
