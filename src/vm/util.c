@@ -36,6 +36,17 @@ const char *wicas_vm_strerror(wicas_vm_status s) {
     return "unknown status";
 }
 
+bool wicas_vm_status_is_deterministic(wicas_vm_status s) {
+    switch (s) {
+    case WICAS_VM_ERR_ARG:
+    case WICAS_VM_ERR_NOMEM:
+    case WICAS_VM_ERR_NO_CODE:
+    case WICAS_VM_ERR_STORAGE:
+    case WICAS_VM_ERR_CACHE: return false;
+    default: return true;
+    }
+}
+
 const char *wicas_vm_entry_name(wicas_vm_entry e) {
     static const char *names[] = {"instantiate", "execute", "query", "migrate", "sudo", "reply"};
     return (unsigned)e < 6 ? names[e] : NULL;

@@ -71,6 +71,14 @@ typedef enum {
 /* Static English text for a status code ("out of gas", ...). Never NULL. */
 const char *wicas_vm_strerror(wicas_vm_status status);
 
+/* true when a call ending with this status ended so on every node for the same
+ * code and inputs (OK, validation/compile errors, no entry, out of gas, trap,
+ * region, result, contract error, depth, instantiation limits): the chain may
+ * record it as the transaction's outcome. false for node-local conditions
+ * (NOMEM, STORAGE, CACHE, NO_CODE, ARG): the node must not commit a result
+ * from such a call (retry after store_code, or halt) or it would diverge. */
+bool wicas_vm_status_is_deterministic(wicas_vm_status status);
+
 /* ---- gas ------------------------------------------------------------------------
  * CosmWasm gas per unit of wasmtime fuel (cosmwasm-vm 1.x+ charges 150,000 gas
  * per wasm operation; wasmtime charges 1 fuel for most operators). */

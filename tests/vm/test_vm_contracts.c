@@ -727,6 +727,11 @@ static void response_parser(void **state) {
         assert_int_equal(wicas_vm_parse_response(bad[i], &r, err, sizeof err), WICAS_VM_ERR_RESULT);
         assert_true(strlen(err) > 0);
     }
+    assert_true(wicas_vm_status_is_deterministic(WICAS_VM_ERR_OUT_OF_GAS));
+    assert_true(wicas_vm_status_is_deterministic(WICAS_VM_ERR_CONTRACT));
+    assert_false(wicas_vm_status_is_deterministic(WICAS_VM_ERR_STORAGE));
+    assert_false(wicas_vm_status_is_deterministic(WICAS_VM_ERR_NO_CODE));
+    for (int st = 0; st <= WICAS_VM_ERR_DEPTH; st++) assert_string_not_equal(wicas_vm_strerror((wicas_vm_status)st), "unknown status");
     /* Env / MessageInfo JSON */
     char *env = wicas_vm_env_json(18446744073709551615ULL, 1700000000123456789ULL, "c\"id", 3, "addr");
     assert_string_equal(env, "{\"block\":{\"height\":18446744073709551615,\"time\":\"1700000000123456789\",\"chain_id\":"
