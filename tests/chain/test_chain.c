@@ -823,7 +823,7 @@ static void test_wasm_messages(void **st) {
     cJSON_Delete(j);
     free(out);
     /* custom queries have no hook here: a system error reaches the contract */
-    out = smart(c, reflect, "{\"chain\":{\"request\":{\"custom\":{\"ai\":{}}}}}", &code);
+    out = smart(c, reflect, "{\"chain\":{\"request\":{\"custom\":{\"probe\":{}}}}}", &code);
     assert_int_not_equal(code, 0);
     free(out);
 
@@ -962,7 +962,7 @@ static void test_admin_hooks_fuzz(void **st) {
     /* custom query hook reached from a contract */
     store_inst(c, &h, "reflect.wasm", 2, "{}", NULL, reflect);
     uint32_t code;
-    char *out = smart(c, reflect, "{\"chain\":{\"request\":{\"custom\":{\"ai\":{\"x\":1}}}}}", &code);
+    char *out = smart(c, reflect, "{\"chain\":{\"request\":{\"custom\":{\"probe\":{\"x\":1}}}}}", &code);
     assert_int_equal(code, 0);
     assert_int_equal(hook_calls, 1);
     cJSON *j = cJSON_Parse(out);
@@ -970,7 +970,7 @@ static void test_admin_hooks_fuzz(void **st) {
     uint8_t dec[200];
     long dn = wicas_base64_decode(d->valuestring, strlen(d->valuestring), dec, sizeof dec);
     assert_true(dn > 0);
-    assert_non_null(memmem(dec, (size_t)dn, "{\"echo\":{\"ai\":{\"x\":1}}}", 22));
+    assert_non_null(memmem(dec, (size_t)dn, "{\"echo\":{\"probe\":{\"x\":1}}}", 25));
     cJSON_Delete(j);
     free(out);
 
@@ -1049,12 +1049,72 @@ static void test_admin_hooks_fuzz(void **st) {
     wicas_chain_close(c);
 }
 
+/* ---- genesis with wasm code; malformed genesis sections ---------------------------- */
+static void test_genesis_wasm(void **st) {
+    (void)st;
+    const char *wd = getenv("WICAS_WASM_DIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/counter.wasm", wd ? wd : "wasm");
+    size_t wl;
+    uint8_t *wasm = wicas_read_file(path, 4 << 20, &wl);
+    if (!wasm) skip();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/*", dir);
+    assert_int_equal(system(cmd), 0);
+    wicas_chain *c = open_chain(0, 0);
+    char err[256];
+    uint8_t h[32];
+    static const char *bad[] = {
+        "[]",
+        "{\"bank\":{\"balances\":{}}}",
+        "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"u\",\"amount\":\"1\"}]}]}}",
+        "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"-1\"}]}]}}",
+        "{\"wasm\":{\"codes\":[{\"code_bytes\":\"!!\",\"code_info\":{\"creator\":\"%s\"}}]}}",
+        "{\"wasm\":{\"codes\":[{\"code_bytes\":\"AGFzbQ==\",\"code_info\":{\"creator\":\"%s\"}}]}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char g[400];
+        snprintf(g, sizeof g, bad[i], alice);
+        assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, g, strlen(g), h, err, sizeof err), WICAS_CHAIN_ERR_INVALID);
+        assert_true(strlen(err) > 10);
+    }
+    size_t bl = wicas_base64_encoded_len(wl);
+    char *b64 = malloc(bl);
+    wicas_base64_encode(wasm, wl, b64);
+    char *g = malloc(bl + 400);
+    sprintf(g, "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000\"}]}]},"
+               "\"wasm\":{\"codes\":[{\"code_bytes\":\"%s\",\"code_info\":{\"creator\":\"%s\"}}]},\"other_module\":{}}",
+            alice, b64, alice);
+    assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, g, strlen(g), h, err, sizeof err), 0);
+    free(g);
+    free(b64);
+    free(wasm);
+    /* the genesis code is instantiable in block 1 */
+    wicas_chain_any m;
+    assert_int_equal(wicas_chain_msg_instantiate(alice, NULL, 1, "g", "{\"count\":9}", NULL, &m, err, sizeof err), 0);
+    size_t len;
+    uint8_t *tx = msg_tx(&m, 0, 5000000, &len);
+    wicas_chain_any_free(&m);
+    wicas_chain_tx_result r;
+    run1(c, 1, tx, len, &r);
+    assert_int_equal(r.code, 0);
+    char ca[100];
+    snprintf(ca, sizeof ca, "%s", attr(&r, "instantiate", "_contract_address"));
+    wicas_chain_tx_result_free(&r);
+    uint32_t code;
+    char *out = smart(c, ca, "{\"get_count\":{}}", &code);
+    assert_non_null(strstr(out, "\"count\":9"));
+    free(out);
+    wicas_chain_close(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bank_and_invalid),
         cmocka_unit_test(test_wasm_counter),
         cmocka_unit_test(test_wasm_messages),
         cmocka_unit_test(test_admin_hooks_fuzz),
+        cmocka_unit_test(test_genesis_wasm),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
