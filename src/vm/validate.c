@@ -67,7 +67,7 @@ int wicas_vm_validate_sections(const uint8_t *wasm, size_t len, char *err, size_
     static const uint8_t magic[8] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
     if (len < 8 || memcmp(wasm, magic, 8) != 0) FAIL("not a wasm module (bad magic or version 1 header)");
     reader r = {wasm + 8, wasm + len, false};
-    uint32_t n_funcs = 0, n_imported_funcs = 0;
+    uint32_t n_funcs = 0;
     while (r.p < r.end) {
         uint8_t id = rd_byte(&r);
         uint32_t size = rd_u32(&r);
@@ -100,8 +100,7 @@ int wicas_vm_validate_sections(const uint8_t *wasm, size_t len, char *err, size_
                 if (nl > (size_t)(s.end - s.p)) s.bad = true; else s.p += nl;
                 uint8_t kind = rd_byte(&s);
                 if (kind != 0x00) FAIL("import %u is not a function (only host functions may be imported)", i);
-                rd_u32(&s);
-                n_imported_funcs++;
+                rd_u32(&s); /* type index */
             }
             break;
         }
@@ -149,7 +148,6 @@ int wicas_vm_validate_sections(const uint8_t *wasm, size_t len, char *err, size_
         if (s.bad) FAIL("malformed section %u", id);
     }
     if (r.bad) FAIL("malformed module");
-    (void)n_imported_funcs;
     return 0;
 }
 
@@ -158,11 +156,6 @@ int wicas_vm_validate_sections(const uint8_t *wasm, size_t len, char *err, size_
 static bool name_is(const wasm_name_t *n, const char *s) {
     size_t l = strlen(s);
     return n->size == l && memcmp(n->data, s, l) == 0;
-}
-
-static bool name_starts(const wasm_name_t *n, const char *s) {
-    size_t l = strlen(s);
-    return n->size >= l && memcmp(n->data, s, l) == 0;
 }
 
 /* true when f has n_params i32 params and result kind res (0 none, 1 i32, 2 i64). */
@@ -239,11 +232,9 @@ int wicas_vm_validate_interface(const wasmtime_module_t *module, char *err, size
         size_t k = 0;
         for (; k < N_EXPORTS; k++)
             if (name_is(nm, EXPORTS[k].name)) break;
-        if (k == N_EXPORTS) {
-            /* IBC entry points, interface markers (requires_*) and linker symbols are tolerated. */
-            if (name_starts(nm, "ibc_") || name_starts(nm, "requires_") || name_starts(nm, "__")) continue;
-            continue;
-        }
+        /* Anything else (IBC entry points, requires_* capability markers, linker
+         * symbols such as __data_end) is ignored: the VM never calls it. */
+        if (k == N_EXPORTS) continue;
         if (wasm_externtype_kind(et) != WASM_EXTERN_FUNC ||
             !sig_is(wasm_externtype_as_functype_const(et), EXPORTS[k].n_params, EXPORTS[k].result)) {
             if (err) snprintf(err, errcap, "export %s has the wrong type or signature", EXPORTS[k].name);
