@@ -118,6 +118,7 @@ struct wicas_tokenizer {
 
     int32_t bos, eos, unk, pad, eot;
     bool add_bos, add_eos;
+    bool space_prefix;          /* llama kind: "▁" at the start / after specials */
 
     wicas_chat_style chat_style;
     char *default_system;       /* NULL when the template has none */
@@ -292,6 +293,7 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
     t->bos = cfg->bos_id; t->eos = cfg->eos_id; t->unk = cfg->unk_id;
     t->pad = cfg->pad_id; t->eot = cfg->eot_id;
     t->add_bos = cfg->add_bos; t->add_eos = cfg->add_eos;
+    t->space_prefix = !cfg->no_space_prefix;
     /* every pre-tokenizer llama.cpp lists with a leading "\p{N}" rule; unknown
      * values get the plain GPT-2 pattern */
     t->split_digits = str_eq(cfg->pre, "smollm") || str_eq(cfg->pre, "starcoder") ||
@@ -775,7 +777,7 @@ static int encode_raw(const wicas_tokenizer *t, scratch *s, const uint8_t *seg, 
     } else {
         /* llama.cpp's behaviour: a space is prefixed at the start of the text
          * and after each special token */
-        rc = n ? spm_segment(t, s, seg, n, *prev_special, out) : 0;
+        rc = n ? spm_segment(t, s, seg, n, t->space_prefix && *prev_special, out) : 0;
     }
     if (n) *prev_special = false;
     return rc;

@@ -90,6 +90,10 @@ typedef struct {
     int32_t bos_id, eos_id, unk_id, pad_id, eot_id; /* -1 if absent */
     bool add_bos, add_eos;           /* tokenizer.ggml.add_bos_token / add_eos_token */
     wicas_tok_str chat_template;     /* tokenizer.chat_template (may be empty) */
+    /* Added after the first version; zero keeps the default. Set it when the
+     * GGUF says tokenizer.ggml.add_space_prefix = false (llama kind only: no
+     * "▁" is prefixed at the start / after special tokens). */
+    bool no_space_prefix;
 } wicas_tok_config;
 
 /* ---- lifecycle ---------------------------------------------------------------------

@@ -311,6 +311,40 @@ static void test_chat(void **state) {
     assert_int_equal(n, strlen(want1));
 }
 
+static void test_random_bytes(void **state) {
+    (void)state;
+    /* seeded random byte strings (raw, and mostly-ASCII with '<|' runs):
+     * never a crash, and every byte that has a token comes back in order */
+    uint32_t x = 777;
+    static const uint8_t dropped[] = {0x04, 0x06, 0x13, 0x14, 0x16, 0x1D, 0xC0, 0xC1, 0xF1, 0xF2};
+    for (int k = 0; k < 3000; k++) {
+        char text[128], keep[128];
+        size_t len = (size_t)(k % 128), nk = 0;
+        for (size_t i = 0; i < len; i++) {
+            x = x * 1664525u + 1013904223u;
+            uint8_t b = (uint8_t)(x >> 24);
+            if (k & 1) b = (x >> 20) % 5 == 0 ? (uint8_t)"<|>'\n"[(x >> 8) % 5] : (uint8_t)(b & 0x7f);
+            text[i] = (char)b;
+            bool drop = b >= 0xF5;
+            for (size_t j = 0; j < sizeof dropped; j++) drop |= b == dropped[j];
+            if (!drop) keep[nk++] = (char)b;
+        }
+        int32_t ids[256];
+        size_t n;
+        assert_int_equal(wicas_tok_encode(T, text, len, false, false, ids, 256, &n), 0);
+        char back[256];
+        size_t o = 0, pn;
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(wicas_tok_piece(T, ids[i], back + o, sizeof back - o, &pn), 0);
+            o += pn;
+        }
+        assert_int_equal(o, nk);
+        assert_memory_equal(back, keep, nk);
+        /* with parse_special too: must not fail */
+        assert_int_equal(wicas_tok_encode(T, text, len, true, true, ids, 256, &n), 0);
+    }
+}
+
 static void test_long_input(void **state) {
     (void)state;
     /* a megabyte-long single word must not be quadratic (heap-driven merges) */
@@ -329,7 +363,7 @@ int main(void) {
         cmocka_unit_test(test_special_tokens),
         cmocka_unit_test(test_roundtrip),   cmocka_unit_test(test_buffer_and_errors),
         cmocka_unit_test(test_eog),         cmocka_unit_test(test_chat),
-        cmocka_unit_test(test_long_input),
+        cmocka_unit_test(test_long_input),  cmocka_unit_test(test_random_bytes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
