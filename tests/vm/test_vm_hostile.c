@@ -252,6 +252,42 @@ static void every_entry_ok(void **state) {
     wicas_vm_memstore_set(ms, (const uint8_t *)"k", 1, (const uint8_t *)"original", 8);
 }
 
+/* What recent rustc + cosmwasm-std emit must be accepted and run: bulk-memory (memory.fill/copy,
+ * passive data + memory.init, data count section), sign-extension ops, multi-value, a funcref table
+ * with an element segment, mutable globals exported as __data_end/__heap_base, requires_* capability
+ * markers and ibc_* entry points, f64 arithmetic. */
+static void rust_toolchain_features(void **state) {
+    (void)state;
+    const char *funcs =
+        "(global $de (export \"__data_end\") i32 (i32.const 0x8000))\n"
+        "(global $hb (export \"__heap_base\") i32 (i32.const 0x8000))\n"
+        "(func (export \"requires_iterator\"))\n"
+        "(func (export \"requires_cosmwasm_2_0\"))\n"
+        "(func (export \"ibc_channel_open\") (param i32 i32) (result i32) (i32.const 0x100))\n"
+        "(table 2 2 funcref) (elem (i32.const 0) $two $one)\n"
+        "(type $t (func (result i32 i32)))\n"
+        "(func $two (result i32 i32) (i32.const 2) (i32.const 40))\n"
+        "(func $one (result i32 i32) (i32.const 1) (i32.const 0))\n"
+        "(data $p \"passive!\")\n"
+        "(func (export \"instantiate\") (param i32 i32 i32) (result i32)\n"
+        "  (local i32)\n"
+        "  (memory.fill (i32.const 0x5000) (i32.const 0x41) (i32.const 16))\n"
+        "  (memory.copy (i32.const 0x5100) (i32.const 0x5000) (i32.const 16))\n"
+        "  (memory.init $p (i32.const 0x5200) (i32.const 0) (i32.const 8))\n"
+        "  (data.drop $p)\n"
+        "  (call_indirect (type $t) (i32.const 0)) (i32.add) (local.set 3)\n"
+        "  (if (i32.ne (local.get 3) (i32.const 42)) (then unreachable))\n"
+        "  (if (i32.ne (i32.extend8_s (i32.const 0xff)) (i32.const -1)) (then unreachable))\n"
+        "  (if (i64.ne (i64.extend32_s (i64.const 0x80000000)) (i64.const -2147483648)) (then unreachable))\n"
+        "  (if (f64.ne (f64.mul (f64.const 1.5) (f64.const 4)) (f64.const 6)) (then unreachable))\n"
+        "  (if (i32.ne (i32.load8_u (i32.const 0x510f)) (i32.const 0x41)) (then unreachable))\n"
+        "  (if (i32.ne (i32.load8_u (i32.const 0x5207)) (i32.const 0x21)) (then unreachable))\n"
+        "  (call $db_write (i32.const 0x200) (i32.const 0x210))\n"
+        "  (i32.const 0x100))\n";
+    expect_call(IMPORTS_DB, "17", funcs, OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_OK, NULL);
+    wicas_vm_memstore_set(ms, (const uint8_t *)"k", 1, (const uint8_t *)"original", 8);
+}
+
 static void write_in_query_refused(void **state) {
     (void)state;
     const char *funcs = INST("(i32.const 0x100)")
@@ -408,6 +444,7 @@ int main(void) {
         cmocka_unit_test(bad_results),
         cmocka_unit_test(traps_in_every_entry),
         cmocka_unit_test(every_entry_ok),
+        cmocka_unit_test(rust_toolchain_features),
         cmocka_unit_test(write_in_query_refused),
         cmocka_unit_test(abort_is_clean),
         cmocka_unit_test(static_validation),
