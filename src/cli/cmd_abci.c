@@ -12,6 +12,7 @@
 
 static void usage(FILE *f) {
     fprintf(f, "Usage: wicasd abci --home DIR [--address tcp://127.0.0.1:26658|unix://PATH]\n"
+               "                   [--minimum-gas-prices 0.025uwicas]\n"
                "Serves the application over ABCI until SIGINT/SIGTERM (exit 0), 1 on failure.\n");
 }
 
@@ -20,7 +21,13 @@ int wicas_cmd_abci(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
             o.home = argv[++i];
-        else if (strcmp(argv[i], "--address") == 0 && i + 1 < argc)
+        else if (strcmp(argv[i], "--minimum-gas-prices") == 0 && i + 1 < argc) {
+            const char *g = argv[++i];
+            if (wicas_node_parse_gas_price(g, &o.min_gas_price_num, &o.min_gas_price_den) != 0) {
+                fprintf(stderr, "wicasd abci: --minimum-gas-prices '%s': want e.g. 0.025uwicas\n", g);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--address") == 0 && i + 1 < argc)
             o.abci_address = argv[++i];
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);

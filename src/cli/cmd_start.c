@@ -12,10 +12,12 @@
 #include "node_run.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage: wicasd start --home DIR [--abci-only] [--cometbft-log FILE]\n\n"
+    fprintf(f, "Usage: wicasd start --home DIR [--abci-only] [--minimum-gas-prices 0.025uwicas] "
+               "[--cometbft-log FILE]\n\n"
                "Runs the WICAS application (state in DIR/data/wicas) on the ABCI address of\n"
                "DIR/config/config.toml (proxy_app) and supervises 'cometbft start --home DIR'.\n"
                "  --abci-only          do not start cometbft (run it yourself)\n"
+               "  --minimum-gas-prices P  CheckTx refuses txs whose fee < gas limit x P (default: none)\n"
                "  --cometbft-log FILE  append cometbft's output to FILE instead of stderr\n"
                "Exit status: 0 after SIGINT/SIGTERM, 1 on failure, 2 on usage errors.\n");
 }
@@ -27,7 +29,13 @@ int wicas_cmd_start(int argc, char **argv) {
             o.home = argv[++i];
         else if (strcmp(argv[i], "--abci-only") == 0)
             o.with_cometbft = false;
-        else if (strcmp(argv[i], "--cometbft-log") == 0 && i + 1 < argc)
+        else if (strcmp(argv[i], "--minimum-gas-prices") == 0 && i + 1 < argc) {
+            const char *g = argv[++i];
+            if (wicas_node_parse_gas_price(g, &o.min_gas_price_num, &o.min_gas_price_den) != 0) {
+                fprintf(stderr, "wicasd start: --minimum-gas-prices '%s': want e.g. 0.025uwicas\n", g);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--cometbft-log") == 0 && i + 1 < argc)
             o.cometbft_log = argv[++i];
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);

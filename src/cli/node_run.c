@@ -64,6 +64,28 @@ static const char *cometbft_level(void) {
 
 #endif
 
+int wicas_node_parse_gas_price(const char *s, uint64_t *num, uint64_t *den) {
+    uint64_t n = 0, d = 1;
+    int int_digits = 0, frac_digits = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++, int_digits++) {
+        if (int_digits >= 18) return -1;
+        n = n * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, frac_digits++) {
+            if (frac_digits >= 18 || int_digits + frac_digits >= 19) return -1;
+            n = n * 10 + (uint64_t)(*p - '0');
+            d *= 10;
+        }
+        if (frac_digits == 0) return -1;
+    }
+    if (int_digits + frac_digits == 0 || strcmp(p, "uwicas") != 0) return -1;
+    *num = n;
+    *den = d;
+    return 0;
+}
+
 int wicas_node_run(const wicas_node_run_opts *o) {
 #ifndef WICAS_ABCI_HAVE_CHAIN
     (void)o;
@@ -121,6 +143,8 @@ int wicas_node_run(const wicas_node_run_opts *o) {
 
     wicas_chain_options copts;
     memset(&copts, 0, sizeof copts);
+    copts.min_gas_price_num = o->min_gas_price_num;
+    copts.min_gas_price_den = o->min_gas_price_den;
     wicas_chain *chain = NULL;
     int rc = wicas_chain_open(data_dir, &copts, &chain, err, sizeof err);
     if (rc != 0) {

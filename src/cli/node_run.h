@@ -6,13 +6,21 @@
 #define WICAS_CLI_NODE_RUN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct {
     const char *home;         /* node home (config/, data/) */
     const char *abci_address; /* NULL: tcp://127.0.0.1:<proxy_app port of config.toml> */
     bool with_cometbft;       /* spawn and supervise `cometbft start --home home` */
     const char *cometbft_log; /* NULL: forward cometbft's output to stderr with a prefix */
+    /* Minimum gas price CheckTx enforces, as a fraction of uwicas per gas
+     * unit (den 0: none). See wicas_node_parse_gas_price. */
+    uint64_t min_gas_price_num, min_gas_price_den;
 } wicas_node_run_opts;
+
+/* Parses "0.025uwicas" (a decimal with at most 18 fraction digits, then the
+ * native denom) into num/den (25/1000). Returns 0, or -1 for anything else. */
+int wicas_node_parse_gas_price(const char *s, uint64_t *num, uint64_t *den);
 
 /* Returns the process exit status: 0 clean shutdown on a signal, 1 failure. */
 int wicas_node_run(const wicas_node_run_opts *opts);

@@ -77,7 +77,11 @@ grep -q "cometbft stopped" "$tmp/node.log" || fail "no ordered shutdown in the l
 pass=$((pass + 1))
 
 # restart resumes: same hashes for old heights, new blocks on top
-"$W" start --home "$H" >"$tmp/node2.log" 2>&1 &
+set +e
+"$W" start --home "$H" --minimum-gas-prices 1.5 >/dev/null 2>&1; rc=$?
+set -e
+[ $rc -eq 2 ] || fail "a malformed --minimum-gas-prices should exit 2, got $rc"
+"$W" start --home "$H" --minimum-gas-prices 0.5uwicas >"$tmp/node2.log" 2>&1 &
 pid=$!
 wait_height "$RPC" 2 60
 top=$(height "$RPC")
@@ -85,6 +89,9 @@ grep -q "chain state .*height [1-9]" "$tmp/node2.log" || fail "restart did not r
 wait_height "$RPC" $((top + 2)) 30
 a=$(app_hash "$RPC" 2); [ -n "$a" ] || fail "no app hash at height 2"
 [ "$("$T" balance "$RPC" "$B" uwicas)" = 1234 ] || fail "balance lost across the restart"
+# the minimum gas price is enforced by CheckTx: 2000uwicas < 200000 gas x 0.5
+out=$("$T" send "$RPC" wicas-it-1 $SK_A 0 1 "$B" 1uwicas 2>/dev/null) && fail "fee below the minimum accepted"
+echo "$out" | grep -q "code=13" || fail "low fee: expected code 13 (insufficient fee), got $out"
 pass=$((pass + 1))
 
 # SIGINT is a clean shutdown too
