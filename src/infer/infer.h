@@ -146,13 +146,19 @@ const float *wicas_infer_logits(const wicas_infer_ctx *ctx);
 int wicas_infer_logits_hash(wicas_infer_ctx *ctx, const int32_t *tokens, size_t n, uint8_t out[32]);
 
 /* Kernel path, for tests and benchmarks. AUTO picks the best the CPU has,
- * unless the environment variable WICAS_KERNELS=scalar|avx2|avx512 says
+ * unless the environment variable WICAS_KERNELS=scalar|avx2|avx512|neon says
  * otherwise. Results are identical for every path. */
-typedef enum { WICAS_KERNELS_AUTO = 0, WICAS_KERNELS_SCALAR, WICAS_KERNELS_AVX2, WICAS_KERNELS_AVX512 } wicas_kernels;
+typedef enum {
+    WICAS_KERNELS_AUTO = 0,
+    WICAS_KERNELS_SCALAR,
+    WICAS_KERNELS_AVX2,
+    WICAS_KERNELS_AVX512,
+    WICAS_KERNELS_NEON
+} wicas_kernels;
 /* Forces a path for the whole process; returns EUNSUPPORTED if this build or
  * CPU lacks it. */
 int wicas_infer_set_kernels(wicas_kernels k);
-/* The path in use ("scalar", "avx2", "avx512"). */
+/* The path in use ("scalar", "avx2", "avx512", "neon"). */
 const char *wicas_infer_kernels_name(void);
 
 /* ---- generation ------------------------------------------------------------------- */

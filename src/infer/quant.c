@@ -183,6 +183,9 @@ static bool cpu_has(wicas_kernels k) {
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
                __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
 #endif
+#if defined(__aarch64__)
+    if (k == WICAS_KERNELS_NEON) return true; /* Advanced SIMD is part of AArch64 */
+#endif
     return k == WICAS_KERNELS_SCALAR;
 }
 
@@ -196,6 +199,9 @@ static const kernel_set *set_for(wicas_kernels k) {
 #if defined(WICAS_HAVE_AVX512)
     case WICAS_KERNELS_AVX512: return &kernels_avx512;
 #endif
+#if defined(WICAS_HAVE_NEON)
+    case WICAS_KERNELS_NEON: return &kernels_neon;
+#endif
     default: return NULL;
     }
 }
@@ -207,12 +213,14 @@ static const kernel_set *choose(void) {
         if (strcmp(e, "scalar") == 0) k = set_for(WICAS_KERNELS_SCALAR);
         else if (strcmp(e, "avx2") == 0) k = set_for(WICAS_KERNELS_AVX2);
         else if (strcmp(e, "avx512") == 0) k = set_for(WICAS_KERNELS_AVX512);
+        else if (strcmp(e, "neon") == 0) k = set_for(WICAS_KERNELS_NEON);
         if (k) return k;
         /* Unknown or unavailable: fall back to automatic choice (results are
          * the same either way). */
     }
     const kernel_set *k = set_for(WICAS_KERNELS_AVX512);
     if (!k) k = set_for(WICAS_KERNELS_AVX2);
+    if (!k) k = set_for(WICAS_KERNELS_NEON);
     return k ? k : &kernels_scalar;
 }
 

@@ -129,6 +129,9 @@ extern const kernel_set kernels_avx2;
 #if defined(WICAS_HAVE_AVX512)
 extern const kernel_set kernels_avx512;
 #endif
+#if defined(WICAS_HAVE_NEON)
+extern const kernel_set kernels_neon;
+#endif
 
 /* The active set (chosen once; see wicas_infer_set_kernels). */
 const kernel_set *kernels_get(void);

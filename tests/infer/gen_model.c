@@ -260,5 +260,9 @@ int main(int argc, char **argv) {
         perror(argv[1]);
         return 1;
     }
+    for (int i = 0; i < nT; i++) free(T[i].data.p);
+    free(T);
+    free(f.p);
+    free(kv.p);
     return 0;
 }
