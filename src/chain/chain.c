@@ -26,6 +26,7 @@
 
 #include "chain_internal.h"
 #include "common.h"
+#include "params.h"
 
 #define META_HEIGHT "height"
 #define META_HASH "app_hash"
@@ -259,6 +260,9 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
     if (rc) return rc;
     c->blk_height = b->height;
     c->blk_time_ns = b->time_seconds * 1000000000LL + b->time_nanos;
+    memcpy(c->blk_hash, b->hash, 32);
+    c->ai_halt[0] = 0;
+    c->halt[0] = 0;
     kv blk;
     kv_init_overlay(&blk, &c->wbase);
     if (c->opts.hooks.begin_block && c->opts.hooks.begin_block(c->opts.hooks.ctx, c, b, err, errlen)) {
@@ -267,9 +271,36 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
         kv_clear(&blk);
         return WICAS_CHAIN_ERR_INVALID;
     }
+    {
+        wctx bx;
+        ctx_init(&bx, c, &blk, UINT64_MAX);
+        c->ai_budget_left = aimod_block_budget(&bx);
+        ctx_free(&bx);
+    }
     for (size_t i = 0; i < b->n_txs; i++) {
         c->tx_index = (int64_t)i;
         run_tx(c, &blk, b->txs[i], b->tx_lens[i], MODE_DELIVER, &results[i]);
+        if (c->halt[0]) {
+            /* a node-local failure: fail the block instead of committing an
+             * outcome the other validators may not share */
+            for (size_t j = 0; j <= i; j++) wicas_chain_tx_result_free(&results[j]);
+            kv_clear(&blk);
+            c->tx_index = -1;
+            seterr(err, errlen, "finalize_block: halting at height %lld, tx %zu: %s", (long long)b->height, i, c->halt);
+            WICAS_ERROR("chain", "halting at height %lld: %s", (long long)b->height, c->halt);
+            return WICAS_CHAIN_ERR_IO;
+        }
+        if (c->ai_halt[0]) {
+            /* this node cannot compute what the block needs: fail the block
+             * rather than commit an answer the other validators do not have */
+            for (size_t j = 0; j <= i; j++) wicas_chain_tx_result_free(&results[j]);
+            kv_clear(&blk);
+            c->tx_index = -1;
+            seterr(err, errlen, "finalize_block: halting at height %lld, tx %zu: %s", (long long)b->height, i,
+                   c->ai_halt);
+            WICAS_ERROR("chain", "halting at height %lld: %s", (long long)b->height, c->ai_halt);
+            return WICAS_CHAIN_ERR_STATE;
+        }
     }
     c->tx_index = -1;
     uint8_t root[32];
@@ -387,6 +418,22 @@ static int ante(wctx *x, wtx *t, size_t len, int mode) {
     uint64_t fee_native = 0;
     for (size_t i = 0; i < t->n_fee; i++)
         if (strcmp(t->fee[i].denom, WICAS_CHAIN_DENOM) == 0) fee_native = t->fee[i].amount;
+    /* chain-wide parameters from genesis: a consensus rule in every mode but simulation */
+    chain_params cp;
+    params_load(&x->ov, &cp);
+    if (cp.max_tx_gas && t->gas_limit > cp.max_tx_gas)
+        return ctx_fail(x, WICAS_CODE_INVALID_GAS_LIMIT, WICAS_CHAIN_CODESPACE_SDK,
+                        "gas limit %" PRIu64 " exceeds the chain's max_tx_gas %" PRIu64 ": invalid gas limit",
+                        t->gas_limit, cp.max_tx_gas);
+    if (mode != MODE_SIMULATE && cp.min_gas_price_den) {
+        unsigned __int128 need = (unsigned __int128)t->gas_limit * cp.min_gas_price_num;
+        need = (need + cp.min_gas_price_den - 1) / cp.min_gas_price_den;
+        if ((unsigned __int128)fee_native < need)
+            return ctx_fail(x, WICAS_CODE_INSUFFICIENT_FEE, WICAS_CHAIN_CODESPACE_SDK,
+                            "insufficient fees; got: %" PRIu64 "%s required by the chain's min_gas_price: %llu%s: "
+                            "insufficient fee",
+                            fee_native, WICAS_CHAIN_DENOM, (unsigned long long)need, WICAS_CHAIN_DENOM);
+    }
     if ((mode == MODE_CHECK || mode == MODE_RECHECK) && c->opts.min_gas_price_den) {
         /* required = ceil(gas_limit * num / den), in 128 bits to avoid overflow */
         unsigned __int128 need = (unsigned __int128)t->gas_limit * c->opts.min_gas_price_num;
@@ -565,6 +612,8 @@ static void free_resps(Wchain__Any **r, size_t n) {
 
 void run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode, wicas_chain_tx_result *res) {
     memset(res, 0, sizeof *res);
+    wicas_sha256(tx, len, c->tx_hash); /* seeds of inference calls in this tx */
+    c->ai_calls = 0;
     wtx t;
     uint32_t code = 0;
     char err[512];

@@ -133,6 +133,10 @@ typedef struct {
     size_t map_size;  /* LMDB map size in bytes; 0 = 4 GiB */
     bool no_sync;     /* MDB_NOSYNC: survives process kills, not power loss (tests) */
     wicas_chain_hooks hooks;
+    /* The AI module's engine host (src/ai): runs {"ai":{"infer":...}} custom
+     * queries of contracts on registered models. NULL = this node cannot run
+     * inference; a block that needs it then fails (never a divergent answer). */
+    struct wicas_ai_host *ai_host;
 } wicas_chain_options;
 
 /* ---- results ---------------------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ai.h"
 #include "chain.h"
 #include "store.h"
 #include "wchain.pb-c.h"
@@ -88,6 +89,17 @@ struct wicas_chain {
     int64_t blk_height;
     int64_t blk_time_ns;
     int64_t tx_index;
+    /* non-empty: this node hit a failure the others may not have (storage,
+     * memory, VM cache); the block must fail rather than commit a result
+     * that could diverge. Reset by finalize_block, set by ctx_fail/wasm.c. */
+    char halt[512];
+
+    /* AI module (aimod.c): chain data for seeds, budget, halting */
+    uint8_t blk_hash[32];     /* hash of the block being executed */
+    uint8_t tx_hash[32];      /* SHA-256 of the tx being executed */
+    uint32_t ai_calls;        /* inference calls so far in this tx */
+    uint64_t ai_budget_left;  /* of the block's inference budget (gas) */
+    char ai_halt[512];        /* non-empty: a needed model is missing here; the block fails */
 
 #ifdef WICAS_CHAIN_HAVE_VM
     wicas_vm *vm;
@@ -231,6 +243,17 @@ bool wtx_verify(const wtx *t, const char *chain_id, uint64_t account_number);
 /* The signer of a message given as Any; 0 ok (signer malloc'd) or -1. */
 int msg_signer(const char *type_url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
                size_t errlen);
+
+/* ---- ai (aimod.c) ------------------------------------------------------------------ */
+#define AIMOD_DEFAULT_BLOCK_BUDGET 50000000ULL /* gas of inference per block */
+struct cJSON;
+int aimod_genesis(wctx *x, const struct cJSON *ai, char *err, size_t errlen);
+int aimod_get_model(wctx *x, const char *name, wicas_ai_model *m);
+uint64_t aimod_block_budget(wctx *x);
+char *aimod_models_json(wctx *x);
+int aimod_check_models(wicas_chain *c, wctx *x, char *err, size_t errlen);
+int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_limit, char **resp, uint64_t *gas_used,
+                       char *err, size_t errlen);
 
 /* genesis.c */
 int genesis_apply(wctx *x, const char *json, size_t len, char *err, size_t errlen);

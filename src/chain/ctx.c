@@ -186,6 +186,10 @@ int ctx_fail(wctx *x, uint32_t code, const char *codespace, const char *fmt, ...
         vsnprintf(x->err, sizeof x->err, fmt, ap);
         va_end(ap);
     }
+    /* an internal failure (storage, memory) is local to this node: recording
+     * it as the tx's outcome could diverge from the other validators */
+    if (code == WICAS_CODE_INTERNAL && x->c && !x->c->halt[0])
+        snprintf(x->c->halt, sizeof x->c->halt, "internal failure: %s", x->err);
     return -1;
 }
 

@@ -8,6 +8,8 @@
  *                            "coins": [{"denom": "uwicas", "amount": "1000"}]}]},
  *     "wasm": {"codes": [{"code_bytes": "<base64 wasm>",
  *                         "code_info": {"creator": "wicas1..."}}]}        optional
+ *     "params": {"min_gas_price": "0.001uwicas", "max_tx_gas": "50000000"} optional
+ *     "ai": {"models": [<model entry, see ai.h>], "params": {"block_budget": "N"}}  optional
  *   }
  * Other top-level keys are ignored (other modules' sections). Accounts get
  * numbers in the order they first appear (auth.accounts, then bank.balances),
@@ -21,6 +23,7 @@
 
 #include "chain_internal.h"
 #include "common.h"
+#include "params.h"
 
 static int gerr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int gerr(char *err, size_t errlen, const char *fmt, ...) {
@@ -93,6 +96,8 @@ int genesis_apply(wctx *x, const char *json, size_t len, char *err, size_t errle
             }
         }
     }
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "params");
+    if (!rc && params) rc = params_genesis(x, params, err, errlen);
     const cJSON *wasm = cJSON_GetObjectItemCaseSensitive(root, "wasm");
     const cJSON *codes = wasm ? cJSON_GetObjectItemCaseSensitive(wasm, "codes") : NULL;
     if (!rc && codes && !cJSON_IsArray(codes)) rc = gerr(err, errlen, "genesis wasm.codes must be an array");
@@ -123,6 +128,8 @@ int genesis_apply(wctx *x, const char *json, size_t len, char *err, size_t errle
         }
         free(wasmb);
     }
+    const cJSON *ai = cJSON_GetObjectItemCaseSensitive(root, "ai");
+    if (!rc && ai) rc = aimod_genesis(x, ai, err, errlen);
     cJSON_Delete(root);
     return rc;
 }

@@ -326,6 +326,16 @@ void chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t l
         q_all_balances(&x, data, len, r);
     else if (strncmp(path, "/cosmwasm.wasm.v1.Query/", 24) == 0)
         wasm_query(c, &x, path + 24, data, len, r);
+    else if (strcmp(path, "/wicas.ai.v1.Query/Models") == 0) {
+        /* the model registry, as a JSON array of canonical entries */
+        char *j = aimod_models_json(&x);
+        if (j) {
+            r->value = (uint8_t *)j;
+            r->value_len = strlen(j);
+        } else {
+            qfail(r, WICAS_CODE_INTERNAL, "out of memory");
+        }
+    }
     else
         qfail(r, WICAS_CODE_UNKNOWN_REQUEST, "unknown query path '%s': unknown request", path);
     ctx_free(&x);

@@ -439,6 +439,13 @@ static int call_contract(wctx *x, const uint8_t a[32], const uint8_t cs[32], wic
     x->depth--;
     free(env);
     if (x->out_of_gas) return -1; /* storage gas ran out inside the call */
+    if (s != WICAS_VM_OK && !wicas_vm_status_is_deterministic(s) && (x->code == 0 || x->code == WICAS_CODE_INTERNAL)) {
+        /* out of memory, module cache, missing code...: this node only */
+        if (!c->halt[0])
+            snprintf(c->halt, sizeof c->halt, "contract call failed on this node: %s: %s", wicas_vm_strerror(s),
+                     res->error ? res->error : "");
+        return ctx_fail(x, WICAS_CODE_INTERNAL, CS, "contract call failed on this node: %s", wicas_vm_strerror(s));
+    }
     uint64_t sdk_gas = (res->gas_used + WICAS_VM_GAS_MULTIPLIER - 1) / WICAS_VM_GAS_MULTIPLIER;
     if (s == WICAS_VM_ERR_OUT_OF_GAS) return gas_use(x, remain + 1, "wasm contract");
     if (gas_use(x, sdk_gas, "wasm contract")) return -1;
@@ -1155,6 +1162,26 @@ static int vm_querier(void *ctx, const char *req, size_t len, uint64_t gas_limit
         return *resp ? 0 : -1;
     }
     const cJSON *custom = cJSON_GetObjectItemCaseSensitive(j, "custom");
+    if (custom && cJSON_GetObjectItemCaseSensitive(custom, "ai")) {
+        /* the AI module: inference priced in SDK gas, charged to the contract */
+        char *cs = cJSON_PrintUnformatted(custom);
+        char *out = NULL;
+        uint64_t used = 0;
+        char err[512] = "";
+        int rc = cs ? aimod_custom_query(x, cs, strlen(cs), gas_limit / WICAS_VM_GAS_MULTIPLIER, &out, &used, err,
+                                         sizeof err)
+                    : -1;
+        free(cs);
+        cJSON_Delete(j);
+        *resp = rc == 0 ? wicas_vm_query_ok((const uint8_t *)out, strlen(out))
+                        : wicas_vm_query_error(err[0] ? err : "ai query failed");
+        free(out);
+        *gas_used = used > UINT64_MAX / WICAS_VM_GAS_MULTIPLIER ? gas_limit : used * WICAS_VM_GAS_MULTIPLIER;
+        if (*gas_used > gas_limit) *gas_used = gas_limit;
+        if (!*resp) return -1;
+        *resp_len = strlen(*resp);
+        return 0;
+    }
     if (custom && x->c->opts.hooks.custom_query) {
         char *cs = cJSON_PrintUnformatted(custom);
         uint8_t *out = NULL;
@@ -1211,7 +1238,10 @@ int wasm_store(wctx *x, const uint8_t *creator, size_t cl, const uint8_t *wasm, 
     wicas_sha256(wasm, len, checksum);
 #ifdef WICAS_CHAIN_HAVE_VM
     char err[300];
-    if (wicas_vm_store_code(x->c->vm, wasm, len, NULL, err, sizeof err) != WICAS_VM_OK)
+    wicas_vm_status vs = wicas_vm_store_code(x->c->vm, wasm, len, NULL, err, sizeof err);
+    if (vs != WICAS_VM_OK && !wicas_vm_status_is_deterministic(vs))
+        return ctx_fail(x, WICAS_CODE_INTERNAL, CS, "storing code failed on this node: %s", err);
+    if (vs != WICAS_VM_OK)
         return ctx_fail(x, WICAS_WASM_CODE_CREATE_FAILED, CS, "create wasm contract failed: %s", err);
 #endif
     if (next_seq(x, K_CODE_SEQ, code_id)) return -1;

@@ -1,0 +1,236 @@
+/*
+ * aimod.c — the AI module inside the chain: the model registry in state, the
+ * contracts' {"ai":{"infer":{...}}} custom query, the per-block inference
+ * budget, and the start-up check of local model files.
+ *
+ * The engine work itself is src/ai's (wicas_ai_host); this file supplies what
+ * only the chain knows: which models are registered (state), how much gas the
+ * calling contract has left, and the chain data the sampling seed is derived
+ * from (chain id, height, block hash, tx hash, the call's index in the tx).
+ *
+ * A node that cannot run a registered model must not answer differently from
+ * the others: instead of an error result (which would diverge), it halts the
+ * block with a message naming the model (c->ai_halt), and FinalizeBlock fails.
+ *
+ * State:
+ *   ai/model/<name>   canonical model JSON (wicas_ai_model_to_json)
+ *   ai/params         {"block_budget":"<gas>"}
+ */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ai.h"
+#include "chain_internal.h"
+#include "common.h"
+
+#define K_AI_MODEL "ai/model/"
+#define K_AI_PARAMS "ai/params"
+
+static int key_model(const char *name, uint8_t *k, size_t cap, size_t *kl) {
+    int n = snprintf((char *)k, cap, K_AI_MODEL "%s", name);
+    if (n < 0 || (size_t)n >= cap) return -1;
+    *kl = (size_t)n;
+    return 0;
+}
+
+int aimod_set_model(wctx *x, const wicas_ai_model *m) {
+    uint8_t k[128];
+    size_t kl;
+    if (key_model(m->name, k, sizeof k, &kl)) return ctx_fail(x, WICAS_CODE_INVALID_REQUEST, "sdk", "ai: model name too long");
+    char *j = wicas_ai_model_to_json(m);
+    if (!j) return ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai: out of memory");
+    int rc = st_set(x, k, kl, (const uint8_t *)j, strlen(j));
+    free(j);
+    return rc;
+}
+
+int aimod_get_model(wctx *x, const char *name, wicas_ai_model *m) {
+    uint8_t k[128];
+    size_t kl;
+    if (strlen(name) > WICAS_AI_NAME_MAX || key_model(name, k, sizeof k, &kl)) return 0;
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    int f = st_get(x, k, kl, &v, &vl);
+    if (f != 1) return f;
+    char err[128];
+    int rc = wicas_ai_model_from_json((const char *)v, vl, m, err, sizeof err) == WICAS_AI_OK ? 1 : -1;
+    free(v);
+    if (rc < 0) ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai: corrupt registry entry for '%s'", name);
+    return rc;
+}
+
+uint64_t aimod_block_budget(wctx *x) {
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    uint64_t budget = AIMOD_DEFAULT_BLOCK_BUDGET;
+    if (st_get(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, &v, &vl) == 1) {
+        cJSON *p = cJSON_ParseWithLength((const char *)v, vl);
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(p, "block_budget");
+        uint64_t u;
+        if (cJSON_IsString(b) && parse_u64(b->valuestring, &u) == 0) budget = u;
+        cJSON_Delete(p);
+    }
+    free(v);
+    return budget;
+}
+
+/* genesis "ai": {"models":[{...}], "params":{"block_budget":"N"}} */
+int aimod_genesis(wctx *x, const cJSON *ai, char *err, size_t errlen) {
+    if (!cJSON_IsObject(ai)) return snprintf(err, errlen, "genesis ai must be an object"), -1;
+    const cJSON *models = cJSON_GetObjectItemCaseSensitive(ai, "models");
+    if (models && !cJSON_IsArray(models)) return snprintf(err, errlen, "genesis ai.models must be an array"), -1;
+    const cJSON *it;
+    size_t i = 0;
+    cJSON_ArrayForEach(it, models) {
+        char *s = cJSON_PrintUnformatted(it);
+        wicas_ai_model m;
+        char e[256] = "";
+        int rc = s ? wicas_ai_model_from_json(s, strlen(s), &m, e, sizeof e) : WICAS_AI_ENOMEM;
+        free(s);
+        if (rc != WICAS_AI_OK) return snprintf(err, errlen, "genesis ai.models[%zu]: %s", i, e), -1;
+        wicas_ai_model old;
+        if (aimod_get_model(x, m.name, &old) != 0)
+            return snprintf(err, errlen, "genesis ai.models[%zu]: duplicate model name '%s'", i, m.name), -1;
+        if (aimod_set_model(x, &m)) return snprintf(err, errlen, "genesis ai.models[%zu]: %s", i, x->err), -1;
+        i++;
+    }
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(ai, "params");
+    if (params) {
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(params, "block_budget");
+        uint64_t u;
+        if (!cJSON_IsString(b) || parse_u64(b->valuestring, &u) || u == 0)
+            return snprintf(err, errlen, "genesis ai.params.block_budget must be a positive decimal string"), -1;
+        char v[64];
+        int n = snprintf(v, sizeof v, "{\"block_budget\":\"%" PRIu64 "\"}", u);
+        if (st_set(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, (const uint8_t *)v, (size_t)n))
+            return snprintf(err, errlen, "genesis ai.params: %s", x->err), -1;
+    }
+    return 0;
+}
+
+/* Every registered model, in name order, as a JSON array (malloc'd). */
+char *aimod_models_json(wctx *x) {
+    cJSON *arr = cJSON_CreateArray();
+    uint8_t *k = NULL, *v = NULL;
+    size_t kl = 0, vl = 0;
+    const uint8_t *lo = (const uint8_t *)K_AI_MODEL;
+    size_t lol = sizeof K_AI_MODEL - 1;
+    uint8_t *cur = NULL;
+    bool incl = true;
+    while (st_next(x, cur ? cur : lo, cur ? kl : lol, incl, &k, &kl, &v, &vl) == 1) {
+        if (kl < lol || memcmp(k, lo, lol) != 0) {
+            free(k);
+            free(v);
+            break;
+        }
+        cJSON *e = cJSON_ParseWithLength((const char *)v, vl);
+        if (e) cJSON_AddItemToArray(arr, e);
+        free(v);
+        free(cur);
+        cur = k;
+        incl = false;
+    }
+    free(cur);
+    char *s = cJSON_PrintUnformatted(arr);
+    cJSON_Delete(arr);
+    return s;
+}
+
+/* Checks every registered model against the local files. 0 or -1 (err). */
+int aimod_check_models(wicas_chain *c, wctx *x, char *err, size_t errlen) {
+    char *list = aimod_models_json(x);
+    cJSON *arr = list ? cJSON_Parse(list) : NULL;
+    free(list);
+    int rc = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr) {
+        char *s = cJSON_PrintUnformatted(it);
+        wicas_ai_model m;
+        if (s && wicas_ai_model_from_json(s, strlen(s), &m, NULL, 0) == WICAS_AI_OK) {
+            if (!c->opts.ai_host) {
+                snprintf(err, errlen, "model '%s' is registered but this node runs without a models directory", m.name);
+                rc = -1;
+            } else if (wicas_ai_host_check_model(c->opts.ai_host, &m, NULL, 0, err, errlen) != WICAS_AI_OK) {
+                rc = -1;
+            }
+        }
+        free(s);
+        if (rc) break;
+    }
+    cJSON_Delete(arr);
+    return rc;
+}
+
+/* The chain's answer to a contract's custom query {"ai":{"infer":{...}}}.
+ * gas_limit/gas_used are SDK gas. Returns 0 with *resp the JSON answer, or
+ * -1 with err: a contract-visible error (the query failed the same way on
+ * every node). A missing local model halts the block instead. */
+int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_limit, char **resp, uint64_t *gas_used,
+                       char *err, size_t errlen) {
+    wicas_chain *c = x->c;
+    *resp = NULL;
+    *gas_used = 0;
+    wicas_ai_request req;
+    int rc = wicas_ai_request_parse(custom, len, &req, err, errlen);
+    if (rc != WICAS_AI_OK) return -1;
+    wicas_ai_model m;
+    int f = aimod_get_model(x, req.model, &m);
+    if (f != 1) {
+        snprintf(err, errlen, "ai: model '%s' is not registered", req.model);
+        wicas_ai_request_free(&req);
+        return -1;
+    }
+    if (!c->opts.ai_host) {
+        snprintf(c->ai_halt, sizeof c->ai_halt, "model '%s' is needed but this node runs without a models directory",
+                 m.name);
+        snprintf(err, errlen, "ai: %s", c->ai_halt);
+        wicas_ai_request_free(&req);
+        return -1;
+    }
+    uint32_t prompt_tokens = 0;
+    uint64_t worst = 0;
+    rc = wicas_ai_host_price(c->opts.ai_host, &m, &req, &prompt_tokens, &worst, err, errlen);
+    if (rc == WICAS_AI_EMODELFILE) {
+        snprintf(c->ai_halt, sizeof c->ai_halt, "%s", err);
+        wicas_ai_request_free(&req);
+        return -1;
+    }
+    bool deliver = !x->simulate && !x->check && c->tx_index >= 0;
+    if (rc == WICAS_AI_OK && deliver && worst > c->ai_budget_left) {
+        snprintf(err, errlen, "ai: the block's inference budget is spent (%" PRIu64 " gas needed, %" PRIu64 " left)",
+                 worst, c->ai_budget_left);
+        rc = WICAS_AI_EBUDGET;
+    }
+    if (rc != WICAS_AI_OK) {
+        wicas_ai_request_free(&req);
+        return -1;
+    }
+    /* the seed: chain data only, never the clock */
+    wicas_ai_seed_input si = {.chain_id = c->chain_id, .height = c->blk_height, .call_index = c->ai_calls++,
+                              .user_seed = (const uint8_t *)req.user_seed,
+                              .user_seed_len = req.user_seed ? strlen(req.user_seed) : 0};
+    memcpy(si.last_block_hash, c->blk_hash, 32);
+    memcpy(si.tx_hash, c->tx_hash, 32);
+    uint8_t seed[32];
+    wicas_ai_derive_seed(&si, seed);
+    wicas_ai_result res;
+    rc = wicas_ai_host_infer(c->opts.ai_host, &m, &req, seed, gas_limit, &res, err, errlen);
+    wicas_ai_request_free(&req);
+    if (rc == WICAS_AI_EMODELFILE || rc == WICAS_AI_EENGINE || rc == WICAS_AI_ENOMEM) {
+        snprintf(c->ai_halt, sizeof c->ai_halt, "%s", err);
+        return -1;
+    }
+    if (rc != WICAS_AI_OK) return -1;
+    if (deliver) c->ai_budget_left -= worst;
+    *gas_used = res.gas_used;
+    *resp = wicas_ai_result_json(&res);
+    char hex[65];
+    wicas_hex_encode(res.model_sha256, 32, hex);
+    WICAS_INFO("ai", "height %lld tx %lld: %s answered %u+%u tokens, %" PRIu64 " gas, %.2f s", (long long)c->blk_height,
+               (long long)c->tx_index, m.name, res.prompt_tokens, res.generated_tokens, res.gas_used, res.seconds);
+    wicas_ai_result_free(&res);
+    return *resp ? 0 : -1;
+}
