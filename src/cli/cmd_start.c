@@ -6,6 +6,7 @@
  * exit codes.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -18,6 +19,9 @@ static void usage(FILE *f) {
                "DIR/config/config.toml (proxy_app) and supervises 'cometbft start --home DIR'.\n"
                "  --abci-only          do not start cometbft (run it yourself)\n"
                "  --minimum-gas-prices P  CheckTx refuses txs whose fee < gas limit x P (default: none)\n"
+               "  --models-dir DIR     GGUF models for contracts' inference (default: $WICAS_MODELS_DIR or\n"
+               "                       the default model's directory)\n"
+               "  --ai-threads N       inference threads (default 4; results do not depend on it)\n"
                "  --cometbft-log FILE  append cometbft's output to FILE instead of stderr\n"
                "Exit status: 0 after SIGINT/SIGTERM, 1 on failure, 2 on usage errors.\n");
 }
@@ -29,7 +33,17 @@ int wicas_cmd_start(int argc, char **argv) {
             o.home = argv[++i];
         else if (strcmp(argv[i], "--abci-only") == 0)
             o.with_cometbft = false;
-        else if (strcmp(argv[i], "--minimum-gas-prices") == 0 && i + 1 < argc) {
+        else if (strcmp(argv[i], "--models-dir") == 0 && i + 1 < argc)
+            o.models_dir = argv[++i];
+        else if (strcmp(argv[i], "--ai-threads") == 0 && i + 1 < argc) {
+            char *end;
+            long t = strtol(argv[++i], &end, 10);
+            if (*end || t < 1 || t > 256) {
+                fprintf(stderr, "wicasd %s: --ai-threads must be 1..256\n", "start");
+                return 2;
+            }
+            o.ai_threads = (unsigned)t;
+        } else if (strcmp(argv[i], "--minimum-gas-prices") == 0 && i + 1 < argc) {
             const char *g = argv[++i];
             if (wicas_node_parse_gas_price(g, &o.min_gas_price_num, &o.min_gas_price_den) != 0) {
                 fprintf(stderr, "wicasd start: --minimum-gas-prices '%s': want e.g. 0.025uwicas\n", g);

@@ -34,6 +34,9 @@
 #ifdef WICAS_ABCI_HAVE_CHAIN
 #include "chain.h"
 #endif
+#ifdef WICAS_ABCI_HAVE_AI_HOST
+#include "ai.h"
+#endif
 
 #define LOGMOD "node"
 
@@ -145,11 +148,46 @@ int wicas_node_run(const wicas_node_run_opts *o) {
     memset(&copts, 0, sizeof copts);
     copts.min_gas_price_num = o->min_gas_price_num;
     copts.min_gas_price_den = o->min_gas_price_den;
+#ifdef WICAS_ABCI_HAVE_AI_HOST
+    /* The AI engine host: models indexed by SHA-256 from the models
+     * directory. Without it the node still runs, but a block that needs
+     * inference fails instead of producing a different answer. */
+    char models_dir[4096] = "";
+    if (o->models_dir)
+        snprintf(models_dir, sizeof models_dir, "%s", o->models_dir);
+    else if (getenv("WICAS_MODELS_DIR"))
+        snprintf(models_dir, sizeof models_dir, "%s", getenv("WICAS_MODELS_DIR"));
+#ifdef WICAS_DEFAULT_MODEL_PATH
+    else {
+        snprintf(models_dir, sizeof models_dir, "%s", WICAS_DEFAULT_MODEL_PATH);
+        char *slash = strrchr(models_dir, '/');
+        if (slash) *slash = '\0';
+    }
+#endif
+    wicas_ai_host *ai = NULL;
+    if (models_dir[0]) {
+        wicas_ai_host_config acfg = {.models_dir = models_dir,
+                                     .n_threads = o->ai_threads ? o->ai_threads : 4};
+        char aerr[512] = "";
+        if (wicas_ai_host_new(&acfg, &ai, aerr, sizeof aerr) != 0) {
+            WICAS_WARN(LOGMOD, "no AI engine (models in %s): %s; blocks needing inference will fail",
+                       models_dir, aerr);
+            ai = NULL;
+        } else {
+            WICAS_INFO(LOGMOD, "AI engine: models from %s", models_dir);
+        }
+    }
+    copts.ai_host = ai;
+#define AI_FREE() wicas_ai_host_free(ai)
+#else
+#define AI_FREE() ((void)0)
+#endif
     wicas_chain *chain = NULL;
     int rc = wicas_chain_open(data_dir, &copts, &chain, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "wicasd: cannot open the chain state in %s: %s\n", data_dir,
                 err[0] ? err : wicas_chain_strerror(rc));
+        AI_FREE();
         close(lock_fd);
         return 1;
     }
@@ -168,6 +206,7 @@ int wicas_node_run(const wicas_node_run_opts *o) {
         fprintf(stderr, "wicasd: %s\n", srv ? "cannot start the ABCI server" : err);
         wicas_abci_server_free(srv);
         wicas_chain_close(chain);
+        AI_FREE();
         close(lock_fd);
         return 1;
     }
@@ -181,6 +220,7 @@ int wicas_node_run(const wicas_node_run_opts *o) {
             fprintf(stderr, "wicasd: cannot start cometbft: %s\n", err);
             wicas_abci_server_free(srv);
             wicas_chain_close(chain);
+            AI_FREE();
             close(lock_fd);
             return 1;
         }
@@ -224,6 +264,7 @@ int wicas_node_run(const wicas_node_run_opts *o) {
     }
     wicas_abci_server_free(srv);
     wicas_chain_close(chain);
+    AI_FREE();
     WICAS_INFO(LOGMOD, "stopped");
     close(lock_fd);
     return status;

@@ -16,6 +16,12 @@ typedef struct {
     /* Minimum gas price CheckTx enforces, as a fraction of uwicas per gas
      * unit (den 0: none). See wicas_node_parse_gas_price. */
     uint64_t min_gas_price_num, min_gas_price_den;
+    /* AI inference for contracts (when the chain supports it): directory of
+     * *.gguf models (NULL: $WICAS_MODELS_DIR, else the directory of the
+     * default model) and engine threads (0: 4). Results never depend on the
+     * thread count. */
+    const char *models_dir;
+    unsigned ai_threads;
 } wicas_node_run_opts;
 
 /* Parses "0.025uwicas" (a decimal with at most 18 fraction digits, then the
