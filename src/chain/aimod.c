@@ -234,3 +234,19 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
     wicas_ai_result_free(&res);
     return *resp ? 0 : -1;
 }
+
+int wicas_chain_check_models(wicas_chain *c, char *err, size_t errlen) {
+    MDB_txn *t;
+    if (mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &t)) {
+        snprintf(err, errlen, "check models: cannot open a read transaction");
+        return WICAS_CHAIN_ERR_IO;
+    }
+    kv base;
+    kv_init_base(&base, &c->st, t);
+    wctx x;
+    ctx_init(&x, c, &base, UINT64_MAX);
+    int rc = aimod_check_models(c, &x, err, errlen);
+    ctx_free(&x);
+    mdb_txn_abort(t);
+    return rc ? WICAS_CHAIN_ERR_NOT_FOUND : 0;
+}

@@ -209,6 +209,13 @@ typedef struct {
 int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wicas_chain **out, char *err,
                      size_t errlen);
 
+/* Checks every model registered in the committed state against this node's
+ * model files (opts.ai_host): present, same SHA-256 and size, loadable.
+ * Returns 0, or WICAS_CHAIN_ERR_NOT_FOUND with a message naming the model and
+ * what is wrong. A node runs this at start-up and refuses to start on failure:
+ * it must never answer an inference differently from the other validators. */
+int wicas_chain_check_models(wicas_chain *c, char *err, size_t errlen);
+
 /* Closes the handle. An uncommitted block (finalize without commit) is
  * discarded. NULL is allowed. */
 void wicas_chain_close(wicas_chain *c);
