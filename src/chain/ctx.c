@@ -188,8 +188,14 @@ int ctx_fail(wctx *x, uint32_t code, const char *codespace, const char *fmt, ...
     }
     /* an internal failure (storage, memory) is local to this node: recording
      * it as the tx's outcome could diverge from the other validators */
-    if (code == WICAS_CODE_INTERNAL && x->c && !x->c->halt[0])
-        snprintf(x->c->halt, sizeof x->c->halt, "internal failure: %s", x->err);
+    if (code == WICAS_CODE_INTERNAL && x->c && !x->c->halt[0]) {
+        static const char pre[] = "internal failure: ";
+        size_t n = strlen(x->err), room = sizeof x->c->halt - sizeof pre;
+        memcpy(x->c->halt, pre, sizeof pre - 1);
+        if (n > room) n = room;
+        memcpy(x->c->halt + sizeof pre - 1, x->err, n);
+        x->c->halt[sizeof pre - 1 + n] = 0;
+    }
     return -1;
 }
 

@@ -1108,6 +1108,47 @@ static void test_genesis_wasm(void **st) {
     wicas_chain_close(c);
 }
 
+/* ---- chain parameters from genesis: consensus rules in CheckTx and blocks ----------- */
+static void test_genesis_params(void **st) {
+    (void)st;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/*", dir);
+    assert_int_equal(system(cmd), 0);
+    wicas_chain *c = open_chain(0, 0);
+    char err[256], g[600];
+    uint8_t h[32];
+    const char *badp = "{\"params\":{\"min_gas_price\":\"0.01ufoo\"}}";
+    assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, badp, strlen(badp), h, err, sizeof err), WICAS_CHAIN_ERR_INVALID);
+    assert_non_null(strstr(err, "min_gas_price"));
+    snprintf(g, sizeof g,
+             "{\"params\":{\"min_gas_price\":\"0.01uwicas\",\"max_tx_gas\":\"300000\"},"
+             "\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000\"}]}]}}",
+             alice);
+    assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, g, strlen(g), h, err, sizeof err), 0);
+    size_t l[3];
+    uint8_t *tx[3];
+    tx[0] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 0, 400000, "5000uwicas", &l[0]); /* over max_tx_gas */
+    tx[1] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 0, 200000, "1999uwicas", &l[1]); /* fee < 2000 */
+    tx[2] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 0, 200000, "2000uwicas", &l[2]); /* ok */
+    uint32_t want[3] = {WICAS_CODE_INVALID_GAS_LIMIT, WICAS_CODE_INSUFFICIENT_FEE, 0};
+    wicas_chain_tx_result r[3];
+    for (int i = 0; i < 3; i++) {
+        wicas_chain_check_tx(c, tx[i], l[i], false, &r[0]);
+        assert_int_equal(r[0].code, want[i]);
+        wicas_chain_tx_result_free(&r[0]);
+    }
+    /* the same rules hold inside a block (not only in this node's mempool) */
+    block(c, 1, tx, l, 3, r, h);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(r[i].code, want[i]);
+        wicas_chain_tx_result_free(&r[i]);
+        free(tx[i]);
+    }
+    assert_int_equal(balance(c, bob, "uwicas"), 1);
+    assert_int_equal(balance(c, alice, "uwicas"), 1000000 - 2000 - 1);
+    wicas_chain_close(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bank_and_invalid),
@@ -1115,6 +1156,7 @@ int main(void) {
         cmocka_unit_test(test_wasm_messages),
         cmocka_unit_test(test_admin_hooks_fuzz),
         cmocka_unit_test(test_genesis_wasm),
+        cmocka_unit_test(test_genesis_params),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
