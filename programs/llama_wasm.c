@@ -668,6 +668,7 @@ int main(int argc, char **argv) {
 
     float *logits = NULL;
     for (int i = 0; i < nt; i++) logits = forward(toks[i], i);
+    int generated = 0;
     for (int s = 0, pos = nt; s < steps; s++, pos++) {
         int best = 0; /* greedy: argmax, ties to the lowest id */
         for (int i = 1; i < M.c.vocab; i++) if (logits[i] > logits[best]) best = i;
@@ -675,8 +676,10 @@ int main(int argc, char **argv) {
         if (ids) printf("%s%d", s ? " " : "", best);
         else print_token(best);
         fflush(stdout);
+        generated++;
         if (s + 1 < steps) logits = forward(best, pos);
     }
     putchar('\n');
+    fprintf(stderr, "llama_wasm: generated %d tokens\n", generated);
     return 0;
 }

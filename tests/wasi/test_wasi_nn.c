@@ -167,11 +167,49 @@ static void errors_reach_the_program(void **state) {
     assert_int_equal(r.nn_computes, 0);
 }
 
+/* Every misuse of the API gets its WasmEdge errno; load() with builders and
+ * unload work; the text ("The sky is" -> " a canvas of", 3 greedy tokens with
+ * penalty 1.1) was checked against `wicasd infer` on the same model. */
+static void api_misuse_gets_errnos(void **state) {
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/wasi_test_nn_probe.wasm", getenv("WICAS_WASM_DIR"));
+    size_t len;
+    uint8_t *probe = wicas_read_file(path, 16 << 20, &len);
+    assert_non_null(probe);
+    wicas_wasi_model models[] = {{"default", model_path}};
+    wicas_wasi_config cfg;
+    wicas_wasi_config_default(&cfg);
+    cfg.models = models;
+    cfg.n_models = 1;
+    cfg.cache = cache;
+    wicas_wasi_request req;
+    memset(&req, 0, sizeof req);
+    wicas_wasi_result r;
+    assert_int_equal(wicas_wasi_run(&cfg, probe, len, &req, &r), WICAS_WASI_OK);
+    assert_string_equal((char *)r.out,
+                        "load_builders=0\nload_bad_encoding=2\nload_unknown=8\nload_bad_ptr=1\n"
+                        "load_cfg_bad_value=1\ninit_bad_graph=1\ninit=0\ncompute_no_input=1\n"
+                        "get_output_before=1\nset_input_bad_index=1\nset_input_bad_ctx=1\nset_input=0\n"
+                        "compute=0\nget_output_small=7\nget_output=0 text=[ a canvas of]\n"
+                        "meta=0 {\"input_tokens\":3,\"output_tokens\":3,\"stop\":\"length\",\"engine\":\"wicas\"}\n"
+                        "get_output_bad_index=1\nunload=0\ncompute_after_unload=1\nunload_again=1\n");
+    assert_true(r.nn_prompt_tokens == 3 && r.nn_generated_tokens == 3 && r.nn_computes == 1);
+    wicas_wasi_result_free(&r);
+    /* without a preload table the same program still runs: loads answer NOT_FOUND */
+    cfg.n_models = 0;
+    assert_int_equal(wicas_wasi_run(&cfg, probe, len, &req, &r), WICAS_WASI_OK);
+    assert_non_null(strstr((char *)r.out, "load_builders=8\n"));
+    wicas_wasi_result_free(&r);
+    free(probe);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(greedy_equals_native),
         cmocka_unit_test(sampled_equals_native_any_threads),
         cmocka_unit_test(errors_reach_the_program),
+        cmocka_unit_test(api_misuse_gets_errnos),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
