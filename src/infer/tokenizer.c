@@ -294,12 +294,28 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
     t->pad = cfg->pad_id; t->eot = cfg->eot_id;
     t->add_bos = cfg->add_bos; t->add_eos = cfg->add_eos;
     t->space_prefix = !cfg->no_space_prefix;
-    /* every pre-tokenizer llama.cpp lists with a leading "\p{N}" rule; unknown
-     * values get the plain GPT-2 pattern */
-    t->split_digits = str_eq(cfg->pre, "smollm") || str_eq(cfg->pre, "starcoder") ||
-                      str_eq(cfg->pre, "refact") || str_eq(cfg->pre, "command-r") ||
-                      str_eq(cfg->pre, "codeshell") || str_eq(cfg->pre, "exaone") ||
-                      str_eq(cfg->pre, "minerva-7b");
+    /* Pre-tokenizers (tokenizer.ggml.pre) we implement, by the names
+     * llama.cpp's converter writes: those whose rules are the GPT-2 pattern
+     * with every \p{N} split off first, and those that are the bare GPT-2
+     * pattern (also used when "pre" is absent). Anything else (llama-bpe,
+     * qwen2, deepseek, ...) has other rules: refuse it rather than produce
+     * ids the model was not trained on. */
+    if (cfg->kind == WICAS_TOK_GPT2) {
+        static const char *digit_split[] = {"smollm", "starcoder", "refact", "command-r",
+                                            "codeshell", "exaone", "minerva-7b"};
+        static const char *plain[] = {"gpt2", "gpt-2", "mpt", "olmo", "jais"};
+        bool known = cfg->pre.len == 0 || !cfg->pre.ptr;
+        for (size_t i = 0; i < sizeof digit_split / sizeof digit_split[0] && !known; i++)
+            if (str_eq(cfg->pre, digit_split[i])) known = t->split_digits = true;
+        for (size_t i = 0; i < sizeof plain / sizeof plain[0] && !known; i++)
+            if (str_eq(cfg->pre, plain[i])) known = true;
+        if (!known) {
+            set_err(err, errlen, "tokenizer: pre-tokenizer '%.*s' is not supported (gpt2-style and smollm-style only)",
+                    (int)(cfg->pre.len > 40 ? 40 : cfg->pre.len), cfg->pre.ptr);
+            wicas_tok_free(t);
+            return WICAS_TOK_EINVAL;
+        }
+    }
 
     t->arena = malloc(total + 1);
     t->off = malloc(sizeof *t->off * cfg->n_vocab);

@@ -100,9 +100,12 @@ typedef struct {
  * Builds a tokenizer. Everything needed is copied: cfg and the arrays it points
  * to may be freed (or the GGUF unmapped) afterwards. Checks: cfg/out non-NULL,
  * n_vocab >= 1, tokens non-NULL, every special id either -1 or < n_vocab,
- * kind known, merges non-NULL when n_merges > 0. Merges whose parts or result
- * are not in the vocabulary are ignored (they could never apply). Unknown
- * "pre" values fall back to the plain GPT-2 pattern.
+ * kind known, merges non-NULL when n_merges > 0, and for the gpt2 kind a
+ * supported "pre": empty, gpt2/mpt/olmo/jais (GPT-2 pattern) or
+ * smollm/starcoder/refact/command-r/codeshell/exaone/minerva-7b (digits split
+ * first); others (llama-bpe, qwen2, ...) are refused with WICAS_TOK_EINVAL.
+ * Merges whose parts or result are not in the vocabulary are ignored (they
+ * could never apply).
  * Returns 0 and *out, or a negative code with a message in err (if err is
  * non-NULL, at most errlen bytes, NUL-terminated) and *out = NULL. */
 int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err, size_t errlen);

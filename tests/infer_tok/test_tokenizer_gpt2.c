@@ -259,6 +259,21 @@ static void test_buffer_and_errors(void **state) {
     c.merges = NULL;
     assert_int_equal(wicas_tok_new(&c, &t2, err, sizeof err), WICAS_TOK_EINVAL);
     assert_int_equal(wicas_tok_new(NULL, &t2, err, sizeof err), WICAS_TOK_EINVAL);
+    /* a pre-tokenizer with other rules is refused, by name */
+    c = G.cfg;
+    c.pre = (wicas_tok_str){"llama-bpe", 9};
+    assert_int_equal(wicas_tok_new(&c, &t2, err, sizeof err), WICAS_TOK_EINVAL);
+    assert_non_null(strstr(err, "llama-bpe"));
+    /* plain GPT-2 pattern is accepted; on this vocabulary (no multi-digit
+     * tokens) it gives what HF's ByteLevel-only pre-tokenizer gives */
+    c.pre = (wicas_tok_str){"gpt2", 4};
+    assert_int_equal(wicas_tok_new(&c, &t2, err, sizeof err), 0);
+    int32_t ids[8];
+    const int32_t want[] = {104, 216, 39, 13855}; /* "x 7 apples", HF tokenizers */
+    assert_int_equal(wicas_tok_encode(t2, "x 7 apples", 10, false, false, ids, 8, &n), 0);
+    assert_int_equal(n, 4);
+    assert_memory_equal(ids, want, sizeof want);
+    wicas_tok_free(t2);
 }
 
 static void test_eog(void **state) {
