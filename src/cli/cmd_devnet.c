@@ -247,8 +247,18 @@ static pid_t read_pid(const char *home, const char *name) {
     return (pid_t)p;
 }
 
+/* Running (a zombie nobody has reaped yet counts as stopped). */
 static bool alive(pid_t p) {
-    return p > 0 && kill(p, 0) == 0;
+    if (p <= 0 || kill(p, 0) != 0) return false;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)p);
+    FILE *f = fopen(path, "r");
+    if (!f) return true;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')'); /* "pid (comm) S ..." */
+    return !(rp && rp[1] == ' ' && rp[2] == 'Z');
 }
 
 /* Starts `wicasd start --home HOME` detached, output to HOME/node.log. */

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -461,6 +462,7 @@ wicas_node_child *wicas_node_cometbft_start(const char *home, const char *level,
         free(c);
         return NULL;
     }
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         nerr(err, errlen, "fork: %s", strerror(errno));
@@ -476,8 +478,12 @@ wicas_node_child *wicas_node_cometbft_start(const char *home, const char *level,
         int dn = open("/dev/null", O_RDONLY);
         if (dn >= 0) dup2(dn, 0);
         /* Own process group: a Ctrl-C on the terminal reaches wicasd, which
-         * then stops cometbft in order. */
+         * then stops cometbft in order. And if wicasd dies without stopping
+         * it (kill -9), the kernel sends SIGTERM so no orphan keeps the
+         * node's ports and stores. */
         setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) _exit(1); /* parent already gone */
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);

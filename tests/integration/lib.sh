@@ -53,10 +53,18 @@ wait_height() {
   done
 }
 
+# Is PID running? (a zombie waiting to be reaped by init is not)
+running() {
+  kill -0 "$1" 2>/dev/null || return 1
+  local st
+  st=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ "$st" != Z ]
+}
+
 # wait_dead PID TIMEOUT_S — returns 1 if still alive.
 wait_dead() {
   local t=0
-  while kill -0 "$1" 2>/dev/null; do
+  while running "$1"; do
     t=$((t + 1)); [ $t -gt $(($2 * 10)) ] && return 1; sleep 0.1
   done
   return 0

@@ -111,6 +111,6 @@ pass=$((pass + 1))
 pids=$(cat "$NET"/node*/wicasd.pid)
 cbs=$(cat "$NET"/node*/cometbft.pid 2>/dev/null || true)
 "$W" devnet stop --home "$NET" >/dev/null || fail "devnet stop"
-for p in $pids $cbs; do kill -0 "$p" 2>/dev/null && fail "pid $p still running after devnet stop"; done
+for p in $pids $cbs; do running "$p" && fail "pid $p still running after devnet stop"; done
 pass=$((pass + 1))
 echo "$pass passed, 0 failed"

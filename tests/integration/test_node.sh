@@ -3,7 +3,7 @@
 # clobber, --overwrite works), `wicasd start` produces blocks with cometbft
 # supervised, `wicasd status`, clean SIGTERM and SIGINT shutdowns (exit 0,
 # cometbft gone), restart resumes at the committed height with the same app
-# hashes, usage and address errors.
+# hashes, kill -9 of wicasd leaves no orphan cometbft, usage and address errors.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d /tmp/wicas-it-node-XXXXXX)
@@ -72,7 +72,7 @@ kill -TERM "$pid"
 set +e; wait "$pid"; rc=$?; set -e
 pid=
 [ $rc -eq 0 ] || fail "wicasd start exited $rc after SIGTERM (log: $(tail -5 "$tmp/node.log"))"
-kill -0 "$cb" 2>/dev/null && fail "cometbft (pid $cb) still running after shutdown"
+running "$cb" && fail "cometbft (pid $cb) still running after shutdown"
 grep -q "cometbft stopped" "$tmp/node.log" || fail "no ordered shutdown in the log"
 pass=$((pass + 1))
 
@@ -99,5 +99,25 @@ kill -INT "$pid"
 set +e; wait "$pid"; rc=$?; set -e
 pid=
 [ $rc -eq 0 ] || fail "wicasd start exited $rc after SIGINT"
+pass=$((pass + 1))
+# kill -9 of wicasd: its cometbft goes too (parent-death signal), the lock is
+# released, and the next start resumes from the committed state
+"$W" start --home "$H" >"$tmp/node3.log" 2>&1 &
+pid=$!
+h=$(height "$RPC"); [ "$h" -ge 0 ] || h=0
+wait_height "$RPC" $((h + 2)) 30
+cb=$(cat "$H/cometbft.pid")
+kill -9 "$pid"
+set +e; wait "$pid" 2>/dev/null; set -e
+pid=
+wait_dead "$cb" 10 || fail "cometbft (pid $cb) survived kill -9 of its wicasd"
+"$W" start --home "$H" >"$tmp/node4.log" 2>&1 &
+pid=$!
+h=$(height "$RPC"); wait_height "$RPC" $((h + 2)) 60
+[ "$("$T" balance "$RPC" "$B" uwicas)" = 1234 ] || fail "balance lost after kill -9"
+kill -TERM "$pid"
+set +e; wait "$pid"; rc=$?; set -e
+pid=
+[ $rc -eq 0 ] || fail "exit $rc after SIGTERM"
 pass=$((pass + 1))
 echo "$pass passed, 0 failed"
