@@ -184,6 +184,7 @@ static float KFN(dot_q8_0)(const void *w, const q8_act *a, int t) {
 
 static inline __attribute__((always_inline)) void unpack_group(const uint8_t *blk0, int bsize, int qs_off, int nv,
                                                                bool q8, __m256i u[8]) {
+#pragma GCC unroll 8
     for (int j = 0; j < 8; j++) {
         if (j >= nv) {
             u[j] = _mm256_setzero_si256();
@@ -195,44 +196,53 @@ static inline __attribute__((always_inline)) void unpack_group(const uint8_t *bl
     }
 }
 
-/* kind: 0 = Q4_0, 1 = Q4_1, 2 = Q8_0 */
+/* One group of 8 blocks (nv valid) of one row against nt tokens; kind: 0 =
+ * Q4_0, 1 = Q4_1, 2 = Q8_0 (constants after inlining, like nv in the main
+ * loop, so the compiler unrolls everything and keeps it in registers). */
+static inline __attribute__((always_inline)) void mm_group(int kind, const uint8_t *blk0, int bsize, int nv, int b,
+                                                           const q8_act *a, int t0, int nt, __m256 *acc) {
+    const int st = a->stride;
+    const int qs_off = kind == 1 ? 4 : 2;
+    __m256i u[8];
+    unpack_group(blk0, bsize, qs_off, nv, kind == 2, u);
+    __m256i sw = gather_words(blk0, bsize, nv);
+    __m256 dw = half_lo(sw), mw = kind == 1 ? half_hi(sw) : _mm256_setzero_ps();
+    __m256i absw[8];
+    if (kind == 2) {
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) absw[j] = _mm256_sign_epi8(u[j], u[j]);
+    }
+    for (int t = 0; t < nt; t++) {
+        const size_t ab = (size_t)(t0 + t) * st + b;
+        const int8_t *xq = a->q + ab * QK;
+        __m256i p[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + j * QK));
+            p[j] = kind == 2 ? dot_u8s8(absw[j], _mm256_sign_epi8(xv, u[j])) : dot_u8s8(u[j], xv);
+        }
+        __m256i is = hsum8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+        if (kind == 0)
+            is = _mm256_sub_epi32(is, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(a->qsum + ab)), 3));
+        __m256 v = _mm256_mul_ps(_mm256_mul_ps(dw, _mm256_loadu_ps(a->d + ab)), _mm256_cvtepi32_ps(is));
+        if (kind == 1) v = _mm256_add_ps(v, _mm256_mul_ps(mw, _mm256_loadu_ps(a->s + ab)));
+        acc[t] = _mm256_add_ps(acc[t], v);
+    }
+}
+
 static inline __attribute__((always_inline)) void mm_generic(int kind, const uint8_t *w, size_t rb, int r0, int r1,
                                                              const q8_act *a, float *out, size_t ldo) {
-    const int nb = a->nb, T = a->n_tok, st = a->stride;
+    const int nb = a->nb, T = a->n_tok;
     const int bsize = kind == 0 ? (int)sizeof(block_q4_0) : kind == 1 ? (int)sizeof(block_q4_1) : (int)sizeof(block_q8_0);
-    const int qs_off = kind == 1 ? 4 : 2;
     __m256 acc[TILE_T];
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * rb;
         for (int t0 = 0; t0 < T; t0 += TILE_T) {
             const int nt = T - t0 < TILE_T ? T - t0 : TILE_T;
             for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
-            for (int b = 0; b < nb; b += 8) {
-                const int nv = nb - b < 8 ? nb - b : 8;
-                const uint8_t *blk0 = row + (size_t)b * bsize;
-                __m256i u[8];
-                unpack_group(blk0, bsize, qs_off, nv, kind == 2, u);
-                __m256i sw = gather_words(blk0, bsize, nv);
-                __m256 dw = half_lo(sw), mw = kind == 1 ? half_hi(sw) : _mm256_setzero_ps();
-                __m256i absw[8];
-                if (kind == 2)
-                    for (int j = 0; j < 8; j++) absw[j] = _mm256_sign_epi8(u[j], u[j]);
-                for (int t = 0; t < nt; t++) {
-                    const size_t ab = (size_t)(t0 + t) * st + b;
-                    const int8_t *xq = a->q + ab * QK;
-                    __m256i p[8];
-                    for (int j = 0; j < 8; j++) {
-                        __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + j * QK));
-                        p[j] = kind == 2 ? dot_u8s8(absw[j], _mm256_sign_epi8(xv, u[j])) : dot_u8s8(u[j], xv);
-                    }
-                    __m256i is = hsum8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
-                    if (kind == 0)
-                        is = _mm256_sub_epi32(is, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(a->qsum + ab)), 3));
-                    __m256 v = _mm256_mul_ps(_mm256_mul_ps(dw, _mm256_loadu_ps(a->d + ab)), _mm256_cvtepi32_ps(is));
-                    if (kind == 1) v = _mm256_add_ps(v, _mm256_mul_ps(mw, _mm256_loadu_ps(a->s + ab)));
-                    acc[t] = _mm256_add_ps(acc[t], v);
-                }
-            }
+            int b = 0;
+            for (; b + 8 <= nb; b += 8) mm_group(kind, row + (size_t)b * bsize, bsize, 8, b, a, t0, nt, acc);
+            if (b < nb) mm_group(kind, row + (size_t)b * bsize, bsize, nb - b, b, a, t0, nt, acc);
             for (int t = 0; t < nt; t++) {
                 float lanes[8];
                 _mm256_storeu_ps(lanes, acc[t]);
