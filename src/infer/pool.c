@@ -14,7 +14,12 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#define SPIN_ROUNDS 20000
+/* Waiting: SPIN_ROUNDS pause-instruction polls (tens of microseconds: the
+ * next job of a forward pass usually comes sooner), then YIELD_ROUNDS polls
+ * that give the CPU away (on a machine with more runnable threads than cores
+ * the thread we wait for may need it), then sleep on the condition variable. */
+#define SPIN_ROUNDS 4000
+#define YIELD_ROUNDS 64
 
 struct pool {
     int n;
@@ -49,6 +54,10 @@ static void *worker(void *v) {
         while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen && !atomic_load(&p->quit)) {
             if (++spins < SPIN_ROUNDS) {
                 cpu_relax();
+                continue;
+            }
+            if (spins < SPIN_ROUNDS + YIELD_ROUNDS) {
+                sched_yield();
                 continue;
             }
             pthread_mutex_lock(&p->mu);
@@ -127,6 +136,10 @@ void pool_run(pool *p, pool_fn fn, void *arg) {
     while (atomic_load_explicit(&p->done, memory_order_acquire) != p->n - 1) {
         if (++spins < SPIN_ROUNDS) {
             cpu_relax();
+            continue;
+        }
+        if (spins < SPIN_ROUNDS + YIELD_ROUNDS) {
+            sched_yield();
             continue;
         }
         pthread_mutex_lock(&p->mu);
