@@ -14,9 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ai.h"
 #include "chain.h"
 #include "cli.h"
 #include "common.h"
+#include "infer.h"
 
 int wicas_keys_dir(int argc, char **argv, char *out, size_t cap);
 
@@ -27,7 +29,9 @@ static const char *flag(int argc, char **argv, const char *name) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage: wicasd genesis add-account ADDRESS|KEYNAME COINS --home DIR [--append] [--keyring-dir DIR]\n\n"
+    fprintf(f, "Usage: wicasd genesis add-account ADDRESS|KEYNAME COINS --home DIR [--append] [--keyring-dir DIR]\n"
+               "       wicasd genesis add-model NAME FILE.gguf --home DIR [--gas-base N] [--gas-per-prompt-token N]\n"
+               "                                [--gas-per-gen-token N] [--output json]\n\n"
                "  COINS        e.g. 1000000uwicas or 1000uwicas,5ufoo\n"
                "  --home DIR   node home whose config/genesis.json is edited\n"
                "  --append     add to the balance of an address already in genesis\n");
@@ -207,12 +211,115 @@ static int add_account(int argc, char **argv) {
     return 0;
 }
 
+/* `genesis add-model NAME FILE.gguf --home DIR`: registers a model in
+ * app_state.ai.models. The engine loads the file (so a malformed or
+ * unsupported model is refused here, not at the first block) and gives its
+ * SHA-256, size, architecture and parameter count; gas parameters are the
+ * defaults of docs/GAS.md unless given. */
+static int add_model(int argc, char **argv) {
+    if (argc < 4 || argv[2][0] == '-' || argv[3][0] == '-') {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[2], *file = argv[3];
+    const char *home = flag(argc, argv, "--home");
+    if (!home) {
+        fprintf(stderr, "wicasd genesis add-model: --home DIR is required\n");
+        return 2;
+    }
+    char err[512] = "";
+    wicas_infer_model *m = NULL;
+    int rc = wicas_infer_model_load(file, NULL, NULL, &m, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "wicasd genesis add-model: %s: %s\n", file, err[0] ? err : wicas_infer_strerror(rc));
+        return 1;
+    }
+    wicas_infer_model_info info;
+    wicas_infer_model_get_info(m, &info);
+    wicas_infer_model_release(m);
+    wicas_ai_model am;
+    memset(&am, 0, sizeof am);
+    if (strlen(name) > WICAS_AI_NAME_MAX) {
+        fprintf(stderr, "wicasd genesis add-model: name longer than %d characters\n", WICAS_AI_NAME_MAX);
+        return 2;
+    }
+    snprintf(am.name, sizeof am.name, "%s", name);
+    memcpy(am.sha256, info.sha256, 32);
+    am.size_bytes = info.file_size;
+    snprintf(am.arch, sizeof am.arch, "%s", info.arch);
+    am.n_params = info.n_params;
+    am.gas = wicas_ai_default_gas();
+    const char *g1 = flag(argc, argv, "--gas-base"), *g2 = flag(argc, argv, "--gas-per-prompt-token"),
+               *g3 = flag(argc, argv, "--gas-per-gen-token");
+    if (g1) am.gas.base = strtoull(g1, NULL, 10);
+    if (g2) am.gas.per_prompt_token = strtoull(g2, NULL, 10);
+    if (g3) am.gas.per_gen_token = strtoull(g3, NULL, 10);
+    /* round trip through the registry parser: what genesis gets is what InitChain accepts */
+    char *mj = wicas_ai_model_to_json(&am);
+    wicas_ai_model check;
+    if (!mj || wicas_ai_model_from_json(mj, strlen(mj), &check, err, sizeof err) != WICAS_AI_OK) {
+        fprintf(stderr, "wicasd genesis add-model: %s\n", err[0] ? err : "out of memory");
+        free(mj);
+        return 2;
+    }
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/config/genesis.json", home);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    size_t len;
+    char *text = (char *)wicas_read_file(path, 64u << 20, &len);
+    cJSON *g = text ? cJSON_ParseWithLength(text, len) : NULL;
+    free(text);
+    if (!cJSON_IsObject(g)) {
+        fprintf(stderr, "wicasd genesis add-model: cannot read %s (run 'wicasd init' first)\n", path);
+        cJSON_Delete(g);
+        free(mj);
+        return 1;
+    }
+    cJSON *app = cJSON_GetObjectItemCaseSensitive(g, "app_state");
+    if (!cJSON_IsObject(app)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(g, "app_state");
+        app = cJSON_AddObjectToObject(g, "app_state");
+    }
+    cJSON *models = section(app, "ai", "models");
+    cJSON *it;
+    cJSON_ArrayForEach(it, models) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name");
+        if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0) {
+            fprintf(stderr, "wicasd genesis add-model: model '%s' is already in %s\n", name, path);
+            cJSON_Delete(g);
+            free(mj);
+            return 1;
+        }
+    }
+    cJSON_AddItemToArray(models, cJSON_Parse(mj));
+    char *out = cJSON_Print(g);
+    cJSON_Delete(g);
+    FILE *f = out ? fopen(tmp, "w") : NULL;
+    bool ok = f && fputs(out, f) >= 0 && fputc('\n', f) != EOF;
+    if (f) ok = (fflush(f) == 0) && (fsync(fileno(f)) == 0) && ok, ok = (fclose(f) == 0) && ok;
+    free(out);
+    if (!ok || rename(tmp, path)) {
+        fprintf(stderr, "wicasd genesis add-model: cannot write %s\n", path);
+        unlink(tmp);
+        free(mj);
+        return 1;
+    }
+    if (flag(argc, argv, "--output") && strcmp(flag(argc, argv, "--output"), "json") == 0)
+        printf("%s\n", mj);
+    else
+        printf("Registered model %s (%s, %llu parameters, %llu bytes) in %s\n", name, am.arch,
+               (unsigned long long)am.n_params, (unsigned long long)am.size_bytes, path);
+    free(mj);
+    return 0;
+}
+
 int wicas_cmd_genesis(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "add-account") == 0 || strcmp(argv[1], "add-genesis-account") == 0) return add_account(argc, argv);
+    if (strcmp(argv[1], "add-model") == 0) return add_model(argc, argv);
     fprintf(stderr, "wicasd genesis: unknown sub-command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
