@@ -191,6 +191,20 @@ int wicas_node_run(const wicas_node_run_opts *o) {
         close(lock_fd);
         return 1;
     }
+#ifdef WICAS_ABCI_HAVE_CHECK_MODELS
+    /* Every registered model must be here, byte for byte, before this node
+     * may execute blocks: refusing to start beats answering differently. */
+    rc = wicas_chain_check_models(chain, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "wicasd: %s\n", err[0] ? err : wicas_chain_strerror(rc));
+        fprintf(stderr, "wicasd: put the registered model files in %s (or pass --models-dir)\n",
+                models_dir[0] ? models_dir : "a models directory");
+        wicas_chain_close(chain);
+        AI_FREE();
+        close(lock_fd);
+        return 1;
+    }
+#endif
     int64_t h = 0;
     uint8_t hash[32];
     char hex[65];
