@@ -2,7 +2,7 @@
 # `wicasd run-wasm`: args after --, stdin from a file, seed and block time
 # reach the program; its exit code becomes ours; the sandbox's refusals are
 # exit 1 with a message; bad flags are usage errors (exit 2); --output json
-# carries the result fields.
+# carries the result fields; WASI-NN models preload with either syntax.
 set -uo pipefail
 B=${WICAS_BUILD_DIR:?}
 W=${WICAS_WASM_DIR:?}
@@ -42,6 +42,13 @@ json=$("$bin" run-wasm "$W/wasi_test_hostile.wasm" --output json -- exit)
 check "json exit" $(grep -qF '"status":"ok"' <<<"$json" && grep -qF '"exit_code":7' <<<"$json" && grep -qF '"stdout":"bye\n"' <<<"$json"; echo $?)
 json=$("$bin" run-wasm "$W/wasi_test_hostile.wasm" --output json --stdout-cap 1000 -- flood)
 check "json flood" $(grep -qF '"status":"stdout limit exceeded"' <<<"$json" && grep -qF '"fuel_used":' <<<"$json"; echo $?)
+
+# WASI-NN through the CLI, both preload syntaxes (text checked against `wicasd infer`)
+model=${WICAS_DEFAULT_MODEL:?}
+out=$("$bin" run-wasm "$W/wasinn_chat.wasm" --nn-preload "default:GGML:AUTO:$model" -- --raw --n-predict 3 --temp 0 "The sky is")
+check "wasinn_chat via --nn-preload" $([ "$out" = " a canvas of" ]; echo $?)
+json=$("$bin" run-wasm "$W/wasinn_chat.wasm" --model "m=$model" -t 2 --output json -- --model m --raw --n-predict 3 --temp 0 "The sky is")
+check "wasinn_chat via --model, json" $(grep -qF '"stdout":" a canvas of"' <<<"$json" && grep -qF '"nn_prompt_tokens":3,"nn_generated_tokens":3' <<<"$json"; echo $?)
 
 "$bin" run-wasm >/dev/null 2>&1
 check "no program is usage" $([ $? = 2 ]; echo $?)
