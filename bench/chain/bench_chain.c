@@ -23,7 +23,7 @@
 
 #define N_ACC 50
 #define PER_ACC 40
-#define BLOCK 500
+static size_t BLOCK = 500; /* argv[2] overrides */
 
 static double now(void) {
     struct timespec ts;
@@ -86,6 +86,7 @@ static double run_blocks(wicas_chain *c, int64_t *h, uint8_t **txs, size_t *lens
 
 int main(int argc, char **argv) {
     const char *wasm_dir = argc > 1 ? argv[1] : "wasm";
+    if (argc > 2 && atoi(argv[2]) > 0) BLOCK = (size_t)atoi(argv[2]);
     /* anchor: raw signature verification */
     secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
     uint8_t sk[32] = {1}, msg[32] = {2};
@@ -143,7 +144,7 @@ int main(int argc, char **argv) {
     double commit_ms;
     double bank_rate = run_blocks(c, &h, txs, lens, n, BLOCK, &commit_ms);
     printf("bank send  CheckTx                %10.0f tx/s   (%.3f x anchor)\n", check_rate, check_rate / verify_rate);
-    printf("bank send  FinalizeBlock+Commit   %10.0f tx/s   (%.3f x anchor), blocks of %d, commit %.1f ms/block\n",
+    printf("bank send  FinalizeBlock+Commit   %10.0f tx/s   (%.3f x anchor), blocks of %zu, commit %.1f ms/block\n",
            bank_rate, bank_rate / verify_rate, BLOCK, commit_ms);
     for (size_t i = 0; i < n; i++) free(txs[i]);
 
