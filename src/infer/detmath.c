@@ -38,11 +38,13 @@ static inline double nand(void) { return u2d(0x7ff8000000000000ull); }
  * wicas_expf — see detmath.h for the exact operation sequence.
  * ============================================================================ */
 
-float wicas_expf(float x) {
-    if (isnan_f(x)) return x;
-    if (x > u2f(0x42B17217u)) return inff();      /* 88.7228317...: beyond it e^x > FLT_MAX */
-    if (x < u2f(0xC2CFF1B5u)) return 0.0f;        /* -103.972084...: e^x < 2^-150 rounds to 0 */
 
+#define EXPF_HI u2f(0x42B17217u) /* 88.7228317...: beyond it e^x > FLT_MAX */
+#define EXPF_LO u2f(0xC2CFF1B5u) /* -103.972084...: below it e^x < 2^-150 rounds to 0 */
+
+/* Steps 2-5 of the algorithm for x in [EXPF_LO, EXPF_HI] (not NaN). Shared by
+ * the scalar and the array forms so both run the very same operations. */
+static inline float expf_core(float x) {
     const float LOG2E = u2f(0x3FB8AA3Bu);          /* 1.44269502f */
     const float ROUND = 12582912.0f;               /* 1.5 * 2^23 */
     const float LN2_HI = u2f(0x3F317200u);         /* 0.693145751953125 */
@@ -73,9 +75,42 @@ float wicas_expf(float x) {
     return (y * pow2f(n1)) * pow2f(n2);
 }
 
+float wicas_expf(float x) {
+    if (isnan_f(x)) return x;
+    if (x > EXPF_HI) return inff();
+    if (x < EXPF_LO) return 0.0f;
+    return expf_core(x);
+}
+
+/* Branch-free form of wicas_expf for arrays: the argument is clamped (NaN
+ * replaced by 0) before the shared core, and the special cases are selected
+ * afterwards, so every in-range element goes through exactly the operations
+ * of wicas_expf and out-of-range ones get the same special results. */
+static inline float expf_select(float v) {
+    float c = v > EXPF_HI ? EXPF_HI : v;
+    c = c < EXPF_LO ? EXPF_LO : c;
+    c = v == v ? c : 0.0f;
+    float e = expf_core(c);
+    e = v > EXPF_HI ? inff() : e;
+    e = v < EXPF_LO ? 0.0f : e;
+    return v == v ? e : v;
+}
+
+void wicas_expf_n(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = expf_select(x[i]);
+}
+
 float wicas_siluf(float x) {
     if (x == -inff()) return -0.0f; /* -inf / inf would be NaN; the limit is -0 */
     return x / (1.0f + wicas_expf(-x));
+}
+
+void wicas_siluf_n(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        float s = v / (1.0f + expf_select(-v));
+        y[i] = v == -inff() ? -0.0f : s;
+    }
 }
 
 /* ============================================================================

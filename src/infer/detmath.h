@@ -57,6 +57,8 @@
 #ifndef WICAS_DETMATH_H
 #define WICAS_DETMATH_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -89,6 +91,14 @@ void wicas_sincos(double x, double *s, double *c);
  * siluf(-inf) = -0 (special-cased: the formula would give NaN),
  * siluf(+inf) = +inf, siluf(NaN) = NaN. */
 float wicas_siluf(float x);
+
+/* Array forms: y[i] = wicas_expf(x[i]) / wicas_siluf(x[i]) for i < n, bit for
+ * bit (tested over 2^24 inputs), written with selects instead of early
+ * returns (clamp, shared core, then pick the special results) so the loop
+ * pipelines better than repeated scalar calls. x and y may be the same array (in-place)
+ * but must not otherwise overlap. n = 0 does nothing. */
+void wicas_expf_n(const float *x, float *y, size_t n);
+void wicas_siluf_n(const float *x, float *y, size_t n);
 
 #ifdef __cplusplus
 }

@@ -286,6 +286,11 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
         total += cfg->tokens[i].len;
     }
 
+    if (total > 0xffffffffu) {
+        set_err(err, errlen, "tokenizer: vocabulary texts exceed 4 GiB");
+        return WICAS_TOK_EINVAL;
+    }
+
     wicas_tokenizer *t = calloc(1, sizeof *t);
     if (!t) goto nomem;
     t->kind = cfg->kind;
@@ -331,11 +336,6 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
         pos += cfg->tokens[i].len;
         t->scores[i] = cfg->scores ? cfg->scores[i] : 0.0f;
         t->types[i] = cfg->token_types ? cfg->token_types[i] : WICAS_TOKTYPE_NORMAL;
-    }
-    if (total > 0xffffffffu) {
-        set_err(err, errlen, "tokenizer: vocabulary texts exceed 4 GiB");
-        wicas_tok_free(t);
-        return WICAS_TOK_EINVAL;
     }
 
     /* text -> id; on duplicate texts the lowest id wins */

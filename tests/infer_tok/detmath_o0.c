@@ -10,4 +10,6 @@
 #define wicas_pow wicas_pow_o0
 #define wicas_sincos wicas_sincos_o0
 #define wicas_siluf wicas_siluf_o0
+#define wicas_expf_n wicas_expf_n_o0
+#define wicas_siluf_n wicas_siluf_n_o0
 #include "detmath.c"

@@ -32,6 +32,8 @@ double wicas_ln_o0(double x);
 double wicas_pow_o0(double x, double y);
 void wicas_sincos_o0(double x, double *s, double *c);
 float wicas_siluf_o0(float x);
+void wicas_expf_n_o0(const float *x, float *y, size_t n);
+void wicas_siluf_n_o0(const float *x, float *y, size_t n);
 
 static uint32_t fbits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static float ffrom(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
@@ -230,13 +232,28 @@ static void test_reproducible(void **state) {
     (void)state;
     wicas_sha256_ctx *h2 = wicas_sha256_begin(), *h0 = wicas_sha256_begin();
     uint32_t buf2[4096], buf0[4096];
-    size_t mismatches = 0;
+    float xs[4096], ya[4096], yb[4096];
+    size_t mismatches = 0, array_mismatches = 0;
     for (uint32_t i = 0; i < (1u << 24); i += 4096) {
         for (uint32_t j = 0; j < 4096; j++) {
             float x = ffrom((i + j) * 256u + 0x5Au);
+            xs[j] = x;
             buf2[j] = fbits(wicas_expf(x));
             buf0[j] = fbits(wicas_expf_o0(x));
             mismatches += buf2[j] != buf0[j];
+        }
+        /* the array forms (both optimisation levels) give the same bits */
+        wicas_expf_n(xs, ya, 4096);
+        wicas_expf_n_o0(xs, yb, 4096);
+        for (uint32_t j = 0; j < 4096; j++)
+            array_mismatches += (fbits(ya[j]) != buf2[j]) + (fbits(yb[j]) != buf2[j]);
+        if ((i >> 12) % 16 == 0) { /* siluf on 1/16 of the blocks */
+            wicas_siluf_n(xs, ya, 4096);
+            wicas_siluf_n_o0(xs, yb, 4096);
+            for (uint32_t j = 0; j < 4096; j++) {
+                uint32_t want = fbits(wicas_siluf(xs[j]));
+                array_mismatches += (fbits(ya[j]) != want) + (fbits(yb[j]) != want);
+            }
         }
         wicas_sha256_update(h2, buf2, sizeof buf2);
         wicas_sha256_update(h0, buf0, sizeof buf0);
@@ -248,6 +265,7 @@ static void test_reproducible(void **state) {
     wicas_hex_encode(d2, 32, hex);
     printf("sha256(wicas_expf over 2^24 inputs) = %s\n", hex);
     assert_int_equal(mismatches, 0);
+    assert_int_equal(array_mismatches, 0);
     assert_memory_equal(d2, d0, 32);
     assert_string_equal(hex, EXPF_DIGEST);
 
@@ -270,11 +288,30 @@ static void test_reproducible(void **state) {
     }
 }
 
+static void test_array_specials(void **state) {
+    (void)state;
+    const float x[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 88.7228317f, 88.7228394f, -103.9f,
+                       -103.972085f, -1000.0f, 1e30f, -1e30f, 1e-40f, 1.0f, -1.0f, 20.0f};
+    enum { N = sizeof x / sizeof x[0] };
+    float y[N], z[N];
+    wicas_expf_n(x, y, N);
+    wicas_siluf_n(x, z, N);
+    for (int i = 0; i < N; i++) {
+        assert_true(fbits(y[i]) == fbits(wicas_expf(x[i])));
+        assert_true(fbits(z[i]) == fbits(wicas_siluf(x[i])));
+    }
+    float inplace[N];
+    memcpy(inplace, x, sizeof inplace);
+    wicas_expf_n(inplace, inplace, N);
+    assert_memory_equal(inplace, y, sizeof y);
+    wicas_expf_n(NULL, NULL, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expf_accuracy), cmocka_unit_test(test_expf_special),
         cmocka_unit_test(test_exp_ln_pow),    cmocka_unit_test(test_sincos),
-        cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_reproducible),  cmocka_unit_test(test_array_specials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
