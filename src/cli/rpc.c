@@ -240,7 +240,11 @@ int wicas_rpc_broadcast_tx(const char *node, const uint8_t *tx, size_t len, bool
     for (char *p = hh; *p; p++)
         if (*p >= 'a' && *p <= 'f') *p = (char)(*p - 'a' + 'A');
     snprintf(hq, sizeof hq, "hash=0x%s", hh);
-    long deadline = rpc_now_ms() + WICAS_RPC_WAIT_TIMEOUT_MS;
+    /* a block that runs inference can take a while on a busy machine */
+    long wait_ms = WICAS_RPC_WAIT_TIMEOUT_MS;
+    const char *env = getenv("WICAS_WAIT_TIMEOUT_MS");
+    if (env && atol(env) > 0) wait_ms = atol(env);
+    long deadline = rpc_now_ms() + wait_ms;
     char lasterr[256] = "";
     for (;;) {
         cJSON *tr = NULL;
@@ -253,8 +257,10 @@ int wicas_rpc_broadcast_tx(const char *node, const uint8_t *tx, size_t len, bool
         rpc_sleep_ms(200);
     }
     cJSON_Delete(br);
-    rpc_err(err, errlen, "broadcast_tx: tx %s accepted by CheckTx but not in a block after %d ms (%s)", hh,
-            WICAS_RPC_WAIT_TIMEOUT_MS, lasterr);
+    rpc_err(err, errlen,
+            "broadcast_tx: tx %s accepted by CheckTx but not in a block after %ld ms (%s; set WICAS_WAIT_TIMEOUT_MS to "
+            "wait longer)",
+            hh, wait_ms, lasterr);
     return -1;
 }
 

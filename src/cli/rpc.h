@@ -37,7 +37,7 @@ extern "C" {
 #define WICAS_RPC_DEFAULT_NODE "http://127.0.0.1:26657"
 
 /* How long wicas_rpc_broadcast_tx(wait=true) polls /tx before giving up. */
-#define WICAS_RPC_WAIT_TIMEOUT_MS 30000
+#define WICAS_RPC_WAIT_TIMEOUT_MS 120000 /* default of --wait; env WICAS_WAIT_TIMEOUT_MS overrides */
 
 /*
  * GET /status. *result is the "result" object: node_info, sync_info
