@@ -6,7 +6,8 @@
  *   wicasd run-wasm PROGRAM.wasm [--model NAME=PATH ...]
  *       [--nn-preload NAME:GGML:AUTO:PATH ...] [--models-dir DIR]
  *       [--seed HEX64] [--block-time NS] [--fuel N] [--memory MiB]
- *       [--stdout-cap BYTES] [-t THREADS] [--stdin FILE|-] [--output json]
+ *       [--stdout-cap BYTES] [--nn-max-tokens N] [-t THREADS] [--stdin FILE|-]
+ *       [--output json]
  *       [-- ARGS...]
  *
  * Text output: the program's stdout goes to stdout and its stderr to stderr;
@@ -42,11 +43,12 @@ static void usage(FILE *f) {
             "  --fuel N                 fuel limit (default %llu)\n"
             "  --memory MiB             linear memory limit (default %llu, at most 4096)\n"
             "  --stdout-cap BYTES       stdout limit (default %u)\n"
+            "  --nn-max-tokens N        WASI-NN tokens generated per run at most (default %u)\n"
             "  -t, --threads N          engine threads for WASI-NN (output does not depend on it)\n"
             "  --stdin FILE             program stdin from FILE ('-' = this process's stdin)\n"
             "  --output text|json       output format (default text)\n",
             (unsigned long long)WICAS_WASI_DEFAULT_FUEL, (unsigned long long)(WICAS_WASI_DEFAULT_MEMORY >> 20),
-            WICAS_WASI_DEFAULT_STDOUT_CAP);
+            WICAS_WASI_DEFAULT_STDOUT_CAP, WICAS_WASI_DEFAULT_NN_TOKENS);
 }
 
 static bool parse_u64(const char *s, uint64_t *out) {
@@ -199,6 +201,14 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
                 goto out;
             }
             cfg.stdout_cap = (size_t)u;
+            i++;
+        } else if (strcmp(a, "--nn-max-tokens") == 0 && v) {
+            if (!parse_u64(v, &u) || u == 0 || u > (1u << 24)) {
+                fprintf(stderr, "wicasd run-wasm: bad --nn-max-tokens '%s'\n", v);
+                rc = 2;
+                goto out;
+            }
+            cfg.nn_max_tokens = (uint32_t)u;
             i++;
         } else if ((strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) && v) {
             if (!parse_u64(v, &u) || u == 0 || u > 256) {

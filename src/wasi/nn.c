@@ -34,7 +34,9 @@
  * bytes and the same token counts.
  *
  * Token counts of every generation are added to the run's result so that the
- * embedder can price inference (gas = fuel + inference cost).
+ * embedder can price inference (gas = fuel + inference cost); the embedder's
+ * nn_max_tokens caps the tokens generated per run, and at most 64 generations
+ * run per run.
  */
 #include "wasi_internal.h"
 
@@ -445,6 +447,12 @@ static bool on_token(int32_t token, const char *piece, size_t len, void *user) {
 static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
     if (!x->prompt) return NN_INVALID_ARGUMENT;
     if (h->nn_computes >= MAX_COMPUTES) return NN_BUSY;
+    uint64_t budget = h->cfg->nn_max_tokens ? h->cfg->nn_max_tokens : WICAS_WASI_DEFAULT_NN_TOKENS;
+    uint64_t left = budget > h->nn_generated_tokens ? budget - h->nn_generated_tokens : 0;
+    if (left == 0 && x->opts.n_predict > 0) {
+        WICAS_DEBUG(MOD, "compute: the run's budget of %llu generated tokens is spent", (unsigned long long)budget);
+        return NN_TOO_LARGE;
+    }
     nn_graph *g = &nn->graphs[x->graph];
     exec_reset_output(x);
     wicas_infer_model_info info;
@@ -466,7 +474,7 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
     }
     wicas_infer_gen_params p;
     wicas_infer_gen_params_default(&p);
-    p.max_tokens = x->opts.n_predict;
+    p.max_tokens = x->opts.n_predict < left ? x->opts.n_predict : (uint32_t)left;
     p.temperature = x->opts.temp;
     p.top_k = x->opts.top_k;
     p.top_p = x->opts.top_p;

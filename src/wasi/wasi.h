@@ -74,6 +74,7 @@ typedef struct {
 #define WICAS_WASI_DEFAULT_FUEL 10000000000ull       /* wasm instructions, roughly */
 #define WICAS_WASI_DEFAULT_STDOUT_CAP (1u << 20)     /* bytes */
 #define WICAS_WASI_DEFAULT_STDERR_CAP (64u << 10)    /* bytes */
+#define WICAS_WASI_DEFAULT_NN_TOKENS 4096u         /* generated tokens per run */
 #define WICAS_WASI_MAX_MODELS 16
 
 typedef struct {
@@ -89,6 +90,12 @@ typedef struct {
     size_t stdout_cap;      /* 0 = WICAS_WASI_DEFAULT_STDOUT_CAP */
     size_t stderr_cap;      /* 0 = WICAS_WASI_DEFAULT_STDERR_CAP */
     uint32_t n_threads;     /* threads of the WASI-NN engine; 0 = 1 (output does not depend on it) */
+    /* WASI-NN budget: tokens generated over all computes of one run; 0 =
+     * WICAS_WASI_DEFAULT_NN_TOKENS. A compute asking for more generates only
+     * what is left (deterministically); one with nothing left answers
+     * TOO_LARGE. With at most 64 computes per run and a context of at most
+     * 32768 tokens, this bounds the inference work a run can cause. */
+    uint32_t nn_max_tokens;
     /* Models kept resident between runs (may be NULL: each run loads and
      * frees its models). Not owned. */
     wicas_infer_cache *cache;

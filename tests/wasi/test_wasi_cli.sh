@@ -49,6 +49,8 @@ out=$("$bin" run-wasm "$W/wasinn_chat.wasm" --nn-preload "default:GGML:AUTO:$mod
 check "wasinn_chat via --nn-preload" $([ "$out" = " a canvas of" ]; echo $?)
 json=$("$bin" run-wasm "$W/wasinn_chat.wasm" --model "m=$model" -t 2 --output json -- --model m --raw --n-predict 3 --temp 0 "The sky is")
 check "wasinn_chat via --model, json" $(grep -qF '"stdout":" a canvas of"' <<<"$json" && grep -qF '"nn_prompt_tokens":3,"nn_generated_tokens":3' <<<"$json"; echo $?)
+json=$("$bin" run-wasm "$W/wasinn_chat.wasm" --model "default=$model" --nn-max-tokens 2 --output json -- --raw --n-predict 3 --temp 0 "The sky is")
+check "--nn-max-tokens caps generation" $(grep -qF '"stdout":" a canvas"' <<<"$json" && grep -qF '"nn_generated_tokens":2' <<<"$json"; echo $?)
 
 "$bin" run-wasm >/dev/null 2>&1
 check "no program is usage" $([ $? = 2 ]; echo $?)

@@ -23,6 +23,8 @@ static uint8_t *chat_wasm;
 static size_t chat_len;
 static wicas_infer_cache *cache;
 static const char *model_path;
+static uint32_t native_max = N_PREDICT; /* max_tokens of the native run */
+static uint32_t budget;                 /* cfg.nn_max_tokens of the sandboxed run */
 
 static int setup(void **state) {
     (void)state;
@@ -56,6 +58,7 @@ static int run_chat(const char *const *extra, size_t n_extra, uint32_t threads, 
     cfg.n_models = 1;
     cfg.n_threads = threads;
     cfg.cache = cache;
+    cfg.nn_max_tokens = budget;
     wicas_wasi_request req;
     memset(&req, 0, sizeof req);
     req.args = argv;
@@ -74,7 +77,7 @@ static void native(float temp, bool has_seed, uint64_t seed_opt, wicas_infer_res
     assert_int_equal(wicas_infer_ctx_new(m, &cp, &ctx), 0);
     wicas_infer_gen_params p;
     wicas_infer_gen_params_default(&p);
-    p.max_tokens = N_PREDICT;
+    p.max_tokens = native_max;
     p.temperature = temp;
     p.top_p = 0.95f;
     p.top_k = 0;
@@ -167,6 +170,26 @@ static void errors_reach_the_program(void **state) {
     assert_int_equal(r.nn_computes, 0);
 }
 
+/* The embedder's token budget cuts a generation short, deterministically:
+ * the output is the native engine's first 5 tokens (see also the probe). */
+static void token_budget_caps_generation(void **state) {
+    (void)state;
+    wicas_infer_result n;
+    native_max = 5;
+    native(0.0f, false, 0, &n);
+    native_max = N_PREDICT;
+    assert_int_equal(n.n_generated_tokens, 5);
+    const char *args[] = {"--n-predict", "16", "--temp", "0", QUESTION};
+    wicas_wasi_result r;
+    budget = 5;
+    assert_int_equal(run_chat(args, 5, 1, &r), WICAS_WASI_OK);
+    assert_int_equal(r.exit_code, 0);
+    expect_same(&r, &n);
+    wicas_wasi_result_free(&r);
+    budget = 0;
+    wicas_infer_result_free(&n);
+}
+
 /* Every misuse of the API gets its WasmEdge errno; load() with builders and
  * unload work; the text ("The sky is" -> " a canvas of", 3 greedy tokens with
  * penalty 1.1) was checked against `wicasd infer` on the same model. */
@@ -193,9 +216,17 @@ static void api_misuse_gets_errnos(void **state) {
                         "get_output_before=1\nset_input_bad_index=1\nset_input_bad_ctx=1\nset_input=0\n"
                         "compute=0\nget_output_small=7\nget_output=0 text=[ a canvas of]\n"
                         "meta=0 {\"input_tokens\":3,\"output_tokens\":3,\"stop\":\"length\",\"engine\":\"wicas\"}\n"
-                        "get_output_bad_index=1\nunload=0\ncompute_after_unload=1\nunload_again=1\n");
-    assert_true(r.nn_prompt_tokens == 3 && r.nn_generated_tokens == 3 && r.nn_computes == 1);
+                        "get_output_bad_index=1\nsecond_compute=0\nunload=0\ncompute_after_unload=1\nunload_again=1\n");
+    assert_true(r.nn_prompt_tokens == 6 && r.nn_generated_tokens == 6 && r.nn_computes == 2);
     wicas_wasi_result_free(&r);
+    /* a budget of 3 generated tokens: the second compute finds it spent (TOO_LARGE) */
+    cfg.nn_max_tokens = 3;
+    assert_int_equal(wicas_wasi_run(&cfg, probe, len, &req, &r), WICAS_WASI_OK);
+    assert_non_null(strstr((char *)r.out, "get_output=0 text=[ a canvas of]\n"));
+    assert_non_null(strstr((char *)r.out, "second_compute=7\n"));
+    assert_true(r.nn_generated_tokens == 3 && r.nn_computes == 1);
+    wicas_wasi_result_free(&r);
+    cfg.nn_max_tokens = 0;
     /* without a preload table the same program still runs: loads answer NOT_FOUND */
     cfg.n_models = 0;
     assert_int_equal(wicas_wasi_run(&cfg, probe, len, &req, &r), WICAS_WASI_OK);
@@ -210,6 +241,7 @@ int main(void) {
         cmocka_unit_test(sampled_equals_native_any_threads),
         cmocka_unit_test(errors_reach_the_program),
         cmocka_unit_test(api_misuse_gets_errnos),
+        cmocka_unit_test(token_budget_caps_generation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

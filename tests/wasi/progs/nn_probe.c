@@ -50,6 +50,7 @@ int main(void) {
     out[n] = 0;
     printf("meta=%d %s\n", e, out);
     printf("get_output_bad_index=%d\n", nn_get_output(c, 2, out, sizeof out, &n));
+    printf("second_compute=%d\n", nn_compute(c));
     printf("unload=%d\n", nn_unload(g));
     printf("compute_after_unload=%d\n", nn_compute(c));
     printf("unload_again=%d\n", nn_unload(g));
