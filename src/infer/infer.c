@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -53,6 +54,10 @@ static int hash_mapping(const uint8_t *p, size_t n, uint8_t out[32], wicas_infer
     for (size_t off = 0; off < n; off += chunk) {
         size_t len = n - off < chunk ? n - off : chunk;
         wicas_sha256_update(h, p + off, len);
+        /* Drop the hashed pages from this process (clean file pages, read
+         * again on demand) so that loading never holds the whole file and
+         * the packed copy at once. */
+        madvise((void *)(p + off), len, MADV_DONTNEED);
         if (progress && !progress(off + len, n, user)) {
             wicas_sha256_final(h, out);
             return WICAS_INFER_ECANCEL;
@@ -84,6 +89,14 @@ int wicas_infer_model_load(const char *path, wicas_infer_progress_fn progress, v
     if (rc == 0) {
         rc = hash_mapping(m->gf.map, m->gf.size, m->info.sha256, progress, user);
         if (rc == WICAS_INFER_ECANCEL) snprintf(sub, sizeof sub, "loading cancelled by the progress callback");
+    }
+    if (rc == 0) {
+        rc = model_pack(m);
+        if (rc) snprintf(sub, sizeof sub, "out of memory packing the weights (%zu bytes)", m->pack_bytes);
+        /* Packing read the packed tensors' pages; give them back (clean file
+         * pages: read again on demand, e.g. embedding rows), so resident
+         * memory is the packed copy plus what is actually used. */
+        if (rc == 0 && m->pack_mem) madvise((void *)m->gf.map, m->gf.size, MADV_DONTNEED);
     }
     if (rc) {
         if (err && errlen) snprintf(err, errlen, "%s: %s", path, sub[0] ? sub : wicas_infer_strerror(rc));

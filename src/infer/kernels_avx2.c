@@ -19,6 +19,7 @@
  */
 #include <immintrin.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "quant.h"
 
@@ -180,7 +181,7 @@ static float KFN(dot_q8_0)(const void *w, const q8_act *a, int t) {
  * output equals the single dot product bit for bit. Activation rows are
  * zero-padded, so a partial group may load all 8 activation blocks; the
  * missing weight blocks are zero vectors. */
-#define TILE_T 16
+#define TILE_T 32
 
 static inline __attribute__((always_inline)) void unpack_group(const uint8_t *blk0, int bsize, int qs_off, int nv,
                                                                bool q8, __m256i u[8]) {
@@ -262,5 +263,85 @@ static void KFN(mm_q8_0)(const uint8_t *w, size_t rb, int r0, int r1, const q8_a
     mm_generic(2, w, rb, r0, r1, a, out, ldo);
 }
 
-const kernel_set KERNEL_SET = {KERNEL_NAME, KFN(dot_q4_0), KFN(dot_q4_1), KFN(dot_q8_0),
-                               KFN(mm_q4_0), KFN(mm_q4_1), KFN(mm_q8_0)};
+/* ---- packed kernels: lanes = 8 rows (see quant.h) ------------------------------
+ * For a row group and a token: per block, the exact integer sums of the 8
+ * rows accumulate in the 8 int32 lanes (u8 x s8 products of 4 bytes per
+ * lane, the activation bytes broadcast); then per block, lane-wise,
+ *     v = (dw * dx) * isum [+ mw * sx],  A[b mod 8] += v
+ * and finally ((A0+A1)+(A2+A3))+((A4+A5)+(A6+A7)): each lane performs
+ * exactly the scalar operations of its row. */
+static inline __m256i dpb(__m256i acc, __m256i u, __m256i s) {
+#if defined(KERNEL_VNNI)
+    return _mm256_dpbusd_epi32(acc, u, s);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+#endif
+}
+
+static inline __attribute__((always_inline)) void pk_generic(int kind, const uint8_t *packed, int g0, int g1,
+                                                             const q8_act *a, float *out, size_t ldo) {
+    const int nb = a->nb, T = a->n_tok, st = a->stride;
+    const size_t per = kind == 0 ? PACK_Q4_0_BYTES : kind == 1 ? PACK_Q4_1_BYTES : PACK_Q8_0_BYTES;
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    for (int g = g0; g < g1; g++) {
+        const uint8_t *gp = packed + (size_t)g * nb * per;
+        for (int t = 0; t < T; t++) {
+            const int8_t *xq = a->q + (size_t)t * st * QK;
+            const float *xd = a->d + (size_t)t * st, *xs = a->s + (size_t)t * st;
+            const int32_t *qsum = a->qsum + (size_t)t * st;
+            __m256 A[8];
+            for (int j = 0; j < 8; j++) A[j] = _mm256_setzero_ps();
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *bp = gp + (size_t)b * per;
+                const int8_t *x = xq + b * QK;
+                __m256i is = _mm256_setzero_si256();
+                if (kind == 2) {
+                    const uint8_t *q = bp + 16;
+#pragma GCC unroll 8
+                    for (int k = 0; k < 8; k++) {
+                        int32_t xw;
+                        memcpy(&xw, x + 4 * k, 4);
+                        __m256i wv = _mm256_loadu_si256((const __m256i *)(q + 32 * k));
+                        __m256i xb = _mm256_set1_epi32(xw);
+                        is = dpb(is, _mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xb, wv));
+                    }
+                } else {
+                    const uint8_t *q = bp + (kind == 1 ? 32 : 16);
+#pragma GCC unroll 4
+                    for (int k = 0; k < 4; k++) {
+                        int32_t xl, xh;
+                        memcpy(&xl, x + 4 * k, 4);
+                        memcpy(&xh, x + 16 + 4 * k, 4);
+                        __m256i wv = _mm256_loadu_si256((const __m256i *)(q + 32 * k));
+                        is = dpb(is, _mm256_and_si256(wv, m4), _mm256_set1_epi32(xl));
+                        is = dpb(is, _mm256_and_si256(_mm256_srli_epi16(wv, 4), m4), _mm256_set1_epi32(xh));
+                    }
+                    if (kind == 0) is = _mm256_sub_epi32(is, _mm256_set1_epi32(8 * qsum[b]));
+                }
+                __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)bp));
+                __m256 v = _mm256_mul_ps(_mm256_mul_ps(dw, _mm256_set1_ps(xd[b])), _mm256_cvtepi32_ps(is));
+                if (kind == 1) {
+                    __m256 mw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(bp + 16)));
+                    v = _mm256_add_ps(v, _mm256_mul_ps(mw, _mm256_set1_ps(xs[b])));
+                }
+                A[b & 7] = _mm256_add_ps(A[b & 7], v);
+            }
+            __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(A[0], A[1]), _mm256_add_ps(A[2], A[3])),
+                                     _mm256_add_ps(_mm256_add_ps(A[4], A[5]), _mm256_add_ps(A[6], A[7])));
+            _mm256_storeu_ps(out + (size_t)t * ldo + (size_t)g * 8, r);
+        }
+    }
+}
+
+static void KFN(pk_q4_0)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pk_generic(0, p, g0, g1, a, out, ldo);
+}
+static void KFN(pk_q4_1)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pk_generic(1, p, g0, g1, a, out, ldo);
+}
+static void KFN(pk_q8_0)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pk_generic(2, p, g0, g1, a, out, ldo);
+}
+
+const kernel_set KERNEL_SET = {KERNEL_NAME,   KFN(dot_q4_0), KFN(dot_q4_1), KFN(dot_q8_0), KFN(mm_q4_0),
+                               KFN(mm_q4_1),  KFN(mm_q8_0),  KFN(pk_q4_0),  KFN(pk_q4_1),  KFN(pk_q8_0)};

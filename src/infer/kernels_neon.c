@@ -127,5 +127,5 @@ static float dot_q8_0_neon(const void *w, const q8_act *a, int t) {
     return reduce8(lanes);
 }
 
-const kernel_set kernels_neon = {"neon", dot_q4_0_neon, dot_q4_1_neon, dot_q8_0_neon, NULL, NULL, NULL};
+const kernel_set kernels_neon = {"neon", dot_q4_0_neon, dot_q4_1_neon, dot_q8_0_neon, NULL, NULL, NULL, NULL, NULL, NULL};
 #endif

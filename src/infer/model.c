@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "detmath.h"
 
@@ -322,7 +324,44 @@ int model_build(wicas_infer_model *m, char *err, size_t errlen) {
     return 0;
 }
 
+/* ---- packing for the SIMD kernels ---------------------------------------------- */
+static wmat *each_mat(wicas_infer_model *m, int i) {
+    /* 0: output, then 7 per layer */
+    if (i == 0) return &m->output;
+    int l = (i - 1) / 7, k = (i - 1) % 7;
+    if (l >= m->cfg.n_layers) return NULL;
+    llama_layer *L = &m->layers[l];
+    wmat *ms[7] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+    return ms[k];
+}
+
+int model_pack(wicas_infer_model *m) {
+    if (!kernels_packed_available()) return 0;
+    size_t total = 0;
+    wmat *w;
+    for (int i = 0; (w = each_mat(m, i)) != NULL; i++) total += (pack_size(w->type, w->rows, w->cols) + 63) / 64 * 64;
+    if (total == 0) return 0;
+    m->pack_mem = aligned_alloc(64, total);
+    if (!m->pack_mem) return WICAS_INFER_ENOMEM;
+    m->pack_bytes = total;
+    size_t off = 0;
+    for (int i = 0; (w = each_mat(m, i)) != NULL; i++) {
+        size_t n = pack_size(w->type, w->rows, w->cols);
+        if (n == 0) continue;
+        pack_matrix(w->type, w->data, w->rows, w->cols, m->pack_mem + off);
+        w->packed = m->pack_mem + off;
+        /* drop the source pages now (clean file pages, re-read on demand) */
+        uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), lo = (uintptr_t)w->data / pg * pg;
+        uintptr_t hi = ((uintptr_t)w->data + w->row_bytes * (size_t)w->rows + pg - 1) / pg * pg;
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        off += (n + 63) / 64 * 64;
+    }
+    return 0;
+}
+
 void model_free_parts(wicas_infer_model *m) {
+    free(m->pack_mem);
+    m->pack_mem = NULL;
     if (m->layers)
         for (int l = 0; l < m->cfg.n_layers; l++) {
             free(m->layers[l].attn_norm);
@@ -430,26 +469,37 @@ static void mm_worker(void *arg, int ith, int nth) {
         /* This thread's rows of gate (into out[0]) and up (into out[1]), then
          * h = silu(gate) * up on the same rows. */
         const wmat *g = j->w[0], *u = j->w[1];
-        int r0, r1;
-        split(g->rows, ith, nth, &r0, &r1);
+        int r0, r1, unit = g->rows % 8 ? 1 : 8;
+        split(g->rows / unit, ith, nth, &r0, &r1);
+        r0 *= unit;
+        r1 *= unit;
         if (r0 >= r1) return;
-        matmul_rows(j->k, g->type, g->data, g->row_bytes, r0, r1, j->a, j->out[0], (size_t)j->ldo[0]);
-        matmul_rows(j->k, u->type, u->data, u->row_bytes, r0, r1, j->a, j->out[1], (size_t)j->ldo[1]);
+        matmul_rows_packed(j->k, g->type, g->data, g->packed, g->row_bytes, r0, r1, j->a, j->out[0], (size_t)j->ldo[0]);
+        matmul_rows_packed(j->k, u->type, u->data, u->packed, u->row_bytes, r0, r1, j->a, j->out[1], (size_t)j->ldo[1]);
         for (int t = 0; t < T; t++) {
             float *h = j->out[0] + (size_t)t * j->ldo[0], *h2 = j->out[1] + (size_t)t * j->ldo[1];
             for (int r = r0; r < r1; r++) h[r] = wicas_siluf(h[r]) * h2[r];
         }
         return;
     }
-    int total = 0;
-    for (int i = 0; i < j->n; i++) total += j->w[i]->rows;
+    /* Rows are split in units of 8 when every matrix allows it, so packed
+     * row groups are never cut between threads. */
+    int total = 0, unit = 8;
+    for (int i = 0; i < j->n; i++) {
+        total += j->w[i]->rows;
+        if (j->w[i]->rows % 8) unit = 1;
+    }
     int r0, r1;
-    split(total, ith, nth, &r0, &r1);
+    split(total / unit, ith, nth, &r0, &r1);
+    r0 *= unit;
+    r1 *= unit;
     int base = 0;
     for (int i = 0; i < j->n; i++) {
         const wmat *w = j->w[i];
         int lo = r0 > base ? r0 - base : 0, hi = r1 - base < w->rows ? r1 - base : w->rows;
-        if (lo < hi) matmul_rows(j->k, w->type, w->data, w->row_bytes, lo, hi, j->a, j->out[i], (size_t)j->ldo[i]);
+        if (lo < hi)
+            matmul_rows_packed(j->k, w->type, w->data, w->packed, w->row_bytes, lo, hi, j->a, j->out[i],
+                               (size_t)j->ldo[i]);
         base += w->rows;
     }
 }

@@ -35,6 +35,7 @@ typedef struct {
     int type, rows, cols;
     size_t row_bytes;
     const uint8_t *data;
+    const uint8_t *packed; /* row-interleaved copy for the SIMD kernels, or NULL */
 } wmat;
 
 typedef struct {
@@ -53,6 +54,8 @@ struct wicas_infer_model {
     double *inv_freq;      /* n_rot/2 RoPE frequencies base^(-2i/n_rot) */
     wicas_tokenizer *tok;
     wicas_infer_model_info info;
+    uint8_t *pack_mem; /* one allocation holding every packed matrix */
+    size_t pack_bytes;
 };
 
 /* Per-context run state; sized for up to max_batch tokens per forward call. */
@@ -78,6 +81,9 @@ struct wicas_infer_ctx {
 /* Builds config, weights, tokenizer from an opened GGUF (m->gf). */
 int model_build(wicas_infer_model *m, char *err, size_t errlen);
 void model_free_parts(wicas_infer_model *m);
+/* Packs the matrices for the SIMD kernels when this CPU runs them (after
+ * this, the file pages of the packed tensors are no longer read). */
+int model_pack(wicas_infer_model *m);
 
 int run_state_alloc(run_state *s, const llama_config *c, int n_ctx, int max_batch);
 void run_state_free(run_state *s);

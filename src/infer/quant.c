@@ -91,7 +91,8 @@ static float dot_q8_0_scalar(const void *w, const q8_act *a, int t) {
     return reduce8(acc);
 }
 
-const kernel_set kernels_scalar = {"scalar", dot_q4_0_scalar, dot_q4_1_scalar, dot_q8_0_scalar, NULL, NULL, NULL};
+const kernel_set kernels_scalar = {"scalar", dot_q4_0_scalar, dot_q4_1_scalar, dot_q8_0_scalar, NULL, NULL, NULL,
+                                   NULL, NULL, NULL};
 
 /* Float weight types: v_b = sequential sum over the block of w_i * x_i. */
 static float wval(int type, const void *w, size_t i) {
@@ -132,6 +133,48 @@ void matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_byt
     }
     for (int r = r0; r < r1; r++)
         for (int t = 0; t < a->n_tok; t++) out[(size_t)t * ldo + r] = dot_row(k, type, w + (size_t)r * row_bytes, a, t);
+}
+
+void matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, const uint8_t *packed, size_t row_bytes, int r0,
+                        int r1, const q8_act *a, float *out, size_t ldo) {
+    mm_packed_fn pk = !packed ? NULL : type == 2 ? k->pk_q4_0 : type == 3 ? k->pk_q4_1 : type == 8 ? k->pk_q8_0 : NULL;
+    if (pk && r0 % 8 == 0 && r1 % 8 == 0) {
+        pk(packed, r0 / 8, r1 / 8, a, out, ldo);
+        return;
+    }
+    matmul_rows(k, type, w, row_bytes, r0, r1, a, out, ldo);
+}
+
+/* ---- packing (see quant.h) ------------------------------------------------------- */
+size_t pack_size(int type, int rows, int cols) {
+    if (rows % 8 != 0 || cols % QK != 0) return 0;
+    size_t per = type == 2 ? PACK_Q4_0_BYTES : type == 3 ? PACK_Q4_1_BYTES : type == 8 ? PACK_Q8_0_BYTES : 0;
+    return per * (size_t)(rows / 8) * (size_t)(cols / QK);
+}
+
+void pack_matrix(int type, const uint8_t *w, int rows, int cols, uint8_t *out) {
+    const int nb = cols / QK;
+    const size_t per = type == 2 ? PACK_Q4_0_BYTES : type == 3 ? PACK_Q4_1_BYTES : PACK_Q8_0_BYTES;
+    const size_t bsz = type == 2 ? sizeof(block_q4_0) : type == 3 ? sizeof(block_q4_1) : sizeof(block_q8_0);
+    for (int g = 0; g < rows / 8; g++)
+        for (int b = 0; b < nb; b++) {
+            uint8_t *o = out + ((size_t)g * nb + b) * per;
+            for (int r = 0; r < 8; r++) {
+                const uint8_t *blk = w + ((size_t)(g * 8 + r) * nb + b) * bsz;
+                memcpy(o + 2 * r, blk, 2); /* d */
+                if (type == 3) memcpy(o + 16 + 2 * r, blk + 2, 2); /* m */
+                const uint8_t *qs = blk + (type == 3 ? 4 : 2);
+                uint8_t *oq = o + (type == 3 ? 32 : 16);
+                int steps = type == 8 ? 8 : 4;
+                for (int k = 0; k < steps; k++) memcpy(oq + (size_t)k * 32 + (size_t)r * 4, qs + 4 * k, 4);
+            }
+        }
+}
+
+static const kernel_set *set_for(wicas_kernels k);
+bool kernels_packed_available(void) {
+    const kernel_set *a = set_for(WICAS_KERNELS_AVX2), *b = set_for(WICAS_KERNELS_AVX512);
+    return (a && a->pk_q4_1) || (b && b->pk_q4_1);
 }
 
 void dequant_row(int type, const void *w, float *out, int n) {

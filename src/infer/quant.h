@@ -116,10 +116,31 @@ typedef float (*dot_fn)(const void *w, const q8_act *a, int t);
  * the tile form only lets SIMD code unpack a weight group once for all tokens. */
 typedef void (*mm_fn)(const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out, size_t ldo);
 
+/* Row-interleaved copies of quantised matrices for the x86 SIMD kernels
+ * ("packed"): rows in groups of 8; for each group and block b, the 8 scales
+ * (f16), for Q4_1 the 8 mins, then the quants as steps of 4 bytes per row
+ * (Q4: step k holds bytes 4k..4k+3 of each row's 16 nibble bytes, i.e.
+ * elements 4k..4k+3 in the low nibbles and 16+4k..16+4k+3 in the high ones;
+ * Q8_0: step k holds elements 4k..4k+3). One 32-byte load then covers 8 rows,
+ * and vpdpbusd against 4 broadcast activation bytes gives each row's exact
+ * block sum in its own lane, with no horizontal reduction. The float work is
+ * the canonical per-row order with lanes = rows. */
+#define PACK_Q4_0_BYTES (16 + 128)
+#define PACK_Q4_1_BYTES (16 + 16 + 128)
+#define PACK_Q8_0_BYTES (16 + 256)
+/* Bytes of a packed matrix (0 when the type/shape is not packable). */
+size_t pack_size(int type, int rows, int cols);
+/* Writes the packed form of w (rows x cols, the file layout) to out. */
+void pack_matrix(int type, const uint8_t *w, int rows, int cols, uint8_t *out);
+/* Whether a kernel set using packed matrices can run on this CPU/build. */
+bool kernels_packed_available(void);
+typedef void (*mm_packed_fn)(const uint8_t *packed, int g0, int g1, const q8_act *a, float *out, size_t ldo);
+
 typedef struct {
     const char *name;
     dot_fn dot_q4_0, dot_q4_1, dot_q8_0;
     mm_fn mm_q4_0, mm_q4_1, mm_q8_0; /* NULL: loop over dot_* */
+    mm_packed_fn pk_q4_0, pk_q4_1, pk_q8_0; /* row groups g0..g1-1 of a packed matrix; NULL: none */
 } kernel_set;
 
 extern const kernel_set kernels_scalar;
@@ -142,6 +163,10 @@ float dot_row(const kernel_set *k, int type, const void *w, const q8_act *a, int
 /* out[t * ldo + r] = dot(row r, token t) for r in [r0, r1), every token. */
 void matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a,
                  float *out, size_t ldo);
+/* Same with an optional packed copy (used when the set has a packed kernel
+ * for the type; r0 and r1 must then be multiples of 8). */
+void matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, const uint8_t *packed, size_t row_bytes, int r0,
+                        int r1, const q8_act *a, float *out, size_t ldo);
 
 /* Dequantises one row of n elements of the given type to floats. */
 void dequant_row(int type, const void *w, float *out, int n);

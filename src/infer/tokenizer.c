@@ -110,6 +110,7 @@ struct wicas_tokenizer {
     int32_t *specials;          /* CONTROL / USER_DEFINED ids, longest first */
     size_t n_specials;
     uint8_t special_first[256]; /* which bytes can start a special token */
+    bool has_user_defined;      /* some special is USER_DEFINED (always matched) */
 
     uint16_t byte_to_cp[256];   /* GPT-2 byte -> code point */
     int16_t cp_to_byte[512];    /* inverse (code points < 512), -1 if none */
@@ -363,6 +364,7 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
         for (uint32_t i = 0; i < cfg->n_vocab; i++)
             if ((t->types[i] == WICAS_TOKTYPE_CONTROL || t->types[i] == WICAS_TOKTYPE_USER_DEFINED) &&
                 t->len[i] > 0) {
+                if (t->types[i] == WICAS_TOKTYPE_USER_DEFINED) t->has_user_defined = true;
                 keys[k].len = t->len[i];
                 keys[k].id = (int32_t)i;
                 k++;
@@ -774,11 +776,15 @@ static int spm_segment(const wicas_tokenizer *t, scratch *s, const uint8_t *seg,
  * 3. special-token partitioning and the encode entry point
  * ============================================================================ */
 
-/* Longest special token starting at text[i], or -1. */
-static int32_t match_special(const wicas_tokenizer *t, const uint8_t *text, size_t n, size_t i) {
+/* Longest special token starting at text[i], or -1. Without parse_special
+ * only USER_DEFINED tokens count (as in llama.cpp and HF tokenizers, where
+ * such "added tokens" are always matched). */
+static int32_t match_special(const wicas_tokenizer *t, const uint8_t *text, size_t n, size_t i,
+                             bool parse_special) {
     if (!t->special_first[text[i]]) return -1;
     for (size_t k = 0; k < t->n_specials; k++) { /* longest first */
         int32_t id = t->specials[k];
+        if (!parse_special && t->types[id] != WICAS_TOKTYPE_USER_DEFINED) continue;
         uint32_t l = t->len[id];
         if (l <= n - i && memcmp(text + i, tok_text(t, id), l) == 0) return id;
     }
@@ -812,9 +818,9 @@ int wicas_tok_encode(const wicas_tokenizer *t, const char *text, size_t len, boo
 
     if (add_bos && t->bos >= 0) emit(&sk, t->bos);
     size_t seg = 0;
-    if (parse_special && t->n_specials) {
+    if ((parse_special && t->n_specials) || t->has_user_defined) {
         for (size_t i = 0; i < len;) {
-            int32_t id = match_special(t, p, len, i);
+            int32_t id = match_special(t, p, len, i, parse_special);
             if (id < 0) { i++; continue; }
             rc = encode_raw(t, &s, p + seg, i - seg, &prev_special, &sk);
             if (rc) goto done;

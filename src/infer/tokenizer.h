@@ -20,9 +20,9 @@
  *     vocabulary fall back to the <0xXX> byte tokens (else unk).
  *
  * Special tokens (token_type CONTROL = 3 or USER_DEFINED = 4) are recognised
- * inside the text only when parse_special is true (leftmost, longest first);
- * otherwise their text is tokenized like any other text. (llama.cpp also
- * matches USER_DEFINED tokens without parse_special; we do not.)
+ * inside the text (leftmost, longest first): CONTROL tokens only when
+ * parse_special is true (otherwise their text is tokenized like any other
+ * text), USER_DEFINED ones always, as llama.cpp and HF tokenizers do.
  *
  * Everything is deterministic: hash tables are used only for lookups, never
  * iterated to produce output; ties are broken by position or id.

@@ -220,6 +220,66 @@ static void kernels_bitwise(void **st) {
     assert_true(compared >= 70 * 20 * 3);
 }
 
+/* Packed (row-interleaved) matrices: every set with packed kernels gives,
+ * for 16 rows x 3 tokens, exactly the reference dot of each row and token;
+ * so do the rows x tokens tile kernels (matmul_rows). */
+static void packed_and_tiles(void **st) {
+    (void)st;
+    const kernel_set *sets[2];
+    int n_sets = 0;
+    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX2) == 0) sets[n_sets++] = kernels_get();
+    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX512) == 0) sets[n_sets++] = kernels_get();
+    wicas_infer_set_kernels(WICAS_KERNELS_AUTO);
+    if (n_sets == 0) skip();
+    const int types[3] = {GGML_Q4_0, GGML_Q4_1, GGML_Q8_0};
+    const size_t bsz[3] = {sizeof(block_q4_0), sizeof(block_q4_1), sizeof(block_q8_0)};
+    for (int nb = 1; nb <= 27; nb += 2) {
+        const int rows = 16, T = 3, st2 = (nb + 7) / 8 * 8;
+        q8_act a = {.nb = nb, .stride = st2, .n_tok = T};
+        a.q = malloc((size_t)T * st2 * QK);
+        a.d = malloc(sizeof(float) * T * st2);
+        a.s = malloc(sizeof(float) * T * st2);
+        a.qsum = malloc(sizeof(int32_t) * T * st2);
+        a.f = NULL;
+        float *x = malloc(sizeof(float) * nb * QK);
+        for (int t = 0; t < T; t++) {
+            for (int i = 0; i < nb * QK; i++) x[i] = frnd(t + 1.0f);
+            q8_quantize_row(x, &a, t);
+        }
+        for (int ti = 0; ti < 3; ti++) {
+            uint8_t *w = malloc(bsz[ti] * nb * rows);
+            for (int r = 0; r < rows; r++) fill_weights(types[ti], w + bsz[ti] * nb * r, nb);
+            size_t ps = pack_size(types[ti], rows, nb * QK);
+            assert_true(ps > 0);
+            uint8_t *pk = malloc(ps);
+            pack_matrix(types[ti], w, rows, nb * QK, pk);
+            float want[48], got[48];
+            for (int r = 0; r < rows; r++)
+                for (int t = 0; t < T; t++) {
+                    q8_act one = a;
+                    one.q = a.q + (size_t)t * st2 * QK;
+                    one.d = a.d + (size_t)t * st2;
+                    one.s = a.s + (size_t)t * st2;
+                    one.qsum = a.qsum + (size_t)t * st2;
+                    one.n_tok = 1;
+                    want[t * rows + r] = reference(types[ti], w + bsz[ti] * nb * r, &one);
+                }
+            for (int s = 0; s < n_sets; s++) {
+                memset(got, 0, sizeof got);
+                matmul_rows_packed(sets[s], types[ti], w, pk, bsz[ti] * nb, 0, rows, &a, got, rows);
+                assert_memory_equal(got, want, sizeof(float) * rows * T);
+                memset(got, 0, sizeof got);
+                matmul_rows(sets[s], types[ti], w, bsz[ti] * nb, 0, rows, &a, got, rows);
+                assert_memory_equal(got, want, sizeof(float) * rows * T);
+            }
+            free(pk);
+            free(w);
+        }
+        free(x);
+        free(a.q); free(a.d); free(a.s); free(a.qsum);
+    }
+}
+
 static void kernel_selection(void **st) {
     (void)st;
     assert_int_equal(wicas_infer_set_kernels(WICAS_KERNELS_SCALAR), 0);
@@ -232,7 +292,7 @@ static void kernel_selection(void **st) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(f16_all),          cmocka_unit_test(dequant_formulas), cmocka_unit_test(quantize_invariants),
-        cmocka_unit_test(kernels_bitwise),  cmocka_unit_test(kernel_selection),
+        cmocka_unit_test(kernels_bitwise),  cmocka_unit_test(packed_and_tiles), cmocka_unit_test(kernel_selection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
