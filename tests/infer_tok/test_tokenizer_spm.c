@@ -202,6 +202,38 @@ static void test_no_space_prefix(void **state) {
     wicas_tok_free(t);
 }
 
+static void test_user_defined(void **state) {
+    (void)state;
+    /* a USER_DEFINED token is matched even without parse_special; a CONTROL
+     * token only with it */
+    wicas_tok_config c = tiny_cfg();
+    static wicas_tok_str t2[NV];
+    static int32_t ty2[NV];
+    memcpy(t2, toks, sizeof toks);
+    memcpy(ty2, types, sizeof types);
+    t2[399] = (wicas_tok_str){"<tool>", 6};
+    ty2[399] = WICAS_TOKTYPE_USER_DEFINED;
+    c.tokens = t2;
+    c.token_types = ty2;
+    wicas_tokenizer *t;
+    assert_int_equal(wicas_tok_new(&c, &t, NULL, 0), 0);
+    int32_t ids[64];
+    size_t n;
+    assert_int_equal(wicas_tok_encode(t, "a<tool>b</s>", 12, false, false, ids, 64, &n), 0);
+    bool saw_tool = false, saw_eos = false;
+    for (size_t i = 0; i < n; i++) { saw_tool |= ids[i] == 399; saw_eos |= ids[i] == 2; }
+    assert_true(saw_tool);
+    assert_false(saw_eos);
+    assert_int_equal(wicas_tok_encode(t, "a<tool>b</s>", 12, false, true, ids, 64, &n), 0);
+    assert_int_equal(ids[n - 1], 2);
+    char piece[16];
+    size_t pn;
+    assert_int_equal(wicas_tok_piece(t, 399, piece, sizeof piece, &pn), 0);
+    assert_int_equal(pn, 6);
+    assert_memory_equal(piece, "<tool>", 6);
+    wicas_tok_free(t);
+}
+
 static void test_random_bytes(void **state) {
     (void)state;
     /* any bytes: no crash, and byte fallback gives them back exactly */
@@ -327,7 +359,7 @@ int main(void) {
         cmocka_unit_test(test_matches_sentencepiece), cmocka_unit_test(test_roundtrip_varied),
         cmocka_unit_test(test_special_and_fallbacks), cmocka_unit_test(test_chat_styles),
         cmocka_unit_test(test_bad_configs),           cmocka_unit_test(test_no_space_prefix),
-        cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_random_bytes),          cmocka_unit_test(test_user_defined),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
