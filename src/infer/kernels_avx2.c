@@ -278,58 +278,74 @@ static inline __m256i dpb(__m256i acc, __m256i u, __m256i s) {
 #endif
 }
 
+/* NT tokens at once (1..4): each weight vector is loaded and unpacked once
+ * and used for NT tokens; every token's lane operations are unchanged. */
+static inline __attribute__((always_inline)) void pk_tokens(int kind, int NT, const uint8_t *gp, int nb, size_t per,
+                                                            const q8_act *a, int t0, float *out, size_t ldo, int g) {
+    const int st = a->stride;
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    __m256 A[4][8];
+    for (int u = 0; u < NT; u++)
+        for (int j = 0; j < 8; j++) A[u][j] = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *bp = gp + (size_t)b * per;
+        __m256i is[4];
+        for (int u = 0; u < NT; u++) is[u] = _mm256_setzero_si256();
+        if (kind == 2) {
+            const uint8_t *q = bp + 16;
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; k++) {
+                __m256i wv = _mm256_loadu_si256((const __m256i *)(q + 32 * k));
+                __m256i aw = _mm256_sign_epi8(wv, wv);
+                for (int u = 0; u < NT; u++) {
+                    int32_t xw;
+                    memcpy(&xw, a->q + ((size_t)(t0 + u) * st + b) * QK + 4 * k, 4);
+                    is[u] = dpb(is[u], aw, _mm256_sign_epi8(_mm256_set1_epi32(xw), wv));
+                }
+            }
+        } else {
+            const uint8_t *q = bp + (kind == 1 ? 32 : 16);
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                __m256i wv = _mm256_loadu_si256((const __m256i *)(q + 32 * k));
+                __m256i lo = _mm256_and_si256(wv, m4), hi = _mm256_and_si256(_mm256_srli_epi16(wv, 4), m4);
+                for (int u = 0; u < NT; u++) {
+                    const int8_t *x = a->q + ((size_t)(t0 + u) * st + b) * QK;
+                    int32_t xl, xh;
+                    memcpy(&xl, x + 4 * k, 4);
+                    memcpy(&xh, x + 16 + 4 * k, 4);
+                    is[u] = dpb(is[u], lo, _mm256_set1_epi32(xl));
+                    is[u] = dpb(is[u], hi, _mm256_set1_epi32(xh));
+                }
+            }
+        }
+        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)bp));
+        __m256 mw = kind == 1 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(bp + 16))) : _mm256_setzero_ps();
+        for (int u = 0; u < NT; u++) {
+            const size_t ab = (size_t)(t0 + u) * st + b;
+            __m256i iv = is[u];
+            if (kind == 0) iv = _mm256_sub_epi32(iv, _mm256_set1_epi32(8 * a->qsum[ab]));
+            __m256 v = _mm256_mul_ps(_mm256_mul_ps(dw, _mm256_set1_ps(a->d[ab])), _mm256_cvtepi32_ps(iv));
+            if (kind == 1) v = _mm256_add_ps(v, _mm256_mul_ps(mw, _mm256_set1_ps(a->s[ab])));
+            A[u][b & 7] = _mm256_add_ps(A[u][b & 7], v);
+        }
+    }
+    for (int u = 0; u < NT; u++) {
+        __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(A[u][0], A[u][1]), _mm256_add_ps(A[u][2], A[u][3])),
+                                 _mm256_add_ps(_mm256_add_ps(A[u][4], A[u][5]), _mm256_add_ps(A[u][6], A[u][7])));
+        _mm256_storeu_ps(out + (size_t)(t0 + u) * ldo + (size_t)g * 8, r);
+    }
+}
+
 static inline __attribute__((always_inline)) void pk_generic(int kind, const uint8_t *packed, int g0, int g1,
                                                              const q8_act *a, float *out, size_t ldo) {
-    const int nb = a->nb, T = a->n_tok, st = a->stride;
+    const int nb = a->nb, T = a->n_tok;
     const size_t per = kind == 0 ? PACK_Q4_0_BYTES : kind == 1 ? PACK_Q4_1_BYTES : PACK_Q8_0_BYTES;
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
     for (int g = g0; g < g1; g++) {
         const uint8_t *gp = packed + (size_t)g * nb * per;
-        for (int t = 0; t < T; t++) {
-            const int8_t *xq = a->q + (size_t)t * st * QK;
-            const float *xd = a->d + (size_t)t * st, *xs = a->s + (size_t)t * st;
-            const int32_t *qsum = a->qsum + (size_t)t * st;
-            __m256 A[8];
-            for (int j = 0; j < 8; j++) A[j] = _mm256_setzero_ps();
-            for (int b = 0; b < nb; b++) {
-                const uint8_t *bp = gp + (size_t)b * per;
-                const int8_t *x = xq + b * QK;
-                __m256i is = _mm256_setzero_si256();
-                if (kind == 2) {
-                    const uint8_t *q = bp + 16;
-#pragma GCC unroll 8
-                    for (int k = 0; k < 8; k++) {
-                        int32_t xw;
-                        memcpy(&xw, x + 4 * k, 4);
-                        __m256i wv = _mm256_loadu_si256((const __m256i *)(q + 32 * k));
-                        __m256i xb = _mm256_set1_epi32(xw);
-                        is = dpb(is, _mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xb, wv));
-                    }
-                } else {
-                    const uint8_t *q = bp + (kind == 1 ? 32 : 16);
-#pragma GCC unroll 4
-                    for (int k = 0; k < 4; k++) {
-                        int32_t xl, xh;
-                        memcpy(&xl, x + 4 * k, 4);
-                        memcpy(&xh, x + 16 + 4 * k, 4);
-                        __m256i wv = _mm256_loadu_si256((const __m256i *)(q + 32 * k));
-                        is = dpb(is, _mm256_and_si256(wv, m4), _mm256_set1_epi32(xl));
-                        is = dpb(is, _mm256_and_si256(_mm256_srli_epi16(wv, 4), m4), _mm256_set1_epi32(xh));
-                    }
-                    if (kind == 0) is = _mm256_sub_epi32(is, _mm256_set1_epi32(8 * qsum[b]));
-                }
-                __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)bp));
-                __m256 v = _mm256_mul_ps(_mm256_mul_ps(dw, _mm256_set1_ps(xd[b])), _mm256_cvtepi32_ps(is));
-                if (kind == 1) {
-                    __m256 mw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(bp + 16)));
-                    v = _mm256_add_ps(v, _mm256_mul_ps(mw, _mm256_set1_ps(xs[b])));
-                }
-                A[b & 7] = _mm256_add_ps(A[b & 7], v);
-            }
-            __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(A[0], A[1]), _mm256_add_ps(A[2], A[3])),
-                                     _mm256_add_ps(_mm256_add_ps(A[4], A[5]), _mm256_add_ps(A[6], A[7])));
-            _mm256_storeu_ps(out + (size_t)t * ldo + (size_t)g * 8, r);
-        }
+        int t = 0;
+        for (; t + 4 <= T; t += 4) pk_tokens(kind, 4, gp, nb, per, a, t, out, ldo, g);
+        for (; t < T; t++) pk_tokens(kind, 1, gp, nb, per, a, t, out, ldo, g);
     }
 }
 

@@ -530,8 +530,13 @@ static void att_worker(void *arg, int ith, int nth) {
         float mx = -INFINITY;
         for (int p = 0; p < n_keys; p++) {
             const float *k = kc + (size_t)p * kvd + (size_t)kvh * hd;
+            /* element i into lane i mod 8, in order (written lane-wise so the
+             * compiler can use one 8-wide vector: same operations) */
             float acc[8] = {0};
-            for (int i = 0; i < hd; i++) acc[i & 7] = acc[i & 7] + q[i] * k[i];
+            int i = 0;
+            for (; i + 8 <= hd; i += 8)
+                for (int l = 0; l < 8; l++) acc[l] = acc[l] + q[i + l] * k[i + l];
+            for (; i < hd; i++) acc[i & 7] = acc[i & 7] + q[i] * k[i];
             float sc = reduce8(acc) * scale;
             att[p] = sc;
             if (sc > mx) mx = sc;

@@ -30,11 +30,16 @@ void q8_quantize_row(const float *x, q8_act *a, int t) {
     int8_t *q = a->q + (size_t)t * a->stride * QK;
     for (int b = 0; b < nb; b++) {
         const float *xb = x + b * QK;
-        float amax = 0.0f;
+        /* amax through the bit patterns: for non-NaN floats the order of
+         * (bits & 0x7fffffff) as unsigned integers is the order of |x| (an
+         * integer max, which compilers vectorise; a NaN input gives a NaN
+         * scale, the same on every path). */
+        uint32_t mbits = 0;
         for (int i = 0; i < QK; i++) {
-            float v = xb[i] < 0 ? -xb[i] : xb[i];
-            if (v > amax) amax = v;
+            uint32_t u = f32_to_bits(xb[i]) & 0x7fffffffu;
+            mbits = u > mbits ? u : mbits;
         }
+        float amax = bits_to_f32(mbits);
         float d = amax / 127.0f;
         float id = d != 0.0f ? 1.0f / d : 0.0f;
         int32_t sum = 0;
