@@ -360,8 +360,66 @@ static float dot(const float *a, const float *b, int n) {
     return s;
 }
 
-/* out[rows] = W x, one row at a time: dequantise a block, dot with x. */
+/* f16 -> f32 through a table built once (65536 entries). */
+static float f16_table[65536];
+static void init_f16_table(void) {
+    for (uint32_t i = 0; i < 65536; i++) f16_table[i] = f16_to_f32((uint16_t)i);
+}
+#define F16(p) f16_table[(uint16_t)((p)[0] | (p)[1] << 8)]
+
+/* Dot of one quantised block (32 weights) with x[0..32), without expanding
+ * the block to memory:
+ *   Q4_0: d * sum((q - 8) x)        Q8_0: d * sum(q x)
+ *   Q4_1: d * sum(q x) + m * sum(x)  (sum(x) per block is computed once per matmul)
+ * With SIMD128 the 32 products run as 8 f32x4 lanes, summed in a fixed order. */
+static float block_dot(uint32_t type, const uint8_t *b, const float *x, float xsum) {
+#ifdef __wasm_simd128__
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    if (type == G_Q8_0) {
+        for (int j = 0; j < 32; j += 8) {
+            v128_t q16 = wasm_i16x8_load8x8(b + 2 + j);
+            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(q16)), wasm_v128_load(x + j)));
+            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(q16)), wasm_v128_load(x + j + 4)));
+        }
+    } else {
+        const uint8_t *qs = b + (type == G_Q4_1 ? 4 : 2);
+        v128_t raw = wasm_v128_load(qs);
+        v128_t lo = wasm_v128_and(raw, wasm_i8x16_splat(15)), hi = wasm_u8x16_shr(raw, 4);
+        if (type == G_Q4_0) {
+            lo = wasm_i8x16_sub(lo, wasm_i8x16_splat(8));
+            hi = wasm_i8x16_sub(hi, wasm_i8x16_splat(8));
+        }
+        v128_t halves[2] = {lo, hi}; /* elements 0..15, then 16..31 */
+        for (int hlf = 0; hlf < 2; hlf++) {
+            v128_t w16[2] = {wasm_i16x8_extend_low_i8x16(halves[hlf]), wasm_i16x8_extend_high_i8x16(halves[hlf])};
+            for (int k = 0; k < 2; k++) {
+                const float *xp = x + hlf * 16 + k * 8;
+                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(w16[k])), wasm_v128_load(xp)));
+                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(w16[k])), wasm_v128_load(xp + 4)));
+            }
+        }
+    }
+    float sq = (wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1)) +
+               (wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3));
+#else
+    float sq = 0;
+    if (type == G_Q8_0) {
+        for (int j = 0; j < 32; j++) sq += (float)(int8_t)b[2 + j] * x[j];
+    } else {
+        const uint8_t *qs = b + (type == G_Q4_1 ? 4 : 2);
+        int off = type == G_Q4_0 ? 8 : 0;
+        for (int j = 0; j < 16; j++) sq += (float)((qs[j] & 15) - off) * x[j];
+        for (int j = 0; j < 16; j++) sq += (float)((qs[j] >> 4) - off) * x[j + 16];
+    }
+#endif
+    float d = F16(b);
+    if (type == G_Q4_1) return d * sq + F16(b + 2) * xsum;
+    return d * sq;
+}
+
+/* out[rows] = W x, one row at a time. */
 static float scratch_row[1 << 16];
+static float xsums[1 << 11];
 static void matmul(float *out, const float *x, const tensor_t *w, int cols, int rows) {
     if (w->type == G_F32) {
         for (int r = 0; r < rows; r++) out[r] = dot((const float *)(const void *)(w->data + (size_t)r * cols * 4), x, cols);
@@ -375,14 +433,16 @@ static void matmul(float *out, const float *x, const tensor_t *w, int cols, int 
         return;
     }
     size_t bs = row_bytes(w->type, 32), rb = row_bytes(w->type, (uint64_t)cols);
-    float blk[32];
+    int nb = cols / 32;
+    for (int b = 0; b < nb; b++) {
+        float t = 0;
+        for (int j = 0; j < 32; j++) t += x[b * 32 + j];
+        xsums[b] = t;
+    }
     for (int r = 0; r < rows; r++) {
         const uint8_t *p = w->data + (size_t)r * rb;
         float s = 0;
-        for (int b = 0; b < cols / 32; b++) {
-            dequant_block(w->type, p + (size_t)b * bs, blk);
-            s += dot(blk, x + b * 32, 32);
-        }
+        for (int b = 0; b < nb; b++) s += block_dot(w->type, p + (size_t)b * bs, x + b * 32, xsums[b]);
         out[r] = s;
     }
 }
@@ -419,6 +479,7 @@ static void alloc_state(void) {
     if (!S.x || !S.xb || !S.xb2 || !S.hb || !S.hb2 || !S.q || !S.k || !S.v || !S.att || !S.logits || !S.kc || !S.vc)
         die("not enough memory for the KV cache (raise the sandbox memory limit)", NULL);
     if (c->dim > (1 << 16) || c->ff > (1 << 16)) die("model too wide", NULL);
+    init_f16_table();
 }
 
 /* RoPE on adjacent pairs (the GGUF llama layout): pair (2i, 2i+1) of each head
