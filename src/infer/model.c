@@ -551,11 +551,15 @@ static void att_worker(void *arg, int ith, int nth) {
         float inv = 1.0f / sum;
         /* out = sum_p (e_p / sum) * v_p, accumulated in order p = 0, 1, ... */
         float *o = s->xb2 + (size_t)t * qd + (size_t)h * hd;
-        for (int i = 0; i < hd; i++) o[i] = 0.0f;
-        for (int p = 0; p < n_keys; p++) {
-            const float *v = vc + (size_t)p * kvd + (size_t)kvh * hd;
-            float a = att[p] * inv;
-            for (int i = 0; i < hd; i++) o[i] = o[i] + a * v[i];
+        for (int i0 = 0; i0 < hd; i0 += 64) { /* a local block so the compiler sees no aliasing */
+            const int w = hd - i0 < 64 ? hd - i0 : 64;
+            float ob[64] = {0};
+            for (int p = 0; p < n_keys; p++) {
+                const float *restrict v = vc + (size_t)p * kvd + (size_t)kvh * hd + i0;
+                float a = att[p] * inv;
+                for (int i = 0; i < w; i++) ob[i] = ob[i] + a * v[i];
+            }
+            memcpy(o + i0, ob, sizeof(float) * (size_t)w);
         }
     }
 }
