@@ -203,7 +203,9 @@ int wicas_chain_init_chain(wicas_chain *c, const char *chain_id, int64_t initial
     c->tx_index = -1;
     wctx x;
     ctx_init(&x, c, &c->wbase, UINT64_MAX);
-    if (genesis_apply(&x, app_state_json ? app_state_json : "{}", app_state_json ? len : 2, err, errlen)) {
+    /* the genesis state, then the models it registers must be runnable here */
+    if (genesis_apply(&x, app_state_json ? app_state_json : "{}", app_state_json ? len : 2, err, errlen) ||
+        aimod_check_models(c, &x, err, errlen)) {
         ctx_free(&x);
         abort_pending(c);
         c->chain_id[0] = 0;
