@@ -2,6 +2,7 @@
 # (idempotent: seconds when everything is cached), then CMake + Ninja.
 #
 #   make demo    set-up if needed, a local chain, the name-service contract asking the model
+#                (make demo VALIDATORS=4 for four validators)
 #   make test    unit + integration tests (ctest); CI also runs `make asan`
 #   make asan    the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench   benchmarks, each printing a ratio against its anchor
@@ -33,8 +34,9 @@ asan: setup
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow $(CTEST_ARGS)
 
+VALIDATORS ?= 1
 demo: build
-	@scripts/demo
+	@scripts/demo --validators $(VALIDATORS)
 
 bench: build
 	@scripts/bench
