@@ -158,6 +158,7 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
             }
             models[n_models].name = spec;
             models[n_models].path = path;
+            models[n_models].sha256 = NULL;
             n_models++;
             i++;
         } else if (strcmp(a, "--models-dir") == 0 && v) {

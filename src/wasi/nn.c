@@ -42,6 +42,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,12 @@
 #define MAX_N_PREDICT 8192u
 #define MAX_CTX_SIZE 32768u
 #define FUEL_NN_CALL 1000u
+
+/* Returned inside this file for failures of this node (model file missing or
+ * with another hash, out of memory): the host function then stops the run
+ * with h->stop_code/stop_msg instead of answering the program, since other
+ * nodes would answer differently. */
+#define HOST_FAIL (-1)
 
 #define ENCODING_AUTODETECT 5
 #define ENCODING_GGML 6
@@ -121,6 +128,24 @@ static wasm_trap_t *ret(wasmtime_val_t *results, int e) {
     if (!guest_mem(caller, &mem, &mem_size)) return ret(results, NN_MISSING_MEMORY); \
     struct wasi_nn_state *nn = state_of(h);                                  \
     if (!nn) return ret(results, NN_RUNTIME_ERROR);
+
+/* Answers the program with errno rc, or stops the run on HOST_FAIL. */
+#define FINISH(rc)                                                               \
+    do {                                                                         \
+        int rc_ = (rc);                                                          \
+        if (rc_ == HOST_FAIL) return wasmtime_trap_new(h->stop_msg, strlen(h->stop_msg)); \
+        return ret(results, rc_);                                                \
+    } while (0)
+
+static int node_fail(wicas_wasi_host *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int node_fail(wicas_wasi_host *h, int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->stop_msg, sizeof h->stop_msg, fmt, ap);
+    va_end(ap);
+    h->stop_code = code;
+    return HOST_FAIL;
+}
 
 #define HOSTFN(name)                                                                              \
     static wasm_trap_t *name(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args, \
@@ -262,12 +287,21 @@ static int load_named(wicas_wasi_host *h, struct wasi_nn_state *nn, const char *
         }
     }
     char err[256] = "";
-    int rc = h->cfg->cache ? wicas_infer_cache_get(h->cfg->cache, entry->path, NULL, &g->model, err, sizeof err)
+    int rc = h->cfg->cache ? wicas_infer_cache_get(h->cfg->cache, entry->path, entry->sha256, &g->model, err, sizeof err)
                            : wicas_infer_model_load(entry->path, NULL, NULL, &g->model, err, sizeof err);
+    if (rc == 0 && entry->sha256 && !h->cfg->cache) {
+        wicas_infer_model_info info;
+        wicas_infer_model_get_info(g->model, &info);
+        if (memcmp(info.sha256, entry->sha256, 32) != 0) {
+            wicas_infer_model_release(g->model);
+            rc = WICAS_INFER_EHASH;
+            snprintf(err, sizeof err, "file SHA-256 differs from the expected one");
+        }
+    }
     if (rc != 0) {
-        WICAS_WARN(MOD, "load: model \"%s\" (%s): %s", entry->name, entry->path, err);
         g->model = NULL;
-        return NN_MODEL_NOT_FOUND;
+        return node_fail(h, WICAS_WASI_EMODEL, "WASI-NN model \"%s\" (%s) cannot be used on this node: %s",
+                         entry->name, entry->path, err[0] ? err : wicas_infer_strerror(rc));
     }
     g->used = true;
     snprintf(g->name, sizeof g->name, "%s", entry->name);
@@ -307,7 +341,7 @@ HOSTFN(nn_load) {
     uint32_t g = 0;
     int rc = load_named(h, nn, name, name_len, cfg, cfg_len, &g);
     if (rc == NN_SUCCESS) wr32(mem + graph_ptr, g);
-    return ret(results, rc);
+    FINISH(rc);
 }
 
 HOSTFN(nn_load_by_name) {
@@ -317,7 +351,7 @@ HOSTFN(nn_load_by_name) {
     uint32_t g = 0;
     int rc = load_named(h, nn, (const char *)mem + p, l, NULL, 0, &g);
     if (rc == NN_SUCCESS) wr32(mem + graph_ptr, g);
-    return ret(results, rc);
+    FINISH(rc);
 }
 
 HOSTFN(nn_load_by_name_with_config) {
@@ -328,7 +362,7 @@ HOSTFN(nn_load_by_name_with_config) {
     uint32_t g = 0;
     int rc = load_named(h, nn, (const char *)mem + p, l, cl ? mem + cp : NULL, cl, &g);
     if (rc == NN_SUCCESS) wr32(mem + graph_ptr, g);
-    return ret(results, rc);
+    FINISH(rc);
 }
 
 static void exec_reset_output(nn_exec *x) {
@@ -463,14 +497,15 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
         if (x->ictx) wicas_infer_ctx_free(x->ictx);
         x->ictx = NULL;
         wicas_infer_ctx_params cp = {.n_ctx = n_ctx, .n_threads = h->cfg->n_threads ? h->cfg->n_threads : 1};
-        if (wicas_infer_ctx_new(g->model, &cp, &x->ictx) != 0) return NN_RUNTIME_ERROR;
+        if (wicas_infer_ctx_new(g->model, &cp, &x->ictx) != 0)
+            return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: cannot create an inference context of %u tokens", n_ctx);
         x->ictx_n_ctx = n_ctx;
     }
     h->nn_computes++;
     if (x->opts.n_predict == 0) { /* nothing to generate: still count the prompt */
         x->text = calloc(1, 1);
         x->computed = x->text != NULL;
-        return x->text ? NN_SUCCESS : NN_RUNTIME_ERROR;
+        return x->text ? NN_SUCCESS : node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: out of memory");
     }
     wicas_infer_gen_params p;
     wicas_infer_gen_params_default(&p);
@@ -489,8 +524,9 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
         WICAS_DEBUG(MOD, "compute: %s", wicas_infer_strerror(rc));
         wicas_infer_result_free(&r);
         exec_reset_output(x);
-        return rc == WICAS_INFER_ECTX ? NN_PROMPT_TOO_LONG : rc == WICAS_INFER_EARG ? NN_INVALID_ARGUMENT
-                                                                                      : NN_RUNTIME_ERROR;
+        if (rc == WICAS_INFER_ECTX) return NN_PROMPT_TOO_LONG;
+        if (rc == WICAS_INFER_EARG || rc == WICAS_INFER_ETOKEN) return NN_INVALID_ARGUMENT;
+        return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: generation failed on this node: %s", wicas_infer_strerror(rc));
     }
     x->text = r.text; /* taken over */
     x->text_len = r.text_len;
@@ -516,7 +552,7 @@ HOSTFN(nn_compute) {
     nn_exec *x = get_exec(nn, A32(0));
     if (!x) return ret(results, NN_INVALID_ARGUMENT);
     x->streaming = false;
-    return ret(results, generate(h, nn, x));
+    FINISH(generate(h, nn, x));
 }
 
 static int copy_out(uint8_t *mem, size_t mem_size, uint32_t out, uint32_t max, uint32_t written_ptr,
@@ -560,7 +596,7 @@ HOSTFN(nn_compute_single) {
     if (!x) return ret(results, NN_INVALID_ARGUMENT);
     if (!x->streaming) {
         int rc = generate(h, nn, x);
-        if (rc) return ret(results, rc);
+        if (rc) FINISH(rc);
         x->streaming = true;
         x->next_piece = 0;
     }

@@ -38,6 +38,7 @@ const char *wicas_wasi_strerror(int err) {
     case WICAS_WASI_EOUTPUT: return "stdout limit exceeded";
     case WICAS_WASI_ENOMEM: return "out of memory";
     case WICAS_WASI_EENGINE: return "wasm engine error";
+    case WICAS_WASI_EMODEL: return "preloaded model unavailable on this node";
     default: return "unknown error";
     }
 }

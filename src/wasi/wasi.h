@@ -57,6 +57,7 @@ extern "C" {
 #define WICAS_WASI_EOUTPUT (-7)     /* stdout grew past the configured cap */
 #define WICAS_WASI_ENOMEM (-8)      /* host allocation failed */
 #define WICAS_WASI_EENGINE (-9)     /* wasmtime engine/store could not be set up */
+#define WICAS_WASI_EMODEL (-10)     /* a preloaded WASI-NN model is missing, unreadable or has another hash on this node */
 
 /* A static string naming the error code (never NULL). */
 const char *wicas_wasi_strerror(int err);
@@ -64,10 +65,16 @@ const char *wicas_wasi_strerror(int err);
 /* ---- configuration (the embedder's side; the same on every validator) ---------- */
 
 /* One WASI-NN preload entry: programs load the model by `name`
- * (load_by_name("default", ...)); `path` is the GGUF file on the host. */
+ * (load_by_name("default", ...)); `path` is the GGUF file on the host;
+ * `sha256` (32 bytes, or NULL for no check) is the file hash consensus
+ * expects. A name missing from the table is the program's error (WASI-NN
+ * NOT_FOUND, the same on every node); a listed model that this node cannot
+ * load or whose hash differs stops the whole run with WICAS_WASI_EMODEL, so
+ * that a badly provisioned node refuses to execute rather than diverge. */
 typedef struct {
     const char *name;
     const char *path;
+    const uint8_t *sha256;
 } wicas_wasi_model;
 
 #define WICAS_WASI_DEFAULT_MEMORY (512ull << 20)     /* bytes of linear memory */
@@ -151,7 +158,9 @@ void wicas_wasi_result_free(wicas_wasi_result *res);
  *      with wicas_wasi_result_free in every case.
  * Returns WICAS_WASI_OK when the program ran to its end (returned from
  * _start or called proc_exit — any exit code), else EARG, EMODULE, EIMPORT,
- * EINSTANTIATE, ETRAP, EFUEL, EOUTPUT, ENOMEM or EENGINE. Output written
+ * EINSTANTIATE, ETRAP, EFUEL, EOUTPUT, ENOMEM, EENGINE or EMODEL. ENOMEM,
+ * EENGINE and EMODEL are this node's problems, not the program's: an
+ * embedder must not turn them into a consensus result. Output written
  * before a failure stays in res (stdout up to the cap). Nothing on the host
  * is modified by any program. Thread-safe: runs share nothing but cfg->cache. */
 int wicas_wasi_run(const wicas_wasi_config *cfg, const uint8_t *wasm, size_t len,

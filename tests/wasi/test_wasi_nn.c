@@ -51,7 +51,7 @@ static void seed_of(uint8_t seed[32]) {
 static int run_chat(const char *const *extra, size_t n_extra, uint32_t threads, wicas_wasi_result *res) {
     const char *argv[16] = {"wasinn_chat"};
     for (size_t i = 0; i < n_extra; i++) argv[1 + i] = extra[i];
-    wicas_wasi_model models[] = {{"default", model_path}};
+    wicas_wasi_model models[] = {{"default", model_path, NULL}};
     wicas_wasi_config cfg;
     wicas_wasi_config_default(&cfg);
     cfg.models = models;
@@ -200,7 +200,7 @@ static void api_misuse_gets_errnos(void **state) {
     size_t len;
     uint8_t *probe = wicas_read_file(path, 16 << 20, &len);
     assert_non_null(probe);
-    wicas_wasi_model models[] = {{"default", model_path}};
+    wicas_wasi_model models[] = {{"default", model_path, NULL}};
     wicas_wasi_config cfg;
     wicas_wasi_config_default(&cfg);
     cfg.models = models;
@@ -235,6 +235,43 @@ static void api_misuse_gets_errnos(void **state) {
     free(probe);
 }
 
+/* A listed model this node cannot use stops the run (EMODEL) instead of
+ * answering the program: missing file, or a file with another hash. */
+static void unusable_models_stop_the_run(void **state) {
+    (void)state;
+    uint8_t good[32], bad[32];
+    assert_int_equal(wicas_hex_decode(getenv("WICAS_DEFAULT_MODEL_SHA256"), good, 32), 0);
+    memcpy(bad, good, 32);
+    bad[31] ^= 1;
+    const char *argv[] = {"wasinn_chat", "--n-predict", "2", "--temp", "0", "--raw", "Hi"};
+    wicas_wasi_request req;
+    memset(&req, 0, sizeof req);
+    req.args = argv;
+    req.n_args = 7;
+    struct { const char *path; const uint8_t *sha; bool use_cache; int want; const char *msg; } cases[] = {
+        {"/nonexistent/model.gguf", NULL, true, WICAS_WASI_EMODEL, "/nonexistent/model.gguf"},
+        {model_path, bad, true, WICAS_WASI_EMODEL, "SHA-256"},
+        {model_path, bad, false, WICAS_WASI_EMODEL, "SHA-256"},
+        {model_path, good, true, WICAS_WASI_OK, ""},
+        {model_path, good, false, WICAS_WASI_OK, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wicas_wasi_model models[] = {{"default", cases[i].path, cases[i].sha}};
+        wicas_wasi_config cfg;
+        wicas_wasi_config_default(&cfg);
+        cfg.models = models;
+        cfg.n_models = 1;
+        cfg.cache = cases[i].use_cache ? cache : NULL;
+        wicas_wasi_result r;
+        int rc = wicas_wasi_run(&cfg, chat_wasm, chat_len, &req, &r);
+        if (rc != cases[i].want || !strstr(r.error, cases[i].msg))
+            fail_msg("case %zu: rc %d (%s), wanted %d with \"%s\"", i, rc, r.error, cases[i].want, cases[i].msg);
+        if (rc == 0) assert_true(r.nn_generated_tokens == 2);
+        else assert_true(r.out_len == 0);
+        wicas_wasi_result_free(&r);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(greedy_equals_native),
@@ -242,6 +279,7 @@ int main(void) {
         cmocka_unit_test(errors_reach_the_program),
         cmocka_unit_test(api_misuse_gets_errnos),
         cmocka_unit_test(token_budget_caps_generation),
+        cmocka_unit_test(unusable_models_stop_the_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
