@@ -178,6 +178,24 @@ static void q_all_balances(wctx *x, const uint8_t *data, size_t len, wicas_chain
         if (bank_all(x, a, al, &c, &n)) {
             qfail(r, WICAS_CODE_INTERNAL, "%s", x->err);
         } else {
+            /* pagination: key = the first denom to return, limit (default 100) */
+            size_t first = 0, total = n;
+            uint64_t limit = q->pagination && q->pagination->limit ? q->pagination->limit : 100;
+            char start[128] = "", next_buf[128] = "";
+            if (q->pagination && q->pagination->key.len) {
+                size_t kl = q->pagination->key.len < sizeof start - 1 ? q->pagination->key.len : sizeof start - 1;
+                memcpy(start, q->pagination->key.data, kl);
+                start[kl] = 0;
+                while (first < n && strcmp(c[first].denom, start) < 0) first++;
+            }
+            const char *next_denom = NULL;
+            if (n - first > limit) {
+                snprintf(next_buf, sizeof next_buf, "%s", c[first + limit].denom);
+                next_denom = next_buf;
+            }
+            if (n > first) memmove(c, c + first, (n - first) * sizeof *c);
+            n -= first;
+            if (n > limit) n = (size_t)limit;
             Wchain__Coin *pc = calloc(n ? n : 1, sizeof *pc);
             Wchain__Coin **pp = calloc(n ? n : 1, sizeof *pp);
             char(*amts)[24] = calloc(n ? n : 1, 24);
@@ -190,7 +208,11 @@ static void q_all_balances(wctx *x, const uint8_t *data, size_t len, wicas_chain
                     pp[i] = &pc[i];
                 }
                 Wchain__PageResponse page = WCHAIN__PAGE_RESPONSE__INIT;
-                page.total = n;
+                page.total = total;
+                if (next_denom) {
+                    page.next_key.data = (uint8_t *)next_buf;
+                    page.next_key.len = strlen(next_buf);
+                }
                 Wchain__QueryAllBalancesResponse resp = WCHAIN__QUERY_ALL_BALANCES_RESPONSE__INIT;
                 resp.balances = pp;
                 resp.n_balances = n;

@@ -200,6 +200,30 @@ static void test_bank_and_invalid(void **st) {
         assert_string_equal(ab->balances[1]->amount, "998000");
         wchain__query_all_balances_response__free_unpacked(ab, NULL);
         wicas_chain_query_result_free(&qr2);
+        /* pagination: one per page, the second page from next_key */
+        Wchain__PageRequest pg = WCHAIN__PAGE_REQUEST__INIT;
+        pg.limit = 1;
+        q.pagination = &pg;
+        qn2 = wchain__query_all_balances_request__pack(&q, qb2);
+        wicas_chain_query(c, "/cosmos.bank.v1beta1.Query/AllBalances", qb2, qn2, 0, false, &qr2);
+        ab = wchain__query_all_balances_response__unpack(NULL, qr2.value_len, qr2.value);
+        assert_int_equal(ab->n_balances, 1);
+        assert_string_equal(ab->balances[0]->denom, "ufoo");
+        assert_int_equal(ab->pagination->total, 2);
+        assert_int_equal(ab->pagination->next_key.len, 6);
+        assert_memory_equal(ab->pagination->next_key.data, "uwicas", 6);
+        pg.key.data = (uint8_t *)"uwicas";
+        pg.key.len = 6;
+        wchain__query_all_balances_response__free_unpacked(ab, NULL);
+        wicas_chain_query_result_free(&qr2);
+        qn2 = wchain__query_all_balances_request__pack(&q, qb2);
+        wicas_chain_query(c, "/cosmos.bank.v1beta1.Query/AllBalances", qb2, qn2, 0, false, &qr2);
+        ab = wchain__query_all_balances_response__unpack(NULL, qr2.value_len, qr2.value);
+        assert_int_equal(ab->n_balances, 1);
+        assert_string_equal(ab->balances[0]->denom, "uwicas");
+        assert_int_equal(ab->pagination->next_key.len, 0);
+        wchain__query_all_balances_response__free_unpacked(ab, NULL);
+        wicas_chain_query_result_free(&qr2);
         /* rendered for the CLI */
         char *js = wicas_chain_query_response_json("/cosmos.bank.v1beta1.Query/AllBalances", NULL, 0);
         assert_non_null(js); /* an empty response is a valid empty list */
