@@ -147,6 +147,8 @@ typedef struct {
     uint64_t gas_used;        /* wicas_ai_gas_cost(model, prompt_tokens, generated_tokens) */
     uint8_t model_sha256[32];
     double seconds;           /* wall clock, for reporting only (never in state) */
+    const char *kernels;      /* kernel path that ran ("scalar", "avx2", ...): reporting only */
+    uint32_t threads;         /* engine threads that ran: reporting only */
 } wicas_ai_result;
 
 /* Creates a host and indexes models_dir (hashing each *.gguf once).

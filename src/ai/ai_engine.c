@@ -219,6 +219,8 @@ int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_a
     res->gas_used = wicas_ai_gas_cost(m, r.n_prompt_tokens, r.n_generated_tokens);
     memcpy(res->model_sha256, m->sha256, 32);
     res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    res->kernels = wicas_infer_kernels_name();
+    res->threads = h->n_threads;
     wicas_infer_result_free(&r);
     return WICAS_AI_OK;
 }

@@ -229,8 +229,9 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
     *resp = wicas_ai_result_json(&res);
     char hex[65];
     wicas_hex_encode(res.model_sha256, 32, hex);
-    WICAS_INFO("ai", "height %lld tx %lld: %s answered %u+%u tokens, %" PRIu64 " gas, %.2f s", (long long)c->blk_height,
-               (long long)c->tx_index, m.name, res.prompt_tokens, res.generated_tokens, res.gas_used, res.seconds);
+    WICAS_INFO("ai", "height %lld tx %lld: %s answered %u+%u tokens, %" PRIu64 " gas, %.2f s (kernels %s, %u threads)",
+               (long long)c->blk_height, (long long)c->tx_index, m.name, res.prompt_tokens, res.generated_tokens,
+               res.gas_used, res.seconds, res.kernels ? res.kernels : "?", res.threads);
     wicas_ai_result_free(&res);
     return *resp ? 0 : -1;
 }
