@@ -249,7 +249,10 @@ void wicas_chain_check_tx(wicas_chain *c, const uint8_t *tx, size_t len, bool re
  * (malloc'd; may be NULL/0). app_hash gets the new root. A failing tx does not
  * fail the block (its code is in results); a non-zero return means the block
  * could not be executed at all (storage failure, wrong height) and nothing was
- * applied. */
+ * applied. A failure local to this node while running a tx (storage, memory,
+ * a non-deterministic VM status, a missing AI model) also fails the block
+ * (ERR_IO / ERR_STATE, message in err) instead of recording an outcome the
+ * other validators may not share: the node must stop. */
 int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas_chain_tx_result *results,
                                wicas_chain_event **events, size_t *n_events, uint8_t app_hash[32], char *err,
                                size_t errlen);
