@@ -25,6 +25,10 @@
  * "seed", "enable-log", "enable-debug-log", "stream-stdout",
  * "reverse-prompt" (accepted and ignored). Defaults: n-predict 128, ctx-size
  * 1024, temp 0.8, top-p 0.95, top-k 0, repeat-penalty 1.1 over the last 64.
+ * Limits (the same on every node, so that no program can make one node fail
+ * where another succeeds): ctx-size <= 4096 (and the model's trained
+ * context), n-predict <= 8192, 8 graphs, 4 execution contexts, 64
+ * generations per run, prompts <= 1 MiB, option JSON <= 64 KiB.
  *
  * Determinism: the prompt is used as given (no chat template; the program
  * writes its own), the sampling seed is wicas_wasi_nn_seed(request seed,
@@ -51,12 +55,12 @@
 
 #define MOD "wasi-nn"
 #define MAX_GRAPHS 8
-#define MAX_CTXS 8
+#define MAX_CTXS 4              /* live execution contexts (each holds a KV cache) */
 #define MAX_COMPUTES 64          /* generations per run */
 #define MAX_PROMPT_BYTES (1u << 20)
 #define MAX_CONFIG_BYTES (64u << 10)
 #define MAX_N_PREDICT 8192u
-#define MAX_CTX_SIZE 32768u
+#define MAX_CTX_SIZE 4096u      /* bounds the KV memory a program can make a node allocate */
 #define FUEL_NN_CALL 1000u
 
 /* Returned inside this file for failures of this node (model file missing or

@@ -101,7 +101,7 @@ typedef struct {
      * WICAS_WASI_DEFAULT_NN_TOKENS. A compute asking for more generates only
      * what is left (deterministically); one with nothing left answers
      * TOO_LARGE. With at most 64 computes per run and a context of at most
-     * 32768 tokens, this bounds the inference work a run can cause. */
+     * 4096 tokens (and 4 live contexts), this bounds the inference work a run can cause. */
     uint32_t nn_max_tokens;
     /* Models kept resident between runs (may be NULL: each run loads and
      * frees its models). Not owned. */
