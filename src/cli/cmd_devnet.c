@@ -1,7 +1,7 @@
 /*
  * cmd_devnet.c — `wicasd devnet [init|start|stop|status] --validators N
  * [--home DIR] [--base-port P] [--chain-id ID] [--timeout-commit MS]
- * [--account ADDR:COINS]...`:
+ * [--account ADDR:COINS]... [--model PATH[:NAME] | --no-model]`:
  * N validators on loopback, each a full `wicasd start` in the background.
  *
  * Layout: DIR/node0 .. DIR/node{N-1}, each a normal node home (so
@@ -413,6 +413,8 @@ static int devnet_main(int argc, char **argv, cJSON *app_state) {
     long n = 1, base = 26600, tc = 300;
     bool n_given = false;
     int n_accounts = 0;
+    const char *model = NULL;
+    bool no_model = false;
     for (int i = 1; i < argc; i++) {
         char *end = NULL;
         if (strcmp(argv[i], "--validators") == 0 && i + 1 < argc) {
@@ -429,6 +431,10 @@ static int devnet_main(int argc, char **argv, cJSON *app_state) {
                 return 2;
             }
             n_accounts++;
+        } else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
+            model = argv[++i];
+        } else if (strcmp(argv[i], "--no-model") == 0) {
+            no_model = true;
         } else if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
             dir = argv[++i];
         else if (strcmp(argv[i], "--chain-id") == 0 && i + 1 < argc)
@@ -493,6 +499,31 @@ static int devnet_main(int argc, char **argv, cJSON *app_state) {
     if (!strcmp(action, "init") && have) {
         fprintf(stderr, "wicasd devnet: %s already holds a devnet\n", d.dir);
         return 1;
+    }
+    if (have && model) {
+        fprintf(stderr, "wicasd devnet: --model applies only when the devnet is created (%s exists)\n",
+                d.dir);
+        return 1;
+    }
+    if (!have && !no_model) {
+        /* Register the model (default: the pinned default model, when its
+         * file is here) so contracts can ask for inference on this devnet. */
+        const char *mp = model ? model : wicas_node_default_model();
+        if (mp) {
+            char path[4096], err[512];
+            snprintf(path, sizeof path, "%s", mp);
+            const char *name = WICAS_NODE_DEFAULT_MODEL_NAME;
+            char *colon = strrchr(path, ':');
+            if (colon && model) {
+                *colon = '\0';
+                name = colon + 1;
+            }
+            if (wicas_node_app_state_add_model(app_state, path, name, err, sizeof err) != 0) {
+                fprintf(stderr, "wicasd devnet: %s\n", err);
+                return 1;
+            }
+            printf("devnet: model '%s' (%s) registered in genesis\n", name, path);
+        }
     }
     if (!have) {
         d.n = (int)n;

@@ -8,7 +8,8 @@
  * 26656/26657/26658) and genesis.json gets the chain id, the default
  * app_state and vote extensions enabled from height 1
  * (consensus_params.abci.vote_extensions_enable_height, CometBFT 0.38's
- * field). --fast sets short consensus timeouts (timeout_commit 300ms) for
+ * field); the default model (or --model PATH[:NAME]) is registered in the
+ * app_state's AI registry unless --no-model. --fast sets short consensus timeouts (timeout_commit 300ms) for
  * local work. An existing genesis is kept unless --overwrite is given (keys
  * are always kept: cometbft init never overwrites them).
  */
@@ -26,18 +27,19 @@
 #include "node_setup.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "Usage: wicasd init MONIKER --home DIR --chain-id ID [--overwrite] [--base-port P] [--fast]\n\n"
-            "  --home DIR       node home to create (config/, data/)\n"
-            "  --chain-id ID    chain identifier written into genesis.json\n"
-            "  --overwrite      replace an existing config.toml and genesis.json (keys are kept)\n"
-            "  --base-port P    P2P on P, RPC on P+1, ABCI on P+2 (default 26656)\n"
-            "  --fast           short consensus timeouts (timeout_commit 300ms) for local use\n");
+    fprintf(f, "Usage: wicasd init MONIKER --home DIR --chain-id ID [--overwrite] [--base-port P] [--fast]\n"
+               "                   [--model PATH[:NAME] | --no-model]\n\n"
+               "  --home DIR       node home to create (config/, data/)\n"
+               "  --chain-id ID    chain identifier written into genesis.json\n"
+               "  --overwrite      replace an existing config.toml and genesis.json (keys are kept)\n"
+               "  --base-port P    P2P on P, RPC on P+1, ABCI on P+2 (default 26656)\n"
+               "  --fast           short consensus timeouts (timeout_commit 300ms) for local use\n");
 }
 
 int wicas_cmd_init(int argc, char **argv) {
     const char *moniker = NULL, *home = NULL, *chain_id = NULL;
-    bool overwrite = false, fast = false;
+    bool overwrite = false, fast = false, no_model = false;
+    const char *model = NULL;
     long base = 26656;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
@@ -46,6 +48,10 @@ int wicas_cmd_init(int argc, char **argv) {
             chain_id = argv[++i];
         else if (strcmp(argv[i], "--overwrite") == 0)
             overwrite = true;
+        else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc)
+            model = argv[++i];
+        else if (strcmp(argv[i], "--no-model") == 0)
+            no_model = true;
         else if (strcmp(argv[i], "--fast") == 0)
             fast = true;
         else if (strcmp(argv[i], "--base-port") == 0 && i + 1 < argc) {
@@ -90,10 +96,34 @@ int wicas_cmd_init(int argc, char **argv) {
         fprintf(stderr, "wicasd init: %s\n", err);
         return 1;
     }
-    if (wicas_node_write_genesis(home, chain_id, NULL, NULL, err, sizeof err) != 0) {
+    cJSON *app_state = wicas_node_default_app_state();
+    if (!app_state) {
+        fprintf(stderr, "wicasd init: out of memory\n");
+        return 1;
+    }
+    const char *mp = no_model ? NULL : model ? model : wicas_node_default_model();
+    char mpath[4096] = "";
+    const char *mname = WICAS_NODE_DEFAULT_MODEL_NAME;
+    if (mp) {
+        snprintf(mpath, sizeof mpath, "%s", mp);
+        char *colon = strrchr(mpath, ':');
+        if (colon && model) {
+            *colon = '\0';
+            mname = colon + 1;
+        }
+        if (wicas_node_app_state_add_model(app_state, mpath, mname, err, sizeof err) != 0) {
+            fprintf(stderr, "wicasd init: %s\n", err);
+            cJSON_Delete(app_state);
+            return 1;
+        }
+    }
+    int grc = wicas_node_write_genesis(home, chain_id, app_state, NULL, err, sizeof err);
+    cJSON_Delete(app_state);
+    if (grc != 0) {
         fprintf(stderr, "wicasd init: %s\n", err);
         return 1;
     }
+    if (mp) printf("registered model '%s' (%s) in genesis\n", mname, mpath);
     printf("initialised node '%s' for chain '%s' in %s\n  p2p 127.0.0.1:%ld  rpc 127.0.0.1:%ld  abci "
            "127.0.0.1:%ld\n",
            moniker, chain_id, home, base, base + 1, base + 2);

@@ -15,6 +15,14 @@
 
 #include "common.h"
 
+#if defined(__has_include)
+#if __has_include("ai.h") && __has_include("infer.h")
+#include "ai.h"
+#include "infer.h"
+#define NODE_HAVE_AI 1
+#endif
+#endif
+
 static void serr(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
     if (err && errlen) snprintf(err, errlen, fmt, a, b ? b : "");
 }
@@ -158,4 +166,66 @@ cJSON *wicas_node_validator_entry(const char *home, const char *name, long power
     cJSON_AddStringToObject(v, "name", name);
     cJSON_Delete(k);
     return v;
+}
+
+const char *wicas_node_default_model(void) {
+#ifdef WICAS_DEFAULT_MODEL_PATH
+    if (access(WICAS_DEFAULT_MODEL_PATH, R_OK) == 0) return WICAS_DEFAULT_MODEL_PATH;
+#endif
+    return NULL;
+}
+
+int wicas_node_app_state_add_model(cJSON *app_state, const char *path, const char *name, char *err,
+                                   size_t errlen) {
+#ifndef NODE_HAVE_AI
+    (void)app_state, (void)path, (void)name;
+    serr(err, errlen, "this build has no AI module%s%s", "", NULL);
+    return -1;
+#else
+    wicas_ai_model m;
+    memset(&m, 0, sizeof m);
+    if (strlen(name) > WICAS_AI_NAME_MAX) {
+        serr(err, errlen, "model name '%s' is too long%s", name, NULL);
+        return -1;
+    }
+    wicas_infer_model *model = NULL;
+    char ierr[256] = "";
+    int rc = wicas_infer_model_load(path, NULL, NULL, &model, ierr, sizeof ierr);
+    if (rc != 0) {
+        serr(err, errlen, "cannot use model %s: %s", path, ierr[0] ? ierr : wicas_infer_strerror(rc));
+        return -1;
+    }
+    wicas_infer_model_info info;
+    wicas_infer_model_get_info(model, &info);
+    wicas_infer_model_release(model);
+    snprintf(m.name, sizeof m.name, "%s", name);
+    memcpy(m.sha256, info.sha256, 32);
+    m.size_bytes = info.file_size;
+    snprintf(m.arch, sizeof m.arch, "%s", info.arch);
+    m.n_params = info.n_params;
+    m.gas = wicas_ai_default_gas();
+    char *js = wicas_ai_model_to_json(&m);
+    /* Round trip through the registry parser: what we write must be what the
+     * chain accepts. */
+    wicas_ai_model back;
+    char aerr[256] = "";
+    if (!js || wicas_ai_model_from_json(js, strlen(js), &back, aerr, sizeof aerr) != 0) {
+        serr(err, errlen, "model %s: registry entry rejected: %s", path, aerr);
+        free(js);
+        return -1;
+    }
+    cJSON *entry = cJSON_Parse(js);
+    free(js);
+    cJSON *ai = cJSON_GetObjectItemCaseSensitive(app_state, "ai");
+    if (!ai) ai = cJSON_AddObjectToObject(app_state, "ai");
+    cJSON *models = cJSON_GetObjectItemCaseSensitive(ai, "models");
+    if (!models) models = cJSON_AddArrayToObject(ai, "models");
+    if (!entry || !cJSON_IsArray(models)) {
+        cJSON_Delete(entry);
+        serr(err, errlen, "app_state.ai.models is not an array%s%s", "", NULL);
+        return -1;
+    }
+    cJSON_AddItemToArray(models, entry);
+    return 0;
+#endif
 }

@@ -38,6 +38,20 @@ cJSON *wicas_node_default_app_state(void);
  * bank.balances. Returns 0, or -1 with a message (nothing changed). */
 int wicas_node_app_state_add_account(cJSON *app_state, const char *spec, char *err, size_t errlen);
 
+/* Name under which the default model is registered (what contracts ask for). */
+#define WICAS_NODE_DEFAULT_MODEL_NAME "smollm2-135m"
+
+/* Registers a GGUF model in app_state's "ai.models": loads and validates
+ * path with the inference engine (architecture, tensors, SHA-256, size,
+ * parameter count) and appends the registry entry under name, with the
+ * default gas parameters. Returns 0, or -1 with a message (nothing changed;
+ * also when this build has no AI module). */
+int wicas_node_app_state_add_model(cJSON *app_state, const char *path, const char *name, char *err,
+                                   size_t errlen);
+
+/* The compiled-in default model path, or NULL when none / the file is absent. */
+const char *wicas_node_default_model(void);
+
 /* Rewrites HOME/config/genesis.json with chain_id, app_state (NULL: the
  * default), vote extensions from WICAS_NODE_VOTE_EXT_HEIGHT, and (if
  * non-NULL) the given "validators" array. */

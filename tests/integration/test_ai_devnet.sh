@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The point of WICAS on a real network: 4 validators (one shared genesis in
-# which `wicasd devnet` registered the default model) run a contract that asks the language model for
-# text inside a transaction (nameservice-ai `describe`, the synchronous
+# which `wicasd devnet` registered the default model; one validator on scalar
+# kernels and 1 thread, one on 3 threads) run a contract that asks the language
+# model for text inside a transaction (nameservice-ai `describe`, the synchronous
 # {"ai":{"infer":...}} custom query). Every validator runs the inference
 # itself; all four must store the same text and agree on every app hash.
 set -euo pipefail
@@ -30,6 +31,24 @@ grep -q "model 'smollm2-135m'" "$tmp/devnet.log" || fail "default model not regi
 sha=${WICAS_DEFAULT_MODEL_SHA256:-$(sha256sum "$MODEL" | cut -d' ' -f1)}
 grep -q "\"sha256\":[[:space:]]*\"$sha\"" "$NET/node2/config/genesis.json" || fail "genesis lacks the model's sha256"
 mapfile -t RPCS < <(grep -o '"rpc":[[:space:]]*[0-9]*' "$NET/devnet.json" | grep -o '[0-9]*$' | sed 's/^/127.0.0.1:/')
+
+# Validators need not run the same code path: node2 restarts with the scalar
+# kernels on 1 thread, node3 with 3 threads (the others: the best SIMD kernels,
+# 4 threads). The answers must still be bit-identical.
+restart_node() { # restart_node I KERNELS|"" THREADS
+  local i=$1 kernels=$2 threads=$3
+  local p; p=$(cat "$NET/node$i/wicasd.pid")
+  kill -TERM "$p"; wait_dead "$p" 20 || fail "node$i did not stop"
+  if [ -n "$kernels" ]; then
+    WICAS_KERNELS=$kernels "$W" start --home "$NET/node$i" --ai-threads "$threads" >>"$NET/node$i/node.log" 2>&1 &
+  else
+    "$W" start --home "$NET/node$i" --ai-threads "$threads" >>"$NET/node$i/node.log" 2>&1 &
+  fi
+  echo $! >"$NET/node$i/wicasd.pid"
+}
+restart_node 2 scalar 1
+restart_node 3 "" 3
+for i in 2 3; do wait_height "${RPCS[$i]}" "$(height "${RPCS[0]}")" 60; done
 
 out=$("$T" store "${RPCS[0]}" wicas-it-ai $SK_A 0 0 "$WASM") || fail "store: $out"
 code_id=$(echo "$out" | sed -n 's/^code_id=//p')
