@@ -3,8 +3,8 @@
  * to wasm32-wasi: the portability demo. It needs nothing from the host but a
  * file system: it reads a GGUF model from the read-only /models preopen,
  * parses it with its own compact reader, and runs the transformer entirely
- * inside wasm (f32 math, quantised weight rows dequantised on the fly, SIMD128
- * dot products), printing the generated text to stdout.
+ * inside wasm (f32 math; quantised weights multiplied block by block with
+ * int8-quantised activations in SIMD128 integer dot products), printing the generated text to stdout.
  *
  *   llama_wasm [-m /models/model.gguf] [-n TOKENS] [--ids 1,2,3] [PROMPT...]
  *
@@ -367,59 +367,72 @@ static void init_f16_table(void) {
 }
 #define F16(p) f16_table[(uint16_t)((p)[0] | (p)[1] << 8)]
 
-/* Dot of one quantised block (32 weights) with x[0..32), without expanding
- * the block to memory:
- *   Q4_0: d * sum((q - 8) x)        Q8_0: d * sum(q x)
- *   Q4_1: d * sum(q x) + m * sum(x)  (sum(x) per block is computed once per matmul)
- * With SIMD128 the 32 products run as 8 f32x4 lanes, summed in a fixed order. */
-static float block_dot(uint32_t type, const uint8_t *b, const float *x, float xsum) {
+/* The activations of a quantised matmul are quantised too, per block of 32,
+ * to int8 with one scale (xq = round(x / dx), dx = max|x| / 127), as
+ * llama.cpp's Q8 path does; then a block's dot product is an exact integer
+ * sum s = sum(q * xq) and
+ *   Q4_0: d * dx * s (q - 8 in place of q)   Q8_0: d * dx * s
+ *   Q4_1: d * dx * s + m * sum(x)            (sum(x) over the block, exact f32)
+ * With SIMD128, 8 int16 products per i32x4.dot_i16x8. */
+typedef struct { int8_t q[32]; float d, sum; } xblock;
+static xblock xq[1 << 11];
+
+static void quantize_x(const float *x, int n) {
+    for (int b = 0; b < n / 32; b++) {
+        const float *v = x + b * 32;
+        float amax = 0, sum = 0;
+        for (int j = 0; j < 32; j++) {
+            float a = fabsf(v[j]);
+            if (a > amax) amax = a;
+            sum += v[j];
+        }
+        float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
+        for (int j = 0; j < 32; j++) xq[b].q[j] = (int8_t)nearbyintf(v[j] * id);
+        xq[b].d = d;
+        xq[b].sum = sum;
+    }
+}
+
+static float block_dot(uint32_t type, const uint8_t *b, const xblock *x) {
+    int32_t s;
 #ifdef __wasm_simd128__
-    v128_t acc = wasm_f32x4_splat(0.0f);
+    v128_t wl, wh; /* weights 0..15 and 16..31 as int8 */
     if (type == G_Q8_0) {
-        for (int j = 0; j < 32; j += 8) {
-            v128_t q16 = wasm_i16x8_load8x8(b + 2 + j);
-            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(q16)), wasm_v128_load(x + j)));
-            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(q16)), wasm_v128_load(x + j + 4)));
-        }
+        wl = wasm_v128_load(b + 2);
+        wh = wasm_v128_load(b + 18);
     } else {
-        const uint8_t *qs = b + (type == G_Q4_1 ? 4 : 2);
-        v128_t raw = wasm_v128_load(qs);
-        v128_t lo = wasm_v128_and(raw, wasm_i8x16_splat(15)), hi = wasm_u8x16_shr(raw, 4);
+        v128_t raw = wasm_v128_load(b + (type == G_Q4_1 ? 4 : 2));
+        wl = wasm_v128_and(raw, wasm_i8x16_splat(15));
+        wh = wasm_u8x16_shr(raw, 4);
         if (type == G_Q4_0) {
-            lo = wasm_i8x16_sub(lo, wasm_i8x16_splat(8));
-            hi = wasm_i8x16_sub(hi, wasm_i8x16_splat(8));
-        }
-        v128_t halves[2] = {lo, hi}; /* elements 0..15, then 16..31 */
-        for (int hlf = 0; hlf < 2; hlf++) {
-            v128_t w16[2] = {wasm_i16x8_extend_low_i8x16(halves[hlf]), wasm_i16x8_extend_high_i8x16(halves[hlf])};
-            for (int k = 0; k < 2; k++) {
-                const float *xp = x + hlf * 16 + k * 8;
-                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(w16[k])), wasm_v128_load(xp)));
-                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(w16[k])), wasm_v128_load(xp + 4)));
-            }
+            wl = wasm_i8x16_sub(wl, wasm_i8x16_splat(8));
+            wh = wasm_i8x16_sub(wh, wasm_i8x16_splat(8));
         }
     }
-    float sq = (wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1)) +
-               (wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3));
+    v128_t xl = wasm_v128_load(x->q), xh = wasm_v128_load(x->q + 16);
+    v128_t acc = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(wl), wasm_i16x8_extend_low_i8x16(xl));
+    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(wl), wasm_i16x8_extend_high_i8x16(xl)));
+    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(wh), wasm_i16x8_extend_low_i8x16(xh)));
+    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(wh), wasm_i16x8_extend_high_i8x16(xh)));
+    s = wasm_i32x4_extract_lane(acc, 0) + wasm_i32x4_extract_lane(acc, 1) + wasm_i32x4_extract_lane(acc, 2) +
+        wasm_i32x4_extract_lane(acc, 3);
 #else
-    float sq = 0;
+    s = 0;
     if (type == G_Q8_0) {
-        for (int j = 0; j < 32; j++) sq += (float)(int8_t)b[2 + j] * x[j];
+        for (int j = 0; j < 32; j++) s += (int8_t)b[2 + j] * x->q[j];
     } else {
         const uint8_t *qs = b + (type == G_Q4_1 ? 4 : 2);
         int off = type == G_Q4_0 ? 8 : 0;
-        for (int j = 0; j < 16; j++) sq += (float)((qs[j] & 15) - off) * x[j];
-        for (int j = 0; j < 16; j++) sq += (float)((qs[j] >> 4) - off) * x[j + 16];
+        for (int j = 0; j < 16; j++) s += ((qs[j] & 15) - off) * x->q[j] + ((qs[j] >> 4) - off) * x->q[j + 16];
     }
 #endif
     float d = F16(b);
-    if (type == G_Q4_1) return d * sq + F16(b + 2) * xsum;
-    return d * sq;
+    if (type == G_Q4_1) return d * x->d * (float)s + F16(b + 2) * x->sum;
+    return d * x->d * (float)s;
 }
 
 /* out[rows] = W x, one row at a time. */
 static float scratch_row[1 << 16];
-static float xsums[1 << 11];
 static void matmul(float *out, const float *x, const tensor_t *w, int cols, int rows) {
     if (w->type == G_F32) {
         for (int r = 0; r < rows; r++) out[r] = dot((const float *)(const void *)(w->data + (size_t)r * cols * 4), x, cols);
@@ -434,15 +447,11 @@ static void matmul(float *out, const float *x, const tensor_t *w, int cols, int 
     }
     size_t bs = row_bytes(w->type, 32), rb = row_bytes(w->type, (uint64_t)cols);
     int nb = cols / 32;
-    for (int b = 0; b < nb; b++) {
-        float t = 0;
-        for (int j = 0; j < 32; j++) t += x[b * 32 + j];
-        xsums[b] = t;
-    }
+    quantize_x(x, cols);
     for (int r = 0; r < rows; r++) {
         const uint8_t *p = w->data + (size_t)r * rb;
         float s = 0;
-        for (int b = 0; b < nb; b++) s += block_dot(w->type, p + (size_t)b * bs, x + b * 32, xsums[b]);
+        for (int b = 0; b < nb; b++) s += block_dot(w->type, p + (size_t)b * bs, &xq[b]);
         out[r] = s;
     }
 }
