@@ -10,7 +10,7 @@
  *
  * A node that cannot run a registered model must not answer differently from
  * the others: instead of an error result (which would diverge), it halts the
- * block with a message naming the model (c->ai_halt), and FinalizeBlock fails.
+ * block with a message naming the model (c->halt), and FinalizeBlock fails.
  *
  * State:
  *   ai/model/<name>   canonical model JSON (wicas_ai_model_to_json)
@@ -184,9 +184,9 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
         return -1;
     }
     if (!c->opts.ai_host) {
-        snprintf(c->ai_halt, sizeof c->ai_halt, "model '%s' is needed but this node runs without a models directory",
+        snprintf(c->halt, sizeof c->halt, "model '%s' is needed but this node runs without a models directory",
                  m.name);
-        snprintf(err, errlen, "ai: %s", c->ai_halt);
+        snprintf(err, errlen, "ai: %s", c->halt);
         wicas_ai_request_free(&req);
         return -1;
     }
@@ -194,7 +194,7 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
     uint64_t worst = 0;
     rc = wicas_ai_host_price(c->opts.ai_host, &m, &req, &prompt_tokens, &worst, err, errlen);
     if (rc == WICAS_AI_EMODELFILE) {
-        snprintf(c->ai_halt, sizeof c->ai_halt, "%s", err);
+        snprintf(c->halt, sizeof c->halt, "%s", err);
         wicas_ai_request_free(&req);
         return -1;
     }
@@ -220,7 +220,7 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
     rc = wicas_ai_host_infer(c->opts.ai_host, &m, &req, seed, gas_limit, &res, err, errlen);
     wicas_ai_request_free(&req);
     if (rc == WICAS_AI_EMODELFILE || rc == WICAS_AI_EENGINE || rc == WICAS_AI_ENOMEM) {
-        snprintf(c->ai_halt, sizeof c->ai_halt, "%s", err);
+        snprintf(c->halt, sizeof c->halt, "%s", err);
         return -1;
     }
     if (rc != WICAS_AI_OK) return -1;

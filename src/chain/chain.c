@@ -263,7 +263,6 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
     c->blk_height = b->height;
     c->blk_time_ns = b->time_seconds * 1000000000LL + b->time_nanos;
     memcpy(c->blk_hash, b->hash, 32);
-    c->ai_halt[0] = 0;
     c->halt[0] = 0;
     kv blk;
     kv_init_overlay(&blk, &c->wbase);
@@ -291,17 +290,6 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
             seterr(err, errlen, "finalize_block: halting at height %lld, tx %zu: %s", (long long)b->height, i, c->halt);
             WICAS_ERROR("chain", "halting at height %lld: %s", (long long)b->height, c->halt);
             return WICAS_CHAIN_ERR_IO;
-        }
-        if (c->ai_halt[0]) {
-            /* this node cannot compute what the block needs: fail the block
-             * rather than commit an answer the other validators do not have */
-            for (size_t j = 0; j <= i; j++) wicas_chain_tx_result_free(&results[j]);
-            kv_clear(&blk);
-            c->tx_index = -1;
-            seterr(err, errlen, "finalize_block: halting at height %lld, tx %zu: %s", (long long)b->height, i,
-                   c->ai_halt);
-            WICAS_ERROR("chain", "halting at height %lld: %s", (long long)b->height, c->ai_halt);
-            return WICAS_CHAIN_ERR_STATE;
         }
     }
     c->tx_index = -1;

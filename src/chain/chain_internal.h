@@ -90,7 +90,8 @@ struct wicas_chain {
     int64_t blk_time_ns;
     int64_t tx_index;
     /* non-empty: this node hit a failure the others may not have (storage,
-     * memory, VM cache); the block must fail rather than commit a result
+     * memory, VM cache, a registered model it cannot run: aimod.c); the
+     * block must fail rather than commit a result
      * that could diverge. Reset by finalize_block, set by ctx_fail/wasm.c. */
     char halt[512];
 
@@ -99,7 +100,6 @@ struct wicas_chain {
     uint8_t tx_hash[32];      /* SHA-256 of the tx being executed */
     uint32_t ai_calls;        /* inference calls so far in this tx */
     uint64_t ai_budget_left;  /* of the block's inference budget (gas) */
-    char ai_halt[512];        /* non-empty: a needed model is missing here; the block fails */
 
 #ifdef WICAS_CHAIN_HAVE_VM
     wicas_vm *vm;
