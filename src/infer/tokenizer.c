@@ -709,11 +709,13 @@ static int spm_text(const wicas_tokenizer *t, scratch *s, size_t n, sink *out) {
     sym *y = s->syms;
     size_t k = 0;
     for (size_t i = 0; i < n;) {
-        /* one symbol per UTF-8 sequence as its lead byte announces it (cut at
-         * the end of the text), valid or not: llama.cpp splits the same way,
-         * so a malformed sequence falls back to bytes as a whole */
-        size_t l = wicas_utf8_len(s->buf[i]);
-        if (l > n - i) l = n - i;
+        /* one symbol per valid UTF-8 character; a malformed sequence is split
+         * into single bytes. (llama.cpp takes as many bytes as the lead byte
+         * announces, valid or not, which can swallow the "▁" of a following
+         * space into byte tokens and lose the space on decoding; we keep the
+         * round trip exact instead. Valid text splits identically.) */
+        uint32_t cp;
+        size_t l = wicas_utf8_decode(s->buf + i, n - i, &cp);
         y[k].id = -1;
         y[k].start = (uint32_t)i;
         y[k].len = (uint32_t)l;

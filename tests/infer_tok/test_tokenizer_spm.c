@@ -202,6 +202,38 @@ static void test_no_space_prefix(void **state) {
     wicas_tok_free(t);
 }
 
+static void test_malformed_utf8_symbols(void **state) {
+    (void)state;
+    /* a malformed sequence is split into single bytes: "\xc3" falls back to
+     * <0xC3> and "A" stays a character of its own (the normal piece "A",
+     * not a byte token); "\xf0" before a space must not swallow the
+     * "▁" (the decoded text keeps its space) */
+    wicas_tok_config c = tiny_cfg();
+    wicas_tokenizer *t;
+    assert_int_equal(wicas_tok_new(&c, &t, NULL, 0), 0);
+    int32_t ids[32];
+    size_t n;
+    assert_int_equal(wicas_tok_encode(t, "x\xc3" "Ab", 4, false, false, ids, 32, &n), 0);
+    /* ▁x? then <0xC3> <0x41> then b */
+    size_t i = 0;
+    while (i < n && ids[i] != 3 + 0xC3) i++;
+    assert_true(i + 1 < n);
+    assert_true(ids[i + 1] >= 3 + 256); /* a normal piece, not a byte token */
+    assert_string_equal(SPM_TINY[ids[i + 1]].piece, "A");
+    assert_int_equal(wicas_tok_encode(t, "ok\xf0", 3, false, false, ids, 32, &n), 0);
+    assert_int_equal(ids[n - 1], 3 + 0xF0);
+    assert_int_equal(wicas_tok_encode(t, "\xf0 b", 3, false, false, ids, 32, &n), 0);
+    char buf[32];
+    size_t o = 0, pn;
+    for (size_t j = 0; j < n; j++) {
+        assert_int_equal(wicas_tok_piece(t, ids[j], buf + o, sizeof buf - o, &pn), 0);
+        o += pn;
+    }
+    assert_int_equal(o, 4);
+    assert_memory_equal(buf, " \xf0 b", 4);
+    wicas_tok_free(t);
+}
+
 static void test_user_defined(void **state) {
     (void)state;
     /* a USER_DEFINED token is matched even without parse_special; a CONTROL
@@ -360,6 +392,7 @@ int main(void) {
         cmocka_unit_test(test_special_and_fallbacks), cmocka_unit_test(test_chat_styles),
         cmocka_unit_test(test_bad_configs),           cmocka_unit_test(test_no_space_prefix),
         cmocka_unit_test(test_random_bytes),          cmocka_unit_test(test_user_defined),
+        cmocka_unit_test(test_malformed_utf8_symbols),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
