@@ -27,6 +27,8 @@ g["app_state"]["ai"] = {"models": [{"name": "ghost-model", "sha256": "ab" * 32, 
 json.dump(g, open(sys.argv[1], "w"), indent=1)
 PY
 mkdir -p "$tmp/models"
+# a model file is there, just not the registered one (other hash and size)
+printf 'GGUF not the registered model' >"$tmp/models/decoy.gguf"
 # The chain may refuse as early as InitChain (the genesis registry is checked
 # then) or at the next start (the committed registry): either way this node
 # must stop with an error naming the model, never run blocks past the point
