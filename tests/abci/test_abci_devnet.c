@@ -126,7 +126,7 @@ static int setup(void **state) {
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "'%s/bin/wicasd' devnet init --validators %d --home '%s/net' --base-port 0 --timeout-commit 150 "
-             "--chain-id kv-devnet >'%s/init.log' 2>&1",
+             "--chain-id kv-devnet --no-model >'%s/init.log' 2>&1",
              bd, N, f->dir, f->dir);
     if (system(cmd) != 0) {
         fprintf(stderr, "wicasd devnet init failed (%s/init.log)\n", f->dir);
