@@ -83,7 +83,7 @@ int wicas_ai_host_new(const wicas_ai_host_config *cfg, wicas_ai_host **out, char
         WICAS_DEBUG("ai", "indexed model file %s (%llu bytes)", path, (unsigned long long)f->size);
     }
     closedir(d);
-    qsort(h->files, h->n_files, sizeof *h->files, cmp_file);
+    if (h->n_files > 1) qsort(h->files, h->n_files, sizeof *h->files, cmp_file);
     *out = h;
     return WICAS_AI_OK;
 }
