@@ -205,6 +205,12 @@ int model_build(wicas_infer_model *m, char *err, size_t errlen) {
         (rc = get_int(f, "llama.context_length", 2048, false, &c->ctx_train, err, errlen)))
         return rc;
     if ((rc = get_int(f, "llama.rope.dimension_count", c->head_dim, false, &c->n_rot, err, errlen))) return rc;
+    if (c->dim > (1 << 16) || c->hidden_dim > (1 << 18) || c->n_heads > 1024 || c->head_dim > 1024 ||
+        c->n_kv_heads > c->n_heads) {
+        snprintf(err, errlen, "hyper-parameters out of range: dim %d (max 65536), ff %d (max 262144), heads %d/%d "
+                 "(max 1024), head_dim %d (max 1024)", c->dim, c->hidden_dim, c->n_heads, c->n_kv_heads, c->head_dim);
+        return WICAS_INFER_EFORMAT;
+    }
     if (c->n_layers > 1024 || c->n_heads % c->n_kv_heads != 0 || c->n_rot > c->head_dim || (c->n_rot & 1) ||
         c->dim % QK || c->hidden_dim % QK || (c->n_heads * c->head_dim) % QK || c->head_dim == 0) {
         snprintf(err, errlen,
