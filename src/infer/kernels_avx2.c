@@ -293,6 +293,21 @@ static inline __attribute__((always_inline)) void pk_tokens(int kind, int NT, co
         for (int u = 0; u < NT; u++) is[u] = _mm256_setzero_si256();
         if (kind == 2) {
             const uint8_t *q = bp + 16;
+#if defined(KERNEL_VNNI)
+            /* s8 x s8 as u8 x s8: sum (x+128) w = sum x w + 128 sum w, with
+             * x + 128 = x XOR 0x80 as a byte; the row sums are in the pack. */
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; k++) {
+                __m256i wv = _mm256_loadu_si256((const __m256i *)(q + 32 * k));
+                for (int u = 0; u < NT; u++) {
+                    uint32_t xw;
+                    memcpy(&xw, a->q + ((size_t)(t0 + u) * st + b) * QK + 4 * k, 4);
+                    is[u] = _mm256_dpbusd_epi32(is[u], _mm256_set1_epi32((int)(xw ^ 0x80808080u)), wv);
+                }
+            }
+            __m256i ws = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(q + 256)), 7);
+            for (int u = 0; u < NT; u++) is[u] = _mm256_sub_epi32(is[u], ws);
+#else
 #pragma GCC unroll 8
             for (int k = 0; k < 8; k++) {
                 __m256i wv = _mm256_loadu_si256((const __m256i *)(q + 32 * k));
@@ -303,6 +318,7 @@ static inline __attribute__((always_inline)) void pk_tokens(int kind, int NT, co
                     is[u] = dpb(is[u], aw, _mm256_sign_epi8(_mm256_set1_epi32(xw), wv));
                 }
             }
+#endif
         } else {
             const uint8_t *q = bp + (kind == 1 ? 32 : 16);
 #pragma GCC unroll 4

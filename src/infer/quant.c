@@ -172,6 +172,11 @@ void pack_matrix(int type, const uint8_t *w, int rows, int cols, uint8_t *out) {
                 uint8_t *oq = o + (type == 3 ? 32 : 16);
                 int steps = type == 8 ? 8 : 4;
                 for (int k = 0; k < steps; k++) memcpy(oq + (size_t)k * 32 + (size_t)r * 4, qs + 4 * k, 4);
+                if (type == 8) {
+                    int32_t sum = 0;
+                    for (int i = 0; i < QK; i++) sum += (int8_t)qs[i];
+                    memcpy(oq + 256 + (size_t)r * 4, &sum, 4);
+                }
             }
         }
 }

@@ -121,13 +121,14 @@ typedef void (*mm_fn)(const uint8_t *w, size_t row_bytes, int r0, int r1, const 
  * (f16), for Q4_1 the 8 mins, then the quants as steps of 4 bytes per row
  * (Q4: step k holds bytes 4k..4k+3 of each row's 16 nibble bytes, i.e.
  * elements 4k..4k+3 in the low nibbles and 16+4k..16+4k+3 in the high ones;
- * Q8_0: step k holds elements 4k..4k+3). One 32-byte load then covers 8 rows,
+ * Q8_0: step k holds elements 4k..4k+3, then the 8 rows' sums of their 32
+ * quants as int32). One 32-byte load then covers 8 rows,
  * and vpdpbusd against 4 broadcast activation bytes gives each row's exact
  * block sum in its own lane, with no horizontal reduction. The float work is
  * the canonical per-row order with lanes = rows. */
 #define PACK_Q4_0_BYTES (16 + 128)
 #define PACK_Q4_1_BYTES (16 + 16 + 128)
-#define PACK_Q8_0_BYTES (16 + 256)
+#define PACK_Q8_0_BYTES (16 + 256 + 32) /* + per-row sum of the 32 quants (int32), for the VNNI form */
 /* Bytes of a packed matrix (0 when the type/shape is not packable). */
 size_t pack_size(int type, int rows, int cols);
 /* Writes the packed form of w (rows x cols, the file layout) to out. */
