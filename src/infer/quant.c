@@ -226,15 +226,24 @@ void dequant_row(int type, const void *w, float *out, int n) {
 /* ---- dispatch ---------------------------------------------------------------------- */
 static _Atomic(const kernel_set *) active;
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+/* F16C from CPUID leaf 1 (clang-14's __builtin_cpu_supports does not know "f16c"). */
+static bool has_f16c(void) {
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+}
+#endif
+
 static bool cpu_has(wicas_kernels k) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
     if (k == WICAS_KERNELS_AVX2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                                        __builtin_cpu_supports("f16c");
+                                        has_f16c();
     if (k == WICAS_KERNELS_AVX512)
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-               __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+               __builtin_cpu_supports("avx2") && has_f16c();
 #endif
 #if defined(__aarch64__)
     if (k == WICAS_KERNELS_NEON) return true; /* Advanced SIMD is part of AArch64 */
