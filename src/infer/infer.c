@@ -421,43 +421,11 @@ int wicas_infer_generate(wicas_infer_ctx *c, const char *prompt, const wicas_inf
         if (rc) return rc;
     }
     int rc = 0;
-    char *text = NULL;
-    size_t text_len = strlen(prompt);
-    const char *src = prompt;
-    if (p.chat) {
-        wicas_chat_msg msg = {"user", prompt};
-        size_t need = 0;
-        int trc = wicas_tok_apply_chat(m->tok, &msg, 1, true, NULL, 0, &need);
-        if (trc != 0 && trc != WICAS_TOK_ENOSPC) return WICAS_INFER_ETOKEN;
-        text = malloc(need + 1);
-        if (!text) return WICAS_INFER_ENOMEM;
-        if (wicas_tok_apply_chat(m->tok, &msg, 1, true, text, need, &need) != 0) {
-            free(text);
-            return WICAS_INFER_ETOKEN;
-        }
-        text[need] = 0;
-        src = text;
-        text_len = need;
-    }
+    /* the same tokens a caller priced with wicas_infer_prompt_tokens */
     size_t n_tok = 0;
     int32_t *toks = NULL;
-    bool bos = wicas_tok_add_bos_default(m->tok);
-    int trc = wicas_tok_encode(m->tok, src, text_len, bos, p.chat, NULL, 0, &n_tok);
-    if (trc != 0 && trc != WICAS_TOK_ENOSPC) {
-        free(text);
-        return WICAS_INFER_ETOKEN;
-    }
-    toks = malloc(sizeof(int32_t) * (n_tok ? n_tok : 1));
-    if (!toks) {
-        free(text);
-        return WICAS_INFER_ENOMEM;
-    }
-    trc = wicas_tok_encode(m->tok, src, text_len, bos, p.chat, toks, n_tok, &n_tok);
-    free(text);
-    if (trc != 0) {
-        free(toks);
-        return WICAS_INFER_ETOKEN;
-    }
+    int trc = wicas_infer_prompt_tokens(m, prompt, p.chat, &toks, &n_tok);
+    if (trc != WICAS_INFER_OK) return trc;
     if (n_tok == 0 || n_tok >= (size_t)c->s.n_ctx) {
         free(toks);
         return n_tok == 0 ? WICAS_INFER_EARG : WICAS_INFER_ECTX;
