@@ -377,10 +377,11 @@ void wicas_abci_server_free(wicas_abci_server *srv);
  * Fills *app with callbacks that run the WICAS state machine (chain.h) on the
  * already opened chain: info, init_chain (idempotent for the same chain id,
  * so a crash between InitChain and block 1 restarts cleanly), check_tx,
- * query, finalize_block, commit. prepare/process_proposal, extend_vote and
- * verify_vote_extension are left NULL (the server's defaults) — a module that
- * adds vote-extension logic (the AI module) copies *app, sets its own
- * callbacks with its own ctx, and calls the chain's ones from there. The chain
+ * query, finalize_block, commit, and the vote-extension calls of the
+ * asynchronous AI path: extend_vote / verify_vote_extension (answers of
+ * pending requests), prepare_proposal (the last commit's signed extensions
+ * injected as the first tx, then the mempool's txs while they fit) and
+ * process_proposal (that injection verified). The chain
  * stays owned by the caller; close it after the server is stopped.
  * ctx is caller-owned storage for the adapter (it must outlive the server);
  * app->ctx points to it. Returns 0, or WICAS_ABCI_ERR_ARG on NULL input. */

@@ -11,6 +11,7 @@
 
 #include "abci.h"
 #include "chain.h"
+#include "common.h"
 
 #ifndef WICAS_VERSION
 #define WICAS_VERSION "0.1.0"
@@ -75,8 +76,25 @@ static int ca_init_chain(void *ctx, const wicas_abci_init_chain_req *req, wicas_
     const char *js = (const char *)req->app_state_bytes.data;
     size_t jl = req->app_state_bytes.len;
     if (!js || jl == 0) js = "{}", jl = 2;
-    int rc = wicas_chain_init_chain(c, req->chain_id ? req->chain_id : "", req->initial_height, js, jl, hash,
-                                    err, el);
+    /* the genesis validators (ed25519) go into state: vote extensions of
+     * asynchronous AI answers are verified and weighed against them */
+    wicas_chain_validator *vals = calloc(req->n_validators ? req->n_validators : 1, sizeof *vals);
+    if (!vals) return WICAS_ABCI_ERR_NOMEM;
+    size_t nv = 0;
+    for (size_t i = 0; i < req->n_validators; i++) {
+        const wicas_abci_validator_update *v = &req->validators[i];
+        if (strcmp(v->key_type, "ed25519") != 0 || v->pub_key_len != 32) {
+            free(vals);
+            snprintf(err, el, "InitChain: validator %zu has a %s key; only ed25519 validators are supported", i,
+                     v->key_type);
+            return WICAS_ABCI_ERR_APP;
+        }
+        memcpy(vals[nv].pub_key, v->pub_key, 32);
+        vals[nv++].power = v->power;
+    }
+    int rc = wicas_chain_init_chain_validators(c, req->chain_id ? req->chain_id : "", req->initial_height, js, jl,
+                                               vals, nv, hash, err, el);
+    free(vals);
     if (rc != 0) {
         if (!err[0]) snprintf(err, el, "InitChain: %s", wicas_chain_strerror(rc));
         return WICAS_ABCI_ERR_APP;
@@ -195,6 +213,98 @@ static int ca_commit(void *ctx, wicas_abci_commit_resp *r, char *err, size_t el)
     return 0;
 }
 
+/* ---- vote extensions (asynchronous AI answers; the logic is the chain's) ------------ */
+
+static int ca_extend_vote(void *ctx, const wicas_abci_block_req *req, wicas_abci_buf *ext, char *err, size_t el) {
+    uint8_t *e = NULL;
+    size_t n = 0;
+    int rc = wicas_chain_extend_vote(((wicas_abci_chain_ctx *)ctx)->chain, req->height, &e, &n);
+    if (rc != 0) {
+        snprintf(err, el, "ExtendVote %lld: %s", (long long)req->height, wicas_chain_strerror(rc));
+        return WICAS_ABCI_ERR_APP;
+    }
+    ext->data = e;
+    ext->len = n;
+    return 0;
+}
+
+static int ca_verify_vote_ext(void *ctx, const wicas_abci_verify_vote_ext_req *req, bool *accept, char *err,
+                              size_t el) {
+    (void)err, (void)el;
+    char why[256] = "";
+    *accept = wicas_chain_verify_vote_extension(((wicas_abci_chain_ctx *)ctx)->chain, req->height,
+                                                req->validator_address.data, req->validator_address.len,
+                                                req->vote_extension.data, req->vote_extension.len, why, sizeof why);
+    if (!*accept) WICAS_WARN("abci", "rejecting a vote extension at height %lld: %s", (long long)req->height, why);
+    return 0;
+}
+
+/* The proposal: the signed vote extensions of the last commit first (when
+ * there are any), then the mempool's txs in order while they fit. */
+static int ca_prepare(void *ctx, const wicas_abci_block_req *req, wicas_abci_prepare_resp *r, char *err, size_t el) {
+    wicas_chain *c = ((wicas_abci_chain_ctx *)ctx)->chain;
+    wicas_chain_vote *votes = calloc(req->n_votes ? req->n_votes : 1, sizeof *votes);
+    if (!votes) return WICAS_ABCI_ERR_NOMEM;
+    for (size_t i = 0; i < req->n_votes; i++) {
+        const wicas_abci_vote *v = &req->votes[i];
+        votes[i] = (wicas_chain_vote){.address = v->address.len == 20 ? v->address.data : NULL,
+                                      .power = v->power,
+                                      .block_id_flag = v->block_id_flag,
+                                      .extension = v->vote_extension.data,
+                                      .extension_len = v->vote_extension.len,
+                                      .signature = v->extension_signature.data,
+                                      .signature_len = v->extension_signature.len};
+    }
+    uint8_t *inj = NULL;
+    size_t il = 0;
+    int rc = wicas_chain_vote_injection(c, req->height, req->round, votes, req->n_votes, &inj, &il);
+    free(votes);
+    if (rc != 0) {
+        snprintf(err, el, "PrepareProposal %lld: %s", (long long)req->height, wicas_chain_strerror(rc));
+        return WICAS_ABCI_ERR_APP;
+    }
+    if (inj && (int64_t)il > req->max_tx_bytes) { /* cannot fit: leave the answers for a later block */
+        free(inj);
+        inj = NULL, il = 0;
+    }
+    r->txs = calloc(req->n_txs + 1, sizeof *r->txs);
+    if (!r->txs) {
+        free(inj);
+        return WICAS_ABCI_ERR_NOMEM;
+    }
+    int64_t total = (int64_t)il;
+    if (inj) r->txs[r->n_txs++] = (wicas_abci_buf){inj, il};
+    for (size_t i = 0; i < req->n_txs; i++) {
+        if (wicas_chain_is_vote_injection(req->txs[i].data, req->txs[i].len)) continue; /* never from the mempool */
+        total += (int64_t)req->txs[i].len;
+        if (total > req->max_tx_bytes) break;
+        if (wicas_abci_buf_set(&r->txs[r->n_txs], req->txs[i].data, req->txs[i].len) != 0) return WICAS_ABCI_ERR_NOMEM;
+        r->n_txs++;
+    }
+    return 0;
+}
+
+static int ca_process(void *ctx, const wicas_abci_block_req *req, bool *accept, char *err, size_t el) {
+    (void)err, (void)el;
+    const uint8_t **txs = calloc(req->n_txs ? req->n_txs : 1, sizeof *txs);
+    size_t *lens = calloc(req->n_txs ? req->n_txs : 1, sizeof *lens);
+    if (!txs || !lens) {
+        free(txs), free(lens);
+        return WICAS_ABCI_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < req->n_txs; i++) {
+        txs[i] = req->txs[i].data ? req->txs[i].data : (const uint8_t *)"";
+        lens[i] = req->txs[i].len;
+    }
+    char why[256] = "";
+    *accept = wicas_chain_process_proposal(((wicas_abci_chain_ctx *)ctx)->chain, req->height, txs, lens, req->n_txs,
+                                           why, sizeof why);
+    if (!*accept) WICAS_WARN("abci", "rejecting the proposal for height %lld: %s", (long long)req->height, why);
+    free(txs);
+    free(lens);
+    return 0;
+}
+
 int wicas_abci_chain_app(wicas_abci_chain_ctx *ctx, wicas_chain *chain, wicas_abci_app *app) {
     if (!ctx || !chain || !app) return WICAS_ABCI_ERR_ARG;
     memset(ctx, 0, sizeof *ctx);
@@ -207,5 +317,9 @@ int wicas_abci_chain_app(wicas_abci_chain_ctx *ctx, wicas_chain *chain, wicas_ab
     app->query = ca_query;
     app->finalize_block = ca_finalize;
     app->commit = ca_commit;
+    app->prepare_proposal = ca_prepare;
+    app->process_proposal = ca_process;
+    app->extend_vote = ca_extend_vote;
+    app->verify_vote_extension = ca_verify_vote_ext;
     return 0;
 }

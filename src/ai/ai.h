@@ -131,8 +131,9 @@ void wicas_ai_request_free(wicas_ai_request *req);
  * Runs checked requests on the deterministic engine. One host per node: it
  * indexes the GGUF files of a models directory by SHA-256 and keeps the models
  * it has used resident (the engine's cache), so a model is parsed and mapped
- * once, not once per request. Not thread-safe: the chain calls it from its one
- * block-execution thread. */
+ * once, not once per request. Calls are serialised by a mutex inside the
+ * host: the block thread (synchronous queries) and the asynchronous worker
+ * below may share one host; a call waits while another runs. */
 typedef struct wicas_ai_host wicas_ai_host;
 
 typedef struct {
@@ -182,6 +183,41 @@ int wicas_ai_host_price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_a
  * On error *res is zeroed and no gas is reported used. */
 int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const uint8_t seed[32],
                         uint64_t gas_available, wicas_ai_result *res, char *err, size_t errlen);
+
+/* ---- the asynchronous worker -------------------------------------------------------
+ * Runs inference requests in the background for the vote-extension path
+ * (asynchronous requests, docs/ARCHITECTURE.md): the chain submits each pending
+ * request once, keyed by its on-chain id, and polls for the answer when it
+ * builds its vote extension. One thread, jobs in submission order; the host
+ * is shared with the block thread (its mutex serialises them). Nothing here
+ * feeds consensus directly: the answers only enter state through the 2/3
+ * tally of vote extensions. Thread-safe. */
+typedef struct wicas_ai_worker wicas_ai_worker;
+
+/* Starts the worker thread on host h (borrowed: it must outlive the worker).
+ * Returns WICAS_AI_OK or WICAS_AI_ENOMEM. */
+int wicas_ai_worker_new(wicas_ai_host *h, wicas_ai_worker **out);
+/* Stops the thread (after the job running now, if any) and frees all jobs. NULL ok. */
+void wicas_ai_worker_free(wicas_ai_worker *w);
+
+/* Queues job `id`: model m and request_json (a request as
+ * wicas_ai_request_parse reads it) with the sampling seed. A job already
+ * known under that id (queued, running or done) is left as it is.
+ * Returns WICAS_AI_OK, WICAS_AI_EINVAL (malformed request: the job is then
+ * recorded as failed) or WICAS_AI_ENOMEM. */
+int wicas_ai_worker_submit(wicas_ai_worker *w, uint64_t id, const wicas_ai_model *m, const char *request_json,
+                           const uint8_t seed[32]);
+
+/* Job state: WICAS_AI_WORKER_NONE (unknown id), _PENDING (queued or
+ * running), _DONE (*res gets a copy of the answer: free it with
+ * wicas_ai_result_free) or _FAILED (err gets the reason). */
+enum { WICAS_AI_WORKER_NONE = 0, WICAS_AI_WORKER_PENDING = 1, WICAS_AI_WORKER_DONE = 2, WICAS_AI_WORKER_FAILED = 3 };
+int wicas_ai_worker_poll(wicas_ai_worker *w, uint64_t id, wicas_ai_result *res, char *err, size_t errlen);
+
+/* Drops every job whose id is not in keep[0..n) (sorted ascending): the
+ * chain calls it with the ids still pending on chain, so resolved requests
+ * do not accumulate. A running job is dropped when it finishes. */
+void wicas_ai_worker_retain(wicas_ai_worker *w, const uint64_t *keep, size_t n);
 
 /* The answer a contract receives for a synchronous query, as canonical JSON:
  *   {"text":"...","prompt_tokens":N,"generated_tokens":N,"gas_used":"N","model_sha256":"<hex>"}

@@ -10,6 +10,7 @@
  */
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@ struct wicas_ai_host {
     uint32_t n_threads;
     wicas_infer_ctx *ctx;          /* reused while the same model is asked */
     wicas_infer_model *ctx_model;
+    /* One request at a time: the block thread (synchronous queries) and the
+     * asynchronous worker (ai_worker.c) share the engine context. */
+    pthread_mutex_t mu;
 };
 
 static int cmp_file(const void *a, const void *b) {
@@ -45,6 +49,7 @@ int wicas_ai_host_new(const wicas_ai_host_config *cfg, wicas_ai_host **out, char
     wicas_ai_host *h = calloc(1, sizeof *h);
     if (!h) return WICAS_AI_ENOMEM;
     h->n_threads = cfg->n_threads ? cfg->n_threads : 1;
+    pthread_mutex_init(&h->mu, NULL);
     h->cache = wicas_infer_cache_new();
     if (!h->cache) {
         free(h);
@@ -95,6 +100,7 @@ void wicas_ai_host_free(wicas_ai_host *h) {
     wicas_infer_cache_free(h->cache);
     for (size_t i = 0; i < h->n_files; i++) free(h->files[i].path);
     free(h->files);
+    pthread_mutex_destroy(&h->mu);
     free(h);
 }
 
@@ -125,8 +131,8 @@ static int get_model(wicas_ai_host *h, const wicas_ai_model *m, wicas_infer_mode
     return WICAS_AI_OK;
 }
 
-int wicas_ai_host_check_model(wicas_ai_host *h, const wicas_ai_model *m, char *path_out, size_t path_cap, char *err,
-                              size_t errlen) {
+static int check_model(wicas_ai_host *h, const wicas_ai_model *m, char *path_out, size_t path_cap, char *err,
+                       size_t errlen) {
     wicas_infer_model *model = NULL;
     const char *path = NULL;
     int rc = get_model(h, m, &model, &path, err, errlen);
@@ -155,8 +161,8 @@ static int ensure_ctx(wicas_ai_host *h, wicas_infer_model *model) {
     return WICAS_INFER_OK;
 }
 
-int wicas_ai_host_price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req,
-                        uint32_t *prompt_tokens, uint64_t *worst, char *err, size_t errlen) {
+static int price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, uint32_t *prompt_tokens,
+                 uint64_t *worst, char *err, size_t errlen) {
     wicas_infer_model *model = NULL;
     int rc = get_model(h, m, &model, NULL, err, errlen);
     if (rc != WICAS_AI_OK) return rc;
@@ -172,13 +178,13 @@ int wicas_ai_host_price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_a
     return WICAS_AI_OK;
 }
 
-int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const uint8_t seed[32],
-                        uint64_t gas_available, wicas_ai_result *res, char *err, size_t errlen) {
+static int infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const uint8_t seed[32],
+                 uint64_t gas_available, wicas_ai_result *res, char *err, size_t errlen) {
     memset(res, 0, sizeof *res);
     /* 1. price the worst case before running anything */
     uint32_t n_prompt = 0;
     uint64_t worst = 0;
-    int rc = wicas_ai_host_price(h, m, req, &n_prompt, &worst, err, errlen);
+    int rc = price(h, m, req, &n_prompt, &worst, err, errlen);
     if (rc != WICAS_AI_OK) return rc;
     if (worst > gas_available)
         return wicas_ai_fail(err, errlen, WICAS_AI_EOUTOFGAS,
@@ -223,6 +229,32 @@ int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_a
     res->threads = h->n_threads;
     wicas_infer_result_free(&r);
     return WICAS_AI_OK;
+}
+
+/* ---- the public, serialised entry points ---------------------------------------- */
+
+int wicas_ai_host_check_model(wicas_ai_host *h, const wicas_ai_model *m, char *path_out, size_t path_cap, char *err,
+                              size_t errlen) {
+    pthread_mutex_lock(&h->mu);
+    int rc = check_model(h, m, path_out, path_cap, err, errlen);
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+int wicas_ai_host_price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req,
+                        uint32_t *prompt_tokens, uint64_t *worst, char *err, size_t errlen) {
+    pthread_mutex_lock(&h->mu);
+    int rc = price(h, m, req, prompt_tokens, worst, err, errlen);
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const uint8_t seed[32],
+                        uint64_t gas_available, wicas_ai_result *res, char *err, size_t errlen) {
+    pthread_mutex_lock(&h->mu);
+    int rc = infer(h, m, req, seed, gas_available, res, err, errlen);
+    pthread_mutex_unlock(&h->mu);
+    return rc;
 }
 
 char *wicas_ai_result_json(const wicas_ai_result *res) {

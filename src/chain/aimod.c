@@ -14,7 +14,8 @@
  *
  * State:
  *   ai/model/<name>   canonical model JSON (wicas_ai_model_to_json)
- *   ai/params         {"block_budget":"<gas>"}
+ *   ai/params         {"block_budget":"<gas>","async_timeout_blocks":"<blocks>"}
+ * (asynchronous requests and their records are aiasync.c's)
  */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -77,7 +78,24 @@ uint64_t aimod_block_budget(wctx *x) {
     return budget;
 }
 
-/* genesis "ai": {"models":[{...}], "params":{"block_budget":"N"}} */
+/* ai/params "async_timeout_blocks": blocks an asynchronous request may wait
+ * for a 2/3 agreement before it resolves as a timeout. */
+uint64_t aimod_async_timeout(wctx *x) {
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    uint64_t t = AIASYNC_DEFAULT_TIMEOUT;
+    if (st_get(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, &v, &vl) == 1) {
+        cJSON *p = cJSON_ParseWithLength((const char *)v, vl);
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(p, "async_timeout_blocks");
+        uint64_t u;
+        if (cJSON_IsString(b) && parse_u64(b->valuestring, &u) == 0) t = u;
+        cJSON_Delete(p);
+    }
+    free(v);
+    return t;
+}
+
+/* genesis "ai": {"models":[{...}], "params":{"block_budget":"N","async_timeout_blocks":"N"}} */
 int aimod_genesis(wctx *x, const cJSON *ai, char *err, size_t errlen) {
     if (!cJSON_IsObject(ai)) return snprintf(err, errlen, "genesis ai must be an object"), -1;
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(ai, "models");
@@ -100,11 +118,15 @@ int aimod_genesis(wctx *x, const cJSON *ai, char *err, size_t errlen) {
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(ai, "params");
     if (params) {
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(params, "block_budget");
-        uint64_t u;
-        if (!cJSON_IsString(b) || parse_u64(b->valuestring, &u) || u == 0)
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(params, "async_timeout_blocks");
+        uint64_t u = AIMOD_DEFAULT_BLOCK_BUDGET, tb = AIASYNC_DEFAULT_TIMEOUT;
+        if (b && (!cJSON_IsString(b) || parse_u64(b->valuestring, &u) || u == 0))
             return snprintf(err, errlen, "genesis ai.params.block_budget must be a positive decimal string"), -1;
-        char v[64];
-        int n = snprintf(v, sizeof v, "{\"block_budget\":\"%" PRIu64 "\"}", u);
+        if (t && (!cJSON_IsString(t) || parse_u64(t->valuestring, &tb) || tb == 0 || tb > 1000000))
+            return snprintf(err, errlen, "genesis ai.params.async_timeout_blocks must be a decimal string 1..1000000"), -1;
+        char v[128];
+        int n = snprintf(v, sizeof v, "{\"block_budget\":\"%" PRIu64 "\",\"async_timeout_blocks\":\"%" PRIu64 "\"}",
+                         u, tb);
         if (st_set(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, (const uint8_t *)v, (size_t)n))
             return snprintf(err, errlen, "genesis ai.params: %s", x->err), -1;
     }

@@ -126,12 +126,20 @@ int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wica
         wicas_chain_close(c);
         return rc;
     }
+    /* the background worker of asynchronous AI requests (aiasync.c) */
+    if (c->opts.ai_host && wicas_ai_worker_new(c->opts.ai_host, &c->ai_worker) != WICAS_AI_OK) {
+        seterr(err, errlen, "chain open: cannot start the AI worker thread");
+        wicas_chain_close(c);
+        return WICAS_CHAIN_ERR_NOMEM;
+    }
+    aiasync_after_commit(c); /* requests still pending from before a restart */
     *out = c;
     return 0;
 }
 
 void wicas_chain_close(wicas_chain *c) {
     if (!c) return;
+    wicas_ai_worker_free(c->ai_worker);
     wasm_close(c);
     kv_clear(&c->check_ov);
     if (c->check_txn) mdb_txn_abort(c->check_txn);
@@ -186,6 +194,13 @@ static int flush_block(wicas_chain *c, kv *ov, int64_t height, uint8_t root[32],
 
 int wicas_chain_init_chain(wicas_chain *c, const char *chain_id, int64_t initial_height, const char *app_state_json,
                            size_t len, uint8_t app_hash[32], char *err, size_t errlen) {
+    return wicas_chain_init_chain_validators(c, chain_id, initial_height, app_state_json, len, NULL, 0, app_hash, err,
+                                             errlen);
+}
+
+int wicas_chain_init_chain_validators(wicas_chain *c, const char *chain_id, int64_t initial_height,
+                                      const char *app_state_json, size_t len, const wicas_chain_validator *vals,
+                                      size_t n_vals, uint8_t app_hash[32], char *err, size_t errlen) {
     if (c->last_height > 0 || c->pending) {
         seterr(err, errlen, "init_chain: state already initialised (height %lld)", (long long)c->last_height);
         return WICAS_CHAIN_ERR_STATE;
@@ -205,7 +220,7 @@ int wicas_chain_init_chain(wicas_chain *c, const char *chain_id, int64_t initial
     ctx_init(&x, c, &c->wbase, UINT64_MAX);
     /* the genesis state, then the models it registers must be runnable here */
     if (genesis_apply(&x, app_state_json ? app_state_json : "{}", app_state_json ? len : 2, err, errlen) ||
-        aimod_check_models(c, &x, err, errlen)) {
+        aiasync_store_validators(&x, vals, n_vals, err, errlen) || aimod_check_models(c, &x, err, errlen)) {
         ctx_free(&x);
         abort_pending(c);
         c->chain_id[0] = 0;
@@ -278,14 +293,30 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
         c->ai_budget_left = aimod_block_budget(&bx);
         ctx_free(&bx);
     }
+    /* asynchronous AI requests: tally the vote extensions the proposer
+     * injected as the first tx, resolve, call back the contracts */
+    evlist bev = {0};
+    if (aiasync_begin_block(c, &blk, b, &bev, err, errlen)) {
+        kv_clear(&blk);
+        ev_free(&bev);
+        WICAS_ERROR("chain", "halting at height %lld: %s", (long long)b->height, err);
+        return WICAS_CHAIN_ERR_IO;
+    }
     for (size_t i = 0; i < b->n_txs; i++) {
         c->tx_index = (int64_t)i;
+        if (i == 0 && wicas_chain_is_vote_injection(b->txs[0], b->tx_lens[0])) {
+            /* not a Cosmos tx: consumed above; reported as a successful no-op */
+            memset(&results[0], 0, sizeof results[0]);
+            results[0].log = xstrdup("vote extensions of the previous height (asynchronous AI answers)");
+            continue;
+        }
         run_tx(c, &blk, b->txs[i], b->tx_lens[i], MODE_DELIVER, &results[i]);
         if (c->halt[0]) {
             /* a node-local failure: fail the block instead of committing an
              * outcome the other validators may not share */
             for (size_t j = 0; j <= i; j++) wicas_chain_tx_result_free(&results[j]);
             kv_clear(&blk);
+            ev_free(&bev);
             c->tx_index = -1;
             seterr(err, errlen, "finalize_block: halting at height %lld, tx %zu: %s", (long long)b->height, i, c->halt);
             WICAS_ERROR("chain", "halting at height %lld: %s", (long long)b->height, c->halt);
@@ -298,8 +329,15 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
     kv_clear(&blk);
     if (rc) {
         for (size_t i = 0; i < b->n_txs; i++) wicas_chain_tx_result_free(&results[i]);
+        ev_free(&bev);
         abort_pending(c);
         return rc;
+    }
+    if (events && n_events) {
+        *events = bev.ev;
+        *n_events = bev.n;
+    } else {
+        ev_free(&bev);
     }
     c->pending = true;
     c->pending_height = b->height;
@@ -321,7 +359,9 @@ int wicas_chain_commit(wicas_chain *c, int64_t *retain_height) {
     }
     c->last_height = c->pending_height;
     memcpy(c->last_hash, c->pending_root, 32);
-    return check_reset(c);
+    rc = check_reset(c);
+    aiasync_after_commit(c); /* start on requests this block created */
+    return rc;
 }
 
 /* ---- CheckTx / simulate ------------------------------------------------------------------- */

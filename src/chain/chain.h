@@ -137,6 +137,9 @@ typedef struct {
      * queries of contracts on registered models. NULL = this node cannot run
      * inference; a block that needs it then fails (never a divergent answer). */
     struct wicas_ai_host *ai_host;
+    /* Test option: this validator reports a wrong (but self-consistent)
+     * answer for asynchronous requests in its vote extensions. */
+    bool ai_wrong_answer;
 } wicas_chain_options;
 
 /* ---- results ---------------------------------------------------------------------- */
@@ -236,6 +239,23 @@ const char *wicas_chain_id(wicas_chain *c);
 int wicas_chain_init_chain(wicas_chain *c, const char *chain_id, int64_t initial_height, const char *app_state_json,
                            size_t len, uint8_t app_hash[32], char *err, size_t errlen);
 
+/* The genesis validator set, as InitChain delivers it: ed25519 keys (the
+ * address is SHA-256(pub_key)[0..20), as CometBFT derives it) and powers. */
+typedef struct {
+    uint8_t pub_key[32];
+    int64_t power;
+} wicas_chain_validator;
+
+/* Like wicas_chain_init_chain, and also stores the validator set in state
+ * (key "val/set", part of the app hash): the asynchronous AI path verifies
+ * vote-extension signatures and tallies voting power against it. Fails
+ * (ERR_INVALID) on a non-positive power, a duplicate key or more than 256
+ * validators. n = 0 stores no set (asynchronous requests then never resolve
+ * by votes, only by timeout). */
+int wicas_chain_init_chain_validators(wicas_chain *c, const char *chain_id, int64_t initial_height,
+                                      const char *app_state_json, size_t len, const wicas_chain_validator *vals,
+                                      size_t n_vals, uint8_t app_hash[32], char *err, size_t errlen);
+
 /* CheckTx: decodes and verifies tx against the check state (signature,
  * account number, sequence, fee >= min gas price, gas limit, balance) and, on
  * success, applies the ante effects (fee deduction, sequence+1) to the check
@@ -256,6 +276,55 @@ void wicas_chain_check_tx(wicas_chain *c, const uint8_t *tx, size_t len, bool re
 int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas_chain_tx_result *results,
                                wicas_chain_event **events, size_t *n_events, uint8_t app_hash[32], char *err,
                                size_t errlen);
+
+/* ---- asynchronous inference through vote extensions (aiasync.c) -----------------
+ * Contracts ask with the custom message {"ai":{"request":{...,"callback":..}}};
+ * every validator computes the pending requests in the background (an AI
+ * worker thread owned by the chain when opts.ai_host is set) and reports its
+ * answers in its vote extension; the next proposer injects the signed
+ * extensions of the last commit as the block's first transaction; the block
+ * resolves each request whose answer has more than 2/3 of the voting power
+ * (or that can no longer reach it, or whose deadline passed) and calls the
+ * contract's sudo {"ai_result":{...}}. docs/ARCHITECTURE.md has the details. */
+
+/* One vote of the last commit, as PrepareProposal sees it (borrowed views). */
+typedef struct {
+    const uint8_t *address; /* 20 bytes */
+    int64_t power;
+    int block_id_flag;      /* 2 = COMMIT: only those carry extensions */
+    const uint8_t *extension;
+    size_t extension_len;
+    const uint8_t *signature; /* ed25519 over CometBFT's vote-extension sign bytes */
+    size_t signature_len;
+} wicas_chain_vote;
+
+/* ExtendVote for `height`: the answers this node has for requests pending in
+ * the committed state, as the extension (malloc'd; NULL/0 when it has none).
+ * Also hands new pending requests to the worker. Returns 0 or an error. */
+int wicas_chain_extend_vote(wicas_chain *c, int64_t height, uint8_t **ext, size_t *ext_len);
+
+/* VerifyVoteExtension: true when `ext` from `validator` (20 bytes) is empty
+ * or well formed — JSON of the documented shape, ids ascending and pending,
+ * hashes matching the texts, sizes within limits. Otherwise false with the
+ * reason in why. */
+bool wicas_chain_verify_vote_extension(wicas_chain *c, int64_t height, const uint8_t *validator, size_t validator_len,
+                                       const uint8_t *ext, size_t len, char *why, size_t whylen);
+
+/* PrepareProposal for block `height`: the transaction that carries the
+ * non-empty extensions of votes[0..n) (the local last commit, round `round`)
+ * into the block; it must be the block's first tx. *tx NULL when there is
+ * nothing to inject. Returns 0 or ERR_NOMEM. */
+int wicas_chain_vote_injection(wicas_chain *c, int64_t height, int32_t round, const wicas_chain_vote *votes,
+                               size_t n, uint8_t **tx, size_t *len);
+
+/* True when tx is an injected vote-extension transaction (by its magic). */
+bool wicas_chain_is_vote_injection(const uint8_t *tx, size_t len);
+
+/* ProcessProposal: false (reason in why) when a vote-extension transaction
+ * stands anywhere but first, or the first one does not verify: wrong height,
+ * unknown validator or power, bad signature, malformed extension. */
+bool wicas_chain_process_proposal(wicas_chain *c, int64_t height, const uint8_t *const *txs, const size_t *lens,
+                                  size_t n, char *why, size_t whylen);
 
 /* Commit: makes the finalized block durable (one LMDB commit holding state,
  * tree nodes, height and hash) and resets the check state to it.

@@ -101,6 +101,8 @@ struct wicas_chain {
     uint32_t ai_calls;        /* inference calls so far in this tx */
     uint64_t ai_budget_left;  /* of the block's inference budget (gas) */
 
+    struct wicas_ai_worker *ai_worker; /* aiasync.c: background answers (NULL without a host) */
+
 #ifdef WICAS_CHAIN_HAVE_VM
     wicas_vm *vm;
     wicas_vm_api *vm_api;
@@ -254,6 +256,22 @@ char *aimod_models_json(wctx *x);
 int aimod_check_models(wicas_chain *c, wctx *x, char *err, size_t errlen);
 int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_limit, char **resp, uint64_t *gas_used,
                        char *err, size_t errlen);
+
+/* asynchronous requests (aiasync.c) */
+#define AIASYNC_MAX_PENDING 16          /* requests waiting for answers at once */
+#define AIASYNC_MAX_TOKENS 256          /* max_tokens of one asynchronous request */
+#define AIASYNC_REQUEST_GAS 20000ULL    /* flat: records, events, vote-extension bytes */
+#define AIASYNC_CALLBACK_GAS 5000000ULL /* SDK gas the sudo callback may use */
+#define AIASYNC_DEFAULT_TIMEOUT 100     /* blocks until an unresolved request times out */
+uint64_t aimod_async_timeout(wctx *x);
+int aiasync_request(wctx *x, const uint8_t contract[32], const struct cJSON *body);
+int aiasync_store_validators(wctx *x, const wicas_chain_validator *v, size_t n, char *err, size_t errlen);
+int aiasync_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *b, evlist *events, char *err, size_t errlen);
+void aiasync_after_commit(wicas_chain *c);
+char *aiasync_query_request(wctx *x, uint64_t id, bool *found);
+void aiasync_result_hash(uint32_t prompt_tokens, uint32_t gen_tokens, const char *text, size_t len, uint8_t out[32]);
+/* wasm.c: runs a contract's sudo entry point with msg (JSON). 0 or -1. */
+int wasm_sudo(wctx *x, const uint8_t contract[32], const uint8_t *msg, size_t len);
 
 /* genesis.c */
 int genesis_apply(wctx *x, const char *json, size_t len, char *err, size_t errlen);

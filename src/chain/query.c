@@ -358,6 +358,28 @@ void chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t l
             qfail(r, WICAS_CODE_INTERNAL, "out of memory");
         }
     }
+    else if (strcmp(path, "/wicas.ai.v1.Query/Request") == 0) {
+        /* an asynchronous request and its outcome; data = the id in decimal */
+        char ids[24];
+        uint64_t id;
+        bool found = false;
+        char *j = NULL;
+        if (len == 0 || len >= sizeof ids)
+            qfail(r, WICAS_CODE_INVALID_REQUEST, "request id must be a decimal number: invalid request");
+        else {
+            memcpy(ids, data, len);
+            ids[len] = 0;
+            if (parse_u64(ids, &id)) qfail(r, WICAS_CODE_INVALID_REQUEST, "request id must be a decimal number: invalid request");
+            else if (!(j = aiasync_query_request(&x, id, &found)) || !found)
+                qfail(r, WICAS_CODE_KEY_NOT_FOUND, "asynchronous request %s not found: key not found", ids);
+            else {
+                r->value = (uint8_t *)j;
+                r->value_len = strlen(j);
+                j = NULL;
+            }
+        }
+        free(j);
+    }
     else
         qfail(r, WICAS_CODE_UNKNOWN_REQUEST, "unknown query path '%s': unknown request", path);
     ctx_free(&x);

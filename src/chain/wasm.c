@@ -572,6 +572,31 @@ done:
     return rc;
 }
 
+/* sudo, called by the chain itself (asynchronous AI results): no sender, no
+ * funds; wasmd emits a "sudo" event with the contract address. */
+int wasm_sudo(wctx *x, const uint8_t contract[32], const uint8_t *msg, size_t len) {
+    char as[100];
+    addr_str(contract, 32, as);
+    uint8_t a[32];
+    Wchain__ContractInfo *ci;
+    Wchain__StoredCode *code;
+    if (load_contract(x, as, a, &ci, &code)) return -1;
+    wicas_vm_result res;
+    int rc = call_contract(x, a, code->checksum.data, WICAS_VM_SUDO, NULL, msg, len, WICAS_WASM_CODE_EXECUTE_FAILED,
+                           &res);
+    if (rc == 0) {
+        ev_add(&x->ev, "sudo", "_contract_address", as, NULL);
+        uint8_t *d = NULL;
+        size_t dl = 0;
+        rc = handle_response(x, a, res.ok_json, &d, &dl);
+        free(d);
+    }
+    wicas_vm_result_free(&res);
+    wchain__contract_info__free_unpacked(ci, NULL);
+    wchain__stored_code__free_unpacked(code, NULL);
+    return rc;
+}
+
 static int do_migrate(wctx *x, const uint8_t *sender, size_t sl, const char *contract, uint64_t new_code,
                       const uint8_t *msg, size_t msg_len, uint8_t **data, size_t *data_len) {
     uint8_t a[32];
@@ -793,6 +818,15 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         else
             rc = do_set_admin(x, a, 32, to->valuestring, "");
         *resp_url = "/cosmwasm.wasm.v1.MsgClearAdminResponse";
+    } else if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "custom"), "ai")) {
+        /* {"custom":{"ai":{"request":{...}}}}: an asynchronous inference (aiasync.c) */
+        const cJSON *ai = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "custom"), "ai");
+        const cJSON *rq = cJSON_GetObjectItemCaseSensitive(ai, "request");
+        if (!rq || cJSON_GetArraySize(ai) != 1)
+            ctx_fail(x, WICAS_WASM_CODE_UNKNOWN_MSG, CS, "unknown ai message from the contract (expected {\"ai\":{\"request\":{...}}})");
+        else
+            rc = aiasync_request(x, a, rq);
+        *resp_url = "/wicas.ai.v1.MsgRequestResponse";
     } else {
         ctx_fail(x, WICAS_WASM_CODE_UNKNOWN_MSG, CS, "unknown message from the contract: %.100s", json);
     }
@@ -1228,6 +1262,10 @@ int wasm_open(wicas_chain *c, char *err, size_t errlen) {
     return 0;
 }
 void wasm_close(wicas_chain *c) { (void)c; }
+int wasm_sudo(wctx *x, const uint8_t contract[32], const uint8_t *msg, size_t len) {
+    (void)contract, (void)msg, (void)len;
+    return ctx_fail(x, WICAS_WASM_CODE_EXECUTE_FAILED, CS, "this build has no contract VM");
+}
 
 #endif
 

@@ -22,6 +22,7 @@ static void usage(FILE *f) {
                "  --models-dir DIR     GGUF models for contracts' inference (default: $WICAS_MODELS_DIR or\n"
                "                       the default model's directory)\n"
                "  --ai-threads N       inference threads (default 4; results do not depend on it)\n"
+               "  --ai-wrong-answer    (tests) report wrong answers to asynchronous AI requests in vote extensions\n"
                "  --cometbft-log FILE  append cometbft's output to FILE instead of stderr\n"
                "Exit status: 0 after SIGINT/SIGTERM, 1 on failure, 2 on usage errors.\n");
 }
@@ -35,6 +36,8 @@ int wicas_cmd_start(int argc, char **argv) {
             o.with_cometbft = false;
         else if (strcmp(argv[i], "--models-dir") == 0 && i + 1 < argc)
             o.models_dir = argv[++i];
+        else if (strcmp(argv[i], "--ai-wrong-answer") == 0)
+            o.ai_wrong_answer = true;
         else if (strcmp(argv[i], "--ai-threads") == 0 && i + 1 < argc) {
             char *end;
             long t = strtol(argv[++i], &end, 10);

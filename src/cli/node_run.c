@@ -178,6 +178,9 @@ int wicas_node_run(const wicas_node_run_opts *o) {
         }
     }
     copts.ai_host = ai;
+    copts.ai_wrong_answer = o->ai_wrong_answer;
+    if (o->ai_wrong_answer)
+        WICAS_WARN(LOGMOD, "--ai-wrong-answer: this validator will report wrong answers to asynchronous AI requests");
 #define AI_FREE() wicas_ai_host_free(ai)
 #else
 #define AI_FREE() ((void)0)

@@ -22,6 +22,8 @@ typedef struct {
      * thread count. */
     const char *models_dir;
     unsigned ai_threads;
+    /* Test option: report wrong answers to asynchronous AI requests. */
+    bool ai_wrong_answer;
 } wicas_node_run_opts;
 
 /* Parses "0.025uwicas" (a decimal with at most 18 fraction digits, then the
