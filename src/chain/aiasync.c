@@ -891,7 +891,7 @@ static void callback(wctx *bx, const pending *p, const char *status, const group
 }
 
 static int resolve(wctx *bx, const pending *p, const char *status, const group *g, int64_t agree_power, int64_t total,
-                   const injection *in, size_t n_groups, evlist *events) {
+                   const injection *in, size_t n_groups) {
     wicas_chain *c = bx->c;
     char cb_err[256] = "";
     callback(bx, p, status, g, cb_err, sizeof cb_err);
@@ -937,7 +937,7 @@ static int resolve(wctx *bx, const pending *p, const char *status, const group *
     if (rc) return -1;
     char ids[24], ng[24];
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(p->rec, "contract");
-    wicas_chain_event *e = ev_add(events, "wicas_ai_result", "request_id", u64s(p->id, ids), "contract",
+    wicas_chain_event *e = ev_add(&bx->ev, "wicas_ai_result", "request_id", u64s(p->id, ids), "contract",
                                   cJSON_IsString(ct) ? ct->valuestring : "", "status", status, "agreeing_power", b2,
                                   "total_power", b3, "distinct_answers", u64s(n_groups, ng), NULL);
     if (e && g) ev_attr(e, "result_hash", hex);
@@ -1000,18 +1000,19 @@ int aiasync_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *b, evl
         uint64_t deadline = 0;
         rec_u64(p->rec, "deadline", &deadline);
         if (total > 0 && 3 * bp > 2 * total)
-            rc = resolve(&bx, p, "agreed", best, bp, total, &in, ng, events);
+            rc = resolve(&bx, p, "agreed", best, bp, total, &in, ng);
         else if (total > 0 && answered > 0 && 3 * (bp + total - answered) <= 2 * total)
-            rc = resolve(&bx, p, "no_agreement", NULL, bp, total, &in, ng, events);
+            rc = resolve(&bx, p, "no_agreement", NULL, bp, total, &in, ng);
         else if ((uint64_t)b->height >= deadline)
-            rc = resolve(&bx, p, "timeout", NULL, bp, total, have ? &in : NULL, ng, events);
+            rc = resolve(&bx, p, "timeout", NULL, bp, total, have ? &in : NULL, ng);
     }
     if (!g) rc = ctx_fail(&bx, WICAS_CODE_INTERNAL, "sdk", "out of memory");
     free(g);
     free(vs);
     injection_free(&in);
     pending_free(pl, np);
-    if (rc == 0 && kv_merge_down(&bx.ov)) rc = -1;
+    /* the callbacks' events and the outcomes become block events */
+    if (rc == 0 && (kv_merge_down(&bx.ov) || ev_move(events, &bx.ev))) rc = -1;
     if (rc) snprintf(err, errlen, "ai: resolving asynchronous requests: %s", c->halt[0] ? c->halt : bx.err);
     ctx_free(&bx);
     c->tx_index = -1;
