@@ -468,6 +468,7 @@ int wicas_chain_keyring_delete(const char *dir, const char *name, char *err, siz
  *   /cosmwasm.wasm.v1.Query/Codes               (none)
  *   /cosmwasm.wasm.v1.Query/ContractsByCode     id
  *   /cosmos.tx.v1beta1.Service/Simulate         bytes (tx)
+ *   /wicas.ai.v1.Query/Request                  id (the value rendered is the chain's JSON record)
  * Returns 0 with a malloc'd *out, or ERR_INVALID with a message. */
 typedef struct {
     const char *address;

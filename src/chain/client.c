@@ -91,6 +91,16 @@ int wicas_chain_query_request(const char *path, const wicas_chain_query_args *a,
         q.tx_bytes.len = a->bytes_len;
         return pack(&q.base, out, out_len);
     }
+    if (strcmp(path, "/wicas.ai.v1.Query/Request") == 0) {
+        /* the request id in decimal */
+        char ids[24];
+        int n = snprintf(ids, sizeof ids, "%llu", (unsigned long long)a->id);
+        *out = malloc((size_t)n + 1);
+        if (!*out) return cerr(err, errlen, "out of memory");
+        memcpy(*out, ids, (size_t)n + 1);
+        *out_len = (size_t)n;
+        return 0;
+    }
     return cerr(err, errlen, "unknown query path");
 }
 
@@ -267,6 +277,8 @@ char *wicas_chain_query_response_json(const char *path, const uint8_t *v, size_t
             }
         }
         if (r) wchain__simulate_response__free_unpacked(r, NULL);
+    } else if (strcmp(path, "/wicas.ai.v1.Query/Request") == 0) {
+        o = cJSON_ParseWithLength((const char *)v, len); /* the chain answers JSON */
     }
     if (!o) return NULL;
     char *s = cJSON_PrintUnformatted(o);

@@ -74,6 +74,7 @@ static void usage(FILE *f) {
                "  wicasd query wasm code-info CODE_ID\n"
                "  wicasd query wasm list-code\n"
                "  wicasd query wasm list-contract-by-code CODE_ID\n"
+               "  wicasd query ai request ID        (an asynchronous inference request and its outcome)\n"
                "  wicasd query store KEY_HEX [--prove]\n\n"
                "Flags: --node URL (default tcp://127.0.0.1:26657)  --height H  --output json|text\n"
                "ADDR may be a key name from the keyring (--keyring-dir DIR or --home DIR).\n");
@@ -314,6 +315,15 @@ int wicas_cmd_query(int argc, char **argv) {
                                                       : "/cosmwasm.wasm.v1.Query/ContractsByCode",
                        &a, false, json, NULL);
         }
+    }
+    if (n >= 3 && strcmp(p[0], "ai") == 0 && strcmp(p[1], "request") == 0) {
+        char *end;
+        a.id = strtoull(p[2], &end, 10);
+        if (*end || a.id == 0) {
+            fprintf(stderr, "wicasd query ai request: ID must be a positive integer\n");
+            return 2;
+        }
+        return run(argc, argv, "/wicas.ai.v1.Query/Request", &a, false, json, NULL);
     }
     fprintf(stderr, "wicasd query: unknown or incomplete query\n\n");
     usage(stderr);
