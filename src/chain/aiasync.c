@@ -479,12 +479,12 @@ static int ve_parse(const uint8_t *ext, size_t len, ve_parsed *out, char *w, siz
     out->root = root;
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "results");
     if (!cJSON_IsObject(root) || cJSON_GetArraySize(root) != 1 || !cJSON_IsArray(res))
-        return ve_parsed_free(out), why(w, wl, "vote extension must be {\"results\":[...]}");
+        return why(w, wl, "vote extension must be {\"results\":[...]}"), ve_parsed_free(out), -1;
     int n = cJSON_GetArraySize(res);
     if (n > AIASYNC_MAX_PENDING)
-        return ve_parsed_free(out), why(w, wl, "vote extension has %d results (at most %d)", n, AIASYNC_MAX_PENDING);
+        return why(w, wl, "vote extension has %d results (at most %d)", n, AIASYNC_MAX_PENDING), ve_parsed_free(out), -1;
     out->r = calloc(n ? (size_t)n : 1, sizeof *out->r);
-    if (!out->r) return ve_parsed_free(out), why(w, wl, "out of memory");
+    if (!out->r) return why(w, wl, "out of memory"), ve_parsed_free(out), -1;
     const cJSON *e;
     cJSON_ArrayForEach(e, res) {
         ve_result *r = &out->r[out->n];
@@ -495,18 +495,18 @@ static int ve_parse(const uint8_t *ext, size_t len, ve_parsed *out, char *w, siz
             !cJSON_IsString(h) || strlen(h->valuestring) != 64 || wicas_hex_decode(h->valuestring, r->hash, 32) != 0 ||
             json_u32(cJSON_GetObjectItemCaseSensitive(e, "prompt_tokens"), &r->prompt_tokens) ||
             json_u32(cJSON_GetObjectItemCaseSensitive(e, "generated_tokens"), &r->gen_tokens) || !cJSON_IsString(t))
-            return ve_parsed_free(out), why(w, wl, "vote extension result %zu is malformed", out->n);
+            return why(w, wl, "vote extension result %zu is malformed", out->n), ve_parsed_free(out), -1;
         if (out->n && r->id <= out->r[out->n - 1].id)
-            return ve_parsed_free(out), why(w, wl, "vote extension results are not in ascending id order");
+            return why(w, wl, "vote extension results are not in ascending id order"), ve_parsed_free(out), -1;
         size_t tl = strlen(t->valuestring);
         if (tl > VE_MAX_TEXT || !utf8_ok((const uint8_t *)t->valuestring, tl))
-            return ve_parsed_free(out), why(w, wl, "vote extension result %" PRIu64 ": text too long or not UTF-8", r->id);
+            return why(w, wl, "vote extension result %" PRIu64 ": text too long or not UTF-8", r->id), ve_parsed_free(out), -1;
         if (r->gen_tokens > AIASYNC_MAX_TOKENS)
-            return ve_parsed_free(out), why(w, wl, "vote extension result %" PRIu64 ": too many tokens", r->id);
+            return why(w, wl, "vote extension result %" PRIu64 ": too many tokens", r->id), ve_parsed_free(out), -1;
         uint8_t hh[32];
         aiasync_result_hash(r->prompt_tokens, r->gen_tokens, t->valuestring, tl, hh);
         if (memcmp(hh, r->hash, 32) != 0)
-            return ve_parsed_free(out), why(w, wl, "vote extension result %" PRIu64 ": hash does not match", r->id);
+            return why(w, wl, "vote extension result %" PRIu64 ": hash does not match", r->id), ve_parsed_free(out), -1;
         r->text = t->valuestring;
         out->n++;
     }

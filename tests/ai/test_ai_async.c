@@ -9,8 +9,9 @@
  *   - VerifyVoteExtension refuses tampered text, wrong hashes, unknown ids,
  *     unsorted results, malformed JSON and unknown validators;
  *   - ProcessProposal refuses a forged signature, an unknown validator, a
- *     wrong power, the injection anywhere but first, and trailing bytes; a
- *     forged injection that reaches FinalizeBlock resolves nothing;
+ *     wrong power, the injection anywhere but first, trailing bytes and 300
+ *     random mutations; a forged injection that reaches FinalizeBlock
+ *     resolves nothing;
  *   - 3 honest + 1 wrong resolve "agreed" and the contract stores the text;
  *     2 + 2 resolve "no_agreement"; without votes the request times out; the
  *     outcomes, with every validator's hash, are in state and events;
@@ -444,6 +445,35 @@ static void async_requests(void **st) {
     const uint8_t *p1[1] = {pw};
     assert_false(process(c, p1, &il, 1));
     free(pw);
+
+    /* mutated injections and extensions (a fixed xorshift stream): never a
+     * crash, never accepted unless the bytes are unchanged */
+    uint64_t rs = 0x9E3779B97F4A7C15ULL;
+    for (int k = 0; k < 300; k++) {
+        uint8_t *mut = malloc(il);
+        memcpy(mut, inj, il);
+        size_t ml = il;
+        for (int f = 0; f < 1 + k % 4; f++) {
+            rs ^= rs << 13, rs ^= rs >> 7, rs ^= rs << 17;
+            size_t pos = (size_t)(rs % il);
+            mut[pos] ^= (uint8_t)(1u << (rs >> 32) % 8);
+        }
+        if (k % 5 == 0) ml = (size_t)(rs % il); /* truncated */
+        const uint8_t *m1[1] = {mut};
+        /* unchanged, or no longer an injection at all (magic hit, cut short):
+         * then it is an ordinary (undecodable) tx, which FinalizeBlock rejects */
+        bool same = (ml == il && memcmp(mut, inj, il) == 0) || !wicas_chain_is_vote_injection(mut, ml);
+        char w2[256];
+        assert_int_equal(wicas_chain_process_proposal(c, height + 1, m1, &ml, 1, w2, sizeof w2), same);
+        size_t hl = strlen(honest);
+        char *me = malloc(hl);
+        memcpy(me, honest, hl);
+        me[rs % hl] ^= (uint8_t)(1u << (rs >> 40) % 7);
+        wicas_chain_verify_vote_extension(c, height + 1, vaddr[1], 20, (const uint8_t *)me, (size_t)(rs >> 8) % (hl + 1),
+                                          w2, sizeof w2);
+        free(me);
+        free(mut);
+    }
 
     /* a forged injection reaching FinalizeBlock resolves nothing */
     wicas_chain_tx_result fr;
