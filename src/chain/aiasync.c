@@ -376,13 +376,8 @@ int aiasync_request(wctx *x, const uint8_t contract[32], const cJSON *body) {
     be64_put(nb, id + 1);
     if (st_set(x, (const uint8_t *)K_REQ_SEQ, sizeof K_REQ_SEQ - 1, nb, 8)) goto out;
 
-    wicas_ai_seed_input si = {.chain_id = c->chain_id, .height = c->blk_height, .call_index = c->ai_calls++,
-                              .user_seed = (const uint8_t *)r.user_seed,
-                              .user_seed_len = r.user_seed ? strlen(r.user_seed) : 0};
-    memcpy(si.last_block_hash, c->blk_hash, 32);
-    memcpy(si.tx_hash, c->tx_hash, 32);
     uint8_t seed[32];
-    wicas_ai_derive_seed(&si, seed);
+    aimod_seed(x, r.user_seed, seed);
     char seedhex[65], contract_s[100], b1[24], b2[24], b3[24], b4[24], mt[24];
     wicas_hex_encode(seed, 32, seedhex);
     addr_str(contract, 32, contract_s);

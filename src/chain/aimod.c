@@ -63,36 +63,38 @@ int aimod_get_model(wctx *x, const char *name, wicas_ai_model *m) {
     return rc;
 }
 
-uint64_t aimod_block_budget(wctx *x) {
+/* One decimal-string field of ai/params, or def when absent. */
+static uint64_t param_u64(wctx *x, const char *key, uint64_t def) {
     uint8_t *v = NULL;
     size_t vl = 0;
-    uint64_t budget = AIMOD_DEFAULT_BLOCK_BUDGET;
+    uint64_t out = def;
     if (st_get(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, &v, &vl) == 1) {
         cJSON *p = cJSON_ParseWithLength((const char *)v, vl);
-        const cJSON *b = cJSON_GetObjectItemCaseSensitive(p, "block_budget");
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(p, key);
         uint64_t u;
-        if (cJSON_IsString(b) && parse_u64(b->valuestring, &u) == 0) budget = u;
+        if (cJSON_IsString(b) && parse_u64(b->valuestring, &u) == 0) out = u;
         cJSON_Delete(p);
     }
     free(v);
-    return budget;
+    return out;
 }
 
-/* ai/params "async_timeout_blocks": blocks an asynchronous request may wait
- * for a 2/3 agreement before it resolves as a timeout. */
-uint64_t aimod_async_timeout(wctx *x) {
-    uint8_t *v = NULL;
-    size_t vl = 0;
-    uint64_t t = AIASYNC_DEFAULT_TIMEOUT;
-    if (st_get(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, &v, &vl) == 1) {
-        cJSON *p = cJSON_ParseWithLength((const char *)v, vl);
-        const cJSON *b = cJSON_GetObjectItemCaseSensitive(p, "async_timeout_blocks");
-        uint64_t u;
-        if (cJSON_IsString(b) && parse_u64(b->valuestring, &u) == 0) t = u;
-        cJSON_Delete(p);
-    }
-    free(v);
-    return t;
+uint64_t aimod_block_budget(wctx *x) { return param_u64(x, "block_budget", AIMOD_DEFAULT_BLOCK_BUDGET); }
+
+/* Blocks an asynchronous request may wait for a 2/3 agreement before it
+ * resolves as a timeout. */
+uint64_t aimod_async_timeout(wctx *x) { return param_u64(x, "async_timeout_blocks", AIASYNC_DEFAULT_TIMEOUT); }
+
+/* The sampling seed of the next inference call in this tx: chain data only
+ * (chain id, height, block hash, tx hash, the call's index), never the clock. */
+void aimod_seed(wctx *x, const char *user_seed, uint8_t seed[32]) {
+    wicas_chain *c = x->c;
+    wicas_ai_seed_input si = {.chain_id = c->chain_id, .height = c->blk_height, .call_index = c->ai_calls++,
+                              .user_seed = (const uint8_t *)user_seed,
+                              .user_seed_len = user_seed ? strlen(user_seed) : 0};
+    memcpy(si.last_block_hash, c->blk_hash, 32);
+    memcpy(si.tx_hash, c->tx_hash, 32);
+    wicas_ai_derive_seed(&si, seed);
 }
 
 /* genesis "ai": {"models":[{...}], "params":{"block_budget":"N","async_timeout_blocks":"N"}} */
@@ -230,14 +232,8 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
         wicas_ai_request_free(&req);
         return -1;
     }
-    /* the seed: chain data only, never the clock */
-    wicas_ai_seed_input si = {.chain_id = c->chain_id, .height = c->blk_height, .call_index = c->ai_calls++,
-                              .user_seed = (const uint8_t *)req.user_seed,
-                              .user_seed_len = req.user_seed ? strlen(req.user_seed) : 0};
-    memcpy(si.last_block_hash, c->blk_hash, 32);
-    memcpy(si.tx_hash, c->tx_hash, 32);
     uint8_t seed[32];
-    wicas_ai_derive_seed(&si, seed);
+    aimod_seed(x, req.user_seed, seed);
     wicas_ai_result res;
     rc = wicas_ai_host_infer(c->opts.ai_host, &m, &req, seed, gas_limit, &res, err, errlen);
     wicas_ai_request_free(&req);

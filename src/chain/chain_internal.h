@@ -264,6 +264,7 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
 #define AIASYNC_CALLBACK_GAS 5000000ULL /* SDK gas the sudo callback may use */
 #define AIASYNC_DEFAULT_TIMEOUT 100     /* blocks until an unresolved request times out */
 uint64_t aimod_async_timeout(wctx *x);
+void aimod_seed(wctx *x, const char *user_seed, uint8_t seed[32]);
 int aiasync_request(wctx *x, const uint8_t contract[32], const struct cJSON *body);
 int aiasync_store_validators(wctx *x, const wicas_chain_validator *v, size_t n, char *err, size_t errlen);
 int aiasync_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *b, evlist *events, char *err, size_t errlen);
