@@ -69,3 +69,35 @@ wait_dead() {
   done
   return 0
 }
+
+# ---- devnets -----------------------------------------------------------------
+# devnet_setup NAME: $tmp (a fresh folder) and $NET (its devnet home), and an
+# EXIT trap that stops the devnet, kills whatever it left and removes $tmp
+# (kept when WICAS_KEEP_HOME is set).
+devnet_setup() {
+  tmp=$(mktemp -d "/tmp/wicas-it-$1-XXXXXX")
+  NET=$tmp/net
+  trap devnet_cleanup EXIT
+}
+devnet_cleanup() {
+  "$W" devnet stop --home "$NET" >/dev/null 2>&1 || true
+  for f in "$NET"/node*/wicasd.pid "$NET"/node*/cometbft.pid; do
+    [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true
+  done
+  if [ -n "${WICAS_KEEP_HOME:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+# devnet_rpcs: RPCS=(127.0.0.1:PORT ...) of the nodes in $NET/devnet.json
+devnet_rpcs() {
+  mapfile -t RPCS < <(grep -o '"rpc":[[:space:]]*[0-9]*' "$NET/devnet.json" | grep -o '[0-9]*$' | sed 's/^/127.0.0.1:/')
+}
+# restart_node I [wicasd start flags...]: stops node I of $NET and starts it
+# again with the flags (environment given to the call reaches wicasd), then
+# waits until it has caught up with node0.
+restart_node() {
+  local i=$1; shift
+  local p; p=$(cat "$NET/node$i/wicasd.pid")
+  kill -TERM "$p"; wait_dead "$p" 20 || fail "node$i did not stop"
+  "$W" start --home "$NET/node$i" "$@" >>"$NET/node$i/node.log" 2>&1 &
+  echo $! >"$NET/node$i/wicasd.pid"
+  wait_height "${RPCS[$i]}" "$(height "${RPCS[0]}")" 60
+}

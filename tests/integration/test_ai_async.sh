@@ -17,32 +17,14 @@ MODEL=${WICAS_DEFAULT_MODEL:?}
 [ -f "$MODEL" ] || fail "default model $MODEL missing (run scripts/setup model)"
 WASM=${WICAS_WASM_DIR:?}/nameservice-ai.wasm
 [ -f "$WASM" ] || fail "$WASM not built"
-tmp=$(mktemp -d /tmp/wicas-it-async-XXXXXX)
-NET=$tmp/net
-cleanup() {
-  "$W" devnet stop --home "$NET" >/dev/null 2>&1 || true
-  for f in "$NET"/node*/wicasd.pid "$NET"/node*/cometbft.pid; do
-    [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true
-  done
-  if [ -n "${WICAS_KEEP_HOME:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
+devnet_setup async
 export WICAS_MODELS_DIR=$(dirname "$MODEL")
 CHAIN=wicas-it-async
 
 A=$("$T" addr $SK_A) || fail "it_tool addr"
 "$W" devnet start --validators 4 --home "$NET" --base-port 0 --timeout-commit 200 --chain-id $CHAIN \
   --account "$A:100000000uwicas" >"$tmp/devnet.log" 2>&1 || fail "devnet start: $(tail -5 "$tmp/devnet.log")"
-mapfile -t RPCS < <(grep -o '"rpc":[[:space:]]*[0-9]*' "$NET/devnet.json" | grep -o '[0-9]*$' | sed 's/^/127.0.0.1:/')
-
-restart_node() { # restart_node I [extra flags...]
-  local i=$1; shift
-  local p; p=$(cat "$NET/node$i/wicasd.pid")
-  kill -TERM "$p"; wait_dead "$p" 20 || fail "node$i did not stop"
-  "$W" start --home "$NET/node$i" "$@" >>"$NET/node$i/node.log" 2>&1 &
-  echo $! >"$NET/node$i/wicasd.pid"
-  wait_height "${RPCS[$i]}" "$(height "${RPCS[0]}")" 60
-}
+devnet_rpcs
 
 # request_record ID: the chain's record of an asynchronous request (JSON)
 request_record() {

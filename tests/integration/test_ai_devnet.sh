@@ -11,16 +11,7 @@ MODEL=${WICAS_DEFAULT_MODEL:?}
 [ -f "$MODEL" ] || fail "default model $MODEL missing (run scripts/setup model)"
 WASM=${WICAS_WASM_DIR:?}/nameservice-ai.wasm
 [ -f "$WASM" ] || fail "$WASM not built"
-tmp=$(mktemp -d /tmp/wicas-it-ai-XXXXXX)
-NET=$tmp/net
-cleanup() {
-  "$W" devnet stop --home "$NET" >/dev/null 2>&1 || true
-  for f in "$NET"/node*/wicasd.pid "$NET"/node*/cometbft.pid; do
-    [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true
-  done
-  if [ -n "${WICAS_KEEP_HOME:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
+devnet_setup ai
 export WICAS_MODELS_DIR=$(dirname "$MODEL")
 
 A=$("$T" addr $SK_A) || fail "it_tool addr"
@@ -30,25 +21,13 @@ A=$("$T" addr $SK_A) || fail "it_tool addr"
 grep -q "model 'smollm2-135m'" "$tmp/devnet.log" || fail "default model not registered: $(cat "$tmp/devnet.log")"
 sha=${WICAS_DEFAULT_MODEL_SHA256:-$(sha256sum "$MODEL" | cut -d' ' -f1)}
 grep -q "\"sha256\":[[:space:]]*\"$sha\"" "$NET/node2/config/genesis.json" || fail "genesis lacks the model's sha256"
-mapfile -t RPCS < <(grep -o '"rpc":[[:space:]]*[0-9]*' "$NET/devnet.json" | grep -o '[0-9]*$' | sed 's/^/127.0.0.1:/')
+devnet_rpcs
 
 # Validators need not run the same code path: node2 restarts with the scalar
 # kernels on 1 thread, node3 with 3 threads (the others: the best SIMD kernels,
 # 4 threads). The answers must still be bit-identical.
-restart_node() { # restart_node I KERNELS|"" THREADS
-  local i=$1 kernels=$2 threads=$3
-  local p; p=$(cat "$NET/node$i/wicasd.pid")
-  kill -TERM "$p"; wait_dead "$p" 20 || fail "node$i did not stop"
-  if [ -n "$kernels" ]; then
-    WICAS_KERNELS=$kernels "$W" start --home "$NET/node$i" --ai-threads "$threads" >>"$NET/node$i/node.log" 2>&1 &
-  else
-    "$W" start --home "$NET/node$i" --ai-threads "$threads" >>"$NET/node$i/node.log" 2>&1 &
-  fi
-  echo $! >"$NET/node$i/wicasd.pid"
-}
-restart_node 2 scalar 1
-restart_node 3 "" 3
-for i in 2 3; do wait_height "${RPCS[$i]}" "$(height "${RPCS[0]}")" 60; done
+WICAS_KERNELS=scalar restart_node 2 --ai-threads 1
+restart_node 3 --ai-threads 3
 
 out=$("$T" store "${RPCS[0]}" wicas-it-ai $SK_A 0 0 "$WASM") || fail "store: $out"
 code_id=$(echo "$out" | sed -n 's/^code_id=//p')

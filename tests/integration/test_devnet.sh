@@ -7,23 +7,14 @@
 # same hashes; `devnet stop` stops everything (wicasd and cometbft).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d /tmp/wicas-it-devnet-XXXXXX)
-NET=$tmp/net
-cleanup() {
-  "$W" devnet stop --home "$NET" >/dev/null 2>&1 || true
-  for f in "$NET"/node*/wicasd.pid "$NET"/node*/cometbft.pid; do
-    [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true
-  done
-  if [ -n "${WICAS_KEEP_HOME:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
+devnet_setup devnet
 pass=0
 
 A=$("$T" addr $SK_A) || fail "it_tool addr"
 B=$("$T" addr $SK_B) || fail "it_tool addr"
 "$W" devnet start --validators 4 --home "$NET" --base-port 0 --timeout-commit 200 --chain-id wicas-it-net \
   --account "$A:1000000uwicas" >"$tmp/devnet.log" 2>&1 || fail "devnet start: $(tail -5 "$tmp/devnet.log")"
-mapfile -t RPCS < <(grep -o '"rpc":[[:space:]]*[0-9]*' "$NET/devnet.json" | grep -o '[0-9]*$' | sed 's/^/127.0.0.1:/')
+devnet_rpcs
 [ ${#RPCS[@]} -eq 4 ] || fail "devnet.json lists ${#RPCS[@]} nodes"
 cmp -s "$NET/node0/config/genesis.json" "$NET/node3/config/genesis.json" || fail "genesis differs between nodes"
 [ "$(grep -c '"power":' "$NET/node0/config/genesis.json")" -eq 4 ] || fail "genesis does not hold 4 validators"
