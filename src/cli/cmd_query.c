@@ -12,6 +12,8 @@
  *   query wasm list-code
  *   query wasm list-contract-by-code CODE_ID
  *   query store KEY_HEX [--prove]       raw store key, with a verified proof
+ *   query ai models                     the AI model registry
+ *   query ai program SHA256             a stored program (base64 bytes, size)
  * Flags: --node URL (default tcp://127.0.0.1:26657), --height H, --output json.
  * Addresses may be key names from the keyring (--keyring-dir / --home).
  */
@@ -74,7 +76,9 @@ static void usage(FILE *f) {
                "  wicasd query wasm code-info CODE_ID\n"
                "  wicasd query wasm list-code\n"
                "  wicasd query wasm list-contract-by-code CODE_ID\n"
-               "  wicasd query store KEY_HEX [--prove]\n\n"
+               "  wicasd query store KEY_HEX [--prove]\n"
+               "  wicasd query ai models\n"
+               "  wicasd query ai program SHA256\n\n"
                "Flags: --node URL (default tcp://127.0.0.1:26657)  --height H  --output json|text\n"
                "ADDR may be a key name from the keyring (--keyring-dir DIR or --home DIR).\n");
 }
@@ -266,6 +270,18 @@ int wicas_cmd_query(int argc, char **argv) {
     }
     if (n >= 2 && strcmp(p[0], "store") == 0)
         return run(argc, argv, "store/main/key", &a, has(argc, argv, "--prove"), json, p[1]);
+    if (n >= 2 && strcmp(p[0], "ai") == 0) {
+        if (strcmp(p[1], "models") == 0) return run(argc, argv, "/wicas.ai.v1.Query/Models", &a, false, json, NULL);
+        if (strcmp(p[1], "program") == 0 && n >= 3) {
+            a.bytes = (const uint8_t *)p[2];
+            a.bytes_len = strlen(p[2]);
+            if (a.bytes_len != 64) {
+                fprintf(stderr, "wicasd query ai program: SHA256 must be 64 hex digits\n");
+                return 2;
+            }
+            return run(argc, argv, "/wicas.ai.v1.Query/Program", &a, false, json, NULL);
+        }
+    }
     if (n >= 2 && strcmp(p[0], "wasm") == 0) {
         if (strcmp(p[1], "contract-state") == 0 && n >= 5 && strcmp(p[2], "smart") == 0) {
             a.address = p[3];
