@@ -234,7 +234,7 @@ static int store_program(wctx *x, const Wchain__MsgStoreProgram *m, uint8_t **re
         int rc = wicas_wasi_validate(wasm, len, e, sizeof e);
         if (rc == WICAS_WASI_ENOMEM || rc == WICAS_WASI_EENGINE) {
             /* this node could not check it; others may have: do not diverge */
-            snprintf(c->halt, sizeof c->halt, "store program: the wasm engine failed on this node: %s", e);
+            snprintf(c->halt, sizeof c->halt, "store program: the wasm engine failed on this node: %.400s", e);
             return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "%s", c->halt);
         }
         if (rc != WICAS_WASI_OK)
