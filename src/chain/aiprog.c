@@ -393,7 +393,9 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
                      (unsigned long long)RP_MEMORY);
         else
             snprintf(err, errlen, "ai: program %s is not a WASI command the sandbox runs", rp.hex);
-        WICAS_INFO("ai", "run_program %.12s failed: %s (%" PRIu64 " gas)", rp.hex, r.error, total);
+        WICAS_INFO("ai", "height %lld tx %lld: %s (%" PRIu64 " gas)", (long long)c->blk_height, (long long)c->tx_index,
+                   err, total);
+        WICAS_DEBUG("ai", "run_program %.12s: %s", rp.hex, r.error);
         wicas_wasi_result_free(&r);
         return -1;
     }

@@ -143,6 +143,8 @@ static char *smart(const char *contract, const char *q) {
     return out;
 }
 
+static const char *block_budget = "200000000";
+
 static wicas_chain *open_chain(const char *sub, const char *authority) {
     char d[300];
     snprintf(d, sizeof d, "%s/%s", dir, sub);
@@ -157,8 +159,8 @@ static wicas_chain *open_chain(const char *sub, const char *authority) {
     snprintf(g, sizeof g,
              "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000000\"}]},"
              "{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000000\"}]}]},"
-             "\"ai\":{\"params\":{\"block_budget\":\"200000000\"%s%s%s}}}",
-             alice, bob, authority ? ",\"authority\":\"" : "", authority ? authority : "", authority ? "\"" : "");
+             "\"ai\":{\"params\":{\"block_budget\":\"%s\"%s%s%s}}}",
+             alice, bob, block_budget, authority ? ",\"authority\":\"" : "", authority ? authority : "", authority ? "\"" : "");
     uint8_t h[32];
     int rc = wicas_chain_init_chain(c, CHAIN_ID, 1, g, strlen(g), h, err, sizeof err);
     if (rc) fail_msg("init_chain: %s", err);
@@ -598,6 +600,54 @@ static void failures_are_clean(void **st) {
     wicas_chain_tx_result_free(&r);
 }
 
+/* The block's inference budget bounds what a run may reserve. */
+static void block_budget_is_respected(void **st) {
+    (void)st;
+    wicas_chain *saved = chain;
+    int64_t h = height;
+    uint64_t s0 = seq[0];
+    char saved_runner[100];
+    snprintf(saved_runner, sizeof saved_runner, "%s", runner);
+    block_budget = "60000";
+    chain = open_chain("budget", alice);
+    height = 0;
+    seq[0] = 0;
+    wicas_chain_any m;
+    char err[256];
+    wicas_chain_tx_result r;
+    assert_int_equal(wicas_chain_msg_register_model(alice, tiny_json, &m, err, sizeof err), 0);
+    run_tx(0, &m, 400000, &r);
+    assert_int_equal(r.code, 0);
+    wicas_chain_tx_result_free(&r);
+    assert_int_equal(wicas_chain_msg_store_program(alice, chat_wasm, chat_len, &m, err, sizeof err), 0);
+    run_tx(0, &m, 5000000, &r);
+    assert_int_equal(r.code, 0);
+    wicas_chain_tx_result_free(&r);
+    deploy_runner(NULL);
+    /* worst case 1·1000 + 20·(mparams·300) + 5·(mparams·700): within the budget for
+     * a small prompt bound, over it for a large one */
+    uint64_t mp = (tiny.n_params + 999999) / 1000000;
+    uint64_t small = 1000 + 20 * mp * 300 + 5 * mp * 700;
+    if (small > 60000) skip(); /* the generated model is bigger than this test assumes */
+    char req[512];
+    snprintf(req, sizeof req,
+             "{\"program\":\"%s\",\"args\":[\"--raw\",\"--n-predict\",\"5\",\"ab\"],\"models\":[\"tiny\"],"
+             "\"max_tokens\":5,\"max_prompt_tokens\":20}", chat_hex);
+    exec_runner("run", "fits", req, 20000000, &r, NULL, NULL);
+    if (r.code) fail_msg("within the budget: %s", r.log);
+    wicas_chain_tx_result_free(&r);
+    snprintf(req, sizeof req,
+             "{\"program\":\"%s\",\"args\":[\"ab\"],\"models\":[\"tiny\"],\"max_tokens\":5,"
+             "\"max_prompt_tokens\":8000}", chat_hex);
+    expect_failure("over", req, 20000000, "inference budget is spent");
+    wicas_chain_close(chain);
+    chain = saved;
+    height = h;
+    seq[0] = s0;
+    snprintf(runner, sizeof runner, "%s", saved_runner);
+    block_budget = "200000000";
+}
+
 /* A model registered by tx that this node lacks: the registration commits,
  * the first block that needs the model halts instead of answering. */
 static void missing_model_halts(void **st) {
@@ -664,6 +714,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(store_programs),
         cmocka_unit_test(program_equals_sandbox_and_gas_is_the_formula),
         cmocka_unit_test(failures_are_clean),
+        cmocka_unit_test(block_budget_is_respected),
         cmocka_unit_test(missing_model_halts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
