@@ -245,7 +245,9 @@ static void register_model(void **st) {
     run_tx(0, &m, 400000, &r);
     if (r.code) fail_msg("register: %s", r.log);
     assert_string_equal(attr(&r, "register_model", "name"), "tiny");
-    assert_string_equal(attr(&r, "register_model", "sha256"), cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_Parse(tiny_json), "sha256")));
+    cJSON *tj = cJSON_Parse(tiny_json);
+    assert_string_equal(attr(&r, "register_model", "sha256"), cJSON_GetStringValue(cJSON_GetObjectItem(tj, "sha256")));
+    cJSON_Delete(tj);
     assert_string_equal(attr(&r, "message", "action"), "/wicas.ai.v1.MsgRegisterModel");
     assert_string_equal(attr(&r, "message", "module"), "ai");
     wicas_chain_tx_result_free(&r);
