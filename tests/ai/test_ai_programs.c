@@ -405,6 +405,8 @@ static void store_programs(void **st) {
         if (r.code) fail_msg("store: %s", r.log);
         assert_string_equal(attr(&r, "store_program", "checksum"), chat_hex);
         assert_string_equal(attr(&r, "store_program", "new"), pass == 0 ? "true" : "false");
+        fprintf(stderr, "store_program %zu bytes (%s): tx gas %lld\n", chat_len, pass ? "again" : "new",
+                (long long)r.gas_used);
         /* the response carries the checksum too */
         Wchain__TxMsgData *md = wchain__tx_msg_data__unpack(NULL, r.data_len, r.data);
         assert_non_null(md);
