@@ -531,6 +531,31 @@ static void program_equals_sandbox_and_gas_is_the_formula(void **st) {
             (unsigned long long)fuel_gas, (unsigned long long)inference, (long long)gas_tx);
     assert_int_equal(got, want);
     assert_true((uint64_t)gas_tx > got);
+    /* and `wicasd run-wasm`, the tool to try a program before storing it, gives the same bytes */
+    const char *bd = getenv("WICAS_BUILD_DIR");
+    if (bd) {
+        char seedhex[65], cmd[20000], wpath[4096];
+        wicas_hex_encode(wr.seed, 32, seedhex);
+        snprintf(wpath, sizeof wpath, "%s/wasinn_chat.wasm", getenv("WICAS_WASM_DIR"));
+        snprintf(cmd, sizeof cmd,
+                 "'%s/bin/wicasd' run-wasm '%s' --model 'tiny=%s' --model 'default=%s' --seed %s --block-time %lld "
+                 "--nn-max-tokens 6 --nn-max-prompt-tokens 200 --nn-max-computes 1 --output json -- "
+                 "--n-predict 6 --temp 0.7 --meta 'Hello there'",
+                 bd, wpath, model_path, model_path, seedhex, (long long)wr.block_time_ns);
+        FILE *f = popen(cmd, "r");
+        assert_non_null(f);
+        static char buf[65536];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = 0;
+        pclose(f);
+        cJSON *cj = cJSON_Parse(buf);
+        if (!cj) fail_msg("run-wasm printed: %s", buf);
+        const char *cs = cJSON_GetStringValue(cJSON_GetObjectItem(cj, "stdout"));
+        assert_non_null(cs);
+        assert_int_equal(strlen(cs), d.out_len);
+        assert_memory_equal(cs, d.out, d.out_len); /* (argv[0] differs: the file name there, the checksum here) */
+        cJSON_Delete(cj);
+    }
     wicas_wasi_result_free(&d);
     cJSON_Delete(j);
     free(res);
