@@ -8,7 +8,8 @@
  *   MsgStoreProgram: stored under its SHA-256 (idempotent), a module the
  *     sandbox would refuse is refused at store time, Program query;
  *   {"ai":{"run_program":..}} from the ai-runner contract: the output equals
- *     wicas_wasi_run's for the same program, args, model and seed; gas =
+ *     wicas_wasi_run's (and `wicasd run-wasm`'s) for the same program, args,
+ *     model and seed; argv, stdin, the clock and randomness are chain data; gas =
  *     load + fuel + inference exactly as docs/GAS.md says; out of gas (before
  *     the run and in it), a trap, too much output, an unknown hash and an
  *     unknown field fail the tx and change no contract state; a model this
@@ -580,6 +581,66 @@ static void restore_wasmtime_signals(void) {
     for (int i = 0; i < 4; i++) sigaction(TRAP_SIGNALS[i], &wasmtime_sa[i], NULL);
 }
 
+/* What a run sees is chain data: argv (argv[0] = the checksum), stdin, the
+ * block time, randomness from the derived seed (with the user seed mixed in). */
+static void program_sees_chain_data(void **st) {
+    (void)st;
+    size_t hl;
+    uint8_t *hello = read_wasm("wasi_test_hello.wasm", &hl);
+    wicas_chain_any m;
+    char err[256];
+    wicas_chain_tx_result r;
+    assert_int_equal(wicas_chain_msg_store_program(alice, hello, hl, &m, err, sizeof err), 0);
+    run_tx(0, &m, 9000000, &r);
+    assert_int_equal(r.code, 0);
+    char hex[65];
+    snprintf(hex, sizeof hex, "%s", attr(&r, "store_program", "checksum"));
+    wicas_chain_tx_result_free(&r);
+    char req[512];
+    snprintf(req, sizeof req,
+             "{\"program\":\"%s\",\"args\":[\"one\",\"two words\"],\"stdin\":\"piped in\",\"seed\":\"user-7\"}", hex);
+    uint8_t txh[32], bh[32];
+    exec_runner("run", "hello", req, 20000000, &r, txh, bh);
+    if (r.code) fail_msg("hello: %s", r.log);
+    wicas_chain_tx_result_free(&r);
+    char *res = result_of("hello");
+    cJSON *j = cJSON_Parse(res);
+    const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItem(j, "stdout"));
+    static uint8_t out[8192];
+    long ol = wicas_base64_decode(b64, strlen(b64), out, sizeof out - 1);
+    assert_true(ol > 0);
+    out[ol] = 0;
+    char want[512];
+    snprintf(want, sizeof want, "argc=3 [%s] [one] [two words]\nstdin=piped in\nrandom=", hex);
+    assert_memory_equal(out, want, strlen(want));
+    snprintf(want, sizeof want, "\nrealtime=%lld.000000005\n", (long long)(1700000000 + height));
+    assert_non_null(strstr((char *)out, want));
+    /* the random bytes come from the seed derived with the user seed */
+    wicas_ai_seed_input si = {.chain_id = CHAIN_ID, .height = height, .call_index = 0,
+                              .user_seed = (const uint8_t *)"user-7", .user_seed_len = 6};
+    memcpy(si.last_block_hash, bh, 32);
+    memcpy(si.tx_hash, txh, 32);
+    wicas_wasi_request wr;
+    memset(&wr, 0, sizeof wr);
+    wicas_ai_derive_seed(&si, wr.seed);
+    const char *argv[] = {hex, "one", "two words"};
+    wr.args = argv;
+    wr.n_args = 3;
+    wr.stdin_data = (const uint8_t *)"piped in";
+    wr.stdin_len = 8;
+    wr.block_time_ns = (1700000000 + height) * 1000000000LL + 5;
+    wicas_wasi_config cfg;
+    wicas_wasi_config_default(&cfg);
+    wicas_wasi_result d;
+    assert_int_equal(wicas_wasi_run(&cfg, hello, hl, &wr, &d), WICAS_WASI_OK);
+    assert_int_equal(d.out_len, (size_t)ol);
+    assert_memory_equal(d.out, out, d.out_len);
+    wicas_wasi_result_free(&d);
+    cJSON_Delete(j);
+    free(res);
+    free(hello);
+}
+
 /* A failing run fails the tx; the contract's state does not change. */
 static void expect_failure(const char *key, const char *req, uint64_t gas, const char *needle) {
     wicas_chain_tx_result r;
@@ -742,6 +803,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(registered_model_answers_infer),
         cmocka_unit_test(store_programs),
         cmocka_unit_test(program_equals_sandbox_and_gas_is_the_formula),
+        cmocka_unit_test(program_sees_chain_data),
         cmocka_unit_test(failures_are_clean),
         cmocka_unit_test(block_budget_is_respected),
         cmocka_unit_test(missing_model_halts),
