@@ -241,6 +241,7 @@ static int store_program(wctx *x, const Wchain__MsgStoreProgram *m, uint8_t **re
             return ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
                             "program is not a WASI command the sandbox accepts: %s: invalid request", e);
 #else
+        (void)c;
         return ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
                         "this build has no WASI sandbox: programs cannot be stored: invalid request");
 #endif
@@ -257,7 +258,6 @@ static int store_program(wctx *x, const Wchain__MsgStoreProgram *m, uint8_t **re
     *resp = malloc(*resp_len);
     if (!*resp) return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
     wchain__msg_store_program_response__pack(&r, *resp);
-    (void)c;
     return 0;
 }
 
