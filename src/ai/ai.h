@@ -167,6 +167,12 @@ void wicas_ai_host_free(wicas_ai_host *h);
 int wicas_ai_host_check_model(wicas_ai_host *h, const wicas_ai_model *m, char *path_out, size_t path_cap, char *err,
                               size_t errlen);
 
+/* The host's engine cache and thread count, for an embedder that runs the
+ * same models through another door (the WASI-NN sandbox of programs on
+ * chain), so that each model is resident once. The cache stays the host's. */
+struct wicas_infer_cache *wicas_ai_host_cache(wicas_ai_host *h);
+uint32_t wicas_ai_host_threads(const wicas_ai_host *h);
+
 /* Prices a request without running it: *prompt_tokens gets the exact prompt
  * length the engine will evaluate and *worst the gas of generating all
  * max_tokens. Returns WICAS_AI_OK, WICAS_AI_EMODELFILE or WICAS_AI_EINVAL. */

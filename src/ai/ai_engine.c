@@ -277,3 +277,11 @@ void wicas_ai_result_free(wicas_ai_result *res) {
     free(res->text);
     res->text = NULL;
 }
+
+struct wicas_infer_cache *wicas_ai_host_cache(wicas_ai_host *h) {
+    return h ? h->cache : NULL;
+}
+
+uint32_t wicas_ai_host_threads(const wicas_ai_host *h) {
+    return h ? h->n_threads : 1;
+}

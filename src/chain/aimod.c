@@ -14,7 +14,9 @@
  *
  * State:
  *   ai/model/<name>   canonical model JSON (wicas_ai_model_to_json)
- *   ai/params         {"block_budget":"<gas>","async_timeout_blocks":"<blocks>"}
+ *   ai/params         {"block_budget":"<gas>","async_timeout_blocks":"<blocks>","authority":"wicas1..."}
+ *                     (each optional)
+ *   ai/program/<hex>  wasm bytes of a stored program (aimsg.c, aiprog.c)
  * (asynchronous requests and their records are aiasync.c's)
  */
 #include <cjson/cJSON.h>
@@ -97,7 +99,28 @@ void aimod_seed(wctx *x, const char *user_seed, uint8_t seed[32]) {
     wicas_ai_derive_seed(&si, seed);
 }
 
-/* genesis "ai": {"models":[{...}], "params":{"block_budget":"N","async_timeout_blocks":"N"}} */
+/* The registry authority (app_state.ai.params.authority): 1 with out set,
+ * 0 when none is configured (models can then be registered only in genesis). */
+int aimod_authority(wctx *x, char out[100]) {
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    int found = 0;
+    out[0] = 0;
+    if (st_get(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, &v, &vl) == 1) {
+        cJSON *p = cJSON_ParseWithLength((const char *)v, vl);
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(p, "authority");
+        if (cJSON_IsString(a) && strlen(a->valuestring) < 100) {
+            snprintf(out, 100, "%s", a->valuestring);
+            found = 1;
+        }
+        cJSON_Delete(p);
+    }
+    free(v);
+    return found;
+}
+
+/* genesis "ai": {"models":[{...}], "params":{"block_budget":"N","async_timeout_blocks":"N",
+ * "authority":"wicas1..."}} (every param optional) */
 int aimod_genesis(wctx *x, const cJSON *ai, char *err, size_t errlen) {
     if (!cJSON_IsObject(ai)) return snprintf(err, errlen, "genesis ai must be an object"), -1;
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(ai, "models");
@@ -119,16 +142,35 @@ int aimod_genesis(wctx *x, const cJSON *ai, char *err, size_t errlen) {
     }
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(ai, "params");
     if (params) {
+        if (!cJSON_IsObject(params)) return snprintf(err, errlen, "genesis ai.params must be an object"), -1;
+        const cJSON *f;
+        cJSON_ArrayForEach(f, params) {
+            if (strcmp(f->string, "block_budget") != 0 && strcmp(f->string, "authority") != 0 &&
+                strcmp(f->string, "async_timeout_blocks") != 0)
+                return snprintf(err, errlen, "genesis ai.params: unknown field '%s'", f->string), -1;
+        }
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(params, "block_budget");
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(params, "async_timeout_blocks");
-        uint64_t u = AIMOD_DEFAULT_BLOCK_BUDGET, tb = AIASYNC_DEFAULT_TIMEOUT;
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(params, "authority");
+        uint64_t u = 0, tb = 0;
         if (b && (!cJSON_IsString(b) || parse_u64(b->valuestring, &u) || u == 0))
             return snprintf(err, errlen, "genesis ai.params.block_budget must be a positive decimal string"), -1;
         if (t && (!cJSON_IsString(t) || parse_u64(t->valuestring, &tb) || tb == 0 || tb > 1000000))
             return snprintf(err, errlen, "genesis ai.params.async_timeout_blocks must be a decimal string 1..1000000"), -1;
-        char v[128];
-        int n = snprintf(v, sizeof v, "{\"block_budget\":\"%" PRIu64 "\",\"async_timeout_blocks\":\"%" PRIu64 "\"}",
-                         u, tb);
+        uint8_t ab[32];
+        size_t al;
+        if (a && (!cJSON_IsString(a) || strlen(a->valuestring) >= 100 ||
+                  wicas_chain_addr_decode(a->valuestring, ab, &al)))
+            return snprintf(err, errlen, "genesis ai.params.authority must be a bech32 wicas1... address"), -1;
+        /* the stored form: the fields that were set, in this order */
+        char v[320];
+        int n = 0;
+        const char *sep = "";
+        n += snprintf(v + n, sizeof v - (size_t)n, "{");
+        if (b) n += snprintf(v + n, sizeof v - (size_t)n, "\"block_budget\":\"%" PRIu64 "\"", u), sep = ",";
+        if (t) n += snprintf(v + n, sizeof v - (size_t)n, "%s\"async_timeout_blocks\":\"%" PRIu64 "\"", sep, tb), sep = ",";
+        if (a) n += snprintf(v + n, sizeof v - (size_t)n, "%s\"authority\":\"%s\"", sep, a->valuestring);
+        n += snprintf(v + n, sizeof v - (size_t)n, "}");
         if (st_set(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, (const uint8_t *)v, (size_t)n))
             return snprintf(err, errlen, "genesis ai.params: %s", x->err), -1;
     }
@@ -197,6 +239,15 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
     wicas_chain *c = x->c;
     *resp = NULL;
     *gas_used = 0;
+    {
+        /* programs on chain ({"ai":{"run_program":{...}}}) share this door: aiprog.c */
+        cJSON *j = cJSON_ParseWithLength(custom, len);
+        const cJSON *ai = cJSON_GetObjectItemCaseSensitive(j, "ai");
+        const cJSON *prog = cJSON_GetObjectItemCaseSensitive(ai ? ai : j, "run_program");
+        int prc = prog ? aiprog_custom_query(x, prog, gas_limit, resp, gas_used, err, errlen) : 0;
+        cJSON_Delete(j);
+        if (prog) return prc;
+    }
     wicas_ai_request req;
     int rc = wicas_ai_request_parse(custom, len, &req, err, errlen);
     if (rc != WICAS_AI_OK) return -1;

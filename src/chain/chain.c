@@ -435,6 +435,7 @@ static void result_from(wicas_chain_tx_result *res, wctx *x, uint64_t gas_wanted
 static const char *msg_module(const char *url) {
     if (strncmp(url, "/cosmos.bank.", 13) == 0) return "bank";
     if (strncmp(url, "/cosmwasm.wasm.", 15) == 0) return "wasm";
+    if (strncmp(url, "/wicas.ai.", 10) == 0) return "ai";
     return "unknown";
 }
 
@@ -595,6 +596,8 @@ static int run_msg(wctx *x, const Wchain__Any *m, size_t idx, Wchain__Any ***res
         Wchain__MsgSend *ms = wchain__msg_send__unpack(NULL, m->value.len, m->value.data);
         rc = ms ? bank_msg_send(&mx, ms) : ctx_fail(&mx, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgSend");
         if (ms) wchain__msg_send__free_unpacked(ms, NULL);
+    } else if (aimsg_handles(m->type_url)) {
+        rc = aimsg_dispatch(&mx, m->type_url, m->value.data, m->value.len, &resp, &resp_len);
     } else {
         rc = wasm_dispatch(&mx, m->type_url, m->value.data, m->value.len, &resp, &resp_len);
     }

@@ -337,7 +337,9 @@ int wicas_chain_commit(wicas_chain *c, int64_t *retain_height);
  *   "/cosmos.bank.v1beta1.Query/AllBalances", "/cosmwasm.wasm.v1.Query/<X>" for X
  *   in SmartContractState RawContractState ContractInfo Code Codes ContractsByCode,
  *   "/cosmos.tx.v1beta1.Service/Simulate" (data = protobuf request, value =
- *   protobuf response), or "store/main/key" (data = raw store key; with prove
+ *   protobuf response), "/wicas.ai.v1.Query/Models" (no data; value = JSON
+ *   array of registry entries), "/wicas.ai.v1.Query/Program" (data = 64 hex
+ *   digits of a program's SHA-256; value = JSON), or "store/main/key" (data = raw store key; with prove
  *   the result has one WICAS_CHAIN_PROOF_OP_TYPE op).
  * height 0 = latest committed; a past height is answered from the versioned
  * tree for store queries (others answer at the latest height only and fail
@@ -401,6 +403,15 @@ int wicas_chain_msg_instantiate(const char *sender, const char *admin /* NULL or
                                 wicas_chain_any *out, char *err, size_t errlen);
 int wicas_chain_msg_execute(const char *sender, const char *contract, const char *json_msg,
                             const char *funds /* NULL = none */, wicas_chain_any *out, char *err, size_t errlen);
+/* The AI module's messages (src/chain/aimsg.c):
+ *   register_model: authority = the signer (must be the chain's registry
+ *     authority); model_json = a registry entry as wicas_ai_model_to_json
+ *     writes it (name, sha256, size, arch, params, gas);
+ *   store_program: a wasm32-wasi command module (<= 1 MiB). */
+int wicas_chain_msg_register_model(const char *authority, const char *model_json, wicas_chain_any *out, char *err,
+                                   size_t errlen);
+int wicas_chain_msg_store_program(const char *sender, const uint8_t *wasm, size_t wasm_len, wicas_chain_any *out,
+                                  char *err, size_t errlen);
 int wicas_chain_msg_migrate(const char *sender, const char *contract, uint64_t code_id, const char *json_msg,
                             wicas_chain_any *out, char *err, size_t errlen);
 

@@ -273,6 +273,28 @@ char *aiasync_query_request(wctx *x, uint64_t id, bool *found);
 void aiasync_result_hash(uint32_t prompt_tokens, uint32_t gen_tokens, const char *text, size_t len, uint8_t out[32]);
 /* wasm.c: runs a contract's sudo entry point with msg (JSON). 0 or -1. */
 int wasm_sudo(wctx *x, const uint8_t contract[32], const uint8_t *msg, size_t len);
+int aimod_set_model(wctx *x, const wicas_ai_model *m);
+int aimod_authority(wctx *x, char out[100]);
+
+/* ---- ai messages and programs (aimsg.c, aiprog.c) ------------------------------------ */
+#define K_AI_PROGRAM "ai/program/"      /* + 64 lowercase hex of the wasm's SHA-256 */
+#define AIPROG_MAX_BYTES (1u << 20)     /* largest program MsgStoreProgram accepts */
+bool aimsg_handles(const char *type_url);
+int aimsg_signer(const char *type_url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
+                 size_t errlen);
+int aimsg_dispatch(wctx *x, const char *type_url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len);
+int aiprog_key(const uint8_t checksum[32], uint8_t *k, size_t cap, size_t *kl);
+/* /wicas.ai.v1.Query/Program: data = 64 hex digits (or the 32 raw bytes) of a
+ * checksum; answers {"checksum":..,"size":"N","wasm_byte_code":"<base64>"}
+ * (malloc'd) or NULL with *code and err. */
+char *aiprog_program_json(wctx *x, const uint8_t *data, size_t len, uint32_t *code, char *err, size_t errlen);
+/* {"ai":{"run_program":{...}}} (body = the run_program object); gas in SDK
+ * gas like aimod_custom_query, *gas_used also set on a failed run. */
+int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, char **resp, uint64_t *gas_used,
+                        char *err, size_t errlen);
+/* The parts of a run's gas (docs/GAS.md): loading the program and its fuel. */
+uint64_t aiprog_load_gas(size_t wasm_len);
+uint64_t aiprog_fuel_gas(uint64_t fuel);
 
 /* genesis.c */
 int genesis_apply(wctx *x, const char *json, size_t len, char *err, size_t errlen);

@@ -26,6 +26,15 @@ static int pack(const ProtobufCMessage *m, uint8_t **out, size_t *len) {
     return 0;
 }
 
+/* The AI module's queries take and give plain bytes / JSON, not protobuf. */
+static int pack_raw(const uint8_t *b, size_t n, uint8_t **out, size_t *len) {
+    *out = malloc(n + 1);
+    if (!*out) return WICAS_CHAIN_ERR_NOMEM;
+    if (n) memcpy(*out, b, n);
+    *len = n;
+    return 0;
+}
+
 int wicas_chain_query_request(const char *path, const wicas_chain_query_args *a, uint8_t **out, size_t *out_len,
                               char *err, size_t errlen) {
     *out = NULL;
@@ -95,11 +104,12 @@ int wicas_chain_query_request(const char *path, const wicas_chain_query_args *a,
         /* the request id in decimal */
         char ids[24];
         int n = snprintf(ids, sizeof ids, "%llu", (unsigned long long)a->id);
-        *out = malloc((size_t)n + 1);
-        if (!*out) return cerr(err, errlen, "out of memory");
-        memcpy(*out, ids, (size_t)n + 1);
-        *out_len = (size_t)n;
-        return 0;
+        return pack_raw((const uint8_t *)ids, (size_t)n, out, out_len);
+    }
+    if (strcmp(path, "/wicas.ai.v1.Query/Models") == 0) return pack_raw(NULL, 0, out, out_len);
+    if (strcmp(path, "/wicas.ai.v1.Query/Program") == 0) {
+        if (!a->bytes || a->bytes_len != 64) return cerr(err, errlen, "a program query needs a 64-hex-digit checksum");
+        return pack_raw(a->bytes, a->bytes_len, out, out_len);
     }
     return cerr(err, errlen, "unknown query path");
 }
@@ -157,6 +167,13 @@ static cJSON *code_info_json(const Wchain__CodeInfoResponse *ci) {
 char *wicas_chain_query_response_json(const char *path, const uint8_t *v, size_t len) {
     cJSON *o = NULL;
     if (!path) return NULL;
+    if (strncmp(path, "/wicas.ai.v1.Query/", 19) == 0) {
+        /* already JSON: checked and passed through */
+        o = v ? cJSON_ParseWithLength((const char *)v, len) : cJSON_CreateArray();
+        char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+        cJSON_Delete(o);
+        return s;
+    }
     if (strcmp(path, "/cosmos.auth.v1beta1.Query/Account") == 0) {
         Wchain__QueryAccountResponse *r = wchain__query_account_response__unpack(NULL, len, v);
         if (!r || !r->account) goto bad_acc;

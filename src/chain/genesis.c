@@ -9,8 +9,10 @@
  *     "wasm": {"codes": [{"code_bytes": "<base64 wasm>",
  *                         "code_info": {"creator": "wicas1..."}}]}        optional
  *     "params": {"min_gas_price": "0.001uwicas", "max_tx_gas": "50000000"} optional
- *     "ai": {"models": [<model entry, see ai.h>], "params": {"block_budget": "N",
- *            "async_timeout_blocks": "N"}}  optional
+ *     "ai": {"models": [<model entry, see ai.h>],
+ *            "params": {"block_budget": "N", "authority": "wicas1...",
+ *                       "async_timeout_blocks": "N"}}  optional (each part too);
+ *            the authority may register models by MsgRegisterModel (aimsg.c)
  *   }
  * Other top-level keys are ignored (other modules' sections). Accounts get
  * numbers in the order they first appear (auth.accounts, then bank.balances),

@@ -380,6 +380,18 @@ void chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t l
         }
         free(j);
     }
+    else if (strcmp(path, "/wicas.ai.v1.Query/Program") == 0) {
+        /* a stored program (aimsg.c), as JSON */
+        uint32_t code = 0;
+        char e[256] = "";
+        char *j = aiprog_program_json(&x, data, len, &code, e, sizeof e);
+        if (j) {
+            r->value = (uint8_t *)j;
+            r->value_len = strlen(j);
+        } else {
+            qfail(r, code, "%s", e);
+        }
+    }
     else
         qfail(r, WICAS_CODE_UNKNOWN_REQUEST, "unknown query path '%s': unknown request", path);
     ctx_free(&x);

@@ -78,6 +78,7 @@ int msg_signer(const char *url, const uint8_t *val, size_t len, char **signer, u
         }
         return 0;
     }
+    if (aimsg_handles(url)) return aimsg_signer(url, val, len, signer, code, err, errlen);
     return fail(code, WICAS_CODE_UNKNOWN_REQUEST, err, errlen, "unrecognized message type '%s': unknown request",
                 url);
 }

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "common.h"
 #include "infer.h"
+#include "node_setup.h"
 
 int wicas_keys_dir(int argc, char **argv, char *out, size_t cap);
 
@@ -228,39 +229,22 @@ static int add_model(int argc, char **argv) {
         return 2;
     }
     char err[512] = "";
-    wicas_infer_model *m = NULL;
-    int rc = wicas_infer_model_load(file, NULL, NULL, &m, err, sizeof err);
-    if (rc) {
-        fprintf(stderr, "wicasd genesis add-model: %s: %s\n", file, err[0] ? err : wicas_infer_strerror(rc));
-        return 1;
-    }
-    wicas_infer_model_info info;
-    wicas_infer_model_get_info(m, &info);
-    wicas_infer_model_release(m);
-    wicas_ai_model am;
-    memset(&am, 0, sizeof am);
     if (strlen(name) > WICAS_AI_NAME_MAX) {
         fprintf(stderr, "wicasd genesis add-model: name longer than %d characters\n", WICAS_AI_NAME_MAX);
         return 2;
     }
-    snprintf(am.name, sizeof am.name, "%s", name);
-    memcpy(am.sha256, info.sha256, 32);
-    am.size_bytes = info.file_size;
-    snprintf(am.arch, sizeof am.arch, "%s", info.arch);
-    am.n_params = info.n_params;
-    am.gas = wicas_ai_default_gas();
     const char *g1 = flag(argc, argv, "--gas-base"), *g2 = flag(argc, argv, "--gas-per-prompt-token"),
                *g3 = flag(argc, argv, "--gas-per-gen-token");
-    if (g1) am.gas.base = strtoull(g1, NULL, 10);
-    if (g2) am.gas.per_prompt_token = strtoull(g2, NULL, 10);
-    if (g3) am.gas.per_gen_token = strtoull(g3, NULL, 10);
-    /* round trip through the registry parser: what genesis gets is what InitChain accepts */
-    char *mj = wicas_ai_model_to_json(&am);
-    wicas_ai_model check;
-    if (!mj || wicas_ai_model_from_json(mj, strlen(mj), &check, err, sizeof err) != WICAS_AI_OK) {
+    uint64_t gas[3] = {g1 ? strtoull(g1, NULL, 10) : UINT64_MAX, g2 ? strtoull(g2, NULL, 10) : UINT64_MAX,
+                       g3 ? strtoull(g3, NULL, 10) : UINT64_MAX};
+    /* the engine reads the file; the entry has passed the registry's parser
+     * (what genesis gets is what InitChain accepts) */
+    char *mj = wicas_node_model_entry(file, name, gas, err, sizeof err);
+    wicas_ai_model am;
+    if (!mj || wicas_ai_model_from_json(mj, strlen(mj), &am, err, sizeof err) != WICAS_AI_OK) {
         fprintf(stderr, "wicasd genesis add-model: %s\n", err[0] ? err : "out of memory");
         free(mj);
-        return 2;
+        return 1;
     }
     char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/config/genesis.json", home);

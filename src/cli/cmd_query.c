@@ -12,6 +12,9 @@
  *   query wasm list-code
  *   query wasm list-contract-by-code CODE_ID
  *   query store KEY_HEX [--prove]       raw store key, with a verified proof
+ *   query ai models                     the AI model registry
+ *   query ai program SHA256             a stored program (base64 bytes, size)
+ *   query ai request ID                 an asynchronous inference request and its outcome
  * Flags: --node URL (default tcp://127.0.0.1:26657), --height H, --output json.
  * Addresses may be key names from the keyring (--keyring-dir / --home).
  */
@@ -74,8 +77,10 @@ static void usage(FILE *f) {
                "  wicasd query wasm code-info CODE_ID\n"
                "  wicasd query wasm list-code\n"
                "  wicasd query wasm list-contract-by-code CODE_ID\n"
-               "  wicasd query ai request ID        (an asynchronous inference request and its outcome)\n"
-               "  wicasd query store KEY_HEX [--prove]\n\n"
+               "  wicasd query store KEY_HEX [--prove]\n"
+               "  wicasd query ai models\n"
+               "  wicasd query ai program SHA256\n"
+               "  wicasd query ai request ID        (an asynchronous inference request and its outcome)\n\n"
                "Flags: --node URL (default tcp://127.0.0.1:26657)  --height H  --output json|text\n"
                "ADDR may be a key name from the keyring (--keyring-dir DIR or --home DIR).\n");
 }
@@ -267,6 +272,27 @@ int wicas_cmd_query(int argc, char **argv) {
     }
     if (n >= 2 && strcmp(p[0], "store") == 0)
         return run(argc, argv, "store/main/key", &a, has(argc, argv, "--prove"), json, p[1]);
+    if (n >= 2 && strcmp(p[0], "ai") == 0) {
+        if (strcmp(p[1], "models") == 0) return run(argc, argv, "/wicas.ai.v1.Query/Models", &a, false, json, NULL);
+        if (strcmp(p[1], "program") == 0 && n >= 3) {
+            a.bytes = (const uint8_t *)p[2];
+            a.bytes_len = strlen(p[2]);
+            if (a.bytes_len != 64) {
+                fprintf(stderr, "wicasd query ai program: SHA256 must be 64 hex digits\n");
+                return 2;
+            }
+            return run(argc, argv, "/wicas.ai.v1.Query/Program", &a, false, json, NULL);
+        }
+        if (strcmp(p[1], "request") == 0 && n >= 3) {
+            char *end;
+            a.id = strtoull(p[2], &end, 10);
+            if (*end || a.id == 0) {
+                fprintf(stderr, "wicasd query ai request: ID must be a positive integer\n");
+                return 2;
+            }
+            return run(argc, argv, "/wicas.ai.v1.Query/Request", &a, false, json, NULL);
+        }
+    }
     if (n >= 2 && strcmp(p[0], "wasm") == 0) {
         if (strcmp(p[1], "contract-state") == 0 && n >= 5 && strcmp(p[2], "smart") == 0) {
             a.address = p[3];
@@ -315,15 +341,6 @@ int wicas_cmd_query(int argc, char **argv) {
                                                       : "/cosmwasm.wasm.v1.Query/ContractsByCode",
                        &a, false, json, NULL);
         }
-    }
-    if (n >= 3 && strcmp(p[0], "ai") == 0 && strcmp(p[1], "request") == 0) {
-        char *end;
-        a.id = strtoull(p[2], &end, 10);
-        if (*end || a.id == 0) {
-            fprintf(stderr, "wicasd query ai request: ID must be a positive integer\n");
-            return 2;
-        }
-        return run(argc, argv, "/wicas.ai.v1.Query/Request", &a, false, json, NULL);
     }
     fprintf(stderr, "wicasd query: unknown or incomplete query\n\n");
     usage(stderr);

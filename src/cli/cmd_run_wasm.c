@@ -6,7 +6,8 @@
  *   wicasd run-wasm PROGRAM.wasm [--model NAME=PATH ...]
  *       [--nn-preload NAME:GGML:AUTO:PATH ...] [--models-dir DIR]
  *       [--seed HEX64] [--block-time NS] [--fuel N] [--memory MiB]
- *       [--stdout-cap BYTES] [--nn-max-tokens N] [-t THREADS] [--stdin FILE|-]
+ *       [--stdout-cap BYTES] [--nn-max-tokens N] [--nn-max-prompt-tokens N]
+ *       [--nn-max-computes N] [-t THREADS] [--stdin FILE|-]
  *       [--output json]
  *       [-- ARGS...]
  *
@@ -44,6 +45,8 @@ static void usage(FILE *f) {
             "  --memory MiB             linear memory limit (default %llu, at most 4096)\n"
             "  --stdout-cap BYTES       stdout limit (default %u)\n"
             "  --nn-max-tokens N        WASI-NN tokens generated per run at most (default %u)\n"
+            "  --nn-max-prompt-tokens N WASI-NN prompt tokens per run at most (default: no bound)\n"
+            "  --nn-max-computes N      WASI-NN generations per run at most (default 64)\n"
             "  -t, --threads N          engine threads for WASI-NN (output does not depend on it)\n"
             "  --stdin FILE             program stdin from FILE ('-' = this process's stdin)\n"
             "  --output text|json       output format (default text)\n",
@@ -210,6 +213,23 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
                 goto out;
             }
             cfg.nn_max_tokens = (uint32_t)u;
+            i++;
+        } else if (strcmp(a, "--nn-max-prompt-tokens") == 0 && v) {
+            /* the bounds a chain run_program request sets (docs/GAS.md) */
+            if (!parse_u64(v, &u) || u == 0) {
+                fprintf(stderr, "wicasd run-wasm: bad --nn-max-prompt-tokens '%s'\n", v);
+                rc = 2;
+                goto out;
+            }
+            cfg.nn_max_prompt_tokens = u;
+            i++;
+        } else if (strcmp(a, "--nn-max-computes") == 0 && v) {
+            if (!parse_u64(v, &u) || u == 0 || u > 64) {
+                fprintf(stderr, "wicasd run-wasm: --nn-max-computes wants 1..64, got '%s'\n", v);
+                rc = 2;
+                goto out;
+            }
+            cfg.nn_max_computes = (uint32_t)u;
             i++;
         } else if ((strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) && v) {
             if (!parse_u64(v, &u) || u == 0 || u > 256) {

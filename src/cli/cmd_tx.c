@@ -7,6 +7,8 @@
  *   tx wasm instantiate CODE_ID JSON --label L --from KEY [--admin ADDR | --no-admin] [--amount COINS]
  *   tx wasm execute CONTRACT JSON --from KEY [--amount COINS]
  *   tx wasm migrate CONTRACT NEW_CODE_ID JSON --from KEY
+ *   tx ai register-model NAME FILE.gguf --from KEY [--gas-base N] [--gas-per-prompt-token N] [--gas-per-gen-token N]
+ *   tx ai store-program FILE.wasm --from KEY
  * Flags: --chain-id ID (default: the node's), --node URL, --gas N|auto
  * (default 200000; auto = simulate x --gas-adjustment, default 1.3),
  * --fees COINS | --gas-prices 0.01uwicas, --memo TEXT, --wait (until
@@ -26,6 +28,7 @@
 #include "chain.h"
 #include "cli.h"
 #include "common.h"
+#include "node_setup.h"
 #include "rpc.h"
 
 int wicas_keys_dir(int argc, char **argv, char *out, size_t cap);
@@ -65,6 +68,9 @@ static void usage(FILE *f) {
                "  wicasd tx wasm store FILE.wasm --from KEY\n"
                "  wicasd tx wasm instantiate CODE_ID JSON --label L --from KEY [--admin ADDR|--no-admin] [--amount COINS]\n"
                "  wicasd tx wasm execute CONTRACT JSON --from KEY [--amount COINS]\n"
+               "  wicasd tx ai register-model NAME FILE.gguf --from KEY [--gas-base N] [--gas-per-prompt-token N]\n"
+               "                              [--gas-per-gen-token N]   (KEY must be the chain's registry authority)\n"
+               "  wicasd tx ai store-program FILE.wasm --from KEY\n"
                "  wicasd tx wasm migrate CONTRACT NEW_CODE_ID JSON --from KEY\n\n"
                "Flags:\n"
                "  --chain-id ID          chain id (default: asked from the node)\n"
@@ -298,6 +304,30 @@ int wicas_cmd_tx(int argc, char **argv) {
             return 2;
         }
         rc = wicas_chain_msg_migrate(k.address, p[2], id, p[4], &m, err, sizeof err);
+    } else if (n >= 4 && strcmp(p[0], "ai") == 0 && strcmp(p[1], "register-model") == 0) {
+        /* the engine reads the file, exactly as `genesis add-model` does */
+        const char *g1 = flag(argc, argv, "--gas-base"), *g2 = flag(argc, argv, "--gas-per-prompt-token"),
+                   *g3 = flag(argc, argv, "--gas-per-gen-token");
+        uint64_t gas[3] = {UINT64_MAX, UINT64_MAX, UINT64_MAX};
+        if ((g1 && parse_u64s(g1, &gas[0])) || (g2 && parse_u64s(g2, &gas[1])) || (g3 && parse_u64s(g3, &gas[2]))) {
+            fprintf(stderr, "wicasd tx ai register-model: --gas-* values must be numbers\n");
+            return 2;
+        }
+        char *mj = wicas_node_model_entry(p[3], p[2], gas, err, sizeof err);
+        if (!mj) {
+            fprintf(stderr, "wicasd tx ai register-model: %s\n", err);
+            return 1;
+        }
+        rc = wicas_chain_msg_register_model(k.address, mj, &m, err, sizeof err);
+        free(mj);
+    } else if (n >= 3 && strcmp(p[0], "ai") == 0 && strcmp(p[1], "store-program") == 0) {
+        size_t wl;
+        wasm = wicas_read_file(p[2], 8u << 20, &wl);
+        if (!wasm) {
+            fprintf(stderr, "wicasd tx ai store-program: cannot read %s\n", p[2]);
+            return 1;
+        }
+        rc = wicas_chain_msg_store_program(k.address, wasm, wl, &m, err, sizeof err);
     } else {
         fprintf(stderr, "wicasd tx: unknown or incomplete command\n\n");
         usage(stderr);

@@ -175,25 +175,24 @@ const char *wicas_node_default_model(void) {
     return NULL;
 }
 
-int wicas_node_app_state_add_model(cJSON *app_state, const char *path, const char *name, char *err,
-                                   size_t errlen) {
+char *wicas_node_model_entry(const char *path, const char *name, const uint64_t gas[3], char *err, size_t errlen) {
 #ifndef NODE_HAVE_AI
-    (void)app_state, (void)path, (void)name;
+    (void)path, (void)name, (void)gas;
     serr(err, errlen, "this build has no AI module%s%s", "", NULL);
-    return -1;
+    return NULL;
 #else
     wicas_ai_model m;
     memset(&m, 0, sizeof m);
     if (strlen(name) > WICAS_AI_NAME_MAX) {
         serr(err, errlen, "model name '%s' is too long%s", name, NULL);
-        return -1;
+        return NULL;
     }
     wicas_infer_model *model = NULL;
     char ierr[256] = "";
     int rc = wicas_infer_model_load(path, NULL, NULL, &model, ierr, sizeof ierr);
     if (rc != 0) {
         serr(err, errlen, "cannot use model %s: %s", path, ierr[0] ? ierr : wicas_infer_strerror(rc));
-        return -1;
+        return NULL;
     }
     wicas_infer_model_info info;
     wicas_infer_model_get_info(model, &info);
@@ -204,6 +203,9 @@ int wicas_node_app_state_add_model(cJSON *app_state, const char *path, const cha
     snprintf(m.arch, sizeof m.arch, "%s", info.arch);
     m.n_params = info.n_params;
     m.gas = wicas_ai_default_gas();
+    if (gas && gas[0] != UINT64_MAX) m.gas.base = gas[0];
+    if (gas && gas[1] != UINT64_MAX) m.gas.per_prompt_token = gas[1];
+    if (gas && gas[2] != UINT64_MAX) m.gas.per_gen_token = gas[2];
     char *js = wicas_ai_model_to_json(&m);
     /* Round trip through the registry parser: what we write must be what the
      * chain accepts. */
@@ -212,8 +214,21 @@ int wicas_node_app_state_add_model(cJSON *app_state, const char *path, const cha
     if (!js || wicas_ai_model_from_json(js, strlen(js), &back, aerr, sizeof aerr) != 0) {
         serr(err, errlen, "model %s: registry entry rejected: %s", path, aerr);
         free(js);
-        return -1;
+        return NULL;
     }
+    return js;
+#endif
+}
+
+int wicas_node_app_state_add_model(cJSON *app_state, const char *path, const char *name, char *err,
+                                   size_t errlen) {
+#ifndef NODE_HAVE_AI
+    (void)app_state, (void)path, (void)name;
+    serr(err, errlen, "this build has no AI module%s%s", "", NULL);
+    return -1;
+#else
+    char *js = wicas_node_model_entry(path, name, NULL, err, errlen);
+    if (!js) return -1;
     cJSON *entry = cJSON_Parse(js);
     free(js);
     cJSON *ai = cJSON_GetObjectItemCaseSensitive(app_state, "ai");

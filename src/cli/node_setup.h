@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -48,6 +49,15 @@ int wicas_node_app_state_add_account(cJSON *app_state, const char *spec, char *e
  * also when this build has no AI module). */
 int wicas_node_app_state_add_model(cJSON *app_state, const char *path, const char *name, char *err,
                                    size_t errlen);
+
+/* The registry entry of the GGUF model at path under name, as canonical JSON
+ * (malloc'd): the engine loads and validates the file (architecture,
+ * tensors) and gives its SHA-256, size, architecture and parameter count.
+ * gas: NULL for the default gas parameters, else {base, per_prompt_token,
+ * per_gen_token} with UINT64_MAX meaning "the default". The entry has passed
+ * the registry's parser. Used by `init`, `genesis add-model` and
+ * `tx ai register-model`. NULL with a message. */
+char *wicas_node_model_entry(const char *path, const char *name, const uint64_t gas[3], char *err, size_t errlen);
 
 /* The compiled-in default model path, or NULL when none / the file is absent. */
 const char *wicas_node_default_model(void);

@@ -84,6 +84,7 @@ typedef struct {
     bool used;
     wicas_infer_model *model;
     char name[64];
+    size_t entry; /* index of its preload entry in cfg->models */
     nn_opts opts;
 } nn_graph;
 
@@ -309,6 +310,7 @@ static int load_named(wicas_wasi_host *h, struct wasi_nn_state *nn, const char *
     }
     g->used = true;
     snprintf(g->name, sizeof g->name, "%s", entry->name);
+    g->entry = (size_t)(entry - h->cfg->models);
     *graph_out = (uint32_t)slot;
     return NN_SUCCESS;
 }
@@ -484,7 +486,9 @@ static bool on_token(int32_t token, const char *piece, size_t len, void *user) {
 /* Runs one generation for x. Returns a WASI-NN errno. */
 static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
     if (!x->prompt) return NN_INVALID_ARGUMENT;
-    if (h->nn_computes >= MAX_COMPUTES) return NN_BUSY;
+    uint32_t max_computes = h->cfg->nn_max_computes && h->cfg->nn_max_computes < MAX_COMPUTES
+                                ? h->cfg->nn_max_computes : MAX_COMPUTES;
+    if (h->nn_computes >= max_computes) return NN_BUSY;
     uint64_t budget = h->cfg->nn_max_tokens ? h->cfg->nn_max_tokens : WICAS_WASI_DEFAULT_NN_TOKENS;
     uint64_t left = budget > h->nn_generated_tokens ? budget - h->nn_generated_tokens : 0;
     if (left == 0 && x->opts.n_predict > 0) {
@@ -505,7 +509,26 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
             return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: cannot create an inference context of %u tokens", n_ctx);
         x->ictx_n_ctx = n_ctx;
     }
+    if (h->cfg->nn_max_prompt_tokens) {
+        /* the embedder's prompt budget: counted exactly as the engine will
+         * tokenise, and refused before any work when it does not fit */
+        int32_t *toks = NULL;
+        size_t n_toks = 0;
+        int trc = wicas_infer_prompt_tokens(g->model, x->prompt, false, &toks, &n_toks);
+        free(toks);
+        if (trc == WICAS_INFER_EARG || trc == WICAS_INFER_ETOKEN) return NN_INVALID_ARGUMENT;
+        if (trc != 0) return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: cannot tokenise the prompt on this node: %s",
+                                       wicas_infer_strerror(trc));
+        uint64_t pleft = h->cfg->nn_max_prompt_tokens > h->nn_prompt_tokens
+                             ? h->cfg->nn_max_prompt_tokens - h->nn_prompt_tokens : 0;
+        if (n_toks > pleft) {
+            WICAS_DEBUG(MOD, "compute: a prompt of %zu tokens does not fit the run's prompt budget (%llu left)",
+                        n_toks, (unsigned long long)pleft);
+            return NN_TOO_LARGE;
+        }
+    }
     h->nn_computes++;
+    h->nn_model_computes[g->entry]++;
     if (x->opts.n_predict == 0) { /* nothing to generate: still count the prompt */
         x->text = calloc(1, 1);
         x->computed = x->text != NULL;
@@ -544,6 +567,8 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
     x->computed = true;
     h->nn_prompt_tokens += x->n_prompt_tokens;
     h->nn_generated_tokens += x->n_generated_tokens;
+    h->nn_model_prompt_tokens[g->entry] += x->n_prompt_tokens;
+    h->nn_model_generated_tokens[g->entry] += x->n_generated_tokens;
     if (x->opts.enable_log)
         WICAS_INFO(MOD, "model %s: %u prompt tokens, %u generated", g->name, x->n_prompt_tokens,
                    x->n_generated_tokens);

@@ -290,6 +290,66 @@ static int hand_over(uint8_t *buf, size_t len, uint8_t **out, size_t *out_len) {
     return 0;
 }
 
+/* ---- engine and module ------------------------------------------------------------------ */
+
+/* A wasmtime engine configured for determinism. */
+static int new_engine(wasm_engine_t **out, char *err, size_t errlen) {
+    *out = NULL;
+    wasm_config_t *conf = wasm_config_new();
+    if (!conf) {
+        snprintf(err, errlen, "wicas_wasi_run: cannot create a wasmtime config");
+        return WICAS_WASI_EENGINE;
+    }
+    wasmtime_config_consume_fuel_set(conf, true);
+    wasmtime_config_cranelift_nan_canonicalization_set(conf, true);
+    /* Threads: this wasmtime build has no threads feature, so shared memory
+     * and atomics-wait cannot be enabled at all. */
+    wasmtime_config_wasm_relaxed_simd_set(conf, false);
+    wasmtime_config_wasm_relaxed_simd_deterministic_set(conf, true);
+    wasmtime_config_wasm_simd_set(conf, true);
+    wasmtime_config_cranelift_opt_level_set(conf, WASMTIME_OPT_LEVEL_SPEED);
+    *out = wasm_engine_new_with_config(conf); /* takes conf */
+    if (!*out) {
+        snprintf(err, errlen, "wicas_wasi_run: cannot create a wasmtime engine");
+        return WICAS_WASI_EENGINE;
+    }
+    return 0;
+}
+
+/* Compiles the module and checks its imports and exports. */
+static int compile_checked(wasm_engine_t *engine, const uint8_t *wasm, size_t len, wasmtime_module_t **out,
+                           char *err, size_t errlen) {
+    *out = NULL;
+    wasmtime_error_t *e = wasmtime_module_new(engine, wasm, len, out);
+    if (e) {
+        char msg[400];
+        take_error(e, msg, sizeof msg);
+        *out = NULL;
+        snprintf(err, errlen, "wicas_wasi_run: invalid wasm module: %s", msg);
+        return WICAS_WASI_EMODULE;
+    }
+    int rc = check_imports(*out, err, errlen);
+    if (!rc) rc = check_exports(*out, err, errlen);
+    return rc;
+}
+
+int wicas_wasi_validate(const uint8_t *wasm, size_t len, char *err, size_t errlen) {
+    char buf[512] = "";
+    if (!err || !errlen) err = buf, errlen = sizeof buf;
+    err[0] = 0;
+    if (!wasm || len == 0) {
+        snprintf(err, errlen, "empty module");
+        return wasm || len == 0 ? WICAS_WASI_EMODULE : WICAS_WASI_EARG;
+    }
+    wasm_engine_t *engine = NULL;
+    wasmtime_module_t *module = NULL;
+    int rc = new_engine(&engine, err, errlen);
+    if (!rc) rc = compile_checked(engine, wasm, len, &module, err, errlen);
+    if (module) wasmtime_module_delete(module);
+    if (engine) wasm_engine_delete(engine);
+    return rc;
+}
+
 /* ---- the run -------------------------------------------------------------------------- */
 
 static const uint8_t RNG_NONCE[12] = {'w', 'a', 's', 'i', '-', 'r', 'a', 'n', 'd', 'o', 'm', 0};
@@ -326,40 +386,9 @@ int wicas_wasi_run(const wicas_wasi_config *cfg, const uint8_t *wasm, size_t len
         goto done;
     }
 
-    /* 1. engine */
-    wasm_config_t *conf = wasm_config_new();
-    if (!conf) {
-        rc = WICAS_WASI_EENGINE;
-        fail(res, "wicas_wasi_run: cannot create a wasmtime config");
-        goto done;
-    }
-    wasmtime_config_consume_fuel_set(conf, true);
-    wasmtime_config_cranelift_nan_canonicalization_set(conf, true);
-    /* Threads: this wasmtime build has no threads feature, so shared memory
-     * and atomics-wait cannot be enabled at all. */
-    wasmtime_config_wasm_relaxed_simd_set(conf, false);
-    wasmtime_config_wasm_relaxed_simd_deterministic_set(conf, true);
-    wasmtime_config_wasm_simd_set(conf, true);
-    wasmtime_config_cranelift_opt_level_set(conf, WASMTIME_OPT_LEVEL_SPEED);
-    engine = wasm_engine_new_with_config(conf); /* takes conf */
-    if (!engine) {
-        rc = WICAS_WASI_EENGINE;
-        fail(res, "wicas_wasi_run: cannot create a wasmtime engine");
-        goto done;
-    }
-
-    /* 2. module */
-    e = wasmtime_module_new(engine, wasm, len, &module);
-    if (e) {
-        char msg[400];
-        take_error(e, msg, sizeof msg);
-        e = NULL;
-        rc = WICAS_WASI_EMODULE;
-        fail(res, "wicas_wasi_run: invalid wasm module: %s", msg);
-        goto done;
-    }
-    if ((rc = check_imports(module, res->error, sizeof res->error)) != 0) goto done;
-    if ((rc = check_exports(module, res->error, sizeof res->error)) != 0) goto done;
+    /* 1. engine, 2. module (compiled and checked) */
+    if ((rc = new_engine(&engine, res->error, sizeof res->error)) != 0) goto done;
+    if ((rc = compile_checked(engine, wasm, len, &module, res->error, sizeof res->error)) != 0) goto done;
 
     /* 3. store */
     store = wasmtime_store_new(engine, h, NULL);
@@ -458,6 +487,9 @@ done:
     res->nn_prompt_tokens = h->nn_prompt_tokens;
     res->nn_generated_tokens = h->nn_generated_tokens;
     res->nn_computes = h->nn_computes;
+    memcpy(res->nn_model_prompt_tokens, h->nn_model_prompt_tokens, sizeof res->nn_model_prompt_tokens);
+    memcpy(res->nn_model_generated_tokens, h->nn_model_generated_tokens, sizeof res->nn_model_generated_tokens);
+    memcpy(res->nn_model_computes, h->nn_model_computes, sizeof res->nn_model_computes);
     res->err_truncated = h->err_truncated;
     if (hand_over(h->out, h->out_len, &res->out, &res->out_len) != 0 ||
         hand_over(h->err, h->err_len, &res->err, &res->err_len) != 0) {

@@ -106,6 +106,15 @@ typedef struct {
     /* Models kept resident between runs (may be NULL: each run loads and
      * frees its models). Not owned. */
     wicas_infer_cache *cache;
+    /* WASI-NN prompt budget: prompt tokens evaluated over all computes of one
+     * run; 0 = none beyond each context's size. A compute whose prompt does
+     * not fit in what is left answers TOO_LARGE before it runs (the same on
+     * every node). With nn_max_tokens and nn_max_computes it lets an embedder
+     * price the worst case of a run before starting it. */
+    uint64_t nn_max_prompt_tokens;
+    /* WASI-NN generations per run; 0 = 64 (also the most allowed). One more
+     * answers BUSY. */
+    uint32_t nn_max_computes;
 } wicas_wasi_config;
 
 /* Zeroes *cfg: every limit at its default, no models, no preopen. */
@@ -138,6 +147,11 @@ typedef struct {
     uint64_t nn_prompt_tokens;    /* summed over all WASI-NN computes of the run */
     uint64_t nn_generated_tokens;
     uint32_t nn_computes;     /* number of WASI-NN generations run */
+    /* The same three counts per preload entry (index into cfg->models), so an
+     * embedder can price each model's tokens with that model's rates. */
+    uint64_t nn_model_prompt_tokens[WICAS_WASI_MAX_MODELS];
+    uint64_t nn_model_generated_tokens[WICAS_WASI_MAX_MODELS];
+    uint32_t nn_model_computes[WICAS_WASI_MAX_MODELS];
     char error[512];          /* "" on success, else what went wrong where */
 } wicas_wasi_result;
 
@@ -165,6 +179,15 @@ void wicas_wasi_result_free(wicas_wasi_result *res);
  * is modified by any program. Thread-safe: runs share nothing but cfg->cache. */
 int wicas_wasi_run(const wicas_wasi_config *cfg, const uint8_t *wasm, size_t len,
                    const wicas_wasi_request *req, wicas_wasi_result *res);
+
+/* Checks, without running it, that wasm[0..len) is a module wicas_wasi_run
+ * would accept: it compiles under the sandbox's engine settings, imports only
+ * functions the sandbox offers, and exports `_start` and `memory` (the same
+ * checks, by the same code, as a run). Meant for a chain that stores programs
+ * so that a bad one is refused at store time. Returns WICAS_WASI_OK,
+ * EMODULE or EIMPORT (with a message in err), or EARG/ENOMEM/EENGINE (this
+ * node's failure, not the module's). */
+int wicas_wasi_validate(const uint8_t *wasm, size_t len, char *err, size_t errlen);
 
 /* Derives the sampling seed WASI-NN uses for a generation: the request seed
  * itself when the program gave no "seed" option, else

@@ -129,6 +129,9 @@ typedef struct wicas_wasi_host {
     struct wasi_nn_state *nn;
     uint64_t nn_prompt_tokens, nn_generated_tokens;
     uint32_t nn_computes;
+    uint64_t nn_model_prompt_tokens[WICAS_WASI_MAX_MODELS]; /* per cfg->models entry */
+    uint64_t nn_model_generated_tokens[WICAS_WASI_MAX_MODELS];
+    uint32_t nn_model_computes[WICAS_WASI_MAX_MODELS];
 } wicas_wasi_host;
 
 /* The host state behind a caller (the store's data). */
