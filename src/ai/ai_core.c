@@ -160,8 +160,12 @@ int wicas_ai_model_from_json(const char *json, size_t len, wicas_ai_model *out, 
                 goto out;
             }
         } else if (strcmp(k, "arch") == 0) {
-            if (!cJSON_IsString(f) || !f->valuestring[0] || strlen(f->valuestring) >= sizeof m.arch) {
-                wicas_ai_fail(err, errlen, rc, "model entry: arch must be a short non-empty string");
+            bool ok = cJSON_IsString(f) && f->valuestring[0] && strlen(f->valuestring) < sizeof m.arch;
+            for (const char *q = ok ? f->valuestring : ""; *q && ok; q++)
+                ok = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || strchr("._-", *q);
+            if (!ok) {
+                /* the canonical JSON writes arch verbatim: only safe characters */
+                wicas_ai_fail(err, errlen, rc, "model entry: arch must be 1..31 characters of [A-Za-z0-9._-]");
                 goto out;
             }
             strcpy(m.arch, f->valuestring);

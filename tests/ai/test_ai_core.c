@@ -123,6 +123,8 @@ static void model_json_roundtrip_and_rejects(void **state) {
         "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\",\"size\":1.5,\"arch\":\"llama\",\"params\":1}",
         "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\",\"size\":1,\"arch\":\"llama\",\"params\":1,\"extra\":1}",
         "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\",\"size\":1,\"arch\":\"llama\",\"params\":1,\"gas\":{\"bogus\":\"1\"}}",
+        /* an arch the canonical JSON could not carry verbatim */
+        "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\",\"size\":1,\"arch\":\"ll\\\"ama\",\"params\":1}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         err[0] = 0;
