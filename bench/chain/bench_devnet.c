@@ -34,7 +34,8 @@
  * Printed: sent/accepted/committed (and failed in a block), sustained tx/s =
  * committed / (last inclusion seen - first send), mean block time (header
  * times over the blocks that carried the load), txs per block, latency
- * p50/p90/p99/max and, with --anchor, sustained tx/s / anchor.
+ * p50/p90/p99/max and, with --anchor and no --rate, sustained tx/s / anchor.
+ * Exit 1 when a tx was rejected, failed in its block or never got in.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -543,7 +544,9 @@ static int run(void) {
            failed, first_reject[0] ? "; first CheckTx rejection: " : "", first_reject);
     printf("%-26s send %.2f s (%.0f tx/s offered%s); %.0f tx/s sustained over %.2f s", opt.label,
            t_sent - t_start, opt.txs / (t_sent - t_start), opt.rate > 0 ? ", paced" : ", unpaced", tps, span);
-    if (opt.anchor > 0) printf(" = %.3f x in-process anchor (%.0f tx/s)", tps / opt.anchor, opt.anchor);
+    /* the ratio means something only when the load was not capped by --rate */
+    if (opt.anchor > 0 && opt.rate <= 0)
+        printf(" = %.3f x in-process anchor (%.0f tx/s)", tps / opt.anchor, opt.anchor);
     printf("\n");
     printf("%-26s %d blocks, mean block time %.0f ms, up to %.0f txs/block; inclusion latency ms p50 %.0f p90 %.0f "
            "p99 %.0f max %.0f\n",
