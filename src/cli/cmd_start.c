@@ -21,6 +21,9 @@ static void usage(FILE *f) {
                "  --models-dir DIR     GGUF models for contracts' inference (default: $WICAS_MODELS_DIR or\n"
                "                       the default model's directory)\n"
                "  --ai-threads N       inference threads (default 4; results do not depend on it)\n"
+               "  --snapshot-interval K  take a state-sync snapshot every K blocks (default 0: none), served\n"
+               "                       to nodes that join with [statesync] enabled\n"
+               "  --snapshot-keep N    snapshots kept (default 2)\n"
                "  --cometbft-log FILE  append cometbft's output to FILE instead of stderr\n"
                "Exit status: 0 after SIGINT/SIGTERM, 1 on failure, 2 on usage errors.\n");
 }

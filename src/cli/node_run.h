@@ -22,6 +22,10 @@ typedef struct {
      * thread count. */
     const char *models_dir;
     unsigned ai_threads;
+    /* State-sync snapshots: one every snapshot_interval committed heights (0 =
+     * none), the newest snapshot_keep kept (0 = 2). */
+    int64_t snapshot_interval;
+    unsigned snapshot_keep;
 } wicas_node_run_opts;
 
 /* Parses "0.025uwicas" (a decimal with at most 18 fraction digits, then the

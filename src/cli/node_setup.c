@@ -256,6 +256,19 @@ int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_
                 fprintf(stderr, "wicasd %s: --minimum-gas-prices '%s': want e.g. 0.025uwicas\n", cmd, g);
                 return 2;
             }
+        } else if ((strcmp(a, "--snapshot-interval") == 0 || strcmp(a, "--snapshot-keep") == 0) && has_value) {
+            char *end;
+            long long v = strtoll(argv[++i], &end, 10);
+            bool keep = strcmp(a, "--snapshot-keep") == 0;
+            if (*end || end == argv[i] || v < (keep ? 1 : 0) || v > (keep ? 1000 : 1000000000LL)) {
+                fprintf(stderr, "wicasd %s: %s must be %s\n", cmd, a,
+                        keep ? "1..1000" : "0 (off)..1000000000 blocks");
+                return 2;
+            }
+            if (keep)
+                o->snapshot_keep = (unsigned)v;
+            else
+                o->snapshot_interval = (int64_t)v;
         } else if (start && strcmp(a, "--abci-only") == 0) {
             o->with_cometbft = false;
         } else if (start && strcmp(a, "--cometbft-log") == 0 && has_value) {

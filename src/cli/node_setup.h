@@ -68,7 +68,8 @@ cJSON *wicas_node_validator_entry(const char *home, const char *name, long power
  * The command line of the two commands that run a node, `wicasd start`
  * (start = true) and `wicasd abci` (start = false), parsed into *o in one
  * place. Both take --home DIR, --models-dir DIR, --ai-threads N (1..256),
- * --minimum-gas-prices P and -h/--help; `start` also --abci-only and
+ * --minimum-gas-prices P, --snapshot-interval K (0..1e9, 0 = off),
+ * --snapshot-keep N (1..1000) and -h/--help; `start` also --abci-only and
  * --cometbft-log FILE, `abci` also --address ADDR. The caller sets
  * o->with_cometbft (start: true) before the call. Returns 0 when the node
  * should run (--home given), 1 when help was printed to stdout with
