@@ -299,7 +299,7 @@ int wicas_chain_verify_proof(const uint8_t app_hash[32], const uint8_t *key, siz
  * the LMDB "state" database in key order and cut into chunks of about
  * chunk_bytes: each chunk is records [u32 BE key length][key][u32 BE value
  * length][value]. Its metadata (format WICAS_CHAIN_SNAPSHOT_FORMAT) holds
- * "WSS1", the number of keys, the initial height, the chain id and the
+ * "WSS1", the height, the number of keys, the initial height, the chain id and the
  * SHA-256 of every chunk; the snapshot hash is SHA-256(metadata). Files:
  * DATA_DIR/snapshots/<height, 20 digits>/{metadata,chunk-NNNNNN}, written
  * under a temporary name and renamed into place when complete.

@@ -77,9 +77,12 @@ static void remove_dir(const char *dir) {
 }
 
 /* ---- metadata ---------------------------------------------------------------------------
- * "WSS1" | u64 n_keys | u64 initial_height | u16 chain id length | chain id |
- * chunk hashes (32 bytes each, the rest of the buffer). */
+ * "WSS1" | u64 height | u64 n_keys | u64 initial_height | u16 chain id length |
+ * chain id | chunk hashes (32 bytes each, the rest of the buffer). The height
+ * is in it so that two snapshots of an unchanged state differ in hash. */
+#define META_HEAD 30
 typedef struct {
+    int64_t height;
     uint64_t n_keys;
     int64_t initial_height;
     char chain_id[128];
@@ -88,17 +91,19 @@ typedef struct {
 } meta_view;
 
 static int meta_parse(const uint8_t *m, size_t len, meta_view *v) {
-    if (len < 4 + 8 + 8 + 2 || memcmp(m, META_MAGIC, 4) != 0) return -1;
-    v->n_keys = be64_get(m + 4);
-    v->initial_height = (int64_t)be64_get(m + 12);
-    size_t cl = (size_t)m[20] << 8 | m[21];
-    if (cl == 0 || cl >= sizeof v->chain_id || len < 22 + cl) return -1;
-    memcpy(v->chain_id, m + 22, cl);
+    if (len < META_HEAD || memcmp(m, META_MAGIC, 4) != 0) return -1;
+    v->height = (int64_t)be64_get(m + 4);
+    v->n_keys = be64_get(m + 12);
+    v->initial_height = (int64_t)be64_get(m + 20);
+    size_t cl = (size_t)m[28] << 8 | m[29];
+    if (cl == 0 || cl >= sizeof v->chain_id || len < META_HEAD + cl) return -1;
+    memcpy(v->chain_id, m + META_HEAD, cl);
     v->chain_id[cl] = 0;
     if (memchr(v->chain_id, 0, cl)) return -1;
-    size_t rest = len - 22 - cl;
-    if (rest == 0 || rest % 32 || rest / 32 > MAX_CHUNKS || v->initial_height < 1) return -1;
-    v->hashes = m + 22 + cl;
+    size_t rest = len - META_HEAD - cl;
+    if (rest == 0 || rest % 32 || rest / 32 > MAX_CHUNKS || v->initial_height < 1 || v->height < v->initial_height)
+        return -1;
+    v->hashes = m + META_HEAD + cl;
     v->chunks = (uint32_t)(rest / 32);
     return 0;
 }
@@ -221,12 +226,13 @@ int wicas_chain_snapshot_take(wicas_chain *c, unsigned keep, size_t chunk_bytes,
     free(chunk.buf);
     gbuf meta = {0};
     if (!rc) {
-        uint8_t hd[22];
+        uint8_t hd[META_HEAD];
         size_t cl = strlen(c->chain_id);
         memcpy(hd, META_MAGIC, 4);
-        be64_put(hd + 4, n_keys);
-        be64_put(hd + 12, (uint64_t)(c->initial_height > 0 ? c->initial_height : 1));
-        hd[20] = (uint8_t)(cl >> 8), hd[21] = (uint8_t)cl;
+        be64_put(hd + 4, (uint64_t)c->last_height);
+        be64_put(hd + 12, n_keys);
+        be64_put(hd + 20, (uint64_t)(c->initial_height > 0 ? c->initial_height : 1));
+        hd[28] = (uint8_t)(cl >> 8), hd[29] = (uint8_t)cl;
         snprintf(path, sizeof path, "%s/metadata", tmp);
         if (gb_put(&meta, hd, sizeof hd) || gb_put(&meta, c->chain_id, cl) || gb_put(&meta, hashes.buf, hashes.len) ||
             write_file(path, meta.buf, meta.len) || rename(tmp, fin))
@@ -273,7 +279,7 @@ int wicas_chain_snapshot_list(wicas_chain *c, wicas_chain_snapshot **out, size_t
         size_t ml;
         uint8_t *m = wicas_read_file(path, 64u << 20, &ml);
         meta_view mv;
-        if (!m || meta_parse(m, ml, &mv)) {
+        if (!m || meta_parse(m, ml, &mv) || mv.height != atoll(e->d_name)) {
             free(m);
             continue;
         }
@@ -365,13 +371,9 @@ wicas_chain_restore_result wicas_chain_restore_begin(wicas_chain *c, const wicas
         return WICAS_CHAIN_RESTORE_REJECT;
     }
     wicas_sha256(s->metadata, s->metadata_len, h);
-    if (memcmp(h, s->hash, 32) != 0 || mv.chunks != s->chunks) {
-        serr(err, errlen, "restore: snapshot at height %lld: hash or chunk count does not match its metadata",
+    if (memcmp(h, s->hash, 32) != 0 || mv.chunks != s->chunks || mv.height != s->height) {
+        serr(err, errlen, "restore: snapshot at height %lld: hash, height or chunk count does not match its metadata",
              (long long)s->height);
-        return WICAS_CHAIN_RESTORE_REJECT;
-    }
-    if (mv.initial_height > s->height) {
-        serr(err, errlen, "restore: snapshot height %lld is below its initial height", (long long)s->height);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
     wicas_chain_restore *r = calloc(1, sizeof *r);
