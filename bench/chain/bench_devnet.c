@@ -104,10 +104,10 @@ typedef struct {
     size_t len;
     uint8_t hash[32];
     int account;
-    double sent;     /* monotonic time broadcast_tx_sync was called; 0 = not sent */
-    int check_code;  /* CheckTx answer (-1: RPC failure) */
-    int64_t height;  /* including block, 0 = not found */
-    int block_code;  /* DeliverTx code in that block */
+    double sent;    /* monotonic time broadcast_tx_sync was called; 0 = not sent */
+    int check_code; /* CheckTx answer (-1: RPC failure) */
+    int64_t height; /* including block, 0 = not found */
+    int block_code; /* DeliverTx code in that block */
 } bench_tx;
 static bench_tx *txs;
 
@@ -256,7 +256,8 @@ static const char *tx_attr(const cJSON *txres, const char *key) {
         cJSON_ArrayForEach(at, cJSON_GetObjectItemCaseSensitive(ev, "attributes")) {
             const cJSON *k = cJSON_GetObjectItemCaseSensitive(at, "key");
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(at, "value");
-            if (cJSON_IsString(k) && cJSON_IsString(v) && strcmp(k->valuestring, key) == 0) return v->valuestring;
+            if (cJSON_IsString(k) && cJSON_IsString(v) && strcmp(k->valuestring, key) == 0)
+                return v->valuestring;
         }
     }
     return NULL;
@@ -269,7 +270,8 @@ static cJSON *send_wait(int a, wicas_chain_any *m, uint64_t gas, const char *wha
     wicas_chain_any_free(m);
     cJSON *res = NULL;
     char err[512];
-    if (wicas_rpc_broadcast_tx(opt.nodes[a % opt.n_nodes], tx, len, true, &res, err, sizeof err)) die(what, err);
+    if (wicas_rpc_broadcast_tx(opt.nodes[a % opt.n_nodes], tx, len, true, &res, err, sizeof err))
+        die(what, err);
     free(tx);
     cJSON *tr = cJSON_GetObjectItemCaseSensitive(res, "tx_result");
     cJSON *code = cJSON_GetObjectItemCaseSensitive(tr ? tr : res, "code");
@@ -294,8 +296,8 @@ static void setup_counter(char contract[128]) {
     if (!cid) die("store", "no code_id event");
     uint64_t code_id = strtoull(cid, NULL, 10);
     cJSON_Delete(r);
-    if (wicas_chain_msg_instantiate(acc[0].addr, NULL, code_id, "bench-counter", "{\"count\":0}", NULL, &m, err,
-                                    sizeof err))
+    if (wicas_chain_msg_instantiate(acc[0].addr, NULL, code_id, "bench-counter", "{\"count\":0}", NULL, &m,
+                                    err, sizeof err))
         die("instantiate", err);
     r = send_wait(0, &m, 5000000, "instantiate counter");
     const char *ca = tx_attr(cJSON_GetObjectItemCaseSensitive(r, "tx_result"), "_contract_address");
@@ -421,7 +423,8 @@ static double pct(const double *v, int n, double p) {
 }
 
 static int run(void) {
-    if (!opt.chain_id || !opt.workload || opt.n_nodes == 0) die("usage", "--rpc, --chain-id and --workload are required");
+    if (!opt.chain_id || !opt.workload || opt.n_nodes == 0)
+        die("usage", "--rpc, --chain-id and --workload are required");
     bool counter = strcmp(opt.workload, "counter") == 0;
     if (!counter && strcmp(opt.workload, "bank") != 0) die("usage", "--workload must be bank or counter");
     if (counter && !opt.wasm) die("usage", "--workload counter needs --wasm counter.wasm");
@@ -441,9 +444,10 @@ static int run(void) {
     for (int k = 0; k < opt.txs; k++) {
         int a = k % opt.accounts;
         wicas_chain_any m;
-        int rc = counter ? wicas_chain_msg_execute(acc[a].addr, contract, "{\"increment\":{}}", NULL, &m, err, sizeof err)
-                         : wicas_chain_msg_send(acc[a].addr, acc[(a + 1) % opt.accounts].addr, "1uwicas", &m, err,
-                                                sizeof err);
+        int rc = counter ? wicas_chain_msg_execute(acc[a].addr, contract, "{\"increment\":{}}", NULL, &m, err,
+                                                   sizeof err)
+                         : wicas_chain_msg_send(acc[a].addr, acc[(a + 1) % opt.accounts].addr, "1uwicas", &m,
+                                                err, sizeof err);
         if (rc) die("message", err);
         txs[k].account = a;
         txs[k].bytes = sign(a, &m, counter ? 500000 : 100000, "1000uwicas", &txs[k].len);
@@ -458,6 +462,7 @@ static int run(void) {
     obs.base = obs.latest = h0;
     obs.cap = 1024;
     obs.seen = calloc(obs.cap, sizeof *obs.seen);
+    if (!obs.seen) die("alloc", "out of memory");
     pthread_t ob, th[64];
     if (opt.threads > 64) opt.threads = 64;
     pthread_create(&ob, NULL, observer, NULL);
@@ -479,6 +484,7 @@ static int run(void) {
     int64_t next = h0 + 1, last_h = h0, first_h = 0;
     size_t bcap = 256, nb = 0;
     block_info *blocks = malloc(bcap * sizeof *blocks);
+    if (!blocks) die("alloc", "out of memory");
     double deadline = t_sent + opt.timeout_s;
     while (found < accepted && now() < deadline) {
         int64_t latest;
@@ -491,7 +497,11 @@ static int run(void) {
         }
         int nf;
         double bt = scan_block(next, sorted, opt.txs, &nf);
-        if (nb == bcap) blocks = realloc(blocks, (bcap *= 2) * sizeof *blocks);
+        if (nb == bcap) {
+            block_info *nbk = realloc(blocks, (bcap *= 2) * sizeof *blocks);
+            if (!nbk) die("alloc", "out of memory");
+            blocks = nbk;
+        }
         blocks[nb++] = (block_info){next, bt, nf};
         if (nf) {
             if (!first_h) first_h = next;
@@ -506,6 +516,7 @@ static int run(void) {
     /* figures */
     int ok = 0, failed = 0;
     double *lat = malloc((size_t)(opt.txs ? opt.txs : 1) * sizeof *lat);
+    if (!lat) die("alloc", "out of memory");
     int nl = 0;
     for (int k = 0; k < opt.txs; k++) {
         if (!txs[k].height) continue;
@@ -540,18 +551,19 @@ static int run(void) {
         }
         if (tprev > 0 && tlast > tprev && nblocks > 0) bt_mean = (tlast - tprev) / nblocks;
     }
-    printf("%-26s sent %d, accepted %d, committed %d (failed in block %d)%s%s\n", opt.label, opt.txs, accepted, ok,
-           failed, first_reject[0] ? "; first CheckTx rejection: " : "", first_reject);
+    printf("%-26s sent %d, accepted %d, committed %d (failed in block %d)%s%s\n", opt.label, opt.txs,
+           accepted, ok, failed, first_reject[0] ? "; first CheckTx rejection: " : "", first_reject);
     printf("%-26s send %.2f s (%.0f tx/s offered%s); %.0f tx/s sustained over %.2f s", opt.label,
            t_sent - t_start, opt.txs / (t_sent - t_start), opt.rate > 0 ? ", paced" : ", unpaced", tps, span);
     /* the ratio means something only when the load was not capped by --rate */
     if (opt.anchor > 0 && opt.rate <= 0)
         printf(" = %.3f x in-process anchor (%.0f tx/s)", tps / opt.anchor, opt.anchor);
     printf("\n");
-    printf("%-26s %d blocks, mean block time %.0f ms, up to %.0f txs/block; inclusion latency ms p50 %.0f p90 %.0f "
+    printf("%-26s %d blocks, mean block time %.0f ms, up to %.0f txs/block; inclusion latency ms p50 %.0f "
+           "p90 %.0f "
            "p99 %.0f max %.0f\n",
-           opt.label, nblocks, bt_mean * 1000, max_per_block, pct(lat, nl, 0.5) * 1000, pct(lat, nl, 0.9) * 1000,
-           pct(lat, nl, 0.99) * 1000, nl ? lat[nl - 1] * 1000 : 0);
+           opt.label, nblocks, bt_mean * 1000, max_per_block, pct(lat, nl, 0.5) * 1000,
+           pct(lat, nl, 0.9) * 1000, pct(lat, nl, 0.99) * 1000, nl ? lat[nl - 1] * 1000 : 0);
     int missing = accepted - found;
     for (int k = 0; k < opt.txs; k++)
         free(txs[k].bytes);
@@ -581,10 +593,11 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc < 2 || strcmp(argv[1], "run") != 0) {
-        fprintf(stderr, "usage: bench_devnet addrs N\n"
-                        "       bench_devnet run --rpc URL[,URL...] --chain-id ID --workload bank|counter\n"
-                        "                        [--accounts N] [--txs N] [--rate R] [--threads T] [--wasm FILE]\n"
-                        "                        [--anchor TXPS] [--label TEXT] [--timeout S]\n");
+        fprintf(stderr,
+                "usage: bench_devnet addrs N\n"
+                "       bench_devnet run --rpc URL[,URL...] --chain-id ID --workload bank|counter\n"
+                "                        [--accounts N] [--txs N] [--rate R] [--threads T] [--wasm FILE]\n"
+                "                        [--anchor TXPS] [--label TEXT] [--timeout S]\n");
         return 2;
     }
     for (int i = 2; i < argc; i++) {
@@ -593,7 +606,8 @@ int main(int argc, char **argv) {
         i++;
         if (!strcmp(a, "--rpc")) {
             char *s = strdup(v), *save = NULL;
-            for (char *p = strtok_r(s, ",", &save); p && opt.n_nodes < MAX_NODES; p = strtok_r(NULL, ",", &save))
+            for (char *p = strtok_r(s, ",", &save); p && opt.n_nodes < MAX_NODES;
+                 p = strtok_r(NULL, ",", &save))
                 opt.nodes[opt.n_nodes++] = p;
         } else if (!strcmp(a, "--chain-id"))
             opt.chain_id = v;

@@ -200,7 +200,8 @@ static int ca_commit(void *ctx, wicas_abci_commit_resp *r, char *err, size_t el)
         if (h > 0 && h % x->snapshot_interval == 0) {
             /* node-local: a failed snapshot is logged, never a consensus failure */
             char serr[512] = "";
-            if (wicas_chain_snapshot_take(x->chain, x->snapshot_keep ? x->snapshot_keep : 2, 0, serr, sizeof serr))
+            if (wicas_chain_snapshot_take(x->chain, x->snapshot_keep ? x->snapshot_keep : 2, 0, serr,
+                                          sizeof serr))
                 WICAS_WARN("abci", "%s", serr);
             else
                 WICAS_INFO("abci", "snapshot taken at height %lld", (long long)h);
@@ -239,8 +240,8 @@ static int ca_load_chunk(void *ctx, uint64_t height, uint32_t format, uint32_t c
     uint8_t *d;
     size_t len;
     /* an unknown chunk answers empty, which CometBFT treats as "not here" */
-    if (height > INT64_MAX ||
-        wicas_chain_snapshot_chunk(((wicas_abci_chain_ctx *)ctx)->chain, (int64_t)height, format, chunk, &d, &len))
+    if (height > INT64_MAX || wicas_chain_snapshot_chunk(((wicas_abci_chain_ctx *)ctx)->chain,
+                                                         (int64_t)height, format, chunk, &d, &len))
         return 0;
     out->data = d;
     out->len = len;
@@ -265,13 +266,15 @@ static int ca_offer_snapshot(void *ctx, const wicas_abci_snapshot *s, wicas_abci
                                .metadata = s->metadata.data,
                                .metadata_len = s->metadata.len};
     if (s->hash.len == 32) memcpy(cs.hash, s->hash.data, 32);
-    wicas_chain_restore_result r = wicas_chain_restore_begin(x->chain, &cs, app_hash.data, &x->restore, why, sizeof why);
+    wicas_chain_restore_result r =
+        wicas_chain_restore_begin(x->chain, &cs, app_hash.data, &x->restore, why, sizeof why);
     *result = r == WICAS_CHAIN_RESTORE_ACCEPT          ? WICAS_ABCI_SNAPSHOT_ACCEPT
               : r == WICAS_CHAIN_RESTORE_REJECT_FORMAT ? WICAS_ABCI_OFFER_REJECT_FORMAT
               : r == WICAS_CHAIN_RESTORE_ABORT         ? WICAS_ABCI_SNAPSHOT_ABORT
                                                        : WICAS_ABCI_OFFER_REJECT;
     if (r == WICAS_CHAIN_RESTORE_ACCEPT)
-        WICAS_INFO("abci", "restoring snapshot at height %llu (%u chunks)", (unsigned long long)s->height, s->chunks);
+        WICAS_INFO("abci", "restoring snapshot at height %llu (%u chunks)", (unsigned long long)s->height,
+                   s->chunks);
     else
         WICAS_WARN("abci", "OfferSnapshot at height %llu refused: %s", (unsigned long long)s->height, why);
     return 0;
@@ -283,9 +286,8 @@ static int ca_apply_chunk(void *ctx, uint32_t index, wicas_abci_slice chunk, con
     wicas_abci_chain_ctx *x = ctx;
     char why[512] = "";
     bool done = false;
-    wicas_chain_restore_result r =
-        wicas_chain_restore_chunk(x->restore, index, chunk.data ? chunk.data : (const uint8_t *)"", chunk.len, &done,
-                                  why, sizeof why);
+    wicas_chain_restore_result r = wicas_chain_restore_chunk(
+        x->restore, index, chunk.data ? chunk.data : (const uint8_t *)"", chunk.len, &done, why, sizeof why);
     switch (r) {
     case WICAS_CHAIN_RESTORE_ACCEPT:
         *result = WICAS_ABCI_SNAPSHOT_ACCEPT;

@@ -27,7 +27,7 @@
 #include "common.h"
 
 #define META_MAGIC "WSS1"
-#define MAX_KEY 511               /* LMDB's default key limit */
+#define MAX_KEY 511 /* LMDB's default key limit */
 #define MAX_CHUNKS 1000000u
 #define MAX_RESTORE_BYTES ((size_t)8 << 30)
 
@@ -101,7 +101,8 @@ static int meta_parse(const uint8_t *m, size_t len, meta_view *v) {
     v->chain_id[cl] = 0;
     if (memchr(v->chain_id, 0, cl)) return -1;
     size_t rest = len - META_HEAD - cl;
-    if (rest == 0 || rest % 32 || rest / 32 > MAX_CHUNKS || v->initial_height < 1 || v->height < v->initial_height)
+    if (rest == 0 || rest % 32 || rest / 32 > MAX_CHUNKS || v->initial_height < 1 ||
+        v->height < v->initial_height)
         return -1;
     v->hashes = m + META_HEAD + cl;
     v->chunks = (uint32_t)(rest / 32);
@@ -211,7 +212,8 @@ int wicas_chain_snapshot_take(wicas_chain *c, unsigned keep, size_t chunk_bytes,
             uint8_t ch[32];
             wicas_sha256(chunk.buf, chunk.len, ch);
             snprintf(path, sizeof path, "%s/chunk-%06u", tmp, n_chunks);
-            if (write_file(path, chunk.buf ? chunk.buf : (const uint8_t *)"", chunk.len) || gb_put(&hashes, ch, 32)) {
+            if (write_file(path, chunk.buf ? chunk.buf : (const uint8_t *)"", chunk.len) ||
+                gb_put(&hashes, ch, 32)) {
                 rc = WICAS_CHAIN_ERR_IO;
                 break;
             }
@@ -234,8 +236,8 @@ int wicas_chain_snapshot_take(wicas_chain *c, unsigned keep, size_t chunk_bytes,
         be64_put(hd + 20, (uint64_t)(c->initial_height > 0 ? c->initial_height : 1));
         hd[28] = (uint8_t)(cl >> 8), hd[29] = (uint8_t)cl;
         snprintf(path, sizeof path, "%s/metadata", tmp);
-        if (gb_put(&meta, hd, sizeof hd) || gb_put(&meta, c->chain_id, cl) || gb_put(&meta, hashes.buf, hashes.len) ||
-            write_file(path, meta.buf, meta.len) || rename(tmp, fin))
+        if (gb_put(&meta, hd, sizeof hd) || gb_put(&meta, c->chain_id, cl) ||
+            gb_put(&meta, hashes.buf, hashes.len) || write_file(path, meta.buf, meta.len) || rename(tmp, fin))
             rc = WICAS_CHAIN_ERR_IO;
     }
     free(hashes.buf);
@@ -372,7 +374,8 @@ wicas_chain_restore_result wicas_chain_restore_begin(wicas_chain *c, const wicas
     }
     wicas_sha256(s->metadata, s->metadata_len, h);
     if (memcmp(h, s->hash, 32) != 0 || mv.chunks != s->chunks || mv.height != s->height) {
-        serr(err, errlen, "restore: snapshot at height %lld: hash, height or chunk count does not match its metadata",
+        serr(err, errlen,
+             "restore: snapshot at height %lld: hash, height or chunk count does not match its metadata",
              (long long)s->height);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
@@ -478,8 +481,9 @@ static wicas_chain_restore_result install(wicas_chain_restore *r, char *err, siz
     return WICAS_CHAIN_RESTORE_ACCEPT;
 }
 
-wicas_chain_restore_result wicas_chain_restore_chunk(wicas_chain_restore *r, uint32_t index, const uint8_t *chunk,
-                                                     size_t len, bool *done, char *err, size_t errlen) {
+wicas_chain_restore_result wicas_chain_restore_chunk(wicas_chain_restore *r, uint32_t index,
+                                                     const uint8_t *chunk, size_t len, bool *done, char *err,
+                                                     size_t errlen) {
     *done = false;
     if (!r) {
         serr(err, errlen, "restore: no snapshot offered");

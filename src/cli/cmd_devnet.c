@@ -286,7 +286,8 @@ static pid_t spawn_node(const char *home, long snapshot_interval) {
         char si[32];
         snprintf(si, sizeof si, "%ld", snapshot_interval);
         if (snapshot_interval > 0)
-            execl(self, self, "start", "--home", home, "--log_level", lv, "--snapshot-interval", si, (char *)NULL);
+            execl(self, self, "start", "--home", home, "--log_level", lv, "--snapshot-interval", si,
+                  (char *)NULL);
         else
             execl(self, self, "start", "--home", home, "--log_level", lv, (char *)NULL);
         _exit(127);

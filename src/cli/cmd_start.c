@@ -12,20 +12,21 @@
 #include "node_setup.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage: wicasd start --home DIR [--abci-only] [--minimum-gas-prices 0.025uwicas] "
-               "[--cometbft-log FILE]\n\n"
-               "Runs the WICAS application (state in DIR/data/wicas) on the ABCI address of\n"
-               "DIR/config/config.toml (proxy_app) and supervises 'cometbft start --home DIR'.\n"
-               "  --abci-only          do not start cometbft (run it yourself)\n"
-               "  --minimum-gas-prices P  CheckTx refuses txs whose fee < gas limit x P (default: none)\n"
-               "  --models-dir DIR     GGUF models for contracts' inference (default: $WICAS_MODELS_DIR or\n"
-               "                       the default model's directory)\n"
-               "  --ai-threads N       inference threads (default 4; results do not depend on it)\n"
-               "  --snapshot-interval K  take a state-sync snapshot every K blocks (default 0: none), served\n"
-               "                       to nodes that join with [statesync] enabled\n"
-               "  --snapshot-keep N    snapshots kept (default 2)\n"
-               "  --cometbft-log FILE  append cometbft's output to FILE instead of stderr\n"
-               "Exit status: 0 after SIGINT/SIGTERM, 1 on failure, 2 on usage errors.\n");
+    fprintf(f,
+            "Usage: wicasd start --home DIR [--abci-only] [--minimum-gas-prices 0.025uwicas] "
+            "[--cometbft-log FILE]\n\n"
+            "Runs the WICAS application (state in DIR/data/wicas) on the ABCI address of\n"
+            "DIR/config/config.toml (proxy_app) and supervises 'cometbft start --home DIR'.\n"
+            "  --abci-only          do not start cometbft (run it yourself)\n"
+            "  --minimum-gas-prices P  CheckTx refuses txs whose fee < gas limit x P (default: none)\n"
+            "  --models-dir DIR     GGUF models for contracts' inference (default: $WICAS_MODELS_DIR or\n"
+            "                       the default model's directory)\n"
+            "  --ai-threads N       inference threads (default 4; results do not depend on it)\n"
+            "  --snapshot-interval K  take a state-sync snapshot every K blocks (default 0: none), served\n"
+            "                       to nodes that join with [statesync] enabled\n"
+            "  --snapshot-keep N    snapshots kept (default 2)\n"
+            "  --cometbft-log FILE  append cometbft's output to FILE instead of stderr\n"
+            "Exit status: 0 after SIGINT/SIGTERM, 1 on failure, 2 on usage errors.\n");
 }
 
 int wicas_cmd_start(int argc, char **argv) {

@@ -230,7 +230,8 @@ int wicas_node_app_state_add_model(cJSON *app_state, const char *path, const cha
 #endif
 }
 
-int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_opts *o, void (*usage)(FILE *)) {
+int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_opts *o,
+                              void (*usage)(FILE *)) {
     const char *cmd = start ? "start" : "abci";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -256,7 +257,8 @@ int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_
                 fprintf(stderr, "wicasd %s: --minimum-gas-prices '%s': want e.g. 0.025uwicas\n", cmd, g);
                 return 2;
             }
-        } else if ((strcmp(a, "--snapshot-interval") == 0 || strcmp(a, "--snapshot-keep") == 0) && has_value) {
+        } else if ((strcmp(a, "--snapshot-interval") == 0 || strcmp(a, "--snapshot-keep") == 0) &&
+                   has_value) {
             char *end;
             long long v = strtoll(argv[++i], &end, 10);
             bool keep = strcmp(a, "--snapshot-keep") == 0;

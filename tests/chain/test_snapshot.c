@@ -42,14 +42,22 @@ static void block(wicas_chain *c, int64_t h, uint8_t hash[32]) {
     char err[256];
     for (int i = 0; i < N_ACC; i++) {
         wicas_chain_any m;
-        assert_int_equal(wicas_chain_msg_send(addrs[i], addrs[(i + 1) % N_ACC], "1uwicas", &m, err, sizeof err), 0);
-        wicas_chain_tx_params p = {.chain_id = "snap", .account_number = (uint64_t)i, .sequence = seqs[i],
-                                   .gas_limit = 200000, .fee = "10uwicas"};
-        assert_int_equal(wicas_chain_tx_build_sign(sks[i], NULL, &p, &m, 1, &txs[i], &lens[i], err, sizeof err), 0);
+        assert_int_equal(
+            wicas_chain_msg_send(addrs[i], addrs[(i + 1) % N_ACC], "1uwicas", &m, err, sizeof err), 0);
+        wicas_chain_tx_params p = {.chain_id = "snap",
+                                   .account_number = (uint64_t)i,
+                                   .sequence = seqs[i],
+                                   .gas_limit = 200000,
+                                   .fee = "10uwicas"};
+        assert_int_equal(
+            wicas_chain_tx_build_sign(sks[i], NULL, &p, &m, 1, &txs[i], &lens[i], err, sizeof err), 0);
         wicas_chain_any_free(&m);
     }
-    wicas_chain_block b = {.height = h, .time_seconds = 1000 + h, .txs = (const uint8_t *const *)txs,
-                           .tx_lens = lens, .n_txs = N_ACC};
+    wicas_chain_block b = {.height = h,
+                           .time_seconds = 1000 + h,
+                           .txs = (const uint8_t *const *)txs,
+                           .tx_lens = lens,
+                           .n_txs = N_ACC};
     wicas_chain_tx_result r[N_ACC];
     wicas_chain_event *ev;
     size_t nev;
@@ -83,9 +91,10 @@ static int setup(void **state) {
         wicas_chain_pubkey_from_secret(sks[i], pk);
         wicas_chain_pubkey_address(pk, a);
         wicas_chain_addr_encode(a, 20, addrs[i], 100);
-        off += (size_t)snprintf(g + off, sizeof g - off,
-                                "%s{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000\"}]}",
-                                i ? "," : "", addrs[i]);
+        off += (size_t)snprintf(
+            g + off, sizeof g - off,
+            "%s{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000\"}]}", i ? "," : "",
+            addrs[i]);
     }
     snprintf(g + off, sizeof g - off, "]}}");
     uint8_t h[32];
@@ -104,7 +113,8 @@ static int teardown(void **state) {
 
 /* Restores snapshot s of A into a fresh chain at dir with trusted hash
  * `trust`; returns the final result of the last step. */
-static wicas_chain_restore_result restore(wicas_chain *c, const wicas_chain_snapshot *s, const uint8_t trust[32]) {
+static wicas_chain_restore_result restore(wicas_chain *c, const wicas_chain_snapshot *s,
+                                          const uint8_t trust[32]) {
     char err[512];
     wicas_chain_restore *r;
     wicas_chain_restore_result res = wicas_chain_restore_begin(c, s, trust, &r, err, sizeof err);
@@ -144,7 +154,8 @@ static void test_snapshot_restore(void **state) {
     assert_true(s[0].chunks > 2);
     uint8_t *d;
     size_t l;
-    assert_int_equal(wicas_chain_snapshot_chunk(A, 3, s[0].format, s[0].chunks, &d, &l), WICAS_CHAIN_ERR_NOT_FOUND);
+    assert_int_equal(wicas_chain_snapshot_chunk(A, 3, s[0].format, s[0].chunks, &d, &l),
+                     WICAS_CHAIN_ERR_NOT_FOUND);
     assert_int_equal(wicas_chain_snapshot_chunk(A, 3, 99, 0, &d, &l), WICAS_CHAIN_ERR_NOT_FOUND);
     int64_t ha;
     uint8_t hash_a[32];
@@ -172,27 +183,35 @@ static void test_snapshot_restore(void **state) {
     wicas_chain_restore *r;
     wicas_chain_snapshot bad = s[0];
     bad.format = 2;
-    assert_int_equal(wicas_chain_restore_begin(B, &bad, hash_a, &r, err, sizeof err), WICAS_CHAIN_RESTORE_REJECT_FORMAT);
+    assert_int_equal(wicas_chain_restore_begin(B, &bad, hash_a, &r, err, sizeof err),
+                     WICAS_CHAIN_RESTORE_REJECT_FORMAT);
     assert_null(r);
     bad = s[0];
     bad.hash[5] ^= 0x40; /* metadata no longer matches the hash */
-    assert_int_equal(wicas_chain_restore_begin(B, &bad, hash_a, &r, err, sizeof err), WICAS_CHAIN_RESTORE_REJECT);
+    assert_int_equal(wicas_chain_restore_begin(B, &bad, hash_a, &r, err, sizeof err),
+                     WICAS_CHAIN_RESTORE_REJECT);
     bad = s[0];
     bad.chunks++;
-    assert_int_equal(wicas_chain_restore_begin(B, &bad, hash_a, &r, err, sizeof err), WICAS_CHAIN_RESTORE_REJECT);
+    assert_int_equal(wicas_chain_restore_begin(B, &bad, hash_a, &r, err, sizeof err),
+                     WICAS_CHAIN_RESTORE_REJECT);
     bad = s[0];
     bad.metadata_len = 10;
-    assert_int_equal(wicas_chain_restore_begin(B, &bad, hash_a, &r, err, sizeof err), WICAS_CHAIN_RESTORE_REJECT);
-    assert_int_equal(wicas_chain_restore_begin(A, &s[0], hash_a, &r, err, sizeof err), WICAS_CHAIN_RESTORE_ABORT);
+    assert_int_equal(wicas_chain_restore_begin(B, &bad, hash_a, &r, err, sizeof err),
+                     WICAS_CHAIN_RESTORE_REJECT);
+    assert_int_equal(wicas_chain_restore_begin(A, &s[0], hash_a, &r, err, sizeof err),
+                     WICAS_CHAIN_RESTORE_ABORT);
 
     /* out of order, then a corrupt chunk (refetch), then the real restore */
     bool done = false;
-    assert_int_equal(wicas_chain_restore_begin(B, &s[0], hash_a, &r, err, sizeof err), WICAS_CHAIN_RESTORE_ACCEPT);
+    assert_int_equal(wicas_chain_restore_begin(B, &s[0], hash_a, &r, err, sizeof err),
+                     WICAS_CHAIN_RESTORE_ACCEPT);
     assert_int_equal(wicas_chain_snapshot_chunk(A, 3, s[0].format, 1, &d, &l), 0);
-    assert_int_equal(wicas_chain_restore_chunk(r, 1, d, l, &done, err, sizeof err), WICAS_CHAIN_RESTORE_REJECT);
+    assert_int_equal(wicas_chain_restore_chunk(r, 1, d, l, &done, err, sizeof err),
+                     WICAS_CHAIN_RESTORE_REJECT);
     free(d);
     wicas_chain_restore_free(r);
-    assert_int_equal(wicas_chain_restore_begin(B, &s[0], hash_a, &r, err, sizeof err), WICAS_CHAIN_RESTORE_ACCEPT);
+    assert_int_equal(wicas_chain_restore_begin(B, &s[0], hash_a, &r, err, sizeof err),
+                     WICAS_CHAIN_RESTORE_ACCEPT);
     for (uint32_t i = 0; i < s[0].chunks; i++) {
         assert_int_equal(wicas_chain_snapshot_chunk(A, 3, s[0].format, i, &d, &l), 0);
         if (i == 1) {
@@ -202,7 +221,8 @@ static void test_snapshot_restore(void **state) {
             assert_non_null(strstr(err, "does not match its hash"));
             d[l / 2] ^= 0x01;
         }
-        assert_int_equal(wicas_chain_restore_chunk(r, i, d, l, &done, err, sizeof err), WICAS_CHAIN_RESTORE_ACCEPT);
+        assert_int_equal(wicas_chain_restore_chunk(r, i, d, l, &done, err, sizeof err),
+                         WICAS_CHAIN_RESTORE_ACCEPT);
         free(d);
     }
     assert_true(done);
@@ -258,6 +278,7 @@ static void test_snapshot_restore(void **state) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test_setup_teardown(test_snapshot_restore, setup, teardown)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_snapshot_restore, setup, teardown)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
