@@ -276,7 +276,7 @@ int wicas_chain_snapshot_list(wicas_chain *c, wicas_chain_snapshot **out, size_t
     int rc = 0;
     while ((e = readdir(d))) {
         if (strlen(e->d_name) != 20 || strspn(e->d_name, "0123456789") != 20) continue;
-        char path[700];
+        char path[1024];
         snprintf(path, sizeof path, "%s/%s/metadata", root, e->d_name);
         size_t ml;
         uint8_t *m = wicas_read_file(path, 64u << 20, &ml);
