@@ -264,6 +264,11 @@ typedef struct {
 
 /* OfferSnapshot / ApplySnapshotChunk results (CometBFT's enum values). */
 enum { WICAS_ABCI_SNAPSHOT_UNKNOWN = 0, WICAS_ABCI_SNAPSHOT_ACCEPT = 1, WICAS_ABCI_SNAPSHOT_ABORT = 2 };
+/* OfferSnapshot only */
+enum { WICAS_ABCI_OFFER_REJECT = 3, WICAS_ABCI_OFFER_REJECT_FORMAT = 4, WICAS_ABCI_OFFER_REJECT_SENDER = 5 };
+/* ApplySnapshotChunk only. RETRY means "this chunk was bad": the server
+ * answers it with refetch_chunks = [index] and reject_senders = [sender]. */
+enum { WICAS_ABCI_CHUNK_RETRY = 3, WICAS_ABCI_CHUNK_RETRY_SNAPSHOT = 4, WICAS_ABCI_CHUNK_REJECT_SNAPSHOT = 5 };
 
 /* ---- the application vtable --------------------------------------------------------
  * ctx is passed back as the first argument of every call. err (errlen bytes)
@@ -377,7 +382,7 @@ void wicas_abci_server_free(wicas_abci_server *srv);
  * Fills *app with callbacks that run the WICAS state machine (chain.h) on the
  * already opened chain: info, init_chain (idempotent for the same chain id,
  * so a crash between InitChain and block 1 restarts cleanly), check_tx,
- * query, finalize_block, commit, and the vote-extension calls of the
+ * query, finalize_block, commit, the four snapshot calls, and the vote-extension calls of the
  * asynchronous AI path: extend_vote / verify_vote_extension (answers of
  * pending requests), prepare_proposal (the last commit's signed extensions
  * injected as the first tx, then the mempool's txs while they fit) and
@@ -386,10 +391,20 @@ void wicas_abci_server_free(wicas_abci_server *srv);
  * ctx is caller-owned storage for the adapter (it must outlive the server);
  * app->ctx points to it. Returns 0, or WICAS_ABCI_ERR_ARG on NULL input. */
 typedef struct wicas_chain wicas_chain;
+typedef struct wicas_chain_restore wicas_chain_restore;
 typedef struct {
     wicas_chain *chain;
     uint8_t genesis_hash[32]; /* answered again if InitChain is repeated in-process */
     bool have_genesis;
+    /* State-sync snapshots (set by the caller after wicas_abci_chain_app):
+     * Commit takes one every snapshot_interval heights (0 = never), keeping
+     * the newest snapshot_keep (0 = 2); ListSnapshots / LoadSnapshotChunk
+     * serve them, OfferSnapshot / ApplySnapshotChunk restore one into an
+     * empty state. restore is the restore in progress (free it with
+     * wicas_chain_restore_free after the server stops). */
+    int64_t snapshot_interval;
+    unsigned snapshot_keep;
+    wicas_chain_restore *restore;
 } wicas_abci_chain_ctx;
 int wicas_abci_chain_app(wicas_abci_chain_ctx *ctx, wicas_chain *chain, wicas_abci_app *app);
 

@@ -210,6 +210,123 @@ static int ca_commit(void *ctx, wicas_abci_commit_resp *r, char *err, size_t el)
         return WICAS_ABCI_ERR_APP;
     }
     r->retain_height = retain;
+    wicas_abci_chain_ctx *x = ctx;
+    if (x->snapshot_interval > 0) {
+        int64_t h = 0;
+        wicas_chain_info(x->chain, &h, NULL);
+        if (h > 0 && h % x->snapshot_interval == 0) {
+            /* node-local: a failed snapshot is logged, never a consensus failure */
+            char serr[512] = "";
+            if (wicas_chain_snapshot_take(x->chain, x->snapshot_keep ? x->snapshot_keep : 2, 0, serr,
+                                          sizeof serr))
+                WICAS_WARN("abci", "%s", serr);
+            else
+                WICAS_INFO("abci", "snapshot taken at height %lld", (long long)h);
+        }
+    }
+    return 0;
+}
+
+/* ---- state-sync snapshots (chain.h does the work; see snapshot.c) ------------------------- */
+static int ca_list_snapshots(void *ctx, wicas_abci_snapshot **out, size_t *n, char *err, size_t el) {
+    (void)err, (void)el;
+    wicas_chain_snapshot *s;
+    size_t k;
+    *out = NULL;
+    *n = 0;
+    if (wicas_chain_snapshot_list(((wicas_abci_chain_ctx *)ctx)->chain, &s, &k) != 0 || k == 0) return 0;
+    wicas_abci_snapshot *v = calloc(k, sizeof *v);
+    int rc = v ? 0 : WICAS_ABCI_ERR_NOMEM;
+    for (size_t i = 0; v && i < k; i++) {
+        v[i].height = (uint64_t)s[i].height;
+        v[i].format = s[i].format;
+        v[i].chunks = s[i].chunks;
+        if (wicas_abci_buf_set(&v[i].hash, s[i].hash, 32) ||
+            wicas_abci_buf_set(&v[i].metadata, s[i].metadata, s[i].metadata_len))
+            rc = WICAS_ABCI_ERR_NOMEM;
+    }
+    wicas_chain_snapshots_free(s, k);
+    *out = v; /* freed by the server, also on error */
+    *n = v ? k : 0;
+    return rc;
+}
+
+static int ca_load_chunk(void *ctx, uint64_t height, uint32_t format, uint32_t chunk, wicas_abci_buf *out,
+                         char *err, size_t el) {
+    (void)err, (void)el;
+    uint8_t *d;
+    size_t len;
+    /* an unknown chunk answers empty, which CometBFT treats as "not here" */
+    if (height > INT64_MAX || wicas_chain_snapshot_chunk(((wicas_abci_chain_ctx *)ctx)->chain,
+                                                         (int64_t)height, format, chunk, &d, &len))
+        return 0;
+    out->data = d;
+    out->len = len;
+    return 0;
+}
+
+static int ca_offer_snapshot(void *ctx, const wicas_abci_snapshot *s, wicas_abci_slice app_hash, int *result,
+                             char *err, size_t el) {
+    (void)err, (void)el;
+    wicas_abci_chain_ctx *x = ctx;
+    wicas_chain_restore_free(x->restore); /* a new offer replaces an unfinished one */
+    x->restore = NULL;
+    char why[512] = "";
+    if (app_hash.len != 32 || s->height < 1 || s->height > INT64_MAX) {
+        WICAS_WARN("abci", "OfferSnapshot: no usable height / trusted app hash; rejected");
+        *result = WICAS_ABCI_OFFER_REJECT;
+        return 0;
+    }
+    wicas_chain_snapshot cs = {.height = (int64_t)s->height,
+                               .format = s->format,
+                               .chunks = s->chunks,
+                               .metadata = s->metadata.data,
+                               .metadata_len = s->metadata.len};
+    if (s->hash.len == 32) memcpy(cs.hash, s->hash.data, 32);
+    wicas_chain_restore_result r =
+        wicas_chain_restore_begin(x->chain, &cs, app_hash.data, &x->restore, why, sizeof why);
+    *result = r == WICAS_CHAIN_RESTORE_ACCEPT          ? WICAS_ABCI_SNAPSHOT_ACCEPT
+              : r == WICAS_CHAIN_RESTORE_REJECT_FORMAT ? WICAS_ABCI_OFFER_REJECT_FORMAT
+              : r == WICAS_CHAIN_RESTORE_ABORT         ? WICAS_ABCI_SNAPSHOT_ABORT
+                                                       : WICAS_ABCI_OFFER_REJECT;
+    if (r == WICAS_CHAIN_RESTORE_ACCEPT)
+        WICAS_INFO("abci", "restoring snapshot at height %llu (%u chunks)", (unsigned long long)s->height,
+                   s->chunks);
+    else
+        WICAS_WARN("abci", "OfferSnapshot at height %llu refused: %s", (unsigned long long)s->height, why);
+    return 0;
+}
+
+static int ca_apply_chunk(void *ctx, uint32_t index, wicas_abci_slice chunk, const char *sender, int *result,
+                          char *err, size_t el) {
+    (void)err, (void)el;
+    wicas_abci_chain_ctx *x = ctx;
+    char why[512] = "";
+    bool done = false;
+    wicas_chain_restore_result r = wicas_chain_restore_chunk(
+        x->restore, index, chunk.data ? chunk.data : (const uint8_t *)"", chunk.len, &done, why, sizeof why);
+    switch (r) {
+    case WICAS_CHAIN_RESTORE_ACCEPT:
+        *result = WICAS_ABCI_SNAPSHOT_ACCEPT;
+        break;
+    case WICAS_CHAIN_RESTORE_RETRY_CHUNK:
+        *result = WICAS_ABCI_CHUNK_RETRY; /* refetch it, reject this sender */
+        WICAS_WARN("abci", "%s (from %s); fetching it again", why, sender);
+        break;
+    case WICAS_CHAIN_RESTORE_ABORT:
+        *result = WICAS_ABCI_SNAPSHOT_ABORT;
+        WICAS_WARN("abci", "%s", why);
+        break;
+    default:
+        *result = WICAS_ABCI_CHUNK_REJECT_SNAPSHOT;
+        WICAS_WARN("abci", "%s; snapshot rejected", why);
+        break;
+    }
+    if (done || (r != WICAS_CHAIN_RESTORE_ACCEPT && r != WICAS_CHAIN_RESTORE_RETRY_CHUNK)) {
+        wicas_chain_restore_free(x->restore);
+        x->restore = NULL;
+    }
+    if (done) WICAS_INFO("abci", "state restored from a snapshot; app hash verified");
     return 0;
 }
 
@@ -321,5 +438,9 @@ int wicas_abci_chain_app(wicas_abci_chain_ctx *ctx, wicas_chain *chain, wicas_ab
     app->process_proposal = ca_process;
     app->extend_vote = ca_extend_vote;
     app->verify_vote_extension = ca_verify_vote_ext;
+    app->list_snapshots = ca_list_snapshots;
+    app->offer_snapshot = ca_offer_snapshot;
+    app->load_snapshot_chunk = ca_load_chunk;
+    app->apply_snapshot_chunk = ca_apply_chunk;
     return 0;
 }

@@ -461,6 +461,21 @@ static void do_request(dctx *d, const Tendermint__Abci__Request *rq) {
         NEW(Tendermint__Abci__ResponseApplySnapshotChunk,
             tendermint__abci__response_apply_snapshot_chunk__init, r);
         r->result = (Tendermint__Abci__ResponseApplySnapshotChunk__Result)result;
+        if (result == WICAS_ABCI_CHUNK_RETRY) {
+            /* the chunk was bad: fetch it again, from someone else */
+            uint32_t *idx = ar_alloc(&d->ar, sizeof *idx);
+            if (!idx) goto oom;
+            *idx = q->index;
+            r->refetch_chunks = idx;
+            r->n_refetch_chunks = 1;
+            if (q->sender && *q->sender) {
+                char **snd = ar_alloc(&d->ar, sizeof *snd);
+                if (!snd) goto oom;
+                *snd = q->sender;
+                r->reject_senders = snd;
+                r->n_reject_senders = 1;
+            }
+        }
         R->value_case = TENDERMINT__ABCI__RESPONSE__VALUE_APPLY_SNAPSHOT_CHUNK;
         R->apply_snapshot_chunk = r;
         return;

@@ -714,3 +714,25 @@ void run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode,
     ctx_free(&ax);
     wtx_free(&t);
 }
+
+/* ---- state installed by a snapshot restore (snapshot.c) ------------------------------------ */
+
+int chain_restore_install(wicas_chain *c, MDB_txn *t, int64_t height, const uint8_t root[32], const char *chain_id,
+                          int64_t initial_height) {
+    uint8_t hb[8], ib[8];
+    be64_put(hb, (uint64_t)height);
+    be64_put(ib, (uint64_t)initial_height);
+    char rk[40];
+    snprintf(rk, sizeof rk, "root/%020lld", (long long)height);
+    int rc = wstore_meta_put(&c->st, t, META_HEIGHT, hb, 8);
+    if (!rc) rc = wstore_meta_put(&c->st, t, META_HASH, root, 32);
+    if (!rc) rc = wstore_meta_put(&c->st, t, rk, root, 32);
+    if (!rc) rc = wstore_meta_put(&c->st, t, META_CHAIN_ID, chain_id, strlen(chain_id));
+    if (!rc) rc = wstore_meta_put(&c->st, t, META_INITIAL_HEIGHT, ib, 8);
+    return rc;
+}
+
+int chain_reload(wicas_chain *c) {
+    int rc = load_meta(c);
+    return rc ? rc : check_reset(c);
+}

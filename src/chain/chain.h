@@ -365,6 +365,69 @@ void wicas_chain_query_result_free(wicas_chain_query_result *r);
 int wicas_chain_verify_proof(const uint8_t app_hash[32], const uint8_t *key, size_t key_len, const uint8_t *value,
                              size_t value_len, const uint8_t *proof, size_t proof_len);
 
+/* ---- state-sync snapshots (snapshot.c) ---------------------------------------------
+ * A snapshot is the committed key/value state at one height, exported from
+ * the LMDB "state" database in key order and cut into chunks of about
+ * chunk_bytes: each chunk is records [u32 BE key length][key][u32 BE value
+ * length][value]. Its metadata (format WICAS_CHAIN_SNAPSHOT_FORMAT) holds
+ * "WSS1", the height, the number of keys, the initial height, the chain id and the
+ * SHA-256 of every chunk; the snapshot hash is SHA-256(metadata). Files:
+ * DATA_DIR/snapshots/<height, 20 digits>/{metadata,chunk-NNNNNN}, written
+ * under a temporary name and renamed into place when complete.
+ * Restoring rebuilds the sparse Merkle tree from the chunks in ONE LMDB write
+ * transaction that commits only when the rebuilt root equals the app hash the
+ * caller trusts (CometBFT's light client gives it): a bad snapshot leaves
+ * nothing on disk. Chunks are checked against their hash as they arrive. */
+#define WICAS_CHAIN_SNAPSHOT_FORMAT 1u
+#define WICAS_CHAIN_SNAPSHOT_CHUNK_BYTES (1u << 20)
+
+typedef struct {
+    int64_t height;
+    uint32_t format, chunks;
+    uint8_t hash[32];
+    uint8_t *metadata; /* malloc'd */
+    size_t metadata_len;
+} wicas_chain_snapshot;
+void wicas_chain_snapshots_free(wicas_chain_snapshot *s, size_t n);
+
+/* Snapshots the last committed state (call right after commit, with no block
+ * pending) and keeps only the newest `keep` (>= 1) snapshots. chunk_bytes 0 =
+ * WICAS_CHAIN_SNAPSHOT_CHUNK_BYTES. Returns 0 (also when that height is
+ * already there), or an error with a message. */
+int wicas_chain_snapshot_take(wicas_chain *c, unsigned keep, size_t chunk_bytes, char *err, size_t errlen);
+/* The snapshots on disk, newest first (*out malloc'd, free with
+ * wicas_chain_snapshots_free; *n may be 0). Incomplete ones are skipped. */
+int wicas_chain_snapshot_list(wicas_chain *c, wicas_chain_snapshot **out, size_t *n);
+/* Chunk `index` of the snapshot at height/format: 0 with *out malloc'd, or
+ * WICAS_CHAIN_ERR_NOT_FOUND. */
+int wicas_chain_snapshot_chunk(wicas_chain *c, int64_t height, uint32_t format, uint32_t index, uint8_t **out,
+                               size_t *len);
+
+/* Outcomes of a restore step (the ABCI layer maps them to CometBFT's). */
+typedef enum {
+    WICAS_CHAIN_RESTORE_ACCEPT = 0,        /* offer taken / chunk taken (restore done after the last) */
+    WICAS_CHAIN_RESTORE_REJECT = 1,        /* this snapshot is bad or does not match the trusted hash */
+    WICAS_CHAIN_RESTORE_REJECT_FORMAT = 2, /* offer in a format we do not know */
+    WICAS_CHAIN_RESTORE_RETRY_CHUNK = 3,   /* chunk does not match its hash: fetch it again elsewhere */
+    WICAS_CHAIN_RESTORE_ABORT = 4,         /* cannot restore here (state not empty, storage failure) */
+} wicas_chain_restore_result;
+
+typedef struct wicas_chain_restore wicas_chain_restore;
+/* Starts restoring snapshot s into c, whose state must be empty (no height,
+ * no genesis). app_hash is the trusted app hash of s->height. On ACCEPT *out
+ * is the restore in progress; otherwise *out is NULL and err says why. */
+wicas_chain_restore_result wicas_chain_restore_begin(wicas_chain *c, const wicas_chain_snapshot *s,
+                                                     const uint8_t app_hash[32], wicas_chain_restore **out,
+                                                     char *err, size_t errlen);
+/* Chunk `index` (chunks come in order 0..chunks-1). After the last one is
+ * accepted the state is installed (height, app hash, chain id) and *done is
+ * set; REJECT then means the rebuilt root differed and nothing was written.
+ * Keep calling with the same r after RETRY_CHUNK; free r after REJECT/ABORT
+ * or when done. */
+wicas_chain_restore_result wicas_chain_restore_chunk(wicas_chain_restore *r, uint32_t index, const uint8_t *chunk,
+                                                     size_t len, bool *done, char *err, size_t errlen);
+void wicas_chain_restore_free(wicas_chain_restore *r);
+
 /* ---- addresses and keys (client side; no consensus state) -------------------------- */
 
 /* addr20 = RIPEMD-160(SHA-256(pubkey33)), the Cosmos secp256k1 address. */

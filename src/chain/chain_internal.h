@@ -109,6 +109,14 @@ struct wicas_chain {
 #endif
 };
 
+/* ---- snapshot restore (chain.c, used by snapshot.c) ------------------------------- */
+/* Puts the meta of a restored state at `height` (app hash = root) into write
+ * transaction t; the caller commits t, then calls chain_reload. */
+int chain_restore_install(wicas_chain *c, MDB_txn *t, int64_t height, const uint8_t root[32], const char *chain_id,
+                          int64_t initial_height);
+/* Re-reads height, app hash, chain id from the store and resets the check state. */
+int chain_reload(wicas_chain *c);
+
 /* ---- events ----------------------------------------------------------------------- */
 typedef struct {
     wicas_chain_event *ev;

@@ -1,6 +1,6 @@
 /*
  * cmd_devnet.c — `wicasd devnet [init|start|stop|status] --validators N
- * [--home DIR] [--base-port P] [--chain-id ID] [--timeout-commit MS]
+ * [--home DIR] [--base-port P] [--chain-id ID] [--timeout-commit MS] [--snapshot-interval K]
  * [--account ADDR:COINS]... [--model PATH[:NAME] | --no-model]`:
  * N validators on loopback, each a full `wicasd start` in the background.
  *
@@ -60,6 +60,7 @@ static void usage(FILE *f) {
         "  --base-port P       node i uses P+10i (p2p), +1 (rpc), +2 (abci); 0 = any free ports\n"
         "  --chain-id ID       default wicas-devnet\n"
         "  --timeout-commit MS default 300\n"
+        "  --snapshot-interval K  nodes started now take a state-sync snapshot every K blocks (0 = none)\n"
         "  --account ADDR:COINS  genesis account and balance, e.g. wicas1...:1000000uwicas (repeatable)\n",
         MAX_VALIDATORS);
 }
@@ -262,7 +263,7 @@ static bool alive(pid_t p) {
 }
 
 /* Starts `wicasd start --home HOME` detached, output to HOME/node.log. */
-static pid_t spawn_node(const char *home) {
+static pid_t spawn_node(const char *home, long snapshot_interval) {
     char log[1200], pidf[1200];
     snprintf(log, sizeof log, "%s/node.log", home);
     snprintf(pidf, sizeof pidf, "%s/wicasd.pid", home);
@@ -282,7 +283,13 @@ static pid_t spawn_node(const char *home) {
                          : wicas_log_get_level() == WICAS_LOG_INFO ? "info"
                          : wicas_log_get_level() == WICAS_LOG_WARN ? "warn"
                                                                    : "error";
-        execl(self, self, "start", "--home", home, "--log_level", lv, (char *)NULL);
+        char si[32];
+        snprintf(si, sizeof si, "%ld", snapshot_interval);
+        if (snapshot_interval > 0)
+            execl(self, self, "start", "--home", home, "--log_level", lv, "--snapshot-interval", si,
+                  (char *)NULL);
+        else
+            execl(self, self, "start", "--home", home, "--log_level", lv, (char *)NULL);
         _exit(127);
     }
     FILE *f = fopen(pidf, "w");
@@ -341,7 +348,7 @@ static int devnet_stop(const devnet *d) {
     return 0;
 }
 
-static int devnet_start(devnet *d) {
+static int devnet_start(devnet *d, long snapshot_interval) {
     for (int i = 0; i < d->n; i++) {
         char home[1100];
         node_home(d, i, home, sizeof home);
@@ -350,7 +357,7 @@ static int devnet_start(devnet *d) {
             printf("  node%d already running (pid %d)\n", i, (int)old);
             continue;
         }
-        pid_t p = spawn_node(home);
+        pid_t p = spawn_node(home, snapshot_interval);
         if (p < 0) {
             fprintf(stderr, "wicasd devnet: cannot start node%d: %s\n", i, strerror(errno));
             devnet_stop(d);
@@ -410,7 +417,7 @@ static int devnet_main(int argc, char **argv, cJSON *app_state) {
     devnet d;
     memset(&d, 0, sizeof d);
     const char *action = "start", *dir = "devnet", *chain_id = "wicas-devnet";
-    long n = 1, base = 26600, tc = 300;
+    long n = 1, base = 26600, tc = 300, snap = 0;
     bool n_given = false;
     int n_accounts = 0;
     const char *model = NULL;
@@ -443,6 +450,12 @@ static int devnet_main(int argc, char **argv, cJSON *app_state) {
             base = strtol(argv[++i], &end, 10);
             if (*end || base < 0 || base > 65000) {
                 fprintf(stderr, "wicasd devnet: --base-port must be 0 (any) or 1..65000\n");
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--snapshot-interval") == 0 && i + 1 < argc) {
+            snap = strtol(argv[++i], &end, 10);
+            if (*end || snap < 0 || snap > 1000000000L) {
+                fprintf(stderr, "wicasd devnet: --snapshot-interval must be 0 (off)..1000000000 blocks\n");
                 return 2;
             }
         } else if (strcmp(argv[i], "--timeout-commit") == 0 && i + 1 < argc) {
@@ -531,7 +544,7 @@ static int devnet_main(int argc, char **argv, cJSON *app_state) {
         int rc = devnet_init(&d, base, (int)tc, app_state);
         if (rc != 0 || !strcmp(action, "init")) return rc;
     }
-    return devnet_start(&d);
+    return devnet_start(&d, snap);
 }
 
 int wicas_cmd_devnet(int argc, char **argv) {

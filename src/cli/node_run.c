@@ -218,6 +218,11 @@ int wicas_node_run(const wicas_node_run_opts *o) {
     wicas_abci_app app;
     wicas_abci_chain_ctx actx;
     wicas_abci_chain_app(&actx, chain, &app);
+    actx.snapshot_interval = o->snapshot_interval;
+    actx.snapshot_keep = o->snapshot_keep;
+    if (o->snapshot_interval > 0)
+        WICAS_INFO(LOGMOD, "state-sync snapshots every %lld blocks (keeping %u) in %s/snapshots",
+                   (long long)o->snapshot_interval, o->snapshot_keep ? o->snapshot_keep : 2, data_dir);
     wicas_abci_server *srv = wicas_abci_server_new(addr, &app, err, sizeof err);
     if (!srv || wicas_abci_server_start(srv) != 0) {
         fprintf(stderr, "wicasd: %s\n", srv ? "cannot start the ABCI server" : err);
@@ -280,6 +285,7 @@ int wicas_node_run(const wicas_node_run_opts *o) {
         unlink(pidfile);
     }
     wicas_abci_server_free(srv);
+    wicas_chain_restore_free(actx.restore);
     wicas_chain_close(chain);
     AI_FREE();
     WICAS_INFO(LOGMOD, "stopped");

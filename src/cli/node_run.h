@@ -24,6 +24,10 @@ typedef struct {
     unsigned ai_threads;
     /* Test option: report wrong answers to asynchronous AI requests. */
     bool ai_wrong_answer;
+    /* State-sync snapshots: one every snapshot_interval committed heights (0 =
+     * none), the newest snapshot_keep kept (0 = 2). */
+    int64_t snapshot_interval;
+    unsigned snapshot_keep;
 } wicas_node_run_opts;
 
 /* Parses "0.025uwicas" (a decimal with at most 18 fraction digits, then the

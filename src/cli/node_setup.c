@@ -244,3 +244,66 @@ int wicas_node_app_state_add_model(cJSON *app_state, const char *path, const cha
     return 0;
 #endif
 }
+
+int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_opts *o,
+                              void (*usage)(FILE *)) {
+    const char *cmd = start ? "start" : "abci";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 1;
+        } else if (strcmp(a, "--home") == 0 && has_value) {
+            o->home = argv[++i];
+        } else if (strcmp(a, "--models-dir") == 0 && has_value) {
+            o->models_dir = argv[++i];
+        } else if (strcmp(a, "--ai-wrong-answer") == 0) {
+            o->ai_wrong_answer = true;
+        } else if (strcmp(a, "--ai-threads") == 0 && has_value) {
+            char *end;
+            long t = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || t < 1 || t > 256) {
+                fprintf(stderr, "wicasd %s: --ai-threads must be 1..256\n", cmd);
+                return 2;
+            }
+            o->ai_threads = (unsigned)t;
+        } else if (strcmp(a, "--minimum-gas-prices") == 0 && has_value) {
+            const char *g = argv[++i];
+            if (wicas_node_parse_gas_price(g, &o->min_gas_price_num, &o->min_gas_price_den) != 0) {
+                fprintf(stderr, "wicasd %s: --minimum-gas-prices '%s': want e.g. 0.025uwicas\n", cmd, g);
+                return 2;
+            }
+        } else if ((strcmp(a, "--snapshot-interval") == 0 || strcmp(a, "--snapshot-keep") == 0) &&
+                   has_value) {
+            char *end;
+            long long v = strtoll(argv[++i], &end, 10);
+            bool keep = strcmp(a, "--snapshot-keep") == 0;
+            if (*end || end == argv[i] || v < (keep ? 1 : 0) || v > (keep ? 1000 : 1000000000LL)) {
+                fprintf(stderr, "wicasd %s: %s must be %s\n", cmd, a,
+                        keep ? "1..1000" : "0 (off)..1000000000 blocks");
+                return 2;
+            }
+            if (keep)
+                o->snapshot_keep = (unsigned)v;
+            else
+                o->snapshot_interval = (int64_t)v;
+        } else if (start && strcmp(a, "--abci-only") == 0) {
+            o->with_cometbft = false;
+        } else if (start && strcmp(a, "--cometbft-log") == 0 && has_value) {
+            o->cometbft_log = argv[++i];
+        } else if (!start && strcmp(a, "--address") == 0 && has_value) {
+            o->abci_address = argv[++i];
+        } else {
+            fprintf(stderr, "wicasd %s: unexpected argument '%s'\n", cmd, a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!o->home) {
+        fprintf(stderr, "wicasd %s: --home DIR is required\n", cmd);
+        usage(stderr);
+        return 2;
+    }
+    return 0;
+}

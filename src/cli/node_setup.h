@@ -9,10 +9,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
 #include "node.h"
+#include "node_run.h"
 
 /* Height from which vote extensions are enabled in every genesis we write. */
 #define WICAS_NODE_VOTE_EXT_HEIGHT 1
@@ -71,5 +73,19 @@ int wicas_node_write_genesis(const char *home, const char *chain_id, const cJSON
 /* The genesis "validators" entry for HOME's priv_validator_key.json:
  * {address, pub_key{type,value}, power:"<power>", name}. NULL on error. */
 cJSON *wicas_node_validator_entry(const char *home, const char *name, long power, char *err, size_t errlen);
+
+/*
+ * The command line of the two commands that run a node, `wicasd start`
+ * (start = true) and `wicasd abci` (start = false), parsed into *o in one
+ * place. Both take --home DIR, --models-dir DIR, --ai-threads N (1..256),
+ * --minimum-gas-prices P, --snapshot-interval K (0..1e9, 0 = off),
+ * --snapshot-keep N (1..1000) and -h/--help; `start` also --abci-only and
+ * --cometbft-log FILE, `abci` also --address ADDR. The caller sets
+ * o->with_cometbft (start: true) before the call. Returns 0 when the node
+ * should run (--home given), 1 when help was printed to stdout with
+ * usage(stdout) (exit 0), 2 on a usage error, reported on stderr as
+ * "wicasd CMD: ..." followed by usage(stderr) where it helps (exit 2).
+ */
+int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_opts *o, void (*usage)(FILE *));
 
 #endif

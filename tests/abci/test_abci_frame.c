@@ -368,6 +368,42 @@ static void test_snapshots_default(void **state) {
     tendermint__abci__response__free_unpacked(r, NULL);
 }
 
+/* An app answering RETRY for a bad chunk: the response asks CometBFT to
+ * fetch that chunk again and to stop asking its sender; other results carry
+ * neither list. */
+static int retry_apply(void *ctx, uint32_t index, wicas_abci_slice chunk, const char *sender, int *result, char *err,
+                       size_t el) {
+    (void)ctx, (void)sender, (void)err, (void)el;
+    *result = chunk.len == 3 && memcmp(chunk.data, "bad", 3) == 0 ? WICAS_ABCI_CHUNK_RETRY : WICAS_ABCI_SNAPSHOT_ACCEPT;
+    (void)index;
+    return 0;
+}
+
+static void test_snapshot_chunk_retry(void **state) {
+    fixture *f = *state;
+    f->app.apply_snapshot_chunk = retry_apply;
+    Tendermint__Abci__Request rq = TENDERMINT__ABCI__REQUEST__INIT;
+    Tendermint__Abci__RequestApplySnapshotChunk ac = TENDERMINT__ABCI__REQUEST_APPLY_SNAPSHOT_CHUNK__INIT;
+    ac.index = 7;
+    ac.chunk = (ProtobufCBinaryData){3, (uint8_t *)"bad"};
+    ac.sender = "peer-a";
+    rq.value_case = TENDERMINT__ABCI__REQUEST__VALUE_APPLY_SNAPSHOT_CHUNK;
+    rq.apply_snapshot_chunk = &ac;
+    Tendermint__Abci__Response *r = roundtrip(f, &rq, 0);
+    assert_int_equal(r->apply_snapshot_chunk->result, TENDERMINT__ABCI__RESPONSE_APPLY_SNAPSHOT_CHUNK__RESULT__RETRY);
+    assert_int_equal(r->apply_snapshot_chunk->n_refetch_chunks, 1);
+    assert_int_equal(r->apply_snapshot_chunk->refetch_chunks[0], 7);
+    assert_int_equal(r->apply_snapshot_chunk->n_reject_senders, 1);
+    assert_string_equal(r->apply_snapshot_chunk->reject_senders[0], "peer-a");
+    tendermint__abci__response__free_unpacked(r, NULL);
+    ac.chunk = (ProtobufCBinaryData){4, (uint8_t *)"good"};
+    r = roundtrip(f, &rq, 0);
+    assert_int_equal(r->apply_snapshot_chunk->result, TENDERMINT__ABCI__RESPONSE_APPLY_SNAPSHOT_CHUNK__RESULT__ACCEPT);
+    assert_int_equal(r->apply_snapshot_chunk->n_refetch_chunks, 0);
+    assert_int_equal(r->apply_snapshot_chunk->n_reject_senders, 0);
+    tendermint__abci__response__free_unpacked(r, NULL);
+}
+
 /* An application error becomes an exception, never a result. */
 static int failing_commit(void *ctx, wicas_abci_commit_resp *r, char *err, size_t el) {
     (void)ctx, (void)r;
@@ -476,6 +512,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_finalize_commit_query, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepare_process_votes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshots_default, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_chunk_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_app_error_and_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mutated_requests, setup, teardown),
     };

@@ -42,6 +42,17 @@ pass=$((pass + 1))
 set +e
 "$W" start >/dev/null 2>&1; [ $? -eq 2 ] || fail "start without --home should exit 2"
 "$W" abci --home "$H" --address bogus://x >/dev/null 2>&1; [ $? -eq 1 ] || fail "abci with a bad address should exit 1"
+# start and abci share one flag parser (node_setup.c): common flags checked
+# the same way, each command's own flags refused by the other
+"$W" abci >/dev/null 2>&1; [ $? -eq 2 ] || fail "abci without --home should exit 2"
+"$W" abci --home "$H" --ai-threads 0 >/dev/null 2>&1; [ $? -eq 2 ] || fail "abci --ai-threads 0 should exit 2"
+"$W" start --home "$H" --ai-threads 4x >/dev/null 2>&1; [ $? -eq 2 ] || fail "start --ai-threads 4x should exit 2"
+"$W" abci --home "$H" --abci-only >/dev/null 2>&1; [ $? -eq 2 ] || fail "abci accepted start's --abci-only"
+"$W" start --home "$H" --address tcp://127.0.0.1:1 >/dev/null 2>&1; [ $? -eq 2 ] || fail "start accepted abci's --address"
+"$W" start --home "$H" --snapshot-interval -1 >/dev/null 2>&1; [ $? -eq 2 ] || fail "start --snapshot-interval -1 should exit 2"
+"$W" abci --home "$H" --snapshot-keep 0 >/dev/null 2>&1; [ $? -eq 2 ] || fail "abci --snapshot-keep 0 should exit 2"
+"$W" start --help | grep -q -- '--cometbft-log' || fail "start --help"
+"$W" abci --help | grep -q -- '--address' || fail "abci --help"
 set -e
 pass=$((pass + 1))
 
