@@ -376,7 +376,13 @@ static void hackatom_2(void **state) {
     snprintf(msg, sizeof msg, "{\"verifier\":\"%s\"}", other);
     assert_int_equal(call_full(sum, WICAS_VM_MIGRATE, NULL, msg, TEST_GAS, &r), WICAS_VM_ERR_ARG);
     wicas_vm_result_free(&r);
+    /* hackatom refuses to migrate from a code whose version is not below its own 420 */
     char *mi = wicas_vm_migrate_info_json(creator, true, 421);
+    assert_int_equal(call_full(sum, WICAS_VM_MIGRATE, mi, msg, TEST_GAS, &r), WICAS_VM_ERR_CONTRACT);
+    assert_non_null(strstr(r.error, "Downgrade is not supported"));
+    wicas_vm_result_free(&r);
+    free(mi);
+    mi = wicas_vm_migrate_info_json(creator, true, 420);
     assert_int_equal(call_full(sum, WICAS_VM_MIGRATE, mi, msg, TEST_GAS, &r), WICAS_VM_ERR_CONTRACT);
     assert_non_null(strstr(r.error, "Downgrade is not supported"));
     wicas_vm_result_free(&r);
