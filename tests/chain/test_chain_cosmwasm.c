@@ -12,7 +12,9 @@
  * transfer), Response.data in the tx result, smart queries including the
  * contract querying itself through the chain's querier, migrate between the
  * 2.2 and 1.3 builds with MigrateInfo carrying the OLD code's
- * cw_migrate_version (a downgrade is refused by the contract), panics.
+ * cw_migrate_version (a downgrade is refused by the contract), panics;
+ * cyberpunk's mirror of the Env a query and a tx get, and its message loop
+ * ending out of gas.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -358,6 +360,46 @@ static void test_hackatom_on_chain(void **st) {
     execute(c, false, hack, "{\"panic\":{}}", NULL, &r);
     assert_int_equal(r.code, WICAS_WASM_CODE_EXECUTE_FAILED);
     assert_non_null(strstr(r.log, "This page intentionally faulted"));
+    wicas_chain_tx_result_free(&r);
+
+    /* cyberpunk: the Env a query and a tx get, as the contract deserialises it;
+     * a message loop to itself ends as a failed tx */
+    size_t lc;
+    uint8_t *wc = load_cw("cyberpunk.wasm", &lc);
+    uint64_t codec = store(c, wc, lc, &r);
+    assert_int_equal(r.code, 0);
+    wicas_chain_tx_result_free(&r);
+    free(wc);
+    char cyber[100];
+    {
+        wicas_chain_any m;
+        assert_int_equal(wicas_chain_msg_instantiate(alice, NULL, codec, "cyberpunk", "{}", NULL, &m, err, sizeof err), 0);
+        run(c, false, &m, 5000000, &r);
+        assert_int_equal(r.code, 0);
+        snprintf(cyber, sizeof cyber, "%s", attr(&r, "instantiate", "_contract_address"));
+        wicas_chain_tx_result_free(&r);
+    }
+    out = smart(c, cyber, "{\"mirror_env\":{}}", &qc);
+    assert_int_equal(qc, 0);
+    char want[600];
+    snprintf(want, sizeof want,
+             "{\"block\":{\"height\":%lld,\"time\":\"%lld000000000\",\"chain_id\":\"wicas-test\"},"
+             "\"transaction\":null,\"contract\":{\"address\":\"%s\"}}",
+             (long long)height, (long long)(1700000000 + height), cyber);
+    assert_string_equal(out, want);
+    free(out);
+    execute(c, false, cyber, "{\"mirror_env\":{}}", NULL, &r);
+    assert_int_equal(r.code, 0);
+    snprintf(want, sizeof want,
+             "{\"block\":{\"height\":%lld,\"time\":\"%lld000000000\",\"chain_id\":\"wicas-test\"},"
+             "\"transaction\":{\"index\":0},\"contract\":{\"address\":\"%s\"}}",
+             (long long)height, (long long)(1700000000 + height), cyber);
+    assert_true(has_bytes(r.data, r.data_len, want, strlen(want)));
+    wicas_chain_tx_result_free(&r);
+    execute(c, false, cyber, "{\"message_loop\":{}}", NULL, &r);
+    assert_int_equal(r.code, WICAS_CODE_OUT_OF_GAS); /* each round pays for loading the module, as on wasmd */
+    assert_non_null(r.codespace);
+    assert_string_equal(r.codespace, "sdk");
     wicas_chain_tx_result_free(&r);
     wicas_chain_close(c);
 }

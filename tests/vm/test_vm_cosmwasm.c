@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include <cJSON.h>
+#include <ctype.h>
 
 #include "vm/vm_test_util.h"
 
@@ -401,6 +402,25 @@ static void hackatom_2(void **state) {
     j = query_json(sum, "{\"verifier\":{}}");
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "verifier")), other);
     cJSON_Delete(j);
+
+    /* the contract's own checks that bad addresses come back as errors, not traps */
+    assert_int_equal(call_as(sum, WICAS_VM_EXECUTE, verifier, NULL, NULL, "{\"user_errors_in_api_calls\":{}}", &r),
+                     WICAS_VM_OK);
+    wicas_vm_result_free(&r);
+    /* addr_validate: another chain's prefix and a non-normalised (upper case) address are refused */
+    snprintf(msg, sizeof msg, "{\"verifier\":\"%s\",\"beneficiary\":\"cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu\"}",
+             verifier);
+    assert_int_equal(call_as(sum, WICAS_VM_INSTANTIATE, creator, NULL, NULL, msg, &r), WICAS_VM_ERR_CONTRACT);
+    assert_non_null(strstr(r.error, "addr_validate errored"));
+    assert_non_null(strstr(r.error, "prefix"));
+    wicas_vm_result_free(&r);
+    char up[128];
+    snprintf(up, sizeof up, "%s", verifier);
+    for (char *q = up; *q; q++) *q = (char)toupper((unsigned char)*q);
+    snprintf(msg, sizeof msg, "{\"verifier\":\"%s\",\"beneficiary\":\"%s\"}", up, beneficiary);
+    assert_int_equal(call_as(sum, WICAS_VM_INSTANTIATE, creator, NULL, NULL, msg, &r), WICAS_VM_ERR_CONTRACT);
+    assert_non_null(strstr(r.error, "Address is not normalized"));
+    wicas_vm_result_free(&r);
 
     /* a panic reaches abort() with its message; loops run out of gas; state unchanged */
     wicas_vm_memstore_digest(ms, before);
