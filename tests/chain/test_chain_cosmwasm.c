@@ -401,6 +401,22 @@ static void test_hackatom_on_chain(void **st) {
     assert_non_null(r.codespace);
     assert_string_equal(r.codespace, "sdk");
     wicas_chain_tx_result_free(&r);
+
+    /* empty.wasm (no entry points) uploads, as on wasmd; instantiating it fails cleanly */
+    size_t le;
+    uint8_t *we = load_cw("empty.wasm", &le);
+    uint64_t codee = store(c, we, le, &r);
+    assert_int_equal(r.code, 0);
+    wicas_chain_tx_result_free(&r);
+    free(we);
+    {
+        wicas_chain_any m;
+        assert_int_equal(wicas_chain_msg_instantiate(alice, NULL, codee, "empty", "{}", NULL, &m, err, sizeof err), 0);
+        run(c, false, &m, 5000000, &r);
+        assert_int_equal(r.code, WICAS_WASM_CODE_INSTANTIATE_FAILED);
+        assert_non_null(strstr(r.log, "does not export instantiate"));
+        wicas_chain_tx_result_free(&r);
+    }
     wicas_chain_close(c);
 }
 
