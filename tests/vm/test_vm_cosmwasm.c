@@ -13,8 +13,9 @@
  * back), bank queries through query_chain, nested smart queries (hackatom's
  * recurse), Response with bank messages/attributes/events/data, MigrateInfo
  * for cosmwasm-std 2.2's 3-argument migrate, sudo, panics through abort,
- * out-of-gas, iterators (ibc_reflect). The messages are the ones the
- * contracts' own test suites send.
+ * out-of-gas, iterators (ibc_reflect), and every wasm float instruction
+ * (floaty 2.0) against the host's IEEE-754 arithmetic and wasm's NaN rules.
+ * The messages are the ones the contracts' own test suites send.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include <cmocka.h>
 
 #include <cJSON.h>
+#include <math.h>
 #include <ctype.h>
 
 #include "vm/vm_test_util.h"
@@ -561,6 +563,192 @@ static void floaty_and_empty(void **state) {
     wicas_vm_result_free(&r);
 }
 
+/* floaty 2.0 runs one wasm float instruction per query, on arguments it
+ * derives from a seed ({"random_args_for":...}, then {"run":...}); all 70 of
+ * them x 40 seeds here. Every answer is checked against the host's IEEE-754
+ * arithmetic (this file is built with -ffp-contract=off) plus wasm's rules:
+ * arithmetic NaN results are the canonical NaN (the VM canonicalises, as
+ * cosmwasm-vm does), abs/neg/copysign/reinterpret keep the payload, integer
+ * truncations trap on NaN ("invalid conversion to integer") and out of range
+ * ("integer overflow") unless saturating. Note: floaty_2.0's run() passes its
+ * first argument twice (arg2 reads args[0]), so binary ops get (x, x). */
+static uint32_t bits32(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+static uint64_t bits64(double f) {
+    uint64_t u;
+    memcpy(&u, &f, 8);
+    return u;
+}
+static float flt(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static double dbl(uint64_t u) {
+    double f;
+    memcpy(&f, &u, 8);
+    return f;
+}
+
+/* Expected answer: *trap set to the trap text, or *out to the result bits. */
+static void float_oracle(const char *ins, uint64_t v, uint64_t *out, const char **trap) {
+    *trap = NULL;
+    const char *op = ins + 4;
+    bool is32 = !strncmp(ins, "f32.", 4), is64 = !strncmp(ins, "f64.", 4);
+    static const char *cmp[] = {"eq", "ne", "lt", "gt", "le", "ge"};
+    for (int k = 0; k < 6 && (is32 || is64); k++)
+        if (!strcmp(op, cmp[k])) {
+            double x = is32 ? (double)flt((uint32_t)v) : dbl(v), y = x;
+            bool r = k == 0 ? x == y : k == 1 ? x != y : k == 2 ? x < y : k == 3 ? x > y : k == 4 ? x <= y : x >= y;
+            *out = r;
+            return;
+        }
+    if (is32) {
+        float x = flt((uint32_t)v), r = 0;
+        if (!strcmp(op, "abs")) { *out = v & 0x7fffffffu; return; }
+        if (!strcmp(op, "neg")) { *out = v ^ 0x80000000u; return; }
+        if (!strcmp(op, "copysign")) { *out = v; return; }
+        if (!strcmp(op, "reinterpret_i32")) { *out = v; return; }
+        if (!strcmp(op, "add")) r = x + x;
+        else if (!strcmp(op, "sub")) r = x - x;
+        else if (!strcmp(op, "mul")) r = x * x;
+        else if (!strcmp(op, "div")) r = x / x;
+        else if (!strcmp(op, "min") || !strcmp(op, "max")) r = x;
+        else if (!strcmp(op, "sqrt")) r = sqrtf(x);
+        else if (!strcmp(op, "ceil")) r = ceilf(x);
+        else if (!strcmp(op, "floor")) r = floorf(x);
+        else if (!strcmp(op, "trunc")) r = truncf(x);
+        else if (!strcmp(op, "nearest")) r = nearbyintf(x);
+        else if (!strcmp(op, "convert_i32_s")) r = (float)(int32_t)(uint32_t)v;
+        else if (!strcmp(op, "convert_i32_u")) r = (float)(uint32_t)v;
+        else if (!strcmp(op, "convert_i64_s")) r = (float)(int64_t)v;
+        else if (!strcmp(op, "convert_i64_u")) r = (float)v;
+        else if (!strcmp(op, "demote_f64")) r = (float)dbl(v);
+        else fail_msg("no oracle for %s", ins);
+        *out = isnan(r) ? 0x7fc00000u : bits32(r);
+        return;
+    }
+    if (is64) {
+        double x = dbl(v), r = 0;
+        if (!strcmp(op, "abs")) { *out = v & 0x7fffffffffffffffull; return; }
+        if (!strcmp(op, "neg")) { *out = v ^ 0x8000000000000000ull; return; }
+        if (!strcmp(op, "copysign")) { *out = v; return; }
+        if (!strcmp(op, "reinterpret_i64")) { *out = v; return; }
+        if (!strcmp(op, "add")) r = x + x;
+        else if (!strcmp(op, "sub")) r = x - x;
+        else if (!strcmp(op, "mul")) r = x * x;
+        else if (!strcmp(op, "div")) r = x / x;
+        else if (!strcmp(op, "min") || !strcmp(op, "max")) r = x;
+        else if (!strcmp(op, "sqrt")) r = sqrt(x);
+        else if (!strcmp(op, "ceil")) r = ceil(x);
+        else if (!strcmp(op, "floor")) r = floor(x);
+        else if (!strcmp(op, "trunc")) r = trunc(x);
+        else if (!strcmp(op, "nearest")) r = nearbyint(x);
+        else if (!strcmp(op, "convert_i32_s")) r = (double)(int32_t)(uint32_t)v;
+        else if (!strcmp(op, "convert_i32_u")) r = (double)(uint32_t)v;
+        else if (!strcmp(op, "convert_i64_s")) r = (double)(int64_t)v;
+        else if (!strcmp(op, "convert_i64_u")) r = (double)v;
+        else if (!strcmp(op, "promote_f32")) r = (double)flt((uint32_t)v);
+        else fail_msg("no oracle for %s", ins);
+        *out = isnan(r) ? 0x7ff8000000000000ull : bits64(r);
+        return;
+    }
+    if (!strcmp(op, "reinterpret_f32") || !strcmp(op, "reinterpret_f64")) {
+        *out = v;
+        return;
+    }
+    /* i32/i64.trunc[_sat]_f32/f64_s/u */
+    bool sat = strstr(op, "_sat_") != NULL, from32 = strstr(op, "f32") != NULL, sgn = op[strlen(op) - 1] == 's';
+    int width = ins[1] == '3' ? 32 : 64;
+    double x = from32 ? (double)flt((uint32_t)v) : dbl(v);
+    double lo = sgn ? -ldexp(1, width - 1) : 0, hi = sgn ? ldexp(1, width - 1) : ldexp(1, width); /* valid: lo-1 < x < hi */
+    if (isnan(x)) {
+        if (sat) *out = 0;
+        else *trap = "invalid conversion to integer";
+        return;
+    }
+    double t = trunc(x);
+    if (t < lo || t >= hi) {
+        if (!sat) {
+            *trap = "integer overflow";
+            return;
+        }
+        if (t < lo) *out = sgn ? (width == 32 ? 0x80000000u : 0x8000000000000000ull) : 0;
+        else *out = sgn ? (width == 32 ? 0x7fffffffu : 0x7fffffffffffffffull) : (width == 32 ? 0xffffffffu : UINT64_MAX);
+        return;
+    }
+    if (sgn) {
+        int64_t n = (int64_t)t;
+        *out = width == 32 ? (uint64_t)(uint32_t)(int32_t)n : (uint64_t)n;
+    } else {
+        *out = (uint64_t)t;
+    }
+}
+
+static void floaty_float_semantics(void **state) {
+    (void)state;
+    uint8_t sum[32];
+    wicas_vm_result r;
+    store_cw(vm, "floaty_2.0.wasm", sum);
+    assert_int_equal(call_as(sum, WICAS_VM_INSTANTIATE, creator, NULL, NULL, "{}", &r), WICAS_VM_OK);
+    wicas_vm_result_free(&r);
+    cJSON *instrs = query_json(sum, "{\"instructions\":{}}");
+    assert_int_equal(cJSON_GetArraySize(instrs), 70);
+    size_t n = 0, n_traps = 0, n_nan_payload = 0;
+    const cJSON *in;
+    cJSON_ArrayForEach(in, instrs) {
+        const char *ins = cJSON_GetStringValue(in);
+        assert_non_null(ins);
+        for (unsigned seed = 0; seed < 40; seed++) {
+            char q[256];
+            snprintf(q, sizeof q, "{\"random_args_for\":{\"instruction\":\"%s\",\"seed\":%u}}", ins, seed);
+            /* the args JSON as the contract wrote it: its u64 digits do not fit a double */
+            assert_int_equal(call_full(sum, WICAS_VM_QUERY, NULL, q, UINT64_MAX, &r), WICAS_VM_OK);
+            char as[512];
+            assert_true(r.query_len < sizeof as);
+            memcpy(as, r.query_data, r.query_len);
+            as[r.query_len] = 0;
+            wicas_vm_result_free(&r);
+            assert_true(as[0] == '[' && as[1] == '{');
+            const char *digits = strchr(as, ':');
+            assert_non_null(digits);
+            uint64_t v = strtoull(digits + 1, NULL, 10);
+            char run[1024];
+            snprintf(run, sizeof run, "{\"run\":{\"instruction\":\"%s\",\"args\":%s}}", ins, as);
+            uint64_t want = 0;
+            const char *trap;
+            float_oracle(ins, v, &want, &trap);
+            wicas_vm_status s = call_full(sum, WICAS_VM_QUERY, NULL, run, UINT64_MAX, &r);
+            if (trap) {
+                if (s != WICAS_VM_ERR_TRAP || !strstr(r.error, trap))
+                    fail_msg("%s: got status %d (%s), want trap '%s'", run, s, r.error ? r.error : "", trap);
+                n_traps++;
+            } else {
+                if (s != WICAS_VM_OK) fail_msg("%s: status %d %s", run, s, r.error ? r.error : "");
+                const char *c = strchr((const char *)r.query_data, ':');
+                assert_non_null(c);
+                uint64_t got = strtoull(c + 1, NULL, 10);
+                if (got != want)
+                    fail_msg("%s: got %llu, want %llu", run, (unsigned long long)got, (unsigned long long)want);
+                if ((!strcmp(ins + 4, "abs") || !strcmp(ins + 4, "neg")) &&
+                    (ins[1] == '3' ? (isnan(flt((uint32_t)got)) && got != 0x7fc00000u && got != 0xffc00000u)
+                                   : (isnan(dbl(got)) && got != 0x7ff8000000000000ull && got != 0xfff8000000000000ull)))
+                    n_nan_payload++;
+            }
+            wicas_vm_result_free(&r);
+            n++;
+        }
+    }
+    cJSON_Delete(instrs);
+    print_message("floaty: %zu runs, all as IEEE-754 + wasm NaN rules; %zu traps, %zu NaN payloads kept by abs/neg\n",
+                  n, n_traps, n_nan_payload);
+    assert_int_equal(n, 70 * 40);
+    assert_true(n_traps > 0 && n_nan_payload > 0); /* the argument sets reach both cases */
+}
+
 /* ibc_reflect on a VM that offers stargate: instantiate, an iterator query. */
 static void ibc_reflect_with_stargate(void **state) {
     (void)state;
@@ -591,6 +779,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(hackatom_1, fresh, cleanup),
         cmocka_unit_test_setup_teardown(cyberpunk, fresh, cleanup),
         cmocka_unit_test_setup_teardown(floaty_and_empty, fresh, cleanup),
+        cmocka_unit_test_setup_teardown(floaty_float_semantics, fresh, cleanup),
         cmocka_unit_test_setup_teardown(ibc_reflect_with_stargate, fresh, cleanup),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
