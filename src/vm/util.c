@@ -1,7 +1,8 @@
 /*
  * util.c — the VM's small pure helpers: status texts, entry names, Env,
- * MessageInfo and MigrateInfo JSON builders, the cw_migrate_version reader, SystemResult builders for queriers, and the
- * Response parser the chain uses to dispatch messages. JSON goes through
+ * MessageInfo and MigrateInfo JSON builders, the cw_migrate_version reader,
+ * SystemResult builders for queriers, and the Response parser the chain uses
+ * to dispatch messages. JSON goes through
  * cJSON; integers that must stay exact (heights, nanoseconds) are printed
  * with %llu ourselves because cJSON stores numbers as doubles.
  */
@@ -126,9 +127,11 @@ int wicas_vm_code_migrate_version(const uint8_t *wasm, size_t len, uint64_t *ver
             size_t j = i;
             if (!leb_u32(wasm, end, &j, &nl) || nl > end - j) return -1;
             if (nl == sizeof name - 1 && memcmp(wasm + j, name, nl) == 0) {
-                /* cosmwasm-vm: the payload parsed as a decimal u64, otherwise no version */
+                /* cosmwasm-vm: the payload parsed as a u64 (Rust's str::parse: decimal
+                 * digits, an optional leading '+'), otherwise no version */
                 const uint8_t *d = wasm + j + nl;
                 size_t dl = end - (j + nl);
+                if (dl > 1 && d[0] == '+') d++, dl--;
                 if (dl == 0 || dl > 20) return 0;
                 uint64_t v = 0;
                 for (size_t k = 0; k < dl; k++) {

@@ -292,6 +292,24 @@ static void upload_rules(void **state) {
     assert_int_equal(wicas_vm_code_migrate_version(w, len, &ver), 1);
     assert_int_equal(ver, 42);
     free(w);
+    /* synthetic modules: a header and one custom section "cw_migrate_version" */
+    static const struct {
+        const char *payload;
+        int rc;
+        uint64_t ver;
+    } cases[] = {{"7", 1, 7}, {"+7", 1, 7}, {"18446744073709551615", 1, UINT64_MAX}, {"18446744073709551616", 0, 0},
+                 {"", 0, 0}, {"4a", 0, 0}, {"-1", 0, 0}, {" 1", 0, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t m[64] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x00};
+        size_t pl = strlen(cases[i].payload);
+        m[9] = (uint8_t)(1 + 18 + pl);
+        m[10] = 18;
+        memcpy(m + 11, "cw_migrate_version", 18);
+        memcpy(m + 29, cases[i].payload, pl);
+        ver = 12345;
+        assert_int_equal(wicas_vm_code_migrate_version(m, 29 + pl, &ver), cases[i].rc);
+        if (cases[i].rc == 1) assert_true(ver == cases[i].ver);
+    }
     w = load_cw("cyberpunk.wasm", &len);
     assert_int_equal(wicas_vm_code_migrate_version(w, len, &ver), 0);
     assert_int_equal(wicas_vm_code_migrate_version(w, 7, &ver), -1);
