@@ -1061,6 +1061,10 @@ static char *answer(wctx *q, const cJSON *j, char **sys) {
     if (bank) {
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(bank, "balance");
         const cJSON *all = cJSON_GetObjectItemCaseSensitive(bank, "all_balances");
+        if (!b && !all) { /* supply, denom_metadata, ...: no such module here; a SystemError the contract can read */
+            *sys = sys_unsupported("bank");
+            return NULL;
+        }
         const cJSON *addr = cJSON_GetObjectItemCaseSensitive(b ? b : all, "address");
         uint8_t a[32];
         size_t al;

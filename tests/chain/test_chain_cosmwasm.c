@@ -13,7 +13,8 @@
  * contract querying itself through the chain's querier, migrate between the
  * 2.2 and 1.3 builds with MigrateInfo carrying the OLD code's
  * cw_migrate_version (a downgrade is refused by the contract), panics;
- * cyberpunk's mirror of the Env a query and a tx get, and its message loop
+ * cyberpunk's mirror of the Env a query and a tx get, a bank query kind the
+ * chain lacks reaching the contract as a SystemError, and its message loop
  * ending out of gas.
  */
 #include <setjmp.h>
@@ -169,6 +170,7 @@ static void migrate(wicas_chain *c, const char *contract, uint64_t code, const c
     run(c, false, &m, 5000000, r);
 }
 
+static char last_query_log[1024]; /* the log of the last failed smart query */
 static char *smart(wicas_chain *c, const char *contract, const char *q, uint32_t *code) {
     Wchain__QuerySmartContractStateRequest rq = WCHAIN__QUERY_SMART_CONTRACT_STATE_REQUEST__INIT;
     rq.address = (char *)contract;
@@ -186,7 +188,7 @@ static char *smart(wicas_chain *c, const char *contract, const char *q, uint32_t
         out = strndup((char *)resp->data.data, resp->data.len);
         wchain__query_smart_contract_state_response__free_unpacked(resp, NULL);
     } else {
-        fprintf(stderr, "smart query %s: %s\n", q, r.log ? r.log : "");
+        snprintf(last_query_log, sizeof last_query_log, "%s", r.log ? r.log : "");
     }
     wicas_chain_query_result_free(&r);
     return out;
@@ -396,6 +398,12 @@ static void test_hackatom_on_chain(void **st) {
              (long long)height, (long long)(1700000000 + height), cyber);
     assert_true(has_bytes(r.data, r.data_len, want, strlen(want)));
     wicas_chain_tx_result_free(&r);
+    /* a query kind the chain has no module for (bank denom metadata) comes back to the
+     * contract as a SystemError it can parse, and the query fails cleanly */
+    out = smart(c, cyber, "{\"denoms\":{}}", &qc);
+    assert_null(out);
+    assert_int_equal(qc, WICAS_WASM_CODE_QUERY_FAILED);
+    assert_non_null(strstr(last_query_log, "Querier system error: Unsupported query type: bank"));
     execute(c, false, cyber, "{\"message_loop\":{}}", NULL, &r);
     assert_int_equal(r.code, WICAS_CODE_OUT_OF_GAS); /* each round pays for loading the module, as on wasmd */
     assert_non_null(r.codespace);
