@@ -5,17 +5,20 @@
 #                (make demo VALIDATORS=4 for four validators)
 #   make test    unit + integration tests (ctest); CI also runs `make asan`
 #   make asan    the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz-smoke  the libFuzzer targets (clang-14), FUZZ_SECONDS (20) each; CI runs it
 #   make bench   benchmarks, each printing a ratio against its anchor
 #   make fmt     clang-format the C sources
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
 JOBS       ?= $(shell nproc)
 # A test that fails is run once more: loopback port choices (bind to port 0,
 # then release) can rarely collide between parallel CometBFT tests.
 CTEST_ARGS ?=
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all setup configure build test asan demo bench fmt clean distclean
+.PHONY: all setup configure build test asan fuzz-smoke demo bench fmt clean distclean
 
 all: build
 
@@ -36,6 +39,28 @@ asan: setup
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow --repeat until-pass:2 $(CTEST_ARGS)
 
+# A short libFuzzer run of each fuzz target (a smoke test: new crashes in code
+# paths the unit tests do not reach). The corpus stays in $(FUZZ_BUILD)/corpus,
+# a crashing input lands in $(FUZZ_BUILD)/crashes and fails the target.
+fuzz-smoke: setup
+	@CC=clang-14 cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DWICAS_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_vm fuzz_gguf
+	@mkdir -p $(FUZZ_BUILD)/corpus/vm $(FUZZ_BUILD)/corpus/gguf $(FUZZ_BUILD)/crashes
+	@# seeds: byte 0 even = a module to upload and call (our counter, cosmwasm-vm's Rust-built
+	@# empty.wasm), odd = a message to the counter
+	@cd $(FUZZ_BUILD)/corpus/vm && [ -n "$$(ls)" ] || { \
+	  { printf '\000'; cat ../../wasm/counter.wasm; } > seed-counter; \
+	  { printf '\000'; cat "$$($(CURDIR)/scripts/setup print-cache)/cosmwasm-testdata-3.0.2/empty.wasm"; } > seed-empty; \
+	  printf '\001{"increment":{}}' > seed-increment; }
+	@for t in vm/fuzz_vm:vm infer/fuzz_gguf:gguf; do \
+	  bin=$(FUZZ_BUILD)/tests/$${t%%:*}; name=$${t##*:}; \
+	  echo "[fuzz] $$bin for $(FUZZ_SECONDS) s"; \
+	  $$bin -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=4096 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$name- $(FUZZ_BUILD)/corpus/$$name > $(FUZZ_BUILD)/fuzz-$$name.log 2>&1; \
+	  rc=$$?; grep -E 'INITED|DONE|stat::number_of_executed_units|ERROR|SUMMARY|crash|Test unit' $(FUZZ_BUILD)/fuzz-$$name.log; \
+	  [ $$rc -eq 0 ] || { echo "[fuzz] $$name failed (rc $$rc): see $(FUZZ_BUILD)/fuzz-$$name.log"; exit 1; }; \
+	done
+
 VALIDATORS ?= 1
 demo: build
 	@scripts/demo --validators $(VALIDATORS)
@@ -47,4 +72,4 @@ fmt:
 	@find src tests bench contracts programs -name '*.[ch]' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -9,6 +9,7 @@ set(WICAS_TEST_ENV
   "WICAS_COMETBFT=${WICAS_COMETBFT}"
   "WICAS_DEFAULT_MODEL=${WICAS_DEFAULT_MODEL}"
   "WICAS_DEFAULT_MODEL_SHA256=${WICAS_DEFAULT_MODEL_SHA256}"
+  "WICAS_COSMWASM_TESTDATA=${WICAS_COSMWASM_TESTDATA}"
   # wasmtime may use signals; ASan must leave SIGSEGV to it.
   "ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=1"
   "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")

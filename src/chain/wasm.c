@@ -615,13 +615,43 @@ static int do_migrate(wctx *x, const uint8_t *sender, size_t sl, const char *con
         if (r == 0) ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CODE, CS, "no such code: %" PRIu64, new_code);
         goto done;
     }
+    /* MigrateInfo for contracts whose migrate takes it (cosmwasm-std 2.2):
+     * the sender and the migrate version of the code migrated FROM, read
+     * like wasmvm's AnalyzeCode from its cw_migrate_version section
+     * (unmetered, as in wasmd) */
+    bool has_old = false;
+    uint64_t old_version = 0;
+    Wchain__StoredCode *old_code = NULL;
+    int orc = code_get(x, ci->code_id, &old_code);
+    if (orc < 0) goto done;
+    if (orc == 1) {
+        uint8_t k[64];
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        if (kv_get(&x->ov, k, key_with(K_BYTECODE, old_code->checksum.data, 32, k), &v, &vl) == 1)
+            has_old = wicas_vm_code_migrate_version(v, vl, &old_version) == 1;
+        free(v);
+        wchain__stored_code__free_unpacked(old_code, NULL);
+    }
+    char *minfo = wicas_vm_migrate_info_json(ss, has_old, old_version);
+    if (!minfo) {
+        ctx_fail(x, WICAS_CODE_INTERNAL, CS, "out of memory");
+        goto done;
+    }
     uint8_t bk[128];
-    if (st_del(x, bk, bycode_key(ci->code_id, ci, a, bk))) goto done;
+    if (st_del(x, bk, bycode_key(ci->code_id, ci, a, bk))) {
+        free(minfo);
+        goto done;
+    }
     ci->code_id = new_code;
-    if (st_set(x, bk, bycode_key(new_code, ci, a, bk), (const uint8_t *)"", 0) || contract_set(x, a, ci)) goto done;
+    if (st_set(x, bk, bycode_key(new_code, ci, a, bk), (const uint8_t *)"", 0) || contract_set(x, a, ci)) {
+        free(minfo);
+        goto done;
+    }
     wicas_vm_result res;
-    rc = call_contract(x, a, code->checksum.data, WICAS_VM_MIGRATE, NULL, msg, msg_len,
+    rc = call_contract(x, a, code->checksum.data, WICAS_VM_MIGRATE, minfo, msg, msg_len,
                        WICAS_WASM_CODE_MIGRATION_FAILED, &res);
+    free(minfo);
     if (rc == 0) {
         char ids[24];
         snprintf(ids, sizeof ids, "%" PRIu64, new_code);
@@ -1065,6 +1095,10 @@ static char *answer(wctx *q, const cJSON *j, char **sys) {
     if (bank) {
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(bank, "balance");
         const cJSON *all = cJSON_GetObjectItemCaseSensitive(bank, "all_balances");
+        if (!b && !all) { /* supply, denom_metadata, ...: no such module here; a SystemError the contract can read */
+            *sys = sys_unsupported("bank");
+            return NULL;
+        }
         const cJSON *addr = cJSON_GetObjectItemCaseSensitive(b ? b : all, "address");
         uint8_t a[32];
         size_t al;

@@ -266,6 +266,8 @@ static int run(int argc, char **argv) {
     env = wicas_vm_env_json(height, 1700000000000000000ULL + height * 5000000000ULL, "wicas-local", 0, contract);
     if (entry == WICAS_VM_INSTANTIATE || entry == WICAS_VM_EXECUTE)
         info = wicas_vm_info_json(sender ? sender : def_sender, coins, n_coins);
+    else if (entry == WICAS_VM_MIGRATE) /* MigrateInfo; the state file does not record the old code's version */
+        info = wicas_vm_migrate_info_json(sender ? sender : def_sender, false, 0);
     wicas_vm_storage st = wicas_vm_memstore_storage(ms);
     wicas_vm_call_params p = {.env_json = env, .info_json = info, .msg = (const uint8_t *)pos[2],
                               .msg_len = strlen(pos[2]), .storage = &st, .api = api, .gas_limit = gas_limit};

@@ -1,7 +1,8 @@
 /*
- * util.c — the VM's small pure helpers: status texts, entry names, Env and
- * MessageInfo JSON builders, SystemResult builders for queriers, and the
- * Response parser the chain uses to dispatch messages. JSON goes through
+ * util.c — the VM's small pure helpers: status texts, entry names, Env,
+ * MessageInfo and MigrateInfo JSON builders, the cw_migrate_version reader,
+ * SystemResult builders for queriers, and the Response parser the chain uses
+ * to dispatch messages. JSON goes through
  * cJSON; integers that must stay exact (heights, nanoseconds) are printed
  * with %llu ourselves because cJSON stores numbers as doubles.
  */
@@ -81,6 +82,71 @@ char *wicas_vm_env_json(uint64_t height, uint64_t time_nanos, const char *chain_
     free(cid);
     free(addr);
     return out;
+}
+
+char *wicas_vm_migrate_info_json(const char *sender, bool has_old_version, uint64_t old_version) {
+    if (!sender) return NULL;
+    char *snd = json_str(sender);
+    if (!snd) return NULL;
+    char ver[32];
+    if (has_old_version) snprintf(ver, sizeof ver, "%llu", (unsigned long long)old_version);
+    else snprintf(ver, sizeof ver, "null");
+    size_t cap = strlen(snd) + 64;
+    char *out = malloc(cap);
+    if (out) snprintf(out, cap, "{\"sender\":%s,\"old_migrate_version\":%s}", snd, ver);
+    free(snd);
+    return out;
+}
+
+/* LEB128 u32 from p[*i..n); false when truncated or too long. */
+static bool leb_u32(const uint8_t *p, size_t n, size_t *i, uint32_t *out) {
+    uint32_t v = 0;
+    for (int shift = 0; shift < 35; shift += 7) {
+        if (*i >= n) return false;
+        uint8_t b = p[(*i)++];
+        v |= (uint32_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+int wicas_vm_code_migrate_version(const uint8_t *wasm, size_t len, uint64_t *version) {
+    static const char name[] = "cw_migrate_version";
+    if (!wasm || len < 8 || memcmp(wasm, "\0asm\1\0\0\0", 8) != 0) return -1;
+    size_t i = 8;
+    while (i < len) {
+        uint8_t id = wasm[i++];
+        uint32_t size;
+        if (!leb_u32(wasm, len, &i, &size) || size > len - i) return -1;
+        size_t end = i + size;
+        if (id == 0) {
+            uint32_t nl;
+            size_t j = i;
+            if (!leb_u32(wasm, end, &j, &nl) || nl > end - j) return -1;
+            if (nl == sizeof name - 1 && memcmp(wasm + j, name, nl) == 0) {
+                /* cosmwasm-vm: the payload parsed as a u64 (Rust's str::parse: decimal
+                 * digits, an optional leading '+'), otherwise no version */
+                const uint8_t *d = wasm + j + nl;
+                size_t dl = end - (j + nl);
+                if (dl > 1 && d[0] == '+') d++, dl--;
+                if (dl == 0 || dl > 20) return 0;
+                uint64_t v = 0;
+                for (size_t k = 0; k < dl; k++) {
+                    if (d[k] < '0' || d[k] > '9') return 0;
+                    uint64_t digit = (uint64_t)(d[k] - '0');
+                    if (v > (UINT64_MAX - digit) / 10) return 0;
+                    v = v * 10 + digit;
+                }
+                if (version) *version = v;
+                return 1;
+            }
+        }
+        i = end;
+    }
+    return 0;
 }
 
 char *wicas_vm_info_json(const char *sender, const wicas_vm_coin *funds, size_t n_funds) {

@@ -9,7 +9,9 @@
  * compiled module's import and export types through the wasmtime C API: every
  * import must be a function of module "env" from the host interface with the
  * exact signature, and the exports must be the CosmWasm entry points with the
- * signatures the VM will call.
+ * signatures the VM will call. A third check, at upload only, compares the
+ * requires_<capability> markers cosmwasm-std exports with what the chain
+ * offers (wasmd refuses such code at upload rather than failing later).
  */
 #include <stdio.h>
 #include <string.h>
@@ -169,16 +171,62 @@ static bool sig_is(const wasm_functype_t *f, size_t n_params, int res) {
     return wasm_valtype_kind(r->data[0]) == (res == 1 ? WASM_I32 : WASM_I64);
 }
 
+/* The required exports are cosmwasm-vm's (allocate, deallocate and the
+ * interface version marker): instantiate is optional at upload there too.
+ * alt_params: a second accepted parameter count (migrate with MigrateInfo). */
 static const struct {
     const char *name;
-    uint8_t n_params, result;
+    uint8_t n_params, alt_params, result;
     bool required;
 } EXPORTS[] = {
-    {"allocate", 1, 1, true},     {"deallocate", 1, 0, true}, {"interface_version_8", 0, 0, true},
-    {"instantiate", 3, 1, true},  {"execute", 3, 1, false},   {"query", 2, 1, false},
-    {"migrate", 2, 1, false},     {"sudo", 2, 1, false},      {"reply", 2, 1, false},
+    {"allocate", 1, 1, 1, true},     {"deallocate", 1, 1, 0, true}, {"interface_version_8", 0, 0, 0, true},
+    {"instantiate", 3, 3, 1, false}, {"execute", 3, 3, 1, false},   {"query", 2, 2, 1, false},
+    {"migrate", 2, 3, 1, false},     {"sudo", 2, 2, 1, false},      {"reply", 2, 2, 1, false},
 };
 #define N_EXPORTS (sizeof EXPORTS / sizeof EXPORTS[0])
+
+/* true when the comma-separated list csv holds the item name[0..len) (items trimmed of spaces). */
+static bool csv_has(const char *csv, const char *name, size_t len) {
+    const char *p = csv;
+    while (*p) {
+        while (*p == ' ' || *p == ',') p++;
+        const char *q = p;
+        while (*q && *q != ',') q++;
+        const char *e = q;
+        while (e > p && e[-1] == ' ') e--;
+        if ((size_t)(e - p) == len && len && memcmp(p, name, len) == 0) return true;
+        p = q;
+    }
+    return false;
+}
+
+int wicas_vm_validate_capabilities(const wasmtime_module_t *module, const char *caps, char *err, size_t errcap) {
+    static const char pre[] = "requires_";
+    const size_t pl = sizeof pre - 1;
+    wasm_exporttype_vec_t exps;
+    wasmtime_module_exports(module, &exps);
+    char missing[200] = "";
+    size_t ml = 0;
+    int n_missing = 0;
+    for (size_t i = 0; i < exps.size; i++) {
+        const wasm_name_t *nm = wasm_exporttype_name(exps.data[i]);
+        if (nm->size <= pl || memcmp(nm->data, pre, pl) != 0) continue;
+        const char *cap = nm->data + pl;
+        size_t cl = nm->size - pl;
+        if (csv_has(caps, cap, cl)) continue;
+        n_missing++;
+        if (ml < sizeof missing - 1) {
+            int w = snprintf(missing + ml, sizeof missing - ml, "%s%.*s", ml ? ", " : "", (int)cl, cap);
+            if (w > 0) ml += (size_t)w < sizeof missing - ml ? (size_t)w : sizeof missing - 1 - ml;
+        }
+    }
+    wasm_exporttype_vec_delete(&exps);
+    if (!n_missing) return 0;
+    if (err)
+        snprintf(err, errcap, "contract requires unavailable capabilities: %s (this chain offers: %s)", missing,
+                 caps);
+    return -1;
+}
 
 int wicas_vm_validate_interface(const wasmtime_module_t *module, char *err, size_t errcap) {
     int rc = -1;
@@ -236,7 +284,8 @@ int wicas_vm_validate_interface(const wasmtime_module_t *module, char *err, size
          * symbols such as __data_end) is ignored: the VM never calls it. */
         if (k == N_EXPORTS) continue;
         if (wasm_externtype_kind(et) != WASM_EXTERN_FUNC ||
-            !sig_is(wasm_externtype_as_functype_const(et), EXPORTS[k].n_params, EXPORTS[k].result)) {
+            (!sig_is(wasm_externtype_as_functype_const(et), EXPORTS[k].n_params, EXPORTS[k].result) &&
+             !sig_is(wasm_externtype_as_functype_const(et), EXPORTS[k].alt_params, EXPORTS[k].result))) {
             if (err) snprintf(err, errcap, "export %s has the wrong type or signature", EXPORTS[k].name);
             goto out;
         }

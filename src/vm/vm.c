@@ -119,6 +119,13 @@ wicas_vm *wicas_vm_new(const wicas_vm_config *cfg_in, char *err, size_t errcap) 
     if (!vm->cfg.lru_capacity) vm->cfg.lru_capacity = def.lru_capacity;
     if (!vm->cfg.max_iterators) vm->cfg.max_iterators = def.max_iterators;
     vm->cfg.cache_dir = NULL;
+    vm->caps = strdup(vm->cfg.capabilities ? vm->cfg.capabilities : WICAS_VM_DEFAULT_CAPABILITIES);
+    if (!vm->caps) {
+        seterr(err, errcap, "out of memory");
+        free(vm);
+        return NULL;
+    }
+    vm->cfg.capabilities = vm->caps;
     vm->cfg.memory_limit = (vm->cfg.memory_limit + 65535) & ~(uint64_t)65535;
 
     wasm_config_t *c = wasm_config_new();
@@ -145,12 +152,14 @@ wicas_vm *wicas_vm_new(const wicas_vm_config *cfg_in, char *err, size_t errcap) 
         wasmtime_error_delete(te);
         wasm_config_delete(c);
         seterr(err, errcap, "setting the compilation target %s: %s", WICAS_VM_TARGET, m);
+        free(vm->caps);
         free(vm);
         return NULL;
     }
     vm->engine = wasm_engine_new_with_config(c);
     if (!vm->engine) {
         seterr(err, errcap, "wasmtime engine creation failed");
+        free(vm->caps);
         free(vm);
         return NULL;
     }
@@ -204,6 +213,7 @@ void wicas_vm_free(wicas_vm *vm) {
     if (vm->linker) wasmtime_linker_delete(vm->linker);
     if (vm->engine) wasm_engine_delete(vm->engine);
     free(vm->cache_dir);
+    free(vm->caps);
     free(vm);
 }
 
@@ -367,7 +377,8 @@ wicas_vm_status wicas_vm_store_code(wicas_vm *vm, const uint8_t *wasm, size_t le
     if (checksum_out) memcpy(checksum_out, sum, 32);
     if (lru_get(vm, sum)) return WICAS_VM_OK;
     wasmtime_module_t *m = disk_load(vm, sum);
-    if (m && wicas_vm_validate_interface(m, why, sizeof why)) {
+    if (m && (wicas_vm_validate_interface(m, why, sizeof why) ||
+              wicas_vm_validate_capabilities(m, vm->caps, why, sizeof why))) {
         wasmtime_module_delete(m);
         seterr(err, errcap, "store_code: %s", why);
         return WICAS_VM_ERR_VALIDATION;
@@ -380,7 +391,8 @@ wicas_vm_status wicas_vm_store_code(wicas_vm *vm, const uint8_t *wasm, size_t le
             seterr(err, errcap, "store_code: compile failed: %s", why);
             return WICAS_VM_ERR_COMPILE;
         }
-        if (wicas_vm_validate_interface(m, why, sizeof why)) {
+        if (wicas_vm_validate_interface(m, why, sizeof why) ||
+            wicas_vm_validate_capabilities(m, vm->caps, why, sizeof why)) {
             wasmtime_module_delete(m);
             seterr(err, errcap, "store_code: %s", why);
             return WICAS_VM_ERR_VALIDATION;
@@ -596,14 +608,26 @@ wicas_vm_status wicas_vm_call(wicas_vm *vm, const uint8_t checksum[32], wicas_vm
         goto done;
     }
     wasmtime_func_t fn = ext.of.func;
+    /* migrate(env, msg, migrate_info) of cosmwasm-std 2.2 builds, or migrate(env, msg) */
+    bool migrate_info = false;
+    if (entry == WICAS_VM_MIGRATE) {
+        wasm_functype_t *ft = wasmtime_func_type(ctx, &fn);
+        migrate_info = wasm_functype_params(ft)->size == 3;
+        wasm_functype_delete(ft);
+        if (migrate_info && !p->info_json) {
+            result_error(r, WICAS_VM_ERR_ARG, "migrate: this contract takes MigrateInfo; info_json is required");
+            goto done;
+        }
+    }
     cc.ready = true;
 
-    /* arguments: env, [info], msg */
+    /* arguments: env, [info], msg, [migrate_info] */
     const uint8_t *argv[3];
     size_t argl[3], nargs = 0;
     argv[nargs] = (const uint8_t *)p->env_json, argl[nargs++] = strlen(p->env_json);
     if (with_info) argv[nargs] = (const uint8_t *)p->info_json, argl[nargs++] = strlen(p->info_json);
     argv[nargs] = p->msg ? p->msg : (const uint8_t *)"", argl[nargs++] = p->msg_len;
+    if (migrate_info) argv[nargs] = (const uint8_t *)p->info_json, argl[nargs++] = strlen(p->info_json);
     wasmtime_val_t args[3], res;
     for (size_t i = 0; i < nargs; i++) {
         uint32_t ptr = wicas_vm_write_region(&cc, ctx, argv[i], argl[i], &trap);

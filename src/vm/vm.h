@@ -94,7 +94,19 @@ typedef struct {
     size_t max_code_size;       /* max wasm size at store_code (default 800 KiB, wasmd's MaxWasmSize) */
     size_t lru_capacity;        /* compiled modules kept in memory (default 64) */
     uint32_t max_iterators;     /* db_scan iterators per call (default 32) */
+    const char *capabilities;   /* comma-separated capabilities this chain offers (copied); NULL =
+                                 * WICAS_VM_DEFAULT_CAPABILITIES. store_code refuses a contract that
+                                 * exports requires_<X> for an X not in this list, like wasmd. */
 } wicas_vm_config;
+
+/* What WICAS offers contracts: the iterator imports and the API levels of
+ * cosmwasm-std 1.1 .. 2.2 (contracts built with cosmwasm-std 2.2 declare
+ * requires_cosmwasm_2_2). Not offered: staking, stargate, ibc2 and chain
+ * specific capabilities — there are no such modules. A request of an offered
+ * API level that the chain has no module for (a distribution query, say)
+ * gets a SystemError at run time, as on a wasmd chain without that module. */
+#define WICAS_VM_DEFAULT_CAPABILITIES                                                                        \
+    "iterator,cosmwasm_1_1,cosmwasm_1_2,cosmwasm_1_3,cosmwasm_1_4,cosmwasm_2_0,cosmwasm_2_1,cosmwasm_2_2"
 
 /* Fills *cfg with the defaults above (cache_dir NULL). */
 void wicas_vm_config_default(wicas_vm_config *cfg);
@@ -114,9 +126,12 @@ void wicas_vm_engine_fingerprint(const wicas_vm *vm, uint8_t out[32]);
 /* ---- code ---------------------------------------------------------------------
  * wicas_vm_store_code: validates wasm[0..len) (size limit, exactly one memory
  * exported as "memory", required exports allocate, deallocate,
- * interface_version_8, instantiate; optional execute, query, migrate, sudo,
- * reply; every one of these with the signature the VM calls; other exports
- * (ibc_*, requires_* markers, linker symbols) are ignored; imports only
+ * interface_version_8 (as cosmwasm-vm: a contract without instantiate can be
+ * stored, instantiating it fails with ERR_NO_ENTRY); optional instantiate,
+ * execute, query, migrate (2 params, or 3 with MigrateInfo as cosmwasm-std 2.2
+ * builds it), sudo, reply; every one of these with the signature the VM calls;
+ * every requires_<X> marker naming a capability in cfg.capabilities; other
+ * exports (ibc_*, linker symbols) are ignored; imports only
  * functions of module "env" from the CosmWasm host interface with the right
  * signatures; no start function; limits on functions (20000), globals (256),
  * tables (1 with <= 2500 elements), exports (100), imports (100), function
@@ -257,6 +272,19 @@ typedef struct {
 /* MessageInfo JSON {"sender":"S","funds":[{"denom":"d","amount":"a"},...]}. */
 char *wicas_vm_info_json(const char *sender, const wicas_vm_coin *funds, size_t n_funds);
 
+/* MigrateInfo JSON (cosmwasm-std 2.2) {"sender":"S","old_migrate_version":N}
+ * or ..."old_migrate_version":null when !has_old_version. sender is the
+ * account that sent the migration; the version is that of the code the
+ * contract is migrating FROM (see wicas_vm_code_migrate_version). */
+char *wicas_vm_migrate_info_json(const char *sender, bool has_old_version, uint64_t old_version);
+
+/* The contract's migrate version: the decimal u64 in the custom section
+ * "cw_migrate_version" that cosmwasm-std 2.2's #[migrate_version(N)] emits.
+ * Returns 1 and sets *version when present and a valid u64; 0 when absent or
+ * not a decimal u64 (cosmwasm-vm reads such a section as "no version"); -1
+ * for a malformed module. Reads only the section framing, no compilation. */
+int wicas_vm_code_migrate_version(const uint8_t *wasm, size_t len, uint64_t *version);
+
 /* The outcome of a call. Every pointer is malloc'd and released by
  * wicas_vm_result_free. */
 typedef struct {
@@ -273,8 +301,11 @@ typedef struct {
 
 void wicas_vm_result_free(wicas_vm_result *r);
 
-/* Everything a call needs besides the code. info_json only for instantiate and
- * execute (NULL otherwise). msg is JSON bytes (not necessarily NUL terminated).
+/* Everything a call needs besides the code. info_json: MessageInfo JSON for
+ * instantiate and execute; for migrate the MigrateInfo JSON, required only
+ * when the contract's migrate takes it (3 parameters; a 2-parameter migrate
+ * gets env and msg, as cosmwasm-vm's call_migrate_with_info does); NULL
+ * otherwise. msg is JSON bytes (not necessarily NUL terminated).
  * querier and api may be NULL: query_chain then returns a SystemError and
  * address functions return an error to the contract. */
 typedef struct {

@@ -42,6 +42,9 @@ int wicas_vm_validate_sections(const uint8_t *wasm, size_t len, char *err, size_
 /* Checks a compiled module's imports and exports against the CosmWasm
  * interface (see vm.h). 0 or -1 with err. */
 int wicas_vm_validate_interface(const wasmtime_module_t *module, char *err, size_t errcap);
+/* 0 when every requires_<X> export of module names an X in the comma-separated
+ * list caps; else -1 with the missing ones named in err. */
+int wicas_vm_validate_capabilities(const wasmtime_module_t *module, const char *caps, char *err, size_t errcap);
 
 /* ---- per-call write cache over the embedder's storage --------------------------- */
 typedef struct {
@@ -84,6 +87,7 @@ struct wicas_vm {
     uint64_t tick;
     wicas_vm_cache_stats stats;
     int depth; /* wicas_vm_call nesting */
+    char *caps; /* the capabilities offered (cfg.capabilities points here) */
 };
 
 typedef struct {

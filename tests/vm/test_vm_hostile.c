@@ -331,10 +331,31 @@ static void static_validation(void **state) {
     w = wat_module("(import \"env\" \"mem\" (memory 1))", "2", INST("(i32.const 0x100)"), OK_RESPONSE, strlen(OK_RESPONSE));
     expect_rejected(w, WICAS_VM_ERR_VALIDATION, "not a function");
     free(w);
-    /* missing exports */
+    /* instantiate is optional at upload (as in cosmwasm-vm); calling it is refused */
     w = wat_module("", "2", "(func (export \"execute\") (param i32 i32 i32) (result i32) (i32.const 0x100))",
                    OK_RESPONSE, strlen(OK_RESPONSE));
-    expect_rejected(w, WICAS_VM_ERR_VALIDATION, "missing required export instantiate");
+    {
+        uint8_t sum[32];
+        char err[256] = "";
+        assert_int_equal(store_wat(w, sum, err, sizeof err), WICAS_VM_OK);
+        wicas_vm_result r;
+        assert_int_equal(run(sum, WICAS_VM_INSTANTIATE, GAS_SMALL, &r), WICAS_VM_ERR_NO_ENTRY);
+        assert_non_null(strstr(r.error, "does not export instantiate"));
+        wicas_vm_result_free(&r);
+        assert_int_equal(run(sum, WICAS_VM_EXECUTE, GAS_SMALL, &r), WICAS_VM_OK);
+        wicas_vm_result_free(&r);
+    }
+    free(w);
+    /* capabilities: requires_<X> must be offered by the chain */
+    w = wat_module("", "2", INST("(i32.const 0x100)") "(func (export \"requires_staking\"))"
+                   "(func (export \"requires_iterator\")) (func (export \"requires_neutron\"))",
+                   OK_RESPONSE, strlen(OK_RESPONSE));
+    expect_rejected(w, WICAS_VM_ERR_VALIDATION, "requires unavailable capabilities: staking, neutron");
+    free(w);
+    /* migrate takes 2 params, or 3 (MigrateInfo); nothing else */
+    w = wat_module("", "2", INST("(i32.const 0x100)") "(func (export \"migrate\") (param i32 i32 i32 i32) (result i32) (i32.const 0x100))",
+                   OK_RESPONSE, strlen(OK_RESPONSE));
+    expect_rejected(w, WICAS_VM_ERR_VALIDATION, "export migrate has the wrong type or signature");
     free(w);
     w = wat_module("", "2", INST("(i32.const 0x100)"), OK_RESPONSE, strlen(OK_RESPONSE));
     char *iv = strstr(w, "interface_version_8");
