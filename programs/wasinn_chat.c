@@ -3,7 +3,8 @@
  * prompt through WASI-NN (wasi_ephemeral_nn, WasmEdge's GGML conventions)
  * with whatever engine the host runs — in WICAS, the deterministic engine.
  *
- *   wasinn_chat [--model NAME] [--n-predict N] [--temp T] [--seed S] [--raw]
+ *   wasinn_chat [--model NAME] [--n-predict N] [--temp T] [--seed S]
+ *               [--parse-special true|false] [--raw]
  *               [--stream] [--meta] [PROMPT WORDS...]      (no words: stdin)
  *
  * The prompt is wrapped as one user turn of the ChatML template (SmolLM2's)
@@ -43,7 +44,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--stream")) stream = 1;
         else if (!strcmp(argv[i], "--meta")) meta = 1;
         else if (!strcmp(argv[i], "--model") && i + 1 < argc) model = argv[++i];
-        else if (i + 1 < argc && (!strcmp(argv[i], "--n-predict") || !strcmp(argv[i], "--temp") || !strcmp(argv[i], "--seed")))
+        else if (i + 1 < argc && (!strcmp(argv[i], "--n-predict") || !strcmp(argv[i], "--temp") || !strcmp(argv[i], "--seed") ||
+                                 !strcmp(argv[i], "--parse-special")))
             snprintf(opts + strlen(opts), sizeof opts - strlen(opts), "%s\"%s\":%s", opts[1] ? "," : "", argv[i] + 2, argv[i + 1]), i++;
         else { fprintf(stderr, "wasinn_chat: bad option %s\n", argv[i]); return 2; }
     }

@@ -421,10 +421,10 @@ int wicas_infer_generate(wicas_infer_ctx *c, const char *prompt, const wicas_inf
         if (rc) return rc;
     }
     int rc = 0;
-    /* the same tokens a caller priced with wicas_infer_prompt_tokens */
+    /* the same tokens a caller priced with wicas_infer_prompt_tokens(_ex) */
     size_t n_tok = 0;
     int32_t *toks = NULL;
-    int trc = wicas_infer_prompt_tokens(m, prompt, p.chat, &toks, &n_tok);
+    int trc = wicas_infer_prompt_tokens_ex(m, prompt, p.chat, p.parse_special, &toks, &n_tok);
     if (trc != WICAS_INFER_OK) return trc;
     if (n_tok == 0 || n_tok >= (size_t)c->s.n_ctx) {
         free(toks);

@@ -171,10 +171,13 @@ typedef struct {
     uint32_t repeat_last_n;/* window of the penalty (0 = 64) */
     uint8_t seed[32];      /* all randomness derives from these bytes */
     bool chat;             /* wrap prompt as one user message in the model's chat template */
+    bool parse_special;    /* special tokens written in the prompt ("<|im_start|>") are read as
+                              their ids, not as text; always so when chat */
     uint32_t n_threads;    /* 0 = keep the context's */
 } wicas_infer_gen_params;
 
-/* Defaults: max_tokens 128, greedy, top_k 0, top_p 1, penalty 1, seed zero. */
+/* Defaults: max_tokens 128, greedy, top_k 0, top_p 1, penalty 1, seed zero,
+ * no chat template, special tokens in the prompt read as text. */
 void wicas_infer_gen_params_default(wicas_infer_gen_params *p);
 
 typedef enum {
@@ -210,6 +213,12 @@ void wicas_infer_result_free(wicas_infer_result *r);
  * array of *n ids (free()). Returns 0, or EARG/ETOKEN/ENOMEM. */
 int wicas_infer_prompt_tokens(const wicas_infer_model *m, const char *prompt, bool chat, int32_t **tokens,
                               size_t *n);
+/* Like wicas_infer_prompt_tokens, with the generation flag parse_special
+ * (special tokens written in a prompt without chat template are read as their
+ * ids); the tokens wicas_infer_generate evaluates for the same chat and
+ * parse_special. */
+int wicas_infer_prompt_tokens_ex(const wicas_infer_model *m, const char *prompt, bool chat, bool parse_special,
+                                 int32_t **tokens, size_t *n);
 
 #ifdef __cplusplus
 }

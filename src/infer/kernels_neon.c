@@ -12,6 +12,12 @@
  * IEEE-754 (subnormals kept unless FPCR.FZ is set, which Linux does not), so
  * the bits match the x86 paths. Blocks past the last multiple of eight use the
  * scalar block functions on the same lanes.
+ *
+ * Prefill (mm_*): for each weight row, tiles of up to 4 tokens; a group of 8
+ * blocks is unpacked once (nibbles to int8, f16 scales to float) and used for
+ * every token of the tile, each token keeping its own two accumulators. Every
+ * (row, token) value goes through exactly the operations of dot_*_neon in the
+ * same order, so prefill and decode give the same bits.
  */
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -127,5 +133,107 @@ static float dot_q8_0_neon(const void *w, const q8_act *a, int t) {
     return reduce8(lanes);
 }
 
-const kernel_set kernels_neon = {"neon", dot_q4_0_neon, dot_q4_1_neon, dot_q8_0_neon, NULL, NULL, NULL, NULL, NULL, NULL};
+/* ---- prefill tiles ------------------------------------------------------------------- */
+#define MM_TILE 4
+
+/* type: 2 = Q4_0, 3 = Q4_1, 8 = Q8_0 (a constant in each caller, so the
+ * branches fold away). */
+static inline void mm_neon(int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out,
+                           size_t ldo) {
+    const int nb = a->nb;
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = w + (size_t)r * row_bytes;
+        for (int t0 = 0; t0 < a->n_tok; t0 += MM_TILE) {
+            const int nt = a->n_tok - t0 < MM_TILE ? a->n_tok - t0 : MM_TILE;
+            float32x4_t acc[MM_TILE][2];
+            for (int j = 0; j < nt; j++) acc[j][0] = acc[j][1] = vdupq_n_f32(0.0f);
+            int b = 0;
+            for (; b + 8 <= nb; b += 8) {
+                int8x16_t wl[8], wh[8];
+                float32x4_t dw[2], mw[2] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
+                uint16_t dh[8], mh[8] = {0};
+                for (int k = 0; k < 8; k++) {
+                    if (type == 8) {
+                        const block_q8_0 *B = (const block_q8_0 *)row + b + k;
+                        wl[k] = vld1q_s8(B->qs);
+                        wh[k] = vld1q_s8(B->qs + 16);
+                        dh[k] = B->d;
+                    } else {
+                        const uint8_t *qs;
+                        if (type == 3) {
+                            const block_q4_1 *B = (const block_q4_1 *)row + b + k;
+                            qs = B->qs;
+                            dh[k] = B->d;
+                            mh[k] = B->m;
+                        } else {
+                            const block_q4_0 *B = (const block_q4_0 *)row + b + k;
+                            qs = B->qs;
+                            dh[k] = B->d;
+                        }
+                        uint8x16_t q = vld1q_u8(qs);
+                        wl[k] = vreinterpretq_s8_u8(vandq_u8(q, vdupq_n_u8(0x0f)));
+                        wh[k] = vreinterpretq_s8_u8(vshrq_n_u8(q, 4));
+                    }
+                }
+                for (int h = 0; h < 2; h++) {
+                    dw[h] = f16x4(dh[4 * h], dh[4 * h + 1], dh[4 * h + 2], dh[4 * h + 3]);
+                    if (type == 3) mw[h] = f16x4(mh[4 * h], mh[4 * h + 1], mh[4 * h + 2], mh[4 * h + 3]);
+                }
+                for (int j = 0; j < nt; j++) {
+                    const int t = t0 + j;
+                    const int8_t *xq = a->q + ((size_t)t * a->stride + b) * QK;
+                    const float *xd = a->d + (size_t)t * a->stride + b;
+                    int32_t is[8];
+                    for (int k = 0; k < 8; k++) is[k] = isum32(wl[k], wh[k], vld1q_s8(xq + k * QK), vld1q_s8(xq + k * QK + 16));
+                    if (type == 2) {
+                        const int32_t *qsum = a->qsum + (size_t)t * a->stride + b;
+                        for (int k = 0; k < 8; k++) is[k] -= 8 * qsum[k];
+                    }
+                    for (int h = 0; h < 2; h++) {
+                        float32x4_t isf = vcvtq_f32_s32(vld1q_s32(is + 4 * h));
+                        float32x4_t v = vmulq_f32(vmulq_f32(dw[h], vld1q_f32(xd + 4 * h)), isf);
+                        if (type == 3) {
+                            const float *xs = a->s + (size_t)t * a->stride + b;
+                            v = vaddq_f32(v, vmulq_f32(mw[h], vld1q_f32(xs + 4 * h)));
+                        }
+                        acc[j][h] = vaddq_f32(acc[j][h], v);
+                    }
+                }
+            }
+            for (int j = 0; j < nt; j++) {
+                const int t = t0 + j;
+                const int8_t *xq = a->q + (size_t)t * a->stride * QK;
+                const float *xd = a->d + (size_t)t * a->stride;
+                float lanes[8];
+                vst1q_f32(lanes, acc[j][0]);
+                vst1q_f32(lanes + 4, acc[j][1]);
+                for (int bb = b; bb < nb; bb++) {
+                    float bv;
+                    if (type == 3)
+                        bv = blockval_q4_1((const block_q4_1 *)row + bb, xq + bb * QK, xd[bb], a->s[(size_t)t * a->stride + bb]);
+                    else if (type == 2)
+                        bv = blockval_q4_0((const block_q4_0 *)row + bb, xq + bb * QK, xd[bb],
+                                           a->qsum[(size_t)t * a->stride + bb]);
+                    else
+                        bv = blockval_q8_0((const block_q8_0 *)row + bb, xq + bb * QK, xd[bb]);
+                    lanes[bb & 7] = lanes[bb & 7] + bv;
+                }
+                out[(size_t)t * ldo + r] = reduce8(lanes);
+            }
+        }
+    }
+}
+
+static void mm_q4_0_neon(const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out, size_t ldo) {
+    mm_neon(2, w, row_bytes, r0, r1, a, out, ldo);
+}
+static void mm_q4_1_neon(const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out, size_t ldo) {
+    mm_neon(3, w, row_bytes, r0, r1, a, out, ldo);
+}
+static void mm_q8_0_neon(const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out, size_t ldo) {
+    mm_neon(8, w, row_bytes, r0, r1, a, out, ldo);
+}
+
+const kernel_set kernels_neon = {"neon",       dot_q4_0_neon, dot_q4_1_neon, dot_q8_0_neon, mm_q4_0_neon,
+                                 mm_q4_1_neon, mm_q8_0_neon,  NULL,          NULL,          NULL};
 #endif

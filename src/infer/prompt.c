@@ -15,6 +15,11 @@
 
 int wicas_infer_prompt_tokens(const wicas_infer_model *m, const char *prompt, bool chat, int32_t **tokens,
                               size_t *n) {
+    return wicas_infer_prompt_tokens_ex(m, prompt, chat, chat, tokens, n);
+}
+
+int wicas_infer_prompt_tokens_ex(const wicas_infer_model *m, const char *prompt, bool chat, bool parse_special,
+                                 int32_t **tokens, size_t *n) {
     if (!m || !prompt || !tokens || !n) return WICAS_INFER_EARG;
     *tokens = NULL;
     *n = 0;
@@ -36,9 +41,11 @@ int wicas_infer_prompt_tokens(const wicas_infer_model *m, const char *prompt, bo
         src = text;
         len = need;
     }
+    /* the chat template writes its markers as special-token text, so it needs them read as ids */
+    bool special = chat || parse_special;
     bool bos = wicas_tok_add_bos_default(m->tok);
     size_t cnt = 0;
-    int rc = wicas_tok_encode(m->tok, src, len, bos, chat, NULL, 0, &cnt);
+    int rc = wicas_tok_encode(m->tok, src, len, bos, special, NULL, 0, &cnt);
     if (rc != 0 && rc != WICAS_TOK_ENOSPC) {
         free(text);
         return WICAS_INFER_ETOKEN;
@@ -48,7 +55,7 @@ int wicas_infer_prompt_tokens(const wicas_infer_model *m, const char *prompt, bo
         free(text);
         return WICAS_INFER_ENOMEM;
     }
-    rc = wicas_tok_encode(m->tok, src, len, bos, chat, t, cnt, &cnt);
+    rc = wicas_tok_encode(m->tok, src, len, bos, special, t, cnt, &cnt);
     free(text);
     if (rc != 0) {
         free(t);

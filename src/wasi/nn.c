@@ -23,15 +23,20 @@
  * with a wrong type are INVALID_ARGUMENT): "n-predict", "ctx-size", "temp",
  * "top-p", "top-k" (WICAS extension), "repeat-penalty", "repeat-last-n",
  * "seed", "enable-log", "enable-debug-log", "stream-stdout",
- * "reverse-prompt" (accepted and ignored). Defaults: n-predict 128, ctx-size
- * 1024, temp 0.8, top-p 0.95, top-k 0, repeat-penalty 1.1 over the last 64.
+ * "reverse-prompt" (accepted and ignored), "parse-special" (WICAS extension:
+ * false reads special-token text such as "<|im_start|>" in the prompt as
+ * plain text). Defaults: n-predict 128, ctx-size 1024, temp 0.8, top-p 0.95,
+ * top-k 0, repeat-penalty 1.1 over the last 64, parse-special true: WasmEdge's
+ * GGML backend always tokenizes the prompt with llama.cpp's parse_special on
+ * (and BOS as the model asks), so a hand-written ChatML prompt reaches the
+ * model as its special tokens.
  * Limits (the same on every node, so that no program can make one node fail
  * where another succeeds): ctx-size <= 4096 (and the model's trained
  * context), n-predict <= 8192, 8 graphs, 4 execution contexts, 64
  * generations per run, prompts <= 1 MiB, option JSON <= 64 KiB.
  *
  * Determinism: the prompt is used as given (no chat template; the program
- * writes its own), the sampling seed is wicas_wasi_nn_seed(request seed,
+ * writes its own, special tokens included), the sampling seed is wicas_wasi_nn_seed(request seed,
  * option "seed"), and the engine's output does not depend on the thread
  * count. Streaming replays a completion generated in full on the first
  * compute_single, token by token, so a stream and a compute() give the same
@@ -78,6 +83,7 @@ typedef struct {
     bool has_seed;
     uint64_t seed;
     bool enable_log;
+    bool parse_special; /* "<|im_start|>" etc. in the prompt read as special tokens */
 } nn_opts;
 
 typedef struct {
@@ -170,6 +176,7 @@ static void default_opts(nn_opts *o) {
     o->top_k = 0;
     o->repeat_penalty = 1.1f;
     o->repeat_last_n = 64;
+    o->parse_special = true; /* WasmEdge's GGML backend always tokenizes so */
 }
 
 /* Reads an integer option in [0, max]; true if absent or valid. */
@@ -253,6 +260,8 @@ static int parse_opts(const uint8_t *json, size_t len, nn_opts *o, const char **
     if (rc == NN_SUCCESS && !opt_float(doc, "repeat-penalty", 0, 100, true, &t.repeat_penalty))
         rc = NN_INVALID_ARGUMENT, *bad_key = "repeat-penalty";
     if (rc == NN_SUCCESS && !opt_bool(doc, "enable-log", &t.enable_log)) rc = NN_INVALID_ARGUMENT, *bad_key = "enable-log";
+    if (rc == NN_SUCCESS && !opt_bool(doc, "parse-special", &t.parse_special))
+        rc = NN_INVALID_ARGUMENT, *bad_key = "parse-special";
     if (rc == NN_SUCCESS && !opt_bool(doc, "enable-debug-log", &dummy))
         rc = NN_INVALID_ARGUMENT, *bad_key = "enable-debug-log";
     if (rc == NN_SUCCESS && !opt_bool(doc, "stream-stdout", &dummy)) rc = NN_INVALID_ARGUMENT, *bad_key = "stream-stdout";
@@ -543,6 +552,7 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
     p.repeat_penalty = x->opts.repeat_penalty;
     p.repeat_last_n = x->opts.repeat_last_n ? x->opts.repeat_last_n : 64;
     p.chat = false;
+    p.parse_special = x->opts.parse_special;
     wicas_wasi_nn_seed(h->req->seed, x->opts.has_seed, x->opts.seed, p.seed);
     wicas_infer_result r;
     memset(&r, 0, sizeof r);

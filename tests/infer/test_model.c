@@ -289,6 +289,28 @@ static void default_model_generate(void **st) {
     assert_int_equal(r.stop, WICAS_INFER_STOP_EOG);
     wicas_infer_result_free(&r);
 
+    /* Without "Answer in one sentence." this 135M model's own greedy answer
+     * is odd French text, not a WICAS bug: llama.cpp (llama-cpp-python 0.3.36's
+     * vendored tree, llama-tokenize --ids and llama-simple -n 40 on the ChatML
+     * text written out, default system turn included) gave exactly these 37
+     * prompt ids (no BOS: add_bos_token is false; <|im_start|> = 1,
+     * <|im_end|> = 2) and printed the same 40 tokens. */
+    static const int32_t fr_ids[37] = {1,    9690, 198,  2683, 359,  253,   5356,  5646, 11173, 3365,
+                                       3511, 308,  34519, 28,  7018, 411,   407,   19712, 8182, 2,
+                                       198,  1,    4093, 198,  1780, 314,   260,   3575, 282,  4649,
+                                       47,   2,    198,  1,    520,  9531,  198};
+    int32_t *pt = NULL;
+    size_t pn_tok = 0;
+    assert_int_equal(wicas_infer_prompt_tokens(m, "What is the capital of France?", true, &pt, &pn_tok), 0);
+    assert_int_equal(pn_tok, 37);
+    assert_memory_equal(pt, fr_ids, sizeof fr_ids);
+    free(pt);
+    assert_int_equal(wicas_infer_generate(c, "What is the capital of France?", &gp, NULL, NULL, &r), 0);
+    assert_string_equal(r.text, "L'\xc3\x89toile, la Marseillaise, la femme au martyre, la femme au martyre. "
+                                "La femme au martyre, la femme au martyre,");
+    assert_int_equal(r.n_generated_tokens, 40);
+    wicas_infer_result_free(&r);
+
     gp.temperature = 0.8f;
     gp.top_k = 40;
     gp.top_p = 0.9f;

@@ -25,6 +25,7 @@ static wicas_infer_cache *cache;
 static const char *model_path;
 static uint32_t native_max = N_PREDICT; /* max_tokens of the native run */
 static uint32_t budget;                 /* cfg.nn_max_tokens of the sandboxed run */
+static bool native_special = true;      /* parse_special of the native run (WASI-NN's default) */
 
 static int setup(void **state) {
     (void)state;
@@ -83,6 +84,7 @@ static void native(float temp, bool has_seed, uint64_t seed_opt, wicas_infer_res
     p.top_k = 0;
     p.repeat_penalty = 1.1f;
     p.repeat_last_n = 64;
+    p.parse_special = native_special;
     uint8_t req_seed[32];
     seed_of(req_seed);
     wicas_wasi_nn_seed(req_seed, has_seed, seed_opt, p.seed);
@@ -168,6 +170,68 @@ static void errors_reach_the_program(void **state) {
     assert_string_equal((char *)r.err, "set-up: error 2\n"); /* INVALID_ENCODING: not JSON */
     wicas_wasi_result_free(&r);
     assert_int_equal(r.nn_computes, 0);
+}
+
+/* The prompt's "<|im_start|>"/"<|im_end|>" reach the model as its special
+ * tokens by default (WasmEdge's GGML backend tokenizes with parse_special on);
+ * "parse-special": false reads them as text: other prompt tokens, another
+ * answer, each equal to the native engine's with the same flag. */
+static void parse_special_option(void **state) {
+    (void)state;
+    wicas_infer_model *m = NULL;
+    char err[256];
+    assert_int_equal(wicas_infer_cache_get(cache, model_path, NULL, &m, err, sizeof err), 0);
+    int32_t im_start = -1;
+    size_t one = 0;
+    assert_int_equal(wicas_infer_tokenize(m, "<|im_start|>", 12, false, true, &im_start, 1, &one), 0);
+    assert_int_equal(one, 1);
+    char prompt[256];
+    snprintf(prompt, sizeof prompt, "<|im_start|>user\n%s<|im_end|>\n<|im_start|>assistant\n", QUESTION);
+    int32_t *ts = NULL, *tt = NULL;
+    size_t ns = 0, nt = 0;
+    assert_int_equal(wicas_infer_prompt_tokens_ex(m, prompt, false, true, &ts, &ns), 0);
+    assert_int_equal(wicas_infer_prompt_tokens_ex(m, prompt, false, false, &tt, &nt), 0);
+    size_t hits_s = 0, hits_t = 0;
+    for (size_t i = 0; i < ns; i++) hits_s += ts[i] == im_start;
+    for (size_t i = 0; i < nt; i++) hits_t += tt[i] == im_start;
+    assert_int_equal(hits_s, 2); /* the two markers, as one token each */
+    assert_int_equal(hits_t, 0); /* spelled out in ordinary tokens */
+    assert_true(nt > ns);
+    free(ts);
+    free(tt);
+    wicas_infer_model_release(m);
+
+    wicas_infer_result on, off;
+    native(0.0f, false, 0, &on);
+    native_special = false;
+    native(0.0f, false, 0, &off);
+    native_special = true;
+    assert_int_equal(on.n_prompt_tokens, ns);
+    assert_int_equal(off.n_prompt_tokens, nt);
+    wicas_wasi_result r;
+    const char *a_def[] = {"--n-predict", "16", "--temp", "0", QUESTION};
+    assert_int_equal(run_chat(a_def, 5, 1, &r), WICAS_WASI_OK);
+    assert_int_equal(r.exit_code, 0);
+    expect_same(&r, &on);
+    wicas_wasi_result_free(&r);
+    const char *a_on[] = {"--n-predict", "16", "--temp", "0", "--parse-special", "true", QUESTION};
+    assert_int_equal(run_chat(a_on, 7, 1, &r), WICAS_WASI_OK);
+    expect_same(&r, &on);
+    wicas_wasi_result_free(&r);
+    const char *a_off[] = {"--n-predict", "16", "--temp", "0", "--parse-special", "false", QUESTION};
+    assert_int_equal(run_chat(a_off, 7, 1, &r), WICAS_WASI_OK);
+    assert_int_equal(r.exit_code, 0);
+    expect_same(&r, &off);
+    wicas_wasi_result_free(&r);
+    /* a value that is not a JSON boolean is refused */
+    const char *a_bad[] = {"--parse-special", "1", "hi"};
+    assert_int_equal(run_chat(a_bad, 3, 1, &r), WICAS_WASI_OK);
+    assert_int_equal(r.exit_code, 1);
+    assert_string_equal((char *)r.err, "set-up: error 1\n"); /* INVALID_ARGUMENT */
+    assert_int_equal(r.nn_computes, 0);
+    wicas_wasi_result_free(&r);
+    wicas_infer_result_free(&on);
+    wicas_infer_result_free(&off);
 }
 
 /* The embedder's token budget cuts a generation short, deterministically:
@@ -279,6 +343,7 @@ int main(void) {
         cmocka_unit_test(errors_reach_the_program),
         cmocka_unit_test(api_misuse_gets_errnos),
         cmocka_unit_test(token_budget_caps_generation),
+        cmocka_unit_test(parse_special_option),
         cmocka_unit_test(unusable_models_stop_the_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
