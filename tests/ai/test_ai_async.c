@@ -35,6 +35,8 @@
 #include "chain.h"
 #include "chain_internal.h"
 #include "common.h"
+#include "wchain.pb-c.h"
+#include "chain_test_util.h"
 
 #define CHAIN_ID "wicas-async"
 #define NV 4
@@ -101,15 +103,6 @@ static wicas_chain *open_chain(void) {
 }
 
 /* ---- blocks and txs --------------------------------------------------------------------- */
-
-static const char *attr_of(const wicas_chain_event *ev, size_t n, const char *type, const char *key) {
-    const char *found = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ev[i].type, type) == 0)
-            for (size_t j = 0; j < ev[i].n_attrs; j++)
-                if (strcmp(ev[i].attrs[j].key, key) == 0) found = ev[i].attrs[j].value;
-    return found;
-}
 
 /* Runs and commits one block of txs; the block's events go to *bev (caller frees). */
 static void run_block(wicas_chain *c, const uint8_t *const *txs, const size_t *lens, size_t n, wicas_chain_tx_result *res,
@@ -351,7 +344,7 @@ static void async_requests(void **st) {
     r = run_msg(c, &m, 5000000);
     assert_int_equal(r.code, 0);
     char ns[100];
-    const char *addr = attr_of(r.events, r.n_events, "instantiate", "_contract_address");
+    const char *addr = ctu_event_attr(r.events, r.n_events, "instantiate", "_contract_address");
     assert_non_null(addr);
     snprintf(ns, sizeof ns, "%s", addr);
     wicas_chain_tx_result_free(&r);
@@ -368,7 +361,7 @@ static void async_requests(void **st) {
     /* 1. the request: pending, priced with the worst-case inference */
     r = execute(c, ns, "{\"describe_async\":{\"name\":\"wicas\"}}");
     assert_int_equal(r.code, 0);
-    const char *rid = attr_of(r.events, r.n_events, "wicas_ai_request", "request_id");
+    const char *rid = ctu_event_attr(r.events, r.n_events, "wicas_ai_request", "request_id");
     assert_non_null(rid);
     assert_string_equal(rid, "1");
     int64_t gas_async = r.gas_used;
@@ -482,7 +475,7 @@ static void async_requests(void **st) {
     run_block(c, f1, &il, 1, &fr, &bev, &nbev);
     assert_int_equal(fr.code, 0);
     wicas_chain_tx_result_free(&fr);
-    assert_null(attr_of(bev, nbev, "wicas_ai_result", "status"));
+    assert_null(ctu_event_attr(bev, nbev, "wicas_ai_result", "status"));
     wicas_chain_events_free(bev, nbev);
     rec = request_record(c, 1);
     assert_string_equal(jstr(rec, "status"), "pending");
@@ -496,10 +489,10 @@ static void async_requests(void **st) {
     assert_true(process(c, one, &il, 1));
     run_block(c, one, &il, 1, &fr, &bev, &nbev);
     wicas_chain_tx_result_free(&fr);
-    assert_string_equal(attr_of(bev, nbev, "wicas_ai_result", "status"), "agreed");
-    assert_string_equal(attr_of(bev, nbev, "wicas_ai_result", "agreeing_power"), "30");
-    assert_string_equal(attr_of(bev, nbev, "wicas_ai_result", "distinct_answers"), "2");
-    assert_non_null(attr_of(bev, nbev, "sudo", "_contract_address"));
+    assert_string_equal(ctu_event_attr(bev, nbev, "wicas_ai_result", "status"), "agreed");
+    assert_string_equal(ctu_event_attr(bev, nbev, "wicas_ai_result", "agreeing_power"), "30");
+    assert_string_equal(ctu_event_attr(bev, nbev, "wicas_ai_result", "distinct_answers"), "2");
+    assert_non_null(ctu_event_attr(bev, nbev, "sudo", "_contract_address"));
     wicas_chain_events_free(bev, nbev);
     free(inj);
     rec = request_record(c, 1);
@@ -541,7 +534,7 @@ static void async_requests(void **st) {
     assert_true(process(c, one, &il, 1));
     run_block(c, one, &il, 1, &fr, &bev, &nbev);
     wicas_chain_tx_result_free(&fr);
-    assert_string_equal(attr_of(bev, nbev, "wicas_ai_result", "status"), "no_agreement");
+    assert_string_equal(ctu_event_attr(bev, nbev, "wicas_ai_result", "status"), "no_agreement");
     wicas_chain_events_free(bev, nbev);
     free(inj);
     d = smart(c, ns, "{\"description\":{\"name\":\"wicas\"}}");
@@ -560,7 +553,7 @@ static void async_requests(void **st) {
     one[0] = inj;
     run_block(c, one, &il, 1, &fr, &bev, &nbev);
     wicas_chain_tx_result_free(&fr);
-    assert_null(attr_of(bev, nbev, "wicas_ai_result", "status"));
+    assert_null(ctu_event_attr(bev, nbev, "wicas_ai_result", "status"));
     wicas_chain_events_free(bev, nbev);
     free(inj);
 
@@ -584,7 +577,7 @@ static void async_requests(void **st) {
     bool timed_out = false;
     for (int k = 0; k < 8 && !timed_out; k++) {
         run_block(c, NULL, NULL, 0, NULL, &bev, &nbev);
-        const char *s = attr_of(bev, nbev, "wicas_ai_result", "status");
+        const char *s = ctu_event_attr(bev, nbev, "wicas_ai_result", "status");
         if (s) {
             assert_string_equal(s, "timeout");
             timed_out = true;

@@ -33,6 +33,7 @@
 #include "infer.h"
 #include "wasi.h"
 #include "wchain.pb-c.h"
+#include "chain_test_util.h"
 
 #define CHAIN_ID "wicas-ai-test"
 static const char *models_dir;
@@ -57,13 +58,6 @@ static uint8_t *read_wasm(const char *name, size_t *len) {
     uint8_t *w = wicas_read_file(p, 8 << 20, len);
     if (!w) fail_msg("cannot read %s", p);
     return w;
-}
-
-static void addr_of(const uint8_t sk[32], char out[100]) {
-    uint8_t pk[33], a[20];
-    assert_int_equal(wicas_chain_pubkey_from_secret(sk, pk), 0);
-    wicas_chain_pubkey_address(pk, a);
-    assert_int_equal(wicas_chain_addr_encode(a, 20, out, 100), 0);
 }
 
 /* A signed tx with one message from alice (who = 0) or bob (1). */
@@ -108,15 +102,6 @@ static void run_tx(int who, wicas_chain_any *m, uint64_t gas, wicas_chain_tx_res
     assert_int_equal(rc, 0);
 }
 
-static const char *attr(const wicas_chain_tx_result *r, const char *type, const char *key) {
-    const char *found = NULL;
-    for (size_t i = 0; i < r->n_events; i++)
-        if (strcmp(r->events[i].type, type) == 0)
-            for (size_t j = 0; j < r->events[i].n_attrs; j++)
-                if (strcmp(r->events[i].attrs[j].key, key) == 0) found = r->events[i].attrs[j].value;
-    return found;
-}
-
 static char *query_json(wicas_chain *c, const char *path, const char *data, uint32_t *code) {
     wicas_chain_query_result q;
     wicas_chain_query(c, path, (const uint8_t *)data, data ? strlen(data) : 0, 0, false, &q);
@@ -127,21 +112,10 @@ static char *query_json(wicas_chain *c, const char *path, const char *data, uint
 }
 
 static char *smart(const char *contract, const char *q) {
-    Wchain__QuerySmartContractStateRequest rq = WCHAIN__QUERY_SMART_CONTRACT_STATE_REQUEST__INIT;
-    rq.address = (char *)contract;
-    rq.query_data.data = (uint8_t *)q;
-    rq.query_data.len = strlen(q);
-    uint8_t buf[512];
-    size_t n = wchain__query_smart_contract_state_request__pack(&rq, buf);
-    wicas_chain_query_result r;
-    wicas_chain_query(chain, "/cosmwasm.wasm.v1.Query/SmartContractState", buf, n, 0, false, &r);
-    assert_int_equal(r.code, 0);
-    Wchain__QuerySmartContractStateResponse *resp =
-        wchain__query_smart_contract_state_response__unpack(NULL, r.value_len, r.value);
-    char *out = strndup((char *)resp->data.data, resp->data.len);
-    wchain__query_smart_contract_state_response__free_unpacked(resp, NULL);
-    wicas_chain_query_result_free(&r);
-    return out;
+    uint32_t code;
+    char *s = ctu_smart(chain, contract, q, &code, NULL, 0);
+    assert_int_equal(code, 0);
+    return s;
 }
 
 static const char *block_budget = "200000000";
@@ -176,8 +150,8 @@ static int setup(void **st) {
         alice_sk[i] = (uint8_t)(i + 3);
         bob_sk[i] = (uint8_t)(0x50 + i);
     }
-    addr_of(alice_sk, alice);
-    addr_of(bob_sk, bob);
+    ctu_addr_of(alice_sk, alice);
+    ctu_addr_of(bob_sk, bob);
     snprintf(model_path, sizeof model_path, "%s/q4_1.gguf", models_dir);
     wicas_infer_model *m = NULL;
     char err[256];
@@ -235,7 +209,7 @@ static void register_model(void **st) {
     run_tx(1, &m, 400000, &r);
     assert_int_equal(r.code, WICAS_CODE_UNAUTHORIZED);
     assert_non_null(strstr(r.log, "invalid authority"));
-    assert_null(attr(&r, "register_model", "name"));
+    assert_null(ctu_attr(&r, "register_model", "name"));
     wicas_chain_tx_result_free(&r);
     char *after = query_json(chain, "/wicas.ai.v1.Query/Models", NULL, &code);
     assert_string_equal(after, "[]");
@@ -245,12 +219,12 @@ static void register_model(void **st) {
     assert_string_equal(m.type_url, "/wicas.ai.v1.MsgRegisterModel");
     run_tx(0, &m, 400000, &r);
     if (r.code) fail_msg("register: %s", r.log);
-    assert_string_equal(attr(&r, "register_model", "name"), "tiny");
+    assert_string_equal(ctu_attr(&r, "register_model", "name"), "tiny");
     cJSON *tj = cJSON_Parse(tiny_json);
-    assert_string_equal(attr(&r, "register_model", "sha256"), cJSON_GetStringValue(cJSON_GetObjectItem(tj, "sha256")));
+    assert_string_equal(ctu_attr(&r, "register_model", "sha256"), cJSON_GetStringValue(cJSON_GetObjectItem(tj, "sha256")));
     cJSON_Delete(tj);
-    assert_string_equal(attr(&r, "message", "action"), "/wicas.ai.v1.MsgRegisterModel");
-    assert_string_equal(attr(&r, "message", "module"), "ai");
+    assert_string_equal(ctu_attr(&r, "message", "action"), "/wicas.ai.v1.MsgRegisterModel");
+    assert_string_equal(ctu_attr(&r, "message", "module"), "ai");
     wicas_chain_tx_result_free(&r);
     after = query_json(chain, "/wicas.ai.v1.Query/Models", NULL, &code);
     char *canon = wicas_ai_model_to_json(&tiny);
@@ -342,7 +316,7 @@ static void deploy_runner(void **st) {
     free(w);
     run_tx(0, &m, 20000000, &r);
     assert_int_equal(r.code, 0);
-    const char *id = attr(&r, "store_code", "code_id");
+    const char *id = ctu_attr(&r, "store_code", "code_id");
     char ids[24];
     snprintf(ids, sizeof ids, "%s", id);
     wicas_chain_tx_result_free(&r);
@@ -350,7 +324,7 @@ static void deploy_runner(void **st) {
                                                  sizeof err), 0);
     run_tx(0, &m, 5000000, &r);
     assert_int_equal(r.code, 0);
-    snprintf(runner, sizeof runner, "%s", attr(&r, "instantiate", "_contract_address"));
+    snprintf(runner, sizeof runner, "%s", ctu_attr(&r, "instantiate", "_contract_address"));
     wicas_chain_tx_result_free(&r);
 }
 
@@ -404,8 +378,8 @@ static void store_programs(void **st) {
         assert_int_equal(wicas_chain_msg_store_program(alice, chat_wasm, chat_len, &m, err, sizeof err), 0);
         run_tx(0, &m, 5000000, &r);
         if (r.code) fail_msg("store: %s", r.log);
-        assert_string_equal(attr(&r, "store_program", "checksum"), chat_hex);
-        assert_string_equal(attr(&r, "store_program", "new"), pass == 0 ? "true" : "false");
+        assert_string_equal(ctu_attr(&r, "store_program", "checksum"), chat_hex);
+        assert_string_equal(ctu_attr(&r, "store_program", "new"), pass == 0 ? "true" : "false");
         fprintf(stderr, "store_program %zu bytes (%s): tx gas %lld\n", chat_len, pass ? "again" : "new",
                 (long long)r.gas_used);
         /* the response carries the checksum too */
@@ -594,7 +568,7 @@ static void program_sees_chain_data(void **st) {
     run_tx(0, &m, 9000000, &r);
     assert_int_equal(r.code, 0);
     char hex[65];
-    snprintf(hex, sizeof hex, "%s", attr(&r, "store_program", "checksum"));
+    snprintf(hex, sizeof hex, "%s", ctu_attr(&r, "store_program", "checksum"));
     wicas_chain_tx_result_free(&r);
     char req[512];
     snprintf(req, sizeof req,
@@ -686,7 +660,7 @@ static void failures_are_clean(void **st) {
     wicas_chain_tx_result r;
     exec_runner("run", "exit", req, 5000000, &r, NULL, NULL);
     if (r.code) fail_msg("exit: %s", r.log);
-    assert_string_equal(attr(&r, "wasm", "exit_code"), "7");
+    assert_string_equal(ctu_attr(&r, "wasm", "exit_code"), "7");
     wicas_chain_tx_result_free(&r);
 }
 

@@ -23,18 +23,12 @@
 #include "chain_internal.h"
 #include "common.h"
 #include "wchain.pb-c.h"
+#include "chain_test_util.h"
 #include <cjson/cJSON.h>
 
 static char dir[256];
 static uint8_t alice_sk[32], bob_sk[32];
 static char alice[100], bob[100], carol[100];
-
-static void addr_of(const uint8_t sk[32], char out[100]) {
-    uint8_t pk[33], a[20];
-    assert_int_equal(wicas_chain_pubkey_from_secret(sk, pk), 0);
-    wicas_chain_pubkey_address(pk, a);
-    assert_int_equal(wicas_chain_addr_encode(a, 20, out, 100), 0);
-}
 
 static wicas_chain *open_chain(uint64_t num, uint64_t den) {
     wicas_chain_options o = {0};
@@ -58,8 +52,8 @@ static int setup(void **st) {
         alice_sk[i] = (uint8_t)(i + 1);
         bob_sk[i] = (uint8_t)(0x40 + i);
     }
-    addr_of(alice_sk, alice);
-    addr_of(bob_sk, bob);
+    ctu_addr_of(alice_sk, alice);
+    ctu_addr_of(bob_sk, bob);
     uint8_t ca[20];
     memset(ca, 0xCC, 20);
     wicas_chain_addr_encode(ca, 20, carol, sizeof carol);
@@ -85,23 +79,6 @@ static uint8_t *send_tx(const uint8_t *sk, const char *from, const char *to, con
     return tx;
 }
 
-static uint64_t balance(wicas_chain *c, const char *addr, const char *denom) {
-    Wchain__QueryBalanceRequest q = WCHAIN__QUERY_BALANCE_REQUEST__INIT;
-    q.address = (char *)addr;
-    q.denom = (char *)denom;
-    uint8_t buf[200];
-    size_t n = wchain__query_balance_request__pack(&q, buf);
-    wicas_chain_query_result r;
-    wicas_chain_query(c, "/cosmos.bank.v1beta1.Query/Balance", buf, n, 0, false, &r);
-    assert_int_equal(r.code, 0);
-    Wchain__QueryBalanceResponse *resp = wchain__query_balance_response__unpack(NULL, r.value_len, r.value);
-    assert_non_null(resp);
-    uint64_t v = strtoull(resp->balance->amount, NULL, 10);
-    wchain__query_balance_response__free_unpacked(resp, NULL);
-    wicas_chain_query_result_free(&r);
-    return v;
-}
-
 /* Runs one block with the given txs and commits; results are checked by the caller. */
 static void block(wicas_chain *c, int64_t h, uint8_t **txs, size_t *lens, size_t n, wicas_chain_tx_result *res,
                   uint8_t hash[32]) {
@@ -116,17 +93,6 @@ static void block(wicas_chain *c, int64_t h, uint8_t **txs, size_t *lens, size_t
     wicas_chain_events_free(ev, nev);
     int64_t retain;
     assert_int_equal(wicas_chain_commit(c, &retain), 0);
-}
-
-/* The value of key in the LAST event of that type (the fee's transfer comes
- * first, the message's last). */
-static const char *attr(const wicas_chain_tx_result *r, const char *type, const char *key) {
-    const char *found = NULL;
-    for (size_t i = 0; i < r->n_events; i++)
-        if (strcmp(r->events[i].type, type) == 0)
-            for (size_t j = 0; j < r->events[i].n_attrs; j++)
-                if (strcmp(r->events[i].attrs[j].key, key) == 0) found = r->events[i].attrs[j].value;
-    return found;
 }
 
 static void genesis(wicas_chain *c, uint8_t hash[32]) {
@@ -172,17 +138,17 @@ static void test_bank_and_invalid(void **st) {
     block(c, 1, &tx1, &l1, 1, res, h);
     if (res[0].code) fprintf(stderr, "tx1: %s\n", res[0].log);
     assert_int_equal(res[0].code, 0);
-    assert_string_equal(attr(&res[0], "transfer", "recipient"), bob);
-    assert_string_equal(attr(&res[0], "transfer", "amount"), "1000uwicas");
-    assert_string_equal(attr(&res[0], "coin_spent", "spender"), alice);
-    assert_string_equal(attr(&res[0], "message", "action"), "/cosmos.bank.v1beta1.MsgSend");
-    assert_string_equal(attr(&res[0], "tx", "fee"), "1000uwicas");
+    assert_string_equal(ctu_attr(&res[0], "transfer", "recipient"), bob);
+    assert_string_equal(ctu_attr(&res[0], "transfer", "amount"), "1000uwicas");
+    assert_string_equal(ctu_attr(&res[0], "coin_spent", "spender"), alice);
+    assert_string_equal(ctu_attr(&res[0], "message", "action"), "/cosmos.bank.v1beta1.MsgSend");
+    assert_string_equal(ctu_attr(&res[0], "tx", "fee"), "1000uwicas");
     assert_non_null(res[0].data);
     wicas_chain_tx_result_free(&res[0]);
     assert_memory_not_equal(h, h0, 32);
-    assert_int_equal(balance(c, alice, "uwicas"), 1000000 - 1000 - 1000);
-    assert_int_equal(balance(c, bob, "uwicas"), 1500);
-    assert_int_equal(balance(c, alice, "ufoo"), 7);
+    assert_int_equal(ctu_balance(c, alice, "uwicas"), 1000000 - 1000 - 1000);
+    assert_int_equal(ctu_balance(c, bob, "uwicas"), 1500);
+    assert_int_equal(ctu_balance(c, alice, "ufoo"), 7);
     {
         /* AllBalances: both denoms, sorted */
         Wchain__QueryAllBalancesRequest q = WCHAIN__QUERY_ALL_BALANCES_REQUEST__INIT;
@@ -276,7 +242,7 @@ static void test_bank_and_invalid(void **st) {
         uint8_t sk[32];
         memset(sk, 0x77, 32);
         char a[100];
-        addr_of(sk, a);
+        ctu_addr_of(sk, a);
         bad[n_bad] = send_tx(sk, a, bob, "1uwicas", "wicas-test", 0, 0, 100000, "1000uwicas", &bl[n_bad]);
         want[n_bad++] = WICAS_CODE_UNKNOWN_ADDRESS;
     }
@@ -315,8 +281,8 @@ static void test_bank_and_invalid(void **st) {
         free(bad[i]);
     }
     /* exactly one state change: the valid low-fee send */
-    assert_int_equal(balance(c, bob, "uwicas"), 1501);
-    assert_int_equal(balance(c, alice, "uwicas"), 1000000 - 2000 - 999 - 1);
+    assert_int_equal(ctu_balance(c, bob, "uwicas"), 1501);
+    assert_int_equal(ctu_balance(c, alice, "uwicas"), 1000000 - 2000 - 999 - 1);
 
     /* a block with only invalid txs keeps the app hash */
     size_t lg = 8;
@@ -330,7 +296,7 @@ static void test_bank_and_invalid(void **st) {
     /* a failing message in a block: fee paid, sequence used, send reverted */
     size_t lf;
     uint8_t *txf = send_tx(alice_sk, alice, bob, "5000000uwicas", "wicas-test", 0, 2, 100000, "1000uwicas", &lf);
-    uint64_t a0 = balance(c, alice, "uwicas"), b0 = balance(c, bob, "uwicas");
+    uint64_t a0 = ctu_balance(c, alice, "uwicas"), b0 = ctu_balance(c, bob, "uwicas");
     uint8_t h4[32];
     block(c, 4, &txf, &lf, 1, bres, h4);
     assert_int_equal(bres[0].code, WICAS_CODE_INSUFFICIENT_FUNDS);
@@ -338,8 +304,8 @@ static void test_bank_and_invalid(void **st) {
     assert_true(bres[0].gas_used > 0);
     wicas_chain_tx_result_free(&bres[0]);
     free(txf);
-    assert_int_equal(balance(c, alice, "uwicas"), a0 - 1000);
-    assert_int_equal(balance(c, bob, "uwicas"), b0);
+    assert_int_equal(ctu_balance(c, alice, "uwicas"), a0 - 1000);
+    assert_int_equal(ctu_balance(c, bob, "uwicas"), b0);
     /* next sequence is 3 */
     txf = send_tx(alice_sk, alice, carol, "10uwicas", "wicas-test", 0, 3, 100000, "1000uwicas", &lf);
     uint8_t h5[32];
@@ -347,7 +313,7 @@ static void test_bank_and_invalid(void **st) {
     assert_int_equal(bres[0].code, 0);
     wicas_chain_tx_result_free(&bres[0]);
     free(txf);
-    assert_int_equal(balance(c, carol, "uwicas"), 10);
+    assert_int_equal(ctu_balance(c, carol, "uwicas"), 10);
 
     /* out of gas inside the message (after the ante): fee charged, code 11 */
     /* CheckTx runs only the ante handler: its gas_used is the ante's cost */
@@ -361,14 +327,14 @@ static void test_bank_and_invalid(void **st) {
     int64_t lim = ante_gas + 200; /* a varint byte more or less is 10 gas */
     txf = send_tx(alice_sk, alice, carol, "10uwicas", "wicas-test", 0, 4, (uint64_t)lim, "1000uwicas", &lf);
     uint8_t h6[32];
-    a0 = balance(c, alice, "uwicas");
+    a0 = ctu_balance(c, alice, "uwicas");
     block(c, 6, &txf, &lf, 1, bres, h6);
     assert_int_equal(bres[0].code, WICAS_CODE_OUT_OF_GAS);
     assert_int_equal(bres[0].gas_used, lim);
     wicas_chain_tx_result_free(&bres[0]);
     free(txf);
-    assert_int_equal(balance(c, carol, "uwicas"), 10);
-    assert_int_equal(balance(c, alice, "uwicas"), a0 - 1000);
+    assert_int_equal(ctu_balance(c, carol, "uwicas"), 10);
+    assert_int_equal(ctu_balance(c, alice, "uwicas"), a0 - 1000);
 
     /* account query */
     Wchain__QueryAccountRequest aq = WCHAIN__QUERY_ACCOUNT_REQUEST__INIT;
@@ -438,7 +404,7 @@ static void test_bank_and_invalid(void **st) {
         free(sb);
         free(stx);
         /* simulation changed nothing */
-        assert_int_equal(balance(c, bob, "uwicas"), b0);
+        assert_int_equal(ctu_balance(c, bob, "uwicas"), b0);
     }
 
     /* restart: same height and hash */
@@ -526,23 +492,7 @@ static void run1(wicas_chain *c, int64_t h, uint8_t *tx, size_t len, wicas_chain
 }
 
 static char *smart(wicas_chain *c, const char *contract, const char *q, uint32_t *code) {
-    Wchain__QuerySmartContractStateRequest rq = WCHAIN__QUERY_SMART_CONTRACT_STATE_REQUEST__INIT;
-    rq.address = (char *)contract;
-    rq.query_data.data = (uint8_t *)q;
-    rq.query_data.len = strlen(q);
-    uint8_t buf[300];
-    size_t n = wchain__query_smart_contract_state_request__pack(&rq, buf);
-    wicas_chain_query_result r;
-    wicas_chain_query(c, "/cosmwasm.wasm.v1.Query/SmartContractState", buf, n, 0, false, &r);
-    *code = r.code;
-    char *out = NULL;
-    if (r.code == 0) {
-        Wchain__QuerySmartContractStateResponse *resp = wchain__query_smart_contract_state_response__unpack(NULL, r.value_len, r.value);
-        out = strndup((char *)resp->data.data, resp->data.len);
-        wchain__query_smart_contract_state_response__free_unpacked(resp, NULL);
-    }
-    wicas_chain_query_result_free(&r);
-    return out;
+    return ctu_smart(c, contract, q, code, NULL, 0);
 }
 
 static void test_wasm_counter(void **st) {
@@ -569,7 +519,7 @@ static void test_wasm_counter(void **st) {
     wicas_chain_any_free(&m);
     run1(c, 1, tx, len, &r);
     assert_int_equal(r.code, 0);
-    assert_string_equal(attr(&r, "store_code", "code_id"), "1");
+    assert_string_equal(ctu_attr(&r, "store_code", "code_id"), "1");
     wicas_chain_tx_result_free(&r);
     /* instantiate with funds */
     assert_int_equal(wicas_chain_msg_instantiate(alice, alice, 1, "counter", "{\"count\":5}", "100uwicas", &m, err, sizeof err), 0);
@@ -577,7 +527,7 @@ static void test_wasm_counter(void **st) {
     wicas_chain_any_free(&m);
     run1(c, 2, tx, len, &r);
     assert_int_equal(r.code, 0);
-    const char *ca = attr(&r, "instantiate", "_contract_address");
+    const char *ca = ctu_attr(&r, "instantiate", "_contract_address");
     assert_non_null(ca);
     char contract[100];
     snprintf(contract, sizeof contract, "%s", ca);
@@ -593,10 +543,10 @@ static void test_wasm_counter(void **st) {
     char want_s[100];
     wicas_chain_addr_encode(want, 32, want_s, sizeof want_s);
     assert_string_equal(contract, want_s);
-    assert_string_equal(attr(&r, "instantiate", "code_id"), "1");
-    assert_string_equal(attr(&r, "wasm", "_contract_address"), contract);
+    assert_string_equal(ctu_attr(&r, "instantiate", "code_id"), "1");
+    assert_string_equal(ctu_attr(&r, "wasm", "_contract_address"), contract);
     wicas_chain_tx_result_free(&r);
-    assert_int_equal(balance(c, contract, "uwicas"), 100);
+    assert_int_equal(ctu_balance(c, contract, "uwicas"), 100);
     /* execute increment twice */
     for (int i = 0; i < 2; i++) {
         assert_int_equal(wicas_chain_msg_execute(alice, contract, "{\"increment\":{}}", NULL, &m, err, sizeof err), 0);
@@ -604,7 +554,7 @@ static void test_wasm_counter(void **st) {
         wicas_chain_any_free(&m);
         run1(c, 3 + i, tx, len, &r);
         assert_int_equal(r.code, 0);
-        assert_string_equal(attr(&r, "execute", "_contract_address"), contract);
+        assert_string_equal(ctu_attr(&r, "execute", "_contract_address"), contract);
         fprintf(stderr, "increment gas used: %lld\n", (long long)r.gas_used);
         wicas_chain_tx_result_free(&r);
     }
@@ -732,7 +682,7 @@ static void store_inst(wicas_chain *c, int64_t *h, const char *file, uint64_t co
     wicas_chain_any_free(&m);
     run1(c, ++*h, tx, len, &r);
     assert_int_equal(r.code, 0);
-    snprintf(out, 100, "%s", attr(&r, "instantiate", "_contract_address"));
+    snprintf(out, 100, "%s", ctu_attr(&r, "instantiate", "_contract_address"));
     wicas_chain_tx_result_free(&r);
 }
 
@@ -753,7 +703,7 @@ static void test_wasm_messages(void **st) {
     char counter[100], reflect[100], ns[100];
     store_inst(c, &h, "counter.wasm", 1, "{\"count\":1}", NULL, counter);
     store_inst(c, &h, "reflect.wasm", 2, "{}", "1000uwicas", reflect);
-    assert_int_equal(balance(c, reflect, "uwicas"), 1000);
+    assert_int_equal(ctu_balance(c, reflect, "uwicas"), 1000);
 
     /* reflect_msg: a bank send from the contract's balance and an execute of
      * another contract, in one tx */
@@ -765,11 +715,11 @@ static void test_wasm_messages(void **st) {
              carol, counter, inc);
     wicas_chain_tx_result r = exec_json(c, &h, reflect, msg, NULL);
     assert_int_equal(r.code, 0);
-    assert_string_equal(attr(&r, "transfer", "sender"), reflect);
-    assert_string_equal(attr(&r, "execute", "_contract_address"), counter);
+    assert_string_equal(ctu_attr(&r, "transfer", "sender"), reflect);
+    assert_string_equal(ctu_attr(&r, "execute", "_contract_address"), counter);
     wicas_chain_tx_result_free(&r);
-    assert_int_equal(balance(c, carol, "uwicas"), 7);
-    assert_int_equal(balance(c, reflect, "uwicas"), 993);
+    assert_int_equal(ctu_balance(c, carol, "uwicas"), 7);
+    assert_int_equal(ctu_balance(c, reflect, "uwicas"), 993);
     uint32_t code;
     char *out = smart(c, counter, "{\"get_count\":{}}", &code);
     assert_non_null(strstr(out, "\"count\":2"));
@@ -798,7 +748,7 @@ static void test_wasm_messages(void **st) {
              counter, reset, counter, inc);
     r = exec_json(c, &h, reflect, msg, NULL);
     assert_int_equal(r.code, 0);
-    assert_string_equal(attr(&r, "reply", "_contract_address"), reflect);
+    assert_string_equal(ctu_attr(&r, "reply", "_contract_address"), reflect);
     wicas_chain_tx_result_free(&r);
     out = smart(c, counter, "{\"get_count\":{}}", &code);
     assert_non_null(strstr(out, "\"count\":3"));
@@ -864,7 +814,7 @@ static void test_wasm_messages(void **st) {
     assert_int_equal(code, 0);
     assert_non_null(strstr(out, alice));
     free(out);
-    assert_int_equal(balance(c, ns, "uwicas"), 100);
+    assert_int_equal(ctu_balance(c, ns, "uwicas"), 100);
     wicas_chain_close(c);
 }
 
@@ -924,7 +874,7 @@ static void test_admin_hooks_fuzz(void **st) {
     run1(c, ++h, tx, len, &r);
     assert_int_equal(r.code, 0);
     char ac[100];
-    snprintf(ac, sizeof ac, "%s", attr(&r, "instantiate", "_contract_address"));
+    snprintf(ac, sizeof ac, "%s", ctu_attr(&r, "instantiate", "_contract_address"));
     wicas_chain_tx_result_free(&r);
     /* migrate by the admin: the counter has no migrate entry -> wasm code 11 */
     assert_int_equal(wicas_chain_msg_migrate(alice, ac, 1, "{}", &m, err, sizeof err), 0);
@@ -951,7 +901,7 @@ static void test_admin_hooks_fuzz(void **st) {
     tx = msg_tx(&am, g_seq++, 500000, &len);
     run1(c, ++h, tx, len, &r);
     assert_int_equal(r.code, 0);
-    assert_string_equal(attr(&r, "update_contract_admin", "new_admin_address"), bob);
+    assert_string_equal(ctu_attr(&r, "update_contract_admin", "new_admin_address"), bob);
     wicas_chain_tx_result_free(&r);
     Wchain__MsgClearAdmin ca = WCHAIN__MSG_CLEAR_ADMIN__INIT;
     ca.sender = alice;
@@ -1051,7 +1001,7 @@ static void test_admin_hooks_fuzz(void **st) {
     }
     wicas_chain_tx_result res[64];
     wicas_chain_info(c, &lh, before);
-    uint64_t a0 = balance(c, alice, "uwicas");
+    uint64_t a0 = ctu_balance(c, alice, "uwicas");
     wicas_chain_block fb = {.height = lh + 1, .txs = (const uint8_t *const *)bad, .tx_lens = bl, .n_txs = nb};
     wicas_chain_event *ev;
     size_t nev;
@@ -1067,7 +1017,7 @@ static void test_admin_hooks_fuzz(void **st) {
     assert_int_equal(wicas_chain_commit(c, NULL), 0);
     wicas_chain_info(c, &lh, after);
     if (ok == 0) assert_memory_equal(before, after, 32);
-    if (ok == 0) assert_int_equal(balance(c, alice, "uwicas"), a0);
+    if (ok == 0) assert_int_equal(ctu_balance(c, alice, "uwicas"), a0);
     fprintf(stderr, "fuzz: %d of %d mutated txs passed CheckTx, %d of %zu in the block succeeded\n", accepted, NF, ok, nb);
     free(valid);
     wicas_chain_close(c);
@@ -1123,7 +1073,7 @@ static void test_genesis_wasm(void **st) {
     run1(c, 1, tx, len, &r);
     assert_int_equal(r.code, 0);
     char ca[100];
-    snprintf(ca, sizeof ca, "%s", attr(&r, "instantiate", "_contract_address"));
+    snprintf(ca, sizeof ca, "%s", ctu_attr(&r, "instantiate", "_contract_address"));
     wicas_chain_tx_result_free(&r);
     uint32_t code;
     char *out = smart(c, ca, "{\"get_count\":{}}", &code);
@@ -1168,8 +1118,8 @@ static void test_genesis_params(void **st) {
         wicas_chain_tx_result_free(&r[i]);
         free(tx[i]);
     }
-    assert_int_equal(balance(c, bob, "uwicas"), 1);
-    assert_int_equal(balance(c, alice, "uwicas"), 1000000 - 2000 - 1);
+    assert_int_equal(ctu_balance(c, bob, "uwicas"), 1);
+    assert_int_equal(ctu_balance(c, alice, "uwicas"), 1000000 - 2000 - 1);
     wicas_chain_close(c);
 }
 

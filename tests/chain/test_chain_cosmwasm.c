@@ -31,18 +31,12 @@
 #include "chain_internal.h"
 #include "common.h"
 #include "wchain.pb-c.h"
+#include "chain_test_util.h"
 
 static char dir[256];
 static uint8_t alice_sk[32], bob_sk[32];
 static char alice[100], bob[100], carol[100];
 static uint64_t alice_seq, bob_seq;
-
-static void addr_of(const uint8_t sk[32], char out[100]) {
-    uint8_t pk[33], a[20];
-    assert_int_equal(wicas_chain_pubkey_from_secret(sk, pk), 0);
-    wicas_chain_pubkey_address(pk, a);
-    assert_int_equal(wicas_chain_addr_encode(a, 20, out, 100), 0);
-}
 
 static int setup(void **st) {
     (void)st;
@@ -52,8 +46,8 @@ static int setup(void **st) {
         alice_sk[i] = (uint8_t)(i + 1);
         bob_sk[i] = (uint8_t)(0x40 + i);
     }
-    addr_of(alice_sk, alice);
-    addr_of(bob_sk, bob);
+    ctu_addr_of(alice_sk, alice);
+    ctu_addr_of(bob_sk, bob);
     uint8_t ca[20];
     memset(ca, 0xCC, 20);
     wicas_chain_addr_encode(ca, 20, carol, sizeof carol);
@@ -75,23 +69,6 @@ static uint8_t *load_cw(const char *name, size_t *len) {
     if (!b) fprintf(stderr, "cannot read %s: run `scripts/setup cosmwasm`\n", path);
     assert_non_null(b);
     return b;
-}
-
-static uint64_t balance(wicas_chain *c, const char *addr, const char *denom) {
-    Wchain__QueryBalanceRequest q = WCHAIN__QUERY_BALANCE_REQUEST__INIT;
-    q.address = (char *)addr;
-    q.denom = (char *)denom;
-    uint8_t buf[200];
-    size_t n = wchain__query_balance_request__pack(&q, buf);
-    wicas_chain_query_result r;
-    wicas_chain_query(c, "/cosmos.bank.v1beta1.Query/Balance", buf, n, 0, false, &r);
-    assert_int_equal(r.code, 0);
-    Wchain__QueryBalanceResponse *resp = wchain__query_balance_response__unpack(NULL, r.value_len, r.value);
-    assert_non_null(resp);
-    uint64_t v = strtoull(resp->balance->amount, NULL, 10);
-    wchain__query_balance_response__free_unpacked(resp, NULL);
-    wicas_chain_query_result_free(&r);
-    return v;
 }
 
 /* One tx (signed by alice or bob) in its own block, committed. */
@@ -121,23 +98,13 @@ static void run(wicas_chain *c, bool by_bob, wicas_chain_any *m, uint64_t gas, w
     free(tx);
 }
 
-/* The value of key in the LAST event of that type. */
-static const char *attr(const wicas_chain_tx_result *r, const char *type, const char *key) {
-    const char *found = NULL;
-    for (size_t i = 0; i < r->n_events; i++)
-        if (strcmp(r->events[i].type, type) == 0)
-            for (size_t j = 0; j < r->events[i].n_attrs; j++)
-                if (strcmp(r->events[i].attrs[j].key, key) == 0) found = r->events[i].attrs[j].value;
-    return found;
-}
-
 static uint64_t store(wicas_chain *c, const uint8_t *wasm, size_t wl, wicas_chain_tx_result *r) {
     wicas_chain_any m;
     char err[256];
     assert_int_equal(wicas_chain_msg_store_code(alice, wasm, wl, &m, err, sizeof err), 0);
     run(c, false, &m, 40000000, r);
     if (r->code) return 0;
-    const char *id = attr(r, "store_code", "code_id");
+    const char *id = ctu_attr(r, "store_code", "code_id");
     assert_non_null(id);
     return strtoull(id, NULL, 10);
 }
@@ -150,8 +117,8 @@ static void instantiate(wicas_chain *c, uint64_t code, const char *init, const c
     run(c, false, &m, 5000000, &r);
     if (r.code) fprintf(stderr, "instantiate: %s\n", r.log);
     assert_int_equal(r.code, 0);
-    snprintf(out, 100, "%s", attr(&r, "instantiate", "_contract_address"));
-    assert_string_equal(attr(&r, "wasm", "Let the"), "hacking begin");
+    snprintf(out, 100, "%s", ctu_attr(&r, "instantiate", "_contract_address"));
+    assert_string_equal(ctu_attr(&r, "wasm", "Let the"), "hacking begin");
     wicas_chain_tx_result_free(&r);
 }
 
@@ -172,26 +139,7 @@ static void migrate(wicas_chain *c, const char *contract, uint64_t code, const c
 
 static char last_query_log[1024]; /* the log of the last failed smart query */
 static char *smart(wicas_chain *c, const char *contract, const char *q, uint32_t *code) {
-    Wchain__QuerySmartContractStateRequest rq = WCHAIN__QUERY_SMART_CONTRACT_STATE_REQUEST__INIT;
-    rq.address = (char *)contract;
-    rq.query_data.data = (uint8_t *)q;
-    rq.query_data.len = strlen(q);
-    uint8_t buf[400];
-    size_t n = wchain__query_smart_contract_state_request__pack(&rq, buf);
-    wicas_chain_query_result r;
-    wicas_chain_query(c, "/cosmwasm.wasm.v1.Query/SmartContractState", buf, n, 0, false, &r);
-    *code = r.code;
-    char *out = NULL;
-    if (r.code == 0) {
-        Wchain__QuerySmartContractStateResponse *resp =
-            wchain__query_smart_contract_state_response__unpack(NULL, r.value_len, r.value);
-        out = strndup((char *)resp->data.data, resp->data.len);
-        wchain__query_smart_contract_state_response__free_unpacked(resp, NULL);
-    } else {
-        snprintf(last_query_log, sizeof last_query_log, "%s", r.log ? r.log : "");
-    }
-    wicas_chain_query_result_free(&r);
-    return out;
+    return ctu_smart(c, contract, q, code, last_query_log, sizeof last_query_log);
 }
 
 static void assert_verifier(wicas_chain *c, const char *contract, const char *want) {
@@ -238,7 +186,7 @@ static void test_hackatom_on_chain(void **st) {
     char hex[65];
     wicas_sha256(w2, l2, sum);
     wicas_hex_encode(sum, 32, hex);
-    assert_string_equal(attr(&r, "store_code", "code_checksum"), hex);
+    assert_string_equal(ctu_attr(&r, "store_code", "code_checksum"), hex);
     wicas_chain_tx_result_free(&r);
     uint64_t code1 = store(c, w1, l1, &r);
     assert_int_equal(r.code, 0);
@@ -267,7 +215,7 @@ static void test_hackatom_on_chain(void **st) {
     char hack[100], init[400];
     snprintf(init, sizeof init, "{\"verifier\":\"%s\",\"beneficiary\":\"%s\"}", alice, carol);
     instantiate(c, code2, init, "1000uwicas", hack);
-    assert_int_equal(balance(c, hack, "uwicas"), 1000);
+    assert_int_equal(ctu_balance(c, hack, "uwicas"), 1000);
     assert_verifier(c, hack, alice);
 
     /* bob is not the verifier: the contract refuses, nothing moves */
@@ -275,26 +223,26 @@ static void test_hackatom_on_chain(void **st) {
     assert_int_equal(r.code, WICAS_WASM_CODE_EXECUTE_FAILED);
     assert_non_null(strstr(r.log, "Unauthorized"));
     wicas_chain_tx_result_free(&r);
-    assert_int_equal(balance(c, hack, "uwicas"), 1000);
+    assert_int_equal(ctu_balance(c, hack, "uwicas"), 1000);
 
     /* release: the contract's whole balance (with the 15 sent along) goes to carol */
     execute(c, false, hack, "{\"release\":{\"denom\":\"uwicas\"}}", "15uwicas", &r);
     if (r.code) fprintf(stderr, "release: %s\n", r.log);
     assert_int_equal(r.code, 0);
-    assert_string_equal(attr(&r, "execute", "_contract_address"), hack);
-    assert_string_equal(attr(&r, "wasm", "_contract_address"), hack);
-    assert_string_equal(attr(&r, "wasm", "action"), "release");
-    assert_string_equal(attr(&r, "wasm", "destination"), carol);
-    assert_string_equal(attr(&r, "wasm-hackatom", "action"), "release");
-    assert_string_equal(attr(&r, "wasm-hackatom", "_contract_address"), hack);
-    assert_string_equal(attr(&r, "transfer", "sender"), hack);
-    assert_string_equal(attr(&r, "transfer", "recipient"), carol);
-    assert_string_equal(attr(&r, "transfer", "amount"), "1015uwicas");
+    assert_string_equal(ctu_attr(&r, "execute", "_contract_address"), hack);
+    assert_string_equal(ctu_attr(&r, "wasm", "_contract_address"), hack);
+    assert_string_equal(ctu_attr(&r, "wasm", "action"), "release");
+    assert_string_equal(ctu_attr(&r, "wasm", "destination"), carol);
+    assert_string_equal(ctu_attr(&r, "wasm-hackatom", "action"), "release");
+    assert_string_equal(ctu_attr(&r, "wasm-hackatom", "_contract_address"), hack);
+    assert_string_equal(ctu_attr(&r, "transfer", "sender"), hack);
+    assert_string_equal(ctu_attr(&r, "transfer", "recipient"), carol);
+    assert_string_equal(ctu_attr(&r, "transfer", "amount"), "1015uwicas");
     assert_true(has_bytes(r.data, r.data_len, "\xf0\x0b\xaa", 3)); /* Response.data in MsgExecuteContractResponse */
     print_message("hackatom release on chain: %lld SDK gas used\n", (long long)r.gas_used);
     wicas_chain_tx_result_free(&r);
-    assert_int_equal(balance(c, carol, "uwicas"), 1015);
-    assert_int_equal(balance(c, hack, "uwicas"), 0);
+    assert_int_equal(ctu_balance(c, carol, "uwicas"), 1015);
+    assert_int_equal(ctu_balance(c, hack, "uwicas"), 0);
 
     /* the contract queries itself through the chain's querier (wasm smart), 3 levels */
     uint32_t qc;
@@ -315,7 +263,7 @@ static void test_hackatom_on_chain(void **st) {
     migrate(c, hack, code1, mj, &r);
     if (r.code) fprintf(stderr, "migrate: %s\n", r.log);
     assert_int_equal(r.code, 0);
-    assert_string_equal(attr(&r, "migrate", "_contract_address"), hack);
+    assert_string_equal(ctu_attr(&r, "migrate", "_contract_address"), hack);
     wicas_chain_tx_result_free(&r);
     assert_verifier(c, hack, bob);
     snprintf(mj, sizeof mj, "{\"verifier\":\"%s\"}", carol);
@@ -378,7 +326,7 @@ static void test_hackatom_on_chain(void **st) {
         assert_int_equal(wicas_chain_msg_instantiate(alice, NULL, codec, "cyberpunk", "{}", NULL, &m, err, sizeof err), 0);
         run(c, false, &m, 5000000, &r);
         assert_int_equal(r.code, 0);
-        snprintf(cyber, sizeof cyber, "%s", attr(&r, "instantiate", "_contract_address"));
+        snprintf(cyber, sizeof cyber, "%s", ctu_attr(&r, "instantiate", "_contract_address"));
         wicas_chain_tx_result_free(&r);
     }
     out = smart(c, cyber, "{\"mirror_env\":{}}", &qc);
