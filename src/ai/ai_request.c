@@ -10,42 +10,15 @@
 
 #include "ai.h"
 #include "ai_internal.h"
-
-/* Length of the valid UTF-8 sequence at s[i] (1..4), or 0 when invalid:
- * overlong forms, surrogates and code points past U+10FFFF are invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n, size_t i) {
-    unsigned char c = s[i];
-    size_t k;
-    uint32_t cp;
-    if (c < 0x80) return 1;
-    if ((c & 0xe0) == 0xc0) k = 1, cp = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0) k = 2, cp = c & 0x0f;
-    else if ((c & 0xf8) == 0xf0) k = 3, cp = c & 0x07;
-    else return 0;
-    if (i + k >= n) return 0; /* truncated sequence */
-    for (size_t j = 1; j <= k; j++) {
-        if ((s[i + j] & 0xc0) != 0x80) return 0;
-        cp = cp << 6 | (s[i + j] & 0x3f);
-    }
-    if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return k + 1;
-}
-
-static bool utf8_valid(const unsigned char *s, size_t n) {
-    for (size_t i = 0, k; i < n; i += k)
-        if (!(k = utf8_seq(s, n, i))) return false;
-    return true;
-}
+#include "common.h"
 
 char *wicas_ai_utf8_repair(const char *in, size_t n, size_t *out_len) {
-    const unsigned char *s = (const unsigned char *)in;
+    const uint8_t *s = (const uint8_t *)in;
     char *out = malloc(3 * n + 1);
     if (!out) return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq(s, n, i);
+        size_t k = wicas_utf8_seq(s, n, i);
         if (k) {
             memcpy(out + o, s + i, k);
             o += k;
@@ -118,7 +91,7 @@ int wicas_ai_request_parse(const char *json, size_t len, wicas_ai_request *out, 
                 wicas_ai_fail(err, errlen, rc, "ai request: prompt must be 1..%d bytes (got %zu)", WICAS_AI_PROMPT_MAX, n);
                 goto fail;
             }
-            if (!utf8_valid((const unsigned char *)f->valuestring, n)) {
+            if (!wicas_utf8_valid(f->valuestring, n)) {
                 wicas_ai_fail(err, errlen, rc, "ai request: prompt is not valid UTF-8");
                 goto fail;
             }

@@ -87,24 +87,6 @@ static uint32_t get_be32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static bool utf8_ok(const uint8_t *s, size_t n) {
-    for (size_t i = 0; i < n;) {
-        uint8_t b = s[i];
-        size_t len = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
-        if (!len || i + len > n) return false;
-        uint32_t cp = len == 1 ? b : len == 2 ? b & 0x1Fu : len == 3 ? b & 0x0Fu : b & 0x07u;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return false;
-            cp = cp << 6 | (s[i + k] & 0x3Fu);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += len;
-    }
-    return true;
-}
-
 void aiasync_result_hash(uint32_t prompt_tokens, uint32_t gen_tokens, const char *text, size_t len, uint8_t out[32]) {
     wicas_sha256_ctx *h = wicas_sha256_begin();
     uint8_t n[8];
@@ -494,7 +476,7 @@ static int ve_parse(const uint8_t *ext, size_t len, ve_parsed *out, char *w, siz
         if (out->n && r->id <= out->r[out->n - 1].id)
             return why(w, wl, "vote extension results are not in ascending id order"), ve_parsed_free(out), -1;
         size_t tl = strlen(t->valuestring);
-        if (tl > VE_MAX_TEXT || !utf8_ok((const uint8_t *)t->valuestring, tl))
+        if (tl > VE_MAX_TEXT || !wicas_utf8_valid(t->valuestring, tl))
             return why(w, wl, "vote extension result %" PRIu64 ": text too long or not UTF-8", r->id), ve_parsed_free(out), -1;
         if (r->gen_tokens > AIASYNC_MAX_TOKENS)
             return why(w, wl, "vote extension result %" PRIu64 ": too many tokens", r->id), ve_parsed_free(out), -1;

@@ -64,6 +64,13 @@ int wicas_sha256_file(const char *path, uint8_t out[WICAS_SHA256_LEN]);
 void wicas_hex_encode(const uint8_t *in, size_t len, char *out);
 int wicas_hex_decode(const char *in, uint8_t *out, size_t out_len);
 
+/* ---- UTF-8 --------------------------------------------------------------------
+ * Strict: overlong forms, surrogates and code points past U+10FFFF are invalid.
+ * wicas_utf8_seq: the length (1..4) of the valid sequence at s[i] (i < n), or 0.
+ * wicas_utf8_valid: whether all of s[0..n) is valid UTF-8. */
+size_t wicas_utf8_seq(const uint8_t *s, size_t n, size_t i);
+bool wicas_utf8_valid(const void *s, size_t n);
+
 /* ---- base64 (RFC 4648, standard alphabet, padded) -----------------------------
  * encode: out must hold wicas_base64_encoded_len(len) bytes (includes NUL).
  * decode: returns the number of bytes written, or -1 for malformed input

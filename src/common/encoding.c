@@ -97,3 +97,32 @@ long wicas_base64_decode(const char *in, size_t n, uint8_t *out, size_t cap) {
     }
     return (long)o;
 }
+
+/* ---- UTF-8 ------------------------------------------------------------------- */
+
+size_t wicas_utf8_seq(const uint8_t *s, size_t n, size_t i) {
+    uint8_t c = s[i];
+    size_t k;
+    uint32_t cp;
+    if (c < 0x80) return 1;
+    if ((c & 0xe0) == 0xc0) k = 1, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0) k = 2, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0) k = 3, cp = c & 0x07;
+    else return 0;
+    if (i + k >= n) return 0; /* truncated sequence */
+    for (size_t j = 1; j <= k; j++) {
+        if ((s[i + j] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (s[i + j] & 0x3f);
+    }
+    if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return k + 1;
+}
+
+bool wicas_utf8_valid(const void *p, size_t n) {
+    const uint8_t *s = p;
+    for (size_t i = 0, k; i < n; i += k)
+        if (!(k = wicas_utf8_seq(s, n, i))) return false;
+    return true;
+}

@@ -418,37 +418,9 @@ static void result_error(wicas_vm_result *r, wicas_vm_status st, const char *fmt
     r->error = strdup(buf);
 }
 
-/* Strict UTF-8 check (no overlongs, no surrogates, <= U+10FFFF). */
-static bool utf8_valid(const uint8_t *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t b = s[i];
-        if (b < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;
-        uint32_t cp;
-        if ((b & 0xe0) == 0xc0) k = 1, cp = b & 0x1f;
-        else if ((b & 0xf0) == 0xe0) k = 2, cp = b & 0x0f;
-        else if ((b & 0xf8) == 0xf0) k = 3, cp = b & 0x07;
-        else return false;
-        if (k >= n - i) return false;
-        for (size_t j = 1; j <= k; j++) {
-            if (i + j >= n || (s[i + j] & 0xc0) != 0x80) return false;
-            cp = cp << 6 | (s[i + j] & 0x3f);
-        }
-        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += k + 1;
-    }
-    return true;
-}
-
 /* Interprets the ContractResult bytes. */
 static void parse_result(wicas_vm_result *r, wicas_vm_entry entry) {
-    if (!utf8_valid((const uint8_t *)r->raw, r->raw_len)) {
+    if (!wicas_utf8_valid(r->raw, r->raw_len)) {
         result_error(r, WICAS_VM_ERR_RESULT, "%s: result is not valid UTF-8", wicas_vm_entry_name(entry));
         return;
     }

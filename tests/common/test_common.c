@@ -63,6 +63,25 @@ static void base64_rejects_malformed(void **state) {
     assert_int_equal(wicas_base64_decode("Zm9vYmFy", 8, out, 5), -1);  /* too small */
 }
 
+static void utf8_strict(void **state) {
+    (void)state;
+    const char *good[] = {"", "ascii", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) assert_true(wicas_utf8_valid(good[i], strlen(good[i])));
+    const char *bad[] = {
+        "\xc0\xaf",         /* overlong '/' */
+        "\xe0\x80\xaf",     /* overlong, 3 bytes */
+        "\xed\xa0\x80",     /* surrogate U+D800 */
+        "\xf4\x90\x80\x80", /* U+110000 */
+        "\xc3",             /* truncated */
+        "\xe2\x82",         /* truncated */
+        "\x80",             /* lone continuation */
+        "a\xff" "b",        /* never valid */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) assert_false(wicas_utf8_valid(bad[i], strlen(bad[i])));
+    assert_int_equal(wicas_utf8_seq((const uint8_t *)"\xf0\x9f\x98\x80", 4, 0), 4);
+    assert_int_equal(wicas_utf8_seq((const uint8_t *)"\xf0\x9f\x98\x80", 3, 0), 0);
+}
+
 static void bech32_bip173(void **state) {
     (void)state;
     char hrp[84];
@@ -108,6 +127,7 @@ int main(void) {
         cmocka_unit_test(hex_roundtrip),
         cmocka_unit_test(base64_rfc4648),
         cmocka_unit_test(base64_rejects_malformed),
+        cmocka_unit_test(utf8_strict),
         cmocka_unit_test(bech32_bip173),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
