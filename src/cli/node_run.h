@@ -24,6 +24,9 @@ typedef struct {
     unsigned ai_threads;
     /* Test option: report wrong answers to asynchronous AI requests. */
     bool ai_wrong_answer;
+    /* --ai-query-max-tokens: generated tokens a smart query may ask of the
+     * model per request (0, the default: queries run no inference). */
+    unsigned ai_query_max_tokens;
     /* State-sync snapshots: one every snapshot_interval committed heights (0 =
      * none), the newest snapshot_keep kept (0 = 2). */
     int64_t snapshot_interval;
