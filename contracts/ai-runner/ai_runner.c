@@ -9,6 +9,9 @@
  *        returns it as the response data; attributes action=run, key, exit_code,
  *        gas_used. A failed run fails the execution ("run_program failed: ...").
  *   execute {"infer":{"key":K,"request":{...}}}   the same with {"ai":{"infer":{...}}}
+ *   execute {"request":{"request":{...}}}   emits the asynchronous custom message
+ *        {"ai":{"request":{...}}} (the answer's sudo callback finds no entry
+ *        point here and is recorded as failed)
  *   query {"result":{"key":K}} -> the stored answer JSON, or null
  *   query {"infer":{"request":{...}}} -> {"ai":{"infer":{...}}} asked from a
  *        smart query, the answer JSON (a node runs it only up to its
@@ -81,13 +84,31 @@ static uint32_t ask(cw_slice body, const char *kind) {
     return cw_ok(&r);
 }
 
+/* execute {"request":{"request":{...}}}: the asynchronous custom message
+ * {"ai":{"request":{...}}}, passed on verbatim (the chain checks and prices it
+ * when the message runs). */
+static uint32_t request_async(cw_slice body) {
+    cw_slice req = cw_json_get(body, "request");
+    if (!req.p) return cw_error("Error parsing into type ai_runner::msg::ExecuteMsg: missing field `request`");
+    cw_buf m = {0};
+    cw_puts(&m, "{\"custom\":{\"ai\":{\"request\":");
+    cw_put(&m, req.p, req.n);
+    cw_puts(&m, "}}}");
+    cw_response r;
+    cw_resp_init(&r);
+    cw_resp_attr(&r, "action", "request", 7);
+    cw_resp_msg(&r, m.p, m.n);
+    return cw_ok(&r);
+}
+
 CW_EXPORT("execute") uint32_t execute(uint32_t env, uint32_t info, uint32_t msg) {
     cw_call c;
     cw_begin(&c, env, info, msg);
     cw_slice body, v = cw_json_variant(c.msg, &body);
     if (v.p && cw_eq(v.p, v.n, "run")) return ask(body, "run_program");
     if (v.p && cw_eq(v.p, v.n, "infer")) return ask(body, "infer");
-    return cw_error("unknown variant: expected one of `run`, `infer`");
+    if (v.p && cw_eq(v.p, v.n, "request")) return request_async(body);
+    return cw_error("unknown variant: expected one of `run`, `infer`, `request`");
 }
 
 /* query {"infer":{"request":{...}}}: inference from a smart query, answered

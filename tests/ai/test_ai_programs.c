@@ -438,6 +438,26 @@ static void context_checked_before_inference(void **st) {
                          "temperature must be in [0, 2]");
     expect_infer_failure("oog", "{\"model\":\"tiny\",\"prompt\":\"hi\",\"max_tokens\":250,\"chat\":false}", 300000,
                          "ai: out of gas");
+    /* an asynchronous request is priced when it is made: one that cannot fit
+     * the context fails the requester's tx instead of waiting for a timeout */
+    char amsg[2400];
+    snprintf(amsg, sizeof amsg, "{\"request\":{\"request\":%s}}", big);
+    wicas_chain_any am;
+    assert_int_equal(wicas_chain_msg_execute(alice, runner, amsg, NULL, &am, err, sizeof err), 0);
+    wicas_chain_tx_result ar;
+    run_tx(0, &am, 5000000, &ar);
+    assert_int_not_equal(ar.code, 0);
+    fprintf(stderr, "async: code %u, %s\n", ar.code, ar.log);
+    assert_non_null(strstr(ar.log, "exceeds the context of model 'tiny'"));
+    assert_null(ctu_attr(&ar, "wicas_ai_request", "request_id"));
+    wicas_chain_tx_result_free(&ar);
+    snprintf(amsg, sizeof amsg,
+             "{\"request\":{\"request\":{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":2,\"chat\":false}}}");
+    assert_int_equal(wicas_chain_msg_execute(alice, runner, amsg, NULL, &am, err, sizeof err), 0);
+    run_tx(0, &am, 5000000, &ar);
+    if (ar.code) fail_msg("async request that fits: %s", ar.log);
+    assert_non_null(ctu_attr(&ar, "wicas_ai_request", "request_id"));
+    wicas_chain_tx_result_free(&ar);
     /* and the next request is answered */
     wicas_chain_tx_result r;
     exec_runner("infer", "after", "{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":3,\"chat\":false}", 5000000,
