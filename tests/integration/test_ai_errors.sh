@@ -11,8 +11,8 @@
 # catches up past them with the same app hashes (a replay halts nowhere).
 # Then: `wicasd tx wasm execute ... --gas auto` of an inference succeeds (simulate
 # charges the worst case), and a smart query that asks for inference is refused
-# by a node with the default --ai-query-max-tokens 0 and answered by one
-# restarted with --ai-query-max-tokens 8.
+# by a node with the default --ai-query-max-tokens 0 and answered by nodes
+# started with `devnet start --ai-query-max-tokens 8` / `start ... 4`.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 MODEL=${WICAS_DEFAULT_MODEL:?}
@@ -86,9 +86,10 @@ for i in 0 1 2; do
   ! grep -q "halting at height" "$NET/node$i/node.log" || fail "node$i halted: $(grep halting "$NET/node$i/node.log")"
 done
 
-# node3 returns and executes those blocks itself
-"$W" start --home "$NET/node3" >>"$NET/node3/node.log" 2>&1 &
-echo $! >"$NET/node3/wicasd.pid"
+# node3 returns and executes those blocks itself (started by `devnet start`,
+# which starts the stopped nodes, here allowing 8 tokens of query inference)
+"$W" devnet start --home "$NET" --ai-query-max-tokens 8 >>"$tmp/devnet.log" 2>&1 || fail "devnet start node3"
+grep -q "smart queries may run inference of up to 8" "$NET/node3/node.log" || fail "node3 ignored --ai-query-max-tokens"
 wait_height "${RPCS[3]}" $((last_h + 3)) 120
 [ "$(height "${RPCS[3]}")" -gt "$last_h" ] || fail "node3 did not pass height $last_h"
 for ((k = 2; k <= last_h + 3; k++)); do
@@ -125,13 +126,18 @@ Q="{\"infer\":{\"request\":{$M,\"prompt\":\"hi\",\"max_tokens\":4}}}"
 if "$T" smart "${RPCS[0]}" "$runner" "$Q" >"$tmp/q0.out" 2>"$tmp/q0.err"; then fail "query ran inference: $(cat "$tmp/q0.out")"; fi
 grep -q "inference from queries is disabled on this node" "$tmp/q0.err" || fail "query error: $(cat "$tmp/q0.err")"
 cat "$tmp/q0.err"
-restart_node 1 --ai-query-max-tokens 8
-qa=$("$T" smart "${RPCS[1]}" "$runner" "$Q") || fail "query with --ai-query-max-tokens 8 failed"
+qa=$("$T" smart "${RPCS[3]}" "$runner" "$Q") || fail "query on node3 (--ai-query-max-tokens 8) failed"
 echo "$qa" | grep -q '"text":"' || fail "no text in the query answer: $qa"
-echo "node1 (--ai-query-max-tokens 8) answered the query: $qa"
+echo "node3 (--ai-query-max-tokens 8) answered the query: $qa"
 Q9="{\"infer\":{\"request\":{$M,\"prompt\":\"hi\",\"max_tokens\":9}}}"
-if "$T" smart "${RPCS[1]}" "$runner" "$Q9" >/dev/null 2>"$tmp/q9.err"; then fail "query over the cap ran"; fi
+if "$T" smart "${RPCS[3]}" "$runner" "$Q9" >/dev/null 2>"$tmp/q9.err"; then fail "query over the cap ran"; fi
 grep -q "at most 8 generated tokens per query" "$tmp/q9.err" || fail "cap error: $(cat "$tmp/q9.err")"
+
+# `wicasd start` takes the same flag
+restart_node 1 --ai-query-max-tokens 4
+"$T" smart "${RPCS[1]}" "$runner" "$Q" | grep -q '"text":"' || fail "node1 (--ai-query-max-tokens 4) did not answer"
+"$W" start --home "$NET/node1" --ai-query-max-tokens 1025 >/dev/null 2>"$tmp/bad.err" && fail "cap 1025 accepted"
+grep -q "ai-query-max-tokens must be 0" "$tmp/bad.err" || fail "bad cap: $(cat "$tmp/bad.err")"
 
 # and all four still agree
 h=$(height "${RPCS[0]}")
