@@ -49,7 +49,7 @@ asan: setup
 #   make fuzz-smoke                 every target for FUZZ_SECONDS (15 s; CI: about 2.5 min)
 #   make fuzz FUZZ_SECONDS=3600     the same targets, longer
 FUZZ_TARGETS := vm/fuzz_vm:vm infer/fuzz_gguf:gguf chain/fuzz_tx:tx abci/fuzz_abci:abci \
-                ai/fuzz_ai_request:ai_request ai/fuzz_vote_ext:vote_ext \
+                ai/fuzz_ai_request:ai_request ai/fuzz_vote_ext:vote_ext wasi/fuzz_wasi:wasi \
                 chain/fuzz_snapshot:snapshot
 FUZZ_SECONDS ?= 15
 FUZZ_BINS := $(foreach t,$(FUZZ_TARGETS),$(notdir $(firstword $(subst :, ,$(t)))))
