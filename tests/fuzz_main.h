@@ -17,7 +17,8 @@
  * (so the seeds always match today's formats) and gives libFuzzer both the
  * growing corpus and the seed directory. Nothing large is committed.
  *
- * Temporary directories made with fuzz_tmpdir are removed at exit.
+ * Temporary directories made with fuzz_tmpdir are removed at exit. Logging
+ * is at ERROR unless WICAS_LOG says otherwise.
  * Input readers (fz_*) take bytes from the front of the input and answer 0
  * when it is used up, so every input decodes to some sequence of actions.
  */
@@ -30,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "common.h"
 
 static void fuzz_setup(void);
 static void fuzz_seeds(void);
@@ -110,6 +113,9 @@ static inline void fuzz_seed_mode(const char *name, uint8_t mode, const void *da
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
+    /* the code under test logs refusals at WARN/INFO: millions of lines in a
+     * run; errors only, unless WICAS_LOG asks for more */
+    if (!getenv("WICAS_LOG")) wicas_log_set_level(WICAS_LOG_ERROR);
     fuzz_setup();
     const char *sd = getenv("WICAS_FUZZ_SEEDS");
     if (sd && *sd) {
