@@ -175,6 +175,8 @@ static void request_parse(void **state) {
         {"{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"hi\",\"tempreature\":1}}}", WICAS_AI_EINVAL},
         {"{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"\\u00ff\\ud800\"}}}", WICAS_AI_EINVAL},
         {"{\"ai\":{\"describe\":{}}}", WICAS_AI_EINVAL},
+        /* cJSON would cut the prompt at the NUL and run "abc" */
+        {"{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"abc\\u0000def\"}}}", WICAS_AI_EINVAL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         err[0] = 0;
@@ -190,6 +192,11 @@ static void request_parse(void **state) {
     strcpy(big + o + n, "\"}}");
     assert_int_equal(wicas_ai_request_parse(big, strlen(big), &r, err, sizeof err), WICAS_AI_ETOOLARGE);
     free(big);
+    /* an escaped backslash before u0000 is literal text, not a NUL */
+    const char *lit = "{\"infer\":{\"model\":\"m\",\"prompt\":\"a\\\\u0000\"}}";
+    assert_int_equal(wicas_ai_request_parse(lit, strlen(lit), &r, err, sizeof err), WICAS_AI_OK);
+    assert_string_equal(r.prompt, "a\\u0000");
+    wicas_ai_request_free(&r);
 }
 
 static void utf8_repair(void **state) {
