@@ -69,8 +69,8 @@ static int check_reset(wicas_chain *c) {
 
 /* ---- open / close / info ------------------------------------------------------------------ */
 
-/* Reads height, app hash, chain id and initial height as transaction t sees
- * them into c. */
+/* Reads height, app hash, chain id, initial height and the last block time as
+ * transaction t sees them into c. */
 static int meta_read(wicas_chain *c, MDB_txn *t) {
     uint8_t *v = NULL;
     size_t vl = 0;
