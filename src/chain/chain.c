@@ -33,7 +33,8 @@
 #define META_HASH "app_hash"
 #define META_CHAIN_ID "chain_id"
 #define META_INITIAL_HEIGHT "initial_height"
-#define META_TIME "block_time_ns" /* time of the last block (node-local, not hashed): env.block.time of queries */
+/* time of the last block (node-local, not hashed): env.block.time of queries */
+#define META_TIME "block_time_ns"
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t errlen, const char *fmt, ...) {
@@ -490,7 +491,8 @@ void wicas_chain_check_tx(wicas_chain *c, const uint8_t *tx, size_t len, bool re
     run_tx(c, &c->check_ov, tx, len, recheck ? MODE_RECHECK : MODE_CHECK, res);
 }
 
-void chain_simulate_view(wicas_chain *v, MDB_txn *t, const uint8_t *tx, size_t len, wicas_chain_tx_result *res) {
+void chain_simulate_view(wicas_chain *v, MDB_txn *t, const uint8_t *tx, size_t len,
+                         wicas_chain_tx_result *res) {
     kv base, ov;
     kv_init_base(&base, &v->st, t);
     kv_init_overlay(&ov, &base);

@@ -134,15 +134,16 @@ struct wicas_chain {
  * simulations on (q->v, q->txn), never on the shared chain; qview_close
  * aborts the transaction and frees the slot. Thread-safe (any thread). */
 typedef struct {
-    wicas_chain *c;  /* the shared chain */
-    wicas_chain *v;  /* the view */
-    MDB_txn *txn;    /* read transaction of the last commit */
+    wicas_chain *c; /* the shared chain */
+    wicas_chain *v; /* the view */
+    MDB_txn *txn;   /* read transaction of the last commit */
     int slot;
 } qview;
 int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen);
 void qview_close(qview *q);
 /* Simulates tx on view v (read transaction t), writes nothing. */
-void chain_simulate_view(wicas_chain *v, MDB_txn *t, const uint8_t *tx, size_t len, wicas_chain_tx_result *res);
+void chain_simulate_view(wicas_chain *v, MDB_txn *t, const uint8_t *tx, size_t len,
+                         wicas_chain_tx_result *res);
 
 /* ---- snapshot restore (chain.c, used by snapshot.c) ------------------------------- */
 /* Puts the meta of a restored state at `height` (app hash = root) into write

@@ -232,7 +232,8 @@ static void q_all_balances(wctx *x, const uint8_t *data, size_t len, wicas_chain
     wchain__query_all_balances_request__free_unpacked(q, NULL);
 }
 
-static void q_simulate(wicas_chain *c, MDB_txn *t, const uint8_t *data, size_t len, wicas_chain_query_result *r) {
+static void q_simulate(wicas_chain *c, MDB_txn *t, const uint8_t *data, size_t len,
+                       wicas_chain_query_result *r) {
     Wchain__SimulateRequest *q = wchain__simulate_request__unpack(NULL, len, data);
     if (!q) {
         qfail(r, WICAS_CODE_TX_DECODE, "cannot decode SimulateRequest");
@@ -391,8 +392,8 @@ static void query_view(wicas_chain *c, MDB_txn *t, const char *path, const uint8
     ctx_free(&x);
 }
 
-void chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height, bool prove,
-                 wicas_chain_query_result *r) {
+void chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height,
+                 bool prove, wicas_chain_query_result *r) {
     memset(r, 0, sizeof *r);
     if (!path) path = "";
     qview q;

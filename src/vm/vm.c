@@ -316,7 +316,8 @@ static void disk_store(wicas_vm *vm, const uint8_t checksum[32], const wasmtime_
     /* unique per process AND per call: the chain runs several VMs (consensus
      * and query slots) in one process, which may store the same module at once */
     static atomic_ulong tmp_seq;
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%lu", path, (long)getpid(), (unsigned long)atomic_fetch_add(&tmp_seq, 1));
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%lu", path, (long)getpid(),
+             (unsigned long)atomic_fetch_add(&tmp_seq, 1));
     uint8_t hdr[CACHE_HEADER];
     memcpy(hdr, CACHE_MAGIC, 8);
     memcpy(hdr + 8, checksum, 32);

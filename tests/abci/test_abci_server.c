@@ -288,7 +288,8 @@ static int gq_query(void *ctx, const wicas_abci_query_req *req, wicas_abci_query
     pthread_mutex_lock(&gq_mu);
     gq_entered = true;
     pthread_cond_broadcast(&gq_cv);
-    while (!gq_open) pthread_cond_wait(&gq_cv, &gq_mu);
+    while (!gq_open)
+        pthread_cond_wait(&gq_cv, &gq_mu);
     gq_left = true;
     resp->height = gq_finalized;
     pthread_mutex_unlock(&gq_mu);
@@ -329,7 +330,8 @@ static void test_concurrent_query(void **state) {
     rq.query = &q;
     send_request(qfd, &rq);
     pthread_mutex_lock(&gq_mu);
-    while (!gq_entered) pthread_cond_wait(&gq_cv, &gq_mu);
+    while (!gq_entered)
+        pthread_cond_wait(&gq_cv, &gq_mu);
     pthread_mutex_unlock(&gq_mu);
 
     /* the consensus connection is answered while the query is parked (the

@@ -1039,7 +1039,8 @@ static int gate_hook(void *ctx, const uint8_t *req, size_t len, uint8_t **resp, 
     pthread_mutex_lock(&gate_mu);
     gate_entered = true;
     pthread_cond_broadcast(&gate_cv);
-    while (!gate_open) pthread_cond_wait(&gate_cv, &gate_mu);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cv, &gate_mu);
     gate_left = true;
     pthread_mutex_unlock(&gate_mu);
     *resp = (uint8_t *)strdup("{\"gated\":true}");
@@ -1115,10 +1116,12 @@ static void test_query_threads(void **st) {
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, gated_query_main, &g), 0);
     pthread_mutex_lock(&gate_mu);
-    while (!gate_entered) pthread_cond_wait(&gate_cv, &gate_mu);
+    while (!gate_entered)
+        pthread_cond_wait(&gate_cv, &gate_mu);
     pthread_mutex_unlock(&gate_mu);
     size_t l1;
-    uint8_t *tx1 = send_tx(alice_sk, alice, bob, "1000uwicas", "wicas-test", 0, g_seq++, 100000, "100uwicas", &l1);
+    uint8_t *tx1 =
+        send_tx(alice_sk, alice, bob, "1000uwicas", "wicas-test", 0, g_seq++, 100000, "100uwicas", &l1);
     wicas_chain_tx_result res[1];
     uint8_t hash[32];
     block(c, ++h, &tx1, &l1, 1, res, hash); /* would never return if it waited for the parked query */
@@ -1153,9 +1156,13 @@ static void test_query_threads(void **st) {
     /* 2. a query while a block is finalized but not committed sees the last
      *    commit, and reports its height */
     size_t l2;
-    uint8_t *tx2 = send_tx(alice_sk, alice, bob, "5uwicas", "wicas-test", 0, g_seq++, 100000, "100uwicas", &l2);
-    wicas_chain_block b = {.height = h + 1, .time_seconds = 1700000000 + h + 1, .txs = (const uint8_t *const *)&tx2,
-                           .tx_lens = &l2, .n_txs = 1};
+    uint8_t *tx2 =
+        send_tx(alice_sk, alice, bob, "5uwicas", "wicas-test", 0, g_seq++, 100000, "100uwicas", &l2);
+    wicas_chain_block b = {.height = h + 1,
+                           .time_seconds = 1700000000 + h + 1,
+                           .txs = (const uint8_t *const *)&tx2,
+                           .tx_lens = &l2,
+                           .n_txs = 1};
     wicas_chain_event *ev;
     size_t nev;
     assert_int_equal(wicas_chain_finalize_block(c, &b, res, &ev, &nev, hash, err, sizeof err), 0);
@@ -1186,7 +1193,8 @@ static void test_query_threads(void **st) {
     int64_t h_before = h;
     for (int k = 0; k < 3; k++) {
         size_t l3;
-        uint8_t *tx3 = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, g_seq++, 100000, "100uwicas", &l3);
+        uint8_t *tx3 =
+            send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, g_seq++, 100000, "100uwicas", &l3);
         block(c, ++h, &tx3, &l3, 1, res, hash);
         assert_int_equal(res[0].code, 0);
         wicas_chain_tx_result_free(&res[0]);
@@ -1303,12 +1311,9 @@ static void test_genesis_params(void **st) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bank_and_invalid),
-        cmocka_unit_test(test_wasm_counter),
-        cmocka_unit_test(test_wasm_messages),
-        cmocka_unit_test(test_admin_hooks_fuzz),
-        cmocka_unit_test(test_query_threads),
-        cmocka_unit_test(test_genesis_wasm),
+        cmocka_unit_test(test_bank_and_invalid), cmocka_unit_test(test_wasm_counter),
+        cmocka_unit_test(test_wasm_messages),    cmocka_unit_test(test_admin_hooks_fuzz),
+        cmocka_unit_test(test_query_threads),    cmocka_unit_test(test_genesis_wasm),
         cmocka_unit_test(test_genesis_params),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

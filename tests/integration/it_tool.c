@@ -16,13 +16,11 @@
  *       "code_id=N" / "contract=ADDR"; exit 0 only when code is 0
  *   it_tool smart NODE CONTRACT JSON
  *       SmartContractState query; prints the contract's JSON answer
- *   it_tool flood NODE CHAIN_ID SECRET_HEX ACCOUNT_NUMBER SEQUENCE CONTRACT QUERY_JSON EXEC_JSON SECONDS THREADS
- *       THREADS threads, for SECONDS, each alternating a SmartContractState
- *       query (QUERY_JSON) and a Simulate of a signed execute (EXEC_JSON) as
- *       fast as the node answers (at least one round each). An answer (any
- *       code) must carry a height no lower than the thread's previous one; a
- *       request the RPC gives up on (CometBFT cuts an HTTP answer after 10 s)
- *       counts as "cut". Prints "queries=N simulates=M cut=K min_height=A
+ *   it_tool flood NODE CHAIN_ID SECRET_HEX ACCOUNT_NUMBER SEQUENCE CONTRACT QUERY_JSON EXEC_JSON SECONDS
+ * THREADS THREADS threads, for SECONDS, each alternating a SmartContractState query (QUERY_JSON) and a
+ * Simulate of a signed execute (EXEC_JSON) as fast as the node answers (at least one round each). An answer
+ * (any code) must carry a height no lower than the thread's previous one; a request the RPC gives up on
+ * (CometBFT cuts an HTTP answer after 10 s) counts as "cut". Prints "queries=N simulates=M cut=K min_height=A
  *       max_height=B"; exit 0 when something was answered and no height went
  *       backwards
  */
@@ -151,9 +149,9 @@ static int sign_send(const char *node, const char *chain_id, const uint8_t sk[32
 /* ---- flood: concurrent heavy queries and simulations ------------------------------------- */
 typedef struct {
     const char *node;
-    const uint8_t *q;      /* SmartContractState request */
+    const uint8_t *q; /* SmartContractState request */
     size_t ql;
-    const uint8_t *sim;    /* SimulateRequest */
+    const uint8_t *sim; /* SimulateRequest */
     size_t sl;
     double until;
     atomic_long queries, simulates, cut;
@@ -188,9 +186,11 @@ static void flood_seen(flood_ctx *f, long long h, long long *last) {
     if (h < *last) atomic_store(&f->regressed, true);
     *last = h;
     long long m = atomic_load(&f->min_h);
-    while ((m < 0 || h < m) && !atomic_compare_exchange_weak(&f->min_h, &m, h)) {}
+    while ((m < 0 || h < m) && !atomic_compare_exchange_weak(&f->min_h, &m, h)) {
+    }
     m = atomic_load(&f->max_h);
-    while (h > m && !atomic_compare_exchange_weak(&f->max_h, &m, h)) {}
+    while (h > m && !atomic_compare_exchange_weak(&f->max_h, &m, h)) {
+    }
 }
 
 static void *flood_main(void *arg) {
@@ -198,13 +198,15 @@ static void *flood_main(void *arg) {
     long long last = 0;
     do { /* at least one round */
         long long h = flood_one(f->node, "/cosmwasm.wasm.v1.Query/SmartContractState", f->q, f->ql);
-        if (h < 0) atomic_fetch_add(&f->cut, 1);
+        if (h < 0)
+            atomic_fetch_add(&f->cut, 1);
         else {
             atomic_fetch_add(&f->queries, 1);
             flood_seen(f, h, &last);
         }
         h = flood_one(f->node, "/cosmos.tx.v1beta1.Service/Simulate", f->sim, f->sl);
-        if (h < 0) atomic_fetch_add(&f->cut, 1);
+        if (h < 0)
+            atomic_fetch_add(&f->cut, 1);
         else {
             atomic_fetch_add(&f->simulates, 1);
             flood_seen(f, h, &last);
@@ -272,7 +274,8 @@ static int cmd_flood(int argc, char **argv) {
     int started = 0;
     for (int i = 0; i < nt; i++)
         if (pthread_create(&th[i], NULL, flood_main, &f) == 0) started++;
-    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
     long answered = atomic_load(&f.queries) + atomic_load(&f.simulates);
     printf("queries=%ld simulates=%ld cut=%ld min_height=%lld max_height=%lld%s\n", atomic_load(&f.queries),
            atomic_load(&f.simulates), atomic_load(&f.cut), atomic_load(&f.min_h), atomic_load(&f.max_h),
