@@ -11,7 +11,10 @@
  * finalize_block, commit, query, snapshots) with functions that take and fill
  * the structs below, never protobuf types. The server calls the application
  * under ONE mutex whatever the connection (CometBFT's local-client
- * semantics), so the application needs no locking of its own.
+ * semantics), so the application needs no locking of its own — except that
+ * an application setting concurrent_query gets its query callback called
+ * WITHOUT the mutex, concurrently with everything else (the chain adapter
+ * does: queries and Simulate never hold up the consensus connection).
  *
  * Memory rules (the same for every call):
  *   - Request structs are borrowed views, valid only during the call.
@@ -314,6 +317,13 @@ typedef struct {
                                wicas_abci_buf *out, char *err, size_t errlen);
     int (*apply_snapshot_chunk)(void *ctx, uint32_t index, wicas_abci_slice chunk, const char *sender,
                                 int *result, char *err, size_t errlen);
+    /* false (default): query runs under the server's one mutex like every
+     * other call. true: the application promises that query is thread-safe
+     * and may run concurrently with every other callback (the chain adapter
+     * answers queries from a read-only view of the last commit); the server
+     * then calls it WITHOUT the mutex, so a slow query or simulation never
+     * delays FinalizeBlock/Commit or CheckTx. */
+    bool concurrent_query;
 } wicas_abci_app;
 
 /* The default PrepareProposal: copies req->txs in order while their summed
@@ -386,7 +396,9 @@ void wicas_abci_server_free(wicas_abci_server *srv);
  * asynchronous AI path: extend_vote / verify_vote_extension (answers of
  * pending requests), prepare_proposal (the last commit's signed extensions
  * injected as the first tx, then the mempool's txs while they fit) and
- * process_proposal (that injection verified). The chain
+ * process_proposal (that injection verified). query is concurrent
+ * (concurrent_query = true): wicas_chain_query is thread-safe and answers
+ * from the last commit. The chain
  * stays owned by the caller; close it after the server is stopped.
  * ctx is caller-owned storage for the adapter (it must outlive the server);
  * app->ctx points to it. Returns 0, or WICAS_ABCI_ERR_ARG on NULL input. */

@@ -3,7 +3,9 @@
  * the chain state machine (chain.h). It only translates: abci.h's request
  * views into chain.h calls, chain.h's result structs into abci.h's response
  * structs (copies, since the two own their memory differently). All state
- * and all decisions are the chain's.
+ * and all decisions are the chain's. ca_query is the one callback the server
+ * runs outside its mutex (concurrent_query): it only reads ctx->chain, and
+ * wicas_chain_query is thread-safe.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,6 +434,7 @@ int wicas_abci_chain_app(wicas_abci_chain_ctx *ctx, wicas_chain *chain, wicas_ab
     app->init_chain = ca_init_chain;
     app->check_tx = ca_check_tx;
     app->query = ca_query;
+    app->concurrent_query = true; /* wicas_chain_query is thread-safe (chain.h) */
     app->finalize_block = ca_finalize;
     app->commit = ca_commit;
     app->prepare_proposal = ca_prepare;

@@ -1,7 +1,8 @@
 /*
  * convert.c — one ABCI request in, one response out: decode the protobuf
  * Request, turn it into the plain C view of abci.h, call the application
- * (under the caller's mutex), turn the application's answer back into a
+ * (under the caller's mutex, except a Query when the application declares
+ * concurrent_query), turn the application's answer back into a
  * protobuf Response and pack it.
  *
  * Why it is shaped so: protobuf-c types stay inside this file, so
@@ -688,6 +689,9 @@ int wicas_abci_dispatch(const wicas_abci_app *app, void *lock, const uint8_t *re
     } else {
         if (is_flush) *is_flush = rq->value_case == TENDERMINT__ABCI__REQUEST__VALUE_FLUSH;
         pthread_mutex_t *mu = lock;
+        /* a query of an application that serves queries concurrently runs
+         * outside the lock: it must never wait for (or delay) a block */
+        if (app->concurrent_query && rq->value_case == TENDERMINT__ABCI__REQUEST__VALUE_QUERY) mu = NULL;
         if (mu) pthread_mutex_lock(mu);
         do_request(d, rq);
         if (mu) pthread_mutex_unlock(mu);

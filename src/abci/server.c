@@ -7,7 +7,15 @@
  * expects responses in the same order, so a single reader/writer thread per
  * connection is the simplest correct design. Every application call goes
  * through wicas_abci_dispatch under one server-wide mutex, which gives the
- * application the same serialised view CometBFT's in-process client gives.
+ * application the same serialised view CometBFT's in-process client gives —
+ * except Query when the application sets concurrent_query (the chain does):
+ * then the query connection's thread runs it without the mutex, so a slow
+ * smart query or Simulate never delays FinalizeBlock/Commit on the consensus
+ * connection or CheckTx on the mempool connection. CometBFT multiplexes all
+ * RPC queries (abci_query, and through it Simulate) onto its ONE query
+ * connection and expects answers in order, so from CometBFT queries are
+ * served one at a time; the application bounds how many run at once over
+ * all connections (the chain: CHAIN_QUERY_WORKERS slots, extra ones wait).
  * Responses are written as soon as they are built (a Flush is answered after
  * everything before it, trivially). A malformed frame is answered with a
  * Response.exception and the connection is closed; the other connections

@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@
 #define META_HASH "app_hash"
 #define META_CHAIN_ID "chain_id"
 #define META_INITIAL_HEIGHT "initial_height"
+/* time of the last block (node-local, not hashed): env.block.time of queries */
+#define META_TIME "block_time_ns"
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t errlen, const char *fmt, ...) {
@@ -67,9 +70,9 @@ static int check_reset(wicas_chain *c) {
 
 /* ---- open / close / info ------------------------------------------------------------------ */
 
-static int load_meta(wicas_chain *c) {
-    MDB_txn *t;
-    if (mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &t)) return WICAS_CHAIN_ERR_IO;
+/* Reads height, app hash, chain id, initial height and the last block time as
+ * transaction t sees them into c. */
+static int meta_read(wicas_chain *c, MDB_txn *t) {
     uint8_t *v = NULL;
     size_t vl = 0;
     int rc = 0;
@@ -92,8 +95,109 @@ static int load_meta(wicas_chain *c) {
     if (!rc && wstore_meta_get(&c->st, t, META_INITIAL_HEIGHT, &v, &vl) == 1 && vl == 8)
         c->initial_height = (int64_t)be64_get(v);
     free(v);
+    v = NULL;
+    if (!rc && wstore_meta_get(&c->st, t, META_TIME, &v, &vl) == 1 && vl == 8)
+        c->last_time_ns = (int64_t)be64_get(v);
+    free(v);
+    return rc;
+}
+
+static int load_meta(wicas_chain *c) {
+    MDB_txn *t;
+    if (mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &t)) return WICAS_CHAIN_ERR_IO;
+    int rc = meta_read(c, t);
     mdb_txn_abort(t);
     return rc;
+}
+
+/* ---- read-only views of the last commit (queries, simulate) ----------------------------
+ * A query never touches the consensus path's state: it takes one of
+ * CHAIN_QUERY_WORKERS slots (waiting while all are busy), opens its own LMDB
+ * read transaction (the environment is MDB_NOTLS, so the transaction belongs
+ * to the call, not to the thread) and builds a private wicas_chain "view" on
+ * it: the store handles and the options copied from the chain (both fixed
+ * after open), the slot's own contract VM (a wicas_vm is single-threaded),
+ * and height, app hash and chain id read from the SAME transaction, so the
+ * height a query reports is the height of the state it read even while a
+ * block is being finalized or committed on another thread. Per-execution
+ * fields (block height, tx index, halt, AI call counters) are the view's, so
+ * a query cannot disturb a block in progress. The view has no AI worker: a
+ * query never submits asynchronous work. */
+
+static int qslot_acquire(wicas_chain *c) {
+    pthread_mutex_lock(&c->q_mu);
+    for (;;) {
+        for (int i = 0; i < CHAIN_QUERY_WORKERS; i++)
+            if (!c->q_busy[i]) {
+                c->q_busy[i] = true;
+                pthread_mutex_unlock(&c->q_mu);
+                return i;
+            }
+        pthread_cond_wait(&c->q_cv, &c->q_mu);
+    }
+}
+
+static void qslot_release(wicas_chain *c, int i) {
+    pthread_mutex_lock(&c->q_mu);
+    c->q_busy[i] = false;
+    pthread_cond_signal(&c->q_cv);
+    pthread_mutex_unlock(&c->q_mu);
+}
+
+int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
+    memset(q, 0, sizeof *q);
+    q->c = c;
+    q->slot = qslot_acquire(c);
+    wicas_chain *v = calloc(1, sizeof *v);
+    if (!v) {
+        qslot_release(c, q->slot);
+        seterr(err, errlen, "out of memory");
+        return WICAS_CHAIN_ERR_NOMEM;
+    }
+    v->st.env = c->st.env;
+    v->st.state = c->st.state;
+    v->st.nodes = c->st.nodes;
+    v->st.vals = c->st.vals;
+    v->st.meta = c->st.meta;
+    v->opts = c->opts;
+    memcpy(v->data_dir, c->data_dir, sizeof v->data_dir);
+    v->tx_index = -1;
+#ifdef WICAS_CHAIN_HAVE_VM
+    if (!c->q_vm[q->slot]) c->q_vm[q->slot] = wasm_vm_new(c, err, errlen);
+    v->vm = c->q_vm[q->slot];
+    v->vm_api = c->vm_api;
+    if (!v->vm) {
+        free(v);
+        qslot_release(c, q->slot);
+        return WICAS_CHAIN_ERR_NOMEM;
+    }
+#endif
+    int rc = mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &q->txn);
+    if (rc) {
+        seterr(err, errlen, "cannot open a read transaction: %s", mdb_strerror(rc));
+        q->txn = NULL;
+    } else if ((rc = meta_read(v, q->txn))) {
+        seterr(err, errlen, "reading the committed height: %s", wicas_chain_strerror(rc));
+        mdb_txn_abort(q->txn);
+        q->txn = NULL;
+    }
+    if (!q->txn) {
+        free(v);
+        qslot_release(c, q->slot);
+        return WICAS_CHAIN_ERR_IO;
+    }
+    v->blk_height = v->last_height;
+    v->blk_time_ns = v->last_time_ns;
+    q->v = v;
+    return 0;
+}
+
+void qview_close(qview *q) {
+    if (!q->v) return;
+    mdb_txn_abort(q->txn);
+    free(q->v);
+    qslot_release(q->c, q->slot);
+    memset(q, 0, sizeof *q);
 }
 
 int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wicas_chain **out, char *err,
@@ -106,14 +210,20 @@ int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wica
     wicas_chain *c = calloc(1, sizeof *c);
     if (!c) return WICAS_CHAIN_ERR_NOMEM;
     if (opts) c->opts = *opts;
+    pthread_mutex_init(&c->q_mu, NULL);
+    pthread_cond_init(&c->q_cv, NULL);
     snprintf(c->data_dir, sizeof c->data_dir, "%s", data_dir);
     if (mkdir(data_dir, 0755) && errno != EEXIST) {
         seterr(err, errlen, "chain open: cannot create %s: %s", data_dir, strerror(errno));
+        pthread_cond_destroy(&c->q_cv);
+        pthread_mutex_destroy(&c->q_mu);
         free(c);
         return WICAS_CHAIN_ERR_IO;
     }
     int rc = wstore_open(data_dir, c->opts.map_size, c->opts.no_sync, &c->st, err, errlen);
     if (rc) {
+        pthread_cond_destroy(&c->q_cv);
+        pthread_mutex_destroy(&c->q_mu);
         free(c);
         return rc;
     }
@@ -140,6 +250,12 @@ int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wica
 void wicas_chain_close(wicas_chain *c) {
     if (!c) return;
     wicas_ai_worker_free(c->ai_worker);
+#ifdef WICAS_CHAIN_HAVE_VM
+    for (int i = 0; i < CHAIN_QUERY_WORKERS; i++)
+        if (c->q_vm[i]) wicas_vm_free(c->q_vm[i]);
+#endif
+    pthread_cond_destroy(&c->q_cv);
+    pthread_mutex_destroy(&c->q_mu);
     wasm_close(c);
     kv_clear(&c->check_ov);
     if (c->check_txn) mdb_txn_abort(c->check_txn);
@@ -184,6 +300,9 @@ static int flush_block(wicas_chain *c, kv *ov, int64_t height, uint8_t root[32],
     if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, META_HEIGHT, hb, 8);
     if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, META_HASH, root, 32);
     if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, rk, root, 32);
+    uint8_t tb[8];
+    be64_put(tb, (uint64_t)c->blk_time_ns);
+    if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, META_TIME, tb, 8);
     if (rc) {
         seterr(err, errlen, "writing block %lld: %s", (long long)height, wicas_chain_strerror(rc));
         return rc;
@@ -372,23 +491,29 @@ void wicas_chain_check_tx(wicas_chain *c, const uint8_t *tx, size_t len, bool re
     run_tx(c, &c->check_ov, tx, len, recheck ? MODE_RECHECK : MODE_CHECK, res);
 }
 
+void chain_simulate_view(wicas_chain *v, MDB_txn *t, const uint8_t *tx, size_t len,
+                         wicas_chain_tx_result *res) {
+    kv base, ov;
+    kv_init_base(&base, &v->st, t);
+    kv_init_overlay(&ov, &base);
+    v->blk_height = v->last_height + 1;
+    v->tx_index = 0;
+    run_tx(v, &ov, tx, len, MODE_SIMULATE, res);
+    kv_clear(&ov);
+}
+
 void wicas_chain_simulate(wicas_chain *c, const uint8_t *tx, size_t len, wicas_chain_tx_result *res) {
-    MDB_txn *t;
     memset(res, 0, sizeof *res);
-    if (mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &t)) {
+    qview q;
+    char err[256] = "";
+    if (qview_open(c, &q, err, sizeof err)) {
         res->code = WICAS_CODE_INTERNAL;
         res->codespace = xstrdup(WICAS_CHAIN_CODESPACE_SDK);
-        res->log = xstrdup("cannot open a read transaction");
+        res->log = xstrdup(err[0] ? err : "cannot open a read view of the last commit");
         return;
     }
-    kv base, ov;
-    kv_init_base(&base, &c->st, t);
-    kv_init_overlay(&ov, &base);
-    c->blk_height = c->last_height + 1;
-    c->tx_index = 0;
-    run_tx(c, &ov, tx, len, MODE_SIMULATE, res);
-    kv_clear(&ov);
-    mdb_txn_abort(t);
+    chain_simulate_view(q.v, q.txn, tx, len, res);
+    qview_close(&q);
 }
 
 /* ---- results ---------------------------------------------------------------------------------- */

@@ -8,7 +8,12 @@
  *   - The ABCI layer calls these functions in CometBFT's order:
  *       open -> info -> [init_chain] -> { check_tx* , finalize_block, commit }*
  *     and query at any time. All calls on one wicas_chain must be serialised
- *     by the caller (one mutex in the ABCI layer); nothing here is thread-safe.
+ *     by the caller (one mutex in the ABCI layer), EXCEPT wicas_chain_query
+ *     and wicas_chain_simulate: those are thread-safe and may run on any
+ *     thread concurrently with every other call (each runs on a private
+ *     read-only view of the last commit; see query.c), which is how the ABCI
+ *     layer keeps queries off the consensus connection. The custom_query hook
+ *     may therefore be called from several threads at once.
  *   - Results are plain C structs owned by the caller and released with the
  *     matching *_free function, so the ABCI layer can copy them into its own
  *     protobuf messages without knowing our internals.
@@ -349,13 +354,17 @@ int wicas_chain_commit(wicas_chain *c, int64_t *retain_height);
  *   the result has one WICAS_CHAIN_PROOF_OP_TYPE op).
  * height 0 = latest committed; a past height is answered from the versioned
  * tree for store queries (others answer at the latest height only and fail
- * for other heights with code WICAS_CODE_INVALID_REQUEST). */
+ * for other heights with code WICAS_CODE_INVALID_REQUEST).
+ * Thread-safe, also against finalize_block/commit on another thread: the
+ * answer comes from the state of ONE commit, and res->height is its height
+ * (a block finalized but not committed is never seen). At most
+ * CHAIN_QUERY_WORKERS (2) queries/simulations run at once; more wait. */
 void wicas_chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height, bool prove,
                        wicas_chain_query_result *res);
 
 /* Simulate: runs tx_bytes (signature check skipped when the tx carries no
  * signatures or empty ones) on a throw-away copy of the latest state and
- * reports gas used and events. */
+ * reports gas used and events. Thread-safe like wicas_chain_query. */
 void wicas_chain_simulate(wicas_chain *c, const uint8_t *tx, size_t len, wicas_chain_tx_result *res);
 
 void wicas_chain_tx_result_free(wicas_chain_tx_result *r);

@@ -12,6 +12,7 @@
 #ifndef WICAS_CHAIN_INTERNAL_H
 #define WICAS_CHAIN_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -66,6 +67,12 @@
 #define K_CSTORE "wasm/store/"
 
 /* ---- the chain handle -------------------------------------------------------------- */
+/* Queries (and simulations) that may run at once; more wait for a slot.
+ * CometBFT sends all its queries on one ABCI connection, answered in order,
+ * so it uses one slot; the others serve extra ABCI connections and
+ * in-process callers. */
+#define CHAIN_QUERY_WORKERS 2
+
 struct wicas_chain {
     wstore st;
     wicas_chain_options opts;
@@ -74,6 +81,7 @@ struct wicas_chain {
     int64_t initial_height;
     int64_t last_height;   /* last committed */
     uint8_t last_hash[32]; /* its app hash = tree root */
+    int64_t last_time_ns;  /* its block time (meta, for queries' env.block.time) */
 
     /* pending block (between init_chain/finalize_block and commit) */
     bool pending;
@@ -107,7 +115,35 @@ struct wicas_chain {
     wicas_vm *vm;
     wicas_vm_api *vm_api;
 #endif
+
+    /* query slots (chain.c qview_*): queries and simulations run on views of
+     * the last commit, at most CHAIN_QUERY_WORKERS at once, each slot with
+     * its own contract VM (created on first use) */
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cv;
+    bool q_busy[CHAIN_QUERY_WORKERS];
+#ifdef WICAS_CHAIN_HAVE_VM
+    wicas_vm *q_vm[CHAIN_QUERY_WORKERS];
+#endif
 };
+
+/* ---- read-only views of the last commit (chain.c) ------------------------------------
+ * qview_open waits for a free query slot, opens an LMDB read transaction and
+ * fills q->v, a private chain handle whose height/app hash/chain id are those
+ * of that transaction's commit and whose VM is the slot's. Run queries and
+ * simulations on (q->v, q->txn), never on the shared chain; qview_close
+ * aborts the transaction and frees the slot. Thread-safe (any thread). */
+typedef struct {
+    wicas_chain *c; /* the shared chain */
+    wicas_chain *v; /* the view */
+    MDB_txn *txn;   /* read transaction of the last commit */
+    int slot;
+} qview;
+int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen);
+void qview_close(qview *q);
+/* Simulates tx on view v (read transaction t), writes nothing. */
+void chain_simulate_view(wicas_chain *v, MDB_txn *t, const uint8_t *tx, size_t len,
+                         wicas_chain_tx_result *res);
 
 /* ---- snapshot restore (chain.c, used by snapshot.c) ------------------------------- */
 /* Puts the meta of a restored state at `height` (app hash = root) into write
@@ -228,6 +264,10 @@ int wasm_store(wctx *x, const uint8_t *creator, size_t cl, const uint8_t *wasm, 
 void wasm_query(wicas_chain *c, wctx *x, const char *name, const uint8_t *data, size_t len,
                 wicas_chain_query_result *res);
 int wasm_open(wicas_chain *c, char *err, size_t errlen);
+#ifdef WICAS_CHAIN_HAVE_VM
+/* A new contract VM configured as the chain's (same disk cache), or NULL with err. */
+wicas_vm *wasm_vm_new(const wicas_chain *c, char *err, size_t errlen);
+#endif
 void wasm_close(wicas_chain *c);
 
 /* ---- tx codec (tx.c) ---------------------------------------------------------------- */

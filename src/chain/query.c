@@ -2,8 +2,12 @@
  * query.c — abci_query: gRPC-style paths whose data is the protobuf request
  * and whose value is the protobuf response (what CosmJS's QueryClient sends
  * through CometBFT's abci_query), plus raw "store/main/key" reads that can
- * carry a sparse-Merkle proof. Every query runs on its own LMDB read
- * transaction, so it never sees a block that is not committed yet.
+ * carry a sparse-Merkle proof. Every query (and simulation) runs on a
+ * private view of the last commit (chain.c qview: its own LMDB read
+ * transaction, its own contract VM, height and app hash read from that
+ * transaction), so it never sees a block that is not committed yet, reports
+ * the height of the state it read, and may run on any thread while the
+ * consensus connection finalizes and commits blocks.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -228,7 +232,8 @@ static void q_all_balances(wctx *x, const uint8_t *data, size_t len, wicas_chain
     wchain__query_all_balances_request__free_unpacked(q, NULL);
 }
 
-static void q_simulate(wicas_chain *c, const uint8_t *data, size_t len, wicas_chain_query_result *r) {
+static void q_simulate(wicas_chain *c, MDB_txn *t, const uint8_t *data, size_t len,
+                       wicas_chain_query_result *r) {
     Wchain__SimulateRequest *q = wchain__simulate_request__unpack(NULL, len, data);
     if (!q) {
         qfail(r, WICAS_CODE_TX_DECODE, "cannot decode SimulateRequest");
@@ -240,7 +245,7 @@ static void q_simulate(wicas_chain *c, const uint8_t *data, size_t len, wicas_ch
         return;
     }
     wicas_chain_tx_result tr;
-    wicas_chain_simulate(c, q->tx_bytes.data, q->tx_bytes.len, &tr);
+    chain_simulate_view(c, t, q->tx_bytes.data, q->tx_bytes.len, &tr);
     wchain__simulate_request__free_unpacked(q, NULL);
     if (tr.code) {
         qfail(r, tr.code, "%s", tr.log ? tr.log : "simulation failed");
@@ -298,10 +303,10 @@ static void q_simulate(wicas_chain *c, const uint8_t *data, size_t len, wicas_ch
     wicas_chain_tx_result_free(&tr);
 }
 
-void chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height, bool prove,
-                 wicas_chain_query_result *r) {
-    memset(r, 0, sizeof *r);
-    if (!path) path = "";
+/* One query on view c (a private handle of the last commit, chain.c qview)
+ * and its read transaction t. */
+static void query_view(wicas_chain *c, MDB_txn *t, const char *path, const uint8_t *data, size_t len,
+                       int64_t height, bool prove, wicas_chain_query_result *r) {
     if (height < 0 || height > c->last_height) {
         qfail(r, WICAS_CODE_INVALID_REQUEST, "cannot query with height %lld: latest committed height is %lld",
               (long long)height, (long long)c->last_height);
@@ -309,26 +314,16 @@ void chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t l
     }
     if (height == 0) height = c->last_height;
     r->height = height;
-    MDB_txn *t;
-    if (mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &t)) {
-        qfail(r, WICAS_CODE_INTERNAL, "cannot open a read transaction");
-        return;
-    }
     const char *sp = path[0] == '/' ? path + 1 : path;
     if (strcmp(sp, "store/" WICAS_CHAIN_STORE_NAME "/key") == 0) {
         store_query(c, t, height, data, len, prove, r);
-        mdb_txn_abort(t);
-        if (!r->log) r->log = xstrdup("");
         return;
     }
     if (strcmp(path, "/cosmos.tx.v1beta1.Service/Simulate") == 0) {
-        mdb_txn_abort(t);
-        q_simulate(c, data, len, r);
-        if (!r->log) r->log = xstrdup("");
+        q_simulate(c, t, data, len, r);
         return;
     }
     if (height != c->last_height) {
-        mdb_txn_abort(t);
         qfail(r, WICAS_CODE_INVALID_REQUEST,
               "%s is answered at the latest height only (%lld); use store/main/key for older heights", path,
               (long long)c->last_height);
@@ -339,7 +334,7 @@ void chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t l
     wctx x;
     ctx_init(&x, c, &base, QUERY_GAS_LIMIT);
     x.query = true;
-    c->blk_height = c->last_height;
+    c->blk_height = c->last_height; /* the view's, not the shared chain's */
     c->tx_index = -1;
     if (strcmp(path, "/cosmos.auth.v1beta1.Query/Account") == 0)
         q_account(&x, data, len, r);
@@ -396,6 +391,19 @@ void chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t l
     else
         qfail(r, WICAS_CODE_UNKNOWN_REQUEST, "unknown query path '%s': unknown request", path);
     ctx_free(&x);
-    mdb_txn_abort(t);
+}
+
+void chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height,
+                 bool prove, wicas_chain_query_result *r) {
+    memset(r, 0, sizeof *r);
+    if (!path) path = "";
+    qview q;
+    char err[256] = "";
+    if (qview_open(c, &q, err, sizeof err)) {
+        qfail(r, WICAS_CODE_INTERNAL, "%s", err[0] ? err : "cannot open a read view of the last commit");
+        return;
+    }
+    query_view(q.v, q.txn, path, data, len, height, prove, r);
+    qview_close(&q);
     if (!r->log) r->log = xstrdup("");
 }

@@ -235,14 +235,18 @@ static int load_contract(wctx *x, const char *contract, uint8_t a[32], Wchain__C
 
 /* ---- VM glue ------------------------------------------------------------------------------ */
 
-int wasm_open(wicas_chain *c, char *err, size_t errlen) {
+wicas_vm *wasm_vm_new(const wicas_chain *c, char *err, size_t errlen) {
     char dir[600];
     snprintf(dir, sizeof dir, "%s/wasm-cache", c->data_dir);
     mkdir(dir, 0755);
     wicas_vm_config cfg;
     wicas_vm_config_default(&cfg);
     cfg.cache_dir = dir;
-    c->vm = wicas_vm_new(&cfg, err, errlen);
+    return wicas_vm_new(&cfg, err, errlen);
+}
+
+int wasm_open(wicas_chain *c, char *err, size_t errlen) {
+    c->vm = wasm_vm_new(c, err, errlen);
     c->vm_api = wicas_vm_api_bech32(WICAS_CHAIN_BECH32_PREFIX);
     if (!c->vm || !c->vm_api) {
         if (c->vm_api == NULL && errlen) snprintf(err, errlen, "cannot create the contract VM address API");

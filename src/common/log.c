@@ -2,18 +2,22 @@
  * log.c — leveled logging to stderr, shared by every module.
  *
  * Logs never feed consensus, so they may carry wall-clock time; nothing else in
- * the node does.
+ * the node does. Thread-safe: each line is formatted on the stack and written
+ * with one fprintf.
  */
 #include "common.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-static int g_level = -1;
+/* atomic: queries log from their own threads (src/abci/server.c), and the
+ * first call on any thread may set it from WICAS_LOG */
+static _Atomic int g_level = -1;
 
 bool wicas_log_parse_level(const char *s, wicas_log_level *out) {
     static const char *names[] = {"error", "warn", "info", "debug"};
@@ -27,13 +31,16 @@ bool wicas_log_parse_level(const char *s, wicas_log_level *out) {
 }
 
 wicas_log_level wicas_log_get_level(void) {
-    if (g_level < 0) {
+    int g = g_level;
+    if (g < 0) {
         wicas_log_level lv = WICAS_LOG_INFO;
         const char *env = getenv("WICAS_LOG");
         if (env && !wicas_log_parse_level(env, &lv)) lv = WICAS_LOG_INFO;
-        g_level = (int)lv;
+        g = (int)lv;
+        int expect = -1;
+        if (!atomic_compare_exchange_strong(&g_level, &expect, g)) g = expect;
     }
-    return (wicas_log_level)g_level;
+    return (wicas_log_level)g;
 }
 
 void wicas_log_set_level(wicas_log_level level) { g_level = (int)level; }

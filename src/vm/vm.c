@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,7 +313,11 @@ static void disk_store(wicas_vm *vm, const uint8_t checksum[32], const wasmtime_
     }
     char path[4096], tmp[4200];
     cache_path(vm, checksum, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    /* unique per process AND per call: the chain runs several VMs (consensus
+     * and query slots) in one process, which may store the same module at once */
+    static atomic_ulong tmp_seq;
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%lu", path, (long)getpid(),
+             (unsigned long)atomic_fetch_add(&tmp_seq, 1));
     uint8_t hdr[CACHE_HEADER];
     memcpy(hdr, CACHE_MAGIC, 8);
     memcpy(hdr + 8, checksum, 32);

@@ -29,7 +29,10 @@
  *     WICAS_VM_GAS_MULTIPLIER. See docs/VM-GAS.md. Gas is a function of the
  *     code and the inputs only: identical on every run, cold or warm cache.
  *
- * Thread safety: a wicas_vm may be used from one thread at a time.
+ * Thread safety: a wicas_vm may be used from one thread at a time. Several
+ * wicas_vm in one process (the chain keeps one for blocks and one per query
+ * slot) may run at once and share one cache_dir: disk-cache entries are
+ * written to unique temporary names and renamed into place.
  */
 #ifndef WICAS_VM_H
 #define WICAS_VM_H

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -275,11 +276,104 @@ static void test_bad_addresses(void **state) {
     wicas_abci_server_free(a);
 }
 
+/* ---- queries outside the application mutex (concurrent_query) ---------------------- */
+static pthread_mutex_t gq_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gq_cv = PTHREAD_COND_INITIALIZER;
+static bool gq_entered, gq_open, gq_left;
+static int gq_finalized;
+
+static int gq_query(void *ctx, const wicas_abci_query_req *req, wicas_abci_query_resp *resp, char *err,
+                    size_t errlen) {
+    (void)ctx, (void)req, (void)err, (void)errlen;
+    pthread_mutex_lock(&gq_mu);
+    gq_entered = true;
+    pthread_cond_broadcast(&gq_cv);
+    while (!gq_open)
+        pthread_cond_wait(&gq_cv, &gq_mu);
+    gq_left = true;
+    resp->height = gq_finalized;
+    pthread_mutex_unlock(&gq_mu);
+    return 0;
+}
+
+static int gq_finalize(void *ctx, const wicas_abci_block_req *req, wicas_abci_finalize_resp *resp, char *err,
+                       size_t errlen) {
+    (void)ctx, (void)req, (void)resp, (void)err, (void)errlen;
+    pthread_mutex_lock(&gq_mu);
+    gq_finalized++;
+    pthread_mutex_unlock(&gq_mu);
+    return 0;
+}
+
+/* A query parked in the application on one connection does not delay
+ * FinalizeBlock (or CheckTx) on the others when the application declares
+ * concurrent_query. */
+static void test_concurrent_query(void **state) {
+    (void)state;
+    wicas_abci_app app;
+    memset(&app, 0, sizeof app);
+    app.query = gq_query;
+    app.finalize_block = gq_finalize;
+    app.concurrent_query = true;
+    char err[256];
+    wicas_abci_server *srv = wicas_abci_server_new("tcp://127.0.0.1:0", &app, err, sizeof err);
+    assert_non_null(srv);
+    assert_int_equal(wicas_abci_server_start(srv), 0);
+    int qfd = connect_addr(wicas_abci_server_address(srv));
+    int cfd = connect_addr(wicas_abci_server_address(srv));
+    assert_true(qfd >= 0 && cfd >= 0);
+
+    Tendermint__Abci__Request rq = TENDERMINT__ABCI__REQUEST__INIT;
+    Tendermint__Abci__RequestQuery q = TENDERMINT__ABCI__REQUEST_QUERY__INIT;
+    q.path = (char *)"/slow";
+    rq.value_case = TENDERMINT__ABCI__REQUEST__VALUE_QUERY;
+    rq.query = &q;
+    send_request(qfd, &rq);
+    pthread_mutex_lock(&gq_mu);
+    while (!gq_entered)
+        pthread_cond_wait(&gq_cv, &gq_mu);
+    pthread_mutex_unlock(&gq_mu);
+
+    /* the consensus connection is answered while the query is parked (the
+     * socket's 5 s receive timeout makes a wait a failure, not a hang) */
+    for (int h = 1; h <= 3; h++) {
+        Tendermint__Abci__Request fr = TENDERMINT__ABCI__REQUEST__INIT;
+        Tendermint__Abci__RequestFinalizeBlock fb = TENDERMINT__ABCI__REQUEST_FINALIZE_BLOCK__INIT;
+        fb.height = h;
+        fr.value_case = TENDERMINT__ABCI__REQUEST__VALUE_FINALIZE_BLOCK;
+        fr.finalize_block = &fb;
+        send_request(cfd, &fr);
+        Tendermint__Abci__Response *r = read_response(cfd);
+        assert_non_null(r);
+        assert_int_equal(r->value_case, TENDERMINT__ABCI__RESPONSE__VALUE_FINALIZE_BLOCK);
+        tendermint__abci__response__free_unpacked(r, NULL);
+    }
+    echo_roundtrip(cfd, "still answering");
+    pthread_mutex_lock(&gq_mu);
+    bool parked = !gq_left;
+    int finalized = gq_finalized;
+    gq_open = true;
+    pthread_cond_broadcast(&gq_cv);
+    pthread_mutex_unlock(&gq_mu);
+    assert_true(parked);
+    assert_int_equal(finalized, 3);
+
+    Tendermint__Abci__Response *r = read_response(qfd);
+    assert_non_null(r);
+    assert_int_equal(r->value_case, TENDERMINT__ABCI__RESPONSE__VALUE_QUERY);
+    assert_int_equal(r->query->height, 3);
+    tendermint__abci__response__free_unpacked(r, NULL);
+    close(qfd);
+    close(cfd);
+    wicas_abci_server_free(srv);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tcp),
         cmocka_unit_test(test_unix),
         cmocka_unit_test(test_bad_addresses),
+        cmocka_unit_test(test_concurrent_query),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "chain.h"
 #include "chain_internal.h"
@@ -1024,6 +1025,191 @@ static void test_admin_hooks_fuzz(void **st) {
 }
 
 /* ---- genesis with wasm code; malformed genesis sections ---------------------------- */
+/* ---- queries on their own threads (query.c, chain.c qview) ----------------------------- */
+
+/* A custom-query hook that parks the query inside the contract call until the
+ * test opens the gate: the query then holds its read transaction and its
+ * query slot for as long as the test wants. */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static bool gate_entered, gate_open, gate_left;
+static int gate_hook(void *ctx, const uint8_t *req, size_t len, uint8_t **resp, size_t *resp_len, char *err,
+                     size_t errlen) {
+    (void)ctx, (void)req, (void)len, (void)err, (void)errlen;
+    pthread_mutex_lock(&gate_mu);
+    gate_entered = true;
+    pthread_cond_broadcast(&gate_cv);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    gate_left = true;
+    pthread_mutex_unlock(&gate_mu);
+    *resp = (uint8_t *)strdup("{\"gated\":true}");
+    *resp_len = strlen((char *)*resp);
+    return 0;
+}
+
+typedef struct {
+    wicas_chain *c;
+    const char *contract;
+    wicas_chain_query_result r;
+} gated_query;
+
+static void *gated_query_main(void *arg) {
+    gated_query *g = arg;
+    const char *q = "{\"chain\":{\"request\":{\"custom\":{\"gate\":{}}}}}";
+    Wchain__QuerySmartContractStateRequest rq = WCHAIN__QUERY_SMART_CONTRACT_STATE_REQUEST__INIT;
+    rq.address = (char *)g->contract;
+    rq.query_data.data = (uint8_t *)q;
+    rq.query_data.len = strlen(q);
+    uint8_t buf[512];
+    size_t n = wchain__query_smart_contract_state_request__pack(&rq, buf);
+    wicas_chain_query(g->c, "/cosmwasm.wasm.v1.Query/SmartContractState", buf, n, 0, false, &g->r);
+    return NULL;
+}
+
+/* bob's uwicas balance and the height the answer is for */
+static uint64_t bob_balance_at(wicas_chain *c, int64_t *height) {
+    Wchain__QueryBalanceRequest q = WCHAIN__QUERY_BALANCE_REQUEST__INIT;
+    q.address = bob;
+    q.denom = (char *)"uwicas";
+    uint8_t buf[300];
+    size_t n = wchain__query_balance_request__pack(&q, buf);
+    wicas_chain_query_result r;
+    wicas_chain_query(c, "/cosmos.bank.v1beta1.Query/Balance", buf, n, 0, false, &r);
+    assert_int_equal(r.code, 0);
+    Wchain__QueryBalanceResponse *resp = wchain__query_balance_response__unpack(NULL, r.value_len, r.value);
+    assert_non_null(resp);
+    uint64_t v = strtoull(resp->balance->amount, NULL, 10);
+    wchain__query_balance_response__free_unpacked(resp, NULL);
+    *height = r.height;
+    wicas_chain_query_result_free(&r);
+    return v;
+}
+
+static void test_query_threads(void **st) {
+    (void)st;
+    const char *wd = getenv("WICAS_WASM_DIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/reflect.wasm", wd ? wd : "wasm");
+    assert_int_equal(access(path, R_OK), 0);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/*", dir);
+    assert_int_equal(system(cmd), 0);
+    wicas_chain_options o = {.no_sync = true, .map_size = 256u << 20};
+    o.hooks.custom_query = gate_hook;
+    wicas_chain *c;
+    char err[256];
+    assert_int_equal(wicas_chain_open(dir, &o, &c, err, sizeof err), 0);
+    uint8_t h0[32];
+    genesis(c, h0);
+    int64_t h = 0;
+    g_seq = 0;
+    char reflect[100];
+    store_inst(c, &h, "reflect.wasm", 1, "{}", NULL, reflect);
+    int64_t qh;
+    uint64_t bob0 = bob_balance_at(c, &qh);
+    assert_int_equal(qh, h);
+
+    /* 1. a query parked inside a contract call on another thread does not
+     *    hold up FinalizeBlock + Commit of the next block */
+    gated_query g = {.c = c, .contract = reflect};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, gated_query_main, &g), 0);
+    pthread_mutex_lock(&gate_mu);
+    while (!gate_entered)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+    size_t l1;
+    uint8_t *tx1 =
+        send_tx(alice_sk, alice, bob, "1000uwicas", "wicas-test", 0, g_seq++, 100000, "100uwicas", &l1);
+    wicas_chain_tx_result res[1];
+    uint8_t hash[32];
+    block(c, ++h, &tx1, &l1, 1, res, hash); /* would never return if it waited for the parked query */
+    assert_int_equal(res[0].code, 0);
+    wicas_chain_tx_result_free(&res[0]);
+    free(tx1);
+    /* the other query slot serves a query meanwhile, at the new height */
+    assert_int_equal(bob_balance_at(c, &qh), bob0 + 1000);
+    assert_int_equal(qh, h);
+    /* a simulation too (it runs on the same kind of view) */
+    size_t ls;
+    uint8_t *txs = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, g_seq, 100000, "100uwicas", &ls);
+    wicas_chain_tx_result sr;
+    wicas_chain_simulate(c, txs, ls, &sr);
+    assert_int_equal(sr.code, 0);
+    assert_true(sr.gas_used > 0);
+    wicas_chain_tx_result_free(&sr);
+    free(txs);
+    pthread_mutex_lock(&gate_mu);
+    bool still_parked = !gate_left;
+    gate_open = true;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    assert_true(still_parked);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    /* the parked query answered from the commit it started on */
+    if (g.r.code) fprintf(stderr, "gated query: %s\n", g.r.log);
+    assert_int_equal(g.r.code, 0);
+    assert_int_equal(g.r.height, h - 1);
+    wicas_chain_query_result_free(&g.r);
+
+    /* 2. a query while a block is finalized but not committed sees the last
+     *    commit, and reports its height */
+    size_t l2;
+    uint8_t *tx2 =
+        send_tx(alice_sk, alice, bob, "5uwicas", "wicas-test", 0, g_seq++, 100000, "100uwicas", &l2);
+    wicas_chain_block b = {.height = h + 1,
+                           .time_seconds = 1700000000 + h + 1,
+                           .txs = (const uint8_t *const *)&tx2,
+                           .tx_lens = &l2,
+                           .n_txs = 1};
+    wicas_chain_event *ev;
+    size_t nev;
+    assert_int_equal(wicas_chain_finalize_block(c, &b, res, &ev, &nev, hash, err, sizeof err), 0);
+    wicas_chain_events_free(ev, nev);
+    assert_int_equal(res[0].code, 0);
+    wicas_chain_tx_result_free(&res[0]);
+    assert_int_equal(bob_balance_at(c, &qh), bob0 + 1000);
+    assert_int_equal(qh, h);
+    int64_t retain;
+    assert_int_equal(wicas_chain_commit(c, &retain), 0);
+    h++;
+    assert_int_equal(bob_balance_at(c, &qh), bob0 + 1005);
+    assert_int_equal(qh, h);
+    free(tx2);
+
+    /* 3. many queries from several threads at once (more than the query
+     *    slots) all answer, while blocks go on */
+    pthread_mutex_lock(&gate_mu);
+    gate_entered = gate_left = false; /* gate stays open */
+    pthread_mutex_unlock(&gate_mu);
+    enum { NQ = 6 };
+    gated_query gs[NQ];
+    pthread_t ts[NQ];
+    for (int i = 0; i < NQ; i++) {
+        gs[i] = (gated_query){.c = c, .contract = reflect};
+        assert_int_equal(pthread_create(&ts[i], NULL, gated_query_main, &gs[i]), 0);
+    }
+    int64_t h_before = h;
+    for (int k = 0; k < 3; k++) {
+        size_t l3;
+        uint8_t *tx3 =
+            send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, g_seq++, 100000, "100uwicas", &l3);
+        block(c, ++h, &tx3, &l3, 1, res, hash);
+        assert_int_equal(res[0].code, 0);
+        wicas_chain_tx_result_free(&res[0]);
+        free(tx3);
+    }
+    for (int i = 0; i < NQ; i++) {
+        assert_int_equal(pthread_join(ts[i], NULL), 0);
+        assert_int_equal(gs[i].r.code, 0);
+        assert_true(gs[i].r.height >= h_before && gs[i].r.height <= h);
+        wicas_chain_query_result_free(&gs[i].r);
+    }
+    assert_int_equal(bob_balance_at(c, &qh), bob0 + 1008);
+    wicas_chain_close(c);
+}
+
 static void test_genesis_wasm(void **st) {
     (void)st;
     const char *wd = getenv("WICAS_WASM_DIR");
@@ -1125,11 +1311,9 @@ static void test_genesis_params(void **st) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bank_and_invalid),
-        cmocka_unit_test(test_wasm_counter),
-        cmocka_unit_test(test_wasm_messages),
-        cmocka_unit_test(test_admin_hooks_fuzz),
-        cmocka_unit_test(test_genesis_wasm),
+        cmocka_unit_test(test_bank_and_invalid), cmocka_unit_test(test_wasm_counter),
+        cmocka_unit_test(test_wasm_messages),    cmocka_unit_test(test_admin_hooks_fuzz),
+        cmocka_unit_test(test_query_threads),    cmocka_unit_test(test_genesis_wasm),
         cmocka_unit_test(test_genesis_params),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -16,10 +16,20 @@
  *       "code_id=N" / "contract=ADDR"; exit 0 only when code is 0
  *   it_tool smart NODE CONTRACT JSON
  *       SmartContractState query; prints the contract's JSON answer
+ *   it_tool flood NODE CHAIN_ID SECRET_HEX ACCOUNT_NUMBER SEQUENCE CONTRACT QUERY_JSON EXEC_JSON SECONDS
+ * THREADS THREADS threads, for SECONDS, each alternating a SmartContractState query (QUERY_JSON) and a
+ * Simulate of a signed execute (EXEC_JSON) as fast as the node answers (at least one round each). An answer
+ * (any code) must carry a height no lower than the thread's previous one; a request the RPC gives up on
+ * (CometBFT cuts an HTTP answer after 10 s) counts as "cut". Prints "queries=N simulates=M cut=K min_height=A
+ *       max_height=B"; exit 0 when something was answered and no height went
+ *       backwards
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -136,8 +146,148 @@ static int sign_send(const char *node, const char *chain_id, const uint8_t sk[32
     return c == 0 && tr ? 0 : 1;
 }
 
+/* ---- flood: concurrent heavy queries and simulations ------------------------------------- */
+typedef struct {
+    const char *node;
+    const uint8_t *q; /* SmartContractState request */
+    size_t ql;
+    const uint8_t *sim; /* SimulateRequest */
+    size_t sl;
+    double until;
+    atomic_long queries, simulates, cut;
+    atomic_llong min_h, max_h;
+    atomic_bool regressed;
+} flood_ctx;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* One abci_query; returns the answer's height (>= 0) or -1 when no answer came. */
+static long long flood_one(const char *node, const char *path, const uint8_t *d, size_t dl) {
+    cJSON *res = NULL;
+    char err[8192];
+    if (wicas_rpc_abci_query(node, path, d, dl, 0, false, &res, err, sizeof err) != 0) {
+        size_t el = strlen(err); /* the message starts with the (long) URL: keep its end */
+        fprintf(stderr, "it_tool flood: %s: ...%s\n", path, el > 160 ? err + el - 160 : err);
+        return -1;
+    }
+    cJSON *resp = cJSON_GetObjectItemCaseSensitive(res, "response");
+    cJSON *h = cJSON_GetObjectItemCaseSensitive(resp, "height");
+    long long hv = cJSON_IsString(h) ? strtoll(h->valuestring, NULL, 10) : -1;
+    if (hv < 0) fprintf(stderr, "it_tool flood: %s: answer without a height\n", path);
+    cJSON_Delete(res);
+    return hv;
+}
+
+static void flood_seen(flood_ctx *f, long long h, long long *last) {
+    if (h < *last) atomic_store(&f->regressed, true);
+    *last = h;
+    long long m = atomic_load(&f->min_h);
+    while ((m < 0 || h < m) && !atomic_compare_exchange_weak(&f->min_h, &m, h)) {
+    }
+    m = atomic_load(&f->max_h);
+    while (h > m && !atomic_compare_exchange_weak(&f->max_h, &m, h)) {
+    }
+}
+
+static void *flood_main(void *arg) {
+    flood_ctx *f = arg;
+    long long last = 0;
+    do { /* at least one round */
+        long long h = flood_one(f->node, "/cosmwasm.wasm.v1.Query/SmartContractState", f->q, f->ql);
+        if (h < 0)
+            atomic_fetch_add(&f->cut, 1);
+        else {
+            atomic_fetch_add(&f->queries, 1);
+            flood_seen(f, h, &last);
+        }
+        h = flood_one(f->node, "/cosmos.tx.v1beta1.Service/Simulate", f->sim, f->sl);
+        if (h < 0)
+            atomic_fetch_add(&f->cut, 1);
+        else {
+            atomic_fetch_add(&f->simulates, 1);
+            flood_seen(f, h, &last);
+        }
+    } while (now_s() < f->until);
+    return NULL;
+}
+
+/* protobuf: field `tag` (wire type 2) holding d[0..n) appended at out+*o */
+static void pb_bytes(uint8_t *out, size_t *o, uint8_t tag, const void *d, size_t n) {
+    out[(*o)++] = tag;
+    uint8_t vb[10];
+    size_t vn = 0;
+    size_t v = n;
+    do {
+        vb[vn++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    memcpy(out + *o, vb, vn);
+    *o += vn;
+    memcpy(out + *o, d, n);
+    *o += n;
+}
+
+static int cmd_flood(int argc, char **argv) {
+    char err[512];
+    uint8_t sk[32], pk[33];
+    char from[100];
+    if (argc != 12 || secret_of(argv[4], sk, pk) || addr_of(pk, from, sizeof from)) return 2;
+    const char *contract = argv[7], *qjson = argv[8], *ejson = argv[9];
+    double secs = atof(argv[10]);
+    int nt = atoi(argv[11]);
+    if (nt < 1 || nt > 16 || secs <= 0) return 2;
+    size_t al = strlen(contract), jl = strlen(qjson);
+    uint8_t *q = malloc(al + jl + 32);
+    size_t ql = 0;
+    pb_bytes(q, &ql, 0x0a, contract, al);
+    pb_bytes(q, &ql, 0x12, qjson, jl);
+    wicas_chain_any msg;
+    if (wicas_chain_msg_execute(from, contract, ejson, NULL, &msg, err, sizeof err)) {
+        fprintf(stderr, "it_tool: %s\n", err);
+        return 1;
+    }
+    wicas_chain_tx_params p = {.chain_id = argv[3],
+                               .account_number = strtoull(argv[5], NULL, 10),
+                               .sequence = strtoull(argv[6], NULL, 10),
+                               .gas_limit = 100000000,
+                               .fee = "2000uwicas"};
+    uint8_t *tx = NULL;
+    size_t tl = 0;
+    int rc = wicas_chain_tx_build_sign(sk, NULL, &p, &msg, 1, &tx, &tl, err, sizeof err);
+    wicas_chain_any_free(&msg);
+    if (rc) {
+        fprintf(stderr, "it_tool: %s\n", err);
+        return 1;
+    }
+    uint8_t *sim = malloc(tl + 16);
+    size_t sl = 0;
+    pb_bytes(sim, &sl, 0x12, tx, tl); /* SimulateRequest{2: tx_bytes} */
+    free(tx);
+    flood_ctx f = {.node = argv[2], .q = q, .ql = ql, .sim = sim, .sl = sl, .until = now_s() + secs};
+    atomic_init(&f.min_h, -1);
+    atomic_init(&f.max_h, -1);
+    pthread_t th[16];
+    int started = 0;
+    for (int i = 0; i < nt; i++)
+        if (pthread_create(&th[i], NULL, flood_main, &f) == 0) started++;
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    long answered = atomic_load(&f.queries) + atomic_load(&f.simulates);
+    printf("queries=%ld simulates=%ld cut=%ld min_height=%lld max_height=%lld%s\n", atomic_load(&f.queries),
+           atomic_load(&f.simulates), atomic_load(&f.cut), atomic_load(&f.min_h), atomic_load(&f.max_h),
+           atomic_load(&f.regressed) ? " HEIGHT-REGRESSED" : "");
+    free(q);
+    free(sim);
+    return started == nt && answered > 0 && !atomic_load(&f.regressed) ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     char err[512];
+    if (argc >= 2 && strcmp(argv[1], "flood") == 0) return cmd_flood(argc, argv);
     if (argc == 3 && strcmp(argv[1], "addr") == 0) {
         uint8_t sk[32], pk[33];
         char a[100];
