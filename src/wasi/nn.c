@@ -12,6 +12,7 @@
  *   set_input(ctx, index, tensor*)   index 0 = prompt bytes, 1 = JSON options
  *   compute(ctx)                     generates the whole completion
  *   get_output(ctx, index, buf, max, written*)  0 = text, 1 = metadata JSON
+ *        (index 1 answers at any time on a live context, before compute too)
  *   compute_single / get_output_single / fini_single   token streaming
  *   unload(graph), finalize_execution_context(ctx)
  *
@@ -22,7 +23,8 @@
  * Options (JSON keys as WasmEdge names them; unknown keys are ignored, keys
  * with a wrong type are INVALID_ARGUMENT): "n-predict", "ctx-size", "temp",
  * "top-p", "top-k" (WICAS extension), "repeat-penalty", "repeat-last-n",
- * "seed", "enable-log", "enable-debug-log", "stream-stdout",
+ * "seed", "enable-log", "enable-debug-log", "stream-stdout" (compute()
+ * writes the completion to the program's stdout, see below),
  * "reverse-prompt" (accepted and ignored), "parse-special" (WICAS extension:
  * false reads special-token text such as "<|im_start|>" in the prompt as
  * plain text). Defaults: n-predict 128, ctx-size 1024, temp 0.8, top-p 0.95,
@@ -41,6 +43,25 @@
  * count. Streaming replays a completion generated in full on the first
  * compute_single, token by token, so a stream and a compute() give the same
  * bytes and the same token counts.
+ *
+ * Metadata (output index 1) is
+ *   {"input_tokens":N,"output_tokens":M,"stop":"eog|length|ctx|callback|none","engine":"wicas"}
+ * WasmEdge's programs read it right after set_input to count the prompt's
+ * tokens, so before compute it answers the prompt's token count exactly as
+ * compute will evaluate it (BOS per the model, "parse-special" honoured;
+ * 0 without a prompt), output_tokens 0 and stop "none". (WasmEdge also has
+ * llama.cpp's build number and commit there; programs printing them print
+ * null. WasmEdge keeps the previous compute's output count until the next
+ * compute; here a new prompt resets it to 0.) Counting before compute
+ * tokenises the prompt once per prompt and options, charged by its length.
+ *
+ * "stream-stdout": as WasmEdge prints each token to stdout while compute()
+ * generates it, compute() appends the completion's pieces, in order, to the
+ * program's captured stdout (the same buffer fd_write(1) fills), so the
+ * stdout bytes of a program that prints nothing else are exactly output 0.
+ * Charged like fd_write; past the stdout cap the run stops with
+ * WICAS_WASI_EOUTPUT after the pieces that fit. The *_single calls never
+ * stream (as in WasmEdge).
  *
  * Token counts of every generation are added to the run's result so that the
  * embedder can price inference (gas = fuel + inference cost); the embedder's
@@ -67,6 +88,8 @@
 #define MAX_N_PREDICT 8192u
 #define MAX_CTX_SIZE 4096u      /* bounds the KV memory a program can make a node allocate */
 #define FUEL_NN_CALL 1000u
+#define FUEL_NN_PER_16_BYTES 1u   /* stream-stdout: what fd_write charges */
+#define FUEL_NN_TOKENIZE_PER_BYTE 4u /* counting a prompt's tokens before compute */
 
 /* Returned inside this file for failures of this node (model file missing or
  * with another hash, out of memory): the host function then stops the run
@@ -84,6 +107,7 @@ typedef struct {
     uint64_t seed;
     bool enable_log;
     bool parse_special; /* "<|im_start|>" etc. in the prompt read as special tokens */
+    bool stream_stdout; /* compute() writes the completion to the program's stdout */
 } nn_opts;
 
 typedef struct {
@@ -100,6 +124,10 @@ typedef struct {
     nn_opts opts;
     char *prompt;
     size_t prompt_len;
+    /* the prompt's token count for metadata before compute (valid until the
+     * next set_input) */
+    bool input_counted;
+    uint32_t n_input_tokens;
     wicas_infer_ctx *ictx;
     uint32_t ictx_n_ctx;
     /* last completion */
@@ -264,7 +292,8 @@ static int parse_opts(const uint8_t *json, size_t len, nn_opts *o, const char **
         rc = NN_INVALID_ARGUMENT, *bad_key = "parse-special";
     if (rc == NN_SUCCESS && !opt_bool(doc, "enable-debug-log", &dummy))
         rc = NN_INVALID_ARGUMENT, *bad_key = "enable-debug-log";
-    if (rc == NN_SUCCESS && !opt_bool(doc, "stream-stdout", &dummy)) rc = NN_INVALID_ARGUMENT, *bad_key = "stream-stdout";
+    if (rc == NN_SUCCESS && !opt_bool(doc, "stream-stdout", &t.stream_stdout))
+        rc = NN_INVALID_ARGUMENT, *bad_key = "stream-stdout";
     cJSON_Delete(doc);
     if (rc == NN_SUCCESS) *o = t;
     return rc;
@@ -458,6 +487,7 @@ HOSTFN(nn_set_input) {
         const char *bad;
         int rc = parse_opts(mem + dp, dl, &x->opts, &bad);
         if (rc) WICAS_DEBUG(MOD, "set_input: bad options (key \"%s\")", bad);
+        else x->input_counted = false; /* "parse-special" may have changed */
         return ret(results, rc);
     }
     if (index != 0) return ret(results, NN_INVALID_ARGUMENT);
@@ -470,6 +500,7 @@ HOSTFN(nn_set_input) {
     free(x->prompt);
     x->prompt = p;
     x->prompt_len = dl;
+    x->input_counted = false;
     exec_reset_output(x);
     return ret(results, NN_SUCCESS);
 }
@@ -575,6 +606,8 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
     /* Pieces that do not add up to the text (should not happen) disable streaming by piece. */
     if (x->n_pieces && x->piece_off[x->n_pieces] != x->text_len) x->n_pieces = 0;
     x->computed = true;
+    x->input_counted = true;
+    x->n_input_tokens = x->n_prompt_tokens;
     h->nn_prompt_tokens += x->n_prompt_tokens;
     h->nn_generated_tokens += x->n_generated_tokens;
     h->nn_model_prompt_tokens[g->entry] += x->n_prompt_tokens;
@@ -585,13 +618,34 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
     return NN_SUCCESS;
 }
 
+/* "stream-stdout": the completion's pieces, in order, onto the program's
+ * stdout. Returns NULL or the trap that stops the run (fuel, stdout cap). */
+static wasm_trap_t *stream_to_stdout(wasmtime_caller_t *caller, wicas_wasi_host *h, const nn_exec *x) {
+    wasm_trap_t *t = host_charge(caller, x->text_len / 16 * FUEL_NN_PER_16_BYTES);
+    if (t) return t;
+    size_t n = x->n_pieces ? x->n_pieces : 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t a = x->n_pieces ? x->piece_off[i] : 0, b = x->n_pieces ? x->piece_off[i + 1] : x->text_len;
+        if (!wasi_stdout_append(h, (const uint8_t *)x->text + a, b - a))
+            return host_stop(h, WICAS_WASI_EOUTPUT,
+                             "WASI-NN stream-stdout wrote more than %zu bytes to stdout (the output limit); stopped",
+                             h->out_cap);
+    }
+    return NULL;
+}
+
 HOSTFN(nn_compute) {
     PROLOGUE()
     (void)mem;
     nn_exec *x = get_exec(nn, A32(0));
     if (!x) return ret(results, NN_INVALID_ARGUMENT);
     x->streaming = false;
-    FINISH(generate(h, nn, x));
+    int rc = generate(h, nn, x);
+    if (rc == NN_SUCCESS && x->opts.stream_stdout && x->text_len) {
+        wasm_trap_t *t = stream_to_stdout(caller, h, x);
+        if (t) return t;
+    }
+    FINISH(rc);
 }
 
 static int copy_out(uint8_t *mem, size_t mem_size, uint32_t out, uint32_t max, uint32_t written_ptr,
@@ -612,17 +666,58 @@ static const char *stop_name(wicas_infer_stop s) {
     }
 }
 
+/* The current prompt's token count as generate() will evaluate it, counted
+ * once per prompt and options (the tokenisation charged by prompt length).
+ * Sets *n (0 without a prompt); returns a WASI-NN errno or HOST_FAIL, or NULL
+ * in *trap when the charge ran out of fuel. */
+static int input_tokens(wasmtime_caller_t *caller, wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x,
+                        uint32_t *n, wasm_trap_t **trap) {
+    *trap = NULL;
+    *n = 0;
+    if (!x->prompt) return NN_SUCCESS;
+    if (!x->input_counted) {
+        *trap = host_charge(caller, (uint64_t)x->prompt_len * FUEL_NN_TOKENIZE_PER_BYTE);
+        if (*trap) return NN_SUCCESS;
+        int32_t *toks = NULL;
+        size_t n_toks = 0;
+        int trc = wicas_infer_prompt_tokens_ex(nn->graphs[x->graph].model, x->prompt, false, x->opts.parse_special,
+                                               &toks, &n_toks);
+        free(toks);
+        if (trc == WICAS_INFER_EARG || trc == WICAS_INFER_ETOKEN) return NN_INVALID_ARGUMENT;
+        if (trc != 0)
+            return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: cannot tokenise the prompt on this node: %s",
+                             wicas_infer_strerror(trc));
+        x->n_input_tokens = (uint32_t)n_toks; /* a prompt is at most 1 MiB */
+        x->input_counted = true;
+    }
+    *n = x->n_input_tokens;
+    return NN_SUCCESS;
+}
+
 HOSTFN(nn_get_output) {
     PROLOGUE()
     uint32_t index = A32(1), out = A32(2), max = A32(3), wp = A32(4);
     nn_exec *x = get_exec(nn, A32(0));
-    if (!x || !x->computed) return ret(results, NN_INVALID_ARGUMENT);
-    if (index == 0) return ret(results, copy_out(mem, mem_size, out, max, wp, x->text, x->text_len));
+    if (!x) return ret(results, NN_INVALID_ARGUMENT);
+    if (index == 0) {
+        if (!x->computed) return ret(results, NN_INVALID_ARGUMENT);
+        return ret(results, copy_out(mem, mem_size, out, max, wp, x->text, x->text_len));
+    }
     if (index != 1) return ret(results, NN_INVALID_ARGUMENT);
+    uint32_t n_in = x->n_prompt_tokens, n_out = x->n_generated_tokens;
+    const char *stop = stop_name(x->stop);
+    if (!x->computed) { /* metadata before compute: the prompt as it will be evaluated */
+        wasm_trap_t *trap;
+        int rc = input_tokens(caller, h, nn, x, &n_in, &trap);
+        if (trap) return trap;
+        if (rc) FINISH(rc);
+        n_out = 0;
+        stop = "none";
+    }
     char meta[256];
     int n = snprintf(meta, sizeof meta,
-                     "{\"input_tokens\":%u,\"output_tokens\":%u,\"stop\":\"%s\",\"engine\":\"wicas\"}",
-                     x->n_prompt_tokens, x->n_generated_tokens, stop_name(x->stop));
+                     "{\"input_tokens\":%u,\"output_tokens\":%u,\"stop\":\"%s\",\"engine\":\"wicas\"}", n_in,
+                     n_out, stop);
     return ret(results, copy_out(mem, mem_size, out, max, wp, meta, (size_t)n));
 }
 
