@@ -17,7 +17,9 @@
 #   - both over stdin (interactive mode: llama's growing Llama-2 history,
 #     basic's one completion per line);
 #   - stream-stdout past the stdout cap stops the run with the bytes that fit;
-#   - --env: a key given twice keeps its last value; malformed is a usage error.
+#   - --env: a key given twice keeps its last value; malformed is a usage error;
+#   - `wicasd infer --parse-special` (used for the comparisons) changes the
+#     prompt's tokens.
 set -uo pipefail
 LLAMA=${1:?usage: $0 LLAMA.wasm BASIC.wasm}
 BASIC=${2:?usage: $0 LLAMA.wasm BASIC.wasm}
@@ -121,6 +123,12 @@ r = run_wasm(basic, ["default"], env=["n_predict=10"], stdin=q1 + "\n" + q2 + "\
              extra=["--fuel", "20000000000"])
 want = "USER:\nASSISTANT:\n%s\nUSER:\nASSISTANT:\n%s\nUSER:\n" % (b1, b2)
 check("basic interactive streams equal wicasd infer", r["stdout"] == want, "got %r\n      want %r" % (r["stdout"], want))
+
+# wicasd infer reads special-token text as text unless --parse-special
+p = subprocess.run([wicasd, "infer", "-m", model, "-p", chatml, "-n", "1", "--output", "json"], capture_output=True,
+                   text=True)
+check("infer without --parse-special reads <|im_start|> as text",
+      p.returncode == 0 and json.loads(p.stdout)["prompt_tokens"] > infer(chatml, 1, "0")[1], p.stderr[-300:])
 
 # malformed --env is a usage error, before anything runs
 for bad in ("=1", "n_predict"):
