@@ -25,7 +25,10 @@
  * "top-p", "top-k" (WICAS extension), "repeat-penalty", "repeat-last-n",
  * "seed", "enable-log", "enable-debug-log", "stream-stdout" (compute()
  * writes the completion to the program's stdout, see below),
- * "reverse-prompt" (accepted and ignored), "parse-special" (WICAS extension:
+ * "reverse-prompt" (a string of at most 256 bytes: compute() stops after
+ * the token that completes it anywhere in the generated text, that token
+ * included, as WasmEdge does; "" = none; the *_single calls ignore it, as
+ * WasmEdge's do), "parse-special" (WICAS extension:
  * false reads special-token text such as "<|im_start|>" in the prompt as
  * plain text). Defaults: n-predict 128, ctx-size 1024, temp 0.8, top-p 0.95,
  * top-k 0, repeat-penalty 1.1 over the last 64, parse-special true: WasmEdge's
@@ -45,7 +48,7 @@
  * bytes and the same token counts.
  *
  * Metadata (output index 1) is
- *   {"input_tokens":N,"output_tokens":M,"stop":"eog|length|ctx|callback|none","engine":"wicas"}
+ *   {"input_tokens":N,"output_tokens":M,"stop":"eog|length|ctx|reverse-prompt|none","engine":"wicas"}
  * WasmEdge's programs read it right after set_input to count the prompt's
  * tokens, so before compute it answers the prompt's token count exactly as
  * compute will evaluate it (BOS per the model, "parse-special" honoured;
@@ -87,6 +90,7 @@
 #define MAX_CONFIG_BYTES (64u << 10)
 #define MAX_N_PREDICT 8192u
 #define MAX_CTX_SIZE 4096u      /* bounds the KV memory a program can make a node allocate */
+#define MAX_REVERSE_PROMPT 256u
 #define FUEL_NN_CALL 1000u
 #define FUEL_NN_PER_16_BYTES 1u   /* stream-stdout: what fd_write charges */
 /* Counting a prompt's tokens before compute: a program may repeat
@@ -112,6 +116,8 @@ typedef struct {
     bool enable_log;
     bool parse_special; /* "<|im_start|>" etc. in the prompt read as special tokens */
     bool stream_stdout; /* compute() writes the completion to the program's stdout */
+    uint32_t rp_len;    /* "reverse-prompt": compute() stops once the text contains it */
+    char reverse_prompt[MAX_REVERSE_PROMPT];
 } nn_opts;
 
 typedef struct {
@@ -145,6 +151,13 @@ typedef struct {
     size_t n_pieces, piece_cap;
     bool streaming;
     size_t next_piece; /* pieces handed out so far */
+    /* during a generation: the reverse prompt to watch for (0 = none), the
+     * last bytes of the text so far (fewer than rp_len), whether it was met,
+     * and whether this host ran out of memory recording pieces */
+    uint32_t rp_len;
+    char rp_tail[MAX_REVERSE_PROMPT];
+    size_t rp_tail_len;
+    bool rp_hit, oom;
 } nn_exec;
 
 struct wasi_nn_state {
@@ -298,6 +311,17 @@ static int parse_opts(const uint8_t *json, size_t len, nn_opts *o, const char **
         rc = NN_INVALID_ARGUMENT, *bad_key = "enable-debug-log";
     if (rc == NN_SUCCESS && !opt_bool(doc, "stream-stdout", &t.stream_stdout))
         rc = NN_INVALID_ARGUMENT, *bad_key = "stream-stdout";
+    const cJSON *rp = cJSON_GetObjectItemCaseSensitive(doc, "reverse-prompt");
+    if (rc == NN_SUCCESS && rp) {
+        size_t rl = cJSON_IsString(rp) ? strlen(rp->valuestring) : SIZE_MAX;
+        if (rl > MAX_REVERSE_PROMPT) {
+            rc = NN_INVALID_ARGUMENT;
+            *bad_key = "reverse-prompt";
+        } else {
+            memcpy(t.reverse_prompt, rp->valuestring, rl);
+            t.rp_len = (uint32_t)rl;
+        }
+    }
     cJSON_Delete(doc);
     if (rc == NN_SUCCESS) *o = t;
     return rc;
@@ -419,7 +443,7 @@ static void exec_reset_output(nn_exec *x) {
     x->text = NULL;
     x->piece_off = NULL;
     x->text_len = x->n_pieces = x->piece_cap = x->next_piece = 0;
-    x->computed = x->streaming = false;
+    x->computed = x->streaming = x->rp_hit = false;
     x->n_prompt_tokens = x->n_generated_tokens = 0;
 }
 
@@ -509,14 +533,39 @@ HOSTFN(nn_set_input) {
     return ret(results, NN_SUCCESS);
 }
 
+/* True when the text so far (the kept tail, then piece) contains the reverse
+ * prompt; keeps the last rp_len - 1 bytes as the next tail. A match must end
+ * inside the new piece, since earlier ones were looked for before. */
+static bool reverse_prompt_met(nn_exec *x, const char *piece, size_t len) {
+    char win[2 * MAX_REVERSE_PROMPT + 256];
+    const char *rp = x->opts.reverse_prompt;
+    size_t rl = x->rp_len, n = x->rp_tail_len;
+    if (len > sizeof win - n) { /* a piece longer than the engine's 256 bytes (not produced) */
+        piece += len - (sizeof win - n);
+        len = sizeof win - n;
+    }
+    memcpy(win, x->rp_tail, n);
+    memcpy(win + n, piece, len);
+    n += len;
+    for (size_t i = 0; i + rl <= n; i++)
+        if (memcmp(win + i, rp, rl) == 0) return true;
+    size_t keep = n < rl - 1 ? n : rl - 1;
+    memcpy(x->rp_tail, win + n - keep, keep);
+    x->rp_tail_len = keep;
+    return false;
+}
+
 static bool on_token(int32_t token, const char *piece, size_t len, void *user) {
-    (void)token; (void)piece;
+    (void)token;
     nn_exec *x = user;
     /* Record where each piece starts; the text itself comes from the result. */
     if (x->n_pieces + 2 > x->piece_cap) {
         size_t nc = x->piece_cap ? x->piece_cap * 2 : 64;
         size_t *np = realloc(x->piece_off, nc * sizeof *np);
-        if (!np) return false;
+        if (!np) {
+            x->oom = true; /* this node's failure: the run stops, no shorter answer */
+            return false;
+        }
         x->piece_off = np;
         x->piece_cap = nc;
     }
@@ -524,11 +573,16 @@ static bool on_token(int32_t token, const char *piece, size_t len, void *user) {
     if (x->n_pieces == 0) x->piece_off[0] = 0;
     x->piece_off[x->n_pieces + 1] = start + len;
     x->n_pieces++;
+    if (x->rp_len && reverse_prompt_met(x, piece, len)) {
+        x->rp_hit = true;
+        return false;
+    }
     return true;
 }
 
-/* Runs one generation for x. Returns a WASI-NN errno. */
-static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
+/* Runs one generation for x; with_rp: compute() (the reverse prompt applies)
+ * rather than compute_single. Returns a WASI-NN errno. */
+static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x, bool with_rp) {
     if (!x->prompt) return NN_INVALID_ARGUMENT;
     uint32_t max_computes = h->cfg->nn_max_computes && h->cfg->nn_max_computes < MAX_COMPUTES
                                 ? h->cfg->nn_max_computes : MAX_COMPUTES;
@@ -591,7 +645,11 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
     wicas_wasi_nn_seed(h->req->seed, x->opts.has_seed, x->opts.seed, p.seed);
     wicas_infer_result r;
     memset(&r, 0, sizeof r);
+    x->rp_len = with_rp ? x->opts.rp_len : 0;
+    x->rp_tail_len = 0;
+    x->rp_hit = x->oom = false;
     int rc = wicas_infer_generate(x->ictx, x->prompt, &p, on_token, x, &r);
+    if (rc == 0 && x->oom) rc = WICAS_INFER_ENOMEM;
     if (rc != 0) {
         WICAS_DEBUG(MOD, "compute: %s", wicas_infer_strerror(rc));
         wicas_infer_result_free(&r);
@@ -644,7 +702,7 @@ HOSTFN(nn_compute) {
     nn_exec *x = get_exec(nn, A32(0));
     if (!x) return ret(results, NN_INVALID_ARGUMENT);
     x->streaming = false;
-    int rc = generate(h, nn, x);
+    int rc = generate(h, nn, x, true);
     if (rc == NN_SUCCESS && x->opts.stream_stdout && x->text_len) {
         wasm_trap_t *t = stream_to_stdout(caller, h, x);
         if (t) return t;
@@ -709,7 +767,7 @@ HOSTFN(nn_get_output) {
     }
     if (index != 1) return ret(results, NN_INVALID_ARGUMENT);
     uint32_t n_in = x->n_prompt_tokens, n_out = x->n_generated_tokens;
-    const char *stop = stop_name(x->stop);
+    const char *stop = x->rp_hit ? "reverse-prompt" : stop_name(x->stop);
     if (!x->computed) { /* metadata before compute: the prompt as it will be evaluated */
         wasm_trap_t *trap;
         int rc = input_tokens(caller, h, nn, x, &n_in, &trap);
@@ -733,7 +791,7 @@ HOSTFN(nn_compute_single) {
     nn_exec *x = get_exec(nn, A32(0));
     if (!x) return ret(results, NN_INVALID_ARGUMENT);
     if (!x->streaming) {
-        int rc = generate(h, nn, x);
+        int rc = generate(h, nn, x, false);
         if (rc) FINISH(rc);
         x->streaming = true;
         x->next_piece = 0;

@@ -422,6 +422,89 @@ static void metadata_and_stream_stdout(void **state) {
     free(wasm);
 }
 
+/* Runs progs/nn_meta.c with config cfg_json; the output in *r. */
+static int run_meta(const char *cfg_json, wicas_wasi_result *r) {
+    char path[4096];
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/wasi_test_nn_meta.wasm", getenv("WICAS_WASM_DIR"));
+    uint8_t *wasm = wicas_read_file(path, 16 << 20, &len);
+    assert_non_null(wasm);
+    wicas_wasi_model models[] = {{"default", model_path, NULL}};
+    wicas_wasi_config cfg;
+    wicas_wasi_config_default(&cfg);
+    cfg.models = models;
+    cfg.n_models = 1;
+    cfg.cache = cache;
+    const char *argv[] = {"nn_meta", cfg_json};
+    wicas_wasi_request req;
+    memset(&req, 0, sizeof req);
+    req.args = argv;
+    req.n_args = 2;
+    seed_of(req.seed);
+    int rc = wicas_wasi_run(&cfg, wasm, len, &req, r);
+    free(wasm);
+    return rc;
+}
+
+/* "reverse-prompt": compute() stops after the token that completes it (also
+ * across pieces), that token included: the text equals the native engine's
+ * for that many tokens, and one token fewer does not contain it; stop
+ * "reverse-prompt", streamed the same; the *_single calls ignore it (as
+ * WasmEdge's); a prompt never met changes nothing; bad values are refused. */
+static void reverse_prompt_option(void **state) {
+    (void)state;
+    native_special = true;
+    native_max = N_PREDICT;
+    wicas_infer_result full;
+    native(0.0f, false, 0, &full);
+    const char *rps[] = {"Paris", "is P", "France is"};
+    for (size_t k = 0; k < sizeof rps / sizeof rps[0]; k++) {
+        assert_non_null(strstr(full.text, rps[k]));
+        char cfg[256], want[512];
+        snprintf(cfg, sizeof cfg, "{\"n-predict\":16,\"temp\":0,\"stream-stdout\":true,\"reverse-prompt\":\"%s\"}",
+                 rps[k]);
+        wicas_wasi_result r;
+        assert_int_equal(run_meta(cfg, &r), WICAS_WASI_OK);
+        const char *done = strstr((char *)r.out, "meta_done=0 {\"input_tokens\":");
+        assert_non_null(done);
+        unsigned in = 0, out = 0;
+        assert_int_equal(sscanf(done, "meta_done=0 {\"input_tokens\":%u,\"output_tokens\":%u", &in, &out), 2);
+        assert_non_null(strstr(done, "\"stop\":\"reverse-prompt\""));
+        assert_true(out > 0 && out < full.n_generated_tokens);
+        wicas_infer_result a, b;
+        native_max = out;
+        native(0.0f, false, 0, &a);
+        native_max = out - 1;
+        native(0.0f, false, 0, &b);
+        assert_non_null(strstr(a.text, rps[k]));
+        assert_null(strstr(b.text, rps[k]));
+        snprintf(want, sizeof want, "stream=[%s]\ncompute=0\ntext=0 %s\n", a.text, a.text);
+        assert_non_null(strstr((char *)r.out, want));
+        snprintf(want, sizeof want, "single_end=100 pieces=%s\n", full.text);
+        assert_non_null(strstr((char *)r.out, want));
+        assert_true(r.nn_generated_tokens == out + full.n_generated_tokens);
+        wicas_infer_result_free(&a);
+        wicas_infer_result_free(&b);
+        wicas_wasi_result_free(&r);
+        native_max = N_PREDICT;
+    }
+    wicas_wasi_result r;
+    char want[512];
+    assert_int_equal(run_meta("{\"n-predict\":16,\"temp\":0,\"reverse-prompt\":\"Lyon\"}", &r), WICAS_WASI_OK);
+    snprintf(want, sizeof want, "text=0 %s\n", full.text);
+    assert_non_null(strstr((char *)r.out, want));
+    wicas_wasi_result_free(&r);
+    char long_rp[400];
+    snprintf(long_rp, sizeof long_rp, "{\"reverse-prompt\":\"%0257d\"}", 0);
+    const char *bad[] = {"{\"reverse-prompt\":5}", long_rp};
+    for (size_t k = 0; k < 2; k++) {
+        assert_int_equal(run_meta(bad[k], &r), WICAS_WASI_OK);
+        assert_non_null(strstr((char *)r.out, "load=1\n"));
+        wicas_wasi_result_free(&r);
+    }
+    wicas_infer_result_free(&full);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(greedy_equals_native),
@@ -431,6 +514,7 @@ int main(void) {
         cmocka_unit_test(token_budget_caps_generation),
         cmocka_unit_test(parse_special_option),
         cmocka_unit_test(metadata_and_stream_stdout),
+        cmocka_unit_test(reverse_prompt_option),
         cmocka_unit_test(unusable_models_stop_the_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
