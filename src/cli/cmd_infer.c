@@ -34,6 +34,9 @@ static void usage(FILE *f) {
             "  -t, --threads N         worker threads (default 1; results do not depend on it)\n"
             "  -c, --ctx N             context length in tokens (default min(2048, trained))\n"
             "      --chat              wrap the prompt in the model's chat template\n"
+            "      --parse-special     special-token text in the prompt (\"<|im_start|>\") becomes\n"
+            "                          that token, as llama.cpp's --special / WASI-NN do (default:\n"
+            "                          read as plain text; always on with --chat)\n"
             "      --output text|json  output format (default text)\n"
             "  -h, --help              this help\n");
 }
@@ -128,6 +131,7 @@ int wicas_cmd_infer(int argc, char **argv) {
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { NEEDV(); if (!parse_u32(v, &threads) || !threads || threads > 256) BAD(); }
         else if (!strcmp(a, "-c") || !strcmp(a, "--ctx")) { NEEDV(); if (!parse_u32(v, &n_ctx)) BAD(); }
         else if (!strcmp(a, "--chat")) gp.chat = true;
+        else if (!strcmp(a, "--parse-special")) gp.parse_special = true;
         else if (!strcmp(a, "--output")) { NEEDV(); if (strcmp(v, "text") && strcmp(v, "json")) BAD(); output = v; }
         else {
             fprintf(stderr, "wicasd infer: unknown flag '%s'\n\n", a);

@@ -8,8 +8,13 @@
  *       [--seed HEX64] [--block-time NS] [--fuel N] [--memory MiB]
  *       [--stdout-cap BYTES] [--nn-max-tokens N] [--nn-max-prompt-tokens N]
  *       [--nn-max-computes N] [-t THREADS] [--stdin FILE|-]
- *       [--output json]
+ *       [--env KEY=VALUE ...] [--output json]
  *       [-- ARGS...]
+ *
+ * --env puts KEY=VALUE into the program's WASI environment (WasmEdge's
+ * examples read their settings, n_predict, ctx_size, ..., from there); the
+ * environment is empty otherwise, never this process's; a key given twice
+ * keeps its last value.
  *
  * Text output: the program's stdout goes to stdout and its stderr to stderr;
  * the exit status is the program's exit code, or 1 (with a message) when the
@@ -29,6 +34,7 @@
 #include "wasi.h"
 
 #define MAX_ARGS 256
+#define MAX_ENV 256
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -49,6 +55,7 @@ static void usage(FILE *f) {
             "  --nn-max-computes N      WASI-NN generations per run at most (default 64)\n"
             "  -t, --threads N          engine threads for WASI-NN (output does not depend on it)\n"
             "  --stdin FILE             program stdin from FILE ('-' = this process's stdin)\n"
+            "  --env KEY=VALUE          set KEY in the program's environment (repeatable)\n"
             "  --output text|json       output format (default text)\n",
             (unsigned long long)WICAS_WASI_DEFAULT_FUEL, (unsigned long long)(WICAS_WASI_DEFAULT_MEMORY >> 20),
             WICAS_WASI_DEFAULT_STDOUT_CAP, WICAS_WASI_DEFAULT_NN_TOKENS);
@@ -97,6 +104,8 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
     size_t n_models = 0;
     const char *prog_args[MAX_ARGS];
     size_t n_prog_args = 1;
+    const char *env[MAX_ENV];
+    size_t n_env = 0;
     bool json = false;
     int rc = 1;
     wicas_wasi_config cfg;
@@ -239,6 +248,27 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
             }
             cfg.n_threads = (uint32_t)u;
             i++;
+        } else if (strcmp(a, "--env") == 0 && v) {
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v) {
+                fprintf(stderr, "wicasd run-wasm: --env wants KEY=VALUE, got '%s'\n", v);
+                rc = 2;
+                goto out;
+            }
+            size_t k = 0; /* a key given again replaces its earlier value */
+            while (k < n_env && !(strncmp(env[k], v, (size_t)(eq - v) + 1) == 0)) k++;
+            if (k < n_env) {
+                env[k] = v;
+                i++;
+                continue;
+            }
+            if (n_env == MAX_ENV) {
+                fprintf(stderr, "wicasd run-wasm: at most %d --env\n", MAX_ENV);
+                rc = 2;
+                goto out;
+            }
+            env[n_env++] = v;
+            i++;
         } else if (strcmp(a, "--stdin") == 0 && v) {
             stdin_path = v;
             i++;
@@ -285,6 +315,8 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
     prog_args[0] = base ? base + 1 : program;
     req.args = prog_args;
     req.n_args = n_prog_args;
+    req.env = env;
+    req.n_env = n_env;
     req.stdin_data = in;
     req.stdin_len = stdin_len;
     cfg.models = models;

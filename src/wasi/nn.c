@@ -12,6 +12,7 @@
  *   set_input(ctx, index, tensor*)   index 0 = prompt bytes, 1 = JSON options
  *   compute(ctx)                     generates the whole completion
  *   get_output(ctx, index, buf, max, written*)  0 = text, 1 = metadata JSON
+ *        (index 1 answers at any time on a live context, before compute too)
  *   compute_single / get_output_single / fini_single   token streaming
  *   unload(graph), finalize_execution_context(ctx)
  *
@@ -22,8 +23,12 @@
  * Options (JSON keys as WasmEdge names them; unknown keys are ignored, keys
  * with a wrong type are INVALID_ARGUMENT): "n-predict", "ctx-size", "temp",
  * "top-p", "top-k" (WICAS extension), "repeat-penalty", "repeat-last-n",
- * "seed", "enable-log", "enable-debug-log", "stream-stdout",
- * "reverse-prompt" (accepted and ignored), "parse-special" (WICAS extension:
+ * "seed", "enable-log", "enable-debug-log", "stream-stdout" (compute()
+ * writes the completion to the program's stdout, see below),
+ * "reverse-prompt" (a string of at most 256 bytes: compute() stops after
+ * the token that completes it anywhere in the generated text, that token
+ * included, as WasmEdge does; "" = none; the *_single calls ignore it, as
+ * WasmEdge's do), "parse-special" (WICAS extension:
  * false reads special-token text such as "<|im_start|>" in the prompt as
  * plain text). Defaults: n-predict 128, ctx-size 1024, temp 0.8, top-p 0.95,
  * top-k 0, repeat-penalty 1.1 over the last 64, parse-special true: WasmEdge's
@@ -41,6 +46,25 @@
  * count. Streaming replays a completion generated in full on the first
  * compute_single, token by token, so a stream and a compute() give the same
  * bytes and the same token counts.
+ *
+ * Metadata (output index 1) is
+ *   {"input_tokens":N,"output_tokens":M,"stop":"eog|length|ctx|reverse-prompt|none","engine":"wicas"}
+ * WasmEdge's programs read it right after set_input to count the prompt's
+ * tokens, so before compute it answers the prompt's token count exactly as
+ * compute will evaluate it (BOS per the model, "parse-special" honoured;
+ * 0 without a prompt), output_tokens 0 and stop "none". (WasmEdge also has
+ * llama.cpp's build number and commit there; programs printing them print
+ * null. WasmEdge keeps the previous compute's output count until the next
+ * compute; here a new prompt resets it to 0.) Counting before compute
+ * tokenises the prompt once per prompt and options, charged by its length.
+ *
+ * "stream-stdout": as WasmEdge prints each token to stdout while compute()
+ * generates it, compute() appends the completion's pieces, in order, to the
+ * program's captured stdout (the same buffer fd_write(1) fills), so the
+ * stdout bytes of a program that prints nothing else are exactly output 0.
+ * Charged like fd_write; past the stdout cap the run stops with
+ * WICAS_WASI_EOUTPUT after the pieces that fit. The *_single calls never
+ * stream (as in WasmEdge).
  *
  * Token counts of every generation are added to the run's result so that the
  * embedder can price inference (gas = fuel + inference cost); the embedder's
@@ -66,7 +90,14 @@
 #define MAX_CONFIG_BYTES (64u << 10)
 #define MAX_N_PREDICT 8192u
 #define MAX_CTX_SIZE 4096u      /* bounds the KV memory a program can make a node allocate */
+#define MAX_REVERSE_PROMPT 256u
 #define FUEL_NN_CALL 1000u
+#define FUEL_NN_PER_16_BYTES 1u   /* stream-stdout: what fd_write charges */
+/* Counting a prompt's tokens before compute: a program may repeat
+ * set_input + get_output(1) without bound, so the tokenisation is priced
+ * like the wasm work it stands for (measured: ~115 ns/byte on English text,
+ * ~600 ns/byte on 1 MiB of "abab...", with a unit of fuel ~1 ns). */
+#define FUEL_NN_TOKENIZE_PER_BYTE 512u
 
 /* Returned inside this file for failures of this node (model file missing or
  * with another hash, out of memory): the host function then stops the run
@@ -84,6 +115,9 @@ typedef struct {
     uint64_t seed;
     bool enable_log;
     bool parse_special; /* "<|im_start|>" etc. in the prompt read as special tokens */
+    bool stream_stdout; /* compute() writes the completion to the program's stdout */
+    uint32_t rp_len;    /* "reverse-prompt": compute() stops once the text contains it */
+    char reverse_prompt[MAX_REVERSE_PROMPT];
 } nn_opts;
 
 typedef struct {
@@ -100,6 +134,10 @@ typedef struct {
     nn_opts opts;
     char *prompt;
     size_t prompt_len;
+    /* the prompt's token count for metadata before compute (valid until the
+     * next set_input) */
+    bool input_counted;
+    uint32_t n_input_tokens;
     wicas_infer_ctx *ictx;
     uint32_t ictx_n_ctx;
     /* last completion */
@@ -113,6 +151,13 @@ typedef struct {
     size_t n_pieces, piece_cap;
     bool streaming;
     size_t next_piece; /* pieces handed out so far */
+    /* during a generation: the reverse prompt to watch for (0 = none), the
+     * last bytes of the text so far (fewer than rp_len), whether it was met,
+     * and whether this host ran out of memory recording pieces */
+    uint32_t rp_len;
+    char rp_tail[MAX_REVERSE_PROMPT];
+    size_t rp_tail_len;
+    bool rp_hit, oom;
 } nn_exec;
 
 struct wasi_nn_state {
@@ -264,7 +309,19 @@ static int parse_opts(const uint8_t *json, size_t len, nn_opts *o, const char **
         rc = NN_INVALID_ARGUMENT, *bad_key = "parse-special";
     if (rc == NN_SUCCESS && !opt_bool(doc, "enable-debug-log", &dummy))
         rc = NN_INVALID_ARGUMENT, *bad_key = "enable-debug-log";
-    if (rc == NN_SUCCESS && !opt_bool(doc, "stream-stdout", &dummy)) rc = NN_INVALID_ARGUMENT, *bad_key = "stream-stdout";
+    if (rc == NN_SUCCESS && !opt_bool(doc, "stream-stdout", &t.stream_stdout))
+        rc = NN_INVALID_ARGUMENT, *bad_key = "stream-stdout";
+    const cJSON *rp = cJSON_GetObjectItemCaseSensitive(doc, "reverse-prompt");
+    if (rc == NN_SUCCESS && rp) {
+        size_t rl = cJSON_IsString(rp) ? strlen(rp->valuestring) : SIZE_MAX;
+        if (rl > MAX_REVERSE_PROMPT) {
+            rc = NN_INVALID_ARGUMENT;
+            *bad_key = "reverse-prompt";
+        } else {
+            memcpy(t.reverse_prompt, rp->valuestring, rl);
+            t.rp_len = (uint32_t)rl;
+        }
+    }
     cJSON_Delete(doc);
     if (rc == NN_SUCCESS) *o = t;
     return rc;
@@ -386,7 +443,7 @@ static void exec_reset_output(nn_exec *x) {
     x->text = NULL;
     x->piece_off = NULL;
     x->text_len = x->n_pieces = x->piece_cap = x->next_piece = 0;
-    x->computed = x->streaming = false;
+    x->computed = x->streaming = x->rp_hit = false;
     x->n_prompt_tokens = x->n_generated_tokens = 0;
 }
 
@@ -458,6 +515,7 @@ HOSTFN(nn_set_input) {
         const char *bad;
         int rc = parse_opts(mem + dp, dl, &x->opts, &bad);
         if (rc) WICAS_DEBUG(MOD, "set_input: bad options (key \"%s\")", bad);
+        else x->input_counted = false; /* "parse-special" may have changed */
         return ret(results, rc);
     }
     if (index != 0) return ret(results, NN_INVALID_ARGUMENT);
@@ -470,18 +528,44 @@ HOSTFN(nn_set_input) {
     free(x->prompt);
     x->prompt = p;
     x->prompt_len = dl;
+    x->input_counted = false;
     exec_reset_output(x);
     return ret(results, NN_SUCCESS);
 }
 
+/* True when the text so far (the kept tail, then piece) contains the reverse
+ * prompt; keeps the last rp_len - 1 bytes as the next tail. A match must end
+ * inside the new piece, since earlier ones were looked for before. */
+static bool reverse_prompt_met(nn_exec *x, const char *piece, size_t len) {
+    char win[2 * MAX_REVERSE_PROMPT + 256];
+    const char *rp = x->opts.reverse_prompt;
+    size_t rl = x->rp_len, n = x->rp_tail_len;
+    if (len > sizeof win - n) { /* a piece longer than the engine's 256 bytes (not produced) */
+        piece += len - (sizeof win - n);
+        len = sizeof win - n;
+    }
+    memcpy(win, x->rp_tail, n);
+    memcpy(win + n, piece, len);
+    n += len;
+    for (size_t i = 0; i + rl <= n; i++)
+        if (memcmp(win + i, rp, rl) == 0) return true;
+    size_t keep = n < rl - 1 ? n : rl - 1;
+    memcpy(x->rp_tail, win + n - keep, keep);
+    x->rp_tail_len = keep;
+    return false;
+}
+
 static bool on_token(int32_t token, const char *piece, size_t len, void *user) {
-    (void)token; (void)piece;
+    (void)token;
     nn_exec *x = user;
     /* Record where each piece starts; the text itself comes from the result. */
     if (x->n_pieces + 2 > x->piece_cap) {
         size_t nc = x->piece_cap ? x->piece_cap * 2 : 64;
         size_t *np = realloc(x->piece_off, nc * sizeof *np);
-        if (!np) return false;
+        if (!np) {
+            x->oom = true; /* this node's failure: the run stops, no shorter answer */
+            return false;
+        }
         x->piece_off = np;
         x->piece_cap = nc;
     }
@@ -489,11 +573,16 @@ static bool on_token(int32_t token, const char *piece, size_t len, void *user) {
     if (x->n_pieces == 0) x->piece_off[0] = 0;
     x->piece_off[x->n_pieces + 1] = start + len;
     x->n_pieces++;
+    if (x->rp_len && reverse_prompt_met(x, piece, len)) {
+        x->rp_hit = true;
+        return false;
+    }
     return true;
 }
 
-/* Runs one generation for x. Returns a WASI-NN errno. */
-static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
+/* Runs one generation for x; with_rp: compute() (the reverse prompt applies)
+ * rather than compute_single. Returns a WASI-NN errno. */
+static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x, bool with_rp) {
     if (!x->prompt) return NN_INVALID_ARGUMENT;
     uint32_t max_computes = h->cfg->nn_max_computes && h->cfg->nn_max_computes < MAX_COMPUTES
                                 ? h->cfg->nn_max_computes : MAX_COMPUTES;
@@ -562,7 +651,11 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
     wicas_wasi_nn_seed(h->req->seed, x->opts.has_seed, x->opts.seed, p.seed);
     wicas_infer_result r;
     memset(&r, 0, sizeof r);
+    x->rp_len = with_rp ? x->opts.rp_len : 0;
+    x->rp_tail_len = 0;
+    x->rp_hit = x->oom = false;
     int rc = wicas_infer_generate(x->ictx, x->prompt, &p, on_token, x, &r);
+    if (rc == 0 && x->oom) rc = WICAS_INFER_ENOMEM;
     if (rc != 0) {
         WICAS_DEBUG(MOD, "compute: %s", wicas_infer_strerror(rc));
         wicas_infer_result_free(&r);
@@ -581,6 +674,8 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
     /* Pieces that do not add up to the text (should not happen) disable streaming by piece. */
     if (x->n_pieces && x->piece_off[x->n_pieces] != x->text_len) x->n_pieces = 0;
     x->computed = true;
+    x->input_counted = true;
+    x->n_input_tokens = x->n_prompt_tokens;
     h->nn_prompt_tokens += x->n_prompt_tokens;
     h->nn_generated_tokens += x->n_generated_tokens;
     h->nn_model_prompt_tokens[g->entry] += x->n_prompt_tokens;
@@ -591,13 +686,34 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
     return NN_SUCCESS;
 }
 
+/* "stream-stdout": the completion's pieces, in order, onto the program's
+ * stdout. Returns NULL or the trap that stops the run (fuel, stdout cap). */
+static wasm_trap_t *stream_to_stdout(wasmtime_caller_t *caller, wicas_wasi_host *h, const nn_exec *x) {
+    wasm_trap_t *t = host_charge(caller, x->text_len / 16 * FUEL_NN_PER_16_BYTES);
+    if (t) return t;
+    size_t n = x->n_pieces ? x->n_pieces : 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t a = x->n_pieces ? x->piece_off[i] : 0, b = x->n_pieces ? x->piece_off[i + 1] : x->text_len;
+        if (!wasi_stdout_append(h, (const uint8_t *)x->text + a, b - a))
+            return host_stop(h, WICAS_WASI_EOUTPUT,
+                             "WASI-NN stream-stdout wrote more than %zu bytes to stdout (the output limit); stopped",
+                             h->out_cap);
+    }
+    return NULL;
+}
+
 HOSTFN(nn_compute) {
     PROLOGUE()
     (void)mem;
     nn_exec *x = get_exec(nn, A32(0));
     if (!x) return ret(results, NN_INVALID_ARGUMENT);
     x->streaming = false;
-    FINISH(generate(h, nn, x));
+    int rc = generate(h, nn, x, true);
+    if (rc == NN_SUCCESS && x->opts.stream_stdout && x->text_len) {
+        wasm_trap_t *t = stream_to_stdout(caller, h, x);
+        if (t) return t;
+    }
+    FINISH(rc);
 }
 
 static int copy_out(uint8_t *mem, size_t mem_size, uint32_t out, uint32_t max, uint32_t written_ptr,
@@ -618,17 +734,58 @@ static const char *stop_name(wicas_infer_stop s) {
     }
 }
 
+/* The current prompt's token count as generate() will evaluate it, counted
+ * once per prompt and options (the tokenisation charged by prompt length).
+ * Sets *n (0 without a prompt); returns a WASI-NN errno or HOST_FAIL, or NULL
+ * in *trap when the charge ran out of fuel. */
+static int input_tokens(wasmtime_caller_t *caller, wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x,
+                        uint32_t *n, wasm_trap_t **trap) {
+    *trap = NULL;
+    *n = 0;
+    if (!x->prompt) return NN_SUCCESS;
+    if (!x->input_counted) {
+        *trap = host_charge(caller, (uint64_t)x->prompt_len * FUEL_NN_TOKENIZE_PER_BYTE);
+        if (*trap) return NN_SUCCESS;
+        int32_t *toks = NULL;
+        size_t n_toks = 0;
+        int trc = wicas_infer_prompt_tokens_ex(nn->graphs[x->graph].model, x->prompt, false, x->opts.parse_special,
+                                               &toks, &n_toks);
+        free(toks);
+        if (trc == WICAS_INFER_EARG || trc == WICAS_INFER_ETOKEN) return NN_INVALID_ARGUMENT;
+        if (trc != 0)
+            return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: cannot tokenise the prompt on this node: %s",
+                             wicas_infer_strerror(trc));
+        x->n_input_tokens = (uint32_t)n_toks; /* a prompt is at most 1 MiB */
+        x->input_counted = true;
+    }
+    *n = x->n_input_tokens;
+    return NN_SUCCESS;
+}
+
 HOSTFN(nn_get_output) {
     PROLOGUE()
     uint32_t index = A32(1), out = A32(2), max = A32(3), wp = A32(4);
     nn_exec *x = get_exec(nn, A32(0));
-    if (!x || !x->computed) return ret(results, NN_INVALID_ARGUMENT);
-    if (index == 0) return ret(results, copy_out(mem, mem_size, out, max, wp, x->text, x->text_len));
+    if (!x) return ret(results, NN_INVALID_ARGUMENT);
+    if (index == 0) {
+        if (!x->computed) return ret(results, NN_INVALID_ARGUMENT);
+        return ret(results, copy_out(mem, mem_size, out, max, wp, x->text, x->text_len));
+    }
     if (index != 1) return ret(results, NN_INVALID_ARGUMENT);
+    uint32_t n_in = x->n_prompt_tokens, n_out = x->n_generated_tokens;
+    const char *stop = x->rp_hit ? "reverse-prompt" : stop_name(x->stop);
+    if (!x->computed) { /* metadata before compute: the prompt as it will be evaluated */
+        wasm_trap_t *trap;
+        int rc = input_tokens(caller, h, nn, x, &n_in, &trap);
+        if (trap) return trap;
+        if (rc) FINISH(rc);
+        n_out = 0;
+        stop = "none";
+    }
     char meta[256];
     int n = snprintf(meta, sizeof meta,
-                     "{\"input_tokens\":%u,\"output_tokens\":%u,\"stop\":\"%s\",\"engine\":\"wicas\"}",
-                     x->n_prompt_tokens, x->n_generated_tokens, stop_name(x->stop));
+                     "{\"input_tokens\":%u,\"output_tokens\":%u,\"stop\":\"%s\",\"engine\":\"wicas\"}", n_in,
+                     n_out, stop);
     return ret(results, copy_out(mem, mem_size, out, max, wp, meta, (size_t)n));
 }
 
@@ -640,7 +797,7 @@ HOSTFN(nn_compute_single) {
     nn_exec *x = get_exec(nn, A32(0));
     if (!x) return ret(results, NN_INVALID_ARGUMENT);
     if (!x->streaming) {
-        int rc = generate(h, nn, x);
+        int rc = generate(h, nn, x, false);
         if (rc) FINISH(rc);
         x->streaming = true;
         x->next_piece = 0;

@@ -260,6 +260,10 @@ static bool capture(uint8_t **buf, size_t *len, size_t *alloc, size_t cap, const
     return true;
 }
 
+bool wasi_stdout_append(wicas_wasi_host *h, const uint8_t *p, size_t n) {
+    return capture(&h->out, &h->out_len, &h->out_alloc, h->out_cap, p, n, false, NULL);
+}
+
 HOSTFN(fd_write) {
     uint32_t fd = (uint32_t)args[0].of.i32, iovs = (uint32_t)args[1].of.i32, n = (uint32_t)args[2].of.i32;
     PROLOGUE(0)

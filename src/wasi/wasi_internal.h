@@ -159,6 +159,12 @@ static inline void wr64(uint8_t *p, uint64_t v) {
  * out-of-fuel trap (and records EFUEL) when the store has less left. */
 wasm_trap_t *host_charge(wasmtime_caller_t *caller, uint64_t amount);
 
+/* Appends n bytes to the captured stdout as fd_write(1, ...) would (WASI-NN's
+ * "stream-stdout" writes there). False when they do not fit under the stdout
+ * cap (nothing appended) or the host is out of memory; the caller then stops
+ * the run with WICAS_WASI_EOUTPUT, as fd_write does. Charges no fuel. */
+bool wasi_stdout_append(wicas_wasi_host *h, const uint8_t *p, size_t n);
+
 /* Stops the run with a trap carrying `code` (a WICAS_WASI_E*) and a message. */
 wasm_trap_t *host_stop(wicas_wasi_host *h, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -354,6 +354,175 @@ static void unusable_models_stop_the_run(void **state) {
     }
 }
 
+/* WasmEdge's conventions programs rely on (progs/nn_meta.c): metadata at
+ * any time on a live context (before set_input: 0 tokens; before compute: the
+ * prompt's tokens exactly as compute evaluates them, per "parse-special"),
+ * and "stream-stdout" putting exactly output 0 on stdout during compute()
+ * but nothing during the *_single calls. Texts and counts equal the native
+ * engine's; the counting before compute is charged fuel. */
+static void metadata_and_stream_stdout(void **state) {
+    (void)state;
+    wicas_infer_result n;
+    native_max = N_PREDICT;
+    native_special = true;
+    native(0.0f, false, 0, &n);
+    wicas_infer_model *m = NULL;
+    char err[256];
+    assert_int_equal(wicas_infer_cache_get(cache, model_path, NULL, &m, err, sizeof err), 0);
+    char prompt[256];
+    snprintf(prompt, sizeof prompt, "<|im_start|>user\n%s<|im_end|>\n<|im_start|>assistant\n", QUESTION);
+    int32_t *toks = NULL;
+    size_t n_plain = 0, n_special = 0;
+    assert_int_equal(wicas_infer_prompt_tokens_ex(m, prompt, false, false, &toks, &n_plain), 0);
+    free(toks);
+    assert_int_equal(wicas_infer_prompt_tokens_ex(m, prompt, false, true, &toks, &n_special), 0);
+    free(toks);
+    wicas_infer_model_release(m);
+    assert_true(n_special == n.n_prompt_tokens && n_plain > n_special);
+
+    char path[4096];
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/wasi_test_nn_meta.wasm", getenv("WICAS_WASM_DIR"));
+    uint8_t *wasm = wicas_read_file(path, 16 << 20, &len);
+    assert_non_null(wasm);
+    wicas_wasi_model models[] = {{"default", model_path, NULL}};
+    wicas_wasi_config cfg;
+    wicas_wasi_config_default(&cfg);
+    cfg.models = models;
+    cfg.n_models = 1;
+    cfg.cache = cache;
+    const char *argv[] = {"nn_meta", "{\"n-predict\":16,\"temp\":0,\"stream-stdout\":true}"};
+    wicas_wasi_request req;
+    memset(&req, 0, sizeof req);
+    req.args = argv;
+    req.n_args = 2;
+    seed_of(req.seed);
+    wicas_wasi_result r;
+    assert_int_equal(wicas_wasi_run(&cfg, wasm, len, &req, &r), WICAS_WASI_OK);
+    char want[4096];
+    snprintf(want, sizeof want,
+             "load=0\ninit=0\nmeta_fresh=0 {\"input_tokens\":0,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
+             "text_fresh=1\nmeta_bad_ctx=1\nset_input=0\n"
+             "meta_input=0 {\"input_tokens\":%zu,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
+             "meta_small=7\nplain_text=0\n"
+             "meta_plain=0 {\"input_tokens\":%zu,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
+             "special=0\n"
+             "meta_special=0 {\"input_tokens\":%zu,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
+             "stream=[%s]\ncompute=0\ntext=0 %s\n"
+             "meta_done=0 {\"input_tokens\":%u,\"output_tokens\":%u,\"stop\":\"%s\",\"engine\":\"wicas\"}\n"
+             "set_input_again=0\n"
+             "meta_again=0 {\"input_tokens\":%zu,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
+             "single=[]\nsingle_end=100 pieces=%s\nfini=0\n",
+             n_special, n_plain, n_special, n.text, n.text, n.n_prompt_tokens, n.n_generated_tokens,
+             n.stop == WICAS_INFER_STOP_EOG ? "eog" : "length", n_special, n.text);
+    assert_string_equal((char *)r.out, want);
+    assert_true(r.nn_computes == 2 && r.nn_generated_tokens == 2ull * n.n_generated_tokens);
+    uint64_t fuel_with_stream = r.fuel_used;
+    wicas_wasi_result_free(&r);
+    /* without the option nothing is streamed; the rest is the same */
+    argv[1] = "{\"n-predict\":16,\"temp\":0}";
+    assert_int_equal(wicas_wasi_run(&cfg, wasm, len, &req, &r), WICAS_WASI_OK);
+    char want2[4096];
+    snprintf(want2, sizeof want2, "stream=[]\ncompute=0\ntext=0 %s\n", n.text);
+    assert_non_null(strstr((char *)r.out, want2));
+    assert_true(r.fuel_used <= fuel_with_stream);
+    uint64_t fuel_plain = r.fuel_used;
+    wicas_wasi_result_free(&r);
+    /* counting before compute is paid for: each new prompt counted costs at
+     * least 512 fuel a byte */
+    const char *argv3[] = {"nn_meta", "{\"n-predict\":16,\"temp\":0}", "recount", "10"};
+    req.args = argv3;
+    req.n_args = 4;
+    assert_int_equal(wicas_wasi_run(&cfg, wasm, len, &req, &r), WICAS_WASI_OK);
+    assert_true(r.fuel_used >= fuel_plain + 10ull * 512 * strlen(prompt));
+    wicas_wasi_result_free(&r);
+    wicas_infer_result_free(&n);
+    free(wasm);
+}
+
+/* Runs progs/nn_meta.c with config cfg_json; the output in *r. */
+static int run_meta(const char *cfg_json, wicas_wasi_result *r) {
+    char path[4096];
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/wasi_test_nn_meta.wasm", getenv("WICAS_WASM_DIR"));
+    uint8_t *wasm = wicas_read_file(path, 16 << 20, &len);
+    assert_non_null(wasm);
+    wicas_wasi_model models[] = {{"default", model_path, NULL}};
+    wicas_wasi_config cfg;
+    wicas_wasi_config_default(&cfg);
+    cfg.models = models;
+    cfg.n_models = 1;
+    cfg.cache = cache;
+    const char *argv[] = {"nn_meta", cfg_json};
+    wicas_wasi_request req;
+    memset(&req, 0, sizeof req);
+    req.args = argv;
+    req.n_args = 2;
+    seed_of(req.seed);
+    int rc = wicas_wasi_run(&cfg, wasm, len, &req, r);
+    free(wasm);
+    return rc;
+}
+
+/* "reverse-prompt": compute() stops after the token that completes it (also
+ * across pieces), that token included: the text equals the native engine's
+ * for that many tokens, and one token fewer does not contain it; stop
+ * "reverse-prompt", streamed the same; the *_single calls ignore it (as
+ * WasmEdge's); a prompt never met changes nothing; bad values are refused. */
+static void reverse_prompt_option(void **state) {
+    (void)state;
+    native_special = true;
+    native_max = N_PREDICT;
+    wicas_infer_result full;
+    native(0.0f, false, 0, &full);
+    const char *rps[] = {"Paris", "is P", "France is"};
+    for (size_t k = 0; k < sizeof rps / sizeof rps[0]; k++) {
+        assert_non_null(strstr(full.text, rps[k]));
+        char cfg[256], want[512];
+        snprintf(cfg, sizeof cfg, "{\"n-predict\":16,\"temp\":0,\"stream-stdout\":true,\"reverse-prompt\":\"%s\"}",
+                 rps[k]);
+        wicas_wasi_result r;
+        assert_int_equal(run_meta(cfg, &r), WICAS_WASI_OK);
+        const char *done = strstr((char *)r.out, "meta_done=0 {\"input_tokens\":");
+        assert_non_null(done);
+        unsigned in = 0, out = 0;
+        assert_int_equal(sscanf(done, "meta_done=0 {\"input_tokens\":%u,\"output_tokens\":%u", &in, &out), 2);
+        assert_non_null(strstr(done, "\"stop\":\"reverse-prompt\""));
+        assert_true(out > 0 && out < full.n_generated_tokens);
+        wicas_infer_result a, b;
+        native_max = out;
+        native(0.0f, false, 0, &a);
+        native_max = out - 1;
+        native(0.0f, false, 0, &b);
+        assert_non_null(strstr(a.text, rps[k]));
+        assert_null(strstr(b.text, rps[k]));
+        snprintf(want, sizeof want, "stream=[%s]\ncompute=0\ntext=0 %s\n", a.text, a.text);
+        assert_non_null(strstr((char *)r.out, want));
+        snprintf(want, sizeof want, "single_end=100 pieces=%s\n", full.text);
+        assert_non_null(strstr((char *)r.out, want));
+        assert_true(r.nn_generated_tokens == out + full.n_generated_tokens);
+        wicas_infer_result_free(&a);
+        wicas_infer_result_free(&b);
+        wicas_wasi_result_free(&r);
+        native_max = N_PREDICT;
+    }
+    wicas_wasi_result r;
+    char want[512];
+    assert_int_equal(run_meta("{\"n-predict\":16,\"temp\":0,\"reverse-prompt\":\"Lyon\"}", &r), WICAS_WASI_OK);
+    snprintf(want, sizeof want, "text=0 %s\n", full.text);
+    assert_non_null(strstr((char *)r.out, want));
+    wicas_wasi_result_free(&r);
+    char long_rp[400];
+    snprintf(long_rp, sizeof long_rp, "{\"reverse-prompt\":\"%0257d\"}", 0);
+    const char *bad[] = {"{\"reverse-prompt\":5}", long_rp};
+    for (size_t k = 0; k < 2; k++) {
+        assert_int_equal(run_meta(bad[k], &r), WICAS_WASI_OK);
+        assert_non_null(strstr((char *)r.out, "load=1\n"));
+        wicas_wasi_result_free(&r);
+    }
+    wicas_infer_result_free(&full);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(greedy_equals_native),
@@ -363,6 +532,8 @@ int main(void) {
         cmocka_unit_test(api_misuse_gets_errnos),
         cmocka_unit_test(token_budget_caps_generation),
         cmocka_unit_test(parse_special_option),
+        cmocka_unit_test(metadata_and_stream_stdout),
+        cmocka_unit_test(reverse_prompt_option),
         cmocka_unit_test(unusable_models_stop_the_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
