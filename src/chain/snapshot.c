@@ -344,8 +344,9 @@ int wicas_chain_snapshot_chunk(wicas_chain *c, int64_t height, uint32_t format, 
  * snapshot's size; LMDB keeps the transaction's dirty pages and spills them
  * to the file itself beyond its own limit. The transaction belongs to the
  * thread that offered the snapshot (CometBFT sends OfferSnapshot and
- * ApplySnapshotChunk on one connection, served by one thread), and is set as
- * the store's pending write transaction so no block can start meanwhile. */
+ * ApplySnapshotChunk on one connection, served by one thread). While it is
+ * open the chain is marked pending (with no block transaction), so InitChain,
+ * FinalizeBlock, Commit and snapshot taking refuse instead of touching it. */
 struct wicas_chain_restore {
     wicas_chain *c;
     int64_t height;
@@ -357,7 +358,7 @@ struct wicas_chain_restore {
     uint64_t keys;  /* records seen so far */
     uint8_t last_key[MAX_KEY];
     size_t last_kl; /* 0 = none yet */
-    MDB_txn *txn;   /* the restore's write transaction (c->st.wtxn while open) */
+    MDB_txn *txn;   /* the restore's write transaction (c->pending while open) */
     uint8_t root[32];
     size_t held, held_peak;
 };
@@ -365,7 +366,7 @@ struct wicas_chain_restore {
 static void restore_drop_txn(wicas_chain_restore *r) {
     if (r->txn) {
         mdb_txn_abort(r->txn);
-        if (r->c->st.wtxn == r->txn) r->c->st.wtxn = NULL;
+        r->c->pending = false;
         r->txn = NULL;
     }
 }
@@ -440,7 +441,7 @@ wicas_chain_restore_result wicas_chain_restore_begin(wicas_chain *c, const wicas
         serr(err, errlen, "restore: cannot begin a write transaction");
         return WICAS_CHAIN_RESTORE_ABORT;
     }
-    c->st.wtxn = r->txn;
+    c->pending = true; /* no block, InitChain or Commit while restoring */
     memcpy(r->meta, s->metadata, s->metadata_len);
     r->meta_len = s->metadata_len;
     meta_parse(r->meta, s->metadata_len, &r->mv);
@@ -535,7 +536,7 @@ static wicas_chain_restore_result install(wicas_chain_restore *r, char *err, siz
     }
     MDB_txn *t = r->txn;
     r->txn = NULL;
-    c->st.wtxn = NULL;
+    c->pending = false;
     if (mdb_txn_commit(t)) {
         serr(err, errlen, "restore: committing the state failed");
         return WICAS_CHAIN_RESTORE_ABORT;

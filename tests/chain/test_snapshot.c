@@ -252,6 +252,19 @@ static void test_snapshot_restore(void **state) {
     wicas_chain_restore_free(r);
     assert_int_equal(wicas_chain_restore_begin(B, &s[0], hash_a, "snap", 1, &r, err, sizeof err),
                      WICAS_CHAIN_RESTORE_ACCEPT);
+    /* while a restore is open nothing else may write: InitChain, a block,
+     * Commit and a snapshot refuse (CometBFT never sends them then) */
+    {
+        uint8_t gh[32];
+        assert_int_equal(wicas_chain_init_chain(B, "snap", 1, "{}", 2, gh, err, sizeof err), WICAS_CHAIN_ERR_STATE);
+        wicas_chain_block b1 = {.height = 1, .time_seconds = 1001};
+        wicas_chain_event *ev1;
+        size_t nev1;
+        assert_int_equal(wicas_chain_finalize_block(B, &b1, NULL, &ev1, &nev1, gh, err, sizeof err),
+                         WICAS_CHAIN_ERR_STATE);
+        assert_int_equal(wicas_chain_commit(B, NULL), WICAS_CHAIN_ERR_STATE);
+        assert_int_equal(wicas_chain_snapshot_take(B, 1, 0, err, sizeof err), WICAS_CHAIN_ERR_STATE);
+    }
     size_t total = 0;
     for (uint32_t i = 0; i < s[0].chunks; i++) {
         assert_int_equal(wicas_chain_snapshot_chunk(A, 3, s[0].format, i, &d, &l), 0);
