@@ -5,16 +5,17 @@
 # one, and a port in the kernel's ephemeral range can be taken by any outgoing
 # connection before the node listens on it. Instead each test holds a BLOCK of
 # WICAS_PORT_BLOCK ports for its whole life: block b is ports
-# WICAS_PORT_LO + b*WICAS_PORT_BLOCK .. +WICAS_PORT_BLOCK-1, below the
-# ephemeral range (32768+ on Linux), owned by whoever holds an flock on
+# WICAS_PORT_LO + b*WICAS_PORT_BLOCK .. +WICAS_PORT_BLOCK-1, in 10000..19999:
+# below the ephemeral range (32768+ on Linux) and apart from the ports that
+# CometBFT and wicasd use by default (26656..26658), owned by whoever holds an flock on
 # $TMPDIR/wicas-test-ports/block-b.lock. The lock lives on file descriptor 9 of
 # the calling shell (so call port_block in the test's own shell, never in a
 # $(...) subshell) and goes away when the test exits, however it exits. A
 # block whose ports are not all bindable (something outside this scheme uses
 # one) is passed over. tests/test_ports.h is the same scheme for C tests.
-WICAS_PORT_LO=20000
+WICAS_PORT_LO=10000
 WICAS_PORT_BLOCK=40
-WICAS_PORT_BLOCKS=300 # 20000..31999
+WICAS_PORT_BLOCKS=250 # 10000..19999
 
 # port_block: sets PORT_BASE to the first port of a block held by this shell.
 port_block() {

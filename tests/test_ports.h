@@ -18,9 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define WICAS_TEST_PORT_LO 20000
+#define WICAS_TEST_PORT_LO 10000
 #define WICAS_TEST_PORT_BLOCK 40
-#define WICAS_TEST_PORT_BLOCKS 300
+#define WICAS_TEST_PORT_BLOCKS 250
 
 static inline int wicas_test_ports_bindable(int base) {
     int ok = 1, fds[WICAS_TEST_PORT_BLOCK], n = 0;
