@@ -352,10 +352,10 @@ struct wicas_chain_restore {
     int64_t height;
     uint8_t app_hash[32];
     meta_view mv;
-    uint8_t *meta;  /* owns mv's hashes */
+    uint8_t *meta; /* owns mv's hashes */
     size_t meta_len;
-    uint32_t next;  /* next chunk index expected */
-    uint64_t keys;  /* records seen so far */
+    uint32_t next; /* next chunk index expected */
+    uint64_t keys; /* records seen so far */
     uint8_t last_key[MAX_KEY];
     size_t last_kl; /* 0 = none yet */
     MDB_txn *txn;   /* the restore's write transaction (c->pending while open) */

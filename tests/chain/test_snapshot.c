@@ -256,7 +256,8 @@ static void test_snapshot_restore(void **state) {
      * Commit and a snapshot refuse (CometBFT never sends them then) */
     {
         uint8_t gh[32];
-        assert_int_equal(wicas_chain_init_chain(B, "snap", 1, "{}", 2, gh, err, sizeof err), WICAS_CHAIN_ERR_STATE);
+        assert_int_equal(wicas_chain_init_chain(B, "snap", 1, "{}", 2, gh, err, sizeof err),
+                         WICAS_CHAIN_ERR_STATE);
         wicas_chain_block b1 = {.height = 1, .time_seconds = 1001};
         wicas_chain_event *ev1;
         size_t nev1;
@@ -397,10 +398,12 @@ static void test_snapshot_memory_bounded(void **state) {
         size_t l;
         assert_int_equal(wicas_chain_snapshot_chunk(a, s[0].height, s[0].format, i, &d, &l), 0);
         total += l;
-        assert_int_equal(wicas_chain_restore_chunk(r, i, d, l, &done, err, sizeof err), WICAS_CHAIN_RESTORE_ACCEPT);
+        assert_int_equal(wicas_chain_restore_chunk(r, i, d, l, &done, err, sizeof err),
+                         WICAS_CHAIN_RESTORE_ACCEPT);
         free(d);
         struct mallinfo2 m = mallinfo2();
-        if (m.uordblks > m0.uordblks && m.uordblks - m0.uordblks > heap_peak) heap_peak = m.uordblks - m0.uordblks;
+        if (m.uordblks > m0.uordblks && m.uordblks - m0.uordblks > heap_peak)
+            heap_peak = m.uordblks - m0.uordblks;
     }
     assert_true(done);
     size_t peak = wicas_chain_restore_held_peak(r);
@@ -425,7 +428,8 @@ static void test_snapshot_memory_bounded(void **state) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test_setup_teardown(test_snapshot_restore, setup, teardown),
-                                       cmocka_unit_test(test_snapshot_memory_bounded)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_snapshot_restore, setup, teardown),
+        cmocka_unit_test(test_snapshot_memory_bounded)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
