@@ -13,8 +13,8 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
-# A test that fails is run once more: loopback port choices (bind to port 0,
-# then release) can rarely collide between parallel CometBFT tests.
+# No retries: a test that fails is a failure. Tests that start nodes each hold
+# a block of loopback ports for their whole run (tests/ports.sh).
 CTEST_ARGS ?=
 CMAKE_GEN  := -G Ninja
 
@@ -32,12 +32,12 @@ build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --repeat until-pass:2 $(CTEST_ARGS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 asan: setup
 	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DWICAS_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow --repeat until-pass:2 $(CTEST_ARGS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow $(CTEST_ARGS)
 
 # libFuzzer targets (clang-14, ASan + UBSan in every library): one line each,
 # binary path under $(FUZZ_BUILD)/tests : corpus name. Each target writes its

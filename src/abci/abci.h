@@ -417,6 +417,11 @@ typedef struct {
     int64_t snapshot_interval;
     unsigned snapshot_keep;
     wicas_chain_restore *restore;
+    /* This node's genesis chain id and initial height (from genesis.json;
+     * CometBFT does not call InitChain before state sync): a snapshot must
+     * match them. Empty = unknown, and every offer is aborted. */
+    char genesis_chain_id[128];
+    int64_t genesis_initial_height;
 } wicas_abci_chain_ctx;
 int wicas_abci_chain_app(wicas_abci_chain_ctx *ctx, wicas_chain *chain, wicas_abci_app *app);
 

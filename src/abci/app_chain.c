@@ -286,7 +286,9 @@ static int ca_offer_snapshot(void *ctx, const wicas_abci_snapshot *s, wicas_abci
                                .metadata_len = s->metadata.len};
     if (s->hash.len == 32) memcpy(cs.hash, s->hash.data, 32);
     wicas_chain_restore_result r =
-        wicas_chain_restore_begin(x->chain, &cs, app_hash.data, &x->restore, why, sizeof why);
+        wicas_chain_restore_begin(x->chain, &cs, app_hash.data, x->genesis_chain_id,
+                                  x->genesis_initial_height ? x->genesis_initial_height : 1, &x->restore, why,
+                                  sizeof why);
     *result = r == WICAS_CHAIN_RESTORE_ACCEPT          ? WICAS_ABCI_SNAPSHOT_ACCEPT
               : r == WICAS_CHAIN_RESTORE_REJECT_FORMAT ? WICAS_ABCI_OFFER_REJECT_FORMAT
               : r == WICAS_CHAIN_RESTORE_ABORT         ? WICAS_ABCI_SNAPSHOT_ABORT

@@ -13,25 +13,7 @@
 #include "common.h"
 
 char *wicas_ai_utf8_repair(const char *in, size_t n, size_t *out_len) {
-    const uint8_t *s = (const uint8_t *)in;
-    char *out = malloc(3 * n + 1);
-    if (!out) return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        size_t k = wicas_utf8_seq(s, n, i);
-        if (k) {
-            memcpy(out + o, s + i, k);
-            o += k;
-            i += k;
-        } else {
-            memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD for each invalid byte */
-            o += 3;
-            i++;
-        }
-    }
-    out[o] = 0;
-    if (out_len) *out_len = o;
-    return out;
+    return wicas_utf8_repair(in, n, out_len); /* one repair for the chain and the CLI */
 }
 
 /* A number given as JSON number or decimal string, within [lo, hi]. */

@@ -392,7 +392,11 @@ int wicas_chain_verify_proof(const uint8_t app_hash[32], const uint8_t *key, siz
  * Restoring rebuilds the sparse Merkle tree from the chunks in ONE LMDB write
  * transaction that commits only when the rebuilt root equals the app hash the
  * caller trusts (CometBFT's light client gives it): a bad snapshot leaves
- * nothing on disk. Chunks are checked against their hash as they arrive. */
+ * nothing on disk. Chunks are checked against their hash as they arrive and
+ * written into that transaction at once, so the restore holds no chunk data
+ * (at most WICAS_CHAIN_RESTORE_HELD_MAX bytes besides the metadata, whatever
+ * the snapshot's size). The metadata's chain id and initial height must equal
+ * the joining node's genesis. */
 #define WICAS_CHAIN_SNAPSHOT_FORMAT 1u
 #define WICAS_CHAIN_SNAPSHOT_CHUNK_BYTES (1u << 20)
 
@@ -429,10 +433,14 @@ typedef enum {
 
 typedef struct wicas_chain_restore wicas_chain_restore;
 /* Starts restoring snapshot s into c, whose state must be empty (no height,
- * no genesis). app_hash is the trusted app hash of s->height. On ACCEPT *out
+ * no genesis). app_hash is the trusted app hash of s->height; chain_id and
+ * initial_height are this node's genesis (from its genesis.json: CometBFT
+ * does not call InitChain on a node that state-syncs), and a snapshot of
+ * another chain is REJECTed (ABORT when chain_id is NULL/empty). On ACCEPT *out
  * is the restore in progress; otherwise *out is NULL and err says why. */
 wicas_chain_restore_result wicas_chain_restore_begin(wicas_chain *c, const wicas_chain_snapshot *s,
-                                                     const uint8_t app_hash[32], wicas_chain_restore **out,
+                                                     const uint8_t app_hash[32], const char *chain_id,
+                                                     int64_t initial_height, wicas_chain_restore **out,
                                                      char *err, size_t errlen);
 /* Chunk `index` (chunks come in order 0..chunks-1). After the last one is
  * accepted the state is installed (height, app hash, chain id) and *done is
@@ -442,6 +450,10 @@ wicas_chain_restore_result wicas_chain_restore_begin(wicas_chain *c, const wicas
 wicas_chain_restore_result wicas_chain_restore_chunk(wicas_chain_restore *r, uint32_t index, const uint8_t *chunk,
                                                      size_t len, bool *done, char *err, size_t errlen);
 void wicas_chain_restore_free(wicas_chain_restore *r);
+/* The most bytes r has held at once (its state and the metadata copy; chunks
+ * are not kept): <= WICAS_CHAIN_RESTORE_HELD_MAX + metadata length. */
+#define WICAS_CHAIN_RESTORE_HELD_MAX 4096u
+size_t wicas_chain_restore_held_peak(const wicas_chain_restore *r);
 
 /* ---- addresses and keys (client side; no consensus state) -------------------------- */
 

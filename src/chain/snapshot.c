@@ -7,12 +7,16 @@
  * alone (the tree's shape does not depend on insertion order), so a snapshot
  * is just the sorted pairs, and a restore is "insert them all, compare the
  * root". Taking one reads an LMDB read transaction (a consistent view of the
- * last commit) into files; restoring keeps the verified chunks in memory and
- * writes everything in one transaction after the last chunk, so a snapshot
- * whose root does not match leaves no trace. The snapshot hash covers the
- * metadata, and the metadata holds every chunk's hash, so a corrupt chunk is
- * caught on arrival (and fetched again from another peer) and a consistent
- * but forged snapshot is caught by the root.
+ * last commit) into files; restoring writes each verified chunk into one
+ * write transaction as it arrives (nothing of a chunk is held afterwards) and
+ * commits it only when the rebuilt root matches after the last chunk, so a
+ * snapshot whose root does not match leaves no trace. The snapshot hash
+ * covers the metadata, and the metadata holds every chunk's hash, so a
+ * corrupt chunk is caught on arrival (and fetched again from another peer)
+ * and a consistent but forged state is caught by the root. The chain id and
+ * initial height in the metadata are not in the root and the metadata's hash
+ * comes from the same peer, so they are checked against the joining node's
+ * own genesis.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,7 +33,6 @@
 #define META_MAGIC "WSS1"
 #define MAX_KEY 511 /* LMDB's default key limit */
 #define MAX_CHUNKS 1000000u
-#define MAX_RESTORE_BYTES ((size_t)8 << 30)
 
 static void serr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void serr(char *err, size_t errlen, const char *fmt, ...) {
@@ -329,37 +332,72 @@ int wicas_chain_snapshot_chunk(wicas_chain *c, int64_t height, uint32_t format, 
     return 0;
 }
 
-/* ---- restoring ------------------------------------------------------------------------------ */
+/* ---- restoring ------------------------------------------------------------------------------
+ * Incremental: restore_begin opens ONE LMDB write transaction and each
+ * verified chunk's records go straight into it (kv overlay -> smt_apply, the
+ * root carried from chunk to chunk); nothing of a chunk is kept after it is
+ * applied. The root is compared with the trusted app hash after the last
+ * chunk, and only then is the transaction committed: a mismatch, an abort or
+ * a crash part-way leaves nothing on disk (LMDB discards an uncommitted
+ * transaction). Memory held by the restore itself is the metadata plus the
+ * last key (WICAS_CHAIN_RESTORE_HELD_MAX over the metadata), whatever the
+ * snapshot's size; LMDB keeps the transaction's dirty pages and spills them
+ * to the file itself beyond its own limit. The transaction belongs to the
+ * thread that offered the snapshot (CometBFT sends OfferSnapshot and
+ * ApplySnapshotChunk on one connection, served by one thread). While it is
+ * open the chain is marked pending (with no block transaction), so InitChain,
+ * FinalizeBlock, Commit and snapshot taking refuse instead of touching it. */
 struct wicas_chain_restore {
     wicas_chain *c;
     int64_t height;
     uint8_t app_hash[32];
     meta_view mv;
     uint8_t *meta; /* owns mv's hashes */
+    size_t meta_len;
     uint32_t next; /* next chunk index expected */
     uint64_t keys; /* records seen so far */
     uint8_t last_key[MAX_KEY];
     size_t last_kl; /* 0 = none yet */
-    uint8_t **data;
-    size_t *lens, total;
+    MDB_txn *txn;   /* the restore's write transaction (c->pending while open) */
+    uint8_t root[32];
+    size_t held, held_peak;
 };
+
+static void restore_drop_txn(wicas_chain_restore *r) {
+    if (r->txn) {
+        mdb_txn_abort(r->txn);
+        r->c->pending = false;
+        r->txn = NULL;
+    }
+}
 
 void wicas_chain_restore_free(wicas_chain_restore *r) {
     if (!r) return;
-    for (uint32_t i = 0; i < r->next; i++)
-        free(r->data[i]);
-    free(r->data);
-    free(r->lens);
+    restore_drop_txn(r);
     free(r->meta);
     free(r);
 }
 
+size_t wicas_chain_restore_held_peak(const wicas_chain_restore *r) {
+    return r ? r->held_peak : 0;
+}
+
+static void held_note(wicas_chain_restore *r, size_t now) {
+    r->held = now;
+    if (now > r->held_peak) r->held_peak = now;
+}
+
 wicas_chain_restore_result wicas_chain_restore_begin(wicas_chain *c, const wicas_chain_snapshot *s,
-                                                     const uint8_t app_hash[32], wicas_chain_restore **out,
+                                                     const uint8_t app_hash[32], const char *chain_id,
+                                                     int64_t initial_height, wicas_chain_restore **out,
                                                      char *err, size_t errlen) {
     *out = NULL;
     if (c->last_height > 0 || c->pending || c->st.wtxn || c->chain_id[0]) {
         serr(err, errlen, "restore: the state is not empty (height %lld)", (long long)c->last_height);
+        return WICAS_CHAIN_RESTORE_ABORT;
+    }
+    if (!chain_id || !chain_id[0] || initial_height < 1) {
+        serr(err, errlen, "restore: this node's genesis (chain id, initial height) is unknown");
         return WICAS_CHAIN_RESTORE_ABORT;
     }
     if (s->format != WICAS_CHAIN_SNAPSHOT_FORMAT) {
@@ -379,98 +417,127 @@ wicas_chain_restore_result wicas_chain_restore_begin(wicas_chain *c, const wicas
              (long long)s->height);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
-    wicas_chain_restore *r = calloc(1, sizeof *r);
-    if (r) {
-        r->meta = malloc(s->metadata_len);
-        r->data = calloc(mv.chunks, sizeof *r->data);
-        r->lens = calloc(mv.chunks, sizeof *r->lens);
+    /* The metadata's hash comes from the same peer as the metadata, and the
+     * chain id and initial height are not in the app hash: only this node's
+     * own genesis can vouch for them. */
+    if (strcmp(mv.chain_id, chain_id) != 0 || mv.initial_height != initial_height) {
+        serr(err, errlen,
+             "restore: snapshot is of chain \"%s\" (initial height %lld), this node's genesis says \"%s\" "
+             "(initial height %lld)",
+             mv.chain_id, (long long)mv.initial_height, chain_id, (long long)initial_height);
+        return WICAS_CHAIN_RESTORE_REJECT;
     }
-    if (!r || !r->meta || !r->data || !r->lens) {
+    wicas_chain_restore *r = calloc(1, sizeof *r);
+    if (r) r->meta = malloc(s->metadata_len);
+    if (!r || !r->meta) {
         wicas_chain_restore_free(r);
         serr(err, errlen, "restore: out of memory");
         return WICAS_CHAIN_RESTORE_ABORT;
     }
-    memcpy(r->meta, s->metadata, s->metadata_len);
-    meta_parse(r->meta, s->metadata_len, &r->mv);
     r->c = c;
+    if (mdb_txn_begin(c->st.env, NULL, 0, &r->txn)) {
+        r->txn = NULL;
+        wicas_chain_restore_free(r);
+        serr(err, errlen, "restore: cannot begin a write transaction");
+        return WICAS_CHAIN_RESTORE_ABORT;
+    }
+    c->pending = true; /* no block, InitChain or Commit while restoring */
+    memcpy(r->meta, s->metadata, s->metadata_len);
+    r->meta_len = s->metadata_len;
+    meta_parse(r->meta, s->metadata_len, &r->mv);
     r->height = s->height;
     memcpy(r->app_hash, app_hash, 32);
+    held_note(r, sizeof *r + r->meta_len);
     *out = r;
     return WICAS_CHAIN_RESTORE_ACCEPT;
 }
 
 /* Checks a chunk's records: well formed, keys strictly ascending across the
- * whole snapshot. Updates r->keys / last_key. -1 if malformed. */
-static int check_records(wicas_chain_restore *r, const uint8_t *p, size_t len) {
+ * whole snapshot. Touches nothing (the caller commits *keys / last key only
+ * when the chunk is then applied). -1 if malformed. */
+static int check_records(const wicas_chain_restore *r, const uint8_t *p, size_t len, uint64_t *keys) {
     size_t off = 0;
+    const uint8_t *prev = r->last_kl ? r->last_key : NULL;
+    size_t prev_l = r->last_kl;
+    *keys = 0;
     while (off < len) {
         if (len - off < 4) return -1;
         uint32_t kl = be32_get(p + off);
         off += 4;
-        if (kl == 0 || kl > MAX_KEY || len - off < kl + 4) return -1;
+        if (kl == 0 || kl > MAX_KEY || len - off < (size_t)kl + 4) return -1;
         const uint8_t *k = p + off;
         off += kl;
         uint32_t vl = be32_get(p + off);
         off += 4;
         if (len - off < vl) return -1;
         off += vl;
-        if (r->last_kl) {
-            size_t m = kl < r->last_kl ? kl : r->last_kl;
-            int c = memcmp(r->last_key, k, m);
-            if (c > 0 || (c == 0 && r->last_kl >= kl)) return -1;
+        if (prev) {
+            size_t m = kl < prev_l ? kl : prev_l;
+            int c = memcmp(prev, k, m);
+            if (c > 0 || (c == 0 && prev_l >= kl)) return -1;
         }
-        memcpy(r->last_key, k, kl);
-        r->last_kl = kl;
-        r->keys++;
+        prev = k;
+        prev_l = kl;
+        (*keys)++;
     }
     return 0;
 }
 
-/* Writes every chunk into one transaction; commits only if the root matches. */
+/* Writes one verified chunk's records into the restore's transaction and
+ * advances the root. */
+static int apply_chunk(wicas_chain_restore *r, const uint8_t *p, size_t len) {
+    wicas_chain *c = r->c;
+    kv base, ov;
+    kv_init_base(&base, &c->st, r->txn);
+    kv_init_overlay(&ov, &base);
+    size_t off = 0;
+    int rc = 0;
+    const uint8_t *lk = NULL;
+    size_t lkl = 0;
+    while (off < len && !rc) { /* already validated by check_records */
+        uint32_t kl = be32_get(p + off);
+        const uint8_t *k = p + off + 4;
+        uint32_t vl = be32_get(p + off + 4 + kl);
+        const uint8_t *v = p + off + 8 + kl;
+        rc = kv_set(&ov, k, kl, v, vl);
+        lk = k, lkl = kl;
+        off += 8 + (size_t)kl + vl;
+    }
+    uint8_t next_root[32];
+    if (!rc) rc = smt_apply(&c->st, r->txn, &ov, r->root, next_root);
+    kv_clear(&ov);
+    if (!rc) {
+        memcpy(r->root, next_root, 32);
+        if (lk) {
+            memcpy(r->last_key, lk, lkl);
+            r->last_kl = lkl;
+        }
+    }
+    return rc;
+}
+
+/* After the last chunk: commits only if the root matches. */
 static wicas_chain_restore_result install(wicas_chain_restore *r, char *err, size_t errlen) {
     wicas_chain *c = r->c;
-    MDB_txn *t;
-    if (mdb_txn_begin(c->st.env, NULL, 0, &t)) {
-        serr(err, errlen, "restore: cannot begin a write transaction");
-        return WICAS_CHAIN_RESTORE_ABORT;
-    }
-    uint8_t root[32] = {0}, next_root[32];
-    int rc = 0;
-    for (uint32_t i = 0; i < r->mv.chunks && !rc; i++) {
-        kv base, ov;
-        kv_init_base(&base, &c->st, t);
-        kv_init_overlay(&ov, &base);
-        const uint8_t *p = r->data[i];
-        size_t off = 0, len = r->lens[i];
-        while (off < len && !rc) { /* already validated by check_records */
-            uint32_t kl = be32_get(p + off);
-            const uint8_t *k = p + off + 4;
-            uint32_t vl = be32_get(p + off + 4 + kl);
-            const uint8_t *v = p + off + 8 + kl;
-            rc = kv_set(&ov, k, kl, v, vl);
-            off += 8 + (size_t)kl + vl;
-        }
-        if (!rc) rc = smt_apply(&c->st, t, &ov, root, next_root);
-        if (!rc) memcpy(root, next_root, 32);
-        kv_clear(&ov);
-    }
-    if (rc) {
-        mdb_txn_abort(t);
-        serr(err, errlen, "restore: writing the state: %s", wicas_chain_strerror(rc));
-        return WICAS_CHAIN_RESTORE_ABORT;
-    }
-    if (memcmp(root, r->app_hash, 32) != 0) {
-        mdb_txn_abort(t);
+    if (memcmp(r->root, r->app_hash, 32) != 0) {
+        restore_drop_txn(r);
         char a[65], b[65];
-        wicas_hex_encode(root, 32, a);
+        wicas_hex_encode(r->root, 32, a);
         wicas_hex_encode(r->app_hash, 32, b);
         serr(err, errlen, "restore: snapshot at height %lld rebuilds app hash %s, the trusted one is %s",
              (long long)r->height, a, b);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
-    rc = chain_restore_install(c, t, r->height, root, r->mv.chain_id, r->mv.initial_height);
-    if (rc || mdb_txn_commit(t)) {
-        if (rc) mdb_txn_abort(t);
+    int rc = chain_restore_install(c, r->txn, r->height, r->root, r->mv.chain_id, r->mv.initial_height);
+    if (rc) {
+        restore_drop_txn(r);
+        serr(err, errlen, "restore: committing the state failed");
+        return WICAS_CHAIN_RESTORE_ABORT;
+    }
+    MDB_txn *t = r->txn;
+    r->txn = NULL;
+    c->pending = false;
+    if (mdb_txn_commit(t)) {
         serr(err, errlen, "restore: committing the state failed");
         return WICAS_CHAIN_RESTORE_ABORT;
     }
@@ -485,7 +552,7 @@ wicas_chain_restore_result wicas_chain_restore_chunk(wicas_chain_restore *r, uin
                                                      const uint8_t *chunk, size_t len, bool *done, char *err,
                                                      size_t errlen) {
     *done = false;
-    if (!r) {
+    if (!r || !r->txn) {
         serr(err, errlen, "restore: no snapshot offered");
         return WICAS_CHAIN_RESTORE_ABORT;
     }
@@ -500,25 +567,24 @@ wicas_chain_restore_result wicas_chain_restore_chunk(wicas_chain_restore *r, uin
         return WICAS_CHAIN_RESTORE_RETRY_CHUNK;
     }
     /* matches its hash but is malformed: the snapshot itself is bad */
-    if (check_records(r, chunk, len)) {
-        serr(err, errlen, "restore: chunk %u is malformed (records or key order)", index);
+    uint64_t nk;
+    if (check_records(r, chunk, len, &nk) || r->keys + nk > r->mv.n_keys) {
+        restore_drop_txn(r);
+        serr(err, errlen, "restore: chunk %u is malformed (records, key order or key count)", index);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
-    if (r->total + len > MAX_RESTORE_BYTES) {
-        serr(err, errlen, "restore: snapshot larger than %zu bytes", MAX_RESTORE_BYTES);
+    int rc = apply_chunk(r, chunk, len);
+    if (rc) {
+        restore_drop_txn(r);
+        serr(err, errlen, "restore: writing the state: %s", wicas_chain_strerror(rc));
         return WICAS_CHAIN_RESTORE_ABORT;
     }
-    r->data[index] = malloc(len ? len : 1);
-    if (!r->data[index]) {
-        serr(err, errlen, "restore: out of memory");
-        return WICAS_CHAIN_RESTORE_ABORT;
-    }
-    if (len) memcpy(r->data[index], chunk, len);
-    r->lens[index] = len;
-    r->total += len;
+    r->keys += nk;
     r->next++;
+    held_note(r, sizeof *r + r->meta_len);
     if (r->next < r->mv.chunks) return WICAS_CHAIN_RESTORE_ACCEPT;
     if (r->keys != r->mv.n_keys) {
+        restore_drop_txn(r);
         serr(err, errlen, "restore: %llu keys received, the metadata says %llu", (unsigned long long)r->keys,
              (unsigned long long)r->mv.n_keys);
         return WICAS_CHAIN_RESTORE_REJECT;

@@ -83,6 +83,97 @@ int msg_signer(const char *url, const uint8_t *val, size_t len, char **signer, u
                 url);
 }
 
+/* ---- unknown fields (the SDK's codec/unknownproto) ------------------------------------------
+ * protobuf-c keeps the fields it does not know in each message's
+ * unknown_fields; left alone they would let anyone re-encode a signed tx
+ * with an extra field: same content, new hash (malleability). As the Cosmos
+ * SDK's tx decoder does: TxRaw allows none; TxBody and AuthInfo, and every
+ * message inside them (SignerInfo, ModeInfo, Fee, Coin, Any and the message
+ * an Any holds when we know its type), allow only non-critical ones, whose
+ * field number has bit 0x400 set (ADR 020). Any with a type we do not know is
+ * left to the message / public-key checks, which refuse it, except in
+ * non_critical_extension_options, where it is undecodable (no extension type
+ * is registered here). Failure = ErrTxDecode. */
+#define NONCRITICAL_BIT 0x400u
+#define MAX_PB_DEPTH 32
+
+static const struct {
+    const char *url;
+    const ProtobufCMessageDescriptor *d;
+} known_any[] = {
+    {URL_PUBKEY, &wchain__pub_key__descriptor},
+    {URL_SEND, &wchain__msg_send__descriptor},
+    {"/cosmwasm.wasm.v1.MsgStoreCode", &wchain__msg_store_code__descriptor},
+    {"/cosmwasm.wasm.v1.MsgInstantiateContract", &wchain__msg_instantiate_contract__descriptor},
+    {"/cosmwasm.wasm.v1.MsgExecuteContract", &wchain__msg_execute_contract__descriptor},
+    {"/cosmwasm.wasm.v1.MsgMigrateContract", &wchain__msg_migrate_contract__descriptor},
+    {"/cosmwasm.wasm.v1.MsgUpdateAdmin", &wchain__msg_update_admin__descriptor},
+    {"/cosmwasm.wasm.v1.MsgClearAdmin", &wchain__msg_clear_admin__descriptor},
+    {"/wicas.ai.v1.MsgRegisterModel", &wchain__msg_register_model__descriptor},
+    {"/wicas.ai.v1.MsgStoreProgram", &wchain__msg_store_program__descriptor},
+};
+
+static const ProtobufCMessageDescriptor *any_type(const char *url) {
+    for (size_t i = 0; url && i < sizeof known_any / sizeof known_any[0]; i++)
+        if (strcmp(url, known_any[i].url) == 0) return known_any[i].d;
+    return NULL;
+}
+
+/* 0 if m and what it holds pass the rule, else -1 with err set. */
+static int pb_check_unknown(const ProtobufCMessage *m, bool allow_nc, int depth, const char *where, char *err,
+                            size_t errlen) {
+    if (depth > MAX_PB_DEPTH) {
+        snprintf(err, errlen, "%s: messages nested deeper than %d", where, MAX_PB_DEPTH);
+        return -1;
+    }
+    for (unsigned i = 0; i < m->n_unknown_fields; i++) {
+        uint32_t tag = m->unknown_fields[i].tag;
+        if (!allow_nc || !(tag & NONCRITICAL_BIT)) {
+            snprintf(err, errlen, "%s: unknown %sfield %u in %s", where,
+                     tag & NONCRITICAL_BIT ? "non-critical " : "", tag, m->descriptor->name);
+            return -1;
+        }
+    }
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned f = 0; f < d->n_fields; f++) {
+        const ProtobufCFieldDescriptor *fd = &d->fields[f];
+        if (fd->type != PROTOBUF_C_TYPE_MESSAGE) continue;
+        const char *base = (const char *)m;
+        const ProtobufCMessage *const *subs;
+        size_t n;
+        const ProtobufCMessage *one;
+        if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+            n = *(const size_t *)(base + fd->quantifier_offset);
+            subs = *(const ProtobufCMessage *const *const *)(base + fd->offset);
+        } else {
+            if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *(const uint32_t *)(base + fd->quantifier_offset) != fd->id)
+                continue;
+            one = *(const ProtobufCMessage *const *)(base + fd->offset);
+            subs = &one;
+            n = one ? 1 : 0;
+        }
+        for (size_t k = 0; k < n; k++) {
+            if (pb_check_unknown(subs[k], allow_nc, depth + 1, where, err, errlen)) return -1;
+            if (fd->descriptor != &wchain__any__descriptor) continue;
+            const Wchain__Any *any = (const Wchain__Any *)subs[k];
+            const ProtobufCMessageDescriptor *td = any_type(any->type_url);
+            if (!td) {
+                if (d == &wchain__tx_body__descriptor && fd->id == 2047) {
+                    snprintf(err, errlen, "%s: unable to resolve type URL %s", where, any->type_url);
+                    return -1;
+                }
+                continue; /* refused by the message / public-key checks */
+            }
+            ProtobufCMessage *inner = protobuf_c_message_unpack(td, NULL, any->value.len, any->value.data);
+            if (!inner) continue; /* the message's own decoding reports it */
+            int rc = pb_check_unknown(inner, allow_nc, depth + 1, where, err, errlen);
+            protobuf_c_message_free_unpacked(inner, NULL);
+            if (rc) return -1;
+        }
+    }
+    return 0;
+}
+
 void wtx_free(wtx *t) {
     if (t->raw) wchain__tx_raw__free_unpacked(t->raw, NULL);
     if (t->body) wchain__tx_body__free_unpacked(t->body, NULL);
@@ -102,6 +193,11 @@ int wtx_decode(const uint8_t *tx, size_t len, wtx *t, uint32_t *code, char *err,
     if (!t->body) return fail(code, WICAS_CODE_TX_DECODE, err, errlen, "cannot decode TxBody: tx parse error");
     t->auth = wchain__auth_info__unpack(NULL, t->raw->auth_info_bytes.len, t->raw->auth_info_bytes.data);
     if (!t->auth) return fail(code, WICAS_CODE_TX_DECODE, err, errlen, "cannot decode AuthInfo: tx parse error");
+    char uerr[256];
+    if (pb_check_unknown(&t->raw->base, false, 0, "TxRaw", uerr, sizeof uerr) ||
+        pb_check_unknown(&t->body->base, true, 0, "TxBody", uerr, sizeof uerr) ||
+        pb_check_unknown(&t->auth->base, true, 0, "AuthInfo", uerr, sizeof uerr))
+        return fail(code, WICAS_CODE_TX_DECODE, err, errlen, "%s: tx parse error", uerr);
     Wchain__TxBody *b = t->body;
     Wchain__AuthInfo *a = t->auth;
     if (b->n_messages == 0)

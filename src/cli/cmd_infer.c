@@ -182,8 +182,20 @@ int wicas_cmd_infer(int argc, char **argv) {
     char sha[65];
     wicas_hex_encode(info.sha256, 32, sha);
     if (json) {
+        /* the engine's bytes may end inside (or hold) an invalid UTF-8
+         * sequence: repaired as the chain repairs model output */
+        size_t tl;
+        char *text = wicas_utf8_repair(res.text, res.text_len, &tl);
+        if (!text) {
+            fprintf(stderr, "wicasd infer: out of memory\n");
+            wicas_infer_result_free(&res);
+            wicas_infer_ctx_free(ctx);
+            wicas_infer_model_release(m);
+            return 1;
+        }
         printf("{\"text\":");
-        json_str(stdout, res.text, res.text_len);
+        json_str(stdout, text, tl);
+        free(text);
         printf(",\"model_sha256\":\"%s\",\"prompt_tokens\":%u,\"generated_tokens\":%u,\"stop\":\"%s\","
                "\"prefill_tokens_per_s\":%.2f,\"decode_tokens_per_s\":%.2f,\"threads\":%u,\"kernels\":\"%s\"}\n",
                sha, res.n_prompt_tokens, res.n_generated_tokens, STOPS[res.stop], pre_tps, dec_tps, threads,

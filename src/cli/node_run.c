@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "abci.h"
 #include "common.h"
 #include "node.h"
@@ -87,6 +89,34 @@ int wicas_node_parse_gas_price(const char *s, uint64_t *num, uint64_t *den) {
     *num = n;
     *den = d;
     return 0;
+}
+
+
+/* The chain id and initial height of HOME/config/genesis.json, which a
+ * state-synced snapshot must match (CometBFT does not send InitChain to a
+ * node that state-syncs). Left empty / 0 when unreadable: offers are then
+ * refused. JSON integers are read from their text, never through a double. */
+static void read_genesis_id(const char *home, char *chain_id, size_t cap, int64_t *initial_height) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config/genesis.json", home);
+    chain_id[0] = 0;
+    *initial_height = 0;
+    size_t len;
+    char *txt = (char *)wicas_read_file(path, 256u << 20, &len);
+    cJSON *g = txt ? cJSON_ParseWithLength(txt, len) : NULL;
+    free(txt);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(g, "chain_id");
+    const cJSON *ih = cJSON_GetObjectItemCaseSensitive(g, "initial_height");
+    if (cJSON_IsString(id) && strlen(id->valuestring) < cap) snprintf(chain_id, cap, "%s", id->valuestring);
+    if (cJSON_IsString(ih)) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(ih->valuestring, &end, 10);
+        if (!errno && *end == 0 && end != ih->valuestring && v >= 0) *initial_height = v;
+    }
+    /* CometBFT writes initial_height as a string; 0 or absent means 1 */
+    if (*initial_height == 0) *initial_height = 1;
+    cJSON_Delete(g);
 }
 
 int wicas_node_run(const wicas_node_run_opts *o) {
@@ -224,6 +254,7 @@ int wicas_node_run(const wicas_node_run_opts *o) {
     wicas_abci_chain_app(&actx, chain, &app);
     actx.snapshot_interval = o->snapshot_interval;
     actx.snapshot_keep = o->snapshot_keep;
+    read_genesis_id(o->home, actx.genesis_chain_id, sizeof actx.genesis_chain_id, &actx.genesis_initial_height);
     if (o->snapshot_interval > 0)
         WICAS_INFO(LOGMOD, "state-sync snapshots every %lld blocks (keeping %u) in %s/snapshots",
                    (long long)o->snapshot_interval, o->snapshot_keep ? o->snapshot_keep : 2, data_dir);

@@ -67,9 +67,14 @@ int wicas_hex_decode(const char *in, uint8_t *out, size_t out_len);
 /* ---- UTF-8 --------------------------------------------------------------------
  * Strict: overlong forms, surrogates and code points past U+10FFFF are invalid.
  * wicas_utf8_seq: the length (1..4) of the valid sequence at s[i] (i < n), or 0.
- * wicas_utf8_valid: whether all of s[0..n) is valid UTF-8. */
+ * wicas_utf8_valid: whether all of s[0..n) is valid UTF-8.
+ * wicas_utf8_repair: a malloc'd, NUL-terminated copy of s[0..n) with each byte
+ * that does not start a valid sequence replaced by U+FFFD (what the chain
+ * returns for model output, and `wicasd infer --output json` prints); its
+ * length in *out_len (may be NULL); NULL when out of memory. */
 size_t wicas_utf8_seq(const uint8_t *s, size_t n, size_t i);
 bool wicas_utf8_valid(const void *s, size_t n);
+char *wicas_utf8_repair(const void *s, size_t n, size_t *out_len);
 
 /* wicas_json_has_nul_escape: whether the JSON text s[0..n) holds the escape
  * \u0000 inside a string. cJSON decodes it to a real NUL and so silently cuts

@@ -5,6 +5,7 @@
  */
 #include "common.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void wicas_hex_encode(const uint8_t *in, size_t len, char *out) {
@@ -143,4 +144,26 @@ bool wicas_json_has_nul_escape(const void *p, size_t n) {
         }
     }
     return false;
+}
+
+char *wicas_utf8_repair(const void *in, size_t n, size_t *out_len) {
+    const uint8_t *s = in;
+    char *out = malloc(3 * n + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = wicas_utf8_seq(s, n, i);
+        if (k) {
+            memcpy(out + o, s + i, k);
+            o += k;
+            i += k;
+        } else {
+            memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD for each invalid byte */
+            o += 3;
+            i++;
+        }
+    }
+    out[o] = 0;
+    if (out_len) *out_len = o;
+    return out;
 }

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -281,6 +282,45 @@ static void free_parsed(gguf_file *f) {
     f->tensors = NULL;
 }
 
+/* ---- duplicate names: sorted, O(n log n), for every count -------------------- */
+typedef struct {
+    gguf_str s;
+    uint64_t i;
+} name_ix;
+
+static int cmp_name_ix(const void *a, const void *b) {
+    const name_ix *x = a, *y = b;
+    uint32_t m = x->s.len < y->s.len ? x->s.len : y->s.len;
+    int c = m ? memcmp(x->s.ptr, y->s.ptr, m) : 0;
+    if (c) return c;
+    if (x->s.len != y->s.len) return x->s.len < y->s.len ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i; /* a total order: the result is the same everywhere */
+}
+
+/* Looks for two of the n names at base + i*stride + off (a gguf_str) that are
+ * equal. Returns 1 with *first < *second their indices (the smallest name
+ * that repeats, its first two entries), 0 if none, -1 out of memory. */
+static int find_duplicate(const void *base, size_t stride, size_t off, uint64_t n, uint64_t *first,
+                          uint64_t *second) {
+    if (n < 2) return 0;
+    name_ix *v = malloc((size_t)n * sizeof *v);
+    if (!v) return -1;
+    for (uint64_t i = 0; i < n; i++) {
+        memcpy(&v[i].s, (const char *)base + (size_t)i * stride + off, sizeof(gguf_str));
+        v[i].i = i;
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_name_ix);
+    int found = 0;
+    for (uint64_t i = 1; i < n && !found; i++)
+        if (v[i].s.len == v[i - 1].s.len && (v[i].s.len == 0 || memcmp(v[i].s.ptr, v[i - 1].s.ptr, v[i].s.len) == 0)) {
+            *first = v[i - 1].i;
+            *second = v[i].i;
+            found = 1;
+        }
+    free(v);
+    return found;
+}
+
 int gguf_parse(const uint8_t *buf, size_t size, gguf_file *f, char *err, size_t errlen) {
     memset(f, 0, sizeof *f);
     f->fd = -1;
@@ -320,17 +360,21 @@ int gguf_parse(const uint8_t *buf, size_t size, gguf_file *f, char *err, size_t 
     int rc = 0;
     for (uint64_t i = 0; i < nkv && rc == 0; i++) rc = parse_kv(&r, &f->kv[i], i);
     if (rc != 0) goto bad;
-    /* Duplicate keys would make look-ups ambiguous. */
-    for (uint64_t i = 0; i < nkv; i++)
-        for (uint64_t j = i + 1; j < nkv && nkv <= 4096; j++)
-            if (f->kv[i].key.len == f->kv[j].key.len && memcmp(f->kv[i].key.ptr, f->kv[j].key.ptr, f->kv[i].key.len) == 0) {
-                char k[64];
-                fmtkey(k, sizeof k, f->kv[i].key);
-                fail(&r, "duplicate metadata key '%s' (entries %llu and %llu)", k, (unsigned long long)i,
-                     (unsigned long long)j);
-                rc = -1;
-                goto bad;
-            }
+    /* Duplicate keys would make look-ups ambiguous (checked at any count). */
+    uint64_t d1, d2;
+    int dup = find_duplicate(f->kv, sizeof *f->kv, offsetof(gguf_kv, key), nkv, &d1, &d2);
+    if (dup) {
+        char k[64];
+        if (dup > 0) {
+            fmtkey(k, sizeof k, f->kv[d1].key);
+            fail(&r, "duplicate metadata key '%s' (entries %llu and %llu)", k, (unsigned long long)d1,
+                 (unsigned long long)d2);
+        } else {
+            fail(&r, "out of memory checking %llu metadata keys", (unsigned long long)nkv);
+        }
+        rc = dup > 0 ? -1 : WICAS_INFER_ENOMEM;
+        goto bad;
+    }
     f->alignment = GGUF_DEFAULT_ALIGNMENT;
     const gguf_kv *al = gguf_find(f, "general.alignment");
     if (al) {
@@ -371,13 +415,19 @@ int gguf_parse(const uint8_t *buf, size_t size, gguf_file *f, char *err, size_t 
             goto bad;
         }
         t->data = buf + data + t->offset;
-        for (uint64_t j = 0; j < i && nt <= 4096; j++)
-            if (t->name.len == f->tensors[j].name.len && memcmp(t->name.ptr, f->tensors[j].name.ptr, t->name.len) == 0) {
-                fail(&r, "duplicate tensor name '%s' (descriptors %llu and %llu)", tn, (unsigned long long)j,
-                     (unsigned long long)i);
-                rc = -1;
-                goto bad;
-            }
+    }
+    dup = find_duplicate(f->tensors, sizeof *f->tensors, offsetof(gguf_tensor, name), nt, &d1, &d2);
+    if (dup) {
+        char tn[64];
+        if (dup > 0) {
+            fmtkey(tn, sizeof tn, f->tensors[d1].name);
+            fail(&r, "duplicate tensor name '%s' (descriptors %llu and %llu)", tn, (unsigned long long)d1,
+                 (unsigned long long)d2);
+        } else {
+            fail(&r, "out of memory checking %llu tensor names", (unsigned long long)nt);
+        }
+        rc = dup > 0 ? -1 : WICAS_INFER_ENOMEM;
+        goto bad;
     }
     f->map = buf;
     f->size = size;

@@ -18,8 +18,16 @@
  * Per block: amax = max |x|, d = amax / 127, q = round_half_even(x * (1/d)),
  * clamped to [-127, 127]. Rounding uses the 1.5*2^23 trick: adding and
  * subtracting it leaves x rounded to an integer in the current (nearest-even)
- * mode; |x * id| <= 127.x so it is exact. No libm. */
+ * mode; |x * id| <= 127.x so it is exact. No libm.
+ * Defined for every input: converting a NaN or an out-of-range float to an
+ * integer is undefined behaviour in C (x86 gives INT32_MIN, ARM 0), and a
+ * NaN or infinite activation reaches here (a NaN amax makes the scale NaN;
+ * an infinite one makes 1/d 0, and inf * 0 is NaN). So NaN quantises to 0,
+ * and anything at or beyond +-127 (+-inf included) to +-127, before any cast. */
 static inline int32_t round_even(float x) {
+    if (x != x) return 0;
+    if (x >= 127.0f) return 127;
+    if (x <= -127.0f) return -127;
     const float magic = 12582912.0f; /* 1.5 * 2^23 */
     float r = (x + magic) - magic;
     return (int32_t)r;

@@ -28,6 +28,7 @@
 #include "kvapp.h"
 #include "node.h"
 #include "rpc.h"
+#include "test_ports.h"
 
 typedef struct {
     char home[256];
@@ -109,9 +110,14 @@ static int setup(void **state) {
         fprintf(stderr, "%s\n", err);
         return -1;
     }
-    f->ports.p2p = wicas_node_free_port();
-    f->ports.rpc = wicas_node_free_port();
-    f->ports.abci = wicas_node_free_port();
+    int base = wicas_test_port_block(); /* held until this test exits: see test_ports.h */
+    if (base < 0) {
+        fprintf(stderr, "no free block of loopback ports\n");
+        return -1;
+    }
+    f->ports.p2p = base;
+    f->ports.rpc = base + 1;
+    f->ports.abci = base + 2;
     snprintf(f->node, sizeof f->node, "tcp://127.0.0.1:%d", f->ports.rpc);
     snprintf(f->abci_addr, sizeof f->abci_addr, "tcp://127.0.0.1:%d", f->ports.abci);
     wicas_node_config cfg = {

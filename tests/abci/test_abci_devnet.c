@@ -27,6 +27,7 @@
 #include "kvapp.h"
 #include "node.h"
 #include "rpc.h"
+#include "test_ports.h"
 
 #define N 4
 
@@ -123,11 +124,16 @@ static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/wicas-abci-devnet-XXXXXX");
     if (!mkdtemp(f->dir)) return -1;
+    int base = wicas_test_port_block(); /* held until this test exits: see test_ports.h */
+    if (base < 0) {
+        fprintf(stderr, "no free block of loopback ports\n");
+        return -1;
+    }
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
-             "'%s/bin/wicasd' devnet init --validators %d --home '%s/net' --base-port 0 --timeout-commit 150 "
+             "'%s/bin/wicasd' devnet init --validators %d --home '%s/net' --base-port %d --timeout-commit 150 "
              "--chain-id kv-devnet --no-model >'%s/init.log' 2>&1",
-             bd, N, f->dir, f->dir);
+             bd, N, f->dir, base, f->dir);
     if (system(cmd) != 0) {
         fprintf(stderr, "wicasd devnet init failed (%s/init.log)\n", f->dir);
         return -1;

@@ -23,7 +23,9 @@ H="$T/home"
 "$W" keys add alice --home "$H" >/dev/null
 "$W" keys add bob --home "$H" >/dev/null
 A=$("$W" keys show alice -a --home "$H"); B=$("$W" keys show bob -a --home "$H")
-PORT=$(( 32000 + (RANDOM % 500) * 4 ))
+. "$(dirname "$0")/../ports.sh"
+port_block || fail "no free ports"
+PORT=$PORT_BASE
 "$W" init node0 --home "$H" --chain-id wicas-aicli --fast --base-port "$PORT" --no-model >/dev/null
 "$W" genesis add-account alice 1000000000uwicas --home "$H" >/dev/null
 "$W" genesis add-account bob 1000000000uwicas --home "$H" >/dev/null

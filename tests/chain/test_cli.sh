@@ -33,7 +33,9 @@ grep -q "$A" "$H/keyring-file/alice.key" || fail "key file"
 "$W" keys show tmp --home "$H" >/dev/null 2>&1 && fail "deleted key still shown"
 
 # ---- node
-PORT=$(( 30000 + (RANDOM % 500) * 4 ))
+. "$(dirname "$0")/../ports.sh"
+port_block || { echo "FAIL: no free ports" >&2; exit 1; }
+PORT=$PORT_BASE
 "$W" init node0 --home "$H" --chain-id wicas-cli --fast --base-port "$PORT" >/dev/null
 "$W" genesis add-account alice 1000000000uwicas --home "$H" >/dev/null
 "$W" genesis add-account "$B" 5uwicas --home "$H" >/dev/null

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # test_cross_aarch64.sh — AArch64 (scalar and NEON kernels, run under
 # qemu-user) gives the same logits hashes as this x86-64 build. Needs Debian's
-# gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user; without them the
-# test is skipped (exit 77). Arguments: native logits_hash, model folder,
+# gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user, which
+# scripts/setup installs: without them the test fails (no silent skip). Arguments: native logits_hash, model folder,
 # output folder.
 set -euo pipefail
 NATIVE=$1 DIR=$2 OUT=$3
 CC=$(command -v aarch64-linux-gnu-gcc || true)
 QEMU=$(command -v qemu-aarch64 || true)
 if [ -z "$CC" ] || [ -z "$QEMU" ] || [ ! -d /usr/aarch64-linux-gnu ]; then
-  echo "SKIP: aarch64-linux-gnu-gcc / qemu-aarch64 not installed"; exit 77
+  echo "FAIL: aarch64-linux-gnu-gcc / qemu-aarch64 not installed (scripts/setup installs them)"; exit 1
 fi
 SRC=${WICAS_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 mkdir -p "$OUT"

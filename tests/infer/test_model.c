@@ -222,7 +222,7 @@ static void cache(void **st) {
 static void default_model(void **st) {
     (void)st;
     const char *path = getenv("WICAS_DEFAULT_MODEL");
-    if (!path) skip();
+    if (!path) fail_msg("WICAS_DEFAULT_MODEL not set: set-up provides the default model (missing is a failure)");
     wicas_infer_model *m = load(path);
     wicas_infer_model_info info;
     wicas_infer_model_get_info(m, &info);
@@ -273,7 +273,7 @@ static void default_model(void **st) {
 static void default_model_generate(void **st) {
     (void)st;
     const char *path = getenv("WICAS_DEFAULT_MODEL");
-    if (!path) skip();
+    if (!path) fail_msg("WICAS_DEFAULT_MODEL not set: set-up provides the default model (missing is a failure)");
     wicas_infer_model *m = load(path);
     wicas_infer_ctx *c;
     wicas_infer_ctx_params cp = {.n_ctx = 512, .n_threads = 2};

@@ -13,7 +13,7 @@ set -euo pipefail
 PPL_TOOL=$1
 LLAMA_PPL=24.2276
 MODEL=${WICAS_DEFAULT_MODEL:?}
-[ -f "$MODEL" ] || { echo "SKIP: default model missing"; exit 77; }
+[ -f "$MODEL" ] || { echo "FAIL: default model $MODEL missing (scripts/setup provides it)"; exit 1; }
 got=$("$PPL_TOOL" "$MODEL" "$WICAS_SOURCE_DIR/tests/data/us_founding_documents.txt" 512 2 2 2>/dev/null | sed -n 's/^ppl=\([0-9.]*\).*/\1/p')
 echo "WICAS ppl $got, llama.cpp ppl $LLAMA_PPL"
 python3 - "$got" "$LLAMA_PPL" <<'PY'

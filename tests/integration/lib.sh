@@ -10,25 +10,9 @@ SK_B=0202020202020202020202020202020202020202020202020202020202020202
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# A base port P with P, P+1, P+2 all free on 127.0.0.1.
-free_base_port() {
-  python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 60000)
-    ok = True
-    socks = []
-    for q in (p, p + 1, p + 2):
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", q)); socks.append(s)
-        except OSError:
-            ok = False
-    for s in socks: s.close()
-    if ok:
-        print(p); break
-PY
-}
+# Ports: each test holds a block of 40 (tests/ports.sh); call port_block in
+# the test's own shell, then use $PORT_BASE .. $PORT_BASE+39.
+. "$(dirname "${BASH_SOURCE[0]}")/../ports.sh"
 
 # First "key":"value" string of a JSON text on stdin.
 json_str() { grep -o "\"$1\":\"[^\"]*\"" | head -1 | sed 's/.*:"\(.*\)"/\1/'; }

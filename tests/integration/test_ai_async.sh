@@ -22,7 +22,8 @@ export WICAS_MODELS_DIR=$(dirname "$MODEL")
 CHAIN=wicas-it-async
 
 A=$("$T" addr $SK_A) || fail "it_tool addr"
-"$W" devnet start --validators 4 --home "$NET" --base-port 0 --timeout-commit 200 --chain-id $CHAIN \
+port_block || fail "no free ports"
+"$W" devnet start --validators 4 --home "$NET" --base-port "$PORT_BASE" --timeout-commit 200 --chain-id $CHAIN \
   --account "$A:100000000uwicas" >"$tmp/devnet.log" 2>&1 || fail "devnet start: $(tail -5 "$tmp/devnet.log")"
 devnet_rpcs
 

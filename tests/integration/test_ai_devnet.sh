@@ -16,7 +16,8 @@ export WICAS_MODELS_DIR=$(dirname "$MODEL")
 
 A=$("$T" addr $SK_A) || fail "it_tool addr"
 # the devnet registers the default model in its genesis by itself
-"$W" devnet start --validators 4 --home "$NET" --base-port 0 --timeout-commit 200 --chain-id wicas-it-ai \
+port_block || fail "no free ports"
+"$W" devnet start --validators 4 --home "$NET" --base-port "$PORT_BASE" --timeout-commit 200 --chain-id wicas-it-ai \
   --account "$A:100000000uwicas" >"$tmp/devnet.log" 2>&1 || fail "devnet start: $(tail -5 "$tmp/devnet.log")"
 grep -q "model 'smollm2-135m'" "$tmp/devnet.log" || fail "default model not registered: $(cat "$tmp/devnet.log")"
 sha=${WICAS_DEFAULT_MODEL_SHA256:-$(sha256sum "$MODEL" | cut -d' ' -f1)}

@@ -12,7 +12,8 @@ pass=0
 
 A=$("$T" addr $SK_A) || fail "it_tool addr"
 B=$("$T" addr $SK_B) || fail "it_tool addr"
-"$W" devnet start --validators 4 --home "$NET" --base-port 0 --timeout-commit 200 --chain-id wicas-it-net \
+port_block || fail "no free ports"
+"$W" devnet start --validators 4 --home "$NET" --base-port "$PORT_BASE" --timeout-commit 200 --chain-id wicas-it-net \
   --account "$A:1000000uwicas" >"$tmp/devnet.log" 2>&1 || fail "devnet start: $(tail -5 "$tmp/devnet.log")"
 devnet_rpcs
 [ ${#RPCS[@]} -eq 4 ] || fail "devnet.json lists ${#RPCS[@]} nodes"

@@ -16,7 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-P=$(free_base_port); [ -n "$P" ] || fail "no free ports"
+port_block || fail "no free ports"; P=$PORT_BASE
 RPC=127.0.0.1:$((P + 1))
 "$W" init node0 --home "$H" --chain-id wicas-it-models --base-port "$P" --fast >/dev/null || fail "init"
 python3 - "$H/config/genesis.json" <<'PY'

@@ -27,7 +27,8 @@ pass=0
 
 A=$("$T" addr $SK_A) || fail "it_tool addr"
 B=$("$T" addr $SK_B) || fail "it_tool addr"
-"$W" devnet start --validators 2 --home "$NET" --base-port 0 --timeout-commit 200 --chain-id wicas-it-ss \
+port_block || fail "no free ports"
+"$W" devnet start --validators 2 --home "$NET" --base-port "$PORT_BASE" --timeout-commit 200 --chain-id wicas-it-ss \
   --no-model --snapshot-interval 20 --account "$A:1000000uwicas" >"$tmp/devnet.log" 2>&1 ||
   fail "devnet start: $(tail -5 "$tmp/devnet.log")"
 mapfile -t RPCS < <(grep -o '"rpc":[[:space:]]*[0-9]*' "$NET/devnet.json" | grep -o '[0-9]*$' | sed 's/^/127.0.0.1:/')
@@ -41,7 +42,7 @@ ls "$NET/node0/data/wicas/snapshots" | grep -q "^0*20$" || fail "no snapshot at 
 pass=$((pass + 1))
 
 # the joining node: same genesis, peers = the validators, state sync on
-P=$(free_base_port); [ -n "$P" ] || fail "no free ports"
+P=$((PORT_BASE + 30)) # the devnet uses PORT_BASE+0..12 of the block
 RPC=127.0.0.1:$((P + 1))
 "$W" init joiner --home "$H" --chain-id wicas-it-ss --base-port "$P" --fast --no-model >/dev/null || fail "init joiner"
 cp "$NET/node0/config/genesis.json" "$H/config/genesis.json"
