@@ -6,6 +6,9 @@
 #   make test    unit + integration tests (ctest); CI also runs `make asan`
 #   make asan    the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz-smoke  the libFuzzer targets (clang-14), FUZZ_SECONDS (20) each; CI runs it
+#   make chaos   4-validator devnets under kills, pauses, byzantine validators and malicious
+#                state-sync peers, with load; prints one table (CHAOS_PROFILE=long (default,
+#                50 kills) or short (CI, 10 kills); CHAOS_SEED=N replays a run)
 #   make bench   benchmarks, each printing a ratio against its anchor
 #   make fmt     clang-format the C sources
 BUILD      ?= build
@@ -18,7 +21,7 @@ JOBS       ?= $(shell nproc)
 CTEST_ARGS ?=
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all setup configure build test asan fuzz-smoke demo bench fmt clean distclean
+.PHONY: all setup configure build test asan fuzz-smoke chaos demo bench fmt clean distclean
 
 all: build
 
@@ -60,6 +63,17 @@ fuzz-smoke: setup
 	  rc=$$?; grep -E 'INITED|DONE|stat::number_of_executed_units|ERROR|SUMMARY|crash|Test unit' $(FUZZ_BUILD)/fuzz-$$name.log; \
 	  [ $$rc -eq 0 ] || { echo "[fuzz] $$name failed (rc $$rc): see $(FUZZ_BUILD)/fuzz-$$name.log"; exit 1; }; \
 	done
+
+# The chaos suite (tests/chaos/run.sh); the table also lands in $(BUILD)/chaos-table.txt.
+# It reads $(FUZZ_BUILD)/fuzz-summary.tsv when fuzzing wrote one, never fuzzes itself.
+CHAOS_PROFILE ?= long
+CHAOS_SEED ?=
+chaos: build
+	@WICAS_BUILD_DIR=$(CURDIR)/$(BUILD) WICAS_SOURCE_DIR=$(CURDIR) WICAS_WASM_DIR=$(CURDIR)/$(BUILD)/wasm \
+	  WICAS_COMETBFT="$$(sed -n 's/^WICAS_COMETBFT:[A-Z]*=//p' $(BUILD)/CMakeCache.txt)" \
+	  WICAS_DEFAULT_MODEL="$$(sed -n 's/^WICAS_DEFAULT_MODEL:[A-Z]*=//p' $(BUILD)/CMakeCache.txt)" \
+	  WICAS_FUZZ_SUMMARY=$(CURDIR)/$(FUZZ_BUILD)/fuzz-summary.tsv CHAOS_TABLE=$(CURDIR)/$(BUILD)/chaos-table.txt \
+	  bash tests/chaos/run.sh --profile $(CHAOS_PROFILE) $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))
 
 VALIDATORS ?= 1
 demo: build

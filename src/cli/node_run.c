@@ -181,6 +181,10 @@ int wicas_node_run(const wicas_node_run_opts *o) {
     copts.ai_wrong_answer = o->ai_wrong_answer;
     if (o->ai_wrong_answer)
         WICAS_WARN(LOGMOD, "--ai-wrong-answer: this validator will report wrong answers to asynchronous AI requests");
+    copts.byzantine = o->byzantine;
+    if (o->byzantine)
+        WICAS_WARN(LOGMOD, "--byzantine: TEST FAULT INJECTOR ON: this validator misbehaves with vote extensions (mode %d)",
+                   o->byzantine);
 #define AI_FREE() wicas_ai_host_free(ai)
 #else
 #define AI_FREE() ((void)0)
@@ -220,6 +224,10 @@ int wicas_node_run(const wicas_node_run_opts *o) {
     wicas_abci_chain_app(&actx, chain, &app);
     actx.snapshot_interval = o->snapshot_interval;
     actx.snapshot_keep = o->snapshot_keep;
+    actx.byzantine_snapshots = o->byzantine_snapshots;
+    if (o->byzantine_snapshots)
+        WICAS_WARN(LOGMOD, "--byzantine-snapshots: TEST FAULT INJECTOR ON: this node serves forged snapshots (mode %d)",
+                   o->byzantine_snapshots);
     if (o->snapshot_interval > 0)
         WICAS_INFO(LOGMOD, "state-sync snapshots every %lld blocks (keeping %u) in %s/snapshots",
                    (long long)o->snapshot_interval, o->snapshot_keep ? o->snapshot_keep : 2, data_dir);

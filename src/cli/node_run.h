@@ -24,6 +24,10 @@ typedef struct {
     unsigned ai_threads;
     /* Test option: report wrong answers to asynchronous AI requests. */
     bool ai_wrong_answer;
+    /* Test-only fault injectors (tests/chaos): --byzantine (a WICAS_BYZ_* mode
+     * of chain.h) and --byzantine-snapshots (a WICAS_ABCI_BYZ_SNAP_* mode of
+     * abci.h); 0 = honest. */
+    int byzantine, byzantine_snapshots;
     /* State-sync snapshots: one every snapshot_interval committed heights (0 =
      * none), the newest snapshot_keep kept (0 = 2). */
     int64_t snapshot_interval;
