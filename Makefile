@@ -5,23 +5,23 @@
 #                (make demo VALIDATORS=4 for four validators)
 #   make test    unit + integration tests (ctest); CI also runs `make asan`
 #   make asan    the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make fuzz-smoke  the libFuzzer targets (clang-14), FUZZ_SECONDS (20) each; CI runs it
+#   make fuzz-smoke  every libFuzzer target (clang-14) for FUZZ_SECONDS (15) each; CI runs it
+#   make fuzz    the same, for long runs: `make fuzz FUZZ_SECONDS=3600`
 #   make chaos   4-validator devnets under kills, pauses, byzantine validators and malicious
 #                state-sync peers, with load; prints one table (CHAOS_PROFILE=long (default,
-#                50 kills) or short (CI, 10 kills); CHAOS_SEED=N replays a run)
+#                50 kills) or short (CI, 6 kills); CHAOS_SEED=N replays a run)
 #   make bench   benchmarks, each printing a ratio against its anchor
 #   make fmt     clang-format the C sources
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
-FUZZ_SECONDS ?= 20
 JOBS       ?= $(shell nproc)
 # A test that fails is run once more: loopback port choices (bind to port 0,
 # then release) can rarely collide between parallel CometBFT tests.
 CTEST_ARGS ?=
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all setup configure build test asan fuzz-smoke chaos demo bench fmt clean distclean
+.PHONY: all setup configure build test asan fuzz-smoke fuzz chaos demo bench fmt clean distclean
 
 all: build
 
@@ -42,27 +42,54 @@ asan: setup
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow --repeat until-pass:2 $(CTEST_ARGS)
 
-# A short libFuzzer run of each fuzz target (a smoke test: new crashes in code
-# paths the unit tests do not reach). The corpus stays in $(FUZZ_BUILD)/corpus,
-# a crashing input lands in $(FUZZ_BUILD)/crashes and fails the target.
-fuzz-smoke: setup
+# libFuzzer targets (clang-14, ASan + UBSan in every library): one line each,
+# binary path under $(FUZZ_BUILD)/tests : corpus name. Each target writes its
+# own seeds (built from real data at run time) when run with WICAS_FUZZ_SEEDS;
+# libFuzzer reads seeds + corpus and adds new inputs to $(FUZZ_BUILD)/corpus/NAME.
+# A crash lands in $(FUZZ_BUILD)/crashes and fails the run. Per target the run
+# prints executions and coverage (libFuzzer's final cov/ft) and appends a row to
+# $(FUZZ_BUILD)/fuzz-summary.tsv (target, seconds, execs, cov_edges, crashes).
+#   make fuzz-smoke                 every target for FUZZ_SECONDS (15 s; CI: about 2.5 min)
+#   make fuzz FUZZ_SECONDS=3600     the same targets, longer
+FUZZ_TARGETS := vm/fuzz_vm:vm infer/fuzz_gguf:gguf chain/fuzz_tx:tx abci/fuzz_abci:abci \
+                ai/fuzz_ai_request:ai_request ai/fuzz_vote_ext:vote_ext wasi/fuzz_wasi:wasi \
+                chain/fuzz_snapshot:snapshot
+FUZZ_SECONDS ?= 15
+FUZZ_BINS := $(foreach t,$(FUZZ_TARGETS),$(notdir $(firstword $(subst :, ,$(t)))))
+
+fuzz-smoke: fuzz
+
+fuzz: setup
 	@CC=clang-14 cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DWICAS_FUZZ=ON >/dev/null
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_vm fuzz_gguf
-	@mkdir -p $(FUZZ_BUILD)/corpus/vm $(FUZZ_BUILD)/corpus/gguf $(FUZZ_BUILD)/crashes
-	@# seeds: byte 0 even = a module to upload and call (our counter, cosmwasm-vm's Rust-built
-	@# empty.wasm), odd = a message to the counter
-	@cd $(FUZZ_BUILD)/corpus/vm && [ -n "$$(ls)" ] || { \
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_BINS)
+	@mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/crashes
+	@# fuzz_vm's seeds: byte 0 even = a module to upload and call (our counter,
+	@# cosmwasm-vm's Rust-built empty.wasm), odd = a message to the counter
+	@mkdir -p $(FUZZ_BUILD)/seeds/vm && cd $(FUZZ_BUILD)/seeds/vm && { \
 	  { printf '\000'; cat ../../wasm/counter.wasm; } > seed-counter; \
 	  { printf '\000'; cat "$$($(CURDIR)/scripts/setup print-cache)/cosmwasm-testdata-3.0.2/empty.wasm"; } > seed-empty; \
 	  printf '\001{"increment":{}}' > seed-increment; }
-	@for t in vm/fuzz_vm:vm infer/fuzz_gguf:gguf; do \
-	  bin=$(FUZZ_BUILD)/tests/$${t%%:*}; name=$${t##*:}; \
-	  echo "[fuzz] $$bin for $(FUZZ_SECONDS) s"; \
-	  $$bin -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=4096 -print_final_stats=1 \
-	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$name- $(FUZZ_BUILD)/corpus/$$name > $(FUZZ_BUILD)/fuzz-$$name.log 2>&1; \
-	  rc=$$?; grep -E 'INITED|DONE|stat::number_of_executed_units|ERROR|SUMMARY|crash|Test unit' $(FUZZ_BUILD)/fuzz-$$name.log; \
-	  [ $$rc -eq 0 ] || { echo "[fuzz] $$name failed (rc $$rc): see $(FUZZ_BUILD)/fuzz-$$name.log"; exit 1; }; \
-	done
+	@printf 'target\tseconds\texecs\tcov_edges\tcrashes\n' > $(FUZZ_BUILD)/fuzz-summary.tsv
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+	  bin=$(FUZZ_BUILD)/tests/$${t%%:*}; name=$${t##*:}; log=$(FUZZ_BUILD)/fuzz-$$name.log; \
+	  [ "$$name" = vm ] || rm -rf $(FUZZ_BUILD)/seeds/$$name; mkdir -p $(FUZZ_BUILD)/corpus/$$name $(FUZZ_BUILD)/seeds/$$name; \
+	  [ "$$name" = vm ] || [ "$$name" = gguf ] || \
+	    WICAS_FUZZ_SEEDS=$(FUZZ_BUILD)/seeds/$$name $$bin > $$log 2>&1 || { echo "[fuzz] $$name: seeds failed, see $$log"; fail=1; continue; }; \
+	  echo "[fuzz] $$name for $(FUZZ_SECONDS) s"; touch $(FUZZ_BUILD)/crashes/.stamp; \
+	  $$bin -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=4096 -print_final_stats=1 -timeout=60 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$name- $(FUZZ_BUILD)/corpus/$$name $(FUZZ_BUILD)/seeds/$$name >> $$log 2>&1; \
+	  rc=$$?; \
+	  execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log | tail -1); \
+	  cov=$$(grep -oE '(DONE|INITED|NEW|REDUCE|pulse) +cov: [0-9]+' $$log | tail -1 | grep -oE '[0-9]+$$'); \
+	  ft=$$(grep -oE ' ft: [0-9]+' $$log | tail -1 | grep -oE '[0-9]+$$'); \
+	  crashes=$$(find $(FUZZ_BUILD)/crashes -name "$$name-*" -newer $(FUZZ_BUILD)/crashes/.stamp | wc -l); \
+	  [ $$rc -eq 0 ] || [ "$$crashes" -gt 0 ] || crashes=1; \
+	  printf '%s\t%s\t%s\t%s\t%s\n' $$name $(FUZZ_SECONDS) $${execs:-0} $${cov:-0} $$crashes >> $(FUZZ_BUILD)/fuzz-summary.tsv; \
+	  echo "[fuzz] $$name: $${execs:-0} execs, cov $${cov:-0} edges, ft $${ft:-0}, rc $$rc"; \
+	  [ $$rc -eq 0 ] || { grep -E 'ERROR|SUMMARY|invariant|Test unit' $$log | head -5; \
+	    echo "[fuzz] $$name failed (rc $$rc): see $$log"; fail=1; }; \
+	done; column -t -s "$$(printf '\t')" $(FUZZ_BUILD)/fuzz-summary.tsv 2>/dev/null || cat $(FUZZ_BUILD)/fuzz-summary.tsv; \
+	exit $$fail
 
 # The chaos suite (tests/chaos/run.sh); the table also lands in $(BUILD)/chaos-table.txt.
 # It reads $(FUZZ_BUILD)/fuzz-summary.tsv when fuzzing wrote one, never fuzzes itself.

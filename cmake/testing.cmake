@@ -41,3 +41,26 @@ function(wicas_add_script_test NAME LABEL)
   set_tests_properties(${NAME} PROPERTIES LABELS "${LABEL}" TIMEOUT ${A_TIMEOUT}
                        ENVIRONMENT "${WICAS_TEST_ENV}")
 endfunction()
+
+# wicas_add_fuzz(NAME SOURCES ... [LIBS ...] [DEPENDS ...] [INCLUDES ...] [DEFINES ...])
+# A libFuzzer target, built only with -DWICAS_FUZZ=ON and clang (the whole
+# build then has ASan + UBSan and coverage hooks, see the top CMakeLists.txt).
+# `make fuzz-smoke` / `make fuzz` run every target named in the Makefile's
+# FUZZ_TARGETS.
+function(wicas_add_fuzz NAME)
+  if(NOT (WICAS_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang"))
+    return()
+  endif()
+  cmake_parse_arguments(A "" "" "SOURCES;LIBS;DEPENDS;INCLUDES;DEFINES" ${ARGN})
+  add_executable(${NAME} ${A_SOURCES})
+  target_include_directories(${NAME} PRIVATE ${CMAKE_SOURCE_DIR}/tests ${A_INCLUDES})
+  target_compile_options(${NAME} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${NAME} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(${NAME} PRIVATE ${A_LIBS})
+  if(A_DEFINES)
+    target_compile_definitions(${NAME} PRIVATE ${A_DEFINES})
+  endif()
+  if(A_DEPENDS)
+    add_dependencies(${NAME} ${A_DEPENDS})
+  endif()
+endfunction()

@@ -9,7 +9,13 @@
  *        returns it as the response data; attributes action=run, key, exit_code,
  *        gas_used. A failed run fails the execution ("run_program failed: ...").
  *   execute {"infer":{"key":K,"request":{...}}}   the same with {"ai":{"infer":{...}}}
+ *   execute {"request":{"request":{...}}}   emits the asynchronous custom message
+ *        {"ai":{"request":{...}}} (the answer's sudo callback finds no entry
+ *        point here and is recorded as failed)
  *   query {"result":{"key":K}} -> the stored answer JSON, or null
+ *   query {"infer":{"request":{...}}} -> {"ai":{"infer":{...}}} asked from a
+ *        smart query, the answer JSON (a node runs it only up to its
+ *        --ai-query-max-tokens; by default it refuses: "infer failed: ...")
  *
  * The request object is passed through verbatim: the AI module checks it
  * (unknown fields are an error there), so this contract never drifts from it.
@@ -78,20 +84,69 @@ static uint32_t ask(cw_slice body, const char *kind) {
     return cw_ok(&r);
 }
 
+/* execute {"request":{"request":{...}}}: the asynchronous custom message
+ * {"ai":{"request":{...}}}, passed on verbatim (the chain checks and prices it
+ * when the message runs). */
+static uint32_t request_async(cw_slice body) {
+    cw_slice req = cw_json_get(body, "request");
+    if (!req.p) return cw_error("Error parsing into type ai_runner::msg::ExecuteMsg: missing field `request`");
+    cw_buf m = {0};
+    cw_puts(&m, "{\"custom\":{\"ai\":{\"request\":");
+    cw_put(&m, req.p, req.n);
+    cw_puts(&m, "}}}");
+    cw_response r;
+    cw_resp_init(&r);
+    cw_resp_attr(&r, "action", "request", 7);
+    cw_resp_msg(&r, m.p, m.n);
+    return cw_ok(&r);
+}
+
 CW_EXPORT("execute") uint32_t execute(uint32_t env, uint32_t info, uint32_t msg) {
     cw_call c;
     cw_begin(&c, env, info, msg);
     cw_slice body, v = cw_json_variant(c.msg, &body);
     if (v.p && cw_eq(v.p, v.n, "run")) return ask(body, "run_program");
     if (v.p && cw_eq(v.p, v.n, "infer")) return ask(body, "infer");
-    return cw_error("unknown variant: expected one of `run`, `infer`");
+    if (v.p && cw_eq(v.p, v.n, "request")) return request_async(body);
+    return cw_error("unknown variant: expected one of `run`, `infer`, `request`");
+}
+
+/* query {"infer":{"request":{...}}}: inference from a smart query, answered
+ * with the AI module's JSON (nodes allow it only up to their
+ * --ai-query-max-tokens; the default 0 refuses it). */
+static uint32_t query_infer(cw_slice body) {
+    cw_slice req = cw_json_get(body, "request");
+    if (!req.p) return cw_error("Error parsing into type ai_runner::msg::QueryMsg: missing field `request`");
+    cw_buf q = {0};
+    cw_puts(&q, "{\"custom\":{\"ai\":{\"infer\":");
+    cw_put(&q, req.p, req.n);
+    cw_puts(&q, "}}}");
+    cw_slice sys = cw_query_raw(q.p, q.n);
+    cw_slice inner = cw_json_get(sys, "ok");
+    cw_slice okv = inner.p ? cw_json_get(inner, "ok") : (cw_slice){NULL, 0};
+    if (!okv.p) {
+        size_t el = 0;
+        char *em = inner.p ? cw_json_str(cw_json_get(inner, "error"), &el) : NULL;
+        cw_buf e = {0};
+        cw_puts(&e, "infer failed: ");
+        if (em) cw_put(&e, em, el);
+        else cw_put(&e, sys.p, sys.n);
+        return cw_errorn(e.p, e.n);
+    }
+    size_t bl;
+    char *b64 = cw_json_str(okv, &bl);
+    uint8_t *ans = b64 ? cw_alloc(bl + 1) : NULL;
+    long al = b64 ? cw_b64_decode(b64, bl, ans) : -1;
+    if (al < 0) return cw_error("AI answer is not base64");
+    return cw_query_ok((const char *)ans, (size_t)al);
 }
 
 CW_EXPORT("query") uint32_t query(uint32_t env, uint32_t msg) {
     cw_call c;
     cw_begin(&c, env, 0, msg);
     cw_slice body, v = cw_json_variant(c.msg, &body);
-    if (!v.p || !cw_eq(v.p, v.n, "result")) return cw_error("unknown variant: expected `result`");
+    if (v.p && cw_eq(v.p, v.n, "infer")) return query_infer(body);
+    if (!v.p || !cw_eq(v.p, v.n, "result")) return cw_error("unknown variant: expected one of `result`, `infer`");
     size_t kl;
     char *key = cw_json_str(cw_json_get(body, "key"), &kl);
     if (!key) return cw_error("Error parsing into type ai_runner::msg::QueryMsg: missing field `key`");

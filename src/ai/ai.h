@@ -12,6 +12,12 @@
  *
  * Errors: functions return WICAS_AI_OK (0) or a negative wicas_ai_err; the
  * optional err buffer gets a sentence naming the field or file at fault.
+ * Every code has a class (wicas_ai_err_class): a REQUEST error is a pure
+ * function of the request and chain data (the registry, the model's bytes,
+ * the gas left) and its message is the same on every node, so a chain
+ * returns it to the contract and goes on; a NODE fault is this node's (the
+ * model file, memory, the engine) and a chain must stop rather than answer
+ * differently from the others. docs/GAS.md has the table.
  */
 #ifndef WICAS_AI_H
 #define WICAS_AI_H
@@ -33,11 +39,20 @@ typedef enum {
     WICAS_AI_ETOOLARGE = -5,    /* prompt or max_tokens over the limits */
     WICAS_AI_EENGINE = -6,      /* the inference engine failed */
     WICAS_AI_ENOMEM = -7,
-    WICAS_AI_EBUDGET = -8       /* the block's inference budget is spent */
+    WICAS_AI_EBUDGET = -8,      /* the block's inference budget is spent */
+    WICAS_AI_ECONTEXT = -9,     /* prompt tokens + max_tokens over the model's context */
+    WICAS_AI_EPROMPT = -10,     /* the model's tokenizer / chat template cannot encode the prompt */
+    WICAS_AI_EQUERY = -11       /* inference from a smart query over this node's cap (queries only) */
 } wicas_ai_err;
 
 /* Returns a static description of an error code. */
 const char *wicas_ai_strerror(int code);
+
+/* The class of an error code (see the top of this file). EQUERY is REQUEST:
+ * it depends on the node's query cap, but queries never reach consensus. */
+typedef enum { WICAS_AI_CLASS_NONE = 0, WICAS_AI_CLASS_REQUEST = 1, WICAS_AI_CLASS_NODE = 2 } wicas_ai_class;
+/* NONE for WICAS_AI_OK, REQUEST or NODE as above; unknown codes are NODE. */
+wicas_ai_class wicas_ai_err_class(int code);
 
 /* ---- limits ------------------------------------------------------------------ */
 #define WICAS_AI_NAME_MAX 64           /* model name, [a-z0-9._-] */
@@ -175,17 +190,23 @@ uint32_t wicas_ai_host_threads(const wicas_ai_host *h);
 
 /* Prices a request without running it: *prompt_tokens gets the exact prompt
  * length the engine will evaluate and *worst the gas of generating all
- * max_tokens. Returns WICAS_AI_OK, WICAS_AI_EMODELFILE or WICAS_AI_EINVAL. */
+ * max_tokens. The request must fit the model's context (prompt tokens +
+ * max_tokens <= min(2048, trained context)): checked here, before any
+ * inference. Returns WICAS_AI_OK; request errors WICAS_AI_ECONTEXT
+ * (*prompt_tokens still set) and WICAS_AI_EPROMPT; node faults
+ * WICAS_AI_EMODELFILE and WICAS_AI_ENOMEM. */
 int wicas_ai_host_price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req,
                         uint32_t *prompt_tokens, uint64_t *worst, char *err, size_t errlen);
 
 /* Runs one request. Order of work, and what it costs:
  *   1. the model must pass wicas_ai_host_check_model (else EMODELFILE);
- *   2. the prompt is tokenised (with the chat template when req->chat) and
- *      the worst case gas(prompt_tokens, max_tokens) must be <= gas_available,
- *      else WICAS_AI_EOUTOFGAS *before* any inference runs;
+ *   2. the request is priced as wicas_ai_host_price does (ECONTEXT, EPROMPT)
+ *      and the worst case gas(prompt_tokens, max_tokens) must be <=
+ *      gas_available, else WICAS_AI_EOUTOFGAS *before* any inference runs;
  *   3. the model generates with the sampler seeded by seed;
  *   4. res->gas_used = gas(prompt_tokens, generated_tokens).
+ * An engine error after pricing keeps its class: EINVAL/ECONTEXT/EPROMPT
+ * for the request's, EENGINE/ENOMEM for this node's.
  * On error *res is zeroed and no gas is reported used. */
 int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const uint8_t seed[32],
                         uint64_t gas_available, wicas_ai_result *res, char *err, size_t errlen);

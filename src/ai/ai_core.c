@@ -27,7 +27,25 @@ const char *wicas_ai_strerror(int code) {
     case WICAS_AI_EENGINE: return "inference engine error";
     case WICAS_AI_ENOMEM: return "out of memory";
     case WICAS_AI_EBUDGET: return "the block's inference budget is spent";
+    case WICAS_AI_ECONTEXT: return "prompt tokens + max_tokens exceed the model's context";
+    case WICAS_AI_EPROMPT: return "the model cannot tokenise the prompt";
+    case WICAS_AI_EQUERY: return "inference from a query is over this node's limit";
     default: return "unknown AI error";
+    }
+}
+
+wicas_ai_class wicas_ai_err_class(int code) {
+    switch (code) {
+    case WICAS_AI_OK: return WICAS_AI_CLASS_NONE;
+    case WICAS_AI_EINVAL:
+    case WICAS_AI_ENOMODEL:
+    case WICAS_AI_EOUTOFGAS:
+    case WICAS_AI_ETOOLARGE:
+    case WICAS_AI_EBUDGET:
+    case WICAS_AI_ECONTEXT:
+    case WICAS_AI_EPROMPT:
+    case WICAS_AI_EQUERY: return WICAS_AI_CLASS_REQUEST;
+    default: return WICAS_AI_CLASS_NODE; /* EMODELFILE, EENGINE, ENOMEM, unknown */
     }
 }
 

@@ -161,6 +161,14 @@ static int ensure_ctx(wicas_ai_host *h, wicas_infer_model *model) {
     return WICAS_INFER_OK;
 }
 
+/* An engine error as the AI module's code, keeping its class: a request's
+ * error stays a request error, anything else is this node's fault. */
+static int engine_err(int irc) {
+    if (wicas_infer_err_class(irc) == WICAS_ERRCLASS_REQUEST)
+        return irc == WICAS_INFER_ECTX ? WICAS_AI_ECONTEXT : irc == WICAS_INFER_ETOKEN ? WICAS_AI_EPROMPT : WICAS_AI_EINVAL;
+    return irc == WICAS_INFER_ENOMEM ? WICAS_AI_ENOMEM : WICAS_AI_EENGINE;
+}
+
 static int price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, uint32_t *prompt_tokens,
                  uint64_t *worst, char *err, size_t errlen) {
     wicas_infer_model *model = NULL;
@@ -170,11 +178,23 @@ static int price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_reque
     size_t n_tok = 0;
     int irc = wicas_infer_prompt_tokens(model, req->prompt, req->chat, &toks, &n_tok);
     free(toks);
+    uint32_t n_ctx = wicas_infer_model_default_ctx(model);
     wicas_infer_model_release(model);
-    if (irc != WICAS_INFER_OK)
-        return wicas_ai_fail(err, errlen, WICAS_AI_EINVAL, "ai: cannot tokenise the prompt: %s", wicas_infer_strerror(irc));
-    *prompt_tokens = (uint32_t)n_tok;
+    if (irc != WICAS_INFER_OK) {
+        rc = engine_err(irc);
+        if (rc == WICAS_AI_EINVAL) rc = WICAS_AI_EPROMPT;
+        return wicas_ai_fail(err, errlen, rc, "ai: model '%s' cannot tokenise the prompt: %s", m->name,
+                             wicas_infer_strerror(irc));
+    }
+    *prompt_tokens = n_tok > UINT32_MAX ? UINT32_MAX : (uint32_t)n_tok;
     *worst = wicas_ai_gas_cost(m, n_tok, req->max_tokens);
+    /* the whole generation must fit the context the engine runs with: a
+     * request that cannot is refused here, before any inference, the same
+     * way on every node (the context is a function of the model's bytes) */
+    if ((uint64_t)n_tok + req->max_tokens > n_ctx)
+        return wicas_ai_fail(err, errlen, WICAS_AI_ECONTEXT,
+                             "ai: prompt of %zu tokens + max_tokens %u exceeds the context of model '%s' (%u tokens)",
+                             n_tok, req->max_tokens, m->name, n_ctx);
     return WICAS_AI_OK;
 }
 
@@ -198,7 +218,8 @@ static int infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_reque
     int irc = ensure_ctx(h, model);
     wicas_infer_model_release(model);
     if (irc != WICAS_INFER_OK)
-        return wicas_ai_fail(err, errlen, WICAS_AI_EENGINE, "ai: engine context: %s", wicas_infer_strerror(irc));
+        return wicas_ai_fail(err, errlen, irc == WICAS_INFER_ENOMEM ? WICAS_AI_ENOMEM : WICAS_AI_EENGINE,
+                             "ai: engine context for model '%s': %s", m->name, wicas_infer_strerror(irc));
     wicas_infer_gen_params p;
     wicas_infer_gen_params_default(&p);
     p.max_tokens = req->max_tokens;
@@ -213,12 +234,13 @@ static int infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_reque
     clock_gettime(CLOCK_MONOTONIC, &t0);
     irc = wicas_infer_generate(h->ctx, req->prompt, &p, NULL, NULL, &r);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (irc != WICAS_INFER_OK)
-        return wicas_ai_fail(err, errlen, WICAS_AI_EENGINE, "ai: inference failed: %s", wicas_infer_strerror(irc));
+    if (irc != WICAS_INFER_OK) /* not expected after pricing; the class still decides */
+        return wicas_ai_fail(err, errlen, engine_err(irc), "ai: inference on model '%s' failed: %s", m->name,
+                             wicas_infer_strerror(irc));
     res->text = wicas_ai_utf8_repair(r.text, r.text_len, NULL);
     if (!res->text) {
         wicas_infer_result_free(&r);
-        return WICAS_AI_ENOMEM;
+        return wicas_ai_fail(err, errlen, WICAS_AI_ENOMEM, "ai: out of memory for the answer");
     }
     res->prompt_tokens = r.n_prompt_tokens;
     res->generated_tokens = r.n_generated_tokens;

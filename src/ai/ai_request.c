@@ -58,6 +58,8 @@ void wicas_ai_request_free(wicas_ai_request *r) {
 }
 
 int wicas_ai_request_parse(const char *json, size_t len, wicas_ai_request *out, char *err, size_t errlen) {
+    if (wicas_json_has_nul_escape(json, len))
+        return wicas_ai_fail(err, errlen, WICAS_AI_EINVAL, "ai request: strings must not contain \\u0000");
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root) return wicas_ai_fail(err, errlen, WICAS_AI_EINVAL, "ai request: malformed JSON");
     const cJSON *body = root;

@@ -328,9 +328,12 @@ int aiasync_request(wctx *x, const uint8_t contract[32], const cJSON *body) {
     }
     uint32_t prompt_tokens = 0;
     uint64_t worst = 0;
+    /* priced now, before the request is recorded: a request error (prompt +
+     * max_tokens over the model's context, a prompt the tokenizer refuses)
+     * fails this tx instead of a request no validator can answer */
     int prc = wicas_ai_host_price(c->opts.ai_host, &m, &r, &prompt_tokens, &worst, err, sizeof err);
-    if (prc == WICAS_AI_EMODELFILE) {
-        snprintf(c->halt, sizeof c->halt, "%s", err);
+    if (prc != WICAS_AI_OK && wicas_ai_err_class(prc) == WICAS_AI_CLASS_NODE) {
+        aimod_node_fault(x, err);
         ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "%s", err);
         goto out;
     }

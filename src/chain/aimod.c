@@ -8,9 +8,18 @@
  * calling contract has left, and the chain data the sampling seed is derived
  * from (chain id, height, block hash, tx hash, the call's index in the tx).
  *
- * A node that cannot run a registered model must not answer differently from
- * the others: instead of an error result (which would diverge), it halts the
- * block with a message naming the model (c->halt), and FinalizeBlock fails.
+ * Errors keep the AI module's class (src/ai/ai.h, docs/GAS.md): a request
+ * error (prompt over the context, unknown model, bad parameters, out of gas,
+ * ...) is checked at pricing time, before any inference, and returned to the
+ * contract with the same message on every node; the tx fails and the block
+ * goes on. A node fault (a registered model this node cannot run, out of
+ * memory) must not become an answer that differs from the others: it halts
+ * the block with a message naming the cause (c->halt), and FinalizeBlock fails.
+ *
+ * Simulate runs no model: it charges the priced worst case (what execution
+ * reserves) and answers a placeholder, so a gas estimate from it suffices for
+ * the real run. Smart queries reach inference only up to the node's
+ * --ai-query-max-tokens (default 0: not at all).
  *
  * State:
  *   ai/model/<name>   canonical model JSON (wicas_ai_model_to_json)
@@ -230,10 +239,54 @@ int aimod_check_models(wicas_chain *c, wctx *x, char *err, size_t errlen) {
     return rc;
 }
 
+/* A node fault (AI error class NODE) seen while executing a block: the block
+ * halts with msg instead of answering differently from the other nodes.
+ * Queries, simulations and CheckTx only fail; they never stop the node. */
+void aimod_node_fault(wctx *x, const char *msg) {
+    if (x->query || x->simulate || x->check) return;
+    if (!x->c->halt[0]) snprintf(x->c->halt, sizeof x->c->halt, "%s", msg);
+}
+
+/* The node's cap on inference from smart queries (wicas_chain_options.
+ * ai_query_max_tokens): 0 when the request may run, else -1 with err. */
+int aimod_query_cap(wctx *x, uint64_t max_tokens, char *err, size_t errlen) {
+    if (!x->query) return 0;
+    uint32_t cap = x->c->opts.ai_query_max_tokens;
+    if (cap == 0) {
+        snprintf(err, errlen,
+                 "ai: inference from queries is disabled on this node (its operator can allow it with "
+                 "--ai-query-max-tokens N)");
+        return -1;
+    }
+    if (max_tokens > cap) {
+        snprintf(err, errlen, "ai: this node allows at most %u generated tokens per query (max_tokens %" PRIu64 ")",
+                 cap, max_tokens);
+        return -1;
+    }
+    return 0;
+}
+
+/* The answer simulate gives instead of running the model (docs/GAS.md,
+ * "Simulate"): the result's shape with empty text, all max_tokens counted as
+ * generated and the worst-case gas, which is what execution reserves. */
+static char *simulated_answer(const wicas_ai_model *m, uint32_t prompt_tokens, uint32_t max_tokens, uint64_t worst) {
+    wicas_ai_result res;
+    memset(&res, 0, sizeof res);
+    res.text = (char *)"";
+    res.prompt_tokens = prompt_tokens;
+    res.generated_tokens = max_tokens;
+    res.gas_used = worst;
+    memcpy(res.model_sha256, m->sha256, 32);
+    return wicas_ai_result_json(&res);
+}
+
 /* The chain's answer to a contract's custom query {"ai":{"infer":{...}}}.
  * gas_limit/gas_used are SDK gas. Returns 0 with *resp the JSON answer, or
- * -1 with err: a contract-visible error (the query failed the same way on
- * every node). A missing local model halts the block instead. */
+ * -1 with err: a contract-visible error (a request error: the query failed
+ * the same way on every node). A node fault (AI error class NODE: a missing
+ * or unusable model file, out of memory, the engine) halts the block instead
+ * (aimod_node_fault). In simulate mode the model does not run: the worst case
+ * is charged and a placeholder answered (simulated_answer). */
 int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_limit, char **resp, uint64_t *gas_used,
                        char *err, size_t errlen) {
     wicas_chain *c = x->c;
@@ -251,6 +304,10 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
     wicas_ai_request req;
     int rc = wicas_ai_request_parse(custom, len, &req, err, errlen);
     if (rc != WICAS_AI_OK) return -1;
+    if (aimod_query_cap(x, req.max_tokens, err, errlen)) {
+        wicas_ai_request_free(&req);
+        return -1;
+    }
     wicas_ai_model m;
     int f = aimod_get_model(x, req.model, &m);
     if (f != 1) {
@@ -259,40 +316,50 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
         return -1;
     }
     if (!c->opts.ai_host) {
-        snprintf(c->halt, sizeof c->halt, "model '%s' is needed but this node runs without a models directory",
-                 m.name);
-        snprintf(err, errlen, "ai: %s", c->halt);
+        snprintf(err, errlen, "ai: model '%s' is needed but this node runs without a models directory", m.name);
+        aimod_node_fault(x, err + 4);
         wicas_ai_request_free(&req);
         return -1;
     }
+    /* priced before anything runs: request errors (context, tokenizer) and
+     * the worst case every later check uses */
     uint32_t prompt_tokens = 0;
     uint64_t worst = 0;
     rc = wicas_ai_host_price(c->opts.ai_host, &m, &req, &prompt_tokens, &worst, err, errlen);
-    if (rc == WICAS_AI_EMODELFILE) {
-        snprintf(c->halt, sizeof c->halt, "%s", err);
-        wicas_ai_request_free(&req);
-        return -1;
+    bool deliver = !x->simulate && !x->check && !x->query && c->tx_index >= 0;
+    if (rc == WICAS_AI_OK && worst > gas_limit) {
+        snprintf(err, errlen, "ai: out of gas: %u prompt tokens + max_tokens %u cost up to %" PRIu64 " gas, %" PRIu64
+                 " available", prompt_tokens, req.max_tokens, worst, gas_limit);
+        rc = WICAS_AI_EOUTOFGAS;
     }
-    bool deliver = !x->simulate && !x->check && c->tx_index >= 0;
     if (rc == WICAS_AI_OK && deliver && worst > c->ai_budget_left) {
         snprintf(err, errlen, "ai: the block's inference budget is spent (%" PRIu64 " gas needed, %" PRIu64 " left)",
                  worst, c->ai_budget_left);
         rc = WICAS_AI_EBUDGET;
     }
     if (rc != WICAS_AI_OK) {
+        if (wicas_ai_err_class(rc) == WICAS_AI_CLASS_NODE) aimod_node_fault(x, err);
         wicas_ai_request_free(&req);
         return -1;
     }
     uint8_t seed[32];
     aimod_seed(x, req.user_seed, seed);
+    if (x->simulate) {
+        /* simulate charges what execution reserves and runs no model: a
+         * gas estimate from it is enough for the real run's worst-case check */
+        uint32_t mt = req.max_tokens;
+        wicas_ai_request_free(&req);
+        *gas_used = worst;
+        *resp = simulated_answer(&m, prompt_tokens, mt, worst);
+        return *resp ? 0 : -1;
+    }
     wicas_ai_result res;
     rc = wicas_ai_host_infer(c->opts.ai_host, &m, &req, seed, gas_limit, &res, err, errlen);
     wicas_ai_request_free(&req);
-    if (rc == WICAS_AI_EMODELFILE || rc == WICAS_AI_EENGINE || rc == WICAS_AI_ENOMEM) {
-        snprintf(c->halt, sizeof c->halt, "%s", err);
+    if (rc != WICAS_AI_OK) {
+        if (wicas_ai_err_class(rc) == WICAS_AI_CLASS_NODE) aimod_node_fault(x, err);
         return -1;
     }
-    if (rc != WICAS_AI_OK) return -1;
     if (deliver) c->ai_budget_left -= worst;
     *gas_used = res.gas_used;
     *resp = wicas_ai_result_json(&res);
@@ -302,6 +369,7 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
                (long long)c->blk_height, (long long)c->tx_index, m.name, res.prompt_tokens, res.generated_tokens,
                res.gas_used, res.seconds, res.kernels ? res.kernels : "?", res.threads);
     wicas_ai_result_free(&res);
+    if (!*resp) aimod_node_fault(x, "ai: out of memory for the answer");
     return *resp ? 0 : -1;
 }
 

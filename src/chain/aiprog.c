@@ -24,7 +24,11 @@
  * (docs/GAS.md, "Programs"). A program's own failures (trap, out of fuel,
  * output too large) are the same on every node and reach the contract as a
  * query error; this node's failures (model missing, out of memory, engine)
- * halt the block as for infer.
+ * halt the block as for infer (aimod_node_fault). WASI-NN refuses a prompt
+ * longer than the context before generating (a program-visible errno, a
+ * request error). From a smart query, a run with models listed obeys the
+ * node's --ai-query-max-tokens (default 0: refused). Simulate runs the
+ * program (its fuel is real) but charges the reserved worst-case inference.
  */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -253,6 +257,8 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
     *gas_used = 0;
     rp_request rp;
     if (parse(x, body, &rp, err, errlen)) return -1;
+    /* from a smart query, a run that may reach a model obeys the node's cap */
+    if (rp.n_models && aimod_query_cap(x, rp.max_tokens, err, errlen)) return -1;
     /* the program's bytes: read without the per-byte store price, which the
      * load cost below replaces (a run compiles the module, like wasmd's
      * instantiation of a cached contract) */
@@ -263,8 +269,8 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
     size_t wl = 0;
     int f = kv_get(&x->ov, k, kl, &wasm, &wl);
     if (f < 0) {
-        snprintf(c->halt, sizeof c->halt, "run_program: store read failed: %s", wicas_chain_strerror(f));
-        snprintf(err, errlen, "ai: %s", c->halt);
+        snprintf(err, errlen, "ai: run_program: store read failed: %s", wicas_chain_strerror(f));
+        aimod_node_fault(x, err + 4);
         return -1;
     }
     if (f == 0) {
@@ -303,9 +309,9 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
     size_t n_table = 0, entry_model[RP_MAX_MODELS + 1];
     if (rp.n_models && !c->opts.ai_host) {
         free(wasm);
-        snprintf(c->halt, sizeof c->halt, "model '%s' is needed but this node runs without a models directory",
+        snprintf(err, errlen, "ai: model '%s' is needed but this node runs without a models directory",
                  rp.models[0].name);
-        snprintf(err, errlen, "ai: %s", c->halt);
+        aimod_node_fault(x, err + 4);
         return -1;
     }
     for (size_t i = 0; i < rp.n_models; i++) {
@@ -313,7 +319,7 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
         if (wicas_ai_host_check_model(c->opts.ai_host, &rp.models[i], paths[i], sizeof paths[i], e, sizeof e) !=
             WICAS_AI_OK) {
             free(wasm);
-            snprintf(c->halt, sizeof c->halt, "%s", e);
+            aimod_node_fault(x, e);
             snprintf(err, errlen, "ai: %s", e);
             return -1;
         }
@@ -356,8 +362,8 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
     int rc = wicas_wasi_run(&cfg, wasm, wl, &req, &r);
     free(wasm);
     if (rc == WICAS_WASI_ENOMEM || rc == WICAS_WASI_EENGINE || rc == WICAS_WASI_EMODEL || rc == WICAS_WASI_EARG) {
-        snprintf(c->halt, sizeof c->halt, "run_program %.12s: this node failed: %.400s", rp.hex, r.error);
-        snprintf(err, errlen, "ai: %s", c->halt);
+        snprintf(err, errlen, "ai: run_program %.12s: this node failed: %.400s", rp.hex, r.error);
+        aimod_node_fault(x, err + 4);
         wicas_wasi_result_free(&r);
         return -1;
     }
@@ -369,6 +375,9 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
         inference = sat_add(inference, wicas_ai_gas_cost(m, r.nn_model_prompt_tokens[i], r.nn_model_generated_tokens[i]));
         inference = sat_add(inference, sat_mul(r.nn_model_computes[i] - 1, m->gas.base));
     }
+    /* simulate charges the reserved worst case, not the actual inference, so
+     * that a gas estimate from it passes the real run's reservation */
+    if (x->simulate) inference = worst;
     uint64_t total = sat_add(sat_add(load, aiprog_fuel_gas(r.fuel_used)), inference);
     if (total > gas_limit) total = gas_limit; /* cannot happen: inference <= worst, fuel <= its share */
     *gas_used = total;
@@ -403,7 +412,7 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
                r.nn_generated_tokens, r.nn_computes, total);
     wicas_wasi_result_free(&r);
     if (!*resp) {
-        snprintf(c->halt, sizeof c->halt, "run_program: out of memory");
+        aimod_node_fault(x, "run_program: out of memory");
         snprintf(err, errlen, "ai: out of memory");
         return -1;
     }
@@ -418,8 +427,8 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
     *resp = NULL;
     *gas_used = 0;
     /* other nodes may run it: this one must not answer differently */
-    snprintf(x->c->halt, sizeof x->c->halt, "run_program needs the WASI sandbox, which this build lacks");
-    snprintf(err, errlen, "ai: %s", x->c->halt);
+    snprintf(err, errlen, "ai: run_program needs the WASI sandbox, which this build lacks");
+    aimod_node_fault(x, err + 4);
     return -1;
 }
 

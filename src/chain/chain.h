@@ -140,6 +140,12 @@ typedef struct {
     /* Test option: this validator reports a wrong (but self-consistent)
      * answer for asynchronous requests in its vote extensions. */
     bool ai_wrong_answer;
+    /* Inference reached from ABCI smart queries (a contract's query entry
+     * point asking {"ai":{"infer"}} or a run_program with models): at most
+     * this many generated tokens per request; 0 = none (the querier gets a
+     * clear error). Like wasmd's --wasm.query_gas_limit, a node's own policy:
+     * queries never feed consensus. Transactions and simulate ignore it. */
+    uint32_t ai_query_max_tokens;
     /* Test-only fault injector (`wicasd start --byzantine MODE`, used by
      * tests/chaos): a WICAS_BYZ_* mode; WICAS_BYZ_NONE (0) is an honest node. */
     int byzantine;

@@ -140,6 +140,7 @@ typedef struct wctx {
     bool out_of_gas;
     bool simulate;    /* no signature check */
     bool check;       /* CheckTx (ante only) */
+    bool query;       /* an ABCI query (smart queries: the node's AI query cap applies) */
     evlist ev;
     char err[512];    /* message of the first failure */
     uint32_t code;    /* its ABCI code */
@@ -262,6 +263,12 @@ int aimod_get_model(wctx *x, const char *name, wicas_ai_model *m);
 uint64_t aimod_block_budget(wctx *x);
 char *aimod_models_json(wctx *x);
 int aimod_check_models(wicas_chain *c, wctx *x, char *err, size_t errlen);
+/* A NODE-class AI fault inside a block: sets c->halt (first message wins);
+ * does nothing in queries, simulate and CheckTx (they only fail). */
+void aimod_node_fault(wctx *x, const char *msg);
+/* The node's cap on inference from smart queries: 0 = may run (not a query,
+ * or max_tokens within --ai-query-max-tokens), -1 with err otherwise. */
+int aimod_query_cap(wctx *x, uint64_t max_tokens, char *err, size_t errlen);
 int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_limit, char **resp, uint64_t *gas_used,
                        char *err, size_t errlen);
 

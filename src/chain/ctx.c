@@ -149,6 +149,7 @@ void ctx_child(wctx *child, wctx *x) {
     child->gas_used = x->gas_used;
     child->simulate = x->simulate;
     child->check = x->check;
+    child->query = x->query;
     child->depth = x->depth;
 }
 

@@ -338,6 +338,7 @@ void chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t l
     kv_init_base(&base, &c->st, t);
     wctx x;
     ctx_init(&x, c, &base, QUERY_GAS_LIMIT);
+    x.query = true;
     c->blk_height = c->last_height;
     c->tx_index = -1;
     if (strcmp(path, "/cosmos.auth.v1beta1.Query/Account") == 0)

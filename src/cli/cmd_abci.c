@@ -13,7 +13,7 @@
 static void usage(FILE *f) {
     fprintf(f, "Usage: wicasd abci --home DIR [--address tcp://127.0.0.1:26658|unix://PATH]\n"
                "                   [--minimum-gas-prices 0.025uwicas] [--models-dir DIR] [--ai-threads N]\n"
-               "                   [--snapshot-interval K] [--snapshot-keep N]\n"
+               "                   [--ai-query-max-tokens N] [--snapshot-interval K] [--snapshot-keep N]\n"
                "Serves the application over ABCI until SIGINT/SIGTERM (exit 0), 1 on failure.\n");
 }
 

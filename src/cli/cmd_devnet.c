@@ -61,6 +61,8 @@ static void usage(FILE *f) {
         "  --chain-id ID       default wicas-devnet\n"
         "  --timeout-commit MS default 300\n"
         "  --snapshot-interval K  nodes started now take a state-sync snapshot every K blocks (0 = none)\n"
+        "  --ai-query-max-tokens N  nodes started now let smart queries run inference of up to N tokens\n"
+        "                       (default 0: none)\n"
         "  --account ADDR:COINS  genesis account and balance, e.g. wicas1...:1000000uwicas (repeatable)\n",
         MAX_VALIDATORS);
 }
@@ -263,7 +265,7 @@ static bool alive(pid_t p) {
 }
 
 /* Starts `wicasd start --home HOME` detached, output to HOME/node.log. */
-static pid_t spawn_node(const char *home, long snapshot_interval) {
+static pid_t spawn_node(const char *home, long snapshot_interval, long ai_query_max_tokens) {
     char log[1200], pidf[1200];
     snprintf(log, sizeof log, "%s/node.log", home);
     snprintf(pidf, sizeof pidf, "%s/wicasd.pid", home);
@@ -283,13 +285,17 @@ static pid_t spawn_node(const char *home, long snapshot_interval) {
                          : wicas_log_get_level() == WICAS_LOG_INFO ? "info"
                          : wicas_log_get_level() == WICAS_LOG_WARN ? "warn"
                                                                    : "error";
-        char si[32];
+        char si[32], qt[32];
         snprintf(si, sizeof si, "%ld", snapshot_interval);
-        if (snapshot_interval > 0)
-            execl(self, self, "start", "--home", home, "--log_level", lv, "--snapshot-interval", si,
-                  (char *)NULL);
-        else
-            execl(self, self, "start", "--home", home, "--log_level", lv, (char *)NULL);
+        snprintf(qt, sizeof qt, "%ld", ai_query_max_tokens);
+        char *av[12];
+        int ac = 0;
+        av[ac++] = self, av[ac++] = (char *)"start", av[ac++] = (char *)"--home", av[ac++] = (char *)home;
+        av[ac++] = (char *)"--log_level", av[ac++] = (char *)lv;
+        if (snapshot_interval > 0) av[ac++] = (char *)"--snapshot-interval", av[ac++] = si;
+        if (ai_query_max_tokens > 0) av[ac++] = (char *)"--ai-query-max-tokens", av[ac++] = qt;
+        av[ac] = NULL;
+        execv(self, av);
         _exit(127);
     }
     FILE *f = fopen(pidf, "w");
@@ -348,7 +354,7 @@ static int devnet_stop(const devnet *d) {
     return 0;
 }
 
-static int devnet_start(devnet *d, long snapshot_interval) {
+static int devnet_start(devnet *d, long snapshot_interval, long ai_query_max_tokens) {
     for (int i = 0; i < d->n; i++) {
         char home[1100];
         node_home(d, i, home, sizeof home);
@@ -357,7 +363,7 @@ static int devnet_start(devnet *d, long snapshot_interval) {
             printf("  node%d already running (pid %d)\n", i, (int)old);
             continue;
         }
-        pid_t p = spawn_node(home, snapshot_interval);
+        pid_t p = spawn_node(home, snapshot_interval, ai_query_max_tokens);
         if (p < 0) {
             fprintf(stderr, "wicasd devnet: cannot start node%d: %s\n", i, strerror(errno));
             devnet_stop(d);
@@ -417,7 +423,7 @@ static int devnet_main(int argc, char **argv, cJSON *app_state) {
     devnet d;
     memset(&d, 0, sizeof d);
     const char *action = "start", *dir = "devnet", *chain_id = "wicas-devnet";
-    long n = 1, base = 26600, tc = 300, snap = 0;
+    long n = 1, base = 26600, tc = 300, snap = 0, aiq = 0;
     bool n_given = false;
     int n_accounts = 0;
     const char *model = NULL;
@@ -456,6 +462,13 @@ static int devnet_main(int argc, char **argv, cJSON *app_state) {
             snap = strtol(argv[++i], &end, 10);
             if (*end || snap < 0 || snap > 1000000000L) {
                 fprintf(stderr, "wicasd devnet: --snapshot-interval must be 0 (off)..1000000000 blocks\n");
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--ai-query-max-tokens") == 0 && i + 1 < argc) {
+            aiq = strtol(argv[++i], &end, 10);
+            if (*end || aiq < 0 || aiq > WICAS_NODE_AI_QUERY_MAX_TOKENS) {
+                fprintf(stderr, "wicasd devnet: --ai-query-max-tokens must be 0 (no inference in queries)..%d\n",
+                        WICAS_NODE_AI_QUERY_MAX_TOKENS);
                 return 2;
             }
         } else if (strcmp(argv[i], "--timeout-commit") == 0 && i + 1 < argc) {
@@ -544,7 +557,7 @@ static int devnet_main(int argc, char **argv, cJSON *app_state) {
         int rc = devnet_init(&d, base, (int)tc, app_state);
         if (rc != 0 || !strcmp(action, "init")) return rc;
     }
-    return devnet_start(&d, snap);
+    return devnet_start(&d, snap, aiq);
 }
 
 int wicas_cmd_devnet(int argc, char **argv) {

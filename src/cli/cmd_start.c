@@ -22,6 +22,8 @@ static void usage(FILE *f) {
             "  --models-dir DIR     GGUF models for contracts' inference (default: $WICAS_MODELS_DIR or\n"
             "                       the default model's directory)\n"
             "  --ai-threads N       inference threads (default 4; results do not depend on it)\n"
+            "  --ai-query-max-tokens N  let smart queries run inference of up to N generated tokens per\n"
+            "                       request (default 0: queries cannot run inference; transactions can)\n"
             "  --snapshot-interval K  take a state-sync snapshot every K blocks (default 0: none), served\n"
             "                       to nodes that join with [statesync] enabled\n"
             "  --snapshot-keep N    snapshots kept (default 2)\n"

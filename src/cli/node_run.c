@@ -179,6 +179,10 @@ int wicas_node_run(const wicas_node_run_opts *o) {
     }
     copts.ai_host = ai;
     copts.ai_wrong_answer = o->ai_wrong_answer;
+    copts.ai_query_max_tokens = o->ai_query_max_tokens;
+    if (o->ai_query_max_tokens)
+        WICAS_INFO(LOGMOD, "smart queries may run inference of up to %u generated tokens (--ai-query-max-tokens)",
+                   o->ai_query_max_tokens);
     if (o->ai_wrong_answer)
         WICAS_WARN(LOGMOD, "--ai-wrong-answer: this validator will report wrong answers to asynchronous AI requests");
     copts.byzantine = o->byzantine;

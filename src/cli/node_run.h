@@ -24,6 +24,9 @@ typedef struct {
     unsigned ai_threads;
     /* Test option: report wrong answers to asynchronous AI requests. */
     bool ai_wrong_answer;
+    /* --ai-query-max-tokens: generated tokens a smart query may ask of the
+     * model per request (0, the default: queries run no inference). */
+    unsigned ai_query_max_tokens;
     /* Test-only fault injectors (tests/chaos): --byzantine (a WICAS_BYZ_* mode
      * of chain.h) and --byzantine-snapshots (a WICAS_ABCI_BYZ_SNAP_* mode of
      * abci.h); 0 = honest. */

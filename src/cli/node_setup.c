@@ -287,6 +287,15 @@ int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_
                 return 2;
             }
             o->ai_threads = (unsigned)t;
+        } else if (strcmp(a, "--ai-query-max-tokens") == 0 && has_value) {
+            char *end;
+            long t = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || t < 0 || t > WICAS_NODE_AI_QUERY_MAX_TOKENS) {
+                fprintf(stderr, "wicasd %s: --ai-query-max-tokens must be 0 (no inference in queries)..%d\n", cmd,
+                        WICAS_NODE_AI_QUERY_MAX_TOKENS);
+                return 2;
+            }
+            o->ai_query_max_tokens = (unsigned)t;
         } else if (strcmp(a, "--minimum-gas-prices") == 0 && has_value) {
             const char *g = argv[++i];
             if (wicas_node_parse_gas_price(g, &o->min_gas_price_num, &o->min_gas_price_den) != 0) {

@@ -78,6 +78,8 @@ cJSON *wicas_node_validator_entry(const char *home, const char *name, long power
  * The command line of the two commands that run a node, `wicasd start`
  * (start = true) and `wicasd abci` (start = false), parsed into *o in one
  * place. Both take --home DIR, --models-dir DIR, --ai-threads N (1..256),
+ * --ai-query-max-tokens N (0..WICAS_NODE_AI_QUERY_MAX_TOKENS, default 0: smart
+ * queries run no inference),
  * --minimum-gas-prices P, --snapshot-interval K (0..1e9, 0 = off),
  * --snapshot-keep N (1..1000) and -h/--help; `start` also --abci-only and
  * --cometbft-log FILE, `abci` also --address ADDR. The caller sets
@@ -86,6 +88,7 @@ cJSON *wicas_node_validator_entry(const char *home, const char *name, long power
  * usage(stdout) (exit 0), 2 on a usage error, reported on stderr as
  * "wicasd CMD: ..." followed by usage(stderr) where it helps (exit 2).
  */
+#define WICAS_NODE_AI_QUERY_MAX_TOKENS 1024 /* = WICAS_AI_MAX_TOKENS_MAX */
 int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_opts *o, void (*usage)(FILE *));
 
 #endif

@@ -71,6 +71,12 @@ int wicas_hex_decode(const char *in, uint8_t *out, size_t out_len);
 size_t wicas_utf8_seq(const uint8_t *s, size_t n, size_t i);
 bool wicas_utf8_valid(const void *s, size_t n);
 
+/* wicas_json_has_nul_escape: whether the JSON text s[0..n) holds the escape
+ * \u0000 inside a string. cJSON decodes it to a real NUL and so silently cuts
+ * the string there ("abc\u0000def" reads as "abc"); strict parsers refuse such
+ * input instead. Escaped backslashes ("\\u0000", a literal text) are skipped. */
+bool wicas_json_has_nul_escape(const void *s, size_t n);
+
 /* ---- base64 (RFC 4648, standard alphabet, padded) -----------------------------
  * encode: out must hold wicas_base64_encoded_len(len) bytes (includes NUL).
  * decode: returns the number of bytes written, or -1 for malformed input

@@ -126,3 +126,21 @@ bool wicas_utf8_valid(const void *p, size_t n) {
         if (!(k = wicas_utf8_seq(s, n, i))) return false;
     return true;
 }
+
+bool wicas_json_has_nul_escape(const void *p, size_t n) {
+    const char *s = p;
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!in_str) {
+            if (s[i] == '"') in_str = true;
+            continue;
+        }
+        if (s[i] == '"') {
+            in_str = false;
+        } else if (s[i] == '\\' && i + 1 < n) {
+            if (s[i + 1] == 'u' && i + 5 < n && memcmp(s + i + 2, "0000", 4) == 0) return true;
+            i++; /* the escaped character (a quote or backslash does not end the escape) */
+        }
+    }
+    return false;
+}

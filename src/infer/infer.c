@@ -41,6 +41,18 @@ const char *wicas_infer_strerror(int err) {
     }
 }
 
+int wicas_infer_err_class(int err) {
+    switch (err) {
+    case WICAS_INFER_OK: return WICAS_ERRCLASS_NONE;
+    case WICAS_INFER_EARG:   /* bad sampling parameters, token ids, empty prompt */
+    case WICAS_INFER_ECTX:   /* prompt (+ generation) longer than the context */
+    case WICAS_INFER_ETOKEN: /* text or chat message the model's tokenizer cannot encode */
+        return WICAS_ERRCLASS_REQUEST;
+    default: /* EIO, EFORMAT, EUNSUPPORTED, EHASH, ENOMEM, ECANCEL and unknown codes */
+        return WICAS_ERRCLASS_NODE;
+    }
+}
+
 static void seterr(char *err, size_t errlen, const char *fmt, const char *a) {
     if (err && errlen) snprintf(err, errlen, fmt, a);
 }
@@ -289,12 +301,17 @@ int wicas_infer_token_piece(const wicas_infer_model *m, int32_t id, char *buf, s
 
 bool wicas_infer_token_is_eog(const wicas_infer_model *m, int32_t id) { return m && wicas_tok_is_eog(m->tok, id); }
 
+uint32_t wicas_infer_model_default_ctx(const wicas_infer_model *m) {
+    if (!m) return 0;
+    return m->cfg.ctx_train < 2048 ? (uint32_t)m->cfg.ctx_train : 2048;
+}
+
 /* ---- contexts --------------------------------------------------------------------------- */
 int wicas_infer_ctx_new(wicas_infer_model *m, const wicas_infer_ctx_params *p, wicas_infer_ctx **out) {
     if (!m || !out) return WICAS_INFER_EARG;
     *out = NULL;
     uint32_t n_ctx = p ? p->n_ctx : 0, nt = p ? p->n_threads : 0;
-    if (n_ctx == 0) n_ctx = m->cfg.ctx_train < 2048 ? (uint32_t)m->cfg.ctx_train : 2048;
+    if (n_ctx == 0) n_ctx = wicas_infer_model_default_ctx(m);
     if (n_ctx > (1u << 20) || nt > 256) return WICAS_INFER_EARG;
     if (nt == 0) nt = 1;
     wicas_infer_ctx *c = calloc(1, sizeof *c);

@@ -48,6 +48,22 @@ extern "C" {
 /* A static string naming the error code (never NULL). */
 const char *wicas_infer_strerror(int err);
 
+/* Who is at fault for an error (docs/GAS.md, "Errors and their class"):
+ *   WICAS_ERRCLASS_REQUEST  a pure function of the request and the model's
+ *                           bytes (EARG, ECTX, ETOKEN): every node gets the
+ *                           same error, so a chain returns it to the caller;
+ *   WICAS_ERRCLASS_NODE     this node's own trouble (EIO, EFORMAT,
+ *                           EUNSUPPORTED, EHASH: the local file; ENOMEM;
+ *                           ECANCEL): another node may succeed, so a chain
+ *                           must stop rather than answer differently.
+ * wicas_infer_err_class(0) is WICAS_ERRCLASS_NONE; unknown codes are NODE.
+ * The tokenizer's and the sampler's codes have their own class functions
+ * (tokenizer.h, sampler.h) with the same values. */
+#define WICAS_ERRCLASS_NONE 0
+#define WICAS_ERRCLASS_REQUEST 1
+#define WICAS_ERRCLASS_NODE 2
+int wicas_infer_err_class(int err);
+
 /* ---- models ---------------------------------------------------------------------- */
 typedef struct wicas_infer_model wicas_infer_model;
 
@@ -80,6 +96,11 @@ void wicas_infer_model_release(wicas_infer_model *m);
 
 /* Fills *info. */
 void wicas_infer_model_get_info(const wicas_infer_model *m, wicas_infer_model_info *info);
+
+/* The context length (tokens) of a context created with n_ctx 0:
+ * min(2048, trained context). A generation of P prompt tokens and up to G
+ * new ones fits when P + G <= this (wicas_infer_generate refuses P >= it). */
+uint32_t wicas_infer_model_default_ctx(const wicas_infer_model *m);
 
 /* ---- model cache -------------------------------------------------------------- */
 typedef struct wicas_infer_cache wicas_infer_cache;

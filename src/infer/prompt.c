@@ -13,6 +13,10 @@
 #include "model.h"
 #include "tokenizer.h"
 
+/* A tokenizer error as the engine's code: out of memory stays a node fault
+ * (ENOMEM), everything else is the request's (ETOKEN). */
+static int tok_err(int rc) { return rc == WICAS_TOK_ENOMEM ? WICAS_INFER_ENOMEM : WICAS_INFER_ETOKEN; }
+
 int wicas_infer_prompt_tokens(const wicas_infer_model *m, const char *prompt, bool chat, int32_t **tokens,
                               size_t *n) {
     return wicas_infer_prompt_tokens_ex(m, prompt, chat, chat, tokens, n);
@@ -30,12 +34,12 @@ int wicas_infer_prompt_tokens_ex(const wicas_infer_model *m, const char *prompt,
         wicas_chat_msg msg = {"user", prompt};
         size_t need = 0;
         int rc = wicas_tok_apply_chat(m->tok, &msg, 1, true, NULL, 0, &need);
-        if (rc != 0 && rc != WICAS_TOK_ENOSPC) return WICAS_INFER_ETOKEN;
+        if (rc != 0 && rc != WICAS_TOK_ENOSPC) return tok_err(rc);
         text = malloc(need + 1);
         if (!text) return WICAS_INFER_ENOMEM;
-        if (wicas_tok_apply_chat(m->tok, &msg, 1, true, text, need, &need) != 0) {
+        if ((rc = wicas_tok_apply_chat(m->tok, &msg, 1, true, text, need, &need)) != 0) {
             free(text);
-            return WICAS_INFER_ETOKEN;
+            return tok_err(rc);
         }
         text[need] = 0;
         src = text;
@@ -48,7 +52,7 @@ int wicas_infer_prompt_tokens_ex(const wicas_infer_model *m, const char *prompt,
     int rc = wicas_tok_encode(m->tok, src, len, bos, special, NULL, 0, &cnt);
     if (rc != 0 && rc != WICAS_TOK_ENOSPC) {
         free(text);
-        return WICAS_INFER_ETOKEN;
+        return tok_err(rc);
     }
     int32_t *t = malloc(sizeof *t * (cnt ? cnt : 1));
     if (!t) {
@@ -59,7 +63,7 @@ int wicas_infer_prompt_tokens_ex(const wicas_infer_model *m, const char *prompt,
     free(text);
     if (rc != 0) {
         free(t);
-        return WICAS_INFER_ETOKEN;
+        return tok_err(rc);
     }
     *tokens = t;
     *n = cnt;

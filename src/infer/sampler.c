@@ -75,6 +75,10 @@ const char *wicas_sampler_strerror(int err) {
     }
 }
 
+int wicas_sampler_err_class(int err) {
+    return err == 0 ? 0 : err == WICAS_SAMPLER_EINVAL ? 1 : 2;
+}
+
 typedef struct {
     float logit;
     int32_t id;

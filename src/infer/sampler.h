@@ -51,6 +51,11 @@ extern "C" {
 /* Static string naming an error code. */
 const char *wicas_sampler_strerror(int err);
 
+/* The class of an error code, as infer.h defines them (WICAS_ERRCLASS_*):
+ * EINVAL (a sampling parameter of the request) is REQUEST (1), ENOMEM and
+ * unknown codes NODE (2), 0 NONE (0). */
+int wicas_sampler_err_class(int err);
+
 typedef struct {
     float temperature;      /* <= 0: greedy */
     uint32_t top_k;         /* 0: disabled */

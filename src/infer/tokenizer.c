@@ -45,6 +45,10 @@ const char *wicas_tok_strerror(int err) {
     }
 }
 
+int wicas_tok_err_class(int err) {
+    return err == WICAS_TOK_OK ? 0 /* WICAS_ERRCLASS_NONE */ : err == WICAS_TOK_ENOMEM ? 2 /* NODE */ : 1 /* REQUEST */;
+}
+
 static void set_err(char *err, size_t errlen, const char *fmt, ...) {
     if (!err || errlen == 0) return;
     va_list ap;

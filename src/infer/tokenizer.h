@@ -55,6 +55,13 @@ extern "C" {
 /* Static string naming an error code ("unknown error" for others). */
 const char *wicas_tok_strerror(int err);
 
+/* The class of an error code, as infer.h defines them (WICAS_ERRCLASS_*):
+ * ENOMEM is NODE (this node's memory), every other error is REQUEST (a
+ * function of the text and the model's bytes), 0 is NONE. A malformed
+ * configuration is found when the model loads, where the engine reports it
+ * as a model-file error (EFORMAT, NODE). */
+int wicas_tok_err_class(int err);
+
 /* ---- configuration (borrowed views into GGUF metadata) -------------------------- */
 typedef struct wicas_tokenizer wicas_tokenizer;
 

@@ -518,19 +518,25 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
             return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: cannot create an inference context of %u tokens", n_ctx);
         x->ictx_n_ctx = n_ctx;
     }
-    if (h->cfg->nn_max_prompt_tokens) {
-        /* the embedder's prompt budget: counted exactly as the engine will
-         * tokenise, and refused before any work when it does not fit */
+    {
+        /* The prompt is counted exactly as the engine will tokenise it and
+         * refused before any work when it does not fit: the context (a
+         * request error every node sees alike: PROMPT_TOO_LONG) and the
+         * embedder's prompt budget (TOO_LARGE). */
         int32_t *toks = NULL;
         size_t n_toks = 0;
-        int trc = wicas_infer_prompt_tokens(g->model, x->prompt, false, &toks, &n_toks);
+        int trc = wicas_infer_prompt_tokens_ex(g->model, x->prompt, false, x->opts.parse_special, &toks, &n_toks);
         free(toks);
-        if (trc == WICAS_INFER_EARG || trc == WICAS_INFER_ETOKEN) return NN_INVALID_ARGUMENT;
+        if (trc != 0 && wicas_infer_err_class(trc) == WICAS_ERRCLASS_REQUEST) return NN_INVALID_ARGUMENT;
         if (trc != 0) return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: cannot tokenise the prompt on this node: %s",
                                        wicas_infer_strerror(trc));
+        if (n_toks >= n_ctx) {
+            WICAS_DEBUG(MOD, "compute: a prompt of %zu tokens does not fit the context of %u", n_toks, n_ctx);
+            return NN_PROMPT_TOO_LONG;
+        }
         uint64_t pleft = h->cfg->nn_max_prompt_tokens > h->nn_prompt_tokens
                              ? h->cfg->nn_max_prompt_tokens - h->nn_prompt_tokens : 0;
-        if (n_toks > pleft) {
+        if (h->cfg->nn_max_prompt_tokens && n_toks > pleft) {
             WICAS_DEBUG(MOD, "compute: a prompt of %zu tokens does not fit the run's prompt budget (%llu left)",
                         n_toks, (unsigned long long)pleft);
             return NN_TOO_LARGE;
@@ -562,7 +568,7 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x) {
         wicas_infer_result_free(&r);
         exec_reset_output(x);
         if (rc == WICAS_INFER_ECTX) return NN_PROMPT_TOO_LONG;
-        if (rc == WICAS_INFER_EARG || rc == WICAS_INFER_ETOKEN) return NN_INVALID_ARGUMENT;
+        if (wicas_infer_err_class(rc) == WICAS_ERRCLASS_REQUEST) return NN_INVALID_ARGUMENT;
         return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: generation failed on this node: %s", wicas_infer_strerror(rc));
     }
     x->text = r.text; /* taken over */

@@ -10,6 +10,9 @@
 #include <cmocka.h>
 
 #include "ai.h"
+#include "infer.h"
+#include "sampler.h"
+#include "tokenizer.h"
 #include "ai_internal.h"
 #include "common.h"
 
@@ -172,6 +175,8 @@ static void request_parse(void **state) {
         {"{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"hi\",\"tempreature\":1}}}", WICAS_AI_EINVAL},
         {"{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"\\u00ff\\ud800\"}}}", WICAS_AI_EINVAL},
         {"{\"ai\":{\"describe\":{}}}", WICAS_AI_EINVAL},
+        /* cJSON would cut the prompt at the NUL and run "abc" */
+        {"{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"abc\\u0000def\"}}}", WICAS_AI_EINVAL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         err[0] = 0;
@@ -187,6 +192,11 @@ static void request_parse(void **state) {
     strcpy(big + o + n, "\"}}");
     assert_int_equal(wicas_ai_request_parse(big, strlen(big), &r, err, sizeof err), WICAS_AI_ETOOLARGE);
     free(big);
+    /* an escaped backslash before u0000 is literal text, not a NUL */
+    const char *lit = "{\"infer\":{\"model\":\"m\",\"prompt\":\"a\\\\u0000\"}}";
+    assert_int_equal(wicas_ai_request_parse(lit, strlen(lit), &r, err, sizeof err), WICAS_AI_OK);
+    assert_string_equal(r.prompt, "a\\u0000");
+    wicas_ai_request_free(&r);
 }
 
 static void utf8_repair(void **state) {
@@ -209,6 +219,59 @@ static void utf8_repair(void **state) {
     free(s);
 }
 
+/* Every error code has an explicit class; request errors are what parsing
+ * and pricing produce, node faults what a node's files and memory do. */
+static void error_classes(void **state) {
+    (void)state;
+    struct {
+        int code;
+        wicas_ai_class cls;
+    } ai[] = {
+        {WICAS_AI_OK, WICAS_AI_CLASS_NONE},           {WICAS_AI_EINVAL, WICAS_AI_CLASS_REQUEST},
+        {WICAS_AI_ENOMODEL, WICAS_AI_CLASS_REQUEST},  {WICAS_AI_EMODELFILE, WICAS_AI_CLASS_NODE},
+        {WICAS_AI_EOUTOFGAS, WICAS_AI_CLASS_REQUEST}, {WICAS_AI_ETOOLARGE, WICAS_AI_CLASS_REQUEST},
+        {WICAS_AI_EENGINE, WICAS_AI_CLASS_NODE},      {WICAS_AI_ENOMEM, WICAS_AI_CLASS_NODE},
+        {WICAS_AI_EBUDGET, WICAS_AI_CLASS_REQUEST},   {WICAS_AI_ECONTEXT, WICAS_AI_CLASS_REQUEST},
+        {WICAS_AI_EPROMPT, WICAS_AI_CLASS_REQUEST},   {WICAS_AI_EQUERY, WICAS_AI_CLASS_REQUEST},
+        {-12, WICAS_AI_CLASS_NODE} /* unknown: the safe side */
+    };
+    for (size_t i = 0; i < sizeof ai / sizeof *ai; i++) {
+        if (wicas_ai_err_class(ai[i].code) != ai[i].cls)
+            fail_msg("AI code %d: class %d, want %d", ai[i].code, wicas_ai_err_class(ai[i].code), ai[i].cls);
+        if (ai[i].code >= WICAS_AI_EQUERY) assert_string_not_equal(wicas_ai_strerror(ai[i].code), "unknown AI error");
+    }
+    struct {
+        int code, cls;
+    } inf[] = {{WICAS_INFER_OK, WICAS_ERRCLASS_NONE},        {WICAS_INFER_EIO, WICAS_ERRCLASS_NODE},
+               {WICAS_INFER_EFORMAT, WICAS_ERRCLASS_NODE},   {WICAS_INFER_EUNSUPPORTED, WICAS_ERRCLASS_NODE},
+               {WICAS_INFER_ENOMEM, WICAS_ERRCLASS_NODE},    {WICAS_INFER_EARG, WICAS_ERRCLASS_REQUEST},
+               {WICAS_INFER_ECTX, WICAS_ERRCLASS_REQUEST},   {WICAS_INFER_EHASH, WICAS_ERRCLASS_NODE},
+               {WICAS_INFER_ETOKEN, WICAS_ERRCLASS_REQUEST}, {WICAS_INFER_ECANCEL, WICAS_ERRCLASS_NODE},
+               {-10, WICAS_ERRCLASS_NODE}};
+    for (size_t i = 0; i < sizeof inf / sizeof *inf; i++)
+        if (wicas_infer_err_class(inf[i].code) != inf[i].cls)
+            fail_msg("engine code %d: class %d, want %d", inf[i].code, wicas_infer_err_class(inf[i].code), inf[i].cls);
+    int tok[][2] = {{WICAS_TOK_OK, WICAS_ERRCLASS_NONE},          {WICAS_TOK_EINVAL, WICAS_ERRCLASS_REQUEST},
+                    {WICAS_TOK_ENOMEM, WICAS_ERRCLASS_NODE},      {WICAS_TOK_ENOSPC, WICAS_ERRCLASS_REQUEST},
+                    {WICAS_TOK_ERANGE, WICAS_ERRCLASS_REQUEST},   {WICAS_TOK_EUTF8, WICAS_ERRCLASS_REQUEST},
+                    {WICAS_TOK_ENOTOKEN, WICAS_ERRCLASS_REQUEST}, {WICAS_TOK_ETEMPLATE, WICAS_ERRCLASS_REQUEST}};
+    for (size_t i = 0; i < sizeof tok / sizeof *tok; i++) assert_int_equal(wicas_tok_err_class(tok[i][0]), tok[i][1]);
+    assert_int_equal(wicas_sampler_err_class(0), WICAS_ERRCLASS_NONE);
+    assert_int_equal(wicas_sampler_err_class(WICAS_SAMPLER_EINVAL), WICAS_ERRCLASS_REQUEST);
+    assert_int_equal(wicas_sampler_err_class(WICAS_SAMPLER_ENOMEM), WICAS_ERRCLASS_NODE);
+    /* every request the parser refuses is a request error, never a node fault */
+    const char *bad[] = {"not json", "{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"\"}}}",
+                         "{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"hi\",\"top_k\":-1}}}",
+                         "{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"\\ud800\"}}}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        wicas_ai_request r;
+        char err[256] = "";
+        int rc = wicas_ai_request_parse(bad[i], strlen(bad[i]), &r, err, sizeof err);
+        assert_int_not_equal(rc, WICAS_AI_OK);
+        assert_int_equal(wicas_ai_err_class(rc), WICAS_AI_CLASS_REQUEST);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gas_formula),
@@ -216,6 +279,7 @@ int main(void) {
         cmocka_unit_test(model_json_roundtrip_and_rejects),
         cmocka_unit_test(request_parse),
         cmocka_unit_test(utf8_repair),
+        cmocka_unit_test(error_classes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,6 +119,7 @@ static char *smart(const char *contract, const char *q) {
 }
 
 static const char *block_budget = "200000000";
+static uint32_t query_cap; /* ai_query_max_tokens of chains open_chain opens */
 
 static wicas_chain *open_chain(const char *sub, const char *authority) {
     char d[300];
@@ -127,6 +128,7 @@ static wicas_chain *open_chain(const char *sub, const char *authority) {
     o.no_sync = true;
     o.map_size = 256u << 20;
     o.ai_host = host;
+    o.ai_query_max_tokens = query_cap;
     wicas_chain *c;
     char err[256];
     assert_int_equal(wicas_chain_open(d, &o, &c, err, sizeof err), 0);
@@ -365,6 +367,220 @@ static void registered_model_answers_infer(void **st) {
     assert_true(cJSON_GetObjectItem(j, "generated_tokens")->valuedouble >= 1);
     cJSON_Delete(j);
     free(res);
+}
+
+/* ---- request errors, simulate, the query cap (issue 11) -------------------------------- */
+
+/* An infer request the runner passes on must fail its tx with needle in the
+ * log, charge gas, store nothing, and leave the chain producing blocks. */
+static void expect_infer_failure(const char *key, const char *request, uint64_t gas, const char *needle) {
+    wicas_chain_tx_result r;
+    exec_runner("infer", key, request, gas, &r, NULL, NULL); /* block1 asserts the block did not halt */
+    assert_int_not_equal(r.code, 0);
+    assert_true(r.gas_used > 0);
+    fprintf(stderr, "%s: code %u, gas %lld, %.300s\n", key, r.code, (long long)r.gas_used, r.log);
+    if (!strstr(r.log, needle)) fail_msg("expected \"%s\" in: %s", needle, r.log);
+    wicas_chain_tx_result_free(&r);
+    char *res = result_of(key);
+    assert_string_equal(res, "null");
+    free(res);
+}
+
+/* The context is checked when the request is priced, before any inference:
+ * at the boundary it runs, one token over it is a request error. */
+static void context_checked_before_inference(void **st) {
+    (void)st;
+    wicas_infer_model *im = NULL;
+    char err[512];
+    assert_int_equal(wicas_infer_model_load(model_path, NULL, NULL, &im, err, sizeof err), 0);
+    uint32_t n_ctx = wicas_infer_model_default_ctx(im);
+    wicas_infer_model_release(im);
+    assert_int_equal(n_ctx, 256); /* gen_model's default context */
+    wicas_ai_request req;
+    const char *j = "{\"infer\":{\"model\":\"tiny\",\"prompt\":\"hello there\",\"max_tokens\":1,\"chat\":false}}";
+    assert_int_equal(wicas_ai_request_parse(j, strlen(j), &req, err, sizeof err), WICAS_AI_OK);
+    uint32_t pt = 0;
+    uint64_t worst = 0;
+    assert_int_equal(wicas_ai_host_price(host, &tiny, &req, &pt, &worst, err, sizeof err), WICAS_AI_OK);
+    assert_true(pt > 1 && pt < n_ctx);
+    req.max_tokens = n_ctx - pt; /* exactly fills the context */
+    assert_int_equal(wicas_ai_host_price(host, &tiny, &req, &pt, &worst, err, sizeof err), WICAS_AI_OK);
+    uint8_t seed[32] = {1};
+    wicas_ai_result res;
+    assert_int_equal(wicas_ai_host_infer(host, &tiny, &req, seed, UINT64_MAX, &res, err, sizeof err), WICAS_AI_OK);
+    assert_true(res.prompt_tokens + res.generated_tokens <= n_ctx);
+    wicas_ai_result_free(&res);
+    req.max_tokens++; /* one over */
+    err[0] = 0;
+    int rc = wicas_ai_host_price(host, &tiny, &req, &pt, &worst, err, sizeof err);
+    assert_int_equal(rc, WICAS_AI_ECONTEXT);
+    assert_int_equal(wicas_ai_err_class(rc), WICAS_AI_CLASS_REQUEST);
+    assert_non_null(strstr(err, "exceeds the context of model 'tiny' (256 tokens)"));
+    char err2[512] = "";
+    assert_int_equal(wicas_ai_host_infer(host, &tiny, &req, seed, UINT64_MAX, &res, err2, sizeof err2),
+                     WICAS_AI_ECONTEXT);
+    assert_string_equal(err, err2); /* the same sentence whichever door */
+    assert_null(res.text);
+    wicas_ai_request_free(&req);
+
+    /* through the contract: the tx fails, the block goes on */
+    char big[2200];
+    int o = snprintf(big, sizeof big, "{\"model\":\"tiny\",\"prompt\":\"");
+    for (int i = 0; i < 1000; i++) big[o++] = i % 2 ? ' ' : '1';
+    snprintf(big + o, sizeof big - (size_t)o, "\",\"max_tokens\":1,\"chat\":false}");
+    expect_infer_failure("ctx1", big, 5000000, "exceeds the context of model 'tiny'");
+    expect_infer_failure("ctx2", "{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":300,\"chat\":false}", 50000000,
+                         "max_tokens 300 exceeds the context");
+    expect_infer_failure("empty", "{\"model\":\"tiny\",\"prompt\":\"\"}", 5000000, "prompt must be 1..8192 bytes");
+    expect_infer_failure("utf8", "{\"model\":\"tiny\",\"prompt\":\"a\xc3" "(b\"}", 5000000, "not valid UTF-8");
+    expect_infer_failure("nomodel", "{\"model\":\"nope\",\"prompt\":\"hi\"}", 5000000, "model 'nope' is not registered");
+    expect_infer_failure("temp", "{\"model\":\"tiny\",\"prompt\":\"hi\",\"temperature\":3}", 5000000,
+                         "temperature must be in [0, 2]");
+    expect_infer_failure("oog", "{\"model\":\"tiny\",\"prompt\":\"hi\",\"max_tokens\":250,\"chat\":false}", 300000,
+                         "ai: out of gas");
+    /* an asynchronous request is priced when it is made: one that cannot fit
+     * the context fails the requester's tx instead of waiting for a timeout */
+    char amsg[2400];
+    snprintf(amsg, sizeof amsg, "{\"request\":{\"request\":%s}}", big);
+    wicas_chain_any am;
+    assert_int_equal(wicas_chain_msg_execute(alice, runner, amsg, NULL, &am, err, sizeof err), 0);
+    wicas_chain_tx_result ar;
+    run_tx(0, &am, 5000000, &ar);
+    assert_int_not_equal(ar.code, 0);
+    fprintf(stderr, "async: code %u, %s\n", ar.code, ar.log);
+    assert_non_null(strstr(ar.log, "exceeds the context of model 'tiny'"));
+    assert_null(ctu_attr(&ar, "wicas_ai_request", "request_id"));
+    wicas_chain_tx_result_free(&ar);
+    snprintf(amsg, sizeof amsg,
+             "{\"request\":{\"request\":{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":2,\"chat\":false}}}");
+    assert_int_equal(wicas_chain_msg_execute(alice, runner, amsg, NULL, &am, err, sizeof err), 0);
+    run_tx(0, &am, 5000000, &ar);
+    if (ar.code) fail_msg("async request that fits: %s", ar.log);
+    assert_non_null(ctu_attr(&ar, "wicas_ai_request", "request_id"));
+    wicas_chain_tx_result_free(&ar);
+    /* and the next request is answered */
+    wicas_chain_tx_result r;
+    exec_runner("infer", "after", "{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":3,\"chat\":false}", 5000000,
+                &r, NULL, NULL);
+    if (r.code) fail_msg("after the failures: %s", r.log);
+    wicas_chain_tx_result_free(&r);
+}
+
+/* Simulate charges what execution reserves, runs no model and answers a
+ * placeholder; CLI-style auto gas (simulated x 1.3) then suffices. */
+static void simulate_charges_the_worst_case(void **st) {
+    (void)st;
+    const char *req = "{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":40,\"chat\":false}";
+    char msg[512];
+    snprintf(msg, sizeof msg, "{\"infer\":{\"key\":\"sim\",\"request\":%s}}", req);
+    wicas_chain_any m;
+    char err[256];
+    assert_int_equal(wicas_chain_msg_execute(alice, runner, msg, NULL, &m, err, sizeof err), 0);
+    size_t len;
+    uint8_t *tx = tx_of(0, &m, 1, &len); /* the limit is simulate's own */
+    wicas_chain_any_free(&m);
+    wicas_chain_tx_result sr;
+    wicas_chain_simulate(chain, tx, len, &sr);
+    free(tx);
+    if (sr.code) fail_msg("simulate: %s", sr.log);
+    /* the answer the contract saw: empty text, max_tokens generated, worst-case gas */
+    wicas_ai_request rq;
+    char wrapped[600];
+    snprintf(wrapped, sizeof wrapped, "{\"infer\":%s}", req);
+    assert_int_equal(wicas_ai_request_parse(wrapped, strlen(wrapped), &rq, err, sizeof err), WICAS_AI_OK);
+    uint32_t pt;
+    uint64_t worst;
+    assert_int_equal(wicas_ai_host_price(host, &tiny, &rq, &pt, &worst, err, sizeof err), WICAS_AI_OK);
+    wicas_ai_request_free(&rq);
+    char ws[24];
+    snprintf(ws, sizeof ws, "%llu", (unsigned long long)worst);
+    assert_string_equal(ctu_attr(&sr, "wasm", "gas_used"), ws);
+    Wchain__TxMsgData *md = wchain__tx_msg_data__unpack(NULL, sr.data_len, sr.data);
+    assert_non_null(md);
+    Wchain__MsgExecuteContractResponse *er = wchain__msg_execute_contract_response__unpack(
+        NULL, md->msg_responses[0]->value.len, md->msg_responses[0]->value.data);
+    assert_non_null(er);
+    cJSON *ans = cJSON_ParseWithLength((const char *)er->data.data, er->data.len);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ans, "text")), "");
+    assert_int_equal((int)cJSON_GetObjectItem(ans, "generated_tokens")->valuedouble, 40);
+    assert_int_equal((int)cJSON_GetObjectItem(ans, "prompt_tokens")->valuedouble, (int)pt);
+    cJSON_Delete(ans);
+    wchain__msg_execute_contract_response__free_unpacked(er, NULL);
+    wchain__tx_msg_data__free_unpacked(md, NULL);
+    uint64_t sim = (uint64_t)sr.gas_used;
+    wicas_chain_tx_result_free(&sr);
+    assert_true(sim > worst);
+    /* nothing was written by the simulation */
+    char *res = result_of("sim");
+    assert_string_equal(res, "null");
+    free(res);
+    /* the real tx with the estimate the CLI computes (x 1.3) */
+    uint64_t limit = sim * 13 / 10;
+    wicas_chain_tx_result r;
+    exec_runner("infer", "sim", req, limit, &r, NULL, NULL);
+    if (r.code) fail_msg("real run with the simulated limit %llu: %s", (unsigned long long)limit, r.log);
+    fprintf(stderr, "simulate: %llu gas (worst-case inference %llu), real run %lld of limit %llu\n",
+            (unsigned long long)sim, (unsigned long long)worst, (long long)r.gas_used, (unsigned long long)limit);
+    assert_true((uint64_t)r.gas_used <= limit);
+    wicas_chain_tx_result_free(&r);
+    res = result_of("sim");
+    assert_non_null(strstr(res, "\"generated_tokens\":"));
+    free(res);
+}
+
+/* A smart query reaches inference only up to the node's cap (default 0). */
+static void queries_obey_the_node_cap(void **st) {
+    (void)st;
+    const char *q = "{\"infer\":{\"request\":{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":4,\"chat\":false}}}";
+    uint32_t code;
+    char log[600] = "";
+    char *out = ctu_smart(chain, runner, q, &code, log, sizeof log);
+    assert_null(out);
+    assert_int_not_equal(code, 0);
+    fprintf(stderr, "cap 0: code %u, %s\n", code, log);
+    assert_non_null(strstr(log, "inference from queries is disabled on this node"));
+    assert_non_null(strstr(log, "--ai-query-max-tokens"));
+    /* a node that allows 8 tokens answers */
+    wicas_chain *saved = chain;
+    int64_t h = height;
+    uint64_t s0 = seq[0];
+    char saved_runner[100];
+    snprintf(saved_runner, sizeof saved_runner, "%s", runner);
+    query_cap = 8;
+    chain = open_chain("qcap", alice);
+    query_cap = 0;
+    height = 0;
+    seq[0] = 0;
+    wicas_chain_any m;
+    char err[256];
+    wicas_chain_tx_result r;
+    assert_int_equal(wicas_chain_msg_register_model(alice, tiny_json, &m, err, sizeof err), 0);
+    run_tx(0, &m, 400000, &r);
+    assert_int_equal(r.code, 0);
+    wicas_chain_tx_result_free(&r);
+    deploy_runner(NULL);
+    out = ctu_smart(chain, runner, q, &code, log, sizeof log);
+    if (code) fail_msg("cap 8: %s", log);
+    fprintf(stderr, "cap 8: %s\n", out);
+    cJSON *a = cJSON_Parse(out);
+    assert_non_null(cJSON_GetObjectItem(a, "text"));
+    assert_true(cJSON_GetObjectItem(a, "generated_tokens")->valuedouble >= 1);
+    cJSON_Delete(a);
+    free(out);
+    const char *q9 = "{\"infer\":{\"request\":{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":9,\"chat\":false}}}";
+    out = ctu_smart(chain, runner, q9, &code, log, sizeof log);
+    assert_null(out);
+    assert_non_null(strstr(log, "at most 8 generated tokens per query"));
+    /* transactions are not bound by the cap */
+    exec_runner("infer", "tx", "{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":20,\"chat\":false}", 5000000, &r,
+                NULL, NULL);
+    if (r.code) fail_msg("tx on a capped node: %s", r.log);
+    wicas_chain_tx_result_free(&r);
+    wicas_chain_close(chain);
+    chain = saved;
+    height = h;
+    seq[0] = s0;
+    snprintf(runner, sizeof runner, "%s", saved_runner);
 }
 
 /* ---- MsgStoreProgram ------------------------------------------------------------------ */
@@ -775,6 +991,9 @@ int main(int argc, char **argv) {
         cmocka_unit_test(no_authority_means_genesis_only),
         cmocka_unit_test(deploy_runner),
         cmocka_unit_test(registered_model_answers_infer),
+        cmocka_unit_test(context_checked_before_inference),
+        cmocka_unit_test(simulate_charges_the_worst_case),
+        cmocka_unit_test(queries_obey_the_node_cap),
         cmocka_unit_test(store_programs),
         cmocka_unit_test(program_equals_sandbox_and_gas_is_the_formula),
         cmocka_unit_test(program_sees_chain_data),

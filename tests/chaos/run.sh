@@ -96,6 +96,7 @@ NET=$tmp/net
 NET2=$tmp/ssnet
 LOAD_PID=
 JOINERS=()
+N_JOINERS=0
 cleanup() {
   [ -n "$LOAD_PID" ] && kill -9 "$LOAD_PID" 2>/dev/null
   for net in "$NET" "$NET2"; do
@@ -116,6 +117,13 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# Ports: a held block of 40 (tests/ports.sh port_block) when lib.sh provides
+# it: both devnets use base PB (one after the other: P+10i+{0,1,2}), the
+# joiners PB+3+10k; otherwise any free ports (--base-port 0, free_base_port).
+PB=
+if declare -F port_block >/dev/null; then port_block || fail "no free block of ports"; PB=$PORT_BASE; fi
+DEVNET_BASE=${PB:-0}
 
 pid_of() { cat "$1/node$2/$3.pid" 2>/dev/null; } # pid_of NET I wicasd|cometbft
 # start_node NET I [flags]: wicasd start in the background (output to its node.log)
@@ -155,7 +163,7 @@ NACC=8
 A=$("$T" addr $SK_A) || fail "it_tool addr"
 accs=(--account "$A:1000000000uwicas")
 for a in $("$L" addrs $NACC); do accs+=(--account "$a:1000000000uwicas"); done
-"$W" devnet start --validators 4 --home "$NET" --base-port 0 --timeout-commit 200 --chain-id $CHAIN \
+"$W" devnet start --validators 4 --home "$NET" --base-port $DEVNET_BASE --timeout-commit 200 --chain-id $CHAIN \
   "${accs[@]}" >"$tmp/devnet.log" 2>&1 || fail "devnet start: $(tail -5 "$tmp/devnet.log")"
 devnet_rpcs
 ALL_RPCS=$(IFS=,; echo "${RPCS[*]}")
@@ -369,14 +377,14 @@ CHECK2=$("$L" check --rpc "$ALL_RPCS" --accepted "$ACCEPTED" 2>"$tmp/check2.err"
 HEIGHTS=$(echo "$CHECK2" | sed -n 's/^heights=\([0-9.]*\).*/\1/p')
 row "ledger at the end (all heights, all nodes)" "$CHECK2" "$([ $crc -eq 0 ] && echo ok || echo FAIL)"
 "$W" devnet stop --home "$NET" >/dev/null 2>&1
-
+for f in "$NET"/node*/wicasd.pid "$NET"/node*/cometbft.pid; do wait_dead "$(cat "$f" 2>/dev/null)" 20 || true; done
 fi
 
 # ============================================================================================
 # 4. malicious state-sync peers
 # ============================================================================================
 SS=wicas-chaos-ss
-"$W" devnet init --validators 4 --home "$NET2" --base-port 0 --timeout-commit 200 --chain-id $SS \
+"$W" devnet init --validators 4 --home "$NET2" --base-port $DEVNET_BASE --timeout-commit 200 --chain-id $SS \
   --no-model --account "$A:1000000uwicas" >"$tmp/devnet2.log" 2>&1 ||
   fail "devnet 2 init: $(tail -5 "$tmp/devnet2.log")"
 NET_SAVE=$NET; NET=$NET2; devnet_rpcs; NET=$NET_SAVE
@@ -402,7 +410,8 @@ nodeid() {
 joiner() {
   local name=$1; shift
   local H=$tmp/$name P peers="" x
-  P=$(free_base_port)
+  if [ -n "$PB" ]; then P=$((PB + 3 + 10 * N_JOINERS)); else P=$(free_base_port); fi
+  N_JOINERS=$((N_JOINERS + 1))
   "$W" init "$name" --home "$H" --chain-id $SS --base-port "$P" --fast --no-model >/dev/null || fail "init $name"
   cp "$NET2/node0/config/genesis.json" "$H/config/genesis.json"
   for x in "$@"; do peers="${peers:+$peers,}$(nodeid "$x")"; done
@@ -470,7 +479,7 @@ for x in 1 2 3; do
     [ -z "$ah" ] || [ "$ah" = 0 ] || { bad "state sync $m: joiner app at height $ah"; ok=0; }
   fi
   [ $ok -eq 1 ] && ss_ok=$((ss_ok + 1))
-  row "state sync, only a $m peer" "${why:+refused (\"$why\"), }${why:-NOT refused, }app height ${ah:-0}, $up" "$([ $ok -eq 1 ] && echo ok || echo FAIL)"
+  row "state sync, only a $m peer" "$([ -n "$why" ] && echo "refused (\"$why\")" || echo "NOT refused"), app height ${ah:-0}, $up" "$([ $ok -eq 1 ] && echo ok || echo FAIL)"
 done
 "$W" devnet stop --home "$NET2" >/dev/null 2>&1
 

@@ -63,6 +63,16 @@ static void base64_rejects_malformed(void **state) {
     assert_int_equal(wicas_base64_decode("Zm9vYmFy", 8, out, 5), -1);  /* too small */
 }
 
+static void json_nul_escape(void **state) {
+    (void)state;
+    const char *has[] = {"\"\\u0000\"", "{\"a\":\"x\\u0000\"}", "[\"\\\"\\u0000\"]", "\"\\\\\\u0000\""};
+    const char *hasnt[] = {"\"\\\\u0000\"", "\"\\u0001\"", "\\u0000", "{\"a\":1}", "\"\\u000\"", "\"\\"};
+    for (size_t i = 0; i < sizeof has / sizeof *has; i++)
+        if (!wicas_json_has_nul_escape(has[i], strlen(has[i]))) fail_msg("missed in %s", has[i]);
+    for (size_t i = 0; i < sizeof hasnt / sizeof *hasnt; i++)
+        if (wicas_json_has_nul_escape(hasnt[i], strlen(hasnt[i]))) fail_msg("false hit in %s", hasnt[i]);
+}
+
 static void utf8_strict(void **state) {
     (void)state;
     const char *good[] = {"", "ascii", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf"};
@@ -128,6 +138,7 @@ int main(void) {
         cmocka_unit_test(base64_rfc4648),
         cmocka_unit_test(base64_rejects_malformed),
         cmocka_unit_test(utf8_strict),
+        cmocka_unit_test(json_nul_escape),
         cmocka_unit_test(bech32_bip173),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -172,6 +172,24 @@ static void errors_reach_the_program(void **state) {
     assert_int_equal(r.nn_computes, 0);
 }
 
+/* A prompt longer than the context is the request's error, found before any
+ * work: PROMPT_TOO_LONG (102) reaches the program, no generation is counted. */
+static void prompt_over_the_context_is_refused_early(void **state) {
+    (void)state;
+    static char big[4000];
+    size_t n = 0;
+    for (int i = 0; i < 1500; i++) n += (size_t)snprintf(big + n, sizeof big - n, "1 ");
+    const char *a[] = {"--raw", big};
+    wicas_wasi_result r;
+    assert_int_equal(run_chat(a, 2, 1, &r), WICAS_WASI_OK);
+    assert_int_equal(r.exit_code, 1);
+    assert_string_equal((char *)r.err, "compute: error 102\n");
+    assert_int_equal(r.nn_computes, 0);
+    assert_int_equal(r.nn_prompt_tokens, 0);
+    assert_int_equal(r.nn_generated_tokens, 0);
+    wicas_wasi_result_free(&r);
+}
+
 /* The prompt's "<|im_start|>"/"<|im_end|>" reach the model as its special
  * tokens by default (WasmEdge's GGML backend tokenizes with parse_special on);
  * "parse-special": false reads them as text: other prompt tokens, another
@@ -341,6 +359,7 @@ int main(void) {
         cmocka_unit_test(greedy_equals_native),
         cmocka_unit_test(sampled_equals_native_any_threads),
         cmocka_unit_test(errors_reach_the_program),
+        cmocka_unit_test(prompt_over_the_context_is_refused_early),
         cmocka_unit_test(api_misuse_gets_errnos),
         cmocka_unit_test(token_budget_caps_generation),
         cmocka_unit_test(parse_special_option),
