@@ -7,6 +7,9 @@
 #   make asan    the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz-smoke  every libFuzzer target (clang-14) for FUZZ_SECONDS (15) each; CI runs it
 #   make fuzz    the same, for long runs: `make fuzz FUZZ_SECONDS=3600`
+#   make chaos   4-validator devnets under kills, pauses, byzantine validators and malicious
+#                state-sync peers, with load; prints one table (CHAOS_PROFILE=long (default,
+#                50 kills) or short (CI, 6 kills); CHAOS_SEED=N replays a run)
 #   make bench   benchmarks, each printing a ratio against its anchor
 #   make fmt     clang-format the C sources
 BUILD      ?= build
@@ -18,7 +21,7 @@ JOBS       ?= $(shell nproc)
 CTEST_ARGS ?=
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all setup configure build test asan fuzz-smoke fuzz demo bench fmt clean distclean
+.PHONY: all setup configure build test asan fuzz-smoke fuzz chaos demo bench fmt clean distclean
 
 all: build
 
@@ -87,6 +90,17 @@ fuzz: setup
 	    echo "[fuzz] $$name failed (rc $$rc): see $$log"; fail=1; }; \
 	done; column -t -s "$$(printf '\t')" $(FUZZ_BUILD)/fuzz-summary.tsv 2>/dev/null || cat $(FUZZ_BUILD)/fuzz-summary.tsv; \
 	exit $$fail
+
+# The chaos suite (tests/chaos/run.sh); the table also lands in $(BUILD)/chaos-table.txt.
+# It reads $(FUZZ_BUILD)/fuzz-summary.tsv when fuzzing wrote one, never fuzzes itself.
+CHAOS_PROFILE ?= long
+CHAOS_SEED ?=
+chaos: build
+	@WICAS_BUILD_DIR=$(CURDIR)/$(BUILD) WICAS_SOURCE_DIR=$(CURDIR) WICAS_WASM_DIR=$(CURDIR)/$(BUILD)/wasm \
+	  WICAS_COMETBFT="$$(sed -n 's/^WICAS_COMETBFT:[A-Z]*=//p' $(BUILD)/CMakeCache.txt)" \
+	  WICAS_DEFAULT_MODEL="$$(sed -n 's/^WICAS_DEFAULT_MODEL:[A-Z]*=//p' $(BUILD)/CMakeCache.txt)" \
+	  WICAS_FUZZ_SUMMARY=$(CURDIR)/$(FUZZ_BUILD)/fuzz-summary.tsv CHAOS_TABLE=$(CURDIR)/$(BUILD)/chaos-table.txt \
+	  bash tests/chaos/run.sh --profile $(CHAOS_PROFILE) $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))
 
 VALIDATORS ?= 1
 demo: build

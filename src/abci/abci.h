@@ -422,7 +422,20 @@ typedef struct {
      * match them. Empty = unknown, and every offer is aborted. */
     char genesis_chain_id[128];
     int64_t genesis_initial_height;
+    /* Test-only fault injector (`wicasd start --byzantine-snapshots MODE`,
+     * tests/chaos): serve forged snapshots. WICAS_ABCI_BYZ_SNAP_NONE = honest. */
+    int byzantine_snapshots;
 } wicas_abci_chain_ctx;
+/* byzantine_snapshots modes: FORGE_CHAIN_ID lists every snapshot with another
+ * chain id in its metadata and the snapshot hash recomputed over it; BAD_CHUNK
+ * serves chunks with one byte flipped; OVERSIZED_CHUNK serves each chunk
+ * followed by 2 MiB of zeros (over WICAS_CHAIN_SNAPSHOT_CHUNK_BYTES). */
+enum {
+    WICAS_ABCI_BYZ_SNAP_NONE,
+    WICAS_ABCI_BYZ_SNAP_FORGE_CHAIN_ID,
+    WICAS_ABCI_BYZ_SNAP_BAD_CHUNK,
+    WICAS_ABCI_BYZ_SNAP_OVERSIZED_CHUNK
+};
 int wicas_abci_chain_app(wicas_abci_chain_ctx *ctx, wicas_chain *chain, wicas_abci_app *app);
 
 #ifdef __cplusplus

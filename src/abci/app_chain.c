@@ -230,6 +230,20 @@ static int ca_commit(void *ctx, wicas_abci_commit_resp *r, char *err, size_t el)
 }
 
 /* ---- state-sync snapshots (chain.h does the work; see snapshot.c) ------------------------- */
+
+/* Test-only fault injector (--byzantine-snapshots FORGE_CHAIN_ID): the chain
+ * id inside snapshot metadata ("WSS1" | u64 height | u64 keys | u64 initial
+ * height | u16 id length | id | chunk hashes) gets its last character changed,
+ * and the snapshot hash is recomputed over the forged metadata, as a
+ * malicious peer would. */
+static void byz_forge_chain_id(wicas_abci_snapshot *v) {
+    uint8_t *m = (uint8_t *)v->metadata.data;
+    size_t cl = v->metadata.len >= 30 ? (size_t)m[28] << 8 | m[29] : 0;
+    if (cl == 0 || v->metadata.len < 30 + cl || v->hash.len != 32) return;
+    m[30 + cl - 1] = m[30 + cl - 1] == 'x' ? 'y' : 'x';
+    wicas_sha256(m, v->metadata.len, (uint8_t *)v->hash.data);
+}
+
 static int ca_list_snapshots(void *ctx, wicas_abci_snapshot **out, size_t *n, char *err, size_t el) {
     (void)err, (void)el;
     wicas_chain_snapshot *s;
@@ -246,6 +260,8 @@ static int ca_list_snapshots(void *ctx, wicas_abci_snapshot **out, size_t *n, ch
         if (wicas_abci_buf_set(&v[i].hash, s[i].hash, 32) ||
             wicas_abci_buf_set(&v[i].metadata, s[i].metadata, s[i].metadata_len))
             rc = WICAS_ABCI_ERR_NOMEM;
+        else if (((wicas_abci_chain_ctx *)ctx)->byzantine_snapshots == WICAS_ABCI_BYZ_SNAP_FORGE_CHAIN_ID)
+            byz_forge_chain_id(&v[i]);
     }
     wicas_chain_snapshots_free(s, k);
     *out = v; /* freed by the server, also on error */
@@ -262,6 +278,22 @@ static int ca_load_chunk(void *ctx, uint64_t height, uint32_t format, uint32_t c
     if (height > INT64_MAX || wicas_chain_snapshot_chunk(((wicas_abci_chain_ctx *)ctx)->chain,
                                                          (int64_t)height, format, chunk, &d, &len))
         return 0;
+    int byz = ((wicas_abci_chain_ctx *)ctx)->byzantine_snapshots;
+    if (byz == WICAS_ABCI_BYZ_SNAP_BAD_CHUNK && len) { /* test-only fault injector */
+        d[len / 2] ^= 0x5a;
+    } else if (byz == WICAS_ABCI_BYZ_SNAP_OVERSIZED_CHUNK) { /* test-only: the chunk + 2 MiB of zeros */
+        size_t extra = (size_t)2 << 20;
+        uint8_t *b = realloc(d, len + extra);
+        if (!b) {
+            free(d);
+            return 0;
+        }
+        memset(b + len, 0, extra);
+        d = b, len += extra;
+    }
+    if (byz == WICAS_ABCI_BYZ_SNAP_BAD_CHUNK || byz == WICAS_ABCI_BYZ_SNAP_OVERSIZED_CHUNK)
+        WICAS_WARN("abci", "byzantine (test fault injector): serving a forged chunk %u of height %llu", chunk,
+                        (unsigned long long)height);
     out->data = d;
     out->len = len;
     return 0;

@@ -589,6 +589,24 @@ int wicas_chain_extend_vote(wicas_chain *c, int64_t height, uint8_t **ext, size_
         if (text != r.text) free(text);
         wicas_ai_result_free(&r);
     }
+    if (c->opts.byzantine == WICAS_BYZ_UNKNOWN_ID && arr) {
+        /* test-only fault injector: a well-formed answer to a request that does not exist */
+        const char *txt = "byzantine";
+        uint8_t h[32];
+        char hex[65], ids[24];
+        aiasync_result_hash(1, 1, txt, strlen(txt), h);
+        wicas_hex_encode(h, 32, hex);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "id", u64s(UINT64_C(1000000000) + (uint64_t)height, ids));
+        cJSON_AddStringToObject(e, "hash", hex);
+        cJSON_AddNumberToObject(e, "prompt_tokens", 1);
+        cJSON_AddNumberToObject(e, "generated_tokens", 1);
+        cJSON_AddStringToObject(e, "text", txt);
+        cJSON_AddItemToArray(arr, e);
+        have++;
+        WICAS_WARN("ai", "byzantine (test fault injector): vote extension of height %lld answers unknown request %s",
+                   (long long)height, ids);
+    }
     pending_free(p, n);
     committed_close(&v);
     int rc = 0;
@@ -650,11 +668,40 @@ static int cmp_vote(const void *a, const void *b) {
     return memcmp(((const wicas_chain_vote *)a)->address, ((const wicas_chain_vote *)b)->address, 20);
 }
 
+/* Test-only fault injector (--byzantine, tests/chaos): changes the sorted
+ * votes v[0..*k) of an injection (v has room for one more) and its encoded
+ * size; FORGE is applied to the encoded bytes by the caller. Returns what was
+ * done (for the log), or NULL for an honest node / nothing to do. */
+static const char *byzantine_injection(const wicas_chain *c, wicas_chain_vote *v, size_t *k, size_t *size) {
+    size_t one = 20 + 8 + 1 + 4 + 2 + 64;
+    switch (c->opts.byzantine) {
+    case WICAS_BYZ_OMIT:
+        if (*k < 2) return NULL;
+        (*k)--;
+        *size -= one + v[*k].extension_len;
+        return "omitted the last vote";
+    case WICAS_BYZ_REORDER: {
+        if (*k < 2) return NULL;
+        wicas_chain_vote t = v[0];
+        v[0] = v[1], v[1] = t;
+        return "swapped the first two votes";
+    }
+    case WICAS_BYZ_DUPLICATE:
+        memmove(v + 1, v, *k * sizeof *v);
+        (*k)++;
+        *size += one + v[0].extension_len;
+        return "duplicated the first vote";
+    case WICAS_BYZ_FORGE:
+        return "changed a byte of the first extension after signing";
+    default:
+        return NULL;
+    }
+}
+
 int wicas_chain_vote_injection(wicas_chain *c, int64_t height, int32_t round, const wicas_chain_vote *votes, size_t n,
                                uint8_t **tx, size_t *len) {
-    (void)c;
     *tx = NULL, *len = 0;
-    wicas_chain_vote *v = calloc(n ? n : 1, sizeof *v);
+    wicas_chain_vote *v = calloc(n + 1, sizeof *v); /* +1: room for the test-only duplicate */
     if (!v) return WICAS_CHAIN_ERR_NOMEM;
     size_t k = 0, size = VE_MAGIC_LEN + 8 + 4 + 4;
     for (size_t i = 0; i < n; i++)
@@ -668,6 +715,7 @@ int wicas_chain_vote_injection(wicas_chain *c, int64_t height, int32_t round, co
         return 0;
     }
     qsort(v, k, sizeof *v, cmp_vote);
+    const char *byz = byzantine_injection(c, v, &k, &size);
     uint8_t *p = malloc(size), *q = p;
     if (!p) {
         free(v);
@@ -686,6 +734,11 @@ int wicas_chain_vote_injection(wicas_chain *c, int64_t height, int32_t round, co
         *q++ = 0, *q++ = 64;
         memcpy(q, v[i].signature, 64), q += 64;
     }
+    if (c->opts.byzantine == WICAS_BYZ_FORGE) /* content changed after signing: the signature no longer holds */
+        p[VE_MAGIC_LEN + 16 + 33] ^= 1;
+    if (byz)
+        WICAS_WARN("ai", "byzantine (test fault injector): %s in the vote-extension tx of height %lld", byz,
+                   (long long)height);
     free(v);
     *tx = p, *len = size;
     return 0;

@@ -151,7 +151,20 @@ typedef struct {
      * clear error). Like wasmd's --wasm.query_gas_limit, a node's own policy:
      * queries never feed consensus. Transactions and simulate ignore it. */
     uint32_t ai_query_max_tokens;
+    /* Test-only fault injector (`wicasd start --byzantine MODE`, used by
+     * tests/chaos): a WICAS_BYZ_* mode; WICAS_BYZ_NONE (0) is an honest node. */
+    int byzantine;
 } wicas_chain_options;
+
+/* Byzantine behaviours of wicas_chain_options.byzantine (tests only):
+ *   OMIT, REORDER, DUPLICATE, FORGE: as proposer, the injected vote-extension
+ *     transaction drops the last vote / swaps the first two / repeats the
+ *     first / carries the first extension with one byte changed after signing;
+ *   UNKNOWN_ID: every vote extension also answers a request id that does not
+ *     exist (validly hashed, signed by CometBFT as usual).
+ * Honest validators must reject each (ProcessProposal / VerifyVoteExtension)
+ * except OMIT, which is well formed and only weakens that block's tally. */
+enum { WICAS_BYZ_NONE, WICAS_BYZ_OMIT, WICAS_BYZ_REORDER, WICAS_BYZ_DUPLICATE, WICAS_BYZ_FORGE, WICAS_BYZ_UNKNOWN_ID };
 
 /* ---- results ---------------------------------------------------------------------- */
 typedef struct {

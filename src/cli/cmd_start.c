@@ -28,6 +28,11 @@ static void usage(FILE *f) {
             "                       to nodes that join with [statesync] enabled\n"
             "  --snapshot-keep N    snapshots kept (default 2)\n"
             "  --ai-wrong-answer    (tests) report wrong answers to asynchronous AI requests in vote extensions\n"
+            "  --byzantine MODE     (tests only: a fault injector for tests/chaos) misbehave with vote\n"
+            "                       extensions: omit|reorder|duplicate|forge (the injected tx, as proposer)\n"
+            "                       or unknown-id (sign answers to requests that do not exist)\n"
+            "  --byzantine-snapshots MODE  (tests only) serve forged state-sync snapshots:\n"
+            "                       forge-chain-id|bad-chunk|oversized-chunk\n"
             "  --cometbft-log FILE  append cometbft's output to FILE instead of stderr\n"
             "Exit status: 0 after SIGINT/SIGTERM, 1 on failure, 2 on usage errors.\n");
 }

@@ -27,6 +27,10 @@ typedef struct {
     /* --ai-query-max-tokens: generated tokens a smart query may ask of the
      * model per request (0, the default: queries run no inference). */
     unsigned ai_query_max_tokens;
+    /* Test-only fault injectors (tests/chaos): --byzantine (a WICAS_BYZ_* mode
+     * of chain.h) and --byzantine-snapshots (a WICAS_ABCI_BYZ_SNAP_* mode of
+     * abci.h); 0 = honest. */
+    int byzantine, byzantine_snapshots;
     /* State-sync snapshots: one every snapshot_interval committed heights (0 =
      * none), the newest snapshot_keep kept (0 = 2). */
     int64_t snapshot_interval;

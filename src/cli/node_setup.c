@@ -260,6 +260,25 @@ int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_
             o->models_dir = argv[++i];
         } else if (strcmp(a, "--ai-wrong-answer") == 0) {
             o->ai_wrong_answer = true;
+        } else if ((strcmp(a, "--byzantine") == 0 || strcmp(a, "--byzantine-snapshots") == 0) && has_value) {
+            /* test-only fault injectors (tests/chaos); the names' positions + 1
+             * are chain.h's WICAS_BYZ_* and abci.h's WICAS_ABCI_BYZ_SNAP_* */
+            static const char *const votes[] = {"omit", "reorder", "duplicate", "forge", "unknown-id", NULL};
+            static const char *const snaps[] = {"forge-chain-id", "bad-chunk", "oversized-chunk", NULL};
+            bool snap = strcmp(a, "--byzantine-snapshots") == 0;
+            const char *const *names = snap ? snaps : votes;
+            const char *m = argv[++i];
+            int k = 0;
+            while (names[k] && strcmp(names[k], m) != 0) k++;
+            if (!names[k]) {
+                fprintf(stderr, "wicasd %s: %s '%s': want %s\n", cmd, a, m,
+                        snap ? "forge-chain-id|bad-chunk|oversized-chunk" : "omit|reorder|duplicate|forge|unknown-id");
+                return 2;
+            }
+            if (snap)
+                o->byzantine_snapshots = k + 1;
+            else
+                o->byzantine = k + 1;
         } else if (strcmp(a, "--ai-threads") == 0 && has_value) {
             char *end;
             long t = strtol(argv[++i], &end, 10);
