@@ -375,5 +375,113 @@ static void KFN(pk_q8_0)(const uint8_t *p, int g0, int g1, const q8_act *a, floa
     pk_generic(2, p, g0, g1, a, out, ldo);
 }
 
+/* ---- Q5_0, Q5_1 and k-quants -------------------------------------------------
+ * A group of eight blocks (a k-quant super-block) is decoded to exact int8
+ * weights and integer scales by the shared kq_decode; then per token, lane j
+ * = block j: I_j and M_j as exact int32 (u8 x s8 products of |w| and x*sign(w)
+ * in 4-element int32 sums, times the scale of their 16-element half, summed
+ * across the block by hsum8x8), and the float operations of kq_blockval in
+ * the same order. */
+typedef struct { __m256i aw[8], sg[8], scv[8], mnv[8]; __m256 dw, mw; } kq_simd;
+
+static inline __attribute__((always_inline)) void kq_prep(const kq_group *G, kq_simd *S) {
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        __m256i w = _mm256_loadu_si256((const __m256i *)(G->q + j * QK));
+        S->aw[j] = _mm256_sign_epi8(w, w);
+        S->sg[j] = w;
+        S->scv[j] = _mm256_set_m128i(_mm_set1_epi32(G->sc[2 * j + 1]), _mm_set1_epi32(G->sc[2 * j]));
+        S->mnv[j] = _mm256_set_m128i(_mm_set1_epi32(G->mn[2 * j + 1]), _mm_set1_epi32(G->mn[2 * j]));
+    }
+    S->dw = _mm256_loadu_ps(G->d);
+    S->mw = _mm256_loadu_ps(G->m);
+}
+
+static inline __attribute__((always_inline)) __m256 kq_apply(int kind, const kq_simd *S, const int8_t *xq,
+                                                             const float *xd, const float *xs) {
+    __m256i p[8], pm[8];
+    const __m256i ones = _mm256_set1_epi8(1);
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(xq + j * QK));
+        p[j] = _mm256_mullo_epi32(dot_u8s8(S->aw[j], _mm256_sign_epi8(x, S->sg[j])), S->scv[j]);
+        if (kind == KQ_MINUS) pm[j] = _mm256_mullo_epi32(dot_u8s8(ones, x), S->mnv[j]);
+    }
+    __m256i I = hsum8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+    __m256 dx = _mm256_loadu_ps(xd);
+    __m256 t = _mm256_mul_ps(_mm256_mul_ps(S->dw, dx), _mm256_cvtepi32_ps(I));
+    if (kind == KQ_MINUS) {
+        __m256i M = hsum8x8(pm[0], pm[1], pm[2], pm[3], pm[4], pm[5], pm[6], pm[7]);
+        __m256 u = _mm256_mul_ps(_mm256_mul_ps(S->mw, dx), _mm256_cvtepi32_ps(M));
+        return _mm256_sub_ps(t, u);
+    }
+    if (kind == KQ_PLUS) return _mm256_add_ps(t, _mm256_mul_ps(S->mw, _mm256_loadu_ps(xs)));
+    return t;
+}
+
+static inline __attribute__((always_inline)) float kq_dot_k(int kind, int type, const void *w, const q8_act *a,
+                                                            int t) {
+    const int nb = a->nb;
+    const int8_t *xq = a->q + (size_t)t * a->stride * QK;
+    const float *xd = a->d + (size_t)t * a->stride, *xs = a->s + (size_t)t * a->stride;
+    __m256 acc = _mm256_setzero_ps();
+    kq_group G;
+    kq_simd S;
+    for (int g = 0; g * 8 < nb; g++) {
+        kq_decode(type, w, g, nb - g * 8 < 8 ? nb - g * 8 : 8, &G);
+        kq_prep(&G, &S);
+        acc = _mm256_add_ps(acc, kq_apply(kind, &S, xq + g * 8 * QK, xd + g * 8, xs + g * 8));
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, acc);
+    return reduce8(lanes);
+}
+
+static float KFN(dot_kq)(int type, const void *w, const q8_act *a, int t) {
+    switch (kq_kind(type)) {
+    case KQ_MINUS: return kq_dot_k(KQ_MINUS, type, w, a, t);
+    case KQ_PLUS: return kq_dot_k(KQ_PLUS, type, w, a, t);
+    default: return kq_dot_k(KQ_PLAIN, type, w, a, t);
+    }
+}
+
+static inline __attribute__((always_inline)) void kq_mm_k(int kind, int type, const uint8_t *w, size_t rb, int r0,
+                                                          int r1, const q8_act *a, float *out, size_t ldo) {
+    const int nb = a->nb, st = a->stride;
+    kq_group G;
+    kq_simd S;
+    __m256 acc[TILE_T];
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = w + (size_t)r * rb;
+        for (int t0 = 0; t0 < a->n_tok; t0 += TILE_T) {
+            const int nt = a->n_tok - t0 < TILE_T ? a->n_tok - t0 : TILE_T;
+            for (int u = 0; u < nt; u++) acc[u] = _mm256_setzero_ps();
+            for (int g = 0; g * 8 < nb; g++) {
+                kq_decode(type, row, g, nb - g * 8 < 8 ? nb - g * 8 : 8, &G);
+                kq_prep(&G, &S);
+                for (int u = 0; u < nt; u++) {
+                    const size_t ab = (size_t)(t0 + u) * st + (size_t)g * 8;
+                    acc[u] = _mm256_add_ps(acc[u], kq_apply(kind, &S, a->q + ab * QK, a->d + ab, a->s + ab));
+                }
+            }
+            for (int u = 0; u < nt; u++) {
+                float lanes[8];
+                _mm256_storeu_ps(lanes, acc[u]);
+                out[(size_t)(t0 + u) * ldo + r] = reduce8(lanes);
+            }
+        }
+    }
+}
+
+static void KFN(mm_kq)(int type, const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out,
+                       size_t ldo) {
+    switch (kq_kind(type)) {
+    case KQ_MINUS: kq_mm_k(KQ_MINUS, type, w, rb, r0, r1, a, out, ldo); return;
+    case KQ_PLUS: kq_mm_k(KQ_PLUS, type, w, rb, r0, r1, a, out, ldo); return;
+    default: kq_mm_k(KQ_PLAIN, type, w, rb, r0, r1, a, out, ldo); return;
+    }
+}
+
 const kernel_set KERNEL_SET = {KERNEL_NAME,   KFN(dot_q4_0), KFN(dot_q4_1), KFN(dot_q8_0), KFN(mm_q4_0),
-                               KFN(mm_q4_1),  KFN(mm_q8_0),  KFN(pk_q4_0),  KFN(pk_q4_1),  KFN(pk_q8_0)};
+                               KFN(mm_q4_1),  KFN(mm_q8_0),  KFN(pk_q4_0),  KFN(pk_q4_1),  KFN(pk_q8_0),
+                               KFN(dot_kq),   KFN(mm_kq)};
