@@ -68,6 +68,7 @@ void q8_quantize_row(const float *x, q8_act *a, int t) {
 int kq_kind(int type) {
     switch (type) {
     case 6: case 11: case 14: case 15: return KQ_PLAIN; /* Q5_0, Q3_K, Q6_K, Q8_K */
+    case 20: case 23: return KQ_PLAIN;                 /* IQ4_NL, IQ4_XS */
     case 10: case 12: case 13: return KQ_MINUS;        /* Q2_K, Q4_K, Q5_K */
     case 7: return KQ_PLUS;                            /* Q5_1 */
     default: return -1;
@@ -87,7 +88,51 @@ static void scale_min_k4(int j, const uint8_t *s, int32_t *sc, int32_t *mn) {
     }
 }
 
+/* The 16 non-linear levels of IQ4_NL / IQ4_XS. */
+static const int8_t IQ4_LEVELS[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
 void kq_decode(int type, const uint8_t *row, int g, int nv, kq_group *o) {
+    if (type == 20) { /* IQ4_NL: 32-element blocks d; qs[16], x = d * level[nibble] (Q4 nibble order) */
+        for (int j = 0; j < 8; j++) {
+            int8_t *q = o->q + j * QK;
+            o->sc[2 * j] = o->sc[2 * j + 1] = j < nv ? 1 : 0;
+            o->mn[2 * j] = o->mn[2 * j + 1] = 0;
+            o->m[j] = 0.0f;
+            if (j >= nv) {
+                memset(q, 0, QK);
+                o->d[j] = 0.0f;
+                continue;
+            }
+            const uint8_t *blk = row + ((size_t)g * 8 + (size_t)j) * 18;
+            uint16_t d;
+            memcpy(&d, blk, 2);
+            for (int i = 0; i < 16; i++) {
+                q[i] = IQ4_LEVELS[blk[2 + i] & 0x0f];
+                q[i + 16] = IQ4_LEVELS[blk[2 + i] >> 4];
+            }
+            o->d[j] = f16_to_f32(d);
+        }
+        return;
+    }
+    if (type == 23) { /* IQ4_XS: d; scales_h (u16); scales_l[4]; qs[128]; sub-block j: 6-bit scale - 32 */
+        const uint8_t *blk = row + (size_t)g * 136;
+        uint16_t d, sh;
+        memcpy(&d, blk, 2);
+        memcpy(&sh, blk + 2, 2);
+        const uint8_t *sl = blk + 4, *qs = blk + 8;
+        for (int j = 0; j < 8; j++) {
+            const int ls = ((sl[j / 2] >> (4 * (j % 2))) & 0x0f) | (((sh >> (2 * j)) & 3) << 4);
+            o->sc[2 * j] = o->sc[2 * j + 1] = ls - 32;
+            o->mn[2 * j] = o->mn[2 * j + 1] = 0;
+            for (int i = 0; i < 16; i++) {
+                o->q[j * QK + i] = IQ4_LEVELS[qs[16 * j + i] & 0x0f];
+                o->q[j * QK + i + 16] = IQ4_LEVELS[qs[16 * j + i] >> 4];
+            }
+            o->d[j] = f16_to_f32(d);
+            o->m[j] = 0.0f;
+        }
+        return;
+    }
     if (type == 6 || type == 7) { /* Q5_0 / Q5_1: eight separate 32-element blocks */
         const size_t bs = type == 6 ? sizeof(block_q5_0) : sizeof(block_q5_1);
         for (int j = 0; j < 8; j++) {

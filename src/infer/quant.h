@@ -220,6 +220,8 @@ static inline float blockval_q8_0(const block_q8_0 *w, const int8_t *xq, float d
  *   Q5_K  d, dmin; scales[12]; qh[32]; qs[128]
  *   Q6_K  ql[128]; qh[64]; scales[16] (int8); d   x = d*sc*(q - 32) (per 16)
  *   Q8_K  d (f32); qs[256]; bsums[16]      x = d * q
+ *   IQ4_NL d; qs[16]                        x = d * level[q] (16 fixed int8 levels)
+ *   IQ4_XS d; scales_h; scales_l[4]; qs[128] x = d * (sc - 32) * level[q] (per 32)
  * (Q5_x bit i of qh is the fifth bit of element i; the k-quant element
  * orders are spelled out in kq_decode in quant.c.)
  *
@@ -231,7 +233,7 @@ static inline float blockval_q8_0(const block_q8_0 *w, const int8_t *xq, float d
  *     I_b = sc_lo * sum_{i<16} w_i x_i + sc_hi * sum_{i>=16} w_i x_i   (int32)
  *     M_b = mn_lo * sum_{i<16} x_i     + mn_hi * sum_{i>=16} x_i       (int32)
  * and the block value is, with these IEEE operations in this order, no fma:
- *     plain (Q5_0, Q3_K, Q6_K, Q8_K):  v_b = (dw_b * dx_b) * (float)I_b
+ *     plain (Q5_0, Q3_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS):  v_b = (dw_b * dx_b) * (float)I_b
  *     minus (Q2_K, Q4_K, Q5_K):        v_b = (dw_b * dx_b) * (float)I_b - (mw_b * dx_b) * (float)M_b
  *     plus  (Q5_1):                    v_b = (dw_b * dx_b) * (float)I_b + mw_b * sx_b
  * (for k-quants dw_b = d and mw_b = dmin of the super-block; for Q5_x the

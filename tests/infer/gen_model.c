@@ -3,7 +3,7 @@
  *
  * Usage: gen_model OUT.gguf [--dim N] [--ff N] [--layers N] [--heads N]
  *        [--kv-heads N] [--vocab N] [--ctx N] [--type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|
- *        q2_k|q3_k|q4_k|q5_k|q6_k|q8_k]
+ *        q2_k|q3_k|q4_k|q5_k|q6_k|q8_k|iq4_nl|iq4_xs]
  *        [--embd-type T] [--mix T] [--untied] [--seed N] [--version 2|3]
  * (--mix: attn_v and ffn_down in type T, as llama.cpp's *_M mixes do)
  *
@@ -70,6 +70,8 @@ static int type_of(const char *s) {
     if (!strcmp(s, "q5_k")) return 13;
     if (!strcmp(s, "q6_k")) return 14;
     if (!strcmp(s, "q8_k")) return 15;
+    if (!strcmp(s, "iq4_nl")) return 20;
+    if (!strcmp(s, "iq4_xs")) return 23;
     fprintf(stderr, "gen_model: unknown type '%s'\n", s);
     exit(2);
 }
@@ -235,15 +237,68 @@ static void quantize_k(buf *b, int type, const float *v) {
     }
 }
 
+/* IQ4_NL / IQ4_XS: the nearest of the 16 fixed levels to x / scale; the
+ * scale maps the block's largest |x| to level -127 (IQ4_XS: per 32
+ * elements, a 6-bit signed multiple of the super-block's f16 d). */
+static const int IQ4_LV[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+static int iq4_nearest(float v) {
+    int best = 0;
+    for (int k = 1; k < 16; k++)
+        if (fabsf(v - (float)IQ4_LV[k]) < fabsf(v - (float)IQ4_LV[best])) best = k;
+    return best;
+}
+static float signed_max(const float *v, int n) {
+    float amax = 0, mx = 0;
+    for (int i = 0; i < n; i++)
+        if (fabsf(v[i]) > amax) { amax = fabsf(v[i]); mx = v[i]; }
+    return mx;
+}
+static void quantize_iq4(buf *b, int type, const float *v) {
+    uint8_t blk[136] = {0};
+    uint16_t hd;
+    if (type == 20) {
+        float d = f16r(signed_max(v, 32) / -127.0f, &hd);
+        memcpy(blk, &hd, 2);
+        for (int i = 0; i < 16; i++)
+            blk[2 + i] = (uint8_t)(iq4_nearest(d != 0.0f ? v[i] / d : 0.0f) |
+                                   iq4_nearest(d != 0.0f ? v[i + 16] / d : 0.0f) << 4);
+        put(b, blk, 18);
+        return;
+    }
+    float s[8], smax = 0;
+    for (int j = 0; j < 8; j++) {
+        s[j] = signed_max(v + 32 * j, 32) / -127.0f;
+        smax = fmaxf(smax, fabsf(s[j]));
+    }
+    float d = f16r(smax / 31.0f, &hd);
+    uint16_t sh = 0;
+    memcpy(blk, &hd, 2);
+    for (int j = 0; j < 8; j++) {
+        const int ls = qround(s[j], d, -32, 31), u = ls + 32;
+        sh |= (uint16_t)(((u >> 4) & 3) << (2 * j));
+        blk[4 + j / 2] |= (uint8_t)((u & 15) << (4 * (j % 2)));
+        const float dl = d * (float)ls;
+        for (int i = 0; i < 16; i++)
+            blk[8 + 16 * j + i] = (uint8_t)(iq4_nearest(dl != 0.0f ? v[32 * j + i] / dl : 0.0f) |
+                                            iq4_nearest(dl != 0.0f ? v[32 * j + i + 16] / dl : 0.0f) << 4);
+    }
+    memcpy(blk + 2, &sh, 2);
+    put(b, blk, 136);
+}
+
 static void quantize(buf *b, int type, const float *x, int n) {
     switch (type) {
     case 0: put(b, x, sizeof(float) * (size_t)n); return;
     case 1: for (int i = 0; i < n; i++) { uint16_t h = f32_to_f16(x[i]); put(b, &h, 2); } return;
     case 30: for (int i = 0; i < n; i++) { uint16_t h = f32_to_bf16(x[i]); put(b, &h, 2); } return;
     case 6: case 7: for (int o = 0; o < n; o += QK) quantize_q5(b, type, x + o); return;
-    case 10: case 11: case 12: case 13: case 14: case 15:
+    case 20: for (int o = 0; o < n; o += QK) quantize_iq4(b, type, x + o); return;
+    case 10: case 11: case 12: case 13: case 14: case 15: case 23:
         if (n % QKK) { fprintf(stderr, "gen_model: k-quant row length %d is not a multiple of 256\n", n); exit(2); }
-        for (int o = 0; o < n; o += QKK) quantize_k(b, type, x + o);
+        for (int o = 0; o < n; o += QKK) {
+            if (type == 23) quantize_iq4(b, type, x + o);
+            else quantize_k(b, type, x + o);
+        }
         return;
     }
     for (int o = 0; o < n; o += QK) {

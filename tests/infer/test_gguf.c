@@ -296,6 +296,7 @@ static void kquant_tensors(void **st) {
     static const struct { uint32_t type, be, bb; } K[] = {
         {GGML_Q5_0, 32, 22},   {GGML_Q5_1, 32, 24},   {GGML_Q2_K, 256, 84},  {GGML_Q3_K, 256, 110},
         {GGML_Q4_K, 256, 144}, {GGML_Q5_K, 256, 176}, {GGML_Q6_K, 256, 210}, {GGML_Q8_K, 256, 292},
+        {GGML_IQ4_NL, 32, 18}, {GGML_IQ4_XS, 256, 136},
     };
     char err[512];
     for (size_t i = 0; i < sizeof K / sizeof K[0]; i++) {

@@ -299,8 +299,36 @@ static int k4_scale(int j, const uint8_t *q, int want_min) {
 }
 
 /* Decodes n elements (whole blocks) of a row. */
+static const int IQ4[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
 static void ref_decode(int type, const uint8_t *row, int n, refdec *o, int base) {
     int e = base;
+    if (type == GGML_IQ4_NL || type == GGML_IQ4_XS) {
+        const int per = type == GGML_IQ4_NL ? 32 : 256, bs = type == GGML_IQ4_NL ? 18 : 136;
+        for (int b = 0; b < n / per; b++) {
+            const uint8_t *x = row + (size_t)b * bs;
+            float d = f16_to_f32((uint16_t)(x[0] | x[1] << 8));
+            const uint8_t *qs = x + (type == GGML_IQ4_NL ? 2 : 8);
+            for (int ib = 0; ib < per / 32; ib++) {
+                int ls = 1;
+                if (type == GGML_IQ4_XS) {
+                    int sh = x[2] | x[3] << 8;
+                    ls = (((x[4 + ib / 2] >> (4 * (ib % 2))) & 15) | (((sh >> (2 * ib)) & 3) << 4)) - 32;
+                }
+                for (int j = 0; j < 16; j++) {
+                    int k = e + b * per + ib * 32 + j;
+                    o->w[k] = IQ4[qs[j] & 15];
+                    o->w[k + 16] = IQ4[qs[j] >> 4];
+                    o->sc[k] = o->sc[k + 16] = ls;
+                    o->mn[k] = o->mn[k + 16] = 0;
+                    o->d[k] = o->d[k + 16] = d;
+                    o->m[k] = o->m[k + 16] = 0;
+                }
+                qs += 16;
+            }
+        }
+        return;
+    }
     if (type == GGML_Q5_0 || type == GGML_Q5_1) {
         for (int b = 0; b < n / 32; b++) {
             const uint8_t *x = row + b * (type == GGML_Q5_0 ? 22 : 24);
@@ -410,13 +438,15 @@ static void ref_decode(int type, const uint8_t *row, int n, refdec *o, int base)
     }
 }
 
-static const int KTYPES[8] = {GGML_Q5_0, GGML_Q5_1, GGML_Q2_K, GGML_Q3_K, GGML_Q4_K, GGML_Q5_K, GGML_Q6_K, GGML_Q8_K};
+static const int KTYPES[] = {GGML_Q5_0, GGML_Q5_1, GGML_Q2_K,  GGML_Q3_K,  GGML_Q4_K,
+                              GGML_Q5_K, GGML_Q6_K, GGML_Q8_K, GGML_IQ4_NL, GGML_IQ4_XS};
+#define N_KTYPES (int)(sizeof KTYPES / sizeof KTYPES[0])
 static size_t kbytes(int type) {
     uint32_t be, bb;
     assert_true(gguf_type_size((uint32_t)type, &be, &bb));
     return bb;
 }
-static int kelems(int type) { return type == GGML_Q5_0 || type == GGML_Q5_1 ? 32 : 256; }
+static int kelems(int type) { return type == GGML_Q5_0 || type == GGML_Q5_1 || type == GGML_IQ4_NL ? 32 : 256; }
 
 /* Random blocks: random bytes, then finite scale fields of magnitude ~dscale. */
 static void fill_k(int type, uint8_t *w, int nunits, float dscale) {
@@ -432,6 +462,7 @@ static void fill_k(int type, uint8_t *w, int nunits, float dscale) {
         case GGML_Q3_K: memcpy(b + 108, &h1, 2); break;
         case GGML_Q4_K: case GGML_Q5_K: memcpy(b, &h1, 2); memcpy(b + 2, &h2, 2); break;
         case GGML_Q6_K: memcpy(b + 208, &h1, 2); break;
+        case GGML_IQ4_NL: case GGML_IQ4_XS: memcpy(b, &h1, 2); break;
         default: { float d = frnd(dscale); memcpy(b, &d, 4); } break;
         }
     }
@@ -470,7 +501,7 @@ static void kquant_dequant(void **st) {
     (void)st;
     static uint8_t w[4 * 292];
     static float out[1024];
-    for (int ti = 0; ti < 8; ti++) {
+    for (int ti = 0; ti < N_KTYPES; ti++) {
         const int type = KTYPES[ti];
         const int n = 512, units = n / kelems(type);
         for (int rep = 0; rep < 6; rep++) {
@@ -482,7 +513,7 @@ static void kquant_dequant(void **st) {
                 float want;
                 if (type == GGML_Q5_0) want = (float)R->w[e] * R->d[e];
                 else if (type == GGML_Q5_1) want = (float)R->w[e] * R->d[e] + R->m[e];
-                else if (type == GGML_Q8_K) want = R->d[e] * (float)R->w[e];
+                else if (type == GGML_Q8_K || type == GGML_IQ4_NL) want = R->d[e] * (float)R->w[e];
                 else {
                     float dl = R->d[e] * (float)R->sc[e];
                     want = dl * (float)R->w[e];
@@ -545,7 +576,7 @@ static void kquant_kernels(void **st) {
     long compared = 0;
     enum { ROWS = 3, T = 37 };
     static float want[T * ROWS], got[T * ROWS];
-    for (int ti = 0; ti < 8; ti++) {
+    for (int ti = 0; ti < N_KTYPES; ti++) {
         const int type = KTYPES[ti];
         const int big = kelems(type) == 256;
         for (int nbv = 1; nbv <= (big ? 4 : 19); nbv++) {
@@ -594,7 +625,7 @@ static void kquant_kernels(void **st) {
         }
     }
     printf("k-quant comparisons: %ld over %d kernel sets\n", compared, n_sets);
-    assert_true(compared >= 8L * 4 * 3 * ROWS * T);
+    assert_true(compared >= (long)N_KTYPES * 4 * 3 * ROWS * T);
 }
 
 static void kernel_selection(void **st) {

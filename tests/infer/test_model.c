@@ -80,7 +80,7 @@ static void generated_invariance(void **st) {
     (void)st;
     const char *names[] = {"q4_1.gguf", "q4_0_untied.gguf", "q8_0_mha.gguf", "f16.gguf",
                            "f32_untied.gguf", "bf16.gguf", "q4_1_wide.gguf", "q4_k_m.gguf",
-                           "q5_0_q5_1.gguf", "q2_k_q3_k.gguf", "q5_k_q8_k.gguf"};
+                           "q5_0_q5_1.gguf", "q2_k_q3_k.gguf", "q5_k_q8_k.gguf", "iq4.gguf"};
     enum { N = sizeof names / sizeof names[0] };
     uint8_t hashes[N][32];
     for (size_t i = 0; i < N; i++) {
@@ -123,7 +123,7 @@ static void logits_sane(void **st) {
 static void prefill_equals_decode(void **st) {
     (void)st;
     const char *names[] = {"q4_1.gguf", "q8_0_mha.gguf", "f16.gguf", "q4_k_m.gguf", "q5_0_q5_1.gguf",
-                           "q2_k_q3_k.gguf", "q5_k_q8_k.gguf"};
+                           "q2_k_q3_k.gguf", "q5_k_q8_k.gguf", "iq4.gguf"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         wicas_infer_model *m = load(names[i]);
         wicas_infer_model_info info;
