@@ -2,6 +2,11 @@
  * quant.c — scalar reference kernels, activation quantisation, dequantisation
  * and the run-time choice of kernel set (cpuid + WICAS_KERNELS).
  *
+ * Q5_0/Q5_1, the k-quants and IQ4_NL/IQ4_XS go through one exact decoder
+ * (kq_decode: a group of eight 32-element blocks to int8 weights and integer
+ * scales) shared by every kernel set, so each SIMD set only has to reproduce
+ * the integer sums and the float steps of kq_blockval.
+ *
  * The scalar kernels are the definition of the canonical order described in
  * quant.h; the SIMD kernels in kernels_*.c must reproduce them bit for bit,
  * which tests/infer/test_kernels.c checks on random data.
