@@ -10,6 +10,7 @@
 #   make chaos   4-validator devnets under kills, pauses, byzantine validators and malicious
 #                state-sync peers, with load; prints one table (CHAOS_PROFILE=long (default,
 #                50 kills) or short (CI, 6 kills); CHAOS_SEED=N replays a run)
+#   make test-quants  every new tensor type against llama.cpp (builds it and the fixtures; ~30 min)
 #   make bench   benchmarks, each printing a ratio against its anchor
 #   make fmt     clang-format the C sources
 BUILD      ?= build
@@ -21,7 +22,7 @@ JOBS       ?= $(shell nproc)
 CTEST_ARGS ?=
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all setup configure build test asan fuzz-smoke fuzz chaos demo bench fmt clean distclean
+.PHONY: all setup configure build test test-quants asan fuzz-smoke fuzz chaos demo bench fmt clean distclean
 
 all: build
 
@@ -36,6 +37,16 @@ build: configure
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+# Every new tensor type against llama.cpp on SmolLM2 re-quantised by llama-quantize
+# (perplexity, greedy text, dequantisation): builds llama.cpp and the fixtures
+# on first use (set-up steps llamacpp, quants), ~30 min on 2 cores.
+test-quants: setup
+	@scripts/setup llamacpp quants
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DWICAS_LLAMACPP_TESTS=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -R '^test_infer_llamacpp_quants$$'
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DWICAS_LLAMACPP_TESTS=OFF >/dev/null
 
 asan: setup
 	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DWICAS_SANITIZE=ON >/dev/null

@@ -37,6 +37,7 @@ static const struct { uint32_t type; const char *name; uint32_t be, bb; } TYPES[
     {GGML_Q8_0, "Q8_0", 32, 34},  {GGML_Q8_1, "Q8_1", 32, 36},  {GGML_Q2_K, "Q2_K", 256, 84},
     {GGML_Q3_K, "Q3_K", 256, 110}, {GGML_Q4_K, "Q4_K", 256, 144}, {GGML_Q5_K, "Q5_K", 256, 176},
     {GGML_Q6_K, "Q6_K", 256, 210}, {GGML_Q8_K, "Q8_K", 256, 292}, {GGML_BF16, "BF16", 1, 2},
+    {GGML_IQ4_NL, "IQ4_NL", 32, 18}, {GGML_IQ4_XS, "IQ4_XS", 256, 136},
 };
 
 bool gguf_type_size(uint32_t type, uint32_t *be, uint32_t *bb) {

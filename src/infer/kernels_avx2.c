@@ -375,5 +375,259 @@ static void KFN(pk_q8_0)(const uint8_t *p, int g0, int g1, const q8_act *a, floa
     pk_generic(2, p, g0, g1, a, out, ldo);
 }
 
+/* ---- Q5_0, Q5_1 and k-quants -------------------------------------------------
+ * A group of eight blocks (a k-quant super-block) is decoded to exact int8
+ * weights and integer scales by the shared kq_decode; then per token, lane j
+ * = block j: I_j and M_j as exact int32 (u8 x s8 products of |w| and x*sign(w)
+ * in 4-element int32 sums, times the scale of their 16-element half, summed
+ * across the block by hsum8x8), and the float operations of kq_blockval in
+ * the same order. */
+typedef struct { __m256i aw[8], sg[8], scv[8], mnv[8]; __m256 dw, mw; } kq_simd;
+
+static inline __attribute__((always_inline)) void kq_prep(const kq_group *G, kq_simd *S) {
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        __m256i w = _mm256_loadu_si256((const __m256i *)(G->q + j * QK));
+        S->aw[j] = _mm256_sign_epi8(w, w);
+        S->sg[j] = w;
+        S->scv[j] = _mm256_set_m128i(_mm_set1_epi32(G->sc[2 * j + 1]), _mm_set1_epi32(G->sc[2 * j]));
+        S->mnv[j] = _mm256_set_m128i(_mm_set1_epi32(G->mn[2 * j + 1]), _mm_set1_epi32(G->mn[2 * j]));
+    }
+    S->dw = _mm256_loadu_ps(G->d);
+    S->mw = _mm256_loadu_ps(G->m);
+}
+
+static inline __attribute__((always_inline)) __m256 kq_apply(int kind, const kq_simd *S, const int8_t *xq,
+                                                             const float *xd, const float *xs) {
+    __m256i p[8], pm[8];
+    const __m256i ones = _mm256_set1_epi8(1);
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(xq + j * QK));
+        p[j] = _mm256_mullo_epi32(dot_u8s8(S->aw[j], _mm256_sign_epi8(x, S->sg[j])), S->scv[j]);
+        if (kind == KQ_MINUS) pm[j] = _mm256_mullo_epi32(dot_u8s8(ones, x), S->mnv[j]);
+    }
+    __m256i I = hsum8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+    __m256 dx = _mm256_loadu_ps(xd);
+    __m256 t = _mm256_mul_ps(_mm256_mul_ps(S->dw, dx), _mm256_cvtepi32_ps(I));
+    if (kind == KQ_MINUS) {
+        __m256i M = hsum8x8(pm[0], pm[1], pm[2], pm[3], pm[4], pm[5], pm[6], pm[7]);
+        __m256 u = _mm256_mul_ps(_mm256_mul_ps(S->mw, dx), _mm256_cvtepi32_ps(M));
+        return _mm256_sub_ps(t, u);
+    }
+    if (kind == KQ_PLUS) return _mm256_add_ps(t, _mm256_mul_ps(S->mw, _mm256_loadu_ps(xs)));
+    return t;
+}
+
+/* Fast loads for the common types: the same exact integers as kq_decode,
+ * unpacked with SIMD straight from the block (Q4_K/Q5_K/Q5_x keep the
+ * unsigned quant and fold the offset or min into integer terms; Q6_K keeps
+ * the signed w = q - 32). Modes (constants after inlining): */
+enum { KM_PLAIN = KQ_PLAIN, KM_MINUS = KQ_MINUS, KM_PLUS = KQ_PLUS, KM_Q4K, KM_Q5K, KM_Q6K, KM_Q50, KM_Q51 };
+
+static inline int kq_mode(int type) {
+    switch (type) {
+    case 12: return KM_Q4K;
+    case 13: return KM_Q5K;
+    case 14: return KM_Q6K;
+    case 6: return KM_Q50;
+    case 7: return KM_Q51;
+    default: return kq_kind(type);
+    }
+}
+
+/* 32 bits -> 32 bytes, byte i = 0xff where bit i is set. */
+static inline __m256i bits32(uint32_t v) {
+    const __m256i sh = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3,
+                                        3, 3, 3, 3, 3, 3);
+    const __m256i bm = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    __m256i x = _mm256_shuffle_epi8(_mm256_set1_epi32((int)v), sh);
+    return _mm256_cmpeq_epi8(_mm256_and_si256(x, bm), bm);
+}
+
+static inline __attribute__((always_inline)) void kq_load(int mode, int type, const uint8_t *row, int g, int nv,
+                                                          kq_group *G, kq_simd *S) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    if (mode == KM_Q4K || mode == KM_Q5K) {
+        const uint8_t *blk = row + (size_t)g * (mode == KM_Q4K ? sizeof(block_q4_K) : sizeof(block_q5_K));
+        uint16_t dh, mh;
+        memcpy(&dh, blk, 2);
+        memcpy(&mh, blk + 2, 2);
+        const uint8_t *sc = blk + 4, *qs = mode == KM_Q4K ? blk + 16 : blk + 48;
+        __m256i hb = mode == KM_Q5K ? _mm256_loadu_si256((const __m256i *)(blk + 16)) : _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+            S->aw[2 * c] = _mm256_and_si256(v, m4);
+            S->aw[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+        }
+        if (mode == KM_Q5K) {
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) {
+                const __m256i bit = _mm256_set1_epi8((char)(1 << j));
+                __m256i h = _mm256_cmpeq_epi8(_mm256_and_si256(hb, bit), bit);
+                S->aw[j] = _mm256_or_si256(S->aw[j], _mm256_and_si256(h, _mm256_set1_epi8(0x10)));
+            }
+        }
+        int32_t s8[8], m8[8];
+        for (int j = 0; j < 4; j++) {
+            s8[j] = sc[j] & 63;
+            m8[j] = sc[j + 4] & 63;
+            s8[j + 4] = (sc[j + 8] & 0x0f) | ((sc[j] >> 6) << 4);
+            m8[j + 4] = (sc[j + 8] >> 4) | ((sc[j + 4] >> 6) << 4);
+        }
+        S->scv[0] = _mm256_loadu_si256((const __m256i *)s8);
+        S->mnv[0] = _mm256_loadu_si256((const __m256i *)m8);
+        S->dw = _mm256_set1_ps(f16_to_f32(dh));
+        S->mw = _mm256_set1_ps(f16_to_f32(mh));
+    } else if (mode == KM_Q6K) {
+        const block_q6_K *x = (const block_q6_K *)row + g;
+        const __m256i m2 = _mm256_set1_epi8(3), o32 = _mm256_set1_epi8(32);
+#pragma GCC unroll 2
+        for (int n = 0; n < 2; n++) {
+            __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * n));
+            __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * n + 32));
+            __m256i h = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * n));
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));
+            for (int k = 0; k < 4; k++) {
+                __m256i w = _mm256_sub_epi8(q[k], o32);
+                S->sg[4 * n + k] = w;
+                S->aw[4 * n + k] = _mm256_sign_epi8(w, w);
+            }
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++)
+            S->scv[j] = _mm256_set_m128i(_mm_set1_epi32(x->scales[2 * j + 1]), _mm_set1_epi32(x->scales[2 * j]));
+        S->dw = _mm256_set1_ps(f16_to_f32(x->d));
+    } else if (mode == KM_Q50 || mode == KM_Q51) {
+        const int bs = mode == KM_Q50 ? (int)sizeof(block_q5_0) : (int)sizeof(block_q5_1);
+        const uint8_t *b0 = row + (size_t)g * 8 * bs;
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            if (j >= nv) {
+                S->aw[j] = _mm256_setzero_si256();
+                continue;
+            }
+            const uint8_t *qh = b0 + j * bs + (mode == KM_Q50 ? 2 : 4);
+            uint32_t h;
+            memcpy(&h, qh, 4);
+            S->aw[j] = _mm256_or_si256(unpack_nibbles(qh + 4), _mm256_and_si256(bits32(h), _mm256_set1_epi8(0x10)));
+        }
+        __m256i wd = gather_words(b0, bs, nv);
+        S->dw = half_lo(wd);
+        S->mw = mode == KM_Q51 ? half_hi(wd) : _mm256_setzero_ps();
+    } else {
+        kq_decode(type, row, g, nv, G);
+        kq_prep(G, S);
+    }
+}
+
+static inline __attribute__((always_inline)) __m256 kq_apply_m(int mode, const kq_simd *S, const int8_t *xq,
+                                                               const float *xd, const float *xs, const int32_t *qsum) {
+    if (mode <= KM_PLUS) return kq_apply(mode, S, xq, xd, xs);
+    __m256i p[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(xq + j * QK));
+        if (mode == KM_Q6K) p[j] = _mm256_mullo_epi32(dot_u8s8(S->aw[j], _mm256_sign_epi8(x, S->sg[j])), S->scv[j]);
+        else p[j] = dot_u8s8(S->aw[j], x);
+    }
+    __m256i I = hsum8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+    const __m256 dx = _mm256_loadu_ps(xd);
+    if (mode == KM_Q4K || mode == KM_Q5K) {
+        /* I = sc * sum(q x), M = mn * sum(x) (sc, mn constant over the block) */
+        I = _mm256_mullo_epi32(I, S->scv[0]);
+        __m256i M = _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)qsum), S->mnv[0]);
+        __m256 t = _mm256_mul_ps(_mm256_mul_ps(S->dw, dx), _mm256_cvtepi32_ps(I));
+        __m256 u = _mm256_mul_ps(_mm256_mul_ps(S->mw, dx), _mm256_cvtepi32_ps(M));
+        return _mm256_sub_ps(t, u);
+    }
+    if (mode == KM_Q50) I = _mm256_sub_epi32(I, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)qsum), 4));
+    __m256 t = _mm256_mul_ps(_mm256_mul_ps(S->dw, dx), _mm256_cvtepi32_ps(I));
+    if (mode == KM_Q51) return _mm256_add_ps(t, _mm256_mul_ps(S->mw, _mm256_loadu_ps(xs)));
+    return t;
+}
+
+static inline __attribute__((always_inline)) float kq_dot_k(int mode, int type, const void *w, const q8_act *a,
+                                                            int t) {
+    const int nb = a->nb;
+    const size_t o = (size_t)t * a->stride;
+    const int8_t *xq = a->q + o * QK;
+    __m256 acc = _mm256_setzero_ps();
+    kq_group G;
+    kq_simd S;
+    for (int g = 0; g * 8 < nb; g++) {
+        kq_load(mode, type, w, g, nb - g * 8 < 8 ? nb - g * 8 : 8, &G, &S);
+        acc = _mm256_add_ps(acc, kq_apply_m(mode, &S, xq + g * 8 * QK, a->d + o + g * 8, a->s + o + g * 8,
+                                            a->qsum + o + g * 8));
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, acc);
+    return reduce8(lanes);
+}
+
+static float KFN(dot_kq)(int type, const void *w, const q8_act *a, int t) {
+    switch (kq_mode(type)) {
+    case KM_Q4K: return kq_dot_k(KM_Q4K, type, w, a, t);
+    case KM_Q5K: return kq_dot_k(KM_Q5K, type, w, a, t);
+    case KM_Q6K: return kq_dot_k(KM_Q6K, type, w, a, t);
+    case KM_Q50: return kq_dot_k(KM_Q50, type, w, a, t);
+    case KM_Q51: return kq_dot_k(KM_Q51, type, w, a, t);
+    case KM_MINUS: return kq_dot_k(KM_MINUS, type, w, a, t);
+    case KM_PLUS: return kq_dot_k(KM_PLUS, type, w, a, t);
+    default: return kq_dot_k(KM_PLAIN, type, w, a, t);
+    }
+}
+
+static inline __attribute__((always_inline)) void kq_mm_k(int mode, int type, const uint8_t *w, size_t rb, int r0,
+                                                          int r1, const q8_act *a, float *out, size_t ldo) {
+    const int nb = a->nb, st = a->stride;
+    kq_group G;
+    kq_simd S;
+    __m256 acc[TILE_T];
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = w + (size_t)r * rb;
+        for (int t0 = 0; t0 < a->n_tok; t0 += TILE_T) {
+            const int nt = a->n_tok - t0 < TILE_T ? a->n_tok - t0 : TILE_T;
+            for (int u = 0; u < nt; u++) acc[u] = _mm256_setzero_ps();
+            for (int g = 0; g * 8 < nb; g++) {
+                kq_load(mode, type, row, g, nb - g * 8 < 8 ? nb - g * 8 : 8, &G, &S);
+                for (int u = 0; u < nt; u++) {
+                    const size_t ab = (size_t)(t0 + u) * st + (size_t)g * 8;
+                    acc[u] = _mm256_add_ps(acc[u], kq_apply_m(mode, &S, a->q + ab * QK, a->d + ab, a->s + ab,
+                                                              a->qsum + ab));
+                }
+            }
+            for (int u = 0; u < nt; u++) {
+                float lanes[8];
+                _mm256_storeu_ps(lanes, acc[u]);
+                out[(size_t)(t0 + u) * ldo + r] = reduce8(lanes);
+            }
+        }
+    }
+}
+
+static void KFN(mm_kq)(int type, const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out,
+                       size_t ldo) {
+    switch (kq_mode(type)) {
+    case KM_Q4K: kq_mm_k(KM_Q4K, type, w, rb, r0, r1, a, out, ldo); return;
+    case KM_Q5K: kq_mm_k(KM_Q5K, type, w, rb, r0, r1, a, out, ldo); return;
+    case KM_Q6K: kq_mm_k(KM_Q6K, type, w, rb, r0, r1, a, out, ldo); return;
+    case KM_Q50: kq_mm_k(KM_Q50, type, w, rb, r0, r1, a, out, ldo); return;
+    case KM_Q51: kq_mm_k(KM_Q51, type, w, rb, r0, r1, a, out, ldo); return;
+    case KM_MINUS: kq_mm_k(KM_MINUS, type, w, rb, r0, r1, a, out, ldo); return;
+    case KM_PLUS: kq_mm_k(KM_PLUS, type, w, rb, r0, r1, a, out, ldo); return;
+    default: kq_mm_k(KM_PLAIN, type, w, rb, r0, r1, a, out, ldo); return;
+    }
+}
+
 const kernel_set KERNEL_SET = {KERNEL_NAME,   KFN(dot_q4_0), KFN(dot_q4_1), KFN(dot_q8_0), KFN(mm_q4_0),
-                               KFN(mm_q4_1),  KFN(mm_q8_0),  KFN(pk_q4_0),  KFN(pk_q4_1),  KFN(pk_q8_0)};
+                               KFN(mm_q4_1),  KFN(mm_q8_0),  KFN(pk_q4_0),  KFN(pk_q4_1),  KFN(pk_q8_0),
+                               KFN(dot_kq),   KFN(mm_kq)};

@@ -234,6 +234,83 @@ static void mm_q8_0_neon(const uint8_t *w, size_t row_bytes, int r0, int r1, con
     mm_neon(8, w, row_bytes, r0, r1, a, out, ldo);
 }
 
+/* ---- Q5_0, Q5_1 and k-quants ------------------------------------------------------
+ * Groups decoded by the shared kq_decode; per token, block j's exact I_j / M_j
+ * from widening products of the two 16-element halves, then the float work
+ * of kq_blockval with lanes 0-3 / 4-7 in two float32x4 accumulators. */
+static inline int32_t dot16(int8x16_t w, int8x16_t x) {
+    int32x4_t s = vpaddlq_s16(vmull_s8(vget_low_s8(w), vget_low_s8(x)));
+    s = vpadalq_s16(s, vmull_s8(vget_high_s8(w), vget_high_s8(x)));
+    return vaddvq_s32(s);
+}
+
+static inline __attribute__((always_inline)) void kq_apply_neon(int kind, const kq_group *G, const int8_t *xq,
+                                                                const float *xd, const float *xs, float32x4_t acc[2]) {
+    int32_t I[8], M[8];
+    for (int j = 0; j < 8; j++) {
+        int8x16_t x0 = vld1q_s8(xq + j * QK), x1 = vld1q_s8(xq + j * QK + 16);
+        I[j] = G->sc[2 * j] * dot16(vld1q_s8(G->q + j * QK), x0) + G->sc[2 * j + 1] * dot16(vld1q_s8(G->q + j * QK + 16), x1);
+        if (kind == KQ_MINUS) M[j] = G->mn[2 * j] * (int32_t)vaddlvq_s8(x0) + G->mn[2 * j + 1] * (int32_t)vaddlvq_s8(x1);
+    }
+    for (int h = 0; h < 2; h++) {
+        float32x4_t dx = vld1q_f32(xd + 4 * h);
+        float32x4_t v = vmulq_f32(vmulq_f32(vld1q_f32(G->d + 4 * h), dx), vcvtq_f32_s32(vld1q_s32(I + 4 * h)));
+        if (kind == KQ_MINUS)
+            v = vsubq_f32(v, vmulq_f32(vmulq_f32(vld1q_f32(G->m + 4 * h), dx), vcvtq_f32_s32(vld1q_s32(M + 4 * h))));
+        else if (kind == KQ_PLUS)
+            v = vaddq_f32(v, vmulq_f32(vld1q_f32(G->m + 4 * h), vld1q_f32(xs + 4 * h)));
+        acc[h] = vaddq_f32(acc[h], v);
+    }
+}
+
+static float dot_kq_neon(int type, const void *w, const q8_act *a, int t) {
+    const int kind = kq_kind(type), nb = a->nb;
+    const int8_t *xq = a->q + (size_t)t * a->stride * QK;
+    const float *xd = a->d + (size_t)t * a->stride, *xs = a->s + (size_t)t * a->stride;
+    float32x4_t acc[2] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
+    kq_group G;
+    for (int g = 0; g * 8 < nb; g++) {
+        kq_decode(type, w, g, nb - g * 8 < 8 ? nb - g * 8 : 8, &G);
+        if (kind == KQ_MINUS) kq_apply_neon(KQ_MINUS, &G, xq + g * 8 * QK, xd + g * 8, xs + g * 8, acc);
+        else if (kind == KQ_PLUS) kq_apply_neon(KQ_PLUS, &G, xq + g * 8 * QK, xd + g * 8, xs + g * 8, acc);
+        else kq_apply_neon(KQ_PLAIN, &G, xq + g * 8 * QK, xd + g * 8, xs + g * 8, acc);
+    }
+    float lanes[8];
+    vst1q_f32(lanes, acc[0]);
+    vst1q_f32(lanes + 4, acc[1]);
+    return reduce8(lanes);
+}
+
+static void mm_kq_neon(int type, const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out,
+                       size_t ldo) {
+    const int kind = kq_kind(type), nb = a->nb, st = a->stride;
+    kq_group G;
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = w + (size_t)r * rb;
+        for (int t0 = 0; t0 < a->n_tok; t0 += MM_TILE) {
+            const int nt = a->n_tok - t0 < MM_TILE ? a->n_tok - t0 : MM_TILE;
+            float32x4_t acc[MM_TILE][2];
+            for (int u = 0; u < nt; u++) acc[u][0] = acc[u][1] = vdupq_n_f32(0.0f);
+            for (int g = 0; g * 8 < nb; g++) {
+                kq_decode(type, row, g, nb - g * 8 < 8 ? nb - g * 8 : 8, &G);
+                for (int u = 0; u < nt; u++) {
+                    const size_t ab = (size_t)(t0 + u) * st + (size_t)g * 8;
+                    if (kind == KQ_MINUS) kq_apply_neon(KQ_MINUS, &G, a->q + ab * QK, a->d + ab, a->s + ab, acc[u]);
+                    else if (kind == KQ_PLUS) kq_apply_neon(KQ_PLUS, &G, a->q + ab * QK, a->d + ab, a->s + ab, acc[u]);
+                    else kq_apply_neon(KQ_PLAIN, &G, a->q + ab * QK, a->d + ab, a->s + ab, acc[u]);
+                }
+            }
+            for (int u = 0; u < nt; u++) {
+                float lanes[8];
+                vst1q_f32(lanes, acc[u][0]);
+                vst1q_f32(lanes + 4, acc[u][1]);
+                out[(size_t)(t0 + u) * ldo + r] = reduce8(lanes);
+            }
+        }
+    }
+}
+
 const kernel_set kernels_neon = {"neon",       dot_q4_0_neon, dot_q4_1_neon, dot_q8_0_neon, mm_q4_0_neon,
-                                 mm_q4_1_neon, mm_q8_0_neon,  NULL,          NULL,          NULL};
+                                 mm_q4_1_neon, mm_q8_0_neon,  NULL,          NULL,          NULL,
+                                 dot_kq_neon,  mm_kq_neon};
 #endif

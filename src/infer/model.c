@@ -62,10 +62,10 @@ static int get_mat(const gguf_file *f, const char *name, int cols, int rows, boo
         return WICAS_INFER_EFORMAT;
     }
     bool ok = t->type == GGML_F32 || t->type == GGML_F16 || t->type == GGML_BF16;
-    if (!vector) ok = ok || t->type == GGML_Q4_0 || t->type == GGML_Q4_1 || t->type == GGML_Q8_0;
+    if (!vector) ok = ok || t->type == GGML_Q4_0 || t->type == GGML_Q4_1 || t->type == GGML_Q8_0 || kq_kind((int)t->type) >= 0;
     if (!ok) {
         snprintf(err, errlen, "tensor '%s' has type %s, which this engine does not run (F32, F16, BF16%s)", name,
-                 gguf_type_name(t->type), vector ? "" : ", Q4_0, Q4_1, Q8_0");
+                 gguf_type_name(t->type), vector ? "" : ", Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K, Q8_K, IQ4_NL, IQ4_XS");
         return WICAS_INFER_EUNSUPPORTED;
     }
     w->type = (int)t->type;

@@ -2,6 +2,11 @@
  * quant.c — scalar reference kernels, activation quantisation, dequantisation
  * and the run-time choice of kernel set (cpuid + WICAS_KERNELS).
  *
+ * Q5_0/Q5_1, the k-quants and IQ4_NL/IQ4_XS go through one exact decoder
+ * (kq_decode: a group of eight 32-element blocks to int8 weights and integer
+ * scales) shared by every kernel set, so each SIMD set only has to reproduce
+ * the integer sums and the float steps of kq_blockval.
+ *
  * The scalar kernels are the definition of the canonical order described in
  * quant.h; the SIMD kernels in kernels_*.c must reproduce them bit for bit,
  * which tests/infer/test_kernels.c checks on random data.
@@ -71,6 +76,233 @@ void q8_quantize_row(const float *x, q8_act *a, int t) {
     if (a->f) memcpy(a->f + (size_t)t * a->stride * QK, x, sizeof(float) * (size_t)nb * QK);
 }
 
+
+/* ---- Q5_0, Q5_1 and k-quants: decoding (see quant.h) ---------------------------- */
+int kq_kind(int type) {
+    switch (type) {
+    case 6: case 11: case 14: case 15: return KQ_PLAIN; /* Q5_0, Q3_K, Q6_K, Q8_K */
+    case 20: case 23: return KQ_PLAIN;                 /* IQ4_NL, IQ4_XS */
+    case 10: case 12: case 13: return KQ_MINUS;        /* Q2_K, Q4_K, Q5_K */
+    case 7: return KQ_PLUS;                            /* Q5_1 */
+    default: return -1;
+    }
+}
+
+/* Q4_K/Q5_K: 6-bit scale and min of sub-block j from the 12 packed bytes:
+ * j < 4: low 6 bits of bytes j and j+4; j >= 4: low/high nibble of byte j+4
+ * with the top two bits of bytes j-4 and j as bits 4-5. */
+static void scale_min_k4(int j, const uint8_t *s, int32_t *sc, int32_t *mn) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *mn = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 0x0f) | ((s[j - 4] >> 6) << 4);
+        *mn = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
+
+/* The 16 non-linear levels of IQ4_NL / IQ4_XS. */
+static const int8_t IQ4_LEVELS[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+void kq_decode(int type, const uint8_t *row, int g, int nv, kq_group *o) {
+    if (type == 20) { /* IQ4_NL: 32-element blocks d; qs[16], x = d * level[nibble] (Q4 nibble order) */
+        for (int j = 0; j < 8; j++) {
+            int8_t *q = o->q + j * QK;
+            o->sc[2 * j] = o->sc[2 * j + 1] = j < nv ? 1 : 0;
+            o->mn[2 * j] = o->mn[2 * j + 1] = 0;
+            o->m[j] = 0.0f;
+            if (j >= nv) {
+                memset(q, 0, QK);
+                o->d[j] = 0.0f;
+                continue;
+            }
+            const uint8_t *blk = row + ((size_t)g * 8 + (size_t)j) * 18;
+            uint16_t d;
+            memcpy(&d, blk, 2);
+            for (int i = 0; i < 16; i++) {
+                q[i] = IQ4_LEVELS[blk[2 + i] & 0x0f];
+                q[i + 16] = IQ4_LEVELS[blk[2 + i] >> 4];
+            }
+            o->d[j] = f16_to_f32(d);
+        }
+        return;
+    }
+    if (type == 23) { /* IQ4_XS: d; scales_h (u16); scales_l[4]; qs[128]; sub-block j: 6-bit scale - 32 */
+        const uint8_t *blk = row + (size_t)g * 136;
+        uint16_t d, sh;
+        memcpy(&d, blk, 2);
+        memcpy(&sh, blk + 2, 2);
+        const uint8_t *sl = blk + 4, *qs = blk + 8;
+        for (int j = 0; j < 8; j++) {
+            const int ls = ((sl[j / 2] >> (4 * (j % 2))) & 0x0f) | (((sh >> (2 * j)) & 3) << 4);
+            o->sc[2 * j] = o->sc[2 * j + 1] = ls - 32;
+            o->mn[2 * j] = o->mn[2 * j + 1] = 0;
+            for (int i = 0; i < 16; i++) {
+                o->q[j * QK + i] = IQ4_LEVELS[qs[16 * j + i] & 0x0f];
+                o->q[j * QK + i + 16] = IQ4_LEVELS[qs[16 * j + i] >> 4];
+            }
+            o->d[j] = f16_to_f32(d);
+            o->m[j] = 0.0f;
+        }
+        return;
+    }
+    if (type == 6 || type == 7) { /* Q5_0 / Q5_1: eight separate 32-element blocks */
+        const size_t bs = type == 6 ? sizeof(block_q5_0) : sizeof(block_q5_1);
+        for (int j = 0; j < 8; j++) {
+            int8_t *q = o->q + j * QK;
+            o->sc[2 * j] = o->sc[2 * j + 1] = j < nv ? 1 : 0;
+            o->mn[2 * j] = o->mn[2 * j + 1] = 0;
+            if (j >= nv) {
+                memset(q, 0, QK);
+                o->d[j] = o->m[j] = 0.0f;
+                continue;
+            }
+            const uint8_t *blk = row + ((size_t)g * 8 + (size_t)j) * bs;
+            uint16_t d, m = 0;
+            uint32_t qh;
+            memcpy(&d, blk, 2);
+            if (type == 7) memcpy(&m, blk + 2, 2);
+            const uint8_t *p = blk + (type == 7 ? 4 : 2);
+            memcpy(&qh, p, 4);
+            const uint8_t *qs = p + 4;
+            const int off = type == 6 ? 16 : 0;
+            for (int i = 0; i < 16; i++) {
+                q[i] = (int8_t)(((qs[i] & 0x0f) | (((qh >> i) & 1) << 4)) - off);
+                q[i + 16] = (int8_t)(((qs[i] >> 4) | (((qh >> (i + 16)) & 1) << 4)) - off);
+            }
+            o->d[j] = f16_to_f32(d);
+            o->m[j] = f16_to_f32(m);
+        }
+        return;
+    }
+    float d = 0.0f, m = 0.0f;
+    switch (type) {
+    case 10: { /* Q2_K: element 128n + 32k + l is bits 2k.. of qs[32n + l]; per 16: scale/min nibbles */
+        const block_q2_K *x = (const block_q2_K *)row + g;
+        for (int j = 0; j < 8; j++)
+            for (int l = 0; l < 32; l++) o->q[j * 32 + l] = (int8_t)((x->qs[(j / 4) * 32 + l] >> (2 * (j % 4))) & 3);
+        for (int i = 0; i < 16; i++) {
+            o->sc[i] = x->scales[i] & 0x0f;
+            o->mn[i] = x->scales[i] >> 4;
+        }
+        d = f16_to_f32(x->d);
+        m = f16_to_f32(x->dmin);
+        break;
+    }
+    case 11: { /* Q3_K: as Q2_K, minus 4 where hmask[l] lacks bit j; 16 six-bit scales - 32 */
+        const block_q3_K *x = (const block_q3_K *)row + g;
+        for (int j = 0; j < 8; j++)
+            for (int l = 0; l < 32; l++) {
+                int q2 = (x->qs[(j / 4) * 32 + l] >> (2 * (j % 4))) & 3;
+                o->q[j * 32 + l] = (int8_t)(q2 - (((x->hmask[l] >> j) & 1) ? 0 : 4));
+            }
+        for (int i = 0; i < 16; i++) {
+            int lo = i < 8 ? (x->scales[i] & 0x0f) : (x->scales[i - 8] >> 4);
+            int hi = (x->scales[8 + i % 4] >> (2 * (i / 4))) & 3;
+            o->sc[i] = (lo | (hi << 4)) - 32;
+            o->mn[i] = 0;
+        }
+        d = f16_to_f32(x->d);
+        break;
+    }
+    case 12: case 13: { /* Q4_K/Q5_K: element 64c + 32h + l is nibble h of qs[32c + l] (+ bit 2c+h of qh[l] << 4) */
+        const uint8_t *blk = row + (size_t)g * (type == 12 ? sizeof(block_q4_K) : sizeof(block_q5_K));
+        uint16_t dh, mh;
+        memcpy(&dh, blk, 2);
+        memcpy(&mh, blk + 2, 2);
+        const uint8_t *sc = blk + 4, *qh = blk + 16, *qs = type == 12 ? blk + 16 : blk + 48;
+        for (int j = 0; j < 8; j++) {
+            for (int l = 0; l < 32; l++) {
+                int v = (qs[(j / 2) * 32 + l] >> (4 * (j & 1))) & 0x0f;
+                if (type == 13) v |= ((qh[l] >> j) & 1) << 4;
+                o->q[j * 32 + l] = (int8_t)v;
+            }
+            int32_t s, mn;
+            scale_min_k4(j, sc, &s, &mn);
+            o->sc[2 * j] = o->sc[2 * j + 1] = s;
+            o->mn[2 * j] = o->mn[2 * j + 1] = mn;
+        }
+        d = f16_to_f32(dh);
+        m = f16_to_f32(mh);
+        break;
+    }
+    case 14: { /* Q6_K: element 128n + 32k + l: nibble k/2 of ql[64n + 32(k%2) + l], bits 2k.. of qh[32n + l] */
+        const block_q6_K *x = (const block_q6_K *)row + g;
+        for (int j = 0; j < 8; j++) {
+            const int n = j / 4, k = j % 4;
+            for (int l = 0; l < 32; l++) {
+                int lo = (x->ql[64 * n + 32 * (k & 1) + l] >> (4 * (k >> 1))) & 0x0f;
+                int hi = (x->qh[32 * n + l] >> (2 * k)) & 3;
+                o->q[j * 32 + l] = (int8_t)((lo | (hi << 4)) - 32);
+            }
+        }
+        for (int i = 0; i < 16; i++) {
+            o->sc[i] = x->scales[i];
+            o->mn[i] = 0;
+        }
+        d = f16_to_f32(x->d);
+        break;
+    }
+    case 15: { /* Q8_K */
+        const block_q8_K *x = (const block_q8_K *)row + g;
+        memcpy(o->q, x->qs, QKK);
+        for (int i = 0; i < 16; i++) {
+            o->sc[i] = 1;
+            o->mn[i] = 0;
+        }
+        d = x->d;
+        break;
+    }
+    default: memset(o, 0, sizeof *o); return;
+    }
+    for (int j = 0; j < 8; j++) {
+        o->d[j] = d;
+        o->m[j] = m;
+    }
+}
+
+static float dot_kq_scalar(int type, const void *w, const q8_act *a, int t) {
+    const int kind = kq_kind(type), nb = a->nb;
+    const int8_t *xq = a->q + (size_t)t * a->stride * QK;
+    const float *xd = a->d + (size_t)t * a->stride, *xs = a->s + (size_t)t * a->stride;
+    float acc[8] = {0};
+    kq_group G;
+    for (int g = 0; g * 8 < nb; g++) {
+        const int nv = nb - g * 8 < 8 ? nb - g * 8 : 8;
+        kq_decode(type, w, g, nv, &G);
+        for (int j = 0; j < nv; j++) {
+            const int b = g * 8 + j;
+            acc[j] = acc[j] + kq_blockval(kind, &G, j, xq + b * QK, xd[b], xs[b]);
+        }
+    }
+    return reduce8(acc);
+}
+
+/* Tile: each group of a row is decoded once for up to 16 tokens. */
+static void mm_kq_scalar(int type, const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out,
+                         size_t ldo) {
+    const int kind = kq_kind(type), nb = a->nb, st = a->stride;
+    kq_group G;
+    float acc[16][8];
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = w + (size_t)r * rb;
+        for (int t0 = 0; t0 < a->n_tok; t0 += 16) {
+            const int nt = a->n_tok - t0 < 16 ? a->n_tok - t0 : 16;
+            memset(acc, 0, sizeof acc);
+            for (int g = 0; g * 8 < nb; g++) {
+                const int nv = nb - g * 8 < 8 ? nb - g * 8 : 8;
+                kq_decode(type, row, g, nv, &G);
+                for (int u = 0; u < nt; u++) {
+                    const size_t ab = (size_t)(t0 + u) * st + (size_t)g * 8;
+                    for (int j = 0; j < nv; j++)
+                        acc[u][j] = acc[u][j] + kq_blockval(kind, &G, j, a->q + (ab + j) * QK, a->d[ab + j], a->s[ab + j]);
+                }
+            }
+            for (int u = 0; u < nt; u++) out[(size_t)(t0 + u) * ldo + r] = reduce8(acc[u]);
+        }
+    }
+}
+
 /* ---- scalar kernels -------------------------------------------------------------- */
 static float dot_q4_0_scalar(const void *w, const q8_act *a, int t) {
     const block_q4_0 *wb = w;
@@ -105,7 +337,7 @@ static float dot_q8_0_scalar(const void *w, const q8_act *a, int t) {
 }
 
 const kernel_set kernels_scalar = {"scalar", dot_q4_0_scalar, dot_q4_1_scalar, dot_q8_0_scalar, NULL, NULL, NULL,
-                                   NULL, NULL, NULL};
+                                   NULL, NULL, NULL, dot_kq_scalar, mm_kq_scalar};
 
 /* Float weight types: v_b = sequential sum over the block of w_i * x_i. */
 static float wval(int type, const void *w, size_t i) {
@@ -133,12 +365,17 @@ float dot_row(const kernel_set *k, int type, const void *w, const q8_act *a, int
     case 2: return k->dot_q4_0(w, a, t);
     case 3: return k->dot_q4_1(w, a, t);
     case 8: return k->dot_q8_0(w, a, t);
-    default: return dot_float(type, w, a, t);
+    case 0: case 1: case 30: return dot_float(type, w, a, t);
+    default: return k->dot_kq(type, w, a, t);
     }
 }
 
 void matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a,
                  float *out, size_t ldo) {
+    if (kq_kind(type) >= 0 && k->mm_kq) {
+        k->mm_kq(type, w, row_bytes, r0, r1, a, out, ldo);
+        return;
+    }
     mm_fn mm = type == 2 ? k->mm_q4_0 : type == 3 ? k->mm_q4_1 : type == 8 ? k->mm_q8_0 : NULL;
     if (mm) {
         mm(w, row_bytes, r0, r1, a, out, ldo);
@@ -227,7 +464,29 @@ void dequant_row(int type, const void *w, float *out, int n) {
             for (int j = 0; j < QK; j++) out[b * QK + j] = (float)x->qs[j] * d;
         }
         return;
-    default: memset(out, 0, sizeof(float) * (size_t)n); return;
+    default: break;
+    }
+    const int kind = kq_kind(type);
+    if (kind < 0) {
+        memset(out, 0, sizeof(float) * (size_t)n);
+        return;
+    }
+    /* Q5_x / k-quants, the formulas of ggml's reference dequantisation:
+     * (dw * sc) * w  [- mw * mn | + mw] */
+    kq_group G;
+    const int nb = n / QK;
+    for (int g = 0; g * 8 < nb; g++) {
+        const int nv = nb - g * 8 < 8 ? nb - g * 8 : 8;
+        kq_decode(type, w, g, nv, &G);
+        for (int j = 0; j < nv; j++)
+            for (int i = 0; i < QK; i++) {
+                const int h = 2 * j + i / 16;
+                float v = G.d[j] * (float)G.sc[h];
+                v = v * (float)G.q[j * QK + i];
+                if (kind == KQ_MINUS) v = v - G.m[j] * (float)G.mn[h];
+                else if (kind == KQ_PLUS) v = v + G.m[j];
+                out[(size_t)(g * 8 + j) * QK + i] = v;
+            }
     }
 }
 

@@ -142,6 +142,10 @@ typedef struct {
     dot_fn dot_q4_0, dot_q4_1, dot_q8_0;
     mm_fn mm_q4_0, mm_q4_1, mm_q8_0; /* NULL: loop over dot_* */
     mm_packed_fn pk_q4_0, pk_q4_1, pk_q8_0; /* row groups g0..g1-1 of a packed matrix; NULL: none */
+    /* Q5_0/Q5_1/k-quants (types with kq_kind >= 0), through kq_decode. */
+    float (*dot_kq)(int type, const void *w, const q8_act *a, int t);
+    void (*mm_kq)(int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out,
+                  size_t ldo);
 } kernel_set;
 
 extern const kernel_set kernels_scalar;
@@ -204,6 +208,92 @@ static inline float blockval_q8_0(const block_q8_0 *w, const int8_t *xq, float d
     for (int j = 0; j < QK; j++) isum += (int32_t)w->qs[j] * xq[j];
     float t = f16_to_f32(w->d) * dx;
     return t * (float)isum;
+}
+
+/* ---- more block formats: Q5_0, Q5_1 and the k-quants ------------------------------
+ * Layouts as ggml/GGUF define them (QKK = 256 elements per super-block):
+ *   Q5_0  d; qh[4]; qs[16]                 x = d * (q - 16), q = nibble | bit << 4
+ *   Q5_1  d, m; qh[4]; qs[16]              x = d * q + m
+ *   Q2_K  scales[16]; qs[64]; d, dmin      x = d*sc*q - dmin*mn (per 16: sc, mn 4 bits)
+ *   Q3_K  hmask[32]; qs[64]; scales[12]; d x = d*(sc-32)*(q2 - (hbit ? 0 : 4))
+ *   Q4_K  d, dmin; scales[12]; qs[128]     x = d*sc*q - dmin*mn (per 32: 6-bit sc, mn)
+ *   Q5_K  d, dmin; scales[12]; qh[32]; qs[128]
+ *   Q6_K  ql[128]; qh[64]; scales[16] (int8); d   x = d*sc*(q - 32) (per 16)
+ *   Q8_K  d (f32); qs[256]; bsums[16]      x = d * q
+ *   IQ4_NL d; qs[16]                        x = d * level[q] (16 fixed int8 levels)
+ *   IQ4_XS d; scales_h; scales_l[4]; qs[128] x = d * (sc - 32) * level[q] (per 32)
+ * (Q5_x bit i of qh is the fifth bit of element i; the k-quant element
+ * orders are spelled out in kq_decode in quant.c.)
+ *
+ * Canonical order for these types. A row is still a sequence of 32-element
+ * blocks b (lane b mod 8, the same eight accumulators and reduce8 as above);
+ * a k-quant super-block is exactly one group of eight blocks. Per block the
+ * weight is decoded (kq_decode, shared scalar code) to exact integers w_i,
+ * integer scales sc/mn per 16 elements and float factors dw_b, mw_b:
+ *     I_b = sc_lo * sum_{i<16} w_i x_i + sc_hi * sum_{i>=16} w_i x_i   (int32)
+ *     M_b = mn_lo * sum_{i<16} x_i     + mn_hi * sum_{i>=16} x_i       (int32)
+ * and the block value is, with these IEEE operations in this order, no fma:
+ *     plain (Q5_0, Q3_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS):  v_b = (dw_b * dx_b) * (float)I_b
+ *     minus (Q2_K, Q4_K, Q5_K):        v_b = (dw_b * dx_b) * (float)I_b - (mw_b * dx_b) * (float)M_b
+ *     plus  (Q5_1):                    v_b = (dw_b * dx_b) * (float)I_b + mw_b * sx_b
+ * (for k-quants dw_b = d and mw_b = dmin of the super-block; for Q5_x the
+ * block's d and m; Q5_0's -16 is folded into w). Integer sums are exact in
+ * any order, so SIMD code may form them as it likes. */
+#define QKK 256
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[QK / 2]; } block_q5_0;                  /* 22 */
+typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[QK / 2]; } block_q5_1;               /* 24 */
+typedef struct { uint8_t scales[16]; uint8_t qs[64]; uint16_t d, dmin; } block_q2_K;            /* 84 */
+typedef struct { uint8_t hmask[32]; uint8_t qs[64]; uint8_t scales[12]; uint16_t d; } block_q3_K; /* 110 */
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } block_q4_K;           /* 144 */
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } block_q5_K; /* 176 */
+typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } block_q6_K;  /* 210 */
+typedef struct { float d; int8_t qs[QKK]; int16_t bsums[16]; } block_q8_K;                      /* 292 */
+_Static_assert(sizeof(block_q5_0) == 22, "q5_0 layout");
+_Static_assert(sizeof(block_q5_1) == 24, "q5_1 layout");
+_Static_assert(sizeof(block_q2_K) == 84, "q2_K layout");
+_Static_assert(sizeof(block_q3_K) == 110, "q3_K layout");
+_Static_assert(sizeof(block_q4_K) == 144, "q4_K layout");
+_Static_assert(sizeof(block_q5_K) == 176, "q5_K layout");
+_Static_assert(sizeof(block_q6_K) == 210, "q6_K layout");
+_Static_assert(sizeof(block_q8_K) == 292, "q8_K layout");
+
+enum { KQ_PLAIN = 0, KQ_MINUS = 1, KQ_PLUS = 2 };
+/* KQ_* kind of a type handled by the decode path, or -1. */
+int kq_kind(int type);
+
+/* One group of eight 32-element blocks, decoded. */
+typedef struct {
+    int8_t q[8 * QK];      /* exact weight integers w_i (offsets applied) */
+    int32_t sc[16], mn[16]; /* integer scale / min per 16 elements */
+    float d[8], m[8];      /* dw_b, mw_b */
+} kq_group;
+
+/* Decodes group g (blocks 8g .. 8g+nv-1) of a row of the given type; blocks
+ * >= nv (only Q5_x rows can end in a partial group) are all zero. */
+void kq_decode(int type, const uint8_t *row, int g, int nv, kq_group *o);
+
+/* Block value of decoded block j of G against activation block (xq, dx, sx):
+ * the scalar reference of the canonical order above. */
+static inline float kq_blockval(int kind, const kq_group *G, int j, const int8_t *xq, float dx, float sx) {
+    int32_t s0 = 0, s1 = 0, x0 = 0, x1 = 0;
+    const int8_t *w = G->q + j * QK;
+    for (int i = 0; i < 16; i++) {
+        s0 += (int32_t)w[i] * xq[i];
+        s1 += (int32_t)w[i + 16] * xq[i + 16];
+        x0 += xq[i];
+        x1 += xq[i + 16];
+    }
+    int32_t I = G->sc[2 * j] * s0 + G->sc[2 * j + 1] * s1;
+    float t = G->d[j] * dx;
+    t = t * (float)I;
+    if (kind == KQ_MINUS) {
+        int32_t M = G->mn[2 * j] * x0 + G->mn[2 * j + 1] * x1;
+        float u = G->m[j] * dx;
+        u = u * (float)M;
+        return t - u;
+    }
+    if (kind == KQ_PLUS) return t + G->m[j] * sx;
+    return t;
 }
 
 #endif

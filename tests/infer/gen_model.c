@@ -2,14 +2,18 @@
  * gen_model.c — writes small random-weight llama GGUF models for the tests.
  *
  * Usage: gen_model OUT.gguf [--dim N] [--ff N] [--layers N] [--heads N]
- *        [--kv-heads N] [--vocab N] [--ctx N] [--type f32|f16|bf16|q8_0|q4_0|q4_1]
- *        [--embd-type T] [--untied] [--seed N] [--version 2|3]
+ *        [--kv-heads N] [--vocab N] [--ctx N] [--type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|
+ *        q2_k|q3_k|q4_k|q5_k|q6_k|q8_k|iq4_nl|iq4_xs]
+ *        [--embd-type T] [--mix T] [--untied] [--seed N] [--version 2|3]
+ * (--mix: attn_v and ffn_down in type T, as llama.cpp's *_M mixes do)
  *
  * Weights come from a seeded splitmix64 generator (same seed, same file),
  * uniform in [-1/sqrt(cols), 1/sqrt(cols)] so activations stay O(1) through
  * the layers; norms are 1 + small noise. Quantisation follows the reference
  * block formulas (Q8_0: d = amax/127; Q4_0: d = signed-max/-8, q = x/d + 8;
- * Q4_1: d = (max-min)/15, m = min). The vocabulary is llama/SentencePiece
+ * Q4_1: d = (max-min)/15, m = min; Q5_x likewise with 5 bits; the k-quants
+ * with per-sub-block scales/mins quantised against an f16 super-block scale,
+ * see quantize_k). The vocabulary is llama/SentencePiece
  * style: <unk>, <s>, </s>, the 256 byte tokens <0xXX>, then words "▁wN".
  */
 #include <math.h>
@@ -58,17 +62,244 @@ static int type_of(const char *s) {
     if (!strcmp(s, "q8_0")) return 8;
     if (!strcmp(s, "q4_0")) return 2;
     if (!strcmp(s, "q4_1")) return 3;
+    if (!strcmp(s, "q5_0")) return 6;
+    if (!strcmp(s, "q5_1")) return 7;
+    if (!strcmp(s, "q2_k")) return 10;
+    if (!strcmp(s, "q3_k")) return 11;
+    if (!strcmp(s, "q4_k")) return 12;
+    if (!strcmp(s, "q5_k")) return 13;
+    if (!strcmp(s, "q6_k")) return 14;
+    if (!strcmp(s, "q8_k")) return 15;
+    if (!strcmp(s, "iq4_nl")) return 20;
+    if (!strcmp(s, "iq4_xs")) return 23;
     fprintf(stderr, "gen_model: unknown type '%s'\n", s);
     exit(2);
 }
 
 static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
+/* Rounded f16 of v and its float value (the quantisers work with the scale
+ * the file will hold). */
+static float f16r(float v, uint16_t *h) {
+    *h = f32_to_f16(v);
+    return f16_to_f32(*h);
+}
+static int qround(float v, float s, int lo, int hi) { return s != 0.0f ? clampi((int)lrintf(v / s), lo, hi) : 0; }
+
+/* Q5_0 (d = signed max / -16, q = x/d + 16) and Q5_1 (d = (max-min)/31, m = min). */
+static void quantize_q5(buf *b, int type, const float *v) {
+    uint8_t blk[24] = {0};
+    uint16_t hd, hm;
+    int q[32];
+    if (type == 6) {
+        float amax = 0, mx = 0;
+        for (int i = 0; i < QK; i++)
+            if (fabsf(v[i]) > amax) { amax = fabsf(v[i]); mx = v[i]; }
+        float d = f16r(mx / -16.0f, &hd);
+        for (int i = 0; i < QK; i++) q[i] = d != 0.0f ? clampi((int)lrintf(v[i] / d) + 16, 0, 31) : 16;
+        memcpy(blk, &hd, 2);
+    } else {
+        float mn = v[0], mx = v[0];
+        for (int i = 1; i < QK; i++) { mn = fminf(mn, v[i]); mx = fmaxf(mx, v[i]); }
+        float d = f16r((mx - mn) / 31.0f, &hd), m = f16r(mn, &hm);
+        for (int i = 0; i < QK; i++) q[i] = qround(v[i] - m, d, 0, 31);
+        memcpy(blk, &hd, 2);
+        memcpy(blk + 2, &hm, 2);
+    }
+    uint8_t *qh = blk + (type == 6 ? 2 : 4), *qs = qh + 4;
+    for (int i = 0; i < 16; i++) qs[i] = (uint8_t)((q[i] & 15) | (q[i + 16] & 15) << 4);
+    for (int i = 0; i < 32; i++) qh[i / 8] |= (uint8_t)(((q[i] >> 4) & 1) << (i % 8));
+    put(b, blk, type == 6 ? 22 : 24);
+}
+
+/* k-quants, one 256-element super-block: per sub-block (32 elements for
+ * Q4_K/Q5_K, 16 for the others) a scale (and min), quantised against the
+ * super-block's f16 d (dmin), then the elements; packed as the layout says
+ * (the inverse of quant.c's kq_decode). */
+static void quantize_k(buf *b, int type, const float *v) {
+    int q[256];
+    uint8_t blk[292] = {0};
+    if (type == 15) { /* Q8_K */
+        float amax = 0;
+        for (int i = 0; i < QKK; i++) amax = fmaxf(amax, fabsf(v[i]));
+        float d = amax / 127.0f;
+        memcpy(blk, &d, 4);
+        for (int i = 0; i < QKK; i++) blk[4 + i] = (uint8_t)(int8_t)qround(v[i], d, -127, 127);
+        for (int g = 0; g < 16; g++) {
+            int16_t s = 0;
+            for (int i = 0; i < 16; i++) s = (int16_t)(s + (int8_t)blk[4 + 16 * g + i]);
+            memcpy(blk + 260 + 2 * g, &s, 2);
+        }
+        put(b, blk, 292);
+        return;
+    }
+    if (type == 12 || type == 13) { /* Q4_K / Q5_K */
+        const int L = type == 12 ? 15 : 31;
+        float sc[8], mn[8], smax = 0, mmax = 0;
+        for (int j = 0; j < 8; j++) {
+            float lo = 0, hi = v[32 * j];
+            for (int i = 0; i < 32; i++) { lo = fminf(lo, v[32 * j + i]); hi = fmaxf(hi, v[32 * j + i]); }
+            sc[j] = (hi - lo) / (float)L;
+            mn[j] = -lo;
+            smax = fmaxf(smax, sc[j]);
+            mmax = fmaxf(mmax, mn[j]);
+        }
+        uint16_t hd, hm;
+        float d = f16r(smax / 63.0f, &hd), dm = f16r(mmax / 63.0f, &hm);
+        int isc[8], imn[8];
+        for (int j = 0; j < 8; j++) {
+            isc[j] = qround(sc[j], d, 0, 63);
+            imn[j] = qround(mn[j], dm, 0, 63);
+            for (int i = 0; i < 32; i++) q[32 * j + i] = qround(v[32 * j + i] + dm * (float)imn[j], d * (float)isc[j], 0, L);
+        }
+        memcpy(blk, &hd, 2);
+        memcpy(blk + 2, &hm, 2);
+        uint8_t *s = blk + 4, *qh = blk + 16, *qs = type == 12 ? blk + 16 : blk + 48;
+        for (int j = 0; j < 8; j++) {
+            if (j < 4) {
+                s[j] |= (uint8_t)isc[j];
+                s[j + 4] |= (uint8_t)imn[j];
+            } else {
+                s[j + 4] = (uint8_t)((isc[j] & 15) | (imn[j] & 15) << 4);
+                s[j - 4] |= (uint8_t)((isc[j] >> 4) << 6);
+                s[j] |= (uint8_t)((imn[j] >> 4) << 6);
+            }
+            for (int l = 0; l < 32; l++) {
+                qs[(j / 2) * 32 + l] |= (uint8_t)((q[32 * j + l] & 15) << (4 * (j & 1)));
+                if (type == 13) qh[l] |= (uint8_t)(((q[32 * j + l] >> 4) & 1) << j);
+            }
+        }
+        put(b, blk, type == 12 ? 144 : 176);
+        return;
+    }
+    /* 16-element sub-blocks: Q2_K (x = d sc q - dmin m, 4-bit sc/m, q 0..3),
+     * Q3_K (6-bit signed sc, q -4..3), Q6_K (int8 sc, q -32..31) */
+    float sc[16], mn[16], smax = 0, mmax = 0;
+    for (int i = 0; i < 16; i++) {
+        const float *x = v + 16 * i;
+        if (type == 10) {
+            float lo = 0, hi = x[0];
+            for (int k = 0; k < 16; k++) { lo = fminf(lo, x[k]); hi = fmaxf(hi, x[k]); }
+            sc[i] = (hi - lo) / 3.0f;
+            mn[i] = -lo;
+        } else {
+            float amax = 0, mx = 0;
+            for (int k = 0; k < 16; k++)
+                if (fabsf(x[k]) > amax) { amax = fabsf(x[k]); mx = x[k]; }
+            sc[i] = mx / (type == 11 ? -4.0f : -32.0f);
+            mn[i] = 0;
+        }
+        smax = fmaxf(smax, fabsf(sc[i]));
+        mmax = fmaxf(mmax, mn[i]);
+    }
+    uint16_t hd, hm = 0;
+    const float smaxq = type == 10 ? 15.0f : type == 11 ? 31.0f : 127.0f;
+    float d = f16r(smax / smaxq, &hd), dm = type == 10 ? f16r(mmax / 15.0f, &hm) : 0.0f;
+    int isc[16], imn[16];
+    for (int i = 0; i < 16; i++) {
+        isc[i] = type == 10 ? qround(sc[i], d, 0, 15) : type == 11 ? qround(sc[i], d, -32, 31) : qround(sc[i], d, -128, 127);
+        imn[i] = type == 10 ? qround(mn[i], dm, 0, 15) : 0;
+        for (int k = 0; k < 16; k++) {
+            float x = v[16 * i + k] + dm * (float)imn[i], s = d * (float)isc[i];
+            q[16 * i + k] = type == 10 ? qround(x, s, 0, 3) : type == 11 ? qround(x, s, -4, 3) : qround(x, s, -32, 31);
+        }
+    }
+    if (type == 10) {
+        for (int i = 0; i < 16; i++) blk[i] = (uint8_t)(isc[i] | imn[i] << 4);
+        for (int e = 0; e < 256; e++) blk[16 + (e / 128) * 32 + e % 32] |= (uint8_t)(q[e] << (2 * ((e / 32) % 4)));
+        memcpy(blk + 80, &hd, 2);
+        memcpy(blk + 82, &hm, 2);
+        put(b, blk, 84);
+    } else if (type == 11) {
+        uint8_t *hmask = blk, *qs = blk + 32, *s = blk + 96;
+        for (int e = 0; e < 256; e++) {
+            qs[(e / 128) * 32 + e % 32] |= (uint8_t)(((q[e] + 4) & 3) << (2 * ((e / 32) % 4)));
+            if (q[e] >= 0) hmask[e % 32] |= (uint8_t)(1 << (e / 32));
+        }
+        for (int i = 0; i < 16; i++) {
+            int u = isc[i] + 32;
+            if (i < 8) s[i] |= (uint8_t)(u & 15);
+            else s[i - 8] |= (uint8_t)((u & 15) << 4);
+            s[8 + i % 4] |= (uint8_t)((u >> 4) << (2 * (i / 4)));
+        }
+        memcpy(blk + 108, &hd, 2);
+        put(b, blk, 110);
+    } else {
+        uint8_t *ql = blk, *qh = blk + 128;
+        for (int e = 0; e < 256; e++) {
+            const int n = e / 128, k = (e / 32) % 4, l = e % 32, u = q[e] + 32;
+            ql[64 * n + 32 * (k & 1) + l] |= (uint8_t)((u & 15) << (4 * (k >> 1)));
+            qh[32 * n + l] |= (uint8_t)(((u >> 4) & 3) << (2 * k));
+        }
+        for (int i = 0; i < 16; i++) blk[192 + i] = (uint8_t)(int8_t)isc[i];
+        memcpy(blk + 208, &hd, 2);
+        put(b, blk, 210);
+    }
+}
+
+/* IQ4_NL / IQ4_XS: the nearest of the 16 fixed levels to x / scale; the
+ * scale maps the block's largest |x| to level -127 (IQ4_XS: per 32
+ * elements, a 6-bit signed multiple of the super-block's f16 d). */
+static const int IQ4_LV[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+static int iq4_nearest(float v) {
+    int best = 0;
+    for (int k = 1; k < 16; k++)
+        if (fabsf(v - (float)IQ4_LV[k]) < fabsf(v - (float)IQ4_LV[best])) best = k;
+    return best;
+}
+static float signed_max(const float *v, int n) {
+    float amax = 0, mx = 0;
+    for (int i = 0; i < n; i++)
+        if (fabsf(v[i]) > amax) { amax = fabsf(v[i]); mx = v[i]; }
+    return mx;
+}
+static void quantize_iq4(buf *b, int type, const float *v) {
+    uint8_t blk[136] = {0};
+    uint16_t hd;
+    if (type == 20) {
+        float d = f16r(signed_max(v, 32) / -127.0f, &hd);
+        memcpy(blk, &hd, 2);
+        for (int i = 0; i < 16; i++)
+            blk[2 + i] = (uint8_t)(iq4_nearest(d != 0.0f ? v[i] / d : 0.0f) |
+                                   iq4_nearest(d != 0.0f ? v[i + 16] / d : 0.0f) << 4);
+        put(b, blk, 18);
+        return;
+    }
+    float s[8], smax = 0;
+    for (int j = 0; j < 8; j++) {
+        s[j] = signed_max(v + 32 * j, 32) / -127.0f;
+        smax = fmaxf(smax, fabsf(s[j]));
+    }
+    float d = f16r(smax / 31.0f, &hd);
+    uint16_t sh = 0;
+    memcpy(blk, &hd, 2);
+    for (int j = 0; j < 8; j++) {
+        const int ls = qround(s[j], d, -32, 31), u = ls + 32;
+        sh |= (uint16_t)(((u >> 4) & 3) << (2 * j));
+        blk[4 + j / 2] |= (uint8_t)((u & 15) << (4 * (j % 2)));
+        const float dl = d * (float)ls;
+        for (int i = 0; i < 16; i++)
+            blk[8 + 16 * j + i] = (uint8_t)(iq4_nearest(dl != 0.0f ? v[32 * j + i] / dl : 0.0f) |
+                                            iq4_nearest(dl != 0.0f ? v[32 * j + i + 16] / dl : 0.0f) << 4);
+    }
+    memcpy(blk + 2, &sh, 2);
+    put(b, blk, 136);
+}
+
 static void quantize(buf *b, int type, const float *x, int n) {
     switch (type) {
     case 0: put(b, x, sizeof(float) * (size_t)n); return;
     case 1: for (int i = 0; i < n; i++) { uint16_t h = f32_to_f16(x[i]); put(b, &h, 2); } return;
     case 30: for (int i = 0; i < n; i++) { uint16_t h = f32_to_bf16(x[i]); put(b, &h, 2); } return;
+    case 6: case 7: for (int o = 0; o < n; o += QK) quantize_q5(b, type, x + o); return;
+    case 20: for (int o = 0; o < n; o += QK) quantize_iq4(b, type, x + o); return;
+    case 10: case 11: case 12: case 13: case 14: case 15: case 23:
+        if (n % QKK) { fprintf(stderr, "gen_model: k-quant row length %d is not a multiple of 256\n", n); exit(2); }
+        for (int o = 0; o < n; o += QKK) {
+            if (type == 23) quantize_iq4(b, type, x + o);
+            else quantize_k(b, type, x + o);
+        }
+        return;
     }
     for (int o = 0; o < n; o += QK) {
         const float *v = x + o;
@@ -133,11 +364,11 @@ static void add_tensor(const char *name, int type, int cols, int rows, int nd, f
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: gen_model OUT.gguf [--dim N] [--ff N] [--layers N] [--heads N] [--kv-heads N] "
-                        "[--vocab N] [--ctx N] [--type T] [--embd-type T] [--untied] [--seed N] [--version 2|3]\n");
+                        "[--vocab N] [--ctx N] [--type T] [--embd-type T] [--mix T] [--untied] [--seed N] [--version 2|3]\n");
         return 2;
     }
     int dim = 288, ff = 800, layers = 2, heads = 6, kvh = 2, vocab = 300, ctx = 256, type = 3, etype = 8, untied = 0,
-        version = 3;
+        version = 3, mix = -1;
     uint64_t seed = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
@@ -152,6 +383,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--ctx")) ctx = atoi(v);
         else if (!strcmp(a, "--type")) type = type_of(v);
         else if (!strcmp(a, "--embd-type")) etype = type_of(v);
+        else if (!strcmp(a, "--mix")) mix = type_of(v);
         else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--version")) version = atoi(v);
         else { fprintf(stderr, "gen_model: unknown flag %s\n", a); return 2; }
@@ -171,12 +403,12 @@ int main(int argc, char **argv) {
         add_tensor(TN("attn_norm"), 0, dim, 1, 1, 0.1f, 1.0f);
         add_tensor(TN("attn_q"), type, dim, dim, 2, ws, 0.0f);
         add_tensor(TN("attn_k"), type, dim, kvh * hd, 2, ws, 0.0f);
-        add_tensor(TN("attn_v"), type, dim, kvh * hd, 2, ws, 0.0f);
+        add_tensor(TN("attn_v"), mix >= 0 ? mix : type, dim, kvh * hd, 2, ws, 0.0f);
         add_tensor(TN("attn_output"), type, dim, dim, 2, ws, 0.0f);
         add_tensor(TN("ffn_norm"), 0, dim, 1, 1, 0.1f, 1.0f);
         add_tensor(TN("ffn_gate"), type, dim, ff, 2, ws, 0.0f);
         add_tensor(TN("ffn_up"), type, dim, ff, 2, ws, 0.0f);
-        add_tensor(TN("ffn_down"), type, ff, dim, 2, wf, 0.0f);
+        add_tensor(TN("ffn_down"), mix >= 0 ? mix : type, ff, dim, 2, wf, 0.0f);
 #undef TN
     }
     add_tensor("output_norm.weight", 0, dim, 1, 1, 0.1f, 1.0f);

@@ -1,5 +1,6 @@
 /*
  * test_model.c — the forward pass on generated models (every tensor type,
+ * Q5_x and k-quants included,
  * tied/untied output, GQA ratios 1:1, 3:1, 6:1) and on the default model:
  *   - logits are finite and depend on the input;
  *   - the SHA-256 of all logits of a fixed token sequence is identical for
@@ -78,9 +79,11 @@ static void check_invariance(wicas_infer_model *m, const int32_t *toks, int n, i
 static void generated_invariance(void **st) {
     (void)st;
     const char *names[] = {"q4_1.gguf", "q4_0_untied.gguf", "q8_0_mha.gguf", "f16.gguf",
-                           "f32_untied.gguf", "bf16.gguf", "q4_1_wide.gguf"};
-    uint8_t hashes[7][32];
-    for (size_t i = 0; i < 7; i++) {
+                           "f32_untied.gguf", "bf16.gguf", "q4_1_wide.gguf", "q4_k_m.gguf",
+                           "q5_0_q5_1.gguf", "q2_k_q3_k.gguf", "q5_k_q8_k.gguf", "iq4.gguf"};
+    enum { N = sizeof names / sizeof names[0] };
+    uint8_t hashes[N][32];
+    for (size_t i = 0; i < N; i++) {
         wicas_infer_model *m = load(names[i]);
         wicas_infer_model_info info;
         wicas_infer_model_get_info(m, &info);
@@ -119,8 +122,9 @@ static void logits_sane(void **st) {
  * equals n single-token calls, bit for bit. */
 static void prefill_equals_decode(void **st) {
     (void)st;
-    const char *names[] = {"q4_1.gguf", "q8_0_mha.gguf", "f16.gguf"};
-    for (size_t i = 0; i < 3; i++) {
+    const char *names[] = {"q4_1.gguf", "q8_0_mha.gguf", "f16.gguf", "q4_k_m.gguf", "q5_0_q5_1.gguf",
+                           "q2_k_q3_k.gguf", "q5_k_q8_k.gguf", "iq4.gguf"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         wicas_infer_model *m = load(names[i]);
         wicas_infer_model_info info;
         wicas_infer_model_get_info(m, &info);
