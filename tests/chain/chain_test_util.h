@@ -65,8 +65,9 @@ static inline char *ctu_smart(wicas_chain *c, const char *contract, const char *
     return out;
 }
 
-/* The balance of addr in denom (0 when it has none). */
-static inline uint64_t ctu_balance(wicas_chain *c, const char *addr, const char *denom) {
+/* The balance of addr in denom (0 when it has none) and, when height is not
+ * NULL, the height of the committed state the query read. */
+static inline uint64_t ctu_balance_at(wicas_chain *c, const char *addr, const char *denom, int64_t *height) {
     Wchain__QueryBalanceRequest q = WCHAIN__QUERY_BALANCE_REQUEST__INIT;
     q.address = (char *)addr;
     q.denom = (char *)denom;
@@ -79,8 +80,13 @@ static inline uint64_t ctu_balance(wicas_chain *c, const char *addr, const char 
     assert_non_null(resp);
     uint64_t v = strtoull(resp->balance->amount, NULL, 10);
     wchain__query_balance_response__free_unpacked(resp, NULL);
+    if (height) *height = r.height;
     wicas_chain_query_result_free(&r);
     return v;
+}
+
+static inline uint64_t ctu_balance(wicas_chain *c, const char *addr, const char *denom) {
+    return ctu_balance_at(c, addr, denom, NULL);
 }
 
 #endif

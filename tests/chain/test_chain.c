@@ -1068,23 +1068,7 @@ static void *gated_query_main(void *arg) {
 }
 
 /* bob's uwicas balance and the height the answer is for */
-static uint64_t bob_balance_at(wicas_chain *c, int64_t *height) {
-    Wchain__QueryBalanceRequest q = WCHAIN__QUERY_BALANCE_REQUEST__INIT;
-    q.address = bob;
-    q.denom = (char *)"uwicas";
-    uint8_t buf[300];
-    size_t n = wchain__query_balance_request__pack(&q, buf);
-    wicas_chain_query_result r;
-    wicas_chain_query(c, "/cosmos.bank.v1beta1.Query/Balance", buf, n, 0, false, &r);
-    assert_int_equal(r.code, 0);
-    Wchain__QueryBalanceResponse *resp = wchain__query_balance_response__unpack(NULL, r.value_len, r.value);
-    assert_non_null(resp);
-    uint64_t v = strtoull(resp->balance->amount, NULL, 10);
-    wchain__query_balance_response__free_unpacked(resp, NULL);
-    *height = r.height;
-    wicas_chain_query_result_free(&r);
-    return v;
-}
+static uint64_t bob_balance_at(wicas_chain *c, int64_t *height) { return ctu_balance_at(c, bob, "uwicas", height); }
 
 static void test_query_threads(void **st) {
     (void)st;
