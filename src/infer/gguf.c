@@ -322,6 +322,26 @@ static int find_duplicate(const void *base, size_t stride, size_t off, uint64_t 
     return found;
 }
 
+/* Fails the parse if two of the n names (as find_duplicate) are equal: what
+ * names the kind ("metadata key", "tensor name"), where the entries ("entries",
+ * "descriptors"). Returns 0, -1 (duplicate, message set) or ENOMEM. */
+static int check_unique(rd *r, const void *base, size_t stride, size_t off, uint64_t n, const char *what,
+                        const char *where) {
+    uint64_t d1, d2;
+    int dup = find_duplicate(base, stride, off, n, &d1, &d2);
+    if (dup == 0) return 0;
+    if (dup < 0) {
+        fail(r, "out of memory checking %llu %ss", (unsigned long long)n, what);
+        return WICAS_INFER_ENOMEM;
+    }
+    gguf_str name;
+    memcpy(&name, (const char *)base + (size_t)d1 * stride + off, sizeof name);
+    char k[64];
+    fmtkey(k, sizeof k, name);
+    fail(r, "duplicate %s '%s' (%s %llu and %llu)", what, k, where, (unsigned long long)d1, (unsigned long long)d2);
+    return -1;
+}
+
 int gguf_parse(const uint8_t *buf, size_t size, gguf_file *f, char *err, size_t errlen) {
     memset(f, 0, sizeof *f);
     f->fd = -1;
@@ -362,20 +382,8 @@ int gguf_parse(const uint8_t *buf, size_t size, gguf_file *f, char *err, size_t 
     for (uint64_t i = 0; i < nkv && rc == 0; i++) rc = parse_kv(&r, &f->kv[i], i);
     if (rc != 0) goto bad;
     /* Duplicate keys would make look-ups ambiguous (checked at any count). */
-    uint64_t d1, d2;
-    int dup = find_duplicate(f->kv, sizeof *f->kv, offsetof(gguf_kv, key), nkv, &d1, &d2);
-    if (dup) {
-        char k[64];
-        if (dup > 0) {
-            fmtkey(k, sizeof k, f->kv[d1].key);
-            fail(&r, "duplicate metadata key '%s' (entries %llu and %llu)", k, (unsigned long long)d1,
-                 (unsigned long long)d2);
-        } else {
-            fail(&r, "out of memory checking %llu metadata keys", (unsigned long long)nkv);
-        }
-        rc = dup > 0 ? -1 : WICAS_INFER_ENOMEM;
-        goto bad;
-    }
+    rc = check_unique(&r, f->kv, sizeof *f->kv, offsetof(gguf_kv, key), nkv, "metadata key", "entries");
+    if (rc != 0) goto bad;
     f->alignment = GGUF_DEFAULT_ALIGNMENT;
     const gguf_kv *al = gguf_find(f, "general.alignment");
     if (al) {
@@ -417,19 +425,9 @@ int gguf_parse(const uint8_t *buf, size_t size, gguf_file *f, char *err, size_t 
         }
         t->data = buf + data + t->offset;
     }
-    dup = find_duplicate(f->tensors, sizeof *f->tensors, offsetof(gguf_tensor, name), nt, &d1, &d2);
-    if (dup) {
-        char tn[64];
-        if (dup > 0) {
-            fmtkey(tn, sizeof tn, f->tensors[d1].name);
-            fail(&r, "duplicate tensor name '%s' (descriptors %llu and %llu)", tn, (unsigned long long)d1,
-                 (unsigned long long)d2);
-        } else {
-            fail(&r, "out of memory checking %llu tensor names", (unsigned long long)nt);
-        }
-        rc = dup > 0 ? -1 : WICAS_INFER_ENOMEM;
-        goto bad;
-    }
+    rc = check_unique(&r, f->tensors, sizeof *f->tensors, offsetof(gguf_tensor, name), nt, "tensor name",
+                      "descriptors");
+    if (rc != 0) goto bad;
     f->map = buf;
     f->size = size;
     return 0;
