@@ -190,8 +190,14 @@ NSAI=$(echo "$out" | sed -n 's/^contract=//p')
 a_tx execute "$NSAI" '{"register":{"name":"chaos"}}' - || fail "register: $out"
 # the synchronous answer: what every agreed asynchronous request must give too
 a_tx execute "$NSAI" '{"describe":{"name":"chaos"}}' - || fail "describe: $out"
-SYNC_TEXT=$("$T" smart "${RPCS[1]}" "$NSAI" '{"description":{"name":"chaos"}}' | jq -r .text)
-[ -n "$SYNC_TEXT" ] || fail "no synchronous description"
+# (the node queried may not have applied that block yet: wait for it, bounded)
+SYNC_TEXT=""
+for _ in $(seq 60); do
+  d=$("$T" smart "${RPCS[1]}" "$NSAI" '{"description":{"name":"chaos"}}' 2>/dev/null || true)
+  if echo "$d" | jq -e '.text | type == "string"' >/dev/null 2>&1; then SYNC_TEXT=$(echo "$d" | jq -r .text); break; fi
+  sleep 1
+done
+[ -n "$SYNC_TEXT" ] || fail "no synchronous description on node1 within 60 s"
 echo "[chaos] devnet up (4 validators), counter $COUNTER, nameservice-ai $NSAI, sync text '$SYNC_TEXT'"
 
 # ---- the load -----------------------------------------------------------------------------
