@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "abci.h"
+#include "common.h"
 
 const char *wicas_abci_strerror(int code) {
     switch (code) {
@@ -32,33 +33,12 @@ const char *wicas_abci_strerror(int code) {
     }
 }
 
-/* ---- varint ------------------------------------------------------------------
- * Base-128, little-endian groups of 7 bits; the high bit of each byte says
- * another byte follows. A 64-bit value needs at most 10 bytes, and the 10th
- * byte may only carry the single top bit (value 0 or 1). */
-size_t wicas_abci_varint_put(uint64_t v, uint8_t out[WICAS_ABCI_VARINT_MAX]) {
-    size_t n = 0;
-    while (v >= 0x80) {
-        out[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    out[n++] = (uint8_t)v;
-    return n;
-}
+/* ---- varint (common.h's protobuf uvarint, with this layer's error codes) ----- */
+size_t wicas_abci_varint_put(uint64_t v, uint8_t out[WICAS_ABCI_VARINT_MAX]) { return wicas_uvarint_put(v, out); }
 
 int wicas_abci_varint_get(const uint8_t *in, size_t len, uint64_t *v) {
-    uint64_t x = 0;
-    for (size_t i = 0; i < WICAS_ABCI_VARINT_MAX; i++) {
-        if (i >= len) return WICAS_ABCI_ERR_TRUNCATED;
-        uint8_t b = in[i];
-        if (i == 9 && b > 1) return WICAS_ABCI_ERR_FRAME; /* overflows 64 bits */
-        x |= (uint64_t)(b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-            *v = x;
-            return (int)(i + 1);
-        }
-    }
-    return WICAS_ABCI_ERR_FRAME; /* 10 bytes and still "more follows" */
+    int n = wicas_uvarint_get(in, len, v);
+    return n > 0 ? n : n == 0 ? WICAS_ABCI_ERR_TRUNCATED : WICAS_ABCI_ERR_FRAME;
 }
 
 /* ---- response helpers ---------------------------------------------------------- */

@@ -65,15 +65,6 @@
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
-static size_t put_uvarint(uint8_t *p, uint64_t v) {
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
 
 static void put_le64(uint8_t *p, uint64_t v) {
     for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
@@ -753,12 +744,12 @@ static uint8_t *sign_bytes(const char *chain_id, int64_t height, int64_t round, 
     uint8_t *m = malloc(el + cl + 64);
     if (!m) return NULL;
     size_t n = 10; /* room for the length prefix */
-    if (el) m[n++] = 0x0a, n += put_uvarint(m + n, el), memcpy(m + n, ext, el), n += el;
+    if (el) m[n++] = 0x0a, n += wicas_uvarint_put(el, m + n), memcpy(m + n, ext, el), n += el;
     if (height) m[n++] = 0x11, put_le64(m + n, (uint64_t)height), n += 8;
     if (round) m[n++] = 0x19, put_le64(m + n, (uint64_t)round), n += 8;
-    if (cl) m[n++] = 0x22, n += put_uvarint(m + n, cl), memcpy(m + n, chain_id, cl), n += cl;
+    if (cl) m[n++] = 0x22, n += wicas_uvarint_put(cl, m + n), memcpy(m + n, chain_id, cl), n += cl;
     uint8_t pre[10];
-    size_t pl = put_uvarint(pre, n - 10);
+    size_t pl = wicas_uvarint_put(n - 10, pre);
     memcpy(m + 10 - pl, pre, pl);
     memmove(m, m + 10 - pl, n - (10 - pl));
     *out_len = n - (10 - pl);

@@ -10,6 +10,7 @@
 #ifndef WICAS_COMMON_H
 #define WICAS_COMMON_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -110,6 +111,22 @@ uint8_t *wicas_read_file(const char *path, size_t max_len, size_t *len);
 /* Directory for cached artefacts: $WICAS_CACHE, else $XDG_CACHE_HOME/wicas,
  * else $HOME/.cache/wicas. Writes at most cap bytes; returns 0 or -1. */
 int wicas_cache_dir(char *out, size_t cap);
+
+/* ---- error messages --------------------------------------------------------------
+ * Every layer reports failures as (return -1, message in the caller's buffer).
+ * wicas_errf formats into err[0..errlen) (nothing when err is NULL or errlen
+ * 0) and returns -1, so a failure is one line: `return wicas_errf(err, n, ...)`. */
+int wicas_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int wicas_verrf(char *err, size_t errlen, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+
+/* ---- protobuf unsigned varint ------------------------------------------------------
+ * put: writes v (at most WICAS_UVARINT_MAX bytes), returns the byte count.
+ * get: reads one varint from in[0..len): the byte count (>0), 0 when more bytes
+ * are needed (truncated), -1 when malformed (over 64 bits, or 10 bytes that
+ * all say "more follows"). */
+#define WICAS_UVARINT_MAX 10
+size_t wicas_uvarint_put(uint64_t v, uint8_t out[WICAS_UVARINT_MAX]);
+int wicas_uvarint_get(const uint8_t *in, size_t len, uint64_t *v);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,36 @@
 
 #include "common.h"
 
+static void uvarint_protobuf_vectors(void **state) {
+    (void)state;
+    /* the protobuf encoding guide's examples: 1 -> 01, 150 -> 96 01, 300 -> ac 02 */
+    uint8_t b[WICAS_UVARINT_MAX];
+    uint64_t v = 0;
+    assert_int_equal(wicas_uvarint_put(1, b), 1);
+    assert_int_equal(b[0], 0x01);
+    assert_int_equal(wicas_uvarint_put(150, b), 2);
+    assert_int_equal(b[0], 0x96);
+    assert_int_equal(b[1], 0x01);
+    assert_int_equal(wicas_uvarint_put(300, b), 2);
+    assert_int_equal(b[0], 0xac);
+    assert_int_equal(b[1], 0x02);
+    assert_int_equal(wicas_uvarint_get(b, 2, &v), 2);
+    assert_int_equal(v, 300);
+    assert_int_equal(wicas_uvarint_get(b, 1, &v), 0); /* truncated */
+    assert_int_equal(wicas_uvarint_put(UINT64_MAX, b), 10);
+    assert_int_equal(b[9], 0x01);
+    assert_int_equal(wicas_uvarint_get(b, 10, &v), 10);
+    assert_true(v == UINT64_MAX);
+    b[9] = 0x02; /* 65 bits */
+    assert_int_equal(wicas_uvarint_get(b, 10, &v), -1);
+    memset(b, 0x80, sizeof b); /* never ends */
+    assert_int_equal(wicas_uvarint_get(b, 10, &v), -1);
+    char e[8];
+    assert_int_equal(wicas_errf(e, sizeof e, "%s %d", "abcdef", 42), -1);
+    assert_string_equal(e, "abcdef "); /* cut to the buffer, NUL-terminated */
+    assert_int_equal(wicas_errf(NULL, 0, "x"), -1);
+}
+
 static void sha256_vectors(void **state) {
     (void)state;
     uint8_t d[32];
@@ -140,6 +170,7 @@ int main(void) {
         cmocka_unit_test(utf8_strict),
         cmocka_unit_test(json_nul_escape),
         cmocka_unit_test(bech32_bip173),
+        cmocka_unit_test(uvarint_protobuf_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
