@@ -50,12 +50,10 @@ wicas_ai_class wicas_ai_err_class(int code) {
 }
 
 int wicas_ai_fail(char *err, size_t errlen, int code, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    wicas_verrf(err, errlen, fmt, ap);
+    va_end(ap);
     return code;
 }
 

@@ -2,8 +2,9 @@
  * common.h — the few helpers every WICAS module shares: leveled logging,
  * SHA-256, hex and base64, and whole-file reads.
  *
- * This is the bottom of the dependency graph (cli -> abci -> chain -> vm/ai ->
- * infer -> common). Nothing here knows about models, contracts or blocks, and
+ * This is the bottom of the dependency graph (rank 0 of tests/arch/layers.txt,
+ * the one statement of the layer order: common < infer < vm, ai, wasi < chain <
+ * abci < cli). Nothing here knows about models, contracts or blocks, and
  * nothing here allocates behind the caller's back except wicas_read_file,
  * whose result the caller frees.
  */

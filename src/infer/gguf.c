@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "infer.h"
 
 #define GGUF_MAGIC 0x46554747u /* "GGUF" little-endian */
@@ -40,7 +41,7 @@ static const struct { uint32_t type; const char *name; uint32_t be, bb; } TYPES[
     {GGML_IQ4_NL, "IQ4_NL", 32, 18}, {GGML_IQ4_XS, "IQ4_XS", 256, 136},
 };
 
-bool gguf_type_size(uint32_t type, uint32_t *be, uint32_t *bb) {
+bool wicas_gguf_type_size(uint32_t type, uint32_t *be, uint32_t *bb) {
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++)
         if (TYPES[i].type == type) {
             *be = TYPES[i].be;
@@ -50,7 +51,7 @@ bool gguf_type_size(uint32_t type, uint32_t *be, uint32_t *bb) {
     return false;
 }
 
-const char *gguf_type_name(uint32_t type) {
+const char *wicas_gguf_type_name(uint32_t type) {
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++)
         if (TYPES[i].type == type) return TYPES[i].name;
     return "unknown";
@@ -69,10 +70,9 @@ static void fail(rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3
 static void fail(rd *r, const char *fmt, ...) {
     if (r->failed) return;
     r->failed = true;
-    if (!r->err || r->errlen == 0) return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->err, r->errlen, fmt, ap);
+    wicas_verrf(r->err, r->errlen, fmt, ap);
     va_end(ap);
 }
 
@@ -254,14 +254,14 @@ static int parse_tensor(rd *r, gguf_tensor *t, uint64_t idx) {
     uint32_t ty, be, bb;
     at = r->pos;
     if (!rd_u32(r, &ty, what)) return -1;
-    if (!gguf_type_size(ty, &be, &bb)) {
+    if (!wicas_gguf_type_size(ty, &be, &bb)) {
         fail(r, "tensor '%s' at offset %zu: unknown tensor type %u", tname, at, ty);
         return -1;
     }
     t->type = (ggml_type)ty;
     if (t->ne[0] % be != 0) {
         fail(r, "tensor '%s': row length %llu is not a multiple of the %s block size %u", tname,
-             (unsigned long long)t->ne[0], gguf_type_name(ty), be);
+             (unsigned long long)t->ne[0], wicas_gguf_type_name(ty), be);
         return -1;
     }
     t->n_bytes = n / be * bb; /* n/be <= 2^62, bb <= 292: cannot overflow 64 bits? bound it anyway */
@@ -342,7 +342,7 @@ static int check_unique(rd *r, const void *base, size_t stride, size_t off, uint
     return -1;
 }
 
-int gguf_parse(const uint8_t *buf, size_t size, gguf_file *f, char *err, size_t errlen) {
+int wicas_gguf_parse(const uint8_t *buf, size_t size, gguf_file *f, char *err, size_t errlen) {
     memset(f, 0, sizeof *f);
     f->fd = -1;
     if (err && errlen) err[0] = 0;
@@ -385,7 +385,7 @@ int gguf_parse(const uint8_t *buf, size_t size, gguf_file *f, char *err, size_t 
     rc = check_unique(&r, f->kv, sizeof *f->kv, offsetof(gguf_kv, key), nkv, "metadata key", "entries");
     if (rc != 0) goto bad;
     f->alignment = GGUF_DEFAULT_ALIGNMENT;
-    const gguf_kv *al = gguf_find(f, "general.alignment");
+    const gguf_kv *al = wicas_gguf_find(f, "general.alignment");
     if (al) {
         if (al->type != GGUF_T_UINT32 || al->v.u == 0 || (al->v.u & (al->v.u - 1)) != 0 || al->v.u > 65536) {
             fail(&r, "general.alignment must be a power-of-two uint32 no larger than 65536");
@@ -437,7 +437,7 @@ bad:
     return rc == WICAS_INFER_ENOMEM ? rc : WICAS_INFER_EFORMAT;
 }
 
-int gguf_open(const char *path, gguf_file *f, char *err, size_t errlen) {
+int wicas_gguf_open(const char *path, gguf_file *f, char *err, size_t errlen) {
     memset(f, 0, sizeof *f);
     f->fd = -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -464,7 +464,7 @@ int gguf_open(const char *path, gguf_file *f, char *err, size_t errlen) {
         return WICAS_INFER_EIO;
     }
     char sub[400];
-    int rc = gguf_parse(m, size, f, sub, sizeof sub);
+    int rc = wicas_gguf_parse(m, size, f, sub, sizeof sub);
     if (rc != 0) {
         if (err) snprintf(err, errlen, "%s: %s", path, sub);
         munmap(m, size);
@@ -476,7 +476,7 @@ int gguf_open(const char *path, gguf_file *f, char *err, size_t errlen) {
     return 0;
 }
 
-void gguf_close(gguf_file *f) {
+void wicas_gguf_close(gguf_file *f) {
     if (!f) return;
     free_parsed(f);
     if (f->fd >= 0) {
@@ -488,25 +488,25 @@ void gguf_close(gguf_file *f) {
 }
 
 /* ---- look-ups ------------------------------------------------------------ */
-bool gguf_str_eq(gguf_str s, const char *c) {
+bool wicas_gguf_str_eq(gguf_str s, const char *c) {
     size_t n = strlen(c);
     return s.len == n && memcmp(s.ptr, c, n) == 0;
 }
 
-const gguf_kv *gguf_find(const gguf_file *f, const char *key) {
+const gguf_kv *wicas_gguf_find(const gguf_file *f, const char *key) {
     for (uint64_t i = 0; i < f->n_kv; i++)
-        if (gguf_str_eq(f->kv[i].key, key)) return &f->kv[i];
+        if (wicas_gguf_str_eq(f->kv[i].key, key)) return &f->kv[i];
     return NULL;
 }
 
-const gguf_tensor *gguf_find_tensor(const gguf_file *f, const char *name) {
+const gguf_tensor *wicas_gguf_find_tensor(const gguf_file *f, const char *name) {
     for (uint64_t i = 0; i < f->n_tensors; i++)
-        if (gguf_str_eq(f->tensors[i].name, name)) return &f->tensors[i];
+        if (wicas_gguf_str_eq(f->tensors[i].name, name)) return &f->tensors[i];
     return NULL;
 }
 
-bool gguf_get_u64(const gguf_file *f, const char *key, uint64_t *out) {
-    const gguf_kv *kv = gguf_find(f, key);
+bool wicas_gguf_get_u64(const gguf_file *f, const char *key, uint64_t *out) {
+    const gguf_kv *kv = wicas_gguf_find(f, key);
     if (!kv) return false;
     switch (kv->type) {
     case GGUF_T_UINT8: case GGUF_T_UINT16: case GGUF_T_UINT32: case GGUF_T_UINT64: *out = kv->v.u; return true;
@@ -518,37 +518,37 @@ bool gguf_get_u64(const gguf_file *f, const char *key, uint64_t *out) {
     }
 }
 
-bool gguf_get_f64(const gguf_file *f, const char *key, double *out) {
-    const gguf_kv *kv = gguf_find(f, key);
+bool wicas_gguf_get_f64(const gguf_file *f, const char *key, double *out) {
+    const gguf_kv *kv = wicas_gguf_find(f, key);
     if (!kv) return false;
     if (kv->type == GGUF_T_FLOAT32 || kv->type == GGUF_T_FLOAT64) {
         *out = kv->v.f;
         return true;
     }
     uint64_t u;
-    if (gguf_get_u64(f, key, &u) && u < ((uint64_t)1 << 53)) {
+    if (wicas_gguf_get_u64(f, key, &u) && u < ((uint64_t)1 << 53)) {
         *out = (double)u;
         return true;
     }
     return false;
 }
 
-bool gguf_get_bool(const gguf_file *f, const char *key, bool *out) {
-    const gguf_kv *kv = gguf_find(f, key);
+bool wicas_gguf_get_bool(const gguf_file *f, const char *key, bool *out) {
+    const gguf_kv *kv = wicas_gguf_find(f, key);
     if (!kv || kv->type != GGUF_T_BOOL) return false;
     *out = kv->v.b;
     return true;
 }
 
-bool gguf_get_str(const gguf_file *f, const char *key, gguf_str *out) {
-    const gguf_kv *kv = gguf_find(f, key);
+bool wicas_gguf_get_str(const gguf_file *f, const char *key, gguf_str *out) {
+    const gguf_kv *kv = wicas_gguf_find(f, key);
     if (!kv || kv->type != GGUF_T_STRING) return false;
     *out = kv->v.s;
     return true;
 }
 
-const gguf_kv *gguf_find_array(const gguf_file *f, const char *key, gguf_vtype elem) {
-    const gguf_kv *kv = gguf_find(f, key);
+const gguf_kv *wicas_gguf_find_array(const gguf_file *f, const char *key, gguf_vtype elem) {
+    const gguf_kv *kv = wicas_gguf_find(f, key);
     if (!kv || kv->type != GGUF_T_ARRAY || kv->arr_type != elem) return NULL;
     return kv;
 }

@@ -74,32 +74,32 @@ typedef struct {
 
 /* Block geometry of a tensor type: elements per block and bytes per block.
  * Returns false for a type this engine does not size. */
-bool gguf_type_size(uint32_t type, uint32_t *block_elems, uint32_t *block_bytes);
-const char *gguf_type_name(uint32_t type);
+bool wicas_gguf_type_size(uint32_t type, uint32_t *block_elems, uint32_t *block_bytes);
+const char *wicas_gguf_type_name(uint32_t type);
 
 /* Opens and validates path. On success returns 0 and fills *f (free with
- * gguf_close). On failure returns a negative WICAS_INFER_E* code, writes a
+ * wicas_gguf_close). On failure returns a negative WICAS_INFER_E* code, writes a
  * message to err (errlen bytes, NUL-terminated) and leaves *f closed. */
-int gguf_open(const char *path, gguf_file *f, char *err, size_t errlen);
+int wicas_gguf_open(const char *path, gguf_file *f, char *err, size_t errlen);
 
 /* Parses an in-memory image (no copy; buf must outlive f). Same checks. */
-int gguf_parse(const uint8_t *buf, size_t size, gguf_file *f, char *err, size_t errlen);
+int wicas_gguf_parse(const uint8_t *buf, size_t size, gguf_file *f, char *err, size_t errlen);
 
-void gguf_close(gguf_file *f);
+void wicas_gguf_close(gguf_file *f);
 
 /* Look-ups by key / tensor name (linear; files hold a few hundred entries). */
-const gguf_kv *gguf_find(const gguf_file *f, const char *key);
-const gguf_tensor *gguf_find_tensor(const gguf_file *f, const char *name);
+const gguf_kv *wicas_gguf_find(const gguf_file *f, const char *key);
+const gguf_tensor *wicas_gguf_find_tensor(const gguf_file *f, const char *name);
 
 /* Typed getters: return false when the key is absent or has a type that
  * cannot be converted exactly (e.g. a negative value asked as unsigned). */
-bool gguf_get_u64(const gguf_file *f, const char *key, uint64_t *out);
-bool gguf_get_f64(const gguf_file *f, const char *key, double *out);
-bool gguf_get_bool(const gguf_file *f, const char *key, bool *out);
-bool gguf_get_str(const gguf_file *f, const char *key, gguf_str *out);
-bool gguf_str_eq(gguf_str s, const char *c);
+bool wicas_gguf_get_u64(const gguf_file *f, const char *key, uint64_t *out);
+bool wicas_gguf_get_f64(const gguf_file *f, const char *key, double *out);
+bool wicas_gguf_get_bool(const gguf_file *f, const char *key, bool *out);
+bool wicas_gguf_get_str(const gguf_file *f, const char *key, gguf_str *out);
+bool wicas_gguf_str_eq(gguf_str s, const char *c);
 
 /* Array helpers: an array of the given element type, or NULL. */
-const gguf_kv *gguf_find_array(const gguf_file *f, const char *key, gguf_vtype elem);
+const gguf_kv *wicas_gguf_find_array(const gguf_file *f, const char *key, gguf_vtype elem);
 
 #endif

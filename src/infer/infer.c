@@ -53,10 +53,6 @@ int wicas_infer_err_class(int err) {
     }
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, const char *a) {
-    if (err && errlen) snprintf(err, errlen, fmt, a);
-}
-
 /* ---- models ------------------------------------------------------------------------ */
 
 static int hash_mapping(const uint8_t *p, size_t n, uint8_t out[32], wicas_infer_progress_fn progress, void *user) {
@@ -83,27 +79,27 @@ int wicas_infer_model_load(const char *path, wicas_infer_progress_fn progress, v
                            char *err, size_t errlen) {
     if (err && errlen) err[0] = 0;
     if (!path || !out) {
-        seterr(err, errlen, "%s", "wicas_infer_model_load: path and out must not be NULL");
+        wicas_errf(err, errlen, "wicas_infer_model_load: path and out must not be NULL");
         return WICAS_INFER_EARG;
     }
     *out = NULL;
     wicas_infer_model *m = calloc(1, sizeof *m);
     if (!m) return WICAS_INFER_ENOMEM;
     atomic_init(&m->refs, 1);
-    int rc = gguf_open(path, &m->gf, err, errlen);
+    int rc = wicas_gguf_open(path, &m->gf, err, errlen);
     if (rc) {
         free(m);
         return rc;
     }
     char sub[400];
     sub[0] = 0;
-    rc = model_build(m, sub, sizeof sub);
+    rc = wicas_model_build(m, sub, sizeof sub);
     if (rc == 0) {
         rc = hash_mapping(m->gf.map, m->gf.size, m->info.sha256, progress, user);
         if (rc == WICAS_INFER_ECANCEL) snprintf(sub, sizeof sub, "loading cancelled by the progress callback");
     }
     if (rc == 0) {
-        rc = model_pack(m);
+        rc = wicas_model_pack(m);
         if (rc) snprintf(sub, sizeof sub, "out of memory packing the weights (%zu bytes)", m->pack_bytes);
         /* Packing read the packed tensors' pages; give them back (clean file
          * pages: read again on demand, e.g. embedding rows), so resident
@@ -112,8 +108,8 @@ int wicas_infer_model_load(const char *path, wicas_infer_progress_fn progress, v
     }
     if (rc) {
         if (err && errlen) snprintf(err, errlen, "%s: %s", path, sub[0] ? sub : wicas_infer_strerror(rc));
-        model_free_parts(m);
-        gguf_close(&m->gf);
+        wicas_model_free_parts(m);
+        wicas_gguf_close(&m->gf);
         free(m);
         return rc;
     }
@@ -128,8 +124,8 @@ void wicas_infer_model_retain(wicas_infer_model *m) {
 void wicas_infer_model_release(wicas_infer_model *m) {
     if (!m) return;
     if (atomic_fetch_sub(&m->refs, 1) != 1) return;
-    model_free_parts(m);
-    gguf_close(&m->gf);
+    wicas_model_free_parts(m);
+    wicas_gguf_close(&m->gf);
     free(m);
 }
 
@@ -193,7 +189,7 @@ int wicas_infer_cache_get(wicas_infer_cache *c, const char *path, const uint8_t 
                           char *err, size_t errlen) {
     if (err && errlen) err[0] = 0;
     if (!c || !path || !out) {
-        seterr(err, errlen, "%s", "wicas_infer_cache_get: cache, path and out must not be NULL");
+        wicas_errf(err, errlen, "wicas_infer_cache_get: cache, path and out must not be NULL");
         return WICAS_INFER_EARG;
     }
     *out = NULL;
@@ -317,13 +313,13 @@ int wicas_infer_ctx_new(wicas_infer_model *m, const wicas_infer_ctx_params *p, w
     wicas_infer_ctx *c = calloc(1, sizeof *c);
     if (!c) return WICAS_INFER_ENOMEM;
     int batch = MAX_BATCH < (int)n_ctx ? MAX_BATCH : (int)n_ctx;
-    if (run_state_alloc(&c->s, &m->cfg, (int)n_ctx, batch) != 0) {
+    if (wicas_run_state_alloc(&c->s, &m->cfg, (int)n_ctx, batch) != 0) {
         free(c);
         return WICAS_INFER_ENOMEM;
     }
-    c->pool = pool_new((int)nt);
+    c->pool = wicas_pool_new((int)nt);
     if (!c->pool) {
-        run_state_free(&c->s);
+        wicas_run_state_free(&c->s);
         free(c);
         return WICAS_INFER_ENOMEM;
     }
@@ -335,8 +331,8 @@ int wicas_infer_ctx_new(wicas_infer_model *m, const wicas_infer_ctx_params *p, w
 
 void wicas_infer_ctx_free(wicas_infer_ctx *c) {
     if (!c) return;
-    pool_free(c->pool);
-    run_state_free(&c->s);
+    wicas_pool_free(c->pool);
+    wicas_run_state_free(&c->s);
     wicas_infer_model_release(c->m);
     free(c);
 }
@@ -350,10 +346,10 @@ uint32_t wicas_infer_ctx_pos(const wicas_infer_ctx *c) { return c ? (uint32_t)c-
 int wicas_infer_ctx_set_threads(wicas_infer_ctx *c, uint32_t nt) {
     if (!c || nt > 256) return WICAS_INFER_EARG;
     if (nt == 0) nt = 1;
-    if ((int)nt == pool_size(c->pool)) return 0;
-    pool *p = pool_new((int)nt);
+    if ((int)nt == wicas_pool_size(c->pool)) return 0;
+    pool *p = wicas_pool_new((int)nt);
     if (!p) return WICAS_INFER_ENOMEM;
-    pool_free(c->pool);
+    wicas_pool_free(c->pool);
     c->pool = p;
     return 0;
 }
@@ -366,7 +362,7 @@ int wicas_infer_eval(wicas_infer_ctx *c, const int32_t *tokens, size_t n, float 
         if (tokens[i] < 0 || tokens[i] >= c->m->cfg.vocab) return WICAS_INFER_EARG;
     for (size_t off = 0; off < n; off += (size_t)c->s.max_batch) {
         int k = (int)(n - off < (size_t)c->s.max_batch ? n - off : (size_t)c->s.max_batch);
-        int rc = model_forward(c, tokens + off, k, logits_all ? logits_all + off * (size_t)c->m->cfg.vocab : NULL);
+        int rc = wicas_model_forward(c, tokens + off, k, logits_all ? logits_all + off * (size_t)c->m->cfg.vocab : NULL);
         if (rc) return rc;
     }
     return 0;

@@ -25,7 +25,7 @@
 
 #ifndef KERNEL_NAME
 #define KERNEL_NAME "avx2"
-#define KERNEL_SET kernels_avx2
+#define KERNEL_SET wicas_kernels_avx2
 #define KFN(x) x##_avx2
 #endif
 
@@ -377,7 +377,7 @@ static void KFN(pk_q8_0)(const uint8_t *p, int g0, int g1, const q8_act *a, floa
 
 /* ---- Q5_0, Q5_1 and k-quants -------------------------------------------------
  * A group of eight blocks (a k-quant super-block) is decoded to exact int8
- * weights and integer scales by the shared kq_decode; then per token, lane j
+ * weights and integer scales by the shared wicas_kq_decode; then per token, lane j
  * = block j: I_j and M_j as exact int32 (u8 x s8 products of |w| and x*sign(w)
  * in 4-element int32 sums, times the scale of their 16-element half, summed
  * across the block by hsum8x8), and the float operations of kq_blockval in
@@ -419,7 +419,7 @@ static inline __attribute__((always_inline)) __m256 kq_apply(int kind, const kq_
     return t;
 }
 
-/* Fast loads for the common types: the same exact integers as kq_decode,
+/* Fast loads for the common types: the same exact integers as wicas_kq_decode,
  * unpacked with SIMD straight from the block (Q4_K/Q5_K/Q5_x keep the
  * unsigned quant and fold the offset or min into integer terms; Q6_K keeps
  * the signed w = q - 32). Modes (constants after inlining): */
@@ -432,7 +432,7 @@ static inline int kq_mode(int type) {
     case 14: return KM_Q6K;
     case 6: return KM_Q50;
     case 7: return KM_Q51;
-    default: return kq_kind(type);
+    default: return wicas_kq_kind(type);
     }
 }
 
@@ -524,7 +524,7 @@ static inline __attribute__((always_inline)) void kq_load(int mode, int type, co
         S->dw = half_lo(wd);
         S->mw = mode == KM_Q51 ? half_hi(wd) : _mm256_setzero_ps();
     } else {
-        kq_decode(type, row, g, nv, G);
+        wicas_kq_decode(type, row, g, nv, G);
         kq_prep(G, S);
     }
 }

@@ -6,6 +6,6 @@
  */
 #define KERNEL_VNNI 1
 #define KERNEL_NAME "avx512"
-#define KERNEL_SET kernels_avx512
+#define KERNEL_SET wicas_kernels_avx512
 #define KFN(x) x##_avx512
 #include "kernels_avx2.c"

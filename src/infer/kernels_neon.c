@@ -235,7 +235,7 @@ static void mm_q8_0_neon(const uint8_t *w, size_t row_bytes, int r0, int r1, con
 }
 
 /* ---- Q5_0, Q5_1 and k-quants ------------------------------------------------------
- * Groups decoded by the shared kq_decode; per token, block j's exact I_j / M_j
+ * Groups decoded by the shared wicas_kq_decode; per token, block j's exact I_j / M_j
  * from widening products of the two 16-element halves, then the float work
  * of kq_blockval with lanes 0-3 / 4-7 in two float32x4 accumulators. */
 static inline int32_t dot16(int8x16_t w, int8x16_t x) {
@@ -264,13 +264,13 @@ static inline __attribute__((always_inline)) void kq_apply_neon(int kind, const 
 }
 
 static float dot_kq_neon(int type, const void *w, const q8_act *a, int t) {
-    const int kind = kq_kind(type), nb = a->nb;
+    const int kind = wicas_kq_kind(type), nb = a->nb;
     const int8_t *xq = a->q + (size_t)t * a->stride * QK;
     const float *xd = a->d + (size_t)t * a->stride, *xs = a->s + (size_t)t * a->stride;
     float32x4_t acc[2] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
     kq_group G;
     for (int g = 0; g * 8 < nb; g++) {
-        kq_decode(type, w, g, nb - g * 8 < 8 ? nb - g * 8 : 8, &G);
+        wicas_kq_decode(type, w, g, nb - g * 8 < 8 ? nb - g * 8 : 8, &G);
         if (kind == KQ_MINUS) kq_apply_neon(KQ_MINUS, &G, xq + g * 8 * QK, xd + g * 8, xs + g * 8, acc);
         else if (kind == KQ_PLUS) kq_apply_neon(KQ_PLUS, &G, xq + g * 8 * QK, xd + g * 8, xs + g * 8, acc);
         else kq_apply_neon(KQ_PLAIN, &G, xq + g * 8 * QK, xd + g * 8, xs + g * 8, acc);
@@ -283,7 +283,7 @@ static float dot_kq_neon(int type, const void *w, const q8_act *a, int t) {
 
 static void mm_kq_neon(int type, const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out,
                        size_t ldo) {
-    const int kind = kq_kind(type), nb = a->nb, st = a->stride;
+    const int kind = wicas_kq_kind(type), nb = a->nb, st = a->stride;
     kq_group G;
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * rb;
@@ -292,7 +292,7 @@ static void mm_kq_neon(int type, const uint8_t *w, size_t rb, int r0, int r1, co
             float32x4_t acc[MM_TILE][2];
             for (int u = 0; u < nt; u++) acc[u][0] = acc[u][1] = vdupq_n_f32(0.0f);
             for (int g = 0; g * 8 < nb; g++) {
-                kq_decode(type, row, g, nb - g * 8 < 8 ? nb - g * 8 : 8, &G);
+                wicas_kq_decode(type, row, g, nb - g * 8 < 8 ? nb - g * 8 : 8, &G);
                 for (int u = 0; u < nt; u++) {
                     const size_t ab = (size_t)(t0 + u) * st + (size_t)g * 8;
                     if (kind == KQ_MINUS) kq_apply_neon(KQ_MINUS, &G, a->q + ab * QK, a->d + ab, a->s + ab, acc[u]);
@@ -310,7 +310,7 @@ static void mm_kq_neon(int type, const uint8_t *w, size_t rb, int r0, int r1, co
     }
 }
 
-const kernel_set kernels_neon = {"neon",       dot_q4_0_neon, dot_q4_1_neon, dot_q8_0_neon, mm_q4_0_neon,
+const kernel_set wicas_kernels_neon = {"neon",       dot_q4_0_neon, dot_q4_1_neon, dot_q8_0_neon, mm_q4_0_neon,
                                  mm_q4_1_neon, mm_q8_0_neon,  NULL,          NULL,          NULL,
                                  dot_kq_neon,  mm_kq_neon};
 #endif

@@ -29,7 +29,7 @@
 
 static int get_int(const gguf_file *f, const char *key, int def, bool required, int *out, char *err, size_t errlen) {
     uint64_t v;
-    if (!gguf_find(f, key)) {
+    if (!wicas_gguf_find(f, key)) {
         if (required) {
             snprintf(err, errlen, "model metadata lacks required key '%s'", key);
             return WICAS_INFER_EFORMAT;
@@ -37,7 +37,7 @@ static int get_int(const gguf_file *f, const char *key, int def, bool required, 
         *out = def;
         return 0;
     }
-    if (!gguf_get_u64(f, key, &v) || v == 0 || v > (1u << 30)) {
+    if (!wicas_gguf_get_u64(f, key, &v) || v == 0 || v > (1u << 30)) {
         snprintf(err, errlen, "model metadata key '%s' must be a positive integer below 2^30", key);
         return WICAS_INFER_EFORMAT;
     }
@@ -49,7 +49,7 @@ static int get_int(const gguf_file *f, const char *key, int def, bool required, 
  * its type is one the kernels handle. */
 static int get_mat(const gguf_file *f, const char *name, int cols, int rows, bool vector, wmat *w, char *err,
                    size_t errlen) {
-    const gguf_tensor *t = gguf_find_tensor(f, name);
+    const gguf_tensor *t = wicas_gguf_find_tensor(f, name);
     if (!t) {
         snprintf(err, errlen, "model lacks tensor '%s'", name);
         return WICAS_INFER_EFORMAT;
@@ -62,10 +62,10 @@ static int get_mat(const gguf_file *f, const char *name, int cols, int rows, boo
         return WICAS_INFER_EFORMAT;
     }
     bool ok = t->type == GGML_F32 || t->type == GGML_F16 || t->type == GGML_BF16;
-    if (!vector) ok = ok || t->type == GGML_Q4_0 || t->type == GGML_Q4_1 || t->type == GGML_Q8_0 || kq_kind((int)t->type) >= 0;
+    if (!vector) ok = ok || t->type == GGML_Q4_0 || t->type == GGML_Q4_1 || t->type == GGML_Q8_0 || wicas_kq_kind((int)t->type) >= 0;
     if (!ok) {
         snprintf(err, errlen, "tensor '%s' has type %s, which this engine does not run (F32, F16, BF16%s)", name,
-                 gguf_type_name(t->type), vector ? "" : ", Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K, Q8_K, IQ4_NL, IQ4_XS");
+                 wicas_gguf_type_name(t->type), vector ? "" : ", Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K, Q8_K, IQ4_NL, IQ4_XS");
         return WICAS_INFER_EUNSUPPORTED;
     }
     w->type = (int)t->type;
@@ -82,7 +82,7 @@ static int get_norm(const gguf_file *f, const char *name, int dim, float **out, 
     if (rc) return rc;
     *out = malloc(sizeof(float) * (size_t)dim);
     if (!*out) return WICAS_INFER_ENOMEM;
-    dequant_row(w.type, w.data, *out, dim);
+    wicas_dequant_row(w.type, w.data, *out, dim);
     return 0;
 }
 
@@ -102,19 +102,19 @@ static int build_tokenizer(wicas_infer_model *m, char *err, size_t errlen) {
     wicas_tok_config tc;
     memset(&tc, 0, sizeof tc);
     gguf_str s;
-    if (!gguf_get_str(f, "tokenizer.ggml.model", &s)) {
+    if (!wicas_gguf_get_str(f, "tokenizer.ggml.model", &s)) {
         snprintf(err, errlen, "model metadata lacks 'tokenizer.ggml.model'");
         return WICAS_INFER_EFORMAT;
     }
-    if (gguf_str_eq(s, "gpt2")) tc.kind = WICAS_TOK_GPT2;
-    else if (gguf_str_eq(s, "llama")) tc.kind = WICAS_TOK_LLAMA;
+    if (wicas_gguf_str_eq(s, "gpt2")) tc.kind = WICAS_TOK_GPT2;
+    else if (wicas_gguf_str_eq(s, "llama")) tc.kind = WICAS_TOK_LLAMA;
     else {
         snprintf(err, errlen, "tokenizer.ggml.model '%.*s' is not supported (gpt2, llama)", (int)(s.len > 32 ? 32 : s.len),
                  s.ptr);
         return WICAS_INFER_EUNSUPPORTED;
     }
-    if (gguf_get_str(f, "tokenizer.ggml.pre", &s)) tc.pre = (wicas_tok_str){s.ptr, s.len};
-    const gguf_kv *tokens = gguf_find_array(f, "tokenizer.ggml.tokens", GGUF_T_STRING);
+    if (wicas_gguf_get_str(f, "tokenizer.ggml.pre", &s)) tc.pre = (wicas_tok_str){s.ptr, s.len};
+    const gguf_kv *tokens = wicas_gguf_find_array(f, "tokenizer.ggml.tokens", GGUF_T_STRING);
     if (!tokens || tokens->arr_n == 0 || tokens->arr_n != (uint64_t)m->cfg.vocab) {
         snprintf(err, errlen, "tokenizer.ggml.tokens is missing or its length differs from the %d rows of token_embd",
                  m->cfg.vocab);
@@ -127,21 +127,21 @@ static int build_tokenizer(wicas_infer_model *m, char *err, size_t errlen) {
     int32_t *types = NULL;
     if (!toks) goto out;
     tc.tokens = toks;
-    const gguf_kv *sc = gguf_find_array(f, "tokenizer.ggml.scores", GGUF_T_FLOAT32);
+    const gguf_kv *sc = wicas_gguf_find_array(f, "tokenizer.ggml.scores", GGUF_T_FLOAT32);
     if (sc && sc->arr_n == tokens->arr_n) {
         scores = malloc(sizeof(float) * sc->arr_n);
         if (!scores) goto out;
         memcpy(scores, sc->arr_data, sizeof(float) * sc->arr_n); /* little-endian host assumed */
         tc.scores = scores;
     }
-    const gguf_kv *ty = gguf_find_array(f, "tokenizer.ggml.token_type", GGUF_T_INT32);
+    const gguf_kv *ty = wicas_gguf_find_array(f, "tokenizer.ggml.token_type", GGUF_T_INT32);
     if (ty && ty->arr_n == tokens->arr_n) {
         types = malloc(sizeof(int32_t) * ty->arr_n);
         if (!types) goto out;
         memcpy(types, ty->arr_data, sizeof(int32_t) * ty->arr_n);
         tc.token_types = types;
     }
-    const gguf_kv *mg = gguf_find_array(f, "tokenizer.ggml.merges", GGUF_T_STRING);
+    const gguf_kv *mg = wicas_gguf_find_array(f, "tokenizer.ggml.merges", GGUF_T_STRING);
     if (mg && mg->arr_n > 0) {
         merges = tok_strs(mg);
         if (!merges) goto out;
@@ -158,13 +158,13 @@ static int build_tokenizer(wicas_infer_model *m, char *err, size_t errlen) {
     for (size_t i = 0; i < sizeof IDS / sizeof IDS[0]; i++) {
         uint64_t v;
         int32_t id = -1;
-        if (gguf_get_u64(f, IDS[i].key, &v) && v < tc.n_vocab) id = (int32_t)v;
+        if (wicas_gguf_get_u64(f, IDS[i].key, &v) && v < tc.n_vocab) id = (int32_t)v;
         memcpy((char *)&tc + IDS[i].off, &id, sizeof id);
     }
     bool b;
-    tc.add_bos = gguf_get_bool(f, "tokenizer.ggml.add_bos_token", &b) ? b : tc.kind == WICAS_TOK_LLAMA;
-    tc.add_eos = gguf_get_bool(f, "tokenizer.ggml.add_eos_token", &b) ? b : false;
-    if (gguf_get_str(f, "tokenizer.chat_template", &s)) tc.chat_template = (wicas_tok_str){s.ptr, s.len};
+    tc.add_bos = wicas_gguf_get_bool(f, "tokenizer.ggml.add_bos_token", &b) ? b : tc.kind == WICAS_TOK_LLAMA;
+    tc.add_eos = wicas_gguf_get_bool(f, "tokenizer.ggml.add_eos_token", &b) ? b : false;
+    if (wicas_gguf_get_str(f, "tokenizer.chat_template", &s)) tc.chat_template = (wicas_tok_str){s.ptr, s.len};
     char sub[256];
     int trc = wicas_tok_new(&tc, &m->tok, sub, sizeof sub);
     if (trc != 0) {
@@ -182,15 +182,15 @@ out:
     return rc;
 }
 
-int model_build(wicas_infer_model *m, char *err, size_t errlen) {
+int wicas_model_build(wicas_infer_model *m, char *err, size_t errlen) {
     const gguf_file *f = &m->gf;
     llama_config *c = &m->cfg;
     gguf_str arch;
-    if (!gguf_get_str(f, "general.architecture", &arch)) {
+    if (!wicas_gguf_get_str(f, "general.architecture", &arch)) {
         snprintf(err, errlen, "model metadata lacks 'general.architecture'");
         return WICAS_INFER_EFORMAT;
     }
-    if (!gguf_str_eq(arch, "llama")) {
+    if (!wicas_gguf_str_eq(arch, "llama")) {
         snprintf(err, errlen, "architecture '%.*s' is not supported (this engine runs 'llama')",
                  (int)(arch.len > 32 ? 32 : arch.len), arch.ptr);
         return WICAS_INFER_EUNSUPPORTED;
@@ -221,7 +221,7 @@ int model_build(wicas_infer_model *m, char *err, size_t errlen) {
     }
     double v;
     c->eps = 1e-5f;
-    if (gguf_get_f64(f, "llama.attention.layer_norm_rms_epsilon", &v)) {
+    if (wicas_gguf_get_f64(f, "llama.attention.layer_norm_rms_epsilon", &v)) {
         if (!(v > 0 && v < 1)) {
             snprintf(err, errlen, "llama.attention.layer_norm_rms_epsilon = %g is out of range", v);
             return WICAS_INFER_EFORMAT;
@@ -229,7 +229,7 @@ int model_build(wicas_infer_model *m, char *err, size_t errlen) {
         c->eps = (float)v;
     }
     c->rope_base = 10000.0;
-    if (gguf_get_f64(f, "llama.rope.freq_base", &v)) {
+    if (wicas_gguf_get_f64(f, "llama.rope.freq_base", &v)) {
         if (!(v > 1 && v < 1e12)) {
             snprintf(err, errlen, "llama.rope.freq_base = %g is out of range", v);
             return WICAS_INFER_EFORMAT;
@@ -238,44 +238,44 @@ int model_build(wicas_infer_model *m, char *err, size_t errlen) {
     }
     c->rope_scale = 1.0;
     gguf_str st;
-    if (gguf_get_str(f, "llama.rope.scaling.type", &st) && !gguf_str_eq(st, "none")) {
-        if (!gguf_str_eq(st, "linear")) {
+    if (wicas_gguf_get_str(f, "llama.rope.scaling.type", &st) && !wicas_gguf_str_eq(st, "none")) {
+        if (!wicas_gguf_str_eq(st, "linear")) {
             snprintf(err, errlen, "llama.rope.scaling.type '%.*s' is not supported (none, linear)",
                      (int)(st.len > 32 ? 32 : st.len), st.ptr);
             return WICAS_INFER_EUNSUPPORTED;
         }
-        if (!gguf_get_f64(f, "llama.rope.scaling.factor", &v) || !(v >= 1 && v <= 1024)) {
+        if (!wicas_gguf_get_f64(f, "llama.rope.scaling.factor", &v) || !(v >= 1 && v <= 1024)) {
             snprintf(err, errlen, "linear RoPE scaling needs llama.rope.scaling.factor in [1, 1024]");
             return WICAS_INFER_EFORMAT;
         }
         c->rope_scale = 1.0 / v;
-    } else if (gguf_get_f64(f, "llama.rope.scale_linear", &v) && v != 1.0) {
+    } else if (wicas_gguf_get_f64(f, "llama.rope.scale_linear", &v) && v != 1.0) {
         if (!(v >= 1 && v <= 1024)) {
             snprintf(err, errlen, "llama.rope.scale_linear = %g is out of range", v);
             return WICAS_INFER_EFORMAT;
         }
         c->rope_scale = 1.0 / v;
     }
-    if (gguf_find_tensor(f, "rope_freqs.weight")) {
+    if (wicas_gguf_find_tensor(f, "rope_freqs.weight")) {
         snprintf(err, errlen, "tensor 'rope_freqs.weight' (llama3-style RoPE scaling) is not supported");
         return WICAS_INFER_EUNSUPPORTED;
     }
 
     /* Vocabulary size: rows of token_embd (checked against llama.vocab_size). */
-    const gguf_tensor *te = gguf_find_tensor(f, "token_embd.weight");
+    const gguf_tensor *te = wicas_gguf_find_tensor(f, "token_embd.weight");
     if (!te || te->n_dims != 2 || te->ne[1] > (1u << 24)) {
         snprintf(err, errlen, "model lacks a 2-D tensor 'token_embd.weight' with at most 2^24 rows");
         return WICAS_INFER_EFORMAT;
     }
     c->vocab = (int)te->ne[1];
     uint64_t vs;
-    if (gguf_get_u64(f, "llama.vocab_size", &vs) && vs != (uint64_t)c->vocab) {
+    if (wicas_gguf_get_u64(f, "llama.vocab_size", &vs) && vs != (uint64_t)c->vocab) {
         snprintf(err, errlen, "llama.vocab_size %llu differs from token_embd's %d rows", (unsigned long long)vs, c->vocab);
         return WICAS_INFER_EFORMAT;
     }
     const int dim = c->dim, qd = c->n_heads * c->head_dim, kvd = c->n_kv_heads * c->head_dim;
     if ((rc = get_mat(f, "token_embd.weight", dim, c->vocab, false, &m->tok_embd, err, errlen))) return rc;
-    if (gguf_find_tensor(f, "output.weight")) {
+    if (wicas_gguf_find_tensor(f, "output.weight")) {
         if ((rc = get_mat(f, "output.weight", dim, c->vocab, false, &m->output, err, errlen))) return rc;
     } else {
         m->output = m->tok_embd; /* tied embeddings */
@@ -313,7 +313,7 @@ int model_build(wicas_infer_model *m, char *err, size_t errlen) {
     wicas_infer_model_info *in = &m->info;
     snprintf(in->arch, sizeof in->arch, "llama");
     gguf_str nm;
-    if (gguf_get_str(f, "general.name", &nm))
+    if (wicas_gguf_get_str(f, "general.name", &nm))
         snprintf(in->name, sizeof in->name, "%.*s", (int)(nm.len < sizeof in->name ? nm.len : sizeof in->name - 1), nm.ptr);
     for (uint64_t i = 0; i < f->n_tensors; i++) in->n_params += f->tensors[i].n_elems;
     in->file_size = f->size;
@@ -341,20 +341,20 @@ static wmat *each_mat(wicas_infer_model *m, int i) {
     return ms[k];
 }
 
-int model_pack(wicas_infer_model *m) {
-    if (!kernels_packed_available()) return 0;
+int wicas_model_pack(wicas_infer_model *m) {
+    if (!wicas_kernels_packed_available()) return 0;
     size_t total = 0;
     wmat *w;
-    for (int i = 0; (w = each_mat(m, i)) != NULL; i++) total += (pack_size(w->type, w->rows, w->cols) + 63) / 64 * 64;
+    for (int i = 0; (w = each_mat(m, i)) != NULL; i++) total += (wicas_pack_size(w->type, w->rows, w->cols) + 63) / 64 * 64;
     if (total == 0) return 0;
     m->pack_mem = aligned_alloc(64, total);
     if (!m->pack_mem) return WICAS_INFER_ENOMEM;
     m->pack_bytes = total;
     size_t off = 0;
     for (int i = 0; (w = each_mat(m, i)) != NULL; i++) {
-        size_t n = pack_size(w->type, w->rows, w->cols);
+        size_t n = wicas_pack_size(w->type, w->rows, w->cols);
         if (n == 0) continue;
-        pack_matrix(w->type, w->data, w->rows, w->cols, m->pack_mem + off);
+        wicas_pack_matrix(w->type, w->data, w->rows, w->cols, m->pack_mem + off);
         w->packed = m->pack_mem + off;
         /* drop the source pages now (clean file pages, re-read on demand) */
         uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), lo = (uintptr_t)w->data / pg * pg;
@@ -365,7 +365,7 @@ int model_pack(wicas_infer_model *m) {
     return 0;
 }
 
-void model_free_parts(wicas_infer_model *m) {
+void wicas_model_free_parts(wicas_infer_model *m) {
     free(m->pack_mem);
     m->pack_mem = NULL;
     if (m->layers)
@@ -387,7 +387,7 @@ void model_free_parts(wicas_infer_model *m) {
  * Run state
  * ========================================================================== */
 
-int run_state_alloc(run_state *s, const llama_config *c, int n_ctx, int max_batch) {
+int wicas_run_state_alloc(run_state *s, const llama_config *c, int n_ctx, int max_batch) {
     memset(s, 0, sizeof *s);
     s->max_batch = max_batch;
     s->n_ctx = n_ctx;
@@ -414,13 +414,13 @@ int run_state_alloc(run_state *s, const llama_config *c, int n_ctx, int max_batc
     s->v_cache = calloc((size_t)c->n_layers * n_ctx * kvd, sizeof(float));
     if (!s->x || !s->xb || !s->xb2 || !s->q || !s->hb || !s->hb2 || !s->att || !s->rope || !s->logits || !s->act.q ||
         !s->act.d || !s->act.s || !s->act.qsum || !s->act.f || !s->k_cache || !s->v_cache) {
-        run_state_free(s);
+        wicas_run_state_free(s);
         return WICAS_INFER_ENOMEM;
     }
     return 0;
 }
 
-void run_state_free(run_state *s) {
+void wicas_run_state_free(run_state *s) {
     free(s->x); free(s->xb); free(s->xb2); free(s->q); free(s->hb); free(s->hb2); free(s->att); free(s->rope);
     free(s->logits); free(s->act.q); free(s->act.d); free(s->act.s); free(s->act.qsum); free(s->act.f);
     free(s->k_cache); free(s->v_cache);
@@ -445,7 +445,7 @@ static void quantize_rows(q8_act *a, const float *x, int n_tok, int cols) {
     a->nb = cols / QK;
     a->stride = (a->nb + 7) & ~7;
     a->n_tok = n_tok;
-    for (int t = 0; t < n_tok; t++) q8_quantize_row(x + (size_t)t * cols, a, t);
+    for (int t = 0; t < n_tok; t++) wicas_q8_quantize_row(x + (size_t)t * cols, a, t);
 }
 
 /* ---- matrix products as pool jobs ---------------------------------------------
@@ -480,8 +480,8 @@ static void mm_worker(void *arg, int ith, int nth) {
         r0 *= unit;
         r1 *= unit;
         if (r0 >= r1) return;
-        matmul_rows_packed(j->k, g->type, g->data, g->packed, g->row_bytes, r0, r1, j->a, j->out[0], (size_t)j->ldo[0]);
-        matmul_rows_packed(j->k, u->type, u->data, u->packed, u->row_bytes, r0, r1, j->a, j->out[1], (size_t)j->ldo[1]);
+        wicas_matmul_rows_packed(j->k, g->type, g->data, g->packed, g->row_bytes, r0, r1, j->a, j->out[0], (size_t)j->ldo[0]);
+        wicas_matmul_rows_packed(j->k, u->type, u->data, u->packed, u->row_bytes, r0, r1, j->a, j->out[1], (size_t)j->ldo[1]);
         for (int t = 0; t < T; t++) {
             float *h = j->out[0] + (size_t)t * j->ldo[0], *h2 = j->out[1] + (size_t)t * j->ldo[1];
             for (int r = r0; r < r1; r++) h[r] = wicas_siluf(h[r]) * h2[r];
@@ -504,7 +504,7 @@ static void mm_worker(void *arg, int ith, int nth) {
         const wmat *w = j->w[i];
         int lo = r0 > base ? r0 - base : 0, hi = r1 - base < w->rows ? r1 - base : w->rows;
         if (lo < hi)
-            matmul_rows_packed(j->k, w->type, w->data, w->packed, w->row_bytes, lo, hi, j->a, j->out[i],
+            wicas_matmul_rows_packed(j->k, w->type, w->data, w->packed, w->row_bytes, lo, hi, j->a, j->out[i],
                                (size_t)j->ldo[i]);
         base += w->rows;
     }
@@ -604,13 +604,13 @@ static void rope_apply(float *x, int n_heads, int hd, int n_rot, const float *cs
  * The forward pass
  * ========================================================================== */
 
-int model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, float *logits_all) {
+int wicas_model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, float *logits_all) {
     const wicas_infer_model *m = ctx->m;
     const llama_config *c = &m->cfg;
     run_state *s = &ctx->s;
     const int dim = c->dim, hd = c->head_dim, qd = c->n_heads * hd, kvd = c->n_kv_heads * hd, ff = c->hidden_dim;
     const int pos0 = ctx->pos;
-    const kernel_set *k = kernels_get();
+    const kernel_set *k = wicas_kernels_get();
     if (n <= 0 || n > s->max_batch) return WICAS_INFER_EARG;
     if (pos0 + n > s->n_ctx) return WICAS_INFER_ECTX;
     for (int t = 0; t < n; t++)
@@ -618,7 +618,7 @@ int model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, float *log
 
     /* Token embeddings: x_t = row tokens[t] of token_embd, dequantised. */
     for (int t = 0; t < n; t++)
-        dequant_row(m->tok_embd.type, m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes,
+        wicas_dequant_row(m->tok_embd.type, m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes,
                     s->x + (size_t)t * dim, dim);
     rope_tables(m, s, pos0, n);
 
@@ -633,27 +633,27 @@ int model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, float *log
         /* q, k, v in one job; k and v land directly in the KV cache. */
         mm_job j = {.w = {&L->wq, &L->wk, &L->wv}, .out = {s->q, kc, vc}, .ldo = {qd, kvd, kvd}, .n = 3,
                     .a = &s->act, .k = k};
-        pool_run(ctx->pool, mm_worker, &j);
+        wicas_pool_run(ctx->pool, mm_worker, &j);
         for (int t = 0; t < n; t++) {
             const float *cs = s->rope + (size_t)t * (c->n_rot + 2);
             rope_apply(s->q + (size_t)t * qd, c->n_heads, hd, c->n_rot, cs);
             rope_apply(kc + (size_t)t * kvd, c->n_kv_heads, hd, c->n_rot, cs);
         }
         att_job aj = {.c = c, .s = s, .layer = l, .pos0 = pos0, .n_tok = n};
-        pool_run(ctx->pool, att_worker, &aj);
+        wicas_pool_run(ctx->pool, att_worker, &aj);
         quantize_rows(&s->act, s->xb2, n, qd);
         mm_job jo = {.w = {&L->wo}, .out = {s->xb}, .ldo = {dim}, .n = 1, .a = &s->act, .k = k};
-        pool_run(ctx->pool, mm_worker, &jo);
+        wicas_pool_run(ctx->pool, mm_worker, &jo);
         for (size_t i = 0; i < (size_t)n * dim; i++) s->x[i] = s->x[i] + s->xb[i];
 
         /* ---- feed-forward block (SwiGLU): x += W_down (silu(W_gate xn) * (W_up xn)) */
         for (int t = 0; t < n; t++) rmsnorm(s->xb + (size_t)t * dim, s->x + (size_t)t * dim, L->ffn_norm, dim, c->eps);
         quantize_rows(&s->act, s->xb, n, dim);
         mm_job jf = {.w = {&L->w_gate, &L->w_up}, .out = {s->hb, s->hb2}, .ldo = {ff, ff}, .n = 2, .a = &s->act, .k = k, .swiglu = true};
-        pool_run(ctx->pool, mm_worker, &jf);
+        wicas_pool_run(ctx->pool, mm_worker, &jf);
         quantize_rows(&s->act, s->hb, n, ff);
         mm_job jd = {.w = {&L->w_down}, .out = {s->xb}, .ldo = {dim}, .n = 1, .a = &s->act, .k = k};
-        pool_run(ctx->pool, mm_worker, &jd);
+        wicas_pool_run(ctx->pool, mm_worker, &jd);
         for (size_t i = 0; i < (size_t)n * dim; i++) s->x[i] = s->x[i] + s->xb[i];
     }
 
@@ -664,11 +664,11 @@ int model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, float *log
     quantize_rows(&s->act, s->xb, nt, dim);
     if (logits_all) {
         mm_job jl = {.w = {&m->output}, .out = {logits_all}, .ldo = {c->vocab}, .n = 1, .a = &s->act, .k = k};
-        pool_run(ctx->pool, mm_worker, &jl);
+        wicas_pool_run(ctx->pool, mm_worker, &jl);
         memcpy(s->logits, logits_all + (size_t)(n - 1) * c->vocab, sizeof(float) * (size_t)c->vocab);
     } else {
         mm_job jl = {.w = {&m->output}, .out = {s->logits}, .ldo = {c->vocab}, .n = 1, .a = &s->act, .k = k};
-        pool_run(ctx->pool, mm_worker, &jl);
+        wicas_pool_run(ctx->pool, mm_worker, &jl);
     }
     ctx->pos = pos0 + n;
     return 0;

@@ -79,17 +79,17 @@ struct wicas_infer_ctx {
 };
 
 /* Builds config, weights, tokenizer from an opened GGUF (m->gf). */
-int model_build(wicas_infer_model *m, char *err, size_t errlen);
-void model_free_parts(wicas_infer_model *m);
+int wicas_model_build(wicas_infer_model *m, char *err, size_t errlen);
+void wicas_model_free_parts(wicas_infer_model *m);
 /* Packs the matrices for the SIMD kernels when this CPU runs them (after
  * this, the file pages of the packed tensors are no longer read). */
-int model_pack(wicas_infer_model *m);
+int wicas_model_pack(wicas_infer_model *m);
 
-int run_state_alloc(run_state *s, const llama_config *c, int n_ctx, int max_batch);
-void run_state_free(run_state *s);
+int wicas_run_state_alloc(run_state *s, const llama_config *c, int n_ctx, int max_batch);
+void wicas_run_state_free(run_state *s);
 
 /* Forward pass over n tokens at ctx->pos (n <= max_batch). Writes the last
  * token's logits to s.logits and, if logits_all, all n rows. */
-int model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, float *logits_all);
+int wicas_model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, float *logits_all);
 
 #endif

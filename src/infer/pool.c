@@ -4,7 +4,7 @@
  * A job is published by bumping an atomic generation counter; workers poll it
  * (with a pause instruction) for a bounded number of rounds, then wait on a
  * condition variable. Completion is an atomic count of finished workers that
- * the caller polls the same way. No allocation after pool_new.
+ * the caller polls the same way. No allocation after wicas_pool_new.
  */
 #include "pool.h"
 
@@ -75,7 +75,7 @@ static void *worker(void *v) {
     }
 }
 
-pool *pool_new(int n) {
+pool *wicas_pool_new(int n) {
     if (n < 1) n = 1;
     pool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
@@ -90,20 +90,20 @@ pool *pool_new(int n) {
     }
     for (int i = 1; i < n; i++) {
         worker_arg *a = malloc(sizeof *a);
-        if (!a) { p->n = i; pool_free(p); return NULL; }
+        if (!a) { p->n = i; wicas_pool_free(p); return NULL; }
         a->p = p;
         a->ith = i;
         if (pthread_create(&p->threads[i], NULL, worker, a) != 0) {
             free(a);
             p->n = i;
-            pool_free(p);
+            wicas_pool_free(p);
             return NULL;
         }
     }
     return p;
 }
 
-void pool_free(pool *p) {
+void wicas_pool_free(pool *p) {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->quit, true);
@@ -117,9 +117,9 @@ void pool_free(pool *p) {
     free(p);
 }
 
-int pool_size(const pool *p) { return p->n; }
+int wicas_pool_size(const pool *p) { return p->n; }
 
-void pool_run(pool *p, pool_fn fn, void *arg) {
+void wicas_pool_run(pool *p, pool_fn fn, void *arg) {
     if (p->n == 1) {
         fn(arg, 0, 1);
         return;

@@ -3,7 +3,7 @@
  * and the run-time choice of kernel set (cpuid + WICAS_KERNELS).
  *
  * Q5_0/Q5_1, the k-quants and IQ4_NL/IQ4_XS go through one exact decoder
- * (kq_decode: a group of eight 32-element blocks to int8 weights and integer
+ * (wicas_kq_decode: a group of eight 32-element blocks to int8 weights and integer
  * scales) shared by every kernel set, so each SIMD set only has to reproduce
  * the integer sums and the float steps of kq_blockval.
  *
@@ -38,7 +38,7 @@ static inline int32_t round_even(float x) {
     return (int32_t)r;
 }
 
-void q8_quantize_row(const float *x, q8_act *a, int t) {
+void wicas_q8_quantize_row(const float *x, q8_act *a, int t) {
     const int nb = a->nb;
     int8_t *q = a->q + (size_t)t * a->stride * QK;
     for (int b = 0; b < nb; b++) {
@@ -78,7 +78,7 @@ void q8_quantize_row(const float *x, q8_act *a, int t) {
 
 
 /* ---- Q5_0, Q5_1 and k-quants: decoding (see quant.h) ---------------------------- */
-int kq_kind(int type) {
+int wicas_kq_kind(int type) {
     switch (type) {
     case 6: case 11: case 14: case 15: return KQ_PLAIN; /* Q5_0, Q3_K, Q6_K, Q8_K */
     case 20: case 23: return KQ_PLAIN;                 /* IQ4_NL, IQ4_XS */
@@ -104,7 +104,7 @@ static void scale_min_k4(int j, const uint8_t *s, int32_t *sc, int32_t *mn) {
 /* The 16 non-linear levels of IQ4_NL / IQ4_XS. */
 static const int8_t IQ4_LEVELS[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
-void kq_decode(int type, const uint8_t *row, int g, int nv, kq_group *o) {
+void wicas_kq_decode(int type, const uint8_t *row, int g, int nv, kq_group *o) {
     if (type == 20) { /* IQ4_NL: 32-element blocks d; qs[16], x = d * level[nibble] (Q4 nibble order) */
         for (int j = 0; j < 8; j++) {
             int8_t *q = o->q + j * QK;
@@ -262,14 +262,14 @@ void kq_decode(int type, const uint8_t *row, int g, int nv, kq_group *o) {
 }
 
 static float dot_kq_scalar(int type, const void *w, const q8_act *a, int t) {
-    const int kind = kq_kind(type), nb = a->nb;
+    const int kind = wicas_kq_kind(type), nb = a->nb;
     const int8_t *xq = a->q + (size_t)t * a->stride * QK;
     const float *xd = a->d + (size_t)t * a->stride, *xs = a->s + (size_t)t * a->stride;
     float acc[8] = {0};
     kq_group G;
     for (int g = 0; g * 8 < nb; g++) {
         const int nv = nb - g * 8 < 8 ? nb - g * 8 : 8;
-        kq_decode(type, w, g, nv, &G);
+        wicas_kq_decode(type, w, g, nv, &G);
         for (int j = 0; j < nv; j++) {
             const int b = g * 8 + j;
             acc[j] = acc[j] + kq_blockval(kind, &G, j, xq + b * QK, xd[b], xs[b]);
@@ -281,7 +281,7 @@ static float dot_kq_scalar(int type, const void *w, const q8_act *a, int t) {
 /* Tile: each group of a row is decoded once for up to 16 tokens. */
 static void mm_kq_scalar(int type, const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out,
                          size_t ldo) {
-    const int kind = kq_kind(type), nb = a->nb, st = a->stride;
+    const int kind = wicas_kq_kind(type), nb = a->nb, st = a->stride;
     kq_group G;
     float acc[16][8];
     for (int r = r0; r < r1; r++) {
@@ -291,7 +291,7 @@ static void mm_kq_scalar(int type, const uint8_t *w, size_t rb, int r0, int r1, 
             memset(acc, 0, sizeof acc);
             for (int g = 0; g * 8 < nb; g++) {
                 const int nv = nb - g * 8 < 8 ? nb - g * 8 : 8;
-                kq_decode(type, row, g, nv, &G);
+                wicas_kq_decode(type, row, g, nv, &G);
                 for (int u = 0; u < nt; u++) {
                     const size_t ab = (size_t)(t0 + u) * st + (size_t)g * 8;
                     for (int j = 0; j < nv; j++)
@@ -336,7 +336,7 @@ static float dot_q8_0_scalar(const void *w, const q8_act *a, int t) {
     return reduce8(acc);
 }
 
-const kernel_set kernels_scalar = {"scalar", dot_q4_0_scalar, dot_q4_1_scalar, dot_q8_0_scalar, NULL, NULL, NULL,
+const kernel_set wicas_kernels_scalar = {"scalar", dot_q4_0_scalar, dot_q4_1_scalar, dot_q8_0_scalar, NULL, NULL, NULL,
                                    NULL, NULL, NULL, dot_kq_scalar, mm_kq_scalar};
 
 /* Float weight types: v_b = sequential sum over the block of w_i * x_i. */
@@ -360,7 +360,7 @@ static float dot_float(int type, const void *w, const q8_act *a, int t) {
     return reduce8(acc);
 }
 
-float dot_row(const kernel_set *k, int type, const void *w, const q8_act *a, int t) {
+float wicas_dot_row(const kernel_set *k, int type, const void *w, const q8_act *a, int t) {
     switch (type) {
     case 2: return k->dot_q4_0(w, a, t);
     case 3: return k->dot_q4_1(w, a, t);
@@ -370,9 +370,9 @@ float dot_row(const kernel_set *k, int type, const void *w, const q8_act *a, int
     }
 }
 
-void matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a,
+void wicas_matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a,
                  float *out, size_t ldo) {
-    if (kq_kind(type) >= 0 && k->mm_kq) {
+    if (wicas_kq_kind(type) >= 0 && k->mm_kq) {
         k->mm_kq(type, w, row_bytes, r0, r1, a, out, ldo);
         return;
     }
@@ -382,27 +382,27 @@ void matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_byt
         return;
     }
     for (int r = r0; r < r1; r++)
-        for (int t = 0; t < a->n_tok; t++) out[(size_t)t * ldo + r] = dot_row(k, type, w + (size_t)r * row_bytes, a, t);
+        for (int t = 0; t < a->n_tok; t++) out[(size_t)t * ldo + r] = wicas_dot_row(k, type, w + (size_t)r * row_bytes, a, t);
 }
 
-void matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, const uint8_t *packed, size_t row_bytes, int r0,
+void wicas_matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, const uint8_t *packed, size_t row_bytes, int r0,
                         int r1, const q8_act *a, float *out, size_t ldo) {
     mm_packed_fn pk = !packed ? NULL : type == 2 ? k->pk_q4_0 : type == 3 ? k->pk_q4_1 : type == 8 ? k->pk_q8_0 : NULL;
     if (pk && r0 % 8 == 0 && r1 % 8 == 0) {
         pk(packed, r0 / 8, r1 / 8, a, out, ldo);
         return;
     }
-    matmul_rows(k, type, w, row_bytes, r0, r1, a, out, ldo);
+    wicas_matmul_rows(k, type, w, row_bytes, r0, r1, a, out, ldo);
 }
 
 /* ---- packing (see quant.h) ------------------------------------------------------- */
-size_t pack_size(int type, int rows, int cols) {
+size_t wicas_pack_size(int type, int rows, int cols) {
     if (rows % 8 != 0 || cols % QK != 0) return 0;
     size_t per = type == 2 ? PACK_Q4_0_BYTES : type == 3 ? PACK_Q4_1_BYTES : type == 8 ? PACK_Q8_0_BYTES : 0;
     return per * (size_t)(rows / 8) * (size_t)(cols / QK);
 }
 
-void pack_matrix(int type, const uint8_t *w, int rows, int cols, uint8_t *out) {
+void wicas_pack_matrix(int type, const uint8_t *w, int rows, int cols, uint8_t *out) {
     const int nb = cols / QK;
     const size_t per = type == 2 ? PACK_Q4_0_BYTES : type == 3 ? PACK_Q4_1_BYTES : PACK_Q8_0_BYTES;
     const size_t bsz = type == 2 ? sizeof(block_q4_0) : type == 3 ? sizeof(block_q4_1) : sizeof(block_q8_0);
@@ -427,12 +427,12 @@ void pack_matrix(int type, const uint8_t *w, int rows, int cols, uint8_t *out) {
 }
 
 static const kernel_set *set_for(wicas_kernels k);
-bool kernels_packed_available(void) {
+bool wicas_kernels_packed_available(void) {
     const kernel_set *a = set_for(WICAS_KERNELS_AVX2), *b = set_for(WICAS_KERNELS_AVX512);
     return (a && a->pk_q4_1) || (b && b->pk_q4_1);
 }
 
-void dequant_row(int type, const void *w, float *out, int n) {
+void wicas_dequant_row(int type, const void *w, float *out, int n) {
     switch (type) {
     case 0: memcpy(out, w, sizeof(float) * (size_t)n); return;
     case 1: for (int i = 0; i < n; i++) out[i] = f16_to_f32(((const uint16_t *)w)[i]); return;
@@ -466,7 +466,7 @@ void dequant_row(int type, const void *w, float *out, int n) {
         return;
     default: break;
     }
-    const int kind = kq_kind(type);
+    const int kind = wicas_kq_kind(type);
     if (kind < 0) {
         memset(out, 0, sizeof(float) * (size_t)n);
         return;
@@ -477,7 +477,7 @@ void dequant_row(int type, const void *w, float *out, int n) {
     const int nb = n / QK;
     for (int g = 0; g * 8 < nb; g++) {
         const int nv = nb - g * 8 < 8 ? nb - g * 8 : 8;
-        kq_decode(type, w, g, nv, &G);
+        wicas_kq_decode(type, w, g, nv, &G);
         for (int j = 0; j < nv; j++)
             for (int i = 0; i < QK; i++) {
                 const int h = 2 * j + i / 16;
@@ -521,15 +521,15 @@ static bool cpu_has(wicas_kernels k) {
 static const kernel_set *set_for(wicas_kernels k) {
     if (!cpu_has(k)) return NULL;
     switch (k) {
-    case WICAS_KERNELS_SCALAR: return &kernels_scalar;
+    case WICAS_KERNELS_SCALAR: return &wicas_kernels_scalar;
 #if defined(WICAS_HAVE_AVX2)
-    case WICAS_KERNELS_AVX2: return &kernels_avx2;
+    case WICAS_KERNELS_AVX2: return &wicas_kernels_avx2;
 #endif
 #if defined(WICAS_HAVE_AVX512)
-    case WICAS_KERNELS_AVX512: return &kernels_avx512;
+    case WICAS_KERNELS_AVX512: return &wicas_kernels_avx512;
 #endif
 #if defined(WICAS_HAVE_NEON)
-    case WICAS_KERNELS_NEON: return &kernels_neon;
+    case WICAS_KERNELS_NEON: return &wicas_kernels_neon;
 #endif
     default: return NULL;
     }
@@ -550,10 +550,10 @@ static const kernel_set *choose(void) {
     const kernel_set *k = set_for(WICAS_KERNELS_AVX512);
     if (!k) k = set_for(WICAS_KERNELS_AVX2);
     if (!k) k = set_for(WICAS_KERNELS_NEON);
-    return k ? k : &kernels_scalar;
+    return k ? k : &wicas_kernels_scalar;
 }
 
-const kernel_set *kernels_get(void) {
+const kernel_set *wicas_kernels_get(void) {
     const kernel_set *k = atomic_load(&active);
     if (!k) {
         k = choose();
@@ -569,4 +569,4 @@ int wicas_infer_set_kernels(wicas_kernels k) {
     return 0;
 }
 
-const char *wicas_infer_kernels_name(void) { return kernels_get()->name; }
+const char *wicas_infer_kernels_name(void) { return wicas_kernels_get()->name; }

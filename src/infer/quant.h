@@ -105,7 +105,7 @@ typedef struct {
 
 /* Quantises n = nb*32 floats x into row t of a (scalar, shared by all paths)
  * and zeroes the row's padding blocks. */
-void q8_quantize_row(const float *x, q8_act *a, int t);
+void wicas_q8_quantize_row(const float *x, q8_act *a, int t);
 
 /* ---- kernels ---------------------------------------------------------------- */
 /* One dot product: weight row (nb blocks, the given type) x activation row t. */
@@ -130,11 +130,11 @@ typedef void (*mm_fn)(const uint8_t *w, size_t row_bytes, int r0, int r1, const 
 #define PACK_Q4_1_BYTES (16 + 16 + 128)
 #define PACK_Q8_0_BYTES (16 + 256 + 32) /* + per-row sum of the 32 quants (int32), for the VNNI form */
 /* Bytes of a packed matrix (0 when the type/shape is not packable). */
-size_t pack_size(int type, int rows, int cols);
+size_t wicas_pack_size(int type, int rows, int cols);
 /* Writes the packed form of w (rows x cols, the file layout) to out. */
-void pack_matrix(int type, const uint8_t *w, int rows, int cols, uint8_t *out);
+void wicas_pack_matrix(int type, const uint8_t *w, int rows, int cols, uint8_t *out);
 /* Whether a kernel set using packed matrices can run on this CPU/build. */
-bool kernels_packed_available(void);
+bool wicas_kernels_packed_available(void);
 typedef void (*mm_packed_fn)(const uint8_t *packed, int g0, int g1, const q8_act *a, float *out, size_t ldo);
 
 typedef struct {
@@ -142,39 +142,39 @@ typedef struct {
     dot_fn dot_q4_0, dot_q4_1, dot_q8_0;
     mm_fn mm_q4_0, mm_q4_1, mm_q8_0; /* NULL: loop over dot_* */
     mm_packed_fn pk_q4_0, pk_q4_1, pk_q8_0; /* row groups g0..g1-1 of a packed matrix; NULL: none */
-    /* Q5_0/Q5_1/k-quants (types with kq_kind >= 0), through kq_decode. */
+    /* Q5_0/Q5_1/k-quants (types with wicas_kq_kind >= 0), through wicas_kq_decode. */
     float (*dot_kq)(int type, const void *w, const q8_act *a, int t);
     void (*mm_kq)(int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out,
                   size_t ldo);
 } kernel_set;
 
-extern const kernel_set kernels_scalar;
+extern const kernel_set wicas_kernels_scalar;
 #if defined(WICAS_HAVE_AVX2)
-extern const kernel_set kernels_avx2;
+extern const kernel_set wicas_kernels_avx2;
 #endif
 #if defined(WICAS_HAVE_AVX512)
-extern const kernel_set kernels_avx512;
+extern const kernel_set wicas_kernels_avx512;
 #endif
 #if defined(WICAS_HAVE_NEON)
-extern const kernel_set kernels_neon;
+extern const kernel_set wicas_kernels_neon;
 #endif
 
 /* The active set (chosen once; see wicas_infer_set_kernels). */
-const kernel_set *kernels_get(void);
+const kernel_set *wicas_kernels_get(void);
 
 /* Dot of any supported weight type; float types use the shared scalar path. */
-float dot_row(const kernel_set *k, int type, const void *w, const q8_act *a, int t);
+float wicas_dot_row(const kernel_set *k, int type, const void *w, const q8_act *a, int t);
 
 /* out[t * ldo + r] = dot(row r, token t) for r in [r0, r1), every token. */
-void matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a,
+void wicas_matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a,
                  float *out, size_t ldo);
 /* Same with an optional packed copy (used when the set has a packed kernel
  * for the type; r0 and r1 must then be multiples of 8). */
-void matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, const uint8_t *packed, size_t row_bytes, int r0,
+void wicas_matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, const uint8_t *packed, size_t row_bytes, int r0,
                         int r1, const q8_act *a, float *out, size_t ldo);
 
 /* Dequantises one row of n elements of the given type to floats. */
-void dequant_row(int type, const void *w, float *out, int n);
+void wicas_dequant_row(int type, const void *w, float *out, int n);
 
 /* Canonical final reduction of the eight lanes. */
 static inline float reduce8(const float a[8]) {
@@ -223,12 +223,12 @@ static inline float blockval_q8_0(const block_q8_0 *w, const int8_t *xq, float d
  *   IQ4_NL d; qs[16]                        x = d * level[q] (16 fixed int8 levels)
  *   IQ4_XS d; scales_h; scales_l[4]; qs[128] x = d * (sc - 32) * level[q] (per 32)
  * (Q5_x bit i of qh is the fifth bit of element i; the k-quant element
- * orders are spelled out in kq_decode in quant.c.)
+ * orders are spelled out in wicas_kq_decode in quant.c.)
  *
  * Canonical order for these types. A row is still a sequence of 32-element
  * blocks b (lane b mod 8, the same eight accumulators and reduce8 as above);
  * a k-quant super-block is exactly one group of eight blocks. Per block the
- * weight is decoded (kq_decode, shared scalar code) to exact integers w_i,
+ * weight is decoded (wicas_kq_decode, shared scalar code) to exact integers w_i,
  * integer scales sc/mn per 16 elements and float factors dw_b, mw_b:
  *     I_b = sc_lo * sum_{i<16} w_i x_i + sc_hi * sum_{i>=16} w_i x_i   (int32)
  *     M_b = mn_lo * sum_{i<16} x_i     + mn_hi * sum_{i>=16} x_i       (int32)
@@ -259,7 +259,7 @@ _Static_assert(sizeof(block_q8_K) == 292, "q8_K layout");
 
 enum { KQ_PLAIN = 0, KQ_MINUS = 1, KQ_PLUS = 2 };
 /* KQ_* kind of a type handled by the decode path, or -1. */
-int kq_kind(int type);
+int wicas_kq_kind(int type);
 
 /* One group of eight 32-element blocks, decoded. */
 typedef struct {
@@ -270,7 +270,7 @@ typedef struct {
 
 /* Decodes group g (blocks 8g .. 8g+nv-1) of a row of the given type; blocks
  * >= nv (only Q5_x rows can end in a partial group) are all zero. */
-void kq_decode(int type, const uint8_t *row, int g, int nv, kq_group *o);
+void wicas_kq_decode(int type, const uint8_t *row, int g, int nv, kq_group *o);
 
 /* Block value of decoded block j of G against activation block (xq, dx, sx):
  * the scalar reference of the canonical order above. */

@@ -21,8 +21,8 @@
  */
 #include "tokenizer.h"
 #include "unicode.h"
+#include "common.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,14 +47,6 @@ const char *wicas_tok_strerror(int err) {
 
 int wicas_tok_err_class(int err) {
     return err == WICAS_TOK_OK ? 0 /* WICAS_ERRCLASS_NONE */ : err == WICAS_TOK_ENOMEM ? 2 /* NODE */ : 1 /* REQUEST */;
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 static uint64_t fnv1a(const void *p, size_t n) {
@@ -258,26 +250,26 @@ static bool str_eq(wicas_tok_str s, const char *lit) {
 int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err, size_t errlen) {
     if (out) *out = NULL;
     if (!cfg || !out) {
-        set_err(err, errlen, "tokenizer: NULL config or output pointer");
+        wicas_errf(err, errlen, "tokenizer: NULL config or output pointer");
         return WICAS_TOK_EINVAL;
     }
     if (cfg->kind != WICAS_TOK_GPT2 && cfg->kind != WICAS_TOK_LLAMA) {
-        set_err(err, errlen, "tokenizer: unknown kind %d", (int)cfg->kind);
+        wicas_errf(err, errlen, "tokenizer: unknown kind %d", (int)cfg->kind);
         return WICAS_TOK_EINVAL;
     }
     if (cfg->n_vocab == 0 || !cfg->tokens || cfg->n_vocab > 0x7fffffffu - 1) {
-        set_err(err, errlen, "tokenizer: empty or missing vocabulary (n_vocab=%u)", cfg->n_vocab);
+        wicas_errf(err, errlen, "tokenizer: empty or missing vocabulary (n_vocab=%u)", cfg->n_vocab);
         return WICAS_TOK_EINVAL;
     }
     if (cfg->n_merges > 0 && !cfg->merges) {
-        set_err(err, errlen, "tokenizer: %u merges announced but none given", cfg->n_merges);
+        wicas_errf(err, errlen, "tokenizer: %u merges announced but none given", cfg->n_merges);
         return WICAS_TOK_EINVAL;
     }
     const int32_t ids[5] = {cfg->bos_id, cfg->eos_id, cfg->unk_id, cfg->pad_id, cfg->eot_id};
     static const char *id_names[5] = {"bos", "eos", "unk", "pad", "eot"};
     for (int i = 0; i < 5; i++) {
         if (ids[i] < -1 || (ids[i] >= 0 && (uint32_t)ids[i] >= cfg->n_vocab)) {
-            set_err(err, errlen, "tokenizer: %s id %d outside vocabulary of %u", id_names[i], ids[i],
+            wicas_errf(err, errlen, "tokenizer: %s id %d outside vocabulary of %u", id_names[i], ids[i],
                     cfg->n_vocab);
             return WICAS_TOK_EINVAL;
         }
@@ -285,14 +277,14 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
     size_t total = 0;
     for (uint32_t i = 0; i < cfg->n_vocab; i++) {
         if (cfg->tokens[i].len > 0 && !cfg->tokens[i].ptr) {
-            set_err(err, errlen, "tokenizer: token %u has a NULL text", i);
+            wicas_errf(err, errlen, "tokenizer: token %u has a NULL text", i);
             return WICAS_TOK_EINVAL;
         }
         total += cfg->tokens[i].len;
     }
 
     if (total > 0xffffffffu) {
-        set_err(err, errlen, "tokenizer: vocabulary texts exceed 4 GiB");
+        wicas_errf(err, errlen, "tokenizer: vocabulary texts exceed 4 GiB");
         return WICAS_TOK_EINVAL;
     }
 
@@ -320,7 +312,7 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
         for (size_t i = 0; i < sizeof plain / sizeof plain[0] && !known; i++)
             if (str_eq(cfg->pre, plain[i])) known = true;
         if (!known) {
-            set_err(err, errlen, "tokenizer: pre-tokenizer '%.*s' is not supported (gpt2-style and smollm-style only)",
+            wicas_errf(err, errlen, "tokenizer: pre-tokenizer '%.*s' is not supported (gpt2-style and smollm-style only)",
                     (int)(cfg->pre.len > 40 ? 40 : cfg->pre.len), cfg->pre.ptr);
             wicas_tok_free(t);
             return WICAS_TOK_EINVAL;
@@ -449,7 +441,7 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
     return WICAS_TOK_OK;
 nomem:
     wicas_tok_free(t);
-    set_err(err, errlen, "tokenizer: out of memory building a vocabulary of %u tokens", cfg->n_vocab);
+    wicas_errf(err, errlen, "tokenizer: out of memory building a vocabulary of %u tokens", cfg->n_vocab);
     return WICAS_TOK_ENOMEM;
 }
 

@@ -56,15 +56,6 @@ void wicas_vm_config_default(wicas_vm_config *cfg) {
     cfg->max_iterators = 32;
 }
 
-static void seterr(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t cap, const char *fmt, ...) {
-    if (!err || !cap) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
 static void wt_msg(wasmtime_error_t *e, char *buf, size_t cap) {
     wasm_name_t m;
     wasmtime_error_message(e, &m);
@@ -108,7 +99,7 @@ static wasmtime_error_t *define_host(wasmtime_linker_t *linker) {
 wicas_vm *wicas_vm_new(const wicas_vm_config *cfg_in, char *err, size_t errcap) {
     wicas_vm *vm = calloc(1, sizeof *vm);
     if (!vm) {
-        seterr(err, errcap, "out of memory");
+        wicas_errf(err, errcap, "out of memory");
         return NULL;
     }
     wicas_vm_config def;
@@ -122,7 +113,7 @@ wicas_vm *wicas_vm_new(const wicas_vm_config *cfg_in, char *err, size_t errcap) 
     vm->cfg.cache_dir = NULL;
     vm->caps = strdup(vm->cfg.capabilities ? vm->cfg.capabilities : WICAS_VM_DEFAULT_CAPABILITIES);
     if (!vm->caps) {
-        seterr(err, errcap, "out of memory");
+        wicas_errf(err, errcap, "out of memory");
         free(vm);
         return NULL;
     }
@@ -152,14 +143,14 @@ wicas_vm *wicas_vm_new(const wicas_vm_config *cfg_in, char *err, size_t errcap) 
         wt_msg(te, m, sizeof m);
         wasmtime_error_delete(te);
         wasm_config_delete(c);
-        seterr(err, errcap, "setting the compilation target %s: %s", WICAS_VM_TARGET, m);
+        wicas_errf(err, errcap, "setting the compilation target %s: %s", WICAS_VM_TARGET, m);
         free(vm->caps);
         free(vm);
         return NULL;
     }
     vm->engine = wasm_engine_new_with_config(c);
     if (!vm->engine) {
-        seterr(err, errcap, "wasmtime engine creation failed");
+        wicas_errf(err, errcap, "wasmtime engine creation failed");
         free(vm->caps);
         free(vm);
         return NULL;
@@ -170,7 +161,7 @@ wicas_vm *wicas_vm_new(const wicas_vm_config *cfg_in, char *err, size_t errcap) 
         char m[256];
         wt_msg(e, m, sizeof m);
         wasmtime_error_delete(e);
-        seterr(err, errcap, "defining host functions: %s", m);
+        wicas_errf(err, errcap, "defining host functions: %s", m);
         wicas_vm_free(vm);
         return NULL;
     }
@@ -191,7 +182,7 @@ wicas_vm *wicas_vm_new(const wicas_vm_config *cfg_in, char *err, size_t errcap) 
         vm->cache_dir = malloc(cap);
         if (vm->cache_dir) snprintf(vm->cache_dir, cap, "%s/%.16s", cfg_in->cache_dir, hex);
         if (!vm->cache_dir || mkdir_p(vm->cache_dir)) {
-            seterr(err, errcap, "cannot create module cache directory under %s: %s", cfg_in->cache_dir,
+            wicas_errf(err, errcap, "cannot create module cache directory under %s: %s", cfg_in->cache_dir,
                    strerror(errno));
             wicas_vm_free(vm);
             return NULL;
@@ -200,7 +191,7 @@ wicas_vm *wicas_vm_new(const wicas_vm_config *cfg_in, char *err, size_t errcap) 
     }
     vm->lru = calloc(vm->cfg.lru_capacity, sizeof *vm->lru);
     if (!vm->lru) {
-        seterr(err, errcap, "out of memory");
+        wicas_errf(err, errcap, "out of memory");
         wicas_vm_free(vm);
         return NULL;
     }
@@ -365,16 +356,16 @@ bool wicas_vm_has_code(wicas_vm *vm, const uint8_t checksum[32]) {
 wicas_vm_status wicas_vm_store_code(wicas_vm *vm, const uint8_t *wasm, size_t len, uint8_t checksum_out[32],
                                     char *err, size_t errcap) {
     if (!vm || (!wasm && len)) {
-        seterr(err, errcap, "store_code: NULL argument");
+        wicas_errf(err, errcap, "store_code: NULL argument");
         return WICAS_VM_ERR_ARG;
     }
     if (len == 0 || len > vm->cfg.max_code_size) {
-        seterr(err, errcap, "store_code: wasm size %zu outside 1..%zu bytes", len, vm->cfg.max_code_size);
+        wicas_errf(err, errcap, "store_code: wasm size %zu outside 1..%zu bytes", len, vm->cfg.max_code_size);
         return WICAS_VM_ERR_VALIDATION;
     }
     char why[256];
     if (wicas_vm_validate_sections(wasm, len, why, sizeof why)) {
-        seterr(err, errcap, "store_code: %s", why);
+        wicas_errf(err, errcap, "store_code: %s", why);
         return WICAS_VM_ERR_VALIDATION;
     }
     uint8_t sum[32];
@@ -385,7 +376,7 @@ wicas_vm_status wicas_vm_store_code(wicas_vm *vm, const uint8_t *wasm, size_t le
     if (m && (wicas_vm_validate_interface(m, why, sizeof why) ||
               wicas_vm_validate_capabilities(m, vm->caps, why, sizeof why))) {
         wasmtime_module_delete(m);
-        seterr(err, errcap, "store_code: %s", why);
+        wicas_errf(err, errcap, "store_code: %s", why);
         return WICAS_VM_ERR_VALIDATION;
     }
     if (!m) {
@@ -393,13 +384,13 @@ wicas_vm_status wicas_vm_store_code(wicas_vm *vm, const uint8_t *wasm, size_t le
         if (e) {
             wt_msg(e, why, sizeof why);
             wasmtime_error_delete(e);
-            seterr(err, errcap, "store_code: compile failed: %s", why);
+            wicas_errf(err, errcap, "store_code: compile failed: %s", why);
             return WICAS_VM_ERR_COMPILE;
         }
         if (wicas_vm_validate_interface(m, why, sizeof why) ||
             wicas_vm_validate_capabilities(m, vm->caps, why, sizeof why)) {
             wasmtime_module_delete(m);
-            seterr(err, errcap, "store_code: %s", why);
+            wicas_errf(err, errcap, "store_code: %s", why);
             return WICAS_VM_ERR_VALIDATION;
         }
         vm->stats.compiled++;

@@ -40,14 +40,14 @@ static void block(const wasi_chacha *c, uint8_t out[64]) {
     for (int i = 0; i < 16; i++) wr32(out + 4 * i, x[i] + s[i]);
 }
 
-void wasi_chacha_init(wasi_chacha *c, const uint8_t key[32], const uint8_t nonce[12]) {
+void wicas_wasi_chacha_init(wasi_chacha *c, const uint8_t key[32], const uint8_t nonce[12]) {
     for (int i = 0; i < 8; i++) c->key[i] = le32(key + 4 * i);
     for (int i = 0; i < 3; i++) c->nonce[i] = le32(nonce + 4 * i);
     c->counter = 0;
     c->used = 64;
 }
 
-void wasi_chacha_fill(wasi_chacha *c, uint8_t *out, size_t n) {
+void wicas_wasi_chacha_fill(wasi_chacha *c, uint8_t *out, size_t n) {
     while (n > 0) {
         if (c->used == 64) {
             block(c, c->block);

@@ -175,13 +175,13 @@ static wasm_trap_t *ret(wasmtime_val_t *results, int e) {
 #define A32(i) ((uint32_t)args[i].of.i32)
 
 #define PROLOGUE()                                                           \
-    wicas_wasi_host *h = host_of(caller);                                    \
+    wicas_wasi_host *h = wicas_wasi_host_of(caller);                                    \
     (void)nargs; (void)nresults; (void)env;                                  \
-    wasm_trap_t *charge_trap = host_charge(caller, FUEL_NN_CALL);            \
+    wasm_trap_t *charge_trap = wicas_wasi_host_charge(caller, FUEL_NN_CALL);            \
     if (charge_trap) return charge_trap;                                     \
     uint8_t *mem = NULL;                                                     \
     size_t mem_size = 0;                                                     \
-    if (!guest_mem(caller, &mem, &mem_size)) return ret(results, NN_MISSING_MEMORY); \
+    if (!wicas_wasi_guest_mem(caller, &mem, &mem_size)) return ret(results, NN_MISSING_MEMORY); \
     struct wasi_nn_state *nn = state_of(h);                                  \
     if (!nn) return ret(results, NN_RUNTIME_ERROR);
 
@@ -689,13 +689,13 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x, bo
 /* "stream-stdout": the completion's pieces, in order, onto the program's
  * stdout. Returns NULL or the trap that stops the run (fuel, stdout cap). */
 static wasm_trap_t *stream_to_stdout(wasmtime_caller_t *caller, wicas_wasi_host *h, const nn_exec *x) {
-    wasm_trap_t *t = host_charge(caller, x->text_len / 16 * FUEL_NN_PER_16_BYTES);
+    wasm_trap_t *t = wicas_wasi_host_charge(caller, x->text_len / 16 * FUEL_NN_PER_16_BYTES);
     if (t) return t;
     size_t n = x->n_pieces ? x->n_pieces : 1;
     for (size_t i = 0; i < n; i++) {
         size_t a = x->n_pieces ? x->piece_off[i] : 0, b = x->n_pieces ? x->piece_off[i + 1] : x->text_len;
-        if (!wasi_stdout_append(h, (const uint8_t *)x->text + a, b - a))
-            return host_stop(h, WICAS_WASI_EOUTPUT,
+        if (!wicas_wasi_stdout_append(h, (const uint8_t *)x->text + a, b - a))
+            return wicas_wasi_host_stop(h, WICAS_WASI_EOUTPUT,
                              "WASI-NN stream-stdout wrote more than %zu bytes to stdout (the output limit); stopped",
                              h->out_cap);
     }
@@ -744,7 +744,7 @@ static int input_tokens(wasmtime_caller_t *caller, wicas_wasi_host *h, struct wa
     *n = 0;
     if (!x->prompt) return NN_SUCCESS;
     if (!x->input_counted) {
-        *trap = host_charge(caller, (uint64_t)x->prompt_len * FUEL_NN_TOKENIZE_PER_BYTE);
+        *trap = wicas_wasi_host_charge(caller, (uint64_t)x->prompt_len * FUEL_NN_TOKENIZE_PER_BYTE);
         if (*trap) return NN_SUCCESS;
         int32_t *toks = NULL;
         size_t n_toks = 0;
@@ -832,7 +832,7 @@ HOSTFN(nn_fini_single) {
     return ret(results, NN_SUCCESS);
 }
 
-void wasi_nn_free(wicas_wasi_host *h) {
+void wicas_wasi_nn_free(wicas_wasi_host *h) {
     if (!h->nn) return;
     for (int i = 0; i < MAX_CTXS; i++)
         if (h->nn->ctxs[i].used) exec_free(&h->nn->ctxs[i]);
@@ -855,7 +855,7 @@ void wicas_wasi_nn_seed(const uint8_t request_seed[32], bool has_option, uint64_
 }
 
 #define FN(name, cb, p) {name, p, "i", cb, 0}
-const wasi_hostfn wasi_nn_fns[] = {
+const wasi_hostfn wicas_wasi_nn_fns[] = {
     FN("load", nn_load, "iiiii"),
     FN("load_by_name", nn_load_by_name, "iii"),
     FN("load_by_name_with_config", nn_load_by_name_with_config, "iiiii"),
@@ -869,4 +869,4 @@ const wasi_hostfn wasi_nn_fns[] = {
     FN("get_output_single", nn_get_output_single, "iiiii"),
     FN("fini_single", nn_fini_single, "i"),
 };
-const size_t wasi_nn_n = sizeof wasi_nn_fns / sizeof wasi_nn_fns[0];
+const size_t wicas_wasi_nn_n = sizeof wicas_wasi_nn_fns / sizeof wicas_wasi_nn_fns[0];

@@ -49,13 +49,13 @@ static wasm_trap_t *ret(wasmtime_val_t *results, int errno_) {
 
 /* Common prologue: charge the call, fetch memory. */
 #define PROLOGUE(extra_fuel)                                                  \
-    wicas_wasi_host *h = host_of(caller);                                     \
+    wicas_wasi_host *h = wicas_wasi_host_of(caller);                                     \
     (void)h; (void)nargs; (void)nresults; (void)env;                          \
-    wasm_trap_t *charge_trap = host_charge(caller, FUEL_CALL + (extra_fuel)); \
+    wasm_trap_t *charge_trap = wicas_wasi_host_charge(caller, FUEL_CALL + (extra_fuel)); \
     if (charge_trap) return charge_trap;                                      \
     uint8_t *mem = NULL;                                                      \
     size_t mem_size = 0;                                                      \
-    if (!guest_mem(caller, &mem, &mem_size)) return ret(results, WASI_EFAULT);
+    if (!wicas_wasi_guest_mem(caller, &mem, &mem_size)) return ret(results, WASI_EFAULT);
 
 #define HOSTFN(name)                                                                              \
     static wasm_trap_t *name(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args, \
@@ -84,7 +84,7 @@ static int map_errno(int e) {
 
 /* ---- set-up ----------------------------------------------------------------------- */
 
-int wasi_fs_init(wicas_wasi_host *h, char *err, size_t errlen) {
+int wicas_wasi_fs_init(wicas_wasi_host *h, char *err, size_t errlen) {
     for (int i = 0; i < WASI_MAX_FDS; i++) h->fds[i].host_fd = -1;
     h->fds[0].kind = FD_STDIN;
     h->fds[1].kind = FD_STDOUT;
@@ -101,7 +101,7 @@ int wasi_fs_init(wicas_wasi_host *h, char *err, size_t errlen) {
     return 0;
 }
 
-void wasi_fs_close(wicas_wasi_host *h) {
+void wicas_wasi_fs_close(wicas_wasi_host *h) {
     for (int i = 0; i < WASI_MAX_FDS; i++) {
         if (h->fds[i].host_fd >= 0) close(h->fds[i].host_fd);
         h->fds[i].host_fd = -1;
@@ -187,14 +187,14 @@ HOSTFN(random_get) {
     PROLOGUE(A32(1) / 16 * FUEL_PER_16_BYTES)
     uint32_t buf = A32(0), len = A32(1);
     if (!guest_range(mem_size, buf, len)) return ret(results, WASI_EFAULT);
-    wasi_chacha_fill(&h->rng, mem + buf, len);
+    wicas_wasi_chacha_fill(&h->rng, mem + buf, len);
     return ret(results, WASI_ESUCCESS);
 }
 
 /* ---- process -------------------------------------------------------------------------------- */
 HOSTFN(proc_exit) {
     (void)env; (void)nargs; (void)results; (void)nresults;
-    wicas_wasi_host *h = host_of(caller);
+    wicas_wasi_host *h = wicas_wasi_host_of(caller);
     h->exited = true;
     h->exit_code = args[0].of.i32;
     /* Unwinding the guest is done with a trap; wasi.c sees `exited` and
@@ -260,7 +260,7 @@ static bool capture(uint8_t **buf, size_t *len, size_t *alloc, size_t cap, const
     return true;
 }
 
-bool wasi_stdout_append(wicas_wasi_host *h, const uint8_t *p, size_t n) {
+bool wicas_wasi_stdout_append(wicas_wasi_host *h, const uint8_t *p, size_t n) {
     return capture(&h->out, &h->out_len, &h->out_alloc, h->out_cap, p, n, false, NULL);
 }
 
@@ -280,18 +280,18 @@ HOSTFN(fd_write) {
         if (!guest_range(mem_size, p, l)) return ret(results, WASI_EFAULT);
         total += l;
     }
-    wasm_trap_t *t = host_charge(caller, total / 16 * FUEL_PER_16_BYTES);
+    wasm_trap_t *t = wicas_wasi_host_charge(caller, total / 16 * FUEL_PER_16_BYTES);
     if (t) return t;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t p = rd32(mem + iovs + 8 * i), l = rd32(mem + iovs + 8 * i + 4);
         if (f->kind == FD_STDOUT) {
             if (!capture(&h->out, &h->out_len, &h->out_alloc, h->out_cap, mem + p, l, false, NULL))
-                return host_stop(h, WICAS_WASI_EOUTPUT,
+                return wicas_wasi_host_stop(h, WICAS_WASI_EOUTPUT,
                                  "program wrote more than %zu bytes to stdout (the output limit); stopped",
                                  h->out_cap);
         } else {
             if (!capture(&h->err, &h->err_len, &h->err_alloc, h->err_cap, mem + p, l, true, &h->err_truncated))
-                return host_stop(h, WICAS_WASI_ENOMEM, "out of host memory capturing stderr");
+                return wicas_wasi_host_stop(h, WICAS_WASI_ENOMEM, "out of host memory capturing stderr");
         }
     }
     wr32(mem + nw_ptr, (uint32_t)total);
@@ -338,7 +338,7 @@ HOSTFN(fd_read) {
     uint64_t nread = 0;
     int rc = do_read(h, f, mem, mem_size, iovs, n, &f->pos, &nread);
     if (rc) return ret(results, rc);
-    wasm_trap_t *t = host_charge(caller, nread / 16 * FUEL_PER_16_BYTES);
+    wasm_trap_t *t = wicas_wasi_host_charge(caller, nread / 16 * FUEL_PER_16_BYTES);
     if (t) return t;
     wr32(mem + nr_ptr, (uint32_t)nread);
     return ret(results, WASI_ESUCCESS);
@@ -358,7 +358,7 @@ HOSTFN(fd_pread) {
     uint64_t nread = 0;
     int rc = do_read(h, f, mem, mem_size, iovs, n, &off, &nread);
     if (rc) return ret(results, rc);
-    wasm_trap_t *t = host_charge(caller, nread / 16 * FUEL_PER_16_BYTES);
+    wasm_trap_t *t = wicas_wasi_host_charge(caller, nread / 16 * FUEL_PER_16_BYTES);
     if (t) return t;
     wr32(mem + nr_ptr, (uint32_t)nread);
     return ret(results, WASI_ESUCCESS);
@@ -686,7 +686,7 @@ HOSTFN(fd_readdir) {
     free(names);
     closedir(dp);
     if (rc) return ret(results, rc);
-    wasm_trap_t *t = host_charge(caller, used / 16 * FUEL_PER_16_BYTES);
+    wasm_trap_t *t = wicas_wasi_host_charge(caller, used / 16 * FUEL_PER_16_BYTES);
     if (t) return t;
     wr32(mem + used_ptr, used);
     return ret(results, WASI_ESUCCESS);
@@ -702,7 +702,7 @@ HOSTFN(fd_advise) {
  * Signatures are the raw wasm types of the preview1 imports ("i" i32, "I" i64). */
 #define FN(name, p, r) {#name, p, r, name, 0}
 #define STUB(name, p, e) {#name, p, "i", NULL, e}
-const wasi_hostfn wasi_preview1_fns[] = {
+const wasi_hostfn wicas_wasi_preview1_fns[] = {
     FN(args_get, "ii", "i"),
     FN(args_sizes_get, "ii", "i"),
     FN(environ_get, "ii", "i"),
@@ -750,4 +750,4 @@ const wasi_hostfn wasi_preview1_fns[] = {
     STUB(sock_send, "iiiii", WASI_ENOSYS),
     STUB(sock_shutdown, "ii", WASI_ENOSYS),
 };
-const size_t wasi_preview1_n = sizeof wasi_preview1_fns / sizeof wasi_preview1_fns[0];
+const size_t wicas_wasi_preview1_n = sizeof wicas_wasi_preview1_fns / sizeof wicas_wasi_preview1_fns[0];

@@ -57,11 +57,11 @@ void wicas_wasi_result_free(wicas_wasi_result *res) {
 
 /* ---- helpers shared with the host functions ------------------------------------- */
 
-wicas_wasi_host *host_of(wasmtime_caller_t *caller) {
+wicas_wasi_host *wicas_wasi_host_of(wasmtime_caller_t *caller) {
     return wasmtime_context_get_data(wasmtime_caller_context(caller));
 }
 
-bool guest_mem(wasmtime_caller_t *caller, uint8_t **base, size_t *size) {
+bool wicas_wasi_guest_mem(wasmtime_caller_t *caller, uint8_t **base, size_t *size) {
     wasmtime_extern_t ext;
     if (!wasmtime_caller_export_get(caller, "memory", 6, &ext)) return false;
     if (ext.kind != WASMTIME_EXTERN_MEMORY) return false;
@@ -71,7 +71,7 @@ bool guest_mem(wasmtime_caller_t *caller, uint8_t **base, size_t *size) {
     return true;
 }
 
-wasm_trap_t *host_stop(wicas_wasi_host *h, int code, const char *fmt, ...) {
+wasm_trap_t *wicas_wasi_host_stop(wicas_wasi_host *h, int code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(h->stop_msg, sizeof h->stop_msg, fmt, ap);
@@ -80,7 +80,7 @@ wasm_trap_t *host_stop(wicas_wasi_host *h, int code, const char *fmt, ...) {
     return wasmtime_trap_new(h->stop_msg, strlen(h->stop_msg));
 }
 
-wasm_trap_t *host_charge(wasmtime_caller_t *caller, uint64_t amount) {
+wasm_trap_t *wicas_wasi_host_charge(wasmtime_caller_t *caller, uint64_t amount) {
     wasmtime_context_t *ctx = wasmtime_caller_context(caller);
     uint64_t left = 0;
     wasmtime_error_t *e = wasmtime_context_get_fuel(ctx, &left);
@@ -91,7 +91,7 @@ wasm_trap_t *host_charge(wasmtime_caller_t *caller, uint64_t amount) {
     if (left < amount) {
         e = wasmtime_context_set_fuel(ctx, 0);
         if (e) wasmtime_error_delete(e);
-        wicas_wasi_host *h = host_of(caller);
+        wicas_wasi_host *h = wicas_wasi_host_of(caller);
         h->stop_code = WICAS_WASI_EFUEL;
         snprintf(h->stop_msg, sizeof h->stop_msg, "out of fuel in a host call (needed %llu, had %llu)",
                  (unsigned long long)amount, (unsigned long long)left);
@@ -153,9 +153,9 @@ static int check_imports(const wasmtime_module_t *module, char *err, size_t errl
         const wasm_externtype_t *t = wasm_importtype_type(imports.data[i]);
         const wasi_hostfn *fn = NULL;
         if (is_mod(m, "wasi_snapshot_preview1"))
-            fn = find_fn(wasi_preview1_fns, wasi_preview1_n, n->data, n->size);
+            fn = find_fn(wicas_wasi_preview1_fns, wicas_wasi_preview1_n, n->data, n->size);
         else if (is_mod(m, "wasi_ephemeral_nn"))
-            fn = find_fn(wasi_nn_fns, wasi_nn_n, n->data, n->size);
+            fn = find_fn(wicas_wasi_nn_fns, wicas_wasi_nn_n, n->data, n->size);
         if (!fn || wasm_externtype_kind(t) != WASM_EXTERN_FUNC) {
             snprintf(err, errlen, "unsupported import \"%.*s\".\"%.*s\" (the sandbox offers only "
                      "functions of wasi_snapshot_preview1 and wasi_ephemeral_nn)",
@@ -370,7 +370,7 @@ int wicas_wasi_run(const wicas_wasi_config *cfg, const uint8_t *wasm, size_t len
     h->req = req;
     h->out_cap = cfg->stdout_cap ? cfg->stdout_cap : WICAS_WASI_DEFAULT_STDOUT_CAP;
     h->err_cap = cfg->stderr_cap ? cfg->stderr_cap : WICAS_WASI_DEFAULT_STDERR_CAP;
-    wasi_chacha_init(&h->rng, req->seed, RNG_NONCE);
+    wicas_wasi_chacha_init(&h->rng, req->seed, RNG_NONCE);
     uint64_t fuel = cfg->fuel_limit ? cfg->fuel_limit : WICAS_WASI_DEFAULT_FUEL;
     uint64_t mem_limit = cfg->memory_limit ? cfg->memory_limit : WICAS_WASI_DEFAULT_MEMORY;
 
@@ -381,7 +381,7 @@ int wicas_wasi_run(const wicas_wasi_config *cfg, const uint8_t *wasm, size_t len
     wasmtime_error_t *e = NULL;
     wasm_trap_t *trap = NULL;
 
-    if (wasi_fs_init(h, res->error, sizeof res->error) != 0) {
+    if (wicas_wasi_fs_init(h, res->error, sizeof res->error) != 0) {
         rc = WICAS_WASI_EARG;
         goto done;
     }
@@ -410,9 +410,9 @@ int wicas_wasi_run(const wicas_wasi_config *cfg, const uint8_t *wasm, size_t len
         fail(res, "wicas_wasi_run: cannot create a linker");
         goto done;
     }
-    if ((e = define_table(linker, "wasi_snapshot_preview1", wasi_preview1_fns, wasi_preview1_n)) != NULL)
+    if ((e = define_table(linker, "wasi_snapshot_preview1", wicas_wasi_preview1_fns, wicas_wasi_preview1_n)) != NULL)
         goto engine_error;
-    if ((e = define_table(linker, "wasi_ephemeral_nn", wasi_nn_fns, wasi_nn_n)) != NULL) goto engine_error;
+    if ((e = define_table(linker, "wasi_ephemeral_nn", wicas_wasi_nn_fns, wicas_wasi_nn_n)) != NULL) goto engine_error;
 
     wasmtime_instance_t inst;
     e = wasmtime_linker_instantiate(linker, ctx, module, &inst, &trap);
@@ -501,8 +501,8 @@ done:
     }
     if (h->err_len) WICAS_DEBUG(MOD, "program stderr (%zu bytes): %.*s", h->err_len, (int)(h->err_len > 2000 ? 2000 : h->err_len), (const char *)h->err);
     if (rc) WICAS_DEBUG(MOD, "run failed: %s", res->error);
-    wasi_nn_free(h);
-    wasi_fs_close(h);
+    wicas_wasi_nn_free(h);
+    wicas_wasi_fs_close(h);
     free(h->out);
     free(h->err);
     free(h);

@@ -5,7 +5,7 @@
  * that wasi.c links.
  *
  * One wicas_wasi_host lives for exactly one wicas_wasi_run and is the wasmtime
- * store's data: every host function finds it with host_of(caller). Nothing in
+ * store's data: every host function finds it with wicas_wasi_host_of(caller). Nothing in
  * it is shared between runs, so runs on different threads do not interact.
  */
 #ifndef WICAS_WASI_INTERNAL_H
@@ -106,8 +106,8 @@ typedef struct {
     unsigned used; /* bytes of block already handed out (64 = need a new block) */
 } wasi_chacha;
 
-void wasi_chacha_init(wasi_chacha *c, const uint8_t key[32], const uint8_t nonce[12]);
-void wasi_chacha_fill(wasi_chacha *c, uint8_t *out, size_t n);
+void wicas_wasi_chacha_init(wasi_chacha *c, const uint8_t key[32], const uint8_t nonce[12]);
+void wicas_wasi_chacha_fill(wasi_chacha *c, uint8_t *out, size_t n);
 
 struct wasi_nn_state; /* nn.c */
 
@@ -135,10 +135,10 @@ typedef struct wicas_wasi_host {
 } wicas_wasi_host;
 
 /* The host state behind a caller (the store's data). */
-wicas_wasi_host *host_of(wasmtime_caller_t *caller);
+wicas_wasi_host *wicas_wasi_host_of(wasmtime_caller_t *caller);
 
 /* The caller's exported "memory": base and size in bytes; false if absent. */
-bool guest_mem(wasmtime_caller_t *caller, uint8_t **base, size_t *size);
+bool wicas_wasi_guest_mem(wasmtime_caller_t *caller, uint8_t **base, size_t *size);
 
 /* True when [ptr, ptr+len) lies inside a memory of `size` bytes. */
 static inline bool guest_range(size_t size, uint32_t ptr, uint64_t len) {
@@ -157,16 +157,16 @@ static inline void wr64(uint8_t *p, uint64_t v) {
 
 /* Charges `amount` fuel for work done on the host. Returns NULL, or an
  * out-of-fuel trap (and records EFUEL) when the store has less left. */
-wasm_trap_t *host_charge(wasmtime_caller_t *caller, uint64_t amount);
+wasm_trap_t *wicas_wasi_host_charge(wasmtime_caller_t *caller, uint64_t amount);
 
 /* Appends n bytes to the captured stdout as fd_write(1, ...) would (WASI-NN's
  * "stream-stdout" writes there). False when they do not fit under the stdout
  * cap (nothing appended) or the host is out of memory; the caller then stops
  * the run with WICAS_WASI_EOUTPUT, as fd_write does. Charges no fuel. */
-bool wasi_stdout_append(wicas_wasi_host *h, const uint8_t *p, size_t n);
+bool wicas_wasi_stdout_append(wicas_wasi_host *h, const uint8_t *p, size_t n);
 
 /* Stops the run with a trap carrying `code` (a WICAS_WASI_E*) and a message. */
-wasm_trap_t *host_stop(wicas_wasi_host *h, int code, const char *fmt, ...)
+wasm_trap_t *wicas_wasi_host_stop(wicas_wasi_host *h, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* ---- host function tables -------------------------------------------------------------
@@ -181,14 +181,14 @@ typedef struct {
     int stub_errno;
 } wasi_hostfn;
 
-extern const wasi_hostfn wasi_preview1_fns[];
-extern const size_t wasi_preview1_n;
-extern const wasi_hostfn wasi_nn_fns[];
-extern const size_t wasi_nn_n;
+extern const wasi_hostfn wicas_wasi_preview1_fns[];
+extern const size_t wicas_wasi_preview1_n;
+extern const wasi_hostfn wicas_wasi_nn_fns[];
+extern const size_t wicas_wasi_nn_n;
 
 /* Per-run setup/teardown. */
-int wasi_fs_init(wicas_wasi_host *h, char *err, size_t errlen);
-void wasi_fs_close(wicas_wasi_host *h);
-void wasi_nn_free(wicas_wasi_host *h);
+int wicas_wasi_fs_init(wicas_wasi_host *h, char *err, size_t errlen);
+void wicas_wasi_fs_close(wicas_wasi_host *h);
+void wicas_wasi_nn_free(wicas_wasi_host *h);
 
 #endif /* WICAS_WASI_INTERNAL_H */

@@ -1,6 +1,6 @@
 /*
  * dequant_compare.c — every tensor of a quantised GGUF, dequantised by the
- * engine (dequant_row), against the same tensor of a second GGUF holding F32
+ * engine (wicas_dequant_row), against the same tensor of a second GGUF holding F32
  * values (test_llamacpp_quants.sh makes it with llama.cpp's
  * `llama-quantize --allow-requantize Q.gguf F32.gguf F32`, i.e. llama.cpp's own
  * dequantisation). Prints the tensor types seen and the number of elements
@@ -21,7 +21,7 @@ int main(int argc, char **argv) {
     }
     gguf_file a, b;
     char err[512];
-    if (gguf_open(argv[1], &a, err, sizeof err) || gguf_open(argv[2], &b, err, sizeof err)) {
+    if (wicas_gguf_open(argv[1], &a, err, sizeof err) || wicas_gguf_open(argv[2], &b, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 2;
     }
@@ -31,7 +31,7 @@ int main(int argc, char **argv) {
         const gguf_tensor *t = &a.tensors[i];
         char name[256];
         snprintf(name, sizeof name, "%.*s", (int)t->name.len, t->name.ptr);
-        const gguf_tensor *u = gguf_find_tensor(&b, name);
+        const gguf_tensor *u = wicas_gguf_find_tensor(&b, name);
         if (!u || u->type != GGML_F32 || u->n_elems != t->n_elems) {
             printf("%s: no F32 tensor of the same size\n", name);
             bad++;
@@ -44,22 +44,22 @@ int main(int argc, char **argv) {
         if (!o) return 2;
         long tb = 0;
         for (uint64_t r = 0; r < rows; r++) {
-            dequant_row((int)t->type, t->data + r * rb, o, cols);
+            wicas_dequant_row((int)t->type, t->data + r * rb, o, cols);
             const float *ref = (const float *)u->data + r * (uint64_t)cols;
             for (int c = 0; c < cols; c++)
                 tb += memcmp(&o[c], &ref[c], 4) != 0;
             n += cols;
         }
-        if (tb) printf("%s (%s): %ld elements differ\n", name, gguf_type_name(t->type), tb);
+        if (tb) printf("%s (%s): %ld elements differ\n", name, wicas_gguf_type_name(t->type), tb);
         bad += tb;
         if (t->type < 64) counts[t->type]++;
         free(o);
     }
     printf("%ld elements, %ld differ; tensors:", n, bad);
     for (int k = 0; k < 64; k++)
-        if (counts[k]) printf(" %s x%d", gguf_type_name((uint32_t)k), counts[k]);
+        if (counts[k]) printf(" %s x%d", wicas_gguf_type_name((uint32_t)k), counts[k]);
     printf("\n");
-    gguf_close(&a);
-    gguf_close(&b);
+    wicas_gguf_close(&a);
+    wicas_gguf_close(&b);
     return bad != 0;
 }

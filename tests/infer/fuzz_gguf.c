@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     gguf_file f;
     char err[256];
-    if (gguf_parse(data, size, &f, err, sizeof err) != 0) {
+    if (wicas_gguf_parse(data, size, &f, err, sizeof err) != 0) {
         if (strlen(err) == 0) __builtin_trap(); /* every failure must say why */
         return 0;
     }
@@ -30,6 +30,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (uint64_t i = 0; i < f.n_tensors; i++)
         if (f.tensors[i].n_bytes) sink += f.tensors[i].data[f.tensors[i].n_bytes - 1];
     (void)sink;
-    gguf_close(&f);
+    wicas_gguf_close(&f);
     return 0;
 }

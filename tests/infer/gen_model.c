@@ -115,7 +115,7 @@ static void quantize_q5(buf *b, int type, const float *v) {
 /* k-quants, one 256-element super-block: per sub-block (32 elements for
  * Q4_K/Q5_K, 16 for the others) a scale (and min), quantised against the
  * super-block's f16 d (dmin), then the elements; packed as the layout says
- * (the inverse of quant.c's kq_decode). */
+ * (the inverse of quant.c's wicas_kq_decode). */
 static void quantize_k(buf *b, int type, const float *v) {
     int q[256];
     uint8_t blk[292] = {0};

@@ -34,22 +34,22 @@ static void valid_generated(void **st) {
         char p[1024], err[512];
         snprintf(p, sizeof p, "%s/%s", g_dir, names[i]);
         gguf_file f;
-        int rc = gguf_open(p, &f, err, sizeof err);
+        int rc = wicas_gguf_open(p, &f, err, sizeof err);
         if (rc) fail_msg("%s: %s", names[i], err);
         assert_int_equal(f.version, strcmp(names[i], "bf16.gguf") == 0 ? 2 : 3);
         assert_int_equal(f.alignment, 32);
-        const gguf_tensor *t = gguf_find_tensor(&f, "token_embd.weight");
+        const gguf_tensor *t = wicas_gguf_find_tensor(&f, "token_embd.weight");
         assert_non_null(t);
         assert_int_equal(t->ne[0] % 32, 0);
         assert_int_equal((uintptr_t)(t->data - f.map) % 32, 0);
         uint64_t v;
-        assert_true(gguf_get_u64(&f, "llama.block_count", &v));
+        assert_true(wicas_gguf_get_u64(&f, "llama.block_count", &v));
         assert_true(v >= 1);
-        const gguf_kv *toks = gguf_find_array(&f, "tokenizer.ggml.tokens", GGUF_T_STRING);
+        const gguf_kv *toks = wicas_gguf_find_array(&f, "tokenizer.ggml.tokens", GGUF_T_STRING);
         assert_non_null(toks);
         assert_int_equal(toks->arr_n, 300);
-        assert_true(gguf_str_eq(toks->arr_strs[1], "<s>"));
-        gguf_close(&f);
+        assert_true(wicas_gguf_str_eq(toks->arr_strs[1], "<s>"));
+        wicas_gguf_close(&f);
     }
 }
 
@@ -59,7 +59,7 @@ static void default_model_types(void **st) {
     if (!p) fail_msg("WICAS_DEFAULT_MODEL not set: set-up provides the default model (missing is a failure)");
     gguf_file f;
     char err[512];
-    int rc = gguf_open(p, &f, err, sizeof err);
+    int rc = wicas_gguf_open(p, &f, err, sizeof err);
     if (rc) fail_msg("%s", err);
     assert_int_equal(f.version, 3);
     assert_int_equal(f.n_tensors, 272);
@@ -73,9 +73,9 @@ static void default_model_types(void **st) {
     assert_int_equal(counts[GGML_Q8_0], 1);
     assert_int_equal(counts[GGML_Q4_1], 210);
     assert_int_equal(counts[GGML_F32], 61);
-    assert_int_equal(gguf_find_tensor(&f, "token_embd.weight")->type, GGML_Q8_0);
-    assert_null(gguf_find_tensor(&f, "output.weight"));
-    gguf_close(&f);
+    assert_int_equal(wicas_gguf_find_tensor(&f, "token_embd.weight")->type, GGML_Q8_0);
+    assert_null(wicas_gguf_find_tensor(&f, "output.weight"));
+    wicas_gguf_close(&f);
 }
 
 /* Every prefix of a valid file is rejected with a message (except the whole). */
@@ -92,15 +92,15 @@ static void truncations(void **st) {
         char err[512] = "";
         uint8_t *copy = malloc(len ? len : 1); /* exact-size copy so ASan sees overreads */
         memcpy(copy, b, len);
-        int rc = gguf_parse(copy, len, &f, err, sizeof err);
+        int rc = wicas_gguf_parse(copy, len, &f, err, sizeof err);
         if (rc == 0) fail_msg("prefix of %zu / %zu bytes accepted", len, n);
         assert_true(strlen(err) > 0);
         free(copy);
     }
     gguf_file f;
     char err[512];
-    assert_int_equal(gguf_parse(b, n, &f, err, sizeof err), 0);
-    gguf_close(&f);
+    assert_int_equal(wicas_gguf_parse(b, n, &f, err, sizeof err), 0);
+    wicas_gguf_close(&f);
     free(b);
 }
 
@@ -114,9 +114,9 @@ static void bit_flips(void **st) {
     uint64_t s = 12345;
     gguf_file f0;
     char err[512];
-    assert_int_equal(gguf_parse(b, n, &f0, err, sizeof err), 0);
+    assert_int_equal(wicas_gguf_parse(b, n, &f0, err, sizeof err), 0);
     size_t meta_end = (size_t)f0.data_offset;
-    gguf_close(&f0);
+    wicas_gguf_close(&f0);
     int rejected = 0;
     for (int it = 0; it < 3000; it++) {
         memcpy(c, b, n);
@@ -128,7 +128,7 @@ static void bit_flips(void **st) {
         }
         gguf_file f;
         err[0] = 0;
-        int rc = gguf_parse(c, n, &f, err, sizeof err);
+        int rc = wicas_gguf_parse(c, n, &f, err, sizeof err);
         if (rc != 0) {
             assert_true(strlen(err) > 0);
             rejected++;
@@ -137,7 +137,7 @@ static void bit_flips(void **st) {
         for (uint64_t i = 0; i < f.n_tensors; i++) {
             assert_true(f.tensors[i].data >= c && f.tensors[i].data + f.tensors[i].n_bytes <= c + n);
         }
-        gguf_close(&f);
+        wicas_gguf_close(&f);
     }
     assert_true(rejected > 100); /* most header damage must be noticed */
     free(c);
@@ -154,7 +154,7 @@ static void pad(mk *m, size_t a) { while (m->n % a) m->p[m->n++] = 0; }
 static void expect_fail(mk *m, int want_rc, const char *needle) {
     gguf_file f;
     char err[512] = "";
-    int rc = gguf_parse(m->p, m->n, &f, err, sizeof err);
+    int rc = wicas_gguf_parse(m->p, m->n, &f, err, sizeof err);
     if (rc != want_rc) fail_msg("rc %d (want %d), err '%s'", rc, want_rc, err);
     if (!strstr(err, needle)) fail_msg("error '%s' does not mention '%s'", err, needle);
 }
@@ -179,10 +179,10 @@ static void handmade(void **st) {
     str(&m, "t"); u32(&m, 2); u64(&m, 4); u64(&m, 2); u32(&m, 0); u64(&m, 0);
     pad(&m, 32);
     for (int i = 0; i < 8; i++) u32(&m, 0x3f800000u);
-    assert_int_equal(gguf_parse(m.p, m.n, &f, err, sizeof err), 0);
+    assert_int_equal(wicas_gguf_parse(m.p, m.n, &f, err, sizeof err), 0);
     assert_int_equal(f.tensors[0].n_bytes, 32);
     assert_int_equal(f.tensors[0].n_elems, 8);
-    gguf_close(&f);
+    wicas_gguf_close(&f);
     mk good = m;
 
     m = good; m.p[0] = 'X';
@@ -249,13 +249,13 @@ static void handmade(void **st) {
     /* v2 valid with an empty tensor list */
     base(&m, 2, 0, 1);
     str(&m, "k"); u32(&m, 12); u64(&m, 0x3ff0000000000000ull);
-    assert_int_equal(gguf_parse(m.p, m.n, &f, err, sizeof err), 0);
+    assert_int_equal(wicas_gguf_parse(m.p, m.n, &f, err, sizeof err), 0);
     double d;
-    assert_true(gguf_get_f64(&f, "k", &d));
+    assert_true(wicas_gguf_get_f64(&f, "k", &d));
     assert_true(d == 1.0);
-    gguf_close(&f);
-    /* gguf_open on a missing file and on a non-GGUF file */
-    assert_int_equal(gguf_open("/nonexistent/x.gguf", &f, err, sizeof err), WICAS_INFER_EIO);
+    wicas_gguf_close(&f);
+    /* wicas_gguf_open on a missing file and on a non-GGUF file */
+    assert_int_equal(wicas_gguf_open("/nonexistent/x.gguf", &f, err, sizeof err), WICAS_INFER_EIO);
     assert_non_null(strstr(err, "/nonexistent/x.gguf"));
 }
 
@@ -301,7 +301,7 @@ static void kquant_tensors(void **st) {
     char err[512];
     for (size_t i = 0; i < sizeof K / sizeof K[0]; i++) {
         uint32_t be, bb;
-        assert_true(gguf_type_size(K[i].type, &be, &bb));
+        assert_true(wicas_gguf_type_size(K[i].type, &be, &bb));
         assert_int_equal(be, K[i].be);
         assert_int_equal(bb, K[i].bb);
         for (int variant = 0; variant < 3; variant++) {
@@ -318,11 +318,11 @@ static void kquant_tensors(void **st) {
             memset(m.p + m.n, 0, nbytes);
             m.n += nbytes;
             if (variant == 2) m.n -= 1;
-            int rc = gguf_parse(m.p, m.n, &f, err, sizeof err);
+            int rc = wicas_gguf_parse(m.p, m.n, &f, err, sizeof err);
             if (variant == 0) {
-                if (rc) fail_msg("%s: %s", gguf_type_name(K[i].type), err);
+                if (rc) fail_msg("%s: %s", wicas_gguf_type_name(K[i].type), err);
                 assert_int_equal(f.tensors[0].n_bytes, 6 * K[i].bb);
-                gguf_close(&f);
+                wicas_gguf_close(&f);
             } else if (variant == 1 && K[i].be == 256) {
                 assert_int_equal(rc, WICAS_INFER_EFORMAT);
                 assert_non_null(strstr(err, "not a multiple"));
@@ -331,7 +331,7 @@ static void kquant_tensors(void **st) {
                 assert_non_null(strstr(err, "past the end"));
             } else {
                 assert_int_equal(rc, 0);
-                gguf_close(&f);
+                wicas_gguf_close(&f);
             }
         }
     }
@@ -339,18 +339,18 @@ static void kquant_tensors(void **st) {
     char p[1024];
     snprintf(p, sizeof p, "%s/q4_k_m.gguf", g_dir);
     gguf_file f;
-    if (gguf_open(p, &f, err, sizeof err)) fail_msg("%s", err);
+    if (wicas_gguf_open(p, &f, err, sizeof err)) fail_msg("%s", err);
     int seen_k4 = 0, seen_k6 = 0;
     for (uint64_t i = 0; i < f.n_tensors; i++) {
         const gguf_tensor *t = &f.tensors[i];
         uint32_t be, bb;
-        assert_true(gguf_type_size(t->type, &be, &bb));
+        assert_true(wicas_gguf_type_size(t->type, &be, &bb));
         assert_int_equal(t->n_bytes, t->n_elems / be * bb);
         seen_k4 += t->type == GGML_Q4_K;
         seen_k6 += t->type == GGML_Q6_K;
     }
     assert_true(seen_k4 > 0 && seen_k6 > 0);
-    gguf_close(&f);
+    wicas_gguf_close(&f);
     /* a model whose matrix is Q8_1 (sized, but no kernel): refused by name */
     FILE *in = fopen(p, "rb");
     assert_non_null(in);

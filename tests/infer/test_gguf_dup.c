@@ -81,8 +81,8 @@ static buf image(int n_kv, int n_t, int kdup_a, int kdup_b, int tdup_a, int tdup
 
 static int parse(buf *b, char *err, size_t errlen) {
     gguf_file f;
-    int rc = gguf_parse(b->b, b->n, &f, err, errlen);
-    if (rc == 0) gguf_close(&f);
+    int rc = wicas_gguf_parse(b->b, b->n, &f, err, errlen);
+    if (rc == 0) wicas_gguf_close(&f);
     free(b->b);
     return rc;
 }

@@ -73,25 +73,25 @@ static void dequant_formulas(void **st) {
         for (int j = 0; j < 16; j++) a[k].qs[j] = b[k].qs[j] = (uint8_t)(rnd() & 0xff);
         for (int j = 0; j < 32; j++) c[k].qs[j] = (int8_t)(rnd() & 0xff);
     }
-    dequant_row(GGML_Q4_0, a, out, 64);
+    wicas_dequant_row(GGML_Q4_0, a, out, 64);
     for (int k = 0; k < 2; k++)
         for (int j = 0; j < 16; j++) {
             assert_true(out[k * 32 + j] == (float)((a[k].qs[j] & 15) - 8) * (0.5f + k));
             assert_true(out[k * 32 + j + 16] == (float)((a[k].qs[j] >> 4) - 8) * (0.5f + k));
         }
-    dequant_row(GGML_Q4_1, b, out, 64);
+    wicas_dequant_row(GGML_Q4_1, b, out, 64);
     for (int k = 0; k < 2; k++)
         for (int j = 0; j < 16; j++) {
             assert_true(out[k * 32 + j] == (float)(b[k].qs[j] & 15) * 0.25f + (-1.5f - k));
             assert_true(out[k * 32 + j + 16] == (float)(b[k].qs[j] >> 4) * 0.25f + (-1.5f - k));
         }
-    dequant_row(GGML_Q8_0, c, out, 64);
+    wicas_dequant_row(GGML_Q8_0, c, out, 64);
     for (int k = 0; k < 2; k++)
         for (int j = 0; j < 32; j++) assert_true(out[k * 32 + j] == (float)c[k].qs[j] * 0.125f);
     uint16_t h[4] = {0x3c00, 0xc000, 0x3f80, 0x4040};
-    dequant_row(GGML_F16, h, out, 2);
+    wicas_dequant_row(GGML_F16, h, out, 2);
     assert_true(out[0] == 1.0f && out[1] == -2.0f);
-    dequant_row(GGML_BF16, h + 2, out, 2);
+    wicas_dequant_row(GGML_BF16, h + 2, out, 2);
     assert_true(out[0] == 1.0f && out[1] == 3.0f);
 }
 
@@ -119,7 +119,7 @@ static void quantize_invariants(void **st) {
     for (int i = 0; i < 128; i++) b.x[i] = frnd(3.0f);
     for (int i = 32; i < 64; i++) b.x[i] = 0.0f; /* an all-zero block */
     b.x[70] = -5.0f;                             /* block 2 amax is negative */
-    q8_quantize_row(b.x, &b.a, 0);
+    wicas_q8_quantize_row(b.x, &b.a, 0);
     for (int blk = 0; blk < 4; blk++) {
         int32_t s = 0;
         float amax = 0;
@@ -189,10 +189,10 @@ static float reference(int type, const void *w, const q8_act *a) {
 
 static void kernels_bitwise(void **st) {
     (void)st;
-    const kernel_set *sets[3] = {&kernels_scalar, NULL, NULL};
+    const kernel_set *sets[3] = {&wicas_kernels_scalar, NULL, NULL};
     int n_sets = 1;
-    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX2) == 0) sets[n_sets++] = kernels_get();
-    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX512) == 0) sets[n_sets++] = kernels_get();
+    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX2) == 0) sets[n_sets++] = wicas_kernels_get();
+    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX512) == 0) sets[n_sets++] = wicas_kernels_get();
     wicas_infer_set_kernels(WICAS_KERNELS_AUTO);
     printf("kernel sets compared: %d (%s%s%s)\n", n_sets, sets[0]->name, n_sets > 1 ? ", " : "",
            n_sets > 1 ? sets[1]->name : "");
@@ -205,12 +205,12 @@ static void kernels_bitwise(void **st) {
         for (int rep = 0; rep < 20; rep++) {
             float scale = rep % 4 == 0 ? 1e-3f : rep % 4 == 1 ? 1.0f : rep % 4 == 2 ? 50.0f : 1e4f;
             for (int i = 0; i < nb * QK; i++) b.x[i] = frnd(scale);
-            q8_quantize_row(b.x, &b.a, 0);
+            wicas_q8_quantize_row(b.x, &b.a, 0);
             for (int ti = 0; ti < 3; ti++) {
                 fill_weights(types[ti], w, nb);
                 float ref = reference(types[ti], w, &b.a);
                 for (int s = 0; s < n_sets; s++) {
-                    float got = dot_row(sets[s], types[ti], w, &b.a, 0);
+                    float got = wicas_dot_row(sets[s], types[ti], w, &b.a, 0);
                     if (f32_to_bits(got) != f32_to_bits(ref))
                         fail_msg("type %d nb %d rep %d: %s gives %a, reference %a", types[ti], nb, rep, sets[s]->name,
                                  (double)got, (double)ref);
@@ -226,13 +226,13 @@ static void kernels_bitwise(void **st) {
 
 /* Packed (row-interleaved) matrices: every set with packed kernels gives,
  * for 16 rows x 3 tokens, exactly the reference dot of each row and token;
- * so do the rows x tokens tile kernels (matmul_rows). */
+ * so do the rows x tokens tile kernels (wicas_matmul_rows). */
 static void packed_and_tiles(void **st) {
     (void)st;
     const kernel_set *sets[2];
     int n_sets = 0;
-    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX2) == 0) sets[n_sets++] = kernels_get();
-    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX512) == 0) sets[n_sets++] = kernels_get();
+    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX2) == 0) sets[n_sets++] = wicas_kernels_get();
+    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX512) == 0) sets[n_sets++] = wicas_kernels_get();
     wicas_infer_set_kernels(WICAS_KERNELS_AUTO);
     /* The one skip kept: a CPU without AVX2 has no SIMD set to compare (an
      * x86-64 limit of the machine, not something set-up can provide; the
@@ -252,15 +252,15 @@ static void packed_and_tiles(void **st) {
         float *x = malloc(sizeof(float) * nb * QK);
         for (int t = 0; t < T; t++) {
             for (int i = 0; i < nb * QK; i++) x[i] = frnd(t + 1.0f);
-            q8_quantize_row(x, &a, t);
+            wicas_q8_quantize_row(x, &a, t);
         }
         for (int ti = 0; ti < 3; ti++) {
             uint8_t *w = malloc(bsz[ti] * nb * rows);
             for (int r = 0; r < rows; r++) fill_weights(types[ti], w + bsz[ti] * nb * r, nb);
-            size_t ps = pack_size(types[ti], rows, nb * QK);
+            size_t ps = wicas_pack_size(types[ti], rows, nb * QK);
             assert_true(ps > 0);
             uint8_t *pk = malloc(ps);
-            pack_matrix(types[ti], w, rows, nb * QK, pk);
+            wicas_pack_matrix(types[ti], w, rows, nb * QK, pk);
             float want[48], got[48];
             for (int r = 0; r < rows; r++)
                 for (int t = 0; t < T; t++) {
@@ -274,10 +274,10 @@ static void packed_and_tiles(void **st) {
                 }
             for (int s = 0; s < n_sets; s++) {
                 memset(got, 0, sizeof got);
-                matmul_rows_packed(sets[s], types[ti], w, pk, bsz[ti] * nb, 0, rows, &a, got, rows);
+                wicas_matmul_rows_packed(sets[s], types[ti], w, pk, bsz[ti] * nb, 0, rows, &a, got, rows);
                 assert_memory_equal(got, want, sizeof(float) * rows * T);
                 memset(got, 0, sizeof got);
-                matmul_rows(sets[s], types[ti], w, bsz[ti] * nb, 0, rows, &a, got, rows);
+                wicas_matmul_rows(sets[s], types[ti], w, bsz[ti] * nb, 0, rows, &a, got, rows);
                 assert_memory_equal(got, want, sizeof(float) * rows * T);
             }
             free(pk);
@@ -292,7 +292,7 @@ static void packed_and_tiles(void **st) {
 /* ---- Q5_0, Q5_1, k-quants ---------------------------------------------------------
  * Reference decoding written from the format definitions, walking each block
  * the way ggml's reference dequantisation walks it (element after element),
- * independent of quant.c's kq_decode: per element the integer weight w, the
+ * independent of quant.c's wicas_kq_decode: per element the integer weight w, the
  * integer scale and min of its 16-element half, and per element the float
  * factors (d, m). */
 typedef struct { int w[1024], sc[1024], mn[1024]; float d[1024], m[1024]; } refdec;
@@ -447,7 +447,7 @@ static const int KTYPES[] = {GGML_Q5_0, GGML_Q5_1, GGML_Q2_K,  GGML_Q3_K,  GGML_
 #define N_KTYPES (int)(sizeof KTYPES / sizeof KTYPES[0])
 static size_t kbytes(int type) {
     uint32_t be, bb;
-    assert_true(gguf_type_size((uint32_t)type, &be, &bb));
+    assert_true(wicas_gguf_type_size((uint32_t)type, &be, &bb));
     return bb;
 }
 static int kelems(int type) { return type == GGML_Q5_0 || type == GGML_Q5_1 || type == GGML_IQ4_NL ? 32 : 256; }
@@ -511,7 +511,7 @@ static void kquant_dequant(void **st) {
         for (int rep = 0; rep < 6; rep++) {
             fill_k(type, w, units, rep == 0 ? 1e-4f : rep == 1 ? 60000.0f : 1.0f);
             ref_decode(type, w, n, &RD[0], 0);
-            dequant_row(type, w, out, n);
+            wicas_dequant_row(type, w, out, n);
             for (int e = 0; e < n; e++) {
                 const refdec *R = &RD[0];
                 float want;
@@ -524,7 +524,7 @@ static void kquant_dequant(void **st) {
                     if (type == GGML_Q2_K || type == GGML_Q4_K || type == GGML_Q5_K) want = want - R->m[e] * (float)R->mn[e];
                 }
                 if (f32_to_bits(out[e]) != f32_to_bits(want))
-                    fail_msg("%s element %d: %a, want %a", gguf_type_name((uint32_t)type), e, (double)out[e], (double)want);
+                    fail_msg("%s element %d: %a, want %a", wicas_gguf_type_name((uint32_t)type), e, (double)out[e], (double)want);
             }
         }
     }
@@ -543,7 +543,7 @@ static void kquant_dequant(void **st) {
     k.scales[5] = 0x40; /* min bits 4-5 of sub-block 5 = 1 */
     k.qs[0] = 7;
     k.qs[64] = 0x90;
-    dequant_row(GGML_Q4_K, &k, out, 256);
+    wicas_dequant_row(GGML_Q4_K, &k, out, 256);
     assert_true(out[0] == 10.0f);
     assert_true(out[160] == 183.75f);
     assert_true(out[1] == -0.5f);
@@ -556,7 +556,7 @@ static void kquant_dequant(void **st) {
     s6.scales[3] = -5;
     s6.ql[48] = 3;
     s6.qh[16] = 2 << 2;
-    dequant_row(GGML_Q6_K, &s6, out, 256);
+    wicas_dequant_row(GGML_Q6_K, &s6, out, 256);
     assert_true(out[48] == -30.0f);
     /* Q5_0: element 17 is the high nibble of qs[1] plus bit 17 of qh */
     block_q5_0 s5;
@@ -564,7 +564,7 @@ static void kquant_dequant(void **st) {
     s5.d = f32_to_f16(0.5f);
     s5.qs[1] = 0xf0;
     s5.qh[2] = 0x02;
-    dequant_row(GGML_Q5_0, &s5, out, 32);
+    wicas_dequant_row(GGML_Q5_0, &s5, out, 32);
     assert_true(out[17] == 7.5f && out[1] == -8.0f);
 }
 
@@ -572,10 +572,10 @@ static void kquant_dequant(void **st) {
  * equals the dot) on random blocks, including extreme scales. */
 static void kquant_kernels(void **st) {
     (void)st;
-    const kernel_set *sets[3] = {&kernels_scalar, NULL, NULL};
+    const kernel_set *sets[3] = {&wicas_kernels_scalar, NULL, NULL};
     int n_sets = 1;
-    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX2) == 0) sets[n_sets++] = kernels_get();
-    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX512) == 0) sets[n_sets++] = kernels_get();
+    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX2) == 0) sets[n_sets++] = wicas_kernels_get();
+    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX512) == 0) sets[n_sets++] = wicas_kernels_get();
     wicas_infer_set_kernels(WICAS_KERNELS_AUTO);
     long compared = 0;
     enum { ROWS = 3, T = 37 };
@@ -598,7 +598,7 @@ static void kquant_kernels(void **st) {
                 const float xs = rep == 0 ? 1e-3f : rep == 1 ? 1.0f : 1e4f;
                 for (int t = 0; t < T; t++) {
                     for (int i = 0; i < n; i++) x[i] = frnd(xs * (1.0f + t % 3));
-                    q8_quantize_row(x, &a, t);
+                    wicas_q8_quantize_row(x, &a, t);
                 }
                 for (int r = 0; r < ROWS; r++) {
                     fill_k(type, w + rb * r, n / kelems(type), rep == 2 ? 60000.0f : rep == 0 ? 1e-3f : 0.1f);
@@ -608,18 +608,18 @@ static void kquant_kernels(void **st) {
                 for (int s = 0; s < n_sets; s++) {
                     for (int r = 0; r < ROWS; r++)
                         for (int t = 0; t < T; t++) {
-                            float g = dot_row(sets[s], type, w + rb * r, &a, t);
+                            float g = wicas_dot_row(sets[s], type, w + rb * r, &a, t);
                             if (f32_to_bits(g) != f32_to_bits(want[t * ROWS + r]))
                                 fail_msg("%s nb %d rep %d row %d tok %d: %s dot %a, reference %a",
-                                         gguf_type_name((uint32_t)type), nb, rep, r, t, sets[s]->name, (double)g,
+                                         wicas_gguf_type_name((uint32_t)type), nb, rep, r, t, sets[s]->name, (double)g,
                                          (double)want[t * ROWS + r]);
                             compared++;
                         }
                     memset(got, 0xff, sizeof got);
-                    matmul_rows(sets[s], type, w, rb, 0, ROWS, &a, got, ROWS);
+                    wicas_matmul_rows(sets[s], type, w, rb, 0, ROWS, &a, got, ROWS);
                     for (int i = 0; i < T * ROWS; i++)
                         if (f32_to_bits(got[i]) != f32_to_bits(want[i]))
-                            fail_msg("%s nb %d: %s tile %d: %a, reference %a", gguf_type_name((uint32_t)type), nb,
+                            fail_msg("%s nb %d: %s tile %d: %a, reference %a", wicas_gguf_type_name((uint32_t)type), nb,
                                      sets[s]->name, i, (double)got[i], (double)want[i]);
                 }
             }

@@ -1,4 +1,4 @@
-/* test_quant_special.c — activation quantisation (quant.c q8_quantize_row) of
+/* test_quant_special.c — activation quantisation (quant.c wicas_q8_quantize_row) of
  * NaN and infinite values, which used to reach a float -> int32 conversion of
  * NaN (undefined behaviour: x86 gives INT32_MIN, so -127 after the clamp; ARM
  * gives 0). Defined now: NaN -> 0, at or beyond +-127 -> +-127. A block with a
@@ -31,7 +31,7 @@ static void test_nan_inf_blocks(void **st) {
     int32_t qsum[8];
     q8_act a = {.q = q, .d = d, .s = s, .qsum = qsum, .nb = NB, .n_tok = 1, .stride = 8};
     memset(q, 0x55, sizeof q);
-    q8_quantize_row(x, &a, 0);
+    wicas_q8_quantize_row(x, &a, 0);
     assert_true(isnan(d[0]));
     assert_true(isinf(d[1]) && d[1] > 0);
     assert_true(isinf(d[2]) && d[2] > 0);
@@ -67,7 +67,7 @@ static void test_extremes(void **st) {
     float d[8], s[8];
     int32_t qsum[8];
     q8_act a = {.q = q, .d = d, .s = s, .qsum = qsum, .nb = 1, .n_tok = 1, .stride = 8};
-    q8_quantize_row(x, &a, 0);
+    wicas_q8_quantize_row(x, &a, 0);
     assert_int_equal(q[3], 127);
     assert_int_equal(q[4], -127);
     assert_int_equal(q[5], 0);

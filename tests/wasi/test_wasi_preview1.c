@@ -92,10 +92,10 @@ static void hello_sees_the_request(void **state) {
      * nonce = "wasi-random\0", counter 0). */
     wasi_chacha c;
     static const uint8_t nonce[12] = {'w', 'a', 's', 'i', '-', 'r', 'a', 'n', 'd', 'o', 'm', 0};
-    wasi_chacha_init(&c, req.seed, nonce);
+    wicas_wasi_chacha_init(&c, req.seed, nonce);
     uint8_t want[16];
     char hex[33];
-    wasi_chacha_fill(&c, want, 16);
+    wicas_wasi_chacha_fill(&c, want, 16);
     wicas_hex_encode(want, 16, hex);
     assert_memory_equal(r1.out + strlen(want_prefix), hex, 32);
 
@@ -121,9 +121,9 @@ static void chacha_matches_rfc8439(void **state) {
     uint8_t key[32], nonce[12] = {0, 0, 0, 9, 0, 0, 0, 0x4a, 0, 0, 0, 0}, out[64];
     for (int i = 0; i < 32; i++) key[i] = (uint8_t)i;
     wasi_chacha c;
-    wasi_chacha_init(&c, key, nonce);
+    wicas_wasi_chacha_init(&c, key, nonce);
     c.counter = 1;
-    wasi_chacha_fill(&c, out, 64);
+    wicas_wasi_chacha_fill(&c, out, 64);
     static const uint8_t want[64] = {
         0x10, 0xf1, 0xe7, 0xe4, 0xd1, 0x3b, 0x59, 0x15, 0x50, 0x0f, 0xdd, 0x1f, 0xa3, 0x20, 0x71, 0xc4,
         0xc7, 0xd1, 0xf4, 0xc7, 0x33, 0xc0, 0x68, 0x03, 0x04, 0x22, 0xaa, 0x9a, 0xc3, 0xd4, 0x6c, 0x4e,
@@ -132,12 +132,12 @@ static void chacha_matches_rfc8439(void **state) {
     assert_memory_equal(out, want, 64);
     /* Split reads give the same stream as one read. */
     uint8_t a[100], b[100];
-    wasi_chacha_init(&c, key, nonce);
-    wasi_chacha_fill(&c, a, 100);
-    wasi_chacha_init(&c, key, nonce);
-    wasi_chacha_fill(&c, b, 7);
-    wasi_chacha_fill(&c, b + 7, 60);
-    wasi_chacha_fill(&c, b + 67, 33);
+    wicas_wasi_chacha_init(&c, key, nonce);
+    wicas_wasi_chacha_fill(&c, a, 100);
+    wicas_wasi_chacha_init(&c, key, nonce);
+    wicas_wasi_chacha_fill(&c, b, 7);
+    wicas_wasi_chacha_fill(&c, b + 7, 60);
+    wicas_wasi_chacha_fill(&c, b + 67, 33);
     assert_memory_equal(a, b, 100);
 }
 
