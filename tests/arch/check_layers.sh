@@ -10,7 +10,8 @@
 #  - every wicas_* library named in a folder's CMakeLists.txt must be built in
 #    a folder of lower rank (the link graph follows the same order).
 # It fails, naming each offender, on an upward or sideways include, an
-# include it cannot resolve or that two folders could satisfy, a folder that
+# include of another folder's internal header (one not named public on its
+# layers.txt line), an include it cannot resolve or that two folders could satisfy, a folder that
 # layers.txt does not cover, and an upward link.
 # ROOT defaults to the repository holding this script, LAYERS to
 # ROOT/tests/arch/layers.txt.
@@ -91,18 +92,21 @@ BEGIN {
         n = split(line, w, /[ \t]+/)
         if (w[1] == "peers" && n == 2) peers[w[2]] = 1
         else if (w[1] == "allow" && n == 3) allow[w[2], w[3]] = 1
-        else if (n == 2 && w[2] ~ /^[0-9]+$/) {
+        else if (n >= 2 && w[2] ~ /^[0-9]+$/) {
             if (w[1] in rank) die("folder " w[1] " declared twice")
             rank[w[1]] = w[2] + 0
+            for (i = 3; i <= n; i++) { public[w[1] "/" w[i]] = 1; haspublic[w[1]] = 1 }
         } else die("cannot read: " line)
     }
     if (!length(rank)) die("declares no folder")
+    for (k in allow) { split(k, kk, SUBSEP); if (!(kk[1] in rank)) die("allow line for undeclared folder " kk[1]) }
     if (bad_layers) exit 1
     while ((getline f < (tmp "/files")) > 0) {
         exists[f] = 1
         nfiles++
         if (owner(f) == "") { d = dirname(f); if (!(d in undeclared)) { undeclared[d] = 1; print "FAIL: folder " d " (" f ") is not declared in layers.txt"; bad++ } }
     }
+    for (h in public) if (!(h in exists)) { print "FAIL: layers.txt names " h " public, but there is no such file"; bad++ }
     while ((getline f < (tmp "/protos")) > 0) {
         # src/abci/proto/tendermint/abci/types.proto: header tendermint/abci/types.pb-c.h
         i = index(f, "/proto/")
@@ -131,6 +135,9 @@ BEGIN {
         if (to == "") continue     # reported above
         if (!may_use(from, to, target)) {
             printf "FAIL: %s:%s: includes \"%s\" (%s, %s rank %d) from %s (rank %d): %s\n", file, lno, name, target, to, rank[to], from, rank[from], why
+            bad++
+        } else if (from != to && (to in haspublic) && !(target in public) && !((from SUBSEP target) in allow)) {
+            printf "FAIL: %s:%s: includes \"%s\", an internal header of %s (other folders include only its public header(s) named in layers.txt)\n", file, lno, name, to
             bad++
         }
         if (from != to) cross++

@@ -16,7 +16,8 @@
 # .proto files. It names every symbol <package>__<message>__<function>, the
 # package's dots turned into "__": packages wchain (src/chain/proto),
 # tendermint and google (src/abci/proto). A new .proto package is added to
-# PB_RE below.
+# PB_RE below. Names starting with "__" are reserved to the implementation
+# (what sanitizer and coverage instrumentation may add) and are skipped.
 #
 # ALLOWLIST: lines "<library> <symbol>" (e.g. "wicas_chain xstrdup", '#'
 # starts a comment): the unprefixed symbols of libraries not cleaned yet. It
@@ -38,7 +39,7 @@ defined() {
     lib=${lib#lib}
     # nm -A -P: "path[object]: symbol type value size"
     nm -A -P -g --defined-only "$1" | awk -v lib="$lib" '
-        NF >= 3 {
+        NF >= 3 && $2 !~ /^__/ {
             obj = $1; sub(/^.*\[/, "", obj); sub(/\]:$/, "", obj)
             print lib, $2, obj
         }'

@@ -72,6 +72,10 @@ addline src/infer/gguf.c '#include "../ai/ai.h"'
 expect_fail "relative path upwards" 'src/infer/gguf.c:[0-9]*: includes "../ai/ai.h" (src/ai/ai.h'
 
 fresh
+addline src/chain/wasm.c '#include "vm_internal.h"'
+expect_fail "internal header of a lower folder" 'src/chain/wasm.c:[0-9]*: includes "vm_internal.h", an internal header of src/vm'
+
+fresh
 addline src/common/log.c '#include "no_such_header.h"'
 expect_fail "unknown header" 'src/common/log.c:[0-9]*: "no_such_header.h" is no file'
 
@@ -85,7 +89,7 @@ mkdir -p src/x/bank src/x/wasm
 printf 'int wicas_bank_x(void);\n' >src/x/bank/bank.h
 printf 'int wicas_bank_iface(void);\n' >src/x/bank/bank_iface.h
 printf '#include "common.h"\n#include "chain.h"\n#include "bank_iface.h"\n' >src/x/wasm/wasm_msg.c
-addline tests/arch/layers.txt 'src/x/bank 40'
+addline tests/arch/layers.txt 'src/x/bank 40 bank.h'
 addline tests/arch/layers.txt 'src/x/wasm 45'
 expect_fail "sibling modules" 'src/x/wasm/wasm_msg.c:3: includes "bank_iface.h".*sibling modules under src/x'
 addline tests/arch/layers.txt 'allow src/x/wasm src/x/bank/bank_iface.h'
@@ -113,6 +117,10 @@ expect_fail "ambiguous header" 'src/ai/ai_core.c:[0-9]*: "store.h" is ambiguous'
 fresh
 addline src/vm/CMakeLists.txt 'target_link_libraries(wicas_vm PRIVATE wicas_chain)'
 expect_fail "upward link" 'src/vm/CMakeLists.txt names library wicas_chain (src/chain, rank 30) from src/vm (rank 20)'
+
+fresh
+sed 's/^src\/vm  *20  *vm.h/src\/vm 20 vm.h vm_api.h/' "$repo/tests/arch/layers.txt" >tests/arch/layers.txt
+expect_fail "public header that does not exist" 'layers.txt names src/vm/vm_api.h public, but there is no such file'
 
 fresh
 addline tests/arch/layers.txt 'src/vm twenty'
