@@ -16,7 +16,7 @@ mkdir -p "$OUT"
 BIN=$OUT/cross_check_aarch64
 "$CC" -std=c17 -O2 -Wall -Wextra -Werror -ffp-contract=off -fno-math-errno -D_GNU_SOURCE -DWICAS_HAVE_NEON=1 \
   -I"$SRC/src/infer" -I"$SRC/src/common" $(ls "$SRC"/src/infer/*.c | grep -v 'kernels_avx') \
-  "$SRC/tests/infer/cross_check.c" -o "$BIN" -lpthread -lm
+  "$SRC/src/common/errf.c" "$SRC/tests/infer/cross_check.c" -o "$BIN" -lpthread -lm
 fail=0 n=0
 for m in "$DIR"/q4_1.gguf "$DIR"/q4_0_untied.gguf "$DIR"/q8_0_mha.gguf "$DIR"/f16.gguf "$DIR"/bf16.gguf \
          "$DIR"/q4_k_m.gguf "$DIR"/q5_0_q5_1.gguf "$DIR"/q2_k_q3_k.gguf "$DIR"/q5_k_q8_k.gguf "$DIR"/iq4.gguf \
