@@ -29,17 +29,11 @@
 #include "ai.h"
 #include "chain_internal.h"
 #include "common.h"
-#ifdef WICAS_CHAIN_HAVE_WASI
 #include "wasi.h"
-#endif
 
 #define URL_REGISTER "/wicas.ai.v1.MsgRegisterModel"
 #define URL_STORE_PROGRAM "/wicas.ai.v1.MsgStoreProgram"
 #define CODE_CONFLICT 36 /* the SDK's ErrConflict */
-
-bool aimsg_handles(const char *url) {
-    return strcmp(url, URL_REGISTER) == 0 || strcmp(url, URL_STORE_PROGRAM) == 0;
-}
 
 static int bad(uint32_t *code, uint32_t c, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -229,7 +223,6 @@ static int store_program(wctx *x, const Wchain__MsgStoreProgram *m, uint8_t **re
     int f = st_get(x, k, kl, NULL, NULL);
     if (f < 0) return -1;
     if (f == 0) {
-#ifdef WICAS_CHAIN_HAVE_WASI
         char e[512] = "";
         int rc = wicas_wasi_validate(wasm, len, e, sizeof e);
         if (rc == WICAS_WASI_ENOMEM || rc == WICAS_WASI_EENGINE) {
@@ -240,11 +233,6 @@ static int store_program(wctx *x, const Wchain__MsgStoreProgram *m, uint8_t **re
         if (rc != WICAS_WASI_OK)
             return ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
                             "program is not a WASI command the sandbox accepts: %s: invalid request", e);
-#else
-        (void)c;
-        return ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
-                        "this build has no WASI sandbox: programs cannot be stored: invalid request");
-#endif
         if (st_set(x, k, kl, wasm, len)) return -1;
     }
     char size[24];

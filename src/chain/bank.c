@@ -1,8 +1,8 @@
 /*
- * bank.c — accounts (x/auth) and balances (x/bank): account records with
- * number and sequence, per-denom balances, coin transfers with the events the
- * Cosmos SDK v0.50 bank keeper emits (coin_spent, coin_received, transfer,
- * message{sender}), and the MsgSend handler.
+ * bank.c — the bank module (x/bank): per-denom balances, coin transfers with
+ * the events the Cosmos SDK v0.50 bank keeper emits (coin_spent,
+ * coin_received, transfer, message{sender}), MsgSend, the Balance and
+ * AllBalances queries, and genesis `bank.balances`.
  *
  * Balances are stored one key per (address, denom) holding a decimal amount,
  * so "all balances of X" is one prefix scan in denom order, and a raw store
@@ -13,64 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain_internal.h"
+#include <cjson/cJSON.h>
 
-/* ---- accounts ------------------------------------------------------------------------ */
-
-static size_t acc_key(const uint8_t *addr, size_t al, uint8_t *k) {
-    memcpy(k, K_ACC, 4);
-    memcpy(k + 4, addr, al);
-    return 4 + al;
-}
-
-int acc_get(wctx *x, const uint8_t *addr, size_t al, Wchain__BaseAccount **out) {
-    uint8_t k[40];
-    uint8_t *v = NULL;
-    size_t vl = 0;
-    int rc = st_get(x, k, acc_key(addr, al, k), &v, &vl);
-    if (rc != 1) return rc;
-    *out = wchain__base_account__unpack(NULL, vl, v);
-    free(v);
-    if (!*out) return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "stored account is corrupt");
-    return 1;
-}
-
-int acc_set(wctx *x, const uint8_t *addr, size_t al, const Wchain__BaseAccount *a) {
-    uint8_t k[40];
-    size_t n = wchain__base_account__get_packed_size(a);
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
-    wchain__base_account__pack(a, buf);
-    int rc = st_set(x, k, acc_key(addr, al, k), buf, n);
-    free(buf);
-    return rc;
-}
-
-int acc_ensure(wctx *x, const uint8_t *addr, size_t al) {
-    Wchain__BaseAccount *a = NULL;
-    int rc = acc_get(x, addr, al, &a);
-    if (rc < 0) return -1;
-    if (rc == 1) {
-        wchain__base_account__free_unpacked(a, NULL);
-        return 0;
-    }
-    uint8_t *v = NULL;
-    size_t vl = 0;
-    uint64_t num = 0;
-    rc = st_get(x, (const uint8_t *)K_NEXT_ACC, strlen(K_NEXT_ACC), &v, &vl);
-    if (rc < 0) return -1;
-    if (rc == 1 && vl == 8) num = be64_get(v);
-    free(v);
-    uint8_t nb[8];
-    be64_put(nb, num + 1);
-    if (st_set(x, (const uint8_t *)K_NEXT_ACC, strlen(K_NEXT_ACC), nb, 8)) return -1;
-    char s[100];
-    addr_str(addr, al, s);
-    Wchain__BaseAccount na = WCHAIN__BASE_ACCOUNT__INIT;
-    na.address = s;
-    na.account_number = num;
-    return acc_set(x, addr, al, &na);
-}
+#include "common.h"
+#include "module.h"
 
 /* ---- balances ------------------------------------------------------------------------- */
 
@@ -212,3 +158,207 @@ int bank_msg_send(wctx *x, const Wchain__MsgSend *m) {
     free(c);
     return rc;
 }
+
+/* ---- MsgSend ---------------------------------------------------------------------------- */
+
+#define URL_SEND "/cosmos.bank.v1beta1.MsgSend"
+
+/* ValidateBasic + GetSigners of MsgSend. */
+static int send_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
+                       size_t errlen) {
+    Wchain__MsgSend *m = wchain__msg_send__unpack(NULL, len, val);
+    if (!m) {
+        *code = WICAS_CODE_TX_DECODE;
+        return wicas_errf(err, errlen, "cannot decode %s: tx parse error", url);
+    }
+    *signer = xstrdup(m->from_address);
+    uint8_t a[32];
+    size_t al;
+    coin *c = NULL;
+    size_t n = 0;
+    int rc = 0;
+    if (wicas_chain_addr_decode(m->from_address, a, &al)) {
+        *code = WICAS_CODE_INVALID_ADDRESS;
+        rc = wicas_errf(err, errlen, "invalid from address '%s': invalid address", m->from_address);
+    } else if (wicas_chain_addr_decode(m->to_address, a, &al)) {
+        *code = WICAS_CODE_INVALID_ADDRESS;
+        rc = wicas_errf(err, errlen, "invalid to address '%s': invalid address", m->to_address);
+    } else if (coins_from_pb(m->amount, m->n_amount, &c, &n, err, errlen) || n == 0) {
+        if (n == 0 && c == NULL) snprintf(err, errlen, "send amount is empty: invalid coins");
+        *code = WICAS_CODE_INVALID_COINS;
+        rc = -1;
+    }
+    free(c);
+    wchain__msg_send__free_unpacked(m, NULL);
+    if (rc) {
+        free(*signer);
+        *signer = NULL;
+    }
+    return rc;
+}
+
+static int send_handle(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len) {
+    (void)url;
+    (void)resp;
+    (void)resp_len; /* MsgSendResponse is empty */
+    Wchain__MsgSend *ms = wchain__msg_send__unpack(NULL, len, val);
+    if (!ms) return ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgSend");
+    int rc = bank_msg_send(x, ms);
+    wchain__msg_send__free_unpacked(ms, NULL);
+    return rc;
+}
+
+/* ---- genesis ------------------------------------------------------------------------- */
+
+/* bank.balances: [{"address": "wicas1...", "coins": [{"denom", "amount"}]}];
+ * an address gets an account (in file order) if it has none yet */
+static int bank_genesis(wctx *x, const cJSON *bank, char *err, size_t errlen) {
+    const cJSON *bals = cJSON_GetObjectItemCaseSensitive(bank, "balances");
+    if (bals && !cJSON_IsArray(bals)) return wicas_errf(err, errlen, "genesis bank.balances must be an array");
+    const cJSON *it;
+    size_t i = 0;
+    cJSON_ArrayForEach(it, bals) {
+        char where[64];
+        snprintf(where, sizeof where, "bank.balances[%zu]", i++);
+        uint8_t a[32];
+        size_t al;
+        if (auth_genesis_account(x, cJSON_GetObjectItemCaseSensitive(it, "address"), where, a, &al, err, errlen))
+            return -1;
+        const cJSON *coins = cJSON_GetObjectItemCaseSensitive(it, "coins");
+        if (!cJSON_IsArray(coins)) return wicas_errf(err, errlen, "genesis %s: coins must be an array", where);
+        const cJSON *cn;
+        cJSON_ArrayForEach(cn, coins) {
+            const cJSON *d = cJSON_GetObjectItemCaseSensitive(cn, "denom");
+            const cJSON *am = cJSON_GetObjectItemCaseSensitive(cn, "amount");
+            uint64_t amount, have;
+            if (!cJSON_IsString(d) || !denom_valid(d->valuestring) || !cJSON_IsString(am) ||
+                parse_u64(am->valuestring, &amount))
+                return wicas_errf(err, errlen, "genesis %s: each coin needs a valid denom and a decimal string amount",
+                                  where);
+            if (bank_balance(x, a, al, d->valuestring, &have) || have > UINT64_MAX - amount ||
+                bank_set_balance(x, a, al, d->valuestring, have + amount))
+                return wicas_errf(err, errlen, "genesis %s: cannot set balance: %s", where,
+                                  x->err[0] ? x->err : "overflow");
+        }
+    }
+    return 0;
+}
+
+/* ---- queries ------------------------------------------------------------------------- */
+
+static void q_balance(wctx *x, const uint8_t *data, size_t len, wicas_chain_query_result *r) {
+    Wchain__QueryBalanceRequest *q = wchain__query_balance_request__unpack(NULL, len, data);
+    if (!q) {
+        wicas_query_fail(r, WICAS_CODE_TX_DECODE, NULL, "cannot decode QueryBalanceRequest");
+        return;
+    }
+    uint8_t a[32];
+    size_t al;
+    if (wicas_query_addr(r, q->address, a, &al)) {
+        if (!denom_valid(q->denom)) {
+            wicas_query_fail(r, WICAS_CODE_INVALID_COINS, NULL, "invalid denom '%s'", q->denom);
+        } else {
+            uint64_t amt = 0;
+            if (bank_balance(x, a, al, q->denom, &amt)) {
+                wicas_query_fail(r, WICAS_CODE_INTERNAL, NULL, "%s", x->err);
+            } else {
+                char s[24];
+                snprintf(s, sizeof s, "%" PRIu64, amt);
+                Wchain__Coin coin = WCHAIN__COIN__INIT;
+                coin.denom = q->denom;
+                coin.amount = s;
+                Wchain__QueryBalanceResponse resp = WCHAIN__QUERY_BALANCE_RESPONSE__INIT;
+                resp.balance = &coin;
+                wicas_query_value(r, &resp.base);
+            }
+        }
+    }
+    wchain__query_balance_request__free_unpacked(q, NULL);
+}
+
+static void q_all_balances(wctx *x, const uint8_t *data, size_t len, wicas_chain_query_result *r) {
+    Wchain__QueryAllBalancesRequest *q = wchain__query_all_balances_request__unpack(NULL, len, data);
+    if (!q) {
+        wicas_query_fail(r, WICAS_CODE_TX_DECODE, NULL, "cannot decode QueryAllBalancesRequest");
+        return;
+    }
+    uint8_t a[32];
+    size_t al;
+    if (wicas_query_addr(r, q->address, a, &al)) {
+        coin *c = NULL;
+        size_t n = 0;
+        if (bank_all(x, a, al, &c, &n)) {
+            wicas_query_fail(r, WICAS_CODE_INTERNAL, NULL, "%s", x->err);
+        } else {
+            /* pagination: key = the first denom to return, limit (default 100) */
+            size_t first = 0, total = n;
+            uint64_t limit = q->pagination && q->pagination->limit ? q->pagination->limit : 100;
+            char start[128] = "", next_buf[128] = "";
+            if (q->pagination && q->pagination->key.len) {
+                size_t kl = q->pagination->key.len < sizeof start - 1 ? q->pagination->key.len : sizeof start - 1;
+                memcpy(start, q->pagination->key.data, kl);
+                start[kl] = 0;
+                while (first < n && strcmp(c[first].denom, start) < 0) first++;
+            }
+            const char *next_denom = NULL;
+            if (n - first > limit) {
+                snprintf(next_buf, sizeof next_buf, "%s", c[first + limit].denom);
+                next_denom = next_buf;
+            }
+            if (n > first) memmove(c, c + first, (n - first) * sizeof *c);
+            n -= first;
+            if (n > limit) n = (size_t)limit;
+            Wchain__Coin *pc = calloc(n ? n : 1, sizeof *pc);
+            Wchain__Coin **pp = calloc(n ? n : 1, sizeof *pp);
+            char(*amts)[24] = calloc(n ? n : 1, 24);
+            if (pc && pp && amts) {
+                for (size_t i = 0; i < n; i++) {
+                    wchain__coin__init(&pc[i]);
+                    pc[i].denom = c[i].denom;
+                    snprintf(amts[i], 24, "%" PRIu64, c[i].amount);
+                    pc[i].amount = amts[i];
+                    pp[i] = &pc[i];
+                }
+                Wchain__PageResponse page = WCHAIN__PAGE_RESPONSE__INIT;
+                page.total = total;
+                if (next_denom) {
+                    page.next_key.data = (uint8_t *)next_buf;
+                    page.next_key.len = strlen(next_buf);
+                }
+                Wchain__QueryAllBalancesResponse resp = WCHAIN__QUERY_ALL_BALANCES_RESPONSE__INIT;
+                resp.balances = pp;
+                resp.n_balances = n;
+                resp.pagination = &page;
+                wicas_query_value(r, &resp.base);
+            }
+            free(pc);
+            free(pp);
+            free(amts);
+            free(c);
+        }
+    }
+    wchain__query_all_balances_request__free_unpacked(q, NULL);
+}
+
+static void bank_query(wctx *x, const char *method, const char *path, const uint8_t *data, size_t len,
+                       wicas_chain_query_result *r) {
+    if (strcmp(method, "Balance") == 0)
+        q_balance(x, data, len, r);
+    else if (strcmp(method, "AllBalances") == 0)
+        q_all_balances(x, data, len, r);
+    else
+        wicas_query_fail(r, WICAS_CODE_UNKNOWN_REQUEST, NULL, "unknown query path '%s': unknown request", path);
+}
+
+static const wicas_msg_route bank_msgs[] = {
+    {URL_SEND, &wchain__msg_send__descriptor, send_signer, send_handle},
+};
+
+const wicas_module wicas_module_bank = {
+    .name = "bank",
+    .msgs = bank_msgs,
+    .n_msgs = sizeof bank_msgs / sizeof bank_msgs[0],
+    .query_service = "/cosmos.bank.v1beta1.Query/",
+    .query = bank_query,
+    .genesis_init = bank_genesis,
+};

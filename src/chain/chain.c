@@ -25,8 +25,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "chain_internal.h"
 #include "common.h"
+#include "module.h"
 #include "params.h"
 
 #define META_HEIGHT "height"
@@ -162,17 +162,19 @@ int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
     v->opts = c->opts;
     memcpy(v->data_dir, c->data_dir, sizeof v->data_dir);
     v->tx_index = -1;
-#ifdef WICAS_CHAIN_HAVE_VM
-    if (!c->q_vm[q->slot]) c->q_vm[q->slot] = wasm_vm_new(c, err, errlen);
-    v->vm = c->q_vm[q->slot];
-    v->vm_api = c->vm_api;
-    if (!v->vm) {
+    v->view_of = c;
+    v->view_slot = q->slot;
+    int rc = modules_exec_alloc(v) ? WICAS_CHAIN_ERR_NOMEM : 0;
+    if (rc) seterr(err, errlen, "out of memory");
+    for (int i = 0; !rc && wicas_modules[i]; i++)
+        if (wicas_modules[i]->view_open) rc = wicas_modules[i]->view_open(v, c->mstate[i], q->slot, err, errlen);
+    if (rc) {
+        modules_exec_free(v);
         free(v);
         qslot_release(c, q->slot);
-        return WICAS_CHAIN_ERR_NOMEM;
+        return rc;
     }
-#endif
-    int rc = mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &q->txn);
+    rc = mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &q->txn);
     if (rc) {
         seterr(err, errlen, "cannot open a read transaction: %s", mdb_strerror(rc));
         q->txn = NULL;
@@ -182,6 +184,7 @@ int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
         q->txn = NULL;
     }
     if (!q->txn) {
+        modules_exec_free(v);
         free(v);
         qslot_release(c, q->slot);
         return WICAS_CHAIN_ERR_IO;
@@ -195,6 +198,7 @@ int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
 void qview_close(qview *q) {
     if (!q->v) return;
     mdb_txn_abort(q->txn);
+    modules_exec_free(q->v);
     free(q->v);
     qslot_release(q->c, q->slot);
     memset(q, 0, sizeof *q);
@@ -232,31 +236,32 @@ int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wica
         wicas_chain_close(c);
         return rc;
     }
-    if ((rc = wasm_open(c, err, errlen))) {
-        wicas_chain_close(c);
-        return rc;
-    }
-    /* the background worker of asynchronous AI requests (aiasync.c) */
-    if (c->opts.ai_host && wicas_ai_worker_new(c->opts.ai_host, &c->ai_worker) != WICAS_AI_OK) {
-        seterr(err, errlen, "chain open: cannot start the AI worker thread");
+    if (modules_exec_alloc(c)) {
+        seterr(err, errlen, "chain open: out of memory");
         wicas_chain_close(c);
         return WICAS_CHAIN_ERR_NOMEM;
     }
-    aiasync_after_commit(c); /* requests still pending from before a restart */
+    for (int i = 0; wicas_modules[i]; i++)
+        if (wicas_modules[i]->open && (rc = wicas_modules[i]->open(c, &c->mstate[i], err, errlen))) {
+            wicas_chain_close(c);
+            return rc;
+        }
+    /* work still pending from before a restart (e.g. asynchronous AI requests) */
+    for (int i = 0; wicas_modules[i]; i++)
+        if (wicas_modules[i]->after_commit) wicas_modules[i]->after_commit(c);
     *out = c;
     return 0;
 }
 
 void wicas_chain_close(wicas_chain *c) {
     if (!c) return;
-    wicas_ai_worker_free(c->ai_worker);
-#ifdef WICAS_CHAIN_HAVE_VM
-    for (int i = 0; i < CHAIN_QUERY_WORKERS; i++)
-        if (c->q_vm[i]) wicas_vm_free(c->q_vm[i]);
-#endif
+    int nm = 0;
+    while (wicas_modules[nm]) nm++;
+    for (int i = nm - 1; i >= 0; i--) /* in reverse: a module may use the ones before it */
+        if (wicas_modules[i]->close && c->mstate[i]) wicas_modules[i]->close(c, c->mstate[i]);
+    modules_exec_free(c);
     pthread_cond_destroy(&c->q_cv);
     pthread_mutex_destroy(&c->q_mu);
-    wasm_close(c);
     kv_clear(&c->check_ov);
     if (c->check_txn) mdb_txn_abort(c->check_txn);
     wstore_close(&c->st); /* aborts a pending block */
@@ -337,9 +342,12 @@ int wicas_chain_init_chain_validators(wicas_chain *c, const char *chain_id, int6
     c->tx_index = -1;
     wctx x;
     ctx_init(&x, c, &c->wbase, UINT64_MAX);
-    /* the genesis state, then the models it registers must be runnable here */
-    if (genesis_apply(&x, app_state_json ? app_state_json : "{}", app_state_json ? len : 2, err, errlen) ||
-        aiasync_store_validators(&x, vals, n_vals, err, errlen) || aimod_check_models(c, &x, err, errlen)) {
+    /* every module's genesis section, then their InitChain hooks (the
+     * validators; checks of what genesis set up, e.g. runnable models) */
+    rc = genesis_apply(&x, app_state_json ? app_state_json : "{}", app_state_json ? len : 2, err, errlen);
+    for (int i = 0; !rc && wicas_modules[i]; i++)
+        if (wicas_modules[i]->init_chain) rc = wicas_modules[i]->init_chain(&x, vals, n_vals, err, errlen);
+    if (rc) {
         ctx_free(&x);
         abort_pending(c);
         c->chain_id[0] = 0;
@@ -406,16 +414,12 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
         kv_clear(&blk);
         return WICAS_CHAIN_ERR_INVALID;
     }
-    {
-        wctx bx;
-        ctx_init(&bx, c, &blk, UINT64_MAX);
-        c->ai_budget_left = aimod_block_budget(&bx);
-        ctx_free(&bx);
-    }
-    /* asynchronous AI requests: tally the vote extensions the proposer
-     * injected as the first tx, resolve, call back the contracts */
+    /* the modules' begin-block hooks (e.g. the AI module tallies the vote
+     * extensions the proposer injected as the first tx) */
     evlist bev = {0};
-    if (aiasync_begin_block(c, &blk, b, &bev, err, errlen)) {
+    for (int i = 0; !rc && wicas_modules[i]; i++)
+        if (wicas_modules[i]->begin_block) rc = wicas_modules[i]->begin_block(c, &blk, b, &bev, err, errlen);
+    if (rc) {
         kv_clear(&blk);
         ev_free(&bev);
         WICAS_ERROR("chain", "halting at height %lld: %s", (long long)b->height, err);
@@ -479,7 +483,8 @@ int wicas_chain_commit(wicas_chain *c, int64_t *retain_height) {
     c->last_height = c->pending_height;
     memcpy(c->last_hash, c->pending_root, 32);
     rc = check_reset(c);
-    aiasync_after_commit(c); /* start on requests this block created */
+    for (int i = 0; wicas_modules[i]; i++) /* e.g. start on AI requests this block created */
+        if (wicas_modules[i]->after_commit) wicas_modules[i]->after_commit(c);
     return rc;
 }
 
@@ -555,13 +560,6 @@ static void result_from(wicas_chain_tx_result *res, wctx *x, uint64_t gas_wanted
     res->log = xstrdup(x->code ? x->err : "");
     res->gas_wanted = (int64_t)gas_wanted;
     res->gas_used = (int64_t)x->gas_used;
-}
-
-static const char *msg_module(const char *url) {
-    if (strncmp(url, "/cosmos.bank.", 13) == 0) return "bank";
-    if (strncmp(url, "/cosmwasm.wasm.", 15) == 0) return "wasm";
-    if (strncmp(url, "/wicas.ai.", 10) == 0) return "ai";
-    return "unknown";
 }
 
 /* The ante handler. Returns 0 or -1 (x->code set). */
@@ -709,23 +707,18 @@ static int run_msg(wctx *x, const Wchain__Any *m, size_t idx, Wchain__Any ***res
         return ctx_fail(x, code, WICAS_CHAIN_CODESPACE_SDK, "%s", err);
     snprintf(signer, sizeof signer, "%s", s);
     free(s);
+    /* msg_signer found the route (an unknown type fails there) */
+    const wicas_msg_route *route = NULL;
+    const wicas_module *mod = wicas_module_for_msg(m->type_url, &route);
+    if (!mod) return ctx_fail(x, WICAS_CODE_UNKNOWN_REQUEST, WICAS_CHAIN_CODESPACE_SDK, "unrecognized message type '%s': unknown request", m->type_url);
     /* the SDK's message event comes first, then the handler's */
     wctx mx;
     ctx_child(&mx, x);
-    ev_add(&mx.ev, "message", "action", m->type_url, "sender", signer, "module", msg_module(m->type_url), NULL);
+    ev_add(&mx.ev, "message", "action", m->type_url, "sender", signer, "module", mod->name, NULL);
     uint8_t *resp = NULL;
     size_t resp_len = 0;
     char resp_url[128];
-    int rc;
-    if (strcmp(m->type_url, "/cosmos.bank.v1beta1.MsgSend") == 0) {
-        Wchain__MsgSend *ms = wchain__msg_send__unpack(NULL, m->value.len, m->value.data);
-        rc = ms ? bank_msg_send(&mx, ms) : ctx_fail(&mx, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgSend");
-        if (ms) wchain__msg_send__free_unpacked(ms, NULL);
-    } else if (aimsg_handles(m->type_url)) {
-        rc = aimsg_dispatch(&mx, m->type_url, m->value.data, m->value.len, &resp, &resp_len);
-    } else {
-        rc = wasm_dispatch(&mx, m->type_url, m->value.data, m->value.len, &resp, &resp_len);
-    }
+    int rc = route->handle(&mx, m->type_url, m->value.data, m->value.len, &resp, &resp_len);
     snprintf(resp_url, sizeof resp_url, "%sResponse", m->type_url);
     if (rc == 0) {
         char mi[24];
@@ -770,8 +763,9 @@ static void free_resps(Wchain__Any **r, size_t n) {
 
 void run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode, wicas_chain_tx_result *res) {
     memset(res, 0, sizeof *res);
-    wicas_sha256(tx, len, c->tx_hash); /* seeds of inference calls in this tx */
-    c->ai_calls = 0;
+    wicas_sha256(tx, len, c->tx_hash); /* e.g. seeds of inference calls in this tx */
+    for (int i = 0; wicas_modules[i]; i++)
+        if (wicas_modules[i]->begin_tx) wicas_modules[i]->begin_tx(c);
     wtx t;
     uint32_t code = 0;
     char err[512];

@@ -22,9 +22,7 @@
 #include "store.h"
 #include "wchain.pb-c.h"
 
-#ifdef WICAS_CHAIN_HAVE_VM
 #include "vm.h"
-#endif
 
 /* ---- gas prices (Cosmos SDK v0.50 defaults: store.KVGasConfig, x/auth Params) --- */
 #define GAS_HAS 1000
@@ -72,6 +70,8 @@
  * so it uses one slot; the others serve extra ABCI connections and
  * in-process callers. */
 #define CHAIN_QUERY_WORKERS 2
+/* Most modules a chain may register (module.h). */
+#define WICAS_MODULES_MAX 16
 
 struct wicas_chain {
     wstore st;
@@ -103,28 +103,25 @@ struct wicas_chain {
      * that could diverge. Reset by finalize_block, set by ctx_fail/wasm.c. */
     char halt[512];
 
-    /* AI module (aimod.c): chain data for seeds, budget, halting */
-    uint8_t blk_hash[32];     /* hash of the block being executed */
-    uint8_t tx_hash[32];      /* SHA-256 of the tx being executed */
-    uint32_t ai_calls;        /* inference calls so far in this tx */
-    uint64_t ai_budget_left;  /* of the block's inference budget (gas) */
+    /* the block and tx being executed (any module may derive data from them,
+     * e.g. the AI module's seeds) */
+    uint8_t blk_hash[32]; /* hash of the block being executed */
+    uint8_t tx_hash[32];  /* SHA-256 of the tx being executed */
 
-    struct wicas_ai_worker *ai_worker; /* aiasync.c: background answers (NULL without a host) */
-
-#ifdef WICAS_CHAIN_HAVE_VM
-    wicas_vm *vm;
-    wicas_vm_api *vm_api;
-#endif
+    /* modules (module.h): shared state of each (NULL in views: a view reads
+     * its chain's), and this handle's execution scratch; index = position in
+     * the module table */
+    void *mstate[WICAS_MODULES_MAX];
+    void *mexec[WICAS_MODULES_MAX];
+    const struct wicas_chain *view_of; /* views: the shared chain; NULL on it */
+    int view_slot;                     /* views: the query slot */
 
     /* query slots (chain.c qview_*): queries and simulations run on views of
-     * the last commit, at most CHAIN_QUERY_WORKERS at once, each slot with
-     * its own contract VM (created on first use) */
+     * the last commit, at most CHAIN_QUERY_WORKERS at once (modules may keep
+     * per-slot resources, e.g. the wasm module a contract VM per slot) */
     pthread_mutex_t q_mu;
     pthread_cond_t q_cv;
     bool q_busy[CHAIN_QUERY_WORKERS];
-#ifdef WICAS_CHAIN_HAVE_VM
-    wicas_vm *q_vm[CHAIN_QUERY_WORKERS];
-#endif
 };
 
 /* ---- read-only views of the last commit (chain.c) ------------------------------------
@@ -231,7 +228,12 @@ void addr_str(const uint8_t *a, size_t al, char out[100]);
 /* Module account address: SHA-256(name)[0..20] (SDK address.Module without keys). */
 void module_addr(const char *name, uint8_t out[20]);
 
-/* ---- auth ---------------------------------------------------------------------- */
+/* ---- auth (auth.c) ------------------------------------------------------------- */
+struct cJSON;
+/* Genesis: decodes the address in addr and makes sure it has an account
+ * (numbered now if new); where names the entry in messages. 0 or -1 with err. */
+int auth_genesis_account(wctx *x, const struct cJSON *addr, const char *where, uint8_t a[32], size_t *al, char *err,
+                         size_t errlen);
 /* Loads the account record; returns 1 found, 0 absent, -1 failure. */
 int acc_get(wctx *x, const uint8_t *addr, size_t al, Wchain__BaseAccount **out);
 int acc_set(wctx *x, const uint8_t *addr, size_t al, const Wchain__BaseAccount *a);
@@ -250,8 +252,6 @@ int bank_all(wctx *x, const uint8_t *addr, size_t al, coin **out, size_t *n);
 int bank_msg_send(wctx *x, const Wchain__MsgSend *m);
 
 /* ---- wasm -------------------------------------------------------------------------- */
-/* Returns 1 when type_url is a wasm message this module handles. */
-bool wasm_handles(const char *type_url);
 /* Executes one wasm message (already decoded from Any); signer checked by the
  * caller. The protobuf response goes to resp / resp_len (malloc'd). */
 int wasm_dispatch(wctx *x, const char *type_url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len);
@@ -263,12 +263,6 @@ int wasm_store(wctx *x, const uint8_t *creator, size_t cl, const uint8_t *wasm, 
 /* Query handlers for /cosmwasm.wasm.v1.Query/<name>. */
 void wasm_query(wicas_chain *c, wctx *x, const char *name, const uint8_t *data, size_t len,
                 wicas_chain_query_result *res);
-int wasm_open(wicas_chain *c, char *err, size_t errlen);
-#ifdef WICAS_CHAIN_HAVE_VM
-/* A new contract VM configured as the chain's (same disk cache), or NULL with err. */
-wicas_vm *wasm_vm_new(const wicas_chain *c, char *err, size_t errlen);
-#endif
-void wasm_close(wicas_chain *c);
 
 /* ---- tx codec (tx.c) ---------------------------------------------------------------- */
 typedef struct {
@@ -312,6 +306,16 @@ int aimod_query_cap(wctx *x, uint64_t max_tokens, char *err, size_t errlen);
 int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_limit, char **resp, uint64_t *gas_used,
                        char *err, size_t errlen);
 
+/* The AI module's execution scratch (per chain handle, module.h): inference
+ * calls so far in this tx (seeds), and what is left of the block's budget. */
+typedef struct {
+    uint32_t calls;
+    uint64_t budget_left;
+} ai_exec_state;
+ai_exec_state *ai_exec(const wicas_chain *c);
+/* The background worker of asynchronous requests (NULL without an AI host). */
+struct wicas_ai_worker *ai_worker(const wicas_chain *c);
+
 /* asynchronous requests (aiasync.c) */
 #define AIASYNC_MAX_PENDING 16          /* requests waiting for answers at once */
 #define AIASYNC_MAX_TOKENS 256          /* max_tokens of one asynchronous request */
@@ -334,7 +338,6 @@ int aimod_authority(wctx *x, char out[100]);
 /* ---- ai messages and programs (aimsg.c, aiprog.c) ------------------------------------ */
 #define K_AI_PROGRAM "ai/program/"      /* + 64 lowercase hex of the wasm's SHA-256 */
 #define AIPROG_MAX_BYTES (1u << 20)     /* largest program MsgStoreProgram accepts */
-bool aimsg_handles(const char *type_url);
 int aimsg_signer(const char *type_url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
                  size_t errlen);
 int aimsg_dispatch(wctx *x, const char *type_url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len);

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain_internal.h"
 #include "common.h"
+#include "module.h"
 
 secp256k1_context *wchain_secp(void);
 
@@ -41,46 +41,11 @@ static int fail(uint32_t *code, uint32_t c, char *err, size_t errlen, const char
 int msg_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
                size_t errlen) {
     *signer = NULL;
-    if (strcmp(url, URL_SEND) == 0) {
-        Wchain__MsgSend *m = wchain__msg_send__unpack(NULL, len, val);
-        if (!m) return fail(code, WICAS_CODE_TX_DECODE, err, errlen, "cannot decode %s: tx parse error", url);
-        *signer = xstrdup(m->from_address);
-        /* validate basic */
-        uint8_t a[32];
-        size_t al;
-        coin *c = NULL;
-        size_t n = 0;
-        int rc = 0;
-        if (wicas_chain_addr_decode(m->from_address, a, &al))
-            rc = fail(code, WICAS_CODE_INVALID_ADDRESS, err, errlen, "invalid from address '%s': invalid address",
-                      m->from_address);
-        else if (wicas_chain_addr_decode(m->to_address, a, &al))
-            rc = fail(code, WICAS_CODE_INVALID_ADDRESS, err, errlen, "invalid to address '%s': invalid address",
-                      m->to_address);
-        else if (coins_from_pb(m->amount, m->n_amount, &c, &n, err, errlen) || n == 0) {
-            if (n == 0 && c == NULL) snprintf(err, errlen, "send amount is empty: invalid coins");
-            *code = WICAS_CODE_INVALID_COINS;
-            rc = -1;
-        }
-        free(c);
-        wchain__msg_send__free_unpacked(m, NULL);
-        if (rc) {
-            free(*signer);
-            *signer = NULL;
-        }
-        return rc;
-    }
-    if (wasm_handles(url)) {
-        if (wasm_signer(url, val, len, signer, err, errlen)) {
-            *code = strstr(err, "decode") ? WICAS_CODE_TX_DECODE : WICAS_CODE_INVALID_REQUEST;
-            if (strstr(err, "address")) *code = WICAS_CODE_INVALID_ADDRESS;
-            return -1;
-        }
-        return 0;
-    }
-    if (aimsg_handles(url)) return aimsg_signer(url, val, len, signer, code, err, errlen);
-    return fail(code, WICAS_CODE_UNKNOWN_REQUEST, err, errlen, "unrecognized message type '%s': unknown request",
-                url);
+    const wicas_msg_route *r = NULL;
+    if (!wicas_module_for_msg(url, &r))
+        return fail(code, WICAS_CODE_UNKNOWN_REQUEST, err, errlen, "unrecognized message type '%s': unknown request",
+                    url);
+    return r->signer(url, val, len, signer, code, err, errlen);
 }
 
 /* ---- unknown fields (the SDK's codec/unknownproto) ------------------------------------------
@@ -97,26 +62,12 @@ int msg_signer(const char *url, const uint8_t *val, size_t len, char **signer, u
 #define NONCRITICAL_BIT 0x400u
 #define MAX_PB_DEPTH 32
 
-static const struct {
-    const char *url;
-    const ProtobufCMessageDescriptor *d;
-} known_any[] = {
-    {URL_PUBKEY, &wchain__pub_key__descriptor},
-    {URL_SEND, &wchain__msg_send__descriptor},
-    {"/cosmwasm.wasm.v1.MsgStoreCode", &wchain__msg_store_code__descriptor},
-    {"/cosmwasm.wasm.v1.MsgInstantiateContract", &wchain__msg_instantiate_contract__descriptor},
-    {"/cosmwasm.wasm.v1.MsgExecuteContract", &wchain__msg_execute_contract__descriptor},
-    {"/cosmwasm.wasm.v1.MsgMigrateContract", &wchain__msg_migrate_contract__descriptor},
-    {"/cosmwasm.wasm.v1.MsgUpdateAdmin", &wchain__msg_update_admin__descriptor},
-    {"/cosmwasm.wasm.v1.MsgClearAdmin", &wchain__msg_clear_admin__descriptor},
-    {"/wicas.ai.v1.MsgRegisterModel", &wchain__msg_register_model__descriptor},
-    {"/wicas.ai.v1.MsgStoreProgram", &wchain__msg_store_program__descriptor},
-};
-
+/* The protobuf type an Any holds: a public key, or a message a module routes. */
 static const ProtobufCMessageDescriptor *any_type(const char *url) {
-    for (size_t i = 0; url && i < sizeof known_any / sizeof known_any[0]; i++)
-        if (strcmp(url, known_any[i].url) == 0) return known_any[i].d;
-    return NULL;
+    if (!url) return NULL;
+    if (strcmp(url, URL_PUBKEY) == 0) return &wchain__pub_key__descriptor;
+    const wicas_msg_route *r = NULL;
+    return wicas_module_for_msg(url, &r) ? r->desc : NULL;
 }
 
 /* 0 if m and what it holds pass the rule, else -1 with err set. */
