@@ -150,6 +150,14 @@ void wicas_query_json(wicas_chain_query_result *r, char *json);
 /* Decodes a bech32 address of a query request; false (r failed with 7) when bad. */
 bool wicas_query_addr(wicas_chain_query_result *r, const char *a, uint8_t out[32], size_t *al);
 
+/* ---- the application (src/app) ----------------------------------------------------------
+ * The core declares, the application layer defines: the table above
+ * (modules.c) and the ante handler (ante.c), which runs before a tx's
+ * messages (mode: MODE_CHECK/RECHECK/DELIVER/SIMULATE). 0, or -1 with the
+ * failure in x. These two symbols are the only references from the core to
+ * the layer above it: the wiring the SDK does in app.go. */
+int wicas_app_ante(wctx *x, wtx *t, size_t len, int mode);
+
 /* ---- core internals (chain.c) ------------------------------------------------------------ */
 int wicas_module_index(const wicas_module *m);
 /* allocate / free a handle's execution scratch of every module */

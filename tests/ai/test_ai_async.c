@@ -34,6 +34,7 @@
 #include "ai.h"
 #include "chain.h"
 #include "chain_internal.h"
+#include "xai.h"
 #include "common.h"
 #include "wchain.pb-c.h"
 #include "chain_test_util.h"

@@ -1,11 +1,7 @@
 /*
- * modules.c — the module table and the core's lookups over it.
- *
- * The one place that names the chain's modules. Their order is consensus:
- * genesis sections are applied, and block hooks run, in this order (auth
- * first, so genesis account numbers follow the file; params before wasm,
- * as the state layout has always had it). To add a module: a folder with its
- * wicas_module, and one line here.
+ * module.c — the core's side of the module table (module.h): route lookups,
+ * module state and execution scratch, and the helpers modules answer
+ * queries with. The table itself is the application's (src/app/modules.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,15 +9,6 @@
 #include <string.h>
 
 #include "module.h"
-
-extern const wicas_module wicas_module_auth, wicas_module_bank, wicas_module_params, wicas_module_wasm,
-    wicas_module_ai;
-
-const wicas_module *const wicas_modules[] = {
-    &wicas_module_auth, &wicas_module_bank, &wicas_module_params, &wicas_module_wasm, &wicas_module_ai, NULL,
-};
-
-_Static_assert(sizeof wicas_modules / sizeof wicas_modules[0] <= WICAS_MODULES_MAX + 1, "raise WICAS_MODULES_MAX");
 
 int wicas_module_index(const wicas_module *m) {
     for (int i = 0; wicas_modules[i]; i++)

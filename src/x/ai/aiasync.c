@@ -49,6 +49,7 @@
 
 #include "ai.h"
 #include "chain_internal.h"
+#include "xai.h"
 #include "common.h"
 
 #define K_REQ_SEQ "ai/req/seq"

@@ -28,6 +28,7 @@
 
 #include "ai.h"
 #include "chain_internal.h"
+#include "xai.h"
 #include "common.h"
 #include "wasi.h"
 

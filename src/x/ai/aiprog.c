@@ -38,6 +38,8 @@
 
 #include "ai.h"
 #include "chain_internal.h"
+#include "vm.h"
+#include "xai.h"
 #include "common.h"
 
 #include "wasi.h"

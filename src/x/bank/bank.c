@@ -17,6 +17,8 @@
 
 #include "common.h"
 #include "module.h"
+#include "xauth.h"
+#include "xbank.h"
 
 /* ---- balances ------------------------------------------------------------------------- */
 

@@ -32,6 +32,9 @@
 #include "common.h"
 #include "module.h"
 #include "vm.h"
+#include "xauth.h"
+#include "xbank.h"
+#include "xwasm.h"
 
 #define URL_STORE "/cosmwasm.wasm.v1.MsgStoreCode"
 #define URL_INST "/cosmwasm.wasm.v1.MsgInstantiateContract"
@@ -84,7 +87,7 @@ static int serr(char *err, size_t errlen, const char *m) {
     return -1;
 }
 
-int wasm_signer(const char *u, const uint8_t *val, size_t len, char **signer, char *err, size_t errlen) {
+static int wasm_signer(const char *u, const uint8_t *val, size_t len, char **signer, char *err, size_t errlen) {
     *signer = NULL;
     const char *s = NULL;
     int rc = 0;
@@ -1335,7 +1338,7 @@ static int vm_querier(void *ctx, const char *req, size_t len, uint64_t gas_limit
 
 /* ---- store code ------------------------------------------------------------------------------ */
 
-int wasm_store(wctx *x, const uint8_t *creator, size_t cl, const uint8_t *wasm, size_t len, uint64_t *code_id,
+static int wasm_store(wctx *x, const uint8_t *creator, size_t cl, const uint8_t *wasm, size_t len, uint64_t *code_id,
                uint8_t checksum[32]) {
     wicas_sha256(wasm, len, checksum);
     char err[300];
@@ -1378,7 +1381,7 @@ static int pack_resp(const ProtobufCMessage *m, uint8_t **resp, size_t *resp_len
     return 0;
 }
 
-int wasm_dispatch(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len) {
+static int wasm_dispatch(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len) {
     *resp = NULL;
     *resp_len = 0;
     uint8_t s[32];
@@ -1517,7 +1520,7 @@ static void fill_code_info(Wchain__CodeInfoResponse *ci, Wchain__AccessConfig *a
     ci->instantiate_permission = ac;
 }
 
-void wasm_query(wicas_chain *c, wctx *x, const char *name, const uint8_t *data, size_t len,
+static void wasm_query(wicas_chain *c, wctx *x, const char *name, const uint8_t *data, size_t len,
                 wicas_chain_query_result *r) {
     (void)c;
     if (strcmp(name, "ContractInfo") == 0) {

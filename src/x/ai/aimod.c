@@ -37,6 +37,7 @@
 #include "ai.h"
 #include "common.h"
 #include "module.h"
+#include "xai.h"
 
 #define K_AI_MODEL "ai/model/"
 #define K_AI_PARAMS "ai/params"

@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "module.h"
+#include "xauth.h"
 
 /* ---- accounts ------------------------------------------------------------------------ */
 
