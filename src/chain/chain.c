@@ -36,15 +36,6 @@
 /* time of the last block (node-local, not hashed): env.block.time of queries */
 #define META_TIME "block_time_ns"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 void err_wrap(char *dst, size_t cap, const char *pre, const char *post) {
     char *s = xprintf("%s%s%s", pre, dst, post);
     if (!s) return;
@@ -150,7 +141,7 @@ int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
     wicas_chain *v = calloc(1, sizeof *v);
     if (!v) {
         qslot_release(c, q->slot);
-        seterr(err, errlen, "out of memory");
+        wicas_errf(err, errlen, "out of memory");
         return WICAS_CHAIN_ERR_NOMEM;
     }
     v->st.env = c->st.env;
@@ -164,7 +155,7 @@ int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
     v->view_of = c;
     v->view_slot = q->slot;
     int rc = modules_exec_alloc(v) ? WICAS_CHAIN_ERR_NOMEM : 0;
-    if (rc) seterr(err, errlen, "out of memory");
+    if (rc) wicas_errf(err, errlen, "out of memory");
     for (int i = 0; !rc && wicas_modules[i]; i++)
         if (wicas_modules[i]->view_open) rc = wicas_modules[i]->view_open(v, c->mstate[i], q->slot, err, errlen);
     if (rc) {
@@ -175,10 +166,10 @@ int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
     }
     rc = mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &q->txn);
     if (rc) {
-        seterr(err, errlen, "cannot open a read transaction: %s", mdb_strerror(rc));
+        wicas_errf(err, errlen, "cannot open a read transaction: %s", mdb_strerror(rc));
         q->txn = NULL;
     } else if ((rc = meta_read(v, q->txn))) {
-        seterr(err, errlen, "reading the committed height: %s", wicas_chain_strerror(rc));
+        wicas_errf(err, errlen, "reading the committed height: %s", wicas_chain_strerror(rc));
         mdb_txn_abort(q->txn);
         q->txn = NULL;
     }
@@ -207,7 +198,7 @@ int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wica
                      size_t errlen) {
     *out = NULL;
     if (!data_dir || !*data_dir) {
-        seterr(err, errlen, "chain open: empty data directory");
+        wicas_errf(err, errlen, "chain open: empty data directory");
         return WICAS_CHAIN_ERR_INVALID;
     }
     wicas_chain *c = calloc(1, sizeof *c);
@@ -217,7 +208,7 @@ int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wica
     pthread_cond_init(&c->q_cv, NULL);
     snprintf(c->data_dir, sizeof c->data_dir, "%s", data_dir);
     if (mkdir(data_dir, 0755) && errno != EEXIST) {
-        seterr(err, errlen, "chain open: cannot create %s: %s", data_dir, strerror(errno));
+        wicas_errf(err, errlen, "chain open: cannot create %s: %s", data_dir, strerror(errno));
         pthread_cond_destroy(&c->q_cv);
         pthread_mutex_destroy(&c->q_mu);
         free(c);
@@ -231,12 +222,12 @@ int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wica
         return rc;
     }
     if ((rc = load_meta(c)) || (rc = check_reset(c))) {
-        seterr(err, errlen, "chain open %s: %s", data_dir, wicas_chain_strerror(rc));
+        wicas_errf(err, errlen, "chain open %s: %s", data_dir, wicas_chain_strerror(rc));
         wicas_chain_close(c);
         return rc;
     }
     if (modules_exec_alloc(c)) {
-        seterr(err, errlen, "chain open: out of memory");
+        wicas_errf(err, errlen, "chain open: out of memory");
         wicas_chain_close(c);
         return WICAS_CHAIN_ERR_NOMEM;
     }
@@ -280,7 +271,7 @@ static int begin_pending(wicas_chain *c, char *err, size_t errlen) {
     if (c->st.wtxn) return 0;
     int rc = mdb_txn_begin(c->st.env, NULL, 0, &c->st.wtxn);
     if (rc) {
-        seterr(err, errlen, "cannot begin block transaction: %s", mdb_strerror(rc));
+        wicas_errf(err, errlen, "cannot begin block transaction: %s", mdb_strerror(rc));
         return WICAS_CHAIN_ERR_IO;
     }
     kv_init_base(&c->wbase, &c->st, c->st.wtxn);
@@ -308,7 +299,7 @@ static int flush_block(wicas_chain *c, kv *ov, int64_t height, uint8_t root[32],
     be64_put(tb, (uint64_t)c->blk_time_ns);
     if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, META_TIME, tb, 8);
     if (rc) {
-        seterr(err, errlen, "writing block %lld: %s", (long long)height, wicas_chain_strerror(rc));
+        wicas_errf(err, errlen, "writing block %lld: %s", (long long)height, wicas_chain_strerror(rc));
         return rc;
     }
     memcpy(c->pending_root, root, 32);
@@ -325,11 +316,11 @@ int wicas_chain_init_chain_validators(wicas_chain *c, const char *chain_id, int6
                                       const char *app_state_json, size_t len, const wicas_chain_validator *vals,
                                       size_t n_vals, uint8_t app_hash[32], char *err, size_t errlen) {
     if (c->last_height > 0 || c->pending) {
-        seterr(err, errlen, "init_chain: state already initialised (height %lld)", (long long)c->last_height);
+        wicas_errf(err, errlen, "init_chain: state already initialised (height %lld)", (long long)c->last_height);
         return WICAS_CHAIN_ERR_STATE;
     }
     if (!chain_id || !*chain_id || strlen(chain_id) >= sizeof c->chain_id) {
-        seterr(err, errlen, "init_chain: chain id must be 1..%zu characters", sizeof c->chain_id - 1);
+        wicas_errf(err, errlen, "init_chain: chain id must be 1..%zu characters", sizeof c->chain_id - 1);
         return WICAS_CHAIN_ERR_INVALID;
     }
     if (initial_height < 1) initial_height = 1;
@@ -362,7 +353,7 @@ int wicas_chain_init_chain_validators(wicas_chain *c, const char *chain_id, int6
         rc = kv_set(&c->check_ov, x.ov.e[i].k, x.ov.e[i].kl, x.ov.e[i].v, x.ov.e[i].vl);
     ctx_free(&x);
     if (rc) {
-        seterr(err, errlen, "init_chain: writing genesis state: %s", wicas_chain_strerror(rc));
+        wicas_errf(err, errlen, "init_chain: writing genesis state: %s", wicas_chain_strerror(rc));
         abort_pending(c);
         c->chain_id[0] = 0;
         return rc;
@@ -382,21 +373,21 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
     if (events) *events = NULL;
     if (n_events) *n_events = 0;
     if (!b || (b->n_txs && (!results || !b->txs || !b->tx_lens))) {
-        seterr(err, errlen, "finalize_block: missing block or result array");
+        wicas_errf(err, errlen, "finalize_block: missing block or result array");
         return WICAS_CHAIN_ERR_INVALID;
     }
     if (c->pending) {
-        seterr(err, errlen, "finalize_block: block %lld is finalized but not committed", (long long)c->pending_height);
+        wicas_errf(err, errlen, "finalize_block: block %lld is finalized but not committed", (long long)c->pending_height);
         return WICAS_CHAIN_ERR_STATE;
     }
     int64_t want = c->last_height ? c->last_height + 1 : (c->initial_height ? c->initial_height : 1);
     if (b->height != want) {
-        seterr(err, errlen, "finalize_block: height %lld but the next height is %lld", (long long)b->height,
+        wicas_errf(err, errlen, "finalize_block: height %lld but the next height is %lld", (long long)b->height,
                (long long)want);
         return WICAS_CHAIN_ERR_STATE;
     }
     if (!c->chain_id[0]) {
-        seterr(err, errlen, "finalize_block: chain not initialised (InitChain first)");
+        wicas_errf(err, errlen, "finalize_block: chain not initialised (InitChain first)");
         return WICAS_CHAIN_ERR_STATE;
     }
     int rc = begin_pending(c, err, errlen);
@@ -440,7 +431,7 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
             kv_clear(&blk);
             ev_free(&bev);
             c->tx_index = -1;
-            seterr(err, errlen, "finalize_block: halting at height %lld, tx %zu: %s", (long long)b->height, i, c->halt);
+            wicas_errf(err, errlen, "finalize_block: halting at height %lld, tx %zu: %s", (long long)b->height, i, c->halt);
             WICAS_ERROR("chain", "halting at height %lld: %s", (long long)b->height, c->halt);
             return WICAS_CHAIN_ERR_IO;
         }

@@ -14,7 +14,7 @@
 #include "common.h"
 
 static int cerr(char *err, size_t errlen, const char *m) {
-    if (err && errlen) snprintf(err, errlen, "%s", m);
+    wicas_errf(err, errlen, "%s", m);
     return WICAS_CHAIN_ERR_INVALID;
 }
 

@@ -29,11 +29,12 @@ secp256k1_context *wchain_secp(void);
 
 static int fail(uint32_t *code, uint32_t c, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Sets the result code and the message; returns -1. */
 static int fail(uint32_t *code, uint32_t c, char *err, size_t errlen, const char *fmt, ...) {
     *code = c;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    wicas_verrf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
 }
