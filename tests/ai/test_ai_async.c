@@ -33,6 +33,7 @@
 
 #include "ai.h"
 #include "chain.h"
+#include "client.h"
 #include "chain_internal.h"
 #include "xai.h"
 #include "common.h"

@@ -29,6 +29,7 @@
 
 #include "ai.h"
 #include "chain.h"
+#include "client.h"
 #include "common.h"
 #include "infer.h"
 #include "wasi.h"

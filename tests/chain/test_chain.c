@@ -21,6 +21,7 @@
 #include <pthread.h>
 
 #include "chain.h"
+#include "client.h"
 #include "chain_internal.h"
 #include "common.h"
 #include "wchain.pb-c.h"

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "chain.h"
+#include "client.h"
 #include "chain_internal.h"
 #include "common.h"
 #include "wchain.pb-c.h"

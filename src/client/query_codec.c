@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "chain_internal.h"
+#include "client.h"
 #include "common.h"
 
 static int cerr(char *err, size_t errlen, const char *m) {

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chain.h"
+#include "client.h"
 #include "common.h"
 
 #define SCRYPT_N 32768
