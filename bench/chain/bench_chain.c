@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "chain.h"
+#include "client.h"
 #include "common.h"
 
 #define N_ACC 50

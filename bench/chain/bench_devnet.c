@@ -46,6 +46,7 @@
 #include <cjson/cJSON.h>
 
 #include "chain.h"
+#include "client.h"
 #include "common.h"
 #include "rpc.h"
 

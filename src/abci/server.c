@@ -30,7 +30,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,15 +69,6 @@ struct wicas_abci_server {
     int n_open;
     int next_id;
 };
-
-static void srv_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void srv_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- I/O helpers ------------------------------------------------------------------ */
 static int write_all(int fd, const uint8_t *p, size_t n) {
@@ -335,12 +325,12 @@ static void *accept_main(void *arg) {
 wicas_abci_server *wicas_abci_server_new(const char *address, const wicas_abci_app *app, char *err,
                                          size_t errlen) {
     if (!address || !app) {
-        srv_err(err, errlen, "abci server: address and app are required");
+        wicas_errf(err, errlen, "abci server: address and app are required");
         return NULL;
     }
     wicas_abci_server *s = calloc(1, sizeof *s);
     if (!s) {
-        srv_err(err, errlen, "abci server: out of memory");
+        wicas_errf(err, errlen, "abci server: out of memory");
         return NULL;
     }
     s->app = *app;
@@ -352,7 +342,7 @@ wicas_abci_server *wicas_abci_server_new(const char *address, const wicas_abci_a
         const char *path = address + 7;
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (!*path || strlen(path) >= sizeof sa.sun_path) {
-            srv_err(err, errlen, "abci server: unix socket path '%s' is empty or too long", path);
+            wicas_errf(err, errlen, "abci server: unix socket path '%s' is empty or too long", path);
             goto fail;
         }
         strcpy(sa.sun_path, path);
@@ -361,7 +351,7 @@ wicas_abci_server *wicas_abci_server_new(const char *address, const wicas_abci_a
         s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
             listen(s->listen_fd, 16) != 0) {
-            srv_err(err, errlen, "abci server: cannot listen on %s: %s", address, strerror(errno));
+            wicas_errf(err, errlen, "abci server: cannot listen on %s: %s", address, strerror(errno));
             goto fail;
         }
         strcpy(s->unix_path, path);
@@ -372,12 +362,12 @@ wicas_abci_server *wicas_abci_server_new(const char *address, const wicas_abci_a
     if (strncmp(hp, "tcp://", 6) == 0)
         hp += 6;
     else if (strstr(hp, "://")) {
-        srv_err(err, errlen, "abci server: address '%s': want tcp://HOST:PORT or unix://PATH", address);
+        wicas_errf(err, errlen, "abci server: address '%s': want tcp://HOST:PORT or unix://PATH", address);
         goto fail;
     }
     const char *colon = strrchr(hp, ':');
     if (!colon || colon == hp || (size_t)(colon - hp) >= 256) {
-        srv_err(err, errlen, "abci server: address '%s': want tcp://HOST:PORT", address);
+        wicas_errf(err, errlen, "abci server: address '%s': want tcp://HOST:PORT", address);
         goto fail;
     }
     char host[256];
@@ -386,13 +376,13 @@ wicas_abci_server *wicas_abci_server_new(const char *address, const wicas_abci_a
     char *end = NULL;
     long port = strtol(colon + 1, &end, 10);
     if (!colon[1] || *end || port < 0 || port > 65535) {
-        srv_err(err, errlen, "abci server: address '%s': bad port", address);
+        wicas_errf(err, errlen, "abci server: address '%s': bad port", address);
         goto fail;
     }
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (strcmp(host, "localhost") == 0) strcpy(host, "127.0.0.1");
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        srv_err(err, errlen, "abci server: address '%s': host must be an IPv4 address", address);
+        wicas_errf(err, errlen, "abci server: address '%s': host must be an IPv4 address", address);
         goto fail;
     }
     s->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -400,7 +390,7 @@ wicas_abci_server *wicas_abci_server_new(const char *address, const wicas_abci_a
     if (s->listen_fd >= 0) setsockopt(s->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
         listen(s->listen_fd, 16) != 0) {
-        srv_err(err, errlen, "abci server: cannot listen on %s: %s", address, strerror(errno));
+        wicas_errf(err, errlen, "abci server: cannot listen on %s: %s", address, strerror(errno));
         goto fail;
     }
     socklen_t sl = sizeof sa;

@@ -25,8 +25,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "chain_internal.h"
 #include "common.h"
+#include "module.h"
 #include "params.h"
 
 #define META_HEIGHT "height"
@@ -36,17 +36,7 @@
 /* time of the last block (node-local, not hashed): env.block.time of queries */
 #define META_TIME "block_time_ns"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
-/* Rewrites dst (cap bytes) as pre + dst + post, truncating. */
-static void err_wrap(char *dst, size_t cap, const char *pre, const char *post) {
+void err_wrap(char *dst, size_t cap, const char *pre, const char *post) {
     char *s = xprintf("%s%s%s", pre, dst, post);
     if (!s) return;
     size_t n = strlen(s);
@@ -151,7 +141,7 @@ int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
     wicas_chain *v = calloc(1, sizeof *v);
     if (!v) {
         qslot_release(c, q->slot);
-        seterr(err, errlen, "out of memory");
+        wicas_errf(err, errlen, "out of memory");
         return WICAS_CHAIN_ERR_NOMEM;
     }
     v->st.env = c->st.env;
@@ -162,26 +152,29 @@ int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
     v->opts = c->opts;
     memcpy(v->data_dir, c->data_dir, sizeof v->data_dir);
     v->tx_index = -1;
-#ifdef WICAS_CHAIN_HAVE_VM
-    if (!c->q_vm[q->slot]) c->q_vm[q->slot] = wasm_vm_new(c, err, errlen);
-    v->vm = c->q_vm[q->slot];
-    v->vm_api = c->vm_api;
-    if (!v->vm) {
+    v->view_of = c;
+    v->view_slot = q->slot;
+    int rc = modules_exec_alloc(v) ? WICAS_CHAIN_ERR_NOMEM : 0;
+    if (rc) wicas_errf(err, errlen, "out of memory");
+    for (int i = 0; !rc && wicas_modules[i]; i++)
+        if (wicas_modules[i]->view_open) rc = wicas_modules[i]->view_open(v, c->mstate[i], q->slot, err, errlen);
+    if (rc) {
+        modules_exec_free(v);
         free(v);
         qslot_release(c, q->slot);
-        return WICAS_CHAIN_ERR_NOMEM;
+        return rc;
     }
-#endif
-    int rc = mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &q->txn);
+    rc = mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &q->txn);
     if (rc) {
-        seterr(err, errlen, "cannot open a read transaction: %s", mdb_strerror(rc));
+        wicas_errf(err, errlen, "cannot open a read transaction: %s", mdb_strerror(rc));
         q->txn = NULL;
     } else if ((rc = meta_read(v, q->txn))) {
-        seterr(err, errlen, "reading the committed height: %s", wicas_chain_strerror(rc));
+        wicas_errf(err, errlen, "reading the committed height: %s", wicas_chain_strerror(rc));
         mdb_txn_abort(q->txn);
         q->txn = NULL;
     }
     if (!q->txn) {
+        modules_exec_free(v);
         free(v);
         qslot_release(c, q->slot);
         return WICAS_CHAIN_ERR_IO;
@@ -195,6 +188,7 @@ int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
 void qview_close(qview *q) {
     if (!q->v) return;
     mdb_txn_abort(q->txn);
+    modules_exec_free(q->v);
     free(q->v);
     qslot_release(q->c, q->slot);
     memset(q, 0, sizeof *q);
@@ -204,7 +198,7 @@ int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wica
                      size_t errlen) {
     *out = NULL;
     if (!data_dir || !*data_dir) {
-        seterr(err, errlen, "chain open: empty data directory");
+        wicas_errf(err, errlen, "chain open: empty data directory");
         return WICAS_CHAIN_ERR_INVALID;
     }
     wicas_chain *c = calloc(1, sizeof *c);
@@ -214,7 +208,7 @@ int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wica
     pthread_cond_init(&c->q_cv, NULL);
     snprintf(c->data_dir, sizeof c->data_dir, "%s", data_dir);
     if (mkdir(data_dir, 0755) && errno != EEXIST) {
-        seterr(err, errlen, "chain open: cannot create %s: %s", data_dir, strerror(errno));
+        wicas_errf(err, errlen, "chain open: cannot create %s: %s", data_dir, strerror(errno));
         pthread_cond_destroy(&c->q_cv);
         pthread_mutex_destroy(&c->q_mu);
         free(c);
@@ -228,35 +222,36 @@ int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wica
         return rc;
     }
     if ((rc = load_meta(c)) || (rc = check_reset(c))) {
-        seterr(err, errlen, "chain open %s: %s", data_dir, wicas_chain_strerror(rc));
+        wicas_errf(err, errlen, "chain open %s: %s", data_dir, wicas_chain_strerror(rc));
         wicas_chain_close(c);
         return rc;
     }
-    if ((rc = wasm_open(c, err, errlen))) {
-        wicas_chain_close(c);
-        return rc;
-    }
-    /* the background worker of asynchronous AI requests (aiasync.c) */
-    if (c->opts.ai_host && wicas_ai_worker_new(c->opts.ai_host, &c->ai_worker) != WICAS_AI_OK) {
-        seterr(err, errlen, "chain open: cannot start the AI worker thread");
+    if (modules_exec_alloc(c)) {
+        wicas_errf(err, errlen, "chain open: out of memory");
         wicas_chain_close(c);
         return WICAS_CHAIN_ERR_NOMEM;
     }
-    aiasync_after_commit(c); /* requests still pending from before a restart */
+    for (int i = 0; wicas_modules[i]; i++)
+        if (wicas_modules[i]->open && (rc = wicas_modules[i]->open(c, &c->mstate[i], err, errlen))) {
+            wicas_chain_close(c);
+            return rc;
+        }
+    /* work still pending from before a restart (e.g. asynchronous AI requests) */
+    for (int i = 0; wicas_modules[i]; i++)
+        if (wicas_modules[i]->after_commit) wicas_modules[i]->after_commit(c);
     *out = c;
     return 0;
 }
 
 void wicas_chain_close(wicas_chain *c) {
     if (!c) return;
-    wicas_ai_worker_free(c->ai_worker);
-#ifdef WICAS_CHAIN_HAVE_VM
-    for (int i = 0; i < CHAIN_QUERY_WORKERS; i++)
-        if (c->q_vm[i]) wicas_vm_free(c->q_vm[i]);
-#endif
+    int nm = 0;
+    while (wicas_modules[nm]) nm++;
+    for (int i = nm - 1; i >= 0; i--) /* in reverse: a module may use the ones before it */
+        if (wicas_modules[i]->close && c->mstate[i]) wicas_modules[i]->close(c, c->mstate[i]);
+    modules_exec_free(c);
     pthread_cond_destroy(&c->q_cv);
     pthread_mutex_destroy(&c->q_mu);
-    wasm_close(c);
     kv_clear(&c->check_ov);
     if (c->check_txn) mdb_txn_abort(c->check_txn);
     wstore_close(&c->st); /* aborts a pending block */
@@ -276,7 +271,7 @@ static int begin_pending(wicas_chain *c, char *err, size_t errlen) {
     if (c->st.wtxn) return 0;
     int rc = mdb_txn_begin(c->st.env, NULL, 0, &c->st.wtxn);
     if (rc) {
-        seterr(err, errlen, "cannot begin block transaction: %s", mdb_strerror(rc));
+        wicas_errf(err, errlen, "cannot begin block transaction: %s", mdb_strerror(rc));
         return WICAS_CHAIN_ERR_IO;
     }
     kv_init_base(&c->wbase, &c->st, c->st.wtxn);
@@ -304,7 +299,7 @@ static int flush_block(wicas_chain *c, kv *ov, int64_t height, uint8_t root[32],
     be64_put(tb, (uint64_t)c->blk_time_ns);
     if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, META_TIME, tb, 8);
     if (rc) {
-        seterr(err, errlen, "writing block %lld: %s", (long long)height, wicas_chain_strerror(rc));
+        wicas_errf(err, errlen, "writing block %lld: %s", (long long)height, wicas_chain_strerror(rc));
         return rc;
     }
     memcpy(c->pending_root, root, 32);
@@ -321,11 +316,11 @@ int wicas_chain_init_chain_validators(wicas_chain *c, const char *chain_id, int6
                                       const char *app_state_json, size_t len, const wicas_chain_validator *vals,
                                       size_t n_vals, uint8_t app_hash[32], char *err, size_t errlen) {
     if (c->last_height > 0 || c->pending) {
-        seterr(err, errlen, "init_chain: state already initialised (height %lld)", (long long)c->last_height);
+        wicas_errf(err, errlen, "init_chain: state already initialised (height %lld)", (long long)c->last_height);
         return WICAS_CHAIN_ERR_STATE;
     }
     if (!chain_id || !*chain_id || strlen(chain_id) >= sizeof c->chain_id) {
-        seterr(err, errlen, "init_chain: chain id must be 1..%zu characters", sizeof c->chain_id - 1);
+        wicas_errf(err, errlen, "init_chain: chain id must be 1..%zu characters", sizeof c->chain_id - 1);
         return WICAS_CHAIN_ERR_INVALID;
     }
     if (initial_height < 1) initial_height = 1;
@@ -337,9 +332,12 @@ int wicas_chain_init_chain_validators(wicas_chain *c, const char *chain_id, int6
     c->tx_index = -1;
     wctx x;
     ctx_init(&x, c, &c->wbase, UINT64_MAX);
-    /* the genesis state, then the models it registers must be runnable here */
-    if (genesis_apply(&x, app_state_json ? app_state_json : "{}", app_state_json ? len : 2, err, errlen) ||
-        aiasync_store_validators(&x, vals, n_vals, err, errlen) || aimod_check_models(c, &x, err, errlen)) {
+    /* every module's genesis section, then their InitChain hooks (the
+     * validators; checks of what genesis set up, e.g. runnable models) */
+    rc = genesis_apply(&x, app_state_json ? app_state_json : "{}", app_state_json ? len : 2, err, errlen);
+    for (int i = 0; !rc && wicas_modules[i]; i++)
+        if (wicas_modules[i]->init_chain) rc = wicas_modules[i]->init_chain(&x, vals, n_vals, err, errlen);
+    if (rc) {
         ctx_free(&x);
         abort_pending(c);
         c->chain_id[0] = 0;
@@ -355,7 +353,7 @@ int wicas_chain_init_chain_validators(wicas_chain *c, const char *chain_id, int6
         rc = kv_set(&c->check_ov, x.ov.e[i].k, x.ov.e[i].kl, x.ov.e[i].v, x.ov.e[i].vl);
     ctx_free(&x);
     if (rc) {
-        seterr(err, errlen, "init_chain: writing genesis state: %s", wicas_chain_strerror(rc));
+        wicas_errf(err, errlen, "init_chain: writing genesis state: %s", wicas_chain_strerror(rc));
         abort_pending(c);
         c->chain_id[0] = 0;
         return rc;
@@ -375,21 +373,21 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
     if (events) *events = NULL;
     if (n_events) *n_events = 0;
     if (!b || (b->n_txs && (!results || !b->txs || !b->tx_lens))) {
-        seterr(err, errlen, "finalize_block: missing block or result array");
+        wicas_errf(err, errlen, "finalize_block: missing block or result array");
         return WICAS_CHAIN_ERR_INVALID;
     }
     if (c->pending) {
-        seterr(err, errlen, "finalize_block: block %lld is finalized but not committed", (long long)c->pending_height);
+        wicas_errf(err, errlen, "finalize_block: block %lld is finalized but not committed", (long long)c->pending_height);
         return WICAS_CHAIN_ERR_STATE;
     }
     int64_t want = c->last_height ? c->last_height + 1 : (c->initial_height ? c->initial_height : 1);
     if (b->height != want) {
-        seterr(err, errlen, "finalize_block: height %lld but the next height is %lld", (long long)b->height,
+        wicas_errf(err, errlen, "finalize_block: height %lld but the next height is %lld", (long long)b->height,
                (long long)want);
         return WICAS_CHAIN_ERR_STATE;
     }
     if (!c->chain_id[0]) {
-        seterr(err, errlen, "finalize_block: chain not initialised (InitChain first)");
+        wicas_errf(err, errlen, "finalize_block: chain not initialised (InitChain first)");
         return WICAS_CHAIN_ERR_STATE;
     }
     int rc = begin_pending(c, err, errlen);
@@ -406,16 +404,12 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
         kv_clear(&blk);
         return WICAS_CHAIN_ERR_INVALID;
     }
-    {
-        wctx bx;
-        ctx_init(&bx, c, &blk, UINT64_MAX);
-        c->ai_budget_left = aimod_block_budget(&bx);
-        ctx_free(&bx);
-    }
-    /* asynchronous AI requests: tally the vote extensions the proposer
-     * injected as the first tx, resolve, call back the contracts */
+    /* the modules' begin-block hooks (e.g. the AI module tallies the vote
+     * extensions the proposer injected as the first tx) */
     evlist bev = {0};
-    if (aiasync_begin_block(c, &blk, b, &bev, err, errlen)) {
+    for (int i = 0; !rc && wicas_modules[i]; i++)
+        if (wicas_modules[i]->begin_block) rc = wicas_modules[i]->begin_block(c, &blk, b, &bev, err, errlen);
+    if (rc) {
         kv_clear(&blk);
         ev_free(&bev);
         WICAS_ERROR("chain", "halting at height %lld: %s", (long long)b->height, err);
@@ -437,7 +431,7 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
             kv_clear(&blk);
             ev_free(&bev);
             c->tx_index = -1;
-            seterr(err, errlen, "finalize_block: halting at height %lld, tx %zu: %s", (long long)b->height, i, c->halt);
+            wicas_errf(err, errlen, "finalize_block: halting at height %lld, tx %zu: %s", (long long)b->height, i, c->halt);
             WICAS_ERROR("chain", "halting at height %lld: %s", (long long)b->height, c->halt);
             return WICAS_CHAIN_ERR_IO;
         }
@@ -479,7 +473,8 @@ int wicas_chain_commit(wicas_chain *c, int64_t *retain_height) {
     c->last_height = c->pending_height;
     memcpy(c->last_hash, c->pending_root, 32);
     rc = check_reset(c);
-    aiasync_after_commit(c); /* start on requests this block created */
+    for (int i = 0; wicas_modules[i]; i++) /* e.g. start on AI requests this block created */
+        if (wicas_modules[i]->after_commit) wicas_modules[i]->after_commit(c);
     return rc;
 }
 
@@ -557,148 +552,6 @@ static void result_from(wicas_chain_tx_result *res, wctx *x, uint64_t gas_wanted
     res->gas_used = (int64_t)x->gas_used;
 }
 
-static const char *msg_module(const char *url) {
-    if (strncmp(url, "/cosmos.bank.", 13) == 0) return "bank";
-    if (strncmp(url, "/cosmwasm.wasm.", 15) == 0) return "wasm";
-    if (strncmp(url, "/wicas.ai.", 10) == 0) return "ai";
-    return "unknown";
-}
-
-/* The ante handler. Returns 0 or -1 (x->code set). */
-static int ante(wctx *x, wtx *t, size_t len, int mode) {
-    wicas_chain *c = x->c;
-    char signer[100];
-    addr_str(t->signer, 20, signer);
-    if (gas_use(x, GAS_TX_SIZE_PER_BYTE * (uint64_t)len, "txSize")) return -1;
-    /* fee: only the native denom counts toward the minimum gas price */
-    uint64_t fee_native = 0;
-    for (size_t i = 0; i < t->n_fee; i++)
-        if (strcmp(t->fee[i].denom, WICAS_CHAIN_DENOM) == 0) fee_native = t->fee[i].amount;
-    /* chain-wide parameters from genesis: a consensus rule in every mode but simulation */
-    chain_params cp;
-    params_load(&x->ov, &cp);
-    if (cp.max_tx_gas && t->gas_limit > cp.max_tx_gas)
-        return ctx_fail(x, WICAS_CODE_INVALID_GAS_LIMIT, WICAS_CHAIN_CODESPACE_SDK,
-                        "gas limit %" PRIu64 " exceeds the chain's max_tx_gas %" PRIu64 ": invalid gas limit",
-                        t->gas_limit, cp.max_tx_gas);
-    if (mode != MODE_SIMULATE && cp.min_gas_price_den) {
-        unsigned __int128 need = (unsigned __int128)t->gas_limit * cp.min_gas_price_num;
-        need = (need + cp.min_gas_price_den - 1) / cp.min_gas_price_den;
-        if ((unsigned __int128)fee_native < need)
-            return ctx_fail(x, WICAS_CODE_INSUFFICIENT_FEE, WICAS_CHAIN_CODESPACE_SDK,
-                            "insufficient fees; got: %" PRIu64 "%s required by the chain's min_gas_price: %llu%s: "
-                            "insufficient fee",
-                            fee_native, WICAS_CHAIN_DENOM, (unsigned long long)need, WICAS_CHAIN_DENOM);
-    }
-    if ((mode == MODE_CHECK || mode == MODE_RECHECK) && c->opts.min_gas_price_den) {
-        /* required = ceil(gas_limit * num / den), in 128 bits to avoid overflow */
-        unsigned __int128 need = (unsigned __int128)t->gas_limit * c->opts.min_gas_price_num;
-        need = (need + c->opts.min_gas_price_den - 1) / c->opts.min_gas_price_den;
-        if ((unsigned __int128)fee_native < need)
-            return ctx_fail(x, WICAS_CODE_INSUFFICIENT_FEE, WICAS_CHAIN_CODESPACE_SDK,
-                            "insufficient fees; got: %" PRIu64 "%s required: %llu%s: insufficient fee", fee_native,
-                            WICAS_CHAIN_DENOM, (unsigned long long)need, WICAS_CHAIN_DENOM);
-    }
-    Wchain__BaseAccount *acc = NULL;
-    int rc = acc_get(x, t->signer, 20, &acc);
-    if (rc < 0) return -1;
-    if (rc == 0)
-        return ctx_fail(x, WICAS_CODE_UNKNOWN_ADDRESS, WICAS_CHAIN_CODESPACE_SDK,
-                        "account %s does not exist: unknown address", signer);
-    /* public key: from the tx, else the one the account already has */
-    uint8_t stored[33];
-    bool has_stored = false;
-    if (acc->pub_key && acc->pub_key->value.len) {
-        Wchain__PubKey *pk = wchain__pub_key__unpack(NULL, acc->pub_key->value.len, acc->pub_key->value.data);
-        if (pk && pk->key.len == 33) {
-            memcpy(stored, pk->key.data, 33);
-            has_stored = true;
-        }
-        if (pk) wchain__pub_key__free_unpacked(pk, NULL);
-    }
-    if (!t->has_pubkey) {
-        if (!has_stored) {
-            wchain__base_account__free_unpacked(acc, NULL);
-            return ctx_fail(x, WICAS_CODE_INVALID_PUBKEY, WICAS_CHAIN_CODESPACE_SDK,
-                            "pubkey on account %s is not set and the tx carries none: invalid pubkey", signer);
-        }
-        memcpy(t->pubkey, stored, 33);
-        t->has_pubkey = true;
-    }
-    uint8_t derived[20];
-    wicas_chain_pubkey_address(t->pubkey, derived);
-    if (memcmp(derived, t->signer, 20) != 0 || (has_stored && memcmp(stored, t->pubkey, 33) != 0)) {
-        wchain__base_account__free_unpacked(acc, NULL);
-        return ctx_fail(x, WICAS_CODE_INVALID_PUBKEY, WICAS_CHAIN_CODESPACE_SDK,
-                        "pubkey does not match signer address %s: invalid pubkey", signer);
-    }
-    /* fee deduction to the fee collector module account */
-    if (t->n_fee) {
-        uint8_t fc[20];
-        module_addr("fee_collector", fc);
-        if (bank_send(x, t->signer, 20, fc, 20, t->fee, t->n_fee)) {
-            wchain__base_account__free_unpacked(acc, NULL);
-            if (x->code == WICAS_CODE_INSUFFICIENT_FUNDS)
-                err_wrap(x->err, sizeof x->err, "", ": insufficient funds to pay for fees");
-            return -1;
-        }
-    }
-    char *fs = coins_str(t->fee, t->n_fee);
-    ev_add(&x->ev, "tx", "fee", fs ? fs : "", "fee_payer", signer, NULL);
-    free(fs);
-    /* sequence, then signature */
-    if (t->sequence != acc->sequence) {
-        uint64_t want = acc->sequence;
-        wchain__base_account__free_unpacked(acc, NULL);
-        return ctx_fail(x, WICAS_CODE_WRONG_SEQUENCE, WICAS_CHAIN_CODESPACE_SDK,
-                        "account sequence mismatch, expected %" PRIu64 ", got %" PRIu64 ": incorrect account sequence",
-                        want, t->sequence);
-    }
-    if (gas_use(x, GAS_SIG_SECP256K1, "ante verify: secp256k1")) {
-        wchain__base_account__free_unpacked(acc, NULL);
-        return -1;
-    }
-    bool skip_sig = mode == MODE_SIMULATE && t->raw->signatures[0].len == 0;
-    /* a simulated tx carries no signature: charge the size of the 64-byte
-     * signature it will carry (plus its tag and length), as the SDK does */
-    if (skip_sig && gas_use(x, GAS_TX_SIZE_PER_BYTE * 66, "txSize (simulated signature)")) {
-        wchain__base_account__free_unpacked(acc, NULL);
-        return -1;
-    }
-    if (!skip_sig && !wtx_verify(t, c->chain_id, acc->account_number)) {
-        uint64_t an = acc->account_number;
-        wchain__base_account__free_unpacked(acc, NULL);
-        return ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK,
-                        "signature verification failed; please verify account number (%" PRIu64
-                        "), sequence (%" PRIu64 ") and chain-id (%s): unauthorized",
-                        an, t->sequence, c->chain_id);
-    }
-    /* increment sequence, remember the public key */
-    Wchain__PubKey pk = WCHAIN__PUB_KEY__INIT;
-    pk.key.data = t->pubkey;
-    pk.key.len = 33;
-    uint8_t pkb[40];
-    size_t pkl = wchain__pub_key__pack(&pk, pkb);
-    Wchain__Any pka = WCHAIN__ANY__INIT;
-    pka.type_url = (char *)"/cosmos.crypto.secp256k1.PubKey";
-    pka.value.data = pkb;
-    pka.value.len = pkl;
-    Wchain__Any *old_pk = acc->pub_key;
-    acc->pub_key = &pka;
-    acc->sequence++;
-    rc = acc_set(x, t->signer, 20, acc);
-    acc->pub_key = old_pk;
-    char seqs[160];
-    snprintf(seqs, sizeof seqs, "%s/%" PRIu64, signer, t->sequence);
-    wchain__base_account__free_unpacked(acc, NULL);
-    if (rc) return -1;
-    ev_add(&x->ev, "tx", "acc_seq", seqs, NULL);
-    char sigb64[100];
-    wicas_base64_encode(t->raw->signatures[0].data, t->raw->signatures[0].len, sigb64);
-    ev_add(&x->ev, "tx", "signature", sigb64, NULL);
-    return 0;
-}
-
 /* Runs one message; on success appends its response Any to *resps. */
 static int run_msg(wctx *x, const Wchain__Any *m, size_t idx, Wchain__Any ***resps, size_t *n_resps) {
     char signer[100];
@@ -709,23 +562,18 @@ static int run_msg(wctx *x, const Wchain__Any *m, size_t idx, Wchain__Any ***res
         return ctx_fail(x, code, WICAS_CHAIN_CODESPACE_SDK, "%s", err);
     snprintf(signer, sizeof signer, "%s", s);
     free(s);
+    /* msg_signer found the route (an unknown type fails there) */
+    const wicas_msg_route *route = NULL;
+    const wicas_module *mod = wicas_module_for_msg(m->type_url, &route);
+    if (!mod) return ctx_fail(x, WICAS_CODE_UNKNOWN_REQUEST, WICAS_CHAIN_CODESPACE_SDK, "unrecognized message type '%s': unknown request", m->type_url);
     /* the SDK's message event comes first, then the handler's */
     wctx mx;
     ctx_child(&mx, x);
-    ev_add(&mx.ev, "message", "action", m->type_url, "sender", signer, "module", msg_module(m->type_url), NULL);
+    ev_add(&mx.ev, "message", "action", m->type_url, "sender", signer, "module", mod->name, NULL);
     uint8_t *resp = NULL;
     size_t resp_len = 0;
     char resp_url[128];
-    int rc;
-    if (strcmp(m->type_url, "/cosmos.bank.v1beta1.MsgSend") == 0) {
-        Wchain__MsgSend *ms = wchain__msg_send__unpack(NULL, m->value.len, m->value.data);
-        rc = ms ? bank_msg_send(&mx, ms) : ctx_fail(&mx, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgSend");
-        if (ms) wchain__msg_send__free_unpacked(ms, NULL);
-    } else if (aimsg_handles(m->type_url)) {
-        rc = aimsg_dispatch(&mx, m->type_url, m->value.data, m->value.len, &resp, &resp_len);
-    } else {
-        rc = wasm_dispatch(&mx, m->type_url, m->value.data, m->value.len, &resp, &resp_len);
-    }
+    int rc = route->handle(&mx, m->type_url, m->value.data, m->value.len, &resp, &resp_len);
     snprintf(resp_url, sizeof resp_url, "%sResponse", m->type_url);
     if (rc == 0) {
         char mi[24];
@@ -770,8 +618,9 @@ static void free_resps(Wchain__Any **r, size_t n) {
 
 void run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode, wicas_chain_tx_result *res) {
     memset(res, 0, sizeof *res);
-    wicas_sha256(tx, len, c->tx_hash); /* seeds of inference calls in this tx */
-    c->ai_calls = 0;
+    wicas_sha256(tx, len, c->tx_hash); /* e.g. seeds of inference calls in this tx */
+    for (int i = 0; wicas_modules[i]; i++)
+        if (wicas_modules[i]->begin_tx) wicas_modules[i]->begin_tx(c);
     wtx t;
     uint32_t code = 0;
     char err[512];
@@ -788,7 +637,7 @@ void run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode,
     ctx_init(&ax, c, parent, limit);
     ax.check = mode == MODE_CHECK || mode == MODE_RECHECK;
     ax.simulate = mode == MODE_SIMULATE;
-    if (ante(&ax, &t, len, mode)) {
+    if (wicas_app_ante(&ax, &t, len, mode)) {
         result_from(res, &ax, t.gas_limit);
         ctx_free(&ax);
         wtx_free(&t);

@@ -17,14 +17,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ai.h"
 #include "chain.h"
 #include "store.h"
 #include "wchain.pb-c.h"
 
-#ifdef WICAS_CHAIN_HAVE_VM
-#include "vm.h"
-#endif
 
 /* ---- gas prices (Cosmos SDK v0.50 defaults: store.KVGasConfig, x/auth Params) --- */
 #define GAS_HAS 1000
@@ -38,33 +34,8 @@
 #define GAS_SIG_SECP256K1 1000
 #define MAX_MEMO_CHARS 256
 #define MAX_TX_BYTES (4u << 20)
-/* wasmd gas register defaults */
-#define GAS_WASM_INSTANCE 60000
-#define GAS_WASM_COMPILE_PER_BYTE 3
 #define SIMULATE_GAS_LIMIT 100000000ULL
 #define MAX_BLOCK_TX_GAS 100000000ULL /* largest gas limit a tx may ask for */
-
-/* ---- state keys (all namespaced by module) ---------------------------------------
- *   acc/<addr>                      BaseAccount protobuf
- *   auth/next_account_number        u64 big-endian
- *   bank/bal/<len><addr><denom>     decimal amount (u64)
- *   wasm/seq/code, wasm/seq/inst    u64 big-endian (next ids, start at 1 like wasmd)
- *   wasm/code/<id BE8>              StoredCode protobuf
- *   wasm/bytecode/<checksum>        the wasm bytes
- *   wasm/contract/<addr32>          ContractInfo protobuf
- *   wasm/bycode/<id BE8><h BE8><tx BE8><addr32>  "" (ContractsByCode index)
- *   wasm/store/<addr32><key>        contract storage
- */
-#define K_ACC "acc/"
-#define K_NEXT_ACC "auth/next_account_number"
-#define K_BAL "bank/bal/"
-#define K_CODE_SEQ "wasm/seq/code"
-#define K_INST_SEQ "wasm/seq/inst"
-#define K_CODE "wasm/code/"
-#define K_BYTECODE "wasm/bytecode/"
-#define K_CONTRACT "wasm/contract/"
-#define K_BYCODE "wasm/bycode/"
-#define K_CSTORE "wasm/store/"
 
 /* ---- the chain handle -------------------------------------------------------------- */
 /* Queries (and simulations) that may run at once; more wait for a slot.
@@ -72,6 +43,8 @@
  * so it uses one slot; the others serve extra ABCI connections and
  * in-process callers. */
 #define CHAIN_QUERY_WORKERS 2
+/* Most modules a chain may register (module.h). */
+#define WICAS_MODULES_MAX 16
 
 struct wicas_chain {
     wstore st;
@@ -103,28 +76,25 @@ struct wicas_chain {
      * that could diverge. Reset by finalize_block, set by ctx_fail/wasm.c. */
     char halt[512];
 
-    /* AI module (aimod.c): chain data for seeds, budget, halting */
-    uint8_t blk_hash[32];     /* hash of the block being executed */
-    uint8_t tx_hash[32];      /* SHA-256 of the tx being executed */
-    uint32_t ai_calls;        /* inference calls so far in this tx */
-    uint64_t ai_budget_left;  /* of the block's inference budget (gas) */
+    /* the block and tx being executed (any module may derive data from them,
+     * e.g. the AI module's seeds) */
+    uint8_t blk_hash[32]; /* hash of the block being executed */
+    uint8_t tx_hash[32];  /* SHA-256 of the tx being executed */
 
-    struct wicas_ai_worker *ai_worker; /* aiasync.c: background answers (NULL without a host) */
-
-#ifdef WICAS_CHAIN_HAVE_VM
-    wicas_vm *vm;
-    wicas_vm_api *vm_api;
-#endif
+    /* modules (module.h): shared state of each (NULL in views: a view reads
+     * its chain's), and this handle's execution scratch; index = position in
+     * the module table */
+    void *mstate[WICAS_MODULES_MAX];
+    void *mexec[WICAS_MODULES_MAX];
+    const struct wicas_chain *view_of; /* views: the shared chain; NULL on it */
+    int view_slot;                     /* views: the query slot */
 
     /* query slots (chain.c qview_*): queries and simulations run on views of
-     * the last commit, at most CHAIN_QUERY_WORKERS at once, each slot with
-     * its own contract VM (created on first use) */
+     * the last commit, at most CHAIN_QUERY_WORKERS at once (modules may keep
+     * per-slot resources, e.g. the wasm module a contract VM per slot) */
     pthread_mutex_t q_mu;
     pthread_cond_t q_cv;
     bool q_busy[CHAIN_QUERY_WORKERS];
-#ifdef WICAS_CHAIN_HAVE_VM
-    wicas_vm *q_vm[CHAIN_QUERY_WORKERS];
-#endif
 };
 
 /* ---- read-only views of the last commit (chain.c) ------------------------------------
@@ -231,44 +201,8 @@ void addr_str(const uint8_t *a, size_t al, char out[100]);
 /* Module account address: SHA-256(name)[0..20] (SDK address.Module without keys). */
 void module_addr(const char *name, uint8_t out[20]);
 
-/* ---- auth ---------------------------------------------------------------------- */
-/* Loads the account record; returns 1 found, 0 absent, -1 failure. */
-int acc_get(wctx *x, const uint8_t *addr, size_t al, Wchain__BaseAccount **out);
-int acc_set(wctx *x, const uint8_t *addr, size_t al, const Wchain__BaseAccount *a);
-/* Creates the account record if missing (new account number). 0 or -1. */
-int acc_ensure(wctx *x, const uint8_t *addr, size_t al);
-
-/* ---- bank ------------------------------------------------------------------------- */
-int bank_balance(wctx *x, const uint8_t *addr, size_t al, const char *denom, uint64_t *amount);
-int bank_set_balance(wctx *x, const uint8_t *addr, size_t al, const char *denom, uint64_t amount);
-/* Moves coins and emits coin_spent/coin_received/transfer/message events like
- * the SDK's SendCoins. Fails with code 5 when funds are short. */
-int bank_send(wctx *x, const uint8_t *from, size_t fl, const uint8_t *to, size_t tl, const coin *c, size_t n);
-/* All balances of addr, sorted by denom; malloc'd list. */
-int bank_all(wctx *x, const uint8_t *addr, size_t al, coin **out, size_t *n);
-/* Handles MsgSend; writes the MsgSendResponse Any into *resp. */
-int bank_msg_send(wctx *x, const Wchain__MsgSend *m);
-
-/* ---- wasm -------------------------------------------------------------------------- */
-/* Returns 1 when type_url is a wasm message this module handles. */
-bool wasm_handles(const char *type_url);
-/* Executes one wasm message (already decoded from Any); signer checked by the
- * caller. The protobuf response goes to resp / resp_len (malloc'd). */
-int wasm_dispatch(wctx *x, const char *type_url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len);
-/* Validate-basic of a wasm message and its signer (the "sender" field). */
-int wasm_signer(const char *type_url, const uint8_t *val, size_t len, char **signer, char *err, size_t errlen);
-/* Stores code at genesis (no gas). 0 or -1 with x->err. */
-int wasm_store(wctx *x, const uint8_t *creator, size_t cl, const uint8_t *wasm, size_t len, uint64_t *code_id,
-               uint8_t checksum[32]);
-/* Query handlers for /cosmwasm.wasm.v1.Query/<name>. */
-void wasm_query(wicas_chain *c, wctx *x, const char *name, const uint8_t *data, size_t len,
-                wicas_chain_query_result *res);
-int wasm_open(wicas_chain *c, char *err, size_t errlen);
-#ifdef WICAS_CHAIN_HAVE_VM
-/* A new contract VM configured as the chain's (same disk cache), or NULL with err. */
-wicas_vm *wasm_vm_new(const wicas_chain *c, char *err, size_t errlen);
-#endif
-void wasm_close(wicas_chain *c);
+/* Rewrites dst (cap bytes) as pre + dst + post, truncating (chain.c). */
+void err_wrap(char *dst, size_t cap, const char *pre, const char *post);
 
 /* ---- tx codec (tx.c) ---------------------------------------------------------------- */
 typedef struct {
@@ -294,62 +228,6 @@ bool wtx_verify(const wtx *t, const char *chain_id, uint64_t account_number);
 /* The signer of a message given as Any; 0 ok (signer malloc'd) or -1. */
 int msg_signer(const char *type_url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
                size_t errlen);
-
-/* ---- ai (aimod.c) ------------------------------------------------------------------ */
-#define AIMOD_DEFAULT_BLOCK_BUDGET 50000000ULL /* gas of inference per block */
-struct cJSON;
-int aimod_genesis(wctx *x, const struct cJSON *ai, char *err, size_t errlen);
-int aimod_get_model(wctx *x, const char *name, wicas_ai_model *m);
-uint64_t aimod_block_budget(wctx *x);
-char *aimod_models_json(wctx *x);
-int aimod_check_models(wicas_chain *c, wctx *x, char *err, size_t errlen);
-/* A NODE-class AI fault inside a block: sets c->halt (first message wins);
- * does nothing in queries, simulate and CheckTx (they only fail). */
-void aimod_node_fault(wctx *x, const char *msg);
-/* The node's cap on inference from smart queries: 0 = may run (not a query,
- * or max_tokens within --ai-query-max-tokens), -1 with err otherwise. */
-int aimod_query_cap(wctx *x, uint64_t max_tokens, char *err, size_t errlen);
-int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_limit, char **resp, uint64_t *gas_used,
-                       char *err, size_t errlen);
-
-/* asynchronous requests (aiasync.c) */
-#define AIASYNC_MAX_PENDING 16          /* requests waiting for answers at once */
-#define AIASYNC_MAX_TOKENS 256          /* max_tokens of one asynchronous request */
-#define AIASYNC_REQUEST_GAS 20000ULL    /* flat: records, events, vote-extension bytes */
-#define AIASYNC_CALLBACK_GAS 5000000ULL /* SDK gas the sudo callback may use */
-#define AIASYNC_DEFAULT_TIMEOUT 100     /* blocks until an unresolved request times out */
-uint64_t aimod_async_timeout(wctx *x);
-void aimod_seed(wctx *x, const char *user_seed, uint8_t seed[32]);
-int aiasync_request(wctx *x, const uint8_t contract[32], const struct cJSON *body);
-int aiasync_store_validators(wctx *x, const wicas_chain_validator *v, size_t n, char *err, size_t errlen);
-int aiasync_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *b, evlist *events, char *err, size_t errlen);
-void aiasync_after_commit(wicas_chain *c);
-char *aiasync_query_request(wctx *x, uint64_t id, bool *found);
-void aiasync_result_hash(uint32_t prompt_tokens, uint32_t gen_tokens, const char *text, size_t len, uint8_t out[32]);
-/* wasm.c: runs a contract's sudo entry point with msg (JSON). 0 or -1. */
-int wasm_sudo(wctx *x, const uint8_t contract[32], const uint8_t *msg, size_t len);
-int aimod_set_model(wctx *x, const wicas_ai_model *m);
-int aimod_authority(wctx *x, char out[100]);
-
-/* ---- ai messages and programs (aimsg.c, aiprog.c) ------------------------------------ */
-#define K_AI_PROGRAM "ai/program/"      /* + 64 lowercase hex of the wasm's SHA-256 */
-#define AIPROG_MAX_BYTES (1u << 20)     /* largest program MsgStoreProgram accepts */
-bool aimsg_handles(const char *type_url);
-int aimsg_signer(const char *type_url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
-                 size_t errlen);
-int aimsg_dispatch(wctx *x, const char *type_url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len);
-int aiprog_key(const uint8_t checksum[32], uint8_t *k, size_t cap, size_t *kl);
-/* /wicas.ai.v1.Query/Program: data = 64 hex digits (or the 32 raw bytes) of a
- * checksum; answers {"checksum":..,"size":"N","wasm_byte_code":"<base64>"}
- * (malloc'd) or NULL with *code and err. */
-char *aiprog_program_json(wctx *x, const uint8_t *data, size_t len, uint32_t *code, char *err, size_t errlen);
-/* {"ai":{"run_program":{...}}} (body = the run_program object); gas in SDK
- * gas like aimod_custom_query, *gas_used also set on a failed run. */
-int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, char **resp, uint64_t *gas_used,
-                        char *err, size_t errlen);
-/* The parts of a run's gas (docs/GAS.md): loading the program and its fuel. */
-uint64_t aiprog_load_gas(size_t wasm_len);
-uint64_t aiprog_fuel_gas(uint64_t fuel);
 
 /* genesis.c */
 int genesis_apply(wctx *x, const char *json, size_t len, char *err, size_t errlen);

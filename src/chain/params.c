@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain_internal.h"
+#include "module.h"
 #include "params.h"
 
 int params_parse_price(const char *s, uint64_t *num, uint64_t *den) {
@@ -84,3 +84,10 @@ void params_load(kv *view, chain_params *out) {
     if (cJSON_IsString(mtg)) parse_u64(mtg->valuestring, &out->max_tx_gas);
     cJSON_Delete(j);
 }
+
+/* Chain parameters are the core's, registered like a module so their
+ * genesis section is applied at its place in the table. */
+const wicas_module wicas_module_params = {
+    .name = "params",
+    .genesis_init = params_genesis,
+};

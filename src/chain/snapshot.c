@@ -34,15 +34,6 @@
 #define MAX_KEY 511 /* LMDB's default key limit */
 #define MAX_CHUNKS 1000000u
 
-static void serr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void serr(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static void be32_put(uint8_t *p, uint32_t v) {
     p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
 }
@@ -150,11 +141,11 @@ static void prune(wicas_chain *c, unsigned keep) {
 
 int wicas_chain_snapshot_take(wicas_chain *c, unsigned keep, size_t chunk_bytes, char *err, size_t errlen) {
     if (!c || keep < 1) {
-        serr(err, errlen, "snapshot: keep must be >= 1");
+        wicas_errf(err, errlen, "snapshot: keep must be >= 1");
         return WICAS_CHAIN_ERR_INVALID;
     }
     if (c->pending || c->st.wtxn || c->last_height < 1) {
-        serr(err, errlen, "snapshot: no committed state to snapshot (or a block is pending)");
+        wicas_errf(err, errlen, "snapshot: no committed state to snapshot (or a block is pending)");
         return WICAS_CHAIN_ERR_STATE;
     }
     if (!chunk_bytes) chunk_bytes = WICAS_CHAIN_SNAPSHOT_CHUNK_BYTES;
@@ -165,25 +156,25 @@ int wicas_chain_snapshot_take(wicas_chain *c, unsigned keep, size_t chunk_bytes,
     struct stat st;
     if (stat(fin, &st) == 0) return 0;
     if (mkdir(root, 0755) && errno != EEXIST) {
-        serr(err, errlen, "snapshot: cannot create %s: %s", root, strerror(errno));
+        wicas_errf(err, errlen, "snapshot: cannot create %s: %s", root, strerror(errno));
         return WICAS_CHAIN_ERR_IO;
     }
     remove_dir(tmp);
     if (mkdir(tmp, 0755)) {
-        serr(err, errlen, "snapshot: cannot create %s: %s", tmp, strerror(errno));
+        wicas_errf(err, errlen, "snapshot: cannot create %s: %s", tmp, strerror(errno));
         return WICAS_CHAIN_ERR_IO;
     }
     MDB_txn *t;
     MDB_cursor *cur;
     if (mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &t)) {
         remove_dir(tmp);
-        serr(err, errlen, "snapshot: cannot read the store");
+        wicas_errf(err, errlen, "snapshot: cannot read the store");
         return WICAS_CHAIN_ERR_IO;
     }
     if (mdb_cursor_open(t, c->st.state, &cur)) {
         mdb_txn_abort(t);
         remove_dir(tmp);
-        serr(err, errlen, "snapshot: cannot read the store");
+        wicas_errf(err, errlen, "snapshot: cannot read the store");
         return WICAS_CHAIN_ERR_IO;
     }
     gbuf chunk = {0}, hashes = {0};
@@ -247,7 +238,7 @@ int wicas_chain_snapshot_take(wicas_chain *c, unsigned keep, size_t chunk_bytes,
     free(meta.buf);
     if (rc) {
         remove_dir(tmp);
-        serr(err, errlen, "snapshot at height %lld: %s", (long long)c->last_height, wicas_chain_strerror(rc));
+        wicas_errf(err, errlen, "snapshot at height %lld: %s", (long long)c->last_height, wicas_chain_strerror(rc));
         return rc;
     }
     prune(c, keep);
@@ -393,26 +384,26 @@ wicas_chain_restore_result wicas_chain_restore_begin(wicas_chain *c, const wicas
                                                      char *err, size_t errlen) {
     *out = NULL;
     if (c->last_height > 0 || c->pending || c->st.wtxn || c->chain_id[0]) {
-        serr(err, errlen, "restore: the state is not empty (height %lld)", (long long)c->last_height);
+        wicas_errf(err, errlen, "restore: the state is not empty (height %lld)", (long long)c->last_height);
         return WICAS_CHAIN_RESTORE_ABORT;
     }
     if (!chain_id || !chain_id[0] || initial_height < 1) {
-        serr(err, errlen, "restore: this node's genesis (chain id, initial height) is unknown");
+        wicas_errf(err, errlen, "restore: this node's genesis (chain id, initial height) is unknown");
         return WICAS_CHAIN_RESTORE_ABORT;
     }
     if (s->format != WICAS_CHAIN_SNAPSHOT_FORMAT) {
-        serr(err, errlen, "restore: unknown snapshot format %u", s->format);
+        wicas_errf(err, errlen, "restore: unknown snapshot format %u", s->format);
         return WICAS_CHAIN_RESTORE_REJECT_FORMAT;
     }
     meta_view mv;
     uint8_t h[32];
     if (s->height < 1 || !s->metadata || meta_parse(s->metadata, s->metadata_len, &mv)) {
-        serr(err, errlen, "restore: snapshot at height %lld has malformed metadata", (long long)s->height);
+        wicas_errf(err, errlen, "restore: snapshot at height %lld has malformed metadata", (long long)s->height);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
     wicas_sha256(s->metadata, s->metadata_len, h);
     if (memcmp(h, s->hash, 32) != 0 || mv.chunks != s->chunks || mv.height != s->height) {
-        serr(err, errlen,
+        wicas_errf(err, errlen,
              "restore: snapshot at height %lld: hash, height or chunk count does not match its metadata",
              (long long)s->height);
         return WICAS_CHAIN_RESTORE_REJECT;
@@ -421,7 +412,7 @@ wicas_chain_restore_result wicas_chain_restore_begin(wicas_chain *c, const wicas
      * chain id and initial height are not in the app hash: only this node's
      * own genesis can vouch for them. */
     if (strcmp(mv.chain_id, chain_id) != 0 || mv.initial_height != initial_height) {
-        serr(err, errlen,
+        wicas_errf(err, errlen,
              "restore: snapshot is of chain \"%s\" (initial height %lld), this node's genesis says \"%s\" "
              "(initial height %lld)",
              mv.chain_id, (long long)mv.initial_height, chain_id, (long long)initial_height);
@@ -431,14 +422,14 @@ wicas_chain_restore_result wicas_chain_restore_begin(wicas_chain *c, const wicas
     if (r) r->meta = malloc(s->metadata_len);
     if (!r || !r->meta) {
         wicas_chain_restore_free(r);
-        serr(err, errlen, "restore: out of memory");
+        wicas_errf(err, errlen, "restore: out of memory");
         return WICAS_CHAIN_RESTORE_ABORT;
     }
     r->c = c;
     if (mdb_txn_begin(c->st.env, NULL, 0, &r->txn)) {
         r->txn = NULL;
         wicas_chain_restore_free(r);
-        serr(err, errlen, "restore: cannot begin a write transaction");
+        wicas_errf(err, errlen, "restore: cannot begin a write transaction");
         return WICAS_CHAIN_RESTORE_ABORT;
     }
     c->pending = true; /* no block, InitChain or Commit while restoring */
@@ -524,25 +515,25 @@ static wicas_chain_restore_result install(wicas_chain_restore *r, char *err, siz
         char a[65], b[65];
         wicas_hex_encode(r->root, 32, a);
         wicas_hex_encode(r->app_hash, 32, b);
-        serr(err, errlen, "restore: snapshot at height %lld rebuilds app hash %s, the trusted one is %s",
+        wicas_errf(err, errlen, "restore: snapshot at height %lld rebuilds app hash %s, the trusted one is %s",
              (long long)r->height, a, b);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
     int rc = chain_restore_install(c, r->txn, r->height, r->root, r->mv.chain_id, r->mv.initial_height);
     if (rc) {
         restore_drop_txn(r);
-        serr(err, errlen, "restore: committing the state failed");
+        wicas_errf(err, errlen, "restore: committing the state failed");
         return WICAS_CHAIN_RESTORE_ABORT;
     }
     MDB_txn *t = r->txn;
     r->txn = NULL;
     c->pending = false;
     if (mdb_txn_commit(t)) {
-        serr(err, errlen, "restore: committing the state failed");
+        wicas_errf(err, errlen, "restore: committing the state failed");
         return WICAS_CHAIN_RESTORE_ABORT;
     }
     if ((rc = chain_reload(c))) {
-        serr(err, errlen, "restore: reloading the state: %s", wicas_chain_strerror(rc));
+        wicas_errf(err, errlen, "restore: reloading the state: %s", wicas_chain_strerror(rc));
         return WICAS_CHAIN_RESTORE_ABORT;
     }
     return WICAS_CHAIN_RESTORE_ACCEPT;
@@ -553,30 +544,30 @@ wicas_chain_restore_result wicas_chain_restore_chunk(wicas_chain_restore *r, uin
                                                      size_t errlen) {
     *done = false;
     if (!r || !r->txn) {
-        serr(err, errlen, "restore: no snapshot offered");
+        wicas_errf(err, errlen, "restore: no snapshot offered");
         return WICAS_CHAIN_RESTORE_ABORT;
     }
     if (index != r->next || index >= r->mv.chunks) {
-        serr(err, errlen, "restore: chunk %u out of order (expected %u of %u)", index, r->next, r->mv.chunks);
+        wicas_errf(err, errlen, "restore: chunk %u out of order (expected %u of %u)", index, r->next, r->mv.chunks);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
     uint8_t h[32];
     wicas_sha256(chunk, len, h);
     if (memcmp(h, r->mv.hashes + 32 * (size_t)index, 32) != 0) {
-        serr(err, errlen, "restore: chunk %u does not match its hash", index);
+        wicas_errf(err, errlen, "restore: chunk %u does not match its hash", index);
         return WICAS_CHAIN_RESTORE_RETRY_CHUNK;
     }
     /* matches its hash but is malformed: the snapshot itself is bad */
     uint64_t nk;
     if (check_records(r, chunk, len, &nk) || r->keys + nk > r->mv.n_keys) {
         restore_drop_txn(r);
-        serr(err, errlen, "restore: chunk %u is malformed (records, key order or key count)", index);
+        wicas_errf(err, errlen, "restore: chunk %u is malformed (records, key order or key count)", index);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
     int rc = apply_chunk(r, chunk, len);
     if (rc) {
         restore_drop_txn(r);
-        serr(err, errlen, "restore: writing the state: %s", wicas_chain_strerror(rc));
+        wicas_errf(err, errlen, "restore: writing the state: %s", wicas_chain_strerror(rc));
         return WICAS_CHAIN_RESTORE_ABORT;
     }
     r->keys += nk;
@@ -585,7 +576,7 @@ wicas_chain_restore_result wicas_chain_restore_chunk(wicas_chain_restore *r, uin
     if (r->next < r->mv.chunks) return WICAS_CHAIN_RESTORE_ACCEPT;
     if (r->keys != r->mv.n_keys) {
         restore_drop_txn(r);
-        serr(err, errlen, "restore: %llu keys received, the metadata says %llu", (unsigned long long)r->keys,
+        wicas_errf(err, errlen, "restore: %llu keys received, the metadata says %llu", (unsigned long long)r->keys,
              (unsigned long long)r->mv.n_keys);
         return WICAS_CHAIN_RESTORE_REJECT;
     }

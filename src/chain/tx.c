@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain_internal.h"
 #include "common.h"
+#include "module.h"
 
 secp256k1_context *wchain_secp(void);
 
@@ -29,11 +29,12 @@ secp256k1_context *wchain_secp(void);
 
 static int fail(uint32_t *code, uint32_t c, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Sets the result code and the message; returns -1. */
 static int fail(uint32_t *code, uint32_t c, char *err, size_t errlen, const char *fmt, ...) {
     *code = c;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    wicas_verrf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -41,46 +42,19 @@ static int fail(uint32_t *code, uint32_t c, char *err, size_t errlen, const char
 int msg_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
                size_t errlen) {
     *signer = NULL;
-    if (strcmp(url, URL_SEND) == 0) {
-        Wchain__MsgSend *m = wchain__msg_send__unpack(NULL, len, val);
-        if (!m) return fail(code, WICAS_CODE_TX_DECODE, err, errlen, "cannot decode %s: tx parse error", url);
-        *signer = xstrdup(m->from_address);
-        /* validate basic */
-        uint8_t a[32];
-        size_t al;
-        coin *c = NULL;
-        size_t n = 0;
-        int rc = 0;
-        if (wicas_chain_addr_decode(m->from_address, a, &al))
-            rc = fail(code, WICAS_CODE_INVALID_ADDRESS, err, errlen, "invalid from address '%s': invalid address",
-                      m->from_address);
-        else if (wicas_chain_addr_decode(m->to_address, a, &al))
-            rc = fail(code, WICAS_CODE_INVALID_ADDRESS, err, errlen, "invalid to address '%s': invalid address",
-                      m->to_address);
-        else if (coins_from_pb(m->amount, m->n_amount, &c, &n, err, errlen) || n == 0) {
-            if (n == 0 && c == NULL) snprintf(err, errlen, "send amount is empty: invalid coins");
-            *code = WICAS_CODE_INVALID_COINS;
-            rc = -1;
-        }
-        free(c);
-        wchain__msg_send__free_unpacked(m, NULL);
-        if (rc) {
-            free(*signer);
-            *signer = NULL;
-        }
-        return rc;
-    }
-    if (wasm_handles(url)) {
-        if (wasm_signer(url, val, len, signer, err, errlen)) {
-            *code = strstr(err, "decode") ? WICAS_CODE_TX_DECODE : WICAS_CODE_INVALID_REQUEST;
-            if (strstr(err, "address")) *code = WICAS_CODE_INVALID_ADDRESS;
-            return -1;
-        }
-        return 0;
-    }
-    if (aimsg_handles(url)) return aimsg_signer(url, val, len, signer, code, err, errlen);
-    return fail(code, WICAS_CODE_UNKNOWN_REQUEST, err, errlen, "unrecognized message type '%s': unknown request",
-                url);
+    const wicas_msg_route *r = NULL;
+    if (!wicas_module_for_msg(url, &r))
+        return fail(code, WICAS_CODE_UNKNOWN_REQUEST, err, errlen, "unrecognized message type '%s': unknown request",
+                    url);
+    return r->signer(url, val, len, signer, code, err, errlen);
+}
+
+int wicas_chain_msg_check(const char *type_url, const uint8_t *val, size_t len, char *err, size_t errlen) {
+    char *s = NULL;
+    uint32_t code = 0;
+    int rc = msg_signer(type_url ? type_url : "", val, len, &s, &code, err, errlen);
+    free(s);
+    return rc ? WICAS_CHAIN_ERR_INVALID : 0;
 }
 
 /* ---- unknown fields (the SDK's codec/unknownproto) ------------------------------------------
@@ -97,26 +71,12 @@ int msg_signer(const char *url, const uint8_t *val, size_t len, char **signer, u
 #define NONCRITICAL_BIT 0x400u
 #define MAX_PB_DEPTH 32
 
-static const struct {
-    const char *url;
-    const ProtobufCMessageDescriptor *d;
-} known_any[] = {
-    {URL_PUBKEY, &wchain__pub_key__descriptor},
-    {URL_SEND, &wchain__msg_send__descriptor},
-    {"/cosmwasm.wasm.v1.MsgStoreCode", &wchain__msg_store_code__descriptor},
-    {"/cosmwasm.wasm.v1.MsgInstantiateContract", &wchain__msg_instantiate_contract__descriptor},
-    {"/cosmwasm.wasm.v1.MsgExecuteContract", &wchain__msg_execute_contract__descriptor},
-    {"/cosmwasm.wasm.v1.MsgMigrateContract", &wchain__msg_migrate_contract__descriptor},
-    {"/cosmwasm.wasm.v1.MsgUpdateAdmin", &wchain__msg_update_admin__descriptor},
-    {"/cosmwasm.wasm.v1.MsgClearAdmin", &wchain__msg_clear_admin__descriptor},
-    {"/wicas.ai.v1.MsgRegisterModel", &wchain__msg_register_model__descriptor},
-    {"/wicas.ai.v1.MsgStoreProgram", &wchain__msg_store_program__descriptor},
-};
-
+/* The protobuf type an Any holds: a public key, or a message a module routes. */
 static const ProtobufCMessageDescriptor *any_type(const char *url) {
-    for (size_t i = 0; url && i < sizeof known_any / sizeof known_any[0]; i++)
-        if (strcmp(url, known_any[i].url) == 0) return known_any[i].d;
-    return NULL;
+    if (!url) return NULL;
+    if (strcmp(url, URL_PUBKEY) == 0) return &wchain__pub_key__descriptor;
+    const wicas_msg_route *r = NULL;
+    return wicas_module_for_msg(url, &r) ? r->desc : NULL;
 }
 
 /* 0 if m and what it holds pass the rule, else -1 with err set. */
@@ -309,273 +269,22 @@ bool wtx_verify(const wtx *t, const char *chain_id, uint64_t account_number) {
     return secp256k1_ecdsa_verify(wchain_secp(), &sig, h, &pk) == 1;
 }
 
-/* ---- client side ------------------------------------------------------------------------ */
+/* ---- signing (the client's side of wtx_verify) ------------------------------------------------- */
 
-void wicas_chain_any_free(wicas_chain_any *a) {
-    if (!a) return;
-    free(a->type_url);
-    free(a->value);
-    memset(a, 0, sizeof *a);
-}
-
-static int pack_any(const ProtobufCMessage *m, const char *url, wicas_chain_any *out) {
-    size_t n = protobuf_c_message_get_packed_size(m);
-    out->value = malloc(n ? n : 1);
-    out->type_url = xstrdup(url);
-    if (!out->value || !out->type_url) {
-        wicas_chain_any_free(out);
-        return WICAS_CHAIN_ERR_NOMEM;
-    }
-    protobuf_c_message_pack(m, out->value);
-    out->value_len = n;
-    return 0;
-}
-
-static int check_addr(const char *what, const char *a, char *err, size_t errlen) {
-    uint8_t b[32];
-    size_t n;
-    if (!a || wicas_chain_addr_decode(a, b, &n)) {
-        snprintf(err, errlen, "invalid %s address '%s' (want wicas1...)", what, a ? a : "(null)");
-        return WICAS_CHAIN_ERR_INVALID;
-    }
-    return 0;
-}
-
-/* Builds protobuf Coin pointers for a coins string; frees with free_pb_coins. */
-static int pb_coins(const char *s, Wchain__Coin ***out, size_t *n, char *err, size_t errlen) {
-    coin *c = NULL;
-    *out = NULL;
-    *n = 0;
-    if (coins_parse(s, &c, n, err, errlen)) return WICAS_CHAIN_ERR_INVALID;
-    if (*n == 0) return 0;
-    Wchain__Coin **p = calloc(*n, sizeof *p);
-    for (size_t i = 0; p && i < *n; i++) {
-        p[i] = malloc(sizeof **p);
-        if (!p[i]) break;
-        wchain__coin__init(p[i]);
-        p[i]->denom = xstrdup(c[i].denom);
-        p[i]->amount = xprintf("%" PRIu64, c[i].amount);
-    }
-    free(c);
-    *out = p;
-    return p ? 0 : WICAS_CHAIN_ERR_NOMEM;
-}
-
-static void free_pb_coins(Wchain__Coin **p, size_t n) {
-    for (size_t i = 0; p && i < n; i++) {
-        if (!p[i]) continue;
-        free(p[i]->denom);
-        free(p[i]->amount);
-        free(p[i]);
-    }
-    free(p);
-}
-
-int wicas_chain_msg_send(const char *from, const char *to, const char *amount, wicas_chain_any *out, char *err,
-                         size_t errlen) {
-    memset(out, 0, sizeof *out);
-    if (check_addr("from", from, err, errlen) || check_addr("to", to, err, errlen)) return WICAS_CHAIN_ERR_INVALID;
-    Wchain__MsgSend m = WCHAIN__MSG_SEND__INIT;
-    m.from_address = (char *)from;
-    m.to_address = (char *)to;
-    if (pb_coins(amount, &m.amount, &m.n_amount, err, errlen)) return WICAS_CHAIN_ERR_INVALID;
-    if (m.n_amount == 0) {
-        snprintf(err, errlen, "amount is empty");
-        return WICAS_CHAIN_ERR_INVALID;
-    }
-    int rc = pack_any(&m.base, URL_SEND, out);
-    free_pb_coins(m.amount, m.n_amount);
-    return rc;
-}
-
-int wicas_chain_msg_store_code(const char *sender, const uint8_t *wasm, size_t wasm_len, wicas_chain_any *out,
-                               char *err, size_t errlen) {
-    memset(out, 0, sizeof *out);
-    if (check_addr("sender", sender, err, errlen)) return WICAS_CHAIN_ERR_INVALID;
-    if (!wasm || wasm_len == 0) {
-        snprintf(err, errlen, "empty wasm code");
-        return WICAS_CHAIN_ERR_INVALID;
-    }
-    Wchain__MsgStoreCode m = WCHAIN__MSG_STORE_CODE__INIT;
-    m.sender = (char *)sender;
-    m.wasm_byte_code.data = (uint8_t *)wasm;
-    m.wasm_byte_code.len = wasm_len;
-    return pack_any(&m.base, "/cosmwasm.wasm.v1.MsgStoreCode", out);
-}
-
-int wicas_chain_msg_instantiate(const char *sender, const char *admin, uint64_t code_id, const char *label,
-                                const char *json_msg, const char *funds, wicas_chain_any *out, char *err,
-                                size_t errlen) {
-    memset(out, 0, sizeof *out);
-    if (check_addr("sender", sender, err, errlen)) return WICAS_CHAIN_ERR_INVALID;
-    if (admin && *admin && check_addr("admin", admin, err, errlen)) return WICAS_CHAIN_ERR_INVALID;
-    if (!json_msg || !label || !*label) {
-        snprintf(err, errlen, "instantiate needs a JSON message and a non-empty label");
-        return WICAS_CHAIN_ERR_INVALID;
-    }
-    Wchain__MsgInstantiateContract m = WCHAIN__MSG_INSTANTIATE_CONTRACT__INIT;
-    m.sender = (char *)sender;
-    m.admin = (char *)(admin ? admin : "");
-    m.code_id = code_id;
-    m.label = (char *)label;
-    m.msg.data = (uint8_t *)json_msg;
-    m.msg.len = strlen(json_msg);
-    if (pb_coins(funds, &m.funds, &m.n_funds, err, errlen)) return WICAS_CHAIN_ERR_INVALID;
-    int rc = pack_any(&m.base, "/cosmwasm.wasm.v1.MsgInstantiateContract", out);
-    free_pb_coins(m.funds, m.n_funds);
-    return rc;
-}
-
-int wicas_chain_msg_execute(const char *sender, const char *contract, const char *json_msg, const char *funds,
-                            wicas_chain_any *out, char *err, size_t errlen) {
-    memset(out, 0, sizeof *out);
-    if (check_addr("sender", sender, err, errlen) || check_addr("contract", contract, err, errlen))
-        return WICAS_CHAIN_ERR_INVALID;
-    if (!json_msg) {
-        snprintf(err, errlen, "execute needs a JSON message");
-        return WICAS_CHAIN_ERR_INVALID;
-    }
-    Wchain__MsgExecuteContract m = WCHAIN__MSG_EXECUTE_CONTRACT__INIT;
-    m.sender = (char *)sender;
-    m.contract = (char *)contract;
-    m.msg.data = (uint8_t *)json_msg;
-    m.msg.len = strlen(json_msg);
-    if (pb_coins(funds, &m.funds, &m.n_funds, err, errlen)) return WICAS_CHAIN_ERR_INVALID;
-    int rc = pack_any(&m.base, "/cosmwasm.wasm.v1.MsgExecuteContract", out);
-    free_pb_coins(m.funds, m.n_funds);
-    return rc;
-}
-
-int wicas_chain_msg_migrate(const char *sender, const char *contract, uint64_t code_id, const char *json_msg,
-                            wicas_chain_any *out, char *err, size_t errlen) {
-    memset(out, 0, sizeof *out);
-    if (check_addr("sender", sender, err, errlen) || check_addr("contract", contract, err, errlen))
-        return WICAS_CHAIN_ERR_INVALID;
-    Wchain__MsgMigrateContract m = WCHAIN__MSG_MIGRATE_CONTRACT__INIT;
-    m.sender = (char *)sender;
-    m.contract = (char *)contract;
-    m.code_id = code_id;
-    m.msg.data = (uint8_t *)(json_msg ? json_msg : "{}");
-    m.msg.len = strlen((char *)m.msg.data);
-    return pack_any(&m.base, "/cosmwasm.wasm.v1.MsgMigrateContract", out);
-}
-
-int wicas_chain_tx_build_sign(const uint8_t *secret, const uint8_t *pubkey33, const wicas_chain_tx_params *p,
-                              const wicas_chain_any *msgs, size_t n_msgs, uint8_t **tx, size_t *tx_len, char *err,
-                              size_t errlen) {
-    *tx = NULL;
-    *tx_len = 0;
-    if (!p || !p->chain_id || !msgs || n_msgs == 0 || (!secret && !pubkey33)) {
-        snprintf(err, errlen, "tx_build_sign: need chain id, at least one message and a key");
-        return WICAS_CHAIN_ERR_INVALID;
-    }
-    uint8_t pub[33];
-    if (secret) {
-        if (wicas_chain_pubkey_from_secret(secret, pub)) {
-            snprintf(err, errlen, "invalid secp256k1 secret key");
-            return WICAS_CHAIN_ERR_CRYPTO;
-        }
-    } else {
-        memcpy(pub, pubkey33, 33);
-    }
-    int rc = WICAS_CHAIN_ERR_NOMEM;
-    /* body */
-    Wchain__Any *anys = calloc(n_msgs, sizeof *anys);
-    Wchain__Any **pa = calloc(n_msgs, sizeof *pa);
-    uint8_t *body = NULL, *auth = NULL, *doc = NULL, *out = NULL;
-    Wchain__Coin **fee = NULL;
-    size_t n_fee = 0;
-    if (!anys || !pa) goto done;
-    for (size_t i = 0; i < n_msgs; i++) {
-        wchain__any__init(&anys[i]);
-        anys[i].type_url = msgs[i].type_url;
-        anys[i].value.data = msgs[i].value;
-        anys[i].value.len = msgs[i].value_len;
-        pa[i] = &anys[i];
-    }
-    Wchain__TxBody b = WCHAIN__TX_BODY__INIT;
-    b.messages = pa;
-    b.n_messages = n_msgs;
-    b.memo = (char *)(p->memo ? p->memo : "");
-    size_t bl = wchain__tx_body__get_packed_size(&b);
-    if (!(body = malloc(bl ? bl : 1))) goto done;
-    wchain__tx_body__pack(&b, body);
-    /* auth info */
-    Wchain__PubKey pk = WCHAIN__PUB_KEY__INIT;
-    pk.key.data = pub;
-    pk.key.len = 33;
-    uint8_t pkb[40];
-    size_t pkl = wchain__pub_key__pack(&pk, pkb);
-    Wchain__Any pka = WCHAIN__ANY__INIT;
-    pka.type_url = (char *)URL_PUBKEY;
-    pka.value.data = pkb;
-    pka.value.len = pkl;
-    Wchain__ModeInfo__Single single = WCHAIN__MODE_INFO__SINGLE__INIT;
-    single.mode = 1;
-    Wchain__ModeInfo mi = WCHAIN__MODE_INFO__INIT;
-    mi.sum_case = WCHAIN__MODE_INFO__SUM_SINGLE;
-    mi.single = &single;
-    Wchain__SignerInfo si = WCHAIN__SIGNER_INFO__INIT;
-    si.public_key = &pka;
-    si.mode_info = &mi;
-    si.sequence = p->sequence;
-    Wchain__SignerInfo *psi = &si;
-    Wchain__Fee f = WCHAIN__FEE__INIT;
-    if (pb_coins(p->fee, &fee, &n_fee, err, errlen)) {
-        rc = WICAS_CHAIN_ERR_INVALID;
-        goto done;
-    }
-    f.amount = fee;
-    f.n_amount = n_fee;
-    f.gas_limit = p->gas_limit;
-    Wchain__AuthInfo ai = WCHAIN__AUTH_INFO__INIT;
-    ai.signer_infos = &psi;
-    ai.n_signer_infos = 1;
-    ai.fee = &f;
-    size_t al = wchain__auth_info__get_packed_size(&ai);
-    if (!(auth = malloc(al ? al : 1))) goto done;
-    wchain__auth_info__pack(&ai, auth);
-    /* signature */
-    uint8_t sig64[64];
-    ProtobufCBinaryData sigs[1] = {{0, NULL}};
-    if (secret) {
-        ProtobufCBinaryData bb = {bl, body}, ab = {al, auth};
-        size_t dl;
-        if (!(doc = sign_doc_bytes(&bb, &ab, p->chain_id, p->account_number, &dl))) goto done;
-        uint8_t h[32];
-        wicas_sha256(doc, dl, h);
-        secp256k1_ecdsa_signature sig;
-        if (!secp256k1_ecdsa_sign(wchain_secp(), &sig, h, secret, NULL, NULL)) {
-            snprintf(err, errlen, "signing failed");
-            rc = WICAS_CHAIN_ERR_CRYPTO;
-            goto done;
-        }
-        secp256k1_ecdsa_signature_serialize_compact(wchain_secp(), sig64, &sig);
-        sigs[0].data = sig64;
-        sigs[0].len = 64;
-    }
-    Wchain__TxRaw raw = WCHAIN__TX_RAW__INIT;
-    raw.body_bytes.data = body;
-    raw.body_bytes.len = bl;
-    raw.auth_info_bytes.data = auth;
-    raw.auth_info_bytes.len = al;
-    raw.signatures = sigs;
-    raw.n_signatures = 1;
-    size_t tl = wchain__tx_raw__get_packed_size(&raw);
-    if (!(out = malloc(tl))) goto done;
-    wchain__tx_raw__pack(&raw, out);
-    *tx = out;
-    *tx_len = tl;
-    out = NULL;
-    rc = 0;
-done:
-    if (rc == WICAS_CHAIN_ERR_NOMEM) snprintf(err, errlen, "out of memory");
-    free(anys);
-    free(pa);
-    free(body);
-    free(auth);
+int wicas_chain_sign_doc_hash(const uint8_t *body, size_t body_len, const uint8_t *auth_info, size_t auth_len,
+                              const char *chain_id, uint64_t account_number, uint8_t hash[32]) {
+    ProtobufCBinaryData bb = {body_len, (uint8_t *)body}, ab = {auth_len, (uint8_t *)auth_info};
+    size_t dl;
+    uint8_t *doc = sign_doc_bytes(&bb, &ab, chain_id, account_number, &dl);
+    if (!doc) return WICAS_CHAIN_ERR_NOMEM;
+    wicas_sha256(doc, dl, hash);
     free(doc);
-    free(out);
-    free_pb_coins(fee, n_fee);
-    return rc;
+    return 0;
+}
+
+int wicas_chain_sign_hash(const uint8_t secret[32], const uint8_t hash[32], uint8_t sig64[64]) {
+    secp256k1_ecdsa_signature sig;
+    if (!secp256k1_ecdsa_sign(wchain_secp(), &sig, hash, secret, NULL, NULL)) return WICAS_CHAIN_ERR_CRYPTO;
+    secp256k1_ecdsa_signature_serialize_compact(wchain_secp(), sig64, &sig);
+    return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "ai.h"
 #include "chain.h"
+#include "client.h"
 #include "cli.h"
 #include "common.h"
 #include "infer.h"

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "chain.h"
+#include "client.h"
 #include "cli.h"
 #include "common.h"
 

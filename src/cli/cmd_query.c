@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "chain.h"
+#include "client.h"
 #include "cli.h"
 #include "common.h"
 #include "rpc.h"

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "chain.h"
+#include "client.h"
 #include "cli.h"
 #include "common.h"
 #include "node_setup.h"

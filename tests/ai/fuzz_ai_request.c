@@ -27,6 +27,7 @@
 #include "ai_internal.h"
 #include "chain/fuzz_chain.h"
 #include "chain_internal.h"
+#include "xai.h"
 
 static wicas_chain *chain;
 

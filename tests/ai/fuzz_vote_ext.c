@@ -29,6 +29,7 @@
 #include "ai.h"
 #include "chain/fuzz_chain.h"
 #include "chain_internal.h"
+#include "xai.h"
 
 #define K_PENDING "ai/req/pending/"
 

@@ -33,10 +33,13 @@
 
 #include "ai.h"
 #include "chain.h"
+#include "client.h"
 #include "chain_internal.h"
+#include "xai.h"
 #include "common.h"
 #include "wchain.pb-c.h"
 #include "chain_test_util.h"
+#include "apphash_pins.h"
 
 #define CHAIN_ID "wicas-async"
 #define NV 4
@@ -116,6 +119,7 @@ static void run_block(wicas_chain *c, const uint8_t *const *txs, const size_t *l
     size_t nev = 0;
     int rc = wicas_chain_finalize_block(c, &b, res, &ev, &nev, hash, err, sizeof err);
     if (rc) fail_msg("finalize %lld: %s", (long long)height, err);
+    pins_add(hash);
     int64_t retain;
     assert_int_equal(wicas_chain_commit(c, &retain), 0);
     if (bev) {
@@ -314,6 +318,7 @@ static void async_requests(void **st) {
     char err[512] = "";
     int rc = wicas_chain_init_chain_validators(c, CHAIN_ID, 1, g, strlen(g), vals, NV, hash, err, sizeof err);
     if (rc) fail_msg("init: %s", err);
+    pins_add(hash);
     /* a duplicate validator key is refused at genesis */
     wicas_chain_validator dup[2] = {vals[0], vals[0]};
     wicas_chain *c2;
@@ -611,7 +616,14 @@ static void async_requests(void **st) {
     wicas_chain_close(c);
 }
 
+/* Last: the app hashes the tests above went through equal the pinned ones. */
+static void apphash_pins(void **st) {
+    (void)st;
+    pins_check("test_ai_async");
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(async_requests)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(async_requests), cmocka_unit_test(apphash_pins),
+    };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -29,11 +29,13 @@
 
 #include "ai.h"
 #include "chain.h"
+#include "client.h"
 #include "common.h"
 #include "infer.h"
 #include "wasi.h"
 #include "wchain.pb-c.h"
 #include "chain_test_util.h"
+#include "apphash_pins.h"
 
 #define CHAIN_ID "wicas-ai-test"
 static const char *models_dir;
@@ -86,6 +88,7 @@ static int block1(wicas_chain *c, int who, uint8_t *tx, size_t len, wicas_chain_
         height--;
         return rc;
     }
+    pins_add(app);
     wicas_chain_events_free(ev, nev);
     int64_t retain;
     assert_int_equal(wicas_chain_commit(c, &retain), 0);
@@ -141,6 +144,7 @@ static wicas_chain *open_chain(const char *sub, const char *authority) {
     uint8_t h[32];
     int rc = wicas_chain_init_chain(c, CHAIN_ID, 1, g, strlen(g), h, err, sizeof err);
     if (rc) fail_msg("init_chain: %s", err);
+    pins_add(h);
     return c;
 }
 
@@ -960,6 +964,12 @@ static void missing_model_halts(void **st) {
     assert_memory_equal(app0, app1, 32);
 }
 
+/* Last: the app hashes the tests above went through equal the pinned ones. */
+static void apphash_pins(void **st) {
+    (void)st;
+    pins_check("test_ai_programs");
+}
+
 int main(int argc, char **argv) {
     models_dir = argc > 1 ? argv[1] : NULL;
     if (!models_dir || !getenv("WICAS_WASM_DIR")) {
@@ -1000,7 +1010,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(program_sees_chain_data),
         cmocka_unit_test(failures_are_clean),
         cmocka_unit_test(block_budget_is_respected),
-        cmocka_unit_test(missing_model_halts),
+        cmocka_unit_test(missing_model_halts), cmocka_unit_test(apphash_pins),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "chain.h"
+#include "client.h"
 #include "common.h"
 
 #define FZC_CHAIN_ID "fuzz"

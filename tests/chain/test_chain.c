@@ -21,10 +21,12 @@
 #include <pthread.h>
 
 #include "chain.h"
+#include "client.h"
 #include "chain_internal.h"
 #include "common.h"
 #include "wchain.pb-c.h"
 #include "chain_test_util.h"
+#include "apphash_pins.h"
 #include <cjson/cJSON.h>
 
 static char dir[256];
@@ -91,6 +93,7 @@ static void block(wicas_chain *c, int64_t h, uint8_t **txs, size_t *lens, size_t
     int rc = wicas_chain_finalize_block(c, &b, res, &ev, &nev, hash, err, sizeof err);
     if (rc) fprintf(stderr, "finalize: %s\n", err);
     assert_int_equal(rc, 0);
+    pins_add(hash);
     wicas_chain_events_free(ev, nev);
     int64_t retain;
     assert_int_equal(wicas_chain_commit(c, &retain), 0);
@@ -106,6 +109,7 @@ static void genesis(wicas_chain *c, uint8_t hash[32]) {
     int rc = wicas_chain_init_chain(c, "wicas-test", 1, g, strlen(g), hash, err, sizeof err);
     if (rc) fprintf(stderr, "init: %s\n", err);
     assert_int_equal(rc, 0);
+    pins_add(hash);
 }
 
 static void test_bank_and_invalid(void **st) {
@@ -1293,12 +1297,18 @@ static void test_genesis_params(void **st) {
     wicas_chain_close(c);
 }
 
+/* Last: the app hashes the tests above went through equal the pinned ones. */
+static void apphash_pins(void **st) {
+    (void)st;
+    pins_check("test_chain");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bank_and_invalid), cmocka_unit_test(test_wasm_counter),
         cmocka_unit_test(test_wasm_messages),    cmocka_unit_test(test_admin_hooks_fuzz),
         cmocka_unit_test(test_query_threads),    cmocka_unit_test(test_genesis_wasm),
-        cmocka_unit_test(test_genesis_params),
+        cmocka_unit_test(test_genesis_params), cmocka_unit_test(apphash_pins),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

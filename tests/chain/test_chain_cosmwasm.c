@@ -28,10 +28,12 @@
 #include <cmocka.h>
 
 #include "chain.h"
+#include "client.h"
 #include "chain_internal.h"
 #include "common.h"
 #include "wchain.pb-c.h"
 #include "chain_test_util.h"
+#include "apphash_pins.h"
 
 static char dir[256];
 static uint8_t alice_sk[32], bob_sk[32];
@@ -92,6 +94,7 @@ static void run(wicas_chain *c, bool by_bob, wicas_chain_any *m, uint64_t gas, w
     int rc = wicas_chain_finalize_block(c, &b, r, &ev, &nev, hash, err, sizeof err);
     if (rc) fprintf(stderr, "finalize: %s\n", err);
     assert_int_equal(rc, 0);
+    pins_add(hash);
     wicas_chain_events_free(ev, nev);
     int64_t retain;
     assert_int_equal(wicas_chain_commit(c, &retain), 0);
@@ -174,6 +177,7 @@ static void test_hackatom_on_chain(void **st) {
              alice, bob);
     uint8_t h0[32];
     assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, g, strlen(g), h0, err, sizeof err), 0);
+    pins_add(h0);
 
     /* upload: both hackatom builds; ibc_reflect needs stargate, which WICAS does not offer */
     size_t l2, l1, lr;
@@ -376,9 +380,15 @@ static void test_hackatom_on_chain(void **st) {
     wicas_chain_close(c);
 }
 
+/* Last: the app hashes the tests above went through equal the pinned ones. */
+static void apphash_pins(void **st) {
+    (void)st;
+    pins_check("test_chain_cosmwasm");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hackatom_on_chain),
+        cmocka_unit_test(test_hackatom_on_chain), cmocka_unit_test(apphash_pins),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

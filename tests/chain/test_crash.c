@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "chain.h"
+#include "client.h"
 #include "common.h"
 
 #define MAX_H 4000

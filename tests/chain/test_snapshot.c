@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "chain.h"
+#include "client.h"
 #include "common.h"
 
 #define N_ACC 20

@@ -25,6 +25,7 @@
 #include <secp256k1.h>
 
 #include "chain.h"
+#include "client.h"
 #include "common.h"
 #include "wchain.pb-c.h"
 #include "chain_test_util.h"

@@ -23,6 +23,7 @@
 #include <secp256k1.h>
 
 #include "chain.h"
+#include "client.h"
 #include "common.h"
 #include "wchain.pb-c.h"
 

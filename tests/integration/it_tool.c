@@ -34,6 +34,7 @@
 #include <cjson/cJSON.h>
 
 #include "chain.h"
+#include "client.h"
 #include "common.h"
 #include "rpc.h"
 

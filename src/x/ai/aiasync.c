@@ -49,6 +49,7 @@
 
 #include "ai.h"
 #include "chain_internal.h"
+#include "xai.h"
 #include "common.h"
 
 #define K_REQ_SEQ "ai/req/seq"
@@ -516,15 +517,15 @@ static void feed_worker(wicas_chain *c, wctx *x, const pending *p, size_t n) {
             aimod_get_model(x, mn->valuestring, &m) != 1)
             continue;
         char *rj = record_request_json(p[i].rec);
-        if (rj) wicas_ai_worker_submit(c->ai_worker, p[i].id, &m, rj, seed);
+        if (rj) wicas_ai_worker_submit(ai_worker(c), p[i].id, &m, rj, seed);
         free(rj);
     }
-    if (ids) wicas_ai_worker_retain(c->ai_worker, ids, n);
+    if (ids) wicas_ai_worker_retain(ai_worker(c), ids, n);
     free(ids);
 }
 
 void aiasync_after_commit(wicas_chain *c) {
-    if (!c->ai_worker) return;
+    if (!ai_worker(c)) return;
     committed v;
     if (committed_open(c, &v)) return;
     pending *p = NULL;
@@ -536,7 +537,7 @@ void aiasync_after_commit(wicas_chain *c) {
 
 int wicas_chain_extend_vote(wicas_chain *c, int64_t height, uint8_t **ext, size_t *ext_len) {
     *ext = NULL, *ext_len = 0;
-    if (!c->ai_worker) return 0;
+    if (!ai_worker(c)) return 0;
     committed v;
     if (committed_open(c, &v)) return WICAS_CHAIN_ERR_IO;
     pending *p = NULL;
@@ -551,7 +552,7 @@ int wicas_chain_extend_vote(wicas_chain *c, int64_t height, uint8_t **ext, size_
     size_t have = 0;
     for (size_t i = 0; i < n && arr; i++) {
         wicas_ai_result r;
-        if (wicas_ai_worker_poll(c->ai_worker, p[i].id, &r, NULL, 0) != WICAS_AI_WORKER_DONE) continue;
+        if (wicas_ai_worker_poll(ai_worker(c), p[i].id, &r, NULL, 0) != WICAS_AI_WORKER_DONE) continue;
         char *text = r.text;
         if (c->opts.ai_wrong_answer) {
             /* test option: a validator that answers wrongly but consistently */
@@ -904,7 +905,7 @@ static void callback(wctx *bx, const pending *p, const char *status, const group
     memcpy(th, "wicas/cb", 8);
     be64_put(th + 8, p->id);
     wicas_sha256(th, 16, c->tx_hash);
-    c->ai_calls = 0;
+    ai_exec(c)->calls = 0;
     wctx sub;
     ctx_child(&sub, bx);
     sub.gas_limit = sub.gas_used + AIASYNC_CALLBACK_GAS;

@@ -38,19 +38,14 @@
 
 #include "ai.h"
 #include "chain_internal.h"
+#include "vm.h"
+#include "xai.h"
 #include "common.h"
 
-#ifdef WICAS_CHAIN_HAVE_WASI
 #include "wasi.h"
-#endif
 
-#ifdef WICAS_CHAIN_HAVE_VM
 #define FUEL_GAS_NUM WICAS_VM_GAS_PER_FUEL     /* CosmWasm gas per fuel */
 #define FUEL_GAS_DEN WICAS_VM_GAS_MULTIPLIER   /* CosmWasm gas per SDK gas */
-#else
-#define FUEL_GAS_NUM 150000ULL
-#define FUEL_GAS_DEN 140000000ULL
-#endif
 
 /* request limits (documented in docs/GAS.md and src/chain/README.md) */
 #define RP_MAX_ARGS 64
@@ -86,7 +81,6 @@ uint64_t aiprog_load_gas(size_t wasm_len) {
     return sat_add(GAS_WASM_INSTANCE, sat_mul(GAS_WASM_COMPILE_PER_BYTE, wasm_len));
 }
 
-#ifdef WICAS_CHAIN_HAVE_WASI
 
 typedef struct {
     uint8_t program[32];
@@ -289,10 +283,10 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
                  fixed, load, worst, gas_limit);
         return -1;
     }
-    if (deliver && worst > c->ai_budget_left) {
+    if (deliver && worst > ai_exec(c)->budget_left) {
         free(wasm);
         snprintf(err, errlen, "ai: the block's inference budget is spent (%" PRIu64 " gas needed, %" PRIu64 " left)",
-                 worst, c->ai_budget_left);
+                 worst, ai_exec(c)->budget_left);
         return -1;
     }
     uint64_t fuel_gas = gas_limit - fixed;
@@ -381,7 +375,7 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
     uint64_t total = sat_add(sat_add(load, aiprog_fuel_gas(r.fuel_used)), inference);
     if (total > gas_limit) total = gas_limit; /* cannot happen: inference <= worst, fuel <= its share */
     *gas_used = total;
-    if (deliver) c->ai_budget_left -= worst;
+    if (deliver) ai_exec(c)->budget_left -= worst;
     if (rc != WICAS_WASI_OK) {
         /* The contract may store what it is told, so it gets a fixed sentence
          * per kind of failure, never wasmtime's text (a backtrace's wording is
@@ -419,17 +413,3 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
     return 0;
 }
 
-#else /* no WASI sandbox in this build */
-
-int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, char **resp, uint64_t *gas_used,
-                        char *err, size_t errlen) {
-    (void)body, (void)gas_limit;
-    *resp = NULL;
-    *gas_used = 0;
-    /* other nodes may run it: this one must not answer differently */
-    snprintf(err, errlen, "ai: run_program needs the WASI sandbox, which this build lacks");
-    aimod_node_fault(x, err + 4);
-    return -1;
-}
-
-#endif

@@ -29,8 +29,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "chain_internal.h"
 #include "common.h"
+#include "module.h"
+#include "vm.h"
+#include "xauth.h"
+#include "xbank.h"
+#include "xwasm.h"
 
 #define URL_STORE "/cosmwasm.wasm.v1.MsgStoreCode"
 #define URL_INST "/cosmwasm.wasm.v1.MsgInstantiateContract"
@@ -42,9 +46,26 @@
 #define MAX_DEPTH 10
 #define MAX_LABEL 128
 
-bool wasm_handles(const char *u) {
-    return strcmp(u, URL_STORE) == 0 || strcmp(u, URL_INST) == 0 || strcmp(u, URL_EXEC) == 0 ||
-           strcmp(u, URL_MIGRATE) == 0 || strcmp(u, URL_ADMIN) == 0 || strcmp(u, URL_CLEAR) == 0;
+const wicas_module wicas_module_wasm;
+
+/* The module's shared state: the consensus VM, the address API, and one VM
+ * per query slot (a wicas_vm is single-threaded; created on first use). */
+typedef struct {
+    wicas_vm *vm;
+    wicas_vm_api *api;
+    wicas_vm *q_vm[CHAIN_QUERY_WORKERS];
+} wasm_state;
+
+/* The VM this handle runs contracts on: the slot's in a query view. */
+static wicas_vm *vm_of(const wicas_chain *c) {
+    wasm_state *st = wicas_module_state(c, &wicas_module_wasm);
+    int slot = wicas_chain_view_slot(c);
+    return slot < 0 ? st->vm : st->q_vm[slot];
+}
+
+static wicas_vm_api *api_of(const wicas_chain *c) {
+    wasm_state *st = wicas_module_state(c, &wicas_module_wasm);
+    return st->api;
 }
 
 static bool addr_ok(const char *a) {
@@ -66,7 +87,7 @@ static int serr(char *err, size_t errlen, const char *m) {
     return -1;
 }
 
-int wasm_signer(const char *u, const uint8_t *val, size_t len, char **signer, char *err, size_t errlen) {
+static int wasm_signer(const char *u, const uint8_t *val, size_t len, char **signer, char *err, size_t errlen) {
     *signer = NULL;
     const char *s = NULL;
     int rc = 0;
@@ -231,11 +252,10 @@ static int load_contract(wctx *x, const char *contract, uint8_t a[32], Wchain__C
     return 0;
 }
 
-#ifdef WICAS_CHAIN_HAVE_VM
 
 /* ---- VM glue ------------------------------------------------------------------------------ */
 
-wicas_vm *wasm_vm_new(const wicas_chain *c, char *err, size_t errlen) {
+static wicas_vm *wasm_vm_new(const wicas_chain *c, char *err, size_t errlen) {
     char dir[600];
     snprintf(dir, sizeof dir, "%s/wasm-cache", c->data_dir);
     mkdir(dir, 0755);
@@ -245,36 +265,51 @@ wicas_vm *wasm_vm_new(const wicas_chain *c, char *err, size_t errlen) {
     return wicas_vm_new(&cfg, err, errlen);
 }
 
-int wasm_open(wicas_chain *c, char *err, size_t errlen) {
-    c->vm = wasm_vm_new(c, err, errlen);
-    c->vm_api = wicas_vm_api_bech32(WICAS_CHAIN_BECH32_PREFIX);
-    if (!c->vm || !c->vm_api) {
-        if (c->vm_api == NULL && errlen) snprintf(err, errlen, "cannot create the contract VM address API");
-        wasm_close(c);
+static void wasm_close(wicas_chain *c, void *state) {
+    (void)c;
+    wasm_state *st = state;
+    if (!st) return;
+    for (int i = 0; i < CHAIN_QUERY_WORKERS; i++)
+        if (st->q_vm[i]) wicas_vm_free(st->q_vm[i]);
+    if (st->vm) wicas_vm_free(st->vm);
+    if (st->api) wicas_vm_api_free(st->api);
+    free(st);
+}
+
+static int wasm_open(wicas_chain *c, void **state, char *err, size_t errlen) {
+    wasm_state *st = calloc(1, sizeof *st);
+    if (!st) return wicas_errf(err, errlen, "out of memory"), WICAS_CHAIN_ERR_NOMEM;
+    st->vm = wasm_vm_new(c, err, errlen);
+    st->api = wicas_vm_api_bech32(WICAS_CHAIN_BECH32_PREFIX);
+    if (!st->vm || !st->api) {
+        if (st->api == NULL && errlen) snprintf(err, errlen, "cannot create the contract VM address API");
+        wasm_close(c, st);
         return WICAS_CHAIN_ERR_INVALID;
     }
+    *state = st;
     return 0;
 }
 
-void wasm_close(wicas_chain *c) {
-    if (c->vm) wicas_vm_free(c->vm);
-    if (c->vm_api) wicas_vm_api_free(c->vm_api);
-    c->vm = NULL;
-    c->vm_api = NULL;
+/* A query view runs contracts on its slot's VM (the slot is the view's alone
+ * while it is open, so creating it here needs no lock). */
+static int wasm_view_open(wicas_chain *view, void *state, int slot, char *err, size_t errlen) {
+    wasm_state *st = state;
+    if (!st->q_vm[slot]) st->q_vm[slot] = wasm_vm_new(view, err, errlen);
+    return st->q_vm[slot] ? 0 : WICAS_CHAIN_ERR_NOMEM;
 }
 
 /* Makes sure the VM has compiled code `cs` (after a restart it only has the
  * disk cache or nothing); reads the bytes from the state without gas, since
  * whether a node has a warm cache must not change gas. */
 static int ensure_code(wctx *x, const uint8_t cs[32]) {
-    if (wicas_vm_has_code(x->c->vm, cs)) return 0;
+    if (wicas_vm_has_code(vm_of(x->c), cs)) return 0;
     uint8_t k[64];
     uint8_t *v = NULL;
     size_t vl = 0;
     int rc = kv_get(&x->ov, k, key_with(K_BYTECODE, cs, 32, k), &v, &vl);
     if (rc != 1) return ctx_fail(x, WICAS_CODE_INTERNAL, CS, "wasm bytecode for a stored code is missing");
     char err[256];
-    wicas_vm_status st = wicas_vm_store_code(x->c->vm, v, vl, NULL, err, sizeof err);
+    wicas_vm_status st = wicas_vm_store_code(vm_of(x->c), v, vl, NULL, err, sizeof err);
     free(v);
     return st == WICAS_VM_OK ? 0 : ctx_fail(x, WICAS_CODE_INTERNAL, CS, "recompiling stored code failed: %s", err);
 }
@@ -436,10 +471,10 @@ static int call_contract(wctx *x, const uint8_t a[32], const uint8_t cs[32], wic
                               .msg_len = msg_len,
                               .storage = &st,
                               .querier = &qr,
-                              .api = c->vm_api,
+                              .api = api_of(c),
                               .gas_limit = vm_limit};
     x->depth++;
-    wicas_vm_status s = env ? wicas_vm_call(c->vm, cs, entry, &p, res) : WICAS_VM_ERR_NOMEM;
+    wicas_vm_status s = env ? wicas_vm_call(vm_of(c), cs, entry, &p, res) : WICAS_VM_ERR_NOMEM;
     x->depth--;
     free(env);
     if (x->out_of_gas) return -1; /* storage gas ran out inside the call */
@@ -736,6 +771,19 @@ static uint8_t *b64dec(const cJSON *s, size_t *n) {
     return p;
 }
 
+/* The module whose custom message (msg) or custom query (!msg) key is in a
+ * contract's {"custom":{...}} object (the first in table order), or NULL. */
+static const wicas_module *custom_route(const cJSON *custom, bool msg) {
+    if (!cJSON_IsObject(custom)) return NULL;
+    for (int i = 0; wicas_modules[i]; i++) {
+        const wicas_module *m = wicas_modules[i];
+        if (m->custom_key && (msg ? m->custom_msg != NULL : m->custom_query != NULL) &&
+            cJSON_GetObjectItemCaseSensitive(custom, m->custom_key))
+            return m;
+    }
+    return NULL;
+}
+
 /* Dispatches one CosmosMsg from contract a. *data gets the message's response
  * data (protobuf of the Msg*Response), *resp_url its type URL. */
 static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, uint8_t **data, size_t *data_len,
@@ -852,15 +900,11 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         else
             rc = do_set_admin(x, a, 32, to->valuestring, "");
         *resp_url = "/cosmwasm.wasm.v1.MsgClearAdminResponse";
-    } else if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "custom"), "ai")) {
-        /* {"custom":{"ai":{"request":{...}}}}: an asynchronous inference (aiasync.c) */
-        const cJSON *ai = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "custom"), "ai");
-        const cJSON *rq = cJSON_GetObjectItemCaseSensitive(ai, "request");
-        if (!rq || cJSON_GetArraySize(ai) != 1)
-            ctx_fail(x, WICAS_WASM_CODE_UNKNOWN_MSG, CS, "unknown ai message from the contract (expected {\"ai\":{\"request\":{...}}})");
-        else
-            rc = aiasync_request(x, a, rq);
-        *resp_url = "/wicas.ai.v1.MsgRequestResponse";
+    } else if (custom_route(cJSON_GetObjectItemCaseSensitive(j, "custom"), true)) {
+        /* {"custom":{"<key>":...}}: the module offering <key> to contracts,
+         * e.g. {"custom":{"ai":{"request":{...}}}}, an asynchronous inference */
+        const cJSON *custom = cJSON_GetObjectItemCaseSensitive(j, "custom");
+        rc = custom_route(custom, true)->custom_msg(x, a, custom, resp_url);
     } else {
         ctx_fail(x, WICAS_WASM_CODE_UNKNOWN_MSG, CS, "unknown message from the contract: %.100s", json);
     }
@@ -1234,19 +1278,17 @@ static int vm_querier(void *ctx, const char *req, size_t len, uint64_t gas_limit
         return *resp ? 0 : -1;
     }
     const cJSON *custom = cJSON_GetObjectItemCaseSensitive(j, "custom");
-    if (custom && cJSON_GetObjectItemCaseSensitive(custom, "ai")) {
-        /* the AI module: inference priced in SDK gas, charged to the contract */
-        char *cs = cJSON_PrintUnformatted(custom);
+    const wicas_module *cm = custom_route(custom, false);
+    if (cm) {
+        /* a module's custom query (e.g. the AI module: inference priced in
+         * SDK gas, charged to the contract) */
         char *out = NULL;
         uint64_t used = 0;
         char err[512] = "";
-        int rc = cs ? aimod_custom_query(x, cs, strlen(cs), gas_limit / WICAS_VM_GAS_MULTIPLIER, &out, &used, err,
-                                         sizeof err)
-                    : -1;
-        free(cs);
+        int rc = cm->custom_query(x, custom, gas_limit / WICAS_VM_GAS_MULTIPLIER, &out, &used, err, sizeof err);
         cJSON_Delete(j);
         *resp = rc == 0 ? wicas_vm_query_ok((const uint8_t *)out, strlen(out))
-                        : wicas_vm_query_error(err[0] ? err : "ai query failed");
+                        : wicas_vm_query_error(err[0] ? err : "custom query failed");
         free(out);
         *gas_used = used > UINT64_MAX / WICAS_VM_GAS_MULTIPLIER ? gas_limit : used * WICAS_VM_GAS_MULTIPLIER;
         if (*gas_used > gas_limit) *gas_used = gas_limit;
@@ -1293,33 +1335,18 @@ static int vm_querier(void *ctx, const char *req, size_t len, uint64_t gas_limit
     return 0;
 }
 
-#else /* no VM built: wasm messages fail cleanly */
-
-int wasm_open(wicas_chain *c, char *err, size_t errlen) {
-    (void)c, (void)err, (void)errlen;
-    return 0;
-}
-void wasm_close(wicas_chain *c) { (void)c; }
-int wasm_sudo(wctx *x, const uint8_t contract[32], const uint8_t *msg, size_t len) {
-    (void)contract, (void)msg, (void)len;
-    return ctx_fail(x, WICAS_WASM_CODE_EXECUTE_FAILED, CS, "this build has no contract VM");
-}
-
-#endif
 
 /* ---- store code ------------------------------------------------------------------------------ */
 
-int wasm_store(wctx *x, const uint8_t *creator, size_t cl, const uint8_t *wasm, size_t len, uint64_t *code_id,
+static int wasm_store(wctx *x, const uint8_t *creator, size_t cl, const uint8_t *wasm, size_t len, uint64_t *code_id,
                uint8_t checksum[32]) {
     wicas_sha256(wasm, len, checksum);
-#ifdef WICAS_CHAIN_HAVE_VM
     char err[300];
-    wicas_vm_status vs = wicas_vm_store_code(x->c->vm, wasm, len, NULL, err, sizeof err);
+    wicas_vm_status vs = wicas_vm_store_code(vm_of(x->c), wasm, len, NULL, err, sizeof err);
     if (vs != WICAS_VM_OK && !wicas_vm_status_is_deterministic(vs))
         return ctx_fail(x, WICAS_CODE_INTERNAL, CS, "storing code failed on this node: %s", err);
     if (vs != WICAS_VM_OK)
         return ctx_fail(x, WICAS_WASM_CODE_CREATE_FAILED, CS, "create wasm contract failed: %s", err);
-#endif
     if (next_seq(x, K_CODE_SEQ, code_id)) return -1;
     uint8_t k[64];
     size_t kl = key_with(K_BYTECODE, checksum, 32, k);
@@ -1354,7 +1381,7 @@ static int pack_resp(const ProtobufCMessage *m, uint8_t **resp, size_t *resp_len
     return 0;
 }
 
-int wasm_dispatch(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len) {
+static int wasm_dispatch(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len) {
     *resp = NULL;
     *resp_len = 0;
     uint8_t s[32];
@@ -1379,7 +1406,6 @@ int wasm_dispatch(wctx *x, const char *url, const uint8_t *val, size_t len, uint
         r.checksum.len = 32;
         return pack_resp(&r.base, resp, resp_len) ? ctx_fail(x, WICAS_CODE_INTERNAL, CS, "out of memory") : 0;
     }
-#ifdef WICAS_CHAIN_HAVE_VM
     uint8_t *data = NULL;
     size_t dl = 0;
     int rc = -1;
@@ -1458,10 +1484,6 @@ int wasm_dispatch(wctx *x, const char *url, const uint8_t *val, size_t len, uint
     }
     free(data);
     return rc;
-#else
-    (void)s, (void)sl, (void)val, (void)len;
-    return ctx_fail(x, WICAS_CODE_UNKNOWN_REQUEST, CS, "%s: the contract VM is not built into this node", url);
-#endif
 }
 
 /* ---- queries ------------------------------------------------------------------------------------- */
@@ -1498,7 +1520,7 @@ static void fill_code_info(Wchain__CodeInfoResponse *ci, Wchain__AccessConfig *a
     ci->instantiate_permission = ac;
 }
 
-void wasm_query(wicas_chain *c, wctx *x, const char *name, const uint8_t *data, size_t len,
+static void wasm_query(wicas_chain *c, wctx *x, const char *name, const uint8_t *data, size_t len,
                 wicas_chain_query_result *r) {
     (void)c;
     if (strcmp(name, "ContractInfo") == 0) {
@@ -1543,7 +1565,6 @@ void wasm_query(wicas_chain *c, wctx *x, const char *name, const uint8_t *data, 
         }
         wchain__query_raw_contract_state_request__free_unpacked(q, NULL);
     } else if (strcmp(name, "SmartContractState") == 0) {
-#ifdef WICAS_CHAIN_HAVE_VM
         Wchain__QuerySmartContractStateRequest *q = wchain__query_smart_contract_state_request__unpack(NULL, len, data);
         if (!q) return wq_fail(r, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "cannot decode QuerySmartContractStateRequest");
         if (!json_ok(q->query_data.data, q->query_data.len)) {
@@ -1563,9 +1584,6 @@ void wasm_query(wicas_chain *c, wctx *x, const char *name, const uint8_t *data, 
             free(out);
         }
         wchain__query_smart_contract_state_request__free_unpacked(q, NULL);
-#else
-        wq_fail(r, WICAS_CODE_UNKNOWN_REQUEST, CS, "the contract VM is not built into this node");
-#endif
     } else if (strcmp(name, "Code") == 0) {
         Wchain__QueryCodeRequest *q = wchain__query_code_request__unpack(NULL, len, data);
         if (!q) return wq_fail(r, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "cannot decode QueryCodeRequest");
@@ -1716,3 +1734,73 @@ void wasm_query(wicas_chain *c, wctx *x, const char *name, const uint8_t *data, 
         wq_fail(r, WICAS_CODE_UNKNOWN_REQUEST, WICAS_CHAIN_CODESPACE_SDK, "unknown query path '/cosmwasm.wasm.v1.Query/%s': unknown request", name);
     }
 }
+
+/* ---- the module ------------------------------------------------------------------------------ */
+
+/* ValidateBasic + signer of a wasm message, with the SDK code of a failure. */
+static int wasm_msg_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
+                           size_t errlen) {
+    if (wasm_signer(url, val, len, signer, err, errlen) == 0) return 0;
+    *code = strstr(err, "decode") ? WICAS_CODE_TX_DECODE : WICAS_CODE_INVALID_REQUEST;
+    if (strstr(err, "address")) *code = WICAS_CODE_INVALID_ADDRESS;
+    return -1;
+}
+
+/* wasm.codes: [{"code_bytes": "<base64>", "code_info": {"creator": "wicas1..."}}] */
+static int wasm_genesis(wctx *x, const cJSON *wasm, char *err, size_t errlen) {
+    const cJSON *codes = cJSON_GetObjectItemCaseSensitive(wasm, "codes");
+    if (codes && !cJSON_IsArray(codes)) return wicas_errf(err, errlen, "genesis wasm.codes must be an array");
+    const cJSON *it;
+    size_t i = 0;
+    cJSON_ArrayForEach(it, codes) {
+        char where[64];
+        snprintf(where, sizeof where, "wasm.codes[%zu]", i++);
+        const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(it, "code_bytes");
+        const cJSON *info = cJSON_GetObjectItemCaseSensitive(it, "code_info");
+        const cJSON *creator = info ? cJSON_GetObjectItemCaseSensitive(info, "creator") : NULL;
+        uint8_t a[32];
+        size_t al;
+        if (!cJSON_IsString(b64)) return wicas_errf(err, errlen, "genesis %s: code_bytes (base64) missing", where);
+        if (auth_genesis_account(x, creator, where, a, &al, err, errlen)) return -1;
+        size_t bl = strlen(b64->valuestring);
+        uint8_t *wasmb = malloc(bl / 4 * 3 + 3);
+        long n = wasmb ? wicas_base64_decode(b64->valuestring, bl, wasmb, bl / 4 * 3 + 3) : -1;
+        uint64_t id;
+        uint8_t cs[32];
+        int rc = 0;
+        if (n <= 0)
+            rc = wicas_errf(err, errlen, "genesis %s: code_bytes is not valid base64", where);
+        else if (wasm_store(x, a, al, wasmb, (size_t)n, &id, cs))
+            rc = wicas_errf(err, errlen, "genesis %s: %s", where, x->err);
+        free(wasmb);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static void wasm_query_service(wctx *x, const char *method, const char *path, const uint8_t *data, size_t len,
+                               wicas_chain_query_result *r) {
+    (void)path;
+    wasm_query(x->c, x, method, data, len, r);
+}
+
+static const wicas_msg_route wasm_msgs[] = {
+    {URL_STORE, &wchain__msg_store_code__descriptor, wasm_msg_signer, wasm_dispatch},
+    {URL_INST, &wchain__msg_instantiate_contract__descriptor, wasm_msg_signer, wasm_dispatch},
+    {URL_EXEC, &wchain__msg_execute_contract__descriptor, wasm_msg_signer, wasm_dispatch},
+    {URL_MIGRATE, &wchain__msg_migrate_contract__descriptor, wasm_msg_signer, wasm_dispatch},
+    {URL_ADMIN, &wchain__msg_update_admin__descriptor, wasm_msg_signer, wasm_dispatch},
+    {URL_CLEAR, &wchain__msg_clear_admin__descriptor, wasm_msg_signer, wasm_dispatch},
+};
+
+const wicas_module wicas_module_wasm = {
+    .name = "wasm",
+    .msgs = wasm_msgs,
+    .n_msgs = sizeof wasm_msgs / sizeof wasm_msgs[0],
+    .query_service = "/cosmwasm.wasm.v1.Query/",
+    .query = wasm_query_service,
+    .open = wasm_open,
+    .close = wasm_close,
+    .view_open = wasm_view_open,
+    .genesis_init = wasm_genesis,
+};

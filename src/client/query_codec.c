@@ -11,10 +11,11 @@
 #include <string.h>
 
 #include "chain_internal.h"
+#include "client.h"
 #include "common.h"
 
 static int cerr(char *err, size_t errlen, const char *m) {
-    if (err && errlen) snprintf(err, errlen, "%s", m);
+    wicas_errf(err, errlen, "%s", m);
     return WICAS_CHAIN_ERR_INVALID;
 }
 

@@ -28,18 +28,13 @@
 
 #include "ai.h"
 #include "chain_internal.h"
+#include "xai.h"
 #include "common.h"
-#ifdef WICAS_CHAIN_HAVE_WASI
 #include "wasi.h"
-#endif
 
 #define URL_REGISTER "/wicas.ai.v1.MsgRegisterModel"
 #define URL_STORE_PROGRAM "/wicas.ai.v1.MsgStoreProgram"
 #define CODE_CONFLICT 36 /* the SDK's ErrConflict */
-
-bool aimsg_handles(const char *url) {
-    return strcmp(url, URL_REGISTER) == 0 || strcmp(url, URL_STORE_PROGRAM) == 0;
-}
 
 static int bad(uint32_t *code, uint32_t c, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -229,7 +224,6 @@ static int store_program(wctx *x, const Wchain__MsgStoreProgram *m, uint8_t **re
     int f = st_get(x, k, kl, NULL, NULL);
     if (f < 0) return -1;
     if (f == 0) {
-#ifdef WICAS_CHAIN_HAVE_WASI
         char e[512] = "";
         int rc = wicas_wasi_validate(wasm, len, e, sizeof e);
         if (rc == WICAS_WASI_ENOMEM || rc == WICAS_WASI_EENGINE) {
@@ -240,11 +234,6 @@ static int store_program(wctx *x, const Wchain__MsgStoreProgram *m, uint8_t **re
         if (rc != WICAS_WASI_OK)
             return ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
                             "program is not a WASI command the sandbox accepts: %s: invalid request", e);
-#else
-        (void)c;
-        return ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
-                        "this build has no WASI sandbox: programs cannot be stored: invalid request");
-#endif
         if (st_set(x, k, kl, wasm, len)) return -1;
     }
     char size[24];
@@ -280,76 +269,6 @@ int aimsg_dispatch(wctx *x, const char *url, const uint8_t *val, size_t len, uin
     }
     return ctx_fail(x, WICAS_CODE_UNKNOWN_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
                     "unrecognized message type '%s': unknown request", url);
-}
-
-/* ---- client side ---------------------------------------------------------------------- */
-
-static int pack_msg(const ProtobufCMessage *m, const char *url, wicas_chain_any *out, char *err, size_t errlen) {
-    size_t n = protobuf_c_message_get_packed_size(m);
-    out->value = malloc(n ? n : 1);
-    out->type_url = xstrdup(url);
-    if (!out->value || !out->type_url) {
-        wicas_chain_any_free(out);
-        snprintf(err, errlen, "out of memory");
-        return WICAS_CHAIN_ERR_NOMEM;
-    }
-    protobuf_c_message_pack(m, out->value);
-    out->value_len = n;
-    return 0;
-}
-
-int wicas_chain_msg_register_model(const char *authority, const char *model_json, wicas_chain_any *out, char *err,
-                                   size_t errlen) {
-    memset(out, 0, sizeof *out);
-    wicas_ai_model mod;
-    if (!model_json || wicas_ai_model_from_json(model_json, strlen(model_json), &mod, err, errlen) != WICAS_AI_OK)
-        return WICAS_CHAIN_ERR_INVALID;
-    char hex[65];
-    wicas_hex_encode(mod.sha256, 32, hex);
-    Wchain__AiGasParams g = WCHAIN__AI_GAS_PARAMS__INIT;
-    g.base_gas = mod.gas.base;
-    g.per_prompt_token = mod.gas.per_prompt_token;
-    g.per_gen_token = mod.gas.per_gen_token;
-    Wchain__MsgRegisterModel m = WCHAIN__MSG_REGISTER_MODEL__INIT;
-    m.authority = (char *)(authority ? authority : "");
-    m.name = mod.name;
-    m.sha256 = hex;
-    m.size = mod.size_bytes;
-    m.arch = mod.arch;
-    m.params = mod.n_params;
-    m.gas = &g;
-    /* the same checks the chain applies, so the CLI fails before signing */
-    char *s = NULL;
-    uint32_t code;
-    size_t n = wchain__msg_register_model__get_packed_size(&m);
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) return snprintf(err, errlen, "out of memory"), WICAS_CHAIN_ERR_NOMEM;
-    wchain__msg_register_model__pack(&m, buf);
-    int rc = aimsg_signer(URL_REGISTER, buf, n, &s, &code, err, errlen);
-    free(buf);
-    free(s);
-    if (rc) return WICAS_CHAIN_ERR_INVALID;
-    return pack_msg(&m.base, URL_REGISTER, out, err, errlen);
-}
-
-int wicas_chain_msg_store_program(const char *sender, const uint8_t *wasm, size_t wasm_len, wicas_chain_any *out,
-                                  char *err, size_t errlen) {
-    memset(out, 0, sizeof *out);
-    uint8_t a[32];
-    size_t al;
-    if (!sender || wicas_chain_addr_decode(sender, a, &al)) {
-        snprintf(err, errlen, "invalid sender address '%s' (want wicas1...)", sender ? sender : "(null)");
-        return WICAS_CHAIN_ERR_INVALID;
-    }
-    if (!wasm || wasm_len == 0 || wasm_len > AIPROG_MAX_BYTES) {
-        snprintf(err, errlen, "a program must be 1..%u bytes of wasm", AIPROG_MAX_BYTES);
-        return WICAS_CHAIN_ERR_INVALID;
-    }
-    Wchain__MsgStoreProgram m = WCHAIN__MSG_STORE_PROGRAM__INIT;
-    m.sender = (char *)sender;
-    m.wasm_byte_code.data = (uint8_t *)wasm;
-    m.wasm_byte_code.len = wasm_len;
-    return pack_msg(&m.base, URL_STORE_PROGRAM, out, err, errlen);
 }
 
 /* ---- /wicas.ai.v1.Query/Program ---------------------------------------------------------- */

@@ -35,8 +35,9 @@
 #include <string.h>
 
 #include "ai.h"
-#include "chain_internal.h"
 #include "common.h"
+#include "module.h"
+#include "xai.h"
 
 #define K_AI_MODEL "ai/model/"
 #define K_AI_PARAMS "ai/params"
@@ -100,7 +101,7 @@ uint64_t aimod_async_timeout(wctx *x) { return param_u64(x, "async_timeout_block
  * (chain id, height, block hash, tx hash, the call's index), never the clock. */
 void aimod_seed(wctx *x, const char *user_seed, uint8_t seed[32]) {
     wicas_chain *c = x->c;
-    wicas_ai_seed_input si = {.chain_id = c->chain_id, .height = c->blk_height, .call_index = c->ai_calls++,
+    wicas_ai_seed_input si = {.chain_id = c->chain_id, .height = c->blk_height, .call_index = ai_exec(c)->calls++,
                               .user_seed = (const uint8_t *)user_seed,
                               .user_seed_len = user_seed ? strlen(user_seed) : 0};
     memcpy(si.last_block_hash, c->blk_hash, 32);
@@ -332,9 +333,9 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
                  " available", prompt_tokens, req.max_tokens, worst, gas_limit);
         rc = WICAS_AI_EOUTOFGAS;
     }
-    if (rc == WICAS_AI_OK && deliver && worst > c->ai_budget_left) {
+    if (rc == WICAS_AI_OK && deliver && worst > ai_exec(c)->budget_left) {
         snprintf(err, errlen, "ai: the block's inference budget is spent (%" PRIu64 " gas needed, %" PRIu64 " left)",
-                 worst, c->ai_budget_left);
+                 worst, ai_exec(c)->budget_left);
         rc = WICAS_AI_EBUDGET;
     }
     if (rc != WICAS_AI_OK) {
@@ -360,7 +361,7 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
         if (wicas_ai_err_class(rc) == WICAS_AI_CLASS_NODE) aimod_node_fault(x, err);
         return -1;
     }
-    if (deliver) c->ai_budget_left -= worst;
+    if (deliver) ai_exec(c)->budget_left -= worst;
     *gas_used = res.gas_used;
     *resp = wicas_ai_result_json(&res);
     char hex[65];
@@ -388,3 +389,152 @@ int wicas_chain_check_models(wicas_chain *c, char *err, size_t errlen) {
     mdb_txn_abort(t);
     return rc ? WICAS_CHAIN_ERR_NOT_FOUND : 0;
 }
+
+/* ---- the module ------------------------------------------------------------------------------- */
+
+const wicas_module wicas_module_ai;
+
+/* shared: the background worker of asynchronous requests */
+typedef struct {
+    struct wicas_ai_worker *worker;
+} ai_state;
+
+ai_exec_state *ai_exec(const wicas_chain *c) { return wicas_module_exec(c, &wicas_module_ai); }
+
+struct wicas_ai_worker *ai_worker(const wicas_chain *c) {
+    ai_state *st = wicas_module_state(c, &wicas_module_ai);
+    return st ? st->worker : NULL;
+}
+
+static int ai_open(wicas_chain *c, void **state, char *err, size_t errlen) {
+    ai_state *st = calloc(1, sizeof *st);
+    if (!st) return wicas_errf(err, errlen, "out of memory"), WICAS_CHAIN_ERR_NOMEM;
+    if (c->opts.ai_host && wicas_ai_worker_new(c->opts.ai_host, &st->worker) != WICAS_AI_OK) {
+        free(st);
+        wicas_errf(err, errlen, "chain open: cannot start the AI worker thread");
+        return WICAS_CHAIN_ERR_NOMEM;
+    }
+    *state = st;
+    return 0;
+}
+
+static void ai_close(wicas_chain *c, void *state) {
+    (void)c;
+    ai_state *st = state;
+    wicas_ai_worker_free(st->worker);
+    free(st);
+}
+
+/* after genesis: the validators that sign vote extensions; the registered
+ * models must be runnable on this node */
+static int ai_init_chain(wctx *x, const wicas_chain_validator *vals, size_t n_vals, char *err, size_t errlen) {
+    if (aiasync_store_validators(x, vals, n_vals, err, errlen)) return -1;
+    return aimod_check_models(x->c, x, err, errlen);
+}
+
+/* the block's inference budget, then the asynchronous requests the vote
+ * extensions injected as the first tx answer (tally, resolve, call back) */
+static int ai_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *b, evlist *ev, char *err, size_t errlen) {
+    wctx bx;
+    ctx_init(&bx, c, blk, UINT64_MAX);
+    ai_exec(c)->budget_left = aimod_block_budget(&bx);
+    ctx_free(&bx);
+    return aiasync_begin_block(c, blk, b, ev, err, errlen);
+}
+
+static void ai_begin_tx(wicas_chain *c) { ai_exec(c)->calls = 0; }
+
+static void ai_query(wctx *x, const char *method, const char *path, const uint8_t *data, size_t len,
+                     wicas_chain_query_result *r) {
+    if (strcmp(method, "Models") == 0) {
+        /* the model registry, as a JSON array of canonical entries */
+        char *j = aimod_models_json(x);
+        if (j) {
+            r->value = (uint8_t *)j;
+            r->value_len = strlen(j);
+        } else {
+            wicas_query_fail(r, WICAS_CODE_INTERNAL, NULL, "out of memory");
+        }
+    }
+    else if (strcmp(method, "Request") == 0) {
+        /* an asynchronous request and its outcome; data = the id in decimal */
+        char ids[24];
+        uint64_t id;
+        bool found = false;
+        char *j = NULL;
+        if (len == 0 || len >= sizeof ids)
+            wicas_query_fail(r, WICAS_CODE_INVALID_REQUEST, NULL, "request id must be a decimal number: invalid request");
+        else {
+            memcpy(ids, data, len);
+            ids[len] = 0;
+            if (parse_u64(ids, &id)) wicas_query_fail(r, WICAS_CODE_INVALID_REQUEST, NULL, "request id must be a decimal number: invalid request");
+            else if (!(j = aiasync_query_request(x, id, &found)) || !found)
+                wicas_query_fail(r, WICAS_CODE_KEY_NOT_FOUND, NULL, "asynchronous request %s not found: key not found", ids);
+            else {
+                r->value = (uint8_t *)j;
+                r->value_len = strlen(j);
+                j = NULL;
+            }
+        }
+        free(j);
+    }
+    else if (strcmp(method, "Program") == 0) {
+        /* a stored program (aimsg.c), as JSON */
+        uint32_t code = 0;
+        char e[256] = "";
+        char *j = aiprog_program_json(x, data, len, &code, e, sizeof e);
+        if (j) {
+            r->value = (uint8_t *)j;
+            r->value_len = strlen(j);
+        } else {
+            wicas_query_fail(r, code, NULL, "%s", e);
+        }
+    }
+    else
+        wicas_query_fail(r, WICAS_CODE_UNKNOWN_REQUEST, NULL, "unknown query path '%s': unknown request", path);
+}
+
+/* {"custom":{"ai":{"infer"|"run_program":...}}} from a contract's query */
+static int ai_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, char **resp, uint64_t *gas_used,
+                           char *err, size_t errlen) {
+    char *cs = cJSON_PrintUnformatted(custom);
+    int rc = cs ? aimod_custom_query(x, cs, strlen(cs), gas_limit, resp, gas_used, err, errlen) : -1;
+    free(cs);
+    if (rc && err && errlen && !err[0]) snprintf(err, errlen, "ai query failed");
+    return rc;
+}
+
+/* {"custom":{"ai":{"request":{...}}}} from a contract: an asynchronous inference */
+static int ai_custom_msg(wctx *x, const uint8_t contract[32], const cJSON *custom, const char **resp_url) {
+    const cJSON *ai = cJSON_GetObjectItemCaseSensitive(custom, "ai");
+    const cJSON *rq = cJSON_GetObjectItemCaseSensitive(ai, "request");
+    *resp_url = "/wicas.ai.v1.MsgRequestResponse";
+    if (!rq || cJSON_GetArraySize(ai) != 1)
+        return ctx_fail(x, WICAS_WASM_CODE_UNKNOWN_MSG, WICAS_CHAIN_CODESPACE_WASM,
+                        "unknown ai message from the contract (expected {\"ai\":{\"request\":{...}}})");
+    return aiasync_request(x, contract, rq);
+}
+
+static const wicas_msg_route ai_msgs[] = {
+    {"/wicas.ai.v1.MsgRegisterModel", &wchain__msg_register_model__descriptor, aimsg_signer, aimsg_dispatch},
+    {"/wicas.ai.v1.MsgStoreProgram", &wchain__msg_store_program__descriptor, aimsg_signer, aimsg_dispatch},
+};
+
+const wicas_module wicas_module_ai = {
+    .name = "ai",
+    .msgs = ai_msgs,
+    .n_msgs = sizeof ai_msgs / sizeof ai_msgs[0],
+    .query_service = "/wicas.ai.v1.Query/",
+    .query = ai_query,
+    .open = ai_open,
+    .close = ai_close,
+    .exec_size = sizeof(ai_exec_state),
+    .genesis_init = aimod_genesis,
+    .init_chain = ai_init_chain,
+    .begin_block = ai_begin_block,
+    .after_commit = aiasync_after_commit,
+    .begin_tx = ai_begin_tx,
+    .custom_key = "ai",
+    .custom_query = ai_custom_query,
+    .custom_msg = ai_custom_msg,
+};

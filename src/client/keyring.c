@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chain.h"
+#include "client.h"
 #include "common.h"
 
 #define SCRYPT_N 32768
@@ -24,12 +24,10 @@
 
 static int kerr(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int kerr(char *err, size_t errlen, int rc, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    wicas_verrf(err, errlen, fmt, ap);
+    va_end(ap);
     return rc;
 }
 
