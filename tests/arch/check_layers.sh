@@ -5,14 +5,15 @@
 #    it names, as the compiler does for quoted includes (next to the including
 #    file first, else the one file of src/ whose path ends with the name; a
 #    generated "<p>.pb-c.h" belongs to the folder whose proto/ holds <p>.proto),
-#    and that file's folder must be the including folder, a lower rank, or
-#    named by an allow line;
+#    and that file's folder must be the including folder or one of lower rank
+#    whose public header it is (a sibling module's header also needs an
+#    allow line);
 #  - every wicas_* library named in a folder's CMakeLists.txt must be built in
 #    a folder of lower rank (the link graph follows the same order).
 # It fails, naming each offender, on an upward or sideways include, an
 # include of another folder's internal header (one not named public on its
-# layers.txt line), an include it cannot resolve or that two folders could satisfy, a folder that
-# layers.txt does not cover, and an upward link.
+# layers.txt line), an include it cannot resolve or that two folders could
+# satisfy, a folder that layers.txt does not cover, and an upward link.
 # ROOT defaults to the repository holding this script, LAYERS to
 # ROOT/tests/arch/layers.txt.
 set -eu
@@ -71,18 +72,30 @@ function peer_of(f,    d) {
     for (d in peers) if (index(f, d "/") == 1) return d
     return ""
 }
-# Whether folder a may use folder b (b != a); sets why on refusal.
+# Whether folder a may use folder b (b != a) through file what ("" for a
+# library); sets why on refusal. An allow line lifts the sibling rule, never
+# the rank rule.
 function may_use(a, b, what) {
     if (a == b) return 1
-    if ((a SUBSEP what) in allow) return 1
-    if (peer_of(a) != "" && peer_of(a) == peer_of(b)) {
+    if (rank[a] <= rank[b]) {
+        why = rank[a] == rank[b] ? "folders of equal rank may not use each other" \
+                                 : "a lower layer may not use a higher one"
+        return 0
+    }
+    if (what != "" && peer_of(a) != "" && peer_of(a) == peer_of(b) && !((a SUBSEP what) in allow)) {
         why = "sibling modules under " peer_of(a) " use each other only through a header named by an allow line"
         return 0
     }
-    if (rank[a] > rank[b]) return 1
-    why = rank[a] == rank[b] ? "folders of equal rank may not use each other" \
-                             : "a lower layer may not use a higher one"
-    return 0
+    return 1
+}
+# The folder a CMakeLists.txt in directory d speaks for: its declared owner,
+# else (a parent of declared folders, like src/x) the lowest of those below it.
+function cmake_owner(d,    f, best) {
+    best = owner(d)
+    if (best != "") return best
+    for (f in rank)
+        if (index(f, d "/") == 1 && (best == "" || rank[f] < rank[best])) best = f
+    return best
 }
 BEGIN {
     while ((getline line < layers) > 0) {
@@ -95,7 +108,7 @@ BEGIN {
         else if (n >= 2 && w[2] ~ /^[0-9]+$/) {
             if (w[1] in rank) die("folder " w[1] " declared twice")
             rank[w[1]] = w[2] + 0
-            for (i = 3; i <= n; i++) { public[w[1] "/" w[i]] = 1; haspublic[w[1]] = 1 }
+            for (i = 3; i <= n; i++) { haspublic[w[1]] = 1; if (w[i] != "-") public[w[1] "/" w[i]] = 1 }
         } else die("cannot read: " line)
     }
     if (!length(rank)) die("declares no folder")
@@ -145,13 +158,13 @@ BEGIN {
     # ---- link graph: which folder builds each wicas_* target
     while ((getline line < (tmp "/targets")) > 0) {
         split(line, w, " ")
-        if (w[2] == "target") builds[w[3]] = owner(dirname(w[1]))
+        if (w[2] == "target") builds[w[3]] = cmake_owner(dirname(w[1]))
     }
     close(tmp "/targets")
     while ((getline line < (tmp "/targets")) > 0) {
         split(line, w, " ")
         if (w[2] != "word" || !(w[3] in builds)) continue
-        from = owner(dirname(w[1])); to = builds[w[3]]
+        from = cmake_owner(dirname(w[1])); to = builds[w[3]]
         if (from == "" || to == "" || from == to) continue
         nlinks++
         if (!may_use(from, to, "")) {

@@ -46,7 +46,11 @@ expect_pass() {
         fails=$((fails + 1))
     fi
 }
-addline() { printf '%s\n' "$2" >>"$1"; }
+# addline FILE LINE: appends to an existing file (a case must edit real code).
+addline() {
+    [ -f "$1" ] || { echo "selftest: $1 does not exist in the copy"; exit 1; }
+    printf '%s\n' "$2" >>"$1"
+}
 
 fresh
 expect_pass "unchanged copy"
@@ -72,8 +76,8 @@ addline src/infer/gguf.c '#include "../ai/ai.h"'
 expect_fail "relative path upwards" 'src/infer/gguf.c:[0-9]*: includes "../ai/ai.h" (src/ai/ai.h'
 
 fresh
-addline src/chain/wasm.c '#include "vm_internal.h"'
-expect_fail "internal header of a lower folder" 'src/chain/wasm.c:[0-9]*: includes "vm_internal.h", an internal header of src/vm'
+addline src/chain/chain.c '#include "vm_internal.h"'
+expect_fail "internal header of a lower folder" 'src/chain/chain.c:[0-9]*: includes "vm_internal.h", an internal header of src/vm'
 
 fresh
 addline src/common/log.c '#include "no_such_header.h"'
@@ -85,29 +89,46 @@ printf '/* a folder nobody declared */\n' >src/foo/foo.h
 expect_fail "undeclared folder" 'folder src/foo (src/foo/foo.h) is not declared'
 
 fresh
-mkdir -p src/x/bank src/x/wasm
-printf 'int wicas_bank_x(void);\n' >src/x/bank/bank.h
-printf 'int wicas_bank_iface(void);\n' >src/x/bank/bank_iface.h
-printf '#include "common.h"\n#include "chain.h"\n#include "bank_iface.h"\n' >src/x/wasm/wasm_msg.c
-addline tests/arch/layers.txt 'src/x/bank 40 bank.h'
-addline tests/arch/layers.txt 'src/x/wasm 45'
-expect_fail "sibling modules" 'src/x/wasm/wasm_msg.c:3: includes "bank_iface.h".*sibling modules under src/x'
-addline tests/arch/layers.txt 'allow src/x/wasm src/x/bank/bank_iface.h'
+mkdir -p src/x/zeta src/x/eta
+printf 'int wicas_zeta_x(void);\n' >src/x/zeta/xzeta.h
+printf 'int wicas_zeta_iface(void);\n' >src/x/zeta/zeta_iface.h
+printf '#include "common.h"\n#include "module.h"\n#include "zeta_iface.h"\n' >src/x/eta/eta.c
+addline tests/arch/layers.txt 'src/x/zeta 46 xzeta.h zeta_iface.h'
+addline tests/arch/layers.txt 'src/x/eta 47'
+expect_fail "sibling modules without an allow line" 'src/x/eta/eta.c:3: includes "zeta_iface.h".*sibling modules under src/x'
+addline tests/arch/layers.txt 'allow src/x/eta src/x/zeta/zeta_iface.h'
 expect_pass "sibling modules through a declared interface header"
-printf '#include "bank.h"\n' >>src/x/wasm/wasm_msg.c
-expect_fail "sibling module's other header" 'src/x/wasm/wasm_msg.c:4: includes "bank.h"'
+addline src/x/eta/eta.c '#include "xzeta.h"'
+expect_fail "sibling module's other header" 'src/x/eta/eta.c:4: includes "xzeta.h"'
+addline src/x/zeta/xzeta.h '#include "xwasm.h"'
+expect_fail "module uses a module above it without an allow line" 'src/x/zeta/xzeta.h:2: includes "xwasm.h".*sibling'
+
 fresh
-mkdir -p src/x/bank
-printf '#include "abci.h"\n' >src/x/bank/bank.c
-addline tests/arch/layers.txt 'src/x/bank 40'
-expect_fail "module includes abci" 'src/x/bank/bank.c:1: includes "abci.h".*lower layer'
+addline src/x/bank/bank.c '#include "xwasm.h"'
+addline tests/arch/layers.txt 'allow src/x/bank src/x/wasm/xwasm.h'
+expect_fail "an allow line cannot point upward" 'src/x/bank/bank.c:[0-9]*: includes "xwasm.h" (src/x/wasm/xwasm.h, src/x/wasm rank 42) from src/x/bank (rank 41): a lower layer'
+
 fresh
-mkdir -p src/x/bank
-printf '#include "chain.h"\n' >src/x/bank/bank.c
-addline tests/arch/layers.txt 'src/x/bank 40'
-printf '#include "bank.h"\n' >>src/chain/chain.c
-printf 'int wicas_bank_x(void);\n' >src/x/bank/bank.h
-expect_fail "core includes a module" 'src/chain/chain.c:[0-9]*: includes "bank.h" (src/x/bank/bank.h, src/x/bank rank 40) from src/chain (rank 30)'
+addline src/x/wasm/wasm.c '#include "xai.h"'
+expect_fail "module includes a module above it" 'src/x/wasm/wasm.c:[0-9]*: includes "xai.h".*a lower layer'
+addline src/app/modules.c '#include "xai.h"'
+expect_fail "app includes an internal module header" 'src/app/modules.c:[0-9]*: includes "xai.h", an internal header of src/x/ai'
+
+fresh
+addline src/x/bank/bank.c '#include "abci.h"'
+expect_fail "module includes abci" 'src/x/bank/bank.c:[0-9]*: includes "abci.h".*lower layer'
+
+fresh
+addline src/chain/chain.c '#include "xbank.h"'
+expect_fail "core includes a module" 'src/chain/chain.c:[0-9]*: includes "xbank.h" (src/x/bank/xbank.h, src/x/bank rank 41) from src/chain (rank 30)'
+
+fresh
+addline src/x/CMakeLists.txt 'target_link_libraries(wicas_chain PRIVATE wicas_client)'
+expect_fail "modules link the client" 'src/x/CMakeLists.txt names library wicas_client (src/client, rank 50) from src/x/auth (rank 40)'
+
+fresh
+addline src/client/txbuild.c '#include "abci.h"'
+expect_fail "equal rank: client and abci" 'src/client/txbuild.c:[0-9]*: includes "abci.h".*equal rank'
 
 fresh
 printf 'int wicas_common_dup(void);\n' >src/vm/store.h
