@@ -4,9 +4,9 @@
  *
  * This is the bottom of the dependency graph (rank 0 of tests/arch/layers.txt,
  * the one statement of the layer order: common < infer < vm, ai, wasi < chain <
- * abci < cli). Nothing here knows about models, contracts or blocks, and
- * nothing here allocates behind the caller's back except wicas_read_file,
- * whose result the caller frees.
+ * x/<modules> < app < abci, client < cli). Nothing here knows about models,
+ * contracts or blocks, and nothing here allocates behind the caller's back
+ * except wicas_read_file, whose result the caller frees.
  */
 #ifndef WICAS_COMMON_H
 #define WICAS_COMMON_H
