@@ -220,8 +220,10 @@ typedef struct {
 
 /* Decodes and validates a tx without state: parse errors (code 2), message
  * types (6), signer consistency (4), memo (12), fee coins (10), gas limit (41).
+ * simulate: what the SDK accepts when simulating — no fee or gas 0, and
+ * SIGN_MODE_UNSPECIFIED (the ante skips an empty signature).
  * On failure fills code/err. */
-int wtx_decode(const uint8_t *tx, size_t len, wtx *t, uint32_t *code, char *err, size_t errlen);
+int wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint32_t *code, char *err, size_t errlen);
 void wtx_free(wtx *t);
 /* Verifies the signature over SignDoc(body, auth_info, chain_id, acc_num). */
 bool wtx_verify(const wtx *t, const char *chain_id, uint64_t account_number);
