@@ -7,12 +7,14 @@
 #include "node_setup.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "common.h"
 
 #if defined(__has_include)
@@ -22,10 +24,6 @@
 #define NODE_HAVE_AI 1
 #endif
 #endif
-
-static void serr(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
-    if (err && errlen) snprintf(err, errlen, fmt, a, b ? b : "");
-}
 
 bool wicas_node_valid_name(const char *s) {
     size_t n = strlen(s);
@@ -44,8 +42,8 @@ int wicas_node_setup_home(const wicas_node_setup *s, char *err, size_t errlen) {
     snprintf(path, sizeof path, "%s/config/genesis.json", s->home);
     if (access(path, F_OK) == 0) {
         if (!s->overwrite) {
-            serr(err, errlen, "%s already exists (use --overwrite to replace config and genesis)", path,
-                 NULL);
+            wicas_errf(err, errlen, "%s already exists (use --overwrite to replace config and genesis)",
+                       path);
             return -1;
         }
         unlink(path);
@@ -53,7 +51,7 @@ int wicas_node_setup_home(const wicas_node_setup *s, char *err, size_t errlen) {
         unlink(path);
     }
     if (mkdir(s->home, 0755) != 0 && errno != EEXIST) {
-        serr(err, errlen, "cannot create %s: %s", s->home, strerror(errno));
+        wicas_errf(err, errlen, "cannot create %s: %s", s->home, strerror(errno));
         return -1;
     }
     if (wicas_node_cometbft_init(s->home, err, errlen) != 0) return -1;
@@ -69,43 +67,48 @@ cJSON *wicas_node_default_app_state(void) {
     return cJSON_Parse("{\"auth\":{\"accounts\":[]},\"bank\":{\"balances\":[]},\"wasm\":{\"codes\":[]}}");
 }
 
+cJSON *wicas_node_coins_json(const char *coins, char *err, size_t errlen) {
+    wicas_chain_coin *c;
+    size_t n;
+    if (wicas_chain_coins_parse(coins, &c, &n, err, errlen) != 0) return NULL;
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < n; i++) {
+        char amount[24];
+        snprintf(amount, sizeof amount, "%" PRIu64, c[i].amount);
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            cJSON_Delete(arr);
+            arr = NULL;
+        } else if (!cJSON_AddStringToObject(o, "denom", c[i].denom) ||
+                   !cJSON_AddStringToObject(o, "amount", amount)) {
+            cJSON_Delete(arr);
+            arr = NULL;
+        }
+    }
+    free(c);
+    if (!arr) wicas_errf(err, errlen, "out of memory");
+    return arr;
+}
+
 int wicas_node_app_state_add_account(cJSON *app_state, const char *spec, char *err, size_t errlen) {
     const char *colon = strchr(spec, ':');
     if (!colon || colon == spec || !colon[1] || (size_t)(colon - spec) >= 128) {
-        serr(err, errlen, "account '%s': want ADDRESS:COINS (e.g. wicas1...:1000uwicas)%s", spec, NULL);
+        wicas_errf(err, errlen, "account '%s': want ADDRESS:COINS (e.g. wicas1...:1000uwicas)", spec);
         return -1;
     }
     char addr[128];
     memcpy(addr, spec, (size_t)(colon - spec));
     addr[colon - spec] = '\0';
     if (strncmp(addr, "wicas1", 6) != 0) {
-        serr(err, errlen, "account '%s': address must start with wicas1%s", spec, NULL);
+        wicas_errf(err, errlen, "account '%s': address must start with wicas1", spec);
         return -1;
     }
-    cJSON *coins = cJSON_CreateArray();
-    const char *p = colon + 1;
-    while (*p) {
-        const char *d = p;
-        while (*d >= '0' && *d <= '9')
-            d++;
-        const char *e = d;
-        while ((*e >= 'a' && *e <= 'z') || (*e >= '0' && *e <= '9') || *e == '/')
-            e++;
-        bool ok = d > p && d - p <= 30 && e - d >= 3 && e - d <= 128 && *d >= 'a' && *d <= 'z' &&
-                  (*e == ',' || !*e);
-        if (!ok) {
-            cJSON_Delete(coins);
-            serr(err, errlen, "account '%s': bad coins near '%s' (want AMOUNTdenom[,...])", spec, p);
-            return -1;
-        }
-        char amount[32], denom[130];
-        snprintf(amount, sizeof amount, "%.*s", (int)(d - p), p);
-        snprintf(denom, sizeof denom, "%.*s", (int)(e - d), d);
-        cJSON *c = cJSON_CreateObject();
-        cJSON_AddStringToObject(c, "denom", denom);
-        cJSON_AddStringToObject(c, "amount", amount);
-        cJSON_AddItemToArray(coins, c);
-        p = *e ? e + 1 : e;
+    char cerr[256];
+    cJSON *coins = wicas_node_coins_json(colon + 1, cerr, sizeof cerr);
+    if (!coins) {
+        wicas_errf(err, errlen, "account '%s': %s", spec, cerr);
+        return -1;
     }
     cJSON *auth = cJSON_GetObjectItemCaseSensitive(app_state, "auth");
     cJSON *bank = cJSON_GetObjectItemCaseSensitive(app_state, "bank");
@@ -113,7 +116,7 @@ int wicas_node_app_state_add_account(cJSON *app_state, const char *spec, char *e
     cJSON *bals = cJSON_GetObjectItemCaseSensitive(bank, "balances");
     if (!cJSON_IsArray(accs) || !cJSON_IsArray(bals)) {
         cJSON_Delete(coins);
-        serr(err, errlen, "app_state lacks auth.accounts or bank.balances%s%s", "", NULL);
+        wicas_errf(err, errlen, "app_state lacks auth.accounts or bank.balances");
         return -1;
     }
     cJSON *a = cJSON_CreateObject();
@@ -130,7 +133,7 @@ int wicas_node_write_genesis(const char *home, const char *chain_id, const cJSON
                              const cJSON *validators, char *err, size_t errlen) {
     cJSON *def = app_state ? NULL : wicas_node_default_app_state();
     if (!app_state && !def) {
-        serr(err, errlen, "out of memory%s%s", "", NULL);
+        wicas_errf(err, errlen, "out of memory");
         return -1;
     }
     int rc = wicas_node_genesis_edit(home, chain_id, app_state ? app_state : def, WICAS_NODE_VOTE_EXT_HEIGHT,
@@ -145,7 +148,7 @@ cJSON *wicas_node_validator_entry(const char *home, const char *name, long power
     size_t len;
     char *text = (char *)wicas_read_file(path, 1 << 16, &len);
     if (!text) {
-        serr(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        wicas_errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
     cJSON *k = cJSON_Parse(text);
@@ -154,7 +157,7 @@ cJSON *wicas_node_validator_entry(const char *home, const char *name, long power
     cJSON *pk = cJSON_GetObjectItemCaseSensitive(k, "pub_key");
     if (!cJSON_IsString(addr) || !cJSON_IsObject(pk)) {
         cJSON_Delete(k);
-        serr(err, errlen, "%s: missing address or pub_key%s", path, NULL);
+        wicas_errf(err, errlen, "%s: missing address or pub_key", path);
         return NULL;
     }
     cJSON *v = cJSON_CreateObject();
@@ -178,20 +181,20 @@ const char *wicas_node_default_model(void) {
 char *wicas_node_model_entry(const char *path, const char *name, const uint64_t gas[3], char *err, size_t errlen) {
 #ifndef NODE_HAVE_AI
     (void)path, (void)name, (void)gas;
-    serr(err, errlen, "this build has no AI module%s%s", "", NULL);
+    wicas_errf(err, errlen, "this build has no AI module");
     return NULL;
 #else
     wicas_ai_model m;
     memset(&m, 0, sizeof m);
     if (strlen(name) > WICAS_AI_NAME_MAX) {
-        serr(err, errlen, "model name '%s' is too long%s", name, NULL);
+        wicas_errf(err, errlen, "model name '%s' is too long", name);
         return NULL;
     }
     wicas_infer_model *model = NULL;
     char ierr[256] = "";
     int rc = wicas_infer_model_load(path, NULL, NULL, &model, ierr, sizeof ierr);
     if (rc != 0) {
-        serr(err, errlen, "cannot use model %s: %s", path, ierr[0] ? ierr : wicas_infer_strerror(rc));
+        wicas_errf(err, errlen, "cannot use model %s: %s", path, ierr[0] ? ierr : wicas_infer_strerror(rc));
         return NULL;
     }
     wicas_infer_model_info info;
@@ -212,7 +215,7 @@ char *wicas_node_model_entry(const char *path, const char *name, const uint64_t 
     wicas_ai_model back;
     char aerr[256] = "";
     if (!js || wicas_ai_model_from_json(js, strlen(js), &back, aerr, sizeof aerr) != 0) {
-        serr(err, errlen, "model %s: registry entry rejected: %s", path, aerr);
+        wicas_errf(err, errlen, "model %s: registry entry rejected: %s", path, aerr);
         free(js);
         return NULL;
     }
@@ -224,7 +227,7 @@ int wicas_node_app_state_add_model(cJSON *app_state, const char *path, const cha
                                    size_t errlen) {
 #ifndef NODE_HAVE_AI
     (void)app_state, (void)path, (void)name;
-    serr(err, errlen, "this build has no AI module%s%s", "", NULL);
+    wicas_errf(err, errlen, "this build has no AI module");
     return -1;
 #else
     char *js = wicas_node_model_entry(path, name, NULL, err, errlen);
@@ -237,7 +240,7 @@ int wicas_node_app_state_add_model(cJSON *app_state, const char *path, const cha
     if (!models) models = cJSON_AddArrayToObject(ai, "models");
     if (!entry || !cJSON_IsArray(models)) {
         cJSON_Delete(entry);
-        serr(err, errlen, "app_state.ai.models is not an array%s%s", "", NULL);
+        wicas_errf(err, errlen, "app_state.ai.models is not an array");
         return -1;
     }
     cJSON_AddItemToArray(models, entry);
