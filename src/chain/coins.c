@@ -69,20 +69,25 @@ int wicas_chain_coins_parse(const char *s, wicas_chain_coin **out, size_t *n, ch
         while (d < len && p[d] >= '0' && p[d] <= '9')
             d++;
         char num[32];
-        if (d == 0 || d >= sizeof num || len - d == 0 || len - d >= sizeof c[k].denom) {
-            wicas_errf(err, errlen, "invalid coin '%.*s': want <amount><denom>, e.g. 10uwicas", (int)len, p);
-            free(c);
-            return WICAS_CHAIN_ERR_INVALID;
+        const char *why = NULL;
+        if (d == 0 || len - d == 0)
+            why = "want <amount><denom>, e.g. 10uwicas";
+        else if (d >= sizeof num)
+            why = "amount does not fit in 64 bits";
+        else if (len - d >= sizeof c[k].denom)
+            why = "denom longer than 127 characters";
+        if (!why) {
+            memcpy(num, p, d);
+            num[d] = 0;
+            memcpy(c[k].denom, p + d, len - d);
+            c[k].denom[len - d] = 0;
+            if (parse_u64(num, &c[k].amount))
+                why = "amount does not fit in 64 bits";
+            else if (!denom_valid(c[k].denom))
+                why = "denom must match [a-zA-Z][a-zA-Z0-9/:._-]{2,127}";
         }
-        memcpy(num, p, d);
-        num[d] = 0;
-        memcpy(c[k].denom, p + d, len - d);
-        c[k].denom[len - d] = 0;
-        if (parse_u64(num, &c[k].amount) || !denom_valid(c[k].denom)) {
-            wicas_errf(
-                err, errlen,
-                "invalid coin '%.*s': amount must fit in 64 bits, denom [a-zA-Z][a-zA-Z0-9/:._-]{2,127}",
-                (int)len, p);
+        if (why) {
+            wicas_errf(err, errlen, "invalid coin '%.*s': %s", (int)len, p, why);
             free(c);
             return WICAS_CHAIN_ERR_INVALID;
         }

@@ -11,9 +11,13 @@
  *   - "look up" commands (query, tx, keys, genesis) ask for a flag by name
  *     wherever it is (wicas_flag, wicas_flag_has) and take the rest as
  *     positional arguments (wicas_flag_positional);
- *   - "walk" commands (init, devnet, status, version, wasm) step through argv
- *     themselves and take a flag's value with wicas_flag_take, reporting an
- *     unknown argument or a flag without its value in their own words.
+ *   - "walk" commands (init, devnet, status, version, wasm run, and start /
+ *     abci through node_setup.c) step through argv themselves and take a
+ *     flag's value with wicas_flag_take, reporting an unknown argument or a
+ *     flag without its value in their own words.
+ * `infer` and `run-wasm` keep their own loops: they answer a flag given
+ * without its value with "needs a value" rather than "unexpected argument",
+ * and their flags mirror llama.cpp's and WasmEdge's tools.
  */
 #ifndef WICAS_CLI_FLAGS_H
 #define WICAS_CLI_FLAGS_H

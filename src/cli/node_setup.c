@@ -16,6 +16,7 @@
 
 #include "chain.h"
 #include "common.h"
+#include "flags.h"
 
 #if defined(__has_include)
 #if __has_include("ai.h") && __has_include("infer.h")
@@ -252,25 +253,25 @@ int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_
                               void (*usage)(FILE *)) {
     const char *cmd = start ? "start" : "abci";
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
+        const char *a = argv[i], *v;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 1;
-        } else if (strcmp(a, "--home") == 0 && has_value) {
-            o->home = argv[++i];
-        } else if (strcmp(a, "--models-dir") == 0 && has_value) {
-            o->models_dir = argv[++i];
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--home"))) {
+            o->home = v;
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--models-dir"))) {
+            o->models_dir = v;
         } else if (strcmp(a, "--ai-wrong-answer") == 0) {
             o->ai_wrong_answer = true;
-        } else if ((strcmp(a, "--byzantine") == 0 || strcmp(a, "--byzantine-snapshots") == 0) && has_value) {
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--byzantine")) ||
+                   (v = wicas_flag_take(argc, argv, &i, "--byzantine-snapshots"))) {
             /* test-only fault injectors (tests/chaos); the names' positions + 1
              * are chain.h's WICAS_BYZ_* and abci.h's WICAS_ABCI_BYZ_SNAP_* */
             static const char *const votes[] = {"omit", "reorder", "duplicate", "forge", "unknown-id", NULL};
             static const char *const snaps[] = {"forge-chain-id", "bad-chunk", "oversized-chunk", NULL};
             bool snap = strcmp(a, "--byzantine-snapshots") == 0;
             const char *const *names = snap ? snaps : votes;
-            const char *m = argv[++i];
+            const char *m = v;
             int k = 0;
             while (names[k] && strcmp(names[k], m) != 0) k++;
             if (!names[k]) {
@@ -282,49 +283,49 @@ int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_
                 o->byzantine_snapshots = k + 1;
             else
                 o->byzantine = k + 1;
-        } else if (strcmp(a, "--ai-threads") == 0 && has_value) {
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--ai-threads"))) {
             char *end;
-            long t = strtol(argv[++i], &end, 10);
-            if (*end || end == argv[i] || t < 1 || t > 256) {
+            long t = strtol(v, &end, 10);
+            if (*end || end == v || t < 1 || t > 256) {
                 fprintf(stderr, "wicasd %s: --ai-threads must be 1..256\n", cmd);
                 return 2;
             }
             o->ai_threads = (unsigned)t;
-        } else if (strcmp(a, "--ai-query-max-tokens") == 0 && has_value) {
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--ai-query-max-tokens"))) {
             char *end;
-            long t = strtol(argv[++i], &end, 10);
-            if (*end || end == argv[i] || t < 0 || t > WICAS_NODE_AI_QUERY_MAX_TOKENS) {
+            long t = strtol(v, &end, 10);
+            if (*end || end == v || t < 0 || t > WICAS_NODE_AI_QUERY_MAX_TOKENS) {
                 fprintf(stderr, "wicasd %s: --ai-query-max-tokens must be 0 (no inference in queries)..%d\n", cmd,
                         WICAS_NODE_AI_QUERY_MAX_TOKENS);
                 return 2;
             }
             o->ai_query_max_tokens = (unsigned)t;
-        } else if (strcmp(a, "--minimum-gas-prices") == 0 && has_value) {
-            const char *g = argv[++i];
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--minimum-gas-prices"))) {
+            const char *g = v;
             if (wicas_node_parse_gas_price(g, &o->min_gas_price_num, &o->min_gas_price_den) != 0) {
                 fprintf(stderr, "wicasd %s: --minimum-gas-prices '%s': want e.g. 0.025uwicas\n", cmd, g);
                 return 2;
             }
-        } else if ((strcmp(a, "--snapshot-interval") == 0 || strcmp(a, "--snapshot-keep") == 0) &&
-                   has_value) {
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--snapshot-interval")) ||
+                   (v = wicas_flag_take(argc, argv, &i, "--snapshot-keep"))) {
             char *end;
-            long long v = strtoll(argv[++i], &end, 10);
+            long long n = strtoll(v, &end, 10);
             bool keep = strcmp(a, "--snapshot-keep") == 0;
-            if (*end || end == argv[i] || v < (keep ? 1 : 0) || v > (keep ? 1000 : 1000000000LL)) {
+            if (*end || end == v || n < (keep ? 1 : 0) || n > (keep ? 1000 : 1000000000LL)) {
                 fprintf(stderr, "wicasd %s: %s must be %s\n", cmd, a,
                         keep ? "1..1000" : "0 (off)..1000000000 blocks");
                 return 2;
             }
             if (keep)
-                o->snapshot_keep = (unsigned)v;
+                o->snapshot_keep = (unsigned)n;
             else
-                o->snapshot_interval = (int64_t)v;
+                o->snapshot_interval = (int64_t)n;
         } else if (start && strcmp(a, "--abci-only") == 0) {
             o->with_cometbft = false;
-        } else if (start && strcmp(a, "--cometbft-log") == 0 && has_value) {
-            o->cometbft_log = argv[++i];
-        } else if (!start && strcmp(a, "--address") == 0 && has_value) {
-            o->abci_address = argv[++i];
+        } else if (start && (v = wicas_flag_take(argc, argv, &i, "--cometbft-log"))) {
+            o->cometbft_log = v;
+        } else if (!start && (v = wicas_flag_take(argc, argv, &i, "--address"))) {
+            o->abci_address = v;
         } else {
             fprintf(stderr, "wicasd %s: unexpected argument '%s'\n", cmd, a);
             usage(stderr);
