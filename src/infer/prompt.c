@@ -80,12 +80,16 @@ int wicas_infer_prompt_tokens_ex(const wicas_infer_model *m, const char *prompt,
             return WICAS_INFER_ENOMEM;
         }
         rc = wicas_tok_encode(m->tok, src, len, bos, special, t, cap, &cnt);
-        cap = cnt;
+        if (rc == WICAS_TOK_ENOSPC) cap = cnt; /* the exact count, for the second pass */
     }
     free(text);
     if (rc != 0) {
         free(t);
         return tok_err(rc);
+    }
+    if (cnt + 64 < cap) { /* callers may keep the tokens (priced requests): give the slack back */
+        int32_t *shrunk = realloc(t, sizeof *t * (cnt ? cnt : 1));
+        if (shrunk) t = shrunk;
     }
     *tokens = t;
     *n = cnt;
