@@ -31,6 +31,7 @@
 
 #include "ai.h"
 #include "chain.h"
+#include "client.h"
 #include "common.h"
 #include "infer.h"
 #include "tokenizer.h"
