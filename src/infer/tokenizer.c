@@ -91,6 +91,11 @@ static inline void emit(sink *s, int32_t id) {
  * ============================================================================ */
 
 typedef struct {
+    uint64_t key;   /* (node << 8 | byte) + 1; 0: empty slot */
+    uint32_t child;
+} trie_edge;
+
+typedef struct {
     uint64_t key;   /* (left id << 32) | right id */
     int32_t rank;   /* -1: empty slot */
     int32_t merged; /* id of the merged token */
@@ -111,9 +116,17 @@ struct wicas_tokenizer {
     pair_slot *pairs;           /* GPT-2 merges */
     size_t pair_mask;
 
-    int32_t *specials;          /* CONTROL / USER_DEFINED ids, longest first */
+    /* Special tokens (CONTROL / USER_DEFINED / UNKNOWN) in a byte trie: node
+     * 0 is the root, edges in an open-addressing table keyed by (node, byte),
+     * and per node the lowest id whose text ends there (any special type /
+     * USER_DEFINED only), -1 if none. One walk per text position finds the
+     * longest special starting there in O(its length), however many
+     * specials the vocabulary has (Gemma 3: 6414). */
     size_t n_specials;
-    uint8_t special_first[256]; /* which bytes can start a special token */
+    trie_edge *trie_edges;
+    size_t trie_mask;
+    int32_t *trie_term_any, *trie_term_user;
+    uint32_t trie_nodes;
     bool has_user_defined;      /* some special is USER_DEFINED (always matched) */
 
     uint16_t byte_to_cp[256];   /* GPT-2 byte -> code point */
@@ -171,7 +184,9 @@ void wicas_tok_free(wicas_tokenizer *t) {
     free(t->types);
     free(t->str_slots);
     free(t->pairs);
-    free(t->specials);
+    free(t->trie_edges);
+    free(t->trie_term_any);
+    free(t->trie_term_user);
     free(t->default_system);
     free(t);
 }
@@ -188,16 +203,57 @@ static void build_byte_map(wicas_tokenizer *t) {
     for (int b = 0; b < 256; b++) t->cp_to_byte[t->byte_to_cp[b]] = (int16_t)b;
 }
 
-/* sort specials: longer text first, then lower id */
-typedef struct {
-    uint32_t len;
-    int32_t id;
-} special_key;
+static bool is_special_type(int32_t ty) {
+    return ty == WICAS_TOKTYPE_CONTROL || ty == WICAS_TOKTYPE_USER_DEFINED || ty == WICAS_TOKTYPE_UNKNOWN;
+}
 
-static int special_cmp(const void *pa, const void *pb) {
-    const special_key *a = pa, *b = pb;
-    if (a->len != b->len) return a->len > b->len ? -1 : 1;
-    return a->id < b->id ? -1 : (a->id > b->id);
+/* Child of node on byte b, or 0 (the root is never a child). */
+static uint32_t trie_child(const wicas_tokenizer *t, uint32_t node, uint8_t b) {
+    uint64_t key = (((uint64_t)node << 8) | b) + 1;
+    size_t i = (size_t)mix64(key) & t->trie_mask;
+    for (;;) {
+        const trie_edge *e = &t->trie_edges[i];
+        if (e->key == 0) return 0;
+        if (e->key == key) return e->child;
+        i = (i + 1) & t->trie_mask;
+    }
+}
+
+/* Builds the special-token trie (t->n_specials > 0, total_len = sum of their
+ * text lengths, which bounds the node count). Ids are inserted in increasing
+ * order, so a node's terminal is the lowest id with that text. */
+static int build_special_trie(wicas_tokenizer *t, size_t total_len) {
+    size_t max_nodes = total_len + 1;
+    t->trie_term_any = malloc(sizeof *t->trie_term_any * max_nodes);
+    t->trie_term_user = malloc(sizeof *t->trie_term_user * max_nodes);
+    size_t cap = pow2_at_least(total_len * 2 + 2);
+    t->trie_edges = calloc(cap, sizeof *t->trie_edges);
+    if (!t->trie_term_any || !t->trie_term_user || !t->trie_edges) return WICAS_TOK_ENOMEM;
+    t->trie_mask = cap - 1;
+    t->trie_nodes = 1;
+    t->trie_term_any[0] = t->trie_term_user[0] = -1;
+    for (uint32_t id = 0; id < t->n_vocab; id++) {
+        if (!is_special_type(t->types[id]) || t->len[id] == 0) continue;
+        const uint8_t *s = (const uint8_t *)tok_text(t, (int32_t)id);
+        uint32_t node = 0;
+        for (uint32_t k = 0; k < t->len[id]; k++) {
+            uint32_t c = trie_child(t, node, s[k]);
+            if (c == 0) {
+                c = t->trie_nodes++;
+                t->trie_term_any[c] = t->trie_term_user[c] = -1;
+                uint64_t key = (((uint64_t)node << 8) | s[k]) + 1;
+                size_t i = (size_t)mix64(key) & t->trie_mask;
+                while (t->trie_edges[i].key != 0) i = (i + 1) & t->trie_mask;
+                t->trie_edges[i].key = key;
+                t->trie_edges[i].child = c;
+            }
+            node = c;
+        }
+        if (t->trie_term_any[node] < 0) t->trie_term_any[node] = (int32_t)id;
+        if (t->types[id] == WICAS_TOKTYPE_USER_DEFINED && t->trie_term_user[node] < 0)
+            t->trie_term_user[node] = (int32_t)id;
+    }
+    return 0;
 }
 
 /* Finds the default system prompt a ChatML template inserts when the first
@@ -355,29 +411,15 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
         t->str_slots[h] = i + 1;
     }
 
-    /* special tokens, longest first */
+    /* special tokens: the trie */
+    size_t special_bytes = 0;
     for (uint32_t i = 0; i < cfg->n_vocab; i++)
-        if ((t->types[i] == WICAS_TOKTYPE_CONTROL || t->types[i] == WICAS_TOKTYPE_USER_DEFINED) &&
-            t->len[i] > 0)
+        if (is_special_type(t->types[i]) && t->len[i] > 0) {
             t->n_specials++;
-    if (t->n_specials) {
-        t->specials = malloc(sizeof *t->specials * t->n_specials);
-        special_key *keys = malloc(sizeof *keys * t->n_specials);
-        if (!t->specials || !keys) { free(keys); goto nomem; }
-        size_t k = 0;
-        for (uint32_t i = 0; i < cfg->n_vocab; i++)
-            if ((t->types[i] == WICAS_TOKTYPE_CONTROL || t->types[i] == WICAS_TOKTYPE_USER_DEFINED) &&
-                t->len[i] > 0) {
-                if (t->types[i] == WICAS_TOKTYPE_USER_DEFINED) t->has_user_defined = true;
-                keys[k].len = t->len[i];
-                keys[k].id = (int32_t)i;
-                k++;
-                t->special_first[(uint8_t)tok_text(t, (int32_t)i)[0]] = 1;
-            }
-        qsort(keys, t->n_specials, sizeof *keys, special_cmp);
-        for (size_t j = 0; j < t->n_specials; j++) t->specials[j] = keys[j].id;
-        free(keys);
-    }
+            special_bytes += t->len[i];
+            if (t->types[i] == WICAS_TOKTYPE_USER_DEFINED) t->has_user_defined = true;
+        }
+    if (t->n_specials && build_special_trie(t, special_bytes)) goto nomem;
 
     build_byte_map(t);
     for (int b = 0; b < 256; b++) {
@@ -785,19 +827,27 @@ static int spm_segment(const wicas_tokenizer *t, scratch *s, const uint8_t *seg,
  * 3. special-token partitioning and the encode entry point
  * ============================================================================ */
 
-/* Longest special token starting at text[i], or -1. Without parse_special
- * only USER_DEFINED tokens count (as in llama.cpp and HF tokenizers, where
- * such "added tokens" are always matched). */
+/* Longest special token starting at text[i] (lowest id among equal
+ * texts), or -1. Without parse_special only USER_DEFINED tokens count (as in
+ * llama.cpp and HF tokenizers, where such "added tokens" are always matched).
+ *
+ * Leftmost-longest: llama.cpp instead lets each special, longest first, claim
+ * its occurrences anywhere in the text. The two agree unless a suffix of one
+ * special is a prefix of a longer one of a different text (runs of one
+ * character excepted, where both give the same split); none of the
+ * vocabularies the engine is checked against has such a pair (Gemma 3's 6414
+ * specials: only newline/space/tab runs overlap). */
 static int32_t match_special(const wicas_tokenizer *t, const uint8_t *text, size_t n, size_t i,
                              bool parse_special) {
-    if (!t->special_first[text[i]]) return -1;
-    for (size_t k = 0; k < t->n_specials; k++) { /* longest first */
-        int32_t id = t->specials[k];
-        if (!parse_special && t->types[id] != WICAS_TOKTYPE_USER_DEFINED) continue;
-        uint32_t l = t->len[id];
-        if (l <= n - i && memcmp(text + i, tok_text(t, id), l) == 0) return id;
+    const int32_t *term = parse_special ? t->trie_term_any : t->trie_term_user;
+    int32_t best = -1;
+    uint32_t node = 0;
+    for (size_t k = i; k < n; k++) {
+        node = trie_child(t, node, text[k]);
+        if (node == 0) break;
+        if (term[node] >= 0) best = term[node];
     }
-    return -1;
+    return best;
 }
 
 static int encode_raw(const wicas_tokenizer *t, scratch *s, const uint8_t *seg, size_t n,

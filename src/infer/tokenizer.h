@@ -19,10 +19,11 @@
  *     merged string is in the vocabulary, and characters missing from the
  *     vocabulary fall back to the <0xXX> byte tokens (else unk).
  *
- * Special tokens (token_type CONTROL = 3 or USER_DEFINED = 4) are recognised
- * inside the text (leftmost, longest first): CONTROL tokens only when
- * parse_special is true (otherwise their text is tokenized like any other
- * text), USER_DEFINED ones always, as llama.cpp and HF tokenizers do.
+ * Special tokens (token_type CONTROL = 3, USER_DEFINED = 4 or UNKNOWN = 2)
+ * are recognised inside the text (leftmost, longest first): CONTROL and
+ * UNKNOWN tokens only when parse_special is true (otherwise their text is
+ * tokenized like any other text), USER_DEFINED ones always (Gemma 3's runs of
+ * newlines, spaces and tabs, its HTML tags), as llama.cpp and HF tokenizers do.
  *
  * Everything is deterministic: hash tables are used only for lookups, never
  * iterated to produce output; ties are broken by position or id.
