@@ -311,6 +311,12 @@ static bool str_eq(wicas_tok_str s, const char *lit) {
     return s.len == n && (n == 0 || memcmp(s.ptr, lit, n) == 0);
 }
 
+/* Whether the vocabulary has a CONTROL token with exactly this text. */
+static bool is_control(const wicas_tokenizer *t, const char *text) {
+    int32_t id = str_lookup(t, text, strlen(text));
+    return id >= 0 && t->types[id] == WICAS_TOKTYPE_CONTROL;
+}
+
 int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err, size_t errlen) {
     if (out) *out = NULL;
     if (!cfg || !out) {
@@ -483,6 +489,14 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
         t->chat_style = WICAS_CHAT_LLAMA2;
     } else if (tl && contains(tpl, tl, "<|user|>")) {
         t->chat_style = WICAS_CHAT_ZEPHYR;
+    } else if (tl && contains(tpl, tl, "<start_of_turn>")) {
+        t->chat_style = WICAS_CHAT_GEMMA;
+    } else if (tl == 0 && is_control(t, "<start_of_turn>") && is_control(t, "<end_of_turn>")) {
+        /* no template in the file (the published Gemma 3 270M GGUF has
+         * none): the vocabulary's turn markers name the family */
+        t->chat_style = WICAS_CHAT_GEMMA;
+    } else if (tl == 0 && is_control(t, "<|im_start|>") && is_control(t, "<|im_end|>")) {
+        t->chat_style = WICAS_CHAT_CHATML;
     } else {
         t->chat_style = WICAS_CHAT_UNKNOWN;
     }
@@ -987,6 +1001,15 @@ static void sput(strout *o, const char *s) {
     o->n += l;
 }
 
+/* Appends s without leading/trailing ASCII white space (C isspace). */
+static void sput_trim(strout *o, const char *s) {
+    size_t a = 0, b = strlen(s);
+    while (a < b && (s[a] == ' ' || (s[a] >= '\t' && s[a] <= '\r'))) a++;
+    while (b > a && (s[b - 1] == ' ' || (s[b - 1] >= '\t' && s[b - 1] <= '\r'))) b--;
+    if (o->n + (b - a) <= o->cap) memcpy(o->buf + o->n, s + a, b - a);
+    o->n += b - a;
+}
+
 static bool role_ok(const char *r) {
     return r && (strcmp(r, "system") == 0 || strcmp(r, "user") == 0 || strcmp(r, "assistant") == 0);
 }
@@ -1054,6 +1077,38 @@ int wicas_tok_apply_chat_style(const wicas_tokenizer *t, wicas_chat_style style,
         }
         if (add_generation_prompt) sput(&o, "<|assistant|>\n");
         break;
+    case WICAS_CHAT_GEMMA: {
+        /* <start_of_turn>user\nCONTENT<end_of_turn>\n ... <start_of_turn>model\n:
+         * "assistant" is "model", contents are trimmed, and Gemma has no
+         * system turn: the system texts since the last user turn (trimmed,
+         * joined) open the next user turn, followed by a blank line. BOS is
+         * the tokenizer's to add. */
+        size_t sys_from = 0; /* system messages in [sys_from, i) are pending */
+        bool pending = false;
+        for (size_t i = 0; i < n; i++) {
+            const char *r = msgs[i].role;
+            if (strcmp(r, "system") == 0) {
+                for (const char *c = msgs[i].content; *c && !pending; c++)
+                    pending = !(*c == ' ' || (*c >= '\t' && *c <= '\r')); /* empty after trim: none */
+                continue;
+            }
+            bool model = strcmp(r, "assistant") == 0;
+            sput(&o, "<start_of_turn>");
+            sput(&o, model ? "model" : r);
+            sput(&o, "\n");
+            if (!model && pending) {
+                for (size_t k = sys_from; k < i; k++)
+                    if (strcmp(msgs[k].role, "system") == 0) sput_trim(&o, msgs[k].content);
+                sput(&o, "\n\n");
+                pending = false;
+            }
+            if (!model) sys_from = i + 1;
+            sput_trim(&o, msgs[i].content);
+            sput(&o, "<end_of_turn>\n");
+        }
+        if (add_generation_prompt) sput(&o, "<start_of_turn>model\n");
+        break;
+    }
     default:
         return WICAS_TOK_ETEMPLATE;
     }

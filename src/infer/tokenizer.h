@@ -167,7 +167,16 @@ bool wicas_tok_is_eog(const wicas_tokenizer *t, int32_t id);
  *       add_generation_prompt, "<|im_start|>assistant\n" is appended.
  *   contains "[INST]"                 -> Llama-2: "<s>[INST] <<SYS>>\nSYS\n<</SYS>>\n\nUSER [/INST] ASSISTANT </s>..."
  *   contains "<|user|>"               -> Zephyr: "<|ROLE|>\nCONTENT</s>\n", then "<|assistant|>\n"
- *   empty or unrecognised             -> WICAS_TOK_ETEMPLATE (callers may
+ *   contains "<start_of_turn>"        -> Gemma:
+ *       "<start_of_turn>ROLE\nCONTENT<end_of_turn>\n" per message with
+ *       "assistant" written "model" and CONTENT trimmed of ASCII white space;
+ *       system messages (trimmed, concatenated) are not turns of their
+ *       own but open the next user turn, followed by "\n\n"; with
+ *       add_generation_prompt, "<start_of_turn>model\n" is appended.
+ *   empty, and the vocabulary has the CONTROL tokens "<start_of_turn>" and
+ *       "<end_of_turn>" -> Gemma (Gemma GGUFs without a template); or
+ *       "<|im_start|>" and "<|im_end|>" -> ChatML
+ *   otherwise                         -> WICAS_TOK_ETEMPLATE (callers may
  *       then use wicas_tok_apply_chat_style with an explicit style).
  * Roles must be "system", "user" or "assistant"; contents non-NULL.
  * Output as for wicas_tok_piece: at most cap bytes (no NUL), *n_out = full
@@ -184,7 +193,8 @@ typedef enum {
     WICAS_CHAT_UNKNOWN = 0,
     WICAS_CHAT_CHATML = 1,
     WICAS_CHAT_LLAMA2 = 2,
-    WICAS_CHAT_ZEPHYR = 3
+    WICAS_CHAT_ZEPHYR = 3,
+    WICAS_CHAT_GEMMA = 4
 } wicas_chat_style;
 
 /* The style detected from the model's template (WICAS_CHAT_UNKNOWN if none). */
