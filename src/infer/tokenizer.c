@@ -104,6 +104,7 @@ typedef struct {
 struct wicas_tokenizer {
     wicas_tok_kind kind;
     bool split_digits;          /* pre-tokenizer puts every \p{N} on its own */
+    bool qwen2_pattern;         /* pre "qwen2": Qwen2's pattern instead of GPT-2's */
     uint32_t n_vocab;
     char *arena;                /* all token texts, back to back */
     uint32_t *off, *len;        /* text of token i = arena[off[i] .. off[i]+len[i]) */
@@ -376,13 +377,17 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
         static const char *digit_split[] = {"smollm", "starcoder", "refact", "command-r",
                                             "codeshell", "exaone", "minerva-7b"};
         static const char *plain[] = {"gpt2", "gpt-2", "mpt", "olmo", "jais"};
+        static const char *qwen2[] = {"qwen2", "deepseek-r1-qwen"};
         bool known = cfg->pre.len == 0 || !cfg->pre.ptr;
+        for (size_t i = 0; i < sizeof qwen2 / sizeof qwen2[0] && !known; i++)
+            if (str_eq(cfg->pre, qwen2[i])) known = t->qwen2_pattern = true;
         for (size_t i = 0; i < sizeof digit_split / sizeof digit_split[0] && !known; i++)
             if (str_eq(cfg->pre, digit_split[i])) known = t->split_digits = true;
         for (size_t i = 0; i < sizeof plain / sizeof plain[0] && !known; i++)
             if (str_eq(cfg->pre, plain[i])) known = true;
         if (!known) {
-            set_err(err, errlen, "tokenizer: pre-tokenizer '%.*s' is not supported (gpt2-style and smollm-style only)",
+            set_err(err, errlen,
+                    "tokenizer: pre-tokenizer '%.*s' is not supported (gpt2-style, smollm-style and qwen2 only)",
                     (int)(cfg->pre.len > 40 ? 40 : cfg->pre.len), cfg->pre.ptr);
             wicas_tok_free(t);
             return WICAS_TOK_EINVAL;
@@ -718,6 +723,56 @@ static size_t gpt2_match(const scratch *s, size_t a, size_t b) {
     return e; /* \s+ (a single space char before a non-space that nothing else took) */
 }
 
+/* Qwen2's pattern (tokenizer.ggml.pre "qwen2", as llama.cpp writes it)
+ *   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}
+ *   | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ * applied by hand to code points [a, b): the end of the match at a. Unlike
+ * GPT-2's: contractions in any case, one non-letter (not CR/LF, not a
+ * digit) may lead a run of letters, every digit stands alone, punctuation
+ * takes the line breaks after it, and a white-space run ending in line
+ * breaks is one piece up to its last CR/LF. */
+static size_t qwen2_match(const scratch *s, size_t a, size_t b) {
+    const uint32_t *cp = s->cps;
+    const uint8_t *cl = s->cls;
+#define LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
+    if (cp[a] == '\'' && a + 1 < b) {
+        uint32_t c1 = LOWER(cp[a + 1]);
+        if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') return a + 2;
+        if (a + 2 < b) {
+            uint32_t c2 = LOWER(cp[a + 2]);
+            if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l'))
+                return a + 3;
+        }
+    }
+#undef LOWER
+    /* [^\r\n\p{L}\p{N}]?\p{L}+ */
+    if (cp[a] != '\r' && cp[a] != '\n' && cl[a] != WICAS_UCLASS_NUMBER &&
+        (cl[a] == WICAS_UCLASS_LETTER || (a + 1 < b && cl[a + 1] == WICAS_UCLASS_LETTER))) {
+        size_t e = a + 1;
+        while (e < b && cl[e] == WICAS_UCLASS_LETTER) e++;
+        return e;
+    }
+    /* \p{N} */
+    if (cl[a] == WICAS_UCLASS_NUMBER) return a + 1;
+    /* ' '?[^\s\p{L}\p{N}]+[\r\n]* (a lone ' ' at the end is matched here too) */
+    size_t p = a + (cp[a] == ' ');
+    if (p == b || cl[p] == WICAS_UCLASS_OTHER) {
+        while (p < b && cl[p] == WICAS_UCLASS_OTHER) p++;
+        while (p < b && (cp[p] == '\r' || cp[p] == '\n')) p++;
+        return p;
+    }
+    /* white space: \s*[\r\n]+ up to the run's last CR/LF, else \s+(?!\S), else \s+ */
+    size_t e = a, last_rn = 0;
+    while (e < b && cl[e] == WICAS_UCLASS_SPACE) {
+        if (cp[e] == '\r' || cp[e] == '\n') last_rn = e + 1;
+        e++;
+    }
+    if (last_rn > 0) return last_rn;
+    if (e - a > 1 && e < b) return e - 1;
+    if (e > a) return e;
+    return a + 1;
+}
+
 /* Pre-tokenizes and encodes one raw text segment (no special tokens in it). */
 static int gpt2_segment(const wicas_tokenizer *t, scratch *s, const uint8_t *seg, size_t n, sink *out) {
     size_t ncp;
@@ -738,7 +793,7 @@ static int gpt2_segment(const wicas_tokenizer *t, scratch *s, const uint8_t *seg
             b = ncp;
         }
         while (a < b) {
-            size_t e = gpt2_match(s, a, b);
+            size_t e = t->qwen2_pattern ? qwen2_match(s, a, b) : gpt2_match(s, a, b);
             rc = gpt2_word(t, s, seg + s->cpoff[a], s->cpoff[e] - s->cpoff[a], out);
             if (rc) return rc;
             a = e;

@@ -7,7 +7,8 @@
  *
  *   WICAS_TOK_GPT2  byte-level BPE (tokenizer.ggml.model = "gpt2"; SmolLM2).
  *     Text is split by a pre-tokenizer (the GPT-2 pattern; for pre "smollm"
- *     and similar every digit is also split off on its own first), each piece's
+ *     and similar every digit is also split off on its own first; for pre
+ *     "qwen2" Qwen2's pattern, see qwen2_match in tokenizer.c), each piece's
  *     bytes are mapped to printable code points (the GPT-2 byte->unicode
  *     table), and adjacent symbols are merged by merge rank, lowest first,
  *     leftmost among equal ranks. A byte whose one-character token is missing
@@ -109,9 +110,10 @@ typedef struct {
  * to may be freed (or the GGUF unmapped) afterwards. Checks: cfg/out non-NULL,
  * n_vocab >= 1, tokens non-NULL, every special id either -1 or < n_vocab,
  * kind known, merges non-NULL when n_merges > 0, and for the gpt2 kind a
- * supported "pre": empty, gpt2/mpt/olmo/jais (GPT-2 pattern) or
+ * supported "pre": empty, gpt2/mpt/olmo/jais (GPT-2 pattern),
  * smollm/starcoder/refact/command-r/codeshell/exaone/minerva-7b (digits split
- * first); others (llama-bpe, qwen2, ...) are refused with WICAS_TOK_EINVAL.
+ * first) or qwen2/deepseek-r1-qwen (Qwen2's pattern); others (llama-bpe,
+ * deepseek-llm, ...) are refused with WICAS_TOK_EINVAL, naming the pre.
  * Merges whose parts or result are not in the vocabulary are ignored (they
  * could never apply).
  * Returns 0 and *out, or a negative code with a message in err (if err is

@@ -11,6 +11,10 @@
 # All cases are valid UTF-8 (on invalid bytes the two differ by design, see
 # spm_text in src/infer/tokenizer.c).
 #
+# A third vocabulary checks Qwen2's pre-tokenizer pattern: SmolLM2's
+# metadata with tokenizer.ggml.pre = "qwen2" (written here, no tensors:
+# llama-tokenize loads the vocabulary only), since no Qwen file is reachable.
+#
 # Opt-in (make test-quants): a missing model file or llama-tokenize is a
 # failure, never a skip.
 # Arguments: wicas_tok_dump LLAMA_BIN MODELS_DIR TMP_DIR
@@ -48,6 +52,12 @@ cases = {
     "punct": "Hello, world! It's a test... (really?) [yes] {no} #1 @me $5 % I'M YOU'LL",
     "mixed_ws": " \n \t \r\n  \n\n   x",
     "long_word": "a" * 300 + " " + "ab" * 150,
+    "contractions": "it's IT'S we'Ll THEY'RE you've I'M he'd 'S 'x '",
+    "crlf": "line1\r\nline2\r\n\r\n  indented\n\t\tx \n  \n",
+    "punct_nl": "Hi!!\n\nOk?\r\n...\n x;\n",
+    "numbers": "12345 6789012 x1y22z333 ١٢٣ Ⅻ ½",
+    "nbsp": "a\u00a0b \u00a0 c\u2003d  \u3000 e",
+    "trailing": "end   ",
     "founding_all": text,
 }
 for i in range(12):
@@ -63,6 +73,33 @@ for i in range(8):
 for k, v in cases.items():
     open(f"{out}/{k}.txt", "w", encoding="utf-8", newline="").write(v)
 PY
+
+# SmolLM2's metadata, tokenizer.ggml.pre replaced by "qwen2", no tensors
+python3 - "$MDIR/SmolLM2-135M-Instruct.Q4_1.gguf" "$TMP/smollm2-pre-qwen2.gguf" qwen2 <<'PY'
+import struct, sys
+src, dst, pre = sys.argv[1], sys.argv[2], sys.argv[3].encode()
+f = open(src, "rb")
+def rd(fmt):
+    return struct.unpack("<" + fmt, f.read(struct.calcsize("<" + fmt)))[0]
+SC = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+def raw(t):
+    if t == 8:
+        n = rd("Q"); return struct.pack("<Q", n) + f.read(n)
+    if t == 9:
+        et = rd("I"); n = rd("Q"); return struct.pack("<IQ", et, n) + b"".join(raw(et) for _ in range(n))
+    return struct.pack("<" + SC[t], rd(SC[t]))
+assert f.read(4) == b"GGUF"
+ver = rd("I"); rd("Q"); nkv = rd("Q")
+out, seen = [b"GGUF", struct.pack("<IQQ", ver, 0, nkv)], False
+for _ in range(nkv):
+    kl = rd("Q"); key = f.read(kl); t = rd("I"); v = raw(t)
+    if key == b"tokenizer.ggml.pre":
+        v, seen = struct.pack("<Q", len(pre)) + pre, True
+    out.append(struct.pack("<Q", kl) + key + struct.pack("<I", t) + v)
+assert seen, "no tokenizer.ggml.pre in " + src
+open(dst, "wb").write(b"".join(out))
+PY
+MODELS+=("$TMP/smollm2-pre-qwen2.gguf")
 
 NOSPECIAL=(special special_glued chatml bytes_lit html random0 random1)
 for m in "${MODELS[@]}"; do
