@@ -241,6 +241,10 @@ static void test_no_prefix(void **state) {
     /* CONTROL text is one id only with parse_special; no space follows it here */
     EXPECT(t, "<start_of_turn>a", false, true, SOT, A);
     EXPECT(t, "a<end_of_turn>", false, true, A, EOT);
+    /* an UNKNOWN-type token's text is that token with parse_special (as in
+     * llama.cpp), else text: '<' 'u' 'n' 'k' '>' are no pieces, so bytes */
+    EXPECT(t, "<unk>", false, true, UNK);
+    EXPECT(t, "<unk>", false, false, BYTE('<'), BYTE('u'), BYTE('n'), BYTE('k'), BYTE('>'));
     /* USER_DEFINED "\n\n" is matched even without parse_special; "\n" is a
      * normal piece: three newlines are [\n\n, \n] (longest special first) */
     EXPECT(t, "a\n\nb", false, false, A, NL2, B);
