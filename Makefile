@@ -10,7 +10,8 @@
 #   make chaos   4-validator devnets under kills, pauses, byzantine validators and malicious
 #                state-sync peers, with load; prints one table (CHAOS_PROFILE=long (default,
 #                50 kills) or short (CI, 6 kills); CHAOS_SEED=N replays a run)
-#   make test-quants  every new tensor type against llama.cpp (builds it and the fixtures; ~30 min)
+#   make test-quants  every new tensor type and the tokenizers against llama.cpp (builds it and
+#                the fixtures, fetches Gemma 3 270M; ~30 min)
 #   make bench   benchmarks, each printing a ratio against its anchor
 #   make fmt     clang-format the C sources
 BUILD      ?= build
@@ -39,13 +40,14 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 # Every new tensor type against llama.cpp on SmolLM2 re-quantised by llama-quantize
-# (perplexity, greedy text, dequantisation): builds llama.cpp and the fixtures
-# on first use (set-up steps llamacpp, quants), ~30 min on 2 cores.
+# (perplexity, greedy text, dequantisation), and the tokenizers against
+# llama-tokenize on Gemma 3 270M and SmolLM2: builds llama.cpp and the fixtures
+# and fetches Gemma on first use (set-up steps llamacpp, quants, gemma), ~30 min on 2 cores.
 test-quants: setup
-	@scripts/setup llamacpp quants
+	@scripts/setup llamacpp quants gemma
 	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DWICAS_LLAMACPP_TESTS=ON >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
-	cd $(BUILD) && ctest --output-on-failure -R '^test_infer_llamacpp_quants$$'
+	cd $(BUILD) && ctest --output-on-failure -R '^test_infer_llamacpp_(quants|tok)$$'
 	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DWICAS_LLAMACPP_TESTS=OFF >/dev/null
 
 asan: setup

@@ -26,25 +26,14 @@
 #include "client.h"
 #include "cli.h"
 #include "common.h"
+#include "flags.h"
 
 int wicas_keys_dir(int argc, char **argv, char *out, size_t cap);
 const char *wicas_keys_passphrase(int argc, char **argv, bool confirm);
 
-static const char *flag(int argc, char **argv, const char *name) {
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0) return argv[i + 1];
-    return NULL;
-}
-
-static bool has(int argc, char **argv, const char *a, const char *b) {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], a) == 0 || (b && strcmp(argv[i], b) == 0)) return true;
-    return false;
-}
-
 int wicas_keys_dir(int argc, char **argv, char *out, size_t cap) {
-    const char *d = flag(argc, argv, "--keyring-dir");
-    const char *home = flag(argc, argv, "--home");
+    const char *d = wicas_flag(argc, argv, "--keyring-dir");
+    const char *home = wicas_flag(argc, argv, "--home");
     if (d) return snprintf(out, cap, "%s", d) < (int)cap ? 0 : -1;
     if (home) return snprintf(out, cap, "%s/keyring-file", home) < (int)cap ? 0 : -1;
     const char *h = getenv("HOME");
@@ -75,7 +64,7 @@ static char *prompt(const char *text) {
 }
 
 const char *wicas_keys_passphrase(int argc, char **argv, bool confirm) {
-    const char *p = flag(argc, argv, "--keyring-passphrase");
+    const char *p = wicas_flag(argc, argv, "--keyring-passphrase");
     if (p) return p;
     p = getenv("WICAS_KEYRING_PASSPHRASE");
     if (p && *p) return p;
@@ -133,13 +122,13 @@ static void usage(FILE *f) {
 }
 
 int wicas_cmd_keys(int argc, char **argv) {
-    if (argc < 2 || has(argc, argv, "-h", "--help")) {
+    if (argc < 2 || wicas_flag_has(argc, argv, "-h") || wicas_flag_has(argc, argv, "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     const char *sub = argv[1];
     const char *name = argc > 2 && argv[2][0] != '-' ? argv[2] : NULL;
-    const char *out = flag(argc, argv, "--output");
+    const char *out = wicas_flag(argc, argv, "--output");
     bool json = out && strcmp(out, "json") == 0;
     if (out && !json && strcmp(out, "text") != 0) {
         fprintf(stderr, "wicasd keys: --output must be text or json\n");
@@ -157,7 +146,7 @@ int wicas_cmd_keys(int argc, char **argv) {
             return 2;
         }
         uint8_t secret[32], *sp = NULL;
-        if (has(argc, argv, "--recover", NULL)) {
+        if (wicas_flag_has(argc, argv, "--recover")) {
             char line[256];
             if (isatty(0)) fprintf(stderr, "Enter the secret key (64 hex digits): ");
             if (!fgets(line, sizeof line, stdin)) {
@@ -216,12 +205,13 @@ int wicas_cmd_keys(int argc, char **argv) {
             return 1;
         }
         if (strcmp(sub, "show") == 0) {
-            if (has(argc, argv, "-a", "--address")) printf("%s\n", k.address);
+            if (wicas_flag_has(argc, argv, "-a") || wicas_flag_has(argc, argv, "--address"))
+                printf("%s\n", k.address);
             else if (json) print_json(info_json(&k));
             else print_info(&k);
             return 0;
         }
-        if (!has(argc, argv, "-y", "--yes")) {
+        if (!(wicas_flag_has(argc, argv, "-y") || wicas_flag_has(argc, argv, "--yes"))) {
             if (!isatty(0)) {
                 fprintf(stderr, "wicasd keys delete: pass -y to delete '%s' without a prompt\n", name);
                 return 1;

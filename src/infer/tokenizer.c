@@ -83,6 +83,11 @@ static inline void emit(sink *s, int32_t id) {
  * ============================================================================ */
 
 typedef struct {
+    uint64_t key;   /* (node << 8 | byte) + 1; 0: empty slot */
+    uint32_t child;
+} trie_edge;
+
+typedef struct {
     uint64_t key;   /* (left id << 32) | right id */
     int32_t rank;   /* -1: empty slot */
     int32_t merged; /* id of the merged token */
@@ -91,6 +96,7 @@ typedef struct {
 struct wicas_tokenizer {
     wicas_tok_kind kind;
     bool split_digits;          /* pre-tokenizer puts every \p{N} on its own */
+    bool qwen2_pattern;         /* pre "qwen2": Qwen2's pattern instead of GPT-2's */
     uint32_t n_vocab;
     char *arena;                /* all token texts, back to back */
     uint32_t *off, *len;        /* text of token i = arena[off[i] .. off[i]+len[i]) */
@@ -103,9 +109,17 @@ struct wicas_tokenizer {
     pair_slot *pairs;           /* GPT-2 merges */
     size_t pair_mask;
 
-    int32_t *specials;          /* CONTROL / USER_DEFINED ids, longest first */
+    /* Special tokens (CONTROL / USER_DEFINED / UNKNOWN) in a byte trie: node
+     * 0 is the root, edges in an open-addressing table keyed by (node, byte),
+     * and per node the lowest id whose text ends there (any special type /
+     * USER_DEFINED only), -1 if none. One walk per text position finds the
+     * longest special starting there in O(its length), however many
+     * specials the vocabulary has (Gemma 3: 6414). */
     size_t n_specials;
-    uint8_t special_first[256]; /* which bytes can start a special token */
+    trie_edge *trie_edges;
+    size_t trie_mask;
+    int32_t *trie_term_any, *trie_term_user;
+    uint32_t trie_nodes;
     bool has_user_defined;      /* some special is USER_DEFINED (always matched) */
 
     uint16_t byte_to_cp[256];   /* GPT-2 byte -> code point */
@@ -163,7 +177,9 @@ void wicas_tok_free(wicas_tokenizer *t) {
     free(t->types);
     free(t->str_slots);
     free(t->pairs);
-    free(t->specials);
+    free(t->trie_edges);
+    free(t->trie_term_any);
+    free(t->trie_term_user);
     free(t->default_system);
     free(t);
 }
@@ -180,16 +196,57 @@ static void build_byte_map(wicas_tokenizer *t) {
     for (int b = 0; b < 256; b++) t->cp_to_byte[t->byte_to_cp[b]] = (int16_t)b;
 }
 
-/* sort specials: longer text first, then lower id */
-typedef struct {
-    uint32_t len;
-    int32_t id;
-} special_key;
+static bool is_special_type(int32_t ty) {
+    return ty == WICAS_TOKTYPE_CONTROL || ty == WICAS_TOKTYPE_USER_DEFINED || ty == WICAS_TOKTYPE_UNKNOWN;
+}
 
-static int special_cmp(const void *pa, const void *pb) {
-    const special_key *a = pa, *b = pb;
-    if (a->len != b->len) return a->len > b->len ? -1 : 1;
-    return a->id < b->id ? -1 : (a->id > b->id);
+/* Child of node on byte b, or 0 (the root is never a child). */
+static uint32_t trie_child(const wicas_tokenizer *t, uint32_t node, uint8_t b) {
+    uint64_t key = (((uint64_t)node << 8) | b) + 1;
+    size_t i = (size_t)mix64(key) & t->trie_mask;
+    for (;;) {
+        const trie_edge *e = &t->trie_edges[i];
+        if (e->key == 0) return 0;
+        if (e->key == key) return e->child;
+        i = (i + 1) & t->trie_mask;
+    }
+}
+
+/* Builds the special-token trie (t->n_specials > 0, total_len = sum of their
+ * text lengths, which bounds the node count). Ids are inserted in increasing
+ * order, so a node's terminal is the lowest id with that text. */
+static int build_special_trie(wicas_tokenizer *t, size_t total_len) {
+    size_t max_nodes = total_len + 1;
+    t->trie_term_any = malloc(sizeof *t->trie_term_any * max_nodes);
+    t->trie_term_user = malloc(sizeof *t->trie_term_user * max_nodes);
+    size_t cap = pow2_at_least(total_len * 2 + 2);
+    t->trie_edges = calloc(cap, sizeof *t->trie_edges);
+    if (!t->trie_term_any || !t->trie_term_user || !t->trie_edges) return WICAS_TOK_ENOMEM;
+    t->trie_mask = cap - 1;
+    t->trie_nodes = 1;
+    t->trie_term_any[0] = t->trie_term_user[0] = -1;
+    for (uint32_t id = 0; id < t->n_vocab; id++) {
+        if (!is_special_type(t->types[id]) || t->len[id] == 0) continue;
+        const uint8_t *s = (const uint8_t *)tok_text(t, (int32_t)id);
+        uint32_t node = 0;
+        for (uint32_t k = 0; k < t->len[id]; k++) {
+            uint32_t c = trie_child(t, node, s[k]);
+            if (c == 0) {
+                c = t->trie_nodes++;
+                t->trie_term_any[c] = t->trie_term_user[c] = -1;
+                uint64_t key = (((uint64_t)node << 8) | s[k]) + 1;
+                size_t i = (size_t)mix64(key) & t->trie_mask;
+                while (t->trie_edges[i].key != 0) i = (i + 1) & t->trie_mask;
+                t->trie_edges[i].key = key;
+                t->trie_edges[i].child = c;
+            }
+            node = c;
+        }
+        if (t->trie_term_any[node] < 0) t->trie_term_any[node] = (int32_t)id;
+        if (t->types[id] == WICAS_TOKTYPE_USER_DEFINED && t->trie_term_user[node] < 0)
+            t->trie_term_user[node] = (int32_t)id;
+    }
+    return 0;
 }
 
 /* Finds the default system prompt a ChatML template inserts when the first
@@ -245,6 +302,12 @@ static bool contains(const char *s, size_t n, const char *needle) {
 static bool str_eq(wicas_tok_str s, const char *lit) {
     size_t n = strlen(lit);
     return s.len == n && (n == 0 || memcmp(s.ptr, lit, n) == 0);
+}
+
+/* Whether the vocabulary has a CONTROL token with exactly this text. */
+static bool is_control(const wicas_tokenizer *t, const char *text) {
+    int32_t id = str_lookup(t, text, strlen(text));
+    return id >= 0 && t->types[id] == WICAS_TOKTYPE_CONTROL;
 }
 
 int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err, size_t errlen) {
@@ -306,14 +369,18 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
         static const char *digit_split[] = {"smollm", "starcoder", "refact", "command-r",
                                             "codeshell", "exaone", "minerva-7b"};
         static const char *plain[] = {"gpt2", "gpt-2", "mpt", "olmo", "jais"};
+        static const char *qwen2[] = {"qwen2", "deepseek-r1-qwen"};
         bool known = cfg->pre.len == 0 || !cfg->pre.ptr;
+        for (size_t i = 0; i < sizeof qwen2 / sizeof qwen2[0] && !known; i++)
+            if (str_eq(cfg->pre, qwen2[i])) known = t->qwen2_pattern = true;
         for (size_t i = 0; i < sizeof digit_split / sizeof digit_split[0] && !known; i++)
             if (str_eq(cfg->pre, digit_split[i])) known = t->split_digits = true;
         for (size_t i = 0; i < sizeof plain / sizeof plain[0] && !known; i++)
             if (str_eq(cfg->pre, plain[i])) known = true;
         if (!known) {
-            wicas_errf(err, errlen, "tokenizer: pre-tokenizer '%.*s' is not supported (gpt2-style and smollm-style only)",
-                    (int)(cfg->pre.len > 40 ? 40 : cfg->pre.len), cfg->pre.ptr);
+            wicas_errf(err, errlen,
+                       "tokenizer: pre-tokenizer '%.*s' is not supported (gpt2-style, smollm-style and qwen2 only)",
+                       (int)(cfg->pre.len > 40 ? 40 : cfg->pre.len), cfg->pre.ptr);
             wicas_tok_free(t);
             return WICAS_TOK_EINVAL;
         }
@@ -347,29 +414,15 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
         t->str_slots[h] = i + 1;
     }
 
-    /* special tokens, longest first */
+    /* special tokens: the trie */
+    size_t special_bytes = 0;
     for (uint32_t i = 0; i < cfg->n_vocab; i++)
-        if ((t->types[i] == WICAS_TOKTYPE_CONTROL || t->types[i] == WICAS_TOKTYPE_USER_DEFINED) &&
-            t->len[i] > 0)
+        if (is_special_type(t->types[i]) && t->len[i] > 0) {
             t->n_specials++;
-    if (t->n_specials) {
-        t->specials = malloc(sizeof *t->specials * t->n_specials);
-        special_key *keys = malloc(sizeof *keys * t->n_specials);
-        if (!t->specials || !keys) { free(keys); goto nomem; }
-        size_t k = 0;
-        for (uint32_t i = 0; i < cfg->n_vocab; i++)
-            if ((t->types[i] == WICAS_TOKTYPE_CONTROL || t->types[i] == WICAS_TOKTYPE_USER_DEFINED) &&
-                t->len[i] > 0) {
-                if (t->types[i] == WICAS_TOKTYPE_USER_DEFINED) t->has_user_defined = true;
-                keys[k].len = t->len[i];
-                keys[k].id = (int32_t)i;
-                k++;
-                t->special_first[(uint8_t)tok_text(t, (int32_t)i)[0]] = 1;
-            }
-        qsort(keys, t->n_specials, sizeof *keys, special_cmp);
-        for (size_t j = 0; j < t->n_specials; j++) t->specials[j] = keys[j].id;
-        free(keys);
-    }
+            special_bytes += t->len[i];
+            if (t->types[i] == WICAS_TOKTYPE_USER_DEFINED) t->has_user_defined = true;
+        }
+    if (t->n_specials && build_special_trie(t, special_bytes)) goto nomem;
 
     build_byte_map(t);
     for (int b = 0; b < 256; b++) {
@@ -433,6 +486,14 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
         t->chat_style = WICAS_CHAT_LLAMA2;
     } else if (tl && contains(tpl, tl, "<|user|>")) {
         t->chat_style = WICAS_CHAT_ZEPHYR;
+    } else if (tl && contains(tpl, tl, "<start_of_turn>")) {
+        t->chat_style = WICAS_CHAT_GEMMA;
+    } else if (tl == 0 && is_control(t, "<start_of_turn>") && is_control(t, "<end_of_turn>")) {
+        /* no template in the file (the published Gemma 3 270M GGUF has
+         * none): the vocabulary's turn markers name the family */
+        t->chat_style = WICAS_CHAT_GEMMA;
+    } else if (tl == 0 && is_control(t, "<|im_start|>") && is_control(t, "<|im_end|>")) {
+        t->chat_style = WICAS_CHAT_CHATML;
     } else {
         t->chat_style = WICAS_CHAT_UNKNOWN;
     }
@@ -654,6 +715,56 @@ static size_t gpt2_match(const scratch *s, size_t a, size_t b) {
     return e; /* \s+ (a single space char before a non-space that nothing else took) */
 }
 
+/* Qwen2's pattern (tokenizer.ggml.pre "qwen2", as llama.cpp writes it)
+ *   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}
+ *   | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ * applied by hand to code points [a, b): the end of the match at a. Unlike
+ * GPT-2's: contractions in any case, one non-letter (not CR/LF, not a
+ * digit) may lead a run of letters, every digit stands alone, punctuation
+ * takes the line breaks after it, and a white-space run ending in line
+ * breaks is one piece up to its last CR/LF. */
+static size_t qwen2_match(const scratch *s, size_t a, size_t b) {
+    const uint32_t *cp = s->cps;
+    const uint8_t *cl = s->cls;
+#define LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
+    if (cp[a] == '\'' && a + 1 < b) {
+        uint32_t c1 = LOWER(cp[a + 1]);
+        if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') return a + 2;
+        if (a + 2 < b) {
+            uint32_t c2 = LOWER(cp[a + 2]);
+            if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l'))
+                return a + 3;
+        }
+    }
+#undef LOWER
+    /* [^\r\n\p{L}\p{N}]?\p{L}+ */
+    if (cp[a] != '\r' && cp[a] != '\n' && cl[a] != WICAS_UCLASS_NUMBER &&
+        (cl[a] == WICAS_UCLASS_LETTER || (a + 1 < b && cl[a + 1] == WICAS_UCLASS_LETTER))) {
+        size_t e = a + 1;
+        while (e < b && cl[e] == WICAS_UCLASS_LETTER) e++;
+        return e;
+    }
+    /* \p{N} */
+    if (cl[a] == WICAS_UCLASS_NUMBER) return a + 1;
+    /* ' '?[^\s\p{L}\p{N}]+[\r\n]* (a lone ' ' at the end is matched here too) */
+    size_t p = a + (cp[a] == ' ');
+    if (p == b || cl[p] == WICAS_UCLASS_OTHER) {
+        while (p < b && cl[p] == WICAS_UCLASS_OTHER) p++;
+        while (p < b && (cp[p] == '\r' || cp[p] == '\n')) p++;
+        return p;
+    }
+    /* white space: \s*[\r\n]+ up to the run's last CR/LF, else \s+(?!\S), else \s+ */
+    size_t e = a, last_rn = 0;
+    while (e < b && cl[e] == WICAS_UCLASS_SPACE) {
+        if (cp[e] == '\r' || cp[e] == '\n') last_rn = e + 1;
+        e++;
+    }
+    if (last_rn > 0) return last_rn;
+    if (e - a > 1 && e < b) return e - 1;
+    if (e > a) return e;
+    return a + 1;
+}
+
 /* Pre-tokenizes and encodes one raw text segment (no special tokens in it). */
 static int gpt2_segment(const wicas_tokenizer *t, scratch *s, const uint8_t *seg, size_t n, sink *out) {
     size_t ncp;
@@ -674,7 +785,7 @@ static int gpt2_segment(const wicas_tokenizer *t, scratch *s, const uint8_t *seg
             b = ncp;
         }
         while (a < b) {
-            size_t e = gpt2_match(s, a, b);
+            size_t e = t->qwen2_pattern ? qwen2_match(s, a, b) : gpt2_match(s, a, b);
             rc = gpt2_word(t, s, seg + s->cpoff[a], s->cpoff[e] - s->cpoff[a], out);
             if (rc) return rc;
             a = e;
@@ -777,19 +888,27 @@ static int spm_segment(const wicas_tokenizer *t, scratch *s, const uint8_t *seg,
  * 3. special-token partitioning and the encode entry point
  * ============================================================================ */
 
-/* Longest special token starting at text[i], or -1. Without parse_special
- * only USER_DEFINED tokens count (as in llama.cpp and HF tokenizers, where
- * such "added tokens" are always matched). */
+/* Longest special token starting at text[i] (lowest id among equal
+ * texts), or -1. Without parse_special only USER_DEFINED tokens count (as in
+ * llama.cpp and HF tokenizers, where such "added tokens" are always matched).
+ *
+ * Leftmost-longest: llama.cpp instead lets each special, longest first, claim
+ * its occurrences anywhere in the text. The two agree unless a suffix of one
+ * special is a prefix of a longer one of a different text (runs of one
+ * character excepted, where both give the same split); none of the
+ * vocabularies the engine is checked against has such a pair (Gemma 3's 6414
+ * specials: only newline/space/tab runs overlap). */
 static int32_t match_special(const wicas_tokenizer *t, const uint8_t *text, size_t n, size_t i,
                              bool parse_special) {
-    if (!t->special_first[text[i]]) return -1;
-    for (size_t k = 0; k < t->n_specials; k++) { /* longest first */
-        int32_t id = t->specials[k];
-        if (!parse_special && t->types[id] != WICAS_TOKTYPE_USER_DEFINED) continue;
-        uint32_t l = t->len[id];
-        if (l <= n - i && memcmp(text + i, tok_text(t, id), l) == 0) return id;
+    const int32_t *term = parse_special ? t->trie_term_any : t->trie_term_user;
+    int32_t best = -1;
+    uint32_t node = 0;
+    for (size_t k = i; k < n; k++) {
+        node = trie_child(t, node, text[k]);
+        if (node == 0) break;
+        if (term[node] >= 0) best = term[node];
     }
-    return -1;
+    return best;
 }
 
 static int encode_raw(const wicas_tokenizer *t, scratch *s, const uint8_t *seg, size_t n,
@@ -806,8 +925,13 @@ static int encode_raw(const wicas_tokenizer *t, scratch *s, const uint8_t *seg, 
     return rc;
 }
 
+static uint64_t encode_calls; /* wicas_tok_encode_calls: atomic, relaxed */
+
+uint64_t wicas_tok_encode_calls(void) { return __atomic_load_n(&encode_calls, __ATOMIC_RELAXED); }
+
 int wicas_tok_encode(const wicas_tokenizer *t, const char *text, size_t len, bool add_bos,
                      bool parse_special, int32_t *out, size_t cap, size_t *n_out) {
+    __atomic_fetch_add(&encode_calls, 1, __ATOMIC_RELAXED);
     if (n_out) *n_out = 0;
     if (!t || !n_out || (!text && len > 0) || (!out && cap > 0)) return WICAS_TOK_EINVAL;
     sink sk = {out, cap, 0};
@@ -929,6 +1053,15 @@ static void sput(strout *o, const char *s) {
     o->n += l;
 }
 
+/* Appends s without leading/trailing ASCII white space (C isspace). */
+static void sput_trim(strout *o, const char *s) {
+    size_t a = 0, b = strlen(s);
+    while (a < b && (s[a] == ' ' || (s[a] >= '\t' && s[a] <= '\r'))) a++;
+    while (b > a && (s[b - 1] == ' ' || (s[b - 1] >= '\t' && s[b - 1] <= '\r'))) b--;
+    if (o->n + (b - a) <= o->cap) memcpy(o->buf + o->n, s + a, b - a);
+    o->n += b - a;
+}
+
 static bool role_ok(const char *r) {
     return r && (strcmp(r, "system") == 0 || strcmp(r, "user") == 0 || strcmp(r, "assistant") == 0);
 }
@@ -996,6 +1129,38 @@ int wicas_tok_apply_chat_style(const wicas_tokenizer *t, wicas_chat_style style,
         }
         if (add_generation_prompt) sput(&o, "<|assistant|>\n");
         break;
+    case WICAS_CHAT_GEMMA: {
+        /* <start_of_turn>user\nCONTENT<end_of_turn>\n ... <start_of_turn>model\n:
+         * "assistant" is "model", contents are trimmed, and Gemma has no
+         * system turn: the system texts since the last user turn (trimmed,
+         * joined) open the next user turn, followed by a blank line. BOS is
+         * the tokenizer's to add. */
+        size_t sys_from = 0; /* system messages in [sys_from, i) are pending */
+        bool pending = false;
+        for (size_t i = 0; i < n; i++) {
+            const char *r = msgs[i].role;
+            if (strcmp(r, "system") == 0) {
+                for (const char *c = msgs[i].content; *c && !pending; c++)
+                    pending = !(*c == ' ' || (*c >= '\t' && *c <= '\r')); /* empty after trim: none */
+                continue;
+            }
+            bool model = strcmp(r, "assistant") == 0;
+            sput(&o, "<start_of_turn>");
+            sput(&o, model ? "model" : r);
+            sput(&o, "\n");
+            if (!model && pending) {
+                for (size_t k = sys_from; k < i; k++)
+                    if (strcmp(msgs[k].role, "system") == 0) sput_trim(&o, msgs[k].content);
+                sput(&o, "\n\n");
+                pending = false;
+            }
+            if (!model) sys_from = i + 1;
+            sput_trim(&o, msgs[i].content);
+            sput(&o, "<end_of_turn>\n");
+        }
+        if (add_generation_prompt) sput(&o, "<start_of_turn>model\n");
+        break;
+    }
     default:
         return WICAS_TOK_ETEMPLATE;
     }

@@ -7,7 +7,8 @@
  *
  *   WICAS_TOK_GPT2  byte-level BPE (tokenizer.ggml.model = "gpt2"; SmolLM2).
  *     Text is split by a pre-tokenizer (the GPT-2 pattern; for pre "smollm"
- *     and similar every digit is also split off on its own first), each piece's
+ *     and similar every digit is also split off on its own first; for pre
+ *     "qwen2" Qwen2's pattern, see qwen2_match in tokenizer.c), each piece's
  *     bytes are mapped to printable code points (the GPT-2 byte->unicode
  *     table), and adjacent symbols are merged by merge rank, lowest first,
  *     leftmost among equal ranks. A byte whose one-character token is missing
@@ -19,10 +20,11 @@
  *     merged string is in the vocabulary, and characters missing from the
  *     vocabulary fall back to the <0xXX> byte tokens (else unk).
  *
- * Special tokens (token_type CONTROL = 3 or USER_DEFINED = 4) are recognised
- * inside the text (leftmost, longest first): CONTROL tokens only when
- * parse_special is true (otherwise their text is tokenized like any other
- * text), USER_DEFINED ones always, as llama.cpp and HF tokenizers do.
+ * Special tokens (token_type CONTROL = 3, USER_DEFINED = 4 or UNKNOWN = 2)
+ * are recognised inside the text (leftmost, longest first): CONTROL and
+ * UNKNOWN tokens only when parse_special is true (otherwise their text is
+ * tokenized like any other text), USER_DEFINED ones always (Gemma 3's runs of
+ * newlines, spaces and tabs, its HTML tags), as llama.cpp and HF tokenizers do.
  *
  * Everything is deterministic: hash tables are used only for lookups, never
  * iterated to produce output; ties are broken by position or id.
@@ -108,9 +110,10 @@ typedef struct {
  * to may be freed (or the GGUF unmapped) afterwards. Checks: cfg/out non-NULL,
  * n_vocab >= 1, tokens non-NULL, every special id either -1 or < n_vocab,
  * kind known, merges non-NULL when n_merges > 0, and for the gpt2 kind a
- * supported "pre": empty, gpt2/mpt/olmo/jais (GPT-2 pattern) or
+ * supported "pre": empty, gpt2/mpt/olmo/jais (GPT-2 pattern),
  * smollm/starcoder/refact/command-r/codeshell/exaone/minerva-7b (digits split
- * first); others (llama-bpe, qwen2, ...) are refused with WICAS_TOK_EINVAL.
+ * first) or qwen2/deepseek-r1-qwen (Qwen2's pattern); others (llama-bpe,
+ * deepseek-llm, ...) are refused with WICAS_TOK_EINVAL, naming the pre.
  * Merges whose parts or result are not in the vocabulary are ignored (they
  * could never apply).
  * Returns 0 and *out, or a negative code with a message in err (if err is
@@ -141,6 +144,11 @@ bool wicas_tok_add_bos_default(const wicas_tokenizer *t);
 int wicas_tok_encode(const wicas_tokenizer *t, const char *text, size_t len, bool add_bos,
                      bool parse_special, int32_t *out, size_t cap, size_t *n_out);
 
+/* How many times wicas_tok_encode has run in this process (all threads, all
+ * tokenizers). For tests that check a request is tokenised once; it never
+ * feeds a result. */
+uint64_t wicas_tok_encode_calls(void);
+
 /* Raw bytes of token id (byte-level / "▁" / <0xXX> decoding done). Special
  * (CONTROL / USER_DEFINED) tokens give their literal text, e.g. "<|im_end|>".
  * Writes at most cap bytes to buf (no NUL) and *n = the piece's length;
@@ -166,7 +174,16 @@ bool wicas_tok_is_eog(const wicas_tokenizer *t, int32_t id);
  *       add_generation_prompt, "<|im_start|>assistant\n" is appended.
  *   contains "[INST]"                 -> Llama-2: "<s>[INST] <<SYS>>\nSYS\n<</SYS>>\n\nUSER [/INST] ASSISTANT </s>..."
  *   contains "<|user|>"               -> Zephyr: "<|ROLE|>\nCONTENT</s>\n", then "<|assistant|>\n"
- *   empty or unrecognised             -> WICAS_TOK_ETEMPLATE (callers may
+ *   contains "<start_of_turn>"        -> Gemma:
+ *       "<start_of_turn>ROLE\nCONTENT<end_of_turn>\n" per message with
+ *       "assistant" written "model" and CONTENT trimmed of ASCII white space;
+ *       system messages (trimmed, concatenated) are not turns of their
+ *       own but open the next user turn, followed by "\n\n"; with
+ *       add_generation_prompt, "<start_of_turn>model\n" is appended.
+ *   empty, and the vocabulary has the CONTROL tokens "<start_of_turn>" and
+ *       "<end_of_turn>" -> Gemma (Gemma GGUFs without a template); or
+ *       "<|im_start|>" and "<|im_end|>" -> ChatML
+ *   otherwise                         -> WICAS_TOK_ETEMPLATE (callers may
  *       then use wicas_tok_apply_chat_style with an explicit style).
  * Roles must be "system", "user" or "assistant"; contents non-NULL.
  * Output as for wicas_tok_piece: at most cap bytes (no NUL), *n_out = full
@@ -183,7 +200,8 @@ typedef enum {
     WICAS_CHAT_UNKNOWN = 0,
     WICAS_CHAT_CHATML = 1,
     WICAS_CHAT_LLAMA2 = 2,
-    WICAS_CHAT_ZEPHYR = 3
+    WICAS_CHAT_ZEPHYR = 3,
+    WICAS_CHAT_GEMMA = 4
 } wicas_chat_style;
 
 /* The style detected from the model's template (WICAS_CHAT_UNKNOWN if none). */

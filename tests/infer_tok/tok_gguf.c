@@ -119,6 +119,7 @@ int tok_gguf_load(const char *path, tok_gguf *g) {
         else if (eq(key, "tokenizer.ggml.eot_token_id")) c->eot_id = (int32_t)int_val(&r, t);
         else if (eq(key, "tokenizer.ggml.add_bos_token") && t == 7) c->add_bos = u(&r, 1) != 0;
         else if (eq(key, "tokenizer.ggml.add_eos_token") && t == 7) c->add_eos = u(&r, 1) != 0;
+        else if (eq(key, "tokenizer.ggml.add_space_prefix") && t == 7) c->no_space_prefix = u(&r, 1) == 0;
         else skip(&r, t);
     }
     if (r.bad || !c->tokens) { fprintf(stderr, "tok_gguf: truncated or unsupported metadata\n"); return -1; }
