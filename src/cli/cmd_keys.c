@@ -2,20 +2,28 @@
  * cmd_keys.c — `wicasd keys add|list|show|delete`: the file keyring (see
  * wicas_chain_keyring_* in chain.h: scrypt + AES-256-GCM at rest).
  *
- *   wicasd keys add NAME [--recover] [--output json]
+ *   wicasd keys add NAME [--recover] [--hd-path P | --account A --index I] [--no-backup] [--output json]
  *   wicasd keys list [--output json]
  *   wicasd keys show NAME [-a|--address] [--output json]
  *   wicasd keys delete NAME [-y|--yes]
  * Common flags: --keyring-dir DIR (default HOME/keyring-file with --home
  * HOME, else $HOME/.wicasd/keyring-file), --keyring-passphrase P (else env
  * WICAS_KEYRING_PASSPHRASE, else a prompt on the terminal).
- * --recover reads an existing 64-hex-digit secp256k1 secret from stdin
- * (mnemonics are not supported; new keys are 32 random bytes).
+ * `keys add` makes a new 24-word BIP-39 mnemonic (entropy from OpenSSL's
+ * RAND_bytes) and stores the key at the HD path (default m/44'/118'/0'/0/0,
+ * the Cosmos SDK's and Keplr's: same mnemonic, same 20-byte address); the
+ * mnemonic is printed once (text: on stderr after a warning, like the SDK;
+ * json: a "mnemonic" field), unless --no-backup. Only the derived secret is
+ * stored, not the mnemonic. --recover reads one line from stdin: a BIP-39
+ * mnemonic (ASCII, English wordlist, checksum checked; see hd.c), or, as
+ * before, a 64-hex-digit secp256k1 secret (then no HD path applies).
+ * --account/--index give m/44'/118'/A'/0/I; --hd-path any BIP-32 path.
  *
  * The two helpers below are also used by cmd_genesis.c and cmd_tx.c, which
  * declare them themselves (cli.h is shared and not ours to edit).
  */
 #include <cjson/cJSON.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,9 +126,81 @@ static void print_info(const wicas_chain_key_info *k) {
            k->name, k->address, b64);
 }
 
+/* A level of an HD path given by --account / --index: a decimal < 2^31. */
+static int hd_level(int argc, char **argv, const char *name, unsigned long *v) {
+    const char *s = flag(argc, argv, name);
+    *v = 0;
+    if (!s) return 0;
+    char *end;
+    if (*s < '0' || *s > '9' || (*v = strtoul(s, &end, 10), *end) || strlen(s) > 10 || *v >= 0x80000000ul) {
+        fprintf(stderr, "wicasd keys add: %s must be a number below 2^31\n", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* The secret of `keys add`: from a new mnemonic (written to mnemonic), or
+ * from what --recover reads on stdin. Prints the error and returns -1 on bad
+ * input (nothing is created then). */
+static int add_secret(int argc, char **argv, uint8_t secret[32], char *mnemonic, size_t mcap) {
+    const char *hd = flag(argc, argv, "--hd-path");
+    bool has_level = flag(argc, argv, "--account") || flag(argc, argv, "--index");
+    unsigned long account, index;
+    if (hd_level(argc, argv, "--account", &account) || hd_level(argc, argv, "--index", &index)) return -1;
+    if (hd && has_level) {
+        fprintf(stderr, "wicasd keys add: give either --hd-path or --account/--index\n");
+        return -1;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "m/44'/118'/%lu'/0/%lu", account, index);
+    char err[512];
+    int rc;
+    if (has(argc, argv, "--recover", NULL)) {
+        char line[1024];
+        if (isatty(0)) fprintf(stderr, "> Enter your bip39 mnemonic (or a 64-hex-digit secret key)\n");
+        if (!fgets(line, sizeof line, stdin)) {
+            fprintf(stderr, "wicasd keys add: no mnemonic or secret key on stdin\n");
+            return -1;
+        }
+        if (!strchr(line, '\n') && !feof(stdin)) {
+            OPENSSL_cleanse(line, sizeof line);
+            fprintf(stderr, "wicasd keys add: input line too long for a mnemonic\n");
+            return -1;
+        }
+        char *t = line + strspn(line, " \t");
+        size_t tl = strcspn(t, " \t\r\n");
+        char hex[65];
+        bool is_hex = tl == 64 && t[tl + strspn(t + tl, " \t\r\n")] == 0;
+        if (is_hex) memcpy(hex, t, 64), hex[64] = 0;
+        if (is_hex && wicas_hex_decode(hex, secret, 32) == 0) {
+            OPENSSL_cleanse(hex, sizeof hex);
+            OPENSSL_cleanse(line, sizeof line);
+            if (hd || has_level) {
+                fprintf(stderr, "wicasd keys add: --hd-path/--account/--index apply to mnemonics, not to a raw "
+                                "secret key\n");
+                return -1;
+            }
+            return 0;
+        }
+        OPENSSL_cleanse(hex, sizeof hex);
+        rc = wicas_hd_secret_from_mnemonic(line, NULL, hd ? hd : path, secret, err, sizeof err);
+        OPENSSL_cleanse(line, sizeof line);
+    } else {
+        rc = wicas_bip39_generate(24, mnemonic, mcap, err, sizeof err);
+        if (!rc) rc = wicas_hd_secret_from_mnemonic(mnemonic, NULL, hd ? hd : path, secret, err, sizeof err);
+    }
+    if (rc) {
+        OPENSSL_cleanse(mnemonic, mcap);
+        fprintf(stderr, "wicasd keys add: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 static void usage(FILE *f) {
     fprintf(f, "Usage:\n"
-               "  wicasd keys add NAME [--recover] [--output json]\n"
+               "  wicasd keys add NAME [--recover] [--hd-path P | --account A --index I] [--no-backup]\n"
+               "                  [--output json]\n"
                "  wicasd keys list [--output json]\n"
                "  wicasd keys show NAME [-a|--address] [--output json]\n"
                "  wicasd keys delete NAME [-y|--yes]\n\n"
@@ -128,7 +208,10 @@ static void usage(FILE *f) {
                "  --keyring-dir DIR          keyring directory (default HOME/keyring-file, HOME from --home\n"
                "                             or ~/.wicasd)\n"
                "  --keyring-passphrase P     passphrase (else env WICAS_KEYRING_PASSPHRASE, else prompt)\n"
-               "  --recover                  read an existing secret key (64 hex digits) from stdin\n"
+               "  --recover                  read a BIP-39 mnemonic (or a 64-hex-digit secret key) from stdin\n"
+               "  --hd-path P                BIP-32 path of the key (default m/44'/118'/0'/0/0)\n"
+               "  --account A, --index I     the path m/44'/118'/A'/0/I (default 0, 0)\n"
+               "  --no-backup                do not print the new mnemonic\n"
                "  --output json              machine-readable output\n");
 }
 
@@ -156,21 +239,10 @@ int wicas_cmd_keys(int argc, char **argv) {
             fprintf(stderr, "wicasd keys add: NAME is required\n");
             return 2;
         }
-        uint8_t secret[32], *sp = NULL;
-        if (has(argc, argv, "--recover", NULL)) {
-            char line[256];
-            if (isatty(0)) fprintf(stderr, "Enter the secret key (64 hex digits): ");
-            if (!fgets(line, sizeof line, stdin)) {
-                fprintf(stderr, "wicasd keys add: no secret key on stdin\n");
-                return 1;
-            }
-            line[strcspn(line, "\r\n ")] = 0;
-            if (strlen(line) != 64 || wicas_hex_decode(line, secret, 32)) {
-                fprintf(stderr, "wicasd keys add: the secret must be 64 hex digits\n");
-                return 1;
-            }
-            sp = secret;
-        }
+        uint8_t secret[32];
+        char mnemonic[WICAS_BIP39_MAX_LEN] = "";
+        if (add_secret(argc, argv, secret, mnemonic, sizeof mnemonic)) return 1;
+        const uint8_t *sp = secret;
         const char *pass = wicas_keys_passphrase(argc, argv, true);
         if (!pass) {
             fprintf(stderr, "wicasd keys add: a keyring passphrase is required (--keyring-passphrase or WICAS_KEYRING_PASSPHRASE)\n");
@@ -183,8 +255,20 @@ int wicas_cmd_keys(int argc, char **argv) {
             fprintf(stderr, "wicasd keys add: %s\n", err);
             return 1;
         }
-        if (json) print_json(info_json(&k));
-        else print_info(&k);
+        bool show = mnemonic[0] && !has(argc, argv, "--no-backup", NULL);
+        if (json) {
+            cJSON *o = info_json(&k);
+            if (show) cJSON_AddStringToObject(o, "mnemonic", mnemonic);
+            print_json(o);
+        } else {
+            print_info(&k);
+            if (show)
+                fprintf(stderr, "\n**Important** write this mnemonic phrase in a safe place.\n"
+                                "It is the only way to recover your account if you ever forget your password.\n\n"
+                                "%s\n\n",
+                        mnemonic);
+        }
+        OPENSSL_cleanse(mnemonic, sizeof mnemonic);
         return 0;
     }
     if (strcmp(sub, "list") == 0) {
