@@ -1,11 +1,19 @@
 /*
- * cmd_keys.c — `wicasd keys add|list|show|delete`: the file keyring (see
+ * cmd_keys.c — `wicasd keys add|list|show|delete|export|import`: the file keyring (see
  * wicas_chain_keyring_* in chain.h: scrypt + AES-256-GCM at rest).
  *
  *   wicasd keys add NAME [--recover] [--hd-path P | --account A --index I] [--no-backup] [--output json]
  *   wicasd keys list [--output json]
  *   wicasd keys show NAME [-a|--address] [--output json]
  *   wicasd keys delete NAME [-y|--yes]
+ *   wicasd keys export NAME [--unarmored-hex --unsafe]
+ *   wicasd keys import NAME FILE
+ * export prints the key as ASCII armor encrypted under an export passphrase
+ * (see wicas_chain_key_armor in client.h; the SDK's bcrypt/xsalsa20 armor is
+ * not readable with OpenSSL, so the format is our own, documented there), or
+ * with --unarmored-hex --unsafe the raw secret in hex (what --recover reads);
+ * import reads that armor. The export passphrase is the first line of stdin
+ * when stdin is not a terminal, else it is prompted for.
  * Common flags: --keyring-dir DIR (default HOME/keyring-file with --home
  * HOME, else $HOME/.wicasd/keyring-file), --keyring-passphrase P (else env
  * WICAS_KEYRING_PASSPHRASE, else a prompt on the terminal).
@@ -176,8 +184,8 @@ static int add_secret(int argc, char **argv, uint8_t secret[32], char *mnemonic,
             OPENSSL_cleanse(hex, sizeof hex);
             OPENSSL_cleanse(line, sizeof line);
             if (hd || has_level) {
-                fprintf(stderr, "wicasd keys add: --hd-path/--account/--index apply to mnemonics, not to a raw "
-                                "secret key\n");
+                fprintf(stderr, "wicasd keys add: --hd-path/--account/--index apply to mnemonics, not to a "
+                                "raw secret key\n");
                 return -1;
             }
             return 0;
@@ -197,13 +205,106 @@ static int add_secret(int argc, char **argv, uint8_t secret[32], char *mnemonic,
     return 0;
 }
 
+/* The armor passphrase: the first line of stdin when it is not a terminal,
+ * else prompted (twice when confirm). NULL when missing or empty. */
+static const char *armor_passphrase(const char *what, bool confirm) {
+    static char buf[256];
+    if (!isatty(0)) {
+        if (!fgets(buf, sizeof buf, stdin)) return NULL;
+        buf[strcspn(buf, "\r\n")] = 0;
+        return buf[0] ? buf : NULL;
+    }
+    char text[96];
+    snprintf(text, sizeof text, "Enter passphrase to %s the exported key: ", what);
+    char *p = prompt(text);
+    if (!p || !*p) return NULL;
+    snprintf(buf, sizeof buf, "%s", p);
+    if (confirm) {
+        p = prompt("Re-enter the passphrase: ");
+        if (!p || strcmp(p, buf) != 0) return NULL;
+    }
+    return buf;
+}
+
+static int keys_export(int argc, char **argv, const char *dir, const char *name) {
+    bool hex = has(argc, argv, "--unarmored-hex", NULL);
+    if (hex && !has(argc, argv, "--unsafe", NULL)) {
+        fprintf(stderr, "wicasd keys export: --unarmored-hex prints the secret in clear; add --unsafe to confirm\n");
+        return 2;
+    }
+    char err[512];
+    wicas_chain_key_info info;
+    if (wicas_chain_keyring_info(dir, name, &info, err, sizeof err)) {
+        fprintf(stderr, "wicasd keys export: %s\n", err);
+        return 1;
+    }
+    const char *pass = wicas_keys_passphrase(argc, argv, false);
+    uint8_t sk[32];
+    if (!pass || wicas_chain_keyring_load(dir, name, pass, sk, NULL, err, sizeof err)) {
+        fprintf(stderr, "wicasd keys export: %s\n", pass ? err : "a keyring passphrase is required");
+        return 1;
+    }
+    int rc = 0;
+    if (hex) {
+        char h[65];
+        wicas_hex_encode(sk, 32, h);
+        printf("%s\n", h);
+        OPENSSL_cleanse(h, sizeof h);
+    } else {
+        const char *ap = armor_passphrase("encrypt", true);
+        char *armor = NULL;
+        if (!ap) {
+            fprintf(stderr, "wicasd keys export: an export passphrase is required (first line of stdin)\n");
+            rc = 1;
+        } else if (wicas_chain_key_armor(sk, ap, &armor, err, sizeof err)) {
+            fprintf(stderr, "wicasd keys export: %s\n", err);
+            rc = 1;
+        } else {
+            fputs(armor, stdout);
+        }
+        free(armor);
+    }
+    OPENSSL_cleanse(sk, sizeof sk);
+    return rc;
+}
+
+static int keys_import(int argc, char **argv, const char *dir, const char *name, const char *file) {
+    char err[512];
+    size_t n;
+    char *text = file ? (char *)wicas_read_file(file, 1 << 16, &n) : NULL;
+    if (!text) {
+        fprintf(stderr, "wicasd keys import: cannot read %s\n", file ? file : "(no FILE given)");
+        return 1;
+    }
+    const char *ap = armor_passphrase("decrypt", false);
+    uint8_t sk[32];
+    if (!ap || wicas_chain_key_unarmor(text, ap, sk, err, sizeof err)) {
+        free(text);
+        fprintf(stderr, "wicasd keys import: %s\n", ap ? err : "an import passphrase is required (first line of stdin)");
+        return 1;
+    }
+    free(text);
+    const char *pass = wicas_keys_passphrase(argc, argv, true);
+    wicas_chain_key_info k;
+    int rc = pass ? wicas_chain_keyring_add(dir, name, pass, sk, &k, err, sizeof err) : -1;
+    OPENSSL_cleanse(sk, sizeof sk);
+    if (rc) {
+        fprintf(stderr, "wicasd keys import: %s\n", pass ? err : "a keyring passphrase is required");
+        return 1;
+    }
+    print_info(&k);
+    return 0;
+}
+
 static void usage(FILE *f) {
     fprintf(f, "Usage:\n"
                "  wicasd keys add NAME [--recover] [--hd-path P | --account A --index I] [--no-backup]\n"
                "                  [--output json]\n"
                "  wicasd keys list [--output json]\n"
                "  wicasd keys show NAME [-a|--address] [--output json]\n"
-               "  wicasd keys delete NAME [-y|--yes]\n\n"
+               "  wicasd keys delete NAME [-y|--yes]\n"
+               "  wicasd keys export NAME [--unarmored-hex --unsafe]\n"
+               "  wicasd keys import NAME FILE\n\n"
                "Flags:\n"
                "  --keyring-dir DIR          keyring directory (default HOME/keyring-file, HOME from --home\n"
                "                             or ~/.wicasd)\n"
@@ -323,6 +424,14 @@ int wicas_cmd_keys(int argc, char **argv) {
         }
         printf("Key '%s' deleted\n", name);
         return 0;
+    }
+    if (strcmp(sub, "export") == 0 || strcmp(sub, "import") == 0) {
+        if (!name) {
+            fprintf(stderr, "wicasd keys %s: NAME is required\n", sub);
+            return 2;
+        }
+        if (sub[0] == 'e') return keys_export(argc, argv, dir, name);
+        return keys_import(argc, argv, dir, name, argc > 3 && argv[3][0] != '-' ? argv[3] : NULL);
     }
     fprintf(stderr, "wicasd keys: unknown sub-command '%s'\n\n", sub);
     usage(stderr);

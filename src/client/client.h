@@ -106,6 +106,18 @@ int wicas_chain_keyring_info(const char *dir, const char *name, wicas_chain_key_
  * empty keyring. */
 int wicas_chain_keyring_list(const char *dir, wicas_chain_key_info **out, size_t *n, char *err, size_t errlen);
 int wicas_chain_keyring_delete(const char *dir, const char *name, char *err, size_t errlen);
+/* Export / import of one secret (`keys export` / `keys import`): ASCII
+ * armor "-----BEGIN WICAS PRIVATE KEY-----", header lines (kdf: scrypt,
+ * scrypt-n/r/p, salt and nonce in hex, cipher: aes-256-gcm, type:
+ * secp256k1), a blank line, base64 of the 32-byte ciphertext + 16-byte tag,
+ * "-----END WICAS PRIVATE KEY-----". The secret is encrypted like a key file
+ * but under the export passphrase, with the headers as authenticated data.
+ * (The Cosmos SDK's armor uses bcrypt + xsalsa20-poly1305, which OpenSSL
+ * lacks: move keys between the two by mnemonic or `--unarmored-hex`.)
+ * armor: *out malloc'd text. unarmor: malformed -> ERR_INVALID, wrong
+ * passphrase or altered text -> ERR_CRYPTO. */
+int wicas_chain_key_armor(const uint8_t secret[32], const char *passphrase, char **out, char *err, size_t errlen);
+int wicas_chain_key_unarmor(const char *text, const char *passphrase, uint8_t secret[32], char *err, size_t errlen);
 
 /* ---- BIP-39 mnemonics and BIP-32 HD keys (hd.c; client side only) ------------------
  * So a key from Keplr, CosmJS or a Cosmos SDK chain recovers to the same

@@ -12,7 +12,8 @@
  *     DirectSecp256k1HdWallet: mnemonic + HD path -> same pubkey and 20-byte
  *     address (wicas1... and cosmos1... carry the same bytes);
  *   - bad input: unknown words, bad checksum, wrong word counts, non-ASCII,
- *     malformed HD paths, each a clear error.
+ *     malformed HD paths, each a clear error;
+ *   - the keys export/import armor (keyring.c): round trip and tampering.
  */
 #include <cjson/cJSON.h>
 #include <setjmp.h>
@@ -512,6 +513,48 @@ static void test_paths(void **st) {
     assert_int_equal(wicas_hd_master(seed, 65, &k, err, sizeof err), WICAS_CHAIN_ERR_INVALID);
 }
 
+/* keys export/import armor (keyring.c): round trip, wrong passphrase,
+ * altered header or body, malformed text. */
+static void test_armor(void **st) {
+    (void)st;
+    uint8_t sk[32], back[32];
+    for (int i = 0; i < 32; i++)
+        sk[i] = (uint8_t)(i + 1);
+    char *a = NULL, err[256];
+    assert_int_equal(wicas_chain_key_armor(sk, "export-pw", &a, err, sizeof err), 0);
+    assert_non_null(strstr(a, "-----BEGIN WICAS PRIVATE KEY-----\n"));
+    assert_non_null(strstr(a, "\nkdf: scrypt\n"));
+    assert_int_equal(wicas_chain_key_unarmor(a, "export-pw", back, err, sizeof err), 0);
+    assert_memory_equal(back, sk, 32);
+    assert_int_equal(wicas_chain_key_unarmor(a, "wrong", back, err, sizeof err), WICAS_CHAIN_ERR_CRYPTO);
+    /* one changed hex digit of the salt header, then of the nonce header */
+    const char *hdrs[] = {"\nsalt: ", "\nnonce: "};
+    for (int h = 0; h < 2; h++) {
+        char *t = strdup(a);
+        char *p = strstr(t, hdrs[h]) + strlen(hdrs[h]);
+        *p = *p == '0' ? '1' : '0';
+        assert_int_equal(wicas_chain_key_unarmor(t, "export-pw", back, err, sizeof err),
+                         WICAS_CHAIN_ERR_CRYPTO);
+        free(t);
+    }
+    char *t = strdup(a);
+    char *body = strstr(t, "\n\n") + 2;
+    body[3] = body[3] == 'A' ? 'B' : 'A';
+    assert_int_not_equal(wicas_chain_key_unarmor(t, "export-pw", back, err, sizeof err), 0);
+    free(t);
+    t = strdup(a);
+    char *ty = strstr(t, "type: secp256k1");
+    memcpy(ty, "type: ed25519  ", 15);
+    assert_int_equal(wicas_chain_key_unarmor(t, "export-pw", back, err, sizeof err), WICAS_CHAIN_ERR_INVALID);
+    free(t);
+    assert_int_equal(wicas_chain_key_unarmor("hello", "export-pw", back, err, sizeof err),
+                     WICAS_CHAIN_ERR_INVALID);
+    assert_int_equal(wicas_chain_key_unarmor("", "export-pw", back, err, sizeof err),
+                     WICAS_CHAIN_ERR_INVALID);
+    assert_int_equal(wicas_chain_key_armor(sk, "", &t, err, sizeof err), WICAS_CHAIN_ERR_INVALID);
+    free(a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wordlist),
@@ -523,6 +566,7 @@ int main(void) {
         cmocka_unit_test(test_canonical_form),
         cmocka_unit_test(test_generate),
         cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_armor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

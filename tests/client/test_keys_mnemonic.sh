@@ -8,7 +8,9 @@
 #   - a new key prints a 24-word mnemonic (stderr warning in text mode, a
 #     "mnemonic" field in json, none with --no-backup) that recovers to it;
 #   - bad input (unknown word, bad checksum, wrong word count, non-ASCII, bad
-#     path, conflicting flags) fails with a clear message and creates nothing.
+#     path, conflicting flags) fails with a clear message and creates nothing;
+#   - keys export (armor, --unarmored-hex --unsafe) and keys import round trip;
+#     a wrong passphrase or altered armor is refused.
 set -euo pipefail
 W="$WICAS_BUILD_DIR/bin/wicasd"
 S="${WICAS_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -106,4 +108,25 @@ echo "$(jq -r '.[4].mnemonic' "$V")" | "$W" keys add d0 --recover --keyring-dir 
   && fail "duplicate name accepted"
 grep -q "already exists" "$T/dup.err" || fail "duplicate message: $(cat "$T/dup.err")"
 [ "$("$W" keys show d0 -a --keyring-dir "$K")" = "$a0" ] || fail "duplicate changed d0"
-echo "PASS: mnemonic keys"
+
+# ---- export / import
+"$W" keys export d0 --unarmored-hex --keyring-dir "$K" > /dev/null 2> "$T/ex.err" && fail "--unarmored-hex without --unsafe"
+grep -q -- "--unsafe" "$T/ex.err" || fail "unsafe message"
+h0=$("$W" keys export d0 --unarmored-hex --unsafe --keyring-dir "$K") || fail "export hex"
+echo "$h0" | "$W" keys add d0hex --recover --keyring-dir "$K" > /dev/null || fail "recover exported hex"
+[ "$("$W" keys show d0hex -a --keyring-dir "$K")" = "$a0" ] || fail "exported hex address"
+echo "export-pw" | "$W" keys export d0 --keyring-dir "$K" > "$T/d0.armor" || fail "export armor"
+grep -q "^-----BEGIN WICAS PRIVATE KEY-----$" "$T/d0.armor" || fail "armor begin line"
+! grep -q "$h0" "$T/d0.armor" || fail "secret in clear in the armor"
+echo "export-pw" | "$W" keys import d0imp "$T/d0.armor" --keyring-dir "$K" > /dev/null || fail "import armor"
+[ "$("$W" keys show d0imp -a --keyring-dir "$K")" = "$a0" ] || fail "imported address"
+echo "wrong-pw" | "$W" keys import d0bad "$T/d0.armor" --keyring-dir "$K" > /dev/null 2> "$T/imp.err" && fail "wrong export passphrase accepted"
+grep -q "wrong passphrase" "$T/imp.err" || fail "import message: $(cat "$T/imp.err")"
+[ ! -e "$K/d0bad.key" ] || fail "failed import created a key"
+sed 's/^salt: 0/salt: 1/; t; s/^salt: ./salt: 0/' "$T/d0.armor" > "$T/d0t.armor"  # one salt digit changed
+! cmp -s "$T/d0.armor" "$T/d0t.armor" || fail "tampering changed nothing"
+echo "export-pw" | "$W" keys import d0t "$T/d0t.armor" --keyring-dir "$K" > /dev/null 2>&1 && fail "altered armor accepted"
+[ ! -e "$K/d0t.key" ] || fail "altered armor created a key"
+echo "export-pw" | "$W" keys import d0x /nonexistent --keyring-dir "$K" > /dev/null 2>&1 && fail "missing file accepted"
+echo "export-pw" | "$W" keys import d0 "$T/d0.armor" --keyring-dir "$K" > /dev/null 2>&1 && fail "import over an existing key"
+echo "PASS: mnemonic keys, export/import"
