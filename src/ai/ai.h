@@ -139,7 +139,16 @@ typedef struct {
     bool chat;
 } wicas_ai_request;
 
+/* Reads a request from its JSON text (NUL-free: a "\u0000" escape is an error). */
 int wicas_ai_request_parse(const char *json, size_t len, wicas_ai_request *req, char *err, size_t errlen);
+/* Reads a request from JSON its caller already parsed (the same object
+ * wicas_ai_request_parse would build from the text): the chain hands over
+ * the contract's parsed `custom` object, so a request is parsed once.
+ * Reads root exactly as wicas_ai_request_parse reads root's printed text
+ * (cJSON_PrintUnformatted), with the same checks, codes and messages: so a
+ * number beyond a double (1e999), which prints as null, is a null seed. */
+struct cJSON;
+int wicas_ai_request_from_json(const struct cJSON *root, wicas_ai_request *req, char *err, size_t errlen);
 void wicas_ai_request_free(wicas_ai_request *req);
 
 /* ---- the engine host ---------------------------------------------------------------
@@ -198,9 +207,28 @@ uint32_t wicas_ai_host_threads(const wicas_ai_host *h);
 int wicas_ai_host_price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req,
                         uint32_t *prompt_tokens, uint64_t *worst, char *err, size_t errlen);
 
+/* A request priced on one model, keeping what pricing computed so that the
+ * run does not compute it again: the prompt's tokens (tokenised once, at
+ * pricing) go to the engine as they are. */
+typedef struct {
+    int32_t *tokens;          /* malloc'd: the exact prompt tokens the engine evaluates */
+    size_t n_tokens;
+    uint32_t prompt_tokens;   /* n_tokens, saturated */
+    uint64_t worst;           /* wicas_ai_gas_cost(model, prompt_tokens, max_tokens) */
+    uint8_t model_sha256[32]; /* the model the tokens belong to */
+} wicas_ai_priced;
+
+/* wicas_ai_host_price that keeps the tokens in *out (zeroed first; free it
+ * with wicas_ai_priced_free on every path). Same codes and messages; on
+ * ECONTEXT out->prompt_tokens and out->worst are set (no tokens kept). */
+int wicas_ai_host_price_request(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req,
+                                wicas_ai_priced *out, char *err, size_t errlen);
+void wicas_ai_priced_free(wicas_ai_priced *p);
+
 /* Runs one request. Order of work, and what it costs:
  *   1. the model must pass wicas_ai_host_check_model (else EMODELFILE);
- *   2. the request is priced as wicas_ai_host_price does (ECONTEXT, EPROMPT)
+ *   2. the request is priced as wicas_ai_host_price does (ECONTEXT, EPROMPT:
+ *      the prompt is tokenised here, once, and these tokens are what runs)
  *      and the worst case gas(prompt_tokens, max_tokens) must be <=
  *      gas_available, else WICAS_AI_EOUTOFGAS *before* any inference runs;
  *   3. the model generates with the sampler seeded by seed;
@@ -210,6 +238,15 @@ int wicas_ai_host_price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_a
  * On error *res is zeroed and no gas is reported used. */
 int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const uint8_t seed[32],
                         uint64_t gas_available, wicas_ai_result *res, char *err, size_t errlen);
+
+/* wicas_ai_host_infer for a request already priced with
+ * wicas_ai_host_price_request on the same model (steps 2-4 from pr: the
+ * prompt is not tokenised again; pr is borrowed). EOUTOFGAS when pr->worst >
+ * gas_available, EINVAL when pr is for another model; else as
+ * wicas_ai_host_infer, with the same result. */
+int wicas_ai_host_run_priced(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req,
+                             const wicas_ai_priced *pr, const uint8_t seed[32], uint64_t gas_available,
+                             wicas_ai_result *res, char *err, size_t errlen);
 
 /* ---- the asynchronous worker -------------------------------------------------------
  * Runs inference requests in the background for the vote-extension path

@@ -5,8 +5,10 @@
  *
  * Why it is shaped so: the price check must happen before any inference (a
  * request that cannot pay must cost validators nothing), so the prompt is
- * tokenised here first, with the same chat formatting the engine will use,
- * and only then handed to wicas_infer_generate.
+ * tokenised here first, with the same chat formatting the engine will use;
+ * pricing keeps those tokens (wicas_ai_priced) and the run hands them to
+ * wicas_infer_generate_tokens, so a request is tokenised once, not once to
+ * price and again to run.
  */
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -169,49 +171,58 @@ static int engine_err(int irc) {
     return irc == WICAS_INFER_ENOMEM ? WICAS_AI_ENOMEM : WICAS_AI_EENGINE;
 }
 
-static int price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, uint32_t *prompt_tokens,
-                 uint64_t *worst, char *err, size_t errlen) {
+/* Prices req on m: the prompt is tokenised once, here, and the tokens kept
+ * in *pr for the run (freed on error). */
+static int price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, wicas_ai_priced *pr,
+                 char *err, size_t errlen) {
+    memset(pr, 0, sizeof *pr);
     wicas_infer_model *model = NULL;
     int rc = get_model(h, m, &model, NULL, err, errlen);
     if (rc != WICAS_AI_OK) return rc;
     int32_t *toks = NULL;
     size_t n_tok = 0;
     int irc = wicas_infer_prompt_tokens(model, req->prompt, req->chat, &toks, &n_tok);
-    free(toks);
     uint32_t n_ctx = wicas_infer_model_default_ctx(model);
     wicas_infer_model_release(model);
     if (irc != WICAS_INFER_OK) {
+        free(toks);
         rc = engine_err(irc);
         if (rc == WICAS_AI_EINVAL) rc = WICAS_AI_EPROMPT;
         return wicas_ai_fail(err, errlen, rc, "ai: model '%s' cannot tokenise the prompt: %s", m->name,
                              wicas_infer_strerror(irc));
     }
-    *prompt_tokens = n_tok > UINT32_MAX ? UINT32_MAX : (uint32_t)n_tok;
-    *worst = wicas_ai_gas_cost(m, n_tok, req->max_tokens);
+    pr->prompt_tokens = n_tok > UINT32_MAX ? UINT32_MAX : (uint32_t)n_tok;
+    pr->worst = wicas_ai_gas_cost(m, n_tok, req->max_tokens);
     /* the whole generation must fit the context the engine runs with: a
      * request that cannot is refused here, before any inference, the same
      * way on every node (the context is a function of the model's bytes) */
-    if ((uint64_t)n_tok + req->max_tokens > n_ctx)
+    if ((uint64_t)n_tok + req->max_tokens > n_ctx) {
+        free(toks);
         return wicas_ai_fail(err, errlen, WICAS_AI_ECONTEXT,
                              "ai: prompt of %zu tokens + max_tokens %u exceeds the context of model '%s' (%u tokens)",
                              n_tok, req->max_tokens, m->name, n_ctx);
+    }
+    pr->tokens = toks;
+    pr->n_tokens = n_tok;
+    memcpy(pr->model_sha256, m->sha256, 32);
     return WICAS_AI_OK;
 }
 
-static int infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const uint8_t seed[32],
-                 uint64_t gas_available, wicas_ai_result *res, char *err, size_t errlen) {
+/* Runs a priced request: the tokens of pr are what the engine evaluates. */
+static int run_priced(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const wicas_ai_priced *pr,
+                      const uint8_t seed[32], uint64_t gas_available, wicas_ai_result *res, char *err,
+                      size_t errlen) {
     memset(res, 0, sizeof *res);
-    /* 1. price the worst case before running anything */
-    uint32_t n_prompt = 0;
-    uint64_t worst = 0;
-    int rc = price(h, m, req, &n_prompt, &worst, err, errlen);
-    if (rc != WICAS_AI_OK) return rc;
-    if (worst > gas_available)
+    if (!pr->tokens || memcmp(pr->model_sha256, m->sha256, 32) != 0)
+        return wicas_ai_fail(err, errlen, WICAS_AI_EINVAL, "ai: the request was not priced on model '%s'", m->name);
+    /* 1. the worst case, priced before running anything */
+    if (pr->worst > gas_available)
         return wicas_ai_fail(err, errlen, WICAS_AI_EOUTOFGAS,
                              "ai: out of gas: %u prompt tokens + max_tokens %u cost up to %llu gas, %llu available",
-                             n_prompt, req->max_tokens, (unsigned long long)worst, (unsigned long long)gas_available);
+                             pr->prompt_tokens, req->max_tokens, (unsigned long long)pr->worst,
+                             (unsigned long long)gas_available);
     wicas_infer_model *model = NULL;
-    rc = get_model(h, m, &model, NULL, err, errlen);
+    int rc = get_model(h, m, &model, NULL, err, errlen);
     if (rc != WICAS_AI_OK) return rc;
 
     /* 2. run */
@@ -228,11 +239,11 @@ static int infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_reque
     p.top_p = req->top_p;
     p.repeat_penalty = req->repeat_penalty;
     memcpy(p.seed, seed, 32);
-    p.chat = req->chat;
+    p.chat = req->chat; /* already applied: the tokens carry the chat template */
     wicas_infer_result r;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    irc = wicas_infer_generate(h->ctx, req->prompt, &p, NULL, NULL, &r);
+    irc = wicas_infer_generate_tokens(h->ctx, pr->tokens, pr->n_tokens, &p, NULL, NULL, &r);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (irc != WICAS_INFER_OK) /* not expected after pricing; the class still decides */
         return wicas_ai_fail(err, errlen, engine_err(irc), "ai: inference on model '%s' failed: %s", m->name,
@@ -265,17 +276,50 @@ int wicas_ai_host_check_model(wicas_ai_host *h, const wicas_ai_model *m, char *p
 
 int wicas_ai_host_price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req,
                         uint32_t *prompt_tokens, uint64_t *worst, char *err, size_t errlen) {
+    wicas_ai_priced pr;
+    int rc = wicas_ai_host_price_request(h, m, req, &pr, err, errlen);
+    if (rc == WICAS_AI_OK || rc == WICAS_AI_ECONTEXT) { /* what pricing got to (as documented) */
+        *prompt_tokens = pr.prompt_tokens;
+        *worst = pr.worst;
+    }
+    wicas_ai_priced_free(&pr);
+    return rc;
+}
+
+int wicas_ai_host_price_request(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req,
+                                wicas_ai_priced *out, char *err, size_t errlen) {
     pthread_mutex_lock(&h->mu);
-    int rc = price(h, m, req, prompt_tokens, worst, err, errlen);
+    int rc = price(h, m, req, out, err, errlen);
     pthread_mutex_unlock(&h->mu);
     return rc;
 }
 
+void wicas_ai_priced_free(wicas_ai_priced *p) {
+    if (!p) return;
+    free(p->tokens);
+    p->tokens = NULL;
+    p->n_tokens = 0;
+}
+
+int wicas_ai_host_run_priced(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req,
+                             const wicas_ai_priced *pr, const uint8_t seed[32], uint64_t gas_available,
+                             wicas_ai_result *res, char *err, size_t errlen) {
+    pthread_mutex_lock(&h->mu);
+    int rc = run_priced(h, m, req, pr, seed, gas_available, res, err, errlen);
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+/* price then run under one lock: the prompt is tokenised once */
 int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const uint8_t seed[32],
                         uint64_t gas_available, wicas_ai_result *res, char *err, size_t errlen) {
+    memset(res, 0, sizeof *res);
+    wicas_ai_priced pr;
     pthread_mutex_lock(&h->mu);
-    int rc = infer(h, m, req, seed, gas_available, res, err, errlen);
+    int rc = price(h, m, req, &pr, err, errlen);
+    if (rc == WICAS_AI_OK) rc = run_priced(h, m, req, &pr, seed, gas_available, res, err, errlen);
     pthread_mutex_unlock(&h->mu);
+    wicas_ai_priced_free(&pr);
     return rc;
 }
 

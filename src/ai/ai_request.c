@@ -3,8 +3,15 @@
  * Strict on purpose: unknown fields, out-of-range values and invalid UTF-8 are
  * errors, because a silently ignored typo would change what every validator
  * computes and what the contract pays for.
+ *
+ * Two doors, one reader: wicas_ai_request_from_json reads the request a
+ * caller already parsed (the chain hands over the contract's `custom` object
+ * as the wasm querier parsed it: no second parse, no re-print), and
+ * wicas_ai_request_parse is the text door (the asynchronous worker's stored
+ * requests, the CLI, tests) over it.
  */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,11 +46,31 @@ void wicas_ai_request_free(wicas_ai_request *r) {
     r->prompt = r->user_seed = NULL;
 }
 
+static int read_request(const cJSON *root, bool overflow_null, wicas_ai_request *out, char *err, size_t errlen);
+
 int wicas_ai_request_parse(const char *json, size_t len, wicas_ai_request *out, char *err, size_t errlen) {
     if (wicas_json_has_nul_escape(json, len))
         return wicas_ai_fail(err, errlen, WICAS_AI_EINVAL, "ai request: strings must not contain \\u0000");
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root) return wicas_ai_fail(err, errlen, WICAS_AI_EINVAL, "ai request: malformed JSON");
+    int rc = read_request(root, false, out, err, errlen);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int wicas_ai_request_from_json(const cJSON *root, wicas_ai_request *out, char *err, size_t errlen) {
+    return read_request(root, true, out, err, errlen);
+}
+
+/* A JSON null; with overflow_null also a number that overflowed a double
+ * while parsing (1e999). The parsed door reads such a number as null because
+ * the chain used to hand this parser the object re-printed, and cJSON prints
+ * it as null: only "seed" (where null means none) can tell. */
+static bool null_like(const cJSON *v, bool overflow_null) {
+    return cJSON_IsNull(v) || (overflow_null && cJSON_IsNumber(v) && !isfinite(v->valuedouble));
+}
+
+static int read_request(const cJSON *root, bool overflow_null, wicas_ai_request *out, char *err, size_t errlen) {
     const cJSON *body = root;
     const cJSON *ai = cJSON_GetObjectItemCaseSensitive(root, "ai");
     if (ai && cJSON_GetArraySize(root) == 1) body = ai;
@@ -113,7 +140,7 @@ int wicas_ai_request_parse(const char *json, size_t len, wicas_ai_request *out, 
                 goto fail;
             }
         } else if (strcmp(k, "seed") == 0) {
-            if (cJSON_IsNull(f)) continue;
+            if (null_like(f, overflow_null)) continue;
             if (!cJSON_IsString(f) || strlen(f->valuestring) > 256) {
                 wicas_ai_fail(err, errlen, rc, "ai request: seed must be a string of at most 256 bytes");
                 goto fail;
@@ -135,11 +162,9 @@ int wicas_ai_request_parse(const char *json, size_t len, wicas_ai_request *out, 
         wicas_ai_fail(err, errlen, rc, "ai request: model and prompt are required");
         goto fail;
     }
-    cJSON_Delete(root);
     *out = r;
     return WICAS_AI_OK;
 fail:
     wicas_ai_request_free(&r);
-    cJSON_Delete(root);
     return rc;
 }

@@ -624,7 +624,7 @@ void run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode,
     wtx t;
     uint32_t code = 0;
     char err[512];
-    if (wtx_decode(tx, len, &t, &code, err, sizeof err)) {
+    if (wtx_decode(tx, len, mode == MODE_SIMULATE, &t, &code, err, sizeof err)) {
         res->code = code;
         res->codespace = xstrdup(WICAS_CHAIN_CODESPACE_SDK);
         res->log = xstrdup(err);

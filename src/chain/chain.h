@@ -468,6 +468,27 @@ void wicas_chain_restore_free(wicas_chain_restore *r);
 #define WICAS_CHAIN_RESTORE_HELD_MAX 4096u
 size_t wicas_chain_restore_held_peak(const wicas_chain_restore *r);
 
+/* ---- coin lists (coins.c; the one parser, for the chain and the CLI) ---------------
+ * Text form "AMOUNTdenom[,AMOUNTdenom...]", e.g. "10uwicas,5ufoo", with the
+ * Cosmos SDK's rules: AMOUNT decimal digits, > 0, fitting 64 bits; denom
+ * [a-zA-Z][a-zA-Z0-9/:._-]{2,127}, but at most WICAS_CHAIN_COIN_DENOM_MAX
+ * characters in a parsed coin; no denom twice. A parsed list is sorted by
+ * denom (sdk.Coins order). */
+#define WICAS_CHAIN_COIN_DENOM_MAX 127
+typedef struct {
+    char denom[WICAS_CHAIN_COIN_DENOM_MAX + 1];
+    uint64_t amount;
+} wicas_chain_coin;
+/* Parses s into a malloc'd sorted array (*out, *n; free with free()); "" or
+ * NULL is the empty list (*out NULL, *n 0). Returns 0, ERR_INVALID with the
+ * offending coin named in err, or ERR_NOMEM; on error *out is NULL. */
+int wicas_chain_coins_parse(const char *s, wicas_chain_coin **out, size_t *n, char *err, size_t errlen);
+/* c[0..n) as text ("10uwicas,5ufoo"; "" when n is 0), malloc'd; NULL when
+ * out of memory. */
+char *wicas_chain_coins_str(const wicas_chain_coin *c, size_t n);
+/* Whether d matches the SDK denom regex [a-zA-Z][a-zA-Z0-9/:._-]{2,127}. */
+bool wicas_chain_denom_valid(const char *d);
+
 /* ---- addresses and keys (client side; no consensus state) -------------------------- */
 
 /* addr20 = RIPEMD-160(SHA-256(pubkey33)), the Cosmos secp256k1 address. */

@@ -182,19 +182,16 @@ uint64_t be64_get(const uint8_t *p);
 /* Parses a decimal u64 (no sign, no leading junk); returns 0 or -1. */
 int parse_u64(const char *s, uint64_t *out);
 
-/* Coins: a sorted (by denom) list of (denom, amount) with amounts > 0. */
-typedef struct {
-    char denom[128];
-    uint64_t amount;
-} coin;
-/* Parses "10uwicas,5foo" (or "" for none); validates denoms (SDK regex
- * [a-zA-Z][a-zA-Z0-9/:._-]{2,127}), sorts, rejects duplicates and zero. */
-int coins_parse(const char *s, coin **out, size_t *n, char *err, size_t errlen);
-/* From protobuf Coin list, same checks. */
+/* Coins (coins.c): a sorted (by denom) list of (denom, amount) with amounts
+ * > 0; the rules are chain.h's wicas_chain_coins_*, these are short names. */
+typedef wicas_chain_coin coin;
+static inline int coins_parse(const char *s, coin **out, size_t *n, char *err, size_t errlen) {
+    return wicas_chain_coins_parse(s, out, n, err, errlen);
+}
+/* From protobuf Coin list, same checks; 0 or -1 with a message in err. */
 int coins_from_pb(Wchain__Coin **pb, size_t n_pb, coin **out, size_t *n, char *err, size_t errlen);
-/* "10uwicas,5foo" into a malloc'd string. */
-char *coins_str(const coin *c, size_t n);
-bool denom_valid(const char *d);
+static inline char *coins_str(const coin *c, size_t n) { return wicas_chain_coins_str(c, n); }
+static inline bool denom_valid(const char *d) { return wicas_chain_denom_valid(d); }
 
 /* Address as bech32 string (20 or 32 bytes). */
 void addr_str(const uint8_t *a, size_t al, char out[100]);
@@ -220,8 +217,10 @@ typedef struct {
 
 /* Decodes and validates a tx without state: parse errors (code 2), message
  * types (6), signer consistency (4), memo (12), fee coins (10), gas limit (41).
+ * simulate: what the SDK accepts when simulating — no fee or gas 0, and
+ * SIGN_MODE_UNSPECIFIED (the ante skips an empty signature).
  * On failure fills code/err. */
-int wtx_decode(const uint8_t *tx, size_t len, wtx *t, uint32_t *code, char *err, size_t errlen);
+int wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint32_t *code, char *err, size_t errlen);
 void wtx_free(wtx *t);
 /* Verifies the signature over SignDoc(body, auth_info, chain_id, acc_num). */
 bool wtx_verify(const wtx *t, const char *chain_id, uint64_t account_number);

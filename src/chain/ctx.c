@@ -1,10 +1,9 @@
 /*
- * ctx.c — execution contexts (layered state + gas meter + events), coin and
+ * ctx.c — execution contexts (layered state + gas meter + events) and the
  * event helpers shared by the modules. Kept separate from the handlers so that
  * every store access in the chain goes through the same metered functions:
  * gas is then a function of the keys and values touched, never of caches.
  */
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,115 +275,6 @@ int st_next(wctx *x, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size
 
 int st_prev(wctx *x, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl) {
     return st_iter(x, false, hi, hil, incl, k, kl, v, vl);
-}
-
-/* ---- coins ---------------------------------------------------------------------------- */
-
-bool denom_valid(const char *d) {
-    size_t n = strlen(d);
-    if (n < 3 || n > 128 || !isalpha((unsigned char)d[0])) return false;
-    for (size_t i = 1; i < n; i++) {
-        unsigned char ch = (unsigned char)d[i];
-        if (!isalnum(ch) && !strchr("/:._-", ch)) return false;
-    }
-    return true;
-}
-
-static int coin_cmp(const void *a, const void *b) { return strcmp(((const coin *)a)->denom, ((const coin *)b)->denom); }
-
-static int coins_finish(coin *c, size_t n, char *err, size_t errlen) {
-    qsort(c, n, sizeof *c, coin_cmp);
-    for (size_t i = 0; i < n; i++) {
-        if (c[i].amount == 0) {
-            snprintf(err, errlen, "coin %s has amount 0: coins must be positive", c[i].denom);
-            return -1;
-        }
-        if (i && strcmp(c[i].denom, c[i - 1].denom) == 0) {
-            snprintf(err, errlen, "duplicate denomination %s", c[i].denom);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-int coins_parse(const char *s, coin **out, size_t *n, char *err, size_t errlen) {
-    *out = NULL;
-    *n = 0;
-    if (!s || !*s) return 0;
-    size_t cap = 1;
-    for (const char *p = s; *p; p++) cap += *p == ',';
-    coin *c = calloc(cap, sizeof *c);
-    if (!c) return -1;
-    size_t k = 0;
-    const char *p = s;
-    while (*p) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        size_t d = 0;
-        while (d < len && p[d] >= '0' && p[d] <= '9') d++;
-        char num[32];
-        if (d == 0 || d >= sizeof num || len - d == 0 || len - d >= sizeof c[k].denom) {
-            snprintf(err, errlen, "invalid coin '%.*s': want <amount><denom>, e.g. 10uwicas", (int)len, p);
-            free(c);
-            return -1;
-        }
-        memcpy(num, p, d);
-        num[d] = 0;
-        memcpy(c[k].denom, p + d, len - d);
-        c[k].denom[len - d] = 0;
-        if (parse_u64(num, &c[k].amount) || !denom_valid(c[k].denom)) {
-            snprintf(err, errlen, "invalid coin '%.*s': amount must fit in 64 bits, denom [a-zA-Z][a-zA-Z0-9/:._-]{2,127}",
-                     (int)len, p);
-            free(c);
-            return -1;
-        }
-        k++;
-        p += len;
-        if (*p == ',') p++;
-    }
-    if (coins_finish(c, k, err, errlen)) {
-        free(c);
-        return -1;
-    }
-    *out = c;
-    *n = k;
-    return 0;
-}
-
-int coins_from_pb(Wchain__Coin **pb, size_t n_pb, coin **out, size_t *n, char *err, size_t errlen) {
-    *out = NULL;
-    *n = 0;
-    if (n_pb == 0) return 0;
-    coin *c = calloc(n_pb, sizeof *c);
-    if (!c) return -1;
-    for (size_t i = 0; i < n_pb; i++) {
-        const char *d = pb[i]->denom ? pb[i]->denom : "";
-        if (!denom_valid(d) || strlen(d) >= sizeof c[i].denom || parse_u64(pb[i]->amount, &c[i].amount)) {
-            snprintf(err, errlen, "invalid coin %s%s: amount must be a decimal fitting 64 bits, denom valid",
-                     pb[i]->amount ? pb[i]->amount : "", d);
-            free(c);
-            return -1;
-        }
-        strcpy(c[i].denom, d);
-    }
-    if (coins_finish(c, n_pb, err, errlen)) {
-        free(c);
-        return -1;
-    }
-    *out = c;
-    *n = n_pb;
-    return 0;
-}
-
-char *coins_str(const coin *c, size_t n) {
-    size_t cap = 1 + n * 160;
-    char *s = malloc(cap);
-    if (!s) return NULL;
-    size_t o = 0;
-    s[0] = 0;
-    for (size_t i = 0; i < n; i++)
-        o += (size_t)snprintf(s + o, cap - o, "%s%" PRIu64 "%s", i ? "," : "", c[i].amount, c[i].denom);
-    return s;
 }
 
 void addr_str(const uint8_t *a, size_t al, char out[100]) {

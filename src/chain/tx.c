@@ -142,7 +142,7 @@ void wtx_free(wtx *t) {
     memset(t, 0, sizeof *t);
 }
 
-int wtx_decode(const uint8_t *tx, size_t len, wtx *t, uint32_t *code, char *err, size_t errlen) {
+int wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint32_t *code, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
     if (len == 0 || len > MAX_TX_BYTES)
         return fail(code, len ? WICAS_CODE_TX_TOO_LARGE : WICAS_CODE_TX_DECODE, err, errlen,
@@ -168,15 +168,19 @@ int wtx_decode(const uint8_t *tx, size_t len, wtx *t, uint32_t *code, char *err,
         return fail(code, WICAS_CODE_MEMO_TOO_LARGE, err, errlen,
                     "maximum number of characters is %d but received %zu characters: memo too large", MAX_MEMO_CHARS,
                     strlen(b->memo));
-    if (!a->fee) return fail(code, WICAS_CODE_INVALID_REQUEST, err, errlen, "missing fee: invalid request");
-    t->gas_limit = a->fee->gas_limit;
-    if (t->gas_limit == 0 || t->gas_limit > MAX_BLOCK_TX_GAS)
+    /* a simulation (what CosmJS sends for "auto" fees) may leave the fee empty
+     * or absent, gas 0 included: it runs under SIMULATE_GAS_LIMIT */
+    static const Wchain__Fee no_fee = WCHAIN__FEE__INIT;
+    if (!a->fee && !simulate) return fail(code, WICAS_CODE_INVALID_REQUEST, err, errlen, "missing fee: invalid request");
+    const Wchain__Fee *fee = a->fee ? a->fee : &no_fee;
+    t->gas_limit = fee->gas_limit;
+    if ((t->gas_limit == 0 && !simulate) || t->gas_limit > MAX_BLOCK_TX_GAS)
         return fail(code, WICAS_CODE_INVALID_GAS_LIMIT, err, errlen,
                     "gas limit %" PRIu64 " out of range 1..%llu: invalid gas limit", t->gas_limit, MAX_BLOCK_TX_GAS);
-    if ((a->fee->payer && *a->fee->payer) || (a->fee->granter && *a->fee->granter))
+    if ((fee->payer && *fee->payer) || (fee->granter && *fee->granter))
         return fail(code, WICAS_CODE_INVALID_REQUEST, err, errlen, "fee payer/granter are not supported");
     char cerr[200];
-    if (coins_from_pb(a->fee->amount, a->fee->n_amount, &t->fee, &t->n_fee, cerr, sizeof cerr))
+    if (coins_from_pb(fee->amount, fee->n_amount, &t->fee, &t->n_fee, cerr, sizeof cerr))
         return fail(code, WICAS_CODE_INVALID_COINS, err, errlen, "invalid fee: %s: invalid coins", cerr);
     /* signers: every message must be signed by the same account */
     char *first = NULL;
@@ -215,7 +219,10 @@ int wtx_decode(const uint8_t *tx, size_t len, wtx *t, uint32_t *code, char *err,
                     "wrong number of signers; expected 1, got %zu signatures and %zu signer infos: unauthorized",
                     t->raw->n_signatures, a->n_signer_infos);
     Wchain__SignerInfo *si = a->signer_infos[0];
-    if (!si->mode_info || si->mode_info->sum_case != WCHAIN__MODE_INFO__SUM_SINGLE || si->mode_info->single->mode != 1)
+    /* SIGN_MODE_DIRECT (1); a simulation may say SIGN_MODE_UNSPECIFIED (0), as
+     * CosmJS does: it carries no signature to check */
+    if (!si->mode_info || si->mode_info->sum_case != WCHAIN__MODE_INFO__SUM_SINGLE ||
+        !(si->mode_info->single->mode == 1 || (simulate && si->mode_info->single->mode == 0)))
         return fail(code, WICAS_CODE_UNAUTHORIZED, err, errlen,
                     "only SIGN_MODE_DIRECT single signatures are supported: unauthorized");
     t->sequence = si->sequence;

@@ -32,6 +32,7 @@
 
 #include "cli.h"
 #include "common.h"
+#include "flags.h"
 #include "node.h"
 #include "node_setup.h"
 #include "rpc.h"
@@ -430,49 +431,50 @@ static int devnet_main(int argc, char **argv, cJSON *app_state) {
     bool no_model = false;
     for (int i = 1; i < argc; i++) {
         char *end = NULL;
-        if (strcmp(argv[i], "--validators") == 0 && i + 1 < argc) {
-            n = strtol(argv[++i], &end, 10);
+        const char *v;
+        if ((v = wicas_flag_take(argc, argv, &i, "--validators"))) {
+            n = strtol(v, &end, 10);
             n_given = true;
             if (*end || n < 1 || n > MAX_VALIDATORS) {
                 fprintf(stderr, "wicasd devnet: --validators must be 1..%d\n", MAX_VALIDATORS);
                 return 2;
             }
-        } else if (strcmp(argv[i], "--account") == 0 && i + 1 < argc) {
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--account"))) {
             char err[512];
-            if (wicas_node_app_state_add_account(app_state, argv[++i], err, sizeof err) != 0) {
+            if (wicas_node_app_state_add_account(app_state, v, err, sizeof err) != 0) {
                 fprintf(stderr, "wicasd devnet: %s\n", err);
                 return 2;
             }
             n_accounts++;
-        } else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
-            model = argv[++i];
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--model"))) {
+            model = v;
         } else if (strcmp(argv[i], "--no-model") == 0) {
             no_model = true;
-        } else if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
-            dir = argv[++i];
-        else if (strcmp(argv[i], "--chain-id") == 0 && i + 1 < argc)
-            chain_id = argv[++i];
-        else if (strcmp(argv[i], "--base-port") == 0 && i + 1 < argc) {
-            base = strtol(argv[++i], &end, 10);
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--home")))
+            dir = v;
+        else if ((v = wicas_flag_take(argc, argv, &i, "--chain-id")))
+            chain_id = v;
+        else if ((v = wicas_flag_take(argc, argv, &i, "--base-port"))) {
+            base = strtol(v, &end, 10);
             if (*end || base < 0 || base > 65000) {
                 fprintf(stderr, "wicasd devnet: --base-port must be 0 (any) or 1..65000\n");
                 return 2;
             }
-        } else if (strcmp(argv[i], "--snapshot-interval") == 0 && i + 1 < argc) {
-            snap = strtol(argv[++i], &end, 10);
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--snapshot-interval"))) {
+            snap = strtol(v, &end, 10);
             if (*end || snap < 0 || snap > 1000000000L) {
                 fprintf(stderr, "wicasd devnet: --snapshot-interval must be 0 (off)..1000000000 blocks\n");
                 return 2;
             }
-        } else if (strcmp(argv[i], "--ai-query-max-tokens") == 0 && i + 1 < argc) {
-            aiq = strtol(argv[++i], &end, 10);
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--ai-query-max-tokens"))) {
+            aiq = strtol(v, &end, 10);
             if (*end || aiq < 0 || aiq > WICAS_NODE_AI_QUERY_MAX_TOKENS) {
                 fprintf(stderr, "wicasd devnet: --ai-query-max-tokens must be 0 (no inference in queries)..%d\n",
                         WICAS_NODE_AI_QUERY_MAX_TOKENS);
                 return 2;
             }
-        } else if (strcmp(argv[i], "--timeout-commit") == 0 && i + 1 < argc) {
-            tc = strtol(argv[++i], &end, 10);
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--timeout-commit"))) {
+            tc = strtol(v, &end, 10);
             if (*end || tc < 10 || tc > 60000) {
                 fprintf(stderr, "wicasd devnet: --timeout-commit must be 10..60000 ms\n");
                 return 2;

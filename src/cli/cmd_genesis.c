@@ -3,7 +3,9 @@
  * [--append] [--keyring-dir DIR]`: adds a funded account to
  * DIR/config/genesis.json, in the app_state sections the chain reads at
  * InitChain (auth.accounts and bank.balances, as the Cosmos SDK names them).
- * COINS is "1000uwicas" or "1000uwicas,5ufoo". An address already present is
+ * COINS is "1000uwicas" or "1000uwicas,5ufoo", checked by the chain's own coin
+ * parser (wicas_chain_coins_parse: a list a transaction could carry, written
+ * sorted by denom). An address already present is
  * an error unless --append, which adds the coins to its balance. The file is
  * rewritten through a temporary file and rename, so it is never half-written.
  */
@@ -19,16 +21,11 @@
 #include "client.h"
 #include "cli.h"
 #include "common.h"
+#include "flags.h"
 #include "infer.h"
 #include "node_setup.h"
 
 int wicas_keys_dir(int argc, char **argv, char *out, size_t cap);
-
-static const char *flag(int argc, char **argv, const char *name) {
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0) return argv[i + 1];
-    return NULL;
-}
 
 static void usage(FILE *f) {
     fprintf(f, "Usage: wicasd genesis add-account ADDRESS|KEYNAME COINS --home DIR [--append] [--keyring-dir DIR]\n"
@@ -37,43 +34,6 @@ static void usage(FILE *f) {
                "  COINS        e.g. 1000000uwicas or 1000uwicas,5ufoo\n"
                "  --home DIR   node home whose config/genesis.json is edited\n"
                "  --append     add to the balance of an address already in genesis\n");
-}
-
-/* Parses "10uwicas,5foo" into a JSON array of {denom, amount}; NULL if bad. */
-static cJSON *parse_coins(const char *s, char *err, size_t errlen) {
-    cJSON *arr = cJSON_CreateArray();
-    const char *p = s;
-    while (arr && *p) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        size_t d = 0;
-        while (d < len && p[d] >= '0' && p[d] <= '9') d++;
-        char num[32], denom[130];
-        bool ok = d > 0 && d < sizeof num && len - d >= 3 && len - d < sizeof denom;
-        if (ok) {
-            memcpy(num, p, d), num[d] = 0;
-            memcpy(denom, p + d, len - d), denom[len - d] = 0;
-            ok = (denom[0] >= 'a' && denom[0] <= 'z') || (denom[0] >= 'A' && denom[0] <= 'Z');
-            for (size_t i = 1; ok && denom[i]; i++)
-                ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/:._-", denom[i]) != NULL;
-            uint64_t v = strtoull(num, NULL, 10);
-            char back[32];
-            snprintf(back, sizeof back, "%" PRIu64, v);
-            ok = ok && v > 0 && strcmp(back, num) == 0;
-        }
-        if (!ok) {
-            snprintf(err, errlen, "invalid coin '%.*s': want <amount><denom>, amount > 0 fitting 64 bits", (int)len, p);
-            cJSON_Delete(arr);
-            return NULL;
-        }
-        cJSON *c = cJSON_CreateObject();
-        cJSON_AddStringToObject(c, "denom", denom);
-        cJSON_AddStringToObject(c, "amount", num);
-        cJSON_AddItemToArray(arr, c);
-        p += len;
-        if (*p == ',') p++;
-    }
-    return arr;
 }
 
 static cJSON *section(cJSON *parent, const char *name, const char *list) {
@@ -96,9 +56,8 @@ static int add_account(int argc, char **argv) {
         return 2;
     }
     const char *who = argv[2], *coins_s = argv[3];
-    const char *home = flag(argc, argv, "--home");
-    bool append = false;
-    for (int i = 1; i < argc; i++) append |= strcmp(argv[i], "--append") == 0;
+    const char *home = wicas_flag(argc, argv, "--home");
+    bool append = wicas_flag_has(argc, argv, "--append");
     if (!home) {
         fprintf(stderr, "wicasd genesis add-account: --home DIR is required\n");
         return 2;
@@ -118,7 +77,7 @@ static int add_account(int argc, char **argv) {
         }
         snprintf(address, sizeof address, "%s", k.address);
     }
-    cJSON *coins = parse_coins(coins_s, err, sizeof err);
+    cJSON *coins = wicas_node_coins_json(coins_s, err, sizeof err);
     if (!coins || cJSON_GetArraySize(coins) == 0) {
         fprintf(stderr, "wicasd genesis add-account: %s\n", coins ? "no coins given" : err);
         cJSON_Delete(coins);
@@ -224,7 +183,7 @@ static int add_model(int argc, char **argv) {
         return 2;
     }
     const char *name = argv[2], *file = argv[3];
-    const char *home = flag(argc, argv, "--home");
+    const char *home = wicas_flag(argc, argv, "--home");
     if (!home) {
         fprintf(stderr, "wicasd genesis add-model: --home DIR is required\n");
         return 2;
@@ -234,8 +193,9 @@ static int add_model(int argc, char **argv) {
         fprintf(stderr, "wicasd genesis add-model: name longer than %d characters\n", WICAS_AI_NAME_MAX);
         return 2;
     }
-    const char *g1 = flag(argc, argv, "--gas-base"), *g2 = flag(argc, argv, "--gas-per-prompt-token"),
-               *g3 = flag(argc, argv, "--gas-per-gen-token");
+    const char *g1 = wicas_flag(argc, argv, "--gas-base"),
+               *g2 = wicas_flag(argc, argv, "--gas-per-prompt-token"),
+               *g3 = wicas_flag(argc, argv, "--gas-per-gen-token");
     uint64_t gas[3] = {g1 ? strtoull(g1, NULL, 10) : UINT64_MAX, g2 ? strtoull(g2, NULL, 10) : UINT64_MAX,
                        g3 ? strtoull(g3, NULL, 10) : UINT64_MAX};
     /* the engine reads the file; the entry has passed the registry's parser
@@ -289,7 +249,7 @@ static int add_model(int argc, char **argv) {
         free(mj);
         return 1;
     }
-    if (flag(argc, argv, "--output") && strcmp(flag(argc, argv, "--output"), "json") == 0)
+    if (wicas_flag(argc, argv, "--output") && strcmp(wicas_flag(argc, argv, "--output"), "json") == 0)
         printf("%s\n", mj);
     else
         printf("Registered model %s (%s, %llu parameters, %llu bytes) in %s\n", name, am.arch,

@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "flags.h"
 #include "node.h"
 #include "node_setup.h"
 
@@ -42,23 +43,24 @@ int wicas_cmd_init(int argc, char **argv) {
     const char *model = NULL;
     long base = 26656;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--home") == 0 && i + 1 < argc)
-            home = argv[++i];
-        else if (strcmp(argv[i], "--chain-id") == 0 && i + 1 < argc)
-            chain_id = argv[++i];
+        const char *v;
+        if ((v = wicas_flag_take(argc, argv, &i, "--home")))
+            home = v;
+        else if ((v = wicas_flag_take(argc, argv, &i, "--chain-id")))
+            chain_id = v;
         else if (strcmp(argv[i], "--overwrite") == 0)
             overwrite = true;
-        else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc)
-            model = argv[++i];
+        else if ((v = wicas_flag_take(argc, argv, &i, "--model")))
+            model = v;
         else if (strcmp(argv[i], "--no-model") == 0)
             no_model = true;
         else if (strcmp(argv[i], "--fast") == 0)
             fast = true;
-        else if (strcmp(argv[i], "--base-port") == 0 && i + 1 < argc) {
+        else if ((v = wicas_flag_take(argc, argv, &i, "--base-port"))) {
             char *end;
-            base = strtol(argv[++i], &end, 10);
+            base = strtol(v, &end, 10);
             if (*end || base < 1 || base > 65533) {
-                fprintf(stderr, "wicasd init: --base-port '%s' is not a port in 1..65533\n", argv[i]);
+                fprintf(stderr, "wicasd init: --base-port '%s' is not a port in 1..65533\n", v);
                 return 2;
             }
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {

@@ -42,25 +42,14 @@
 #include "client.h"
 #include "cli.h"
 #include "common.h"
+#include "flags.h"
 
 int wicas_keys_dir(int argc, char **argv, char *out, size_t cap);
 const char *wicas_keys_passphrase(int argc, char **argv, bool confirm);
 
-static const char *flag(int argc, char **argv, const char *name) {
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0) return argv[i + 1];
-    return NULL;
-}
-
-static bool has(int argc, char **argv, const char *a, const char *b) {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], a) == 0 || (b && strcmp(argv[i], b) == 0)) return true;
-    return false;
-}
-
 int wicas_keys_dir(int argc, char **argv, char *out, size_t cap) {
-    const char *d = flag(argc, argv, "--keyring-dir");
-    const char *home = flag(argc, argv, "--home");
+    const char *d = wicas_flag(argc, argv, "--keyring-dir");
+    const char *home = wicas_flag(argc, argv, "--home");
     if (d) return snprintf(out, cap, "%s", d) < (int)cap ? 0 : -1;
     if (home) return snprintf(out, cap, "%s/keyring-file", home) < (int)cap ? 0 : -1;
     const char *h = getenv("HOME");
@@ -91,7 +80,7 @@ static char *prompt(const char *text) {
 }
 
 const char *wicas_keys_passphrase(int argc, char **argv, bool confirm) {
-    const char *p = flag(argc, argv, "--keyring-passphrase");
+    const char *p = wicas_flag(argc, argv, "--keyring-passphrase");
     if (p) return p;
     p = getenv("WICAS_KEYRING_PASSPHRASE");
     if (p && *p) return p;
@@ -136,7 +125,7 @@ static void print_info(const wicas_chain_key_info *k) {
 
 /* A level of an HD path given by --account / --index: a decimal < 2^31. */
 static int hd_level(int argc, char **argv, const char *name, unsigned long *v) {
-    const char *s = flag(argc, argv, name);
+    const char *s = wicas_flag(argc, argv, name);
     *v = 0;
     if (!s) return 0;
     char *end;
@@ -151,8 +140,8 @@ static int hd_level(int argc, char **argv, const char *name, unsigned long *v) {
  * from what --recover reads on stdin. Prints the error and returns -1 on bad
  * input (nothing is created then). */
 static int add_secret(int argc, char **argv, uint8_t secret[32], char *mnemonic, size_t mcap) {
-    const char *hd = flag(argc, argv, "--hd-path");
-    bool has_level = flag(argc, argv, "--account") || flag(argc, argv, "--index");
+    const char *hd = wicas_flag(argc, argv, "--hd-path");
+    bool has_level = wicas_flag(argc, argv, "--account") || wicas_flag(argc, argv, "--index");
     unsigned long account, index;
     if (hd_level(argc, argv, "--account", &account) || hd_level(argc, argv, "--index", &index)) return -1;
     if (hd && has_level) {
@@ -163,7 +152,7 @@ static int add_secret(int argc, char **argv, uint8_t secret[32], char *mnemonic,
     snprintf(path, sizeof path, "m/44'/118'/%lu'/0/%lu", account, index);
     char err[512];
     int rc;
-    if (has(argc, argv, "--recover", NULL)) {
+    if (wicas_flag_has(argc, argv, "--recover")) {
         char line[1024];
         if (isatty(0)) fprintf(stderr, "> Enter your bip39 mnemonic (or a 64-hex-digit secret key)\n");
         if (!fgets(line, sizeof line, stdin)) {
@@ -227,8 +216,8 @@ static const char *armor_passphrase(const char *what, bool confirm) {
 }
 
 static int keys_export(int argc, char **argv, const char *dir, const char *name) {
-    bool hex = has(argc, argv, "--unarmored-hex", NULL);
-    if (hex && !has(argc, argv, "--unsafe", NULL)) {
+    bool hex = wicas_flag_has(argc, argv, "--unarmored-hex");
+    if (hex && !wicas_flag_has(argc, argv, "--unsafe")) {
         fprintf(stderr, "wicasd keys export: --unarmored-hex prints the secret in clear; add --unsafe to confirm\n");
         return 2;
     }
@@ -317,13 +306,13 @@ static void usage(FILE *f) {
 }
 
 int wicas_cmd_keys(int argc, char **argv) {
-    if (argc < 2 || has(argc, argv, "-h", "--help")) {
+    if (argc < 2 || wicas_flag_has(argc, argv, "-h") || wicas_flag_has(argc, argv, "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     const char *sub = argv[1];
     const char *name = argc > 2 && argv[2][0] != '-' ? argv[2] : NULL;
-    const char *out = flag(argc, argv, "--output");
+    const char *out = wicas_flag(argc, argv, "--output");
     bool json = out && strcmp(out, "json") == 0;
     if (out && !json && strcmp(out, "text") != 0) {
         fprintf(stderr, "wicasd keys: --output must be text or json\n");
@@ -356,7 +345,7 @@ int wicas_cmd_keys(int argc, char **argv) {
             fprintf(stderr, "wicasd keys add: %s\n", err);
             return 1;
         }
-        bool show = mnemonic[0] && !has(argc, argv, "--no-backup", NULL);
+        bool show = mnemonic[0] && !wicas_flag_has(argc, argv, "--no-backup");
         if (json) {
             cJSON *o = info_json(&k);
             if (show) cJSON_AddStringToObject(o, "mnemonic", mnemonic);
@@ -401,12 +390,13 @@ int wicas_cmd_keys(int argc, char **argv) {
             return 1;
         }
         if (strcmp(sub, "show") == 0) {
-            if (has(argc, argv, "-a", "--address")) printf("%s\n", k.address);
+            if (wicas_flag_has(argc, argv, "-a") || wicas_flag_has(argc, argv, "--address"))
+                printf("%s\n", k.address);
             else if (json) print_json(info_json(&k));
             else print_info(&k);
             return 0;
         }
-        if (!has(argc, argv, "-y", "--yes")) {
+        if (!(wicas_flag_has(argc, argv, "-y") || wicas_flag_has(argc, argv, "--yes"))) {
             if (!isatty(0)) {
                 fprintf(stderr, "wicasd keys delete: pass -y to delete '%s' without a prompt\n", name);
                 return 1;

@@ -29,44 +29,15 @@
 #include "client.h"
 #include "cli.h"
 #include "common.h"
+#include "flags.h"
 #include "rpc.h"
 
 int wicas_keys_dir(int argc, char **argv, char *out, size_t cap);
 
-static const char *flag(int argc, char **argv, const char *name) {
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0) return argv[i + 1];
-    return NULL;
-}
-
-static bool has(int argc, char **argv, const char *a) {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], a) == 0) return true;
-    return false;
-}
-
-/* Positional arguments (skipping flags and their values). */
-static int positional(int argc, char **argv, const char **pos, int max) {
-    static const char *with_value[] = {"--node", "--height", "--output", "--denom", "--keyring-dir", "--home", NULL};
-    int n = 0;
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-' && argv[i][1] == '-') {
-            for (int k = 0; with_value[k]; k++)
-                if (strcmp(argv[i], with_value[k]) == 0) {
-                    i++;
-                    break;
-                }
-            continue;
-        }
-        if (strcmp(argv[i], "-o") == 0) {
-            i++;
-            continue;
-        }
-        if (n < max) pos[n] = argv[i];
-        n++;
-    }
-    return n;
-}
+/* Flags that take a value; any other "--x" stands alone (--prove, --hex...). */
+static const char *const WITH_VALUE[] = {"--node",        "--height", "--output", "--denom",
+                                         "--keyring-dir", "--home",   "-o",       NULL};
+static const wicas_flag_spec FLAGS = {.with_value = WITH_VALUE};
 
 static void usage(FILE *f) {
     fprintf(f, "Usage:\n"
@@ -119,8 +90,8 @@ static void print_text(const cJSON *o, int indent) {
 
 static int run(int argc, char **argv, const char *path, const wicas_chain_query_args *a, bool prove, bool json,
                const char *store_key_hex) {
-    const char *node = flag(argc, argv, "--node");
-    const char *hs = flag(argc, argv, "--height");
+    const char *node = wicas_flag(argc, argv, "--node");
+    const char *hs = wicas_flag(argc, argv, "--height");
     int64_t height = hs ? strtoll(hs, NULL, 10) : 0;
     char err[512];
     uint8_t *data = NULL;
@@ -250,20 +221,20 @@ static int run(int argc, char **argv, const char *path, const wicas_chain_query_
 }
 
 int wicas_cmd_query(int argc, char **argv) {
-    if (argc < 2 || has(argc, argv, "-h") || has(argc, argv, "--help")) {
+    if (argc < 2 || wicas_flag_has(argc, argv, "-h") || wicas_flag_has(argc, argv, "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    const char *out = flag(argc, argv, "--output");
-    if (!out) out = flag(argc, argv, "-o");
+    const char *out = wicas_flag(argc, argv, "--output");
+    if (!out) out = wicas_flag(argc, argv, "-o");
     bool json = out && strcmp(out, "json") == 0;
     const char *p[8] = {0};
-    int n = positional(argc, argv, p, 8);
+    int n = wicas_flag_positional(argc, argv, &FLAGS, p, 8);
     char abuf[100];
     wicas_chain_query_args a = {0};
     if (n >= 3 && strcmp(p[0], "bank") == 0 && (strcmp(p[1], "balances") == 0 || strcmp(p[1], "balance") == 0)) {
         a.address = resolve(argc, argv, p[2], abuf, sizeof abuf);
-        a.denom = flag(argc, argv, "--denom");
+        a.denom = wicas_flag(argc, argv, "--denom");
         return run(argc, argv, a.denom ? "/cosmos.bank.v1beta1.Query/Balance" : "/cosmos.bank.v1beta1.Query/AllBalances", &a,
                    false, json, NULL);
     }
@@ -272,7 +243,7 @@ int wicas_cmd_query(int argc, char **argv) {
         return run(argc, argv, "/cosmos.auth.v1beta1.Query/Account", &a, false, json, NULL);
     }
     if (n >= 2 && strcmp(p[0], "store") == 0)
-        return run(argc, argv, "store/main/key", &a, has(argc, argv, "--prove"), json, p[1]);
+        return run(argc, argv, "store/main/key", &a, wicas_flag_has(argc, argv, "--prove"), json, p[1]);
     if (n >= 2 && strcmp(p[0], "ai") == 0) {
         if (strcmp(p[1], "models") == 0) return run(argc, argv, "/wicas.ai.v1.Query/Models", &a, false, json, NULL);
         if (strcmp(p[1], "program") == 0 && n >= 3) {
@@ -305,13 +276,13 @@ int wicas_cmd_query(int argc, char **argv) {
             a.address = p[3];
             uint8_t key[512];
             size_t kl = strlen(p[4]);
-            if (has(argc, argv, "--hex")) {
+            if (wicas_flag_has(argc, argv, "--hex")) {
                 if (kl % 2 || kl / 2 > sizeof key || wicas_hex_decode(p[4], key, kl / 2)) {
                     fprintf(stderr, "wicasd query: KEY is not hex\n");
                     return 2;
                 }
                 kl /= 2;
-            } else if (has(argc, argv, "--b64")) {
+            } else if (wicas_flag_has(argc, argv, "--b64")) {
                 long r = wicas_base64_decode(p[4], kl, key, sizeof key);
                 if (r < 0) {
                     fprintf(stderr, "wicasd query: KEY is not base64\n");

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "flags.h"
 #include "rpc.h"
 
 static const char *jstr(const cJSON *o, const char *a, const char *b) {
@@ -26,10 +27,11 @@ int wicas_cmd_status(int argc, char **argv) {
     const char *node = NULL;
     bool json = false;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--node") == 0 && i + 1 < argc)
-            node = argv[++i];
-        else if ((strcmp(argv[i], "--output") == 0 || strcmp(argv[i], "-o") == 0) && i + 1 < argc) {
-            const char *o = argv[++i];
+        const char *o;
+        if ((o = wicas_flag_take(argc, argv, &i, "--node")))
+            node = o;
+        else if ((o = wicas_flag_take(argc, argv, &i, "--output")) ||
+                 (o = wicas_flag_take(argc, argv, &i, "-o"))) {
             if (strcmp(o, "json") == 0)
                 json = true;
             else if (strcmp(o, "text") == 0)

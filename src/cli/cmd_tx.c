@@ -29,39 +29,16 @@
 #include "client.h"
 #include "cli.h"
 #include "common.h"
+#include "flags.h"
 #include "node_setup.h"
 #include "rpc.h"
 
 int wicas_keys_dir(int argc, char **argv, char *out, size_t cap);
 const char *wicas_keys_passphrase(int argc, char **argv, bool confirm);
 
-static const char *flag(int argc, char **argv, const char *name) {
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0) return argv[i + 1];
-    return NULL;
-}
-
-static bool has(int argc, char **argv, const char *a) {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], a) == 0) return true;
-    return false;
-}
-
-static int positional(int argc, char **argv, const char **pos, int max) {
-    static const char *bool_flags[] = {"--wait", "--no-admin", "--yes", "-y", "--help", "-h", NULL};
-    int n = 0;
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9')) {
-            bool is_bool = false;
-            for (int k = 0; bool_flags[k]; k++) is_bool |= strcmp(argv[i], bool_flags[k]) == 0;
-            if (!is_bool) i++;
-            continue;
-        }
-        if (n < max) pos[n] = argv[i];
-        n++;
-    }
-    return n;
-}
+/* Every flag takes a value except these switches. */
+static const char *const SWITCHES[] = {"--wait", "--no-admin", "--yes", "-y", "--help", "-h", NULL};
+static const wicas_flag_spec FLAGS = {.switches = SWITCHES, .unlisted_take_value = true};
 
 static void usage(FILE *f) {
     fprintf(f, "Usage:\n"
@@ -251,18 +228,18 @@ static int parse_u64s(const char *s, uint64_t *v) {
 }
 
 int wicas_cmd_tx(int argc, char **argv) {
-    if (argc < 2 || has(argc, argv, "-h") || has(argc, argv, "--help")) {
+    if (argc < 2 || wicas_flag_has(argc, argv, "-h") || wicas_flag_has(argc, argv, "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     const char *p[8] = {0};
-    int n = positional(argc, argv, p, 8);
-    const char *node = flag(argc, argv, "--node");
-    const char *out = flag(argc, argv, "--output");
+    int n = wicas_flag_positional(argc, argv, &FLAGS, p, 8);
+    const char *node = wicas_flag(argc, argv, "--node");
+    const char *out = wicas_flag(argc, argv, "--output");
     bool json = out && strcmp(out, "json") == 0;
-    bool wait = has(argc, argv, "--wait");
+    bool wait = wicas_flag_has(argc, argv, "--wait");
     char err[512];
-    const char *from = flag(argc, argv, "--from");
+    const char *from = wicas_flag(argc, argv, "--from");
     if (n >= 5 && strcmp(p[0], "bank") == 0 && strcmp(p[1], "send") == 0) from = p[2];
     if (!from) {
         fprintf(stderr, "wicasd tx: --from KEY is required\n");
@@ -288,16 +265,17 @@ int wicas_cmd_tx(int argc, char **argv) {
         rc = wicas_chain_msg_store_code(k.address, wasm, wl, &m, err, sizeof err);
     } else if (n >= 4 && strcmp(p[0], "wasm") == 0 && strcmp(p[1], "instantiate") == 0) {
         uint64_t id;
-        const char *label = flag(argc, argv, "--label");
-        const char *admin = flag(argc, argv, "--admin");
-        if (parse_u64s(p[2], &id) || !label || (!admin && !has(argc, argv, "--no-admin"))) {
+        const char *label = wicas_flag(argc, argv, "--label");
+        const char *admin = wicas_flag(argc, argv, "--admin");
+        if (parse_u64s(p[2], &id) || !label || (!admin && !wicas_flag_has(argc, argv, "--no-admin"))) {
             fprintf(stderr, "wicasd tx wasm instantiate: need CODE_ID JSON --label L and --admin ADDR or --no-admin\n");
             return 2;
         }
-        rc = wicas_chain_msg_instantiate(k.address, admin, id, label, p[3], flag(argc, argv, "--amount"), &m, err,
-                                         sizeof err);
+        rc = wicas_chain_msg_instantiate(k.address, admin, id, label, p[3],
+                                         wicas_flag(argc, argv, "--amount"), &m, err, sizeof err);
     } else if (n >= 4 && strcmp(p[0], "wasm") == 0 && strcmp(p[1], "execute") == 0) {
-        rc = wicas_chain_msg_execute(k.address, p[2], p[3], flag(argc, argv, "--amount"), &m, err, sizeof err);
+        rc = wicas_chain_msg_execute(k.address, p[2], p[3], wicas_flag(argc, argv, "--amount"), &m, err,
+                                     sizeof err);
     } else if (n >= 5 && strcmp(p[0], "wasm") == 0 && strcmp(p[1], "migrate") == 0) {
         uint64_t id;
         if (parse_u64s(p[3], &id)) {
@@ -307,8 +285,9 @@ int wicas_cmd_tx(int argc, char **argv) {
         rc = wicas_chain_msg_migrate(k.address, p[2], id, p[4], &m, err, sizeof err);
     } else if (n >= 4 && strcmp(p[0], "ai") == 0 && strcmp(p[1], "register-model") == 0) {
         /* the engine reads the file, exactly as `genesis add-model` does */
-        const char *g1 = flag(argc, argv, "--gas-base"), *g2 = flag(argc, argv, "--gas-per-prompt-token"),
-                   *g3 = flag(argc, argv, "--gas-per-gen-token");
+        const char *g1 = wicas_flag(argc, argv, "--gas-base"),
+                   *g2 = wicas_flag(argc, argv, "--gas-per-prompt-token"),
+                   *g3 = wicas_flag(argc, argv, "--gas-per-gen-token");
         uint64_t gas[3] = {UINT64_MAX, UINT64_MAX, UINT64_MAX};
         if ((g1 && parse_u64s(g1, &gas[0])) || (g2 && parse_u64s(g2, &gas[1])) || (g3 && parse_u64s(g3, &gas[2]))) {
             fprintf(stderr, "wicasd tx ai register-model: --gas-* values must be numbers\n");
@@ -342,7 +321,7 @@ int wicas_cmd_tx(int argc, char **argv) {
 
     /* chain id, account number, sequence */
     char chain_id[128];
-    const char *cid = flag(argc, argv, "--chain-id");
+    const char *cid = wicas_flag(argc, argv, "--chain-id");
     if (cid) {
         snprintf(chain_id, sizeof chain_id, "%s", cid);
     } else {
@@ -356,8 +335,8 @@ int wicas_cmd_tx(int argc, char **argv) {
         snprintf(chain_id, sizeof chain_id, "%s", cJSON_IsString(net) ? net->valuestring : "");
         cJSON_Delete(st);
     }
-    wicas_chain_tx_params tp = {.chain_id = chain_id, .memo = flag(argc, argv, "--memo")};
-    const char *an = flag(argc, argv, "--account-number"), *sq = flag(argc, argv, "--sequence");
+    wicas_chain_tx_params tp = {.chain_id = chain_id, .memo = wicas_flag(argc, argv, "--memo")};
+    const char *an = wicas_flag(argc, argv, "--account-number"), *sq = wicas_flag(argc, argv, "--sequence");
     if (an || sq) {
         if (parse_u64s(an, &tp.account_number) || parse_u64s(sq, &tp.sequence)) {
             fprintf(stderr, "wicasd tx: --account-number and --sequence go together, as numbers\n");
@@ -370,8 +349,8 @@ int wicas_cmd_tx(int argc, char **argv) {
     }
 
     /* gas and fee (the simulation carries the fee too: paying it costs gas) */
-    tp.fee = flag(argc, argv, "--fees");
-    const char *gp = flag(argc, argv, "--gas-prices");
+    tp.fee = wicas_flag(argc, argv, "--fees");
+    const char *gp = wicas_flag(argc, argv, "--gas-prices");
     char simfee[64];
     if (!tp.fee && gp) {
         const char *d = gp;
@@ -379,10 +358,10 @@ int wicas_cmd_tx(int argc, char **argv) {
         snprintf(simfee, sizeof simfee, "1000%s", d);
         tp.fee = simfee;
     }
-    const char *gs = flag(argc, argv, "--gas");
+    const char *gs = wicas_flag(argc, argv, "--gas");
     uint64_t gas = 200000;
     if (gs && strcmp(gs, "auto") == 0) {
-        const char *adj_s = flag(argc, argv, "--gas-adjustment");
+        const char *adj_s = wicas_flag(argc, argv, "--gas-adjustment");
         double adj = adj_s ? strtod(adj_s, NULL) : 1.3;
         uint64_t used;
         if (adj < 1.0 || adj > 10.0) {
@@ -403,7 +382,7 @@ int wicas_cmd_tx(int argc, char **argv) {
     }
     tp.gas_limit = gas;
     char feebuf[64];
-    tp.fee = flag(argc, argv, "--fees");
+    tp.fee = wicas_flag(argc, argv, "--fees");
     if (!tp.fee && gp) {
         char *denom;
         double price = strtod(gp, &denom);

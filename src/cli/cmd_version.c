@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "flags.h"
 
 #ifndef WICAS_VERSION
 #define WICAS_VERSION "dev"
@@ -20,8 +21,9 @@
 int wicas_cmd_version(int argc, char **argv) {
     int json = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--output") == 0 && i + 1 < argc) {
-            json = strcmp(argv[++i], "json") == 0;
+        const char *v;
+        if ((v = wicas_flag_take(argc, argv, &i, "--output"))) {
+            json = strcmp(v, "json") == 0;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             printf("Usage: wicasd version [--output text|json]\n");
             return 0;

@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "common.h"
+#include "flags.h"
 #include "vm.h"
 
 #define MAX_FUNDS 8
@@ -159,30 +160,34 @@ static int run(int argc, char **argv) {
     bool height_set = false;
     int npos = 0;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has = i + 1 < argc;
+        const char *a = argv[i], *v;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
-        } else if (!strcmp(a, "--state") && has) state = argv[++i];
-        else if (!strcmp(a, "--sender") && has) sender = argv[++i];
-        else if (!strcmp(a, "--funds") && has) funds = argv[++i];
-        else if (!strcmp(a, "--output") && has) output = argv[++i];
-        else if (!strcmp(a, "--height") && has) {
-            if (!parse_u64(argv[++i], &height)) {
-                fprintf(stderr, "wicasd wasm run: --height wants an unsigned integer, got '%s'\n", argv[i]);
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--state")))
+            state = v;
+        else if ((v = wicas_flag_take(argc, argv, &i, "--sender")))
+            sender = v;
+        else if ((v = wicas_flag_take(argc, argv, &i, "--funds")))
+            funds = (char *)v;
+        else if ((v = wicas_flag_take(argc, argv, &i, "--output")))
+            output = v;
+        else if ((v = wicas_flag_take(argc, argv, &i, "--height"))) {
+            if (!parse_u64(v, &height)) {
+                fprintf(stderr, "wicasd wasm run: --height wants an unsigned integer, got '%s'\n", v);
                 return 2;
             }
             height_set = true;
-        } else if (!strcmp(a, "--gas-limit") && has) {
-            if (!parse_u64(argv[++i], &gas_limit)) {
-                fprintf(stderr, "wicasd wasm run: --gas-limit wants an unsigned integer, got '%s'\n", argv[i]);
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--gas-limit"))) {
+            if (!parse_u64(v, &gas_limit)) {
+                fprintf(stderr, "wicasd wasm run: --gas-limit wants an unsigned integer, got '%s'\n", v);
                 return 2;
             }
         } else if (a[0] == '-' && a[1] == '-') {
             fprintf(stderr, "wicasd wasm run: unknown flag or missing value: '%s'\n", a);
             return 2;
-        } else if (npos < 3) pos[npos++] = a;
+        } else if (npos < 3)
+            pos[npos++] = a;
         else {
             fprintf(stderr, "wicasd wasm run: unexpected argument '%s'\n", a);
             return 2;

@@ -7,13 +7,16 @@
 #include "node_setup.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "common.h"
+#include "flags.h"
 
 #if defined(__has_include)
 #if __has_include("ai.h") && __has_include("infer.h")
@@ -22,10 +25,6 @@
 #define NODE_HAVE_AI 1
 #endif
 #endif
-
-static void serr(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
-    if (err && errlen) snprintf(err, errlen, fmt, a, b ? b : "");
-}
 
 bool wicas_node_valid_name(const char *s) {
     size_t n = strlen(s);
@@ -44,8 +43,8 @@ int wicas_node_setup_home(const wicas_node_setup *s, char *err, size_t errlen) {
     snprintf(path, sizeof path, "%s/config/genesis.json", s->home);
     if (access(path, F_OK) == 0) {
         if (!s->overwrite) {
-            serr(err, errlen, "%s already exists (use --overwrite to replace config and genesis)", path,
-                 NULL);
+            wicas_errf(err, errlen, "%s already exists (use --overwrite to replace config and genesis)",
+                       path);
             return -1;
         }
         unlink(path);
@@ -53,7 +52,7 @@ int wicas_node_setup_home(const wicas_node_setup *s, char *err, size_t errlen) {
         unlink(path);
     }
     if (mkdir(s->home, 0755) != 0 && errno != EEXIST) {
-        serr(err, errlen, "cannot create %s: %s", s->home, strerror(errno));
+        wicas_errf(err, errlen, "cannot create %s: %s", s->home, strerror(errno));
         return -1;
     }
     if (wicas_node_cometbft_init(s->home, err, errlen) != 0) return -1;
@@ -69,43 +68,48 @@ cJSON *wicas_node_default_app_state(void) {
     return cJSON_Parse("{\"auth\":{\"accounts\":[]},\"bank\":{\"balances\":[]},\"wasm\":{\"codes\":[]}}");
 }
 
+cJSON *wicas_node_coins_json(const char *coins, char *err, size_t errlen) {
+    wicas_chain_coin *c;
+    size_t n;
+    if (wicas_chain_coins_parse(coins, &c, &n, err, errlen) != 0) return NULL;
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < n; i++) {
+        char amount[24];
+        snprintf(amount, sizeof amount, "%" PRIu64, c[i].amount);
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            cJSON_Delete(arr);
+            arr = NULL;
+        } else if (!cJSON_AddStringToObject(o, "denom", c[i].denom) ||
+                   !cJSON_AddStringToObject(o, "amount", amount)) {
+            cJSON_Delete(arr);
+            arr = NULL;
+        }
+    }
+    free(c);
+    if (!arr) wicas_errf(err, errlen, "out of memory");
+    return arr;
+}
+
 int wicas_node_app_state_add_account(cJSON *app_state, const char *spec, char *err, size_t errlen) {
     const char *colon = strchr(spec, ':');
     if (!colon || colon == spec || !colon[1] || (size_t)(colon - spec) >= 128) {
-        serr(err, errlen, "account '%s': want ADDRESS:COINS (e.g. wicas1...:1000uwicas)%s", spec, NULL);
+        wicas_errf(err, errlen, "account '%s': want ADDRESS:COINS (e.g. wicas1...:1000uwicas)", spec);
         return -1;
     }
     char addr[128];
     memcpy(addr, spec, (size_t)(colon - spec));
     addr[colon - spec] = '\0';
     if (strncmp(addr, "wicas1", 6) != 0) {
-        serr(err, errlen, "account '%s': address must start with wicas1%s", spec, NULL);
+        wicas_errf(err, errlen, "account '%s': address must start with wicas1", spec);
         return -1;
     }
-    cJSON *coins = cJSON_CreateArray();
-    const char *p = colon + 1;
-    while (*p) {
-        const char *d = p;
-        while (*d >= '0' && *d <= '9')
-            d++;
-        const char *e = d;
-        while ((*e >= 'a' && *e <= 'z') || (*e >= '0' && *e <= '9') || *e == '/')
-            e++;
-        bool ok = d > p && d - p <= 30 && e - d >= 3 && e - d <= 128 && *d >= 'a' && *d <= 'z' &&
-                  (*e == ',' || !*e);
-        if (!ok) {
-            cJSON_Delete(coins);
-            serr(err, errlen, "account '%s': bad coins near '%s' (want AMOUNTdenom[,...])", spec, p);
-            return -1;
-        }
-        char amount[32], denom[130];
-        snprintf(amount, sizeof amount, "%.*s", (int)(d - p), p);
-        snprintf(denom, sizeof denom, "%.*s", (int)(e - d), d);
-        cJSON *c = cJSON_CreateObject();
-        cJSON_AddStringToObject(c, "denom", denom);
-        cJSON_AddStringToObject(c, "amount", amount);
-        cJSON_AddItemToArray(coins, c);
-        p = *e ? e + 1 : e;
+    char cerr[256];
+    cJSON *coins = wicas_node_coins_json(colon + 1, cerr, sizeof cerr);
+    if (!coins) {
+        wicas_errf(err, errlen, "account '%s': %s", spec, cerr);
+        return -1;
     }
     cJSON *auth = cJSON_GetObjectItemCaseSensitive(app_state, "auth");
     cJSON *bank = cJSON_GetObjectItemCaseSensitive(app_state, "bank");
@@ -113,7 +117,7 @@ int wicas_node_app_state_add_account(cJSON *app_state, const char *spec, char *e
     cJSON *bals = cJSON_GetObjectItemCaseSensitive(bank, "balances");
     if (!cJSON_IsArray(accs) || !cJSON_IsArray(bals)) {
         cJSON_Delete(coins);
-        serr(err, errlen, "app_state lacks auth.accounts or bank.balances%s%s", "", NULL);
+        wicas_errf(err, errlen, "app_state lacks auth.accounts or bank.balances");
         return -1;
     }
     cJSON *a = cJSON_CreateObject();
@@ -130,7 +134,7 @@ int wicas_node_write_genesis(const char *home, const char *chain_id, const cJSON
                              const cJSON *validators, char *err, size_t errlen) {
     cJSON *def = app_state ? NULL : wicas_node_default_app_state();
     if (!app_state && !def) {
-        serr(err, errlen, "out of memory%s%s", "", NULL);
+        wicas_errf(err, errlen, "out of memory");
         return -1;
     }
     int rc = wicas_node_genesis_edit(home, chain_id, app_state ? app_state : def, WICAS_NODE_VOTE_EXT_HEIGHT,
@@ -145,7 +149,7 @@ cJSON *wicas_node_validator_entry(const char *home, const char *name, long power
     size_t len;
     char *text = (char *)wicas_read_file(path, 1 << 16, &len);
     if (!text) {
-        serr(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        wicas_errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
     cJSON *k = cJSON_Parse(text);
@@ -154,7 +158,7 @@ cJSON *wicas_node_validator_entry(const char *home, const char *name, long power
     cJSON *pk = cJSON_GetObjectItemCaseSensitive(k, "pub_key");
     if (!cJSON_IsString(addr) || !cJSON_IsObject(pk)) {
         cJSON_Delete(k);
-        serr(err, errlen, "%s: missing address or pub_key%s", path, NULL);
+        wicas_errf(err, errlen, "%s: missing address or pub_key", path);
         return NULL;
     }
     cJSON *v = cJSON_CreateObject();
@@ -178,20 +182,20 @@ const char *wicas_node_default_model(void) {
 char *wicas_node_model_entry(const char *path, const char *name, const uint64_t gas[3], char *err, size_t errlen) {
 #ifndef NODE_HAVE_AI
     (void)path, (void)name, (void)gas;
-    serr(err, errlen, "this build has no AI module%s%s", "", NULL);
+    wicas_errf(err, errlen, "this build has no AI module");
     return NULL;
 #else
     wicas_ai_model m;
     memset(&m, 0, sizeof m);
     if (strlen(name) > WICAS_AI_NAME_MAX) {
-        serr(err, errlen, "model name '%s' is too long%s", name, NULL);
+        wicas_errf(err, errlen, "model name '%s' is too long", name);
         return NULL;
     }
     wicas_infer_model *model = NULL;
     char ierr[256] = "";
     int rc = wicas_infer_model_load(path, NULL, NULL, &model, ierr, sizeof ierr);
     if (rc != 0) {
-        serr(err, errlen, "cannot use model %s: %s", path, ierr[0] ? ierr : wicas_infer_strerror(rc));
+        wicas_errf(err, errlen, "cannot use model %s: %s", path, ierr[0] ? ierr : wicas_infer_strerror(rc));
         return NULL;
     }
     wicas_infer_model_info info;
@@ -212,7 +216,7 @@ char *wicas_node_model_entry(const char *path, const char *name, const uint64_t 
     wicas_ai_model back;
     char aerr[256] = "";
     if (!js || wicas_ai_model_from_json(js, strlen(js), &back, aerr, sizeof aerr) != 0) {
-        serr(err, errlen, "model %s: registry entry rejected: %s", path, aerr);
+        wicas_errf(err, errlen, "model %s: registry entry rejected: %s", path, aerr);
         free(js);
         return NULL;
     }
@@ -224,7 +228,7 @@ int wicas_node_app_state_add_model(cJSON *app_state, const char *path, const cha
                                    size_t errlen) {
 #ifndef NODE_HAVE_AI
     (void)app_state, (void)path, (void)name;
-    serr(err, errlen, "this build has no AI module%s%s", "", NULL);
+    wicas_errf(err, errlen, "this build has no AI module");
     return -1;
 #else
     char *js = wicas_node_model_entry(path, name, NULL, err, errlen);
@@ -237,7 +241,7 @@ int wicas_node_app_state_add_model(cJSON *app_state, const char *path, const cha
     if (!models) models = cJSON_AddArrayToObject(ai, "models");
     if (!entry || !cJSON_IsArray(models)) {
         cJSON_Delete(entry);
-        serr(err, errlen, "app_state.ai.models is not an array%s%s", "", NULL);
+        wicas_errf(err, errlen, "app_state.ai.models is not an array");
         return -1;
     }
     cJSON_AddItemToArray(models, entry);
@@ -249,25 +253,25 @@ int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_
                               void (*usage)(FILE *)) {
     const char *cmd = start ? "start" : "abci";
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
+        const char *a = argv[i], *v;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 1;
-        } else if (strcmp(a, "--home") == 0 && has_value) {
-            o->home = argv[++i];
-        } else if (strcmp(a, "--models-dir") == 0 && has_value) {
-            o->models_dir = argv[++i];
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--home"))) {
+            o->home = v;
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--models-dir"))) {
+            o->models_dir = v;
         } else if (strcmp(a, "--ai-wrong-answer") == 0) {
             o->ai_wrong_answer = true;
-        } else if ((strcmp(a, "--byzantine") == 0 || strcmp(a, "--byzantine-snapshots") == 0) && has_value) {
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--byzantine")) ||
+                   (v = wicas_flag_take(argc, argv, &i, "--byzantine-snapshots"))) {
             /* test-only fault injectors (tests/chaos); the names' positions + 1
              * are chain.h's WICAS_BYZ_* and abci.h's WICAS_ABCI_BYZ_SNAP_* */
             static const char *const votes[] = {"omit", "reorder", "duplicate", "forge", "unknown-id", NULL};
             static const char *const snaps[] = {"forge-chain-id", "bad-chunk", "oversized-chunk", NULL};
             bool snap = strcmp(a, "--byzantine-snapshots") == 0;
             const char *const *names = snap ? snaps : votes;
-            const char *m = argv[++i];
+            const char *m = v;
             int k = 0;
             while (names[k] && strcmp(names[k], m) != 0) k++;
             if (!names[k]) {
@@ -279,49 +283,49 @@ int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_
                 o->byzantine_snapshots = k + 1;
             else
                 o->byzantine = k + 1;
-        } else if (strcmp(a, "--ai-threads") == 0 && has_value) {
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--ai-threads"))) {
             char *end;
-            long t = strtol(argv[++i], &end, 10);
-            if (*end || end == argv[i] || t < 1 || t > 256) {
+            long t = strtol(v, &end, 10);
+            if (*end || end == v || t < 1 || t > 256) {
                 fprintf(stderr, "wicasd %s: --ai-threads must be 1..256\n", cmd);
                 return 2;
             }
             o->ai_threads = (unsigned)t;
-        } else if (strcmp(a, "--ai-query-max-tokens") == 0 && has_value) {
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--ai-query-max-tokens"))) {
             char *end;
-            long t = strtol(argv[++i], &end, 10);
-            if (*end || end == argv[i] || t < 0 || t > WICAS_NODE_AI_QUERY_MAX_TOKENS) {
+            long t = strtol(v, &end, 10);
+            if (*end || end == v || t < 0 || t > WICAS_NODE_AI_QUERY_MAX_TOKENS) {
                 fprintf(stderr, "wicasd %s: --ai-query-max-tokens must be 0 (no inference in queries)..%d\n", cmd,
                         WICAS_NODE_AI_QUERY_MAX_TOKENS);
                 return 2;
             }
             o->ai_query_max_tokens = (unsigned)t;
-        } else if (strcmp(a, "--minimum-gas-prices") == 0 && has_value) {
-            const char *g = argv[++i];
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--minimum-gas-prices"))) {
+            const char *g = v;
             if (wicas_node_parse_gas_price(g, &o->min_gas_price_num, &o->min_gas_price_den) != 0) {
                 fprintf(stderr, "wicasd %s: --minimum-gas-prices '%s': want e.g. 0.025uwicas\n", cmd, g);
                 return 2;
             }
-        } else if ((strcmp(a, "--snapshot-interval") == 0 || strcmp(a, "--snapshot-keep") == 0) &&
-                   has_value) {
+        } else if ((v = wicas_flag_take(argc, argv, &i, "--snapshot-interval")) ||
+                   (v = wicas_flag_take(argc, argv, &i, "--snapshot-keep"))) {
             char *end;
-            long long v = strtoll(argv[++i], &end, 10);
+            long long n = strtoll(v, &end, 10);
             bool keep = strcmp(a, "--snapshot-keep") == 0;
-            if (*end || end == argv[i] || v < (keep ? 1 : 0) || v > (keep ? 1000 : 1000000000LL)) {
+            if (*end || end == v || n < (keep ? 1 : 0) || n > (keep ? 1000 : 1000000000LL)) {
                 fprintf(stderr, "wicasd %s: %s must be %s\n", cmd, a,
                         keep ? "1..1000" : "0 (off)..1000000000 blocks");
                 return 2;
             }
             if (keep)
-                o->snapshot_keep = (unsigned)v;
+                o->snapshot_keep = (unsigned)n;
             else
-                o->snapshot_interval = (int64_t)v;
+                o->snapshot_interval = (int64_t)n;
         } else if (start && strcmp(a, "--abci-only") == 0) {
             o->with_cometbft = false;
-        } else if (start && strcmp(a, "--cometbft-log") == 0 && has_value) {
-            o->cometbft_log = argv[++i];
-        } else if (!start && strcmp(a, "--address") == 0 && has_value) {
-            o->abci_address = argv[++i];
+        } else if (start && (v = wicas_flag_take(argc, argv, &i, "--cometbft-log"))) {
+            o->cometbft_log = v;
+        } else if (!start && (v = wicas_flag_take(argc, argv, &i, "--address"))) {
+            o->abci_address = v;
         } else {
             fprintf(stderr, "wicasd %s: unexpected argument '%s'\n", cmd, a);
             usage(stderr);

@@ -35,10 +35,16 @@ int wicas_node_setup_home(const wicas_node_setup *s, char *err, size_t errlen);
 /* The default genesis app_state of a WICAS chain (caller frees). */
 cJSON *wicas_node_default_app_state(void);
 
+/* A coin list ("1000uwicas" or "1000uwicas,5ufoo", the chain's rules:
+ * wicas_chain_coins_parse in chain.h) as genesis JSON, [{"denom", "amount"}...]
+ * sorted by denom with decimal-string amounts; "" gives []. NULL with a message
+ * in err when the list is invalid. Caller frees. */
+cJSON *wicas_node_coins_json(const char *coins, char *err, size_t errlen);
+
 /* Adds a genesis account with a balance to app_state: spec is
- * "ADDRESS:COINS" with COINS like "1000uwicas" or "1000uwicas,5foo" (amounts
- * decimal, denoms [a-z][a-z0-9/]{2,127}). Appends to auth.accounts and
- * bank.balances. Returns 0, or -1 with a message (nothing changed). */
+ * "ADDRESS:COINS", COINS as wicas_node_coins_json takes them (not empty).
+ * Appends to auth.accounts and bank.balances. Returns 0, or -1 with a message
+ * (nothing changed). */
 int wicas_node_app_state_add_account(cJSON *app_state, const char *spec, char *err, size_t errlen);
 
 /* Name under which the default model is registered (what contracts ask for). */

@@ -17,7 +17,6 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,15 +27,6 @@
 #include <unistd.h>
 
 #include "common.h"
-
-static void nerr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void nerr(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 const char *wicas_node_cometbft_path(void) {
     const char *e = getenv("WICAS_COMETBFT");
@@ -182,13 +172,13 @@ static int write_file_atomic(const char *path, const char *data, size_t len, cha
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        nerr(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        wicas_errf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         return -1;
     }
     bool ok = fwrite(data, 1, len, f) == len;
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
-        nerr(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        wicas_errf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         unlink(tmp);
         return -1;
     }
@@ -201,7 +191,7 @@ int wicas_node_configure(const char *home, const wicas_node_config *cfg, char *e
     size_t len = 0;
     char *text = (char *)wicas_read_file(path, 1 << 20, &len);
     if (!text) {
-        nerr(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        wicas_errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return -1;
     }
     char v[512];
@@ -239,7 +229,7 @@ int wicas_node_configure(const char *home, const wicas_node_config *cfg, char *e
 #undef SET
     if (rc != 0) {
         free(text);
-        nerr(err, errlen, "out of memory editing %s", path);
+        wicas_errf(err, errlen, "out of memory editing %s", path);
         return -1;
     }
     rc = write_file_atomic(path, text, strlen(text), err, errlen);
@@ -281,7 +271,7 @@ int wicas_node_read_ports(const char *home, wicas_node_ports *ports, char *err, 
     size_t len;
     char *text = (char *)wicas_read_file(path, 1 << 20, &len);
     if (!text) {
-        nerr(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        wicas_errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return -1;
     }
     ports->rpc = toml_port(text, "rpc", "laddr");
@@ -316,14 +306,14 @@ int wicas_node_genesis_edit(const char *home, const char *chain_id, const cJSON 
     size_t len;
     char *text = (char *)wicas_read_file(path, 64 << 20, &len);
     if (!text) {
-        nerr(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        wicas_errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return -1;
     }
     cJSON *g = cJSON_Parse(text);
     free(text);
     if (!cJSON_IsObject(g)) {
         cJSON_Delete(g);
-        nerr(err, errlen, "%s is not a JSON object", path);
+        wicas_errf(err, errlen, "%s is not a JSON object", path);
         return -1;
     }
     if (chain_id) set_item(g, "chain_id", cJSON_CreateString(chain_id));
@@ -338,7 +328,7 @@ int wicas_node_genesis_edit(const char *home, const char *chain_id, const cJSON 
     char *out = cJSON_Print(g);
     cJSON_Delete(g);
     if (!out) {
-        nerr(err, errlen, "out of memory writing %s", path);
+        wicas_errf(err, errlen, "out of memory writing %s", path);
         return -1;
     }
     int rc = write_file_atomic(path, out, strlen(out), err, errlen);
@@ -393,7 +383,7 @@ int wicas_node_cometbft_init(const char *home, char *err, size_t errlen) {
     char *argv[] = {(char *)bin, "init", "--home", (char *)home, NULL};
     int rc = run_capture(argv, NULL, 0);
     if (rc != 0) {
-        nerr(err, errlen, "'%s init --home %s' failed (exit %d)", bin, home, rc);
+        wicas_errf(err, errlen, "'%s init --home %s' failed (exit %d)", bin, home, rc);
         return -1;
     }
     return 0;
@@ -407,7 +397,7 @@ int wicas_node_show_id(const char *home, char *id, size_t cap, char *err, size_t
     size_t n = strcspn(out, "\r\n");
     out[n] = '\0';
     if (rc != 0 || n != 40) {
-        nerr(err, errlen, "'%s show-node-id --home %s' failed (exit %d)", bin, home, rc);
+        wicas_errf(err, errlen, "'%s show-node-id --home %s' failed (exit %d)", bin, home, rc);
         return -1;
     }
     snprintf(id, cap, "%s", out);
@@ -442,7 +432,7 @@ wicas_node_child *wicas_node_cometbft_start(const char *home, const char *level,
                                             const char *log_path, char *err, size_t errlen) {
     const char *bin = wicas_node_cometbft_path();
     if (access(bin, X_OK) != 0 && strchr(bin, '/')) {
-        nerr(err, errlen, "cometbft binary %s is not executable: %s", bin, strerror(errno));
+        wicas_errf(err, errlen, "cometbft binary %s is not executable: %s", bin, strerror(errno));
         return NULL;
     }
     wicas_node_child *c = calloc(1, sizeof *c);
@@ -453,19 +443,19 @@ wicas_node_child *wicas_node_cometbft_start(const char *home, const char *level,
     if (log_path) {
         logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (logfd < 0) {
-            nerr(err, errlen, "cannot open log %s: %s", log_path, strerror(errno));
+            wicas_errf(err, errlen, "cannot open log %s: %s", log_path, strerror(errno));
             free(c);
             return NULL;
         }
     } else if (pipe2(pfd, O_CLOEXEC) != 0) {
-        nerr(err, errlen, "pipe: %s", strerror(errno));
+        wicas_errf(err, errlen, "pipe: %s", strerror(errno));
         free(c);
         return NULL;
     }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
-        nerr(err, errlen, "fork: %s", strerror(errno));
+        wicas_errf(err, errlen, "fork: %s", strerror(errno));
         if (logfd >= 0) close(logfd);
         if (pfd[0] >= 0) close(pfd[0]), close(pfd[1]);
         free(c);

@@ -12,7 +12,6 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,15 +21,6 @@
 
 /* Largest body accepted from the node (a /block with big txs fits easily). */
 #define RPC_MAX_BODY (64u << 20)
-
-static void rpc_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void rpc_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* curl_global_init is not thread-safe: do it exactly once. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -51,21 +41,21 @@ static int rpc_base_url(const char *node, char *out, size_t cap, char *err, size
     else if (strncmp(node, "https://", 8) == 0)
         rest = node + 8, scheme = "https://";
     else if (strstr(node, "://")) {
-        rpc_err(err, errlen, "node URL '%s': unsupported scheme (want tcp:// or http://)", node);
+        wicas_errf(err, errlen, "node URL '%s': unsupported scheme (want tcp:// or http://)", node);
         return -1;
     }
     if (!*rest) {
-        rpc_err(err, errlen, "node URL '%s': missing host", node);
+        wicas_errf(err, errlen, "node URL '%s': missing host", node);
         return -1;
     }
     for (const char *p = rest; *p; p++)
         if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#' || *p == '"') {
-            rpc_err(err, errlen, "node URL '%s': invalid character", node);
+            wicas_errf(err, errlen, "node URL '%s': invalid character", node);
             return -1;
         }
     int n = snprintf(out, cap, "%s%s", scheme, rest);
     if (n < 0 || (size_t)n >= cap) {
-        rpc_err(err, errlen, "node URL too long");
+        wicas_errf(err, errlen, "node URL too long");
         return -1;
     }
     while (n > 0 && out[n - 1] == '/')
@@ -106,7 +96,7 @@ int wicas_rpc_get(const char *node, const char *endpoint, const char *query, cJS
                   size_t errlen) {
     if (result) *result = NULL;
     if (!endpoint || !result) {
-        rpc_err(err, errlen, "rpc: endpoint and result are required");
+        wicas_errf(err, errlen, "rpc: endpoint and result are required");
         return -1;
     }
     char base[512];
@@ -114,7 +104,7 @@ int wicas_rpc_get(const char *node, const char *endpoint, const char *query, cJS
     size_t ulen = strlen(base) + strlen(endpoint) + (query ? strlen(query) : 0) + 3;
     char *url = malloc(ulen);
     if (!url) {
-        rpc_err(err, errlen, "rpc: out of memory");
+        wicas_errf(err, errlen, "rpc: out of memory");
         return -1;
     }
     snprintf(url, ulen, "%s/%s%s%s", base, endpoint, query && *query ? "?" : "",
@@ -124,7 +114,7 @@ int wicas_rpc_get(const char *node, const char *endpoint, const char *query, cJS
     CURL *c = curl_easy_init();
     if (!c) {
         free(url);
-        rpc_err(err, errlen, "rpc: curl_easy_init failed");
+        wicas_errf(err, errlen, "rpc: curl_easy_init failed");
         return -1;
     }
     rpc_body body = {0};
@@ -144,29 +134,29 @@ int wicas_rpc_get(const char *node, const char *endpoint, const char *query, cJS
     int ret = -1;
     if (rc != CURLE_OK) {
         if (body.too_big)
-            rpc_err(err, errlen, "rpc %s: response larger than %u bytes", url, RPC_MAX_BODY);
+            wicas_errf(err, errlen, "rpc %s: response larger than %u bytes", url, RPC_MAX_BODY);
         else
-            rpc_err(err, errlen, "rpc %s: %s", url, cerr[0] ? cerr : curl_easy_strerror(rc));
+            wicas_errf(err, errlen, "rpc %s: %s", url, cerr[0] ? cerr : curl_easy_strerror(rc));
         goto out;
     }
     cJSON *doc = body.data ? cJSON_Parse(body.data) : NULL;
     if (!doc) {
-        rpc_err(err, errlen, "rpc %s: HTTP %ld with a body that is not JSON", url, status);
+        wicas_errf(err, errlen, "rpc %s: HTTP %ld with a body that is not JSON", url, status);
         goto out;
     }
     cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error");
     if (e && !cJSON_IsNull(e)) {
         cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
         cJSON *data = cJSON_GetObjectItemCaseSensitive(e, "data");
-        rpc_err(err, errlen, "rpc %s: %s%s%s", endpoint, cJSON_IsString(msg) ? msg->valuestring : "error",
-                cJSON_IsString(data) ? ": " : "", cJSON_IsString(data) ? data->valuestring : "");
+        wicas_errf(err, errlen, "rpc %s: %s%s%s", endpoint, cJSON_IsString(msg) ? msg->valuestring : "error",
+                   cJSON_IsString(data) ? ": " : "", cJSON_IsString(data) ? data->valuestring : "");
         cJSON_Delete(doc);
         goto out;
     }
     cJSON *r = cJSON_DetachItemFromObjectCaseSensitive(doc, "result");
     cJSON_Delete(doc);
     if (!r) {
-        rpc_err(err, errlen, "rpc %s: HTTP %ld, JSON-RPC answer has no result", url, status);
+        wicas_errf(err, errlen, "rpc %s: HTTP %ld, JSON-RPC answer has no result", url, status);
         goto out;
     }
     *result = r;
@@ -205,19 +195,19 @@ int wicas_rpc_broadcast_tx(const char *node, const uint8_t *tx, size_t len, bool
                            char *err, size_t errlen) {
     if (result) *result = NULL;
     if (!tx || len == 0 || !result) {
-        rpc_err(err, errlen, "broadcast_tx: empty transaction");
+        wicas_errf(err, errlen, "broadcast_tx: empty transaction");
         return -1;
     }
     char *hex = rpc_hex_param(tx, len);
     if (!hex) {
-        rpc_err(err, errlen, "broadcast_tx: out of memory");
+        wicas_errf(err, errlen, "broadcast_tx: out of memory");
         return -1;
     }
     size_t qlen = strlen(hex) + 8;
     char *q = malloc(qlen);
     if (!q) {
         free(hex);
-        rpc_err(err, errlen, "broadcast_tx: out of memory");
+        wicas_errf(err, errlen, "broadcast_tx: out of memory");
         return -1;
     }
     snprintf(q, qlen, "tx=%s", hex);
@@ -257,10 +247,10 @@ int wicas_rpc_broadcast_tx(const char *node, const uint8_t *tx, size_t len, bool
         rpc_sleep_ms(200);
     }
     cJSON_Delete(br);
-    rpc_err(err, errlen,
-            "broadcast_tx: tx %s accepted by CheckTx but not in a block after %ld ms (%s; set WICAS_WAIT_TIMEOUT_MS to "
-            "wait longer)",
-            hh, wait_ms, lasterr);
+    wicas_errf(err, errlen,
+               "broadcast_tx: tx %s accepted by CheckTx but not in a block after %ld ms (%s; set "
+               "WICAS_WAIT_TIMEOUT_MS to wait longer)",
+               hh, wait_ms, lasterr);
     return -1;
 }
 
@@ -268,11 +258,11 @@ int wicas_rpc_abci_query(const char *node, const char *path, const uint8_t *data
                          bool prove, cJSON **result, char *err, size_t errlen) {
     if (result) *result = NULL;
     if (!path || !*path || !result) {
-        rpc_err(err, errlen, "abci_query: empty path");
+        wicas_errf(err, errlen, "abci_query: empty path");
         return -1;
     }
     if (height < 0) {
-        rpc_err(err, errlen, "abci_query: negative height %lld", (long long)height);
+        wicas_errf(err, errlen, "abci_query: negative height %lld", (long long)height);
         return -1;
     }
     /* The path travels as a JSON string in the URI: percent-encode everything
@@ -280,7 +270,7 @@ int wicas_rpc_abci_query(const char *node, const char *path, const uint8_t *data
     size_t plen = strlen(path);
     char *pe = malloc(3 * plen + 1);
     if (!pe) {
-        rpc_err(err, errlen, "abci_query: out of memory");
+        wicas_errf(err, errlen, "abci_query: out of memory");
         return -1;
     }
     size_t k = 0;
@@ -288,7 +278,7 @@ int wicas_rpc_abci_query(const char *node, const char *path, const uint8_t *data
         unsigned char ch = (unsigned char)path[i];
         if (ch < 0x20 || ch == '"' || ch == '\\' || ch >= 0x7f) {
             free(pe);
-            rpc_err(err, errlen, "abci_query: path contains a quote, backslash or control character");
+            wicas_errf(err, errlen, "abci_query: path contains a quote, backslash or control character");
             return -1;
         }
         if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '/' ||
@@ -304,7 +294,7 @@ int wicas_rpc_abci_query(const char *node, const char *path, const uint8_t *data
     if (!q) {
         free(pe);
         free(hex);
-        rpc_err(err, errlen, "abci_query: out of memory");
+        wicas_errf(err, errlen, "abci_query: out of memory");
         return -1;
     }
     snprintf(q, qlen, "path=%%22%s%%22&data=%s&height=%lld&prove=%s", pe, hex, (long long)height,

@@ -419,39 +419,68 @@ static int sbuf_add(sbuf *b, const char *s, size_t n) {
     return 0;
 }
 
+/* The parameters of a generation with defaults filled in, checked, and the
+ * context's thread count set: 0 or EARG/ENOMEM. */
+static int gen_setup(wicas_infer_ctx *c, const wicas_infer_gen_params *gp, wicas_infer_gen_params *p,
+                     wicas_sampler_params *sp) {
+    if (gp) *p = *gp;
+    else wicas_infer_gen_params_default(p);
+    if (p->max_tokens == 0) p->max_tokens = 128;
+    if (p->repeat_last_n == 0) p->repeat_last_n = 64;
+    *sp = (wicas_sampler_params){.temperature = p->temperature, .top_k = p->top_k, .top_p = p->top_p,
+                                 .repeat_penalty = p->repeat_penalty, .repeat_last_n = p->repeat_last_n};
+    memcpy(sp->seed, p->seed, 32);
+    if (wicas_sampler_check(sp, (uint32_t)c->m->cfg.vocab) != 0) return WICAS_INFER_EARG;
+    if (p->n_threads) return wicas_infer_ctx_set_threads(c, p->n_threads);
+    return 0;
+}
+
+static int gen_run(wicas_infer_ctx *c, const int32_t *toks, size_t n_tok, const wicas_infer_gen_params *gp,
+                   const wicas_sampler_params *sp, wicas_infer_token_fn on_token, void *user,
+                   wicas_infer_result *res);
+
 int wicas_infer_generate(wicas_infer_ctx *c, const char *prompt, const wicas_infer_gen_params *gp,
                          wicas_infer_token_fn on_token, void *user, wicas_infer_result *res) {
     if (!c || !prompt || !res) return WICAS_INFER_EARG;
     memset(res, 0, sizeof *res);
     wicas_infer_gen_params p;
-    if (gp) p = *gp;
-    else wicas_infer_gen_params_default(&p);
-    if (p.max_tokens == 0) p.max_tokens = 128;
-    if (p.repeat_last_n == 0) p.repeat_last_n = 64;
-    const wicas_infer_model *m = c->m;
-    wicas_sampler_params sp = {.temperature = p.temperature, .top_k = p.top_k, .top_p = p.top_p,
-                               .repeat_penalty = p.repeat_penalty, .repeat_last_n = p.repeat_last_n};
-    memcpy(sp.seed, p.seed, 32);
-    if (wicas_sampler_check(&sp, (uint32_t)m->cfg.vocab) != 0) return WICAS_INFER_EARG;
-    if (p.n_threads) {
-        int rc = wicas_infer_ctx_set_threads(c, p.n_threads);
-        if (rc) return rc;
-    }
-    int rc = 0;
+    wicas_sampler_params sp;
+    int rc = gen_setup(c, gp, &p, &sp);
+    if (rc) return rc;
     /* the same tokens a caller priced with wicas_infer_prompt_tokens(_ex) */
     size_t n_tok = 0;
     int32_t *toks = NULL;
-    int trc = wicas_infer_prompt_tokens_ex(m, prompt, p.chat, p.parse_special, &toks, &n_tok);
+    int trc = wicas_infer_prompt_tokens_ex(c->m, prompt, p.chat, p.parse_special, &toks, &n_tok);
     if (trc != WICAS_INFER_OK) return trc;
-    if (n_tok == 0 || n_tok >= (size_t)c->s.n_ctx) {
-        free(toks);
-        return n_tok == 0 ? WICAS_INFER_EARG : WICAS_INFER_ECTX;
-    }
-    wicas_sampler *smp = wicas_sampler_new(&sp, (uint32_t)m->cfg.vocab);
-    if (!smp) {
-        free(toks);
-        return WICAS_INFER_ENOMEM;
-    }
+    rc = gen_run(c, toks, n_tok, &p, &sp, on_token, user, res);
+    free(toks);
+    return rc;
+}
+
+int wicas_infer_generate_tokens(wicas_infer_ctx *c, const int32_t *tokens, size_t n, const wicas_infer_gen_params *gp,
+                                wicas_infer_token_fn on_token, void *user, wicas_infer_result *res) {
+    if (!c || (!tokens && n) || !res) return WICAS_INFER_EARG;
+    memset(res, 0, sizeof *res);
+    wicas_infer_gen_params p;
+    wicas_sampler_params sp;
+    int rc = gen_setup(c, gp, &p, &sp);
+    if (rc) return rc;
+    /* ids the tokenizer did not make: refused before the sampler sees them */
+    for (size_t i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= c->m->cfg.vocab) return WICAS_INFER_EARG;
+    return gen_run(c, tokens, n, &p, &sp, on_token, user, res);
+}
+
+/* The generation loop on prompt tokens toks[0..n_tok) (borrowed). */
+static int gen_run(wicas_infer_ctx *c, const int32_t *toks, size_t n_tok, const wicas_infer_gen_params *gp,
+                   const wicas_sampler_params *sp, wicas_infer_token_fn on_token, void *user,
+                   wicas_infer_result *res) {
+    const wicas_infer_gen_params p = *gp;
+    const wicas_infer_model *m = c->m;
+    int rc = 0;
+    if (n_tok == 0 || n_tok >= (size_t)c->s.n_ctx) return n_tok == 0 ? WICAS_INFER_EARG : WICAS_INFER_ECTX;
+    wicas_sampler *smp = wicas_sampler_new(sp, (uint32_t)m->cfg.vocab);
+    if (!smp) return WICAS_INFER_ENOMEM;
     for (size_t i = 0; i < n_tok; i++) wicas_sampler_accept(smp, toks[i]);
     sbuf out = {0};
     sbuf_add(&out, "", 0);
@@ -494,7 +523,6 @@ int wicas_infer_generate(wicas_infer_ctx *c, const char *prompt, const wicas_inf
     }
     res->decode_seconds = now_s() - t1;
     wicas_sampler_free(smp);
-    free(toks);
     if (rc) {
         free(out.p);
         memset(res, 0, sizeof *res);

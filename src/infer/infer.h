@@ -226,11 +226,22 @@ typedef bool (*wicas_infer_token_fn)(int32_t token, const char *piece, size_t le
  * context)/ENOMEM. */
 int wicas_infer_generate(wicas_infer_ctx *ctx, const char *prompt, const wicas_infer_gen_params *p,
                          wicas_infer_token_fn on_token, void *user, wicas_infer_result *result);
+
+/* Like wicas_infer_generate, from prompt tokens the caller already has (what
+ * wicas_infer_prompt_tokens_ex gave for p's chat and parse_special, e.g. when
+ * it priced the request): the prompt is not tokenised again, and p->chat and
+ * p->parse_special are not used. Given the tokens of a prompt, the result is
+ * byte for byte wicas_infer_generate's for that prompt. tokens is borrowed.
+ * Returns 0, or EARG (no tokens, an id outside the vocabulary, bad sampling
+ * parameters)/ECTX (n >= the context)/ENOMEM. */
+int wicas_infer_generate_tokens(wicas_infer_ctx *ctx, const int32_t *tokens, size_t n, const wicas_infer_gen_params *p,
+                                wicas_infer_token_fn on_token, void *user, wicas_infer_result *result);
 void wicas_infer_result_free(wicas_infer_result *r);
 
 /* The exact prompt tokens wicas_infer_generate would evaluate for prompt
  * (chat template applied when chat, BOS per the model), without running the
- * model: callers price a request before they run it. *tokens gets a malloc'd
+ * model: callers price a request before they run it, then run these tokens
+ * with wicas_infer_generate_tokens (one tokenisation). *tokens gets a malloc'd
  * array of *n ids (free()). Returns 0, or EARG/ETOKEN/ENOMEM. */
 int wicas_infer_prompt_tokens(const wicas_infer_model *m, const char *prompt, bool chat, int32_t **tokens,
                               size_t *n);

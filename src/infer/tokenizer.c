@@ -814,8 +814,13 @@ static int encode_raw(const wicas_tokenizer *t, scratch *s, const uint8_t *seg, 
     return rc;
 }
 
+static uint64_t encode_calls; /* wicas_tok_encode_calls: atomic, relaxed */
+
+uint64_t wicas_tok_encode_calls(void) { return __atomic_load_n(&encode_calls, __ATOMIC_RELAXED); }
+
 int wicas_tok_encode(const wicas_tokenizer *t, const char *text, size_t len, bool add_bos,
                      bool parse_special, int32_t *out, size_t cap, size_t *n_out) {
+    __atomic_fetch_add(&encode_calls, 1, __ATOMIC_RELAXED);
     if (n_out) *n_out = 0;
     if (!t || !n_out || (!text && len > 0) || (!out && cap > 0)) return WICAS_TOK_EINVAL;
     sink sk = {out, cap, 0};

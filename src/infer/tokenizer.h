@@ -141,6 +141,11 @@ bool wicas_tok_add_bos_default(const wicas_tokenizer *t);
 int wicas_tok_encode(const wicas_tokenizer *t, const char *text, size_t len, bool add_bos,
                      bool parse_special, int32_t *out, size_t cap, size_t *n_out);
 
+/* How many times wicas_tok_encode has run in this process (all threads, all
+ * tokenizers). For tests that check a request is tokenised once; it never
+ * feeds a result. */
+uint64_t wicas_tok_encode_calls(void);
+
 /* Raw bytes of token id (byte-level / "▁" / <0xXX> decoding done). Special
  * (CONTROL / USER_DEFINED) tokens give their literal text, e.g. "<|im_end|>".
  * Writes at most cap bytes to buf (no NUL) and *n = the piece's length;

@@ -138,6 +138,10 @@ typedef struct {
      * next set_input) */
     bool input_counted;
     uint32_t n_input_tokens;
+    /* the prompt's tokens, made once per prompt and options (prompt_toks)
+     * and evaluated by compute as they are; freed by set_input */
+    int32_t *in_toks;
+    size_t n_in_toks;
     wicas_infer_ctx *ictx;
     uint32_t ictx_n_ctx;
     /* last completion */
@@ -447,8 +451,24 @@ static void exec_reset_output(nn_exec *x) {
     x->n_prompt_tokens = x->n_generated_tokens = 0;
 }
 
+/* Forgets the prompt's tokens (the prompt or the options changed). */
+static void forget_toks(nn_exec *x) {
+    free(x->in_toks);
+    x->in_toks = NULL;
+    x->n_in_toks = 0;
+}
+
+/* The prompt's tokens as the engine evaluates them (no chat template; the
+ * options' parse-special), tokenised once per prompt and options: metadata
+ * before compute and compute itself share them. 0 or an engine error. */
+static int prompt_toks(nn_exec *x, const wicas_infer_model *model) {
+    if (x->in_toks) return 0;
+    return wicas_infer_prompt_tokens_ex(model, x->prompt, false, x->opts.parse_special, &x->in_toks, &x->n_in_toks);
+}
+
 static void exec_free(nn_exec *x) {
     exec_reset_output(x);
+    forget_toks(x);
     free(x->prompt);
     if (x->ictx) wicas_infer_ctx_free(x->ictx);
     memset(x, 0, sizeof *x);
@@ -514,6 +534,7 @@ HOSTFN(nn_set_input) {
     if (index == 1) {
         const char *bad;
         int rc = parse_opts(mem + dp, dl, &x->opts, &bad);
+        forget_toks(x); /* made with the old options */
         if (rc) WICAS_DEBUG(MOD, "set_input: bad options (key \"%s\")", bad);
         else x->input_counted = false; /* "parse-special" may have changed */
         return ret(results, rc);
@@ -529,6 +550,7 @@ HOSTFN(nn_set_input) {
     x->prompt = p;
     x->prompt_len = dl;
     x->input_counted = false;
+    forget_toks(x);
     exec_reset_output(x);
     return ret(results, NN_SUCCESS);
 }
@@ -612,10 +634,8 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x, bo
          * refused before any work when it does not fit: the context (a
          * request error every node sees alike: PROMPT_TOO_LONG) and the
          * embedder's prompt budget (TOO_LARGE). */
-        int32_t *toks = NULL;
-        size_t n_toks = 0;
-        int trc = wicas_infer_prompt_tokens_ex(g->model, x->prompt, false, x->opts.parse_special, &toks, &n_toks);
-        free(toks);
+        int trc = prompt_toks(x, g->model);
+        size_t n_toks = x->n_in_toks;
         if (trc != 0 && wicas_infer_err_class(trc) == WICAS_ERRCLASS_REQUEST) return NN_INVALID_ARGUMENT;
         if (trc != 0) return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: cannot tokenise the prompt on this node: %s",
                                        wicas_infer_strerror(trc));
@@ -654,7 +674,8 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x, bo
     x->rp_len = with_rp ? x->opts.rp_len : 0;
     x->rp_tail_len = 0;
     x->rp_hit = x->oom = false;
-    int rc = wicas_infer_generate(x->ictx, x->prompt, &p, on_token, x, &r);
+    /* the tokens counted above: the prompt is not tokenised again */
+    int rc = wicas_infer_generate_tokens(x->ictx, x->in_toks, x->n_in_toks, &p, on_token, x, &r);
     if (rc == 0 && x->oom) rc = WICAS_INFER_ENOMEM;
     if (rc != 0) {
         WICAS_DEBUG(MOD, "compute: %s", wicas_infer_strerror(rc));
@@ -746,11 +767,8 @@ static int input_tokens(wasmtime_caller_t *caller, wicas_wasi_host *h, struct wa
     if (!x->input_counted) {
         *trap = host_charge(caller, (uint64_t)x->prompt_len * FUEL_NN_TOKENIZE_PER_BYTE);
         if (*trap) return NN_SUCCESS;
-        int32_t *toks = NULL;
-        size_t n_toks = 0;
-        int trc = wicas_infer_prompt_tokens_ex(nn->graphs[x->graph].model, x->prompt, false, x->opts.parse_special,
-                                               &toks, &n_toks);
-        free(toks);
+        int trc = prompt_toks(x, nn->graphs[x->graph].model);
+        size_t n_toks = x->n_in_toks;
         if (trc == WICAS_INFER_EARG || trc == WICAS_INFER_ETOKEN) return NN_INVALID_ARGUMENT;
         if (trc != 0)
             return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: cannot tokenise the prompt on this node: %s",

@@ -4,14 +4,17 @@
  * byte, then JSON text.
  *   mode % 4 == 0: wicas_ai_request_parse ({"ai":{"infer":{...}}} or bare);
  *                  an accepted request must respect every documented limit,
- *                  and parsing is a pure function of the text;
+ *                  parsing is a pure function of the text, and the parsed
+ *                  door (wicas_ai_request_from_json on the same JSON) gives
+ *                  the same code, message and request;
  *   mode % 4 == 1: the asynchronous request message
  *                  ({"custom":{"ai":{"request":<this>}}}, aiasync_request) in
  *                  an execution context on a real chain (no models
  *                  registered: the request must fail with a message and a
  *                  code, never halt the node);
  *   mode % 4 == 2: the custom query ({"ai":{"infer"|"run_program":...}},
- *                  aimod_custom_query) in the same kind of context;
+ *                  aimod_custom_query on the parsed object, as the route
+ *                  hands it over) in the same kind of context;
  *   mode % 4 == 3: wicas_ai_utf8_repair: the output is valid UTF-8 and equals
  *                  the input when that was valid.
  * The contexts write only to their own overlay, dropped after each input.
@@ -121,6 +124,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (mode == 0) {
         wicas_ai_request r, r2;
         int rc = wicas_ai_request_parse(json, len, &r, err, sizeof err);
+        /* the parsed door (what the chain uses) reads an object exactly as
+         * the text door read it re-printed (what the chain did before it
+         * handed the object over): same code, same message, same request */
+        cJSON *root = cJSON_ParseWithLength(json, len);
+        char *printed = root ? cJSON_PrintUnformatted(root) : NULL;
+        if (printed) {
+            wicas_ai_request r3, r4;
+            char err3[512] = "", err4[512] = "";
+            int rc3 = wicas_ai_request_from_json(root, &r3, err3, sizeof err3);
+            int rc4 = wicas_ai_request_parse(printed, strlen(printed), &r4, err4, sizeof err4);
+            FUZZ_CHECK(rc3 == rc4 && strcmp(err3, err4) == 0, "doors differ: %d %d (%s | %s)", rc3, rc4, err3, err4);
+            if (rc3 == WICAS_AI_OK) {
+                FUZZ_CHECK(strcmp(r4.model, r3.model) == 0 && strcmp(r4.prompt, r3.prompt) == 0 &&
+                               r4.prompt_len == r3.prompt_len && r4.max_tokens == r3.max_tokens &&
+                               r4.top_k == r3.top_k && r4.chat == r3.chat &&
+                               memcmp(&r4.temperature, &r3.temperature, sizeof(float)) == 0 &&
+                               memcmp(&r4.top_p, &r3.top_p, sizeof(float)) == 0 &&
+                               memcmp(&r4.repeat_penalty, &r3.repeat_penalty, sizeof(float)) == 0 &&
+                               !r4.user_seed == !r3.user_seed &&
+                               (!r4.user_seed || !strcmp(r4.user_seed, r3.user_seed)),
+                           "doors read different requests");
+                wicas_ai_request_free(&r3);
+                wicas_ai_request_free(&r4);
+            }
+        }
+        free(printed);
+        cJSON_Delete(root);
         if (rc != WICAS_AI_OK) {
             FUZZ_CHECK(err[0], "failure %d without a message", rc);
             return 0;
@@ -148,12 +178,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 cJSON_Delete(body);
             }
         } else {
-            char *resp = NULL;
-            uint64_t used = 0;
-            int rc = aimod_custom_query(&v.x, json, len, 3000000, &resp, &used, err, sizeof err);
-            FUZZ_CHECK(rc != 0 && resp == NULL, "answered without a registered model or program");
-            FUZZ_CHECK(err[0], "failure without a message");
-            free(resp);
+            /* the route hands the module the object the contract's querier parsed */
+            cJSON *custom = cJSON_ParseWithLength(json, len);
+            if (custom) {
+                char *resp = NULL;
+                uint64_t used = 0;
+                int rc = aimod_custom_query(&v.x, custom, 3000000, &resp, &used, err, sizeof err);
+                FUZZ_CHECK(rc != 0 && resp == NULL, "answered without a registered model or program");
+                FUZZ_CHECK(err[0], "failure without a message");
+                free(resp);
+                cJSON_Delete(custom);
+            }
         }
         /* with no model registered nothing may ask the node to halt */
         FUZZ_CHECK(chain->halt[0] == 0, "halt set: %s", chain->halt);

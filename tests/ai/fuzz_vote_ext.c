@@ -1,6 +1,6 @@
 /*
  * fuzz_vote_ext.c — libFuzzer target for the vote-extension path of
- * asynchronous AI requests (src/chain/aiasync.c) on a real chain in a temp
+ * asynchronous AI requests (src/x/ai/aiasync.c) on a real chain in a temp
  * directory with two genesis validators whose ed25519 keys the harness holds
  * and three pending requests (ids 1..3, max_tokens 16), written into block 1
  * by a begin_block hook through the store's own overlay + tree update.

@@ -155,13 +155,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char err[512] = "", err2[512] = "";
         memset(&t, 0, sizeof t);
         memset(&t2, 0, sizeof t2);
-        int rc = wtx_decode(tx, len, &t, &code, err, sizeof err);
+        int rc = wtx_decode(tx, len, false, &t, &code, err, sizeof err);
         if (rc) {
             FUZZ_CHECK(code != 0 && err[0], "decode failed without code/message");
         } else {
             (void)wtx_verify(&t, FZC_CHAIN_ID, 0);
             /* decoding is a pure function of the bytes */
-            FUZZ_CHECK(wtx_decode(tx, len, &t2, &code2, err2, sizeof err2) == 0, "second decode failed");
+            FUZZ_CHECK(wtx_decode(tx, len, false, &t2, &code2, err2, sizeof err2) == 0, "second decode failed");
             FUZZ_CHECK(t.gas_limit == t2.gas_limit && t.sequence == t2.sequence && t.n_fee == t2.n_fee &&
                            memcmp(t.signer, t2.signer, 20) == 0,
                        "decode differs");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_cli.sh — the chain's CLI end to end against a real single-validator
 # node (wicasd init/start + CometBFT): keys add/list/show/delete with an
-# encrypted keyring (wrong passphrase refused), genesis add-account, tx bank
+# encrypted keyring (wrong passphrase refused), genesis add-account (bad coin
+# strings refused with the chain's coin rules, the file untouched), tx bank
 # send --gas auto --wait, query bank/auth, an overspending send failing with
 # code 5, wasm store/instantiate/execute of the counter contract, smart/raw
 # queries, and store queries whose inclusion/exclusion proofs the CLI verifies
@@ -41,6 +42,22 @@ PORT=$PORT_BASE
 "$W" genesis add-account "$B" 5uwicas --home "$H" >/dev/null
 "$W" genesis add-account "$B" 5uwicas --home "$H" >/dev/null 2>&1 && fail "duplicate genesis account accepted"
 "$W" genesis add-account "$B" 5uwicas --append --home "$H" >/dev/null
+"$W" genesis add-account "$B" 3ufoo,2ubar --append --home "$H" >/dev/null || fail "add-account of two denoms"
+# bad coin strings (the chain's own coin rules): a clear error, genesis.json untouched
+G="$H/config/genesis.json"
+G0=$(sha256sum < "$G")
+for bad in "0uwicas|amount 0" "5uwicas,3uwicas|duplicate denomination uwicas" \
+           "99999999999999999999uwicas|amount does not fit in 64 bits" "5u|denom must match" \
+           "5uw!cas|denom must match" ",5uwicas|want <amount><denom>" "5|want <amount><denom>"; do
+  coins=${bad%%|*} want=${bad#*|}
+  "$W" genesis add-account "$B" "$coins" --append --home "$H" > "$T/bad.txt" 2>&1 && fail "coins '$coins' accepted"
+  grep -qF "$want" "$T/bad.txt" || fail "coins '$coins': want '$want', got: $(cat "$T/bad.txt")"
+done
+[ "$(sha256sum < "$G")" = "$G0" ] || fail "a refused add-account changed $G"
+# devnet --account uses the same rules, and a refused one creates nothing
+"$W" devnet init --home "$T/dn" --account "$B:0uwicas" --no-model > "$T/bad.txt" 2>&1 && fail "devnet zero coin accepted"
+grep -qF "amount 0" "$T/bad.txt" || fail "devnet zero coin: $(cat "$T/bad.txt")"
+[ ! -e "$T/dn" ] || fail "a refused devnet init created $T/dn"
 "$W" start --home "$H" > "$T/node.log" 2>&1 &
 NODE_PID=$!
 N="tcp://127.0.0.1:$((PORT + 1))"
@@ -59,7 +76,9 @@ grep -q "wrong passphrase" "$T/wp.txt" || fail "wrong passphrase message: $(cat 
 "$W" tx bank send alice "$B" 12345uwicas --home "$H" --node "$N" --gas auto --fees 2000uwicas --wait > "$T/send.txt" 2>&1 || fail "send: $(cat "$T/send.txt")"
 grep -q "^code: 0" "$T/send.txt" || fail "send code"
 grep -q "recipient: $B" "$T/send.txt" || fail "transfer event"
-"$W" query bank balances "$B" --node "$N" --output json | grep -q '"12355"' || fail "bob balance"
+"$W" query bank balances "$B" --node "$N" --output json > "$T/bal.json"
+grep -q '"12355"' "$T/bal.json" || fail "bob balance"
+tr -d ' \t\n' < "$T/bal.json" | grep -q '{"denom":"ubar","amount":"2"}' || fail "bob ubar from genesis: $(cat "$T/bal.json")"
 "$W" query auth account alice --home "$H" --node "$N" | grep -q "sequence: 1" || fail "alice sequence"
 # overspend: included, fails with code 5, exit 1
 "$W" tx bank send bob "$A" 999999uwicas --home "$H" --node "$N" --fees 1000uwicas --wait > "$T/over.txt" && fail "overspend succeeded"

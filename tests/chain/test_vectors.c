@@ -2,6 +2,8 @@
  * outside this code base:
  *   - RIPEMD-160 test vectors from the algorithm's authors (Dobbertin,
  *     Bosselaers, Preneel), which the Cosmos address derivation rests on
+ *   - the Simulate request CosmJS sends for an "auto" fee (gas 0, unspecified
+ *     sign mode, empty signature: tests/chain/cosmjs/vector_simulate.json);
  *   - a MsgSend signed by CosmJS (tests/chain/cosmjs/vector_send.json,
  *     produced by sign_send.js): the address CosmJS derived matches ours; the
  *     SignDoc rebuilt BY HAND from the Cosmos SDK spec (field tags written out
@@ -214,6 +216,99 @@ static void test_cosmjs_vector(void **st) {
     cJSON_Delete(v.j);
 }
 
+/* The request CosmJS sends to estimate gas ("auto" fee): Fee{}, gas 0,
+ * SIGN_MODE_UNSPECIFIED and an empty signature (cosmjs/simulate.js). The SDK
+ * simulates it; so must the chain, and a tx signed with the estimate times
+ * CosmJS's 1.4 multiplier must then go through. */
+static void test_cosmjs_simulate(void **st) {
+    (void)st;
+    const char *src = getenv("WICAS_SOURCE_DIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/chain/cosmjs/vector_simulate.json", src ? src : ".");
+    size_t n;
+    char *text = (char *)wicas_read_file(path, 1 << 20, &n);
+    assert_non_null(text);
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    assert_non_null(j);
+    const char *rh = cJSON_GetObjectItem(j, "request_hex")->valuestring;
+    size_t rl = strlen(rh) / 2;
+    uint8_t *rq = malloc(rl);
+    hex(rh, rq, rl);
+    const char *from = cJSON_GetObjectItem(j, "from")->valuestring;
+    assert_string_equal(cJSON_GetObjectItem(j, "path")->valuestring, "/cosmos.tx.v1beta1.Service/Simulate");
+
+    char dir[64] = "/tmp/wicas_vecsim_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    wicas_chain_options o = {.no_sync = true, .map_size = 64u << 20, .min_gas_price_num = 1, .min_gas_price_den = 100};
+    wicas_chain *c;
+    char err[300];
+    assert_int_equal(wicas_chain_open(dir, &o, &c, err, sizeof err), 0);
+    char g[300];
+    snprintf(g, sizeof g, "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"100000\"}]}]}}",
+             from);
+    uint8_t app[32];
+    assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, g, strlen(g), app, err, sizeof err), 0);
+    wicas_chain_block b1 = {.height = 1};
+    assert_int_equal(wicas_chain_finalize_block(c, &b1, NULL, NULL, NULL, app, err, sizeof err), 0);
+    assert_int_equal(wicas_chain_commit(c, NULL), 0);
+
+    wicas_chain_query_result r;
+    wicas_chain_query(c, "/cosmos.tx.v1beta1.Service/Simulate", rq, rl, 0, false, &r);
+    if (r.code) fprintf(stderr, "simulate: %u %s\n", r.code, r.log);
+    assert_int_equal(r.code, 0);
+    Wchain__SimulateResponse *sr = wchain__simulate_response__unpack(NULL, r.value_len, r.value);
+    assert_non_null(sr);
+    assert_non_null(sr->gas_info);
+    uint64_t used = sr->gas_info->gas_used;
+    fprintf(stderr, "CosmJS simulate: gas_used %llu\n", (unsigned long long)used);
+    assert_true(used > 1000 && used < 200000);
+    wchain__simulate_response__free_unpacked(sr, NULL);
+    wicas_chain_query_result_free(&r);
+
+    /* the same message, signed with gas = 1.4 x the estimate, is delivered */
+    uint8_t sk[32];
+    for (int i = 0; i < 32; i++) sk[i] = (uint8_t)(i + 1);
+    wicas_chain_any m;
+    assert_int_equal(wicas_chain_msg_send(from, cJSON_GetObjectItem(j, "to")->valuestring,
+                                          cJSON_GetObjectItem(j, "amount")->valuestring, &m, err, sizeof err),
+                     0);
+    uint64_t gas = used * 14 / 10;
+    char fee[40];
+    snprintf(fee, sizeof fee, "%lluuwicas", (unsigned long long)((gas + 99) / 100));
+    wicas_chain_tx_params p = {.chain_id = "wicas-test", .gas_limit = gas, .fee = fee,
+                               .memo = cJSON_GetObjectItem(j, "memo")->valuestring};
+    uint8_t *tx;
+    size_t tl;
+    assert_int_equal(wicas_chain_tx_build_sign(sk, NULL, &p, &m, 1, &tx, &tl, err, sizeof err), 0);
+    wicas_chain_any_free(&m);
+    wicas_chain_tx_result tr;
+    const uint8_t *txs[1] = {tx};
+    wicas_chain_block b2 = {.height = 2, .txs = txs, .tx_lens = &tl, .n_txs = 1};
+    assert_int_equal(wicas_chain_finalize_block(c, &b2, &tr, NULL, NULL, app, err, sizeof err), 0);
+    if (tr.code) fprintf(stderr, "deliver: %s\n", tr.log);
+    assert_int_equal(tr.code, 0);
+    assert_true((uint64_t)tr.gas_used <= gas);
+    wicas_chain_tx_result_free(&tr);
+    assert_int_equal(wicas_chain_commit(c, NULL), 0);
+    free(tx);
+
+    /* outside simulation the same shape is still refused: gas 0 is not a limit */
+    Wchain__SimulateRequest *sq = wchain__simulate_request__unpack(NULL, rl, rq);
+    assert_non_null(sq);
+    wicas_chain_check_tx(c, sq->tx_bytes.data, sq->tx_bytes.len, false, &tr);
+    assert_int_equal(tr.code, WICAS_CODE_INVALID_GAS_LIMIT);
+    wicas_chain_tx_result_free(&tr);
+    wchain__simulate_request__free_unpacked(sq, NULL);
+
+    wicas_chain_close(c);
+    char cmd[100];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    free(rq);
+    cJSON_Delete(j);
+}
+
 static void test_addresses(void **st) {
     (void)st;
     uint8_t a[32];
@@ -242,6 +337,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ripemd160),
         cmocka_unit_test(test_cosmjs_vector),
+        cmocka_unit_test(test_cosmjs_simulate),
         cmocka_unit_test(test_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

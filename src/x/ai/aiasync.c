@@ -12,7 +12,12 @@
  *      aiasync_request validates it like a synchronous request, charges the
  *      worst-case inference gas up front (the requester's tx is long finished
  *      when the answer arrives), derives the sampling seed from chain data and
- *      records it as pending (ai/req/pending/<id>).
+ *      records it as pending (ai/req/pending/<id>). The message is read as
+ *      the wasm module parsed it (no re-print, no second parse) and priced
+ *      with one tokenisation of the prompt; the record keeps the request's
+ *      JSON, not its tokens (state stays the same), so the worker, later
+ *      and possibly after a restart, parses and tokenises it once more for
+ *      its own run (price and run share that one tokenisation there).
  *   2. After each commit, and when it votes, every validator hands the pending
  *      requests to its background worker (src/ai, ai_worker.c) and puts the
  *      answers it has into its vote extension (wicas_chain_extend_vote):
@@ -284,10 +289,10 @@ int aiasync_request(wctx *x, const uint8_t contract[32], const cJSON *body) {
     if (!req) return ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai request: out of memory");
     cJSON *cb = cJSON_DetachItemFromObjectCaseSensitive(req, "callback");
     if (!cb) cb = cJSON_CreateNull();
+    /* {"infer":<the request>} read as it is: the contract's message was
+     * parsed once, by the wasm module; no re-print, no second parse */
     cJSON *wrap = cJSON_CreateObject();
-    cJSON_AddItemReferenceToObject(wrap, "infer", req);
-    char *rj = cJSON_PrintUnformatted(wrap);
-    cJSON_Delete(wrap);
+    bool wrapped = wrap && cJSON_AddItemReferenceToObject(wrap, "infer", req);
     char err[256] = "";
     int rc = -1;
     wicas_ai_request r;
@@ -295,11 +300,11 @@ int aiasync_request(wctx *x, const uint8_t contract[32], const cJSON *body) {
     wicas_ai_model m;
     pending *pl = NULL;
     size_t np = 0;
-    if (!rj || !cb) {
+    if (!wrapped || !cb) {
         ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai request: out of memory");
         goto out;
     }
-    if (wicas_ai_request_parse(rj, strlen(rj), &r, err, sizeof err) != WICAS_AI_OK) {
+    if (wicas_ai_request_from_json(wrap, &r, err, sizeof err) != WICAS_AI_OK) {
         ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "%s", err);
         goto out;
     }
@@ -391,7 +396,7 @@ int aiasync_request(wctx *x, const uint8_t contract[32], const cJSON *body) {
 out:
     pending_free(pl, np);
     wicas_ai_request_free(&r);
-    free(rj);
+    cJSON_Delete(wrap); /* holds only a reference to req */
     cJSON_Delete(req);
     cJSON_Delete(cb);
     return rc;

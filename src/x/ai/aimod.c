@@ -3,6 +3,12 @@
  * contracts' {"ai":{"infer":{...}}} custom query, the per-block inference
  * budget, and the start-up check of local model files.
  *
+ * One pass over each request: the contract's querier parses the query once
+ * and the route hands this module the parsed `custom` object, which is read
+ * into a wicas_ai_request as it is (wicas_ai_request_from_json); pricing
+ * tokenises the prompt once and the run evaluates those tokens
+ * (wicas_ai_host_price_request, wicas_ai_host_run_priced).
+ *
  * The engine work itself is src/ai's (wicas_ai_host); this file supplies what
  * only the chain knows: which models are registered (state), how much gas the
  * calling contract has left, and the chain data the sampling seed is derived
@@ -288,22 +294,18 @@ static char *simulated_answer(const wicas_ai_model *m, uint32_t prompt_tokens, u
  * or unusable model file, out of memory, the engine) halts the block instead
  * (aimod_node_fault). In simulate mode the model does not run: the worst case
  * is charged and a placeholder answered (simulated_answer). */
-int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_limit, char **resp, uint64_t *gas_used,
-                       char *err, size_t errlen) {
+int aimod_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, char **resp, uint64_t *gas_used, char *err,
+                       size_t errlen) {
     wicas_chain *c = x->c;
     *resp = NULL;
     *gas_used = 0;
-    {
-        /* programs on chain ({"ai":{"run_program":{...}}}) share this door: aiprog.c */
-        cJSON *j = cJSON_ParseWithLength(custom, len);
-        const cJSON *ai = cJSON_GetObjectItemCaseSensitive(j, "ai");
-        const cJSON *prog = cJSON_GetObjectItemCaseSensitive(ai ? ai : j, "run_program");
-        int prc = prog ? aiprog_custom_query(x, prog, gas_limit, resp, gas_used, err, errlen) : 0;
-        cJSON_Delete(j);
-        if (prog) return prc;
-    }
+    /* programs on chain ({"ai":{"run_program":{...}}}) share this door: aiprog.c */
+    const cJSON *ai = cJSON_GetObjectItemCaseSensitive(custom, "ai");
+    const cJSON *prog = cJSON_GetObjectItemCaseSensitive(ai ? ai : custom, "run_program");
+    if (prog) return aiprog_custom_query(x, prog, gas_limit, resp, gas_used, err, errlen);
+    /* the request as the contract's querier parsed it: read once, never re-printed */
     wicas_ai_request req;
-    int rc = wicas_ai_request_parse(custom, len, &req, err, errlen);
+    int rc = wicas_ai_request_from_json(custom, &req, err, errlen);
     if (rc != WICAS_AI_OK) return -1;
     if (aimod_query_cap(x, req.max_tokens, err, errlen)) {
         wicas_ai_request_free(&req);
@@ -323,10 +325,12 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
         return -1;
     }
     /* priced before anything runs: request errors (context, tokenizer) and
-     * the worst case every later check uses */
-    uint32_t prompt_tokens = 0;
-    uint64_t worst = 0;
-    rc = wicas_ai_host_price(c->opts.ai_host, &m, &req, &prompt_tokens, &worst, err, errlen);
+     * the worst case every later check uses. The prompt is tokenised here,
+     * once: the run below evaluates these tokens. */
+    wicas_ai_priced pr;
+    rc = wicas_ai_host_price_request(c->opts.ai_host, &m, &req, &pr, err, errlen);
+    uint32_t prompt_tokens = pr.prompt_tokens;
+    uint64_t worst = pr.worst;
     bool deliver = !x->simulate && !x->check && !x->query && c->tx_index >= 0;
     if (rc == WICAS_AI_OK && worst > gas_limit) {
         snprintf(err, errlen, "ai: out of gas: %u prompt tokens + max_tokens %u cost up to %" PRIu64 " gas, %" PRIu64
@@ -340,6 +344,7 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
     }
     if (rc != WICAS_AI_OK) {
         if (wicas_ai_err_class(rc) == WICAS_AI_CLASS_NODE) aimod_node_fault(x, err);
+        wicas_ai_priced_free(&pr);
         wicas_ai_request_free(&req);
         return -1;
     }
@@ -349,13 +354,15 @@ int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_lim
         /* simulate charges what execution reserves and runs no model: a
          * gas estimate from it is enough for the real run's worst-case check */
         uint32_t mt = req.max_tokens;
+        wicas_ai_priced_free(&pr);
         wicas_ai_request_free(&req);
         *gas_used = worst;
         *resp = simulated_answer(&m, prompt_tokens, mt, worst);
         return *resp ? 0 : -1;
     }
     wicas_ai_result res;
-    rc = wicas_ai_host_infer(c->opts.ai_host, &m, &req, seed, gas_limit, &res, err, errlen);
+    rc = wicas_ai_host_run_priced(c->opts.ai_host, &m, &req, &pr, seed, gas_limit, &res, err, errlen);
+    wicas_ai_priced_free(&pr);
     wicas_ai_request_free(&req);
     if (rc != WICAS_AI_OK) {
         if (wicas_ai_err_class(rc) == WICAS_AI_CLASS_NODE) aimod_node_fault(x, err);
@@ -497,9 +504,7 @@ static void ai_query(wctx *x, const char *method, const char *path, const uint8_
 /* {"custom":{"ai":{"infer"|"run_program":...}}} from a contract's query */
 static int ai_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, char **resp, uint64_t *gas_used,
                            char *err, size_t errlen) {
-    char *cs = cJSON_PrintUnformatted(custom);
-    int rc = cs ? aimod_custom_query(x, cs, strlen(cs), gas_limit, resp, gas_used, err, errlen) : -1;
-    free(cs);
+    int rc = aimod_custom_query(x, custom, gas_limit, resp, gas_used, err, errlen);
     if (rc && err && errlen && !err[0]) snprintf(err, errlen, "ai query failed");
     return rc;
 }

@@ -26,7 +26,10 @@ void aimod_node_fault(wctx *x, const char *msg);
 /* The node's cap on inference from smart queries: 0 = may run (not a query,
  * or max_tokens within --ai-query-max-tokens), -1 with err otherwise. */
 int aimod_query_cap(wctx *x, uint64_t max_tokens, char *err, size_t errlen);
-int aimod_custom_query(wctx *x, const char *custom, size_t len, uint64_t gas_limit, char **resp, uint64_t *gas_used,
+/* A contract's custom query {"ai":{"infer"|"run_program":{...}}}: custom is
+ * the object as the contract's querier parsed it (read as it is, no second
+ * parse). gas in SDK gas; 0 with *resp, or -1 with err (module.h). */
+int aimod_custom_query(wctx *x, const struct cJSON *custom, uint64_t gas_limit, char **resp, uint64_t *gas_used,
                        char *err, size_t errlen);
 
 /* The AI module's execution scratch (per chain handle, module.h): inference
