@@ -93,6 +93,7 @@ int wicas_bip39_normalize(const char *mnemonic, char *out, size_t cap, uint8_t e
     memset(bits, 0, sizeof bits);
     char canon[WICAS_BIP39_MAX_LEN];
     size_t n = 0, clen = 0;
+    int rc = 0;
     const unsigned char *p = (const unsigned char *)mnemonic;
     for (;;) {
         while (is_space(*p))
@@ -103,12 +104,14 @@ int wicas_bip39_normalize(const char *mnemonic, char *out, size_t cap, uint8_t e
         bool bad = false, cut = false;
         for (; *p && !is_space(*p); p++) {
             unsigned char c = *p;
-            if (c >= 0x80)
-                return herr(
-                    err, errlen, WICAS_CHAIN_ERR_INVALID,
-                    "word %zu: non-ASCII characters are not accepted (only the BIP-39 English wordlist, "
-                    "no NFKD normalisation)",
-                    n + 1);
+            if (c >= 0x80) {
+                rc =
+                    herr(err, errlen, WICAS_CHAIN_ERR_INVALID,
+                         "word %zu: non-ASCII characters are not accepted (only the BIP-39 English wordlist, "
+                         "no NFKD normalisation)",
+                         n + 1);
+                goto done;
+            }
             if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a');
             if (c < 'a' || c > 'z') bad = true;
             if (c < 0x21 || c > 0x7e) c = '?'; /* the word is echoed in the error */
@@ -120,21 +123,27 @@ int wicas_bip39_normalize(const char *mnemonic, char *out, size_t cap, uint8_t e
         w[wl] = 0;
         if (++n > 24) continue; /* only counted: the word count error follows */
         int idx = bad ? -1 : word_index(w);
-        if (idx < 0)
-            return herr(err, errlen, WICAS_CHAIN_ERR_INVALID,
-                        "word %zu ('%s%s') is not in the BIP-39 English wordlist", n, w, cut ? "..." : "");
+        if (idx < 0) {
+            rc = herr(err, errlen, WICAS_CHAIN_ERR_INVALID,
+                      "word %zu ('%s%s') is not in the BIP-39 English wordlist", n, w, cut ? "..." : "");
+            goto done;
+        }
         put11(bits, (n - 1) * 11, (unsigned)idx);
         size_t l = strlen(w);
-        if (clen + l + 2 > sizeof canon)
-            return herr(err, errlen, WICAS_CHAIN_ERR_INVALID, "mnemonic too long");
+        if (clen + l + 2 > sizeof canon) {
+            rc = herr(err, errlen, WICAS_CHAIN_ERR_INVALID, "mnemonic too long");
+            goto done;
+        }
         if (clen) canon[clen++] = ' ';
         memcpy(canon + clen, w, l);
         clen += l;
     }
     canon[clen] = 0;
-    if (!words_ok(n))
-        return herr(err, errlen, WICAS_CHAIN_ERR_INVALID,
-                    "a mnemonic has 12, 15, 18, 21 or 24 words; got %zu", n);
+    if (!words_ok(n)) {
+        rc = herr(err, errlen, WICAS_CHAIN_ERR_INVALID, "a mnemonic has 12, 15, 18, 21 or 24 words; got %zu",
+                  n);
+        goto done;
+    }
     size_t ent_bits = n * 32 / 3, cs_bits = n / 3, ent = ent_bits / 8;
     uint8_t h[32];
     wicas_sha256(bits, ent, h);
@@ -144,20 +153,16 @@ int wicas_bip39_normalize(const char *mnemonic, char *out, size_t cap, uint8_t e
         got = (got << 1) | ((bits[pos / 8] >> (7 - pos % 8)) & 1u);
     }
     if (got != want) {
-        OPENSSL_cleanse(bits, sizeof bits);
-        OPENSSL_cleanse(canon, sizeof canon);
-        return herr(err, errlen, WICAS_CHAIN_ERR_INVALID,
-                    "invalid mnemonic checksum (a word is wrong, missing or out of order)");
+        rc = herr(err, errlen, WICAS_CHAIN_ERR_INVALID,
+                  "invalid mnemonic checksum (a word is wrong, missing or out of order)");
+    } else if (out && clen + 1 > cap) {
+        rc = herr(err, errlen, WICAS_CHAIN_ERR_INVALID, "mnemonic buffer too small");
+    } else {
+        if (out) memcpy(out, canon, clen + 1);
+        if (entropy) memcpy(entropy, bits, ent);
+        if (entropy_len) *entropy_len = ent;
     }
-    int rc = 0;
-    if (out) {
-        if (clen + 1 > cap)
-            rc = herr(err, errlen, WICAS_CHAIN_ERR_INVALID, "mnemonic buffer too small");
-        else
-            memcpy(out, canon, clen + 1);
-    }
-    if (!rc && entropy) memcpy(entropy, bits, ent);
-    if (!rc && entropy_len) *entropy_len = ent;
+done:
     OPENSSL_cleanse(bits, sizeof bits);
     OPENSSL_cleanse(canon, sizeof canon);
     return rc;
