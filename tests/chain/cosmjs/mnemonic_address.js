@@ -3,7 +3,7 @@
 // tests/chain/test_cli.sh: the same mnemonic and HD path must give the same
 // secp256k1 public key and 20-byte address in wicasd (prefix wicas) as in
 // CosmJS/Keplr (prefix cosmos).
-// Run: cd /tmp/cosmjs && npm install @cosmjs/proto-signing@0.39 @cosmjs/amino@0.39
+// Run: cd /tmp/cosmjs && npm install @cosmjs/proto-signing@0.39 (recorded with 0.39.0)
 //      NODE_PATH=/tmp/cosmjs/node_modules node mnemonic_address.js > vector_mnemonic.json
 const { DirectSecp256k1HdWallet } = require("@cosmjs/proto-signing");
 const { stringToPath } = require("@cosmjs/crypto");
