@@ -1,6 +1,7 @@
 /*
  * client.h — the client side of the chain, for `wicasd` commands, tests and
  * benchmarks: building and signing transactions, the encrypted file keyring,
+ * BIP-39 mnemonics and BIP-32 key derivation,
  * and the codecs between CLI arguments / JSON and the chain's protobuf
  * queries. Nothing here touches chain state; the node never calls it.
  * Layering: above src/chain (it uses chain.h's wire types, addresses and
@@ -105,6 +106,71 @@ int wicas_chain_keyring_info(const char *dir, const char *name, wicas_chain_key_
  * empty keyring. */
 int wicas_chain_keyring_list(const char *dir, wicas_chain_key_info **out, size_t *n, char *err, size_t errlen);
 int wicas_chain_keyring_delete(const char *dir, const char *name, char *err, size_t errlen);
+/* Export / import of one secret (`keys export` / `keys import`): ASCII
+ * armor "-----BEGIN WICAS PRIVATE KEY-----", header lines (kdf: scrypt,
+ * scrypt-n/r/p, salt and nonce in hex, cipher: aes-256-gcm, type:
+ * secp256k1), a blank line, base64 of the 32-byte ciphertext + 16-byte tag,
+ * "-----END WICAS PRIVATE KEY-----". The secret is encrypted like a key file
+ * but under the export passphrase, with the headers as authenticated data.
+ * (The Cosmos SDK's armor uses bcrypt + xsalsa20-poly1305, which OpenSSL
+ * lacks: move keys between the two by mnemonic or `--unarmored-hex`.)
+ * armor: *out malloc'd text. unarmor: malformed -> ERR_INVALID, wrong
+ * passphrase or altered text -> ERR_CRYPTO. */
+int wicas_chain_key_armor(const uint8_t secret[32], const char *passphrase, char **out, char *err, size_t errlen);
+int wicas_chain_key_unarmor(const char *text, const char *passphrase, uint8_t secret[32], char *err, size_t errlen);
+
+/* ---- BIP-39 mnemonics and BIP-32 HD keys (hd.c; client side only) ------------------
+ * So a key from Keplr, CosmJS or a Cosmos SDK chain recovers to the same
+ * secret and 20-byte address: mnemonic -> seed (BIP-39) -> m/44'/118'/0'/0/0
+ * (BIP-32). Input must be ASCII: mnemonics are canonicalised (ASCII
+ * whitespace split, upper case lowered, one space between words) and the
+ * checksum checked; non-ASCII words or passphrases are refused (no NFKD
+ * table here; for ASCII, NFKD is the identity). Errors are ERR_INVALID (bad
+ * input) or ERR_CRYPTO, with a message. */
+#define WICAS_HD_PATH_COSMOS "m/44'/118'/0'/0/0"
+#define WICAS_HD_HARDENED 0x80000000u
+#define WICAS_HD_MAX_DEPTH 32
+#define WICAS_BIP39_MAX_LEN 256 /* a canonical 24-word mnemonic + NUL fits */
+
+/* The BIP-39 English wordlist, sorted; index = the 11-bit value of the word. */
+extern const char *const wicas_bip39_english[2048];
+
+/* Checks a mnemonic (word count 12/15/18/21/24, every word in the list,
+ * checksum) and writes its canonical form to out (may be NULL; cap >=
+ * WICAS_BIP39_MAX_LEN is always enough) and its entropy (16..32 bytes; may
+ * be NULL) with its length. */
+int wicas_bip39_normalize(const char *mnemonic, char *out, size_t cap, uint8_t entropy[32], size_t *entropy_len,
+                          char *err, size_t errlen);
+/* The mnemonic of 16/20/24/28/32 bytes of entropy (12..24 words). */
+int wicas_bip39_from_entropy(const uint8_t *entropy, size_t len, char *out, size_t cap, char *err, size_t errlen);
+/* A new mnemonic of `words` words (12, 15, 18, 21, 24) from RAND_bytes. */
+int wicas_bip39_generate(size_t words, char *out, size_t cap, char *err, size_t errlen);
+/* seed = PBKDF2-HMAC-SHA512(canonical mnemonic, "mnemonic" || passphrase
+ * (NULL = ""), 2048, 64 bytes), after the checks of wicas_bip39_normalize. */
+int wicas_bip39_seed(const char *mnemonic, const char *passphrase, uint8_t seed[64], char *err, size_t errlen);
+
+/* A BIP-32 extended private key (the fields of an xprv). */
+typedef struct {
+    uint8_t secret[32];
+    uint8_t chain_code[32];
+    uint8_t depth;
+    uint8_t parent_fingerprint[4]; /* first 4 bytes of HASH160(parent pubkey); 0 for the master */
+    uint32_t child_number;         /* with WICAS_HD_HARDENED set for hardened children */
+} wicas_hd_key;
+/* Master key of a 16..64-byte seed (HMAC-SHA512 keyed "Bitcoin seed"). */
+int wicas_hd_master(const uint8_t *seed, size_t seed_len, wicas_hd_key *out, char *err, size_t errlen);
+/* Child `index` (>= WICAS_HD_HARDENED: hardened) of parent; out may be parent. */
+int wicas_hd_child(const wicas_hd_key *parent, uint32_t index, wicas_hd_key *out, char *err, size_t errlen);
+/* Parses "m", "m/44'/118'/0'/0/0" ("'", "h" or "H" = hardened; each level <
+ * 2^31; at most WICAS_HD_MAX_DEPTH and cap levels) into out[0..*n). */
+int wicas_hd_parse_path(const char *path, uint32_t *out, size_t cap, size_t *n, char *err, size_t errlen);
+/* The key at `path` below the master key of seed. */
+int wicas_hd_derive(const uint8_t *seed, size_t seed_len, const char *path, wicas_hd_key *out, char *err,
+                    size_t errlen);
+/* mnemonic (+ BIP-39 passphrase, NULL = "") -> secp256k1 secret at path
+ * (NULL = WICAS_HD_PATH_COSMOS): what `keys add --recover` stores. */
+int wicas_hd_secret_from_mnemonic(const char *mnemonic, const char *passphrase, const char *path, uint8_t secret[32],
+                                  char *err, size_t errlen);
 
 /* ---- client-side query codecs (for the CLI; no chain state) ------------------------
  * Builds the protobuf request for a query path from simple arguments:

@@ -319,3 +319,112 @@ int wicas_chain_keyring_delete(const char *dir, const char *name, char *err, siz
                                : kerr(err, errlen, WICAS_CHAIN_ERR_IO, "cannot delete %s: %s", path, strerror(errno));
     return 0;
 }
+
+/* ---- armored export / import ------------------------------------------------------
+ * The same scrypt + AES-256-GCM as the key files, under the export
+ * passphrase, with the header lines as authenticated data (so none can be
+ * altered). */
+#define ARMOR_BEGIN "-----BEGIN WICAS PRIVATE KEY-----"
+#define ARMOR_END "-----END WICAS PRIVATE KEY-----"
+
+static void armor_aad(char *aad, size_t cap, const char *salt_hex, const char *nonce_hex) {
+    snprintf(aad, cap, "wicas-armor-v1|kdf:scrypt|n:%d|r:%d|p:%d|salt:%s|nonce:%s|type:secp256k1", SCRYPT_N, SCRYPT_R,
+             SCRYPT_P, salt_hex, nonce_hex);
+}
+
+int wicas_chain_key_armor(const uint8_t secret[32], const char *passphrase, char **out, char *err, size_t errlen) {
+    *out = NULL;
+    uint8_t pk[33];
+    if (wicas_chain_pubkey_from_secret(secret, pk))
+        return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "the secret is not a valid secp256k1 key");
+    if (!passphrase || !*passphrase) return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "empty export passphrase");
+    uint8_t salt[16], nonce[12], key[32], sealed[48];
+    char salt_hex[33], nonce_hex[25], aad[256];
+    if (read_random(salt, 16) || read_random(nonce, 12))
+        return kerr(err, errlen, WICAS_CHAIN_ERR_IO, "cannot read /dev/urandom");
+    wicas_hex_encode(salt, 16, salt_hex);
+    wicas_hex_encode(nonce, 12, nonce_hex);
+    armor_aad(aad, sizeof aad, salt_hex, nonce_hex);
+    int bad = derive(passphrase, salt, key) || gcm(true, key, nonce, aad, secret, sealed, sealed + 32);
+    memset(key, 0, sizeof key);
+    if (bad) return kerr(err, errlen, WICAS_CHAIN_ERR_CRYPTO, "key encryption failed");
+    char body[80];
+    wicas_base64_encode(sealed, 48, body);
+    size_t cap = 512;
+    char *s = malloc(cap);
+    if (!s) return kerr(err, errlen, WICAS_CHAIN_ERR_NOMEM, "out of memory");
+    snprintf(s, cap,
+             ARMOR_BEGIN "\nkdf: scrypt\nscrypt-n: %d\nscrypt-r: %d\nscrypt-p: %d\nsalt: %s\nnonce: %s\n"
+                         "cipher: aes-256-gcm\ntype: secp256k1\n\n%s\n" ARMOR_END "\n",
+             SCRYPT_N, SCRYPT_R, SCRYPT_P, salt_hex, nonce_hex, body);
+    *out = s;
+    return 0;
+}
+
+/* Value of header "name: value" in the armor's header block, or NULL. */
+static const char *armor_header(const char *hdr, const char *name, char *val, size_t cap) {
+    size_t nl = strlen(name);
+    for (const char *p = hdr; *p && *p != '\n';) {
+        const char *e = strchr(p, '\n');
+        if (!e) return NULL;
+        if ((size_t)(e - p) > nl + 2 && strncmp(p, name, nl) == 0 && p[nl] == ':' && p[nl + 1] == ' ') {
+            size_t vl = (size_t)(e - p) - nl - 2;
+            if (vl >= cap) return NULL;
+            memcpy(val, p + nl + 2, vl);
+            val[vl] = 0;
+            return val;
+        }
+        p = e + 1;
+    }
+    return NULL;
+}
+
+int wicas_chain_key_unarmor(const char *text, const char *passphrase, uint8_t secret[32], char *err, size_t errlen) {
+    const char *b = text ? strstr(text, ARMOR_BEGIN "\n") : NULL;
+    const char *hdr = b ? b + strlen(ARMOR_BEGIN) + 1 : NULL;
+    const char *blank = hdr ? strstr(hdr, "\n\n") : NULL;
+    const char *end = blank ? strstr(blank, ARMOR_END) : NULL;
+    if (!end)
+        return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID,
+                    "not an armored WICAS private key (expected '" ARMOR_BEGIN "', headers, a blank line, the body, '" ARMOR_END "')");
+    char v[64], salt_hex[64], nonce_hex[64], aad[256];
+    char want[16];
+    struct {
+        const char *name, *want;
+    } fixed[] = {{"kdf", "scrypt"}, {"cipher", "aes-256-gcm"}, {"type", "secp256k1"}};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (!armor_header(hdr, fixed[i].name, v, sizeof v) || strcmp(v, fixed[i].want) != 0)
+            return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "armor header '%s' must be '%s'", fixed[i].name,
+                        fixed[i].want);
+    const char *nums[3] = {"scrypt-n", "scrypt-r", "scrypt-p"};
+    int numv[3] = {SCRYPT_N, SCRYPT_R, SCRYPT_P};
+    for (int i = 0; i < 3; i++) {
+        snprintf(want, sizeof want, "%d", numv[i]);
+        if (!armor_header(hdr, nums[i], v, sizeof v) || strcmp(v, want) != 0)
+            return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "armor header '%s' must be %s", nums[i], want);
+    }
+    uint8_t salt[16], nonce[12], sealed[48], key[32], sk[32], pk[33];
+    if (!armor_header(hdr, "salt", salt_hex, sizeof salt_hex) || wicas_hex_decode(salt_hex, salt, 16) ||
+        !armor_header(hdr, "nonce", nonce_hex, sizeof nonce_hex) || wicas_hex_decode(nonce_hex, nonce, 12))
+        return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "armor: bad salt or nonce header");
+    const char *body = blank + 2;
+    size_t bl = (size_t)(end - body);
+    while (bl && (body[bl - 1] == '\n' || body[bl - 1] == '\r')) bl--;
+    if (wicas_base64_decode(body, bl, sealed, sizeof sealed) != 48)
+        return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "armor: the body is not 48 bytes of base64");
+    for (char *q = salt_hex; *q; q++) *q = (char)(*q >= 'A' && *q <= 'F' ? *q - 'A' + 'a' : *q);
+    for (char *q = nonce_hex; *q; q++) *q = (char)(*q >= 'A' && *q <= 'F' ? *q - 'A' + 'a' : *q);
+    armor_aad(aad, sizeof aad, salt_hex, nonce_hex);
+    if (!passphrase || derive(passphrase, salt, key) || gcm(false, key, nonce, aad, sealed, sk, sealed + 32)) {
+        memset(key, 0, sizeof key);
+        return kerr(err, errlen, WICAS_CHAIN_ERR_CRYPTO, "armor: wrong passphrase or modified key");
+    }
+    memset(key, 0, sizeof key);
+    if (wicas_chain_pubkey_from_secret(sk, pk)) {
+        memset(sk, 0, sizeof sk);
+        return kerr(err, errlen, WICAS_CHAIN_ERR_CORRUPT, "armor: the key is not a valid secp256k1 key");
+    }
+    memcpy(secret, sk, 32);
+    memset(sk, 0, sizeof sk);
+    return 0;
+}

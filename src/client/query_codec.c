@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain_internal.h"
+#include "wchain.pb-c.h"
 #include "client.h"
 #include "common.h"
 

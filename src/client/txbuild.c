@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain_internal.h"
+#include "wchain.pb-c.h"
 #include "client.h"
 #include "ai.h"
 #include "common.h"
@@ -31,7 +31,7 @@ void wicas_chain_any_free(wicas_chain_any *a) {
 static int pack_any(const ProtobufCMessage *m, const char *url, wicas_chain_any *out) {
     size_t n = protobuf_c_message_get_packed_size(m);
     out->value = malloc(n ? n : 1);
-    out->type_url = xstrdup(url);
+    out->type_url = strdup(url);
     if (!out->value || !out->type_url) {
         wicas_chain_any_free(out);
         return WICAS_CHAIN_ERR_NOMEM;
@@ -53,18 +53,20 @@ static int check_addr(const char *what, const char *a, char *err, size_t errlen)
 
 /* Builds protobuf Coin pointers for a coins string; frees with free_pb_coins. */
 static int pb_coins(const char *s, Wchain__Coin ***out, size_t *n, char *err, size_t errlen) {
-    coin *c = NULL;
+    wicas_chain_coin *c = NULL;
     *out = NULL;
     *n = 0;
-    if (coins_parse(s, &c, n, err, errlen)) return WICAS_CHAIN_ERR_INVALID;
+    if (wicas_chain_coins_parse(s, &c, n, err, errlen)) return WICAS_CHAIN_ERR_INVALID;
     if (*n == 0) return 0;
     Wchain__Coin **p = calloc(*n, sizeof *p);
     for (size_t i = 0; p && i < *n; i++) {
         p[i] = malloc(sizeof **p);
         if (!p[i]) break;
         wchain__coin__init(p[i]);
-        p[i]->denom = xstrdup(c[i].denom);
-        p[i]->amount = xprintf("%" PRIu64, c[i].amount);
+        p[i]->denom = strdup(c[i].denom);
+        char amt[24];
+        snprintf(amt, sizeof amt, "%" PRIu64, c[i].amount);
+        p[i]->amount = strdup(amt);
     }
     free(c);
     *out = p;
@@ -289,7 +291,7 @@ done:
 static int pack_msg(const ProtobufCMessage *m, const char *url, wicas_chain_any *out, char *err, size_t errlen) {
     size_t n = protobuf_c_message_get_packed_size(m);
     out->value = malloc(n ? n : 1);
-    out->type_url = xstrdup(url);
+    out->type_url = strdup(url);
     if (!out->value || !out->type_url) {
         wicas_chain_any_free(out);
         snprintf(err, errlen, "out of memory");
