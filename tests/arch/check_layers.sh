@@ -119,6 +119,8 @@ BEGIN {
         nfiles++
         if (owner(f) == "") { d = dirname(f); if (!(d in undeclared)) { undeclared[d] = 1; print "FAIL: folder " d " (" f ") is not declared in layers.txt"; bad++ } }
     }
+    while ((getline f < (tmp "/protos")) > 0) exists[f] = 1
+    close(tmp "/protos")
     for (h in public) if (!(h in exists)) { print "FAIL: layers.txt names " h " public, but there is no such file"; bad++ }
     while ((getline f < (tmp "/protos")) > 0) {
         # src/abci/proto/tendermint/abci/types.proto: header tendermint/abci/types.pb-c.h
