@@ -6,7 +6,7 @@
  *        q2_k|q3_k|q4_k|q5_k|q6_k|q8_k|iq4_nl|iq4_xs]
  *        [--embd-type T] [--mix T] [--untied] [--seed N] [--version 2|3]
  *        [--arch llama|qwen2|qwen3|gemma3|NAME] [--head-dim N] [--swa N] [--swa-pattern N]
- *        [--softcap X] [--rope-base-swa X] [--rope-scaling TYPE] [--extra-key NAME]
+ *        [--softcap X] [--rope-base-swa X] [--rope-scaling TYPE] [--extra-key NAME] [--extra-tensor NAME]
  * (--mix: attn_v and ffn_down in type T, as llama.cpp's *_M mixes do)
  * Architectures: qwen2 adds F32 Q/K/V biases; qwen3 per-head q/k norms
  * (attn_q_norm, attn_k_norm); gemma3 those norms plus post_attention_norm and
@@ -14,7 +14,8 @@
  * given, sliding_window_pattern, final_logit_softcapping, rope.freq_base_swa.
  * Any other --arch NAME writes a llama-shaped file under that name (the
  * engine must refuse it); --extra-key writes "<arch>.NAME" = 1 (u32) and
- * --rope-scaling writes rope.scaling.type with factor 4 (refusal tests).
+ * --rope-scaling writes rope.scaling.type with factor 4, --extra-tensor an
+ * F32 vector of dim floats named NAME (refusal tests).
  *
  * Weights come from a seeded splitmix64 generator (same seed, same file),
  * uniform in [-1/sqrt(cols), 1/sqrt(cols)] so activations stay O(1) through
@@ -378,7 +379,7 @@ int main(int argc, char **argv) {
     }
     int dim = 288, ff = 800, layers = 2, heads = 6, kvh = 2, vocab = 300, ctx = 256, type = 3, etype = 8, untied = 0,
         version = 3, mix = -1, head_dim = 0, swa = 8, swa_pattern = 0;
-    const char *arch = "llama", *extra_key = NULL, *rope_scaling = NULL;
+    const char *arch = "llama", *extra_key = NULL, *rope_scaling = NULL, *extra_tensor = NULL;
     float softcap = 0.0f, rope_base_swa = 0.0f;
     uint64_t seed = 1;
     for (int i = 2; i < argc; i++) {
@@ -405,6 +406,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--rope-base-swa")) rope_base_swa = (float)atof(v);
         else if (!strcmp(a, "--rope-scaling")) rope_scaling = v;
         else if (!strcmp(a, "--extra-key")) extra_key = v;
+        else if (!strcmp(a, "--extra-tensor")) extra_tensor = v;
         else { fprintf(stderr, "gen_model: unknown flag %s\n", a); return 2; }
     }
     const int is_qwen2 = !strcmp(arch, "qwen2"), is_qwen3 = !strcmp(arch, "qwen3"), is_gemma3 = !strcmp(arch, "gemma3");
@@ -452,6 +454,7 @@ int main(int argc, char **argv) {
     }
     add_tensor("output_norm.weight", 0, dim, 1, 1, 0.1f, 1.0f);
     if (untied) add_tensor("output.weight", type, dim, vocab, 2, ws, 0.0f);
+    if (extra_tensor) add_tensor(extra_tensor, 0, dim, 1, 1, 0.1f, 1.0f);
 
     /* metadata */
     buf kv = {0};

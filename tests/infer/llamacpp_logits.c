@@ -10,6 +10,7 @@
  * flash attention off, so the comparison measures the maths, not llama.cpp's
  * F16 cache. logits_dump.c is the WICAS side with the same interface.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,6 +19,12 @@
 static void quiet(enum ggml_log_level level, const char *text, void *ud) {
     (void)ud;
     if (level >= GGML_LOG_LEVEL_ERROR) fputs(text, stderr);
+}
+
+static bool no_progress(float p, void *ud) {
+    (void)p;
+    (void)ud;
+    return true;
 }
 
 static int argmax(const float *l, int n) {
@@ -37,6 +44,7 @@ int main(int argc, char **argv) {
     llama_log_set(quiet, NULL);
     llama_backend_init();
     struct llama_model_params mp = llama_model_default_params();
+    mp.progress_callback = no_progress;
     struct llama_model *model = llama_model_load_from_file(argv[1], mp);
     if (!model) {
         fprintf(stderr, "llama.cpp could not load %s\n", argv[1]);
