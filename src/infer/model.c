@@ -9,8 +9,10 @@
  * before RoPE); gemma3 (embeddings times sqrt(dim), QK-norm, norms of the
  * attention and FFN outputs before the residual adds, GeGLU with GELU(tanh),
  * sliding-window attention on the layers the pattern names with their own
- * RoPE base, optional final logit soft-capping). The GGUF converter stores
- * Gemma's norm weights with the +1 already added, so every norm is the same
+ * RoPE base, optional final logit soft-capping); phi3 (fused attn_qkv and
+ * gate/up tensors, read as row views; NEOX RoPE; its sliding_window key is
+ * ignored, as llama.cpp does). Any architecture may carry a fused attn_qkv.
+ * The GGUF converter stores Gemma's norm weights with the +1 already added, so every norm is the same
  * RMSNorm. A metadata key under the architecture's prefix that this file
  * does not read, an unknown tensor, or a RoPE scaling other than linear is
  * refused by name rather than ignored.
@@ -203,6 +205,14 @@ static int get_opt_vec(const gguf_file *f, uint8_t *used, const char *name, int 
     return get_norm(f, used, name, n, out, err, errlen);
 }
 
+/* Rows [r0, r0 + n) of a matrix, as a matrix of its own. */
+static wmat row_view(const wmat *w, int r0, int n) {
+    wmat v = *w;
+    v.rows = n;
+    v.data = w->data + (size_t)r0 * w->row_bytes;
+    return v;
+}
+
 /* The weights of every layer (after the hyper-parameters are known). Marks
  * each tensor it reads in used[]. */
 static int build_weights(wicas_infer_model *m, uint8_t *used, char *err, size_t errlen) {
@@ -230,12 +240,29 @@ static int build_weights(wicas_infer_model *m, uint8_t *used, char *err, size_t 
     if ((rc = get_norm(f, used, TN(suffix), n, &L->field, err, errlen))) return rc;
         NORM(attn_norm, "attn_norm.weight", dim)
         NORM(ffn_norm, "ffn_norm.weight", dim)
-        MAT(wq, "attn_q.weight", dim, qd)
-        MAT(wk, "attn_k.weight", dim, kvd)
-        MAT(wv, "attn_v.weight", dim, kvd)
+        if (gguf_find_tensor(f, TN("attn_qkv.weight"))) {
+            /* fused: rows [0, qd) are q, then kvd rows of k, then of v */
+            wmat qkv;
+            if ((rc = get_mat(f, used, name, dim, qd + 2 * kvd, false, &qkv, err, errlen))) return rc;
+            L->wq = row_view(&qkv, 0, qd);
+            L->wk = row_view(&qkv, qd, kvd);
+            L->wv = row_view(&qkv, qd + kvd, kvd);
+        } else {
+            MAT(wq, "attn_q.weight", dim, qd)
+            MAT(wk, "attn_k.weight", dim, kvd)
+            MAT(wv, "attn_v.weight", dim, kvd)
+        }
         MAT(wo, "attn_output.weight", qd, dim)
-        MAT(w_gate, "ffn_gate.weight", dim, c->hidden_dim)
-        MAT(w_up, "ffn_up.weight", dim, c->hidden_dim)
+        if (c->arch == ARCH_PHI3) {
+            /* fused: rows [0, ff) are the gate, [ff, 2 ff) the up projection */
+            wmat gu;
+            if ((rc = get_mat(f, used, TN("ffn_up.weight"), dim, 2 * c->hidden_dim, false, &gu, err, errlen))) return rc;
+            L->w_gate = row_view(&gu, 0, c->hidden_dim);
+            L->w_up = row_view(&gu, c->hidden_dim, c->hidden_dim);
+        } else {
+            MAT(w_gate, "ffn_gate.weight", dim, c->hidden_dim)
+            MAT(w_up, "ffn_up.weight", dim, c->hidden_dim)
+        }
         MAT(w_down, "ffn_down.weight", c->hidden_dim, dim)
         /* Q/K/V biases: optional for every architecture (as in llama.cpp) */
         if ((rc = get_opt_vec(f, used, TN("attn_q.bias"), qd, &L->bq, err, errlen)) ||
@@ -270,11 +297,16 @@ static const char *const KEYS_COMMON[] = {
     "expert_count", "expert_used_count", NULL};
 static const char *const KEYS_GEMMA3[] = {"attention.sliding_window", "attention.sliding_window_pattern",
                                           "rope.freq_base_swa", "final_logit_softcapping", NULL};
+/* phi3: llama.cpp reads attention.sliding_window and then turns the window
+ * off for this architecture (its converters write it wrongly), so it is
+ * accepted and does not change the maths. */
+static const char *const KEYS_PHI3[] = {"attention.sliding_window", NULL};
 
 static const struct {
     const char *name;
     model_arch arch;
-} ARCHS[] = {{"llama", ARCH_LLAMA}, {"qwen2", ARCH_QWEN2}, {"qwen3", ARCH_QWEN3}, {"gemma3", ARCH_GEMMA3}};
+} ARCHS[] = {{"llama", ARCH_LLAMA},   {"qwen2", ARCH_QWEN2}, {"qwen3", ARCH_QWEN3},
+             {"gemma3", ARCH_GEMMA3}, {"phi3", ARCH_PHI3}};
 
 static bool key_listed(const char *const *list, const char *s, size_t n) {
     for (; list && *list; list++)
@@ -289,7 +321,9 @@ static int check_arch_keys(const gguf_file *f, const char *an, model_arch arch, 
         if (k.len <= pl + 1 || memcmp(k.ptr, an, pl) != 0 || k.ptr[pl] != '.') continue;
         const char *s = k.ptr + pl + 1;
         const size_t n = k.len - pl - 1;
-        if (key_listed(KEYS_COMMON, s, n) || (arch == ARCH_GEMMA3 && key_listed(KEYS_GEMMA3, s, n))) continue;
+        if (key_listed(KEYS_COMMON, s, n) || (arch == ARCH_GEMMA3 && key_listed(KEYS_GEMMA3, s, n)) ||
+            (arch == ARCH_PHI3 && key_listed(KEYS_PHI3, s, n)))
+            continue;
         snprintf(err, errlen, "metadata key '%.*s' is not supported for architecture '%s' (it changes the model's "
                  "maths and this engine does not implement it)", (int)(k.len > 96 ? 96 : k.len), k.ptr, an);
         return WICAS_INFER_EUNSUPPORTED;
@@ -318,7 +352,7 @@ int model_build(wicas_infer_model *m, char *err, size_t errlen) {
             c->arch = ARCHS[i].arch;
         }
     if (!an) {
-        snprintf(err, errlen, "architecture '%.*s' is not supported (this engine runs llama, qwen2, qwen3, gemma3)",
+        snprintf(err, errlen, "architecture '%.*s' is not supported (this engine runs llama, qwen2, qwen3, gemma3, phi3)",
                  (int)(arch.len > 32 ? 32 : arch.len), arch.ptr);
         return WICAS_INFER_EUNSUPPORTED;
     }
@@ -415,7 +449,7 @@ int model_build(wicas_infer_model *m, char *err, size_t errlen) {
     c->gelu = c->arch == ARCH_GEMMA3;
     c->embd_scale = c->arch == ARCH_GEMMA3 ? sqrtf((float)c->dim) : 0.0f;
     c->attn_scale = 1.0f / sqrtf((float)c->head_dim);
-    if (c->arch == ARCH_QWEN2 || c->arch == ARCH_QWEN3) {
+    if (c->arch == ARCH_QWEN2 || c->arch == ARCH_QWEN3 || c->arch == ARCH_PHI3) {
         if (c->n_rot != c->head_dim) {
             snprintf(err, errlen, "%s needs rope.dimension_count (%d) = head dim (%d)", an, c->n_rot, c->head_dim);
             return WICAS_INFER_EFORMAT;

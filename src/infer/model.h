@@ -2,7 +2,7 @@
  * model.h — internal: the llama-family model (config, weights) and the run
  * state of a context, shared by model.c (forward pass) and infer.c (API).
  * One config covers the architectures model.c reads (llama, qwen2, qwen3,
- * gemma3): the differences are flags and per-layer tensors that are NULL
+ * gemma3, phi3): the differences are flags and per-layer tensors that are NULL
  * where an architecture has none.
  */
 #ifndef WICAS_MODEL_H
@@ -18,7 +18,7 @@
 #include "quant.h"
 #include "tokenizer.h"
 
-typedef enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_GEMMA3 } model_arch;
+typedef enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_GEMMA3, ARCH_PHI3 } model_arch;
 
 /* Hyper-parameters, all from GGUF metadata (<arch>.*; the comments name the
  * llama keys, the other architectures use the same suffixes). */
@@ -36,7 +36,7 @@ typedef struct {
     float eps;       /* llama.attention.layer_norm_rms_epsilon */
     double rope_base;  /* llama.rope.freq_base (default 10000) */
     double rope_scale; /* position multiplier: 1 / llama.rope.scaling.factor for linear scaling */
-    bool rope_neox;    /* RoPE pairs (i, i + n_rot/2) (qwen2/3, gemma3) instead of (2i, 2i+1) */
+    bool rope_neox;    /* RoPE pairs (i, i + n_rot/2) (qwen2/3, gemma3, phi3) instead of (2i, 2i+1) */
     bool gelu;         /* FFN gate activation GELU(tanh) (gemma3) instead of SiLU */
     float embd_scale;  /* token embeddings multiplied by this (gemma3: sqrt(dim)); 0: not scaled */
     float attn_scale;  /* attention score multiplier, 1/sqrt(key_length) */
@@ -45,7 +45,8 @@ typedef struct {
     double rope_base_swa; /* gemma3.rope.freq_base_swa (default 10000), sliding layers, no scaling */
 } llama_config;
 
-/* A weight matrix: rows x cols (cols = GGUF ne[0], contiguous). */
+/* A weight matrix: rows x cols (cols = GGUF ne[0], contiguous). May be a
+ * view of consecutive rows of a fused tensor (phi3's attn_qkv, ffn_up). */
 typedef struct {
     int type, rows, cols;
     size_t row_bytes;

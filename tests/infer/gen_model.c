@@ -5,13 +5,15 @@
  *        [--kv-heads N] [--vocab N] [--ctx N] [--type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|
  *        q2_k|q3_k|q4_k|q5_k|q6_k|q8_k|iq4_nl|iq4_xs]
  *        [--embd-type T] [--mix T] [--untied] [--seed N] [--version 2|3]
- *        [--arch llama|qwen2|qwen3|gemma3|NAME] [--head-dim N] [--swa N] [--swa-pattern N]
+ *        [--arch llama|qwen2|qwen3|gemma3|phi3|NAME] [--head-dim N] [--swa N] [--swa-pattern N]
  *        [--softcap X] [--rope-base-swa X] [--rope-scaling TYPE] [--extra-key NAME] [--extra-tensor NAME]
  * (--mix: attn_v and ffn_down in type T, as llama.cpp's *_M mixes do)
  * Architectures: qwen2 adds F32 Q/K/V biases; qwen3 per-head q/k norms
  * (attn_q_norm, attn_k_norm); gemma3 those norms plus post_attention_norm and
  * post_ffw_norm, <arch>.attention.sliding_window (--swa, default 8) and, when
- * given, sliding_window_pattern, final_logit_softcapping, rope.freq_base_swa.
+ * given, sliding_window_pattern, final_logit_softcapping, rope.freq_base_swa;
+ * phi3 fuses attn_q/k/v into attn_qkv and ffn_gate/up into ffn_up (gate rows
+ * first) and writes phi3.attention.sliding_window (which llama.cpp ignores).
  * Any other --arch NAME writes a llama-shaped file under that name (the
  * engine must refuse it); --extra-key writes "<arch>.NAME" = 1 (u32) and
  * --rope-scaling writes rope.scaling.type with factor 4, --extra-tensor an
@@ -409,7 +411,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--extra-tensor")) extra_tensor = v;
         else { fprintf(stderr, "gen_model: unknown flag %s\n", a); return 2; }
     }
-    const int is_qwen2 = !strcmp(arch, "qwen2"), is_qwen3 = !strcmp(arch, "qwen3"), is_gemma3 = !strcmp(arch, "gemma3");
+    const int is_qwen2 = !strcmp(arch, "qwen2"), is_qwen3 = !strcmp(arch, "qwen3"), is_gemma3 = !strcmp(arch, "gemma3"),
+              is_phi3 = !strcmp(arch, "phi3");
     if (head_dim == 0) head_dim = heads > 0 ? dim / heads : 0;
     if (vocab < 260 || dim % QK || ff % QK || heads <= 0 || kvh <= 0 || heads % kvh || dim % heads ||
         head_dim <= 0 || (heads * head_dim) % QK) {
@@ -425,6 +428,14 @@ int main(int argc, char **argv) {
         const int hd = head_dim;
 #define TN(s) (snprintf(n, sizeof n, "blk.%d.%s.weight", l, s), n)
         add_tensor(TN("attn_norm"), 0, dim, 1, 1, 0.1f, 1.0f);
+        if (is_phi3) {
+            add_tensor(TN("attn_qkv"), type, dim, (heads + 2 * kvh) * hd, 2, ws, 0.0f);
+            add_tensor(TN("attn_output"), type, heads * hd, dim, 2, wo, 0.0f);
+            add_tensor(TN("ffn_norm"), 0, dim, 1, 1, 0.1f, 1.0f);
+            add_tensor(TN("ffn_up"), type, dim, 2 * ff, 2, ws, 0.0f);
+            add_tensor(TN("ffn_down"), mix >= 0 ? mix : type, ff, dim, 2, wf, 0.0f);
+            continue;
+        }
         add_tensor(TN("attn_q"), type, dim, heads * hd, 2, ws, 0.0f);
         add_tensor(TN("attn_k"), type, dim, kvh * hd, 2, ws, 0.0f);
         add_tensor(TN("attn_v"), mix >= 0 ? mix : type, dim, kvh * hd, 2, ws, 0.0f);
@@ -485,6 +496,7 @@ int main(int argc, char **argv) {
         if (softcap != 0.0f) KV(kv_f32(&kv, AK("final_logit_softcapping"), softcap));
         if (rope_base_swa != 0.0f) KV(kv_f32(&kv, AK("rope.freq_base_swa"), rope_base_swa));
     }
+    if (is_phi3) KV(kv_u32(&kv, AK("attention.sliding_window"), 2047));
     if (rope_scaling) {
         KV(kv_str(&kv, AK("rope.scaling.type"), rope_scaling));
         KV(kv_f32(&kv, AK("rope.scaling.factor"), 4.0f));

@@ -1,8 +1,8 @@
 /*
  * test_model.c — the forward pass on generated models (every tensor type,
  * Q5_x and k-quants included,
- * tied/untied output, GQA ratios 1:1, 3:1, 6:1; the qwen2, qwen3 and gemma3
- * architectures, gemma3's sliding window included) and on the default model:
+ * tied/untied output, GQA ratios 1:1, 3:1, 6:1; the qwen2, qwen3, gemma3 and
+ * phi3 architectures, gemma3's sliding window included) and on the default model:
  *   - logits are finite and depend on the input;
  *   - the SHA-256 of all logits of a fixed token sequence is identical for
  *     1, 2, 3 and 8 threads and for every kernel set the CPU runs;
@@ -84,7 +84,8 @@ static void generated_invariance(void **st) {
     const char *names[] = {"q4_1.gguf", "q4_0_untied.gguf", "q8_0_mha.gguf", "f16.gguf",
                            "f32_untied.gguf", "bf16.gguf", "q4_1_wide.gguf", "q4_k_m.gguf",
                            "q5_0_q5_1.gguf", "q2_k_q3_k.gguf", "q5_k_q8_k.gguf", "iq4.gguf",
-                           "qwen2.gguf", "qwen3.gguf", "qwen3_linear.gguf", "gemma3.gguf", "gemma3_pat.gguf"};
+                           "qwen2.gguf", "qwen3.gguf", "qwen3_linear.gguf", "gemma3.gguf", "gemma3_pat.gguf",
+                           "phi3.gguf"};
     enum { N = sizeof names / sizeof names[0] };
     uint8_t hashes[N][32];
     for (size_t i = 0; i < N; i++) {
@@ -128,7 +129,7 @@ static void prefill_equals_decode(void **st) {
     (void)st;
     const char *names[] = {"q4_1.gguf", "q8_0_mha.gguf", "f16.gguf", "q4_k_m.gguf", "q5_0_q5_1.gguf",
                            "q2_k_q3_k.gguf", "q5_k_q8_k.gguf", "iq4.gguf", "qwen2.gguf", "qwen3.gguf", "gemma3.gguf",
-                           "gemma3_pat.gguf"};
+                           "gemma3_pat.gguf", "phi3.gguf"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         wicas_infer_model *m = load(names[i]);
         wicas_infer_model_info info;
@@ -195,7 +196,7 @@ static void architectures(void **st) {
     (void)st;
     static const struct { const char *file, *arch; uint32_t head_dim; } A[] = {
         {"qwen2.gguf", "qwen2", 48}, {"qwen3.gguf", "qwen3", 128}, {"gemma3.gguf", "gemma3", 64},
-        {"q4_1.gguf", "llama", 48}};
+        {"phi3.gguf", "phi3", 48}, {"q4_1.gguf", "llama", 48}};
     for (size_t i = 0; i < sizeof A / sizeof A[0]; i++) {
         wicas_infer_model *m = load(A[i].file);
         wicas_infer_model_info info;
