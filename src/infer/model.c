@@ -227,6 +227,16 @@ static int build_weights(wicas_infer_model *m, uint8_t *used, char *err, size_t 
         m->output = m->tok_embd; /* tied embeddings */
     }
     if ((rc = get_norm(f, used, "output_norm.weight", dim, &m->out_norm, err, errlen))) return rc;
+    /* llama3 RoPE scaling: frequency i is divided by rope_freqs[i] (the
+     * converter bakes rope_scaling type llama3 into this tensor) */
+    if (c->arch == ARCH_LLAMA && gguf_find_tensor(f, "rope_freqs.weight")) {
+        if ((rc = get_norm(f, used, "rope_freqs.weight", c->n_rot / 2, &m->rope_ff, err, errlen))) return rc;
+        for (int i = 0; i < c->n_rot / 2; i++)
+            if (!(m->rope_ff[i] >= 1e-6f && m->rope_ff[i] <= 1e6f)) {
+                snprintf(err, errlen, "rope_freqs.weight[%d] = %g is out of range [1e-6, 1e6]", i, (double)m->rope_ff[i]);
+                return WICAS_INFER_EFORMAT;
+            }
+    }
     m->layers = calloc((size_t)c->n_layers, sizeof(llama_layer));
     if (!m->layers) return WICAS_INFER_ENOMEM;
     const bool qk_norm = c->arch == ARCH_QWEN3 || c->arch == ARCH_GEMMA3, post = c->arch == ARCH_GEMMA3;
@@ -417,10 +427,11 @@ int model_build(wicas_infer_model *m, char *err, size_t errlen) {
         }
         c->rope_base = v;
     }
-    /* RoPE scaling: none or linear (positions times 1/factor); yarn,
-     * longrope, llama3 (rope_freqs) and anything else are refused. */
+    /* RoPE scaling: none or linear (positions times 1/factor), and llama3's
+     * per-frequency divisors (tensor rope_freqs.weight, read with the
+     * weights); yarn, longrope and anything else are refused. */
     c->rope_scale = 1.0;
-    gguf_str st;
+    gguf_str st = {"(not a string)", 14};
     if (gguf_find(f, K("rope.scaling.type")) && (!gguf_get_str(f, k, &st) || !gguf_str_eq(st, "none"))) {
         if (!gguf_get_str(f, k, &st) || !gguf_str_eq(st, "linear")) {
             snprintf(err, errlen, "%s.rope.scaling.type '%.*s' is not supported (none, linear)", an,
@@ -440,10 +451,6 @@ int model_build(wicas_infer_model *m, char *err, size_t errlen) {
             return WICAS_INFER_EFORMAT;
         }
         c->rope_scale = 1.0 / v;
-    }
-    if (gguf_find_tensor(f, "rope_freqs.weight")) {
-        snprintf(err, errlen, "tensor 'rope_freqs.weight' (llama3-style RoPE scaling) is not supported");
-        return WICAS_INFER_EUNSUPPORTED;
     }
     c->rope_neox = c->arch != ARCH_LLAMA;
     c->gelu = c->arch == ARCH_GEMMA3;
@@ -540,6 +547,7 @@ int model_build(wicas_infer_model *m, char *err, size_t errlen) {
     if (!m->inv_freq || !m->inv_freq_swa) return WICAS_INFER_ENOMEM;
     for (int i = 0; i < c->n_rot / 2; i++) {
         m->inv_freq[i] = wicas_pow(c->rope_base, -(double)(2 * i) / (double)c->n_rot);
+        if (m->rope_ff) m->inv_freq[i] = m->inv_freq[i] / (double)m->rope_ff[i];
         m->inv_freq_swa[i] = wicas_pow(c->rope_base_swa, -(double)(2 * i) / (double)c->n_rot);
     }
     if ((rc = build_tokenizer(m, err, errlen))) return rc;
@@ -620,11 +628,13 @@ void model_free_parts(wicas_infer_model *m) {
     free(m->out_norm);
     free(m->inv_freq);
     free(m->inv_freq_swa);
+    free(m->rope_ff);
     wicas_tok_free(m->tok);
     m->layers = NULL;
     m->out_norm = NULL;
     m->inv_freq = NULL;
     m->inv_freq_swa = NULL;
+    m->rope_ff = NULL;
     m->tok = NULL;
 }
 

@@ -73,6 +73,7 @@ struct wicas_infer_model {
     llama_layer *layers;
     double *inv_freq;      /* n_rot/2 RoPE frequencies base^(-2i/n_rot) */
     double *inv_freq_swa;  /* the same with rope_base_swa (sliding layers), or NULL */
+    float *rope_ff;        /* llama3 RoPE: rope_freqs.weight divisors (n_rot/2), or NULL */
     wicas_tokenizer *tok;
     wicas_infer_model_info info;
     uint8_t *pack_mem; /* one allocation holding every packed matrix */

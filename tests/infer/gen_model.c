@@ -7,6 +7,7 @@
  *        [--embd-type T] [--mix T] [--untied] [--seed N] [--version 2|3]
  *        [--arch llama|qwen2|qwen3|gemma3|phi3|NAME] [--head-dim N] [--swa N] [--swa-pattern N]
  *        [--softcap X] [--rope-base-swa X] [--rope-scaling TYPE] [--extra-key NAME] [--extra-tensor NAME]
+ *        [--rope-freqs]
  * (--mix: attn_v and ffn_down in type T, as llama.cpp's *_M mixes do)
  * Architectures: qwen2 adds F32 Q/K/V biases; qwen3 per-head q/k norms
  * (attn_q_norm, attn_k_norm); gemma3 those norms plus post_attention_norm and
@@ -17,7 +18,9 @@
  * Any other --arch NAME writes a llama-shaped file under that name (the
  * engine must refuse it); --extra-key writes "<arch>.NAME" = 1 (u32) and
  * --rope-scaling writes rope.scaling.type with factor 4, --extra-tensor an
- * F32 vector of dim floats named NAME (refusal tests).
+ * F32 vector of dim floats named NAME (refusal tests). --rope-freqs writes
+ * llama3-style rope_freqs.weight: divisors rising from 1 to 8 over the
+ * head's frequencies (no random numbers drawn).
  *
  * Weights come from a seeded splitmix64 generator (same seed, same file),
  * uniform in [-1/sqrt(cols), 1/sqrt(cols)] so activations stay O(1) through
@@ -380,13 +383,14 @@ int main(int argc, char **argv) {
         return 2;
     }
     int dim = 288, ff = 800, layers = 2, heads = 6, kvh = 2, vocab = 300, ctx = 256, type = 3, etype = 8, untied = 0,
-        version = 3, mix = -1, head_dim = 0, swa = 8, swa_pattern = 0;
+        version = 3, mix = -1, head_dim = 0, swa = 8, swa_pattern = 0, rope_freqs = 0;
     const char *arch = "llama", *extra_key = NULL, *rope_scaling = NULL, *extra_tensor = NULL;
     float softcap = 0.0f, rope_base_swa = 0.0f;
     uint64_t seed = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
         if (!strcmp(a, "--untied")) { untied = 1; continue; }
+        if (!strcmp(a, "--rope-freqs")) { rope_freqs = 1; continue; }
         i++;
         if (!strcmp(a, "--dim")) dim = atoi(v);
         else if (!strcmp(a, "--ff")) ff = atoi(v);
@@ -466,6 +470,19 @@ int main(int argc, char **argv) {
     add_tensor("output_norm.weight", 0, dim, 1, 1, 0.1f, 1.0f);
     if (untied) add_tensor("output.weight", type, dim, vocab, 2, ws, 0.0f);
     if (extra_tensor) add_tensor(extra_tensor, 0, dim, 1, 1, 0.1f, 1.0f);
+    if (rope_freqs) {
+        T = realloc(T, sizeof(tensor) * (size_t)(nT + 1));
+        tensor *t = &T[nT++];
+        memset(t, 0, sizeof *t);
+        snprintf(t->name, sizeof t->name, "rope_freqs.weight");
+        t->ne[0] = (uint64_t)(head_dim / 2);
+        t->ne[1] = 1;
+        t->nd = 1;
+        for (int i = 0; i < head_dim / 2; i++) {
+            float v = 1.0f + 7.0f * (float)i / (float)(head_dim / 2 - 1);
+            put(&t->data, &v, 4);
+        }
+    }
 
     /* metadata */
     buf kv = {0};

@@ -15,8 +15,8 @@
 #     of the common prefix is printed (not required: on this small model near
 #     ties flip early even for the Q4_1 file the engine has always run);
 #   - logits hash identical for every kernel set this CPU runs at 1/2/3 threads.
-# Then the other architectures (qwen2, qwen3, gemma3, phi3) on tiny random models of
-# gen_model: llamacpp_logits.c, compiled here against the static libraries of
+# Then the other architectures (qwen2, qwen3, gemma3, phi3, and llama with
+# llama3 RoPE factors) on tiny random models of gen_model: llamacpp_logits.c, compiled here against the static libraries of
 # the same llama.cpp build, and logits_dump evaluate the same 40 token ids and
 # greedily decode 16 more. Per model the largest |logit difference| over all
 # 40 x vocab logits is printed; for the F32 variants (made here: no
@@ -90,12 +90,14 @@ F32="--type f32 --embd-type f32 --untied"
 "$GEN" "$TMP/gemma3_f32.gguf" --arch gemma3 $F32 --dim 256 --ff 512 --heads 4 --kv-heads 1 --head-dim 64 \
   --layers 7 --swa 8 --softcap 30 --seed 23
 "$GEN" "$TMP/phi3_f32.gguf" --arch phi3 $F32 --kv-heads 2 --seed 26
+"$GEN" "$TMP/llama3_freqs_f32.gguf" $F32 --rope-freqs --seed 28
 "$GEN" "$TMP/gemma3_pat_f32.gguf" --arch gemma3 $F32 --dim 256 --ff 512 --heads 4 --kv-heads 2 --head-dim 64 \
   --layers 4 --swa 5 --swa-pattern 2 --rope-base-swa 20000 --seed 24
 na=0
 for f in "$TMP"/qwen2_f32.gguf "$TMP"/qwen3_f32.gguf "$TMP"/qwen3_linear_f32.gguf "$TMP"/gemma3_f32.gguf \
-         "$TMP"/gemma3_pat_f32.gguf "$TMP"/phi3_f32.gguf "$MDIR"/qwen2.gguf "$MDIR"/qwen3.gguf \
-         "$MDIR"/qwen3_linear.gguf "$MDIR"/gemma3.gguf "$MDIR"/gemma3_pat.gguf "$MDIR"/phi3.gguf; do
+         "$TMP"/gemma3_pat_f32.gguf "$TMP"/phi3_f32.gguf "$TMP"/llama3_freqs_f32.gguf "$MDIR"/qwen2.gguf \
+         "$MDIR"/qwen3.gguf "$MDIR"/qwen3_linear.gguf "$MDIR"/gemma3.gguf "$MDIR"/gemma3_pat.gguf \
+         "$MDIR"/phi3.gguf "$MDIR"/llama3_freqs.gguf; do
   q=$(basename "$f" .gguf)
   na=$((na + 1))
   if ! lt=$("$LC" "$f" 40 16 "$TMP/lc.bin"); then echo "FAIL $q: llama.cpp could not run it"; fail=1; continue; fi
@@ -116,5 +118,5 @@ print(n)' "$wt" "$lt")
     *) echo "   $msg" ;;
   esac
 done
-[ $na -eq 12 ] || { echo "architecture models missing"; exit 1; }
+[ $na -eq 14 ] || { echo "architecture models missing"; exit 1; }
 exit $fail

@@ -85,7 +85,7 @@ static void generated_invariance(void **st) {
                            "f32_untied.gguf", "bf16.gguf", "q4_1_wide.gguf", "q4_k_m.gguf",
                            "q5_0_q5_1.gguf", "q2_k_q3_k.gguf", "q5_k_q8_k.gguf", "iq4.gguf",
                            "qwen2.gguf", "qwen3.gguf", "qwen3_linear.gguf", "gemma3.gguf", "gemma3_pat.gguf",
-                           "phi3.gguf"};
+                           "phi3.gguf", "llama3_freqs.gguf"};
     enum { N = sizeof names / sizeof names[0] };
     uint8_t hashes[N][32];
     for (size_t i = 0; i < N; i++) {
@@ -207,7 +207,8 @@ static void architectures(void **st) {
     }
 }
 
-/* Unknown architecture / key / RoPE scaling / tensor: refused, message names it. */
+/* Unknown architecture / key / RoPE scaling / tensor (llama3 RoPE factors on
+ * an architecture that has none): refused, the message names it. */
 static void refusals(void **st) {
     (void)st;
     static const struct { const char *file, *needle; } R[] = {
@@ -215,7 +216,8 @@ static void refusals(void **st) {
         {"bad_key.gguf", "'qwen2.attn_logit_softcapping' is not supported"},
         {"bad_key_llama.gguf", "'llama.rope.scaling.attn_factor' is not supported"},
         {"bad_yarn.gguf", "qwen3.rope.scaling.type 'yarn' is not supported"},
-        {"bad_tensor.gguf", "tensor 'blk.0.attn_q_norm.weight' is not read by architecture 'llama'"}};
+        {"bad_tensor.gguf", "tensor 'blk.0.attn_q_norm.weight' is not read by architecture 'llama'"},
+        {"bad_freqs.gguf", "tensor 'rope_freqs.weight' is not read by architecture 'qwen2'"}};
     for (size_t i = 0; i < sizeof R / sizeof R[0]; i++) {
         char p[1024], err[512] = "";
         snprintf(p, sizeof p, "%s/%s", g_dir, R[i].file);
