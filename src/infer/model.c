@@ -4,26 +4,29 @@
  * weights struct, a run-state struct, and one forward function that reads
  * top to bottom like the maths).
  *
- * Architectures (general.architecture, keys under "<arch>."): llama; qwen2
- * (Q/K/V biases, NEOX RoPE pairing); qwen3 (RMSNorm of each q and k head
- * before RoPE); gemma3 (embeddings times sqrt(dim), QK-norm, norms of the
- * attention and FFN outputs before the residual adds, GeGLU with GELU(tanh),
+ * Architectures (general.architecture, keys under "<arch>."): llama (with
+ * llama3's RoPE divisors rope_freqs.weight when present); qwen2 (Q/K/V
+ * biases, NEOX RoPE pairing); qwen3 (RMSNorm of each q and k head before
+ * RoPE); gemma3 (embeddings times sqrt(dim), QK-norm, norms of the attention
+ * and FFN outputs before the residual adds, GeGLU with GELU(tanh),
  * sliding-window attention on the layers the pattern names with their own
  * RoPE base, optional final logit soft-capping); phi3 (fused attn_qkv and
  * gate/up tensors, read as row views; NEOX RoPE; its sliding_window key is
- * ignored, as llama.cpp does). Any architecture may carry a fused attn_qkv.
- * The GGUF converter stores Gemma's norm weights with the +1 already added, so every norm is the same
- * RMSNorm. A metadata key under the architecture's prefix that this file
- * does not read, an unknown tensor, or a RoPE scaling other than linear is
- * refused by name rather than ignored.
+ * ignored, as llama.cpp does). Any architecture may carry a fused attn_qkv
+ * and Q/K/V biases. The GGUF converter stores Gemma's norm weights with the
+ * +1 already added, so every norm is the same RMSNorm. A metadata key under
+ * the architecture's prefix that this file does not read, a tensor it does
+ * not read, or a RoPE scaling other than linear / llama3 is refused by name
+ * rather than ignored. test_llamacpp_quants.sh compares each architecture's
+ * logits with llama.cpp's.
  *
  * Determinism: every matrix product goes through the kernels of quant.h
  * (exact integer block sums, one canonical float order); every other
  * reduction (RMSNorm, attention scores, softmax, weighted sums) is plain
- * scalar C with a fixed order, shared by every build; exp comes from detmath
- * and RoPE angles from wicas_sincos in double. Threads split output rows (or
- * (token, head) pairs for attention), never a sum, so the thread count cannot
- * change a bit.
+ * scalar C with a fixed order, shared by every build; exp, tanh and GELU
+ * come from detmath and RoPE angles from wicas_sincos in double. Threads
+ * split output rows (or (token, head) pairs for attention), never a sum, so
+ * the thread count cannot change a bit.
  */
 #include "model.h"
 
