@@ -182,6 +182,9 @@ static int build_tokenizer(wicas_infer_model *m, char *err, size_t errlen) {
     bool b;
     tc.add_bos = gguf_get_bool(f, "tokenizer.ggml.add_bos_token", &b) ? b : tc.kind == WICAS_TOK_LLAMA;
     tc.add_eos = gguf_get_bool(f, "tokenizer.ggml.add_eos_token", &b) ? b : false;
+    /* SentencePiece's "▁" before the first word: on unless the file says
+     * false (Gemma 3 does; llama.cpp reads the same key) */
+    tc.no_space_prefix = gguf_get_bool(f, "tokenizer.ggml.add_space_prefix", &b) && !b;
     if (gguf_get_str(f, "tokenizer.chat_template", &s)) tc.chat_template = (wicas_tok_str){s.ptr, s.len};
     char sub[256];
     int trc = wicas_tok_new(&tc, &m->tok, sub, sizeof sub);
