@@ -1,5 +1,5 @@
 /*
- * detmath.c — deterministic exp/log/pow/sincos/silu without libm.
+ * detmath.c — deterministic exp/log/pow/sincos/silu/tanh/gelu without libm.
  *
  * Why hand-written: libm implementations differ in the last bit between
  * vendors and versions, and validators must agree bit for bit. Everything
@@ -116,6 +116,39 @@ void wicas_siluf_n(const float *x, float *y, size_t n) {
 /* ============================================================================
  * wicas_exp — binary64 twin of wicas_expf, polynomial to degree 13.
  * ============================================================================ */
+
+float wicas_tanhf(float x) {
+    if (isnan_f(x)) return x;
+    const double d = (double)x, a = d < 0 ? -d : d;
+    double r;
+    if (a >= 20.0) {
+        r = 1.0;
+    } else if (a < 0.125) {
+        /* tanh(a) = a (1 - a^2/3 + 2a^4/15 - 17a^6/315 + 62a^8/2835
+         *              - 1382a^10/155925 + 21844a^12/6081075 ...) */
+        const double z = a * a;
+        double p = 21844.0 / 6081075.0;
+        p = p * z - 1382.0 / 155925.0;
+        p = p * z + 62.0 / 2835.0;
+        p = p * z - 17.0 / 315.0;
+        p = p * z + 2.0 / 15.0;
+        p = p * z - 1.0 / 3.0;
+        p = p * z + 1.0;
+        r = a * p;
+    } else {
+        const double t = wicas_exp(-2.0 * a);
+        r = (1.0 - t) / (1.0 + t);
+    }
+    return (float)(d < 0 ? -r : r);
+}
+
+float wicas_gelu_tanhf(float x) {
+    if (isnan_f(x)) return x;
+    if (x == inff()) return x;
+    if (x == -inff()) return -0.0f;
+    const float u = (0.7978845608f * x) * (1.0f + (0.044715f * x) * x);
+    return (0.5f * x) * (1.0f + wicas_tanhf(u));
+}
 
 double wicas_exp(double x) {
     if (isnan_d(x)) return x;

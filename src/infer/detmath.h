@@ -92,6 +92,18 @@ void wicas_sincos(double x, double *s, double *c);
  * siluf(+inf) = +inf, siluf(NaN) = NaN. */
 float wicas_siluf(float x);
 
+/* tanh in binary32 through binary64: |x| < 0.125 by the odd Taylor series to
+ * x^13 (Horner in x^2, then times x), 0.125 <= |x| < 20 as
+ * (1 - t) / (1 + t) with t = wicas_exp(-2|x|), |x| >= 20 gives +-1; the
+ * sign of x is restored last, the double is rounded to float once.
+ * tanhf(NaN) = NaN, tanhf(+-0) = +-0. */
+float wicas_tanhf(float x);
+
+/* GELU, tanh approximation (Gemma's GeGLU gate), in binary32 in this order:
+ * u = (0.7978845608f * x) * (1 + (0.044715f * x) * x),
+ * y = (0.5f * x) * (1 + wicas_tanhf(u)). gelu(+-inf) = +inf / -0. */
+float wicas_gelu_tanhf(float x);
+
 /* Array forms: y[i] = wicas_expf(x[i]) / wicas_siluf(x[i]) for i < n, bit for
  * bit (tested over 2^24 inputs), written with selects instead of early
  * returns (clamp, shared core, then pick the special results) so the loop

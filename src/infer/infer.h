@@ -1,6 +1,7 @@
 /*
  * infer.h — the WICAS inference engine: deterministic llama-family inference
- * on the CPU from GGUF model files.
+ * on the CPU from GGUF model files (architectures llama, qwen2, qwen3, gemma3,
+ * phi3; see model.c for what each reads and what is refused).
  *
  * The promise of this module is that the same model bytes and the same inputs
  * give the same output bytes (logits, tokens, text) on every validator: any
@@ -71,7 +72,7 @@ typedef struct wicas_infer_model wicas_infer_model;
 typedef bool (*wicas_infer_progress_fn)(uint64_t done, uint64_t total, void *user);
 
 typedef struct {
-    char arch[32];           /* general.architecture, e.g. "llama" */
+    char arch[32];           /* general.architecture, e.g. "llama", "gemma3" */
     char name[64];           /* general.name (may be empty) */
     uint64_t n_params;       /* total elements of all tensors */
     uint64_t file_size;      /* bytes */

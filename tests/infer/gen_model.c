@@ -5,7 +5,22 @@
  *        [--kv-heads N] [--vocab N] [--ctx N] [--type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|
  *        q2_k|q3_k|q4_k|q5_k|q6_k|q8_k|iq4_nl|iq4_xs]
  *        [--embd-type T] [--mix T] [--untied] [--seed N] [--version 2|3]
+ *        [--arch llama|qwen2|qwen3|gemma3|phi3|NAME] [--head-dim N] [--swa N] [--swa-pattern N]
+ *        [--softcap X] [--rope-base-swa X] [--rope-scaling TYPE] [--extra-key NAME] [--extra-tensor NAME]
+ *        [--rope-freqs]
  * (--mix: attn_v and ffn_down in type T, as llama.cpp's *_M mixes do)
+ * Architectures: qwen2 adds F32 Q/K/V biases; qwen3 per-head q/k norms
+ * (attn_q_norm, attn_k_norm); gemma3 those norms plus post_attention_norm and
+ * post_ffw_norm, <arch>.attention.sliding_window (--swa, default 8) and, when
+ * given, sliding_window_pattern, final_logit_softcapping, rope.freq_base_swa;
+ * phi3 fuses attn_q/k/v into attn_qkv and ffn_gate/up into ffn_up (gate rows
+ * first) and writes phi3.attention.sliding_window (which llama.cpp ignores).
+ * Any other --arch NAME writes a llama-shaped file under that name (the
+ * engine must refuse it); --extra-key writes "<arch>.NAME" = 1 (u32) and
+ * --rope-scaling writes rope.scaling.type with factor 4, --extra-tensor an
+ * F32 vector of dim floats named NAME (refusal tests). --rope-freqs writes
+ * llama3-style rope_freqs.weight: divisors rising from 1 to 8 over the
+ * head's frequencies (no random numbers drawn).
  *
  * Weights come from a seeded splitmix64 generator (same seed, same file),
  * uniform in [-1/sqrt(cols), 1/sqrt(cols)] so activations stay O(1) through
@@ -368,11 +383,14 @@ int main(int argc, char **argv) {
         return 2;
     }
     int dim = 288, ff = 800, layers = 2, heads = 6, kvh = 2, vocab = 300, ctx = 256, type = 3, etype = 8, untied = 0,
-        version = 3, mix = -1;
+        version = 3, mix = -1, head_dim = 0, swa = 8, swa_pattern = 0, rope_freqs = 0;
+    const char *arch = "llama", *extra_key = NULL, *rope_scaling = NULL, *extra_tensor = NULL;
+    float softcap = 0.0f, rope_base_swa = 0.0f;
     uint64_t seed = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
         if (!strcmp(a, "--untied")) { untied = 1; continue; }
+        if (!strcmp(a, "--rope-freqs")) { rope_freqs = 1; continue; }
         i++;
         if (!strcmp(a, "--dim")) dim = atoi(v);
         else if (!strcmp(a, "--ff")) ff = atoi(v);
@@ -386,51 +404,122 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--mix")) mix = type_of(v);
         else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--version")) version = atoi(v);
+        else if (!strcmp(a, "--arch")) arch = v;
+        else if (!strcmp(a, "--head-dim")) head_dim = atoi(v);
+        else if (!strcmp(a, "--swa")) swa = atoi(v);
+        else if (!strcmp(a, "--swa-pattern")) swa_pattern = atoi(v);
+        else if (!strcmp(a, "--softcap")) softcap = (float)atof(v);
+        else if (!strcmp(a, "--rope-base-swa")) rope_base_swa = (float)atof(v);
+        else if (!strcmp(a, "--rope-scaling")) rope_scaling = v;
+        else if (!strcmp(a, "--extra-key")) extra_key = v;
+        else if (!strcmp(a, "--extra-tensor")) extra_tensor = v;
         else { fprintf(stderr, "gen_model: unknown flag %s\n", a); return 2; }
     }
-    if (vocab < 260 || dim % QK || ff % QK || heads <= 0 || kvh <= 0 || heads % kvh || dim % heads) {
+    const int is_qwen2 = !strcmp(arch, "qwen2"), is_qwen3 = !strcmp(arch, "qwen3"), is_gemma3 = !strcmp(arch, "gemma3"),
+              is_phi3 = !strcmp(arch, "phi3");
+    if (head_dim == 0) head_dim = heads > 0 ? dim / heads : 0;
+    if (vocab < 260 || dim % QK || ff % QK || heads <= 0 || kvh <= 0 || heads % kvh || dim % heads ||
+        head_dim <= 0 || (heads * head_dim) % QK) {
         fprintf(stderr, "gen_model: bad shape\n");
         return 2;
     }
     rng_state = seed;
     /* tensors */
-    float ws = 1.0f / sqrtf((float)dim), wf = 1.0f / sqrtf((float)ff);
+    float ws = 1.0f / sqrtf((float)dim), wf = 1.0f / sqrtf((float)ff), wo = 1.0f / sqrtf((float)(heads * head_dim));
     add_tensor("token_embd.weight", etype, dim, vocab, 2, 1.0f, 0.0f);
     for (int l = 0; l < layers; l++) {
         char n[64];
-        int hd = dim / heads;
+        const int hd = head_dim;
 #define TN(s) (snprintf(n, sizeof n, "blk.%d.%s.weight", l, s), n)
         add_tensor(TN("attn_norm"), 0, dim, 1, 1, 0.1f, 1.0f);
-        add_tensor(TN("attn_q"), type, dim, dim, 2, ws, 0.0f);
+        if (is_phi3) {
+            add_tensor(TN("attn_qkv"), type, dim, (heads + 2 * kvh) * hd, 2, ws, 0.0f);
+            add_tensor(TN("attn_output"), type, heads * hd, dim, 2, wo, 0.0f);
+            add_tensor(TN("ffn_norm"), 0, dim, 1, 1, 0.1f, 1.0f);
+            add_tensor(TN("ffn_up"), type, dim, 2 * ff, 2, ws, 0.0f);
+            add_tensor(TN("ffn_down"), mix >= 0 ? mix : type, ff, dim, 2, wf, 0.0f);
+            continue;
+        }
+        add_tensor(TN("attn_q"), type, dim, heads * hd, 2, ws, 0.0f);
         add_tensor(TN("attn_k"), type, dim, kvh * hd, 2, ws, 0.0f);
         add_tensor(TN("attn_v"), mix >= 0 ? mix : type, dim, kvh * hd, 2, ws, 0.0f);
-        add_tensor(TN("attn_output"), type, dim, dim, 2, ws, 0.0f);
+        add_tensor(TN("attn_output"), type, heads * hd, dim, 2, heads * hd == dim ? ws : wo, 0.0f);
         add_tensor(TN("ffn_norm"), 0, dim, 1, 1, 0.1f, 1.0f);
         add_tensor(TN("ffn_gate"), type, dim, ff, 2, ws, 0.0f);
         add_tensor(TN("ffn_up"), type, dim, ff, 2, ws, 0.0f);
         add_tensor(TN("ffn_down"), mix >= 0 ? mix : type, ff, dim, 2, wf, 0.0f);
 #undef TN
+#define BN(s) (snprintf(n, sizeof n, "blk.%d.%s.bias", l, s), n)
+        if (is_qwen2) {
+            add_tensor(BN("attn_q"), 0, heads * hd, 1, 1, 0.5f, 0.0f);
+            add_tensor(BN("attn_k"), 0, kvh * hd, 1, 1, 0.5f, 0.0f);
+            add_tensor(BN("attn_v"), 0, kvh * hd, 1, 1, 0.5f, 0.0f);
+        }
+#undef BN
+#define TN(s) (snprintf(n, sizeof n, "blk.%d.%s.weight", l, s), n)
+        if (is_qwen3 || is_gemma3) {
+            add_tensor(TN("attn_q_norm"), 0, hd, 1, 1, 0.1f, 1.0f);
+            add_tensor(TN("attn_k_norm"), 0, hd, 1, 1, 0.1f, 1.0f);
+        }
+        if (is_gemma3) {
+            add_tensor(TN("post_attention_norm"), 0, dim, 1, 1, 0.1f, 1.0f);
+            add_tensor(TN("post_ffw_norm"), 0, dim, 1, 1, 0.1f, 1.0f);
+        }
+#undef TN
     }
     add_tensor("output_norm.weight", 0, dim, 1, 1, 0.1f, 1.0f);
     if (untied) add_tensor("output.weight", type, dim, vocab, 2, ws, 0.0f);
+    if (extra_tensor) add_tensor(extra_tensor, 0, dim, 1, 1, 0.1f, 1.0f);
+    if (rope_freqs) {
+        T = realloc(T, sizeof(tensor) * (size_t)(nT + 1));
+        tensor *t = &T[nT++];
+        memset(t, 0, sizeof *t);
+        snprintf(t->name, sizeof t->name, "rope_freqs.weight");
+        t->ne[0] = (uint64_t)(head_dim / 2);
+        t->ne[1] = 1;
+        t->nd = 1;
+        for (int i = 0; i < head_dim / 2; i++) {
+            float v = 1.0f + 7.0f * (float)i / (float)(head_dim / 2 - 1);
+            put(&t->data, &v, 4);
+        }
+    }
 
     /* metadata */
     buf kv = {0};
     int n_kv = 0;
 #define KV(call) (call, n_kv++)
-    KV(kv_str(&kv, "general.architecture", "llama"));
+    char key[128];
+#define AK(s) (snprintf(key, sizeof key, "%s.%s", arch, s), key)
+    KV(kv_str(&kv, "general.architecture", arch));
     KV(kv_str(&kv, "general.name", "wicas-test"));
     KV(kv_u32(&kv, "general.alignment", 32));
-    KV(kv_u32(&kv, "llama.block_count", (uint32_t)layers));
-    KV(kv_u32(&kv, "llama.context_length", (uint32_t)ctx));
-    KV(kv_u32(&kv, "llama.embedding_length", (uint32_t)dim));
-    KV(kv_u32(&kv, "llama.feed_forward_length", (uint32_t)ff));
-    KV(kv_u32(&kv, "llama.attention.head_count", (uint32_t)heads));
-    KV(kv_u32(&kv, "llama.attention.head_count_kv", (uint32_t)kvh));
-    KV(kv_f32(&kv, "llama.rope.freq_base", 10000.0f));
-    KV(kv_f32(&kv, "llama.attention.layer_norm_rms_epsilon", 1e-5f));
-    KV(kv_u32(&kv, "llama.vocab_size", (uint32_t)vocab));
-    KV(kv_u32(&kv, "llama.rope.dimension_count", (uint32_t)(dim / heads)));
+    KV(kv_u32(&kv, AK("block_count"), (uint32_t)layers));
+    KV(kv_u32(&kv, AK("context_length"), (uint32_t)ctx));
+    KV(kv_u32(&kv, AK("embedding_length"), (uint32_t)dim));
+    KV(kv_u32(&kv, AK("feed_forward_length"), (uint32_t)ff));
+    KV(kv_u32(&kv, AK("attention.head_count"), (uint32_t)heads));
+    KV(kv_u32(&kv, AK("attention.head_count_kv"), (uint32_t)kvh));
+    KV(kv_f32(&kv, AK("rope.freq_base"), is_gemma3 ? 1000000.0f : 10000.0f));
+    KV(kv_f32(&kv, AK("attention.layer_norm_rms_epsilon"), is_gemma3 ? 1e-6f : 1e-5f));
+    KV(kv_u32(&kv, AK("vocab_size"), (uint32_t)vocab));
+    KV(kv_u32(&kv, AK("rope.dimension_count"), (uint32_t)head_dim));
+    if (head_dim != dim / heads || is_gemma3) {
+        KV(kv_u32(&kv, AK("attention.key_length"), (uint32_t)head_dim));
+        KV(kv_u32(&kv, AK("attention.value_length"), (uint32_t)head_dim));
+    }
+    if (is_gemma3) {
+        KV(kv_u32(&kv, AK("attention.sliding_window"), (uint32_t)swa));
+        if (swa_pattern) KV(kv_u32(&kv, AK("attention.sliding_window_pattern"), (uint32_t)swa_pattern));
+        if (softcap != 0.0f) KV(kv_f32(&kv, AK("final_logit_softcapping"), softcap));
+        if (rope_base_swa != 0.0f) KV(kv_f32(&kv, AK("rope.freq_base_swa"), rope_base_swa));
+    }
+    if (is_phi3) KV(kv_u32(&kv, AK("attention.sliding_window"), 2047));
+    if (rope_scaling) {
+        KV(kv_str(&kv, AK("rope.scaling.type"), rope_scaling));
+        KV(kv_f32(&kv, AK("rope.scaling.factor"), 4.0f));
+    }
+    if (extra_key) KV(kv_u32(&kv, AK(extra_key), 1));
+#undef AK
     KV(kv_str(&kv, "tokenizer.ggml.model", "llama"));
     KV(kv_u32(&kv, "tokenizer.ggml.bos_token_id", 1));
     KV(kv_u32(&kv, "tokenizer.ggml.eos_token_id", 2));

@@ -20,6 +20,7 @@ BIN=$OUT/cross_check_aarch64
 fail=0 n=0
 for m in "$DIR"/q4_1.gguf "$DIR"/q4_0_untied.gguf "$DIR"/q8_0_mha.gguf "$DIR"/f16.gguf "$DIR"/bf16.gguf \
          "$DIR"/q4_k_m.gguf "$DIR"/q5_0_q5_1.gguf "$DIR"/q2_k_q3_k.gguf "$DIR"/q5_k_q8_k.gguf "$DIR"/iq4.gguf \
+         "$DIR"/qwen2.gguf "$DIR"/qwen3.gguf "$DIR"/gemma3.gguf "$DIR"/gemma3_pat.gguf "$DIR"/phi3.gguf \
          ${WICAS_DEFAULT_MODEL:+"$WICAS_DEFAULT_MODEL"}; do
   [ -f "$m" ] || continue
   ntok=12; case $m in *SmolLM2*) ntok=3;; esac
@@ -32,5 +33,5 @@ for m in "$DIR"/q4_1.gguf "$DIR"/q4_0_untied.gguf "$DIR"/q8_0_mha.gguf "$DIR"/f1
     else echo "ok $(basename "$m") aarch64-$k $got"; fi
   done
 done
-[ $n -ge 19 ] || { echo "too few comparisons"; exit 1; }
+[ $n -ge 27 ] || { echo "too few comparisons"; exit 1; }
 exit $fail

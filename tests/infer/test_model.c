@@ -1,14 +1,17 @@
 /*
  * test_model.c — the forward pass on generated models (every tensor type,
  * Q5_x and k-quants included,
- * tied/untied output, GQA ratios 1:1, 3:1, 6:1) and on the default model:
+ * tied/untied output, GQA ratios 1:1, 3:1, 6:1; the qwen2, qwen3, gemma3 and
+ * phi3 architectures, gemma3's sliding window included) and on the default model:
  *   - logits are finite and depend on the input;
  *   - the SHA-256 of all logits of a fixed token sequence is identical for
  *     1, 2, 3 and 8 threads and for every kernel set the CPU runs;
  *   - batched prefill gives bitwise the logits of token-by-token decoding,
  *     also across the internal batch boundary;
  *   - bad tokens / a full context are refused without changing the state;
- *   - the model cache returns the resident model and checks hashes.
+ *   - the model cache returns the resident model and checks hashes;
+ *   - an unknown architecture, metadata key, RoPE scaling or tensor is
+ *     refused with a message naming it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -80,7 +83,9 @@ static void generated_invariance(void **st) {
     (void)st;
     const char *names[] = {"q4_1.gguf", "q4_0_untied.gguf", "q8_0_mha.gguf", "f16.gguf",
                            "f32_untied.gguf", "bf16.gguf", "q4_1_wide.gguf", "q4_k_m.gguf",
-                           "q5_0_q5_1.gguf", "q2_k_q3_k.gguf", "q5_k_q8_k.gguf", "iq4.gguf"};
+                           "q5_0_q5_1.gguf", "q2_k_q3_k.gguf", "q5_k_q8_k.gguf", "iq4.gguf",
+                           "qwen2.gguf", "qwen3.gguf", "qwen3_linear.gguf", "gemma3.gguf", "gemma3_pat.gguf",
+                           "phi3.gguf", "llama3_freqs.gguf"};
     enum { N = sizeof names / sizeof names[0] };
     uint8_t hashes[N][32];
     for (size_t i = 0; i < N; i++) {
@@ -123,7 +128,8 @@ static void logits_sane(void **st) {
 static void prefill_equals_decode(void **st) {
     (void)st;
     const char *names[] = {"q4_1.gguf", "q8_0_mha.gguf", "f16.gguf", "q4_k_m.gguf", "q5_0_q5_1.gguf",
-                           "q2_k_q3_k.gguf", "q5_k_q8_k.gguf", "iq4.gguf"};
+                           "q2_k_q3_k.gguf", "q5_k_q8_k.gguf", "iq4.gguf", "qwen2.gguf", "qwen3.gguf", "gemma3.gguf",
+                           "gemma3_pat.gguf", "phi3.gguf"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         wicas_infer_model *m = load(names[i]);
         wicas_infer_model_info info;
@@ -182,6 +188,46 @@ static void bad_input(void **st) {
     assert_null(x);
     assert_string_equal(wicas_infer_strerror(WICAS_INFER_EHASH), "model file hash mismatch");
     wicas_infer_model_release(m);
+}
+
+/* The architectures' facts as loaded (general.architecture, key_length). The
+ * maths of each is checked against llama.cpp by test_llamacpp_quants.sh. */
+static void architectures(void **st) {
+    (void)st;
+    static const struct { const char *file, *arch; uint32_t head_dim; } A[] = {
+        {"qwen2.gguf", "qwen2", 48}, {"qwen3.gguf", "qwen3", 128}, {"gemma3.gguf", "gemma3", 64},
+        {"phi3.gguf", "phi3", 48}, {"q4_1.gguf", "llama", 48}};
+    for (size_t i = 0; i < sizeof A / sizeof A[0]; i++) {
+        wicas_infer_model *m = load(A[i].file);
+        wicas_infer_model_info info;
+        wicas_infer_model_get_info(m, &info);
+        assert_string_equal(info.arch, A[i].arch);
+        assert_int_equal(info.head_dim, A[i].head_dim);
+        wicas_infer_model_release(m);
+    }
+}
+
+/* Unknown architecture / key / RoPE scaling / tensor (llama3 RoPE factors on
+ * an architecture that has none): refused, the message names it. */
+static void refusals(void **st) {
+    (void)st;
+    static const struct { const char *file, *needle; } R[] = {
+        {"bad_arch.gguf", "architecture 'mamba' is not supported"},
+        {"bad_key.gguf", "'qwen2.attn_logit_softcapping' is not supported"},
+        {"bad_key_llama.gguf", "'llama.rope.scaling.attn_factor' is not supported"},
+        {"bad_yarn.gguf", "qwen3.rope.scaling.type 'yarn' is not supported"},
+        {"bad_tensor.gguf", "tensor 'blk.0.attn_q_norm.weight' is not read by architecture 'llama'"},
+        {"bad_freqs.gguf", "tensor 'rope_freqs.weight' is not read by architecture 'qwen2'"}};
+    for (size_t i = 0; i < sizeof R / sizeof R[0]; i++) {
+        char p[1024], err[512] = "";
+        snprintf(p, sizeof p, "%s/%s", g_dir, R[i].file);
+        wicas_infer_model *m = NULL;
+        int rc = wicas_infer_model_load(p, NULL, NULL, &m, err, sizeof err);
+        printf("%s: %s\n", R[i].file, err);
+        assert_int_equal(rc, WICAS_INFER_EUNSUPPORTED);
+        assert_null(m);
+        if (!strstr(err, R[i].needle)) fail_msg("%s: message '%s' lacks '%s'", R[i].file, err, R[i].needle);
+    }
 }
 
 static void cache(void **st) {
@@ -343,6 +389,7 @@ int main(int argc, char **argv) {
     const struct CMUnitTest gen[] = {
         cmocka_unit_test(logits_sane), cmocka_unit_test(generated_invariance), cmocka_unit_test(prefill_equals_decode),
         cmocka_unit_test(bad_input),   cmocka_unit_test(cache),
+        cmocka_unit_test(architectures), cmocka_unit_test(refusals),
     };
     const struct CMUnitTest def[] = {cmocka_unit_test(default_model), cmocka_unit_test(default_model_generate)};
     int rc = 0;

@@ -18,7 +18,8 @@ check() { # model kernels threads ntok
     echo "ok $(basename "$1") $2 $a"
   fi
 }
-for m in q4_1 q4_0_untied q8_0_mha f16 f32_untied bf16 q4_k_m q5_0_q5_1 q2_k_q3_k q5_k_q8_k iq4; do
+for m in q4_1 q4_0_untied q8_0_mha f16 f32_untied bf16 q4_k_m q5_0_q5_1 q2_k_q3_k q5_k_q8_k iq4 \
+         qwen2 qwen3 qwen3_linear gemma3 gemma3_pat phi3 llama3_freqs; do
   for k in scalar avx2 avx512; do check "$DIR/$m.gguf" $k 2 12; done
 done
 if [ -f "${WICAS_DEFAULT_MODEL:-/nonexistent}" ]; then

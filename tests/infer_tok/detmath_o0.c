@@ -12,4 +12,6 @@
 #define wicas_siluf wicas_siluf_o0
 #define wicas_expf_n wicas_expf_n_o0
 #define wicas_siluf_n wicas_siluf_n_o0
+#define wicas_tanhf wicas_tanhf_o0
+#define wicas_gelu_tanhf wicas_gelu_tanhf_o0
 #include "detmath.c"
