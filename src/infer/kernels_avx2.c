@@ -278,6 +278,22 @@ static inline __m256i dpb(__m256i acc, __m256i u, __m256i s) {
 #endif
 }
 
+/* Packed kinds. Q5_x: the Q4 forms plus the fifth bits from the qh words
+ * (the -16 of Q5_0 folded in as 16 * sum(x), like Q4_0's 8). IQ4_NL: the
+ * nibbles index the level table with vpshufb; AVX2 multiplies |level| by
+ * x * sign(level) (pairs <= 2 * 127 * 127, no vpmaddubsw saturation), VNNI
+ * uses level + 128 (u8) and subtracts 128 * sum(x). All exact int32. */
+enum { PK_Q4_0, PK_Q4_1, PK_Q8_0, PK_Q5_0, PK_Q5_1, PK_IQ4_NL };
+#define Q5_IDX _mm256_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12, 0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, \
+                                12, 12, 12, 12)
+#define Q5_BIT_LO _mm256_set1_epi32(0x08040201)
+#define Q5_BIT_HI _mm256_set1_epi32((int)0x80402010u)
+#define IQ4_S8 _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113, -127, -104, \
+                                -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)
+#define IQ4_U8 _mm256_setr_epi8(1, 24, 45, 63, 79, 93, 106, 118, (char)129, (char)141, (char)153, (char)166, \
+                                (char)181, (char)197, (char)217, (char)241, 1, 24, 45, 63, 79, 93, 106, 118, (char)129, \
+                                (char)141, (char)153, (char)166, (char)181, (char)197, (char)217, (char)241)
+
 /* NT tokens at once (1..4): each weight vector is loaded and unpacked once
  * and used for NT tokens; every token's lane operations are unchanged. */
 static inline __attribute__((always_inline)) void pk_tokens(int kind, int NT, const uint8_t *gp, int nb, size_t per,
@@ -320,29 +336,69 @@ static inline __attribute__((always_inline)) void pk_tokens(int kind, int NT, co
             }
 #endif
         } else {
-            const uint8_t *q = bp + (kind == 1 ? 32 : 16);
+            const bool has_m = kind == PK_Q4_1 || kind == PK_Q5_1, q5 = kind == PK_Q5_0 || kind == PK_Q5_1;
+            const uint8_t *q = bp + (has_m ? 32 : 16) + (q5 ? 32 : 0);
+            __m256i H = q5 ? _mm256_loadu_si256((const __m256i *)(q - 32)) : _mm256_setzero_si256();
 #pragma GCC unroll 4
             for (int k = 0; k < 4; k++) {
                 __m256i wv = _mm256_loadu_si256((const __m256i *)(q + 32 * k));
                 __m256i lo = _mm256_and_si256(wv, m4), hi = _mm256_and_si256(_mm256_srli_epi16(wv, 4), m4);
+                if (q5) {
+                    /* fifth bits: byte i of lane r gets bit 4k+i (lo) and
+                     * 16+4k+i (hi) of row r's qh word, as 0x10 */
+                    const __m256i il = _mm256_add_epi8(Q5_IDX, _mm256_set1_epi8((char)(k >> 1)));
+                    const __m256i ih = _mm256_add_epi8(il, _mm256_set1_epi8(2));
+                    const __m256i bm = (k & 1) ? Q5_BIT_HI : Q5_BIT_LO;
+                    const __m256i o16 = _mm256_set1_epi8(0x10);
+                    __m256i bl = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(H, il), bm), bm);
+                    __m256i bh = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(H, ih), bm), bm);
+                    lo = _mm256_or_si256(lo, _mm256_and_si256(bl, o16));
+                    hi = _mm256_or_si256(hi, _mm256_and_si256(bh, o16));
+                }
+#if defined(KERNEL_VNNI)
+                if (kind == PK_IQ4_NL) { /* level + 128 as u8; 128 * sum(x) comes off below */
+                    lo = _mm256_shuffle_epi8(IQ4_U8, lo);
+                    hi = _mm256_shuffle_epi8(IQ4_U8, hi);
+                }
+#else
+                __m256i sl = lo, sh = hi; /* IQ4_NL: |level| x (x * sign(level)) */
+                if (kind == PK_IQ4_NL) {
+                    sl = _mm256_shuffle_epi8(IQ4_S8, lo);
+                    sh = _mm256_shuffle_epi8(IQ4_S8, hi);
+                    lo = _mm256_sign_epi8(sl, sl);
+                    hi = _mm256_sign_epi8(sh, sh);
+                }
+#endif
                 for (int u = 0; u < NT; u++) {
                     const int8_t *x = a->q + ((size_t)(t0 + u) * st + b) * QK;
                     int32_t xl, xh;
                     memcpy(&xl, x + 4 * k, 4);
                     memcpy(&xh, x + 16 + 4 * k, 4);
-                    is[u] = dpb(is[u], lo, _mm256_set1_epi32(xl));
-                    is[u] = dpb(is[u], hi, _mm256_set1_epi32(xh));
+                    __m256i vl = _mm256_set1_epi32(xl), vh = _mm256_set1_epi32(xh);
+#if !defined(KERNEL_VNNI)
+                    if (kind == PK_IQ4_NL) {
+                        vl = _mm256_sign_epi8(vl, sl);
+                        vh = _mm256_sign_epi8(vh, sh);
+                    }
+#endif
+                    is[u] = dpb(is[u], lo, vl);
+                    is[u] = dpb(is[u], hi, vh);
                 }
             }
         }
         __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)bp));
-        __m256 mw = kind == 1 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(bp + 16))) : _mm256_setzero_ps();
+        __m256 mw = kind == PK_Q4_1 || kind == PK_Q5_1 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(bp + 16)))
+                                                       : _mm256_setzero_ps();
         for (int u = 0; u < NT; u++) {
             const size_t ab = (size_t)(t0 + u) * st + b;
             __m256i iv = is[u];
-            if (kind == 0) iv = _mm256_sub_epi32(iv, _mm256_set1_epi32(8 * a->qsum[ab]));
+            if (kind == PK_Q4_0) iv = _mm256_sub_epi32(iv, _mm256_set1_epi32(8 * a->qsum[ab]));
+            if (kind == PK_Q5_0) iv = _mm256_sub_epi32(iv, _mm256_set1_epi32(16 * a->qsum[ab]));
+#if defined(KERNEL_VNNI)
+            if (kind == PK_IQ4_NL) iv = _mm256_sub_epi32(iv, _mm256_set1_epi32(128 * a->qsum[ab]));
+#endif
             __m256 v = _mm256_mul_ps(_mm256_mul_ps(dw, _mm256_set1_ps(a->d[ab])), _mm256_cvtepi32_ps(iv));
-            if (kind == 1) v = _mm256_add_ps(v, _mm256_mul_ps(mw, _mm256_set1_ps(a->s[ab])));
+            if (kind == PK_Q4_1 || kind == PK_Q5_1) v = _mm256_add_ps(v, _mm256_mul_ps(mw, _mm256_set1_ps(a->s[ab])));
             A[u][b & 7] = _mm256_add_ps(A[u][b & 7], v);
         }
     }
@@ -356,7 +412,12 @@ static inline __attribute__((always_inline)) void pk_tokens(int kind, int NT, co
 static inline __attribute__((always_inline)) void pk_generic(int kind, const uint8_t *packed, int g0, int g1,
                                                              const q8_act *a, float *out, size_t ldo) {
     const int nb = a->nb, T = a->n_tok;
-    const size_t per = kind == 0 ? PACK_Q4_0_BYTES : kind == 1 ? PACK_Q4_1_BYTES : PACK_Q8_0_BYTES;
+    const size_t per = kind == PK_Q4_0   ? PACK_Q4_0_BYTES
+                       : kind == PK_Q4_1 ? PACK_Q4_1_BYTES
+                       : kind == PK_Q8_0 ? PACK_Q8_0_BYTES
+                       : kind == PK_Q5_0 ? PACK_Q5_0_BYTES
+                       : kind == PK_Q5_1 ? PACK_Q5_1_BYTES
+                                         : PACK_IQ4_NL_BYTES;
     for (int g = g0; g < g1; g++) {
         const uint8_t *gp = packed + (size_t)g * nb * per;
         int t = 0;
@@ -373,6 +434,15 @@ static void KFN(pk_q4_1)(const uint8_t *p, int g0, int g1, const q8_act *a, floa
 }
 static void KFN(pk_q8_0)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
     pk_generic(2, p, g0, g1, a, out, ldo);
+}
+static void KFN(pk_q5_0)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pk_generic(PK_Q5_0, p, g0, g1, a, out, ldo);
+}
+static void KFN(pk_q5_1)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pk_generic(PK_Q5_1, p, g0, g1, a, out, ldo);
+}
+static void KFN(pk_iq4_nl)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pk_generic(PK_IQ4_NL, p, g0, g1, a, out, ldo);
 }
 
 /* ---- Q5_0, Q5_1 and k-quants -------------------------------------------------
@@ -630,4 +700,4 @@ static void KFN(mm_kq)(int type, const uint8_t *w, size_t rb, int r0, int r1, co
 
 const kernel_set KERNEL_SET = {KERNEL_NAME,   KFN(dot_q4_0), KFN(dot_q4_1), KFN(dot_q8_0), KFN(mm_q4_0),
                                KFN(mm_q4_1),  KFN(mm_q8_0),  KFN(pk_q4_0),  KFN(pk_q4_1),  KFN(pk_q8_0),
-                               KFN(dot_kq),   KFN(mm_kq)};
+                               KFN(dot_kq),   KFN(mm_kq),    KFN(pk_q5_0),  KFN(pk_q5_1),  KFN(pk_iq4_nl)};

@@ -337,7 +337,7 @@ static float dot_q8_0_scalar(const void *w, const q8_act *a, int t) {
 }
 
 const kernel_set kernels_scalar = {"scalar", dot_q4_0_scalar, dot_q4_1_scalar, dot_q8_0_scalar, NULL, NULL, NULL,
-                                   NULL, NULL, NULL, dot_kq_scalar, mm_kq_scalar};
+                                   NULL, NULL, NULL, dot_kq_scalar, mm_kq_scalar, NULL, NULL, NULL};
 
 /* Float weight types: v_b = sequential sum over the block of w_i * x_i. */
 static float wval(int type, const void *w, size_t i) {
@@ -385,9 +385,21 @@ void matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_byt
         for (int t = 0; t < a->n_tok; t++) out[(size_t)t * ldo + r] = dot_row(k, type, w + (size_t)r * row_bytes, a, t);
 }
 
+static mm_packed_fn packed_fn(const kernel_set *k, int type) {
+    switch (type) {
+    case 2: return k->pk_q4_0;
+    case 3: return k->pk_q4_1;
+    case 8: return k->pk_q8_0;
+    case 6: return k->pk_q5_0;
+    case 7: return k->pk_q5_1;
+    case 20: return k->pk_iq4_nl;
+    default: return NULL;
+    }
+}
+
 void matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, const uint8_t *packed, size_t row_bytes, int r0,
                         int r1, const q8_act *a, float *out, size_t ldo) {
-    mm_packed_fn pk = !packed ? NULL : type == 2 ? k->pk_q4_0 : type == 3 ? k->pk_q4_1 : type == 8 ? k->pk_q8_0 : NULL;
+    mm_packed_fn pk = packed ? packed_fn(k, type) : NULL;
     if (pk && r0 % 8 == 0 && r1 % 8 == 0) {
         pk(packed, r0 / 8, r1 / 8, a, out, ldo);
         return;
@@ -396,25 +408,45 @@ void matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, const u
 }
 
 /* ---- packing (see quant.h) ------------------------------------------------------- */
+/* Packed bytes per (row group, block) and the source block size; 0: not packable. */
+static size_t pack_per(int type, size_t *bsz) {
+    switch (type) {
+    case 2: *bsz = sizeof(block_q4_0); return PACK_Q4_0_BYTES;
+    case 3: *bsz = sizeof(block_q4_1); return PACK_Q4_1_BYTES;
+    case 8: *bsz = sizeof(block_q8_0); return PACK_Q8_0_BYTES;
+    case 6: *bsz = sizeof(block_q5_0); return PACK_Q5_0_BYTES;
+    case 7: *bsz = sizeof(block_q5_1); return PACK_Q5_1_BYTES;
+    case 20: *bsz = 18; return PACK_IQ4_NL_BYTES;
+    default: *bsz = 0; return 0;
+    }
+}
+
 size_t pack_size(int type, int rows, int cols) {
     if (rows % 8 != 0 || cols % QK != 0) return 0;
-    size_t per = type == 2 ? PACK_Q4_0_BYTES : type == 3 ? PACK_Q4_1_BYTES : type == 8 ? PACK_Q8_0_BYTES : 0;
-    return per * (size_t)(rows / 8) * (size_t)(cols / QK);
+    size_t bsz;
+    return pack_per(type, &bsz) * (size_t)(rows / 8) * (size_t)(cols / QK);
 }
 
 void pack_matrix(int type, const uint8_t *w, int rows, int cols, uint8_t *out) {
     const int nb = cols / QK;
-    const size_t per = type == 2 ? PACK_Q4_0_BYTES : type == 3 ? PACK_Q4_1_BYTES : PACK_Q8_0_BYTES;
-    const size_t bsz = type == 2 ? sizeof(block_q4_0) : type == 3 ? sizeof(block_q4_1) : sizeof(block_q8_0);
+    size_t bsz;
+    const size_t per = pack_per(type, &bsz);
+    /* source block: d, [m], [qh (4 bytes)], quants */
+    const bool has_m = type == 3 || type == 7, has_qh = type == 6 || type == 7;
+    const size_t qh_off = has_m ? 4 : 2, qs_off = qh_off + (has_qh ? 4 : 0);
     for (int g = 0; g < rows / 8; g++)
         for (int b = 0; b < nb; b++) {
             uint8_t *o = out + ((size_t)g * nb + b) * per;
             for (int r = 0; r < 8; r++) {
                 const uint8_t *blk = w + ((size_t)(g * 8 + r) * nb + b) * bsz;
                 memcpy(o + 2 * r, blk, 2); /* d */
-                if (type == 3) memcpy(o + 16 + 2 * r, blk + 2, 2); /* m */
-                const uint8_t *qs = blk + (type == 3 ? 4 : 2);
-                uint8_t *oq = o + (type == 3 ? 32 : 16);
+                if (has_m) memcpy(o + 16 + 2 * r, blk + 2, 2); /* m */
+                uint8_t *oq = o + (has_m ? 32 : 16);
+                if (has_qh) {
+                    memcpy(oq + 4 * r, blk + qh_off, 4);
+                    oq += 32;
+                }
+                const uint8_t *qs = blk + qs_off;
                 int steps = type == 8 ? 8 : 4;
                 for (int k = 0; k < steps; k++) memcpy(oq + (size_t)k * 32 + (size_t)r * 4, qs + 4 * k, 4);
                 if (type == 8) {

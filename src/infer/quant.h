@@ -129,6 +129,12 @@ typedef void (*mm_fn)(const uint8_t *w, size_t row_bytes, int r0, int r1, const 
 #define PACK_Q4_0_BYTES (16 + 128)
 #define PACK_Q4_1_BYTES (16 + 16 + 128)
 #define PACK_Q8_0_BYTES (16 + 256 + 32) /* + per-row sum of the 32 quants (int32), for the VNNI form */
+/* Q5_0 / Q5_1: the Q4 form with, before the quants, the 8 rows' 32-bit qh
+ * words (lane r = row r's fifth bits). IQ4_NL: the Q4_0 form (scales, then
+ * the nibbles, which index the level table). */
+#define PACK_Q5_0_BYTES (16 + 32 + 128)
+#define PACK_Q5_1_BYTES (16 + 16 + 32 + 128)
+#define PACK_IQ4_NL_BYTES (16 + 128)
 /* Bytes of a packed matrix (0 when the type/shape is not packable). */
 size_t pack_size(int type, int rows, int cols);
 /* Writes the packed form of w (rows x cols, the file layout) to out. */
@@ -146,6 +152,7 @@ typedef struct {
     float (*dot_kq)(int type, const void *w, const q8_act *a, int t);
     void (*mm_kq)(int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out,
                   size_t ldo);
+    mm_packed_fn pk_q5_0, pk_q5_1, pk_iq4_nl; /* packed forms of these 32-element types; NULL: none */
 } kernel_set;
 
 extern const kernel_set kernels_scalar;
