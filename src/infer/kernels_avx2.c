@@ -445,6 +445,143 @@ static void KFN(pk_iq4_nl)(const uint8_t *p, int g0, int g1, const q8_act *a, fl
     pk_generic(PK_IQ4_NL, p, g0, g1, a, out, ldo);
 }
 
+/* ---- packed k-quants: Q4_K, Q5_K, Q6_K (layout in quant.h) ------------------------
+ * Per row group and super-block the 8 rows' quants are unpacked once to
+ * unsigned bytes U[j][k] (block j, step k: elements 4k..4k+3 of each row in
+ * its 4-byte lane) and used for every token of a tile. Per token and block j
+ * (b = 8 * super-block + j) the lanes hold, exactly as int32,
+ *     Q4_K/Q5_K: I = sc * sum(q x),                M = mn * sum(x)
+ *     Q6_K:      I = sc0 * (S0 - 32 X0) + sc1 * (S1 - 32 X1)
+ * (S0, S1: sum of q x over the two 16-element halves, X0, X1: sum of x), and
+ * the float steps of kq_blockval follow lane-wise, into accumulator j = b mod
+ * 8: the canonical order of each row. */
+enum { PKK_Q4, PKK_Q5, PKK_Q6 };
+#define PKK_TILE 16
+
+/* 16-bit shift left by s (right by -s), s a constant after inlining. */
+static inline __m256i sh16(__m256i v, int s) {
+    return s >= 0 ? _mm256_slli_epi16(v, s) : _mm256_srli_epi16(v, -s);
+}
+
+static inline __attribute__((always_inline)) void pkk_unpack(int kind, const uint8_t *sp, __m256i U[8][8]) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    if (kind == PKK_Q6) {
+        const uint8_t *ql = sp + 144, *qh = ql + 1024;
+        const __m256i m30 = _mm256_set1_epi8(0x30);
+#pragma GCC unroll 2
+        for (int n = 0; n < 2; n++)
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; k++) {
+                const __m256i H = _mm256_loadu_si256((const __m256i *)(qh + (size_t)(n * 8 + k) * 32));
+#pragma GCC unroll 2
+                for (int m = 0; m < 2; m++) {
+                    const __m256i L = _mm256_loadu_si256((const __m256i *)(ql + (size_t)((n * 2 + m) * 8 + k) * 32));
+                    /* high bits 2m..2m+1 (block 4n+m) and 2m+4.. (block 4n+m+2) to bits 4-5;
+                     * bits moved across a byte boundary fall outside 0x30 */
+                    U[4 * n + m][k] = _mm256_or_si256(_mm256_and_si256(L, m4), _mm256_and_si256(sh16(H, 4 - 2 * m), m30));
+                    U[4 * n + m + 2][k] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L, 4), m4),
+                                                          _mm256_and_si256(sh16(H, -2 * m), m30));
+                }
+            }
+        return;
+    }
+    const uint8_t *qs = sp + 160;
+    const __m256i b4 = _mm256_set1_epi8(0x10);
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; c++)
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(qs + (size_t)(c * 8 + k) * 32));
+            __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            if (kind == PKK_Q5) { /* bit 2c / 2c+1 of the qh byte to bit 4 */
+                const __m256i H = _mm256_loadu_si256((const __m256i *)(qs + 1024 + (size_t)k * 32));
+                lo = _mm256_or_si256(lo, _mm256_and_si256(sh16(H, 4 - 2 * c), b4));
+                hi = _mm256_or_si256(hi, _mm256_and_si256(sh16(H, 3 - 2 * c), b4));
+            }
+            U[2 * c][k] = lo;
+            U[2 * c + 1][k] = hi;
+        }
+}
+
+/* sum of 16 int8 */
+static inline int32_t sum16_s8(const int8_t *x) {
+    __m128i v = _mm_xor_si128(_mm_loadu_si128((const __m128i *)x), _mm_set1_epi8((char)0x80));
+    __m128i sd = _mm_sad_epu8(v, _mm_setzero_si128());
+    return _mm_cvtsi128_si32(sd) + _mm_extract_epi16(sd, 4) - 16 * 128;
+}
+
+static inline __attribute__((always_inline)) void pkk_generic(int kind, const uint8_t *packed, int g0, int g1,
+                                                              const q8_act *a, float *out, size_t ldo) {
+    const int nb = a->nb, ns = nb / 8, T = a->n_tok, st = a->stride;
+    const size_t per = kind == PKK_Q4 ? PACK_Q4_K_BYTES : kind == PKK_Q5 ? PACK_Q5_K_BYTES : PACK_Q6_K_BYTES;
+    __m256i U[8][8];
+    __m256 A[PKK_TILE][8];
+    for (int g = g0; g < g1; g++) {
+        const uint8_t *gp = packed + (size_t)g * ns * per;
+        for (int t0 = 0; t0 < T; t0 += PKK_TILE) {
+            const int nt = T - t0 < PKK_TILE ? T - t0 : PKK_TILE;
+            for (int t = 0; t < nt; t++)
+                for (int j = 0; j < 8; j++) A[t][j] = _mm256_setzero_ps();
+            for (int sb = 0; sb < ns; sb++) {
+                const uint8_t *sp = gp + (size_t)sb * per;
+                pkk_unpack(kind, sp, U);
+                const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)sp));
+                const __m256 mw =
+                    kind == PKK_Q6 ? _mm256_setzero_ps() : _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sp + 16)));
+                for (int t = 0; t < nt; t++) {
+#pragma GCC unroll 8
+                    for (int j = 0; j < 8; j++) {
+                        const size_t ab = (size_t)(t0 + t) * st + (size_t)sb * 8 + j;
+                        const int8_t *xb = a->q + ab * QK;
+                        __m256i S0 = _mm256_setzero_si256(), S1 = _mm256_setzero_si256();
+#pragma GCC unroll 4
+                        for (int k = 0; k < 4; k++) {
+                            int32_t x0, x1;
+                            memcpy(&x0, xb + 4 * k, 4);
+                            memcpy(&x1, xb + 16 + 4 * k, 4);
+                            S0 = dpb(S0, U[j][k], _mm256_set1_epi32(x0));
+                            S1 = dpb(S1, U[j][k + 4], _mm256_set1_epi32(x1));
+                        }
+                        __m256i I, M = _mm256_setzero_si256();
+                        if (kind == PKK_Q6) {
+                            const __m256i sc0 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 16 + 16 * j)));
+                            const __m256i sc1 =
+                                _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 16 + 16 * j + 8)));
+                            S0 = _mm256_sub_epi32(S0, _mm256_set1_epi32(32 * sum16_s8(xb)));
+                            S1 = _mm256_sub_epi32(S1, _mm256_set1_epi32(32 * sum16_s8(xb + 16)));
+                            I = _mm256_add_epi32(_mm256_mullo_epi32(S0, sc0), _mm256_mullo_epi32(S1, sc1));
+                        } else {
+                            const __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 32 + 8 * j)));
+                            const __m256i mn = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 96 + 8 * j)));
+                            I = _mm256_mullo_epi32(_mm256_add_epi32(S0, S1), sc);
+                            M = _mm256_mullo_epi32(mn, _mm256_set1_epi32(a->qsum[ab]));
+                        }
+                        const __m256 dx = _mm256_set1_ps(a->d[ab]);
+                        __m256 v = _mm256_mul_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(I));
+                        if (kind != PKK_Q6) v = _mm256_sub_ps(v, _mm256_mul_ps(_mm256_mul_ps(mw, dx), _mm256_cvtepi32_ps(M)));
+                        A[t][j] = _mm256_add_ps(A[t][j], v);
+                    }
+                }
+            }
+            for (int t = 0; t < nt; t++) {
+                __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(A[t][0], A[t][1]), _mm256_add_ps(A[t][2], A[t][3])),
+                                         _mm256_add_ps(_mm256_add_ps(A[t][4], A[t][5]), _mm256_add_ps(A[t][6], A[t][7])));
+                _mm256_storeu_ps(out + (size_t)(t0 + t) * ldo + (size_t)g * 8, r);
+            }
+        }
+    }
+}
+
+static void KFN(pk_q4_k)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pkk_generic(PKK_Q4, p, g0, g1, a, out, ldo);
+}
+static void KFN(pk_q5_k)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pkk_generic(PKK_Q5, p, g0, g1, a, out, ldo);
+}
+static void KFN(pk_q6_k)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pkk_generic(PKK_Q6, p, g0, g1, a, out, ldo);
+}
+
 /* ---- Q5_0, Q5_1 and k-quants -------------------------------------------------
  * A group of eight blocks (a k-quant super-block) is decoded to exact int8
  * weights and integer scales by the shared kq_decode; then per token, lane j
@@ -700,4 +837,5 @@ static void KFN(mm_kq)(int type, const uint8_t *w, size_t rb, int r0, int r1, co
 
 const kernel_set KERNEL_SET = {KERNEL_NAME,   KFN(dot_q4_0), KFN(dot_q4_1), KFN(dot_q8_0), KFN(mm_q4_0),
                                KFN(mm_q4_1),  KFN(mm_q8_0),  KFN(pk_q4_0),  KFN(pk_q4_1),  KFN(pk_q8_0),
-                               KFN(dot_kq),   KFN(mm_kq),    KFN(pk_q5_0),  KFN(pk_q5_1),  KFN(pk_iq4_nl)};
+                               KFN(dot_kq),   KFN(mm_kq),    KFN(pk_q5_0),  KFN(pk_q5_1),  KFN(pk_iq4_nl),
+                               KFN(pk_q4_k),  KFN(pk_q5_k),  KFN(pk_q6_k)};

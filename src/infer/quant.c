@@ -337,7 +337,8 @@ static float dot_q8_0_scalar(const void *w, const q8_act *a, int t) {
 }
 
 const kernel_set kernels_scalar = {"scalar", dot_q4_0_scalar, dot_q4_1_scalar, dot_q8_0_scalar, NULL, NULL, NULL,
-                                   NULL, NULL, NULL, dot_kq_scalar, mm_kq_scalar, NULL, NULL, NULL};
+                                   NULL, NULL, NULL, dot_kq_scalar, mm_kq_scalar, NULL, NULL, NULL,
+                                   NULL, NULL, NULL};
 
 /* Float weight types: v_b = sequential sum over the block of w_i * x_i. */
 static float wval(int type, const void *w, size_t i) {
@@ -393,6 +394,9 @@ static mm_packed_fn packed_fn(const kernel_set *k, int type) {
     case 6: return k->pk_q5_0;
     case 7: return k->pk_q5_1;
     case 20: return k->pk_iq4_nl;
+    case 12: return k->pk_q4_k;
+    case 13: return k->pk_q5_k;
+    case 14: return k->pk_q6_k;
     default: return NULL;
     }
 }
@@ -421,13 +425,64 @@ static size_t pack_per(int type, size_t *bsz) {
     }
 }
 
+static size_t pack_per_k(int type) {
+    return type == 12 ? PACK_Q4_K_BYTES : type == 13 ? PACK_Q5_K_BYTES : type == 14 ? PACK_Q6_K_BYTES : 0;
+}
+
 size_t pack_size(int type, int rows, int cols) {
     if (rows % 8 != 0 || cols % QK != 0) return 0;
+    if (pack_per_k(type)) return cols % QKK ? 0 : pack_per_k(type) * (size_t)(rows / 8) * (size_t)(cols / QKK);
     size_t bsz;
     return pack_per(type, &bsz) * (size_t)(rows / 8) * (size_t)(cols / QK);
 }
 
+/* Q4_K / Q5_K / Q6_K (layout in quant.h). */
+static void pack_matrix_k(int type, const uint8_t *w, int rows, int cols, uint8_t *out) {
+    const int ns = cols / QKK;
+    const size_t per = pack_per_k(type);
+    const size_t bsz = type == 12 ? sizeof(block_q4_K) : type == 13 ? sizeof(block_q5_K) : sizeof(block_q6_K);
+    for (int g = 0; g < rows / 8; g++)
+        for (int sb = 0; sb < ns; sb++) {
+            uint8_t *o = out + ((size_t)g * ns + sb) * per;
+            for (int r = 0; r < 8; r++) {
+                const uint8_t *blk = w + ((size_t)(g * 8 + r) * ns + sb) * bsz;
+                if (type == 14) {
+                    const block_q6_K *x = (const block_q6_K *)blk;
+                    memcpy(o + 2 * r, &x->d, 2);
+                    for (int h = 0; h < 16; h++) o[16 + h * 8 + r] = (uint8_t)x->scales[h];
+                    uint8_t *ql = o + 16 + 128, *qh = ql + 1024;
+                    for (int n = 0; n < 2; n++)
+                        for (int m = 0; m < 2; m++)
+                            for (int k = 0; k < 8; k++)
+                                memcpy(ql + (size_t)((n * 2 + m) * 8 + k) * 32 + 4 * r, x->ql + 64 * n + 32 * m + 4 * k, 4);
+                    for (int n = 0; n < 2; n++)
+                        for (int k = 0; k < 8; k++)
+                            memcpy(qh + (size_t)(n * 8 + k) * 32 + 4 * r, x->qh + 32 * n + 4 * k, 4);
+                    continue;
+                }
+                memcpy(o + 2 * r, blk, 2);      /* d */
+                memcpy(o + 16 + 2 * r, blk + 2, 2); /* dmin */
+                for (int j = 0; j < 8; j++) {
+                    int32_t sc, mn;
+                    scale_min_k4(j, blk + 4, &sc, &mn);
+                    o[32 + j * 8 + r] = (uint8_t)sc;
+                    o[96 + j * 8 + r] = (uint8_t)mn;
+                }
+                const uint8_t *qs = blk + (type == 12 ? 16 : 48);
+                uint8_t *oq = o + 160;
+                for (int c = 0; c < 4; c++)
+                    for (int k = 0; k < 8; k++) memcpy(oq + (size_t)(c * 8 + k) * 32 + 4 * r, qs + 32 * c + 4 * k, 4);
+                if (type == 13)
+                    for (int k = 0; k < 8; k++) memcpy(oq + 1024 + (size_t)k * 32 + 4 * r, blk + 16 + 4 * k, 4);
+            }
+        }
+}
+
 void pack_matrix(int type, const uint8_t *w, int rows, int cols, uint8_t *out) {
+    if (pack_per_k(type)) {
+        pack_matrix_k(type, w, rows, cols, out);
+        return;
+    }
     const int nb = cols / QK;
     size_t bsz;
     const size_t per = pack_per(type, &bsz);

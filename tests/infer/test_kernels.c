@@ -632,10 +632,11 @@ static void kquant_kernels(void **st) {
     assert_true(compared >= (long)N_KTYPES * 4 * 3 * ROWS * T);
 }
 
-/* Packed (row-interleaved) forms of the 32-element types Q5_0, Q5_1 and
- * IQ4_NL: every set with packed kernels gives, for 16 rows x 5 tokens (the
- * 4-token and the 1-token paths), exactly the reference dot, for every block
- * count 1..19 and tiny, plain and huge scales. */
+/* Packed (row-interleaved) forms of Q5_0, Q5_1, IQ4_NL, Q4_K, Q5_K and
+ * Q6_K: every set with packed kernels gives, for 16 rows x 19 tokens (the
+ * 4-token and 1-token paths of the 32-element types, a full and a partial
+ * 16-token tile of the k-quants), exactly the reference dot, for 1..19 blocks
+ * (1..4 super-blocks) and tiny, plain and huge scales. */
 static void kquant_packed(void **st) {
     (void)st;
     const kernel_set *sets[2];
@@ -644,15 +645,15 @@ static void kquant_packed(void **st) {
     if (wicas_infer_set_kernels(WICAS_KERNELS_AVX512) == 0) sets[n_sets++] = kernels_get();
     wicas_infer_set_kernels(WICAS_KERNELS_AUTO);
     if (n_sets == 0) skip(); /* as packed_and_tiles: no x86 SIMD set on this CPU */
-    const int types[] = {GGML_Q5_0, GGML_Q5_1, GGML_IQ4_NL};
-    enum { ROWS = 16, T = 5 };
+    const int types[] = {GGML_Q5_0, GGML_Q5_1, GGML_IQ4_NL, GGML_Q4_K, GGML_Q5_K, GGML_Q6_K};
+    enum { ROWS = 16, T = 19 };
     static refdec rd;
     long compared = 0;
-    for (int ti = 0; ti < 3; ti++) {
-        const int type = types[ti];
-        for (int nb = 1; nb <= 19; nb++) {
-            const int n = nb * QK, st2 = (nb + 7) / 8 * 8;
-            const size_t rb = kbytes(type) * (size_t)nb;
+    for (int ti = 0; ti < 6; ti++) {
+        const int type = types[ti], big = kelems(type) == 256;
+        for (int nbv = 1; nbv <= (big ? 4 : 19); nbv++) {
+            const int nb = big ? nbv * 8 : nbv, n = nb * QK, st2 = (nb + 7) / 8 * 8;
+            const size_t rb = kbytes(type) * (size_t)(n / kelems(type));
             q8_act a = {.nb = nb, .stride = st2, .n_tok = T};
             a.q = malloc((size_t)T * st2 * QK);
             a.d = malloc(sizeof(float) * T * st2);
@@ -672,7 +673,7 @@ static void kquant_packed(void **st) {
                 }
                 float want[T * ROWS], got[T * ROWS];
                 for (int r = 0; r < ROWS; r++) {
-                    fill_k(type, w + rb * r, nb, rep == 2 ? 60000.0f : rep == 0 ? 1e-3f : 0.1f);
+                    fill_k(type, w + rb * r, n / kelems(type), rep == 2 ? 60000.0f : rep == 0 ? 1e-3f : 0.1f);
                     ref_decode(type, w + rb * r, n, &rd, 0);
                     for (int t = 0; t < T; t++) want[t * ROWS + r] = ref_kdot(type, &rd, &a, t);
                 }
@@ -692,8 +693,8 @@ static void kquant_packed(void **st) {
             free(a.q); free(a.d); free(a.s); free(a.qsum);
         }
     }
-    printf("packed Q5_0/Q5_1/IQ4_NL comparisons: %ld over %d kernel sets\n", compared, n_sets);
-    assert_true(compared >= 3L * 19 * 3 * T * ROWS * n_sets);
+    printf("packed Q5_0/Q5_1/IQ4_NL/Q4_K/Q5_K/Q6_K comparisons: %ld over %d kernel sets\n", compared, n_sets);
+    assert_true(compared >= (3L * 19 + 3L * 4) * 3 * T * ROWS * n_sets);
 }
 
 static void kernel_selection(void **st) {
