@@ -630,7 +630,7 @@ static inline __attribute__((always_inline)) __m256 kq_apply(int kind, const kq_
  * unpacked with SIMD straight from the block (Q4_K/Q5_K/Q5_x keep the
  * unsigned quant and fold the offset or min into integer terms; Q6_K keeps
  * the signed w = q - 32). Modes (constants after inlining): */
-enum { KM_PLAIN = KQ_PLAIN, KM_MINUS = KQ_MINUS, KM_PLUS = KQ_PLUS, KM_Q4K, KM_Q5K, KM_Q6K, KM_Q50, KM_Q51 };
+enum { KM_PLAIN = KQ_PLAIN, KM_MINUS = KQ_MINUS, KM_PLUS = KQ_PLUS, KM_Q4K, KM_Q5K, KM_Q6K, KM_Q50, KM_Q51, KM_Q2K, KM_Q3K, KM_IQ4XS };
 
 static inline int kq_mode(int type) {
     switch (type) {
@@ -639,6 +639,9 @@ static inline int kq_mode(int type) {
     case 14: return KM_Q6K;
     case 6: return KM_Q50;
     case 7: return KM_Q51;
+    case 10: return KM_Q2K;
+    case 11: return KM_Q3K;
+    case 23: return KM_IQ4XS;
     default: return kq_kind(type);
     }
 }
@@ -730,6 +733,68 @@ static inline __attribute__((always_inline)) void kq_load(int mode, int type, co
         __m256i wd = gather_words(b0, bs, nv);
         S->dw = half_lo(wd);
         S->mw = mode == KM_Q51 ? half_hi(wd) : _mm256_setzero_ps();
+    } else if (mode == KM_Q2K || mode == KM_Q3K) {
+        /* block j, element l: bits 2(j%4).. of qs[32(j/4) + l] (after a
+         * 16-bit shift, bits from the neighbouring byte fall outside the mask);
+         * Q3_K: minus 4 where bit j of hmask[l] is clear */
+        const uint8_t *blk = row + (size_t)g * (mode == KM_Q2K ? sizeof(block_q2_K) : sizeof(block_q3_K));
+        const uint8_t *qs = blk + (mode == KM_Q2K ? 16 : 32);
+        const __m256i m3 = _mm256_set1_epi8(3);
+        const __m256i hm = mode == KM_Q3K ? _mm256_loadu_si256((const __m256i *)blk) : _mm256_setzero_si256();
+        int32_t sc[16], mn[16];
+        uint16_t dh, mh = 0;
+        if (mode == KM_Q2K) {
+            const block_q2_K *x = (const block_q2_K *)blk;
+            for (int i = 0; i < 16; i++) {
+                sc[i] = x->scales[i] & 0x0f;
+                mn[i] = x->scales[i] >> 4;
+            }
+            dh = x->d;
+            mh = x->dmin;
+        } else {
+            const block_q3_K *x = (const block_q3_K *)blk;
+            for (int i = 0; i < 16; i++) {
+                int lo = i < 8 ? (x->scales[i] & 0x0f) : (x->scales[i - 8] >> 4);
+                int hi = (x->scales[8 + i % 4] >> (2 * (i / 4))) & 3;
+                sc[i] = (lo | (hi << 4)) - 32;
+                mn[i] = 0;
+            }
+            dh = x->d;
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * (j / 4)));
+            __m256i w = _mm256_and_si256(_mm256_srli_epi16(v, 2 * (j % 4)), m3);
+            if (mode == KM_Q3K) {
+                const __m256i bit = _mm256_set1_epi8((char)(1 << j));
+                __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), bit);
+                w = _mm256_sub_epi8(w, _mm256_andnot_si256(set, _mm256_set1_epi8(4)));
+            }
+            S->aw[j] = _mm256_sign_epi8(w, w);
+            S->sg[j] = w;
+            S->scv[j] = _mm256_set_m128i(_mm_set1_epi32(sc[2 * j + 1]), _mm_set1_epi32(sc[2 * j]));
+            S->mnv[j] = _mm256_set_m128i(_mm_set1_epi32(mn[2 * j + 1]), _mm_set1_epi32(mn[2 * j]));
+        }
+        S->dw = _mm256_set1_ps(f16_to_f32(dh));
+        S->mw = _mm256_set1_ps(f16_to_f32(mh));
+    } else if (mode == KM_IQ4XS) {
+        /* d; scales_h; scales_l[4]; qs[128]: block j = nibbles of qs[16j ..] as
+         * levels, 6-bit scale - 32 */
+        const uint8_t *blk = row + (size_t)g * 136;
+        uint16_t dh, shb;
+        memcpy(&dh, blk, 2);
+        memcpy(&shb, blk + 2, 2);
+        const uint8_t *sl = blk + 4, *qs = blk + 8;
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            const int ls = ((sl[j / 2] >> (4 * (j % 2))) & 0x0f) | (((shb >> (2 * j)) & 3) << 4);
+            const __m256i w = _mm256_shuffle_epi8(IQ4_S8, unpack_nibbles(qs + 16 * j));
+            S->aw[j] = _mm256_sign_epi8(w, w);
+            S->sg[j] = w;
+            S->scv[j] = _mm256_set1_epi32(ls - 32);
+        }
+        S->dw = _mm256_set1_ps(f16_to_f32(dh));
+        S->mw = _mm256_setzero_ps();
     } else {
         kq_decode(type, row, g, nv, G);
         kq_prep(G, S);
@@ -739,6 +804,8 @@ static inline __attribute__((always_inline)) void kq_load(int mode, int type, co
 static inline __attribute__((always_inline)) __m256 kq_apply_m(int mode, const kq_simd *S, const int8_t *xq,
                                                                const float *xd, const float *xs, const int32_t *qsum) {
     if (mode <= KM_PLUS) return kq_apply(mode, S, xq, xd, xs);
+    if (mode == KM_Q3K || mode == KM_IQ4XS) return kq_apply(KQ_PLAIN, S, xq, xd, xs);
+    if (mode == KM_Q2K) return kq_apply(KQ_MINUS, S, xq, xd, xs);
     __m256i p[8];
 #pragma GCC unroll 8
     for (int j = 0; j < 8; j++) {
@@ -787,6 +854,9 @@ static float KFN(dot_kq)(int type, const void *w, const q8_act *a, int t) {
     case KM_Q6K: return kq_dot_k(KM_Q6K, type, w, a, t);
     case KM_Q50: return kq_dot_k(KM_Q50, type, w, a, t);
     case KM_Q51: return kq_dot_k(KM_Q51, type, w, a, t);
+    case KM_Q2K: return kq_dot_k(KM_Q2K, type, w, a, t);
+    case KM_Q3K: return kq_dot_k(KM_Q3K, type, w, a, t);
+    case KM_IQ4XS: return kq_dot_k(KM_IQ4XS, type, w, a, t);
     case KM_MINUS: return kq_dot_k(KM_MINUS, type, w, a, t);
     case KM_PLUS: return kq_dot_k(KM_PLUS, type, w, a, t);
     default: return kq_dot_k(KM_PLAIN, type, w, a, t);
@@ -829,6 +899,9 @@ static void KFN(mm_kq)(int type, const uint8_t *w, size_t rb, int r0, int r1, co
     case KM_Q6K: kq_mm_k(KM_Q6K, type, w, rb, r0, r1, a, out, ldo); return;
     case KM_Q50: kq_mm_k(KM_Q50, type, w, rb, r0, r1, a, out, ldo); return;
     case KM_Q51: kq_mm_k(KM_Q51, type, w, rb, r0, r1, a, out, ldo); return;
+    case KM_Q2K: kq_mm_k(KM_Q2K, type, w, rb, r0, r1, a, out, ldo); return;
+    case KM_Q3K: kq_mm_k(KM_Q3K, type, w, rb, r0, r1, a, out, ldo); return;
+    case KM_IQ4XS: kq_mm_k(KM_IQ4XS, type, w, rb, r0, r1, a, out, ldo); return;
     case KM_MINUS: kq_mm_k(KM_MINUS, type, w, rb, r0, r1, a, out, ldo); return;
     case KM_PLUS: kq_mm_k(KM_PLUS, type, w, rb, r0, r1, a, out, ldo); return;
     default: kq_mm_k(KM_PLAIN, type, w, rb, r0, r1, a, out, ldo); return;
