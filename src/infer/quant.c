@@ -2,10 +2,12 @@
  * quant.c — scalar reference kernels, activation quantisation, dequantisation
  * and the run-time choice of kernel set (cpuid + WICAS_KERNELS).
  *
- * Q5_0/Q5_1, the k-quants and IQ4_NL/IQ4_XS go through one exact decoder
+ * Q5_0/Q5_1, the k-quants and IQ4_NL/IQ4_XS are defined by one exact decoder
  * (kq_decode: a group of eight 32-element blocks to int8 weights and integer
- * scales) shared by every kernel set, so each SIMD set only has to reproduce
- * the integer sums and the float steps of kq_blockval.
+ * scales) and the float steps of kq_blockval; the scalar and NEON sets use
+ * the decoder itself, the x86 SIMD sets unpack the same integers with SIMD
+ * (row kernels) or from packed copies (pack_matrix: Q5_0, Q5_1, IQ4_NL,
+ * Q4_K, Q5_K, Q6_K), and only the order of exact integer additions differs.
  *
  * The scalar kernels are the definition of the canonical order described in
  * quant.h; the SIMD kernels in kernels_*.c must reproduce them bit for bit,
