@@ -278,6 +278,22 @@ static inline __m256i dpb(__m256i acc, __m256i u, __m256i s) {
 #endif
 }
 
+/* Packed kinds. Q5_x: the Q4 forms plus the fifth bits from the qh words
+ * (the -16 of Q5_0 folded in as 16 * sum(x), like Q4_0's 8). IQ4_NL: the
+ * nibbles index the level table with vpshufb; AVX2 multiplies |level| by
+ * x * sign(level) (pairs <= 2 * 127 * 127, no vpmaddubsw saturation), VNNI
+ * uses level + 128 (u8) and subtracts 128 * sum(x). All exact int32. */
+enum { PK_Q4_0, PK_Q4_1, PK_Q8_0, PK_Q5_0, PK_Q5_1, PK_IQ4_NL };
+#define Q5_IDX _mm256_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12, 0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, \
+                                12, 12, 12, 12)
+#define Q5_BIT_LO _mm256_set1_epi32(0x08040201)
+#define Q5_BIT_HI _mm256_set1_epi32((int)0x80402010u)
+#define IQ4_S8 _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113, -127, -104, \
+                                -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)
+#define IQ4_U8 _mm256_setr_epi8(1, 24, 45, 63, 79, 93, 106, 118, (char)129, (char)141, (char)153, (char)166, \
+                                (char)181, (char)197, (char)217, (char)241, 1, 24, 45, 63, 79, 93, 106, 118, (char)129, \
+                                (char)141, (char)153, (char)166, (char)181, (char)197, (char)217, (char)241)
+
 /* NT tokens at once (1..4): each weight vector is loaded and unpacked once
  * and used for NT tokens; every token's lane operations are unchanged. */
 static inline __attribute__((always_inline)) void pk_tokens(int kind, int NT, const uint8_t *gp, int nb, size_t per,
@@ -320,29 +336,69 @@ static inline __attribute__((always_inline)) void pk_tokens(int kind, int NT, co
             }
 #endif
         } else {
-            const uint8_t *q = bp + (kind == 1 ? 32 : 16);
+            const bool has_m = kind == PK_Q4_1 || kind == PK_Q5_1, q5 = kind == PK_Q5_0 || kind == PK_Q5_1;
+            const uint8_t *q = bp + (has_m ? 32 : 16) + (q5 ? 32 : 0);
+            __m256i H = q5 ? _mm256_loadu_si256((const __m256i *)(q - 32)) : _mm256_setzero_si256();
 #pragma GCC unroll 4
             for (int k = 0; k < 4; k++) {
                 __m256i wv = _mm256_loadu_si256((const __m256i *)(q + 32 * k));
                 __m256i lo = _mm256_and_si256(wv, m4), hi = _mm256_and_si256(_mm256_srli_epi16(wv, 4), m4);
+                if (q5) {
+                    /* fifth bits: byte i of lane r gets bit 4k+i (lo) and
+                     * 16+4k+i (hi) of row r's qh word, as 0x10 */
+                    const __m256i il = _mm256_add_epi8(Q5_IDX, _mm256_set1_epi8((char)(k >> 1)));
+                    const __m256i ih = _mm256_add_epi8(il, _mm256_set1_epi8(2));
+                    const __m256i bm = (k & 1) ? Q5_BIT_HI : Q5_BIT_LO;
+                    const __m256i o16 = _mm256_set1_epi8(0x10);
+                    __m256i bl = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(H, il), bm), bm);
+                    __m256i bh = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(H, ih), bm), bm);
+                    lo = _mm256_or_si256(lo, _mm256_and_si256(bl, o16));
+                    hi = _mm256_or_si256(hi, _mm256_and_si256(bh, o16));
+                }
+#if defined(KERNEL_VNNI)
+                if (kind == PK_IQ4_NL) { /* level + 128 as u8; 128 * sum(x) comes off below */
+                    lo = _mm256_shuffle_epi8(IQ4_U8, lo);
+                    hi = _mm256_shuffle_epi8(IQ4_U8, hi);
+                }
+#else
+                __m256i sl = lo, sh = hi; /* IQ4_NL: |level| x (x * sign(level)) */
+                if (kind == PK_IQ4_NL) {
+                    sl = _mm256_shuffle_epi8(IQ4_S8, lo);
+                    sh = _mm256_shuffle_epi8(IQ4_S8, hi);
+                    lo = _mm256_sign_epi8(sl, sl);
+                    hi = _mm256_sign_epi8(sh, sh);
+                }
+#endif
                 for (int u = 0; u < NT; u++) {
                     const int8_t *x = a->q + ((size_t)(t0 + u) * st + b) * QK;
                     int32_t xl, xh;
                     memcpy(&xl, x + 4 * k, 4);
                     memcpy(&xh, x + 16 + 4 * k, 4);
-                    is[u] = dpb(is[u], lo, _mm256_set1_epi32(xl));
-                    is[u] = dpb(is[u], hi, _mm256_set1_epi32(xh));
+                    __m256i vl = _mm256_set1_epi32(xl), vh = _mm256_set1_epi32(xh);
+#if !defined(KERNEL_VNNI)
+                    if (kind == PK_IQ4_NL) {
+                        vl = _mm256_sign_epi8(vl, sl);
+                        vh = _mm256_sign_epi8(vh, sh);
+                    }
+#endif
+                    is[u] = dpb(is[u], lo, vl);
+                    is[u] = dpb(is[u], hi, vh);
                 }
             }
         }
         __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)bp));
-        __m256 mw = kind == 1 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(bp + 16))) : _mm256_setzero_ps();
+        __m256 mw = kind == PK_Q4_1 || kind == PK_Q5_1 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(bp + 16)))
+                                                       : _mm256_setzero_ps();
         for (int u = 0; u < NT; u++) {
             const size_t ab = (size_t)(t0 + u) * st + b;
             __m256i iv = is[u];
-            if (kind == 0) iv = _mm256_sub_epi32(iv, _mm256_set1_epi32(8 * a->qsum[ab]));
+            if (kind == PK_Q4_0) iv = _mm256_sub_epi32(iv, _mm256_set1_epi32(8 * a->qsum[ab]));
+            if (kind == PK_Q5_0) iv = _mm256_sub_epi32(iv, _mm256_set1_epi32(16 * a->qsum[ab]));
+#if defined(KERNEL_VNNI)
+            if (kind == PK_IQ4_NL) iv = _mm256_sub_epi32(iv, _mm256_set1_epi32(128 * a->qsum[ab]));
+#endif
             __m256 v = _mm256_mul_ps(_mm256_mul_ps(dw, _mm256_set1_ps(a->d[ab])), _mm256_cvtepi32_ps(iv));
-            if (kind == 1) v = _mm256_add_ps(v, _mm256_mul_ps(mw, _mm256_set1_ps(a->s[ab])));
+            if (kind == PK_Q4_1 || kind == PK_Q5_1) v = _mm256_add_ps(v, _mm256_mul_ps(mw, _mm256_set1_ps(a->s[ab])));
             A[u][b & 7] = _mm256_add_ps(A[u][b & 7], v);
         }
     }
@@ -356,7 +412,12 @@ static inline __attribute__((always_inline)) void pk_tokens(int kind, int NT, co
 static inline __attribute__((always_inline)) void pk_generic(int kind, const uint8_t *packed, int g0, int g1,
                                                              const q8_act *a, float *out, size_t ldo) {
     const int nb = a->nb, T = a->n_tok;
-    const size_t per = kind == 0 ? PACK_Q4_0_BYTES : kind == 1 ? PACK_Q4_1_BYTES : PACK_Q8_0_BYTES;
+    const size_t per = kind == PK_Q4_0   ? PACK_Q4_0_BYTES
+                       : kind == PK_Q4_1 ? PACK_Q4_1_BYTES
+                       : kind == PK_Q8_0 ? PACK_Q8_0_BYTES
+                       : kind == PK_Q5_0 ? PACK_Q5_0_BYTES
+                       : kind == PK_Q5_1 ? PACK_Q5_1_BYTES
+                                         : PACK_IQ4_NL_BYTES;
     for (int g = g0; g < g1; g++) {
         const uint8_t *gp = packed + (size_t)g * nb * per;
         int t = 0;
@@ -373,6 +434,152 @@ static void KFN(pk_q4_1)(const uint8_t *p, int g0, int g1, const q8_act *a, floa
 }
 static void KFN(pk_q8_0)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
     pk_generic(2, p, g0, g1, a, out, ldo);
+}
+static void KFN(pk_q5_0)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pk_generic(PK_Q5_0, p, g0, g1, a, out, ldo);
+}
+static void KFN(pk_q5_1)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pk_generic(PK_Q5_1, p, g0, g1, a, out, ldo);
+}
+static void KFN(pk_iq4_nl)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pk_generic(PK_IQ4_NL, p, g0, g1, a, out, ldo);
+}
+
+/* ---- packed k-quants: Q4_K, Q5_K, Q6_K (layout in quant.h) ------------------------
+ * Per row group and super-block the 8 rows' quants are unpacked once to
+ * unsigned bytes U[j][k] (block j, step k: elements 4k..4k+3 of each row in
+ * its 4-byte lane) and used for every token of a tile. Per token and block j
+ * (b = 8 * super-block + j) the lanes hold, exactly as int32,
+ *     Q4_K/Q5_K: I = sc * sum(q x),                M = mn * sum(x)
+ *     Q6_K:      I = sc0 * (S0 - 32 X0) + sc1 * (S1 - 32 X1)
+ * (S0, S1: sum of q x over the two 16-element halves, X0, X1: sum of x), and
+ * the float steps of kq_blockval follow lane-wise, into accumulator j = b mod
+ * 8: the canonical order of each row. */
+enum { PKK_Q4, PKK_Q5, PKK_Q6 };
+#define PKK_TILE 16
+
+/* 16-bit shift left by s (right by -s), s a constant after inlining. */
+static inline __m256i sh16(__m256i v, int s) {
+    return s >= 0 ? _mm256_slli_epi16(v, s) : _mm256_srli_epi16(v, -s);
+}
+
+static inline __attribute__((always_inline)) void pkk_unpack(int kind, const uint8_t *sp, __m256i U[8][8]) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    if (kind == PKK_Q6) {
+        const uint8_t *ql = sp + 144, *qh = ql + 1024;
+        const __m256i m30 = _mm256_set1_epi8(0x30);
+#pragma GCC unroll 2
+        for (int n = 0; n < 2; n++)
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; k++) {
+                const __m256i H = _mm256_loadu_si256((const __m256i *)(qh + (size_t)(n * 8 + k) * 32));
+#pragma GCC unroll 2
+                for (int m = 0; m < 2; m++) {
+                    const __m256i L = _mm256_loadu_si256((const __m256i *)(ql + (size_t)((n * 2 + m) * 8 + k) * 32));
+                    /* high bits 2m..2m+1 (block 4n+m) and 2m+4.. (block 4n+m+2) to bits 4-5;
+                     * bits moved across a byte boundary fall outside 0x30 */
+                    U[4 * n + m][k] = _mm256_or_si256(_mm256_and_si256(L, m4), _mm256_and_si256(sh16(H, 4 - 2 * m), m30));
+                    U[4 * n + m + 2][k] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L, 4), m4),
+                                                          _mm256_and_si256(sh16(H, -2 * m), m30));
+                }
+            }
+        return;
+    }
+    const uint8_t *qs = sp + 160;
+    const __m256i b4 = _mm256_set1_epi8(0x10);
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; c++)
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(qs + (size_t)(c * 8 + k) * 32));
+            __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            if (kind == PKK_Q5) { /* bit 2c / 2c+1 of the qh byte to bit 4 */
+                const __m256i H = _mm256_loadu_si256((const __m256i *)(qs + 1024 + (size_t)k * 32));
+                lo = _mm256_or_si256(lo, _mm256_and_si256(sh16(H, 4 - 2 * c), b4));
+                hi = _mm256_or_si256(hi, _mm256_and_si256(sh16(H, 3 - 2 * c), b4));
+            }
+            U[2 * c][k] = lo;
+            U[2 * c + 1][k] = hi;
+        }
+}
+
+/* sum of 16 int8 */
+static inline int32_t sum16_s8(const int8_t *x) {
+    __m128i v = _mm_xor_si128(_mm_loadu_si128((const __m128i *)x), _mm_set1_epi8((char)0x80));
+    __m128i sd = _mm_sad_epu8(v, _mm_setzero_si128());
+    return _mm_cvtsi128_si32(sd) + _mm_extract_epi16(sd, 4) - 16 * 128;
+}
+
+static inline __attribute__((always_inline)) void pkk_generic(int kind, const uint8_t *packed, int g0, int g1,
+                                                              const q8_act *a, float *out, size_t ldo) {
+    const int nb = a->nb, ns = nb / 8, T = a->n_tok, st = a->stride;
+    const size_t per = kind == PKK_Q4 ? PACK_Q4_K_BYTES : kind == PKK_Q5 ? PACK_Q5_K_BYTES : PACK_Q6_K_BYTES;
+    __m256i U[8][8];
+    __m256 A[PKK_TILE][8];
+    for (int g = g0; g < g1; g++) {
+        const uint8_t *gp = packed + (size_t)g * ns * per;
+        for (int t0 = 0; t0 < T; t0 += PKK_TILE) {
+            const int nt = T - t0 < PKK_TILE ? T - t0 : PKK_TILE;
+            for (int t = 0; t < nt; t++)
+                for (int j = 0; j < 8; j++) A[t][j] = _mm256_setzero_ps();
+            for (int sb = 0; sb < ns; sb++) {
+                const uint8_t *sp = gp + (size_t)sb * per;
+                pkk_unpack(kind, sp, U);
+                const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)sp));
+                const __m256 mw =
+                    kind == PKK_Q6 ? _mm256_setzero_ps() : _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sp + 16)));
+                for (int t = 0; t < nt; t++) {
+#pragma GCC unroll 8
+                    for (int j = 0; j < 8; j++) {
+                        const size_t ab = (size_t)(t0 + t) * st + (size_t)sb * 8 + j;
+                        const int8_t *xb = a->q + ab * QK;
+                        __m256i S0 = _mm256_setzero_si256(), S1 = _mm256_setzero_si256();
+#pragma GCC unroll 4
+                        for (int k = 0; k < 4; k++) {
+                            int32_t x0, x1;
+                            memcpy(&x0, xb + 4 * k, 4);
+                            memcpy(&x1, xb + 16 + 4 * k, 4);
+                            S0 = dpb(S0, U[j][k], _mm256_set1_epi32(x0));
+                            S1 = dpb(S1, U[j][k + 4], _mm256_set1_epi32(x1));
+                        }
+                        __m256i I, M = _mm256_setzero_si256();
+                        if (kind == PKK_Q6) {
+                            const __m256i sc0 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 16 + 16 * j)));
+                            const __m256i sc1 =
+                                _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 16 + 16 * j + 8)));
+                            S0 = _mm256_sub_epi32(S0, _mm256_set1_epi32(32 * sum16_s8(xb)));
+                            S1 = _mm256_sub_epi32(S1, _mm256_set1_epi32(32 * sum16_s8(xb + 16)));
+                            I = _mm256_add_epi32(_mm256_mullo_epi32(S0, sc0), _mm256_mullo_epi32(S1, sc1));
+                        } else {
+                            const __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 32 + 8 * j)));
+                            const __m256i mn = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 96 + 8 * j)));
+                            I = _mm256_mullo_epi32(_mm256_add_epi32(S0, S1), sc);
+                            M = _mm256_mullo_epi32(mn, _mm256_set1_epi32(a->qsum[ab]));
+                        }
+                        const __m256 dx = _mm256_set1_ps(a->d[ab]);
+                        __m256 v = _mm256_mul_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(I));
+                        if (kind != PKK_Q6) v = _mm256_sub_ps(v, _mm256_mul_ps(_mm256_mul_ps(mw, dx), _mm256_cvtepi32_ps(M)));
+                        A[t][j] = _mm256_add_ps(A[t][j], v);
+                    }
+                }
+            }
+            for (int t = 0; t < nt; t++) {
+                __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(A[t][0], A[t][1]), _mm256_add_ps(A[t][2], A[t][3])),
+                                         _mm256_add_ps(_mm256_add_ps(A[t][4], A[t][5]), _mm256_add_ps(A[t][6], A[t][7])));
+                _mm256_storeu_ps(out + (size_t)(t0 + t) * ldo + (size_t)g * 8, r);
+            }
+        }
+    }
+}
+
+static void KFN(pk_q4_k)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pkk_generic(PKK_Q4, p, g0, g1, a, out, ldo);
+}
+static void KFN(pk_q5_k)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pkk_generic(PKK_Q5, p, g0, g1, a, out, ldo);
+}
+static void KFN(pk_q6_k)(const uint8_t *p, int g0, int g1, const q8_act *a, float *out, size_t ldo) {
+    pkk_generic(PKK_Q6, p, g0, g1, a, out, ldo);
 }
 
 /* ---- Q5_0, Q5_1 and k-quants -------------------------------------------------
@@ -423,7 +630,7 @@ static inline __attribute__((always_inline)) __m256 kq_apply(int kind, const kq_
  * unpacked with SIMD straight from the block (Q4_K/Q5_K/Q5_x keep the
  * unsigned quant and fold the offset or min into integer terms; Q6_K keeps
  * the signed w = q - 32). Modes (constants after inlining): */
-enum { KM_PLAIN = KQ_PLAIN, KM_MINUS = KQ_MINUS, KM_PLUS = KQ_PLUS, KM_Q4K, KM_Q5K, KM_Q6K, KM_Q50, KM_Q51 };
+enum { KM_PLAIN = KQ_PLAIN, KM_MINUS = KQ_MINUS, KM_PLUS = KQ_PLUS, KM_Q4K, KM_Q5K, KM_Q6K, KM_Q50, KM_Q51, KM_Q2K, KM_Q3K, KM_IQ4XS };
 
 static inline int kq_mode(int type) {
     switch (type) {
@@ -432,6 +639,9 @@ static inline int kq_mode(int type) {
     case 14: return KM_Q6K;
     case 6: return KM_Q50;
     case 7: return KM_Q51;
+    case 10: return KM_Q2K;
+    case 11: return KM_Q3K;
+    case 23: return KM_IQ4XS;
     default: return wicas_kq_kind(type);
     }
 }
@@ -523,6 +733,68 @@ static inline __attribute__((always_inline)) void kq_load(int mode, int type, co
         __m256i wd = gather_words(b0, bs, nv);
         S->dw = half_lo(wd);
         S->mw = mode == KM_Q51 ? half_hi(wd) : _mm256_setzero_ps();
+    } else if (mode == KM_Q2K || mode == KM_Q3K) {
+        /* block j, element l: bits 2(j%4).. of qs[32(j/4) + l] (after a
+         * 16-bit shift, bits from the neighbouring byte fall outside the mask);
+         * Q3_K: minus 4 where bit j of hmask[l] is clear */
+        const uint8_t *blk = row + (size_t)g * (mode == KM_Q2K ? sizeof(block_q2_K) : sizeof(block_q3_K));
+        const uint8_t *qs = blk + (mode == KM_Q2K ? 16 : 32);
+        const __m256i m3 = _mm256_set1_epi8(3);
+        const __m256i hm = mode == KM_Q3K ? _mm256_loadu_si256((const __m256i *)blk) : _mm256_setzero_si256();
+        int32_t sc[16], mn[16];
+        uint16_t dh, mh = 0;
+        if (mode == KM_Q2K) {
+            const block_q2_K *x = (const block_q2_K *)blk;
+            for (int i = 0; i < 16; i++) {
+                sc[i] = x->scales[i] & 0x0f;
+                mn[i] = x->scales[i] >> 4;
+            }
+            dh = x->d;
+            mh = x->dmin;
+        } else {
+            const block_q3_K *x = (const block_q3_K *)blk;
+            for (int i = 0; i < 16; i++) {
+                int lo = i < 8 ? (x->scales[i] & 0x0f) : (x->scales[i - 8] >> 4);
+                int hi = (x->scales[8 + i % 4] >> (2 * (i / 4))) & 3;
+                sc[i] = (lo | (hi << 4)) - 32;
+                mn[i] = 0;
+            }
+            dh = x->d;
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * (j / 4)));
+            __m256i w = _mm256_and_si256(_mm256_srli_epi16(v, 2 * (j % 4)), m3);
+            if (mode == KM_Q3K) {
+                const __m256i bit = _mm256_set1_epi8((char)(1 << j));
+                __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), bit);
+                w = _mm256_sub_epi8(w, _mm256_andnot_si256(set, _mm256_set1_epi8(4)));
+            }
+            S->aw[j] = _mm256_sign_epi8(w, w);
+            S->sg[j] = w;
+            S->scv[j] = _mm256_set_m128i(_mm_set1_epi32(sc[2 * j + 1]), _mm_set1_epi32(sc[2 * j]));
+            S->mnv[j] = _mm256_set_m128i(_mm_set1_epi32(mn[2 * j + 1]), _mm_set1_epi32(mn[2 * j]));
+        }
+        S->dw = _mm256_set1_ps(f16_to_f32(dh));
+        S->mw = _mm256_set1_ps(f16_to_f32(mh));
+    } else if (mode == KM_IQ4XS) {
+        /* d; scales_h; scales_l[4]; qs[128]: block j = nibbles of qs[16j ..] as
+         * levels, 6-bit scale - 32 */
+        const uint8_t *blk = row + (size_t)g * 136;
+        uint16_t dh, shb;
+        memcpy(&dh, blk, 2);
+        memcpy(&shb, blk + 2, 2);
+        const uint8_t *sl = blk + 4, *qs = blk + 8;
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            const int ls = ((sl[j / 2] >> (4 * (j % 2))) & 0x0f) | (((shb >> (2 * j)) & 3) << 4);
+            const __m256i w = _mm256_shuffle_epi8(IQ4_S8, unpack_nibbles(qs + 16 * j));
+            S->aw[j] = _mm256_sign_epi8(w, w);
+            S->sg[j] = w;
+            S->scv[j] = _mm256_set1_epi32(ls - 32);
+        }
+        S->dw = _mm256_set1_ps(f16_to_f32(dh));
+        S->mw = _mm256_setzero_ps();
     } else {
         wicas_kq_decode(type, row, g, nv, G);
         kq_prep(G, S);
@@ -532,6 +804,8 @@ static inline __attribute__((always_inline)) void kq_load(int mode, int type, co
 static inline __attribute__((always_inline)) __m256 kq_apply_m(int mode, const kq_simd *S, const int8_t *xq,
                                                                const float *xd, const float *xs, const int32_t *qsum) {
     if (mode <= KM_PLUS) return kq_apply(mode, S, xq, xd, xs);
+    if (mode == KM_Q3K || mode == KM_IQ4XS) return kq_apply(KQ_PLAIN, S, xq, xd, xs);
+    if (mode == KM_Q2K) return kq_apply(KQ_MINUS, S, xq, xd, xs);
     __m256i p[8];
 #pragma GCC unroll 8
     for (int j = 0; j < 8; j++) {
@@ -580,6 +854,9 @@ static float KFN(dot_kq)(int type, const void *w, const q8_act *a, int t) {
     case KM_Q6K: return kq_dot_k(KM_Q6K, type, w, a, t);
     case KM_Q50: return kq_dot_k(KM_Q50, type, w, a, t);
     case KM_Q51: return kq_dot_k(KM_Q51, type, w, a, t);
+    case KM_Q2K: return kq_dot_k(KM_Q2K, type, w, a, t);
+    case KM_Q3K: return kq_dot_k(KM_Q3K, type, w, a, t);
+    case KM_IQ4XS: return kq_dot_k(KM_IQ4XS, type, w, a, t);
     case KM_MINUS: return kq_dot_k(KM_MINUS, type, w, a, t);
     case KM_PLUS: return kq_dot_k(KM_PLUS, type, w, a, t);
     default: return kq_dot_k(KM_PLAIN, type, w, a, t);
@@ -622,6 +899,9 @@ static void KFN(mm_kq)(int type, const uint8_t *w, size_t rb, int r0, int r1, co
     case KM_Q6K: kq_mm_k(KM_Q6K, type, w, rb, r0, r1, a, out, ldo); return;
     case KM_Q50: kq_mm_k(KM_Q50, type, w, rb, r0, r1, a, out, ldo); return;
     case KM_Q51: kq_mm_k(KM_Q51, type, w, rb, r0, r1, a, out, ldo); return;
+    case KM_Q2K: kq_mm_k(KM_Q2K, type, w, rb, r0, r1, a, out, ldo); return;
+    case KM_Q3K: kq_mm_k(KM_Q3K, type, w, rb, r0, r1, a, out, ldo); return;
+    case KM_IQ4XS: kq_mm_k(KM_IQ4XS, type, w, rb, r0, r1, a, out, ldo); return;
     case KM_MINUS: kq_mm_k(KM_MINUS, type, w, rb, r0, r1, a, out, ldo); return;
     case KM_PLUS: kq_mm_k(KM_PLUS, type, w, rb, r0, r1, a, out, ldo); return;
     default: kq_mm_k(KM_PLAIN, type, w, rb, r0, r1, a, out, ldo); return;
@@ -630,4 +910,5 @@ static void KFN(mm_kq)(int type, const uint8_t *w, size_t rb, int r0, int r1, co
 
 const kernel_set KERNEL_SET = {KERNEL_NAME,   KFN(dot_q4_0), KFN(dot_q4_1), KFN(dot_q8_0), KFN(mm_q4_0),
                                KFN(mm_q4_1),  KFN(mm_q8_0),  KFN(pk_q4_0),  KFN(pk_q4_1),  KFN(pk_q8_0),
-                               KFN(dot_kq),   KFN(mm_kq)};
+                               KFN(dot_kq),   KFN(mm_kq),    KFN(pk_q5_0),  KFN(pk_q5_1),  KFN(pk_iq4_nl),
+                               KFN(pk_q4_k),  KFN(pk_q5_k),  KFN(pk_q6_k)};

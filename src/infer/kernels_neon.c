@@ -312,5 +312,6 @@ static void mm_kq_neon(int type, const uint8_t *w, size_t rb, int r0, int r1, co
 
 const kernel_set wicas_kernels_neon = {"neon",       dot_q4_0_neon, dot_q4_1_neon, dot_q8_0_neon, mm_q4_0_neon,
                                  mm_q4_1_neon, mm_q8_0_neon,  NULL,          NULL,          NULL,
-                                 dot_kq_neon,  mm_kq_neon};
+                                 dot_kq_neon,  mm_kq_neon,    NULL,          NULL,          NULL,
+                                 NULL,          NULL,          NULL};
 #endif

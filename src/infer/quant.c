@@ -2,10 +2,12 @@
  * quant.c — scalar reference kernels, activation quantisation, dequantisation
  * and the run-time choice of kernel set (cpuid + WICAS_KERNELS).
  *
- * Q5_0/Q5_1, the k-quants and IQ4_NL/IQ4_XS go through one exact decoder
+ * Q5_0/Q5_1, the k-quants and IQ4_NL/IQ4_XS are defined by one exact decoder
  * (wicas_kq_decode: a group of eight 32-element blocks to int8 weights and integer
- * scales) shared by every kernel set, so each SIMD set only has to reproduce
- * the integer sums and the float steps of kq_blockval.
+ * scales) and the float steps of kq_blockval; the scalar and NEON sets use
+ * the decoder itself, the x86 SIMD sets unpack the same integers with SIMD
+ * (row kernels) or from packed copies (wicas_pack_matrix: Q5_0, Q5_1, IQ4_NL,
+ * Q4_K, Q5_K, Q6_K), and only the order of exact integer additions differs.
  *
  * The scalar kernels are the definition of the canonical order described in
  * quant.h; the SIMD kernels in kernels_*.c must reproduce them bit for bit,
@@ -337,7 +339,8 @@ static float dot_q8_0_scalar(const void *w, const q8_act *a, int t) {
 }
 
 const kernel_set wicas_kernels_scalar = {"scalar", dot_q4_0_scalar, dot_q4_1_scalar, dot_q8_0_scalar, NULL, NULL, NULL,
-                                   NULL, NULL, NULL, dot_kq_scalar, mm_kq_scalar};
+                                   NULL, NULL, NULL, dot_kq_scalar, mm_kq_scalar, NULL, NULL, NULL,
+                                   NULL, NULL, NULL};
 
 /* Float weight types: v_b = sequential sum over the block of w_i * x_i. */
 static float wval(int type, const void *w, size_t i) {
@@ -385,9 +388,24 @@ void wicas_matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t r
         for (int t = 0; t < a->n_tok; t++) out[(size_t)t * ldo + r] = wicas_dot_row(k, type, w + (size_t)r * row_bytes, a, t);
 }
 
+static mm_packed_fn packed_fn(const kernel_set *k, int type) {
+    switch (type) {
+    case 2: return k->pk_q4_0;
+    case 3: return k->pk_q4_1;
+    case 8: return k->pk_q8_0;
+    case 6: return k->pk_q5_0;
+    case 7: return k->pk_q5_1;
+    case 20: return k->pk_iq4_nl;
+    case 12: return k->pk_q4_k;
+    case 13: return k->pk_q5_k;
+    case 14: return k->pk_q6_k;
+    default: return NULL;
+    }
+}
+
 void wicas_matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, const uint8_t *packed, size_t row_bytes, int r0,
                         int r1, const q8_act *a, float *out, size_t ldo) {
-    mm_packed_fn pk = !packed ? NULL : type == 2 ? k->pk_q4_0 : type == 3 ? k->pk_q4_1 : type == 8 ? k->pk_q8_0 : NULL;
+    mm_packed_fn pk = packed ? packed_fn(k, type) : NULL;
     if (pk && r0 % 8 == 0 && r1 % 8 == 0) {
         pk(packed, r0 / 8, r1 / 8, a, out, ldo);
         return;
@@ -396,25 +414,96 @@ void wicas_matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, c
 }
 
 /* ---- packing (see quant.h) ------------------------------------------------------- */
+/* Packed bytes per (row group, block) and the source block size; 0: not packable. */
+static size_t pack_per(int type, size_t *bsz) {
+    switch (type) {
+    case 2: *bsz = sizeof(block_q4_0); return PACK_Q4_0_BYTES;
+    case 3: *bsz = sizeof(block_q4_1); return PACK_Q4_1_BYTES;
+    case 8: *bsz = sizeof(block_q8_0); return PACK_Q8_0_BYTES;
+    case 6: *bsz = sizeof(block_q5_0); return PACK_Q5_0_BYTES;
+    case 7: *bsz = sizeof(block_q5_1); return PACK_Q5_1_BYTES;
+    case 20: *bsz = 18; return PACK_IQ4_NL_BYTES;
+    default: *bsz = 0; return 0;
+    }
+}
+
+static size_t pack_per_k(int type) {
+    return type == 12 ? PACK_Q4_K_BYTES : type == 13 ? PACK_Q5_K_BYTES : type == 14 ? PACK_Q6_K_BYTES : 0;
+}
+
 size_t wicas_pack_size(int type, int rows, int cols) {
     if (rows % 8 != 0 || cols % QK != 0) return 0;
-    size_t per = type == 2 ? PACK_Q4_0_BYTES : type == 3 ? PACK_Q4_1_BYTES : type == 8 ? PACK_Q8_0_BYTES : 0;
-    return per * (size_t)(rows / 8) * (size_t)(cols / QK);
+    if (pack_per_k(type)) return cols % QKK ? 0 : pack_per_k(type) * (size_t)(rows / 8) * (size_t)(cols / QKK);
+    size_t bsz;
+    return pack_per(type, &bsz) * (size_t)(rows / 8) * (size_t)(cols / QK);
+}
+
+/* Q4_K / Q5_K / Q6_K (layout in quant.h). */
+static void pack_matrix_k(int type, const uint8_t *w, int rows, int cols, uint8_t *out) {
+    const int ns = cols / QKK;
+    const size_t per = pack_per_k(type);
+    const size_t bsz = type == 12 ? sizeof(block_q4_K) : type == 13 ? sizeof(block_q5_K) : sizeof(block_q6_K);
+    for (int g = 0; g < rows / 8; g++)
+        for (int sb = 0; sb < ns; sb++) {
+            uint8_t *o = out + ((size_t)g * ns + sb) * per;
+            for (int r = 0; r < 8; r++) {
+                const uint8_t *blk = w + ((size_t)(g * 8 + r) * ns + sb) * bsz;
+                if (type == 14) {
+                    const block_q6_K *x = (const block_q6_K *)blk;
+                    memcpy(o + 2 * r, &x->d, 2);
+                    for (int h = 0; h < 16; h++) o[16 + h * 8 + r] = (uint8_t)x->scales[h];
+                    uint8_t *ql = o + 16 + 128, *qh = ql + 1024;
+                    for (int n = 0; n < 2; n++)
+                        for (int m = 0; m < 2; m++)
+                            for (int k = 0; k < 8; k++)
+                                memcpy(ql + (size_t)((n * 2 + m) * 8 + k) * 32 + 4 * r, x->ql + 64 * n + 32 * m + 4 * k, 4);
+                    for (int n = 0; n < 2; n++)
+                        for (int k = 0; k < 8; k++)
+                            memcpy(qh + (size_t)(n * 8 + k) * 32 + 4 * r, x->qh + 32 * n + 4 * k, 4);
+                    continue;
+                }
+                memcpy(o + 2 * r, blk, 2);      /* d */
+                memcpy(o + 16 + 2 * r, blk + 2, 2); /* dmin */
+                for (int j = 0; j < 8; j++) {
+                    int32_t sc, mn;
+                    scale_min_k4(j, blk + 4, &sc, &mn);
+                    o[32 + j * 8 + r] = (uint8_t)sc;
+                    o[96 + j * 8 + r] = (uint8_t)mn;
+                }
+                const uint8_t *qs = blk + (type == 12 ? 16 : 48);
+                uint8_t *oq = o + 160;
+                for (int c = 0; c < 4; c++)
+                    for (int k = 0; k < 8; k++) memcpy(oq + (size_t)(c * 8 + k) * 32 + 4 * r, qs + 32 * c + 4 * k, 4);
+                if (type == 13)
+                    for (int k = 0; k < 8; k++) memcpy(oq + 1024 + (size_t)k * 32 + 4 * r, blk + 16 + 4 * k, 4);
+            }
+        }
 }
 
 void wicas_pack_matrix(int type, const uint8_t *w, int rows, int cols, uint8_t *out) {
+    if (pack_per_k(type)) {
+        pack_matrix_k(type, w, rows, cols, out);
+        return;
+    }
     const int nb = cols / QK;
-    const size_t per = type == 2 ? PACK_Q4_0_BYTES : type == 3 ? PACK_Q4_1_BYTES : PACK_Q8_0_BYTES;
-    const size_t bsz = type == 2 ? sizeof(block_q4_0) : type == 3 ? sizeof(block_q4_1) : sizeof(block_q8_0);
+    size_t bsz;
+    const size_t per = pack_per(type, &bsz);
+    /* source block: d, [m], [qh (4 bytes)], quants */
+    const bool has_m = type == 3 || type == 7, has_qh = type == 6 || type == 7;
+    const size_t qh_off = has_m ? 4 : 2, qs_off = qh_off + (has_qh ? 4 : 0);
     for (int g = 0; g < rows / 8; g++)
         for (int b = 0; b < nb; b++) {
             uint8_t *o = out + ((size_t)g * nb + b) * per;
             for (int r = 0; r < 8; r++) {
                 const uint8_t *blk = w + ((size_t)(g * 8 + r) * nb + b) * bsz;
                 memcpy(o + 2 * r, blk, 2); /* d */
-                if (type == 3) memcpy(o + 16 + 2 * r, blk + 2, 2); /* m */
-                const uint8_t *qs = blk + (type == 3 ? 4 : 2);
-                uint8_t *oq = o + (type == 3 ? 32 : 16);
+                if (has_m) memcpy(o + 16 + 2 * r, blk + 2, 2); /* m */
+                uint8_t *oq = o + (has_m ? 32 : 16);
+                if (has_qh) {
+                    memcpy(oq + 4 * r, blk + qh_off, 4);
+                    oq += 32;
+                }
+                const uint8_t *qs = blk + qs_off;
                 int steps = type == 8 ? 8 : 4;
                 for (int k = 0; k < steps; k++) memcpy(oq + (size_t)k * 32 + (size_t)r * 4, qs + 4 * k, 4);
                 if (type == 8) {

@@ -129,6 +129,29 @@ typedef void (*mm_fn)(const uint8_t *w, size_t row_bytes, int r0, int r1, const 
 #define PACK_Q4_0_BYTES (16 + 128)
 #define PACK_Q4_1_BYTES (16 + 16 + 128)
 #define PACK_Q8_0_BYTES (16 + 256 + 32) /* + per-row sum of the 32 quants (int32), for the VNNI form */
+/* Q5_0 / Q5_1: the Q4 form with, before the quants, the 8 rows' 32-bit qh
+ * words (lane r = row r's fifth bits). IQ4_NL: the Q4_0 form (scales, then
+ * the nibbles, which index the level table). */
+#define PACK_Q5_0_BYTES (16 + 32 + 128)
+#define PACK_Q5_1_BYTES (16 + 16 + 32 + 128)
+#define PACK_IQ4_NL_BYTES (16 + 128)
+/* Q4_K / Q5_K / Q6_K, per row group and 256-element super-block (lanes =
+ * rows, block j = elements 32j..32j+31 of the super-block):
+ *   Q4_K: d[8], dmin[8] (f16); sc[j][r], mn[j][r] (u8, the decoded 6-bit
+ *         values); quants in steps (c, k), c = 0..3, k = 0..7: 32 bytes, row r
+ *         at 4r: bytes qs[32c+4k .. +3] (low nibbles: block 2c, elements
+ *         4k..4k+3; high nibbles: block 2c+1).
+ *   Q5_K: the same, then qh in steps k: row r at 4r: qh[4k .. 4k+3] (bit j is
+ *         the fifth bit of block j's elements 4k..4k+3).
+ *   Q6_K: d[8]; sc[h][r] (int8, h = 16-element half 0..15); ql in steps
+ *         (n, m, k), n, m = 0..1: row r at 4r: ql[64n+32m+4k .. +3] (low
+ *         nibbles: block 4n+m, high: block 4n+m+2); qh in steps (n, k): row r
+ *         at 4r: qh[32n+4k .. +3] (bits 2i..2i+1: block 4n+i).
+ * The kernels unpack a super-block of 8 rows to unsigned quants once and use
+ * it for every token; Q6_K's -32 is folded in as 32 * sum(x) per half. */
+#define PACK_Q4_K_BYTES (16 + 16 + 64 + 64 + 1024)
+#define PACK_Q5_K_BYTES (PACK_Q4_K_BYTES + 256)
+#define PACK_Q6_K_BYTES (16 + 128 + 1024 + 512)
 /* Bytes of a packed matrix (0 when the type/shape is not packable). */
 size_t wicas_pack_size(int type, int rows, int cols);
 /* Writes the packed form of w (rows x cols, the file layout) to out. */
@@ -146,6 +169,8 @@ typedef struct {
     float (*dot_kq)(int type, const void *w, const q8_act *a, int t);
     void (*mm_kq)(int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out,
                   size_t ldo);
+    mm_packed_fn pk_q5_0, pk_q5_1, pk_iq4_nl; /* packed forms of these 32-element types; NULL: none */
+    mm_packed_fn pk_q4_k, pk_q5_k, pk_q6_k;   /* packed k-quants (see PACK_Q4_K_BYTES); NULL: none */
 } kernel_set;
 
 extern const kernel_set wicas_kernels_scalar;

@@ -632,6 +632,71 @@ static void kquant_kernels(void **st) {
     assert_true(compared >= (long)N_KTYPES * 4 * 3 * ROWS * T);
 }
 
+/* Packed (row-interleaved) forms of Q5_0, Q5_1, IQ4_NL, Q4_K, Q5_K and
+ * Q6_K: every set with packed kernels gives, for 16 rows x 19 tokens (the
+ * 4-token and 1-token paths of the 32-element types, a full and a partial
+ * 16-token tile of the k-quants), exactly the reference dot, for 1..19 blocks
+ * (1..4 super-blocks) and tiny, plain and huge scales. */
+static void kquant_packed(void **st) {
+    (void)st;
+    const kernel_set *sets[2];
+    int n_sets = 0;
+    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX2) == 0) sets[n_sets++] = wicas_kernels_get();
+    if (wicas_infer_set_kernels(WICAS_KERNELS_AVX512) == 0) sets[n_sets++] = wicas_kernels_get();
+    wicas_infer_set_kernels(WICAS_KERNELS_AUTO);
+    if (n_sets == 0) skip(); /* as packed_and_tiles: no x86 SIMD set on this CPU */
+    const int types[] = {GGML_Q5_0, GGML_Q5_1, GGML_IQ4_NL, GGML_Q4_K, GGML_Q5_K, GGML_Q6_K};
+    enum { ROWS = 16, T = 19 };
+    static refdec rd;
+    long compared = 0;
+    for (int ti = 0; ti < 6; ti++) {
+        const int type = types[ti], big = kelems(type) == 256;
+        for (int nbv = 1; nbv <= (big ? 4 : 19); nbv++) {
+            const int nb = big ? nbv * 8 : nbv, n = nb * QK, st2 = (nb + 7) / 8 * 8;
+            const size_t rb = kbytes(type) * (size_t)(n / kelems(type));
+            q8_act a = {.nb = nb, .stride = st2, .n_tok = T};
+            a.q = malloc((size_t)T * st2 * QK);
+            a.d = malloc(sizeof(float) * T * st2);
+            a.s = malloc(sizeof(float) * T * st2);
+            a.qsum = malloc(sizeof(int32_t) * T * st2);
+            a.f = NULL;
+            float *x = malloc(sizeof(float) * n);
+            uint8_t *w = malloc(rb * ROWS);
+            const size_t ps = wicas_pack_size(type, ROWS, n);
+            assert_true(ps > 0);
+            uint8_t *pk = malloc(ps);
+            for (int rep = 0; rep < 3; rep++) {
+                const float xs = rep == 0 ? 1e-3f : rep == 1 ? 1.0f : 1e4f;
+                for (int t = 0; t < T; t++) {
+                    for (int i = 0; i < n; i++) x[i] = frnd(xs * (1.0f + t % 3));
+                    wicas_q8_quantize_row(x, &a, t);
+                }
+                float want[T * ROWS], got[T * ROWS];
+                for (int r = 0; r < ROWS; r++) {
+                    fill_k(type, w + rb * r, n / kelems(type), rep == 2 ? 60000.0f : rep == 0 ? 1e-3f : 0.1f);
+                    ref_decode(type, w + rb * r, n, &rd, 0);
+                    for (int t = 0; t < T; t++) want[t * ROWS + r] = ref_kdot(type, &rd, &a, t);
+                }
+                wicas_pack_matrix(type, w, ROWS, n, pk);
+                for (int s = 0; s < n_sets; s++) {
+                    memset(got, 0xff, sizeof got);
+                    wicas_matmul_rows_packed(sets[s], type, w, pk, rb, 0, ROWS, &a, got, ROWS);
+                    for (int i = 0; i < T * ROWS; i++, compared++)
+                        if (f32_to_bits(got[i]) != f32_to_bits(want[i]))
+                            fail_msg("%s nb %d rep %d: %s packed %d: %a, reference %a", wicas_gguf_type_name((uint32_t)type),
+                                     nb, rep, sets[s]->name, i, (double)got[i], (double)want[i]);
+                }
+            }
+            free(pk);
+            free(w);
+            free(x);
+            free(a.q); free(a.d); free(a.s); free(a.qsum);
+        }
+    }
+    printf("packed Q5_0/Q5_1/IQ4_NL/Q4_K/Q5_K/Q6_K comparisons: %ld over %d kernel sets\n", compared, n_sets);
+    assert_true(compared >= (3L * 19 + 3L * 4) * 3 * T * ROWS * n_sets);
+}
+
 static void kernel_selection(void **st) {
     (void)st;
     assert_int_equal(wicas_infer_set_kernels(WICAS_KERNELS_SCALAR), 0);
@@ -645,7 +710,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(f16_all),          cmocka_unit_test(dequant_formulas), cmocka_unit_test(quantize_invariants),
         cmocka_unit_test(kernels_bitwise),  cmocka_unit_test(packed_and_tiles), cmocka_unit_test(kernel_selection),
-        cmocka_unit_test(kquant_dequant),   cmocka_unit_test(kquant_kernels),
+        cmocka_unit_test(kquant_dequant),   cmocka_unit_test(kquant_kernels),   cmocka_unit_test(kquant_packed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
