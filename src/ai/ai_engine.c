@@ -38,7 +38,7 @@ struct wicas_ai_host {
     wicas_infer_ctx *ctx;          /* reused while the same model is asked */
     wicas_infer_model *ctx_model;
     /* One request at a time: the block thread (synchronous queries) and the
-     * asynchronous worker (ai_worker.c) share the engine context. */
+     * asynchronous worker (wicas_aimod_worker.c) share the engine context. */
     pthread_mutex_t mu;
 };
 

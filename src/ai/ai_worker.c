@@ -1,5 +1,5 @@
 /*
- * ai_worker.c — the background inference worker of the asynchronous path.
+ * wicas_aimod_worker.c — the background inference worker of the asynchronous path.
  *
  * Asynchronous requests ({"ai":{"request":...}} messages of contracts) are
  * answered through vote extensions: every validator computes the answer on

@@ -10,7 +10,7 @@
  *                CheckTx applies fee + sequence so several txs of one sender
  *                can queue; thrown away at every commit
  *
- *   run_tx is the SDK's runTx: decode + stateless checks, then the ante
+ *   wicas_run_tx is the SDK's runTx: decode + stateless checks, then the ante
  *   handler (tx size gas, min gas price in CheckTx, account/pubkey, fee
  *   deduction, sequence, signature gas, signature) in its own overlay, then
  *   the messages in a child overlay. A failing message drops the messages'
@@ -36,8 +36,8 @@
 /* time of the last block (node-local, not hashed): env.block.time of queries */
 #define META_TIME "block_time_ns"
 
-void err_wrap(char *dst, size_t cap, const char *pre, const char *post) {
-    char *s = xprintf("%s%s%s", pre, dst, post);
+void wicas_err_wrap(char *dst, size_t cap, const char *pre, const char *post) {
+    char *s = wicas_xprintf("%s%s%s", pre, dst, post);
     if (!s) return;
     size_t n = strlen(s);
     if (n >= cap) n = cap - 1;
@@ -49,12 +49,12 @@ void err_wrap(char *dst, size_t cap, const char *pre, const char *post) {
 /* ---- check state ----------------------------------------------------------------------- */
 
 static int check_reset(wicas_chain *c) {
-    kv_clear(&c->check_ov);
+    wicas_kv_clear(&c->check_ov);
     if (c->check_txn) mdb_txn_abort(c->check_txn);
     c->check_txn = NULL;
     if (mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &c->check_txn)) return WICAS_CHAIN_ERR_IO;
-    kv_init_base(&c->check_base, &c->st, c->check_txn);
-    kv_init_overlay(&c->check_ov, &c->check_base);
+    wicas_kv_init_base(&c->check_base, &c->st, c->check_txn);
+    wicas_kv_init_overlay(&c->check_ov, &c->check_base);
     return 0;
 }
 
@@ -66,28 +66,28 @@ static int meta_read(wicas_chain *c, MDB_txn *t) {
     uint8_t *v = NULL;
     size_t vl = 0;
     int rc = 0;
-    if (wstore_meta_get(&c->st, t, META_HEIGHT, &v, &vl) == 1) {
+    if (wicas_wstore_meta_get(&c->st, t, META_HEIGHT, &v, &vl) == 1) {
         if (vl != 8) rc = WICAS_CHAIN_ERR_CORRUPT;
-        else c->last_height = (int64_t)be64_get(v);
+        else c->last_height = (int64_t)wicas_be64_get(v);
     }
     free(v);
     v = NULL;
-    if (!rc && wstore_meta_get(&c->st, t, META_HASH, &v, &vl) == 1) {
+    if (!rc && wicas_wstore_meta_get(&c->st, t, META_HASH, &v, &vl) == 1) {
         if (vl != 32) rc = WICAS_CHAIN_ERR_CORRUPT;
         else memcpy(c->last_hash, v, 32);
     }
     free(v);
     v = NULL;
-    if (!rc && wstore_meta_get(&c->st, t, META_CHAIN_ID, &v, &vl) == 1)
+    if (!rc && wicas_wstore_meta_get(&c->st, t, META_CHAIN_ID, &v, &vl) == 1)
         snprintf(c->chain_id, sizeof c->chain_id, "%s", (char *)v);
     free(v);
     v = NULL;
-    if (!rc && wstore_meta_get(&c->st, t, META_INITIAL_HEIGHT, &v, &vl) == 1 && vl == 8)
-        c->initial_height = (int64_t)be64_get(v);
+    if (!rc && wicas_wstore_meta_get(&c->st, t, META_INITIAL_HEIGHT, &v, &vl) == 1 && vl == 8)
+        c->initial_height = (int64_t)wicas_be64_get(v);
     free(v);
     v = NULL;
-    if (!rc && wstore_meta_get(&c->st, t, META_TIME, &v, &vl) == 1 && vl == 8)
-        c->last_time_ns = (int64_t)be64_get(v);
+    if (!rc && wicas_wstore_meta_get(&c->st, t, META_TIME, &v, &vl) == 1 && vl == 8)
+        c->last_time_ns = (int64_t)wicas_be64_get(v);
     free(v);
     return rc;
 }
@@ -134,7 +134,7 @@ static void qslot_release(wicas_chain *c, int i) {
     pthread_mutex_unlock(&c->q_mu);
 }
 
-int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
+int wicas_qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
     memset(q, 0, sizeof *q);
     q->c = c;
     q->slot = qslot_acquire(c);
@@ -154,12 +154,12 @@ int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
     v->tx_index = -1;
     v->view_of = c;
     v->view_slot = q->slot;
-    int rc = modules_exec_alloc(v) ? WICAS_CHAIN_ERR_NOMEM : 0;
+    int rc = wicas_modules_exec_alloc(v) ? WICAS_CHAIN_ERR_NOMEM : 0;
     if (rc) wicas_errf(err, errlen, "out of memory");
     for (int i = 0; !rc && wicas_modules[i]; i++)
         if (wicas_modules[i]->view_open) rc = wicas_modules[i]->view_open(v, c->mstate[i], q->slot, err, errlen);
     if (rc) {
-        modules_exec_free(v);
+        wicas_modules_exec_free(v);
         free(v);
         qslot_release(c, q->slot);
         return rc;
@@ -174,7 +174,7 @@ int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
         q->txn = NULL;
     }
     if (!q->txn) {
-        modules_exec_free(v);
+        wicas_modules_exec_free(v);
         free(v);
         qslot_release(c, q->slot);
         return WICAS_CHAIN_ERR_IO;
@@ -185,10 +185,10 @@ int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
     return 0;
 }
 
-void qview_close(qview *q) {
+void wicas_qview_close(qview *q) {
     if (!q->v) return;
     mdb_txn_abort(q->txn);
-    modules_exec_free(q->v);
+    wicas_modules_exec_free(q->v);
     free(q->v);
     qslot_release(q->c, q->slot);
     memset(q, 0, sizeof *q);
@@ -214,7 +214,7 @@ int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wica
         free(c);
         return WICAS_CHAIN_ERR_IO;
     }
-    int rc = wstore_open(data_dir, c->opts.map_size, c->opts.no_sync, &c->st, err, errlen);
+    int rc = wicas_wstore_open(data_dir, c->opts.map_size, c->opts.no_sync, &c->st, err, errlen);
     if (rc) {
         pthread_cond_destroy(&c->q_cv);
         pthread_mutex_destroy(&c->q_mu);
@@ -226,7 +226,7 @@ int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wica
         wicas_chain_close(c);
         return rc;
     }
-    if (modules_exec_alloc(c)) {
+    if (wicas_modules_exec_alloc(c)) {
         wicas_errf(err, errlen, "chain open: out of memory");
         wicas_chain_close(c);
         return WICAS_CHAIN_ERR_NOMEM;
@@ -249,12 +249,12 @@ void wicas_chain_close(wicas_chain *c) {
     while (wicas_modules[nm]) nm++;
     for (int i = nm - 1; i >= 0; i--) /* in reverse: a module may use the ones before it */
         if (wicas_modules[i]->close && c->mstate[i]) wicas_modules[i]->close(c, c->mstate[i]);
-    modules_exec_free(c);
+    wicas_modules_exec_free(c);
     pthread_cond_destroy(&c->q_cv);
     pthread_mutex_destroy(&c->q_mu);
-    kv_clear(&c->check_ov);
+    wicas_kv_clear(&c->check_ov);
     if (c->check_txn) mdb_txn_abort(c->check_txn);
-    wstore_close(&c->st); /* aborts a pending block */
+    wicas_wstore_close(&c->st); /* aborts a pending block */
     free(c);
 }
 
@@ -274,7 +274,7 @@ static int begin_pending(wicas_chain *c, char *err, size_t errlen) {
         wicas_errf(err, errlen, "cannot begin block transaction: %s", mdb_strerror(rc));
         return WICAS_CHAIN_ERR_IO;
     }
-    kv_init_base(&c->wbase, &c->st, c->st.wtxn);
+    wicas_kv_init_base(&c->wbase, &c->st, c->st.wtxn);
     memcpy(c->pending_root, c->last_hash, 32);
     return 0;
 }
@@ -287,17 +287,17 @@ static void abort_pending(wicas_chain *c) {
 
 /* Writes an overlay's effects + meta for `height` into the pending txn. */
 static int flush_block(wicas_chain *c, kv *ov, int64_t height, uint8_t root[32], char *err, size_t errlen) {
-    int rc = smt_apply(&c->st, c->st.wtxn, ov, c->pending_root, root);
+    int rc = wicas_smt_apply(&c->st, c->st.wtxn, ov, c->pending_root, root);
     uint8_t hb[8];
-    be64_put(hb, (uint64_t)height);
+    wicas_be64_put(hb, (uint64_t)height);
     char rk[40];
     snprintf(rk, sizeof rk, "root/%020lld", (long long)height);
-    if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, META_HEIGHT, hb, 8);
-    if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, META_HASH, root, 32);
-    if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, rk, root, 32);
+    if (!rc) rc = wicas_wstore_meta_put(&c->st, c->st.wtxn, META_HEIGHT, hb, 8);
+    if (!rc) rc = wicas_wstore_meta_put(&c->st, c->st.wtxn, META_HASH, root, 32);
+    if (!rc) rc = wicas_wstore_meta_put(&c->st, c->st.wtxn, rk, root, 32);
     uint8_t tb[8];
-    be64_put(tb, (uint64_t)c->blk_time_ns);
-    if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, META_TIME, tb, 8);
+    wicas_be64_put(tb, (uint64_t)c->blk_time_ns);
+    if (!rc) rc = wicas_wstore_meta_put(&c->st, c->st.wtxn, META_TIME, tb, 8);
     if (rc) {
         wicas_errf(err, errlen, "writing block %lld: %s", (long long)height, wicas_chain_strerror(rc));
         return rc;
@@ -331,27 +331,27 @@ int wicas_chain_init_chain_validators(wicas_chain *c, const char *chain_id, int6
     c->blk_time_ns = 0;
     c->tx_index = -1;
     wctx x;
-    ctx_init(&x, c, &c->wbase, UINT64_MAX);
+    wicas_ctx_init(&x, c, &c->wbase, UINT64_MAX);
     /* every module's genesis section, then their InitChain hooks (the
      * validators; checks of what genesis set up, e.g. runnable models) */
-    rc = genesis_apply(&x, app_state_json ? app_state_json : "{}", app_state_json ? len : 2, err, errlen);
+    rc = wicas_genesis_apply(&x, app_state_json ? app_state_json : "{}", app_state_json ? len : 2, err, errlen);
     for (int i = 0; !rc && wicas_modules[i]; i++)
         if (wicas_modules[i]->init_chain) rc = wicas_modules[i]->init_chain(&x, vals, n_vals, err, errlen);
     if (rc) {
-        ctx_free(&x);
+        wicas_ctx_free(&x);
         abort_pending(c);
         c->chain_id[0] = 0;
         return WICAS_CHAIN_ERR_INVALID;
     }
     uint8_t ib[8], root[32];
-    be64_put(ib, (uint64_t)initial_height);
-    rc = wstore_meta_put(&c->st, c->st.wtxn, META_CHAIN_ID, chain_id, strlen(chain_id));
-    if (!rc) rc = wstore_meta_put(&c->st, c->st.wtxn, META_INITIAL_HEIGHT, ib, 8);
-    if (!rc) rc = smt_apply(&c->st, c->st.wtxn, &x.ov, c->pending_root, root);
+    wicas_be64_put(ib, (uint64_t)initial_height);
+    rc = wicas_wstore_meta_put(&c->st, c->st.wtxn, META_CHAIN_ID, chain_id, strlen(chain_id));
+    if (!rc) rc = wicas_wstore_meta_put(&c->st, c->st.wtxn, META_INITIAL_HEIGHT, ib, 8);
+    if (!rc) rc = wicas_smt_apply(&c->st, c->st.wtxn, &x.ov, c->pending_root, root);
     /* CheckTx sees the genesis state before the first block commits */
     for (size_t i = 0; !rc && i < x.ov.n; i++)
-        rc = kv_set(&c->check_ov, x.ov.e[i].k, x.ov.e[i].kl, x.ov.e[i].v, x.ov.e[i].vl);
-    ctx_free(&x);
+        rc = wicas_kv_set(&c->check_ov, x.ov.e[i].k, x.ov.e[i].kl, x.ov.e[i].v, x.ov.e[i].vl);
+    wicas_ctx_free(&x);
     if (rc) {
         wicas_errf(err, errlen, "init_chain: writing genesis state: %s", wicas_chain_strerror(rc));
         abort_pending(c);
@@ -397,11 +397,11 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
     memcpy(c->blk_hash, b->hash, 32);
     c->halt[0] = 0;
     kv blk;
-    kv_init_overlay(&blk, &c->wbase);
+    wicas_kv_init_overlay(&blk, &c->wbase);
     if (c->opts.hooks.begin_block && c->opts.hooks.begin_block(c->opts.hooks.ctx, c, b, err, errlen)) {
         /* nothing of this block was written; the pending transaction (which
          * may hold the genesis state) stays as it was */
-        kv_clear(&blk);
+        wicas_kv_clear(&blk);
         return WICAS_CHAIN_ERR_INVALID;
     }
     /* the modules' begin-block hooks (e.g. the AI module tallies the vote
@@ -410,8 +410,8 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
     for (int i = 0; !rc && wicas_modules[i]; i++)
         if (wicas_modules[i]->begin_block) rc = wicas_modules[i]->begin_block(c, &blk, b, &bev, err, errlen);
     if (rc) {
-        kv_clear(&blk);
-        ev_free(&bev);
+        wicas_kv_clear(&blk);
+        wicas_ev_free(&bev);
         WICAS_ERROR("chain", "halting at height %lld: %s", (long long)b->height, err);
         return WICAS_CHAIN_ERR_IO;
     }
@@ -420,16 +420,16 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
         if (i == 0 && wicas_chain_is_vote_injection(b->txs[0], b->tx_lens[0])) {
             /* not a Cosmos tx: consumed above; reported as a successful no-op */
             memset(&results[0], 0, sizeof results[0]);
-            results[0].log = xstrdup("vote extensions of the previous height (asynchronous AI answers)");
+            results[0].log = wicas_xstrdup("vote extensions of the previous height (asynchronous AI answers)");
             continue;
         }
-        run_tx(c, &blk, b->txs[i], b->tx_lens[i], MODE_DELIVER, &results[i]);
+        wicas_run_tx(c, &blk, b->txs[i], b->tx_lens[i], MODE_DELIVER, &results[i]);
         if (c->halt[0]) {
             /* a node-local failure: fail the block instead of committing an
              * outcome the other validators may not share */
             for (size_t j = 0; j <= i; j++) wicas_chain_tx_result_free(&results[j]);
-            kv_clear(&blk);
-            ev_free(&bev);
+            wicas_kv_clear(&blk);
+            wicas_ev_free(&bev);
             c->tx_index = -1;
             wicas_errf(err, errlen, "finalize_block: halting at height %lld, tx %zu: %s", (long long)b->height, i, c->halt);
             WICAS_ERROR("chain", "halting at height %lld: %s", (long long)b->height, c->halt);
@@ -439,10 +439,10 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
     c->tx_index = -1;
     uint8_t root[32];
     rc = flush_block(c, &blk, b->height, root, err, errlen);
-    kv_clear(&blk);
+    wicas_kv_clear(&blk);
     if (rc) {
         for (size_t i = 0; i < b->n_txs; i++) wicas_chain_tx_result_free(&results[i]);
-        ev_free(&bev);
+        wicas_ev_free(&bev);
         abort_pending(c);
         return rc;
     }
@@ -450,7 +450,7 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
         *events = bev.ev;
         *n_events = bev.n;
     } else {
-        ev_free(&bev);
+        wicas_ev_free(&bev);
     }
     c->pending = true;
     c->pending_height = b->height;
@@ -483,32 +483,32 @@ int wicas_chain_commit(wicas_chain *c, int64_t *retain_height) {
 void wicas_chain_check_tx(wicas_chain *c, const uint8_t *tx, size_t len, bool recheck, wicas_chain_tx_result *res) {
     c->blk_height = c->last_height + 1;
     c->tx_index = -1;
-    run_tx(c, &c->check_ov, tx, len, recheck ? MODE_RECHECK : MODE_CHECK, res);
+    wicas_run_tx(c, &c->check_ov, tx, len, recheck ? MODE_RECHECK : MODE_CHECK, res);
 }
 
-void chain_simulate_view(wicas_chain *v, MDB_txn *t, const uint8_t *tx, size_t len,
+void wicas_chain_simulate_view(wicas_chain *v, MDB_txn *t, const uint8_t *tx, size_t len,
                          wicas_chain_tx_result *res) {
     kv base, ov;
-    kv_init_base(&base, &v->st, t);
-    kv_init_overlay(&ov, &base);
+    wicas_kv_init_base(&base, &v->st, t);
+    wicas_kv_init_overlay(&ov, &base);
     v->blk_height = v->last_height + 1;
     v->tx_index = 0;
-    run_tx(v, &ov, tx, len, MODE_SIMULATE, res);
-    kv_clear(&ov);
+    wicas_run_tx(v, &ov, tx, len, MODE_SIMULATE, res);
+    wicas_kv_clear(&ov);
 }
 
 void wicas_chain_simulate(wicas_chain *c, const uint8_t *tx, size_t len, wicas_chain_tx_result *res) {
     memset(res, 0, sizeof *res);
     qview q;
     char err[256] = "";
-    if (qview_open(c, &q, err, sizeof err)) {
+    if (wicas_qview_open(c, &q, err, sizeof err)) {
         res->code = WICAS_CODE_INTERNAL;
-        res->codespace = xstrdup(WICAS_CHAIN_CODESPACE_SDK);
-        res->log = xstrdup(err[0] ? err : "cannot open a read view of the last commit");
+        res->codespace = wicas_xstrdup(WICAS_CHAIN_CODESPACE_SDK);
+        res->log = wicas_xstrdup(err[0] ? err : "cannot open a read view of the last commit");
         return;
     }
-    chain_simulate_view(q.v, q.txn, tx, len, res);
-    qview_close(&q);
+    wicas_chain_simulate_view(q.v, q.txn, tx, len, res);
+    wicas_qview_close(&q);
 }
 
 /* ---- results ---------------------------------------------------------------------------------- */
@@ -539,15 +539,15 @@ void wicas_chain_query_result_free(wicas_chain_query_result *r) {
 
 void wicas_chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height, bool prove,
                        wicas_chain_query_result *res) {
-    chain_query(c, path, data, len, height, prove, res);
+    wicas_chain_query_view(c, path, data, len, height, prove, res);
 }
 
 /* ---- the tx pipeline ------------------------------------------------------------------------ */
 
 static void result_from(wicas_chain_tx_result *res, wctx *x, uint64_t gas_wanted) {
     res->code = x->code;
-    res->codespace = x->code ? xstrdup(x->codespace ? x->codespace : WICAS_CHAIN_CODESPACE_SDK) : NULL;
-    res->log = xstrdup(x->code ? x->err : "");
+    res->codespace = x->code ? wicas_xstrdup(x->codespace ? x->codespace : WICAS_CHAIN_CODESPACE_SDK) : NULL;
+    res->log = wicas_xstrdup(x->code ? x->err : "");
     res->gas_wanted = (int64_t)gas_wanted;
     res->gas_used = (int64_t)x->gas_used;
 }
@@ -558,18 +558,18 @@ static int run_msg(wctx *x, const Wchain__Any *m, size_t idx, Wchain__Any ***res
     char *s = NULL;
     uint32_t code = 0;
     char err[256];
-    if (msg_signer(m->type_url, m->value.data, m->value.len, &s, &code, err, sizeof err))
-        return ctx_fail(x, code, WICAS_CHAIN_CODESPACE_SDK, "%s", err);
+    if (wicas_msg_signer(m->type_url, m->value.data, m->value.len, &s, &code, err, sizeof err))
+        return wicas_ctx_fail(x, code, WICAS_CHAIN_CODESPACE_SDK, "%s", err);
     snprintf(signer, sizeof signer, "%s", s);
     free(s);
-    /* msg_signer found the route (an unknown type fails there) */
+    /* wicas_msg_signer found the route (an unknown type fails there) */
     const wicas_msg_route *route = NULL;
     const wicas_module *mod = wicas_module_for_msg(m->type_url, &route);
-    if (!mod) return ctx_fail(x, WICAS_CODE_UNKNOWN_REQUEST, WICAS_CHAIN_CODESPACE_SDK, "unrecognized message type '%s': unknown request", m->type_url);
+    if (!mod) return wicas_ctx_fail(x, WICAS_CODE_UNKNOWN_REQUEST, WICAS_CHAIN_CODESPACE_SDK, "unrecognized message type '%s': unknown request", m->type_url);
     /* the SDK's message event comes first, then the handler's */
     wctx mx;
-    ctx_child(&mx, x);
-    ev_add(&mx.ev, "message", "action", m->type_url, "sender", signer, "module", mod->name, NULL);
+    wicas_ctx_child(&mx, x);
+    wicas_ev_add(&mx.ev, "message", "action", m->type_url, "sender", signer, "module", mod->name, NULL);
     uint8_t *resp = NULL;
     size_t resp_len = 0;
     char resp_url[128];
@@ -578,19 +578,19 @@ static int run_msg(wctx *x, const Wchain__Any *m, size_t idx, Wchain__Any ***res
     if (rc == 0) {
         char mi[24];
         snprintf(mi, sizeof mi, "%zu", idx);
-        for (size_t i = 0; i < mx.ev.n; i++) ev_attr(&mx.ev.ev[i], "msg_index", mi);
+        for (size_t i = 0; i < mx.ev.n; i++) wicas_ev_attr(&mx.ev.ev[i], "msg_index", mi);
         Wchain__Any *a = malloc(sizeof *a);
         Wchain__Any **nr = realloc(*resps, (*n_resps + 1) * sizeof *nr);
         if (!a || !nr) {
             free(a);
             free(resp);
             if (nr) *resps = nr;
-            ctx_end(&mx, x, false);
-            return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
+            wicas_ctx_end(&mx, x, false);
+            return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
         }
         *resps = nr;
         wchain__any__init(a);
-        a->type_url = xstrdup(resp_url);
+        a->type_url = wicas_xstrdup(resp_url);
         a->value.data = resp;
         a->value.len = resp_len;
         nr[(*n_resps)++] = a;
@@ -600,10 +600,10 @@ static int run_msg(wctx *x, const Wchain__Any *m, size_t idx, Wchain__Any ***res
         if (mx.code) {
             char pre[96];
             snprintf(pre, sizeof pre, "failed to execute message; message index: %zu: ", idx);
-            err_wrap(mx.err, sizeof mx.err, pre, "");
+            wicas_err_wrap(mx.err, sizeof mx.err, pre, "");
         }
     }
-    if (ctx_end(&mx, x, rc == 0)) return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
+    if (wicas_ctx_end(&mx, x, rc == 0)) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
     return rc;
 }
 
@@ -616,7 +616,7 @@ static void free_resps(Wchain__Any **r, size_t n) {
     free(r);
 }
 
-void run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode, wicas_chain_tx_result *res) {
+void wicas_run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode, wicas_chain_tx_result *res) {
     memset(res, 0, sizeof *res);
     wicas_sha256(tx, len, c->tx_hash); /* e.g. seeds of inference calls in this tx */
     for (int i = 0; wicas_modules[i]; i++)
@@ -624,23 +624,23 @@ void run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode,
     wtx t;
     uint32_t code = 0;
     char err[512];
-    if (wtx_decode(tx, len, mode == MODE_SIMULATE, &t, &code, err, sizeof err)) {
+    if (wicas_wtx_decode(tx, len, mode == MODE_SIMULATE, &t, &code, err, sizeof err)) {
         res->code = code;
-        res->codespace = xstrdup(WICAS_CHAIN_CODESPACE_SDK);
-        res->log = xstrdup(err);
+        res->codespace = wicas_xstrdup(WICAS_CHAIN_CODESPACE_SDK);
+        res->log = wicas_xstrdup(err);
         res->gas_wanted = (int64_t)t.gas_limit;
-        wtx_free(&t);
+        wicas_wtx_free(&t);
         return;
     }
     uint64_t limit = mode == MODE_SIMULATE ? SIMULATE_GAS_LIMIT : t.gas_limit;
     wctx ax;
-    ctx_init(&ax, c, parent, limit);
+    wicas_ctx_init(&ax, c, parent, limit);
     ax.check = mode == MODE_CHECK || mode == MODE_RECHECK;
     ax.simulate = mode == MODE_SIMULATE;
     if (wicas_app_ante(&ax, &t, len, mode)) {
         result_from(res, &ax, t.gas_limit);
-        ctx_free(&ax);
-        wtx_free(&t);
+        wicas_ctx_free(&ax);
+        wicas_wtx_free(&t);
         return;
     }
     if (ax.check) {
@@ -648,15 +648,15 @@ void run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode,
         result_from(res, &ax, t.gas_limit);
         for (size_t i = 0; i < ax.ov.n; i++) {
             kv_entry *e = &ax.ov.e[i];
-            if (e->del) kv_del(parent, e->k, e->kl);
-            else kv_set(parent, e->k, e->kl, e->v, e->vl);
+            if (e->del) wicas_kv_del(parent, e->k, e->kl);
+            else wicas_kv_set(parent, e->k, e->kl, e->v, e->vl);
         }
-        ctx_free(&ax);
-        wtx_free(&t);
+        wicas_ctx_free(&ax);
+        wicas_wtx_free(&t);
         return;
     }
     wctx mx;
-    ctx_child(&mx, &ax);
+    wicas_ctx_child(&mx, &ax);
     Wchain__Any **resps = NULL;
     size_t n_resps = 0;
     int rc = 0;
@@ -671,7 +671,7 @@ void run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode,
         else res->data_len = 0;
     }
     free_resps(resps, n_resps);
-    ctx_end(&mx, &ax, rc == 0);
+    wicas_ctx_end(&mx, &ax, rc == 0);
     result_from(res, &ax, t.gas_limit);
     /* the events: ante's always, the messages' on success */
     res->events = ax.ev.ev;
@@ -681,32 +681,32 @@ void run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode,
     /* the ante's writes (fee, sequence) and, on success, the messages' */
     for (size_t i = 0; i < ax.ov.n; i++) {
         kv_entry *e = &ax.ov.e[i];
-        if (e->del) kv_del(parent, e->k, e->kl);
-        else kv_set(parent, e->k, e->kl, e->v, e->vl);
+        if (e->del) wicas_kv_del(parent, e->k, e->kl);
+        else wicas_kv_set(parent, e->k, e->kl, e->v, e->vl);
     }
     if (mode == MODE_SIMULATE) res->gas_wanted = (int64_t)t.gas_limit;
-    ctx_free(&ax);
-    wtx_free(&t);
+    wicas_ctx_free(&ax);
+    wicas_wtx_free(&t);
 }
 
 /* ---- state installed by a snapshot restore (snapshot.c) ------------------------------------ */
 
-int chain_restore_install(wicas_chain *c, MDB_txn *t, int64_t height, const uint8_t root[32], const char *chain_id,
+int wicas_chain_restore_install(wicas_chain *c, MDB_txn *t, int64_t height, const uint8_t root[32], const char *chain_id,
                           int64_t initial_height) {
     uint8_t hb[8], ib[8];
-    be64_put(hb, (uint64_t)height);
-    be64_put(ib, (uint64_t)initial_height);
+    wicas_be64_put(hb, (uint64_t)height);
+    wicas_be64_put(ib, (uint64_t)initial_height);
     char rk[40];
     snprintf(rk, sizeof rk, "root/%020lld", (long long)height);
-    int rc = wstore_meta_put(&c->st, t, META_HEIGHT, hb, 8);
-    if (!rc) rc = wstore_meta_put(&c->st, t, META_HASH, root, 32);
-    if (!rc) rc = wstore_meta_put(&c->st, t, rk, root, 32);
-    if (!rc) rc = wstore_meta_put(&c->st, t, META_CHAIN_ID, chain_id, strlen(chain_id));
-    if (!rc) rc = wstore_meta_put(&c->st, t, META_INITIAL_HEIGHT, ib, 8);
+    int rc = wicas_wstore_meta_put(&c->st, t, META_HEIGHT, hb, 8);
+    if (!rc) rc = wicas_wstore_meta_put(&c->st, t, META_HASH, root, 32);
+    if (!rc) rc = wicas_wstore_meta_put(&c->st, t, rk, root, 32);
+    if (!rc) rc = wicas_wstore_meta_put(&c->st, t, META_CHAIN_ID, chain_id, strlen(chain_id));
+    if (!rc) rc = wicas_wstore_meta_put(&c->st, t, META_INITIAL_HEIGHT, ib, 8);
     return rc;
 }
 
-int chain_reload(wicas_chain *c) {
+int wicas_chain_reload(wicas_chain *c) {
     int rc = load_meta(c);
     return rc ? rc : check_reset(c);
 }

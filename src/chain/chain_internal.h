@@ -73,7 +73,7 @@ struct wicas_chain {
     /* non-empty: this node hit a failure the others may not have (storage,
      * memory, VM cache, a registered model it cannot run: aimod.c); the
      * block must fail rather than commit a result
-     * that could diverge. Reset by finalize_block, set by ctx_fail/wasm.c. */
+     * that could diverge. Reset by finalize_block, set by wicas_ctx_fail/wasm.c. */
     char halt[512];
 
     /* the block and tx being executed (any module may derive data from them,
@@ -98,10 +98,10 @@ struct wicas_chain {
 };
 
 /* ---- read-only views of the last commit (chain.c) ------------------------------------
- * qview_open waits for a free query slot, opens an LMDB read transaction and
+ * wicas_qview_open waits for a free query slot, opens an LMDB read transaction and
  * fills q->v, a private chain handle whose height/app hash/chain id are those
  * of that transaction's commit and whose VM is the slot's. Run queries and
- * simulations on (q->v, q->txn), never on the shared chain; qview_close
+ * simulations on (q->v, q->txn), never on the shared chain; wicas_qview_close
  * aborts the transaction and frees the slot. Thread-safe (any thread). */
 typedef struct {
     wicas_chain *c; /* the shared chain */
@@ -109,19 +109,19 @@ typedef struct {
     MDB_txn *txn;   /* read transaction of the last commit */
     int slot;
 } qview;
-int qview_open(wicas_chain *c, qview *q, char *err, size_t errlen);
-void qview_close(qview *q);
+int wicas_qview_open(wicas_chain *c, qview *q, char *err, size_t errlen);
+void wicas_qview_close(qview *q);
 /* Simulates tx on view v (read transaction t), writes nothing. */
-void chain_simulate_view(wicas_chain *v, MDB_txn *t, const uint8_t *tx, size_t len,
+void wicas_chain_simulate_view(wicas_chain *v, MDB_txn *t, const uint8_t *tx, size_t len,
                          wicas_chain_tx_result *res);
 
 /* ---- snapshot restore (chain.c, used by snapshot.c) ------------------------------- */
 /* Puts the meta of a restored state at `height` (app hash = root) into write
- * transaction t; the caller commits t, then calls chain_reload. */
-int chain_restore_install(wicas_chain *c, MDB_txn *t, int64_t height, const uint8_t root[32], const char *chain_id,
+ * transaction t; the caller commits t, then calls wicas_chain_reload. */
+int wicas_chain_restore_install(wicas_chain *c, MDB_txn *t, int64_t height, const uint8_t root[32], const char *chain_id,
                           int64_t initial_height);
 /* Re-reads height, app hash, chain id from the store and resets the check state. */
-int chain_reload(wicas_chain *c);
+int wicas_chain_reload(wicas_chain *c);
 
 /* ---- events ----------------------------------------------------------------------- */
 typedef struct {
@@ -131,11 +131,11 @@ typedef struct {
 
 /* Adds an event with NULL-terminated key/value string pairs. Returns the event
  * (to add more attributes) or NULL on OOM. */
-wicas_chain_event *ev_add(evlist *l, const char *type, ...);
-int ev_attr(wicas_chain_event *e, const char *key, const char *value);
+wicas_chain_event *wicas_ev_add(evlist *l, const char *type, ...);
+int wicas_ev_attr(wicas_chain_event *e, const char *key, const char *value);
 /* Appends (moves) all events of src to dst. */
-int ev_move(evlist *dst, evlist *src);
-void ev_free(evlist *l);
+int wicas_ev_move(evlist *dst, evlist *src);
+void wicas_ev_free(evlist *l);
 
 /* ---- execution context ------------------------------------------------------------ */
 typedef struct wctx {
@@ -154,33 +154,33 @@ typedef struct wctx {
     int depth;        /* nested contract calls */
 } wctx;
 
-void ctx_init(wctx *x, wicas_chain *c, kv *parent, uint64_t gas_limit);
-/* A child context sharing the gas meter with x (gas is copied back by ctx_end). */
-void ctx_child(wctx *child, wctx *x);
+void wicas_ctx_init(wctx *x, wicas_chain *c, kv *parent, uint64_t gas_limit);
+/* A child context sharing the gas meter with x (gas is copied back by wicas_ctx_end). */
+void wicas_ctx_child(wctx *child, wctx *x);
 /* Ends a child: on ok merges writes and events into the parent, else drops
  * them; gas always flows back. Returns 0 or an error. */
-int ctx_end(wctx *child, wctx *x, bool ok);
-void ctx_free(wctx *x);
+int wicas_ctx_end(wctx *child, wctx *x, bool ok);
+void wicas_ctx_free(wctx *x);
 
 /* Sets the failure code/message (first one wins); returns -1. */
-int ctx_fail(wctx *x, uint32_t code, const char *codespace, const char *fmt, ...)
+int wicas_ctx_fail(wctx *x, uint32_t code, const char *codespace, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Charges gas; returns -1 (and fails with out of gas) when the limit is passed. */
-int gas_use(wctx *x, uint64_t amount, const char *what);
+int wicas_gas_use(wctx *x, uint64_t amount, const char *what);
 
 /* Metered store access. get: 1 found (*v malloc'd), 0 absent, -1 failure (set). */
-int st_get(wctx *x, const uint8_t *k, size_t kl, uint8_t **v, size_t *vl);
-int st_set(wctx *x, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl);
-int st_del(wctx *x, const uint8_t *k, size_t kl);
+int wicas_st_get(wctx *x, const uint8_t *k, size_t kl, uint8_t **v, size_t *vl);
+int wicas_st_set(wctx *x, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl);
+int wicas_st_del(wctx *x, const uint8_t *k, size_t kl);
 /* Iteration: next key >= lo (incl) or > lo within prefix; 1, 0 done, -1 failure */
-int st_next(wctx *x, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl);
-int st_prev(wctx *x, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl);
+int wicas_st_next(wctx *x, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl);
+int wicas_st_prev(wctx *x, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl);
 
 /* ---- helpers ------------------------------------------------------------------------ */
-void be64_put(uint8_t *p, uint64_t v);
-uint64_t be64_get(const uint8_t *p);
+void wicas_be64_put(uint8_t *p, uint64_t v);
+uint64_t wicas_be64_get(const uint8_t *p);
 /* Parses a decimal u64 (no sign, no leading junk); returns 0 or -1. */
-int parse_u64(const char *s, uint64_t *out);
+int wicas_parse_u64(const char *s, uint64_t *out);
 
 /* Coins (coins.c): a sorted (by denom) list of (denom, amount) with amounts
  * > 0; the rules are chain.h's wicas_chain_coins_*, these are short names. */
@@ -189,17 +189,17 @@ static inline int coins_parse(const char *s, coin **out, size_t *n, char *err, s
     return wicas_chain_coins_parse(s, out, n, err, errlen);
 }
 /* From protobuf Coin list, same checks; 0 or -1 with a message in err. */
-int coins_from_pb(Wchain__Coin **pb, size_t n_pb, coin **out, size_t *n, char *err, size_t errlen);
+int wicas_coins_from_pb(Wchain__Coin **pb, size_t n_pb, coin **out, size_t *n, char *err, size_t errlen);
 static inline char *coins_str(const coin *c, size_t n) { return wicas_chain_coins_str(c, n); }
 static inline bool denom_valid(const char *d) { return wicas_chain_denom_valid(d); }
 
 /* Address as bech32 string (20 or 32 bytes). */
-void addr_str(const uint8_t *a, size_t al, char out[100]);
+void wicas_addr_str(const uint8_t *a, size_t al, char out[100]);
 /* Module account address: SHA-256(name)[0..20] (SDK address.Module without keys). */
-void module_addr(const char *name, uint8_t out[20]);
+void wicas_module_addr(const char *name, uint8_t out[20]);
 
 /* Rewrites dst (cap bytes) as pre + dst + post, truncating (chain.c). */
-void err_wrap(char *dst, size_t cap, const char *pre, const char *post);
+void wicas_err_wrap(char *dst, size_t cap, const char *pre, const char *post);
 
 /* ---- tx codec (tx.c) ---------------------------------------------------------------- */
 typedef struct {
@@ -220,25 +220,25 @@ typedef struct {
  * simulate: what the SDK accepts when simulating — no fee or gas 0, and
  * SIGN_MODE_UNSPECIFIED (the ante skips an empty signature).
  * On failure fills code/err. */
-int wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint32_t *code, char *err, size_t errlen);
-void wtx_free(wtx *t);
+int wicas_wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint32_t *code, char *err, size_t errlen);
+void wicas_wtx_free(wtx *t);
 /* Verifies the signature over SignDoc(body, auth_info, chain_id, acc_num). */
-bool wtx_verify(const wtx *t, const char *chain_id, uint64_t account_number);
+bool wicas_wtx_verify(const wtx *t, const char *chain_id, uint64_t account_number);
 /* The signer of a message given as Any; 0 ok (signer malloc'd) or -1. */
-int msg_signer(const char *type_url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
+int wicas_msg_signer(const char *type_url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
                size_t errlen);
 
 /* genesis.c */
-int genesis_apply(wctx *x, const char *json, size_t len, char *err, size_t errlen);
+int wicas_genesis_apply(wctx *x, const char *json, size_t len, char *err, size_t errlen);
 
 /* query.c */
-void chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height, bool prove,
+void wicas_chain_query_view(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height, bool prove,
                  wicas_chain_query_result *res);
 /* Runs a tx (ante + msgs) in ctx; used by finalize, check and simulate. */
-void run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode, wicas_chain_tx_result *res);
+void wicas_run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode, wicas_chain_tx_result *res);
 enum { MODE_CHECK = 0, MODE_RECHECK = 1, MODE_DELIVER = 2, MODE_SIMULATE = 3 };
 
-char *xstrdup(const char *s);
-char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *wicas_xstrdup(const char *s);
+char *wicas_xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -81,7 +81,7 @@ int wicas_chain_coins_parse(const char *s, wicas_chain_coin **out, size_t *n, ch
             num[d] = 0;
             memcpy(c[k].denom, p + d, len - d);
             c[k].denom[len - d] = 0;
-            if (parse_u64(num, &c[k].amount))
+            if (wicas_parse_u64(num, &c[k].amount))
                 why = "amount does not fit in 64 bits";
             else if (!denom_valid(c[k].denom))
                 why = "denom must match [a-zA-Z][a-zA-Z0-9/:._-]{2,127}";
@@ -104,7 +104,7 @@ int wicas_chain_coins_parse(const char *s, wicas_chain_coin **out, size_t *n, ch
     return 0;
 }
 
-int coins_from_pb(Wchain__Coin **pb, size_t n_pb, coin **out, size_t *n, char *err, size_t errlen) {
+int wicas_coins_from_pb(Wchain__Coin **pb, size_t n_pb, coin **out, size_t *n, char *err, size_t errlen) {
     *out = NULL;
     *n = 0;
     if (n_pb == 0) return 0;
@@ -112,7 +112,7 @@ int coins_from_pb(Wchain__Coin **pb, size_t n_pb, coin **out, size_t *n, char *e
     if (!c) return -1;
     for (size_t i = 0; i < n_pb; i++) {
         const char *d = pb[i]->denom ? pb[i]->denom : "";
-        if (!denom_valid(d) || strlen(d) >= sizeof c[i].denom || parse_u64(pb[i]->amount, &c[i].amount)) {
+        if (!denom_valid(d) || strlen(d) >= sizeof c[i].denom || wicas_parse_u64(pb[i]->amount, &c[i].amount)) {
             wicas_errf(err, errlen,
                        "invalid coin %s%s: amount must be a decimal fitting 64 bits, denom valid",
                        pb[i]->amount ? pb[i]->amount : "", d);

@@ -41,8 +41,8 @@ void wicas_chain_pubkey_address(const uint8_t pubkey33[33], uint8_t addr20[20]) 
     wicas_chain_ripemd160(h, 32, addr20);
 }
 
-secp256k1_context *wchain_secp(void);
-secp256k1_context *wchain_secp(void) {
+secp256k1_context *wicas_wchain_secp(void);
+secp256k1_context *wicas_wchain_secp(void) {
     /* Created once; libsecp256k1 contexts are read-only after creation. */
     static secp256k1_context *ctx;
     if (!ctx) ctx = secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
@@ -52,8 +52,8 @@ secp256k1_context *wchain_secp(void) {
 int wicas_chain_pubkey_from_secret(const uint8_t secret[32], uint8_t pubkey33[33]) {
     secp256k1_pubkey pk;
     size_t len = 33;
-    if (!secp256k1_ec_seckey_verify(wchain_secp(), secret) || !secp256k1_ec_pubkey_create(wchain_secp(), &pk, secret) ||
-        !secp256k1_ec_pubkey_serialize(wchain_secp(), pubkey33, &len, &pk, SECP256K1_EC_COMPRESSED))
+    if (!secp256k1_ec_seckey_verify(wicas_wchain_secp(), secret) || !secp256k1_ec_pubkey_create(wicas_wchain_secp(), &pk, secret) ||
+        !secp256k1_ec_pubkey_serialize(wicas_wchain_secp(), pubkey33, &len, &pk, SECP256K1_EC_COMPRESSED))
         return WICAS_CHAIN_ERR_CRYPTO;
     return 0;
 }
@@ -80,7 +80,7 @@ int wicas_chain_addr_decode(const char *s, uint8_t addr[32], size_t *len) {
 int wicas_chain_verify_proof(const uint8_t app_hash[32], const uint8_t *key, size_t key_len, const uint8_t *value,
                              size_t value_len, const uint8_t *proof, size_t proof_len) {
     if (!app_hash || (!key && key_len)) return WICAS_CHAIN_ERR_INVALID;
-    return smt_verify(app_hash, key, key_len, value, value_len, proof, proof_len);
+    return wicas_smt_verify(app_hash, key, key_len, value, value_len, proof, proof_len);
 }
 
 void wicas_chain_tx_hash_hex(const uint8_t *tx, size_t len, char out[65]) {

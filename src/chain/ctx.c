@@ -12,7 +12,7 @@
 #include "chain_internal.h"
 #include "common.h"
 
-char *xstrdup(const char *s) {
+char *wicas_xstrdup(const char *s) {
     if (!s) s = "";
     size_t n = strlen(s);
     char *d = malloc(n + 1);
@@ -20,7 +20,7 @@ char *xstrdup(const char *s) {
     return d;
 }
 
-char *xprintf(const char *fmt, ...) {
+char *wicas_xprintf(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     char *s = NULL;
@@ -29,17 +29,17 @@ char *xprintf(const char *fmt, ...) {
     return s;
 }
 
-void be64_put(uint8_t *p, uint64_t v) {
+void wicas_be64_put(uint8_t *p, uint64_t v) {
     for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
 }
 
-uint64_t be64_get(const uint8_t *p) {
+uint64_t wicas_be64_get(const uint8_t *p) {
     uint64_t v = 0;
     for (int i = 0; i < 8; i++) v = v << 8 | p[i];
     return v;
 }
 
-int parse_u64(const char *s, uint64_t *out) {
+int wicas_parse_u64(const char *s, uint64_t *out) {
     if (!s || !*s) return -1;
     uint64_t v = 0;
     for (const char *p = s; *p; p++) {
@@ -54,12 +54,12 @@ int parse_u64(const char *s, uint64_t *out) {
 
 /* ---- events ---------------------------------------------------------------------- */
 
-int ev_attr(wicas_chain_event *e, const char *key, const char *value) {
+int wicas_ev_attr(wicas_chain_event *e, const char *key, const char *value) {
     wicas_chain_attr *na = realloc(e->attrs, (e->n_attrs + 1) * sizeof *na);
     if (!na) return -1;
     e->attrs = na;
-    na[e->n_attrs].key = xstrdup(key);
-    na[e->n_attrs].value = xstrdup(value);
+    na[e->n_attrs].key = wicas_xstrdup(key);
+    na[e->n_attrs].value = wicas_xstrdup(value);
     na[e->n_attrs].index = true;
     if (!na[e->n_attrs].key || !na[e->n_attrs].value) {
         free(na[e->n_attrs].key);
@@ -70,7 +70,7 @@ int ev_attr(wicas_chain_event *e, const char *key, const char *value) {
     return 0;
 }
 
-wicas_chain_event *ev_add(evlist *l, const char *type, ...) {
+wicas_chain_event *wicas_ev_add(evlist *l, const char *type, ...) {
     if (l->n == l->cap) {
         size_t nc = l->cap ? l->cap * 2 : 8;
         wicas_chain_event *ne = realloc(l->ev, nc * sizeof *ne);
@@ -80,7 +80,7 @@ wicas_chain_event *ev_add(evlist *l, const char *type, ...) {
     }
     wicas_chain_event *e = &l->ev[l->n];
     memset(e, 0, sizeof *e);
-    if (!(e->type = xstrdup(type))) return NULL;
+    if (!(e->type = wicas_xstrdup(type))) return NULL;
     l->n++;
     va_list ap;
     va_start(ap, type);
@@ -88,7 +88,7 @@ wicas_chain_event *ev_add(evlist *l, const char *type, ...) {
         const char *k = va_arg(ap, const char *);
         if (!k) break;
         const char *v = va_arg(ap, const char *);
-        if (ev_attr(e, k, v)) {
+        if (wicas_ev_attr(e, k, v)) {
             va_end(ap);
             return NULL;
         }
@@ -97,7 +97,7 @@ wicas_chain_event *ev_add(evlist *l, const char *type, ...) {
     return e;
 }
 
-int ev_move(evlist *dst, evlist *src) {
+int wicas_ev_move(evlist *dst, evlist *src) {
     if (src->n == 0) return 0;
     if (dst->n + src->n > dst->cap) {
         size_t nc = dst->n + src->n + 8;
@@ -127,7 +127,7 @@ void wicas_chain_events_free(wicas_chain_event *ev, size_t n) {
     free(ev);
 }
 
-void ev_free(evlist *l) {
+void wicas_ev_free(evlist *l) {
     wicas_chain_events_free(l->ev, l->n);
     l->ev = NULL;
     l->n = l->cap = 0;
@@ -135,16 +135,16 @@ void ev_free(evlist *l) {
 
 /* ---- contexts ---------------------------------------------------------------------- */
 
-void ctx_init(wctx *x, wicas_chain *c, kv *parent, uint64_t gas_limit) {
+void wicas_ctx_init(wctx *x, wicas_chain *c, kv *parent, uint64_t gas_limit) {
     memset(x, 0, sizeof *x);
     x->c = c;
     x->parent = parent;
-    kv_init_overlay(&x->ov, parent);
+    wicas_kv_init_overlay(&x->ov, parent);
     x->gas_limit = gas_limit;
 }
 
-void ctx_child(wctx *child, wctx *x) {
-    ctx_init(child, x->c, &x->ov, x->gas_limit);
+void wicas_ctx_child(wctx *child, wctx *x) {
+    wicas_ctx_init(child, x->c, &x->ov, x->gas_limit);
     child->gas_used = x->gas_used;
     child->simulate = x->simulate;
     child->check = x->check;
@@ -152,7 +152,7 @@ void ctx_child(wctx *child, wctx *x) {
     child->depth = x->depth;
 }
 
-int ctx_end(wctx *child, wctx *x, bool ok) {
+int wicas_ctx_end(wctx *child, wctx *x, bool ok) {
     int rc = 0;
     x->gas_used = child->gas_used;
     if (child->out_of_gas) x->out_of_gas = true;
@@ -160,24 +160,24 @@ int ctx_end(wctx *child, wctx *x, bool ok) {
         /* merge writes (the parent's overlay is the child's parent) */
         for (size_t i = 0; i < child->ov.n && !rc; i++) {
             kv_entry *e = &child->ov.e[i];
-            rc = e->del ? kv_del(&x->ov, e->k, e->kl) : kv_set(&x->ov, e->k, e->kl, e->v, e->vl);
+            rc = e->del ? wicas_kv_del(&x->ov, e->k, e->kl) : wicas_kv_set(&x->ov, e->k, e->kl, e->v, e->vl);
         }
-        if (!rc) rc = ev_move(&x->ev, &child->ev);
+        if (!rc) rc = wicas_ev_move(&x->ev, &child->ev);
     } else if (!x->code && child->code) {
         x->code = child->code;
         x->codespace = child->codespace;
         memcpy(x->err, child->err, sizeof x->err);
     }
-    ctx_free(child);
+    wicas_ctx_free(child);
     return rc ? -1 : 0;
 }
 
-void ctx_free(wctx *x) {
-    kv_clear(&x->ov);
-    ev_free(&x->ev);
+void wicas_ctx_free(wctx *x) {
+    wicas_kv_clear(&x->ov);
+    wicas_ev_free(&x->ev);
 }
 
-int ctx_fail(wctx *x, uint32_t code, const char *codespace, const char *fmt, ...) {
+int wicas_ctx_fail(wctx *x, uint32_t code, const char *codespace, const char *fmt, ...) {
     if (x->code == 0) {
         x->code = code;
         x->codespace = codespace;
@@ -199,7 +199,7 @@ int ctx_fail(wctx *x, uint32_t code, const char *codespace, const char *fmt, ...
     return -1;
 }
 
-int gas_use(wctx *x, uint64_t amount, const char *what) {
+int wicas_gas_use(wctx *x, uint64_t amount, const char *what) {
     if (x->out_of_gas) return -1;
     if (amount > x->gas_limit - (x->gas_used < x->gas_limit ? x->gas_used : x->gas_limit) ||
         x->gas_used > x->gas_limit) {
@@ -208,7 +208,7 @@ int gas_use(wctx *x, uint64_t amount, const char *what) {
         x->gas_used = x->gas_limit;
         /* the out-of-gas failure replaces an earlier softer error */
         x->code = 0;
-        return ctx_fail(x, WICAS_CODE_OUT_OF_GAS, WICAS_CHAIN_CODESPACE_SDK,
+        return wicas_ctx_fail(x, WICAS_CODE_OUT_OF_GAS, WICAS_CHAIN_CODESPACE_SDK,
                         "out of gas in location: %s; gasWanted: %" PRIu64 ", gasUsed: %" PRIu64 ": out of gas",
                         what, x->gas_limit, want);
     }
@@ -216,14 +216,14 @@ int gas_use(wctx *x, uint64_t amount, const char *what) {
     return 0;
 }
 
-int st_get(wctx *x, const uint8_t *k, size_t kl, uint8_t **v, size_t *vl) {
-    if (gas_use(x, GAS_READ_FLAT + GAS_READ_PER_BYTE * (uint64_t)kl, "ReadFlat")) return -1;
+int wicas_st_get(wctx *x, const uint8_t *k, size_t kl, uint8_t **v, size_t *vl) {
+    if (wicas_gas_use(x, GAS_READ_FLAT + GAS_READ_PER_BYTE * (uint64_t)kl, "ReadFlat")) return -1;
     uint8_t *tmp = NULL;
     size_t tl = 0;
-    int rc = kv_get(&x->ov, k, kl, &tmp, &tl);
-    if (rc < 0) return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store read failed: %s",
+    int rc = wicas_kv_get(&x->ov, k, kl, &tmp, &tl);
+    if (rc < 0) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store read failed: %s",
                                 wicas_chain_strerror(rc));
-    if (rc == 1 && gas_use(x, GAS_READ_PER_BYTE * (uint64_t)tl, "ReadPerByte")) {
+    if (rc == 1 && wicas_gas_use(x, GAS_READ_PER_BYTE * (uint64_t)tl, "ReadPerByte")) {
         free(tmp);
         return -1;
     }
@@ -236,32 +236,32 @@ int st_get(wctx *x, const uint8_t *k, size_t kl, uint8_t **v, size_t *vl) {
     return rc;
 }
 
-int st_set(wctx *x, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
-    if (gas_use(x, GAS_WRITE_FLAT + GAS_WRITE_PER_BYTE * ((uint64_t)kl + vl), "WriteFlat")) return -1;
+int wicas_st_set(wctx *x, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
+    if (wicas_gas_use(x, GAS_WRITE_FLAT + GAS_WRITE_PER_BYTE * ((uint64_t)kl + vl), "WriteFlat")) return -1;
     if (kl == 0 || kl > 500)
-        return ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
+        return wicas_ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
                         "store key of %zu bytes: keys must be 1..500 bytes", kl);
-    int rc = kv_set(&x->ov, k, kl, v, vl);
-    return rc ? ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store write failed: %s",
+    int rc = wicas_kv_set(&x->ov, k, kl, v, vl);
+    return rc ? wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store write failed: %s",
                          wicas_chain_strerror(rc))
               : 0;
 }
 
-int st_del(wctx *x, const uint8_t *k, size_t kl) {
-    if (gas_use(x, GAS_DELETE, "Delete")) return -1;
+int wicas_st_del(wctx *x, const uint8_t *k, size_t kl) {
+    if (wicas_gas_use(x, GAS_DELETE, "Delete")) return -1;
     if (kl == 0 || kl > 500) return 0;
-    int rc = kv_del(&x->ov, k, kl);
-    return rc ? ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store delete failed: %s",
+    int rc = wicas_kv_del(&x->ov, k, kl);
+    return rc ? wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store delete failed: %s",
                          wicas_chain_strerror(rc))
               : 0;
 }
 
 static int st_iter(wctx *x, bool fwd, const uint8_t *b, size_t bl, bool incl, uint8_t **k, size_t *kl, uint8_t **v,
                    size_t *vl) {
-    if (gas_use(x, GAS_ITER_NEXT, "IterNextFlat")) return -1;
-    int rc = fwd ? kv_next(&x->ov, b, bl, incl, k, kl, v, vl) : kv_prev(&x->ov, b, bl, incl, k, kl, v, vl);
-    if (rc < 0) return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store iteration failed");
-    if (rc == 1 && gas_use(x, GAS_READ_PER_BYTE * ((uint64_t)*kl + *vl), "ValuePerByte")) {
+    if (wicas_gas_use(x, GAS_ITER_NEXT, "IterNextFlat")) return -1;
+    int rc = fwd ? wicas_kv_next(&x->ov, b, bl, incl, k, kl, v, vl) : wicas_kv_prev(&x->ov, b, bl, incl, k, kl, v, vl);
+    if (rc < 0) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store iteration failed");
+    if (rc == 1 && wicas_gas_use(x, GAS_READ_PER_BYTE * ((uint64_t)*kl + *vl), "ValuePerByte")) {
         free(*k);
         free(*v);
         return -1;
@@ -269,19 +269,19 @@ static int st_iter(wctx *x, bool fwd, const uint8_t *b, size_t bl, bool incl, ui
     return rc;
 }
 
-int st_next(wctx *x, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl) {
+int wicas_st_next(wctx *x, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl) {
     return st_iter(x, true, lo, lol, incl, k, kl, v, vl);
 }
 
-int st_prev(wctx *x, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl) {
+int wicas_st_prev(wctx *x, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl) {
     return st_iter(x, false, hi, hil, incl, k, kl, v, vl);
 }
 
-void addr_str(const uint8_t *a, size_t al, char out[100]) {
+void wicas_addr_str(const uint8_t *a, size_t al, char out[100]) {
     if (wicas_chain_addr_encode(a, al, out, 100)) snprintf(out, 100, "<invalid address>");
 }
 
-void module_addr(const char *name, uint8_t out[20]) {
+void wicas_module_addr(const char *name, uint8_t out[20]) {
     uint8_t h[32];
     wicas_sha256(name, strlen(name), h);
     memcpy(out, h, 20);

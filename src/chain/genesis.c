@@ -29,7 +29,7 @@
 #include "common.h"
 #include "module.h"
 
-int genesis_apply(wctx *x, const char *json, size_t len, char *err, size_t errlen) {
+int wicas_genesis_apply(wctx *x, const char *json, size_t len, char *err, size_t errlen) {
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);

@@ -55,13 +55,13 @@ void *wicas_module_exec(const wicas_chain *c, const wicas_module *m) {
 
 int wicas_chain_view_slot(const wicas_chain *c) { return c->view_of ? c->view_slot : -1; }
 
-int modules_exec_alloc(wicas_chain *c) {
+int wicas_modules_exec_alloc(wicas_chain *c) {
     for (int i = 0; wicas_modules[i]; i++)
         if (wicas_modules[i]->exec_size && !(c->mexec[i] = calloc(1, wicas_modules[i]->exec_size))) return -1;
     return 0;
 }
 
-void modules_exec_free(wicas_chain *c) {
+void wicas_modules_exec_free(wicas_chain *c) {
     for (int i = 0; wicas_modules[i]; i++) {
         free(c->mexec[i]);
         c->mexec[i] = NULL;
@@ -73,14 +73,14 @@ void modules_exec_free(wicas_chain *c) {
 void wicas_query_fail(wicas_chain_query_result *r, uint32_t code, const char *codespace, const char *fmt, ...) {
     r->code = code;
     free(r->codespace);
-    r->codespace = xstrdup(codespace ? codespace : WICAS_CHAIN_CODESPACE_SDK);
+    r->codespace = wicas_xstrdup(codespace ? codespace : WICAS_CHAIN_CODESPACE_SDK);
     va_list ap;
     va_start(ap, fmt);
     char *s = NULL;
     if (vasprintf(&s, fmt, ap) < 0) s = NULL;
     va_end(ap);
     free(r->log);
-    r->log = s ? s : xstrdup("query failed");
+    r->log = s ? s : wicas_xstrdup("query failed");
 }
 
 void wicas_query_value(wicas_chain_query_result *r, const ProtobufCMessage *m) {

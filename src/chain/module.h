@@ -43,7 +43,7 @@ struct cJSON;
  * signer: decodes the message (the Any's value), runs its stateless checks
  * (the SDK's ValidateBasic) and returns its signer (malloc'd bech32) or -1
  * with *code (an SDK code: 2 decode, 7 address, 18 invalid request, ...) and
- * err. handle: executes it in context x (failures through ctx_fail); on
+ * err. handle: executes it in context x (failures through wicas_ctx_fail); on
  * success the protobuf response goes to *resp (malloc'd, may be empty); the
  * tx's msg response is typed "<type_url>Response". */
 typedef struct {
@@ -71,7 +71,7 @@ typedef void (*wicas_query_fn)(wctx *x, const char *method, const char *path, co
  * malloc'd JSON answer in *resp, or -1 with err (the contract sees a query
  * error).
  * custom_msg: a contract's CosmosMsg::Custom {"custom":{"<key>":...}} emitted
- * by `contract` (32 bytes); runs in x (failures through ctx_fail); 0 or -1.
+ * by `contract` (32 bytes); runs in x (failures through wicas_ctx_fail); 0 or -1.
  * resp_url names the message response type (for the tx's msg responses). */
 typedef int (*wicas_custom_query_fn)(wctx *x, const struct cJSON *body, uint64_t gas_limit, char **resp,
                                      uint64_t *gas_used, char *err, size_t errlen);
@@ -161,7 +161,7 @@ int wicas_app_ante(wctx *x, wtx *t, size_t len, int mode);
 /* ---- core internals (chain.c) ------------------------------------------------------------ */
 int wicas_module_index(const wicas_module *m);
 /* allocate / free a handle's execution scratch of every module */
-int modules_exec_alloc(wicas_chain *c);
-void modules_exec_free(wicas_chain *c);
+int wicas_modules_exec_alloc(wicas_chain *c);
+void wicas_modules_exec_free(wicas_chain *c);
 
 #endif

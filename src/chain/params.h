@@ -26,11 +26,11 @@ typedef struct {
 
 /* Validates the genesis "params" object and stores it (canonical JSON).
  * Returns 0, or -1 with a message in err. */
-int params_genesis(struct wctx *x, const struct cJSON *p, char *err, size_t errlen);
+int wicas_params_genesis(struct wctx *x, const struct cJSON *p, char *err, size_t errlen);
 /* Reads the parameters through view without gas (defaults when absent). */
-void params_load(kv *view, chain_params *out);
+void wicas_params_load(kv *view, chain_params *out);
 /* Parses a decimal price like "0.0025uwicas" (denom must be the native one)
  * into num/den; returns 0 or -1. */
-int params_parse_price(const char *s, uint64_t *num, uint64_t *den);
+int wicas_params_parse_price(const char *s, uint64_t *num, uint64_t *den);
 
 #endif

@@ -27,7 +27,7 @@ static void store_query(wicas_chain *c, MDB_txn *t, int64_t height, const uint8_
     if (height == c->last_height) {
         memcpy(root, c->last_hash, 32);
     } else {
-        int rc = wstore_root_at(&c->st, t, height, root);
+        int rc = wicas_wstore_root_at(&c->st, t, height, root);
         if (rc != 1) {
             qfail(r, WICAS_CODE_INVALID_REQUEST, "no state stored for height %lld (latest %lld)", (long long)height,
                   (long long)c->last_height);
@@ -40,7 +40,7 @@ static void store_query(wicas_chain *c, MDB_txn *t, int64_t height, const uint8_
     }
     uint8_t *v = NULL, *proof = NULL;
     size_t vl = 0, pl = 0;
-    int rc = smt_get(&c->st, t, root, key, kl, &v, &vl, prove ? &proof : NULL, prove ? &pl : NULL);
+    int rc = wicas_smt_get(&c->st, t, root, key, kl, &v, &vl, prove ? &proof : NULL, prove ? &pl : NULL);
     if (rc < 0) {
         qfail(r, WICAS_CODE_INTERNAL, "store read at height %lld failed: %s", (long long)height,
               wicas_chain_strerror(rc));
@@ -63,7 +63,7 @@ static void store_query(wicas_chain *c, MDB_txn *t, int64_t height, const uint8_
             return;
         }
         r->n_ops = 1;
-        r->ops[0].type = xstrdup(WICAS_CHAIN_PROOF_OP_TYPE);
+        r->ops[0].type = wicas_xstrdup(WICAS_CHAIN_PROOF_OP_TYPE);
         r->ops[0].key = malloc(kl);
         if (r->ops[0].key) memcpy(r->ops[0].key, key, kl);
         r->ops[0].key_len = kl;
@@ -85,12 +85,12 @@ static void q_simulate(wicas_chain *c, MDB_txn *t, const uint8_t *data, size_t l
         return;
     }
     wicas_chain_tx_result tr;
-    chain_simulate_view(c, t, q->tx_bytes.data, q->tx_bytes.len, &tr);
+    wicas_chain_simulate_view(c, t, q->tx_bytes.data, q->tx_bytes.len, &tr);
     wchain__simulate_request__free_unpacked(q, NULL);
     if (tr.code) {
         qfail(r, tr.code, "%s", tr.log ? tr.log : "simulation failed");
         free(r->codespace);
-        r->codespace = xstrdup(tr.codespace ? tr.codespace : WICAS_CHAIN_CODESPACE_SDK);
+        r->codespace = wicas_xstrdup(tr.codespace ? tr.codespace : WICAS_CHAIN_CODESPACE_SDK);
         wicas_chain_tx_result_free(&tr);
         return;
     }
@@ -170,9 +170,9 @@ static void query_view(wicas_chain *c, MDB_txn *t, const char *path, const uint8
         return;
     }
     kv base;
-    kv_init_base(&base, &c->st, t);
+    wicas_kv_init_base(&base, &c->st, t);
     wctx x;
-    ctx_init(&x, c, &base, QUERY_GAS_LIMIT);
+    wicas_ctx_init(&x, c, &base, QUERY_GAS_LIMIT);
     x.query = true;
     c->blk_height = c->last_height; /* the view's, not the shared chain's */
     c->tx_index = -1;
@@ -181,20 +181,20 @@ static void query_view(wicas_chain *c, MDB_txn *t, const char *path, const uint8
         m->query(&x, path + strlen(m->query_service), path, data, len, r);
     else
         qfail(r, WICAS_CODE_UNKNOWN_REQUEST, "unknown query path '%s': unknown request", path);
-    ctx_free(&x);
+    wicas_ctx_free(&x);
 }
 
-void chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height,
+void wicas_chain_query_view(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height,
                  bool prove, wicas_chain_query_result *r) {
     memset(r, 0, sizeof *r);
     if (!path) path = "";
     qview q;
     char err[256] = "";
-    if (qview_open(c, &q, err, sizeof err)) {
+    if (wicas_qview_open(c, &q, err, sizeof err)) {
         qfail(r, WICAS_CODE_INTERNAL, "%s", err[0] ? err : "cannot open a read view of the last commit");
         return;
     }
     query_view(q.v, q.txn, path, data, len, height, prove, r);
-    qview_close(&q);
-    if (!r->log) r->log = xstrdup("");
+    wicas_qview_close(&q);
+    if (!r->log) r->log = wicas_xstrdup("");
 }

@@ -86,9 +86,9 @@ typedef struct {
 
 static int meta_parse(const uint8_t *m, size_t len, meta_view *v) {
     if (len < META_HEAD || memcmp(m, META_MAGIC, 4) != 0) return -1;
-    v->height = (int64_t)be64_get(m + 4);
-    v->n_keys = be64_get(m + 12);
-    v->initial_height = (int64_t)be64_get(m + 20);
+    v->height = (int64_t)wicas_be64_get(m + 4);
+    v->n_keys = wicas_be64_get(m + 12);
+    v->initial_height = (int64_t)wicas_be64_get(m + 20);
     size_t cl = (size_t)m[28] << 8 | m[29];
     if (cl == 0 || cl >= sizeof v->chain_id || len < META_HEAD + cl) return -1;
     memcpy(v->chain_id, m + META_HEAD, cl);
@@ -225,9 +225,9 @@ int wicas_chain_snapshot_take(wicas_chain *c, unsigned keep, size_t chunk_bytes,
         uint8_t hd[META_HEAD];
         size_t cl = strlen(c->chain_id);
         memcpy(hd, META_MAGIC, 4);
-        be64_put(hd + 4, (uint64_t)c->last_height);
-        be64_put(hd + 12, n_keys);
-        be64_put(hd + 20, (uint64_t)(c->initial_height > 0 ? c->initial_height : 1));
+        wicas_be64_put(hd + 4, (uint64_t)c->last_height);
+        wicas_be64_put(hd + 12, n_keys);
+        wicas_be64_put(hd + 20, (uint64_t)(c->initial_height > 0 ? c->initial_height : 1));
         hd[28] = (uint8_t)(cl >> 8), hd[29] = (uint8_t)cl;
         snprintf(path, sizeof path, "%s/metadata", tmp);
         if (gb_put(&meta, hd, sizeof hd) || gb_put(&meta, c->chain_id, cl) ||
@@ -325,7 +325,7 @@ int wicas_chain_snapshot_chunk(wicas_chain *c, int64_t height, uint32_t format, 
 
 /* ---- restoring ------------------------------------------------------------------------------
  * Incremental: restore_begin opens ONE LMDB write transaction and each
- * verified chunk's records go straight into it (kv overlay -> smt_apply, the
+ * verified chunk's records go straight into it (kv overlay -> wicas_smt_apply, the
  * root carried from chunk to chunk); nothing of a chunk is kept after it is
  * applied. The root is compared with the trusted app hash after the last
  * chunk, and only then is the transaction committed: a mismatch, an abort or
@@ -479,8 +479,8 @@ static int check_records(const wicas_chain_restore *r, const uint8_t *p, size_t 
 static int apply_chunk(wicas_chain_restore *r, const uint8_t *p, size_t len) {
     wicas_chain *c = r->c;
     kv base, ov;
-    kv_init_base(&base, &c->st, r->txn);
-    kv_init_overlay(&ov, &base);
+    wicas_kv_init_base(&base, &c->st, r->txn);
+    wicas_kv_init_overlay(&ov, &base);
     size_t off = 0;
     int rc = 0;
     const uint8_t *lk = NULL;
@@ -490,13 +490,13 @@ static int apply_chunk(wicas_chain_restore *r, const uint8_t *p, size_t len) {
         const uint8_t *k = p + off + 4;
         uint32_t vl = be32_get(p + off + 4 + kl);
         const uint8_t *v = p + off + 8 + kl;
-        rc = kv_set(&ov, k, kl, v, vl);
+        rc = wicas_kv_set(&ov, k, kl, v, vl);
         lk = k, lkl = kl;
         off += 8 + (size_t)kl + vl;
     }
     uint8_t next_root[32];
-    if (!rc) rc = smt_apply(&c->st, r->txn, &ov, r->root, next_root);
-    kv_clear(&ov);
+    if (!rc) rc = wicas_smt_apply(&c->st, r->txn, &ov, r->root, next_root);
+    wicas_kv_clear(&ov);
     if (!rc) {
         memcpy(r->root, next_root, 32);
         if (lk) {
@@ -519,7 +519,7 @@ static wicas_chain_restore_result install(wicas_chain_restore *r, char *err, siz
              (long long)r->height, a, b);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
-    int rc = chain_restore_install(c, r->txn, r->height, r->root, r->mv.chain_id, r->mv.initial_height);
+    int rc = wicas_chain_restore_install(c, r->txn, r->height, r->root, r->mv.chain_id, r->mv.initial_height);
     if (rc) {
         restore_drop_txn(r);
         wicas_errf(err, errlen, "restore: committing the state failed");
@@ -532,7 +532,7 @@ static wicas_chain_restore_result install(wicas_chain_restore *r, char *err, siz
         wicas_errf(err, errlen, "restore: committing the state failed");
         return WICAS_CHAIN_RESTORE_ABORT;
     }
-    if ((rc = chain_reload(c))) {
+    if ((rc = wicas_chain_reload(c))) {
         wicas_errf(err, errlen, "restore: reloading the state: %s", wicas_chain_strerror(rc));
         return WICAS_CHAIN_RESTORE_ABORT;
     }

@@ -27,7 +27,7 @@ static int mdb_err(int rc, const char *what, char *err, size_t errlen) {
     return rc == MDB_CORRUPTED || rc == MDB_INVALID ? WICAS_CHAIN_ERR_CORRUPT : WICAS_CHAIN_ERR_IO;
 }
 
-int wstore_open(const char *dir, size_t map_size, bool no_sync, wstore *s, char *err, size_t errlen) {
+int wicas_wstore_open(const char *dir, size_t map_size, bool no_sync, wstore *s, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     int rc = mdb_env_create(&s->env);
     if (rc) return mdb_err(rc, "env_create", err, errlen);
@@ -45,7 +45,7 @@ int wstore_open(const char *dir, size_t map_size, bool no_sync, wstore *s, char 
     MDB_txn *txn;
     rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc) {
-        wstore_close(s);
+        wicas_wstore_close(s);
         return mdb_err(rc, "txn_begin", err, errlen);
     }
     if ((rc = mdb_dbi_open(txn, "state", MDB_CREATE, &s->state)) ||
@@ -53,13 +53,13 @@ int wstore_open(const char *dir, size_t map_size, bool no_sync, wstore *s, char 
         (rc = mdb_dbi_open(txn, "vals", MDB_CREATE, &s->vals)) ||
         (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) || (rc = mdb_txn_commit(txn))) {
         if (rc) mdb_txn_abort(txn);
-        wstore_close(s);
+        wicas_wstore_close(s);
         return mdb_err(rc, "dbi_open", err, errlen);
     }
     return 0;
 }
 
-void wstore_close(wstore *s) {
+void wicas_wstore_close(wstore *s) {
     if (!s || !s->env) return;
     if (s->wtxn) mdb_txn_abort(s->wtxn);
     s->wtxn = NULL;
@@ -67,7 +67,7 @@ void wstore_close(wstore *s) {
     s->env = NULL;
 }
 
-int wstore_meta_get(wstore *s, MDB_txn *txn, const char *key, uint8_t **v, size_t *vl) {
+int wicas_wstore_meta_get(wstore *s, MDB_txn *txn, const char *key, uint8_t **v, size_t *vl) {
     MDB_val k = {strlen(key), (void *)key}, d;
     int rc = mdb_get(txn, s->meta, &k, &d);
     if (rc == MDB_NOTFOUND) return 0;
@@ -80,17 +80,17 @@ int wstore_meta_get(wstore *s, MDB_txn *txn, const char *key, uint8_t **v, size_
     return 1;
 }
 
-int wstore_meta_put(wstore *s, MDB_txn *txn, const char *key, const void *v, size_t vl) {
+int wicas_wstore_meta_put(wstore *s, MDB_txn *txn, const char *key, const void *v, size_t vl) {
     MDB_val k = {strlen(key), (void *)key}, d = {vl, (void *)v};
     return mdb_put(txn, s->meta, &k, &d, 0) ? WICAS_CHAIN_ERR_IO : 0;
 }
 
-int wstore_root_at(wstore *s, MDB_txn *txn, int64_t h, uint8_t root[32]) {
+int wicas_wstore_root_at(wstore *s, MDB_txn *txn, int64_t h, uint8_t root[32]) {
     char key[40];
     snprintf(key, sizeof key, "root/%020lld", (long long)h);
     uint8_t *v = NULL;
     size_t vl = 0;
-    int rc = wstore_meta_get(s, txn, key, &v, &vl);
+    int rc = wicas_wstore_meta_get(s, txn, key, &v, &vl);
     memset(root, 0, 32);
     if (rc == 1 && vl == 32) memcpy(root, v, 32);
     free(v);
@@ -115,18 +115,18 @@ static uint8_t *dup_bytes(const void *p, size_t n) {
     return d;
 }
 
-void kv_init_base(kv *v, wstore *s, MDB_txn *txn) {
+void wicas_kv_init_base(kv *v, wstore *s, MDB_txn *txn) {
     memset(v, 0, sizeof *v);
     v->s = s;
     v->txn = txn;
 }
 
-void kv_init_overlay(kv *v, kv *parent) {
+void wicas_kv_init_overlay(kv *v, kv *parent) {
     memset(v, 0, sizeof *v);
     v->parent = parent;
 }
 
-void kv_clear(kv *v) {
+void wicas_kv_clear(kv *v) {
     for (size_t i = 0; i < v->n; i++) {
         free(v->e[i].k);
         free(v->e[i].v);
@@ -150,7 +150,7 @@ static size_t ov_lower(const kv *v, const uint8_t *k, size_t kl, bool *exact) {
     return lo;
 }
 
-int kv_get(kv *v, const uint8_t *k, size_t kl, uint8_t **val, size_t *vl) {
+int wicas_kv_get(kv *v, const uint8_t *k, size_t kl, uint8_t **val, size_t *vl) {
     for (; v->parent; v = v->parent) {
         bool ex;
         size_t i = ov_lower(v, k, kl, &ex);
@@ -208,19 +208,19 @@ static int ov_put(kv *v, const uint8_t *k, size_t kl, const uint8_t *val, size_t
     return 0;
 }
 
-int kv_set(kv *v, const uint8_t *k, size_t kl, const uint8_t *val, size_t vl) {
+int wicas_kv_set(kv *v, const uint8_t *k, size_t kl, const uint8_t *val, size_t vl) {
     return ov_put(v, k, kl, val ? val : (const uint8_t *)"", vl, false);
 }
 
-int kv_del(kv *v, const uint8_t *k, size_t kl) { return ov_put(v, k, kl, NULL, 0, true); }
+int wicas_kv_del(kv *v, const uint8_t *k, size_t kl) { return ov_put(v, k, kl, NULL, 0, true); }
 
-int kv_merge_down(kv *v) {
+int wicas_kv_merge_down(kv *v) {
     if (!v->parent || !v->parent->parent) return WICAS_CHAIN_ERR_INVALID;
     for (size_t i = 0; i < v->n; i++) {
         int rc = ov_put(v->parent, v->e[i].k, v->e[i].kl, v->e[i].v, v->e[i].vl, v->e[i].del);
         if (rc) return rc;
     }
-    kv_clear(v);
+    wicas_kv_clear(v);
     return 0;
 }
 
@@ -336,12 +336,12 @@ static int kv_seek(kv *v, const uint8_t *b, size_t bl, bool incl, bool forward, 
     }
 }
 
-int kv_next(kv *v, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **val, size_t *vl) {
+int wicas_kv_next(kv *v, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **val, size_t *vl) {
     static const uint8_t empty[1];
     return kv_seek(v, lo ? lo : empty, lo ? lol : 0, lo ? incl : true, true, k, kl, val, vl);
 }
 
-int kv_prev(kv *v, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **val, size_t *vl) {
+int wicas_kv_prev(kv *v, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **val, size_t *vl) {
     return kv_seek(v, hi, hil, incl, false, k, kl, val, vl);
 }
 
@@ -485,7 +485,7 @@ static int update(wstore *s, MDB_txn *txn, const tnode *node, int depth, const u
     return rc;
 }
 
-int smt_apply(wstore *s, MDB_txn *txn, const kv *ov, const uint8_t old_root[32], uint8_t new_root[32]) {
+int wicas_smt_apply(wstore *s, MDB_txn *txn, const kv *ov, const uint8_t old_root[32], uint8_t new_root[32]) {
     if (ov->n == 0) {
         memcpy(new_root, old_root, 32);
         return 0;
@@ -526,7 +526,7 @@ int smt_apply(wstore *s, MDB_txn *txn, const kv *ov, const uint8_t old_root[32],
  *   another leaf) | u16 depth | kind 2: other key hash (32) + value hash (32) |
  *   bitmap of non-empty siblings, ceil(depth/8) bytes, bit i (MSB first) = depth i |
  *   the non-empty sibling hashes in depth order, 32 bytes each. */
-int smt_get(wstore *s, MDB_txn *txn, const uint8_t root[32], const uint8_t *key, size_t kl, uint8_t **val,
+int wicas_smt_get(wstore *s, MDB_txn *txn, const uint8_t root[32], const uint8_t *key, size_t kl, uint8_t **val,
             size_t *vl, uint8_t **proof, size_t *proof_len) {
     uint8_t kh[32];
     wicas_sha256(key, kl, kh);
@@ -584,7 +584,7 @@ int smt_get(wstore *s, MDB_txn *txn, const uint8_t root[32], const uint8_t *key,
     return found;
 }
 
-int smt_verify(const uint8_t root[32], const uint8_t *key, size_t kl, const uint8_t *value, size_t vl,
+int wicas_smt_verify(const uint8_t root[32], const uint8_t *key, size_t kl, const uint8_t *value, size_t vl,
                const uint8_t *p, size_t len) {
     if (!p || len < 4 || p[0] != 1 || p[1] > 2) return WICAS_CHAIN_ERR_INVALID;
     int kind = p[1], depth = (p[2] << 8) | p[3];

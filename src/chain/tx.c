@@ -22,7 +22,7 @@
 #include "common.h"
 #include "module.h"
 
-secp256k1_context *wchain_secp(void);
+secp256k1_context *wicas_wchain_secp(void);
 
 #define URL_SEND "/cosmos.bank.v1beta1.MsgSend"
 #define URL_PUBKEY "/cosmos.crypto.secp256k1.PubKey"
@@ -39,7 +39,7 @@ static int fail(uint32_t *code, uint32_t c, char *err, size_t errlen, const char
     return -1;
 }
 
-int msg_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
+int wicas_msg_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
                size_t errlen) {
     *signer = NULL;
     const wicas_msg_route *r = NULL;
@@ -52,7 +52,7 @@ int msg_signer(const char *url, const uint8_t *val, size_t len, char **signer, u
 int wicas_chain_msg_check(const char *type_url, const uint8_t *val, size_t len, char *err, size_t errlen) {
     char *s = NULL;
     uint32_t code = 0;
-    int rc = msg_signer(type_url ? type_url : "", val, len, &s, &code, err, errlen);
+    int rc = wicas_msg_signer(type_url ? type_url : "", val, len, &s, &code, err, errlen);
     free(s);
     return rc ? WICAS_CHAIN_ERR_INVALID : 0;
 }
@@ -134,7 +134,7 @@ static int pb_check_unknown(const ProtobufCMessage *m, bool allow_nc, int depth,
     return 0;
 }
 
-void wtx_free(wtx *t) {
+void wicas_wtx_free(wtx *t) {
     if (t->raw) wchain__tx_raw__free_unpacked(t->raw, NULL);
     if (t->body) wchain__tx_body__free_unpacked(t->body, NULL);
     if (t->auth) wchain__auth_info__free_unpacked(t->auth, NULL);
@@ -142,7 +142,7 @@ void wtx_free(wtx *t) {
     memset(t, 0, sizeof *t);
 }
 
-int wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint32_t *code, char *err, size_t errlen) {
+int wicas_wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint32_t *code, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
     if (len == 0 || len > MAX_TX_BYTES)
         return fail(code, len ? WICAS_CODE_TX_TOO_LARGE : WICAS_CODE_TX_DECODE, err, errlen,
@@ -180,14 +180,14 @@ int wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint32_t *c
     if ((fee->payer && *fee->payer) || (fee->granter && *fee->granter))
         return fail(code, WICAS_CODE_INVALID_REQUEST, err, errlen, "fee payer/granter are not supported");
     char cerr[200];
-    if (coins_from_pb(fee->amount, fee->n_amount, &t->fee, &t->n_fee, cerr, sizeof cerr))
+    if (wicas_coins_from_pb(fee->amount, fee->n_amount, &t->fee, &t->n_fee, cerr, sizeof cerr))
         return fail(code, WICAS_CODE_INVALID_COINS, err, errlen, "invalid fee: %s: invalid coins", cerr);
     /* signers: every message must be signed by the same account */
     char *first = NULL;
     for (size_t i = 0; i < b->n_messages; i++) {
         Wchain__Any *m = b->messages[i];
         char *s = NULL;
-        if (msg_signer(m->type_url, m->value.data, m->value.len, &s, code, err, errlen)) {
+        if (wicas_msg_signer(m->type_url, m->value.data, m->value.len, &s, code, err, errlen)) {
             free(first);
             return -1;
         }
@@ -239,7 +239,7 @@ int wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint32_t *c
         memcpy(t->pubkey, pk->key.data, 33);
         wchain__pub_key__free_unpacked(pk, NULL);
         secp256k1_pubkey parsed;
-        if (!secp256k1_ec_pubkey_parse(wchain_secp(), &parsed, t->pubkey, 33))
+        if (!secp256k1_ec_pubkey_parse(wicas_wchain_secp(), &parsed, t->pubkey, 33))
             return fail(code, WICAS_CODE_INVALID_PUBKEY, err, errlen, "public key is not on the curve: invalid pubkey");
         t->has_pubkey = true;
     }
@@ -259,7 +259,7 @@ static uint8_t *sign_doc_bytes(const ProtobufCBinaryData *body, const ProtobufCB
     return buf;
 }
 
-bool wtx_verify(const wtx *t, const char *chain_id, uint64_t account_number) {
+bool wicas_wtx_verify(const wtx *t, const char *chain_id, uint64_t account_number) {
     if (!t->has_pubkey || t->raw->signatures[0].len != 64) return false;
     size_t dl;
     uint8_t *doc = sign_doc_bytes(&t->raw->body_bytes, &t->raw->auth_info_bytes, chain_id, account_number, &dl);
@@ -269,14 +269,14 @@ bool wtx_verify(const wtx *t, const char *chain_id, uint64_t account_number) {
     free(doc);
     secp256k1_ecdsa_signature sig, norm;
     secp256k1_pubkey pk;
-    if (!secp256k1_ecdsa_signature_parse_compact(wchain_secp(), &sig, t->raw->signatures[0].data)) return false;
+    if (!secp256k1_ecdsa_signature_parse_compact(wicas_wchain_secp(), &sig, t->raw->signatures[0].data)) return false;
     /* normalize returns 1 when S was high: the SDK rejects such signatures */
-    if (secp256k1_ecdsa_signature_normalize(wchain_secp(), &norm, &sig)) return false;
-    if (!secp256k1_ec_pubkey_parse(wchain_secp(), &pk, t->pubkey, 33)) return false;
-    return secp256k1_ecdsa_verify(wchain_secp(), &sig, h, &pk) == 1;
+    if (secp256k1_ecdsa_signature_normalize(wicas_wchain_secp(), &norm, &sig)) return false;
+    if (!secp256k1_ec_pubkey_parse(wicas_wchain_secp(), &pk, t->pubkey, 33)) return false;
+    return secp256k1_ecdsa_verify(wicas_wchain_secp(), &sig, h, &pk) == 1;
 }
 
-/* ---- signing (the client's side of wtx_verify) ------------------------------------------------- */
+/* ---- signing (the client's side of wicas_wtx_verify) ------------------------------------------------- */
 
 int wicas_chain_sign_doc_hash(const uint8_t *body, size_t body_len, const uint8_t *auth_info, size_t auth_len,
                               const char *chain_id, uint64_t account_number, uint8_t hash[32]) {
@@ -291,7 +291,7 @@ int wicas_chain_sign_doc_hash(const uint8_t *body, size_t body_len, const uint8_
 
 int wicas_chain_sign_hash(const uint8_t secret[32], const uint8_t hash[32], uint8_t sig64[64]) {
     secp256k1_ecdsa_signature sig;
-    if (!secp256k1_ecdsa_sign(wchain_secp(), &sig, hash, secret, NULL, NULL)) return WICAS_CHAIN_ERR_CRYPTO;
-    secp256k1_ecdsa_signature_serialize_compact(wchain_secp(), sig64, &sig);
+    if (!secp256k1_ecdsa_sign(wicas_wchain_secp(), &sig, hash, secret, NULL, NULL)) return WICAS_CHAIN_ERR_CRYPTO;
+    secp256k1_ecdsa_signature_serialize_compact(wicas_wchain_secp(), sig64, &sig);
     return 0;
 }

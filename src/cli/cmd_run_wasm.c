@@ -61,7 +61,7 @@ static void usage(FILE *f) {
             WICAS_WASI_DEFAULT_STDOUT_CAP, WICAS_WASI_DEFAULT_NN_TOKENS);
 }
 
-static bool parse_u64(const char *s, uint64_t *out) {
+static bool wicas_parse_u64(const char *s, uint64_t *out) {
     if (!s || !*s || *s == '-') return false;
     char *end;
     errno = 0;
@@ -184,7 +184,7 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
             }
             i++;
         } else if (strcmp(a, "--block-time") == 0 && v) {
-            if (!parse_u64(v, &u) || u > INT64_MAX) {
+            if (!wicas_parse_u64(v, &u) || u > INT64_MAX) {
                 fprintf(stderr, "wicasd run-wasm: bad --block-time '%s'\n", v);
                 rc = 2;
                 goto out;
@@ -192,7 +192,7 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
             req.block_time_ns = (int64_t)u;
             i++;
         } else if (strcmp(a, "--fuel") == 0 && v) {
-            if (!parse_u64(v, &u) || u == 0) {
+            if (!wicas_parse_u64(v, &u) || u == 0) {
                 fprintf(stderr, "wicasd run-wasm: bad --fuel '%s'\n", v);
                 rc = 2;
                 goto out;
@@ -200,7 +200,7 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
             cfg.fuel_limit = u;
             i++;
         } else if (strcmp(a, "--memory") == 0 && v) {
-            if (!parse_u64(v, &u) || u == 0 || u > 4096) {
+            if (!wicas_parse_u64(v, &u) || u == 0 || u > 4096) {
                 fprintf(stderr, "wicasd run-wasm: --memory wants 1..4096 MiB, got '%s'\n", v);
                 rc = 2;
                 goto out;
@@ -208,7 +208,7 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
             cfg.memory_limit = u << 20;
             i++;
         } else if (strcmp(a, "--stdout-cap") == 0 && v) {
-            if (!parse_u64(v, &u) || u == 0 || u > (1u << 30)) {
+            if (!wicas_parse_u64(v, &u) || u == 0 || u > (1u << 30)) {
                 fprintf(stderr, "wicasd run-wasm: bad --stdout-cap '%s'\n", v);
                 rc = 2;
                 goto out;
@@ -216,7 +216,7 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
             cfg.stdout_cap = (size_t)u;
             i++;
         } else if (strcmp(a, "--nn-max-tokens") == 0 && v) {
-            if (!parse_u64(v, &u) || u == 0 || u > (1u << 24)) {
+            if (!wicas_parse_u64(v, &u) || u == 0 || u > (1u << 24)) {
                 fprintf(stderr, "wicasd run-wasm: bad --nn-max-tokens '%s'\n", v);
                 rc = 2;
                 goto out;
@@ -225,7 +225,7 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
             i++;
         } else if (strcmp(a, "--nn-max-prompt-tokens") == 0 && v) {
             /* the bounds a chain run_program request sets (docs/GAS.md) */
-            if (!parse_u64(v, &u) || u == 0) {
+            if (!wicas_parse_u64(v, &u) || u == 0) {
                 fprintf(stderr, "wicasd run-wasm: bad --nn-max-prompt-tokens '%s'\n", v);
                 rc = 2;
                 goto out;
@@ -233,7 +233,7 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
             cfg.nn_max_prompt_tokens = u;
             i++;
         } else if (strcmp(a, "--nn-max-computes") == 0 && v) {
-            if (!parse_u64(v, &u) || u == 0 || u > 64) {
+            if (!wicas_parse_u64(v, &u) || u == 0 || u > 64) {
                 fprintf(stderr, "wicasd run-wasm: --nn-max-computes wants 1..64, got '%s'\n", v);
                 rc = 2;
                 goto out;
@@ -241,7 +241,7 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
             cfg.nn_max_computes = (uint32_t)u;
             i++;
         } else if ((strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) && v) {
-            if (!parse_u64(v, &u) || u == 0 || u > 256) {
+            if (!wicas_parse_u64(v, &u) || u == 0 || u > 256) {
                 fprintf(stderr, "wicasd run-wasm: -t wants 1..256, got '%s'\n", v);
                 rc = 2;
                 goto out;

@@ -37,7 +37,7 @@ static void usage(FILE *f) {
             WICAS_VM_GAS_MULTIPLIER);
 }
 
-static bool parse_u64(const char *s, uint64_t *out) {
+static bool wicas_parse_u64(const char *s, uint64_t *out) {
     if (!s || !*s) return false;
     uint64_t v = 0;
     for (const char *p = s; *p; p++) {
@@ -173,13 +173,13 @@ static int run(int argc, char **argv) {
         else if ((v = wicas_flag_take(argc, argv, &i, "--output")))
             output = v;
         else if ((v = wicas_flag_take(argc, argv, &i, "--height"))) {
-            if (!parse_u64(v, &height)) {
+            if (!wicas_parse_u64(v, &height)) {
                 fprintf(stderr, "wicasd wasm run: --height wants an unsigned integer, got '%s'\n", v);
                 return 2;
             }
             height_set = true;
         } else if ((v = wicas_flag_take(argc, argv, &i, "--gas-limit"))) {
-            if (!parse_u64(v, &gas_limit)) {
+            if (!wicas_parse_u64(v, &gas_limit)) {
                 fprintf(stderr, "wicasd wasm run: --gas-limit wants an unsigned integer, got '%s'\n", v);
                 return 2;
             }

@@ -276,7 +276,7 @@ static wasm_trap_t *return_data(wicas_vm_callctx *c, wasmtime_context_t *ctx, co
 }
 
 /* ---- storage, through the write cache ------------------------------------------------------ */
-static int st_get(wicas_vm_callctx *c, const uint8_t *k, size_t kl, int *found, uint8_t **v, size_t *vl) {
+static int wicas_st_get(wicas_vm_callctx *c, const uint8_t *k, size_t kl, int *found, uint8_t **v, size_t *vl) {
     long i = wicas_vm_wcache_find(&c->writes, k, kl);
     if (i >= 0) {
         const wicas_vm_wentry *e = &c->writes.e[i];
@@ -303,7 +303,7 @@ HOST(h_db_read) {
     int found = 0;
     uint8_t *val = NULL;
     size_t vl = 0;
-    if (st_get(c, key, kl, &found, &val, &vl)) {
+    if (wicas_st_get(c, key, kl, &found, &val, &vl)) {
         free(key);
         return stop(c, WICAS_VM_ERR_STORAGE, "db_read: storage failure");
     }

@@ -225,7 +225,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (h != 1 || chain->pending || cctx.restore || cctx.have_genesis)
             chain_reset();
         else
-            FUZZ_CHECK(chain_reload(chain) == 0, "reload");
+            FUZZ_CHECK(wicas_chain_reload(chain) == 0, "reload");
     }
     return 0;
 }

@@ -8,12 +8,12 @@
  *                  door (wicas_ai_request_from_json on the same JSON) gives
  *                  the same code, message and request;
  *   mode % 4 == 1: the asynchronous request message
- *                  ({"custom":{"ai":{"request":<this>}}}, aiasync_request) in
+ *                  ({"custom":{"ai":{"request":<this>}}}, wicas_aiasync_request) in
  *                  an execution context on a real chain (no models
  *                  registered: the request must fail with a message and a
  *                  code, never halt the node);
  *   mode % 4 == 2: the custom query ({"ai":{"infer"|"run_program":...}},
- *                  aimod_custom_query on the parsed object, as the route
+ *                  wicas_aimod_custom_query on the parsed object, as the route
  *                  hands it over) in the same kind of context;
  *   mode % 4 == 3: wicas_ai_utf8_repair: the output is valid UTF-8 and equals
  *                  the input when that was valid.
@@ -106,12 +106,12 @@ typedef struct {
 
 static void ro_open(ro_ctx *v, uint64_t gas) {
     FUZZ_CHECK(mdb_txn_begin(chain->st.env, NULL, MDB_RDONLY, &v->t) == 0, "txn");
-    kv_init_base(&v->base, &chain->st, v->t);
-    ctx_init(&v->x, chain, &v->base, gas);
+    wicas_kv_init_base(&v->base, &chain->st, v->t);
+    wicas_ctx_init(&v->x, chain, &v->base, gas);
 }
 
 static void ro_close(ro_ctx *v) {
-    ctx_free(&v->x);
+    wicas_ctx_free(&v->x);
     mdb_txn_abort(v->t);
 }
 
@@ -172,7 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (body) {
                 uint8_t contract[32];
                 memset(contract, 0x11, sizeof contract);
-                int rc = aiasync_request(&v.x, contract, body);
+                int rc = wicas_aiasync_request(&v.x, contract, body);
                 FUZZ_CHECK(rc != 0, "accepted without a registered model");
                 FUZZ_CHECK(v.x.err[0] && v.x.code != 0, "failure without code/message");
                 cJSON_Delete(body);
@@ -183,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (custom) {
                 char *resp = NULL;
                 uint64_t used = 0;
-                int rc = aimod_custom_query(&v.x, custom, 3000000, &resp, &used, err, sizeof err);
+                int rc = wicas_aimod_custom_query(&v.x, custom, 3000000, &resp, &used, err, sizeof err);
                 FUZZ_CHECK(rc != 0 && resp == NULL, "answered without a registered model or program");
                 FUZZ_CHECK(err[0], "failure without a message");
                 free(resp);

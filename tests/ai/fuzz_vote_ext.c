@@ -42,7 +42,7 @@ static int add_pending(void *ctx, wicas_chain *c, const wicas_chain_block *b, ch
     (void)ctx, (void)err, (void)errlen;
     if (b->height != 1) return 0;
     kv ov;
-    kv_init_overlay(&ov, &c->wbase);
+    wicas_kv_init_overlay(&ov, &c->wbase);
     uint8_t ca[32];
     char contract[100];
     memset(ca, 0x11, 32);
@@ -51,7 +51,7 @@ static int add_pending(void *ctx, wicas_chain *c, const wicas_chain_block *b, ch
         uint8_t k[64];
         size_t kl = sizeof K_PENDING - 1;
         memcpy(k, K_PENDING, kl);
-        be64_put(k + kl, id);
+        wicas_be64_put(k + kl, id);
         char rec[1024];
         snprintf(
             rec, sizeof rec,
@@ -60,12 +60,12 @@ static int add_pending(void *ctx, wicas_chain *c, const wicas_chain_block *b, ch
             "\"height\":\"1\",\"deadline\":\"%llu\",\"gas_paid\":\"0\",\"max_tokens\":\"16\"}",
             (unsigned long long)id, contract, (unsigned long long)id, (unsigned long long)id, 0,
             (unsigned long long)(id == 3 ? 2 : 100));
-        if (kv_set(&ov, k, kl + 8, (const uint8_t *)rec, strlen(rec))) abort();
+        if (wicas_kv_set(&ov, k, kl + 8, (const uint8_t *)rec, strlen(rec))) abort();
     }
     uint8_t root[32];
-    if (smt_apply(&c->st, c->st.wtxn, &ov, c->pending_root, root)) abort();
+    if (wicas_smt_apply(&c->st, c->st.wtxn, &ov, c->pending_root, root)) abort();
     memcpy(c->pending_root, root, 32);
-    kv_clear(&ov);
+    wicas_kv_clear(&ov);
     return 0;
 }
 
@@ -107,9 +107,9 @@ static void self_check(void) {
 static char *answer(uint64_t id, uint32_t pt, uint32_t gt, const char *text) {
     uint8_t h[32];
     char hex[65];
-    aiasync_result_hash(pt, gt, text, strlen(text), h);
+    wicas_aiasync_result_hash(pt, gt, text, strlen(text), h);
     wicas_hex_encode(h, 32, hex);
-    return xprintf(
+    return wicas_xprintf(
         "{\"results\":[{\"id\":\"%llu\",\"hash\":\"%s\",\"prompt_tokens\":%u,\"generated_tokens\":%u,"
         "\"text\":\"%s\"}]}",
         (unsigned long long)id, hex, pt, gt, text);

@@ -230,7 +230,7 @@ static void sign(int v, const char *ext, int64_t h, uint8_t sig[64]) {
 static char *ext_json(uint64_t id, uint32_t pt, uint32_t gt, const char *text) {
     uint8_t h[32];
     char hex[65], ids[24];
-    aiasync_result_hash(pt, gt, text, strlen(text), h);
+    wicas_aiasync_result_hash(pt, gt, text, strlen(text), h);
     wicas_hex_encode(h, 32, hex);
     snprintf(ids, sizeof ids, "%llu", (unsigned long long)id);
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "results"), *e = cJSON_CreateObject();

@@ -317,7 +317,7 @@ static void block1(uint8_t *tx, size_t len, wicas_chain_tx_result *r) {
     seq++;
 }
 
-static void run_tx(wicas_chain_any *m, uint64_t gas, wicas_chain_tx_result *r) {
+static void wicas_run_tx(wicas_chain_any *m, uint64_t gas, wicas_chain_tx_result *r) {
     size_t len;
     uint8_t *tx = tx_of(m, gas, &len);
     wicas_chain_any_free(m);
@@ -364,7 +364,7 @@ static void deploy_runner(void) {
     wicas_chain_tx_result r;
     assert_int_equal(wicas_chain_msg_store_code(alice, w, wl, &m, err, sizeof err), 0);
     free(w);
-    run_tx(&m, 20000000, &r);
+    wicas_run_tx(&m, 20000000, &r);
     assert_int_equal(r.code, 0);
     char ids[24];
     snprintf(ids, sizeof ids, "%s", ctu_attr(&r, "store_code", "code_id"));
@@ -372,7 +372,7 @@ static void deploy_runner(void) {
     assert_int_equal(wicas_chain_msg_instantiate(alice, NULL, strtoull(ids, NULL, 10), "runner", "{}", NULL,
                                                  &m, err, sizeof err),
                      0);
-    run_tx(&m, 5000000, &r);
+    wicas_run_tx(&m, 5000000, &r);
     assert_int_equal(r.code, 0);
     snprintf(runner, sizeof runner, "%s", ctu_attr(&r, "instantiate", "_contract_address"));
     wicas_chain_tx_result_free(&r);
@@ -401,7 +401,7 @@ static void chain_tokenises_once(void **st) {
         exec_msg("{\"infer\":{\"key\":\"k\",\"request\":{\"model\":\"tiny\",\"prompt\":\"hello "
                  "again\",\"max_tokens\":5,\"chat\":false}}}");
     e0 = encodes();
-    run_tx(&m, 5000000, &r);
+    wicas_run_tx(&m, 5000000, &r);
     e1 = encodes();
     if (r.code) fail_msg("infer tx: %s", r.log);
     wicas_chain_tx_result_free(&r);

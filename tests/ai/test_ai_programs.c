@@ -96,7 +96,7 @@ static int block1(wicas_chain *c, int who, uint8_t *tx, size_t len, wicas_chain_
     return 0;
 }
 
-static void run_tx(int who, wicas_chain_any *m, uint64_t gas, wicas_chain_tx_result *r) {
+static void wicas_run_tx(int who, wicas_chain_any *m, uint64_t gas, wicas_chain_tx_result *r) {
     size_t len;
     uint8_t *tx = tx_of(who, m, gas, &len);
     wicas_chain_any_free(m);
@@ -212,7 +212,7 @@ static void register_model(void **st) {
     assert_string_equal(before, "[]");
     /* bob is not the authority */
     assert_int_equal(wicas_chain_msg_register_model(bob, tiny_json, &m, err, sizeof err), 0);
-    run_tx(1, &m, 400000, &r);
+    wicas_run_tx(1, &m, 400000, &r);
     assert_int_equal(r.code, WICAS_CODE_UNAUTHORIZED);
     assert_non_null(strstr(r.log, "invalid authority"));
     assert_null(ctu_attr(&r, "register_model", "name"));
@@ -223,7 +223,7 @@ static void register_model(void **st) {
     /* alice is */
     assert_int_equal(wicas_chain_msg_register_model(alice, tiny_json, &m, err, sizeof err), 0);
     assert_string_equal(m.type_url, "/wicas.ai.v1.MsgRegisterModel");
-    run_tx(0, &m, 400000, &r);
+    wicas_run_tx(0, &m, 400000, &r);
     if (r.code) fail_msg("register: %s", r.log);
     assert_string_equal(ctu_attr(&r, "register_model", "name"), "tiny");
     cJSON *tj = cJSON_Parse(tiny_json);
@@ -240,7 +240,7 @@ static void register_model(void **st) {
     free(canon);
     /* a duplicate name is a conflict and changes nothing */
     assert_int_equal(wicas_chain_msg_register_model(alice, tiny_json, &m, err, sizeof err), 0);
-    run_tx(0, &m, 400000, &r);
+    wicas_run_tx(0, &m, 400000, &r);
     assert_int_equal(r.code, 36);
     assert_non_null(strstr(r.log, "model 'tiny' is already registered"));
     wicas_chain_tx_result_free(&r);
@@ -286,7 +286,7 @@ static void no_authority_means_genesis_only(void **st) {
     char err[256];
     wicas_chain_tx_result r;
     assert_int_equal(wicas_chain_msg_register_model(alice, tiny_json, &m, err, sizeof err), 0);
-    run_tx(0, &m, 400000, &r);
+    wicas_run_tx(0, &m, 400000, &r);
     assert_int_equal(r.code, WICAS_CODE_UNAUTHORIZED);
     assert_non_null(strstr(r.log, "only in genesis"));
     wicas_chain_tx_result_free(&r);
@@ -320,7 +320,7 @@ static void deploy_runner(void **st) {
     wicas_chain_tx_result r;
     assert_int_equal(wicas_chain_msg_store_code(alice, w, wl, &m, err, sizeof err), 0);
     free(w);
-    run_tx(0, &m, 20000000, &r);
+    wicas_run_tx(0, &m, 20000000, &r);
     assert_int_equal(r.code, 0);
     const char *id = ctu_attr(&r, "store_code", "code_id");
     char ids[24];
@@ -328,7 +328,7 @@ static void deploy_runner(void **st) {
     wicas_chain_tx_result_free(&r);
     assert_int_equal(wicas_chain_msg_instantiate(alice, NULL, strtoull(ids, NULL, 10), "runner", "{}", NULL, &m, err,
                                                  sizeof err), 0);
-    run_tx(0, &m, 5000000, &r);
+    wicas_run_tx(0, &m, 5000000, &r);
     assert_int_equal(r.code, 0);
     snprintf(runner, sizeof runner, "%s", ctu_attr(&r, "instantiate", "_contract_address"));
     wicas_chain_tx_result_free(&r);
@@ -449,7 +449,7 @@ static void context_checked_before_inference(void **st) {
     wicas_chain_any am;
     assert_int_equal(wicas_chain_msg_execute(alice, runner, amsg, NULL, &am, err, sizeof err), 0);
     wicas_chain_tx_result ar;
-    run_tx(0, &am, 5000000, &ar);
+    wicas_run_tx(0, &am, 5000000, &ar);
     assert_int_not_equal(ar.code, 0);
     fprintf(stderr, "async: code %u, %s\n", ar.code, ar.log);
     assert_non_null(strstr(ar.log, "exceeds the context of model 'tiny'"));
@@ -458,7 +458,7 @@ static void context_checked_before_inference(void **st) {
     snprintf(amsg, sizeof amsg,
              "{\"request\":{\"request\":{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":2,\"chat\":false}}}");
     assert_int_equal(wicas_chain_msg_execute(alice, runner, amsg, NULL, &am, err, sizeof err), 0);
-    run_tx(0, &am, 5000000, &ar);
+    wicas_run_tx(0, &am, 5000000, &ar);
     if (ar.code) fail_msg("async request that fits: %s", ar.log);
     assert_non_null(ctu_attr(&ar, "wicas_ai_request", "request_id"));
     wicas_chain_tx_result_free(&ar);
@@ -559,7 +559,7 @@ static void queries_obey_the_node_cap(void **st) {
     char err[256];
     wicas_chain_tx_result r;
     assert_int_equal(wicas_chain_msg_register_model(alice, tiny_json, &m, err, sizeof err), 0);
-    run_tx(0, &m, 400000, &r);
+    wicas_run_tx(0, &m, 400000, &r);
     assert_int_equal(r.code, 0);
     wicas_chain_tx_result_free(&r);
     deploy_runner(NULL);
@@ -596,7 +596,7 @@ static void store_programs(void **st) {
     wicas_chain_tx_result r;
     for (int pass = 0; pass < 2; pass++) {
         assert_int_equal(wicas_chain_msg_store_program(alice, chat_wasm, chat_len, &m, err, sizeof err), 0);
-        run_tx(0, &m, 5000000, &r);
+        wicas_run_tx(0, &m, 5000000, &r);
         if (r.code) fail_msg("store: %s", r.log);
         assert_string_equal(ctu_attr(&r, "store_program", "checksum"), chat_hex);
         assert_string_equal(ctu_attr(&r, "store_program", "new"), pass == 0 ? "true" : "false");
@@ -616,14 +616,14 @@ static void store_programs(void **st) {
         wicas_chain_tx_result_free(&r);
     }
     assert_int_equal(wicas_chain_msg_store_program(alice, hostile_wasm, hostile_len, &m, err, sizeof err), 0);
-    run_tx(0, &m, 9000000, &r);
+    wicas_run_tx(0, &m, 9000000, &r);
     assert_int_equal(r.code, 0);
     wicas_chain_tx_result_free(&r);
     /* what the sandbox would refuse is refused now, with the sandbox's reason */
     size_t bl;
     uint8_t *bad = read_wasm("wasi_test_badimport.wasm", &bl);
     assert_int_equal(wicas_chain_msg_store_program(alice, bad, bl, &m, err, sizeof err), 0);
-    run_tx(0, &m, 5000000, &r);
+    wicas_run_tx(0, &m, 5000000, &r);
     assert_int_equal(r.code, WICAS_CODE_INVALID_REQUEST);
     assert_non_null(strstr(r.log, "unsupported import"));
     wicas_chain_tx_result_free(&r);
@@ -641,7 +641,7 @@ static void store_programs(void **st) {
     uint8_t *contract = read_wasm("counter.wasm", &cl);
     assert_int_equal(wicas_chain_msg_store_program(alice, contract, cl, &m, err, sizeof err), 0);
     free(contract);
-    run_tx(0, &m, 5000000, &r);
+    wicas_run_tx(0, &m, 5000000, &r);
     assert_int_equal(r.code, WICAS_CODE_INVALID_REQUEST);
     wicas_chain_tx_result_free(&r);
     /* the stored bytes come back */
@@ -785,7 +785,7 @@ static void program_sees_chain_data(void **st) {
     char err[256];
     wicas_chain_tx_result r;
     assert_int_equal(wicas_chain_msg_store_program(alice, hello, hl, &m, err, sizeof err), 0);
-    run_tx(0, &m, 9000000, &r);
+    wicas_run_tx(0, &m, 9000000, &r);
     assert_int_equal(r.code, 0);
     char hex[65];
     snprintf(hex, sizeof hex, "%s", ctu_attr(&r, "store_program", "checksum"));
@@ -900,11 +900,11 @@ static void block_budget_is_respected(void **st) {
     char err[256];
     wicas_chain_tx_result r;
     assert_int_equal(wicas_chain_msg_register_model(alice, tiny_json, &m, err, sizeof err), 0);
-    run_tx(0, &m, 400000, &r);
+    wicas_run_tx(0, &m, 400000, &r);
     assert_int_equal(r.code, 0);
     wicas_chain_tx_result_free(&r);
     assert_int_equal(wicas_chain_msg_store_program(alice, chat_wasm, chat_len, &m, err, sizeof err), 0);
-    run_tx(0, &m, 5000000, &r);
+    wicas_run_tx(0, &m, 5000000, &r);
     assert_int_equal(r.code, 0);
     wicas_chain_tx_result_free(&r);
     deploy_runner(NULL);
@@ -944,7 +944,7 @@ static void missing_model_halts(void **st) {
     char err[256];
     wicas_chain_tx_result r;
     assert_int_equal(wicas_chain_msg_register_model(alice, ghost, &m, err, sizeof err), 0);
-    run_tx(0, &m, 400000, &r);
+    wicas_run_tx(0, &m, 400000, &r);
     assert_int_equal(r.code, 0);
     wicas_chain_tx_result_free(&r);
     char req[512];

@@ -2,8 +2,8 @@
  * fuzz_tx.c — libFuzzer target for transaction decoding and the CheckTx path
  * (src/chain/tx.c and the ante handler) on a real chain in a temp directory.
  * Input: a mode byte, then the tx bytes.
- *   mode % 4 == 0: wtx_decode (TxRaw -> TxBody/AuthInfo, ValidateBasic); an
- *                  accepted tx is also signature-checked (wtx_verify);
+ *   mode % 4 == 0: wicas_wtx_decode (TxRaw -> TxBody/AuthInfo, ValidateBasic); an
+ *                  accepted tx is also signature-checked (wicas_wtx_verify);
  *   mode % 4 == 1: wicas_chain_check_tx (decode, signature, account number,
  *                  sequence, fee, balance) — a tx it accepts changes the check
  *                  state, which is reset afterwards so every input sees the
@@ -28,7 +28,7 @@
 
 #include "chain_internal.h"
 
-secp256k1_context *wchain_secp(void);
+secp256k1_context *wicas_wchain_secp(void);
 
 static wicas_chain *chain;
 static uint8_t *resign(const uint8_t *body, size_t bl, const uint8_t *auth, size_t al, size_t *len);
@@ -43,7 +43,7 @@ static void fuzz_setup(void) {
     wicas_chain_check_tx(chain, tx, l, false, &r);
     FUZZ_CHECK(r.code == 0, "seed tx refused: %s", r.log);
     wicas_chain_tx_result_free(&r);
-    FUZZ_CHECK(chain_reload(chain) == 0, "reload");
+    FUZZ_CHECK(wicas_chain_reload(chain) == 0, "reload");
     /* and so does the same body + auth info signed by the harness */
     Wchain__TxRaw *raw = wchain__tx_raw__unpack(NULL, l, tx);
     size_t l2;
@@ -53,7 +53,7 @@ static void fuzz_setup(void) {
     wicas_chain_check_tx(chain, tx2, l2, false, &r);
     FUZZ_CHECK(r.code == 0, "re-signed seed tx refused: %s", r.log);
     wicas_chain_tx_result_free(&r);
-    FUZZ_CHECK(chain_reload(chain) == 0, "reload");
+    FUZZ_CHECK(wicas_chain_reload(chain) == 0, "reload");
     free(tx2);
     free(tx);
 }
@@ -83,8 +83,8 @@ static uint8_t *resign(const uint8_t *body, size_t bl, const uint8_t *auth, size
     wicas_sha256(doc, dl, h);
     free(doc);
     secp256k1_ecdsa_signature sig;
-    if (!secp256k1_ecdsa_sign(wchain_secp(), &sig, h, fzc_alice_sk, NULL, NULL)) abort();
-    secp256k1_ecdsa_signature_serialize_compact(wchain_secp(), sig64, &sig);
+    if (!secp256k1_ecdsa_sign(wicas_wchain_secp(), &sig, h, fzc_alice_sk, NULL, NULL)) abort();
+    secp256k1_ecdsa_signature_serialize_compact(wicas_wchain_secp(), sig64, &sig);
     ProtobufCBinaryData sigs[1] = {{64, sig64}};
     Wchain__TxRaw raw = WCHAIN__TX_RAW__INIT;
     raw.body_bytes = d.body_bytes, raw.auth_info_bytes = d.auth_info_bytes;
@@ -155,19 +155,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char err[512] = "", err2[512] = "";
         memset(&t, 0, sizeof t);
         memset(&t2, 0, sizeof t2);
-        int rc = wtx_decode(tx, len, false, &t, &code, err, sizeof err);
+        int rc = wicas_wtx_decode(tx, len, false, &t, &code, err, sizeof err);
         if (rc) {
             FUZZ_CHECK(code != 0 && err[0], "decode failed without code/message");
         } else {
-            (void)wtx_verify(&t, FZC_CHAIN_ID, 0);
+            (void)wicas_wtx_verify(&t, FZC_CHAIN_ID, 0);
             /* decoding is a pure function of the bytes */
-            FUZZ_CHECK(wtx_decode(tx, len, false, &t2, &code2, err2, sizeof err2) == 0, "second decode failed");
+            FUZZ_CHECK(wicas_wtx_decode(tx, len, false, &t2, &code2, err2, sizeof err2) == 0, "second decode failed");
             FUZZ_CHECK(t.gas_limit == t2.gas_limit && t.sequence == t2.sequence && t.n_fee == t2.n_fee &&
                            memcmp(t.signer, t2.signer, 20) == 0,
                        "decode differs");
-            wtx_free(&t2);
+            wicas_wtx_free(&t2);
         }
-        wtx_free(&t);
+        wicas_wtx_free(&t);
     } else if (mode == 1) {
         wicas_chain_tx_result r;
         wicas_chain_check_tx(chain, tx, len, false, &r);
@@ -177,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (accepted) {
             /* the ante effects (fee, sequence) stay in the check state: reset
              * it so that the next input starts from the same state */
-            FUZZ_CHECK(chain_reload(chain) == 0, "reload");
+            FUZZ_CHECK(wicas_chain_reload(chain) == 0, "reload");
         }
     } else {
         wicas_chain_tx_result r;

@@ -35,18 +35,18 @@ static void apply(wstore *s, uint8_t root[32], const char **keys, const char **v
     MDB_txn *t;
     assert_int_equal(mdb_txn_begin(s->env, NULL, 0, &t), 0);
     kv base, ov;
-    kv_init_base(&base, s, t);
-    kv_init_overlay(&ov, &base);
+    wicas_kv_init_base(&base, s, t);
+    wicas_kv_init_overlay(&ov, &base);
     for (size_t i = 0; i < n; i++) {
         if (vals[i])
-            assert_int_equal(kv_set(&ov, (const uint8_t *)keys[i], strlen(keys[i]), (const uint8_t *)vals[i], strlen(vals[i])), 0);
+            assert_int_equal(wicas_kv_set(&ov, (const uint8_t *)keys[i], strlen(keys[i]), (const uint8_t *)vals[i], strlen(vals[i])), 0);
         else
-            assert_int_equal(kv_del(&ov, (const uint8_t *)keys[i], strlen(keys[i])), 0);
+            assert_int_equal(wicas_kv_del(&ov, (const uint8_t *)keys[i], strlen(keys[i])), 0);
     }
     uint8_t nr[32];
-    assert_int_equal(smt_apply(s, t, &ov, root, nr), 0);
+    assert_int_equal(wicas_smt_apply(s, t, &ov, root, nr), 0);
     memcpy(root, nr, 32);
-    kv_clear(&ov);
+    wicas_kv_clear(&ov);
     if (commit)
         assert_int_equal(mdb_txn_commit(t), 0);
     else
@@ -58,7 +58,7 @@ static void test_overlay_iteration(void **st) {
     mkdir_tmp();
     wstore s;
     char err[200];
-    assert_int_equal(wstore_open(dir, 64 << 20, true, &s, err, sizeof err), 0);
+    assert_int_equal(wicas_wstore_open(dir, 64 << 20, true, &s, err, sizeof err), 0);
     uint8_t root[32] = {0};
     const char *k[] = {"a", "b", "c", "d"}, *v[] = {"1", "2", "3", "4"};
     apply(&s, root, k, v, 4, true);
@@ -66,13 +66,13 @@ static void test_overlay_iteration(void **st) {
     MDB_txn *t;
     assert_int_equal(mdb_txn_begin(s.env, NULL, MDB_RDONLY, &t), 0);
     kv base, blk, tx;
-    kv_init_base(&base, &s, t);
-    kv_init_overlay(&blk, &base);
-    kv_init_overlay(&tx, &blk);
-    assert_int_equal(kv_del(&blk, (const uint8_t *)"b", 1), 0);
-    assert_int_equal(kv_set(&tx, (const uint8_t *)"bb", 2, (const uint8_t *)"x", 1), 0);
-    assert_int_equal(kv_set(&tx, (const uint8_t *)"c", 1, (const uint8_t *)"33", 2), 0);
-    assert_int_equal(kv_del(&tx, (const uint8_t *)"d", 1), 0);
+    wicas_kv_init_base(&base, &s, t);
+    wicas_kv_init_overlay(&blk, &base);
+    wicas_kv_init_overlay(&tx, &blk);
+    assert_int_equal(wicas_kv_del(&blk, (const uint8_t *)"b", 1), 0);
+    assert_int_equal(wicas_kv_set(&tx, (const uint8_t *)"bb", 2, (const uint8_t *)"x", 1), 0);
+    assert_int_equal(wicas_kv_set(&tx, (const uint8_t *)"c", 1, (const uint8_t *)"33", 2), 0);
+    assert_int_equal(wicas_kv_del(&tx, (const uint8_t *)"d", 1), 0);
 
     /* forward: a, bb, c(33) */
     const char *want[] = {"a", "bb", "c"};
@@ -82,7 +82,7 @@ static void test_overlay_iteration(void **st) {
     size_t lol = 0;
     uint8_t *prev = NULL;
     int i = 0;
-    while (kv_next(&tx, lo, lol, false, &key, &kl, &val, &vl) == 1) {
+    while (wicas_kv_next(&tx, lo, lol, false, &key, &kl, &val, &vl) == 1) {
         assert_true(i < 3);
         assert_int_equal(kl, strlen(want[i]));
         assert_memory_equal(key, want[i], kl);
@@ -101,7 +101,7 @@ static void test_overlay_iteration(void **st) {
     size_t hil = 0;
     prev = NULL;
     i = 2;
-    while (kv_prev(&tx, hi, hil, false, &key, &kl, &val, &vl) == 1) {
+    while (wicas_kv_prev(&tx, hi, hil, false, &key, &kl, &val, &vl) == 1) {
         assert_true(i >= 0);
         assert_memory_equal(key, want[i], kl);
         free(prev);
@@ -114,17 +114,17 @@ static void test_overlay_iteration(void **st) {
     free(prev);
     assert_int_equal(i, -1);
     /* get through layers */
-    assert_int_equal(kv_get(&tx, (const uint8_t *)"b", 1, NULL, NULL), 0);
-    assert_int_equal(kv_get(&tx, (const uint8_t *)"a", 1, &val, &vl), 1);
+    assert_int_equal(wicas_kv_get(&tx, (const uint8_t *)"b", 1, NULL, NULL), 0);
+    assert_int_equal(wicas_kv_get(&tx, (const uint8_t *)"a", 1, &val, &vl), 1);
     assert_memory_equal(val, "1", 1);
     free(val);
     /* dropping the tx layer restores d */
-    kv_clear(&tx);
-    assert_int_equal(kv_get(&blk, (const uint8_t *)"d", 1, NULL, NULL), 1);
-    assert_int_equal(kv_merge_down(&tx), 0);
-    kv_clear(&blk);
+    wicas_kv_clear(&tx);
+    assert_int_equal(wicas_kv_get(&blk, (const uint8_t *)"d", 1, NULL, NULL), 1);
+    assert_int_equal(wicas_kv_merge_down(&tx), 0);
+    wicas_kv_clear(&blk);
     mdb_txn_abort(t);
-    wstore_close(&s);
+    wicas_wstore_close(&s);
     rm_tmp();
 }
 
@@ -133,7 +133,7 @@ static void test_smt_order_and_proofs(void **st) {
     mkdir_tmp();
     wstore s;
     char err[200];
-    assert_int_equal(wstore_open(dir, 256 << 20, true, &s, err, sizeof err), 0);
+    assert_int_equal(wicas_wstore_open(dir, 256 << 20, true, &s, err, sizeof err), 0);
     enum { N = 300 };
     static char kbuf[N][16], vbuf[N][16];
     const char *k[N], *v[N];
@@ -155,25 +155,25 @@ static void test_smt_order_and_proofs(void **st) {
     for (int i = 0; i < N; i += 17) {
         uint8_t *val = NULL, *proof = NULL;
         size_t vl = 0, pl = 0;
-        assert_int_equal(smt_get(&s, t, ra, (const uint8_t *)k[i], strlen(k[i]), &val, &vl, &proof, &pl), 1);
+        assert_int_equal(wicas_smt_get(&s, t, ra, (const uint8_t *)k[i], strlen(k[i]), &val, &vl, &proof, &pl), 1);
         assert_int_equal(vl, strlen(v[i]));
         assert_memory_equal(val, v[i], vl);
-        assert_int_equal(smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl), 0);
+        assert_int_equal(wicas_smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl), 0);
         /* public wrapper agrees */
         assert_int_equal(wicas_chain_verify_proof(ra, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl), 0);
         /* wrong value, absence claim, flipped bytes anywhere: all fail */
-        assert_int_equal(smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), (const uint8_t *)"nope", 4, proof, pl), WICAS_CHAIN_ERR_PROOF);
-        assert_int_not_equal(smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), NULL, 0, proof, pl), 0);
+        assert_int_equal(wicas_smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), (const uint8_t *)"nope", 4, proof, pl), WICAS_CHAIN_ERR_PROOF);
+        assert_int_not_equal(wicas_smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), NULL, 0, proof, pl), 0);
         for (size_t b = 0; b < pl; b++) {
             proof[b] ^= 0x01;
-            assert_int_not_equal(smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl), 0);
+            assert_int_not_equal(wicas_smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl), 0);
             proof[b] ^= 0x01;
         }
         uint8_t bad[32];
         memcpy(bad, ra, 32);
         bad[5] ^= 0x80;
-        assert_int_equal(smt_verify(bad, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl), WICAS_CHAIN_ERR_PROOF);
-        assert_int_not_equal(smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl - 1), 0);
+        assert_int_equal(wicas_smt_verify(bad, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl), WICAS_CHAIN_ERR_PROOF);
+        assert_int_not_equal(wicas_smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl - 1), 0);
         free(val);
         free(proof);
     }
@@ -184,15 +184,15 @@ static void test_smt_order_and_proofs(void **st) {
         snprintf(ak, sizeof ak, "absent%d", i);
         uint8_t *proof = NULL;
         size_t pl = 0;
-        assert_int_equal(smt_get(&s, t, ra, (const uint8_t *)ak, strlen(ak), NULL, NULL, &proof, &pl), 0);
+        assert_int_equal(wicas_smt_get(&s, t, ra, (const uint8_t *)ak, strlen(ak), NULL, NULL, &proof, &pl), 0);
         kinds[proof[1]]++;
-        assert_int_equal(smt_verify(ra, (const uint8_t *)ak, strlen(ak), NULL, 0, proof, pl), 0);
-        assert_int_equal(smt_verify(ra, (const uint8_t *)ak, strlen(ak), (const uint8_t *)"x", 1, proof, pl), WICAS_CHAIN_ERR_PROOF);
+        assert_int_equal(wicas_smt_verify(ra, (const uint8_t *)ak, strlen(ak), NULL, 0, proof, pl), 0);
+        assert_int_equal(wicas_smt_verify(ra, (const uint8_t *)ak, strlen(ak), (const uint8_t *)"x", 1, proof, pl), WICAS_CHAIN_ERR_PROOF);
         /* an exclusion proof for one key does not prove another present key absent */
-        assert_int_not_equal(smt_verify(ra, (const uint8_t *)k[i % N], strlen(k[i % N]), NULL, 0, proof, pl), 0);
+        assert_int_not_equal(wicas_smt_verify(ra, (const uint8_t *)k[i % N], strlen(k[i % N]), NULL, 0, proof, pl), 0);
         for (size_t b = 2; b < pl; b++) {
             proof[b] ^= 0x10;
-            assert_int_not_equal(smt_verify(ra, (const uint8_t *)ak, strlen(ak), NULL, 0, proof, pl), 0);
+            assert_int_not_equal(wicas_smt_verify(ra, (const uint8_t *)ak, strlen(ak), NULL, 0, proof, pl), 0);
             proof[b] ^= 0x10;
         }
         free(proof);
@@ -217,14 +217,14 @@ static void test_smt_order_and_proofs(void **st) {
     assert_int_equal(mdb_txn_begin(s.env, NULL, MDB_RDONLY, &t), 0);
     uint8_t *val = NULL;
     size_t vl = 0;
-    assert_int_equal(smt_get(&s, t, ra, (const uint8_t *)k[N - 1], strlen(k[N - 1]), &val, &vl, NULL, NULL), 1);
+    assert_int_equal(wicas_smt_get(&s, t, ra, (const uint8_t *)k[N - 1], strlen(k[N - 1]), &val, &vl, NULL, NULL), 1);
     assert_memory_equal(val, v[N - 1], vl);
     free(val);
     /* empty tree: absence proof of depth 0 */
     uint8_t *proof;
     size_t pl;
-    assert_int_equal(smt_get(&s, t, zero, (const uint8_t *)"a", 1, NULL, NULL, &proof, &pl), 0);
-    assert_int_equal(smt_verify(zero, (const uint8_t *)"a", 1, NULL, 0, proof, pl), 0);
+    assert_int_equal(wicas_smt_get(&s, t, zero, (const uint8_t *)"a", 1, NULL, NULL, &proof, &pl), 0);
+    assert_int_equal(wicas_smt_verify(zero, (const uint8_t *)"a", 1, NULL, 0, proof, pl), 0);
     free(proof);
     mdb_txn_abort(t);
     /* single key tree: root is the leaf itself, proof of depth 0 */
@@ -241,9 +241,9 @@ static void test_smt_order_and_proofs(void **st) {
     assert_memory_equal(r1, leaf, 32);
     /* garbage proofs are rejected as malformed, not crashes */
     uint8_t junk[5] = {1, 0, 0xff, 0xff, 0};
-    assert_int_equal(smt_verify(ra, (const uint8_t *)"a", 1, NULL, 0, junk, sizeof junk), WICAS_CHAIN_ERR_INVALID);
-    assert_int_equal(smt_verify(ra, (const uint8_t *)"a", 1, NULL, 0, NULL, 0), WICAS_CHAIN_ERR_INVALID);
-    wstore_close(&s);
+    assert_int_equal(wicas_smt_verify(ra, (const uint8_t *)"a", 1, NULL, 0, junk, sizeof junk), WICAS_CHAIN_ERR_INVALID);
+    assert_int_equal(wicas_smt_verify(ra, (const uint8_t *)"a", 1, NULL, 0, NULL, 0), WICAS_CHAIN_ERR_INVALID);
+    wicas_wstore_close(&s);
     rm_tmp();
 }
 

@@ -9,7 +9,7 @@
  *
  *   1. A contract returns the custom message
  *        {"custom":{"ai":{"request":{<infer fields>,"callback":<any JSON>}}}}
- *      aiasync_request validates it like a synchronous request, charges the
+ *      wicas_aiasync_request validates it like a synchronous request, charges the
  *      worst-case inference gas up front (the requester's tx is long finished
  *      when the answer arrives), derives the sampling seed from chain data and
  *      records it as pending (ai/req/pending/<id>). The message is read as
@@ -19,7 +19,7 @@
  *      and possibly after a restart, parses and tokenises it once more for
  *      its own run (price and run share that one tokenisation there).
  *   2. After each commit, and when it votes, every validator hands the pending
- *      requests to its background worker (src/ai, ai_worker.c) and puts the
+ *      requests to its background worker (src/ai, wicas_aimod_worker.c) and puts the
  *      answers it has into its vote extension (wicas_chain_extend_vote):
  *        {"results":[{"id":"7","hash":"<hex>","prompt_tokens":P,
  *                     "generated_tokens":G,"text":"..."}]}
@@ -84,7 +84,7 @@ static uint32_t get_be32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-void aiasync_result_hash(uint32_t prompt_tokens, uint32_t gen_tokens, const char *text, size_t len, uint8_t out[32]) {
+void wicas_aiasync_result_hash(uint32_t prompt_tokens, uint32_t gen_tokens, const char *text, size_t len, uint8_t out[32]) {
     wicas_sha256_ctx *h = wicas_sha256_begin();
     uint8_t n[8];
     put_be32(n, prompt_tokens);
@@ -98,7 +98,7 @@ void aiasync_result_hash(uint32_t prompt_tokens, uint32_t gen_tokens, const char
 static void id_key(const char *pre, uint64_t id, uint8_t *k, size_t *kl) {
     size_t pl = strlen(pre);
     memcpy(k, pre, pl);
-    be64_put(k + pl, id);
+    wicas_be64_put(k + pl, id);
     *kl = pl + 8;
 }
 
@@ -110,7 +110,7 @@ static char *u64s(uint64_t v, char buf[24]) {
 /* Reads a decimal-string field of a record. 0 or -1. */
 static int rec_u64(const cJSON *o, const char *k, uint64_t *v) {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(f) && parse_u64(f->valuestring, v) == 0 ? 0 : -1;
+    return cJSON_IsString(f) && wicas_parse_u64(f->valuestring, v) == 0 ? 0 : -1;
 }
 
 /* ---- the validator set (genesis) ------------------------------------------------------- */
@@ -122,7 +122,7 @@ typedef struct {
 } val;
 
 /* val/set: n x (address[20] | pub_key[32] | power i64 BE), sorted by address. */
-int aiasync_store_validators(wctx *x, const wicas_chain_validator *v, size_t n, char *err, size_t errlen) {
+int wicas_aiasync_store_validators(wctx *x, const wicas_chain_validator *v, size_t n, char *err, size_t errlen) {
     if (n == 0) return 0;
     if (n > VE_MAX_VOTES) return snprintf(err, errlen, "genesis: more than %d validators", VE_MAX_VOTES), -1;
     val *s = calloc(n, sizeof *s);
@@ -156,9 +156,9 @@ int aiasync_store_validators(wctx *x, const wicas_chain_validator *v, size_t n, 
         }
         memcpy(buf + 60 * i, s[i].address, 20);
         memcpy(buf + 60 * i + 20, s[i].pub_key, 32);
-        be64_put(buf + 60 * i + 52, (uint64_t)s[i].power);
+        wicas_be64_put(buf + 60 * i + 52, (uint64_t)s[i].power);
     }
-    int rc = st_set(x, (const uint8_t *)K_VALSET, sizeof K_VALSET - 1, buf, n * 60);
+    int rc = wicas_st_set(x, (const uint8_t *)K_VALSET, sizeof K_VALSET - 1, buf, n * 60);
     free(s);
     free(buf);
     if (rc) snprintf(err, errlen, "genesis validators: %s", x->err);
@@ -170,7 +170,7 @@ static int load_validators(wctx *x, val **out, size_t *n, int64_t *total) {
     *out = NULL, *n = 0, *total = 0;
     uint8_t *v = NULL;
     size_t vl = 0;
-    int f = st_get(x, (const uint8_t *)K_VALSET, sizeof K_VALSET - 1, &v, &vl);
+    int f = wicas_st_get(x, (const uint8_t *)K_VALSET, sizeof K_VALSET - 1, &v, &vl);
     if (f < 0) return -1;
     if (f == 0) return 0;
     if (vl % 60) {
@@ -186,7 +186,7 @@ static int load_validators(wctx *x, val **out, size_t *n, int64_t *total) {
     for (size_t i = 0; i < k; i++) {
         memcpy(s[i].address, v + 60 * i, 20);
         memcpy(s[i].pub_key, v + 60 * i + 20, 32);
-        s[i].power = (int64_t)be64_get(v + 60 * i + 52);
+        s[i].power = (int64_t)wicas_be64_get(v + 60 * i + 52);
         *total += s[i].power;
     }
     free(v);
@@ -221,7 +221,7 @@ static int list_pending(wctx *x, pending **out, size_t *n) {
     size_t cl = pl, kl = 0, vl = 0, cap = 0;
     pending *p = NULL;
     int rc = 0, f;
-    while ((f = st_next(x, cur ? cur : pre, cur ? cl : pl, cur == NULL, &k, &kl, &v, &vl)) == 1) {
+    while ((f = wicas_st_next(x, cur ? cur : pre, cur ? cl : pl, cur == NULL, &k, &kl, &v, &vl)) == 1) {
         if (kl != pl + 8 || memcmp(k, pre, pl) != 0) {
             free(k), free(v);
             break;
@@ -236,12 +236,12 @@ static int list_pending(wctx *x, pending **out, size_t *n) {
             }
             p = np;
         }
-        p[*n].id = be64_get(k + pl);
+        p[*n].id = wicas_be64_get(k + pl);
         p[*n].rec = cJSON_ParseWithLength((const char *)v, vl);
         free(v);
         if (!p[*n].rec) {
             free(k);
-            rc = ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai: corrupt pending request record");
+            rc = wicas_ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai: corrupt pending request record");
             break;
         }
         (*n)++;
@@ -281,12 +281,12 @@ static char *record_request_json(const cJSON *rec) {
 
 /* ---- 1. the request (a contract's custom message) ---------------------------------------- */
 
-int aiasync_request(wctx *x, const uint8_t contract[32], const cJSON *body) {
+int wicas_aiasync_request(wctx *x, const uint8_t contract[32], const cJSON *body) {
     wicas_chain *c = x->c;
     if (!cJSON_IsObject(body))
-        return ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "ai request: expected {\"ai\":{\"request\":{...}}}");
+        return wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "ai request: expected {\"ai\":{\"request\":{...}}}");
     cJSON *req = cJSON_Duplicate(body, 1);
-    if (!req) return ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai request: out of memory");
+    if (!req) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai request: out of memory");
     cJSON *cb = cJSON_DetachItemFromObjectCaseSensitive(req, "callback");
     if (!cb) cb = cJSON_CreateNull();
     /* {"infer":<the request>} read as it is: the contract's message was
@@ -301,26 +301,26 @@ int aiasync_request(wctx *x, const uint8_t contract[32], const cJSON *body) {
     pending *pl = NULL;
     size_t np = 0;
     if (!wrapped || !cb) {
-        ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai request: out of memory");
+        wicas_ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai request: out of memory");
         goto out;
     }
     if (wicas_ai_request_from_json(wrap, &r, err, sizeof err) != WICAS_AI_OK) {
-        ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "%s", err);
+        wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "%s", err);
         goto out;
     }
     if (r.max_tokens > AIASYNC_MAX_TOKENS) {
-        ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "ai request: asynchronous max_tokens must be 1..%d",
+        wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "ai request: asynchronous max_tokens must be 1..%d",
                  AIASYNC_MAX_TOKENS);
         goto out;
     }
-    int f = aimod_get_model(x, r.model, &m);
+    int f = wicas_aimod_get_model(x, r.model, &m);
     if (f != 1) {
-        if (f == 0) ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "ai: model '%s' is not registered", r.model);
+        if (f == 0) wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "ai: model '%s' is not registered", r.model);
         goto out;
     }
     if (!c->opts.ai_host) {
         snprintf(c->halt, sizeof c->halt, "model '%s' is needed but this node runs without a models directory", m.name);
-        ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai: %s", c->halt);
+        wicas_ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai: %s", c->halt);
         goto out;
     }
     uint32_t prompt_tokens = 0;
@@ -330,40 +330,40 @@ int aiasync_request(wctx *x, const uint8_t contract[32], const cJSON *body) {
      * fails this tx instead of a request no validator can answer */
     int prc = wicas_ai_host_price(c->opts.ai_host, &m, &r, &prompt_tokens, &worst, err, sizeof err);
     if (prc != WICAS_AI_OK && wicas_ai_err_class(prc) == WICAS_AI_CLASS_NODE) {
-        aimod_node_fault(x, err);
-        ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "%s", err);
+        wicas_aimod_node_fault(x, err);
+        wicas_ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "%s", err);
         goto out;
     }
     if (prc != WICAS_AI_OK) {
-        ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "%s", err);
+        wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "%s", err);
         goto out;
     }
     if (list_pending(x, &pl, &np)) goto out;
     if (np >= AIASYNC_MAX_PENDING) {
-        ctx_fail(x, WICAS_WASM_CODE_LIMIT, "wasm",
+        wicas_ctx_fail(x, WICAS_WASM_CODE_LIMIT, "wasm",
                  "ai request: %zu asynchronous requests are pending (at most %d): exceeds limit", np,
                  AIASYNC_MAX_PENDING);
         goto out;
     }
     /* the requester pays for the inference every validator will run */
-    if (gas_use(x, AIASYNC_REQUEST_GAS, "ai async request") || gas_use(x, worst, "ai async inference")) goto out;
+    if (wicas_gas_use(x, AIASYNC_REQUEST_GAS, "ai async request") || wicas_gas_use(x, worst, "ai async inference")) goto out;
     uint8_t *sv = NULL;
     size_t svl = 0;
     uint64_t id = 1;
-    f = st_get(x, (const uint8_t *)K_REQ_SEQ, sizeof K_REQ_SEQ - 1, &sv, &svl);
+    f = wicas_st_get(x, (const uint8_t *)K_REQ_SEQ, sizeof K_REQ_SEQ - 1, &sv, &svl);
     if (f < 0) goto out;
-    if (f == 1 && svl == 8) id = be64_get(sv);
+    if (f == 1 && svl == 8) id = wicas_be64_get(sv);
     free(sv);
     uint8_t nb[8];
-    be64_put(nb, id + 1);
-    if (st_set(x, (const uint8_t *)K_REQ_SEQ, sizeof K_REQ_SEQ - 1, nb, 8)) goto out;
+    wicas_be64_put(nb, id + 1);
+    if (wicas_st_set(x, (const uint8_t *)K_REQ_SEQ, sizeof K_REQ_SEQ - 1, nb, 8)) goto out;
 
     uint8_t seed[32];
-    aimod_seed(x, r.user_seed, seed);
+    wicas_aimod_seed(x, r.user_seed, seed);
     char seedhex[65], contract_s[100], b1[24], b2[24], b3[24], b4[24], mt[24];
     wicas_hex_encode(seed, 32, seedhex);
-    addr_str(contract, 32, contract_s);
-    uint64_t deadline = (uint64_t)c->blk_height + aimod_async_timeout(x);
+    wicas_addr_str(contract, 32, contract_s);
+    uint64_t deadline = (uint64_t)c->blk_height + wicas_aimod_async_timeout(x);
 
     cJSON *rec = cJSON_CreateObject();
     cJSON_AddStringToObject(rec, "id", u64s(id, b1));
@@ -379,16 +379,16 @@ int aiasync_request(wctx *x, const uint8_t contract[32], const cJSON *body) {
     char *rs = cJSON_PrintUnformatted(rec);
     cJSON_Delete(rec);
     if (!rs) {
-        ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai request: out of memory");
+        wicas_ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai request: out of memory");
         goto out;
     }
     uint8_t k[32];
     size_t kl;
     id_key(K_REQ_PENDING, id, k, &kl);
-    int src = st_set(x, k, kl, (const uint8_t *)rs, strlen(rs));
+    int src = wicas_st_set(x, k, kl, (const uint8_t *)rs, strlen(rs));
     free(rs);
     if (src) goto out;
-    ev_add(&x->ev, "wicas_ai_request", "request_id", b1, "contract", contract_s, "model", m.name, "max_tokens", mt,
+    wicas_ev_add(&x->ev, "wicas_ai_request", "request_id", b1, "contract", contract_s, "model", m.name, "max_tokens", mt,
            "deadline", b3, NULL);
     WICAS_INFO("ai", "height %lld: async request %" PRIu64 " from %s (%s, up to %u tokens, deadline %" PRIu64 ")",
                (long long)c->blk_height, id, contract_s, m.name, r.max_tokens, deadline);
@@ -468,7 +468,7 @@ static int ve_parse(const uint8_t *ext, size_t len, ve_parsed *out, char *w, siz
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
         const cJSON *h = cJSON_GetObjectItemCaseSensitive(e, "hash");
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "text");
-        if (!cJSON_IsObject(e) || cJSON_GetArraySize(e) != 5 || !cJSON_IsString(id) || parse_u64(id->valuestring, &r->id) ||
+        if (!cJSON_IsObject(e) || cJSON_GetArraySize(e) != 5 || !cJSON_IsString(id) || wicas_parse_u64(id->valuestring, &r->id) ||
             !cJSON_IsString(h) || strlen(h->valuestring) != 64 || wicas_hex_decode(h->valuestring, r->hash, 32) != 0 ||
             json_u32(cJSON_GetObjectItemCaseSensitive(e, "prompt_tokens"), &r->prompt_tokens) ||
             json_u32(cJSON_GetObjectItemCaseSensitive(e, "generated_tokens"), &r->gen_tokens) || !cJSON_IsString(t))
@@ -481,7 +481,7 @@ static int ve_parse(const uint8_t *ext, size_t len, ve_parsed *out, char *w, siz
         if (r->gen_tokens > AIASYNC_MAX_TOKENS)
             return why(w, wl, "vote extension result %" PRIu64 ": too many tokens", r->id), ve_parsed_free(out), -1;
         uint8_t hh[32];
-        aiasync_result_hash(r->prompt_tokens, r->gen_tokens, t->valuestring, tl, hh);
+        wicas_aiasync_result_hash(r->prompt_tokens, r->gen_tokens, t->valuestring, tl, hh);
         if (memcmp(hh, r->hash, 32) != 0)
             return why(w, wl, "vote extension result %" PRIu64 ": hash does not match", r->id), ve_parsed_free(out), -1;
         r->text = t->valuestring;
@@ -499,13 +499,13 @@ typedef struct {
 
 static int committed_open(wicas_chain *c, committed *v) {
     if (mdb_txn_begin(c->st.env, NULL, MDB_RDONLY, &v->t)) return -1;
-    kv_init_base(&v->base, &c->st, v->t);
-    ctx_init(&v->x, c, &v->base, UINT64_MAX);
+    wicas_kv_init_base(&v->base, &c->st, v->t);
+    wicas_ctx_init(&v->x, c, &v->base, UINT64_MAX);
     return 0;
 }
 
 static void committed_close(committed *v) {
-    ctx_free(&v->x);
+    wicas_ctx_free(&v->x);
     mdb_txn_abort(v->t);
 }
 
@@ -519,18 +519,18 @@ static void feed_worker(wicas_chain *c, wctx *x, const pending *p, size_t n) {
         wicas_ai_model m;
         uint8_t seed[32];
         if (!cJSON_IsString(mn) || !cJSON_IsString(sd) || wicas_hex_decode(sd->valuestring, seed, 32) != 0 ||
-            aimod_get_model(x, mn->valuestring, &m) != 1)
+            wicas_aimod_get_model(x, mn->valuestring, &m) != 1)
             continue;
         char *rj = record_request_json(p[i].rec);
-        if (rj) wicas_ai_worker_submit(ai_worker(c), p[i].id, &m, rj, seed);
+        if (rj) wicas_ai_worker_submit(wicas_aimod_worker(c), p[i].id, &m, rj, seed);
         free(rj);
     }
-    if (ids) wicas_ai_worker_retain(ai_worker(c), ids, n);
+    if (ids) wicas_ai_worker_retain(wicas_aimod_worker(c), ids, n);
     free(ids);
 }
 
-void aiasync_after_commit(wicas_chain *c) {
-    if (!ai_worker(c)) return;
+void wicas_aiasync_after_commit(wicas_chain *c) {
+    if (!wicas_aimod_worker(c)) return;
     committed v;
     if (committed_open(c, &v)) return;
     pending *p = NULL;
@@ -542,7 +542,7 @@ void aiasync_after_commit(wicas_chain *c) {
 
 int wicas_chain_extend_vote(wicas_chain *c, int64_t height, uint8_t **ext, size_t *ext_len) {
     *ext = NULL, *ext_len = 0;
-    if (!ai_worker(c)) return 0;
+    if (!wicas_aimod_worker(c)) return 0;
     committed v;
     if (committed_open(c, &v)) return WICAS_CHAIN_ERR_IO;
     pending *p = NULL;
@@ -557,11 +557,11 @@ int wicas_chain_extend_vote(wicas_chain *c, int64_t height, uint8_t **ext, size_
     size_t have = 0;
     for (size_t i = 0; i < n && arr; i++) {
         wicas_ai_result r;
-        if (wicas_ai_worker_poll(ai_worker(c), p[i].id, &r, NULL, 0) != WICAS_AI_WORKER_DONE) continue;
+        if (wicas_ai_worker_poll(wicas_aimod_worker(c), p[i].id, &r, NULL, 0) != WICAS_AI_WORKER_DONE) continue;
         char *text = r.text;
         if (c->opts.ai_wrong_answer) {
             /* test option: a validator that answers wrongly but consistently */
-            text = xprintf("(wrong) %s", r.text);
+            text = wicas_xprintf("(wrong) %s", r.text);
             if (!text) {
                 wicas_ai_result_free(&r);
                 continue;
@@ -572,7 +572,7 @@ int wicas_chain_extend_vote(wicas_chain *c, int64_t height, uint8_t **ext, size_
         if (tl || !text[0]) {
             uint8_t h[32];
             char hex[65], ids[24];
-            aiasync_result_hash(r.prompt_tokens, r.generated_tokens, text, strlen(text), h);
+            wicas_aiasync_result_hash(r.prompt_tokens, r.generated_tokens, text, strlen(text), h);
             wicas_hex_encode(h, 32, hex);
             cJSON *e = cJSON_CreateObject();
             cJSON_AddStringToObject(e, "id", u64s(p[i].id, ids));
@@ -591,7 +591,7 @@ int wicas_chain_extend_vote(wicas_chain *c, int64_t height, uint8_t **ext, size_
         const char *txt = "byzantine";
         uint8_t h[32];
         char hex[65], ids[24];
-        aiasync_result_hash(1, 1, txt, strlen(txt), h);
+        wicas_aiasync_result_hash(1, 1, txt, strlen(txt), h);
         wicas_hex_encode(h, 32, hex);
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "id", u64s(UINT64_C(1000000000) + (uint64_t)height, ids));
@@ -719,12 +719,12 @@ int wicas_chain_vote_injection(wicas_chain *c, int64_t height, int32_t round, co
         return WICAS_CHAIN_ERR_NOMEM;
     }
     memcpy(q, VE_MAGIC, VE_MAGIC_LEN), q += VE_MAGIC_LEN;
-    be64_put(q, (uint64_t)(height - 1)), q += 8;
+    wicas_be64_put(q, (uint64_t)(height - 1)), q += 8;
     put_be32(q, (uint32_t)round), q += 4;
     put_be32(q, (uint32_t)k), q += 4;
     for (size_t i = 0; i < k; i++) {
         memcpy(q, v[i].address, 20), q += 20;
-        be64_put(q, (uint64_t)v[i].power), q += 8;
+        wicas_be64_put(q, (uint64_t)v[i].power), q += 8;
         *q++ = 2;
         put_be32(q, (uint32_t)v[i].extension_len), q += 4;
         memcpy(q, v[i].extension, v[i].extension_len), q += v[i].extension_len;
@@ -797,7 +797,7 @@ static int injection_decode(wicas_chain *c, const val *vs, size_t nv, int64_t he
     memset(out, 0, sizeof *out);
     if (!wicas_chain_is_vote_injection(tx, len) || len < VE_MAGIC_LEN + 16) return why(w, wl, "not a vote-extension transaction");
     const uint8_t *p = tx + VE_MAGIC_LEN, *end = tx + len;
-    int64_t vh = (int64_t)be64_get(p);
+    int64_t vh = (int64_t)wicas_be64_get(p);
     uint32_t round = get_be32(p + 8), n = get_be32(p + 12);
     p += 16;
     if (vh != height - 1) return why(w, wl, "vote extensions of height %lld in block %lld", (long long)vh, (long long)height);
@@ -809,7 +809,7 @@ static int injection_decode(wicas_chain *c, const val *vs, size_t nv, int64_t he
         if ((size_t)(end - p) < 20 + 8 + 1 + 4) return injection_free(out), why(w, wl, "vote extension transaction truncated");
         inj_vote *iv = &out->v[i];
         memcpy(iv->address, p, 20);
-        iv->power = (int64_t)be64_get(p + 20);
+        iv->power = (int64_t)wicas_be64_get(p + 20);
         uint8_t flag = p[28];
         uint32_t el = get_be32(p + 29);
         p += 33;
@@ -895,7 +895,7 @@ static void callback(wctx *bx, const pending *p, const char *status, const group
     }
     wicas_ai_model m;
     const cJSON *mn = cJSON_GetObjectItemCaseSensitive(p->rec, "model");
-    if (cJSON_IsString(mn) && aimod_get_model(bx, mn->valuestring, &m) == 1) {
+    if (cJSON_IsString(mn) && wicas_aimod_get_model(bx, mn->valuestring, &m) == 1) {
         wicas_hex_encode(m.sha256, 32, hex);
         cJSON_AddStringToObject(in, "model_sha256", hex);
     }
@@ -908,16 +908,16 @@ static void callback(wctx *bx, const pending *p, const char *status, const group
     /* the callback's own chain data: no tx; a derived hash for any seeds */
     uint8_t th[40];
     memcpy(th, "wicas/cb", 8);
-    be64_put(th + 8, p->id);
+    wicas_be64_put(th + 8, p->id);
     wicas_sha256(th, 16, c->tx_hash);
-    ai_exec(c)->calls = 0;
+    wicas_aimod_exec(c)->calls = 0;
     wctx sub;
-    ctx_child(&sub, bx);
+    wicas_ctx_child(&sub, bx);
     sub.gas_limit = sub.gas_used + AIASYNC_CALLBACK_GAS;
-    int rc = wasm_sudo(&sub, a, (const uint8_t *)msg, strlen(msg));
+    int rc = wicas_wasm_sudo(&sub, a, (const uint8_t *)msg, strlen(msg));
     free(msg);
     if (rc) snprintf(cb_err, cel, "%.200s", sub.err[0] ? sub.err : "callback failed");
-    ctx_end(&sub, bx, rc == 0);
+    wicas_ctx_end(&sub, bx, rc == 0);
 }
 
 static int resolve(wctx *bx, const pending *p, const char *status, const group *g, int64_t agree_power, int64_t total,
@@ -956,38 +956,38 @@ static int resolve(wctx *bx, const pending *p, const char *status, const group *
     if (cb_err[0]) cJSON_AddStringToObject(rec, "callback_error", cb_err);
     char *s = cJSON_PrintUnformatted(rec);
     cJSON_Delete(rec);
-    if (!s) return ctx_fail(bx, WICAS_CODE_INTERNAL, "sdk", "out of memory");
+    if (!s) return wicas_ctx_fail(bx, WICAS_CODE_INTERNAL, "sdk", "out of memory");
     uint8_t k[32];
     size_t kl;
     id_key(K_REQ_DONE, p->id, k, &kl);
-    int rc = st_set(bx, k, kl, (const uint8_t *)s, strlen(s));
+    int rc = wicas_st_set(bx, k, kl, (const uint8_t *)s, strlen(s));
     free(s);
     id_key(K_REQ_PENDING, p->id, k, &kl);
-    if (!rc) rc = st_del(bx, k, kl);
+    if (!rc) rc = wicas_st_del(bx, k, kl);
     if (rc) return -1;
     char ids[24], ng[24];
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(p->rec, "contract");
-    wicas_chain_event *e = ev_add(&bx->ev, "wicas_ai_result", "request_id", u64s(p->id, ids), "contract",
+    wicas_chain_event *e = wicas_ev_add(&bx->ev, "wicas_ai_result", "request_id", u64s(p->id, ids), "contract",
                                   cJSON_IsString(ct) ? ct->valuestring : "", "status", status, "agreeing_power", b2,
                                   "total_power", b3, "distinct_answers", u64s(n_groups, ng), NULL);
-    if (e && g) ev_attr(e, "result_hash", hex);
-    if (e && cb_err[0]) ev_attr(e, "callback_error", cb_err);
+    if (e && g) wicas_ev_attr(e, "result_hash", hex);
+    if (e && cb_err[0]) wicas_ev_attr(e, "callback_error", cb_err);
     WICAS_INFO("ai", "height %lld: async request %" PRIu64 " %s (%lld of %lld voting power, %zu distinct answers)%s%s",
                (long long)c->blk_height, p->id, status, (long long)agree_power, (long long)total, n_groups,
                cb_err[0] ? "; callback failed: " : "", cb_err);
     return 0;
 }
 
-int aiasync_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *b, evlist *events, char *err, size_t errlen) {
+int wicas_aiasync_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *b, evlist *events, char *err, size_t errlen) {
     wctx bx;
-    ctx_init(&bx, c, blk, UINT64_MAX);
+    wicas_ctx_init(&bx, c, blk, UINT64_MAX);
     c->tx_index = -1;
     pending *pl = NULL;
     size_t np = 0;
     int rc = list_pending(&bx, &pl, &np);
     if (rc || np == 0) {
         if (rc) snprintf(err, errlen, "ai: cannot read pending requests: %s", bx.err);
-        ctx_free(&bx);
+        wicas_ctx_free(&bx);
         return rc;
     }
     val *vs = NULL;
@@ -1036,32 +1036,32 @@ int aiasync_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *b, evl
         else if ((uint64_t)b->height >= deadline)
             rc = resolve(&bx, p, "timeout", NULL, bp, total, have ? &in : NULL, ng);
     }
-    if (!g) rc = ctx_fail(&bx, WICAS_CODE_INTERNAL, "sdk", "out of memory");
+    if (!g) rc = wicas_ctx_fail(&bx, WICAS_CODE_INTERNAL, "sdk", "out of memory");
     free(g);
     free(vs);
     injection_free(&in);
     pending_free(pl, np);
     /* the callbacks' events and the outcomes become block events */
-    if (rc == 0 && (kv_merge_down(&bx.ov) || ev_move(events, &bx.ev))) rc = -1;
+    if (rc == 0 && (wicas_kv_merge_down(&bx.ov) || wicas_ev_move(events, &bx.ev))) rc = -1;
     if (rc) snprintf(err, errlen, "ai: resolving asynchronous requests: %s", c->halt[0] ? c->halt : bx.err);
-    ctx_free(&bx);
+    wicas_ctx_free(&bx);
     c->tx_index = -1;
     return rc ? -1 : 0;
 }
 
 /* ---- queries --------------------------------------------------------------------------------- */
 
-char *aiasync_query_request(wctx *x, uint64_t id, bool *found) {
+char *wicas_aiasync_query_request(wctx *x, uint64_t id, bool *found) {
     uint8_t k[32];
     size_t kl;
     uint8_t *v = NULL;
     size_t vl = 0;
     *found = false;
     id_key(K_REQ_DONE, id, k, &kl);
-    int f = st_get(x, k, kl, &v, &vl);
+    int f = wicas_st_get(x, k, kl, &v, &vl);
     if (f == 0) {
         id_key(K_REQ_PENDING, id, k, &kl);
-        f = st_get(x, k, kl, &v, &vl);
+        f = wicas_st_get(x, k, kl, &v, &vl);
         if (f == 1) {
             /* a pending record has no status yet: say so */
             cJSON *o = cJSON_ParseWithLength((const char *)v, vl);

@@ -55,29 +55,29 @@ static int key_model(const char *name, uint8_t *k, size_t cap, size_t *kl) {
     return 0;
 }
 
-int aimod_set_model(wctx *x, const wicas_ai_model *m) {
+int wicas_aimod_set_model(wctx *x, const wicas_ai_model *m) {
     uint8_t k[128];
     size_t kl;
-    if (key_model(m->name, k, sizeof k, &kl)) return ctx_fail(x, WICAS_CODE_INVALID_REQUEST, "sdk", "ai: model name too long");
+    if (key_model(m->name, k, sizeof k, &kl)) return wicas_ctx_fail(x, WICAS_CODE_INVALID_REQUEST, "sdk", "ai: model name too long");
     char *j = wicas_ai_model_to_json(m);
-    if (!j) return ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai: out of memory");
-    int rc = st_set(x, k, kl, (const uint8_t *)j, strlen(j));
+    if (!j) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai: out of memory");
+    int rc = wicas_st_set(x, k, kl, (const uint8_t *)j, strlen(j));
     free(j);
     return rc;
 }
 
-int aimod_get_model(wctx *x, const char *name, wicas_ai_model *m) {
+int wicas_aimod_get_model(wctx *x, const char *name, wicas_ai_model *m) {
     uint8_t k[128];
     size_t kl;
     if (strlen(name) > WICAS_AI_NAME_MAX || key_model(name, k, sizeof k, &kl)) return 0;
     uint8_t *v = NULL;
     size_t vl = 0;
-    int f = st_get(x, k, kl, &v, &vl);
+    int f = wicas_st_get(x, k, kl, &v, &vl);
     if (f != 1) return f;
     char err[128];
     int rc = wicas_ai_model_from_json((const char *)v, vl, m, err, sizeof err) == WICAS_AI_OK ? 1 : -1;
     free(v);
-    if (rc < 0) ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai: corrupt registry entry for '%s'", name);
+    if (rc < 0) wicas_ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai: corrupt registry entry for '%s'", name);
     return rc;
 }
 
@@ -86,28 +86,28 @@ static uint64_t param_u64(wctx *x, const char *key, uint64_t def) {
     uint8_t *v = NULL;
     size_t vl = 0;
     uint64_t out = def;
-    if (st_get(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, &v, &vl) == 1) {
+    if (wicas_st_get(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, &v, &vl) == 1) {
         cJSON *p = cJSON_ParseWithLength((const char *)v, vl);
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(p, key);
         uint64_t u;
-        if (cJSON_IsString(b) && parse_u64(b->valuestring, &u) == 0) out = u;
+        if (cJSON_IsString(b) && wicas_parse_u64(b->valuestring, &u) == 0) out = u;
         cJSON_Delete(p);
     }
     free(v);
     return out;
 }
 
-uint64_t aimod_block_budget(wctx *x) { return param_u64(x, "block_budget", AIMOD_DEFAULT_BLOCK_BUDGET); }
+uint64_t wicas_aimod_block_budget(wctx *x) { return param_u64(x, "block_budget", AIMOD_DEFAULT_BLOCK_BUDGET); }
 
 /* Blocks an asynchronous request may wait for a 2/3 agreement before it
  * resolves as a timeout. */
-uint64_t aimod_async_timeout(wctx *x) { return param_u64(x, "async_timeout_blocks", AIASYNC_DEFAULT_TIMEOUT); }
+uint64_t wicas_aimod_async_timeout(wctx *x) { return param_u64(x, "async_timeout_blocks", AIASYNC_DEFAULT_TIMEOUT); }
 
 /* The sampling seed of the next inference call in this tx: chain data only
  * (chain id, height, block hash, tx hash, the call's index), never the clock. */
-void aimod_seed(wctx *x, const char *user_seed, uint8_t seed[32]) {
+void wicas_aimod_seed(wctx *x, const char *user_seed, uint8_t seed[32]) {
     wicas_chain *c = x->c;
-    wicas_ai_seed_input si = {.chain_id = c->chain_id, .height = c->blk_height, .call_index = ai_exec(c)->calls++,
+    wicas_ai_seed_input si = {.chain_id = c->chain_id, .height = c->blk_height, .call_index = wicas_aimod_exec(c)->calls++,
                               .user_seed = (const uint8_t *)user_seed,
                               .user_seed_len = user_seed ? strlen(user_seed) : 0};
     memcpy(si.last_block_hash, c->blk_hash, 32);
@@ -117,12 +117,12 @@ void aimod_seed(wctx *x, const char *user_seed, uint8_t seed[32]) {
 
 /* The registry authority (app_state.ai.params.authority): 1 with out set,
  * 0 when none is configured (models can then be registered only in genesis). */
-int aimod_authority(wctx *x, char out[100]) {
+int wicas_aimod_authority(wctx *x, char out[100]) {
     uint8_t *v = NULL;
     size_t vl = 0;
     int found = 0;
     out[0] = 0;
-    if (st_get(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, &v, &vl) == 1) {
+    if (wicas_st_get(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, &v, &vl) == 1) {
         cJSON *p = cJSON_ParseWithLength((const char *)v, vl);
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(p, "authority");
         if (cJSON_IsString(a) && strlen(a->valuestring) < 100) {
@@ -137,7 +137,7 @@ int aimod_authority(wctx *x, char out[100]) {
 
 /* genesis "ai": {"models":[{...}], "params":{"block_budget":"N","async_timeout_blocks":"N",
  * "authority":"wicas1..."}} (every param optional) */
-int aimod_genesis(wctx *x, const cJSON *ai, char *err, size_t errlen) {
+int wicas_aimod_genesis(wctx *x, const cJSON *ai, char *err, size_t errlen) {
     if (!cJSON_IsObject(ai)) return snprintf(err, errlen, "genesis ai must be an object"), -1;
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(ai, "models");
     if (models && !cJSON_IsArray(models)) return snprintf(err, errlen, "genesis ai.models must be an array"), -1;
@@ -151,9 +151,9 @@ int aimod_genesis(wctx *x, const cJSON *ai, char *err, size_t errlen) {
         free(s);
         if (rc != WICAS_AI_OK) return snprintf(err, errlen, "genesis ai.models[%zu]: %s", i, e), -1;
         wicas_ai_model old;
-        if (aimod_get_model(x, m.name, &old) != 0)
+        if (wicas_aimod_get_model(x, m.name, &old) != 0)
             return snprintf(err, errlen, "genesis ai.models[%zu]: duplicate model name '%s'", i, m.name), -1;
-        if (aimod_set_model(x, &m)) return snprintf(err, errlen, "genesis ai.models[%zu]: %s", i, x->err), -1;
+        if (wicas_aimod_set_model(x, &m)) return snprintf(err, errlen, "genesis ai.models[%zu]: %s", i, x->err), -1;
         i++;
     }
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(ai, "params");
@@ -169,9 +169,9 @@ int aimod_genesis(wctx *x, const cJSON *ai, char *err, size_t errlen) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(params, "async_timeout_blocks");
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(params, "authority");
         uint64_t u = 0, tb = 0;
-        if (b && (!cJSON_IsString(b) || parse_u64(b->valuestring, &u) || u == 0))
+        if (b && (!cJSON_IsString(b) || wicas_parse_u64(b->valuestring, &u) || u == 0))
             return snprintf(err, errlen, "genesis ai.params.block_budget must be a positive decimal string"), -1;
-        if (t && (!cJSON_IsString(t) || parse_u64(t->valuestring, &tb) || tb == 0 || tb > 1000000))
+        if (t && (!cJSON_IsString(t) || wicas_parse_u64(t->valuestring, &tb) || tb == 0 || tb > 1000000))
             return snprintf(err, errlen, "genesis ai.params.async_timeout_blocks must be a decimal string 1..1000000"), -1;
         uint8_t ab[32];
         size_t al;
@@ -187,14 +187,14 @@ int aimod_genesis(wctx *x, const cJSON *ai, char *err, size_t errlen) {
         if (t) n += snprintf(v + n, sizeof v - (size_t)n, "%s\"async_timeout_blocks\":\"%" PRIu64 "\"", sep, tb), sep = ",";
         if (a) n += snprintf(v + n, sizeof v - (size_t)n, "%s\"authority\":\"%s\"", sep, a->valuestring);
         n += snprintf(v + n, sizeof v - (size_t)n, "}");
-        if (st_set(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, (const uint8_t *)v, (size_t)n))
+        if (wicas_st_set(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, (const uint8_t *)v, (size_t)n))
             return snprintf(err, errlen, "genesis ai.params: %s", x->err), -1;
     }
     return 0;
 }
 
 /* Every registered model, in name order, as a JSON array (malloc'd). */
-char *aimod_models_json(wctx *x) {
+char *wicas_aimod_models_json(wctx *x) {
     cJSON *arr = cJSON_CreateArray();
     uint8_t *k = NULL, *v = NULL;
     size_t kl = 0, vl = 0;
@@ -202,7 +202,7 @@ char *aimod_models_json(wctx *x) {
     size_t lol = sizeof K_AI_MODEL - 1;
     uint8_t *cur = NULL;
     bool incl = true;
-    while (st_next(x, cur ? cur : lo, cur ? kl : lol, incl, &k, &kl, &v, &vl) == 1) {
+    while (wicas_st_next(x, cur ? cur : lo, cur ? kl : lol, incl, &k, &kl, &v, &vl) == 1) {
         if (kl < lol || memcmp(k, lo, lol) != 0) {
             free(k);
             free(v);
@@ -222,8 +222,8 @@ char *aimod_models_json(wctx *x) {
 }
 
 /* Checks every registered model against the local files. 0 or -1 (err). */
-int aimod_check_models(wicas_chain *c, wctx *x, char *err, size_t errlen) {
-    char *list = aimod_models_json(x);
+int wicas_aimod_check_models(wicas_chain *c, wctx *x, char *err, size_t errlen) {
+    char *list = wicas_aimod_models_json(x);
     cJSON *arr = list ? cJSON_Parse(list) : NULL;
     free(list);
     int rc = 0;
@@ -249,14 +249,14 @@ int aimod_check_models(wicas_chain *c, wctx *x, char *err, size_t errlen) {
 /* A node fault (AI error class NODE) seen while executing a block: the block
  * halts with msg instead of answering differently from the other nodes.
  * Queries, simulations and CheckTx only fail; they never stop the node. */
-void aimod_node_fault(wctx *x, const char *msg) {
+void wicas_aimod_node_fault(wctx *x, const char *msg) {
     if (x->query || x->simulate || x->check) return;
     if (!x->c->halt[0]) snprintf(x->c->halt, sizeof x->c->halt, "%s", msg);
 }
 
 /* The node's cap on inference from smart queries (wicas_chain_options.
  * ai_query_max_tokens): 0 when the request may run, else -1 with err. */
-int aimod_query_cap(wctx *x, uint64_t max_tokens, char *err, size_t errlen) {
+int wicas_aimod_query_cap(wctx *x, uint64_t max_tokens, char *err, size_t errlen) {
     if (!x->query) return 0;
     uint32_t cap = x->c->opts.ai_query_max_tokens;
     if (cap == 0) {
@@ -292,9 +292,9 @@ static char *simulated_answer(const wicas_ai_model *m, uint32_t prompt_tokens, u
  * -1 with err: a contract-visible error (a request error: the query failed
  * the same way on every node). A node fault (AI error class NODE: a missing
  * or unusable model file, out of memory, the engine) halts the block instead
- * (aimod_node_fault). In simulate mode the model does not run: the worst case
+ * (wicas_aimod_node_fault). In simulate mode the model does not run: the worst case
  * is charged and a placeholder answered (simulated_answer). */
-int aimod_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, char **resp, uint64_t *gas_used, char *err,
+int wicas_aimod_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, char **resp, uint64_t *gas_used, char *err,
                        size_t errlen) {
     wicas_chain *c = x->c;
     *resp = NULL;
@@ -302,17 +302,17 @@ int aimod_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, char **
     /* programs on chain ({"ai":{"run_program":{...}}}) share this door: aiprog.c */
     const cJSON *ai = cJSON_GetObjectItemCaseSensitive(custom, "ai");
     const cJSON *prog = cJSON_GetObjectItemCaseSensitive(ai ? ai : custom, "run_program");
-    if (prog) return aiprog_custom_query(x, prog, gas_limit, resp, gas_used, err, errlen);
+    if (prog) return wicas_aiprog_custom_query(x, prog, gas_limit, resp, gas_used, err, errlen);
     /* the request as the contract's querier parsed it: read once, never re-printed */
     wicas_ai_request req;
     int rc = wicas_ai_request_from_json(custom, &req, err, errlen);
     if (rc != WICAS_AI_OK) return -1;
-    if (aimod_query_cap(x, req.max_tokens, err, errlen)) {
+    if (wicas_aimod_query_cap(x, req.max_tokens, err, errlen)) {
         wicas_ai_request_free(&req);
         return -1;
     }
     wicas_ai_model m;
-    int f = aimod_get_model(x, req.model, &m);
+    int f = wicas_aimod_get_model(x, req.model, &m);
     if (f != 1) {
         snprintf(err, errlen, "ai: model '%s' is not registered", req.model);
         wicas_ai_request_free(&req);
@@ -320,7 +320,7 @@ int aimod_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, char **
     }
     if (!c->opts.ai_host) {
         snprintf(err, errlen, "ai: model '%s' is needed but this node runs without a models directory", m.name);
-        aimod_node_fault(x, err + 4);
+        wicas_aimod_node_fault(x, err + 4);
         wicas_ai_request_free(&req);
         return -1;
     }
@@ -337,19 +337,19 @@ int aimod_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, char **
                  " available", prompt_tokens, req.max_tokens, worst, gas_limit);
         rc = WICAS_AI_EOUTOFGAS;
     }
-    if (rc == WICAS_AI_OK && deliver && worst > ai_exec(c)->budget_left) {
+    if (rc == WICAS_AI_OK && deliver && worst > wicas_aimod_exec(c)->budget_left) {
         snprintf(err, errlen, "ai: the block's inference budget is spent (%" PRIu64 " gas needed, %" PRIu64 " left)",
-                 worst, ai_exec(c)->budget_left);
+                 worst, wicas_aimod_exec(c)->budget_left);
         rc = WICAS_AI_EBUDGET;
     }
     if (rc != WICAS_AI_OK) {
-        if (wicas_ai_err_class(rc) == WICAS_AI_CLASS_NODE) aimod_node_fault(x, err);
+        if (wicas_ai_err_class(rc) == WICAS_AI_CLASS_NODE) wicas_aimod_node_fault(x, err);
         wicas_ai_priced_free(&pr);
         wicas_ai_request_free(&req);
         return -1;
     }
     uint8_t seed[32];
-    aimod_seed(x, req.user_seed, seed);
+    wicas_aimod_seed(x, req.user_seed, seed);
     if (x->simulate) {
         /* simulate charges what execution reserves and runs no model: a
          * gas estimate from it is enough for the real run's worst-case check */
@@ -365,10 +365,10 @@ int aimod_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, char **
     wicas_ai_priced_free(&pr);
     wicas_ai_request_free(&req);
     if (rc != WICAS_AI_OK) {
-        if (wicas_ai_err_class(rc) == WICAS_AI_CLASS_NODE) aimod_node_fault(x, err);
+        if (wicas_ai_err_class(rc) == WICAS_AI_CLASS_NODE) wicas_aimod_node_fault(x, err);
         return -1;
     }
-    if (deliver) ai_exec(c)->budget_left -= worst;
+    if (deliver) wicas_aimod_exec(c)->budget_left -= worst;
     *gas_used = res.gas_used;
     *resp = wicas_ai_result_json(&res);
     char hex[65];
@@ -377,7 +377,7 @@ int aimod_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, char **
                (long long)c->blk_height, (long long)c->tx_index, m.name, res.prompt_tokens, res.generated_tokens,
                res.gas_used, res.seconds, res.kernels ? res.kernels : "?", res.threads);
     wicas_ai_result_free(&res);
-    if (!*resp) aimod_node_fault(x, "ai: out of memory for the answer");
+    if (!*resp) wicas_aimod_node_fault(x, "ai: out of memory for the answer");
     return *resp ? 0 : -1;
 }
 
@@ -388,11 +388,11 @@ int wicas_chain_check_models(wicas_chain *c, char *err, size_t errlen) {
         return WICAS_CHAIN_ERR_IO;
     }
     kv base;
-    kv_init_base(&base, &c->st, t);
+    wicas_kv_init_base(&base, &c->st, t);
     wctx x;
-    ctx_init(&x, c, &base, UINT64_MAX);
-    int rc = aimod_check_models(c, &x, err, errlen);
-    ctx_free(&x);
+    wicas_ctx_init(&x, c, &base, UINT64_MAX);
+    int rc = wicas_aimod_check_models(c, &x, err, errlen);
+    wicas_ctx_free(&x);
     mdb_txn_abort(t);
     return rc ? WICAS_CHAIN_ERR_NOT_FOUND : 0;
 }
@@ -406,9 +406,9 @@ typedef struct {
     struct wicas_ai_worker *worker;
 } ai_state;
 
-ai_exec_state *ai_exec(const wicas_chain *c) { return wicas_module_exec(c, &wicas_module_ai); }
+ai_exec_state *wicas_aimod_exec(const wicas_chain *c) { return wicas_module_exec(c, &wicas_module_ai); }
 
-struct wicas_ai_worker *ai_worker(const wicas_chain *c) {
+struct wicas_ai_worker *wicas_aimod_worker(const wicas_chain *c) {
     ai_state *st = wicas_module_state(c, &wicas_module_ai);
     return st ? st->worker : NULL;
 }
@@ -435,27 +435,27 @@ static void ai_close(wicas_chain *c, void *state) {
 /* after genesis: the validators that sign vote extensions; the registered
  * models must be runnable on this node */
 static int ai_init_chain(wctx *x, const wicas_chain_validator *vals, size_t n_vals, char *err, size_t errlen) {
-    if (aiasync_store_validators(x, vals, n_vals, err, errlen)) return -1;
-    return aimod_check_models(x->c, x, err, errlen);
+    if (wicas_aiasync_store_validators(x, vals, n_vals, err, errlen)) return -1;
+    return wicas_aimod_check_models(x->c, x, err, errlen);
 }
 
 /* the block's inference budget, then the asynchronous requests the vote
  * extensions injected as the first tx answer (tally, resolve, call back) */
 static int ai_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *b, evlist *ev, char *err, size_t errlen) {
     wctx bx;
-    ctx_init(&bx, c, blk, UINT64_MAX);
-    ai_exec(c)->budget_left = aimod_block_budget(&bx);
-    ctx_free(&bx);
-    return aiasync_begin_block(c, blk, b, ev, err, errlen);
+    wicas_ctx_init(&bx, c, blk, UINT64_MAX);
+    wicas_aimod_exec(c)->budget_left = wicas_aimod_block_budget(&bx);
+    wicas_ctx_free(&bx);
+    return wicas_aiasync_begin_block(c, blk, b, ev, err, errlen);
 }
 
-static void ai_begin_tx(wicas_chain *c) { ai_exec(c)->calls = 0; }
+static void ai_begin_tx(wicas_chain *c) { wicas_aimod_exec(c)->calls = 0; }
 
 static void ai_query(wctx *x, const char *method, const char *path, const uint8_t *data, size_t len,
                      wicas_chain_query_result *r) {
     if (strcmp(method, "Models") == 0) {
         /* the model registry, as a JSON array of canonical entries */
-        char *j = aimod_models_json(x);
+        char *j = wicas_aimod_models_json(x);
         if (j) {
             r->value = (uint8_t *)j;
             r->value_len = strlen(j);
@@ -474,8 +474,8 @@ static void ai_query(wctx *x, const char *method, const char *path, const uint8_
         else {
             memcpy(ids, data, len);
             ids[len] = 0;
-            if (parse_u64(ids, &id)) wicas_query_fail(r, WICAS_CODE_INVALID_REQUEST, NULL, "request id must be a decimal number: invalid request");
-            else if (!(j = aiasync_query_request(x, id, &found)) || !found)
+            if (wicas_parse_u64(ids, &id)) wicas_query_fail(r, WICAS_CODE_INVALID_REQUEST, NULL, "request id must be a decimal number: invalid request");
+            else if (!(j = wicas_aiasync_query_request(x, id, &found)) || !found)
                 wicas_query_fail(r, WICAS_CODE_KEY_NOT_FOUND, NULL, "asynchronous request %s not found: key not found", ids);
             else {
                 r->value = (uint8_t *)j;
@@ -489,7 +489,7 @@ static void ai_query(wctx *x, const char *method, const char *path, const uint8_
         /* a stored program (aimsg.c), as JSON */
         uint32_t code = 0;
         char e[256] = "";
-        char *j = aiprog_program_json(x, data, len, &code, e, sizeof e);
+        char *j = wicas_aiprog_program_json(x, data, len, &code, e, sizeof e);
         if (j) {
             r->value = (uint8_t *)j;
             r->value_len = strlen(j);
@@ -504,7 +504,7 @@ static void ai_query(wctx *x, const char *method, const char *path, const uint8_
 /* {"custom":{"ai":{"infer"|"run_program":...}}} from a contract's query */
 static int ai_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, char **resp, uint64_t *gas_used,
                            char *err, size_t errlen) {
-    int rc = aimod_custom_query(x, custom, gas_limit, resp, gas_used, err, errlen);
+    int rc = wicas_aimod_custom_query(x, custom, gas_limit, resp, gas_used, err, errlen);
     if (rc && err && errlen && !err[0]) snprintf(err, errlen, "ai query failed");
     return rc;
 }
@@ -515,14 +515,14 @@ static int ai_custom_msg(wctx *x, const uint8_t contract[32], const cJSON *custo
     const cJSON *rq = cJSON_GetObjectItemCaseSensitive(ai, "request");
     *resp_url = "/wicas.ai.v1.MsgRequestResponse";
     if (!rq || cJSON_GetArraySize(ai) != 1)
-        return ctx_fail(x, WICAS_WASM_CODE_UNKNOWN_MSG, WICAS_CHAIN_CODESPACE_WASM,
+        return wicas_ctx_fail(x, WICAS_WASM_CODE_UNKNOWN_MSG, WICAS_CHAIN_CODESPACE_WASM,
                         "unknown ai message from the contract (expected {\"ai\":{\"request\":{...}}})");
-    return aiasync_request(x, contract, rq);
+    return wicas_aiasync_request(x, contract, rq);
 }
 
 static const wicas_msg_route ai_msgs[] = {
-    {"/wicas.ai.v1.MsgRegisterModel", &wchain__msg_register_model__descriptor, aimsg_signer, aimsg_dispatch},
-    {"/wicas.ai.v1.MsgStoreProgram", &wchain__msg_store_program__descriptor, aimsg_signer, aimsg_dispatch},
+    {"/wicas.ai.v1.MsgRegisterModel", &wchain__msg_register_model__descriptor, wicas_aimsg_signer, wicas_aimsg_dispatch},
+    {"/wicas.ai.v1.MsgStoreProgram", &wchain__msg_store_program__descriptor, wicas_aimsg_signer, wicas_aimsg_dispatch},
 };
 
 const wicas_module wicas_module_ai = {
@@ -534,10 +534,10 @@ const wicas_module wicas_module_ai = {
     .open = ai_open,
     .close = ai_close,
     .exec_size = sizeof(ai_exec_state),
-    .genesis_init = aimod_genesis,
+    .genesis_init = wicas_aimod_genesis,
     .init_chain = ai_init_chain,
     .begin_block = ai_begin_block,
-    .after_commit = aiasync_after_commit,
+    .after_commit = wicas_aiasync_after_commit,
     .begin_tx = ai_begin_tx,
     .custom_key = "ai",
     .custom_query = ai_custom_query,

@@ -7,9 +7,9 @@
  *                                  under its SHA-256 (run by aiprog.c)
  *
  * Shaped like the chain's other modules: a stateless check of each message
- * with its signer (aimsg_signer, the SDK's ValidateBasic + GetSigners, used by
+ * with its signer (wicas_aimsg_signer, the SDK's ValidateBasic + GetSigners, used by
  * the tx decoder so a malformed message never reaches a block), and a handler
- * (aimsg_dispatch) that runs inside the message's context: every write goes
+ * (wicas_aimsg_dispatch) that runs inside the message's context: every write goes
  * to that context's overlay, so a failing message changes nothing.
  *
  * The registry authority is a genesis parameter (app_state.ai.params.authority);
@@ -98,7 +98,7 @@ static int model_of(const Wchain__MsgRegisterModel *m, wicas_ai_model *out, char
     return rc;
 }
 
-int aimsg_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
+int wicas_aimsg_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
                  size_t errlen) {
     *signer = NULL;
     uint8_t a[32];
@@ -114,7 +114,7 @@ int aimsg_signer(const char *url, const uint8_t *val, size_t len, char **signer,
                      m->authority);
         else if (model_of(m, &mod, e, sizeof e))
             rc = bad(code, WICAS_CODE_INVALID_REQUEST, err, errlen, "%s: %s: invalid request", url, e);
-        else if (!(*signer = xstrdup(m->authority)))
+        else if (!(*signer = wicas_xstrdup(m->authority)))
             rc = bad(code, WICAS_CODE_INTERNAL, err, errlen, "out of memory");
         wchain__msg_register_model__free_unpacked(m, NULL);
         return rc;
@@ -132,7 +132,7 @@ int aimsg_signer(const char *url, const uint8_t *val, size_t len, char **signer,
             rc = bad(code, WICAS_CODE_INVALID_REQUEST, err, errlen,
                      "program of %zu bytes is over the limit of %u bytes: invalid request", m->wasm_byte_code.len,
                      AIPROG_MAX_BYTES);
-        else if (!(*signer = xstrdup(m->sender)))
+        else if (!(*signer = wicas_xstrdup(m->sender)))
             rc = bad(code, WICAS_CODE_INTERNAL, err, errlen, "out of memory");
         wchain__msg_store_program__free_unpacked(m, NULL);
         return rc;
@@ -145,37 +145,37 @@ int aimsg_signer(const char *url, const uint8_t *val, size_t len, char **signer,
 static int register_model(wctx *x, const Wchain__MsgRegisterModel *m) {
     wicas_chain *c = x->c;
     char auth[100];
-    if (!aimod_authority(x, auth))
-        return ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK,
+    if (!wicas_aimod_authority(x, auth))
+        return wicas_ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK,
                         "no registry authority is set (app_state.ai.params.authority): models can be registered "
                         "only in genesis: unauthorized");
     uint8_t want[32], got[32];
     size_t wl, gl;
     if (wicas_chain_addr_decode(auth, want, &wl) || wicas_chain_addr_decode(m->authority, got, &gl) || wl != gl ||
         memcmp(want, got, wl) != 0)
-        return ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK,
+        return wicas_ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK,
                         "invalid authority; expected %s, got %s: unauthorized", auth, m->authority);
     wicas_ai_model mod;
     char e[256] = "";
     if (model_of(m, &mod, e, sizeof e))
-        return ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK, "%s: invalid request", e);
+        return wicas_ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK, "%s: invalid request", e);
     wicas_ai_model old;
-    int f = aimod_get_model(x, mod.name, &old);
+    int f = wicas_aimod_get_model(x, mod.name, &old);
     if (f < 0) return -1;
     if (f == 1) {
         char hex[65];
         wicas_hex_encode(old.sha256, 32, hex);
-        return ctx_fail(x, CODE_CONFLICT, WICAS_CHAIN_CODESPACE_SDK,
+        return wicas_ctx_fail(x, CODE_CONFLICT, WICAS_CHAIN_CODESPACE_SDK,
                         "model '%s' is already registered (sha256 %s); registered models cannot be replaced: conflict",
                         mod.name, hex);
     }
-    if (aimod_set_model(x, &mod)) return -1;
+    if (wicas_aimod_set_model(x, &mod)) return -1;
     char size[24], params[24];
     snprintf(size, sizeof size, "%" PRIu64, mod.size_bytes);
     snprintf(params, sizeof params, "%" PRIu64, mod.n_params);
-    if (!ev_add(&x->ev, "register_model", "name", mod.name, "sha256", m->sha256, "size", size, "arch", mod.arch,
+    if (!wicas_ev_add(&x->ev, "register_model", "name", mod.name, "sha256", m->sha256, "size", size, "arch", mod.arch,
                 "params", params, NULL))
-        return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
+        return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
     /* Not a consensus matter: every node records the entry. A node that
      * cannot run the model says so now, and halts at its first use. */
     if (!x->simulate && !x->check) {
@@ -195,7 +195,7 @@ static int register_model(wctx *x, const Wchain__MsgRegisterModel *m) {
 
 /* ---- MsgStoreProgram ---------------------------------------------------------------- */
 
-int aiprog_key(const uint8_t checksum[32], uint8_t *k, size_t cap, size_t *kl) {
+int wicas_aiprog_key(const uint8_t checksum[32], uint8_t *k, size_t cap, size_t *kl) {
     char hex[65];
     wicas_hex_encode(checksum, 32, hex);
     int n = snprintf((char *)k, cap, K_AI_PROGRAM "%s", hex);
@@ -209,19 +209,19 @@ static int store_program(wctx *x, const Wchain__MsgStoreProgram *m, uint8_t **re
     const uint8_t *wasm = m->wasm_byte_code.data;
     size_t len = m->wasm_byte_code.len;
     if (len == 0 || len > AIPROG_MAX_BYTES)
-        return ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
+        return wicas_ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
                         "program must be 1..%u bytes: invalid request", AIPROG_MAX_BYTES);
     /* like wasmd's store: compiling is paid per byte before it is done */
-    if (gas_use(x, GAS_WASM_COMPILE_PER_BYTE * (uint64_t)len, "store program: compile")) return -1;
+    if (wicas_gas_use(x, GAS_WASM_COMPILE_PER_BYTE * (uint64_t)len, "store program: compile")) return -1;
     uint8_t sum[32];
     wicas_sha256(wasm, len, sum);
     char hex[65];
     wicas_hex_encode(sum, 32, hex);
     uint8_t k[128];
     size_t kl;
-    if (aiprog_key(sum, k, sizeof k, &kl))
-        return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "program key too long");
-    int f = st_get(x, k, kl, NULL, NULL);
+    if (wicas_aiprog_key(sum, k, sizeof k, &kl))
+        return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "program key too long");
+    int f = wicas_st_get(x, k, kl, NULL, NULL);
     if (f < 0) return -1;
     if (f == 0) {
         char e[512] = "";
@@ -229,51 +229,51 @@ static int store_program(wctx *x, const Wchain__MsgStoreProgram *m, uint8_t **re
         if (rc == WICAS_WASI_ENOMEM || rc == WICAS_WASI_EENGINE) {
             /* this node could not check it; others may have: do not diverge */
             snprintf(c->halt, sizeof c->halt, "store program: the wasm engine failed on this node: %.400s", e);
-            return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "%s", c->halt);
+            return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "%s", c->halt);
         }
         if (rc != WICAS_WASI_OK)
-            return ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
+            return wicas_ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
                             "program is not a WASI command the sandbox accepts: %s: invalid request", e);
-        if (st_set(x, k, kl, wasm, len)) return -1;
+        if (wicas_st_set(x, k, kl, wasm, len)) return -1;
     }
     char size[24];
     snprintf(size, sizeof size, "%zu", len);
-    if (!ev_add(&x->ev, "store_program", "checksum", hex, "size", size, "new", f == 0 ? "true" : "false", NULL))
-        return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
+    if (!wicas_ev_add(&x->ev, "store_program", "checksum", hex, "size", size, "new", f == 0 ? "true" : "false", NULL))
+        return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
     Wchain__MsgStoreProgramResponse r = WCHAIN__MSG_STORE_PROGRAM_RESPONSE__INIT;
     r.checksum.data = sum;
     r.checksum.len = 32;
     *resp_len = wchain__msg_store_program_response__get_packed_size(&r);
     *resp = malloc(*resp_len);
-    if (!*resp) return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
+    if (!*resp) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
     wchain__msg_store_program_response__pack(&r, *resp);
     return 0;
 }
 
-int aimsg_dispatch(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len) {
+int wicas_aimsg_dispatch(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len) {
     *resp = NULL;
     *resp_len = 0;
     if (strcmp(url, URL_REGISTER) == 0) {
         Wchain__MsgRegisterModel *m = wchain__msg_register_model__unpack(NULL, len, val);
-        if (!m) return ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "cannot decode %s", url);
+        if (!m) return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "cannot decode %s", url);
         int rc = register_model(x, m);
         wchain__msg_register_model__free_unpacked(m, NULL);
         return rc;
     }
     if (strcmp(url, URL_STORE_PROGRAM) == 0) {
         Wchain__MsgStoreProgram *m = wchain__msg_store_program__unpack(NULL, len, val);
-        if (!m) return ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "cannot decode %s", url);
+        if (!m) return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "cannot decode %s", url);
         int rc = store_program(x, m, resp, resp_len);
         wchain__msg_store_program__free_unpacked(m, NULL);
         return rc;
     }
-    return ctx_fail(x, WICAS_CODE_UNKNOWN_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
+    return wicas_ctx_fail(x, WICAS_CODE_UNKNOWN_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
                     "unrecognized message type '%s': unknown request", url);
 }
 
 /* ---- /wicas.ai.v1.Query/Program ---------------------------------------------------------- */
 
-char *aiprog_program_json(wctx *x, const uint8_t *data, size_t len, uint32_t *code, char *err, size_t errlen) {
+char *wicas_aiprog_program_json(wctx *x, const uint8_t *data, size_t len, uint32_t *code, char *err, size_t errlen) {
     uint8_t sum[32];
     char hex[65];
     if (len == 64) {
@@ -293,17 +293,17 @@ char *aiprog_program_json(wctx *x, const uint8_t *data, size_t len, uint32_t *co
     wicas_hex_encode(sum, 32, hex);
     uint8_t k[128];
     size_t kl;
-    aiprog_key(sum, k, sizeof k, &kl);
+    wicas_aiprog_key(sum, k, sizeof k, &kl);
     uint8_t *v = NULL;
     size_t vl = 0;
-    int f = kv_get(&x->ov, k, kl, &v, &vl);
+    int f = wicas_kv_get(&x->ov, k, kl, &v, &vl);
     if (f != 1) {
         *code = f < 0 ? WICAS_CODE_INTERNAL : WICAS_CODE_NOT_FOUND;
         snprintf(err, errlen, f < 0 ? "store read failed" : "no program with checksum %s: not found", hex);
         return NULL;
     }
     char *b64 = malloc(wicas_base64_encoded_len(vl));
-    char *out = b64 ? xprintf("{\"checksum\":\"%s\",\"size\":\"%zu\",\"wasm_byte_code\":\"%s\"}", hex, vl,
+    char *out = b64 ? wicas_xprintf("{\"checksum\":\"%s\",\"size\":\"%zu\",\"wasm_byte_code\":\"%s\"}", hex, vl,
                               (wicas_base64_encode(v, vl, b64), b64))
                     : NULL;
     free(b64);

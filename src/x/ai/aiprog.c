@@ -24,7 +24,7 @@
  * (docs/GAS.md, "Programs"). A program's own failures (trap, out of fuel,
  * output too large) are the same on every node and reach the contract as a
  * query error; this node's failures (model missing, out of memory, engine)
- * halt the block as for infer (aimod_node_fault). WASI-NN refuses a prompt
+ * halt the block as for infer (wicas_aimod_node_fault). WASI-NN refuses a prompt
  * longer than the context before generating (a program-visible errno, a
  * request error). From a smart query, a run with models listed obeys the
  * node's --ai-query-max-tokens (default 0: refused). Simulate runs the
@@ -71,13 +71,13 @@ static uint64_t sat_mul(uint64_t a, uint64_t b) {
     return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-uint64_t aiprog_fuel_gas(uint64_t fuel) {
+uint64_t wicas_aiprog_fuel_gas(uint64_t fuel) {
     /* ceil(fuel * 150,000 / 140,000,000): the VM's price of an instruction, in SDK gas */
     uint64_t num = sat_mul(fuel, FUEL_GAS_NUM);
     return num / FUEL_GAS_DEN + (num % FUEL_GAS_DEN != 0);
 }
 
-uint64_t aiprog_load_gas(size_t wasm_len) {
+uint64_t wicas_aiprog_load_gas(size_t wasm_len) {
     return sat_add(GAS_WASM_INSTANCE, sat_mul(GAS_WASM_COMPILE_PER_BYTE, wasm_len));
 }
 
@@ -192,7 +192,7 @@ static int parse(wctx *x, const cJSON *body, rp_request *rp, char *err, size_t e
         for (size_t i = 0; i < rp->n_models; i++)
             if (strcmp(rp->models[i].name, m->valuestring) == 0)
                 return snprintf(err, errlen, "ai: run_program: model '%s' listed twice", m->valuestring), -1;
-        int got = strlen(m->valuestring) <= WICAS_AI_NAME_MAX ? aimod_get_model(x, m->valuestring, &rp->models[rp->n_models]) : 0;
+        int got = strlen(m->valuestring) <= WICAS_AI_NAME_MAX ? wicas_aimod_get_model(x, m->valuestring, &rp->models[rp->n_models]) : 0;
         if (got < 0) return snprintf(err, errlen, "ai: %s", x->err), -1;
         if (got == 0) return snprintf(err, errlen, "ai: model '%.64s' is not registered", m->valuestring), -1;
         rp->n_models++;
@@ -244,7 +244,7 @@ static char *answer_json(const rp_request *rp, const wicas_wasi_result *r, uint6
     return s;
 }
 
-int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, char **resp, uint64_t *gas_used,
+int wicas_aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, char **resp, uint64_t *gas_used,
                         char *err, size_t errlen) {
     wicas_chain *c = x->c;
     *resp = NULL;
@@ -252,19 +252,19 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
     rp_request rp;
     if (parse(x, body, &rp, err, errlen)) return -1;
     /* from a smart query, a run that may reach a model obeys the node's cap */
-    if (rp.n_models && aimod_query_cap(x, rp.max_tokens, err, errlen)) return -1;
+    if (rp.n_models && wicas_aimod_query_cap(x, rp.max_tokens, err, errlen)) return -1;
     /* the program's bytes: read without the per-byte store price, which the
      * load cost below replaces (a run compiles the module, like wasmd's
      * instantiation of a cached contract) */
     uint8_t k[128];
     size_t kl;
-    aiprog_key(rp.program, k, sizeof k, &kl);
+    wicas_aiprog_key(rp.program, k, sizeof k, &kl);
     uint8_t *wasm = NULL;
     size_t wl = 0;
-    int f = kv_get(&x->ov, k, kl, &wasm, &wl);
+    int f = wicas_kv_get(&x->ov, k, kl, &wasm, &wl);
     if (f < 0) {
         snprintf(err, errlen, "ai: run_program: store read failed: %s", wicas_chain_strerror(f));
-        aimod_node_fault(x, err + 4);
+        wicas_aimod_node_fault(x, err + 4);
         return -1;
     }
     if (f == 0) {
@@ -272,7 +272,7 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
         return -1;
     }
     /* gas: load + reserved worst inference, the rest is fuel */
-    uint64_t load = aiprog_load_gas(wl), worst = worst_inference(&rp);
+    uint64_t load = wicas_aiprog_load_gas(wl), worst = worst_inference(&rp);
     uint64_t fixed = sat_add(load, worst);
     bool deliver = !x->simulate && !x->check && c->tx_index >= 0;
     if (fixed >= gas_limit) {
@@ -283,10 +283,10 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
                  fixed, load, worst, gas_limit);
         return -1;
     }
-    if (deliver && worst > ai_exec(c)->budget_left) {
+    if (deliver && worst > wicas_aimod_exec(c)->budget_left) {
         free(wasm);
         snprintf(err, errlen, "ai: the block's inference budget is spent (%" PRIu64 " gas needed, %" PRIu64 " left)",
-                 worst, ai_exec(c)->budget_left);
+                 worst, wicas_aimod_exec(c)->budget_left);
         return -1;
     }
     uint64_t fuel_gas = gas_limit - fixed;
@@ -305,7 +305,7 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
         free(wasm);
         snprintf(err, errlen, "ai: model '%s' is needed but this node runs without a models directory",
                  rp.models[0].name);
-        aimod_node_fault(x, err + 4);
+        wicas_aimod_node_fault(x, err + 4);
         return -1;
     }
     for (size_t i = 0; i < rp.n_models; i++) {
@@ -313,7 +313,7 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
         if (wicas_ai_host_check_model(c->opts.ai_host, &rp.models[i], paths[i], sizeof paths[i], e, sizeof e) !=
             WICAS_AI_OK) {
             free(wasm);
-            aimod_node_fault(x, e);
+            wicas_aimod_node_fault(x, e);
             snprintf(err, errlen, "ai: %s", e);
             return -1;
         }
@@ -351,13 +351,13 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
     req.stdin_data = (const uint8_t *)rp.stdin_text;
     req.stdin_len = rp.stdin_len;
     req.block_time_ns = c->blk_time_ns > 0 ? c->blk_time_ns : 0;
-    aimod_seed(x, rp.seed, req.seed); /* derived as for infer: chain data only */
+    wicas_aimod_seed(x, rp.seed, req.seed); /* derived as for infer: chain data only */
     wicas_wasi_result r;
     int rc = wicas_wasi_run(&cfg, wasm, wl, &req, &r);
     free(wasm);
     if (rc == WICAS_WASI_ENOMEM || rc == WICAS_WASI_EENGINE || rc == WICAS_WASI_EMODEL || rc == WICAS_WASI_EARG) {
         snprintf(err, errlen, "ai: run_program %.12s: this node failed: %.400s", rp.hex, r.error);
-        aimod_node_fault(x, err + 4);
+        wicas_aimod_node_fault(x, err + 4);
         wicas_wasi_result_free(&r);
         return -1;
     }
@@ -372,10 +372,10 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
     /* simulate charges the reserved worst case, not the actual inference, so
      * that a gas estimate from it passes the real run's reservation */
     if (x->simulate) inference = worst;
-    uint64_t total = sat_add(sat_add(load, aiprog_fuel_gas(r.fuel_used)), inference);
+    uint64_t total = sat_add(sat_add(load, wicas_aiprog_fuel_gas(r.fuel_used)), inference);
     if (total > gas_limit) total = gas_limit; /* cannot happen: inference <= worst, fuel <= its share */
     *gas_used = total;
-    if (deliver) ai_exec(c)->budget_left -= worst;
+    if (deliver) wicas_aimod_exec(c)->budget_left -= worst;
     if (rc != WICAS_WASI_OK) {
         /* The contract may store what it is told, so it gets a fixed sentence
          * per kind of failure, never wasmtime's text (a backtrace's wording is
@@ -406,7 +406,7 @@ int aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, c
                r.nn_generated_tokens, r.nn_computes, total);
     wicas_wasi_result_free(&r);
     if (!*resp) {
-        aimod_node_fault(x, "run_program: out of memory");
+        wicas_aimod_node_fault(x, "run_program: out of memory");
         snprintf(err, errlen, "ai: out of memory");
         return -1;
     }

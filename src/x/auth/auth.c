@@ -3,7 +3,7 @@
  * sequence, public key) as BaseAccount protobuf under "acc/<addr>", account
  * numbers from "auth/next_account_number", the Account query and genesis
  * `auth.accounts`. The ante handler (chain.c) and the other modules reach
- * accounts through acc_get / acc_set / acc_ensure (chain_internal.h).
+ * accounts through wicas_acc_get / wicas_acc_set / wicas_acc_ensure (chain_internal.h).
  */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -23,32 +23,32 @@ static size_t acc_key(const uint8_t *addr, size_t al, uint8_t *k) {
     return 4 + al;
 }
 
-int acc_get(wctx *x, const uint8_t *addr, size_t al, Wchain__BaseAccount **out) {
+int wicas_acc_get(wctx *x, const uint8_t *addr, size_t al, Wchain__BaseAccount **out) {
     uint8_t k[40];
     uint8_t *v = NULL;
     size_t vl = 0;
-    int rc = st_get(x, k, acc_key(addr, al, k), &v, &vl);
+    int rc = wicas_st_get(x, k, acc_key(addr, al, k), &v, &vl);
     if (rc != 1) return rc;
     *out = wchain__base_account__unpack(NULL, vl, v);
     free(v);
-    if (!*out) return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "stored account is corrupt");
+    if (!*out) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "stored account is corrupt");
     return 1;
 }
 
-int acc_set(wctx *x, const uint8_t *addr, size_t al, const Wchain__BaseAccount *a) {
+int wicas_acc_set(wctx *x, const uint8_t *addr, size_t al, const Wchain__BaseAccount *a) {
     uint8_t k[40];
     size_t n = wchain__base_account__get_packed_size(a);
     uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
+    if (!buf) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
     wchain__base_account__pack(a, buf);
-    int rc = st_set(x, k, acc_key(addr, al, k), buf, n);
+    int rc = wicas_st_set(x, k, acc_key(addr, al, k), buf, n);
     free(buf);
     return rc;
 }
 
-int acc_ensure(wctx *x, const uint8_t *addr, size_t al) {
+int wicas_acc_ensure(wctx *x, const uint8_t *addr, size_t al) {
     Wchain__BaseAccount *a = NULL;
-    int rc = acc_get(x, addr, al, &a);
+    int rc = wicas_acc_get(x, addr, al, &a);
     if (rc < 0) return -1;
     if (rc == 1) {
         wchain__base_account__free_unpacked(a, NULL);
@@ -57,29 +57,29 @@ int acc_ensure(wctx *x, const uint8_t *addr, size_t al) {
     uint8_t *v = NULL;
     size_t vl = 0;
     uint64_t num = 0;
-    rc = st_get(x, (const uint8_t *)K_NEXT_ACC, strlen(K_NEXT_ACC), &v, &vl);
+    rc = wicas_st_get(x, (const uint8_t *)K_NEXT_ACC, strlen(K_NEXT_ACC), &v, &vl);
     if (rc < 0) return -1;
-    if (rc == 1 && vl == 8) num = be64_get(v);
+    if (rc == 1 && vl == 8) num = wicas_be64_get(v);
     free(v);
     uint8_t nb[8];
-    be64_put(nb, num + 1);
-    if (st_set(x, (const uint8_t *)K_NEXT_ACC, strlen(K_NEXT_ACC), nb, 8)) return -1;
+    wicas_be64_put(nb, num + 1);
+    if (wicas_st_set(x, (const uint8_t *)K_NEXT_ACC, strlen(K_NEXT_ACC), nb, 8)) return -1;
     char s[100];
-    addr_str(addr, al, s);
+    wicas_addr_str(addr, al, s);
     Wchain__BaseAccount na = WCHAIN__BASE_ACCOUNT__INIT;
     na.address = s;
     na.account_number = num;
-    return acc_set(x, addr, al, &na);
+    return wicas_acc_set(x, addr, al, &na);
 }
 
 /* ---- genesis ------------------------------------------------------------------------- */
 
-int auth_genesis_account(wctx *x, const cJSON *addr, const char *where, uint8_t a[32], size_t *al, char *err,
+int wicas_auth_genesis_account(wctx *x, const cJSON *addr, const char *where, uint8_t a[32], size_t *al, char *err,
                          size_t errlen) {
     if (!cJSON_IsString(addr) || wicas_chain_addr_decode(addr->valuestring, a, al))
         return wicas_errf(err, errlen, "genesis %s: invalid address %s", where,
                           cJSON_IsString(addr) ? addr->valuestring : "(missing)");
-    if (acc_ensure(x, a, *al)) return wicas_errf(err, errlen, "genesis %s: %s", where, x->err);
+    if (wicas_acc_ensure(x, a, *al)) return wicas_errf(err, errlen, "genesis %s: %s", where, x->err);
     return 0;
 }
 
@@ -94,7 +94,7 @@ static int auth_genesis(wctx *x, const cJSON *auth, char *err, size_t errlen) {
         snprintf(where, sizeof where, "auth.accounts[%zu]", i++);
         uint8_t a[32];
         size_t al;
-        if (auth_genesis_account(x, cJSON_GetObjectItemCaseSensitive(it, "address"), where, a, &al, err, errlen))
+        if (wicas_auth_genesis_account(x, cJSON_GetObjectItemCaseSensitive(it, "address"), where, a, &al, err, errlen))
             return -1;
     }
     return 0;
@@ -112,7 +112,7 @@ static void q_account(wctx *x, const uint8_t *data, size_t len, wicas_chain_quer
     size_t al;
     if (wicas_query_addr(r, q->address, a, &al)) {
         Wchain__BaseAccount *acc = NULL;
-        int rc = acc_get(x, a, al, &acc);
+        int rc = wicas_acc_get(x, a, al, &acc);
         if (rc == 1) {
             size_t n = wchain__base_account__get_packed_size(acc);
             uint8_t *buf = malloc(n ? n : 1);

@@ -16,12 +16,12 @@
 struct cJSON;
 /* Genesis: decodes the address in addr and makes sure it has an account
  * (numbered now if new); where names the entry in messages. 0 or -1 with err. */
-int auth_genesis_account(wctx *x, const struct cJSON *addr, const char *where, uint8_t a[32], size_t *al, char *err,
+int wicas_auth_genesis_account(wctx *x, const struct cJSON *addr, const char *where, uint8_t a[32], size_t *al, char *err,
                          size_t errlen);
 /* Loads the account record; returns 1 found, 0 absent, -1 failure. */
-int acc_get(wctx *x, const uint8_t *addr, size_t al, Wchain__BaseAccount **out);
-int acc_set(wctx *x, const uint8_t *addr, size_t al, const Wchain__BaseAccount *a);
+int wicas_acc_get(wctx *x, const uint8_t *addr, size_t al, Wchain__BaseAccount **out);
+int wicas_acc_set(wctx *x, const uint8_t *addr, size_t al, const Wchain__BaseAccount *a);
 /* Creates the account record if missing (new account number). 0 or -1. */
-int acc_ensure(wctx *x, const uint8_t *addr, size_t al);
+int wicas_acc_ensure(wctx *x, const uint8_t *addr, size_t al);
 
 #endif

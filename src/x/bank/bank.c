@@ -33,32 +33,32 @@ static size_t bal_key(const uint8_t *addr, size_t al, const char *denom, uint8_t
     return o + dl;
 }
 
-int bank_balance(wctx *x, const uint8_t *addr, size_t al, const char *denom, uint64_t *amount) {
+int wicas_bank_balance(wctx *x, const uint8_t *addr, size_t al, const char *denom, uint64_t *amount) {
     uint8_t k[200];
     uint8_t *v = NULL;
     size_t vl = 0;
     *amount = 0;
     if (strlen(denom) > 128) return 0;
-    int rc = st_get(x, k, bal_key(addr, al, denom, k), &v, &vl);
+    int rc = wicas_st_get(x, k, bal_key(addr, al, denom, k), &v, &vl);
     if (rc < 0) return -1;
-    if (rc == 1 && parse_u64((char *)v, amount)) {
+    if (rc == 1 && wicas_parse_u64((char *)v, amount)) {
         free(v);
-        return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "stored balance is corrupt");
+        return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "stored balance is corrupt");
     }
     free(v);
     return 0;
 }
 
-int bank_set_balance(wctx *x, const uint8_t *addr, size_t al, const char *denom, uint64_t amount) {
+int wicas_bank_set_balance(wctx *x, const uint8_t *addr, size_t al, const char *denom, uint64_t amount) {
     uint8_t k[200];
     size_t kl = bal_key(addr, al, denom, k);
-    if (amount == 0) return st_del(x, k, kl);
+    if (amount == 0) return wicas_st_del(x, k, kl);
     char v[24];
     int n = snprintf(v, sizeof v, "%" PRIu64, amount);
-    return st_set(x, k, kl, (uint8_t *)v, (size_t)n);
+    return wicas_st_set(x, k, kl, (uint8_t *)v, (size_t)n);
 }
 
-int bank_all(wctx *x, const uint8_t *addr, size_t al, coin **out, size_t *n) {
+int wicas_bank_all(wctx *x, const uint8_t *addr, size_t al, coin **out, size_t *n) {
     uint8_t pre[64];
     size_t pl = bal_key(addr, al, NULL, pre);
     *out = NULL;
@@ -72,7 +72,7 @@ int bank_all(wctx *x, const uint8_t *addr, size_t al, coin **out, size_t *n) {
     for (;;) {
         uint8_t *k, *v;
         size_t kl, vl;
-        int rc = st_next(x, cur, curl, incl, &k, &kl, &v, &vl);
+        int rc = wicas_st_next(x, cur, curl, incl, &k, &kl, &v, &vl);
         if (rc < 0) {
             free(cur);
             free(*out);
@@ -98,7 +98,7 @@ int bank_all(wctx *x, const uint8_t *addr, size_t al, coin **out, size_t *n) {
         size_t dl = kl - pl < sizeof c->denom - 1 ? kl - pl : sizeof c->denom - 1;
         memcpy(c->denom, k + pl, dl);
         c->denom[dl] = 0;
-        if (parse_u64((char *)v, &c->amount) == 0) (*n)++;
+        if (wicas_parse_u64((char *)v, &c->amount) == 0) (*n)++;
         free(v);
         free(cur);
         cur = k;
@@ -109,54 +109,54 @@ int bank_all(wctx *x, const uint8_t *addr, size_t al, coin **out, size_t *n) {
     return 0;
 }
 
-int bank_send(wctx *x, const uint8_t *from, size_t fl, const uint8_t *to, size_t tl, const coin *c, size_t n) {
+int wicas_bank_send(wctx *x, const uint8_t *from, size_t fl, const uint8_t *to, size_t tl, const coin *c, size_t n) {
     char fs[100], ts[100];
-    addr_str(from, fl, fs);
-    addr_str(to, tl, ts);
+    wicas_addr_str(from, fl, fs);
+    wicas_addr_str(to, tl, ts);
     for (size_t i = 0; i < n; i++) {
         uint64_t have, theirs;
-        if (bank_balance(x, from, fl, c[i].denom, &have)) return -1;
+        if (wicas_bank_balance(x, from, fl, c[i].denom, &have)) return -1;
         if (have < c[i].amount)
-            return ctx_fail(x, WICAS_CODE_INSUFFICIENT_FUNDS, WICAS_CHAIN_CODESPACE_SDK,
+            return wicas_ctx_fail(x, WICAS_CODE_INSUFFICIENT_FUNDS, WICAS_CHAIN_CODESPACE_SDK,
                             "spendable balance %" PRIu64 "%s is smaller than %" PRIu64 "%s: insufficient funds", have,
                             c[i].denom, c[i].amount, c[i].denom);
-        if (bank_set_balance(x, from, fl, c[i].denom, have - c[i].amount)) return -1;
-        if (bank_balance(x, to, tl, c[i].denom, &theirs)) return -1;
+        if (wicas_bank_set_balance(x, from, fl, c[i].denom, have - c[i].amount)) return -1;
+        if (wicas_bank_balance(x, to, tl, c[i].denom, &theirs)) return -1;
         if (theirs > UINT64_MAX - c[i].amount)
-            return ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK, "balance overflow for %s",
+            return wicas_ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK, "balance overflow for %s",
                             c[i].denom);
-        if (bank_set_balance(x, to, tl, c[i].denom, theirs + c[i].amount)) return -1;
+        if (wicas_bank_set_balance(x, to, tl, c[i].denom, theirs + c[i].amount)) return -1;
     }
     /* the recipient account is created on first receipt, as in the SDK */
-    if (acc_ensure(x, to, tl)) return -1;
+    if (wicas_acc_ensure(x, to, tl)) return -1;
     char *amt = coins_str(c, n);
-    if (!amt) return ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
-    bool ok = ev_add(&x->ev, "coin_spent", "spender", fs, "amount", amt, NULL) &&
-              ev_add(&x->ev, "coin_received", "receiver", ts, "amount", amt, NULL) &&
-              ev_add(&x->ev, "transfer", "recipient", ts, "sender", fs, "amount", amt, NULL) &&
-              ev_add(&x->ev, "message", "sender", fs, NULL);
+    if (!amt) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
+    bool ok = wicas_ev_add(&x->ev, "coin_spent", "spender", fs, "amount", amt, NULL) &&
+              wicas_ev_add(&x->ev, "coin_received", "receiver", ts, "amount", amt, NULL) &&
+              wicas_ev_add(&x->ev, "transfer", "recipient", ts, "sender", fs, "amount", amt, NULL) &&
+              wicas_ev_add(&x->ev, "message", "sender", fs, NULL);
     free(amt);
-    return ok ? 0 : ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
+    return ok ? 0 : wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
 }
 
-int bank_msg_send(wctx *x, const Wchain__MsgSend *m) {
+int wicas_bank_msg_send(wctx *x, const Wchain__MsgSend *m) {
     uint8_t from[32], to[32];
     size_t fl, tl;
     if (wicas_chain_addr_decode(m->from_address, from, &fl))
-        return ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK, "invalid from address '%s'",
+        return wicas_ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK, "invalid from address '%s'",
                         m->from_address);
     if (wicas_chain_addr_decode(m->to_address, to, &tl))
-        return ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK, "invalid to address '%s'",
+        return wicas_ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK, "invalid to address '%s'",
                         m->to_address);
     coin *c = NULL;
     size_t n = 0;
     char err[200];
-    if (coins_from_pb(m->amount, m->n_amount, &c, &n, err, sizeof err) || n == 0) {
+    if (wicas_coins_from_pb(m->amount, m->n_amount, &c, &n, err, sizeof err) || n == 0) {
         free(c);
-        return ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK, "%s",
+        return wicas_ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK, "%s",
                         n == 0 ? "amount is empty: invalid coins" : err);
     }
-    int rc = bank_send(x, from, fl, to, tl, c, n);
+    int rc = wicas_bank_send(x, from, fl, to, tl, c, n);
     free(c);
     return rc;
 }
@@ -173,7 +173,7 @@ static int send_signer(const char *url, const uint8_t *val, size_t len, char **s
         *code = WICAS_CODE_TX_DECODE;
         return wicas_errf(err, errlen, "cannot decode %s: tx parse error", url);
     }
-    *signer = xstrdup(m->from_address);
+    *signer = wicas_xstrdup(m->from_address);
     uint8_t a[32];
     size_t al;
     coin *c = NULL;
@@ -185,7 +185,7 @@ static int send_signer(const char *url, const uint8_t *val, size_t len, char **s
     } else if (wicas_chain_addr_decode(m->to_address, a, &al)) {
         *code = WICAS_CODE_INVALID_ADDRESS;
         rc = wicas_errf(err, errlen, "invalid to address '%s': invalid address", m->to_address);
-    } else if (coins_from_pb(m->amount, m->n_amount, &c, &n, err, errlen) || n == 0) {
+    } else if (wicas_coins_from_pb(m->amount, m->n_amount, &c, &n, err, errlen) || n == 0) {
         if (n == 0 && c == NULL) snprintf(err, errlen, "send amount is empty: invalid coins");
         *code = WICAS_CODE_INVALID_COINS;
         rc = -1;
@@ -204,8 +204,8 @@ static int send_handle(wctx *x, const char *url, const uint8_t *val, size_t len,
     (void)resp;
     (void)resp_len; /* MsgSendResponse is empty */
     Wchain__MsgSend *ms = wchain__msg_send__unpack(NULL, len, val);
-    if (!ms) return ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgSend");
-    int rc = bank_msg_send(x, ms);
+    if (!ms) return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgSend");
+    int rc = wicas_bank_msg_send(x, ms);
     wchain__msg_send__free_unpacked(ms, NULL);
     return rc;
 }
@@ -224,7 +224,7 @@ static int bank_genesis(wctx *x, const cJSON *bank, char *err, size_t errlen) {
         snprintf(where, sizeof where, "bank.balances[%zu]", i++);
         uint8_t a[32];
         size_t al;
-        if (auth_genesis_account(x, cJSON_GetObjectItemCaseSensitive(it, "address"), where, a, &al, err, errlen))
+        if (wicas_auth_genesis_account(x, cJSON_GetObjectItemCaseSensitive(it, "address"), where, a, &al, err, errlen))
             return -1;
         const cJSON *coins = cJSON_GetObjectItemCaseSensitive(it, "coins");
         if (!cJSON_IsArray(coins)) return wicas_errf(err, errlen, "genesis %s: coins must be an array", where);
@@ -234,11 +234,11 @@ static int bank_genesis(wctx *x, const cJSON *bank, char *err, size_t errlen) {
             const cJSON *am = cJSON_GetObjectItemCaseSensitive(cn, "amount");
             uint64_t amount, have;
             if (!cJSON_IsString(d) || !denom_valid(d->valuestring) || !cJSON_IsString(am) ||
-                parse_u64(am->valuestring, &amount))
+                wicas_parse_u64(am->valuestring, &amount))
                 return wicas_errf(err, errlen, "genesis %s: each coin needs a valid denom and a decimal string amount",
                                   where);
-            if (bank_balance(x, a, al, d->valuestring, &have) || have > UINT64_MAX - amount ||
-                bank_set_balance(x, a, al, d->valuestring, have + amount))
+            if (wicas_bank_balance(x, a, al, d->valuestring, &have) || have > UINT64_MAX - amount ||
+                wicas_bank_set_balance(x, a, al, d->valuestring, have + amount))
                 return wicas_errf(err, errlen, "genesis %s: cannot set balance: %s", where,
                                   x->err[0] ? x->err : "overflow");
         }
@@ -261,7 +261,7 @@ static void q_balance(wctx *x, const uint8_t *data, size_t len, wicas_chain_quer
             wicas_query_fail(r, WICAS_CODE_INVALID_COINS, NULL, "invalid denom '%s'", q->denom);
         } else {
             uint64_t amt = 0;
-            if (bank_balance(x, a, al, q->denom, &amt)) {
+            if (wicas_bank_balance(x, a, al, q->denom, &amt)) {
                 wicas_query_fail(r, WICAS_CODE_INTERNAL, NULL, "%s", x->err);
             } else {
                 char s[24];
@@ -289,7 +289,7 @@ static void q_all_balances(wctx *x, const uint8_t *data, size_t len, wicas_chain
     if (wicas_query_addr(r, q->address, a, &al)) {
         coin *c = NULL;
         size_t n = 0;
-        if (bank_all(x, a, al, &c, &n)) {
+        if (wicas_bank_all(x, a, al, &c, &n)) {
             wicas_query_fail(r, WICAS_CODE_INTERNAL, NULL, "%s", x->err);
         } else {
             /* pagination: key = the first denom to return, limit (default 100) */

@@ -12,14 +12,14 @@
 #define K_BAL "bank/bal/"
 
 /* ---- bank ------------------------------------------------------------------------- */
-int bank_balance(wctx *x, const uint8_t *addr, size_t al, const char *denom, uint64_t *amount);
-int bank_set_balance(wctx *x, const uint8_t *addr, size_t al, const char *denom, uint64_t amount);
+int wicas_bank_balance(wctx *x, const uint8_t *addr, size_t al, const char *denom, uint64_t *amount);
+int wicas_bank_set_balance(wctx *x, const uint8_t *addr, size_t al, const char *denom, uint64_t amount);
 /* Moves coins and emits coin_spent/coin_received/transfer/message events like
  * the SDK's SendCoins. Fails with code 5 when funds are short. */
-int bank_send(wctx *x, const uint8_t *from, size_t fl, const uint8_t *to, size_t tl, const coin *c, size_t n);
+int wicas_bank_send(wctx *x, const uint8_t *from, size_t fl, const uint8_t *to, size_t tl, const coin *c, size_t n);
 /* All balances of addr, sorted by denom; malloc'd list. */
-int bank_all(wctx *x, const uint8_t *addr, size_t al, coin **out, size_t *n);
+int wicas_bank_all(wctx *x, const uint8_t *addr, size_t al, coin **out, size_t *n);
 /* Handles MsgSend; writes the MsgSendResponse Any into *resp. */
-int bank_msg_send(wctx *x, const Wchain__MsgSend *m);
+int wicas_bank_msg_send(wctx *x, const Wchain__MsgSend *m);
 
 #endif

@@ -16,7 +16,7 @@
  * creator gets an account when it has none). Contracts are not part of
  * genesis.
  *
- * Signers: ValidateBasic (wasm_validate_msg) names the class of a failure in
+ * Signers: ValidateBasic (wicas_wasm_validate_msg) names the class of a failure in
  * its text; the adapter here turns it into the SDK code the tx answers with
  * (2 decode, 7 address, 18 invalid request).
  */
@@ -79,7 +79,7 @@ static int wasm_view_open(wicas_chain *view, void *state, int slot, char *err, s
 /* ValidateBasic + signer of a wasm message, with the SDK code of a failure. */
 static int wasm_msg_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code,
                            char *err, size_t errlen) {
-    if (wasm_validate_msg(url, val, len, signer, err, errlen) == 0) return 0;
+    if (wicas_wasm_validate_msg(url, val, len, signer, err, errlen) == 0) return 0;
     *code = strstr(err, "decode") ? WICAS_CODE_TX_DECODE : WICAS_CODE_INVALID_REQUEST;
     if (strstr(err, "address")) *code = WICAS_CODE_INVALID_ADDRESS;
     return -1;
@@ -101,7 +101,7 @@ static int wasm_genesis(wctx *x, const cJSON *wasm, char *err, size_t errlen) {
         size_t al;
         if (!cJSON_IsString(b64))
             return wicas_errf(err, errlen, "genesis %s: code_bytes (base64) missing", where);
-        if (auth_genesis_account(x, creator, where, a, &al, err, errlen)) return -1;
+        if (wicas_auth_genesis_account(x, creator, where, a, &al, err, errlen)) return -1;
         size_t bl = strlen(b64->valuestring);
         uint8_t *wasmb = malloc(bl / 4 * 3 + 3);
         long n = wasmb ? wicas_base64_decode(b64->valuestring, bl, wasmb, bl / 4 * 3 + 3) : -1;
@@ -110,7 +110,7 @@ static int wasm_genesis(wctx *x, const cJSON *wasm, char *err, size_t errlen) {
         int rc = 0;
         if (n <= 0)
             rc = wicas_errf(err, errlen, "genesis %s: code_bytes is not valid base64", where);
-        else if (wasm_store_code(x, a, al, wasmb, (size_t)n, &id, cs))
+        else if (wicas_wasm_store_code(x, a, al, wasmb, (size_t)n, &id, cs))
             rc = wicas_errf(err, errlen, "genesis %s: %s", where, x->err);
         free(wasmb);
         if (rc) return rc;
@@ -119,12 +119,12 @@ static int wasm_genesis(wctx *x, const cJSON *wasm, char *err, size_t errlen) {
 }
 
 static const wicas_msg_route wasm_msgs[] = {
-    {URL_STORE, &wchain__msg_store_code__descriptor, wasm_msg_signer, wasm_msg_handle},
-    {URL_INST, &wchain__msg_instantiate_contract__descriptor, wasm_msg_signer, wasm_msg_handle},
-    {URL_EXEC, &wchain__msg_execute_contract__descriptor, wasm_msg_signer, wasm_msg_handle},
-    {URL_MIGRATE, &wchain__msg_migrate_contract__descriptor, wasm_msg_signer, wasm_msg_handle},
-    {URL_ADMIN, &wchain__msg_update_admin__descriptor, wasm_msg_signer, wasm_msg_handle},
-    {URL_CLEAR, &wchain__msg_clear_admin__descriptor, wasm_msg_signer, wasm_msg_handle},
+    {URL_STORE, &wchain__msg_store_code__descriptor, wasm_msg_signer, wicas_wasm_msg_handle},
+    {URL_INST, &wchain__msg_instantiate_contract__descriptor, wasm_msg_signer, wicas_wasm_msg_handle},
+    {URL_EXEC, &wchain__msg_execute_contract__descriptor, wasm_msg_signer, wicas_wasm_msg_handle},
+    {URL_MIGRATE, &wchain__msg_migrate_contract__descriptor, wasm_msg_signer, wicas_wasm_msg_handle},
+    {URL_ADMIN, &wchain__msg_update_admin__descriptor, wasm_msg_signer, wicas_wasm_msg_handle},
+    {URL_CLEAR, &wchain__msg_clear_admin__descriptor, wasm_msg_signer, wicas_wasm_msg_handle},
 };
 
 const wicas_module wicas_module_wasm = {
@@ -132,7 +132,7 @@ const wicas_module wicas_module_wasm = {
     .msgs = wasm_msgs,
     .n_msgs = sizeof wasm_msgs / sizeof wasm_msgs[0],
     .query_service = "/cosmwasm.wasm.v1.Query/",
-    .query = wasm_query_service,
+    .query = wicas_wasm_query_service,
     .open = wasm_open,
     .close = wasm_close,
     .view_open = wasm_view_open,

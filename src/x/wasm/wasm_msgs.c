@@ -54,7 +54,7 @@ static bool addr_ok(const char *a) {
     return a && wicas_chain_addr_decode(a, b, &n) == 0;
 }
 
-bool wasm_json_ok(const uint8_t *p, size_t n) {
+bool wicas_wasm_json_ok(const uint8_t *p, size_t n) {
     if (n == 0) return false;
     cJSON *j = cJSON_ParseWithLength((const char *)p, n);
     bool ok = j != NULL;
@@ -62,7 +62,7 @@ bool wasm_json_ok(const uint8_t *p, size_t n) {
     return ok;
 }
 
-int wasm_validate_msg(const char *u, const uint8_t *val, size_t len, char **signer, char *err,
+int wicas_wasm_validate_msg(const char *u, const uint8_t *val, size_t len, char **signer, char *err,
                       size_t errlen) {
     *signer = NULL;
     int rc = 0;
@@ -76,7 +76,7 @@ int wasm_validate_msg(const char *u, const uint8_t *val, size_t len, char **sign
             rc = wicas_errf(err, errlen, "invalid sender address: invalid address");
         else if (m->wasm_byte_code.len == 0)
             rc = wicas_errf(err, errlen, "empty wasm code: invalid request");
-        if (!rc) *signer = xstrdup(m->sender);
+        if (!rc) *signer = wicas_xstrdup(m->sender);
         wchain__msg_store_code__free_unpacked(m, NULL);
     } else if (strcmp(u, URL_INST) == 0) {
         Wchain__MsgInstantiateContract *m = wchain__msg_instantiate_contract__unpack(NULL, len, val);
@@ -89,11 +89,11 @@ int wasm_validate_msg(const char *u, const uint8_t *val, size_t len, char **sign
             rc = wicas_errf(err, errlen, "code id is required: invalid request");
         else if (!*m->label || strlen(m->label) > MAX_LABEL)
             rc = wicas_errf(err, errlen, "label must be 1..128 characters: invalid request");
-        else if (!wasm_json_ok(m->msg.data, m->msg.len))
+        else if (!wicas_wasm_json_ok(m->msg.data, m->msg.len))
             rc = wicas_errf(err, errlen, "msg is not valid JSON: invalid request");
-        else if (coins_from_pb(m->funds, m->n_funds, &c, &nc, tmp, sizeof tmp))
+        else if (wicas_coins_from_pb(m->funds, m->n_funds, &c, &nc, tmp, sizeof tmp))
             rc = wicas_errf(err, errlen, "%s", tmp);
-        if (!rc) *signer = xstrdup(m->sender);
+        if (!rc) *signer = wicas_xstrdup(m->sender);
         wchain__msg_instantiate_contract__free_unpacked(m, NULL);
     } else if (strcmp(u, URL_EXEC) == 0) {
         Wchain__MsgExecuteContract *m = wchain__msg_execute_contract__unpack(NULL, len, val);
@@ -102,11 +102,11 @@ int wasm_validate_msg(const char *u, const uint8_t *val, size_t len, char **sign
             rc = wicas_errf(err, errlen, "invalid sender address: invalid address");
         else if (!addr_ok(m->contract))
             rc = wicas_errf(err, errlen, "invalid contract address: invalid address");
-        else if (!wasm_json_ok(m->msg.data, m->msg.len))
+        else if (!wicas_wasm_json_ok(m->msg.data, m->msg.len))
             rc = wicas_errf(err, errlen, "msg is not valid JSON: invalid request");
-        else if (coins_from_pb(m->funds, m->n_funds, &c, &nc, tmp, sizeof tmp))
+        else if (wicas_coins_from_pb(m->funds, m->n_funds, &c, &nc, tmp, sizeof tmp))
             rc = wicas_errf(err, errlen, "%s", tmp);
-        if (!rc) *signer = xstrdup(m->sender);
+        if (!rc) *signer = wicas_xstrdup(m->sender);
         wchain__msg_execute_contract__free_unpacked(m, NULL);
     } else if (strcmp(u, URL_MIGRATE) == 0) {
         Wchain__MsgMigrateContract *m = wchain__msg_migrate_contract__unpack(NULL, len, val);
@@ -117,9 +117,9 @@ int wasm_validate_msg(const char *u, const uint8_t *val, size_t len, char **sign
             rc = wicas_errf(err, errlen, "invalid contract address: invalid address");
         else if (m->code_id == 0)
             rc = wicas_errf(err, errlen, "code id is required: invalid request");
-        else if (!wasm_json_ok(m->msg.data, m->msg.len))
+        else if (!wicas_wasm_json_ok(m->msg.data, m->msg.len))
             rc = wicas_errf(err, errlen, "msg is not valid JSON: invalid request");
-        if (!rc) *signer = xstrdup(m->sender);
+        if (!rc) *signer = wicas_xstrdup(m->sender);
         wchain__msg_migrate_contract__free_unpacked(m, NULL);
     } else if (strcmp(u, URL_ADMIN) == 0) {
         Wchain__MsgUpdateAdmin *m = wchain__msg_update_admin__unpack(NULL, len, val);
@@ -130,7 +130,7 @@ int wasm_validate_msg(const char *u, const uint8_t *val, size_t len, char **sign
             rc = wicas_errf(err, errlen, "invalid contract address: invalid address");
         else if (!addr_ok(m->new_admin))
             rc = wicas_errf(err, errlen, "invalid new admin address: invalid address");
-        if (!rc) *signer = xstrdup(m->sender);
+        if (!rc) *signer = wicas_xstrdup(m->sender);
         wchain__msg_update_admin__free_unpacked(m, NULL);
     } else if (strcmp(u, URL_CLEAR) == 0) {
         Wchain__MsgClearAdmin *m = wchain__msg_clear_admin__unpack(NULL, len, val);
@@ -139,7 +139,7 @@ int wasm_validate_msg(const char *u, const uint8_t *val, size_t len, char **sign
             rc = wicas_errf(err, errlen, "invalid sender address: invalid address");
         else if (!addr_ok(m->contract))
             rc = wicas_errf(err, errlen, "invalid contract address: invalid address");
-        if (!rc) *signer = xstrdup(m->sender);
+        if (!rc) *signer = wicas_xstrdup(m->sender);
         wchain__msg_clear_admin__free_unpacked(m, NULL);
     } else {
         return wicas_errf(err, errlen, "not a wasm message");
@@ -157,8 +157,8 @@ static void classic_addr(uint64_t code_id, uint64_t inst, uint8_t out[32]) {
     memcpy(buf, th, 32);
     memcpy(buf + 32, "wasm", 4);
     buf[36] = 0;
-    be64_put(buf + 37, code_id);
-    be64_put(buf + 45, inst);
+    wicas_be64_put(buf + 37, code_id);
+    wicas_be64_put(buf + 45, inst);
     wicas_sha256(buf, sizeof buf, out);
 }
 
@@ -169,25 +169,25 @@ static int do_instantiate(wctx *x, const uint8_t *sender, size_t sl, const char 
                           const char *label, const uint8_t *msg, size_t msg_len, const coin *funds, size_t nf,
                           uint8_t out_addr[32], uint8_t **data, size_t *data_len) {
     Wchain__StoredCode *code = NULL;
-    int rc = wasm_code_get(x, code_id, &code);
+    int rc = wicas_wasm_code_get(x, code_id, &code);
     if (rc < 0) return -1;
-    if (rc == 0) return ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CODE, WASM_CS, "no such code: %" PRIu64, code_id);
+    if (rc == 0) return wicas_ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CODE, WASM_CS, "no such code: %" PRIu64, code_id);
     uint64_t inst;
-    if (wasm_next_seq(x, K_INST_SEQ, &inst)) goto fail;
+    if (wicas_wasm_next_seq(x, K_INST_SEQ, &inst)) goto fail;
     classic_addr(code_id, inst, out_addr);
     Wchain__ContractInfo *existing = NULL;
-    rc = wasm_contract_get(x, out_addr, &existing);
+    rc = wicas_wasm_contract_get(x, out_addr, &existing);
     if (rc != 0) {
         if (existing) wchain__contract_info__free_unpacked(existing, NULL);
         if (rc == 1)
-            ctx_fail(x, WICAS_WASM_CODE_DUPLICATE, WASM_CS, "contract address already exists: duplicate");
+            wicas_ctx_fail(x, WICAS_WASM_CODE_DUPLICATE, WASM_CS, "contract address already exists: duplicate");
         goto fail;
     }
-    if (acc_ensure(x, out_addr, 32)) goto fail;
-    if (nf && bank_send(x, sender, sl, out_addr, 32, funds, nf)) goto fail;
+    if (wicas_acc_ensure(x, out_addr, 32)) goto fail;
+    if (nf && wicas_bank_send(x, sender, sl, out_addr, 32, funds, nf)) goto fail;
     char creator[100], as[100];
-    addr_str(sender, sl, creator);
-    addr_str(out_addr, 32, as);
+    wicas_addr_str(sender, sl, creator);
+    wicas_addr_str(out_addr, 32, as);
     Wchain__AbsoluteTxPosition pos = WCHAIN__ABSOLUTE_TX_POSITION__INIT;
     pos.block_height = (uint64_t)x->c->blk_height;
     pos.tx_index = x->c->tx_index < 0 ? 0 : (uint64_t)x->c->tx_index;
@@ -197,16 +197,16 @@ static int do_instantiate(wctx *x, const uint8_t *sender, size_t sl, const char 
     ci.admin = (char *)(admin ? admin : "");
     ci.label = (char *)label;
     ci.created = &pos;
-    if (wasm_contract_set(x, out_addr, &ci)) goto fail;
+    if (wicas_wasm_contract_set(x, out_addr, &ci)) goto fail;
     uint8_t bk[128];
-    if (st_set(x, bk, wasm_bycode_key(code_id, &ci, out_addr, bk), (const uint8_t *)"", 0)) goto fail;
-    char *info = wasm_info_json(creator, funds, nf);
+    if (wicas_st_set(x, bk, wicas_wasm_bycode_key(code_id, &ci, out_addr, bk), (const uint8_t *)"", 0)) goto fail;
+    char *info = wicas_wasm_info_json(creator, funds, nf);
     if (!info) {
-        ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
+        wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
         goto fail;
     }
     wicas_vm_result res;
-    rc = wasm_call_contract(x, out_addr, code->checksum.data, WICAS_VM_INSTANTIATE, info, msg, msg_len,
+    rc = wicas_wasm_call_contract(x, out_addr, code->checksum.data, WICAS_VM_INSTANTIATE, info, msg, msg_len,
                             WICAS_WASM_CODE_INSTANTIATE_FAILED, &res);
     free(info);
     if (rc) {
@@ -215,7 +215,7 @@ static int do_instantiate(wctx *x, const uint8_t *sender, size_t sl, const char 
     }
     char ids[24];
     snprintf(ids, sizeof ids, "%" PRIu64, code_id);
-    ev_add(&x->ev, "instantiate", "_contract_address", as, "code_id", ids, NULL);
+    wicas_ev_add(&x->ev, "instantiate", "_contract_address", as, "code_id", ids, NULL);
     rc = handle_response(x, out_addr, res.ok_json, data, data_len);
     wicas_vm_result_free(&res);
     wchain__stored_code__free_unpacked(code, NULL);
@@ -230,21 +230,21 @@ static int do_execute(wctx *x, const uint8_t *sender, size_t sl, const char *con
     uint8_t a[32];
     Wchain__ContractInfo *ci;
     Wchain__StoredCode *code;
-    if (wasm_load_contract(x, contract, a, &ci, &code)) return -1;
+    if (wicas_wasm_load_contract(x, contract, a, &ci, &code)) return -1;
     int rc = -1;
     char ss[100];
-    addr_str(sender, sl, ss);
+    wicas_addr_str(sender, sl, ss);
     char *info = NULL;
-    if (nf && bank_send(x, sender, sl, a, 32, funds, nf)) goto done;
-    if (!(info = wasm_info_json(ss, funds, nf))) {
-        ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
+    if (nf && wicas_bank_send(x, sender, sl, a, 32, funds, nf)) goto done;
+    if (!(info = wicas_wasm_info_json(ss, funds, nf))) {
+        wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
         goto done;
     }
     wicas_vm_result res;
-    rc = wasm_call_contract(x, a, code->checksum.data, WICAS_VM_EXECUTE, info, msg, msg_len,
+    rc = wicas_wasm_call_contract(x, a, code->checksum.data, WICAS_VM_EXECUTE, info, msg, msg_len,
                             WICAS_WASM_CODE_EXECUTE_FAILED, &res);
     if (rc == 0) {
-        ev_add(&x->ev, "execute", "_contract_address", contract, NULL);
+        wicas_ev_add(&x->ev, "execute", "_contract_address", contract, NULL);
         rc = handle_response(x, a, res.ok_json, data, data_len);
     }
     wicas_vm_result_free(&res);
@@ -257,18 +257,18 @@ done:
 
 /* sudo, called by the chain itself (asynchronous AI results): no sender, no
  * funds; wasmd emits a "sudo" event with the contract address. */
-int wasm_sudo(wctx *x, const uint8_t contract[32], const uint8_t *msg, size_t len) {
+int wicas_wasm_sudo(wctx *x, const uint8_t contract[32], const uint8_t *msg, size_t len) {
     char as[100];
-    addr_str(contract, 32, as);
+    wicas_addr_str(contract, 32, as);
     uint8_t a[32];
     Wchain__ContractInfo *ci;
     Wchain__StoredCode *code;
-    if (wasm_load_contract(x, as, a, &ci, &code)) return -1;
+    if (wicas_wasm_load_contract(x, as, a, &ci, &code)) return -1;
     wicas_vm_result res;
-    int rc = wasm_call_contract(x, a, code->checksum.data, WICAS_VM_SUDO, NULL, msg, len,
+    int rc = wicas_wasm_call_contract(x, a, code->checksum.data, WICAS_VM_SUDO, NULL, msg, len,
                                 WICAS_WASM_CODE_EXECUTE_FAILED, &res);
     if (rc == 0) {
-        ev_add(&x->ev, "sudo", "_contract_address", as, NULL);
+        wicas_ev_add(&x->ev, "sudo", "_contract_address", as, NULL);
         uint8_t *d = NULL;
         size_t dl = 0;
         rc = handle_response(x, a, res.ok_json, &d, &dl);
@@ -284,18 +284,18 @@ static int do_migrate(wctx *x, const uint8_t *sender, size_t sl, const char *con
                       const uint8_t *msg, size_t msg_len, uint8_t **data, size_t *data_len) {
     uint8_t a[32];
     Wchain__ContractInfo *ci;
-    if (wasm_load_contract(x, contract, a, &ci, NULL)) return -1;
+    if (wicas_wasm_load_contract(x, contract, a, &ci, NULL)) return -1;
     char ss[100];
-    addr_str(sender, sl, ss);
+    wicas_addr_str(sender, sl, ss);
     int rc = -1;
     Wchain__StoredCode *code = NULL;
     if (!*ci->admin || strcmp(ci->admin, ss) != 0) {
-        ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK, "can not migrate: unauthorized");
+        wicas_ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK, "can not migrate: unauthorized");
         goto done;
     }
-    int r = wasm_code_get(x, new_code, &code);
+    int r = wicas_wasm_code_get(x, new_code, &code);
     if (r != 1) {
-        if (r == 0) ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CODE, WASM_CS, "no such code: %" PRIu64, new_code);
+        if (r == 0) wicas_ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CODE, WASM_CS, "no such code: %" PRIu64, new_code);
         goto done;
     }
     /* MigrateInfo for contracts whose migrate takes it (cosmwasm-std 2.2):
@@ -305,41 +305,41 @@ static int do_migrate(wctx *x, const uint8_t *sender, size_t sl, const char *con
     bool has_old = false;
     uint64_t old_version = 0;
     Wchain__StoredCode *old_code = NULL;
-    int orc = wasm_code_get(x, ci->code_id, &old_code);
+    int orc = wicas_wasm_code_get(x, ci->code_id, &old_code);
     if (orc < 0) goto done;
     if (orc == 1) {
         uint8_t k[64];
         uint8_t *v = NULL;
         size_t vl = 0;
-        if (kv_get(&x->ov, k, wasm_key(K_BYTECODE, old_code->checksum.data, 32, k), &v, &vl) == 1)
+        if (wicas_kv_get(&x->ov, k, wicas_wasm_key(K_BYTECODE, old_code->checksum.data, 32, k), &v, &vl) == 1)
             has_old = wicas_vm_code_migrate_version(v, vl, &old_version) == 1;
         free(v);
         wchain__stored_code__free_unpacked(old_code, NULL);
     }
     char *minfo = wicas_vm_migrate_info_json(ss, has_old, old_version);
     if (!minfo) {
-        ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
+        wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
         goto done;
     }
     uint8_t bk[128];
-    if (st_del(x, bk, wasm_bycode_key(ci->code_id, ci, a, bk))) {
+    if (wicas_st_del(x, bk, wicas_wasm_bycode_key(ci->code_id, ci, a, bk))) {
         free(minfo);
         goto done;
     }
     ci->code_id = new_code;
-    if (st_set(x, bk, wasm_bycode_key(new_code, ci, a, bk), (const uint8_t *)"", 0) ||
-        wasm_contract_set(x, a, ci)) {
+    if (wicas_st_set(x, bk, wicas_wasm_bycode_key(new_code, ci, a, bk), (const uint8_t *)"", 0) ||
+        wicas_wasm_contract_set(x, a, ci)) {
         free(minfo);
         goto done;
     }
     wicas_vm_result res;
-    rc = wasm_call_contract(x, a, code->checksum.data, WICAS_VM_MIGRATE, minfo, msg, msg_len,
+    rc = wicas_wasm_call_contract(x, a, code->checksum.data, WICAS_VM_MIGRATE, minfo, msg, msg_len,
                             WICAS_WASM_CODE_MIGRATION_FAILED, &res);
     free(minfo);
     if (rc == 0) {
         char ids[24];
         snprintf(ids, sizeof ids, "%" PRIu64, new_code);
-        ev_add(&x->ev, "migrate", "_contract_address", contract, "code_id", ids, NULL);
+        wicas_ev_add(&x->ev, "migrate", "_contract_address", contract, "code_id", ids, NULL);
         rc = handle_response(x, a, res.ok_json, data, data_len);
     }
     wicas_vm_result_free(&res);
@@ -353,20 +353,20 @@ static int do_set_admin(wctx *x, const uint8_t *sender, size_t sl, const char *c
                         const char *new_admin) {
     uint8_t a[32];
     Wchain__ContractInfo *ci;
-    if (wasm_load_contract(x, contract, a, &ci, NULL)) return -1;
+    if (wicas_wasm_load_contract(x, contract, a, &ci, NULL)) return -1;
     char ss[100];
-    addr_str(sender, sl, ss);
+    wicas_addr_str(sender, sl, ss);
     int rc = -1;
     if (!*ci->admin || strcmp(ci->admin, ss) != 0) {
-        ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK,
+        wicas_ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK,
                  "can not modify contract: unauthorized");
     } else {
         char *old = ci->admin;
         ci->admin = (char *)new_admin;
-        rc = wasm_contract_set(x, a, ci);
+        rc = wicas_wasm_contract_set(x, a, ci);
         ci->admin = old;
         if (!rc)
-            ev_add(&x->ev, "update_contract_admin", "_contract_address", contract, "new_admin_address",
+            wicas_ev_add(&x->ev, "update_contract_admin", "_contract_address", contract, "new_admin_address",
                    new_admin, NULL);
     }
     wchain__contract_info__free_unpacked(ci, NULL);
@@ -384,7 +384,7 @@ static int pack_msg_response(wctx *x, const ProtobufCMessage *m, uint8_t **out, 
     *out = malloc(*out_len + 1);
     if (!*out) {
         *out_len = 0;
-        return ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
+        return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
     }
     protobuf_c_message_pack(m, *out);
     return 0;
@@ -427,7 +427,7 @@ static int json_coins(wctx *x, const cJSON *arr, coin **out, size_t *n) {
     *n = 0;
     if (!arr || cJSON_IsNull(arr)) return 0;
     if (!cJSON_IsArray(arr))
-        return ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS, "coins must be an array");
+        return wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS, "coins must be an array");
     size_t k = (size_t)cJSON_GetArraySize(arr);
     Wchain__Coin *pc = calloc(k ? k : 1, sizeof *pc);
     Wchain__Coin **pp = calloc(k ? k : 1, sizeof *pp);
@@ -438,7 +438,7 @@ static int json_coins(wctx *x, const cJSON *arr, coin **out, size_t *n) {
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(it, "denom");
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(it, "amount");
         if (!pc || !pp || !cJSON_IsString(d) || !cJSON_IsString(a)) {
-            rc = ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS, "invalid coin in contract message");
+            rc = wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS, "invalid coin in contract message");
             break;
         }
         wchain__coin__init(&pc[i]);
@@ -448,8 +448,8 @@ static int json_coins(wctx *x, const cJSON *arr, coin **out, size_t *n) {
         i++;
     }
     char err[200];
-    if (!rc && coins_from_pb(pp, i, out, n, err, sizeof err))
-        rc = ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK, "%s", err);
+    if (!rc && wicas_coins_from_pb(pp, i, out, n, err, sizeof err))
+        rc = wicas_ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK, "%s", err);
     free(pc);
     free(pp);
     return rc;
@@ -464,11 +464,11 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
     *resp_url = "";
     cJSON *j = cJSON_Parse(json);
     if (!j)
-        return ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
+        return wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
                         "contract message is not JSON: invalid CosmosMsg from the contract");
     int rc = -1;
     char self[100];
-    addr_str(a, 32, self);
+    wicas_addr_str(a, 32, self);
     const cJSON *bank = cJSON_GetObjectItemCaseSensitive(j, "bank");
     const cJSON *wasm = cJSON_GetObjectItemCaseSensitive(j, "wasm");
     coin *c = NULL;
@@ -479,16 +479,16 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         uint8_t tb[32];
         size_t tl;
         if (!cJSON_IsString(to) || wicas_chain_addr_decode(to->valuestring, tb, &tl))
-            ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK,
+            wicas_ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK,
                      "bank send from contract: invalid to_address");
         else if (json_coins(x, cJSON_GetObjectItemCaseSensitive(s, "amount"), &c, &nc) == 0) {
             if (nc == 0)
-                ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK,
+                wicas_ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK,
                          "bank send from contract: empty amount");
             else {
-                ev_add(&x->ev, "message", "action", "/cosmos.bank.v1beta1.MsgSend", "sender", self, "module",
+                wicas_ev_add(&x->ev, "message", "action", "/cosmos.bank.v1beta1.MsgSend", "sender", self, "module",
                        "bank", NULL);
-                rc = bank_send(x, a, 32, tb, tl, c, nc);
+                rc = wicas_bank_send(x, a, 32, tb, tl, c, nc);
                 *resp_url = "/cosmos.bank.v1beta1.MsgSendResponse";
             }
         }
@@ -496,9 +496,9 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(wasm, "execute");
         const cJSON *to = cJSON_GetObjectItemCaseSensitive(e, "contract_addr");
         size_t ml = 0;
-        uint8_t *m = wasm_b64dec(cJSON_GetObjectItemCaseSensitive(e, "msg"), &ml);
+        uint8_t *m = wicas_wasm_b64dec(cJSON_GetObjectItemCaseSensitive(e, "msg"), &ml);
         if (!cJSON_IsString(to) || !m)
-            ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
+            wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
                      "wasm execute from contract: contract_addr and base64 msg required");
         else if (json_coins(x, cJSON_GetObjectItemCaseSensitive(e, "funds"), &c, &nc) == 0) {
             uint8_t *d = NULL;
@@ -514,10 +514,10 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         const cJSON *cid = cJSON_GetObjectItemCaseSensitive(e, "code_id");
         const cJSON *label = cJSON_GetObjectItemCaseSensitive(e, "label");
         size_t ml = 0;
-        uint8_t *m = wasm_b64dec(cJSON_GetObjectItemCaseSensitive(e, "msg"), &ml);
+        uint8_t *m = wicas_wasm_b64dec(cJSON_GetObjectItemCaseSensitive(e, "msg"), &ml);
         if (!cJSON_IsNumber(cid) || cid->valuedouble < 1 || !cJSON_IsString(label) || !m ||
             (admin && !cJSON_IsNull(admin) && (!cJSON_IsString(admin) || !addr_ok(admin->valuestring))))
-            ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
+            wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
                      "wasm instantiate from contract: code_id, label, base64 msg required");
         else if (json_coins(x, cJSON_GetObjectItemCaseSensitive(e, "funds"), &c, &nc) == 0) {
             uint8_t na[32], *d = NULL;
@@ -526,7 +526,7 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
                                 (uint64_t)cid->valuedouble, label->valuestring, m, ml, c, nc, na, &d, &dl);
             if (rc == 0) {
                 char as[100];
-                addr_str(na, 32, as);
+                wicas_addr_str(na, 32, as);
                 rc = pack_contract_response(x, URL_INST, as, d, dl, data, data_len, resp_url);
             }
             free(d);
@@ -537,9 +537,9 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         const cJSON *to = cJSON_GetObjectItemCaseSensitive(e, "contract_addr");
         const cJSON *cid = cJSON_GetObjectItemCaseSensitive(e, "new_code_id");
         size_t ml = 0;
-        uint8_t *m = wasm_b64dec(cJSON_GetObjectItemCaseSensitive(e, "msg"), &ml);
+        uint8_t *m = wicas_wasm_b64dec(cJSON_GetObjectItemCaseSensitive(e, "msg"), &ml);
         if (!cJSON_IsString(to) || !cJSON_IsNumber(cid) || !m)
-            ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
+            wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
                      "wasm migrate from contract: contract_addr, new_code_id, msg required");
         else {
             uint8_t *d = NULL;
@@ -556,7 +556,7 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         const cJSON *to = cJSON_GetObjectItemCaseSensitive(e, "contract_addr");
         const cJSON *ad = cJSON_GetObjectItemCaseSensitive(e, "admin");
         if (!cJSON_IsString(to) || !cJSON_IsString(ad) || !addr_ok(ad->valuestring))
-            ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
+            wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
                      "wasm update_admin from contract: contract_addr, admin required");
         else
             rc = do_set_admin(x, a, 32, to->valuestring, ad->valuestring);
@@ -565,18 +565,18 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         const cJSON *to = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(wasm, "clear_admin"), "contract_addr");
         if (!cJSON_IsString(to))
-            ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
+            wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
                      "wasm clear_admin from contract: contract_addr required");
         else
             rc = do_set_admin(x, a, 32, to->valuestring, "");
         *resp_url = "/cosmwasm.wasm.v1.MsgClearAdminResponse";
-    } else if (wasm_custom_route(cJSON_GetObjectItemCaseSensitive(j, "custom"), true)) {
+    } else if (wicas_wasm_custom_route(cJSON_GetObjectItemCaseSensitive(j, "custom"), true)) {
         /* {"custom":{"<key>":...}}: the module offering <key> to contracts,
          * e.g. {"custom":{"ai":{"request":{...}}}}, an asynchronous inference */
         const cJSON *custom = cJSON_GetObjectItemCaseSensitive(j, "custom");
-        rc = wasm_custom_route(custom, true)->custom_msg(x, a, custom, resp_url);
+        rc = wicas_wasm_custom_route(custom, true)->custom_msg(x, a, custom, resp_url);
     } else {
-        ctx_fail(x, WICAS_WASM_CODE_UNKNOWN_MSG, WASM_CS, "unknown message from the contract: %.100s", json);
+        wicas_ctx_fail(x, WICAS_WASM_CODE_UNKNOWN_MSG, WASM_CS, "unknown message from the contract: %.100s", json);
     }
     free(c);
     cJSON_Delete(j);
@@ -644,21 +644,21 @@ static int call_reply(wctx *x, const uint8_t a[32], const wicas_vm_submsg *sm, b
     }
     char *msg = cJSON_PrintUnformatted(r);
     cJSON_Delete(r);
-    if (!msg) return ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
+    if (!msg) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
     Wchain__ContractInfo *ci = NULL;
     Wchain__StoredCode *code = NULL;
     char as[100];
-    addr_str(a, 32, as);
-    if (wasm_load_contract(x, as, (uint8_t[32]){0}, &ci, &code)) {
+    wicas_addr_str(a, 32, as);
+    if (wicas_wasm_load_contract(x, as, (uint8_t[32]){0}, &ci, &code)) {
         free(msg);
         return -1;
     }
     wicas_vm_result vr;
-    int rc = wasm_call_contract(x, a, code->checksum.data, WICAS_VM_REPLY, NULL, (uint8_t *)msg, strlen(msg),
+    int rc = wicas_wasm_call_contract(x, a, code->checksum.data, WICAS_VM_REPLY, NULL, (uint8_t *)msg, strlen(msg),
                                 WICAS_WASM_CODE_EXECUTE_FAILED, &vr);
     free(msg);
     if (rc == 0) {
-        ev_add(&x->ev, "reply", "_contract_address", as, NULL);
+        wicas_ev_add(&x->ev, "reply", "_contract_address", as, NULL);
         uint8_t *rd = NULL;
         size_t rdl = 0;
         rc = handle_response(x, a, vr.ok_json, &rd, &rdl);
@@ -687,12 +687,12 @@ static bool attr_key_ok(const char *k) {
  * context is dropped with it). */
 static int contract_event(wctx *x, const char *type, const char *contract, const wicas_vm_attr *attrs,
                           size_t n) {
-    wicas_chain_event *e = ev_add(&x->ev, type, "_contract_address", contract, NULL);
+    wicas_chain_event *e = wicas_ev_add(&x->ev, type, "_contract_address", contract, NULL);
     for (size_t i = 0; e && i < n; i++) {
         if (!attr_key_ok(attrs[i].key))
-            return ctx_fail(x, WICAS_WASM_CODE_INVALID_EVENT, WASM_CS,
+            return wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_EVENT, WASM_CS,
                             "attribute key '%s' is empty or reserved: invalid event", attrs[i].key);
-        ev_attr(e, attrs[i].key, attrs[i].value);
+        wicas_ev_attr(e, attrs[i].key, attrs[i].value);
     }
     return 0;
 }
@@ -704,14 +704,14 @@ static int handle_response(wctx *x, const uint8_t a[32], const char *ok_json, ui
     wicas_vm_response r;
     char err[256];
     if (wicas_vm_parse_response(ok_json ? ok_json : "", &r, err, sizeof err) != WICAS_VM_OK)
-        return ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS, "contract response: %s", err);
+        return wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS, "contract response: %s", err);
     char as[100];
-    addr_str(a, 32, as);
+    wicas_addr_str(a, 32, as);
     int rc = 0;
     if (r.n_attributes) rc = contract_event(x, "wasm", as, r.attributes, r.n_attributes);
     for (size_t i = 0; i < r.n_events && !rc; i++) {
         if (strlen(r.events[i].type) < 2) {
-            rc = ctx_fail(x, WICAS_WASM_CODE_INVALID_EVENT, WASM_CS,
+            rc = wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_EVENT, WASM_CS,
                           "event type '%s' too short: invalid event", r.events[i].type);
             break;
         }
@@ -730,7 +730,7 @@ static int handle_response(wctx *x, const uint8_t a[32], const char *ok_json, ui
     for (size_t i = 0; i < r.n_messages && !rc; i++) {
         wicas_vm_submsg *sm = &r.messages[i];
         wctx sub;
-        ctx_child(&sub, x);
+        wicas_ctx_child(&sub, x);
         uint64_t base_used = x->gas_used;
         if (sm->has_gas_limit && sm->gas_limit < x->gas_limit - x->gas_used)
             sub.gas_limit = x->gas_used + sm->gas_limit;
@@ -746,14 +746,14 @@ static int handle_response(wctx *x, const uint8_t a[32], const char *ok_json, ui
             if (reply) {
                 /* the reply sees the sub-message's events; they are also emitted */
                 for (size_t k = 0; k < sub.ev.n; k++) {
-                    wicas_chain_event *e = ev_add(&copy, sub.ev.ev[k].type, NULL);
+                    wicas_chain_event *e = wicas_ev_add(&copy, sub.ev.ev[k].type, NULL);
                     for (size_t q = 0; e && q < sub.ev.ev[k].n_attrs; q++)
-                        ev_attr(e, sub.ev.ev[k].attrs[q].key, sub.ev.ev[k].attrs[q].value);
+                        wicas_ev_attr(e, sub.ev.ev[k].attrs[q].key, sub.ev.ev[k].attrs[q].value);
                 }
             }
-            if (ctx_end(&sub, x, true)) rc = ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
+            if (wicas_ctx_end(&sub, x, true)) rc = wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
             if (!rc && reply) rc = call_reply(x, a, sm, true, &copy, d, dl, url, NULL, used, data, data_len);
-            ev_free(&copy);
+            wicas_ev_free(&copy);
         } else {
             bool reply = !parent_oog &&
                          (sm->reply_on == WICAS_VM_REPLY_ERROR || sm->reply_on == WICAS_VM_REPLY_ALWAYS);
@@ -763,10 +763,10 @@ static int handle_response(wctx *x, const uint8_t a[32], const char *ok_json, ui
             if (reply) {
                 sub.code = 0; /* caught: the error does not fail the caller */
                 sub.out_of_gas = false;
-                ctx_end(&sub, x, false);
+                wicas_ctx_end(&sub, x, false);
                 rc = call_reply(x, a, sm, false, NULL, NULL, 0, NULL, red, used, data, data_len);
             } else {
-                ctx_end(&sub, x, false);
+                wicas_ctx_end(&sub, x, false);
                 rc = -1;
             }
         }
@@ -785,11 +785,11 @@ static int handle_response(wctx *x, const uint8_t a[32], const char *ok_json, ui
 
 static int sender_of(wctx *x, const char *s, uint8_t a[32], size_t *al) {
     if (wicas_chain_addr_decode(s, a, al))
-        return ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK, "invalid sender address");
+        return wicas_ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK, "invalid sender address");
     return 0;
 }
 
-int wasm_msg_handle(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp,
+int wicas_wasm_msg_handle(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp,
                     size_t *resp_len) {
     *resp = NULL;
     *resp_len = 0;
@@ -797,20 +797,20 @@ int wasm_msg_handle(wctx *x, const char *url, const uint8_t *val, size_t len, ui
     size_t sl;
     if (strcmp(url, URL_STORE) == 0) {
         Wchain__MsgStoreCode *m = wchain__msg_store_code__unpack(NULL, len, val);
-        if (!m) return ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgStoreCode");
+        if (!m) return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgStoreCode");
         int rc = sender_of(x, m->sender, s, &sl);
         uint64_t id = 0;
         uint8_t cs[32];
         if (!rc)
-            rc = gas_use(x, GAS_WASM_COMPILE_PER_BYTE * (uint64_t)m->wasm_byte_code.len,
+            rc = wicas_gas_use(x, GAS_WASM_COMPILE_PER_BYTE * (uint64_t)m->wasm_byte_code.len,
                          "Compiling wasm bytecode");
-        if (!rc) rc = wasm_store_code(x, s, sl, m->wasm_byte_code.data, m->wasm_byte_code.len, &id, cs);
+        if (!rc) rc = wicas_wasm_store_code(x, s, sl, m->wasm_byte_code.data, m->wasm_byte_code.len, &id, cs);
         wchain__msg_store_code__free_unpacked(m, NULL);
         if (rc) return -1;
         char hex[65], ids[24];
         wicas_hex_encode(cs, 32, hex);
         snprintf(ids, sizeof ids, "%" PRIu64, id);
-        ev_add(&x->ev, "store_code", "code_checksum", hex, "code_id", ids, NULL);
+        wicas_ev_add(&x->ev, "store_code", "code_checksum", hex, "code_id", ids, NULL);
         Wchain__MsgStoreCodeResponse r = WCHAIN__MSG_STORE_CODE_RESPONSE__INIT;
         r.code_id = id;
         r.checksum.data = cs;
@@ -823,34 +823,34 @@ int wasm_msg_handle(wctx *x, const char *url, const uint8_t *val, size_t len, ui
     if (strcmp(url, URL_INST) == 0) {
         Wchain__MsgInstantiateContract *m = wchain__msg_instantiate_contract__unpack(NULL, len, val);
         if (!m)
-            return ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgInstantiateContract");
+            return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgInstantiateContract");
         coin *c = NULL;
         size_t nc = 0;
         char err[200];
         uint8_t a[32];
         if (sender_of(x, m->sender, s, &sl) == 0) {
-            if (coins_from_pb(m->funds, m->n_funds, &c, &nc, err, sizeof err))
-                ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK, "%s", err);
+            if (wicas_coins_from_pb(m->funds, m->n_funds, &c, &nc, err, sizeof err))
+                wicas_ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK, "%s", err);
             else
                 rc = do_instantiate(x, s, sl, m->admin, m->code_id, m->label, m->msg.data, m->msg.len, c, nc,
                                     a, &data, &dl);
         }
         if (rc == 0) {
             char as[100];
-            addr_str(a, 32, as);
+            wicas_addr_str(a, 32, as);
             rc = pack_contract_response(x, URL_INST, as, data, dl, resp, resp_len, NULL);
         }
         free(c);
         wchain__msg_instantiate_contract__free_unpacked(m, NULL);
     } else if (strcmp(url, URL_EXEC) == 0) {
         Wchain__MsgExecuteContract *m = wchain__msg_execute_contract__unpack(NULL, len, val);
-        if (!m) return ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgExecuteContract");
+        if (!m) return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgExecuteContract");
         coin *c = NULL;
         size_t nc = 0;
         char err[200];
         if (sender_of(x, m->sender, s, &sl) == 0) {
-            if (coins_from_pb(m->funds, m->n_funds, &c, &nc, err, sizeof err))
-                ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK, "%s", err);
+            if (wicas_coins_from_pb(m->funds, m->n_funds, &c, &nc, err, sizeof err))
+                wicas_ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK, "%s", err);
             else
                 rc = do_execute(x, s, sl, m->contract, m->msg.data, m->msg.len, c, nc, &data, &dl);
         }
@@ -859,27 +859,27 @@ int wasm_msg_handle(wctx *x, const char *url, const uint8_t *val, size_t len, ui
         wchain__msg_execute_contract__free_unpacked(m, NULL);
     } else if (strcmp(url, URL_MIGRATE) == 0) {
         Wchain__MsgMigrateContract *m = wchain__msg_migrate_contract__unpack(NULL, len, val);
-        if (!m) return ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgMigrateContract");
+        if (!m) return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgMigrateContract");
         if (sender_of(x, m->sender, s, &sl) == 0)
             rc = do_migrate(x, s, sl, m->contract, m->code_id, m->msg.data, m->msg.len, &data, &dl);
         if (rc == 0) rc = pack_contract_response(x, URL_MIGRATE, NULL, data, dl, resp, resp_len, NULL);
         wchain__msg_migrate_contract__free_unpacked(m, NULL);
     } else if (strcmp(url, URL_ADMIN) == 0) {
         Wchain__MsgUpdateAdmin *m = wchain__msg_update_admin__unpack(NULL, len, val);
-        if (!m) return ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgUpdateAdmin");
+        if (!m) return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgUpdateAdmin");
         if (sender_of(x, m->sender, s, &sl) == 0) rc = do_set_admin(x, s, sl, m->contract, m->new_admin);
         wchain__msg_update_admin__free_unpacked(m, NULL);
         Wchain__MsgUpdateAdminResponse r = WCHAIN__MSG_UPDATE_ADMIN_RESPONSE__INIT;
         if (rc == 0) rc = pack_msg_response(x, &r.base, resp, resp_len);
     } else if (strcmp(url, URL_CLEAR) == 0) {
         Wchain__MsgClearAdmin *m = wchain__msg_clear_admin__unpack(NULL, len, val);
-        if (!m) return ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgClearAdmin");
+        if (!m) return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgClearAdmin");
         if (sender_of(x, m->sender, s, &sl) == 0) rc = do_set_admin(x, s, sl, m->contract, "");
         wchain__msg_clear_admin__free_unpacked(m, NULL);
         Wchain__MsgClearAdminResponse r = WCHAIN__MSG_CLEAR_ADMIN_RESPONSE__INIT;
         if (rc == 0) rc = pack_msg_response(x, &r.base, resp, resp_len);
     } else {
-        rc = ctx_fail(x, WICAS_CODE_UNKNOWN_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
+        rc = wicas_ctx_fail(x, WICAS_CODE_UNKNOWN_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
                       "unrecognized wasm message %s", url);
     }
     free(data);

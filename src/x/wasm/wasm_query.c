@@ -33,7 +33,7 @@ static void fill_code_info(Wchain__CodeInfoResponse *ci, Wchain__AccessConfig *a
     ci->instantiate_permission = ac;
 }
 
-void wasm_query_service(wctx *x, const char *name, const char *path, const uint8_t *data, size_t len,
+void wicas_wasm_query_service(wctx *x, const char *name, const char *path, const uint8_t *data, size_t len,
                         wicas_chain_query_result *r) {
     (void)path;
     if (strcmp(name, "ContractInfo") == 0) {
@@ -43,7 +43,7 @@ void wasm_query_service(wctx *x, const char *name, const char *path, const uint8
                                     "cannot decode QueryContractInfoRequest");
         uint8_t a[32];
         Wchain__ContractInfo *ci;
-        if (wasm_load_contract(x, q->address, a, &ci, NULL)) {
+        if (wicas_wasm_load_contract(x, q->address, a, &ci, NULL)) {
             wicas_query_fail(r, x->code, WASM_CS, "%s", x->err);
         } else {
             Wchain__QueryContractInfoResponse resp = WCHAIN__QUERY_CONTRACT_INFO_RESPONSE__INIT;
@@ -61,15 +61,15 @@ void wasm_query_service(wctx *x, const char *name, const char *path, const uint8
                                     "cannot decode QueryRawContractStateRequest");
         uint8_t a[32];
         Wchain__ContractInfo *ci;
-        if (wasm_load_contract(x, q->address, a, &ci, NULL)) {
+        if (wicas_wasm_load_contract(x, q->address, a, &ci, NULL)) {
             wicas_query_fail(r, x->code, WASM_CS, "%s", x->err);
         } else {
             uint8_t *k = malloc(64 + q->query_data.len);
-            size_t kl = wasm_key(K_CSTORE, a, 32, k);
+            size_t kl = wicas_wasm_key(K_CSTORE, a, 32, k);
             if (q->query_data.len) memcpy(k + kl, q->query_data.data, q->query_data.len);
             uint8_t *v = NULL;
             size_t vl = 0;
-            int rc = st_get(x, k, kl + q->query_data.len, &v, &vl);
+            int rc = wicas_st_get(x, k, kl + q->query_data.len, &v, &vl);
             Wchain__QueryRawContractStateResponse resp = WCHAIN__QUERY_RAW_CONTRACT_STATE_RESPONSE__INIT;
             if (rc == 1) {
                 resp.data.data = v;
@@ -90,11 +90,11 @@ void wasm_query_service(wctx *x, const char *name, const char *path, const uint8
         if (!q)
             return wicas_query_fail(r, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK,
                                     "cannot decode QuerySmartContractStateRequest");
-        if (!wasm_json_ok(q->query_data.data, q->query_data.len)) {
+        if (!wicas_wasm_json_ok(q->query_data.data, q->query_data.len)) {
             wicas_query_fail(r, WICAS_WASM_CODE_INVALID, WASM_CS, "query data must be JSON: invalid");
         } else {
             bool ok;
-            char *out = wasm_smart_query(x, q->address, q->query_data.data, q->query_data.len, &ok);
+            char *out = wicas_wasm_smart_query(x, q->address, q->query_data.data, q->query_data.len, &ok);
             if (!ok) {
                 wicas_query_fail(r, x->code ? x->code : WICAS_WASM_CODE_QUERY_FAILED,
                                  x->codespace ? x->codespace : WASM_CS, "%s",
@@ -115,7 +115,7 @@ void wasm_query_service(wctx *x, const char *name, const char *path, const uint8
             return wicas_query_fail(r, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK,
                                     "cannot decode QueryCodeRequest");
         Wchain__StoredCode *sc = NULL;
-        int rc = wasm_code_get(x, q->code_id, &sc);
+        int rc = wicas_wasm_code_get(x, q->code_id, &sc);
         if (rc != 1) {
             wicas_query_fail(r, rc == 0 ? WICAS_WASM_CODE_NOT_FOUND : WICAS_CODE_INTERNAL, WASM_CS,
                              "no such code: %" PRIu64 ": not found", q->code_id);
@@ -123,7 +123,7 @@ void wasm_query_service(wctx *x, const char *name, const char *path, const uint8
             uint8_t k[64];
             uint8_t *v = NULL;
             size_t vl = 0;
-            st_get(x, k, wasm_key(K_BYTECODE, sc->checksum.data, 32, k), &v, &vl);
+            wicas_st_get(x, k, wicas_wasm_key(K_BYTECODE, sc->checksum.data, 32, k), &v, &vl);
             Wchain__CodeInfoResponse ci;
             Wchain__AccessConfig ac;
             fill_code_info(&ci, &ac, sc);
@@ -143,13 +143,13 @@ void wasm_query_service(wctx *x, const char *name, const char *path, const uint8
             return wicas_query_fail(r, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK,
                                     "cannot decode QueryCodesRequest");
         uint64_t limit = q->pagination && q->pagination->limit ? q->pagination->limit : 100;
-        uint64_t start = q->pagination && q->pagination->key.len == 8 ? be64_get(q->pagination->key.data) : 1;
+        uint64_t start = q->pagination && q->pagination->key.len == 8 ? wicas_be64_get(q->pagination->key.data) : 1;
         Wchain__StoredCode **scs = NULL;
         size_t n = 0;
         uint64_t next = 0;
         for (uint64_t id = start;; id++) {
             Wchain__StoredCode *sc = NULL;
-            if (wasm_code_get(x, id, &sc) != 1) break;
+            if (wicas_wasm_code_get(x, id, &sc) != 1) break;
             if (n == limit) {
                 next = id;
                 wchain__stored_code__free_unpacked(sc, NULL);
@@ -172,7 +172,7 @@ void wasm_query_service(wctx *x, const char *name, const char *path, const uint8
                 pc[i] = &cis[i];
             }
             uint8_t nk[8];
-            be64_put(nk, next);
+            wicas_be64_put(nk, next);
             Wchain__PageResponse page = WCHAIN__PAGE_RESPONSE__INIT;
             if (next) {
                 page.next_key.data = nk;
@@ -200,7 +200,7 @@ void wasm_query_service(wctx *x, const char *name, const char *path, const uint8
         uint8_t pre[32];
         size_t pl = strlen(K_BYCODE);
         memcpy(pre, K_BYCODE, pl);
-        be64_put(pre + pl, q->code_id);
+        wicas_be64_put(pre + pl, q->code_id);
         pl += 8;
         uint64_t limit = q->pagination && q->pagination->limit ? q->pagination->limit : 100;
         char **list = NULL;
@@ -221,7 +221,7 @@ void wasm_query_service(wctx *x, const char *name, const char *path, const uint8
         for (;;) {
             uint8_t *k, *v;
             size_t kl, vl;
-            int rc = st_next(x, cur, curl, incl, &k, &kl, &v, &vl);
+            int rc = wicas_st_next(x, cur, curl, incl, &k, &kl, &v, &vl);
             if (rc != 1) break;
             free(v);
             if (kl != pl + 48 || memcmp(k, pre, pl) != 0) {
@@ -236,14 +236,14 @@ void wasm_query_service(wctx *x, const char *name, const char *path, const uint8
                 break;
             }
             char as[100];
-            addr_str(k + pl + 16, 32, as);
+            wicas_addr_str(k + pl + 16, 32, as);
             char **nl = realloc(list, (n + 1) * sizeof *nl);
             if (!nl) {
                 free(k);
                 break;
             }
             list = nl;
-            list[n++] = xstrdup(as);
+            list[n++] = wicas_xstrdup(as);
             free(cur);
             cur = k;
             curl = kl;

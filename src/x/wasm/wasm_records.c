@@ -11,8 +11,8 @@
  * itself is kept once per checksum; the VM's compiled module cache is not
  * part of the state (wasm_vm.c recompiles from the stored bytes).
  *
- * Gas: every read and write here goes through the metered store (st_get /
- * st_set) like wasmd's keeper; the per-byte compile price is charged by the
+ * Gas: every read and write here goes through the metered store (wicas_st_get /
+ * wicas_st_set) like wasmd's keeper; the per-byte compile price is charged by the
  * Msg server before storing.
  */
 #include <inttypes.h>
@@ -23,112 +23,112 @@
 #include "common.h"
 #include "wasm_internal.h"
 
-size_t wasm_key(const char *pre, const uint8_t *a, size_t al, uint8_t *out) {
+size_t wicas_wasm_key(const char *pre, const uint8_t *a, size_t al, uint8_t *out) {
     size_t pl = strlen(pre);
     memcpy(out, pre, pl);
     memcpy(out + pl, a, al);
     return pl + al;
 }
 
-int wasm_next_seq(wctx *x, const char *key, uint64_t *id) {
+int wicas_wasm_next_seq(wctx *x, const char *key, uint64_t *id) {
     uint8_t *v = NULL;
     size_t vl = 0;
-    int rc = st_get(x, (const uint8_t *)key, strlen(key), &v, &vl);
+    int rc = wicas_st_get(x, (const uint8_t *)key, strlen(key), &v, &vl);
     if (rc < 0) return -1;
-    *id = (rc == 1 && vl == 8) ? be64_get(v) : 1;
+    *id = (rc == 1 && vl == 8) ? wicas_be64_get(v) : 1;
     free(v);
     uint8_t nb[8];
-    be64_put(nb, *id + 1);
-    return st_set(x, (const uint8_t *)key, strlen(key), nb, 8);
+    wicas_be64_put(nb, *id + 1);
+    return wicas_st_set(x, (const uint8_t *)key, strlen(key), nb, 8);
 }
 
-int wasm_code_get(wctx *x, uint64_t id, Wchain__StoredCode **out) {
+int wicas_wasm_code_get(wctx *x, uint64_t id, Wchain__StoredCode **out) {
     uint8_t k[32], ib[8];
-    be64_put(ib, id);
+    wicas_be64_put(ib, id);
     uint8_t *v = NULL;
     size_t vl = 0;
-    int rc = st_get(x, k, wasm_key(K_CODE, ib, 8, k), &v, &vl);
+    int rc = wicas_st_get(x, k, wicas_wasm_key(K_CODE, ib, 8, k), &v, &vl);
     if (rc != 1) return rc;
     *out = wchain__stored_code__unpack(NULL, vl, v);
     free(v);
     return *out ? 1
-                : ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "stored code record %" PRIu64 " is corrupt", id);
+                : wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "stored code record %" PRIu64 " is corrupt", id);
 }
 
-int wasm_contract_get(wctx *x, const uint8_t a[32], Wchain__ContractInfo **out) {
+int wicas_wasm_contract_get(wctx *x, const uint8_t a[32], Wchain__ContractInfo **out) {
     uint8_t k[64];
     uint8_t *v = NULL;
     size_t vl = 0;
-    int rc = st_get(x, k, wasm_key(K_CONTRACT, a, 32, k), &v, &vl);
+    int rc = wicas_st_get(x, k, wicas_wasm_key(K_CONTRACT, a, 32, k), &v, &vl);
     if (rc != 1) return rc;
     *out = wchain__contract_info__unpack(NULL, vl, v);
     free(v);
-    return *out ? 1 : ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "stored contract record is corrupt");
+    return *out ? 1 : wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "stored contract record is corrupt");
 }
 
-int wasm_contract_set(wctx *x, const uint8_t a[32], const Wchain__ContractInfo *ci) {
+int wicas_wasm_contract_set(wctx *x, const uint8_t a[32], const Wchain__ContractInfo *ci) {
     uint8_t k[64];
     size_t n = wchain__contract_info__get_packed_size(ci);
     uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) return ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
+    if (!buf) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
     wchain__contract_info__pack(ci, buf);
-    int rc = st_set(x, k, wasm_key(K_CONTRACT, a, 32, k), buf, n);
+    int rc = wicas_st_set(x, k, wicas_wasm_key(K_CONTRACT, a, 32, k), buf, n);
     free(buf);
     return rc;
 }
 
-size_t wasm_bycode_key(uint64_t code_id, const Wchain__ContractInfo *ci, const uint8_t a[32], uint8_t *k) {
+size_t wicas_wasm_bycode_key(uint64_t code_id, const Wchain__ContractInfo *ci, const uint8_t a[32], uint8_t *k) {
     size_t o = strlen(K_BYCODE);
     memcpy(k, K_BYCODE, o);
-    be64_put(k + o, code_id);
-    be64_put(k + o + 8, ci->created ? ci->created->block_height : 0);
-    be64_put(k + o + 16, ci->created ? ci->created->tx_index : 0);
+    wicas_be64_put(k + o, code_id);
+    wicas_be64_put(k + o + 8, ci->created ? ci->created->block_height : 0);
+    wicas_be64_put(k + o + 16, ci->created ? ci->created->tx_index : 0);
     memcpy(k + o + 24, a, 32);
     return o + 56;
 }
 
-int wasm_load_contract(wctx *x, const char *contract, uint8_t a[32], Wchain__ContractInfo **ci,
+int wicas_wasm_load_contract(wctx *x, const char *contract, uint8_t a[32], Wchain__ContractInfo **ci,
                        Wchain__StoredCode **code) {
     size_t al;
     *ci = NULL;
     if (code) *code = NULL;
     if (!contract || wicas_chain_addr_decode(contract, a, &al) || al != 32) {
-        return ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CONTRACT, WASM_CS, "no such contract: %s",
+        return wicas_ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CONTRACT, WASM_CS, "no such contract: %s",
                         contract ? contract : "");
     }
-    int rc = wasm_contract_get(x, a, ci);
+    int rc = wicas_wasm_contract_get(x, a, ci);
     if (rc < 0) return -1;
     if (rc == 0)
-        return ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CONTRACT, WASM_CS, "no such contract: %s", contract);
+        return wicas_ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CONTRACT, WASM_CS, "no such contract: %s", contract);
     if (code) {
-        rc = wasm_code_get(x, (*ci)->code_id, code);
+        rc = wicas_wasm_code_get(x, (*ci)->code_id, code);
         if (rc != 1) {
             wchain__contract_info__free_unpacked(*ci, NULL);
             *ci = NULL;
             return rc < 0 ? -1
-                          : ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CODE, WASM_CS, "no such code for contract %s",
+                          : wicas_ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CODE, WASM_CS, "no such code for contract %s",
                                      contract);
         }
     }
     return 0;
 }
 
-int wasm_store_code(wctx *x, const uint8_t *creator, size_t cl, const uint8_t *wasm, size_t len,
+int wicas_wasm_store_code(wctx *x, const uint8_t *creator, size_t cl, const uint8_t *wasm, size_t len,
                     uint64_t *code_id, uint8_t checksum[32]) {
     wicas_sha256(wasm, len, checksum);
     char err[300];
-    wicas_vm_status vs = wicas_vm_store_code(wasm_vm_of(x->c), wasm, len, NULL, err, sizeof err);
+    wicas_vm_status vs = wicas_vm_store_code(wicas_wasm_vm_of(x->c), wasm, len, NULL, err, sizeof err);
     if (vs != WICAS_VM_OK && !wicas_vm_status_is_deterministic(vs))
-        return ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "storing code failed on this node: %s", err);
+        return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "storing code failed on this node: %s", err);
     if (vs != WICAS_VM_OK)
-        return ctx_fail(x, WICAS_WASM_CODE_CREATE_FAILED, WASM_CS, "create wasm contract failed: %s", err);
-    if (wasm_next_seq(x, K_CODE_SEQ, code_id)) return -1;
+        return wicas_ctx_fail(x, WICAS_WASM_CODE_CREATE_FAILED, WASM_CS, "create wasm contract failed: %s", err);
+    if (wicas_wasm_next_seq(x, K_CODE_SEQ, code_id)) return -1;
     uint8_t k[64];
-    size_t kl = wasm_key(K_BYTECODE, checksum, 32, k);
-    int have = st_get(x, k, kl, NULL, NULL);
-    if (have < 0 || (have == 0 && st_set(x, k, kl, wasm, len))) return -1;
+    size_t kl = wicas_wasm_key(K_BYTECODE, checksum, 32, k);
+    int have = wicas_st_get(x, k, kl, NULL, NULL);
+    if (have < 0 || (have == 0 && wicas_st_set(x, k, kl, wasm, len))) return -1;
     char cs[100];
-    addr_str(creator, cl, cs);
+    wicas_addr_str(creator, cl, cs);
     Wchain__StoredCode sc = WCHAIN__STORED_CODE__INIT;
     sc.code_id = *code_id;
     sc.creator = cs;
@@ -136,6 +136,6 @@ int wasm_store_code(wctx *x, const uint8_t *creator, size_t cl, const uint8_t *w
     sc.checksum.len = 32;
     uint8_t buf[200], ib[8];
     size_t n = wchain__stored_code__pack(&sc, buf);
-    be64_put(ib, *code_id);
-    return st_set(x, k, wasm_key(K_CODE, ib, 8, k), buf, n);
+    wicas_be64_put(ib, *code_id);
+    return wicas_st_set(x, k, wicas_wasm_key(K_CODE, ib, 8, k), buf, n);
 }

@@ -22,7 +22,7 @@
  * module), else to the embedder's hook; anything else is a SystemError
  * "unsupported_request" the contract can read.
  *
- * Calls. wasm_call_contract charges 60,000 SDK gas per instance
+ * Calls. wicas_wasm_call_contract charges 60,000 SDK gas per instance
  * (GAS_WASM_INSTANCE), gives the VM the remaining gas times 140,000,000
  * (wasmd's multiplier) and charges back what it used, rounded up. Calls nest
  * at most MAX_DEPTH deep. A non-deterministic VM failure (memory, module
@@ -41,7 +41,7 @@
 
 #define MAX_DEPTH 10
 
-wicas_vm *wasm_vm_of(const wicas_chain *c) {
+wicas_vm *wicas_wasm_vm_of(const wicas_chain *c) {
     wasm_state *st = wicas_module_state(c, &wicas_module_wasm);
     int slot = wicas_chain_view_slot(c);
     return slot < 0 ? st->vm : st->q_vm[slot];
@@ -54,19 +54,19 @@ static wicas_vm_api *api_of(const wicas_chain *c) {
 
 /* Makes sure the VM has compiled code `cs` (see the file comment: no gas). */
 static int ensure_code(wctx *x, const uint8_t cs[32]) {
-    if (wicas_vm_has_code(wasm_vm_of(x->c), cs)) return 0;
+    if (wicas_vm_has_code(wicas_wasm_vm_of(x->c), cs)) return 0;
     uint8_t k[64];
     uint8_t *v = NULL;
     size_t vl = 0;
-    int rc = kv_get(&x->ov, k, wasm_key(K_BYTECODE, cs, 32, k), &v, &vl);
+    int rc = wicas_kv_get(&x->ov, k, wicas_wasm_key(K_BYTECODE, cs, 32, k), &v, &vl);
     if (rc != 1)
-        return ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "wasm bytecode for a stored code is missing");
+        return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "wasm bytecode for a stored code is missing");
     char err[256];
-    wicas_vm_status st = wicas_vm_store_code(wasm_vm_of(x->c), v, vl, NULL, err, sizeof err);
+    wicas_vm_status st = wicas_vm_store_code(wicas_wasm_vm_of(x->c), v, vl, NULL, err, sizeof err);
     free(v);
     return st == WICAS_VM_OK
                ? 0
-               : ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "recompiling stored code failed: %s", err);
+               : wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "recompiling stored code failed: %s", err);
 }
 
 /* ---- storage adapter: the contract's namespace in the chain store ------------------------------ */
@@ -89,7 +89,7 @@ static int cs_get(void *ctx, const uint8_t *key, size_t kl, int *found, uint8_t 
     cstore *s = ctx;
     uint8_t *k = cat(s->pre, s->pl, key, kl);
     if (!k) return -1;
-    int rc = st_get(s->x, k, s->pl + kl, val, vl);
+    int rc = wicas_st_get(s->x, k, s->pl + kl, val, vl);
     free(k);
     if (rc < 0) return -1;
     *found = rc;
@@ -100,7 +100,7 @@ static int cs_set(void *ctx, const uint8_t *key, size_t kl, const uint8_t *val, 
     cstore *s = ctx;
     uint8_t *k = cat(s->pre, s->pl, key, kl);
     if (!k) return -1;
-    int rc = st_set(s->x, k, s->pl + kl, val, vl);
+    int rc = wicas_st_set(s->x, k, s->pl + kl, val, vl);
     free(k);
     return rc ? -1 : 0;
 }
@@ -109,7 +109,7 @@ static int cs_remove(void *ctx, const uint8_t *key, size_t kl) {
     cstore *s = ctx;
     uint8_t *k = cat(s->pre, s->pl, key, kl);
     if (!k) return -1;
-    int rc = st_del(s->x, k, s->pl + kl);
+    int rc = wicas_st_del(s->x, k, s->pl + kl);
     free(k);
     return rc ? -1 : 0;
 }
@@ -142,7 +142,7 @@ static int cs_seek(void *ctx, const uint8_t *start, size_t sl, const uint8_t *en
             b = cat(s->pre, s->pl, NULL, 0), bl = s->pl, incl = true;
         }
         if (!b) return -1;
-        rc = st_next(s->x, b, bl, incl, &k, &kl2, &v, &vl2);
+        rc = wicas_st_next(s->x, b, bl, incl, &k, &kl2, &v, &vl2);
     } else {
         if (after) {
             b = cat(s->pre, s->pl, after, afl), bl = s->pl + afl, incl = false;
@@ -166,7 +166,7 @@ static int cs_seek(void *ctx, const uint8_t *start, size_t sl, const uint8_t *en
                 bl = i;
             }
         }
-        rc = st_prev(s->x, b, bl, incl, &k, &kl2, &v, &vl2);
+        rc = wicas_st_prev(s->x, b, bl, incl, &k, &kl2, &v, &vl2);
     }
     free(b);
     if (rc < 0) return -1;
@@ -195,12 +195,12 @@ static int cs_seek(void *ctx, const uint8_t *start, size_t sl, const uint8_t *en
 
 static void cstore_init(cstore *s, wctx *x, const uint8_t a[32]) {
     s->x = x;
-    s->pl = wasm_key(K_CSTORE, a, 32, s->pre);
+    s->pl = wicas_wasm_key(K_CSTORE, a, 32, s->pre);
 }
 
 /* ---- small helpers shared with the messages --------------------------------------------------- */
 
-uint8_t *wasm_b64dec(const cJSON *s, size_t *n) {
+uint8_t *wicas_wasm_b64dec(const cJSON *s, size_t *n) {
     if (!cJSON_IsString(s)) return NULL;
     size_t l = strlen(s->valuestring);
     uint8_t *p = malloc(l / 4 * 3 + 4);
@@ -213,7 +213,7 @@ uint8_t *wasm_b64dec(const cJSON *s, size_t *n) {
     return p;
 }
 
-const wicas_module *wasm_custom_route(const cJSON *custom, bool msg) {
+const wicas_module *wicas_wasm_custom_route(const cJSON *custom, bool msg) {
     if (!cJSON_IsObject(custom)) return NULL;
     for (int i = 0; wicas_modules[i]; i++) {
         const wicas_module *m = wicas_modules[i];
@@ -231,7 +231,7 @@ typedef struct {
 } qctx;
 
 static char *sys_unsupported(const char *kind) {
-    return xprintf("{\"error\":{\"unsupported_request\":{\"kind\":\"%s\"}}}", kind);
+    return wicas_xprintf("{\"error\":{\"unsupported_request\":{\"kind\":\"%s\"}}}", kind);
 }
 
 static char *answer(wctx *q, const cJSON *j, char **sys) {
@@ -250,15 +250,15 @@ static char *answer(wctx *q, const cJSON *j, char **sys) {
         uint8_t a[32];
         size_t al;
         if (!cJSON_IsString(addr) || wicas_chain_addr_decode(addr->valuestring, a, &al)) {
-            ctx_fail(q, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK,
+            wicas_ctx_fail(q, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK,
                      "invalid address in bank query");
             return NULL;
         }
         if (b) {
             const cJSON *d = cJSON_GetObjectItemCaseSensitive(b, "denom");
             uint64_t amt = 0;
-            if (!cJSON_IsString(d) || bank_balance(q, a, al, d->valuestring, &amt)) {
-                ctx_fail(q, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK,
+            if (!cJSON_IsString(d) || wicas_bank_balance(q, a, al, d->valuestring, &amt)) {
+                wicas_ctx_fail(q, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK,
                          "invalid denom in bank query");
                 return NULL;
             }
@@ -274,7 +274,7 @@ static char *answer(wctx *q, const cJSON *j, char **sys) {
         if (all) {
             coin *c = NULL;
             size_t n = 0;
-            if (bank_all(q, a, al, &c, &n)) return NULL;
+            if (wicas_bank_all(q, a, al, &c, &n)) return NULL;
             cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "amount");
             for (size_t i = 0; i < n; i++) {
                 cJSON *e = cJSON_CreateObject();
@@ -303,31 +303,31 @@ static char *answer(wctx *q, const cJSON *j, char **sys) {
         }
         if (sm) {
             size_t ml = 0;
-            uint8_t *m = wasm_b64dec(cJSON_GetObjectItemCaseSensitive(sm, "msg"), &ml);
+            uint8_t *m = wicas_wasm_b64dec(cJSON_GetObjectItemCaseSensitive(sm, "msg"), &ml);
             if (!m) {
-                ctx_fail(q, WICAS_WASM_CODE_INVALID_MSG, WASM_CS, "smart query msg is not base64");
+                wicas_ctx_fail(q, WICAS_WASM_CODE_INVALID_MSG, WASM_CS, "smart query msg is not base64");
                 return NULL;
             }
             bool ok;
-            char *out = wasm_smart_query(q, ca->valuestring, m, ml, &ok);
+            char *out = wicas_wasm_smart_query(q, ca->valuestring, m, ml, &ok);
             free(m);
             if (!ok) {
                 free(out);
-                if (!q->code) ctx_fail(q, WICAS_WASM_CODE_QUERY_FAILED, WASM_CS, "query failed");
+                if (!q->code) wicas_ctx_fail(q, WICAS_WASM_CODE_QUERY_FAILED, WASM_CS, "query failed");
                 return NULL;
             }
             return out;
         }
         uint8_t a[32];
         Wchain__ContractInfo *ci;
-        if (wasm_load_contract(q, ca->valuestring, a, &ci, NULL)) {
-            *sys = xprintf("{\"error\":{\"no_such_contract\":{\"addr\":\"%.90s\"}}}", ca->valuestring);
+        if (wicas_wasm_load_contract(q, ca->valuestring, a, &ci, NULL)) {
+            *sys = wicas_xprintf("{\"error\":{\"no_such_contract\":{\"addr\":\"%.90s\"}}}", ca->valuestring);
             return NULL;
         }
         char *out = NULL;
         if (raw) {
             size_t kl = 0;
-            uint8_t *k = wasm_b64dec(cJSON_GetObjectItemCaseSensitive(raw, "key"), &kl);
+            uint8_t *k = wicas_wasm_b64dec(cJSON_GetObjectItemCaseSensitive(raw, "key"), &kl);
             cstore s;
             cstore_init(&s, q, a);
             int found = 0;
@@ -335,7 +335,7 @@ static char *answer(wctx *q, const cJSON *j, char **sys) {
             size_t vl = 0;
             if (k && cs_get(&s, k, kl, &found, &v, &vl) == 0) {
                 /* raw answers are the bytes themselves; the VM base64s them */
-                out = found ? (char *)v : xstrdup("");
+                out = found ? (char *)v : wicas_xstrdup("");
                 if (!found) free(v);
                 if (found) {
                     /* keep length: NUL-terminate a copy */
@@ -376,12 +376,12 @@ static int vm_querier(void *ctx, const char *req, size_t len, uint64_t gas_limit
     *gas_used = 0;
     cJSON *j = cJSON_ParseWithLength(req, len);
     if (!j) {
-        *resp = xprintf("{\"error\":{\"invalid_request\":{\"error\":\"not JSON\",\"request\":\"\"}}}");
+        *resp = wicas_xprintf("{\"error\":{\"invalid_request\":{\"error\":\"not JSON\",\"request\":\"\"}}}");
         *resp_len = *resp ? strlen(*resp) : 0;
         return *resp ? 0 : -1;
     }
     const cJSON *custom = cJSON_GetObjectItemCaseSensitive(j, "custom");
-    const wicas_module *cm = wasm_custom_route(custom, false);
+    const wicas_module *cm = wicas_wasm_custom_route(custom, false);
     if (cm) {
         /* a module's custom query (e.g. the AI module: inference priced in
          * SDK gas, charged to the contract) */
@@ -419,7 +419,7 @@ static int vm_querier(void *ctx, const char *req, size_t len, uint64_t gas_limit
     }
     /* a read-only child context with its own meter, charged back as VM gas */
     wctx q;
-    ctx_child(&q, x);
+    wicas_ctx_child(&q, x);
     q.gas_used = 0;
     q.gas_limit = gas_limit / WICAS_VM_GAS_MULTIPLIER;
     char *sys = NULL;
@@ -436,7 +436,7 @@ static int vm_querier(void *ctx, const char *req, size_t len, uint64_t gas_limit
     if (*gas_used > gas_limit) *gas_used = gas_limit;
     free(out);
     q.code = 0;
-    ctx_free(&q);
+    wicas_ctx_free(&q);
     if (!*resp) return -1;
     *resp_len = strlen(*resp);
     return 0;
@@ -446,18 +446,18 @@ static int vm_querier(void *ctx, const char *req, size_t len, uint64_t gas_limit
 
 /* Runs entry on contract a. On success *res holds the VM result. Converts VM
  * gas to SDK gas and charges x. Returns 0 or -1 (x failed with `fail_code`). */
-int wasm_call_contract(wctx *x, const uint8_t a[32], const uint8_t cs[32], wicas_vm_entry entry,
+int wicas_wasm_call_contract(wctx *x, const uint8_t a[32], const uint8_t cs[32], wicas_vm_entry entry,
                        const char *info_json, const uint8_t *msg, size_t msg_len, uint32_t fail_code,
                        wicas_vm_result *res) {
     memset(res, 0, sizeof *res);
     wicas_chain *c = x->c;
     if (x->depth >= MAX_DEPTH)
-        return ctx_fail(x, WICAS_WASM_CODE_LIMIT, WASM_CS, "contract call depth exceeds %d: exceeds limit",
+        return wicas_ctx_fail(x, WICAS_WASM_CODE_LIMIT, WASM_CS, "contract call depth exceeds %d: exceeds limit",
                         MAX_DEPTH);
-    if (gas_use(x, GAS_WASM_INSTANCE, "Loading CosmWasm module")) return -1;
+    if (wicas_gas_use(x, GAS_WASM_INSTANCE, "Loading CosmWasm module")) return -1;
     if (ensure_code(x, cs)) return -1;
     char as[100];
-    addr_str(a, 32, as);
+    wicas_addr_str(a, 32, as);
     char *env =
         wicas_vm_env_json((uint64_t)c->blk_height, (uint64_t)c->blk_time_ns, c->chain_id, c->tx_index, as);
     cstore store;
@@ -477,7 +477,7 @@ int wasm_call_contract(wctx *x, const uint8_t a[32], const uint8_t cs[32], wicas
                               .api = api_of(c),
                               .gas_limit = vm_limit};
     x->depth++;
-    wicas_vm_status s = env ? wicas_vm_call(wasm_vm_of(c), cs, entry, &p, res) : WICAS_VM_ERR_NOMEM;
+    wicas_vm_status s = env ? wicas_vm_call(wicas_wasm_vm_of(c), cs, entry, &p, res) : WICAS_VM_ERR_NOMEM;
     x->depth--;
     free(env);
     if (x->out_of_gas) return -1; /* storage gas ran out inside the call */
@@ -487,15 +487,15 @@ int wasm_call_contract(wctx *x, const uint8_t a[32], const uint8_t cs[32], wicas
         if (!c->halt[0])
             snprintf(c->halt, sizeof c->halt, "contract call failed on this node: %s: %s",
                      wicas_vm_strerror(s), res->error ? res->error : "");
-        return ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "contract call failed on this node: %s",
+        return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "contract call failed on this node: %s",
                         wicas_vm_strerror(s));
     }
     uint64_t sdk_gas = (res->gas_used + WICAS_VM_GAS_MULTIPLIER - 1) / WICAS_VM_GAS_MULTIPLIER;
-    if (s == WICAS_VM_ERR_OUT_OF_GAS) return gas_use(x, remain + 1, "wasm contract");
-    if (gas_use(x, sdk_gas, "wasm contract")) return -1;
+    if (s == WICAS_VM_ERR_OUT_OF_GAS) return wicas_gas_use(x, remain + 1, "wasm contract");
+    if (wicas_gas_use(x, sdk_gas, "wasm contract")) return -1;
     if (s != WICAS_VM_OK) {
         if (x->code) return -1; /* a storage failure already named the cause */
-        return ctx_fail(x, fail_code, WASM_CS, "%s wasm contract failed: %s",
+        return wicas_ctx_fail(x, fail_code, WASM_CS, "%s wasm contract failed: %s",
                         entry == WICAS_VM_INSTANTIATE ? "instantiate"
                         : entry == WICAS_VM_MIGRATE   ? "migrate"
                         : entry == WICAS_VM_QUERY     ? "query"
@@ -507,7 +507,7 @@ int wasm_call_contract(wctx *x, const uint8_t a[32], const uint8_t cs[32], wicas
 }
 
 /* funds as VM coins + info JSON */
-char *wasm_info_json(const char *sender, const coin *c, size_t n) {
+char *wicas_wasm_info_json(const char *sender, const coin *c, size_t n) {
     wicas_vm_coin *vc = calloc(n ? n : 1, sizeof *vc);
     char(*amts)[24] = calloc(n ? n : 1, 24);
     char *j = NULL;
@@ -524,15 +524,15 @@ char *wasm_info_json(const char *sender, const coin *c, size_t n) {
     return j;
 }
 
-char *wasm_smart_query(wctx *x, const char *contract, const uint8_t *msg, size_t ml, bool *ok) {
+char *wicas_wasm_smart_query(wctx *x, const char *contract, const uint8_t *msg, size_t ml, bool *ok) {
     uint8_t a[32];
     Wchain__ContractInfo *ci;
     Wchain__StoredCode *code;
     *ok = false;
-    if (wasm_load_contract(x, contract, a, &ci, &code)) return NULL;
+    if (wicas_wasm_load_contract(x, contract, a, &ci, &code)) return NULL;
     wicas_vm_result res;
     char *out = NULL;
-    if (wasm_call_contract(x, a, code->checksum.data, WICAS_VM_QUERY, NULL, msg, ml,
+    if (wicas_wasm_call_contract(x, a, code->checksum.data, WICAS_VM_QUERY, NULL, msg, ml,
                            WICAS_WASM_CODE_QUERY_FAILED, &res) == 0) {
         out = malloc(res.query_len + 1);
         if (out) {

@@ -1,6 +1,6 @@
 /*
  * xwasm.h — the wasm module's interface to the modules above it (the AI
- * module delivers asynchronous answers through wasm_sudo).
+ * module delivers asynchronous answers through wicas_wasm_sudo).
  *
  * State: wasm/seq/{code,inst} (next ids, u64 BE, start at 1 like wasmd),
  * wasm/code/<id BE8> (StoredCode), wasm/bytecode/<checksum> (the wasm bytes),
@@ -27,6 +27,6 @@
 /* Runs contract's `sudo` entry point with msg (JSON) in x, with its
  * messages and sub-messages (the AI module delivers asynchronous answers
  * this way). 0, or -1 with the failure in x. */
-int wasm_sudo(wctx *x, const uint8_t contract[32], const uint8_t *msg, size_t len);
+int wicas_wasm_sudo(wctx *x, const uint8_t contract[32], const uint8_t *msg, size_t len);
 
 #endif
