@@ -13,7 +13,7 @@
 #   make test-quants  every new tensor type and the tokenizers against llama.cpp (builds it and
 #                the fixtures, fetches Gemma 3 270M; ~30 min)
 #   make bench   benchmarks, each printing a ratio against its anchor
-#   make fmt     clang-format the C sources
+#   make fmt     clang-format the C sources (the arch_format test checks them)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz

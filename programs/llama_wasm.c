@@ -40,8 +40,18 @@ static void die(const char *msg, const char *arg) {
 enum { T_U8, T_I8, T_U16, T_I16, T_U32, T_I32, T_F32, T_BOOL, T_STR, T_ARR, T_U64, T_I64, T_F64 };
 enum { G_F32 = 0, G_F16 = 1, G_Q4_0 = 2, G_Q4_1 = 3, G_Q8_0 = 8 };
 
-typedef struct { const uint8_t *p; uint64_t n; } str_t;
-typedef struct { str_t name; uint32_t type; uint64_t ne[4]; uint32_t nd; uint64_t off; const uint8_t *data; } tensor_t;
+typedef struct {
+    const uint8_t *p;
+    uint64_t n;
+} str_t;
+typedef struct {
+    str_t name;
+    uint32_t type;
+    uint64_t ne[4];
+    uint32_t nd;
+    uint64_t off;
+    const uint8_t *data;
+} tensor_t;
 
 typedef struct {
     const uint8_t *buf;
@@ -54,7 +64,8 @@ static void need(reader *r, uint64_t n) {
 static uint64_t rd(reader *r, int bytes) {
     need(r, (uint64_t)bytes);
     uint64_t v = 0;
-    for (int i = 0; i < bytes; i++) v |= (uint64_t)r->buf[r->pos + i] << (8 * i);
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)r->buf[r->pos + i] << (8 * i);
     r->pos += (size_t)bytes;
     return v;
 }
@@ -75,7 +86,8 @@ static void skip_value(reader *r, uint32_t type) {
         uint64_t n = rd(r, 8);
         if (et > T_F64) die("bad GGUF array type", NULL);
         if (et == T_STR || et == T_ARR)
-            for (uint64_t i = 0; i < n; i++) skip_value(r, et);
+            for (uint64_t i = 0; i < n; i++)
+                skip_value(r, et);
         else {
             if (n > r->len) die("bad GGUF array length", NULL);
             need(r, n * (uint64_t)SCALAR_SIZE[et]);
@@ -89,7 +101,9 @@ static void skip_value(reader *r, uint32_t type) {
     }
 }
 
-static int str_is(str_t s, const char *c) { return s.n == strlen(c) && memcmp(s.p, c, s.n) == 0; }
+static int str_is(str_t s, const char *c) {
+    return s.n == strlen(c) && memcmp(s.p, c, s.n) == 0;
+}
 
 /* ---- the model -------------------------------------------------------------------------- */
 typedef struct {
@@ -100,7 +114,8 @@ typedef struct {
 
 typedef struct {
     const tensor_t *embd, *out_norm, *output;
-    const tensor_t **attn_norm, **wq, **wk, **wv, **wo, **ffn_norm, **w1, **w2, **w3; /* w1 gate, w3 up, w2 down */
+    const tensor_t **attn_norm, **wq, **wk, **wv, **wo, **ffn_norm, **w1, **w2,
+        **w3; /* w1 gate, w3 up, w2 down */
 } weights_t;
 
 static struct {
@@ -121,10 +136,14 @@ static struct {
 static float f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 31, man = h & 1023, bits;
     if (exp == 0) {
-        if (man == 0) bits = sign;
+        if (man == 0)
+            bits = sign;
         else { /* subnormal: renormalise */
             exp = 127 - 15 + 1;
-            while (!(man & 1024)) { man <<= 1; exp--; }
+            while (!(man & 1024)) {
+                man <<= 1;
+                exp--;
+            }
             bits = sign | exp << 23 | (man & 1023) << 13;
         }
     } else if (exp == 31) {
@@ -139,12 +158,18 @@ static float f16_to_f32(uint16_t h) {
 
 static size_t row_bytes(uint32_t type, uint64_t n) {
     switch (type) {
-    case G_F32: return (size_t)n * 4;
-    case G_F16: return (size_t)n * 2;
-    case G_Q4_0: return (size_t)n / 32 * 18;
-    case G_Q4_1: return (size_t)n / 32 * 20;
-    case G_Q8_0: return (size_t)n / 32 * 34;
-    default: return 0;
+    case G_F32:
+        return (size_t)n * 4;
+    case G_F16:
+        return (size_t)n * 2;
+    case G_Q4_0:
+        return (size_t)n / 32 * 18;
+    case G_Q4_1:
+        return (size_t)n / 32 * 20;
+    case G_Q8_0:
+        return (size_t)n / 32 * 34;
+    default:
+        return 0;
     }
 }
 
@@ -197,19 +222,28 @@ static void load_model(const char *path) {
         size_t at = r.pos;
         uint64_t u = 0;
         float fv = 0;
-        if (type == T_U32 || type == T_I32) u = rd(&r, 4);
-        else if (type == T_U64 || type == T_I64) u = rd(&r, 8);
-        else if (type == T_BOOL || type == T_U8) u = rd(&r, 1);
-        else if (type == T_F32) { uint32_t b = (uint32_t)rd(&r, 4); memcpy(&fv, &b, 4); }
-        else if (type == T_ARR && (str_is(key, "tokenizer.ggml.tokens") || str_is(key, "tokenizer.ggml.merges"))) {
+        if (type == T_U32 || type == T_I32)
+            u = rd(&r, 4);
+        else if (type == T_U64 || type == T_I64)
+            u = rd(&r, 8);
+        else if (type == T_BOOL || type == T_U8)
+            u = rd(&r, 1);
+        else if (type == T_F32) {
+            uint32_t b = (uint32_t)rd(&r, 4);
+            memcpy(&fv, &b, 4);
+        } else if (type == T_ARR &&
+                   (str_is(key, "tokenizer.ggml.tokens") || str_is(key, "tokenizer.ggml.merges"))) {
             uint32_t et = (uint32_t)rd(&r, 4);
             uint64_t n = rd(&r, 8);
             if (et != T_STR || n > 10000000) die("bad tokenizer array", NULL);
             str_t *a = malloc((size_t)(n ? n : 1) * sizeof *a);
             if (!a) die("out of memory", NULL);
-            for (uint64_t k = 0; k < n; k++) a[k] = rd_str(&r);
-            if (str_is(key, "tokenizer.ggml.tokens")) M.vocab = a, M.n_vocab = n;
-            else M.merges = a, M.n_merges = n;
+            for (uint64_t k = 0; k < n; k++)
+                a[k] = rd_str(&r);
+            if (str_is(key, "tokenizer.ggml.tokens"))
+                M.vocab = a, M.n_vocab = n;
+            else
+                M.merges = a, M.n_merges = n;
             continue;
         } else if (type == T_ARR && str_is(key, "tokenizer.ggml.token_type")) {
             uint32_t et = (uint32_t)rd(&r, 4);
@@ -217,26 +251,40 @@ static void load_model(const char *path) {
             if (et != T_I32 || n > 10000000) die("bad token_type array", NULL);
             M.token_type = malloc((size_t)(n ? n : 1) * 4);
             if (!M.token_type) die("out of memory", NULL);
-            for (uint64_t k = 0; k < n; k++) M.token_type[k] = (int32_t)rd(&r, 4);
+            for (uint64_t k = 0; k < n; k++)
+                M.token_type[k] = (int32_t)rd(&r, 4);
             continue;
         } else {
             skip_value(&r, type);
             continue;
         }
         (void)at;
-        if (str_is(key, "llama.block_count")) c->n_layers = (int)u;
-        else if (str_is(key, "llama.embedding_length")) c->dim = (int)u;
-        else if (str_is(key, "llama.feed_forward_length")) c->ff = (int)u;
-        else if (str_is(key, "llama.attention.head_count")) c->n_heads = (int)u;
-        else if (str_is(key, "llama.attention.head_count_kv")) c->n_kv_heads = (int)u;
-        else if (str_is(key, "llama.context_length")) c->seq_len = (int)u;
-        else if (str_is(key, "llama.rope.freq_base")) c->rope_base = fv;
-        else if (str_is(key, "llama.attention.layer_norm_rms_epsilon")) c->eps = fv;
-        else if (str_is(key, "tokenizer.ggml.bos_token_id")) c->bos = (int)u;
-        else if (str_is(key, "tokenizer.ggml.eos_token_id")) c->eos = (int)u;
-        else if (str_is(key, "tokenizer.ggml.eot_token_id")) c->eot = (int)u;
-        else if (str_is(key, "tokenizer.ggml.add_bos_token")) c->add_bos = (int)u;
-        else if (str_is(key, "general.alignment")) align = u;
+        if (str_is(key, "llama.block_count"))
+            c->n_layers = (int)u;
+        else if (str_is(key, "llama.embedding_length"))
+            c->dim = (int)u;
+        else if (str_is(key, "llama.feed_forward_length"))
+            c->ff = (int)u;
+        else if (str_is(key, "llama.attention.head_count"))
+            c->n_heads = (int)u;
+        else if (str_is(key, "llama.attention.head_count_kv"))
+            c->n_kv_heads = (int)u;
+        else if (str_is(key, "llama.context_length"))
+            c->seq_len = (int)u;
+        else if (str_is(key, "llama.rope.freq_base"))
+            c->rope_base = fv;
+        else if (str_is(key, "llama.attention.layer_norm_rms_epsilon"))
+            c->eps = fv;
+        else if (str_is(key, "tokenizer.ggml.bos_token_id"))
+            c->bos = (int)u;
+        else if (str_is(key, "tokenizer.ggml.eos_token_id"))
+            c->eos = (int)u;
+        else if (str_is(key, "tokenizer.ggml.eot_token_id"))
+            c->eot = (int)u;
+        else if (str_is(key, "tokenizer.ggml.add_bos_token"))
+            c->add_bos = (int)u;
+        else if (str_is(key, "general.alignment"))
+            align = u;
     }
     if (c->n_kv_heads == 0) c->n_kv_heads = c->n_heads;
     if (c->n_layers <= 0 || c->dim <= 0 || c->ff <= 0 || c->n_heads <= 0 || c->dim % c->n_heads ||
@@ -254,18 +302,22 @@ static void load_model(const char *path) {
         t->name = rd_str(&r);
         t->nd = (uint32_t)rd(&r, 4);
         if (t->nd < 1 || t->nd > 4) die("bad tensor rank", NULL);
-        for (int d = 0; d < 4; d++) t->ne[d] = 1;
-        for (uint32_t d = 0; d < t->nd; d++) t->ne[d] = rd(&r, 8);
+        for (int d = 0; d < 4; d++)
+            t->ne[d] = 1;
+        for (uint32_t d = 0; d < t->nd; d++)
+            t->ne[d] = rd(&r, 8);
         t->type = (uint32_t)rd(&r, 4);
         t->off = rd(&r, 8);
     }
     size_t data = (r.pos + (size_t)align - 1) & ~((size_t)align - 1);
     for (uint64_t i = 0; i < M.n_tensors; i++) {
         tensor_t *t = &M.tensors[i];
-        if (t->ne[0] == 0 || t->ne[0] > (1u << 24) || t->ne[1] > (1u << 24) || t->ne[2] != 1 || t->ne[3] != 1) continue;
+        if (t->ne[0] == 0 || t->ne[0] > (1u << 24) || t->ne[1] > (1u << 24) || t->ne[2] != 1 || t->ne[3] != 1)
+            continue;
         size_t rb = row_bytes(t->type, t->ne[0]);
         uint64_t bytes = (uint64_t)rb * t->ne[1];
-        if (t->off > M.size || data > M.size - t->off || bytes > M.size - data - t->off) die("tensor outside the file", NULL);
+        if (t->off > M.size || data > M.size - t->off || bytes > M.size - data - t->off)
+            die("tensor outside the file", NULL);
         t->data = M.image + data + t->off;
     }
 
@@ -275,16 +327,20 @@ static void load_model(const char *path) {
     w->embd = matrix("token_embd.weight", (uint64_t)c->dim, (uint64_t)c->vocab);
     w->out_norm = matrix("output_norm.weight", (uint64_t)c->dim, 1);
     w->output = find_tensor("output.weight", 0);
-    if (w->output) w->output = matrix("output.weight", (uint64_t)c->dim, (uint64_t)c->vocab);
-    else w->output = w->embd; /* tied embeddings */
-    const tensor_t ***lists[] = {&w->attn_norm, &w->wq, &w->wk, &w->wv, &w->wo, &w->ffn_norm, &w->w1, &w->w2, &w->w3};
+    if (w->output)
+        w->output = matrix("output.weight", (uint64_t)c->dim, (uint64_t)c->vocab);
+    else
+        w->output = w->embd; /* tied embeddings */
+    const tensor_t ***lists[] = {&w->attn_norm, &w->wq, &w->wk, &w->wv, &w->wo,
+                                 &w->ffn_norm,  &w->w1, &w->w2, &w->w3};
     for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) {
         *lists[k] = calloc((size_t)L, sizeof(tensor_t *));
         if (!*lists[k]) die("out of memory", NULL);
     }
     char name[96];
-#define LAYER(field, suffix, cols, rows) \
-    snprintf(name, sizeof name, "blk.%d." suffix ".weight", l), w->field[l] = matrix(name, (uint64_t)(cols), (uint64_t)(rows))
+#define LAYER(field, suffix, cols, rows)                                                                     \
+    snprintf(name, sizeof name, "blk.%d." suffix ".weight", l),                                              \
+        w->field[l] = matrix(name, (uint64_t)(cols), (uint64_t)(rows))
     for (int l = 0; l < L; l++) {
         LAYER(attn_norm, "attn_norm", c->dim, 1);
         LAYER(wq, "attn_q", c->dim, c->dim);
@@ -325,7 +381,8 @@ static void dequant_block(uint32_t type, const uint8_t *b, float *out) {
     }
     case G_Q8_0: {
         float d = f16_to_f32((uint16_t)(b[0] | b[1] << 8));
-        for (int j = 0; j < 32; j++) out[j] = (float)(int8_t)b[2 + j] * d;
+        for (int j = 0; j < 32; j++)
+            out[j] = (float)(int8_t)b[2 + j] * d;
         break;
     }
     }
@@ -337,10 +394,12 @@ static void dequant_row(const tensor_t *t, uint64_t row, float *out) {
     if (t->type == G_F32) {
         memcpy(out, p, (size_t)n * 4);
     } else if (t->type == G_F16) {
-        for (uint64_t i = 0; i < n; i++) out[i] = f16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+        for (uint64_t i = 0; i < n; i++)
+            out[i] = f16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
     } else {
         size_t bs = row_bytes(t->type, 32);
-        for (uint64_t b = 0; b < n / 32; b++) dequant_block(t->type, p + b * bs, out + b * 32);
+        for (uint64_t b = 0; b < n / 32; b++)
+            dequant_block(t->type, p + b * bs, out + b * 32);
     }
 }
 
@@ -350,20 +409,23 @@ static float dot(const float *a, const float *b, int n) {
 #ifdef __wasm_simd128__
     if ((n & 3) == 0) {
         v128_t acc = wasm_f32x4_splat(0.0f);
-        for (int i = 0; i < n; i += 4) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+        for (int i = 0; i < n; i += 4)
+            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
         return (wasm_f32x4_extract_lane(acc, 0) + wasm_f32x4_extract_lane(acc, 1)) +
                (wasm_f32x4_extract_lane(acc, 2) + wasm_f32x4_extract_lane(acc, 3));
     }
 #endif
     float s = 0;
-    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    for (int i = 0; i < n; i++)
+        s += a[i] * b[i];
     return s;
 }
 
 /* f16 -> f32 through a table built once (65536 entries). */
 static float f16_table[65536];
 static void init_f16_table(void) {
-    for (uint32_t i = 0; i < 65536; i++) f16_table[i] = f16_to_f32((uint16_t)i);
+    for (uint32_t i = 0; i < 65536; i++)
+        f16_table[i] = f16_to_f32((uint16_t)i);
 }
 #define F16(p) f16_table[(uint16_t)((p)[0] | (p)[1] << 8)]
 
@@ -374,7 +436,10 @@ static void init_f16_table(void) {
  *   Q4_0: d * dx * s (q - 8 in place of q)   Q8_0: d * dx * s
  *   Q4_1: d * dx * s + m * sum(x)            (sum(x) over the block, exact f32)
  * With SIMD128, 8 int16 products per i32x4.dot_i16x8. */
-typedef struct { int8_t q[32]; float d, sum; } xblock;
+typedef struct {
+    int8_t q[32];
+    float d, sum;
+} xblock;
 static xblock xq[1 << 11];
 
 static void quantize_x(const float *x, int n) {
@@ -387,7 +452,8 @@ static void quantize_x(const float *x, int n) {
             sum += v[j];
         }
         float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
-        for (int j = 0; j < 32; j++) xq[b].q[j] = (int8_t)nearbyintf(v[j] * id);
+        for (int j = 0; j < 32; j++)
+            xq[b].q[j] = (int8_t)nearbyintf(v[j] * id);
         xq[b].d = d;
         xq[b].sum = sum;
     }
@@ -411,19 +477,24 @@ static float block_dot(uint32_t type, const uint8_t *b, const xblock *x) {
     }
     v128_t xl = wasm_v128_load(x->q), xh = wasm_v128_load(x->q + 16);
     v128_t acc = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(wl), wasm_i16x8_extend_low_i8x16(xl));
-    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(wl), wasm_i16x8_extend_high_i8x16(xl)));
-    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(wh), wasm_i16x8_extend_low_i8x16(xh)));
-    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(wh), wasm_i16x8_extend_high_i8x16(xh)));
+    acc = wasm_i32x4_add(
+        acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(wl), wasm_i16x8_extend_high_i8x16(xl)));
+    acc = wasm_i32x4_add(
+        acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(wh), wasm_i16x8_extend_low_i8x16(xh)));
+    acc = wasm_i32x4_add(
+        acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(wh), wasm_i16x8_extend_high_i8x16(xh)));
     s = wasm_i32x4_extract_lane(acc, 0) + wasm_i32x4_extract_lane(acc, 1) + wasm_i32x4_extract_lane(acc, 2) +
         wasm_i32x4_extract_lane(acc, 3);
 #else
     s = 0;
     if (type == G_Q8_0) {
-        for (int j = 0; j < 32; j++) s += (int8_t)b[2 + j] * x->q[j];
+        for (int j = 0; j < 32; j++)
+            s += (int8_t)b[2 + j] * x->q[j];
     } else {
         const uint8_t *qs = b + (type == G_Q4_1 ? 4 : 2);
         int off = type == G_Q4_0 ? 8 : 0;
-        for (int j = 0; j < 16; j++) s += ((qs[j] & 15) - off) * x->q[j] + ((qs[j] >> 4) - off) * x->q[j + 16];
+        for (int j = 0; j < 16; j++)
+            s += ((qs[j] & 15) - off) * x->q[j] + ((qs[j] >> 4) - off) * x->q[j + 16];
     }
 #endif
     float d = F16(b);
@@ -435,7 +506,8 @@ static float block_dot(uint32_t type, const uint8_t *b, const xblock *x) {
 static float scratch_row[1 << 16];
 static void matmul(float *out, const float *x, const tensor_t *w, int cols, int rows) {
     if (w->type == G_F32) {
-        for (int r = 0; r < rows; r++) out[r] = dot((const float *)(const void *)(w->data + (size_t)r * cols * 4), x, cols);
+        for (int r = 0; r < rows; r++)
+            out[r] = dot((const float *)(const void *)(w->data + (size_t)r * cols * 4), x, cols);
         return;
     }
     if (w->type == G_F16) {
@@ -451,7 +523,8 @@ static void matmul(float *out, const float *x, const tensor_t *w, int cols, int 
     for (int r = 0; r < rows; r++) {
         const uint8_t *p = w->data + (size_t)r * rb;
         float s = 0;
-        for (int b = 0; b < nb; b++) s += block_dot(w->type, p + (size_t)b * bs, &xq[b]);
+        for (int b = 0; b < nb; b++)
+            s += block_dot(w->type, p + (size_t)b * bs, &xq[b]);
         out[r] = s;
     }
 }
@@ -459,33 +532,46 @@ static void matmul(float *out, const float *x, const tensor_t *w, int cols, int 
 static void rmsnorm(float *out, const float *x, const tensor_t *wt, int n, float eps) {
     const float *w = (const float *)(const void *)wt->data;
     float ss = 0;
-    for (int i = 0; i < n; i++) ss += x[i] * x[i];
+    for (int i = 0; i < n; i++)
+        ss += x[i] * x[i];
     float scale = 1.0f / sqrtf(ss / (float)n + eps);
-    for (int i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
+    for (int i = 0; i < n; i++)
+        out[i] = x[i] * scale * w[i];
 }
 
 static void softmax(float *x, int n) {
     float max = x[0];
-    for (int i = 1; i < n; i++) if (x[i] > max) max = x[i];
+    for (int i = 1; i < n; i++)
+        if (x[i] > max) max = x[i];
     float sum = 0;
-    for (int i = 0; i < n; i++) { x[i] = expf(x[i] - max); sum += x[i]; }
-    for (int i = 0; i < n; i++) x[i] /= sum;
+    for (int i = 0; i < n; i++) {
+        x[i] = expf(x[i] - max);
+        sum += x[i];
+    }
+    for (int i = 0; i < n; i++)
+        x[i] /= sum;
 }
 
 /* ---- forward pass --------------------------------------------------------------------------- */
-static struct {
-    float *x, *xb, *xb2, *hb, *hb2, *q, *k, *v, *att, *logits, *kc, *vc;
-} S;
+static struct { float *x, *xb, *xb2, *hb, *hb2, *q, *k, *v, *att, *logits, *kc, *vc; } S;
 
 static void alloc_state(void) {
     const config_t *c = &M.c;
     size_t kvd = (size_t)c->n_kv_heads * c->head_dim, cache = (size_t)c->n_layers * c->seq_len * kvd;
-    S.x = calloc((size_t)c->dim, 4); S.xb = calloc((size_t)c->dim, 4); S.xb2 = calloc((size_t)c->dim, 4);
-    S.hb = calloc((size_t)c->ff, 4); S.hb2 = calloc((size_t)c->ff, 4);
-    S.q = calloc((size_t)c->dim, 4); S.k = calloc(kvd, 4); S.v = calloc(kvd, 4);
-    S.att = calloc((size_t)c->seq_len, 4); S.logits = calloc((size_t)c->vocab, 4);
-    S.kc = calloc(cache, 4); S.vc = calloc(cache, 4);
-    if (!S.x || !S.xb || !S.xb2 || !S.hb || !S.hb2 || !S.q || !S.k || !S.v || !S.att || !S.logits || !S.kc || !S.vc)
+    S.x = calloc((size_t)c->dim, 4);
+    S.xb = calloc((size_t)c->dim, 4);
+    S.xb2 = calloc((size_t)c->dim, 4);
+    S.hb = calloc((size_t)c->ff, 4);
+    S.hb2 = calloc((size_t)c->ff, 4);
+    S.q = calloc((size_t)c->dim, 4);
+    S.k = calloc(kvd, 4);
+    S.v = calloc(kvd, 4);
+    S.att = calloc((size_t)c->seq_len, 4);
+    S.logits = calloc((size_t)c->vocab, 4);
+    S.kc = calloc(cache, 4);
+    S.vc = calloc(cache, 4);
+    if (!S.x || !S.xb || !S.xb2 || !S.hb || !S.hb2 || !S.q || !S.k || !S.v || !S.att || !S.logits || !S.kc ||
+        !S.vc)
         die("not enough memory for the KV cache (raise the sandbox memory limit)", NULL);
     if (c->dim > (1 << 16) || c->ff > (1 << 16)) die("model too wide", NULL);
     init_f16_table();
@@ -530,11 +616,13 @@ static float *forward(int token, int pos) {
             memset(o, 0, (size_t)hd * 4);
             for (int t = 0; t <= pos; t++) {
                 const float *v = S.vc + lo + (size_t)t * kvd + kh * hd;
-                for (int i = 0; i < hd; i++) o[i] += S.att[t] * v[i];
+                for (int i = 0; i < hd; i++)
+                    o[i] += S.att[t] * v[i];
             }
         }
         matmul(S.xb2, S.xb, w->wo[l], dim, dim);
-        for (int i = 0; i < dim; i++) S.x[i] += S.xb2[i];
+        for (int i = 0; i < dim; i++)
+            S.x[i] += S.xb2[i];
         /* SwiGLU feed-forward: down(silu(gate x) * up x) */
         rmsnorm(S.xb, S.x, w->ffn_norm[l], dim, c->eps);
         matmul(S.hb, S.xb, w->w1[l], dim, c->ff);
@@ -544,7 +632,8 @@ static float *forward(int token, int pos) {
             S.hb[i] = g / (1.0f + expf(-g)) * S.hb2[i];
         }
         matmul(S.xb, S.hb, w->w2[l], c->ff, dim);
-        for (int i = 0; i < dim; i++) S.x[i] += S.xb[i];
+        for (int i = 0; i < dim; i++)
+            S.x[i] += S.xb[i];
     }
     rmsnorm(S.x, S.x, w->out_norm, dim, c->eps);
     matmul(S.logits, S.x, w->output, dim, c->vocab);
@@ -563,22 +652,37 @@ static void init_byte_map(void) {
         int keep = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
         byte_cp[b] = keep ? (uint32_t)b : (uint32_t)(256 + n++);
     }
-    for (int i = 0; i < 512; i++) cp_byte[i] = -1;
-    for (int b = 0; b < 256; b++) cp_byte[byte_cp[b]] = b;
+    for (int i = 0; i < 512; i++)
+        cp_byte[i] = -1;
+    for (int b = 0; b < 256; b++)
+        cp_byte[byte_cp[b]] = b;
 }
 
 /* Open-addressing hash table from byte strings to ints. */
-typedef struct { const uint8_t *k; uint32_t n; int v; } slot_t;
-typedef struct { slot_t *s; uint32_t cap; } table_t;
+typedef struct {
+    const uint8_t *k;
+    uint32_t n;
+    int v;
+} slot_t;
+typedef struct {
+    slot_t *s;
+    uint32_t cap;
+} table_t;
 
 static uint32_t hash(const uint8_t *p, size_t n) {
     uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
     return h;
 }
 static void tput(table_t *t, const uint8_t *k, uint32_t n, int v) {
     for (uint32_t i = hash(k, n) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
-        if (!t->s[i].k) { t->s[i].k = k; t->s[i].n = n; t->s[i].v = v; return; }
+        if (!t->s[i].k) {
+            t->s[i].k = k;
+            t->s[i].n = n;
+            t->s[i].v = v;
+            return;
+        }
         if (t->s[i].n == n && !memcmp(t->s[i].k, k, n)) return; /* keep the first (lowest id/rank) */
     }
 }
@@ -589,7 +693,8 @@ static int tget(const table_t *t, const uint8_t *k, size_t n) {
 }
 static table_t new_table(uint64_t n) {
     table_t t = {NULL, 1024};
-    while (t.cap < n * 2) t.cap *= 2;
+    while (t.cap < n * 2)
+        t.cap *= 2;
     t.s = calloc(t.cap, sizeof *t.s);
     if (!t.s) die("out of memory", NULL);
     return t;
@@ -598,7 +703,10 @@ static table_t new_table(uint64_t n) {
 static table_t vocab_t, merge_t;
 
 static int put_utf8(uint8_t *o, uint32_t cp) {
-    if (cp < 0x80) { o[0] = (uint8_t)cp; return 1; }
+    if (cp < 0x80) {
+        o[0] = (uint8_t)cp;
+        return 1;
+    }
     o[0] = (uint8_t)(0xC0 | cp >> 6);
     o[1] = (uint8_t)(0x80 | (cp & 63));
     return 2; /* the byte map never goes past U+01FF */
@@ -612,7 +720,8 @@ static int bpe_word(const uint8_t *w, size_t n, int *out, int cap) {
     static int len[MAXS];
     int ns = 0, count = 0;
     if (n > MAXS) n = MAXS; /* very long runs: cut (prompts are short) */
-    for (size_t i = 0; i < n; i++) len[ns] = put_utf8(buf[ns], byte_cp[w[i]]), ns++;
+    for (size_t i = 0; i < n; i++)
+        len[ns] = put_utf8(buf[ns], byte_cp[w[i]]), ns++;
     for (;;) {
         int best = -1, best_rank = 0x7fffffff;
         for (int i = 0; i + 1 < ns; i++) {
@@ -640,9 +749,15 @@ static int bpe_word(const uint8_t *w, size_t n, int *out, int cap) {
     return count;
 }
 
-static int is_letter(uint8_t b) { return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b >= 0x80; }
-static int is_digit(uint8_t b) { return b >= '0' && b <= '9'; }
-static int is_space(uint8_t b) { return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v'; }
+static int is_letter(uint8_t b) {
+    return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b >= 0x80;
+}
+static int is_digit(uint8_t b) {
+    return b >= '0' && b <= '9';
+}
+static int is_space(uint8_t b) {
+    return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v';
+}
 
 /* Simplified GPT-2 pre-tokenizer: [space]letters, [space]one digit,
  * [space]other symbols, runs of whitespace (the last space of a run joins
@@ -657,23 +772,38 @@ static int tokenize(const char *text, int *out, int cap) {
             const uint8_t *e = (const uint8_t *)strstr((const char *)s + i + 2, "|>");
             if (e) {
                 int id = tget(&vocab_t, s + i, (size_t)(e + 2 - (s + i)));
-                if (id >= 0) { out[count++] = id; i = (size_t)(e + 2 - s); continue; }
+                if (id >= 0) {
+                    out[count++] = id;
+                    i = (size_t)(e + 2 - s);
+                    continue;
+                }
             }
         }
         size_t j = i;
         if (is_space(s[j])) {
-            while (j < n && is_space(s[j])) j++;
+            while (j < n && is_space(s[j]))
+                j++;
             /* leave one space for the next word unless the run ends the text or a newline follows */
-            if (j < n && j - i > 1 && s[j - 1] == ' ') j--;
-            else if (j < n && j - i == 1 && s[i] == ' ') { j = i + 1; goto word; }
+            if (j < n && j - i > 1 && s[j - 1] == ' ')
+                j--;
+            else if (j < n && j - i == 1 && s[i] == ' ') {
+                j = i + 1;
+                goto word;
+            }
             count += bpe_word(s + i, j - i, out + count, cap - count);
             i = j;
             continue;
         }
     word:
-        if (j < n && is_letter(s[j])) while (j < n && is_letter(s[j])) j++;
-        else if (j < n && is_digit(s[j])) j++;
-        else while (j < n && !is_letter(s[j]) && !is_digit(s[j]) && !is_space(s[j]) && !(s[j] == '<' && j + 1 < n && s[j + 1] == '|')) j++;
+        if (j < n && is_letter(s[j]))
+            while (j < n && is_letter(s[j]))
+                j++;
+        else if (j < n && is_digit(s[j]))
+            j++;
+        else
+            while (j < n && !is_letter(s[j]) && !is_digit(s[j]) && !is_space(s[j]) &&
+                   !(s[j] == '<' && j + 1 < n && s[j + 1] == '|'))
+                j++;
         if (j == i) j = i + 1;
         count += bpe_word(s + i, j - i, out + count, cap - count);
         i = j;
@@ -689,8 +819,10 @@ static void print_token(int id) {
         uint32_t cp = t.p[i];
         int l = cp < 0x80 ? 1 : cp < 0xE0 ? 2 : cp < 0xF0 ? 3 : 4;
         if (l == 2 && i + 1 < t.n) cp = (cp & 31) << 6 | (t.p[i + 1] & 63);
-        if (cp < 512 && cp_byte[cp] >= 0 && l <= 2) putchar(cp_byte[cp]);
-        else fwrite(t.p + i, 1, (size_t)l, stdout);
+        if (cp < 512 && cp_byte[cp] >= 0 && l <= 2)
+            putchar(cp_byte[cp]);
+        else
+            fwrite(t.p + i, 1, (size_t)l, stdout);
         i += (uint64_t)l;
     }
 }
@@ -700,15 +832,22 @@ int main(int argc, char **argv) {
     const char *model = "/models/model.gguf", *ids = NULL;
     int steps = 16, a = 1;
     for (; a < argc && argv[a][0] == '-' && argv[a][1]; a++) {
-        if (!strcmp(argv[a], "-m") && a + 1 < argc) model = argv[++a];
-        else if (!strcmp(argv[a], "-n") && a + 1 < argc) steps = atoi(argv[++a]);
-        else if (!strcmp(argv[a], "--ids") && a + 1 < argc) ids = argv[++a];
-        else if (!strcmp(argv[a], "--")) { a++; break; }
-        else die("unknown option ", argv[a]);
+        if (!strcmp(argv[a], "-m") && a + 1 < argc)
+            model = argv[++a];
+        else if (!strcmp(argv[a], "-n") && a + 1 < argc)
+            steps = atoi(argv[++a]);
+        else if (!strcmp(argv[a], "--ids") && a + 1 < argc)
+            ids = argv[++a];
+        else if (!strcmp(argv[a], "--")) {
+            a++;
+            break;
+        } else
+            die("unknown option ", argv[a]);
     }
     static char prompt[8192];
     size_t pn = 0;
-    for (; a < argc; a++) pn += (size_t)snprintf(prompt + pn, sizeof prompt - pn, "%s%s", pn ? " " : "", argv[a]);
+    for (; a < argc; a++)
+        pn += (size_t)snprintf(prompt + pn, sizeof prompt - pn, "%s%s", pn ? " " : "", argv[a]);
     if (steps < 1 || steps > 4096) die("-n must be 1..4096", NULL);
 
     load_model(model);
@@ -727,24 +866,31 @@ int main(int argc, char **argv) {
         if (!M.merges) die("the model has no BPE merges: use --ids", NULL);
         init_byte_map();
         vocab_t = new_table(M.n_vocab);
-        for (uint64_t i = 0; i < M.n_vocab; i++) tput(&vocab_t, M.vocab[i].p, (uint32_t)M.vocab[i].n, (int)i);
+        for (uint64_t i = 0; i < M.n_vocab; i++)
+            tput(&vocab_t, M.vocab[i].p, (uint32_t)M.vocab[i].n, (int)i);
         merge_t = new_table(M.n_merges);
-        for (uint64_t i = 0; i < M.n_merges; i++) tput(&merge_t, M.merges[i].p, (uint32_t)M.merges[i].n, (int)i);
+        for (uint64_t i = 0; i < M.n_merges; i++)
+            tput(&merge_t, M.merges[i].p, (uint32_t)M.merges[i].n, (int)i);
         nt = tokenize(prompt, toks, 4096);
     }
     if (nt == 0) die("empty prompt", NULL);
     if (nt + steps > M.c.seq_len) die("prompt + tokens exceed the context", NULL);
-    fprintf(stderr, "llama_wasm: %d layers, dim %d, vocab %d; %d prompt tokens\n", M.c.n_layers, M.c.dim, M.c.vocab, nt);
+    fprintf(stderr, "llama_wasm: %d layers, dim %d, vocab %d; %d prompt tokens\n", M.c.n_layers, M.c.dim,
+            M.c.vocab, nt);
 
     float *logits = NULL;
-    for (int i = 0; i < nt; i++) logits = forward(toks[i], i);
+    for (int i = 0; i < nt; i++)
+        logits = forward(toks[i], i);
     int generated = 0;
     for (int s = 0, pos = nt; s < steps; s++, pos++) {
         int best = 0; /* greedy: argmax, ties to the lowest id */
-        for (int i = 1; i < M.c.vocab; i++) if (logits[i] > logits[best]) best = i;
+        for (int i = 1; i < M.c.vocab; i++)
+            if (logits[i] > logits[best]) best = i;
         if (best == M.c.eos || best == M.c.eot) break;
-        if (ids) printf("%s%d", s ? " " : "", best);
-        else print_token(best);
+        if (ids)
+            printf("%s%d", s ? " " : "", best);
+        else
+            print_token(best);
         fflush(stdout);
         generated++;
         if (s + 1 < steps) logits = forward(best, pos);

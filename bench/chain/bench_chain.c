@@ -51,7 +51,11 @@ static void key(int i, uint8_t sk[32], char addr[100]) {
 }
 
 static uint8_t *sign(int acc, uint64_t seq, const wicas_chain_any *m, uint64_t gas, size_t *len) {
-    wicas_chain_tx_params p = {.chain_id = "bench", .account_number = (uint64_t)acc, .sequence = seq, .gas_limit = gas, .fee = "1000uwicas"};
+    wicas_chain_tx_params p = {.chain_id = "bench",
+                               .account_number = (uint64_t)acc,
+                               .sequence = seq,
+                               .gas_limit = gas,
+                               .fee = "1000uwicas"};
     uint8_t *tx;
     char err[256];
     if (wicas_chain_tx_build_sign(sks[acc], NULL, &p, m, 1, &tx, len, err, sizeof err)) die("sign", err);
@@ -65,8 +69,11 @@ static double run_blocks(wicas_chain *c, int64_t *h, uint8_t **txs, size_t *lens
     for (size_t i = 0; i < n; i += per_block) {
         size_t k = n - i < per_block ? n - i : per_block;
         wicas_chain_tx_result *r = calloc(k, sizeof *r);
-        wicas_chain_block b = {.height = ++*h, .time_seconds = 1000 + *h, .txs = (const uint8_t *const *)(txs + i),
-                               .tx_lens = lens + i, .n_txs = k};
+        wicas_chain_block b = {.height = ++*h,
+                               .time_seconds = 1000 + *h,
+                               .txs = (const uint8_t *const *)(txs + i),
+                               .tx_lens = lens + i,
+                               .n_txs = k};
         wicas_chain_event *ev;
         size_t nev;
         uint8_t app[32];
@@ -93,7 +100,8 @@ int main(int argc, char **argv) {
     uint8_t sk[32] = {1}, msg[32] = {2};
     secp256k1_pubkey pub;
     secp256k1_ecdsa_signature sig;
-    if (!secp256k1_ec_pubkey_create(ctx, &pub, sk) || !secp256k1_ecdsa_sign(ctx, &sig, msg, sk, NULL, NULL)) die("secp", "setup");
+    if (!secp256k1_ec_pubkey_create(ctx, &pub, sk) || !secp256k1_ecdsa_sign(ctx, &sig, msg, sk, NULL, NULL))
+        die("secp", "setup");
     int nv = 20000;
     double t0 = now();
     for (int i = 0; i < nv; i++)
@@ -113,8 +121,10 @@ int main(int argc, char **argv) {
     size_t off = (size_t)snprintf(g, gl, "{\"bank\":{\"balances\":[");
     for (int i = 0; i < N_ACC; i++) {
         key(i, sks[i], addrs[i]);
-        off += (size_t)snprintf(g + off, gl - off, "%s{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000000\"}]}",
-                                i ? "," : "", addrs[i]);
+        off += (size_t)snprintf(
+            g + off, gl - off,
+            "%s{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000000\"}]}",
+            i ? "," : "", addrs[i]);
     }
     snprintf(g + off, gl - off, "]}}");
     uint8_t app[32];
@@ -128,7 +138,8 @@ int main(int argc, char **argv) {
     for (int s = 0; s < PER_ACC; s++)
         for (int i = 0; i < N_ACC; i++) {
             wicas_chain_any m;
-            if (wicas_chain_msg_send(addrs[i], addrs[(i + 1) % N_ACC], "1uwicas", &m, err, sizeof err)) die("msg", err);
+            if (wicas_chain_msg_send(addrs[i], addrs[(i + 1) % N_ACC], "1uwicas", &m, err, sizeof err))
+                die("msg", err);
             size_t k = (size_t)s * N_ACC + (size_t)i;
             txs[k] = sign(i, (uint64_t)s, &m, 100000, &lens[k]);
             wicas_chain_any_free(&m);
@@ -144,10 +155,13 @@ int main(int argc, char **argv) {
     int64_t h = 0;
     double commit_ms;
     double bank_rate = run_blocks(c, &h, txs, lens, n, BLOCK, &commit_ms);
-    printf("bank send  CheckTx                %10.0f tx/s   (%.3f x anchor)\n", check_rate, check_rate / verify_rate);
-    printf("bank send  FinalizeBlock+Commit   %10.0f tx/s   (%.3f x anchor), blocks of %zu, commit %.1f ms/block\n",
+    printf("bank send  CheckTx                %10.0f tx/s   (%.3f x anchor)\n", check_rate,
+           check_rate / verify_rate);
+    printf("bank send  FinalizeBlock+Commit   %10.0f tx/s   (%.3f x anchor), blocks of %zu, commit %.1f "
+           "ms/block\n",
            bank_rate, bank_rate / verify_rate, BLOCK, commit_ms);
-    for (size_t i = 0; i < n; i++) free(txs[i]);
+    for (size_t i = 0; i < n; i++)
+        free(txs[i]);
 
     /* counter executes */
     char path[512];
@@ -163,16 +177,20 @@ int main(int argc, char **argv) {
         wicas_chain_any_free(&m);
         run_blocks(c, &h, &tx, &len, 1, 1, &commit_ms);
         free(tx);
-        if (wicas_chain_msg_instantiate(addrs[0], NULL, 1, "c", "{\"count\":0}", NULL, &m, err, sizeof err)) die("inst", err);
+        if (wicas_chain_msg_instantiate(addrs[0], NULL, 1, "c", "{\"count\":0}", NULL, &m, err, sizeof err))
+            die("inst", err);
         tx = sign(0, PER_ACC + 1, &m, 5000000, &len);
         wicas_chain_any_free(&m);
-        wicas_chain_block b = {.height = ++h, .txs = (const uint8_t *const *)&tx, .tx_lens = &len, .n_txs = 1};
+        wicas_chain_block b = {
+            .height = ++h, .txs = (const uint8_t *const *)&tx, .tx_lens = &len, .n_txs = 1};
         wicas_chain_event *ev;
         size_t nev;
-        if (wicas_chain_finalize_block(c, &b, &r, &ev, &nev, app, err, sizeof err) || r.code) die("instantiate", r.log);
+        if (wicas_chain_finalize_block(c, &b, &r, &ev, &nev, app, err, sizeof err) || r.code)
+            die("instantiate", r.log);
         char contract[100];
         for (size_t i = 0; i < r.n_events; i++)
-            if (strcmp(r.events[i].type, "instantiate") == 0) snprintf(contract, sizeof contract, "%s", r.events[i].attrs[0].value);
+            if (strcmp(r.events[i].type, "instantiate") == 0)
+                snprintf(contract, sizeof contract, "%s", r.events[i].attrs[0].value);
         wicas_chain_tx_result_free(&r);
         wicas_chain_events_free(ev, nev);
         wicas_chain_commit(c, NULL);
@@ -181,14 +199,18 @@ int main(int argc, char **argv) {
         for (size_t k = 0; k < ne; k++) {
             int acc = (int)(k % N_ACC);
             uint64_t seq = PER_ACC + (acc == 0 ? 2 : 0) + k / N_ACC;
-            if (wicas_chain_msg_execute(addrs[acc], contract, "{\"increment\":{}}", NULL, &m, err, sizeof err)) die("exec", err);
+            if (wicas_chain_msg_execute(addrs[acc], contract, "{\"increment\":{}}", NULL, &m, err,
+                                        sizeof err))
+                die("exec", err);
             txs[k] = sign(acc, seq, &m, 500000, &lens[k]);
             wicas_chain_any_free(&m);
         }
         double exec_rate = run_blocks(c, &h, txs, lens, ne, 100, &commit_ms);
-        printf("counter execute FinalizeBlock+Commit %7.0f tx/s   (%.3f x anchor), blocks of 100, commit %.1f ms/block\n",
+        printf("counter execute FinalizeBlock+Commit %7.0f tx/s   (%.3f x anchor), blocks of 100, commit "
+               "%.1f ms/block\n",
                exec_rate, exec_rate / verify_rate, commit_ms);
-        for (size_t k = 0; k < ne; k++) free(txs[k]);
+        for (size_t k = 0; k < ne; k++)
+            free(txs[k]);
         free(wasm);
     } else {
         printf("counter execute: skipped (%s not found)\n", path);

@@ -38,10 +38,14 @@ int main(int argc, char **argv) {
     int np = 128, ng = 128, nt = 1, reps = 3;
     for (int i = 2; i + 1 < argc; i += 2) {
         int v = atoi(argv[i + 1]);
-        if (!strcmp(argv[i], "-p")) np = v;
-        else if (!strcmp(argv[i], "-n")) ng = v;
-        else if (!strcmp(argv[i], "-t")) nt = v;
-        else if (!strcmp(argv[i], "-r")) reps = v;
+        if (!strcmp(argv[i], "-p"))
+            np = v;
+        else if (!strcmp(argv[i], "-n"))
+            ng = v;
+        else if (!strcmp(argv[i], "-t"))
+            nt = v;
+        else if (!strcmp(argv[i], "-r"))
+            reps = v;
     }
     if (np < 1 || ng < 1 || nt < 1 || reps < 1) return 2;
     char err[512];

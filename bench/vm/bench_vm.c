@@ -51,8 +51,9 @@ static int bench_module(const char *dir, const char *name) {
         wicas_vm_free(vm);
     }
     t_compile /= reps, t_load /= reps;
-    printf("%-12s %7zu bytes  compile %8.2f ms  cached load %7.3f ms  ratio load/compile %.4f (%.0fx faster)\n", name,
-           len, t_compile * 1e3, t_load * 1e3, t_load / t_compile, t_compile / t_load);
+    printf(
+        "%-12s %7zu bytes  compile %8.2f ms  cached load %7.3f ms  ratio load/compile %.4f (%.0fx faster)\n",
+        name, len, t_compile * 1e3, t_load * 1e3, t_load / t_compile, t_compile / t_load);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache);
     if (system(cmd)) return -1;
@@ -82,8 +83,12 @@ int main(int argc, char **argv) {
     char *env = wicas_vm_env_json(1, 0, "bench", 0, "wicas1contract");
     char *info = wicas_vm_info_json("wicas1owner", NULL, 0);
     wicas_vm_result r;
-    wicas_vm_call_params p = {.env_json = env, .info_json = info, .msg = (const uint8_t *)"{\"count\":0}", .msg_len = 11,
-                              .storage = &st, .gas_limit = 100000000000000ULL};
+    wicas_vm_call_params p = {.env_json = env,
+                              .info_json = info,
+                              .msg = (const uint8_t *)"{\"count\":0}",
+                              .msg_len = 11,
+                              .storage = &st,
+                              .gas_limit = 100000000000000ULL};
     if (wicas_vm_call(vm, sum, WICAS_VM_INSTANTIATE, &p, &r)) return 1;
     uint64_t gas_inst = r.gas_used;
     wicas_vm_result_free(&r);
@@ -101,11 +106,13 @@ int main(int argc, char **argv) {
     p.msg = (const uint8_t *)"{\"get_count\":{}}";
     p.msg_len = 16;
     if (wicas_vm_call(vm, sum, WICAS_VM_QUERY, &p, &r) || r.query_len < 10) return 1;
-    printf("counter      %d increments in %.3f s: %.0f executes/s (%.1f us each); final %.*s\n", n, dt, n / dt,
-           dt / n * 1e6, (int)r.query_len, r.query_data);
-    printf("counter gas  instantiate %llu, increment %llu CosmWasm gas (= %.2f / %.2f SDK gas at multiplier %llu)\n",
-           (unsigned long long)gas_inst, (unsigned long long)gas_exec, (double)gas_inst / WICAS_VM_GAS_MULTIPLIER,
-           (double)gas_exec / WICAS_VM_GAS_MULTIPLIER, WICAS_VM_GAS_MULTIPLIER);
+    printf("counter      %d increments in %.3f s: %.0f executes/s (%.1f us each); final %.*s\n", n, dt,
+           n / dt, dt / n * 1e6, (int)r.query_len, r.query_data);
+    printf("counter gas  instantiate %llu, increment %llu CosmWasm gas (= %.2f / %.2f SDK gas at multiplier "
+           "%llu)\n",
+           (unsigned long long)gas_inst, (unsigned long long)gas_exec,
+           (double)gas_inst / WICAS_VM_GAS_MULTIPLIER, (double)gas_exec / WICAS_VM_GAS_MULTIPLIER,
+           WICAS_VM_GAS_MULTIPLIER);
     wicas_vm_result_free(&r);
     free(env);
     free(info);

@@ -39,9 +39,11 @@ CW_EXPORT("instantiate") uint32_t instantiate(uint32_t env, uint32_t info, uint3
 static uint32_t ask(cw_slice body, const char *kind) {
     size_t kl;
     char *key = cw_json_str(cw_json_get(body, "key"), &kl);
-    if (!key || kl == 0 || kl > 64) return cw_error("Error parsing into type ai_runner::msg::ExecuteMsg: `key` must be 1-64 bytes");
+    if (!key || kl == 0 || kl > 64)
+        return cw_error("Error parsing into type ai_runner::msg::ExecuteMsg: `key` must be 1-64 bytes");
     cw_slice req = cw_json_get(body, "request");
-    if (!req.p) return cw_error("Error parsing into type ai_runner::msg::ExecuteMsg: missing field `request`");
+    if (!req.p)
+        return cw_error("Error parsing into type ai_runner::msg::ExecuteMsg: missing field `request`");
     cw_buf q = {0};
     cw_puts(&q, "{\"custom\":{\"ai\":{\"");
     cw_puts(&q, kind);
@@ -58,8 +60,10 @@ static uint32_t ask(cw_slice body, const char *kind) {
         cw_buf e = {0};
         cw_puts(&e, kind);
         cw_puts(&e, " failed: ");
-        if (em) cw_put(&e, em, el);
-        else cw_put(&e, sys.p, sys.n);
+        if (em)
+            cw_put(&e, em, el);
+        else
+            cw_put(&e, sys.p, sys.n);
         return cw_errorn(e.p, e.n);
     }
     size_t bl;
@@ -89,7 +93,8 @@ static uint32_t ask(cw_slice body, const char *kind) {
  * when the message runs). */
 static uint32_t request_async(cw_slice body) {
     cw_slice req = cw_json_get(body, "request");
-    if (!req.p) return cw_error("Error parsing into type ai_runner::msg::ExecuteMsg: missing field `request`");
+    if (!req.p)
+        return cw_error("Error parsing into type ai_runner::msg::ExecuteMsg: missing field `request`");
     cw_buf m = {0};
     cw_puts(&m, "{\"custom\":{\"ai\":{\"request\":");
     cw_put(&m, req.p, req.n);
@@ -129,8 +134,10 @@ static uint32_t query_infer(cw_slice body) {
         char *em = inner.p ? cw_json_str(cw_json_get(inner, "error"), &el) : NULL;
         cw_buf e = {0};
         cw_puts(&e, "infer failed: ");
-        if (em) cw_put(&e, em, el);
-        else cw_put(&e, sys.p, sys.n);
+        if (em)
+            cw_put(&e, em, el);
+        else
+            cw_put(&e, sys.p, sys.n);
         return cw_errorn(e.p, e.n);
     }
     size_t bl;
@@ -146,7 +153,8 @@ CW_EXPORT("query") uint32_t query(uint32_t env, uint32_t msg) {
     cw_begin(&c, env, 0, msg);
     cw_slice body, v = cw_json_variant(c.msg, &body);
     if (v.p && cw_eq(v.p, v.n, "infer")) return query_infer(body);
-    if (!v.p || !cw_eq(v.p, v.n, "result")) return cw_error("unknown variant: expected one of `result`, `infer`");
+    if (!v.p || !cw_eq(v.p, v.n, "result"))
+        return cw_error("unknown variant: expected one of `result`, `infer`");
     size_t kl;
     char *key = cw_json_str(cw_json_get(body, "key"), &kl);
     if (!key) return cw_error("Error parsing into type ai_runner::msg::QueryMsg: missing field `key`");

@@ -53,7 +53,8 @@ CW_EXPORT("instantiate") uint32_t instantiate(uint32_t env, uint32_t info, uint3
     cw_begin(&c, env, info, msg);
     state s;
     if (!count_of(cw_json_get(c.msg, "count"), &s.count))
-        return cw_error("Error parsing into type counter::msg::InstantiateMsg: missing or invalid field `count`");
+        return cw_error(
+            "Error parsing into type counter::msg::InstantiateMsg: missing or invalid field `count`");
     s.owner = cw_sender(&c, &s.owner_len);
     if (!s.owner) return cw_error("invalid MessageInfo");
     save(&s);
@@ -85,7 +86,8 @@ CW_EXPORT("execute") uint32_t execute(uint32_t env, uint32_t info, uint32_t msg)
     if (cw_eq(v.p, v.n, "reset")) {
         int64_t n;
         if (!count_of(cw_json_get(body, "count"), &n))
-            return cw_error("Error parsing into type counter::msg::ExecuteMsg: missing or invalid field `count`");
+            return cw_error(
+                "Error parsing into type counter::msg::ExecuteMsg: missing or invalid field `count`");
         size_t sl;
         char *sender = cw_sender(&c, &sl);
         if (!sender || sl != s.owner_len || memcmp(sender, s.owner, sl) != 0) return cw_error("Unauthorized");

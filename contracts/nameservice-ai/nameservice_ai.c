@@ -61,7 +61,8 @@ CW_EXPORT("instantiate") uint32_t instantiate(uint32_t env, uint32_t info, uint3
         return cw_error("Error parsing into type nameservice_ai::msg::InstantiateMsg: missing field `model`");
     uint64_t max_tokens = DEFAULT_MAX_TOKENS;
     cw_slice mt = cw_json_get(c.msg, "max_tokens");
-    if (mt.p && !cw_json_is_null(mt) && (!cw_json_u64(mt, &max_tokens) || max_tokens == 0 || max_tokens > MAX_MAX_TOKENS))
+    if (mt.p && !cw_json_is_null(mt) &&
+        (!cw_json_u64(mt, &max_tokens) || max_tokens == 0 || max_tokens > MAX_MAX_TOKENS))
         return cw_error("max_tokens must be 1..256");
     cw_buf b = {0};
     cw_puts(&b, "{\"model\":");
@@ -106,25 +107,33 @@ static void put_infer_body(cw_buf *q, const char *name, size_t nl, const char *o
     cw_puts(q, "}");
 }
 
-static void store_description(const char *name, size_t nl, cw_slice text, cw_slice sha, uint64_t height, cw_slice pt,
-                              cw_slice gt, const char *mode) {
+static void store_description(const char *name, size_t nl, cw_slice text, cw_slice sha, uint64_t height,
+                              cw_slice pt, cw_slice gt, const char *mode) {
     cw_buf d = {0};
     cw_puts(&d, "{\"name\":");
     cw_put_jstr(&d, name, nl);
     cw_puts(&d, ",\"text\":");
-    if (text.p) cw_put(&d, text.p, text.n);
-    else cw_puts(&d, "null");
+    if (text.p)
+        cw_put(&d, text.p, text.n);
+    else
+        cw_puts(&d, "null");
     cw_puts(&d, ",\"model_sha256\":");
-    if (sha.p) cw_put(&d, sha.p, sha.n);
-    else cw_puts(&d, "null");
+    if (sha.p)
+        cw_put(&d, sha.p, sha.n);
+    else
+        cw_puts(&d, "null");
     cw_puts(&d, ",\"height\":");
     cw_put_u64(&d, height);
     cw_puts(&d, ",\"prompt_tokens\":");
-    if (pt.p) cw_put(&d, pt.p, pt.n);
-    else cw_puts(&d, "0");
+    if (pt.p)
+        cw_put(&d, pt.p, pt.n);
+    else
+        cw_puts(&d, "0");
     cw_puts(&d, ",\"generated_tokens\":");
-    if (gt.p) cw_put(&d, gt.p, gt.n);
-    else cw_puts(&d, "0");
+    if (gt.p)
+        cw_put(&d, gt.p, gt.n);
+    else
+        cw_puts(&d, "0");
     cw_puts(&d, ",\"mode\":\"");
     cw_puts(&d, mode);
     cw_puts(&d, "\"}");
@@ -136,7 +145,8 @@ static void store_description(const char *name, size_t nl, cw_slice text, cw_sli
 static uint32_t describe(cw_call *c, cw_slice body, bool async) {
     size_t nl, ol;
     char *name = cw_json_str(cw_json_get(body, "name"), &nl);
-    if (!name) return cw_error("Error parsing into type nameservice_ai::msg::ExecuteMsg: missing field `name`");
+    if (!name)
+        return cw_error("Error parsing into type nameservice_ai::msg::ExecuteMsg: missing field `name`");
     char *owner = owner_of(name, nl, &ol);
     if (!owner) return errf("Name does not exist (name ", name, nl, ")");
     cw_response r;
@@ -187,8 +197,8 @@ static uint32_t describe(cw_call *c, cw_slice body, bool async) {
     cw_slice text = cw_json_get(a, "text");
     if (!text.p) return cw_error("AI answer has no text");
     cw_slice gt = cw_json_get(a, "generated_tokens");
-    store_description(name, nl, text, cw_json_get(a, "model_sha256"), cw_block_height(c), cw_json_get(a, "prompt_tokens"),
-                      gt, "sync");
+    store_description(name, nl, text, cw_json_get(a, "model_sha256"), cw_block_height(c),
+                      cw_json_get(a, "prompt_tokens"), gt, "sync");
     if (gt.p) cw_resp_attr(&r, "generated_tokens", gt.p, gt.n);
     cw_resp_data(&r, (const uint8_t *)a.p, a.n);
     return cw_ok(&r);
@@ -217,8 +227,8 @@ CW_EXPORT("sudo") uint32_t sudo(uint32_t env, uint32_t msg) {
     bool agreed = status && cw_eq(status, sl, "agreed");
     cw_slice text = agreed ? cw_json_get(body, "text") : (cw_slice){NULL, 0};
     store_description(name, nl, text, agreed ? cw_json_get(body, "model_sha256") : (cw_slice){NULL, 0},
-                      cw_block_height(&c), cw_json_get(body, "prompt_tokens"), cw_json_get(body, "generated_tokens"),
-                      agreed ? "async" : "async-failed");
+                      cw_block_height(&c), cw_json_get(body, "prompt_tokens"),
+                      cw_json_get(body, "generated_tokens"), agreed ? "async" : "async-failed");
     cw_response r;
     cw_resp_init(&r);
     cw_resp_attr(&r, "action", "ai_result", 9);
@@ -234,7 +244,8 @@ CW_EXPORT("query") uint32_t query(uint32_t env, uint32_t msg) {
     if (v.p && cw_eq(v.p, v.n, "description")) {
         size_t nl;
         char *name = cw_json_str(cw_json_get(body, "name"), &nl);
-        if (!name) return cw_error("Error parsing into type nameservice_ai::msg::QueryMsg: missing field `name`");
+        if (!name)
+            return cw_error("Error parsing into type nameservice_ai::msg::QueryMsg: missing field `name`");
         cw_buf key = {0};
         desc_key(&key, name, nl);
         uint8_t *d;

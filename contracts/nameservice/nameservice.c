@@ -83,9 +83,12 @@ static uint32_t validate_name(const char *name, size_t nl) {
             /* the whole UTF-8 character */
             size_t l = 1;
             uint8_t u = (uint8_t)c;
-            if (u >= 0xf0) l = 4;
-            else if (u >= 0xe0) l = 3;
-            else if (u >= 0xc0) l = 2;
+            if (u >= 0xf0)
+                l = 4;
+            else if (u >= 0xe0)
+                l = 3;
+            else if (u >= 0xc0)
+                l = 2;
             if (i + l > nl) l = nl - i;
             return errf("Invalid character(char ", name + i, l, NULL);
         }
@@ -106,7 +109,8 @@ static bool sufficient(const cw_call *c, cw_slice price) {
         size_t l;
         char *cd = cw_json_str(cw_json_get(coin, "denom"), &l);
         uint64_t a;
-        if (cd && l == dl && memcmp(cd, d, dl) == 0 && cw_json_u64(cw_json_get(coin, "amount"), &a) && a >= need)
+        if (cd && l == dl && memcmp(cd, d, dl) == 0 && cw_json_u64(cw_json_get(coin, "amount"), &a) &&
+            a >= need)
             return true;
     }
     return false;
@@ -147,13 +151,15 @@ CW_EXPORT("execute") uint32_t execute(uint32_t env, uint32_t info, uint32_t msg)
     cw_call c;
     cw_begin(&c, env, info, msg);
     cw_slice body, v = cw_json_variant(c.msg, &body);
-    if (!v.p) return cw_error("Error parsing into type cw_nameservice::msg::ExecuteMsg: expected an enum object");
+    if (!v.p)
+        return cw_error("Error parsing into type cw_nameservice::msg::ExecuteMsg: expected an enum object");
     cw_slice cfg = load_config();
     if (!cfg.p) return cw_error("cw_nameservice::state::Config not found");
     size_t nl, sl;
     char *name = cw_json_str(cw_json_get(body, "name"), &nl);
     char *sender = cw_sender(&c, &sl);
-    if (!name) return cw_error("Error parsing into type cw_nameservice::msg::ExecuteMsg: missing field `name`");
+    if (!name)
+        return cw_error("Error parsing into type cw_nameservice::msg::ExecuteMsg: missing field `name`");
     cw_buf key = {0};
     name_key(&key, name, nl);
     cw_response r;
@@ -175,7 +181,8 @@ CW_EXPORT("execute") uint32_t execute(uint32_t env, uint32_t info, uint32_t msg)
     if (cw_eq(v.p, v.n, "transfer")) {
         size_t tl;
         char *to = cw_json_str(cw_json_get(body, "to"), &tl);
-        if (!to) return cw_error("Error parsing into type cw_nameservice::msg::ExecuteMsg: missing field `to`");
+        if (!to)
+            return cw_error("Error parsing into type cw_nameservice::msg::ExecuteMsg: missing field `to`");
         if (!sufficient(&c, cw_json_get(cfg, "transfer_price"))) return cw_error("Insufficient funds sent");
         const char *bad = cw_addr_validate(to, tl);
         if (bad) return errf("Generic error: ", bad, cw_strlen(bad), NULL);
@@ -207,7 +214,8 @@ CW_EXPORT("query") uint32_t query(uint32_t env, uint32_t msg) {
     if (v.p && cw_eq(v.p, v.n, "resolve_record")) {
         size_t nl;
         char *name = cw_json_str(cw_json_get(body, "name"), &nl);
-        if (!name) return cw_error("Error parsing into type cw_nameservice::msg::QueryMsg: missing field `name`");
+        if (!name)
+            return cw_error("Error parsing into type cw_nameservice::msg::QueryMsg: missing field `name`");
         cw_buf key = {0};
         name_key(&key, name, nl);
         uint8_t *rec;

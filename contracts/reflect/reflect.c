@@ -21,7 +21,8 @@ static void result_key(cw_buf *k, uint64_t id) {
     cw_put(k, len, 2);
     cw_put(k, NS, sizeof NS - 1);
     uint8_t be[8];
-    for (int i = 0; i < 8; i++) be[i] = (uint8_t)(id >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        be[i] = (uint8_t)(id >> (56 - 8 * i));
     cw_put(k, be, 8);
 }
 
@@ -117,7 +118,8 @@ CW_EXPORT("reply") uint32_t reply(uint32_t env, uint32_t msg) {
     cw_call c;
     cw_begin(&c, env, 0, msg);
     uint64_t id;
-    if (!cw_json_u64(cw_json_get(c.msg, "id"), &id)) return cw_error("Error parsing into type cosmwasm_std::Reply");
+    if (!cw_json_u64(cw_json_get(c.msg, "id"), &id))
+        return cw_error("Error parsing into type cosmwasm_std::Reply");
     cw_buf k = {0};
     result_key(&k, id);
     cw_set(k.p, k.n, c.msg.p, c.msg.n);
@@ -142,17 +144,20 @@ CW_EXPORT("query") uint32_t query(uint32_t env, uint32_t msg) {
     }
     if (v.p && cw_eq(v.p, v.n, "sub_msg_result")) {
         uint64_t id;
-        if (!cw_json_u64(cw_json_get(body, "id"), &id)) return cw_error("Error parsing into type reflect::msg::QueryMsg");
+        if (!cw_json_u64(cw_json_get(body, "id"), &id))
+            return cw_error("Error parsing into type reflect::msg::QueryMsg");
         cw_buf k = {0};
         result_key(&k, id);
         uint8_t *val;
         size_t vl;
-        if (!cw_get(k.p, k.n, &val, &vl)) return cw_error("cosmwasm_std::results::submessages::Reply not found");
+        if (!cw_get(k.p, k.n, &val, &vl))
+            return cw_error("cosmwasm_std::results::submessages::Reply not found");
         return cw_query_ok((const char *)val, vl);
     }
     if (v.p && cw_eq(v.p, v.n, "chain")) {
         cw_slice req = cw_json_get(body, "request");
-        if (!req.p) return cw_error("Error parsing into type reflect::msg::QueryMsg: missing field `request`");
+        if (!req.p)
+            return cw_error("Error parsing into type reflect::msg::QueryMsg: missing field `request`");
         cw_slice res = cw_query_raw(req.p, req.n);
         /* SystemResult<ContractResult<Binary>> */
         cw_slice ok = cw_json_get(res, "ok");

@@ -49,29 +49,38 @@ cw_region *cw_region_from(const void *data, size_t len) {
     return r;
 }
 
-uint32_t cw_rptr(const cw_region *r) { return (uint32_t)(size_t)r; }
+uint32_t cw_rptr(const cw_region *r) {
+    return (uint32_t)(size_t)r;
+}
 
-CW_EXPORT("allocate") uint32_t allocate(uint32_t size) { return cw_rptr(cw_region_new(size)); }
-CW_EXPORT("deallocate") void deallocate(uint32_t ptr) { (void)ptr; }
+CW_EXPORT("allocate") uint32_t allocate(uint32_t size) {
+    return cw_rptr(cw_region_new(size));
+}
+CW_EXPORT("deallocate") void deallocate(uint32_t ptr) {
+    (void)ptr;
+}
 CW_EXPORT("interface_version_8") void interface_version_8(void) {}
 
 /* ---- libc bits ----------------------------------------------------------------------------- */
 void *memcpy(void *d, const void *s, size_t n) {
     uint8_t *dd = d;
     const uint8_t *ss = s;
-    while (n--) *dd++ = *ss++;
+    while (n--)
+        *dd++ = *ss++;
     return d;
 }
 void *memmove(void *d, const void *s, size_t n) {
     uint8_t *dd = d;
     const uint8_t *ss = s;
     if (dd < ss) return memcpy(d, s, n);
-    while (n--) dd[n] = ss[n];
+    while (n--)
+        dd[n] = ss[n];
     return d;
 }
 void *memset(void *d, int c, size_t n) {
     uint8_t *dd = d;
-    while (n--) *dd++ = (uint8_t)c;
+    while (n--)
+        *dd++ = (uint8_t)c;
     return d;
 }
 int memcmp(const void *a, const void *b, size_t n) {
@@ -82,17 +91,24 @@ int memcmp(const void *a, const void *b, size_t n) {
 }
 size_t cw_strlen(const char *s) {
     size_t n = 0;
-    while (s[n]) n++;
+    while (s[n])
+        n++;
     return n;
 }
-bool cw_eq(const char *a, size_t al, const char *b) { return cw_strlen(b) == al && memcmp(a, b, al) == 0; }
+bool cw_eq(const char *a, size_t al, const char *b) {
+    return cw_strlen(b) == al && memcmp(a, b, al) == 0;
+}
 
 /* ---- JSON reading ---------------------------------------------------------------------------- */
-static bool ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static bool ws(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 cw_slice cw_trim(cw_slice s) {
-    while (s.n && ws(s.p[0])) s.p++, s.n--;
-    while (s.n && ws(s.p[s.n - 1])) s.n--;
+    while (s.n && ws(s.p[0]))
+        s.p++, s.n--;
+    while (s.n && ws(s.p[s.n - 1]))
+        s.n--;
     return s;
 }
 
@@ -103,33 +119,41 @@ static size_t skip_value(const char *p, size_t n, int depth) {
     char c = p[0];
     if (c == '"') {
         for (i = 1; i < n; i++) {
-            if (p[i] == '\\') i++;
-            else if (p[i] == '"') return i + 1;
-            else if ((uint8_t)p[i] < 0x20) return 0;
+            if (p[i] == '\\')
+                i++;
+            else if (p[i] == '"')
+                return i + 1;
+            else if ((uint8_t)p[i] < 0x20)
+                return 0;
         }
         return 0;
     }
     if (c == '{' || c == '[') {
         char close = c == '{' ? '}' : ']';
         i = 1;
-        while (i < n && ws(p[i])) i++;
+        while (i < n && ws(p[i]))
+            i++;
         if (i < n && p[i] == close) return i + 1;
         for (;;) {
-            while (i < n && ws(p[i])) i++;
+            while (i < n && ws(p[i]))
+                i++;
             if (c == '{') {
                 if (i >= n || p[i] != '"') return 0;
                 size_t k = skip_value(p + i, n - i, depth + 1);
                 if (!k) return 0;
                 i += k;
-                while (i < n && ws(p[i])) i++;
+                while (i < n && ws(p[i]))
+                    i++;
                 if (i >= n || p[i] != ':') return 0;
                 i++;
-                while (i < n && ws(p[i])) i++;
+                while (i < n && ws(p[i]))
+                    i++;
             }
             size_t v = skip_value(p + i, n - i, depth + 1);
             if (!v) return 0;
             i += v;
-            while (i < n && ws(p[i])) i++;
+            while (i < n && ws(p[i]))
+                i++;
             if (i >= n) return 0;
             if (p[i] == ',') {
                 i++;
@@ -145,8 +169,8 @@ static size_t skip_value(const char *p, size_t n, int depth) {
     if (c == '-' || (c >= '0' && c <= '9')) {
         i = c == '-' ? 1 : 0;
         size_t d = i;
-        while (i < n && ((p[i] >= '0' && p[i] <= '9') || p[i] == '.' || p[i] == 'e' || p[i] == 'E' || p[i] == '+' ||
-                         p[i] == '-'))
+        while (i < n && ((p[i] >= '0' && p[i] <= '9') || p[i] == '.' || p[i] == 'e' || p[i] == 'E' ||
+                         p[i] == '+' || p[i] == '-'))
             i++;
         return i > d ? i : 0;
     }
@@ -166,21 +190,25 @@ cw_slice cw_json_get(cw_slice obj, const char *key) {
     const char *p = obj.p;
     size_t kl = cw_strlen(key);
     for (;;) {
-        while (i < n && ws(p[i])) i++;
+        while (i < n && ws(p[i]))
+            i++;
         if (i >= n || p[i] != '"') return none;
         size_t k = skip_value(p + i, n - i, 1);
         if (!k) return none;
         bool match = k - 2 == kl && memcmp(p + i + 1, key, kl) == 0;
         i += k;
-        while (i < n && ws(p[i])) i++;
+        while (i < n && ws(p[i]))
+            i++;
         if (i >= n || p[i] != ':') return none;
         i++;
-        while (i < n && ws(p[i])) i++;
+        while (i < n && ws(p[i]))
+            i++;
         size_t v = skip_value(p + i, n - i, 1);
         if (!v) return none;
         if (match) return (cw_slice){p + i, v};
         i += v;
-        while (i < n && ws(p[i])) i++;
+        while (i < n && ws(p[i]))
+            i++;
         if (i >= n || p[i] != ',') return none;
         i++;
     }
@@ -192,21 +220,25 @@ cw_slice cw_json_variant(cw_slice obj, cw_slice *val) {
     if (!obj.n || obj.p[0] != '{' || skip_value(obj.p, obj.n, 0) != obj.n) return none;
     size_t i = 1, n = obj.n;
     const char *p = obj.p;
-    while (i < n && ws(p[i])) i++;
+    while (i < n && ws(p[i]))
+        i++;
     if (i >= n || p[i] != '"') return none;
     size_t k = skip_value(p + i, n - i, 1);
     if (!k) return none;
     cw_slice name = {p + i + 1, k - 2};
     i += k;
-    while (i < n && ws(p[i])) i++;
+    while (i < n && ws(p[i]))
+        i++;
     if (i >= n || p[i] != ':') return none;
     i++;
-    while (i < n && ws(p[i])) i++;
+    while (i < n && ws(p[i]))
+        i++;
     size_t v = skip_value(p + i, n - i, 1);
     if (!v) return none;
     *val = (cw_slice){p + i, v};
     i += v;
-    while (i < n && ws(p[i])) i++;
+    while (i < n && ws(p[i]))
+        i++;
     if (i >= n || p[i] != '}') return none; /* exactly one key */
     return name;
 }
@@ -236,12 +268,26 @@ char *cw_json_str(cw_slice v, size_t *len) {
         }
         c = v.p[++i];
         switch (c) {
-        case 'n': out[o++] = '\n'; break;
-        case 't': out[o++] = '\t'; break;
-        case 'r': out[o++] = '\r'; break;
-        case 'b': out[o++] = '\b'; break;
-        case 'f': out[o++] = '\f'; break;
-        case '/': case '\\': case '"': out[o++] = c; break;
+        case 'n':
+            out[o++] = '\n';
+            break;
+        case 't':
+            out[o++] = '\t';
+            break;
+        case 'r':
+            out[o++] = '\r';
+            break;
+        case 'b':
+            out[o++] = '\b';
+            break;
+        case 'f':
+            out[o++] = '\f';
+            break;
+        case '/':
+        case '\\':
+        case '"':
+            out[o++] = c;
+            break;
         case 'u': {
             if (i + 4 >= v.n) return NULL;
             uint32_t cp = 0;
@@ -264,8 +310,10 @@ char *cw_json_str(cw_slice v, size_t *len) {
             } else if (cp >= 0xd800 && cp <= 0xdfff) {
                 return NULL;
             }
-            if (cp < 0x80) out[o++] = (char)cp;
-            else if (cp < 0x800) out[o++] = (char)(0xc0 | cp >> 6), out[o++] = (char)(0x80 | (cp & 63));
+            if (cp < 0x80)
+                out[o++] = (char)cp;
+            else if (cp < 0x800)
+                out[o++] = (char)(0xc0 | cp >> 6), out[o++] = (char)(0x80 | (cp & 63));
             else if (cp < 0x10000)
                 out[o++] = (char)(0xe0 | cp >> 12), out[o++] = (char)(0x80 | ((cp >> 6) & 63)),
                 out[o++] = (char)(0x80 | (cp & 63));
@@ -274,7 +322,8 @@ char *cw_json_str(cw_slice v, size_t *len) {
                 out[o++] = (char)(0x80 | ((cp >> 6) & 63)), out[o++] = (char)(0x80 | (cp & 63));
             break;
         }
-        default: return NULL;
+        default:
+            return NULL;
         }
     }
     out[o] = 0;
@@ -319,7 +368,8 @@ bool cw_json_array_next(cw_slice arr, size_t *pos, cw_slice *item) {
     if (!arr.p || !arr.n || arr.p[0] != '[') return false;
     size_t i = *pos ? *pos : 1, n = arr.n;
     const char *p = arr.p;
-    while (i < n && (ws(p[i]) || p[i] == ',')) i++;
+    while (i < n && (ws(p[i]) || p[i] == ','))
+        i++;
     if (i >= n || p[i] == ']') return false;
     size_t v = skip_value(p + i, n - i, 1);
     if (!v) return false;
@@ -332,7 +382,8 @@ bool cw_json_array_next(cw_slice arr, size_t *pos, cw_slice *item) {
 void cw_put(cw_buf *b, const void *s, size_t n) {
     if (b->n + n + 1 > b->cap) {
         size_t nc = (b->cap ? b->cap * 2 : 256);
-        while (nc < b->n + n + 1) nc *= 2;
+        while (nc < b->n + n + 1)
+            nc *= 2;
         char *np = cw_alloc(nc);
         if (b->n) memcpy(np, b->p, b->n);
         b->p = np;
@@ -342,7 +393,9 @@ void cw_put(cw_buf *b, const void *s, size_t n) {
     b->n += n;
     b->p[b->n] = 0;
 }
-void cw_puts(cw_buf *b, const char *s) { cw_put(b, s, cw_strlen(s)); }
+void cw_puts(cw_buf *b, const char *s) {
+    cw_put(b, s, cw_strlen(s));
+}
 
 void cw_put_jstr(cw_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
@@ -386,8 +439,10 @@ static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 void cw_put_b64(cw_buf *b, const uint8_t *d, size_t n) {
     cw_put(b, "\"", 1);
     for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < n ? (uint32_t)d[i + 1] << 8 : 0) | (i + 2 < n ? d[i + 2] : 0);
-        char q[4] = {B64[v >> 18], B64[(v >> 12) & 63], i + 1 < n ? B64[(v >> 6) & 63] : '=', i + 2 < n ? B64[v & 63] : '='};
+        uint32_t v =
+            (uint32_t)d[i] << 16 | (i + 1 < n ? (uint32_t)d[i + 1] << 8 : 0) | (i + 2 < n ? d[i + 2] : 0);
+        char q[4] = {B64[v >> 18], B64[(v >> 12) & 63], i + 1 < n ? B64[(v >> 6) & 63] : '=',
+                     i + 2 < n ? B64[v & 63] : '='};
         cw_put(b, q, 4);
     }
     cw_put(b, "\"", 1);
@@ -440,13 +495,18 @@ void cw_set(const void *key, size_t kl, const void *val, size_t vl) {
     db_write(cw_rptr(cw_region_from(key, kl)), cw_rptr(cw_region_from(val, vl)));
 }
 
-void cw_remove(const void *key, size_t kl) { db_remove(cw_rptr(cw_region_from(key, kl))); }
-
-uint32_t cw_scan(const void *start, size_t sl, const void *end, size_t el, int order) {
-    return db_scan(start ? cw_rptr(cw_region_from(start, sl)) : 0, end ? cw_rptr(cw_region_from(end, el)) : 0, order);
+void cw_remove(const void *key, size_t kl) {
+    db_remove(cw_rptr(cw_region_from(key, kl)));
 }
 
-static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+uint32_t cw_scan(const void *start, size_t sl, const void *end, size_t el, int order) {
+    return db_scan(start ? cw_rptr(cw_region_from(start, sl)) : 0, end ? cw_rptr(cw_region_from(end, el)) : 0,
+                   order);
+}
+
+static uint32_t be32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 bool cw_next(uint32_t it, uint8_t **key, size_t *kl, uint8_t **val, size_t *vl) {
     cw_region *r = (cw_region *)(size_t)db_next(it);
@@ -475,7 +535,9 @@ const char *cw_addr_validate(const char *addr, size_t len) {
     return m;
 }
 
-void cw_debug(const char *msg) { debug(cw_rptr(cw_region_from(msg, cw_strlen(msg)))); }
+void cw_debug(const char *msg) {
+    debug(cw_rptr(cw_region_from(msg, cw_strlen(msg))));
+}
 
 _Noreturn void cw_abort(const char *msg) {
     abort_(cw_rptr(cw_region_from(msg, cw_strlen(msg))));
@@ -500,7 +562,9 @@ void cw_begin(cw_call *c, uint32_t env, uint32_t info, uint32_t msg) {
     c->msg = region_slice(msg);
 }
 
-char *cw_sender(const cw_call *c, size_t *len) { return cw_json_str(cw_json_get(c->info, "sender"), len); }
+char *cw_sender(const cw_call *c, size_t *len) {
+    return cw_json_str(cw_json_get(c->info, "sender"), len);
+}
 
 char *cw_contract_addr(const cw_call *c, size_t *len) {
     return cw_json_str(cw_json_get(cw_json_get(c->env, "contract"), "address"), len);
@@ -531,7 +595,9 @@ bool cw_funds_amount(const cw_call *c, const char *denom, size_t dl, uint64_t *a
 }
 
 /* ---- responses ---------------------------------------------------------------------------------- */
-void cw_resp_init(cw_response *r) { memset(r, 0, sizeof *r); }
+void cw_resp_init(cw_response *r) {
+    memset(r, 0, sizeof *r);
+}
 
 void cw_resp_attr(cw_response *r, const char *key, const char *val, size_t vl) {
     if (r->n_attrs++) cw_put(&r->attrs, ",", 1);
@@ -569,7 +635,9 @@ void cw_resp_submsg(cw_response *r, uint64_t id, const char *msg_json, size_t ml
     cw_puts(&r->msgs, "}");
 }
 
-void cw_resp_msg(cw_response *r, const char *msg_json, size_t ml) { cw_resp_submsg(r, 0, msg_json, ml, "never"); }
+void cw_resp_msg(cw_response *r, const char *msg_json, size_t ml) {
+    cw_resp_submsg(r, 0, msg_json, ml, "never");
+}
 
 void cw_resp_bank_send(cw_response *r, const char *to, const char *denom, uint64_t amount) {
     cw_buf b = {0};
@@ -599,7 +667,9 @@ void cw_resp_data(cw_response *r, const uint8_t *d, size_t n) {
     r->has_data = true;
 }
 
-static uint32_t finish(cw_buf *b) { return cw_rptr(cw_region_from(b->p, b->n)); }
+static uint32_t finish(cw_buf *b) {
+    return cw_rptr(cw_region_from(b->p, b->n));
+}
 
 uint32_t cw_ok(cw_response *r) {
     cw_buf b = {0};
@@ -610,8 +680,10 @@ uint32_t cw_ok(cw_response *r) {
     cw_puts(&b, "],\"events\":[");
     if (r->n_events) cw_put(&b, r->events.p, r->events.n);
     cw_puts(&b, "],\"data\":");
-    if (r->has_data) cw_put_b64(&b, r->data, r->data_len);
-    else cw_puts(&b, "null");
+    if (r->has_data)
+        cw_put_b64(&b, r->data, r->data_len);
+    else
+        cw_puts(&b, "null");
     cw_puts(&b, "}}");
     return finish(&b);
 }
@@ -632,4 +704,6 @@ uint32_t cw_errorn(const char *msg, size_t n) {
     return finish(&b);
 }
 
-uint32_t cw_error(const char *msg) { return cw_errorn(msg, cw_strlen(msg)); }
+uint32_t cw_error(const char *msg) {
+    return cw_errorn(msg, cw_strlen(msg));
+}

@@ -59,7 +59,8 @@ cw_slice cw_json_get(cw_slice obj, const char *key);
 /* the single key of a {"variant":{...}} enum object; value in *val */
 cw_slice cw_json_variant(cw_slice obj, cw_slice *val);
 bool cw_json_is_null(cw_slice v);
-/* decodes a JSON string (escapes handled; \u to UTF-8) into a fresh NUL-terminated buffer; NULL if not a string */
+/* decodes a JSON string (escapes handled; \u to UTF-8) into a fresh NUL-terminated buffer; NULL if not a
+ * string */
 char *cw_json_str(cw_slice v, size_t *len);
 /* unsigned integer, either a JSON number or a decimal string ("123"); false on anything else or overflow */
 bool cw_json_u64(cw_slice v, uint64_t *out);

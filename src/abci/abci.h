@@ -271,7 +271,11 @@ enum { WICAS_ABCI_SNAPSHOT_UNKNOWN = 0, WICAS_ABCI_SNAPSHOT_ACCEPT = 1, WICAS_AB
 enum { WICAS_ABCI_OFFER_REJECT = 3, WICAS_ABCI_OFFER_REJECT_FORMAT = 4, WICAS_ABCI_OFFER_REJECT_SENDER = 5 };
 /* ApplySnapshotChunk only. RETRY means "this chunk was bad": the server
  * answers it with refetch_chunks = [index] and reject_senders = [sender]. */
-enum { WICAS_ABCI_CHUNK_RETRY = 3, WICAS_ABCI_CHUNK_RETRY_SNAPSHOT = 4, WICAS_ABCI_CHUNK_REJECT_SNAPSHOT = 5 };
+enum {
+    WICAS_ABCI_CHUNK_RETRY = 3,
+    WICAS_ABCI_CHUNK_RETRY_SNAPSHOT = 4,
+    WICAS_ABCI_CHUNK_REJECT_SNAPSHOT = 5
+};
 
 /* ---- the application vtable --------------------------------------------------------
  * ctx is passed back as the first argument of every call. err (errlen bytes)

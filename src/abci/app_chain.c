@@ -87,15 +87,15 @@ static int ca_init_chain(void *ctx, const wicas_abci_init_chain_req *req, wicas_
         const wicas_abci_validator_update *v = &req->validators[i];
         if (strcmp(v->key_type, "ed25519") != 0 || v->pub_key_len != 32) {
             free(vals);
-            snprintf(err, el, "InitChain: validator %zu has a %s key; only ed25519 validators are supported", i,
-                     v->key_type);
+            snprintf(err, el, "InitChain: validator %zu has a %s key; only ed25519 validators are supported",
+                     i, v->key_type);
             return WICAS_ABCI_ERR_APP;
         }
         memcpy(vals[nv].pub_key, v->pub_key, 32);
         vals[nv++].power = v->power;
     }
-    int rc = wicas_chain_init_chain_validators(c, req->chain_id ? req->chain_id : "", req->initial_height, js, jl,
-                                               vals, nv, hash, err, el);
+    int rc = wicas_chain_init_chain_validators(c, req->chain_id ? req->chain_id : "", req->initial_height, js,
+                                               jl, vals, nv, hash, err, el);
     free(vals);
     if (rc != 0) {
         if (!err[0]) snprintf(err, el, "InitChain: %s", wicas_chain_strerror(rc));
@@ -293,7 +293,7 @@ static int ca_load_chunk(void *ctx, uint64_t height, uint32_t format, uint32_t c
     }
     if (byz == WICAS_ABCI_BYZ_SNAP_BAD_CHUNK || byz == WICAS_ABCI_BYZ_SNAP_OVERSIZED_CHUNK)
         WICAS_WARN("abci", "byzantine (test fault injector): serving a forged chunk %u of height %llu", chunk,
-                        (unsigned long long)height);
+                   (unsigned long long)height);
     out->data = d;
     out->len = len;
     return 0;
@@ -317,10 +317,9 @@ static int ca_offer_snapshot(void *ctx, const wicas_abci_snapshot *s, wicas_abci
                                .metadata = s->metadata.data,
                                .metadata_len = s->metadata.len};
     if (s->hash.len == 32) memcpy(cs.hash, s->hash.data, 32);
-    wicas_chain_restore_result r =
-        wicas_chain_restore_begin(x->chain, &cs, app_hash.data, x->genesis_chain_id,
-                                  x->genesis_initial_height ? x->genesis_initial_height : 1, &x->restore, why,
-                                  sizeof why);
+    wicas_chain_restore_result r = wicas_chain_restore_begin(
+        x->chain, &cs, app_hash.data, x->genesis_chain_id,
+        x->genesis_initial_height ? x->genesis_initial_height : 1, &x->restore, why, sizeof why);
     *result = r == WICAS_CHAIN_RESTORE_ACCEPT          ? WICAS_ABCI_SNAPSHOT_ACCEPT
               : r == WICAS_CHAIN_RESTORE_REJECT_FORMAT ? WICAS_ABCI_OFFER_REJECT_FORMAT
               : r == WICAS_CHAIN_RESTORE_ABORT         ? WICAS_ABCI_SNAPSHOT_ABORT
@@ -368,7 +367,8 @@ static int ca_apply_chunk(void *ctx, uint32_t index, wicas_abci_slice chunk, con
 
 /* ---- vote extensions (asynchronous AI answers; the logic is the chain's) ------------ */
 
-static int ca_extend_vote(void *ctx, const wicas_abci_block_req *req, wicas_abci_buf *ext, char *err, size_t el) {
+static int ca_extend_vote(void *ctx, const wicas_abci_block_req *req, wicas_abci_buf *ext, char *err,
+                          size_t el) {
     uint8_t *e = NULL;
     size_t n = 0;
     int rc = wicas_chain_extend_vote(((wicas_abci_chain_ctx *)ctx)->chain, req->height, &e, &n);
@@ -385,16 +385,18 @@ static int ca_verify_vote_ext(void *ctx, const wicas_abci_verify_vote_ext_req *r
                               size_t el) {
     (void)err, (void)el;
     char why[256] = "";
-    *accept = wicas_chain_verify_vote_extension(((wicas_abci_chain_ctx *)ctx)->chain, req->height,
-                                                req->validator_address.data, req->validator_address.len,
-                                                req->vote_extension.data, req->vote_extension.len, why, sizeof why);
-    if (!*accept) WICAS_WARN("abci", "rejecting a vote extension at height %lld: %s", (long long)req->height, why);
+    *accept = wicas_chain_verify_vote_extension(
+        ((wicas_abci_chain_ctx *)ctx)->chain, req->height, req->validator_address.data,
+        req->validator_address.len, req->vote_extension.data, req->vote_extension.len, why, sizeof why);
+    if (!*accept)
+        WICAS_WARN("abci", "rejecting a vote extension at height %lld: %s", (long long)req->height, why);
     return 0;
 }
 
 /* The proposal: the signed vote extensions of the last commit first (when
  * there are any), then the mempool's txs in order while they fit. */
-static int ca_prepare(void *ctx, const wicas_abci_block_req *req, wicas_abci_prepare_resp *r, char *err, size_t el) {
+static int ca_prepare(void *ctx, const wicas_abci_block_req *req, wicas_abci_prepare_resp *r, char *err,
+                      size_t el) {
     wicas_chain *c = ((wicas_abci_chain_ctx *)ctx)->chain;
     wicas_chain_vote *votes = calloc(req->n_votes ? req->n_votes : 1, sizeof *votes);
     if (!votes) return WICAS_ABCI_ERR_NOMEM;
@@ -428,10 +430,12 @@ static int ca_prepare(void *ctx, const wicas_abci_block_req *req, wicas_abci_pre
     int64_t total = (int64_t)il;
     if (inj) r->txs[r->n_txs++] = (wicas_abci_buf){inj, il};
     for (size_t i = 0; i < req->n_txs; i++) {
-        if (wicas_chain_is_vote_injection(req->txs[i].data, req->txs[i].len)) continue; /* never from the mempool */
+        if (wicas_chain_is_vote_injection(req->txs[i].data, req->txs[i].len))
+            continue; /* never from the mempool */
         total += (int64_t)req->txs[i].len;
         if (total > req->max_tx_bytes) break;
-        if (wicas_abci_buf_set(&r->txs[r->n_txs], req->txs[i].data, req->txs[i].len) != 0) return WICAS_ABCI_ERR_NOMEM;
+        if (wicas_abci_buf_set(&r->txs[r->n_txs], req->txs[i].data, req->txs[i].len) != 0)
+            return WICAS_ABCI_ERR_NOMEM;
         r->n_txs++;
     }
     return 0;
@@ -450,9 +454,10 @@ static int ca_process(void *ctx, const wicas_abci_block_req *req, bool *accept, 
         lens[i] = req->txs[i].len;
     }
     char why[256] = "";
-    *accept = wicas_chain_process_proposal(((wicas_abci_chain_ctx *)ctx)->chain, req->height, txs, lens, req->n_txs,
-                                           why, sizeof why);
-    if (!*accept) WICAS_WARN("abci", "rejecting the proposal for height %lld: %s", (long long)req->height, why);
+    *accept = wicas_chain_process_proposal(((wicas_abci_chain_ctx *)ctx)->chain, req->height, txs, lens,
+                                           req->n_txs, why, sizeof why);
+    if (!*accept)
+        WICAS_WARN("abci", "rejecting the proposal for height %lld: %s", (long long)req->height, why);
     free(txs);
     free(lens);
     return 0;

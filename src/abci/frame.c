@@ -34,7 +34,9 @@ const char *wicas_abci_strerror(int code) {
 }
 
 /* ---- varint (common.h's protobuf uvarint, with this layer's error codes) ----- */
-size_t wicas_abci_varint_put(uint64_t v, uint8_t out[WICAS_ABCI_VARINT_MAX]) { return wicas_uvarint_put(v, out); }
+size_t wicas_abci_varint_put(uint64_t v, uint8_t out[WICAS_ABCI_VARINT_MAX]) {
+    return wicas_uvarint_put(v, out);
+}
 
 int wicas_abci_varint_get(const uint8_t *in, size_t len, uint64_t *v) {
     int n = wicas_uvarint_get(in, len, v);

@@ -32,17 +32,17 @@ extern "C" {
 
 typedef enum {
     WICAS_AI_OK = 0,
-    WICAS_AI_EINVAL = -1,       /* malformed request or registry entry */
-    WICAS_AI_ENOMODEL = -2,     /* model not registered */
-    WICAS_AI_EMODELFILE = -3,   /* local model file missing or hash differs */
-    WICAS_AI_EOUTOFGAS = -4,    /* max_tokens cost exceeds the gas available */
-    WICAS_AI_ETOOLARGE = -5,    /* prompt or max_tokens over the limits */
-    WICAS_AI_EENGINE = -6,      /* the inference engine failed */
+    WICAS_AI_EINVAL = -1,     /* malformed request or registry entry */
+    WICAS_AI_ENOMODEL = -2,   /* model not registered */
+    WICAS_AI_EMODELFILE = -3, /* local model file missing or hash differs */
+    WICAS_AI_EOUTOFGAS = -4,  /* max_tokens cost exceeds the gas available */
+    WICAS_AI_ETOOLARGE = -5,  /* prompt or max_tokens over the limits */
+    WICAS_AI_EENGINE = -6,    /* the inference engine failed */
     WICAS_AI_ENOMEM = -7,
-    WICAS_AI_EBUDGET = -8,      /* the block's inference budget is spent */
-    WICAS_AI_ECONTEXT = -9,     /* prompt tokens + max_tokens over the model's context */
-    WICAS_AI_EPROMPT = -10,     /* the model's tokenizer / chat template cannot encode the prompt */
-    WICAS_AI_EQUERY = -11       /* inference from a smart query over this node's cap (queries only) */
+    WICAS_AI_EBUDGET = -8,  /* the block's inference budget is spent */
+    WICAS_AI_ECONTEXT = -9, /* prompt tokens + max_tokens over the model's context */
+    WICAS_AI_EPROMPT = -10, /* the model's tokenizer / chat template cannot encode the prompt */
+    WICAS_AI_EQUERY = -11   /* inference from a smart query over this node's cap (queries only) */
 } wicas_ai_err;
 
 /* Returns a static description of an error code. */
@@ -55,25 +55,25 @@ typedef enum { WICAS_AI_CLASS_NONE = 0, WICAS_AI_CLASS_REQUEST = 1, WICAS_AI_CLA
 wicas_ai_class wicas_ai_err_class(int code);
 
 /* ---- limits ------------------------------------------------------------------ */
-#define WICAS_AI_NAME_MAX 64           /* model name, [a-z0-9._-] */
-#define WICAS_AI_PROMPT_MAX 8192       /* bytes of prompt text */
-#define WICAS_AI_MAX_TOKENS_MAX 1024   /* generated tokens per request */
+#define WICAS_AI_NAME_MAX 64         /* model name, [a-z0-9._-] */
+#define WICAS_AI_PROMPT_MAX 8192     /* bytes of prompt text */
+#define WICAS_AI_MAX_TOKENS_MAX 1024 /* generated tokens per request */
 
 /* ---- registry ----------------------------------------------------------------
  * A registered model. The chain stores it as canonical JSON (the same text
  * wicas_ai_model_to_json produces), keyed by name. */
 typedef struct {
-    uint64_t base;               /* flat gas per request */
-    uint64_t per_prompt_token;   /* gas per prompt token per million parameters */
-    uint64_t per_gen_token;      /* gas per generated token per million parameters */
+    uint64_t base;             /* flat gas per request */
+    uint64_t per_prompt_token; /* gas per prompt token per million parameters */
+    uint64_t per_gen_token;    /* gas per generated token per million parameters */
 } wicas_ai_gas_params;
 
 typedef struct {
     char name[WICAS_AI_NAME_MAX + 1];
-    uint8_t sha256[32];          /* of the GGUF file */
-    uint64_t size_bytes;         /* of the GGUF file */
-    char arch[32];               /* "llama" */
-    uint64_t n_params;           /* parameter count */
+    uint8_t sha256[32];  /* of the GGUF file */
+    uint64_t size_bytes; /* of the GGUF file */
+    char arch[32];       /* "llama" */
+    uint64_t n_params;   /* parameter count */
     wicas_ai_gas_params gas;
 } wicas_ai_model;
 
@@ -109,8 +109,8 @@ typedef struct {
     int64_t height;
     uint8_t last_block_hash[32];
     uint8_t tx_hash[32];
-    uint32_t call_index;       /* which inference call within the tx, from 0 */
-    const uint8_t *user_seed;  /* optional, may be NULL */
+    uint32_t call_index;      /* which inference call within the tx, from 0 */
+    const uint8_t *user_seed; /* optional, may be NULL */
     size_t user_seed_len;
 } wicas_ai_seed_input;
 
@@ -128,14 +128,14 @@ void wicas_ai_derive_seed(const wicas_ai_seed_input *in, uint8_t seed[32]);
  * Unknown fields are an error (a typo must not silently change the answer). */
 typedef struct {
     char model[WICAS_AI_NAME_MAX + 1];
-    char *prompt;               /* malloc'd, NUL-terminated */
+    char *prompt; /* malloc'd, NUL-terminated */
     size_t prompt_len;
     uint32_t max_tokens;
     float temperature;
     float top_p;
     uint32_t top_k;
     float repeat_penalty;
-    char *user_seed;            /* malloc'd or NULL */
+    char *user_seed; /* malloc'd or NULL */
     bool chat;
 } wicas_ai_request;
 
@@ -161,19 +161,19 @@ void wicas_ai_request_free(wicas_ai_request *req);
 typedef struct wicas_ai_host wicas_ai_host;
 
 typedef struct {
-    const char *models_dir;   /* directory of *.gguf files (searched by hash) */
-    uint32_t n_threads;       /* engine threads; results do not depend on it */
+    const char *models_dir; /* directory of *.gguf files (searched by hash) */
+    uint32_t n_threads;     /* engine threads; results do not depend on it */
 } wicas_ai_host_config;
 
 typedef struct {
-    char *text;               /* malloc'd, NUL-terminated */
+    char *text; /* malloc'd, NUL-terminated */
     uint32_t prompt_tokens;
     uint32_t generated_tokens;
-    uint64_t gas_used;        /* wicas_ai_gas_cost(model, prompt_tokens, generated_tokens) */
+    uint64_t gas_used; /* wicas_ai_gas_cost(model, prompt_tokens, generated_tokens) */
     uint8_t model_sha256[32];
-    double seconds;           /* wall clock, for reporting only (never in state) */
-    const char *kernels;      /* kernel path that ran ("scalar", "avx2", ...): reporting only */
-    uint32_t threads;         /* engine threads that ran: reporting only */
+    double seconds;      /* wall clock, for reporting only (never in state) */
+    const char *kernels; /* kernel path that ran ("scalar", "avx2", ...): reporting only */
+    uint32_t threads;    /* engine threads that ran: reporting only */
 } wicas_ai_result;
 
 /* Creates a host and indexes models_dir (hashing each *.gguf once).
@@ -188,8 +188,8 @@ void wicas_ai_host_free(wicas_ai_host *h);
  * WICAS_AI_EMODELFILE with a message naming the model and what is wrong. A
  * node calls this for every registered model at start-up and refuses to run
  * blocks that need a model it lacks: never a divergent answer. */
-int wicas_ai_host_check_model(wicas_ai_host *h, const wicas_ai_model *m, char *path_out, size_t path_cap, char *err,
-                              size_t errlen);
+int wicas_ai_host_check_model(wicas_ai_host *h, const wicas_ai_model *m, char *path_out, size_t path_cap,
+                              char *err, size_t errlen);
 
 /* The host's engine cache and thread count, for an embedder that runs the
  * same models through another door (the WASI-NN sandbox of programs on
@@ -211,7 +211,7 @@ int wicas_ai_host_price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_a
  * run does not compute it again: the prompt's tokens (tokenised once, at
  * pricing) go to the engine as they are. */
 typedef struct {
-    int32_t *tokens;          /* malloc'd: the exact prompt tokens the engine evaluates */
+    int32_t *tokens; /* malloc'd: the exact prompt tokens the engine evaluates */
     size_t n_tokens;
     uint32_t prompt_tokens;   /* n_tokens, saturated */
     uint64_t worst;           /* wicas_ai_gas_cost(model, prompt_tokens, max_tokens) */
@@ -236,8 +236,9 @@ void wicas_ai_priced_free(wicas_ai_priced *p);
  * An engine error after pricing keeps its class: EINVAL/ECONTEXT/EPROMPT
  * for the request's, EENGINE/ENOMEM for this node's.
  * On error *res is zeroed and no gas is reported used. */
-int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const uint8_t seed[32],
-                        uint64_t gas_available, wicas_ai_result *res, char *err, size_t errlen);
+int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req,
+                        const uint8_t seed[32], uint64_t gas_available, wicas_ai_result *res, char *err,
+                        size_t errlen);
 
 /* wicas_ai_host_infer for a request already priced with
  * wicas_ai_host_price_request on the same model (steps 2-4 from pr: the
@@ -275,7 +276,12 @@ int wicas_ai_worker_submit(wicas_ai_worker *w, uint64_t id, const wicas_ai_model
 /* Job state: WICAS_AI_WORKER_NONE (unknown id), _PENDING (queued or
  * running), _DONE (*res gets a copy of the answer: free it with
  * wicas_ai_result_free) or _FAILED (err gets the reason). */
-enum { WICAS_AI_WORKER_NONE = 0, WICAS_AI_WORKER_PENDING = 1, WICAS_AI_WORKER_DONE = 2, WICAS_AI_WORKER_FAILED = 3 };
+enum {
+    WICAS_AI_WORKER_NONE = 0,
+    WICAS_AI_WORKER_PENDING = 1,
+    WICAS_AI_WORKER_DONE = 2,
+    WICAS_AI_WORKER_FAILED = 3
+};
 int wicas_ai_worker_poll(wicas_ai_worker *w, uint64_t id, wicas_ai_result *res, char *err, size_t errlen);
 
 /* Drops every job whose id is not in keep[0..n) (sorted ascending): the

@@ -18,25 +18,39 @@
 
 const char *wicas_ai_strerror(int code) {
     switch (code) {
-    case WICAS_AI_OK: return "ok";
-    case WICAS_AI_EINVAL: return "invalid AI request or model entry";
-    case WICAS_AI_ENOMODEL: return "model not registered";
-    case WICAS_AI_EMODELFILE: return "local model file missing or its SHA-256 differs from the registry";
-    case WICAS_AI_EOUTOFGAS: return "out of gas: the cost of max_tokens exceeds the gas available";
-    case WICAS_AI_ETOOLARGE: return "request over the limits";
-    case WICAS_AI_EENGINE: return "inference engine error";
-    case WICAS_AI_ENOMEM: return "out of memory";
-    case WICAS_AI_EBUDGET: return "the block's inference budget is spent";
-    case WICAS_AI_ECONTEXT: return "prompt tokens + max_tokens exceed the model's context";
-    case WICAS_AI_EPROMPT: return "the model cannot tokenise the prompt";
-    case WICAS_AI_EQUERY: return "inference from a query is over this node's limit";
-    default: return "unknown AI error";
+    case WICAS_AI_OK:
+        return "ok";
+    case WICAS_AI_EINVAL:
+        return "invalid AI request or model entry";
+    case WICAS_AI_ENOMODEL:
+        return "model not registered";
+    case WICAS_AI_EMODELFILE:
+        return "local model file missing or its SHA-256 differs from the registry";
+    case WICAS_AI_EOUTOFGAS:
+        return "out of gas: the cost of max_tokens exceeds the gas available";
+    case WICAS_AI_ETOOLARGE:
+        return "request over the limits";
+    case WICAS_AI_EENGINE:
+        return "inference engine error";
+    case WICAS_AI_ENOMEM:
+        return "out of memory";
+    case WICAS_AI_EBUDGET:
+        return "the block's inference budget is spent";
+    case WICAS_AI_ECONTEXT:
+        return "prompt tokens + max_tokens exceed the model's context";
+    case WICAS_AI_EPROMPT:
+        return "the model cannot tokenise the prompt";
+    case WICAS_AI_EQUERY:
+        return "inference from a query is over this node's limit";
+    default:
+        return "unknown AI error";
     }
 }
 
 wicas_ai_class wicas_ai_err_class(int code) {
     switch (code) {
-    case WICAS_AI_OK: return WICAS_AI_CLASS_NONE;
+    case WICAS_AI_OK:
+        return WICAS_AI_CLASS_NONE;
     case WICAS_AI_EINVAL:
     case WICAS_AI_ENOMODEL:
     case WICAS_AI_EOUTOFGAS:
@@ -44,8 +58,10 @@ wicas_ai_class wicas_ai_err_class(int code) {
     case WICAS_AI_EBUDGET:
     case WICAS_AI_ECONTEXT:
     case WICAS_AI_EPROMPT:
-    case WICAS_AI_EQUERY: return WICAS_AI_CLASS_REQUEST;
-    default: return WICAS_AI_CLASS_NODE; /* EMODELFILE, EENGINE, ENOMEM, unknown */
+    case WICAS_AI_EQUERY:
+        return WICAS_AI_CLASS_REQUEST;
+    default:
+        return WICAS_AI_CLASS_NODE; /* EMODELFILE, EENGINE, ENOMEM, unknown */
     }
 }
 
@@ -74,7 +90,8 @@ static uint64_t sat_add(uint64_t a, uint64_t b) {
 
 uint64_t wicas_ai_gas_cost(const wicas_ai_model *m, uint64_t prompt_tokens, uint64_t gen_tokens) {
     uint64_t mparams = m->n_params / 1000000 + (m->n_params % 1000000 != 0);
-    uint64_t per = sat_add(sat_mul(m->gas.per_prompt_token, prompt_tokens), sat_mul(m->gas.per_gen_token, gen_tokens));
+    uint64_t per =
+        sat_add(sat_mul(m->gas.per_prompt_token, prompt_tokens), sat_mul(m->gas.per_gen_token, gen_tokens));
     return sat_add(m->gas.base, sat_mul(mparams, per));
 }
 
@@ -141,7 +158,8 @@ static bool valid_name(const char *s) {
     if (n == 0 || n > WICAS_AI_NAME_MAX) return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) return false;
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
     }
     return true;
 }
@@ -161,7 +179,8 @@ int wicas_ai_model_from_json(const char *json, size_t len, wicas_ai_model *out, 
         const char *k = f->string;
         if (strcmp(k, "name") == 0) {
             if (!cJSON_IsString(f) || !valid_name(f->valuestring)) {
-                wicas_ai_fail(err, errlen, rc, "model entry: name must be 1-%d chars of [a-z0-9._-]", WICAS_AI_NAME_MAX);
+                wicas_ai_fail(err, errlen, rc, "model entry: name must be 1-%d chars of [a-z0-9._-]",
+                              WICAS_AI_NAME_MAX);
                 goto out;
             }
             strcpy(m.name, f->valuestring);
@@ -178,10 +197,12 @@ int wicas_ai_model_from_json(const char *json, size_t len, wicas_ai_model *out, 
         } else if (strcmp(k, "arch") == 0) {
             bool ok = cJSON_IsString(f) && f->valuestring[0] && strlen(f->valuestring) < sizeof m.arch;
             for (const char *q = ok ? f->valuestring : ""; *q && ok; q++)
-                ok = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || strchr("._-", *q);
+                ok = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+                     strchr("._-", *q);
             if (!ok) {
                 /* the canonical JSON writes arch verbatim: only safe characters */
-                wicas_ai_fail(err, errlen, rc, "model entry: arch must be 1..31 characters of [A-Za-z0-9._-]");
+                wicas_ai_fail(err, errlen, rc,
+                              "model entry: arch must be 1..31 characters of [A-Za-z0-9._-]");
                 goto out;
             }
             strcpy(m.arch, f->valuestring);
@@ -211,7 +232,8 @@ int wicas_ai_model_from_json(const char *json, size_t len, wicas_ai_model *out, 
             goto out;
         }
     }
-    if (!m.name[0] || !m.arch[0] || !m.size_bytes || !m.n_params || !cJSON_GetObjectItemCaseSensitive(root, "sha256")) {
+    if (!m.name[0] || !m.arch[0] || !m.size_bytes || !m.n_params ||
+        !cJSON_GetObjectItemCaseSensitive(root, "sha256")) {
         wicas_ai_fail(err, errlen, rc, "model entry: name, sha256, size, arch and params are required");
         goto out;
     }
@@ -229,9 +251,9 @@ char *wicas_ai_model_to_json(const wicas_ai_model *m) {
     char *s = malloc(cap);
     if (!s) return NULL;
     snprintf(s, cap,
-             "{\"name\":\"%s\",\"sha256\":\"%s\",\"size\":\"%" PRIu64 "\",\"arch\":\"%s\",\"params\":\"%" PRIu64
-             "\",\"gas\":{\"base\":\"%" PRIu64 "\",\"per_prompt_token\":\"%" PRIu64 "\",\"per_gen_token\":\"%" PRIu64
-             "\"}}",
+             "{\"name\":\"%s\",\"sha256\":\"%s\",\"size\":\"%" PRIu64
+             "\",\"arch\":\"%s\",\"params\":\"%" PRIu64 "\",\"gas\":{\"base\":\"%" PRIu64
+             "\",\"per_prompt_token\":\"%" PRIu64 "\",\"per_gen_token\":\"%" PRIu64 "\"}}",
              m->name, hex, m->size_bytes, m->arch, m->n_params, m->gas.base, m->gas.per_prompt_token,
              m->gas.per_gen_token);
     return s;

@@ -35,7 +35,7 @@ struct wicas_ai_host {
     model_file *files; /* sorted by path: deterministic look-up order */
     size_t n_files;
     uint32_t n_threads;
-    wicas_infer_ctx *ctx;          /* reused while the same model is asked */
+    wicas_infer_ctx *ctx; /* reused while the same model is asked */
     wicas_infer_model *ctx_model;
     /* One request at a time: the block thread (synchronous queries) and the
      * asynchronous worker (wicas_aimod_worker.c) share the engine context. */
@@ -100,7 +100,8 @@ void wicas_ai_host_free(wicas_ai_host *h) {
     wicas_infer_ctx_free(h->ctx);
     wicas_infer_model_release(h->ctx_model);
     wicas_infer_cache_free(h->cache);
-    for (size_t i = 0; i < h->n_files; i++) free(h->files[i].path);
+    for (size_t i = 0; i < h->n_files; i++)
+        free(h->files[i].path);
     free(h->files);
     pthread_mutex_destroy(&h->mu);
     free(h);
@@ -113,22 +114,24 @@ static const model_file *find_file(const wicas_ai_host *h, const uint8_t sha[32]
 }
 
 /* Loads (or finds resident) the model for m; a new reference in *out. */
-static int get_model(wicas_ai_host *h, const wicas_ai_model *m, wicas_infer_model **out, const char **path, char *err,
-                     size_t errlen) {
+static int get_model(wicas_ai_host *h, const wicas_ai_model *m, wicas_infer_model **out, const char **path,
+                     char *err, size_t errlen) {
     char hex[65];
     wicas_hex_encode(m->sha256, 32, hex);
     const model_file *f = find_file(h, m->sha256);
     if (!f)
         return wicas_ai_fail(err, errlen, WICAS_AI_EMODELFILE,
-                             "ai: model '%s' (sha256 %s) is registered but no local file has that hash", m->name, hex);
+                             "ai: model '%s' (sha256 %s) is registered but no local file has that hash",
+                             m->name, hex);
     if (f->size != m->size_bytes)
-        return wicas_ai_fail(err, errlen, WICAS_AI_EMODELFILE, "ai: model '%s': file %s has %llu bytes, registry says %llu",
-                             m->name, f->path, (unsigned long long)f->size, (unsigned long long)m->size_bytes);
+        return wicas_ai_fail(err, errlen, WICAS_AI_EMODELFILE,
+                             "ai: model '%s': file %s has %llu bytes, registry says %llu", m->name, f->path,
+                             (unsigned long long)f->size, (unsigned long long)m->size_bytes);
     char ierr[256] = "";
     int rc = wicas_infer_cache_get(h->cache, f->path, m->sha256, out, ierr, sizeof ierr);
     if (rc != WICAS_INFER_OK)
-        return wicas_ai_fail(err, errlen, WICAS_AI_EMODELFILE, "ai: model '%s' (%s) cannot be used: %s", m->name, f->path,
-                             ierr[0] ? ierr : wicas_infer_strerror(rc));
+        return wicas_ai_fail(err, errlen, WICAS_AI_EMODELFILE, "ai: model '%s' (%s) cannot be used: %s",
+                             m->name, f->path, ierr[0] ? ierr : wicas_infer_strerror(rc));
     if (path) *path = f->path;
     return WICAS_AI_OK;
 }
@@ -143,8 +146,9 @@ static int check_model(wicas_ai_host *h, const wicas_ai_model *m, char *path_out
     wicas_infer_model_get_info(model, &info);
     wicas_infer_model_release(model);
     if (strcmp(info.arch, m->arch) != 0)
-        return wicas_ai_fail(err, errlen, WICAS_AI_EMODELFILE, "ai: model '%s' is registered as '%s' but the file is '%s'",
-                             m->name, m->arch, info.arch);
+        return wicas_ai_fail(err, errlen, WICAS_AI_EMODELFILE,
+                             "ai: model '%s' is registered as '%s' but the file is '%s'", m->name, m->arch,
+                             info.arch);
     if (path_out && path_cap) snprintf(path_out, path_cap, "%s", path);
     return WICAS_AI_OK;
 }
@@ -167,7 +171,9 @@ static int ensure_ctx(wicas_ai_host *h, wicas_infer_model *model) {
  * error stays a request error, anything else is this node's fault. */
 static int engine_err(int irc) {
     if (wicas_infer_err_class(irc) == WICAS_ERRCLASS_REQUEST)
-        return irc == WICAS_INFER_ECTX ? WICAS_AI_ECONTEXT : irc == WICAS_INFER_ETOKEN ? WICAS_AI_EPROMPT : WICAS_AI_EINVAL;
+        return irc == WICAS_INFER_ECTX     ? WICAS_AI_ECONTEXT
+               : irc == WICAS_INFER_ETOKEN ? WICAS_AI_EPROMPT
+                                           : WICAS_AI_EINVAL;
     return irc == WICAS_INFER_ENOMEM ? WICAS_AI_ENOMEM : WICAS_AI_EENGINE;
 }
 
@@ -198,9 +204,10 @@ static int price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_reque
      * way on every node (the context is a function of the model's bytes) */
     if ((uint64_t)n_tok + req->max_tokens > n_ctx) {
         free(toks);
-        return wicas_ai_fail(err, errlen, WICAS_AI_ECONTEXT,
-                             "ai: prompt of %zu tokens + max_tokens %u exceeds the context of model '%s' (%u tokens)",
-                             n_tok, req->max_tokens, m->name, n_ctx);
+        return wicas_ai_fail(
+            err, errlen, WICAS_AI_ECONTEXT,
+            "ai: prompt of %zu tokens + max_tokens %u exceeds the context of model '%s' (%u tokens)", n_tok,
+            req->max_tokens, m->name, n_ctx);
     }
     pr->tokens = toks;
     pr->n_tokens = n_tok;
@@ -209,18 +216,20 @@ static int price(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_reque
 }
 
 /* Runs a priced request: the tokens of pr are what the engine evaluates. */
-static int run_priced(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const wicas_ai_priced *pr,
-                      const uint8_t seed[32], uint64_t gas_available, wicas_ai_result *res, char *err,
-                      size_t errlen) {
+static int run_priced(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req,
+                      const wicas_ai_priced *pr, const uint8_t seed[32], uint64_t gas_available,
+                      wicas_ai_result *res, char *err, size_t errlen) {
     memset(res, 0, sizeof *res);
     if (!pr->tokens || memcmp(pr->model_sha256, m->sha256, 32) != 0)
-        return wicas_ai_fail(err, errlen, WICAS_AI_EINVAL, "ai: the request was not priced on model '%s'", m->name);
+        return wicas_ai_fail(err, errlen, WICAS_AI_EINVAL, "ai: the request was not priced on model '%s'",
+                             m->name);
     /* 1. the worst case, priced before running anything */
     if (pr->worst > gas_available)
-        return wicas_ai_fail(err, errlen, WICAS_AI_EOUTOFGAS,
-                             "ai: out of gas: %u prompt tokens + max_tokens %u cost up to %llu gas, %llu available",
-                             pr->prompt_tokens, req->max_tokens, (unsigned long long)pr->worst,
-                             (unsigned long long)gas_available);
+        return wicas_ai_fail(
+            err, errlen, WICAS_AI_EOUTOFGAS,
+            "ai: out of gas: %u prompt tokens + max_tokens %u cost up to %llu gas, %llu available",
+            pr->prompt_tokens, req->max_tokens, (unsigned long long)pr->worst,
+            (unsigned long long)gas_available);
     wicas_infer_model *model = NULL;
     int rc = get_model(h, m, &model, NULL, err, errlen);
     if (rc != WICAS_AI_OK) return rc;
@@ -266,8 +275,8 @@ static int run_priced(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_
 
 /* ---- the public, serialised entry points ---------------------------------------- */
 
-int wicas_ai_host_check_model(wicas_ai_host *h, const wicas_ai_model *m, char *path_out, size_t path_cap, char *err,
-                              size_t errlen) {
+int wicas_ai_host_check_model(wicas_ai_host *h, const wicas_ai_model *m, char *path_out, size_t path_cap,
+                              char *err, size_t errlen) {
     pthread_mutex_lock(&h->mu);
     int rc = check_model(h, m, path_out, path_cap, err, errlen);
     pthread_mutex_unlock(&h->mu);
@@ -311,8 +320,9 @@ int wicas_ai_host_run_priced(wicas_ai_host *h, const wicas_ai_model *m, const wi
 }
 
 /* price then run under one lock: the prompt is tokenised once */
-int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req, const uint8_t seed[32],
-                        uint64_t gas_available, wicas_ai_result *res, char *err, size_t errlen) {
+int wicas_ai_host_infer(wicas_ai_host *h, const wicas_ai_model *m, const wicas_ai_request *req,
+                        const uint8_t seed[32], uint64_t gas_available, wicas_ai_result *res, char *err,
+                        size_t errlen) {
     memset(res, 0, sizeof *res);
     wicas_ai_priced pr;
     pthread_mutex_lock(&h->mu);

@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 /* Formats a message into err (if any) and returns code. */
-int wicas_ai_fail(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int wicas_ai_fail(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Reads a non-negative integer given as a decimal string (canonical: no
  * leading zeros) or an exact JSON number; 0 or -1. */
 int wicas_ai_json_u64(const cJSON *v, uint64_t *out);

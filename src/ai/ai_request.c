@@ -46,7 +46,8 @@ void wicas_ai_request_free(wicas_ai_request *r) {
     r->prompt = r->user_seed = NULL;
 }
 
-static int read_request(const cJSON *root, bool overflow_null, wicas_ai_request *out, char *err, size_t errlen);
+static int read_request(const cJSON *root, bool overflow_null, wicas_ai_request *out, char *err,
+                        size_t errlen);
 
 int wicas_ai_request_parse(const char *json, size_t len, wicas_ai_request *out, char *err, size_t errlen) {
     if (wicas_json_has_nul_escape(json, len))
@@ -70,14 +71,19 @@ static bool null_like(const cJSON *v, bool overflow_null) {
     return cJSON_IsNull(v) || (overflow_null && cJSON_IsNumber(v) && !isfinite(v->valuedouble));
 }
 
-static int read_request(const cJSON *root, bool overflow_null, wicas_ai_request *out, char *err, size_t errlen) {
+static int read_request(const cJSON *root, bool overflow_null, wicas_ai_request *out, char *err,
+                        size_t errlen) {
     const cJSON *body = root;
     const cJSON *ai = cJSON_GetObjectItemCaseSensitive(root, "ai");
     if (ai && cJSON_GetArraySize(root) == 1) body = ai;
     const cJSON *inf = cJSON_GetObjectItemCaseSensitive(body, "infer");
     int rc = WICAS_AI_EINVAL;
-    wicas_ai_request r = {.max_tokens = 64, .temperature = 0.0f, .top_p = 1.0f, .top_k = 40,
-                          .repeat_penalty = 1.0f, .chat = true};
+    wicas_ai_request r = {.max_tokens = 64,
+                          .temperature = 0.0f,
+                          .top_p = 1.0f,
+                          .top_k = 40,
+                          .repeat_penalty = 1.0f,
+                          .chat = true};
     if (!cJSON_IsObject(inf) || cJSON_GetArraySize(body) != 1) {
         wicas_ai_fail(err, errlen, rc, "ai request: expected {\"ai\":{\"infer\":{...}}}");
         goto fail;
@@ -99,7 +105,8 @@ static int read_request(const cJSON *root, bool overflow_null, wicas_ai_request 
             size_t n = strlen(f->valuestring);
             if (n == 0 || n > WICAS_AI_PROMPT_MAX) {
                 rc = WICAS_AI_ETOOLARGE;
-                wicas_ai_fail(err, errlen, rc, "ai request: prompt must be 1..%d bytes (got %zu)", WICAS_AI_PROMPT_MAX, n);
+                wicas_ai_fail(err, errlen, rc, "ai request: prompt must be 1..%d bytes (got %zu)",
+                              WICAS_AI_PROMPT_MAX, n);
                 goto fail;
             }
             if (!wicas_utf8_valid(f->valuestring, n)) {
@@ -113,7 +120,8 @@ static int read_request(const cJSON *root, bool overflow_null, wicas_ai_request 
             uint64_t v;
             if (wicas_ai_json_u64(f, &v) != 0 || v == 0 || v > WICAS_AI_MAX_TOKENS_MAX) {
                 rc = WICAS_AI_ETOOLARGE;
-                wicas_ai_fail(err, errlen, rc, "ai request: max_tokens must be 1..%d", WICAS_AI_MAX_TOKENS_MAX);
+                wicas_ai_fail(err, errlen, rc, "ai request: max_tokens must be 1..%d",
+                              WICAS_AI_MAX_TOKENS_MAX);
                 goto fail;
             }
             r.max_tokens = (uint32_t)v;

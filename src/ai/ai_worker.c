@@ -84,7 +84,8 @@ static void *worker_main(void *arg) {
     pthread_mutex_lock(&w->mu);
     for (;;) {
         job *j;
-        while (!w->stop && !(j = next_pending(w))) pthread_cond_wait(&w->cv, &w->mu);
+        while (!w->stop && !(j = next_pending(w)))
+            pthread_cond_wait(&w->cv, &w->mu);
         if (w->stop) break;
         /* run outside the lock: polls and submits go on meanwhile; the job
          * stays linked (dropped jobs are unlinked only when not running) */
@@ -105,11 +106,13 @@ static void *worker_main(void *arg) {
             wicas_ai_request_free(&req);
         }
         if (rc == WICAS_AI_OK)
-            WICAS_INFO("ai", "async request %llu: %s answered %u+%u tokens in %.2f s (kernels %s, %u threads)",
-                       (unsigned long long)j->id, m.name, res.prompt_tokens, res.generated_tokens, res.seconds,
-                       res.kernels ? res.kernels : "?", res.threads);
+            WICAS_INFO("ai",
+                       "async request %llu: %s answered %u+%u tokens in %.2f s (kernels %s, %u threads)",
+                       (unsigned long long)j->id, m.name, res.prompt_tokens, res.generated_tokens,
+                       res.seconds, res.kernels ? res.kernels : "?", res.threads);
         else
-            WICAS_WARN("ai", "async request %llu: %s", (unsigned long long)j->id, err[0] ? err : wicas_ai_strerror(rc));
+            WICAS_WARN("ai", "async request %llu: %s", (unsigned long long)j->id,
+                       err[0] ? err : wicas_ai_strerror(rc));
 
         pthread_mutex_lock(&w->mu);
         if (rc == WICAS_AI_OK) {
@@ -179,8 +182,10 @@ int wicas_ai_worker_submit(wicas_ai_worker *w, uint64_t id, const wicas_ai_model
     j->request_json = rj;
     memcpy(j->seed, seed, 32);
     j->state = WICAS_AI_WORKER_PENDING;
-    if (w->tail) w->tail->next = j;
-    else w->head = j;
+    if (w->tail)
+        w->tail->next = j;
+    else
+        w->head = j;
     w->tail = j;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
@@ -208,8 +213,10 @@ static bool in_sorted(const uint64_t *a, size_t n, uint64_t v) {
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (a[mid] == v) return true;
-        if (a[mid] < v) lo = mid + 1;
-        else hi = mid;
+        if (a[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return false;
 }

@@ -36,16 +36,18 @@ int wicas_app_ante(wctx *x, wtx *t, size_t len, int mode) {
     wicas_params_load(&x->ov, &cp);
     if (cp.max_tx_gas && t->gas_limit > cp.max_tx_gas)
         return wicas_ctx_fail(x, WICAS_CODE_INVALID_GAS_LIMIT, WICAS_CHAIN_CODESPACE_SDK,
-                        "gas limit %" PRIu64 " exceeds the chain's max_tx_gas %" PRIu64 ": invalid gas limit",
-                        t->gas_limit, cp.max_tx_gas);
+                              "gas limit %" PRIu64 " exceeds the chain's max_tx_gas %" PRIu64
+                              ": invalid gas limit",
+                              t->gas_limit, cp.max_tx_gas);
     if (mode != MODE_SIMULATE && cp.min_gas_price_den) {
         unsigned __int128 need = (unsigned __int128)t->gas_limit * cp.min_gas_price_num;
         need = (need + cp.min_gas_price_den - 1) / cp.min_gas_price_den;
         if ((unsigned __int128)fee_native < need)
             return wicas_ctx_fail(x, WICAS_CODE_INSUFFICIENT_FEE, WICAS_CHAIN_CODESPACE_SDK,
-                            "insufficient fees; got: %" PRIu64 "%s required by the chain's min_gas_price: %llu%s: "
-                            "insufficient fee",
-                            fee_native, WICAS_CHAIN_DENOM, (unsigned long long)need, WICAS_CHAIN_DENOM);
+                                  "insufficient fees; got: %" PRIu64
+                                  "%s required by the chain's min_gas_price: %llu%s: "
+                                  "insufficient fee",
+                                  fee_native, WICAS_CHAIN_DENOM, (unsigned long long)need, WICAS_CHAIN_DENOM);
     }
     if ((mode == MODE_CHECK || mode == MODE_RECHECK) && c->opts.min_gas_price_den) {
         /* required = ceil(gas_limit * num / den), in 128 bits to avoid overflow */
@@ -53,15 +55,15 @@ int wicas_app_ante(wctx *x, wtx *t, size_t len, int mode) {
         need = (need + c->opts.min_gas_price_den - 1) / c->opts.min_gas_price_den;
         if ((unsigned __int128)fee_native < need)
             return wicas_ctx_fail(x, WICAS_CODE_INSUFFICIENT_FEE, WICAS_CHAIN_CODESPACE_SDK,
-                            "insufficient fees; got: %" PRIu64 "%s required: %llu%s: insufficient fee", fee_native,
-                            WICAS_CHAIN_DENOM, (unsigned long long)need, WICAS_CHAIN_DENOM);
+                                  "insufficient fees; got: %" PRIu64 "%s required: %llu%s: insufficient fee",
+                                  fee_native, WICAS_CHAIN_DENOM, (unsigned long long)need, WICAS_CHAIN_DENOM);
     }
     Wchain__BaseAccount *acc = NULL;
     int rc = wicas_acc_get(x, t->signer, 20, &acc);
     if (rc < 0) return -1;
     if (rc == 0)
         return wicas_ctx_fail(x, WICAS_CODE_UNKNOWN_ADDRESS, WICAS_CHAIN_CODESPACE_SDK,
-                        "account %s does not exist: unknown address", signer);
+                              "account %s does not exist: unknown address", signer);
     /* public key: from the tx, else the one the account already has */
     uint8_t stored[33];
     bool has_stored = false;
@@ -77,7 +79,8 @@ int wicas_app_ante(wctx *x, wtx *t, size_t len, int mode) {
         if (!has_stored) {
             wchain__base_account__free_unpacked(acc, NULL);
             return wicas_ctx_fail(x, WICAS_CODE_INVALID_PUBKEY, WICAS_CHAIN_CODESPACE_SDK,
-                            "pubkey on account %s is not set and the tx carries none: invalid pubkey", signer);
+                                  "pubkey on account %s is not set and the tx carries none: invalid pubkey",
+                                  signer);
         }
         memcpy(t->pubkey, stored, 33);
         t->has_pubkey = true;
@@ -87,7 +90,7 @@ int wicas_app_ante(wctx *x, wtx *t, size_t len, int mode) {
     if (memcmp(derived, t->signer, 20) != 0 || (has_stored && memcmp(stored, t->pubkey, 33) != 0)) {
         wchain__base_account__free_unpacked(acc, NULL);
         return wicas_ctx_fail(x, WICAS_CODE_INVALID_PUBKEY, WICAS_CHAIN_CODESPACE_SDK,
-                        "pubkey does not match signer address %s: invalid pubkey", signer);
+                              "pubkey does not match signer address %s: invalid pubkey", signer);
     }
     /* fee deduction to the fee collector module account */
     uint8_t fc[20];
@@ -114,7 +117,9 @@ int wicas_app_ante(wctx *x, wtx *t, size_t len, int mode) {
         if (wicas_bank_send(&fx, t->signer, 20, fc, 20, &one, 1)) fx.code = 0;
         if (wicas_ctx_end(&fx, x, false) || x->out_of_gas) {
             wchain__base_account__free_unpacked(acc, NULL);
-            return x->code ? -1 : wicas_ctx_fail(x, WICAS_CODE_OUT_OF_GAS, WICAS_CHAIN_CODESPACE_SDK, "out of gas");
+            return x->code
+                       ? -1
+                       : wicas_ctx_fail(x, WICAS_CODE_OUT_OF_GAS, WICAS_CHAIN_CODESPACE_SDK, "out of gas");
         }
     }
     char *fs = coins_str(t->fee, t->n_fee);
@@ -125,8 +130,9 @@ int wicas_app_ante(wctx *x, wtx *t, size_t len, int mode) {
         uint64_t want = acc->sequence;
         wchain__base_account__free_unpacked(acc, NULL);
         return wicas_ctx_fail(x, WICAS_CODE_WRONG_SEQUENCE, WICAS_CHAIN_CODESPACE_SDK,
-                        "account sequence mismatch, expected %" PRIu64 ", got %" PRIu64 ": incorrect account sequence",
-                        want, t->sequence);
+                              "account sequence mismatch, expected %" PRIu64 ", got %" PRIu64
+                              ": incorrect account sequence",
+                              want, t->sequence);
     }
     if (wicas_gas_use(x, GAS_SIG_SECP256K1, "ante verify: secp256k1")) {
         wchain__base_account__free_unpacked(acc, NULL);
@@ -143,9 +149,9 @@ int wicas_app_ante(wctx *x, wtx *t, size_t len, int mode) {
         uint64_t an = acc->account_number;
         wchain__base_account__free_unpacked(acc, NULL);
         return wicas_ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK,
-                        "signature verification failed; please verify account number (%" PRIu64
-                        "), sequence (%" PRIu64 ") and chain-id (%s): unauthorized",
-                        an, t->sequence, c->chain_id);
+                              "signature verification failed; please verify account number (%" PRIu64
+                              "), sequence (%" PRIu64 ") and chain-id (%s): unauthorized",
+                              an, t->sequence, c->chain_id);
     }
     /* increment sequence, remember the public key */
     Wchain__PubKey pk = WCHAIN__PUB_KEY__INIT;
@@ -172,4 +178,3 @@ int wicas_app_ante(wctx *x, wtx *t, size_t len, int mode) {
     wicas_ev_add(&x->ev, "tx", "signature", sigb64, NULL);
     return 0;
 }
-

@@ -15,4 +15,5 @@ const wicas_module *const wicas_modules[] = {
     &wicas_module_auth, &wicas_module_bank, &wicas_module_params, &wicas_module_wasm, &wicas_module_ai, NULL,
 };
 
-_Static_assert(sizeof wicas_modules / sizeof wicas_modules[0] <= WICAS_MODULES_MAX + 1, "raise WICAS_MODULES_MAX");
+_Static_assert(sizeof wicas_modules / sizeof wicas_modules[0] <= WICAS_MODULES_MAX + 1,
+               "raise WICAS_MODULES_MAX");

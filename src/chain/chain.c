@@ -67,14 +67,18 @@ static int meta_read(wicas_chain *c, MDB_txn *t) {
     size_t vl = 0;
     int rc = 0;
     if (wicas_wstore_meta_get(&c->st, t, META_HEIGHT, &v, &vl) == 1) {
-        if (vl != 8) rc = WICAS_CHAIN_ERR_CORRUPT;
-        else c->last_height = (int64_t)wicas_be64_get(v);
+        if (vl != 8)
+            rc = WICAS_CHAIN_ERR_CORRUPT;
+        else
+            c->last_height = (int64_t)wicas_be64_get(v);
     }
     free(v);
     v = NULL;
     if (!rc && wicas_wstore_meta_get(&c->st, t, META_HASH, &v, &vl) == 1) {
-        if (vl != 32) rc = WICAS_CHAIN_ERR_CORRUPT;
-        else memcpy(c->last_hash, v, 32);
+        if (vl != 32)
+            rc = WICAS_CHAIN_ERR_CORRUPT;
+        else
+            memcpy(c->last_hash, v, 32);
     }
     free(v);
     v = NULL;
@@ -157,7 +161,8 @@ int wicas_qview_open(wicas_chain *c, qview *q, char *err, size_t errlen) {
     int rc = wicas_modules_exec_alloc(v) ? WICAS_CHAIN_ERR_NOMEM : 0;
     if (rc) wicas_errf(err, errlen, "out of memory");
     for (int i = 0; !rc && wicas_modules[i]; i++)
-        if (wicas_modules[i]->view_open) rc = wicas_modules[i]->view_open(v, c->mstate[i], q->slot, err, errlen);
+        if (wicas_modules[i]->view_open)
+            rc = wicas_modules[i]->view_open(v, c->mstate[i], q->slot, err, errlen);
     if (rc) {
         wicas_modules_exec_free(v);
         free(v);
@@ -246,7 +251,8 @@ int wicas_chain_open(const char *data_dir, const wicas_chain_options *opts, wica
 void wicas_chain_close(wicas_chain *c) {
     if (!c) return;
     int nm = 0;
-    while (wicas_modules[nm]) nm++;
+    while (wicas_modules[nm])
+        nm++;
     for (int i = nm - 1; i >= 0; i--) /* in reverse: a module may use the ones before it */
         if (wicas_modules[i]->close && c->mstate[i]) wicas_modules[i]->close(c, c->mstate[i]);
     wicas_modules_exec_free(c);
@@ -263,7 +269,9 @@ void wicas_chain_info(wicas_chain *c, int64_t *last_height, uint8_t app_hash[32]
     if (app_hash) memcpy(app_hash, c->last_hash, 32);
 }
 
-const char *wicas_chain_id(wicas_chain *c) { return c->chain_id; }
+const char *wicas_chain_id(wicas_chain *c) {
+    return c->chain_id;
+}
 
 /* ---- block transaction ------------------------------------------------------------------ */
 
@@ -306,17 +314,20 @@ static int flush_block(wicas_chain *c, kv *ov, int64_t height, uint8_t root[32],
     return 0;
 }
 
-int wicas_chain_init_chain(wicas_chain *c, const char *chain_id, int64_t initial_height, const char *app_state_json,
-                           size_t len, uint8_t app_hash[32], char *err, size_t errlen) {
-    return wicas_chain_init_chain_validators(c, chain_id, initial_height, app_state_json, len, NULL, 0, app_hash, err,
-                                             errlen);
+int wicas_chain_init_chain(wicas_chain *c, const char *chain_id, int64_t initial_height,
+                           const char *app_state_json, size_t len, uint8_t app_hash[32], char *err,
+                           size_t errlen) {
+    return wicas_chain_init_chain_validators(c, chain_id, initial_height, app_state_json, len, NULL, 0,
+                                             app_hash, err, errlen);
 }
 
 int wicas_chain_init_chain_validators(wicas_chain *c, const char *chain_id, int64_t initial_height,
-                                      const char *app_state_json, size_t len, const wicas_chain_validator *vals,
-                                      size_t n_vals, uint8_t app_hash[32], char *err, size_t errlen) {
+                                      const char *app_state_json, size_t len,
+                                      const wicas_chain_validator *vals, size_t n_vals, uint8_t app_hash[32],
+                                      char *err, size_t errlen) {
     if (c->last_height > 0 || c->pending) {
-        wicas_errf(err, errlen, "init_chain: state already initialised (height %lld)", (long long)c->last_height);
+        wicas_errf(err, errlen, "init_chain: state already initialised (height %lld)",
+                   (long long)c->last_height);
         return WICAS_CHAIN_ERR_STATE;
     }
     if (!chain_id || !*chain_id || strlen(chain_id) >= sizeof c->chain_id) {
@@ -334,7 +345,8 @@ int wicas_chain_init_chain_validators(wicas_chain *c, const char *chain_id, int6
     wicas_ctx_init(&x, c, &c->wbase, UINT64_MAX);
     /* every module's genesis section, then their InitChain hooks (the
      * validators; checks of what genesis set up, e.g. runnable models) */
-    rc = wicas_genesis_apply(&x, app_state_json ? app_state_json : "{}", app_state_json ? len : 2, err, errlen);
+    rc = wicas_genesis_apply(&x, app_state_json ? app_state_json : "{}", app_state_json ? len : 2, err,
+                             errlen);
     for (int i = 0; !rc && wicas_modules[i]; i++)
         if (wicas_modules[i]->init_chain) rc = wicas_modules[i]->init_chain(&x, vals, n_vals, err, errlen);
     if (rc) {
@@ -377,13 +389,14 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
         return WICAS_CHAIN_ERR_INVALID;
     }
     if (c->pending) {
-        wicas_errf(err, errlen, "finalize_block: block %lld is finalized but not committed", (long long)c->pending_height);
+        wicas_errf(err, errlen, "finalize_block: block %lld is finalized but not committed",
+                   (long long)c->pending_height);
         return WICAS_CHAIN_ERR_STATE;
     }
     int64_t want = c->last_height ? c->last_height + 1 : (c->initial_height ? c->initial_height : 1);
     if (b->height != want) {
-        wicas_errf(err, errlen, "finalize_block: height %lld but the next height is %lld", (long long)b->height,
-               (long long)want);
+        wicas_errf(err, errlen, "finalize_block: height %lld but the next height is %lld",
+                   (long long)b->height, (long long)want);
         return WICAS_CHAIN_ERR_STATE;
     }
     if (!c->chain_id[0]) {
@@ -420,18 +433,21 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
         if (i == 0 && wicas_chain_is_vote_injection(b->txs[0], b->tx_lens[0])) {
             /* not a Cosmos tx: consumed above; reported as a successful no-op */
             memset(&results[0], 0, sizeof results[0]);
-            results[0].log = wicas_xstrdup("vote extensions of the previous height (asynchronous AI answers)");
+            results[0].log =
+                wicas_xstrdup("vote extensions of the previous height (asynchronous AI answers)");
             continue;
         }
         wicas_run_tx(c, &blk, b->txs[i], b->tx_lens[i], MODE_DELIVER, &results[i]);
         if (c->halt[0]) {
             /* a node-local failure: fail the block instead of committing an
              * outcome the other validators may not share */
-            for (size_t j = 0; j <= i; j++) wicas_chain_tx_result_free(&results[j]);
+            for (size_t j = 0; j <= i; j++)
+                wicas_chain_tx_result_free(&results[j]);
             wicas_kv_clear(&blk);
             wicas_ev_free(&bev);
             c->tx_index = -1;
-            wicas_errf(err, errlen, "finalize_block: halting at height %lld, tx %zu: %s", (long long)b->height, i, c->halt);
+            wicas_errf(err, errlen, "finalize_block: halting at height %lld, tx %zu: %s",
+                       (long long)b->height, i, c->halt);
             WICAS_ERROR("chain", "halting at height %lld: %s", (long long)b->height, c->halt);
             return WICAS_CHAIN_ERR_IO;
         }
@@ -441,7 +457,8 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
     rc = flush_block(c, &blk, b->height, root, err, errlen);
     wicas_kv_clear(&blk);
     if (rc) {
-        for (size_t i = 0; i < b->n_txs; i++) wicas_chain_tx_result_free(&results[i]);
+        for (size_t i = 0; i < b->n_txs; i++)
+            wicas_chain_tx_result_free(&results[i]);
         wicas_ev_free(&bev);
         abort_pending(c);
         return rc;
@@ -480,14 +497,15 @@ int wicas_chain_commit(wicas_chain *c, int64_t *retain_height) {
 
 /* ---- CheckTx / simulate ------------------------------------------------------------------- */
 
-void wicas_chain_check_tx(wicas_chain *c, const uint8_t *tx, size_t len, bool recheck, wicas_chain_tx_result *res) {
+void wicas_chain_check_tx(wicas_chain *c, const uint8_t *tx, size_t len, bool recheck,
+                          wicas_chain_tx_result *res) {
     c->blk_height = c->last_height + 1;
     c->tx_index = -1;
     wicas_run_tx(c, &c->check_ov, tx, len, recheck ? MODE_RECHECK : MODE_CHECK, res);
 }
 
 void wicas_chain_simulate_view(wicas_chain *v, MDB_txn *t, const uint8_t *tx, size_t len,
-                         wicas_chain_tx_result *res) {
+                               wicas_chain_tx_result *res) {
     kv base, ov;
     wicas_kv_init_base(&base, &v->st, t);
     wicas_kv_init_overlay(&ov, &base);
@@ -537,8 +555,8 @@ void wicas_chain_query_result_free(wicas_chain_query_result *r) {
     memset(r, 0, sizeof *r);
 }
 
-void wicas_chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height, bool prove,
-                       wicas_chain_query_result *res) {
+void wicas_chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height,
+                       bool prove, wicas_chain_query_result *res) {
     wicas_chain_query_view(c, path, data, len, height, prove, res);
 }
 
@@ -565,7 +583,9 @@ static int run_msg(wctx *x, const Wchain__Any *m, size_t idx, Wchain__Any ***res
     /* wicas_msg_signer found the route (an unknown type fails there) */
     const wicas_msg_route *route = NULL;
     const wicas_module *mod = wicas_module_for_msg(m->type_url, &route);
-    if (!mod) return wicas_ctx_fail(x, WICAS_CODE_UNKNOWN_REQUEST, WICAS_CHAIN_CODESPACE_SDK, "unrecognized message type '%s': unknown request", m->type_url);
+    if (!mod)
+        return wicas_ctx_fail(x, WICAS_CODE_UNKNOWN_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
+                              "unrecognized message type '%s': unknown request", m->type_url);
     /* the SDK's message event comes first, then the handler's */
     wctx mx;
     wicas_ctx_child(&mx, x);
@@ -578,7 +598,8 @@ static int run_msg(wctx *x, const Wchain__Any *m, size_t idx, Wchain__Any ***res
     if (rc == 0) {
         char mi[24];
         snprintf(mi, sizeof mi, "%zu", idx);
-        for (size_t i = 0; i < mx.ev.n; i++) wicas_ev_attr(&mx.ev.ev[i], "msg_index", mi);
+        for (size_t i = 0; i < mx.ev.n; i++)
+            wicas_ev_attr(&mx.ev.ev[i], "msg_index", mi);
         Wchain__Any *a = malloc(sizeof *a);
         Wchain__Any **nr = realloc(*resps, (*n_resps + 1) * sizeof *nr);
         if (!a || !nr) {
@@ -603,7 +624,8 @@ static int run_msg(wctx *x, const Wchain__Any *m, size_t idx, Wchain__Any ***res
             wicas_err_wrap(mx.err, sizeof mx.err, pre, "");
         }
     }
-    if (wicas_ctx_end(&mx, x, rc == 0)) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
+    if (wicas_ctx_end(&mx, x, rc == 0))
+        return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
     return rc;
 }
 
@@ -616,7 +638,8 @@ static void free_resps(Wchain__Any **r, size_t n) {
     free(r);
 }
 
-void wicas_run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode, wicas_chain_tx_result *res) {
+void wicas_run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode,
+                  wicas_chain_tx_result *res) {
     memset(res, 0, sizeof *res);
     wicas_sha256(tx, len, c->tx_hash); /* e.g. seeds of inference calls in this tx */
     for (int i = 0; wicas_modules[i]; i++)
@@ -648,8 +671,10 @@ void wicas_run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int
         result_from(res, &ax, t.gas_limit);
         for (size_t i = 0; i < ax.ov.n; i++) {
             kv_entry *e = &ax.ov.e[i];
-            if (e->del) wicas_kv_del(parent, e->k, e->kl);
-            else wicas_kv_set(parent, e->k, e->kl, e->v, e->vl);
+            if (e->del)
+                wicas_kv_del(parent, e->k, e->kl);
+            else
+                wicas_kv_set(parent, e->k, e->kl, e->v, e->vl);
         }
         wicas_ctx_free(&ax);
         wicas_wtx_free(&t);
@@ -660,15 +685,18 @@ void wicas_run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int
     Wchain__Any **resps = NULL;
     size_t n_resps = 0;
     int rc = 0;
-    for (size_t i = 0; i < t.body->n_messages && !rc; i++) rc = run_msg(&mx, t.body->messages[i], i, &resps, &n_resps);
+    for (size_t i = 0; i < t.body->n_messages && !rc; i++)
+        rc = run_msg(&mx, t.body->messages[i], i, &resps, &n_resps);
     if (rc == 0) {
         Wchain__TxMsgData md = WCHAIN__TX_MSG_DATA__INIT;
         md.msg_responses = resps;
         md.n_msg_responses = n_resps;
         res->data_len = wchain__tx_msg_data__get_packed_size(&md);
         res->data = malloc(res->data_len ? res->data_len : 1);
-        if (res->data) wchain__tx_msg_data__pack(&md, res->data);
-        else res->data_len = 0;
+        if (res->data)
+            wchain__tx_msg_data__pack(&md, res->data);
+        else
+            res->data_len = 0;
     }
     free_resps(resps, n_resps);
     wicas_ctx_end(&mx, &ax, rc == 0);
@@ -681,8 +709,10 @@ void wicas_run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int
     /* the ante's writes (fee, sequence) and, on success, the messages' */
     for (size_t i = 0; i < ax.ov.n; i++) {
         kv_entry *e = &ax.ov.e[i];
-        if (e->del) wicas_kv_del(parent, e->k, e->kl);
-        else wicas_kv_set(parent, e->k, e->kl, e->v, e->vl);
+        if (e->del)
+            wicas_kv_del(parent, e->k, e->kl);
+        else
+            wicas_kv_set(parent, e->k, e->kl, e->v, e->vl);
     }
     if (mode == MODE_SIMULATE) res->gas_wanted = (int64_t)t.gas_limit;
     wicas_ctx_free(&ax);
@@ -691,8 +721,8 @@ void wicas_run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int
 
 /* ---- state installed by a snapshot restore (snapshot.c) ------------------------------------ */
 
-int wicas_chain_restore_install(wicas_chain *c, MDB_txn *t, int64_t height, const uint8_t root[32], const char *chain_id,
-                          int64_t initial_height) {
+int wicas_chain_restore_install(wicas_chain *c, MDB_txn *t, int64_t height, const uint8_t root[32],
+                                const char *chain_id, int64_t initial_height) {
     uint8_t hb[8], ib[8];
     wicas_be64_put(hb, (uint64_t)height);
     wicas_be64_put(ib, (uint64_t)initial_height);

@@ -44,19 +44,19 @@ extern "C" {
 #define WICAS_CHAIN_DENOM "uwicas"        /* native fee / staking denomination */
 #define WICAS_CHAIN_BECH32_PREFIX "wicas" /* account address prefix */
 #define WICAS_CHAIN_PROOF_OP_TYPE "wicas:smt"
-#define WICAS_CHAIN_STORE_NAME "main"     /* the one store name in "store/main/key" */
+#define WICAS_CHAIN_STORE_NAME "main" /* the one store name in "store/main/key" */
 
 /* ---- library error codes (returned by the int functions below) --------------- */
 typedef enum {
     WICAS_CHAIN_OK = 0,
-    WICAS_CHAIN_ERR_INVALID = -1,  /* bad argument or malformed input */
-    WICAS_CHAIN_ERR_IO = -2,       /* LMDB / file system failure */
-    WICAS_CHAIN_ERR_CORRUPT = -3,  /* stored data inconsistent (bad node, bad meta) */
-    WICAS_CHAIN_ERR_STATE = -4,    /* call out of order (commit without finalize...) */
+    WICAS_CHAIN_ERR_INVALID = -1, /* bad argument or malformed input */
+    WICAS_CHAIN_ERR_IO = -2,      /* LMDB / file system failure */
+    WICAS_CHAIN_ERR_CORRUPT = -3, /* stored data inconsistent (bad node, bad meta) */
+    WICAS_CHAIN_ERR_STATE = -4,   /* call out of order (commit without finalize...) */
     WICAS_CHAIN_ERR_NOMEM = -5,
     WICAS_CHAIN_ERR_NOT_FOUND = -6,
-    WICAS_CHAIN_ERR_PROOF = -7,    /* proof does not verify */
-    WICAS_CHAIN_ERR_CRYPTO = -8,   /* key / signature failure */
+    WICAS_CHAIN_ERR_PROOF = -7,  /* proof does not verify */
+    WICAS_CHAIN_ERR_CRYPTO = -8, /* key / signature failure */
 } wicas_chain_err;
 
 /* Static English text for a wicas_chain_err value; never NULL. */
@@ -67,14 +67,14 @@ const char *wicas_chain_strerror(int err);
 #define WICAS_CHAIN_CODESPACE_WASM "wasm"
 enum {
     WICAS_CODE_OK = 0,
-    WICAS_CODE_INTERNAL = 1,           /* storage failure while running the tx */
-    WICAS_CODE_TX_DECODE = 2,          /* malformed tx bytes */
-    WICAS_CODE_UNAUTHORIZED = 4,       /* bad signature / wrong signer / wrong account number */
+    WICAS_CODE_INTERNAL = 1,     /* storage failure while running the tx */
+    WICAS_CODE_TX_DECODE = 2,    /* malformed tx bytes */
+    WICAS_CODE_UNAUTHORIZED = 4, /* bad signature / wrong signer / wrong account number */
     WICAS_CODE_INSUFFICIENT_FUNDS = 5,
-    WICAS_CODE_UNKNOWN_REQUEST = 6,    /* unknown message type or query path */
+    WICAS_CODE_UNKNOWN_REQUEST = 6, /* unknown message type or query path */
     WICAS_CODE_INVALID_ADDRESS = 7,
     WICAS_CODE_INVALID_PUBKEY = 8,
-    WICAS_CODE_UNKNOWN_ADDRESS = 9,    /* signer account does not exist */
+    WICAS_CODE_UNKNOWN_ADDRESS = 9, /* signer account does not exist */
     WICAS_CODE_INVALID_COINS = 10,
     WICAS_CODE_OUT_OF_GAS = 11,
     WICAS_CODE_MEMO_TOO_LARGE = 12,
@@ -83,7 +83,7 @@ enum {
     WICAS_CODE_NO_SIGNATURES = 15,
     WICAS_CODE_INVALID_REQUEST = 18,
     WICAS_CODE_TX_TOO_LARGE = 21,
-    WICAS_CODE_KEY_NOT_FOUND = 22,     /* query: account / contract / code not found */
+    WICAS_CODE_KEY_NOT_FOUND = 22, /* query: account / contract / code not found */
     WICAS_CODE_INVALID_CHAIN_ID = 28,
     WICAS_CODE_WRONG_SEQUENCE = 32,
     WICAS_CODE_NOT_FOUND = 38,
@@ -135,8 +135,8 @@ typedef struct {
      * SDK): fee >= ceil(gas_limit * min_gas_price_num / min_gas_price_den)
      * uwicas. den 0 = no minimum. */
     uint64_t min_gas_price_num, min_gas_price_den;
-    size_t map_size;  /* LMDB map size in bytes; 0 = 4 GiB */
-    bool no_sync;     /* MDB_NOSYNC: survives process kills, not power loss (tests) */
+    size_t map_size; /* LMDB map size in bytes; 0 = 4 GiB */
+    bool no_sync;    /* MDB_NOSYNC: survives process kills, not power loss (tests) */
     wicas_chain_hooks hooks;
     /* The AI module's engine host (src/ai): runs {"ai":{"infer":...}} custom
      * queries of contracts on registered models. NULL = this node cannot run
@@ -164,7 +164,14 @@ typedef struct {
  *     exist (validly hashed, signed by CometBFT as usual).
  * Honest validators must reject each (ProcessProposal / VerifyVoteExtension)
  * except OMIT, which is well formed and only weakens that block's tally. */
-enum { WICAS_BYZ_NONE, WICAS_BYZ_OMIT, WICAS_BYZ_REORDER, WICAS_BYZ_DUPLICATE, WICAS_BYZ_FORGE, WICAS_BYZ_UNKNOWN_ID };
+enum {
+    WICAS_BYZ_NONE,
+    WICAS_BYZ_OMIT,
+    WICAS_BYZ_REORDER,
+    WICAS_BYZ_DUPLICATE,
+    WICAS_BYZ_FORGE,
+    WICAS_BYZ_UNKNOWN_ID
+};
 
 /* ---- results ---------------------------------------------------------------------- */
 typedef struct {
@@ -260,8 +267,9 @@ const char *wicas_chain_id(wicas_chain *c);
  * initial_height remembered). Fails with ERR_STATE when already initialised,
  * ERR_INVALID (message in err) when the JSON is malformed; nothing changes on
  * failure. */
-int wicas_chain_init_chain(wicas_chain *c, const char *chain_id, int64_t initial_height, const char *app_state_json,
-                           size_t len, uint8_t app_hash[32], char *err, size_t errlen);
+int wicas_chain_init_chain(wicas_chain *c, const char *chain_id, int64_t initial_height,
+                           const char *app_state_json, size_t len, uint8_t app_hash[32], char *err,
+                           size_t errlen);
 
 /* The genesis validator set, as InitChain delivers it: ed25519 keys (the
  * address is SHA-256(pub_key)[0..20), as CometBFT derives it) and powers. */
@@ -277,8 +285,9 @@ typedef struct {
  * validators. n = 0 stores no set (asynchronous requests then never resolve
  * by votes, only by timeout). */
 int wicas_chain_init_chain_validators(wicas_chain *c, const char *chain_id, int64_t initial_height,
-                                      const char *app_state_json, size_t len, const wicas_chain_validator *vals,
-                                      size_t n_vals, uint8_t app_hash[32], char *err, size_t errlen);
+                                      const char *app_state_json, size_t len,
+                                      const wicas_chain_validator *vals, size_t n_vals, uint8_t app_hash[32],
+                                      char *err, size_t errlen);
 
 /* CheckTx: decodes and verifies tx against the check state (signature,
  * account number, sequence, fee >= min gas price, gas limit, balance) and, on
@@ -286,7 +295,8 @@ int wicas_chain_init_chain_validators(wicas_chain *c, const char *chain_id, int6
  * state only, so several txs of one sender can wait in the mempool. recheck
  * is CometBFT's re-check after a block. Never touches committed state.
  * res is overwritten (free it afterwards). */
-void wicas_chain_check_tx(wicas_chain *c, const uint8_t *tx, size_t len, bool recheck, wicas_chain_tx_result *res);
+void wicas_chain_check_tx(wicas_chain *c, const uint8_t *tx, size_t len, bool recheck,
+                          wicas_chain_tx_result *res);
 
 /* FinalizeBlock: runs b's txs in order. results must have b->n_txs entries
  * (each is overwritten). *events/n_events get the block-level events
@@ -315,7 +325,7 @@ int wicas_chain_finalize_block(wicas_chain *c, const wicas_chain_block *b, wicas
 typedef struct {
     const uint8_t *address; /* 20 bytes */
     int64_t power;
-    int block_id_flag;      /* 2 = COMMIT: only those carry extensions */
+    int block_id_flag; /* 2 = COMMIT: only those carry extensions */
     const uint8_t *extension;
     size_t extension_len;
     const uint8_t *signature; /* ed25519 over CometBFT's vote-extension sign bytes */
@@ -331,8 +341,9 @@ int wicas_chain_extend_vote(wicas_chain *c, int64_t height, uint8_t **ext, size_
  * or well formed — JSON of the documented shape, ids ascending and pending,
  * hashes matching the texts, sizes within limits. Otherwise false with the
  * reason in why. */
-bool wicas_chain_verify_vote_extension(wicas_chain *c, int64_t height, const uint8_t *validator, size_t validator_len,
-                                       const uint8_t *ext, size_t len, char *why, size_t whylen);
+bool wicas_chain_verify_vote_extension(wicas_chain *c, int64_t height, const uint8_t *validator,
+                                       size_t validator_len, const uint8_t *ext, size_t len, char *why,
+                                       size_t whylen);
 
 /* PrepareProposal for block `height`: the transaction that carries the
  * non-empty extensions of votes[0..n) (the local last commit, round `round`)
@@ -347,8 +358,8 @@ bool wicas_chain_is_vote_injection(const uint8_t *tx, size_t len);
 /* ProcessProposal: false (reason in why) when a vote-extension transaction
  * stands anywhere but first, or the first one does not verify: wrong height,
  * unknown validator or power, bad signature, malformed extension. */
-bool wicas_chain_process_proposal(wicas_chain *c, int64_t height, const uint8_t *const *txs, const size_t *lens,
-                                  size_t n, char *why, size_t whylen);
+bool wicas_chain_process_proposal(wicas_chain *c, int64_t height, const uint8_t *const *txs,
+                                  const size_t *lens, size_t n, char *why, size_t whylen);
 
 /* Commit: makes the finalized block durable (one LMDB commit holding state,
  * tree nodes, height and hash) and resets the check state to it.
@@ -372,8 +383,8 @@ int wicas_chain_commit(wicas_chain *c, int64_t *retain_height);
  * answer comes from the state of ONE commit, and res->height is its height
  * (a block finalized but not committed is never seen). At most
  * CHAIN_QUERY_WORKERS (2) queries/simulations run at once; more wait. */
-void wicas_chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height, bool prove,
-                       wicas_chain_query_result *res);
+void wicas_chain_query(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height,
+                       bool prove, wicas_chain_query_result *res);
 
 /* Simulate: runs tx_bytes (signature check skipped when the tx carries no
  * signatures or empty ones) on a throw-away copy of the latest state and
@@ -390,8 +401,8 @@ void wicas_chain_query_result_free(wicas_chain_query_result *r);
  * key -> value under root app_hash (value != NULL), or that key is absent
  * (value == NULL). Returns 0 when it verifies, WICAS_CHAIN_ERR_PROOF when it
  * does not, WICAS_CHAIN_ERR_INVALID when the proof bytes are malformed. */
-int wicas_chain_verify_proof(const uint8_t app_hash[32], const uint8_t *key, size_t key_len, const uint8_t *value,
-                             size_t value_len, const uint8_t *proof, size_t proof_len);
+int wicas_chain_verify_proof(const uint8_t app_hash[32], const uint8_t *key, size_t key_len,
+                             const uint8_t *value, size_t value_len, const uint8_t *proof, size_t proof_len);
 
 /* ---- state-sync snapshots (snapshot.c) ---------------------------------------------
  * A snapshot is the committed key/value state at one height, exported from
@@ -460,8 +471,9 @@ wicas_chain_restore_result wicas_chain_restore_begin(wicas_chain *c, const wicas
  * set; REJECT then means the rebuilt root differed and nothing was written.
  * Keep calling with the same r after RETRY_CHUNK; free r after REJECT/ABORT
  * or when done. */
-wicas_chain_restore_result wicas_chain_restore_chunk(wicas_chain_restore *r, uint32_t index, const uint8_t *chunk,
-                                                     size_t len, bool *done, char *err, size_t errlen);
+wicas_chain_restore_result wicas_chain_restore_chunk(wicas_chain_restore *r, uint32_t index,
+                                                     const uint8_t *chunk, size_t len, bool *done, char *err,
+                                                     size_t errlen);
 void wicas_chain_restore_free(wicas_chain_restore *r);
 /* The most bytes r has held at once (its state and the metadata copy; chunks
  * are not kept): <= WICAS_CHAIN_RESTORE_HELD_MAX + metadata length. */

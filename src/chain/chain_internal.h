@@ -21,7 +21,6 @@
 #include "store.h"
 #include "wchain.pb-c.h"
 
-
 /* ---- gas prices (Cosmos SDK v0.50 defaults: store.KVGasConfig, x/auth Params) --- */
 #define GAS_HAS 1000
 #define GAS_DELETE 1000
@@ -113,13 +112,13 @@ int wicas_qview_open(wicas_chain *c, qview *q, char *err, size_t errlen);
 void wicas_qview_close(qview *q);
 /* Simulates tx on view v (read transaction t), writes nothing. */
 void wicas_chain_simulate_view(wicas_chain *v, MDB_txn *t, const uint8_t *tx, size_t len,
-                         wicas_chain_tx_result *res);
+                               wicas_chain_tx_result *res);
 
 /* ---- snapshot restore (chain.c, used by snapshot.c) ------------------------------- */
 /* Puts the meta of a restored state at `height` (app hash = root) into write
  * transaction t; the caller commits t, then calls wicas_chain_reload. */
-int wicas_chain_restore_install(wicas_chain *c, MDB_txn *t, int64_t height, const uint8_t root[32], const char *chain_id,
-                          int64_t initial_height);
+int wicas_chain_restore_install(wicas_chain *c, MDB_txn *t, int64_t height, const uint8_t root[32],
+                                const char *chain_id, int64_t initial_height);
 /* Re-reads height, app hash, chain id from the store and resets the check state. */
 int wicas_chain_reload(wicas_chain *c);
 
@@ -140,18 +139,18 @@ void wicas_ev_free(evlist *l);
 /* ---- execution context ------------------------------------------------------------ */
 typedef struct wctx {
     wicas_chain *c;
-    kv ov;            /* this context's writes */
-    kv *parent;       /* the view it reads through */
+    kv ov;      /* this context's writes */
+    kv *parent; /* the view it reads through */
     uint64_t gas_limit, gas_used;
     bool out_of_gas;
-    bool simulate;    /* no signature check */
-    bool check;       /* CheckTx (ante only) */
-    bool query;       /* an ABCI query (smart queries: the node's AI query cap applies) */
+    bool simulate; /* no signature check */
+    bool check;    /* CheckTx (ante only) */
+    bool query;    /* an ABCI query (smart queries: the node's AI query cap applies) */
     evlist ev;
-    char err[512];    /* message of the first failure */
-    uint32_t code;    /* its ABCI code */
+    char err[512]; /* message of the first failure */
+    uint32_t code; /* its ABCI code */
     const char *codespace;
-    int depth;        /* nested contract calls */
+    int depth; /* nested contract calls */
 } wctx;
 
 void wicas_ctx_init(wctx *x, wicas_chain *c, kv *parent, uint64_t gas_limit);
@@ -173,8 +172,10 @@ int wicas_st_get(wctx *x, const uint8_t *k, size_t kl, uint8_t **v, size_t *vl);
 int wicas_st_set(wctx *x, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl);
 int wicas_st_del(wctx *x, const uint8_t *k, size_t kl);
 /* Iteration: next key >= lo (incl) or > lo within prefix; 1, 0 done, -1 failure */
-int wicas_st_next(wctx *x, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl);
-int wicas_st_prev(wctx *x, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl);
+int wicas_st_next(wctx *x, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **v,
+                  size_t *vl);
+int wicas_st_prev(wctx *x, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **v,
+                  size_t *vl);
 
 /* ---- helpers ------------------------------------------------------------------------ */
 void wicas_be64_put(uint8_t *p, uint64_t v);
@@ -190,8 +191,12 @@ static inline int coins_parse(const char *s, coin **out, size_t *n, char *err, s
 }
 /* From protobuf Coin list, same checks; 0 or -1 with a message in err. */
 int wicas_coins_from_pb(Wchain__Coin **pb, size_t n_pb, coin **out, size_t *n, char *err, size_t errlen);
-static inline char *coins_str(const coin *c, size_t n) { return wicas_chain_coins_str(c, n); }
-static inline bool denom_valid(const char *d) { return wicas_chain_denom_valid(d); }
+static inline char *coins_str(const coin *c, size_t n) {
+    return wicas_chain_coins_str(c, n);
+}
+static inline bool denom_valid(const char *d) {
+    return wicas_chain_denom_valid(d);
+}
 
 /* Address as bech32 string (20 or 32 bytes). */
 void wicas_addr_str(const uint8_t *a, size_t al, char out[100]);
@@ -220,22 +225,24 @@ typedef struct {
  * simulate: what the SDK accepts when simulating — no fee or gas 0, and
  * SIGN_MODE_UNSPECIFIED (the ante skips an empty signature).
  * On failure fills code/err. */
-int wicas_wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint32_t *code, char *err, size_t errlen);
+int wicas_wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint32_t *code, char *err,
+                     size_t errlen);
 void wicas_wtx_free(wtx *t);
 /* Verifies the signature over SignDoc(body, auth_info, chain_id, acc_num). */
 bool wicas_wtx_verify(const wtx *t, const char *chain_id, uint64_t account_number);
 /* The signer of a message given as Any; 0 ok (signer malloc'd) or -1. */
-int wicas_msg_signer(const char *type_url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
-               size_t errlen);
+int wicas_msg_signer(const char *type_url, const uint8_t *val, size_t len, char **signer, uint32_t *code,
+                     char *err, size_t errlen);
 
 /* genesis.c */
 int wicas_genesis_apply(wctx *x, const char *json, size_t len, char *err, size_t errlen);
 
 /* query.c */
-void wicas_chain_query_view(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height, bool prove,
-                 wicas_chain_query_result *res);
+void wicas_chain_query_view(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height,
+                            bool prove, wicas_chain_query_result *res);
 /* Runs a tx (ante + msgs) in ctx; used by finalize, check and simulate. */
-void wicas_run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode, wicas_chain_tx_result *res);
+void wicas_run_tx(wicas_chain *c, kv *parent, const uint8_t *tx, size_t len, int mode,
+                  wicas_chain_tx_result *res);
 enum { MODE_CHECK = 0, MODE_RECHECK = 1, MODE_DELIVER = 2, MODE_SIMULATE = 3 };
 
 char *wicas_xstrdup(const char *s);

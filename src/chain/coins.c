@@ -112,7 +112,8 @@ int wicas_coins_from_pb(Wchain__Coin **pb, size_t n_pb, coin **out, size_t *n, c
     if (!c) return -1;
     for (size_t i = 0; i < n_pb; i++) {
         const char *d = pb[i]->denom ? pb[i]->denom : "";
-        if (!denom_valid(d) || strlen(d) >= sizeof c[i].denom || wicas_parse_u64(pb[i]->amount, &c[i].amount)) {
+        if (!denom_valid(d) || strlen(d) >= sizeof c[i].denom ||
+            wicas_parse_u64(pb[i]->amount, &c[i].amount)) {
             wicas_errf(err, errlen,
                        "invalid coin %s%s: amount must be a decimal fitting 64 bits, denom valid",
                        pb[i]->amount ? pb[i]->amount : "", d);

@@ -15,16 +15,26 @@
 
 const char *wicas_chain_strerror(int err) {
     switch (err) {
-    case WICAS_CHAIN_OK: return "ok";
-    case WICAS_CHAIN_ERR_INVALID: return "invalid argument or malformed input";
-    case WICAS_CHAIN_ERR_IO: return "storage (LMDB) failure";
-    case WICAS_CHAIN_ERR_CORRUPT: return "stored state is corrupt";
-    case WICAS_CHAIN_ERR_STATE: return "call out of order";
-    case WICAS_CHAIN_ERR_NOMEM: return "out of memory";
-    case WICAS_CHAIN_ERR_NOT_FOUND: return "not found";
-    case WICAS_CHAIN_ERR_PROOF: return "proof does not verify";
-    case WICAS_CHAIN_ERR_CRYPTO: return "key or signature failure";
-    default: return "unknown error";
+    case WICAS_CHAIN_OK:
+        return "ok";
+    case WICAS_CHAIN_ERR_INVALID:
+        return "invalid argument or malformed input";
+    case WICAS_CHAIN_ERR_IO:
+        return "storage (LMDB) failure";
+    case WICAS_CHAIN_ERR_CORRUPT:
+        return "stored state is corrupt";
+    case WICAS_CHAIN_ERR_STATE:
+        return "call out of order";
+    case WICAS_CHAIN_ERR_NOMEM:
+        return "out of memory";
+    case WICAS_CHAIN_ERR_NOT_FOUND:
+        return "not found";
+    case WICAS_CHAIN_ERR_PROOF:
+        return "proof does not verify";
+    case WICAS_CHAIN_ERR_CRYPTO:
+        return "key or signature failure";
+    default:
+        return "unknown error";
     }
 }
 
@@ -52,7 +62,8 @@ secp256k1_context *wicas_wchain_secp(void) {
 int wicas_chain_pubkey_from_secret(const uint8_t secret[32], uint8_t pubkey33[33]) {
     secp256k1_pubkey pk;
     size_t len = 33;
-    if (!secp256k1_ec_seckey_verify(wicas_wchain_secp(), secret) || !secp256k1_ec_pubkey_create(wicas_wchain_secp(), &pk, secret) ||
+    if (!secp256k1_ec_seckey_verify(wicas_wchain_secp(), secret) ||
+        !secp256k1_ec_pubkey_create(wicas_wchain_secp(), &pk, secret) ||
         !secp256k1_ec_pubkey_serialize(wicas_wchain_secp(), pubkey33, &len, &pk, SECP256K1_EC_COMPRESSED))
         return WICAS_CHAIN_ERR_CRYPTO;
     return 0;
@@ -77,8 +88,8 @@ int wicas_chain_addr_decode(const char *s, uint8_t addr[32], size_t *len) {
     return 0;
 }
 
-int wicas_chain_verify_proof(const uint8_t app_hash[32], const uint8_t *key, size_t key_len, const uint8_t *value,
-                             size_t value_len, const uint8_t *proof, size_t proof_len) {
+int wicas_chain_verify_proof(const uint8_t app_hash[32], const uint8_t *key, size_t key_len,
+                             const uint8_t *value, size_t value_len, const uint8_t *proof, size_t proof_len) {
     if (!app_hash || (!key && key_len)) return WICAS_CHAIN_ERR_INVALID;
     return wicas_smt_verify(app_hash, key, key_len, value, value_len, proof, proof_len);
 }

@@ -30,12 +30,14 @@ char *wicas_xprintf(const char *fmt, ...) {
 }
 
 void wicas_be64_put(uint8_t *p, uint64_t v) {
-    for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
 }
 
 uint64_t wicas_be64_get(const uint8_t *p) {
     uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
     return v;
 }
 
@@ -209,8 +211,9 @@ int wicas_gas_use(wctx *x, uint64_t amount, const char *what) {
         /* the out-of-gas failure replaces an earlier softer error */
         x->code = 0;
         return wicas_ctx_fail(x, WICAS_CODE_OUT_OF_GAS, WICAS_CHAIN_CODESPACE_SDK,
-                        "out of gas in location: %s; gasWanted: %" PRIu64 ", gasUsed: %" PRIu64 ": out of gas",
-                        what, x->gas_limit, want);
+                              "out of gas in location: %s; gasWanted: %" PRIu64 ", gasUsed: %" PRIu64
+                              ": out of gas",
+                              what, x->gas_limit, want);
     }
     x->gas_used += amount;
     return 0;
@@ -221,8 +224,9 @@ int wicas_st_get(wctx *x, const uint8_t *k, size_t kl, uint8_t **v, size_t *vl) 
     uint8_t *tmp = NULL;
     size_t tl = 0;
     int rc = wicas_kv_get(&x->ov, k, kl, &tmp, &tl);
-    if (rc < 0) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store read failed: %s",
-                                wicas_chain_strerror(rc));
+    if (rc < 0)
+        return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store read failed: %s",
+                              wicas_chain_strerror(rc));
     if (rc == 1 && wicas_gas_use(x, GAS_READ_PER_BYTE * (uint64_t)tl, "ReadPerByte")) {
         free(tmp);
         return -1;
@@ -240,10 +244,10 @@ int wicas_st_set(wctx *x, const uint8_t *k, size_t kl, const uint8_t *v, size_t 
     if (wicas_gas_use(x, GAS_WRITE_FLAT + GAS_WRITE_PER_BYTE * ((uint64_t)kl + vl), "WriteFlat")) return -1;
     if (kl == 0 || kl > 500)
         return wicas_ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
-                        "store key of %zu bytes: keys must be 1..500 bytes", kl);
+                              "store key of %zu bytes: keys must be 1..500 bytes", kl);
     int rc = wicas_kv_set(&x->ov, k, kl, v, vl);
     return rc ? wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store write failed: %s",
-                         wicas_chain_strerror(rc))
+                               wicas_chain_strerror(rc))
               : 0;
 }
 
@@ -252,15 +256,17 @@ int wicas_st_del(wctx *x, const uint8_t *k, size_t kl) {
     if (kl == 0 || kl > 500) return 0;
     int rc = wicas_kv_del(&x->ov, k, kl);
     return rc ? wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store delete failed: %s",
-                         wicas_chain_strerror(rc))
+                               wicas_chain_strerror(rc))
               : 0;
 }
 
-static int st_iter(wctx *x, bool fwd, const uint8_t *b, size_t bl, bool incl, uint8_t **k, size_t *kl, uint8_t **v,
-                   size_t *vl) {
+static int st_iter(wctx *x, bool fwd, const uint8_t *b, size_t bl, bool incl, uint8_t **k, size_t *kl,
+                   uint8_t **v, size_t *vl) {
     if (wicas_gas_use(x, GAS_ITER_NEXT, "IterNextFlat")) return -1;
-    int rc = fwd ? wicas_kv_next(&x->ov, b, bl, incl, k, kl, v, vl) : wicas_kv_prev(&x->ov, b, bl, incl, k, kl, v, vl);
-    if (rc < 0) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store iteration failed");
+    int rc = fwd ? wicas_kv_next(&x->ov, b, bl, incl, k, kl, v, vl)
+                 : wicas_kv_prev(&x->ov, b, bl, incl, k, kl, v, vl);
+    if (rc < 0)
+        return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "store iteration failed");
     if (rc == 1 && wicas_gas_use(x, GAS_READ_PER_BYTE * ((uint64_t)*kl + *vl), "ValuePerByte")) {
         free(*k);
         free(*v);
@@ -269,11 +275,13 @@ static int st_iter(wctx *x, bool fwd, const uint8_t *b, size_t bl, bool incl, ui
     return rc;
 }
 
-int wicas_st_next(wctx *x, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl) {
+int wicas_st_next(wctx *x, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **v,
+                  size_t *vl) {
     return st_iter(x, true, lo, lol, incl, k, kl, v, vl);
 }
 
-int wicas_st_prev(wctx *x, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl) {
+int wicas_st_prev(wctx *x, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **v,
+                  size_t *vl) {
     return st_iter(x, false, hi, hil, incl, k, kl, v, vl);
 }
 

@@ -36,7 +36,8 @@ const wicas_module *wicas_module_for_query(const char *path) {
 
 const wicas_module *wicas_module_for_custom(const char *key) {
     for (int i = 0; key && wicas_modules[i]; i++)
-        if (wicas_modules[i]->custom_key && strcmp(wicas_modules[i]->custom_key, key) == 0) return wicas_modules[i];
+        if (wicas_modules[i]->custom_key && strcmp(wicas_modules[i]->custom_key, key) == 0)
+            return wicas_modules[i];
     return NULL;
 }
 
@@ -53,7 +54,9 @@ void *wicas_module_exec(const wicas_chain *c, const wicas_module *m) {
     return i < 0 ? NULL : c->mexec[i];
 }
 
-int wicas_chain_view_slot(const wicas_chain *c) { return c->view_of ? c->view_slot : -1; }
+int wicas_chain_view_slot(const wicas_chain *c) {
+    return c->view_of ? c->view_slot : -1;
+}
 
 int wicas_modules_exec_alloc(wicas_chain *c) {
     for (int i = 0; wicas_modules[i]; i++)
@@ -70,7 +73,8 @@ void wicas_modules_exec_free(wicas_chain *c) {
 
 /* ---- query answers ----------------------------------------------------------------------- */
 
-void wicas_query_fail(wicas_chain_query_result *r, uint32_t code, const char *codespace, const char *fmt, ...) {
+void wicas_query_fail(wicas_chain_query_result *r, uint32_t code, const char *codespace, const char *fmt,
+                      ...) {
     r->code = code;
     free(r->codespace);
     r->codespace = wicas_xstrdup(codespace ? codespace : WICAS_CHAIN_CODESPACE_SDK);

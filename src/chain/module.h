@@ -50,8 +50,8 @@ typedef struct {
     const char *type_url; /* "/cosmos.bank.v1beta1.MsgSend" */
     /* its protobuf type: the tx decoder refuses unknown critical fields in it */
     const ProtobufCMessageDescriptor *desc;
-    int (*signer)(const char *type_url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
-                  size_t errlen);
+    int (*signer)(const char *type_url, const uint8_t *val, size_t len, char **signer, uint32_t *code,
+                  char *err, size_t errlen);
     int (*handle)(wctx *x, const char *type_url, const uint8_t *val, size_t len, uint8_t **resp,
                   size_t *resp_len);
 } wicas_msg_route;
@@ -61,8 +61,8 @@ typedef struct {
  * path, ...), which answers into r (value, or code + log via wicas_query_fail;
  * an unknown method answers 6 "unknown query path"). x is a read-only context
  * on a view of the last commit (queries never write). */
-typedef void (*wicas_query_fn)(wctx *x, const char *method, const char *path, const uint8_t *data,
-                               size_t len, wicas_chain_query_result *r);
+typedef void (*wicas_query_fn)(wctx *x, const char *method, const char *path, const uint8_t *data, size_t len,
+                               wicas_chain_query_result *r);
 
 /* ---- contract routes ------------------------------------------------------------------
  * custom_query: a contract's QueryRequest::Custom whose single key is the

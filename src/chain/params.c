@@ -80,7 +80,8 @@ void wicas_params_load(kv *view, chain_params *out) {
     free(v);
     const cJSON *mgp = cJSON_GetObjectItemCaseSensitive(j, "min_gas_price");
     const cJSON *mtg = cJSON_GetObjectItemCaseSensitive(j, "max_tx_gas");
-    if (cJSON_IsString(mgp)) wicas_params_parse_price(mgp->valuestring, &out->min_gas_price_num, &out->min_gas_price_den);
+    if (cJSON_IsString(mgp))
+        wicas_params_parse_price(mgp->valuestring, &out->min_gas_price_num, &out->min_gas_price_den);
     if (cJSON_IsString(mtg)) wicas_parse_u64(mtg->valuestring, &out->max_tx_gas);
     cJSON_Delete(j);
 }

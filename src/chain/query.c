@@ -29,8 +29,8 @@ static void store_query(wicas_chain *c, MDB_txn *t, int64_t height, const uint8_
     } else {
         int rc = wicas_wstore_root_at(&c->st, t, height, root);
         if (rc != 1) {
-            qfail(r, WICAS_CODE_INVALID_REQUEST, "no state stored for height %lld (latest %lld)", (long long)height,
-                  (long long)c->last_height);
+            qfail(r, WICAS_CODE_INVALID_REQUEST, "no state stored for height %lld (latest %lld)",
+                  (long long)height, (long long)c->last_height);
             return;
         }
     }
@@ -102,7 +102,8 @@ static void q_simulate(wicas_chain *c, MDB_txn *t, const uint8_t *data, size_t l
     Wchain__Event *evs = calloc(tr.n_events ? tr.n_events : 1, sizeof *evs);
     Wchain__Event **pev = calloc(tr.n_events ? tr.n_events : 1, sizeof *pev);
     size_t n_attr = 0;
-    for (size_t i = 0; i < tr.n_events; i++) n_attr += tr.events[i].n_attrs;
+    for (size_t i = 0; i < tr.n_events; i++)
+        n_attr += tr.events[i].n_attrs;
     Wchain__EventAttribute *ats = calloc(n_attr ? n_attr : 1, sizeof *ats);
     Wchain__EventAttribute **pat = calloc(n_attr ? n_attr : 1, sizeof *pat);
     Wchain__TxMsgData *md = tr.data ? wchain__tx_msg_data__unpack(NULL, tr.data_len, tr.data) : NULL;
@@ -185,7 +186,7 @@ static void query_view(wicas_chain *c, MDB_txn *t, const char *path, const uint8
 }
 
 void wicas_chain_query_view(wicas_chain *c, const char *path, const uint8_t *data, size_t len, int64_t height,
-                 bool prove, wicas_chain_query_result *r) {
+                            bool prove, wicas_chain_query_result *r) {
     memset(r, 0, sizeof *r);
     if (!path) path = "";
     qview q;

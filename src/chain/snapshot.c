@@ -238,7 +238,8 @@ int wicas_chain_snapshot_take(wicas_chain *c, unsigned keep, size_t chunk_bytes,
     free(meta.buf);
     if (rc) {
         remove_dir(tmp);
-        wicas_errf(err, errlen, "snapshot at height %lld: %s", (long long)c->last_height, wicas_chain_strerror(rc));
+        wicas_errf(err, errlen, "snapshot at height %lld: %s", (long long)c->last_height,
+                   wicas_chain_strerror(rc));
         return rc;
     }
     prune(c, keep);
@@ -398,24 +399,27 @@ wicas_chain_restore_result wicas_chain_restore_begin(wicas_chain *c, const wicas
     meta_view mv;
     uint8_t h[32];
     if (s->height < 1 || !s->metadata || meta_parse(s->metadata, s->metadata_len, &mv)) {
-        wicas_errf(err, errlen, "restore: snapshot at height %lld has malformed metadata", (long long)s->height);
+        wicas_errf(err, errlen, "restore: snapshot at height %lld has malformed metadata",
+                   (long long)s->height);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
     wicas_sha256(s->metadata, s->metadata_len, h);
     if (memcmp(h, s->hash, 32) != 0 || mv.chunks != s->chunks || mv.height != s->height) {
-        wicas_errf(err, errlen,
-             "restore: snapshot at height %lld: hash, height or chunk count does not match its metadata",
-             (long long)s->height);
+        wicas_errf(
+            err, errlen,
+            "restore: snapshot at height %lld: hash, height or chunk count does not match its metadata",
+            (long long)s->height);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
     /* The metadata's hash comes from the same peer as the metadata, and the
      * chain id and initial height are not in the app hash: only this node's
      * own genesis can vouch for them. */
     if (strcmp(mv.chain_id, chain_id) != 0 || mv.initial_height != initial_height) {
-        wicas_errf(err, errlen,
-             "restore: snapshot is of chain \"%s\" (initial height %lld), this node's genesis says \"%s\" "
-             "(initial height %lld)",
-             mv.chain_id, (long long)mv.initial_height, chain_id, (long long)initial_height);
+        wicas_errf(
+            err, errlen,
+            "restore: snapshot is of chain \"%s\" (initial height %lld), this node's genesis says \"%s\" "
+            "(initial height %lld)",
+            mv.chain_id, (long long)mv.initial_height, chain_id, (long long)initial_height);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
     wicas_chain_restore *r = calloc(1, sizeof *r);
@@ -515,8 +519,9 @@ static wicas_chain_restore_result install(wicas_chain_restore *r, char *err, siz
         char a[65], b[65];
         wicas_hex_encode(r->root, 32, a);
         wicas_hex_encode(r->app_hash, 32, b);
-        wicas_errf(err, errlen, "restore: snapshot at height %lld rebuilds app hash %s, the trusted one is %s",
-             (long long)r->height, a, b);
+        wicas_errf(err, errlen,
+                   "restore: snapshot at height %lld rebuilds app hash %s, the trusted one is %s",
+                   (long long)r->height, a, b);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
     int rc = wicas_chain_restore_install(c, r->txn, r->height, r->root, r->mv.chain_id, r->mv.initial_height);
@@ -548,7 +553,8 @@ wicas_chain_restore_result wicas_chain_restore_chunk(wicas_chain_restore *r, uin
         return WICAS_CHAIN_RESTORE_ABORT;
     }
     if (index != r->next || index >= r->mv.chunks) {
-        wicas_errf(err, errlen, "restore: chunk %u out of order (expected %u of %u)", index, r->next, r->mv.chunks);
+        wicas_errf(err, errlen, "restore: chunk %u out of order (expected %u of %u)", index, r->next,
+                   r->mv.chunks);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
     uint8_t h[32];
@@ -576,8 +582,8 @@ wicas_chain_restore_result wicas_chain_restore_chunk(wicas_chain_restore *r, uin
     if (r->next < r->mv.chunks) return WICAS_CHAIN_RESTORE_ACCEPT;
     if (r->keys != r->mv.n_keys) {
         restore_drop_txn(r);
-        wicas_errf(err, errlen, "restore: %llu keys received, the metadata says %llu", (unsigned long long)r->keys,
-             (unsigned long long)r->mv.n_keys);
+        wicas_errf(err, errlen, "restore: %llu keys received, the metadata says %llu",
+                   (unsigned long long)r->keys, (unsigned long long)r->mv.n_keys);
         return WICAS_CHAIN_RESTORE_REJECT;
     }
     wicas_chain_restore_result res = install(r, err, errlen);

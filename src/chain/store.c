@@ -212,7 +212,9 @@ int wicas_kv_set(kv *v, const uint8_t *k, size_t kl, const uint8_t *val, size_t 
     return ov_put(v, k, kl, val ? val : (const uint8_t *)"", vl, false);
 }
 
-int wicas_kv_del(kv *v, const uint8_t *k, size_t kl) { return ov_put(v, k, kl, NULL, 0, true); }
+int wicas_kv_del(kv *v, const uint8_t *k, size_t kl) {
+    return ov_put(v, k, kl, NULL, 0, true);
+}
 
 int wicas_kv_merge_down(kv *v) {
     if (!v->parent || !v->parent->parent) return WICAS_CHAIN_ERR_INVALID;
@@ -336,12 +338,14 @@ static int kv_seek(kv *v, const uint8_t *b, size_t bl, bool incl, bool forward, 
     }
 }
 
-int wicas_kv_next(kv *v, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **val, size_t *vl) {
+int wicas_kv_next(kv *v, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **val,
+                  size_t *vl) {
     static const uint8_t empty[1];
     return kv_seek(v, lo ? lo : empty, lo ? lol : 0, lo ? incl : true, true, k, kl, val, vl);
 }
 
-int wicas_kv_prev(kv *v, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **val, size_t *vl) {
+int wicas_kv_prev(kv *v, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **val,
+                  size_t *vl) {
     return kv_seek(v, hi, hil, incl, false, k, kl, val, vl);
 }
 
@@ -356,7 +360,9 @@ typedef struct {
 
 static const uint8_t ZERO[32];
 
-static int bit_at(const uint8_t kh[32], int depth) { return (kh[depth >> 3] >> (7 - (depth & 7))) & 1; }
+static int bit_at(const uint8_t kh[32], int depth) {
+    return (kh[depth >> 3] >> (7 - (depth & 7))) & 1;
+}
 
 static void hash2(uint8_t tag, const uint8_t a[32], const uint8_t b[32], uint8_t out[32]) {
     uint8_t buf[65];
@@ -384,7 +390,8 @@ static int node_load(wstore *s, MDB_txn *txn, const uint8_t hash[32], tnode *n) 
     return 0;
 }
 
-static int node_store(wstore *s, MDB_txn *txn, int kind, const uint8_t a[32], const uint8_t b[32], tnode *out) {
+static int node_store(wstore *s, MDB_txn *txn, int kind, const uint8_t a[32], const uint8_t b[32],
+                      tnode *out) {
     uint8_t buf[65];
     buf[0] = kind == T_LEAF ? 0 : 1;
     memcpy(buf + 1, a, 32);
@@ -421,7 +428,9 @@ typedef struct {
     bool del;
 } upd;
 
-static int upd_cmp(const void *a, const void *b) { return memcmp(((const upd *)a)->kh, ((const upd *)b)->kh, 32); }
+static int upd_cmp(const void *a, const void *b) {
+    return memcmp(((const upd *)a)->kh, ((const upd *)b)->kh, 32);
+}
 
 /* Builds the canonical subtree at `depth` for sorted leaves (no deletions). */
 static int build(wstore *s, MDB_txn *txn, const upd *l, size_t n, int depth, tnode *out) {
@@ -432,7 +441,8 @@ static int build(wstore *s, MDB_txn *txn, const upd *l, size_t n, int depth, tno
     if (n == 1) return node_store(s, txn, T_LEAF, l[0].kh, l[0].vh, out);
     if (depth >= 256) return WICAS_CHAIN_ERR_CORRUPT; /* two equal key hashes */
     size_t m = 0;
-    while (m < n && !bit_at(l[m].kh, depth)) m++;
+    while (m < n && !bit_at(l[m].kh, depth))
+        m++;
     tnode a, b;
     int rc = build(s, txn, l, m, depth + 1, &a);
     if (!rc) rc = build(s, txn, l + m, n - m, depth + 1, &b);
@@ -450,7 +460,8 @@ static int update(wstore *s, MDB_txn *txn, const tnode *node, int depth, const u
     if (node->kind == T_INNER) {
         if (depth >= 256) return WICAS_CHAIN_ERR_CORRUPT;
         size_t m = 0;
-        while (m < n && !bit_at(u[m].kh, depth)) m++;
+        while (m < n && !bit_at(u[m].kh, depth))
+            m++;
         tnode l, r, nl, nr;
         int rc = node_load(s, txn, node->a, &l);
         if (!rc) rc = node_load(s, txn, node->b, &r);
@@ -526,8 +537,8 @@ int wicas_smt_apply(wstore *s, MDB_txn *txn, const kv *ov, const uint8_t old_roo
  *   another leaf) | u16 depth | kind 2: other key hash (32) + value hash (32) |
  *   bitmap of non-empty siblings, ceil(depth/8) bytes, bit i (MSB first) = depth i |
  *   the non-empty sibling hashes in depth order, 32 bytes each. */
-int wicas_smt_get(wstore *s, MDB_txn *txn, const uint8_t root[32], const uint8_t *key, size_t kl, uint8_t **val,
-            size_t *vl, uint8_t **proof, size_t *proof_len) {
+int wicas_smt_get(wstore *s, MDB_txn *txn, const uint8_t root[32], const uint8_t *key, size_t kl,
+                  uint8_t **val, size_t *vl, uint8_t **proof, size_t *proof_len) {
     uint8_t kh[32];
     wicas_sha256(key, kl, kh);
     uint8_t sib[256][32];
@@ -553,7 +564,8 @@ int wicas_smt_get(wstore *s, MDB_txn *txn, const uint8_t root[32], const uint8_t
     if (kind == 0) found = 1;
     if (proof) {
         size_t bm = ((size_t)depth + 7) / 8, ne = 0;
-        for (int i = 0; i < depth; i++) ne += memcmp(sib[i], ZERO, 32) != 0;
+        for (int i = 0; i < depth; i++)
+            ne += memcmp(sib[i], ZERO, 32) != 0;
         size_t len = 4 + (kind == 2 ? 64 : 0) + bm + 32 * ne;
         uint8_t *p = calloc(1, len);
         if (!p) {
@@ -585,7 +597,7 @@ int wicas_smt_get(wstore *s, MDB_txn *txn, const uint8_t root[32], const uint8_t
 }
 
 int wicas_smt_verify(const uint8_t root[32], const uint8_t *key, size_t kl, const uint8_t *value, size_t vl,
-               const uint8_t *p, size_t len) {
+                     const uint8_t *p, size_t len) {
     if (!p || len < 4 || p[0] != 1 || p[1] > 2) return WICAS_CHAIN_ERR_INVALID;
     int kind = p[1], depth = (p[2] << 8) | p[3];
     if (depth > 256) return WICAS_CHAIN_ERR_INVALID;
@@ -600,7 +612,8 @@ int wicas_smt_verify(const uint8_t root[32], const uint8_t *key, size_t kl, cons
     const uint8_t *bmp = p + o;
     o += bm;
     size_t ne = 0;
-    for (int i = 0; i < depth; i++) ne += (bmp[i >> 3] >> (7 - (i & 7))) & 1;
+    for (int i = 0; i < depth; i++)
+        ne += (bmp[i >> 3] >> (7 - (i & 7))) & 1;
     if (len != o + 32 * ne) return WICAS_CHAIN_ERR_INVALID;
     /* padding bits of the bitmap must be zero (one encoding per proof) */
     if (depth & 7 && (bmp[bm - 1] & (0xFF >> (depth & 7)))) return WICAS_CHAIN_ERR_INVALID;

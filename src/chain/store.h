@@ -83,24 +83,27 @@ int wicas_kv_merge_down(kv *v);
 /* Iteration. wicas_kv_next: the smallest present key >= lo (> lo when !incl);
  * wicas_kv_prev: the largest present key < hi (<= hi when incl; hi NULL = from the
  * end). Return 1 with malloc'd key and value, 0 when there is none, <0 error. */
-int wicas_kv_next(kv *v, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **val, size_t *vl);
-int wicas_kv_prev(kv *v, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **val, size_t *vl);
+int wicas_kv_next(kv *v, const uint8_t *lo, size_t lol, bool incl, uint8_t **k, size_t *kl, uint8_t **val,
+                  size_t *vl);
+int wicas_kv_prev(kv *v, const uint8_t *hi, size_t hil, bool incl, uint8_t **k, size_t *kl, uint8_t **val,
+                  size_t *vl);
 
 /* ---- sparse Merkle tree ------------------------------------------------------- */
 
 /* Applies an overlay's entries (sets and deletes) to the state database and the
  * tree in write transaction txn, starting from root `old_root`; writes the new
  * root to new_root. Returns 0 or an error. */
-int wicas_smt_apply(wstore *s, MDB_txn *txn, const kv *overlay, const uint8_t old_root[32], uint8_t new_root[32]);
+int wicas_smt_apply(wstore *s, MDB_txn *txn, const kv *overlay, const uint8_t old_root[32],
+                    uint8_t new_root[32]);
 
 /* Looks key up under root in txn: returns 1 found (*val malloc'd), 0 absent,
  * <0 error. With proof != NULL writes a malloc'd proof (see wicas_smt_verify). */
-int wicas_smt_get(wstore *s, MDB_txn *txn, const uint8_t root[32], const uint8_t *key, size_t kl, uint8_t **val,
-            size_t *vl, uint8_t **proof, size_t *proof_len);
+int wicas_smt_get(wstore *s, MDB_txn *txn, const uint8_t root[32], const uint8_t *key, size_t kl,
+                  uint8_t **val, size_t *vl, uint8_t **proof, size_t *proof_len);
 
 /* Checks a proof: value != NULL for inclusion of key->value, NULL for absence.
  * Returns 0, WICAS_CHAIN_ERR_PROOF or WICAS_CHAIN_ERR_INVALID. */
 int wicas_smt_verify(const uint8_t root[32], const uint8_t *key, size_t kl, const uint8_t *value, size_t vl,
-               const uint8_t *proof, size_t proof_len);
+                     const uint8_t *proof, size_t proof_len);
 
 #endif

@@ -39,13 +39,13 @@ static int fail(uint32_t *code, uint32_t c, char *err, size_t errlen, const char
     return -1;
 }
 
-int wicas_msg_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
-               size_t errlen) {
+int wicas_msg_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code,
+                     char *err, size_t errlen) {
     *signer = NULL;
     const wicas_msg_route *r = NULL;
     if (!wicas_module_for_msg(url, &r))
-        return fail(code, WICAS_CODE_UNKNOWN_REQUEST, err, errlen, "unrecognized message type '%s': unknown request",
-                    url);
+        return fail(code, WICAS_CODE_UNKNOWN_REQUEST, err, errlen,
+                    "unrecognized message type '%s': unknown request", url);
     return r->signer(url, val, len, signer, code, err, errlen);
 }
 
@@ -106,7 +106,8 @@ static int pb_check_unknown(const ProtobufCMessage *m, bool allow_nc, int depth,
             n = *(const size_t *)(base + fd->quantifier_offset);
             subs = *(const ProtobufCMessage *const *const *)(base + fd->offset);
         } else {
-            if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *(const uint32_t *)(base + fd->quantifier_offset) != fd->id)
+            if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+                *(const uint32_t *)(base + fd->quantifier_offset) != fd->id)
                 continue;
             one = *(const ProtobufCMessage *const *)(base + fd->offset);
             subs = &one;
@@ -142,7 +143,8 @@ void wicas_wtx_free(wtx *t) {
     memset(t, 0, sizeof *t);
 }
 
-int wicas_wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint32_t *code, char *err, size_t errlen) {
+int wicas_wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint32_t *code, char *err,
+                     size_t errlen) {
     memset(t, 0, sizeof *t);
     if (len == 0 || len > MAX_TX_BYTES)
         return fail(code, len ? WICAS_CODE_TX_TOO_LARGE : WICAS_CODE_TX_DECODE, err, errlen,
@@ -150,9 +152,11 @@ int wicas_wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint3
     t->raw = wchain__tx_raw__unpack(NULL, len, tx);
     if (!t->raw) return fail(code, WICAS_CODE_TX_DECODE, err, errlen, "cannot decode TxRaw: tx parse error");
     t->body = wchain__tx_body__unpack(NULL, t->raw->body_bytes.len, t->raw->body_bytes.data);
-    if (!t->body) return fail(code, WICAS_CODE_TX_DECODE, err, errlen, "cannot decode TxBody: tx parse error");
+    if (!t->body)
+        return fail(code, WICAS_CODE_TX_DECODE, err, errlen, "cannot decode TxBody: tx parse error");
     t->auth = wchain__auth_info__unpack(NULL, t->raw->auth_info_bytes.len, t->raw->auth_info_bytes.data);
-    if (!t->auth) return fail(code, WICAS_CODE_TX_DECODE, err, errlen, "cannot decode AuthInfo: tx parse error");
+    if (!t->auth)
+        return fail(code, WICAS_CODE_TX_DECODE, err, errlen, "cannot decode AuthInfo: tx parse error");
     char uerr[256];
     if (pb_check_unknown(&t->raw->base, false, 0, "TxRaw", uerr, sizeof uerr) ||
         pb_check_unknown(&t->body->base, true, 0, "TxBody", uerr, sizeof uerr) ||
@@ -161,22 +165,25 @@ int wicas_wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint3
     Wchain__TxBody *b = t->body;
     Wchain__AuthInfo *a = t->auth;
     if (b->n_messages == 0)
-        return fail(code, WICAS_CODE_INVALID_REQUEST, err, errlen, "must contain at least one message: invalid request");
+        return fail(code, WICAS_CODE_INVALID_REQUEST, err, errlen,
+                    "must contain at least one message: invalid request");
     if (b->n_extension_options)
         return fail(code, 31, err, errlen, "unknown extension options: tx has extension options");
     if (strlen(b->memo) > MAX_MEMO_CHARS)
         return fail(code, WICAS_CODE_MEMO_TOO_LARGE, err, errlen,
-                    "maximum number of characters is %d but received %zu characters: memo too large", MAX_MEMO_CHARS,
-                    strlen(b->memo));
+                    "maximum number of characters is %d but received %zu characters: memo too large",
+                    MAX_MEMO_CHARS, strlen(b->memo));
     /* a simulation (what CosmJS sends for "auto" fees) may leave the fee empty
      * or absent, gas 0 included: it runs under SIMULATE_GAS_LIMIT */
     static const Wchain__Fee no_fee = WCHAIN__FEE__INIT;
-    if (!a->fee && !simulate) return fail(code, WICAS_CODE_INVALID_REQUEST, err, errlen, "missing fee: invalid request");
+    if (!a->fee && !simulate)
+        return fail(code, WICAS_CODE_INVALID_REQUEST, err, errlen, "missing fee: invalid request");
     const Wchain__Fee *fee = a->fee ? a->fee : &no_fee;
     t->gas_limit = fee->gas_limit;
     if ((t->gas_limit == 0 && !simulate) || t->gas_limit > MAX_BLOCK_TX_GAS)
         return fail(code, WICAS_CODE_INVALID_GAS_LIMIT, err, errlen,
-                    "gas limit %" PRIu64 " out of range 1..%llu: invalid gas limit", t->gas_limit, MAX_BLOCK_TX_GAS);
+                    "gas limit %" PRIu64 " out of range 1..%llu: invalid gas limit", t->gas_limit,
+                    MAX_BLOCK_TX_GAS);
     if ((fee->payer && *fee->payer) || (fee->granter && *fee->granter))
         return fail(code, WICAS_CODE_INVALID_REQUEST, err, errlen, "fee payer/granter are not supported");
     char cerr[200];
@@ -198,8 +205,9 @@ int wicas_wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint3
             free(s);
             if (!same) {
                 free(first);
-                return fail(code, WICAS_CODE_UNAUTHORIZED, err, errlen,
-                            "messages have different signers; only single-signer txs are supported: unauthorized");
+                return fail(
+                    code, WICAS_CODE_UNAUTHORIZED, err, errlen,
+                    "messages have different signers; only single-signer txs are supported: unauthorized");
             }
         }
     }
@@ -215,9 +223,10 @@ int wicas_wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint3
     if (t->raw->n_signatures == 0 || a->n_signer_infos == 0)
         return fail(code, WICAS_CODE_NO_SIGNATURES, err, errlen, "no signatures supplied");
     if (t->raw->n_signatures != 1 || a->n_signer_infos != 1)
-        return fail(code, WICAS_CODE_UNAUTHORIZED, err, errlen,
-                    "wrong number of signers; expected 1, got %zu signatures and %zu signer infos: unauthorized",
-                    t->raw->n_signatures, a->n_signer_infos);
+        return fail(
+            code, WICAS_CODE_UNAUTHORIZED, err, errlen,
+            "wrong number of signers; expected 1, got %zu signatures and %zu signer infos: unauthorized",
+            t->raw->n_signatures, a->n_signer_infos);
     Wchain__SignerInfo *si = a->signer_infos[0];
     /* SIGN_MODE_DIRECT (1); a simulation may say SIGN_MODE_UNSPECIFIED (0), as
      * CosmJS does: it carries no signature to check */
@@ -230,7 +239,8 @@ int wicas_wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint3
         if (strcmp(si->public_key->type_url, URL_PUBKEY) != 0)
             return fail(code, WICAS_CODE_INVALID_PUBKEY, err, errlen, "unsupported public key type '%s'",
                         si->public_key->type_url);
-        Wchain__PubKey *pk = wchain__pub_key__unpack(NULL, si->public_key->value.len, si->public_key->value.data);
+        Wchain__PubKey *pk =
+            wchain__pub_key__unpack(NULL, si->public_key->value.len, si->public_key->value.data);
         if (!pk || pk->key.len != 33) {
             if (pk) wchain__pub_key__free_unpacked(pk, NULL);
             return fail(code, WICAS_CODE_INVALID_PUBKEY, err, errlen,
@@ -240,14 +250,15 @@ int wicas_wtx_decode(const uint8_t *tx, size_t len, bool simulate, wtx *t, uint3
         wchain__pub_key__free_unpacked(pk, NULL);
         secp256k1_pubkey parsed;
         if (!secp256k1_ec_pubkey_parse(wicas_wchain_secp(), &parsed, t->pubkey, 33))
-            return fail(code, WICAS_CODE_INVALID_PUBKEY, err, errlen, "public key is not on the curve: invalid pubkey");
+            return fail(code, WICAS_CODE_INVALID_PUBKEY, err, errlen,
+                        "public key is not on the curve: invalid pubkey");
         t->has_pubkey = true;
     }
     return 0;
 }
 
-static uint8_t *sign_doc_bytes(const ProtobufCBinaryData *body, const ProtobufCBinaryData *auth, const char *chain_id,
-                               uint64_t acc, size_t *len) {
+static uint8_t *sign_doc_bytes(const ProtobufCBinaryData *body, const ProtobufCBinaryData *auth,
+                               const char *chain_id, uint64_t acc, size_t *len) {
     Wchain__SignDoc d = WCHAIN__SIGN_DOC__INIT;
     d.body_bytes = *body;
     d.auth_info_bytes = *auth;
@@ -262,14 +273,16 @@ static uint8_t *sign_doc_bytes(const ProtobufCBinaryData *body, const ProtobufCB
 bool wicas_wtx_verify(const wtx *t, const char *chain_id, uint64_t account_number) {
     if (!t->has_pubkey || t->raw->signatures[0].len != 64) return false;
     size_t dl;
-    uint8_t *doc = sign_doc_bytes(&t->raw->body_bytes, &t->raw->auth_info_bytes, chain_id, account_number, &dl);
+    uint8_t *doc =
+        sign_doc_bytes(&t->raw->body_bytes, &t->raw->auth_info_bytes, chain_id, account_number, &dl);
     if (!doc) return false;
     uint8_t h[32];
     wicas_sha256(doc, dl, h);
     free(doc);
     secp256k1_ecdsa_signature sig, norm;
     secp256k1_pubkey pk;
-    if (!secp256k1_ecdsa_signature_parse_compact(wicas_wchain_secp(), &sig, t->raw->signatures[0].data)) return false;
+    if (!secp256k1_ecdsa_signature_parse_compact(wicas_wchain_secp(), &sig, t->raw->signatures[0].data))
+        return false;
     /* normalize returns 1 when S was high: the SDK rejects such signatures */
     if (secp256k1_ecdsa_signature_normalize(wicas_wchain_secp(), &norm, &sig)) return false;
     if (!secp256k1_ec_pubkey_parse(wicas_wchain_secp(), &pk, t->pubkey, 33)) return false;
@@ -291,7 +304,8 @@ int wicas_chain_sign_doc_hash(const uint8_t *body, size_t body_len, const uint8_
 
 int wicas_chain_sign_hash(const uint8_t secret[32], const uint8_t hash[32], uint8_t sig64[64]) {
     secp256k1_ecdsa_signature sig;
-    if (!secp256k1_ecdsa_sign(wicas_wchain_secp(), &sig, hash, secret, NULL, NULL)) return WICAS_CHAIN_ERR_CRYPTO;
+    if (!secp256k1_ecdsa_sign(wicas_wchain_secp(), &sig, hash, secret, NULL, NULL))
+        return WICAS_CHAIN_ERR_CRYPTO;
     secp256k1_ecdsa_signature_serialize_compact(wicas_wchain_secp(), sig64, &sig);
     return 0;
 }

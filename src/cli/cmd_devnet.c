@@ -469,7 +469,8 @@ static int devnet_main(int argc, char **argv, cJSON *app_state) {
         } else if ((v = wicas_flag_take(argc, argv, &i, "--ai-query-max-tokens"))) {
             aiq = strtol(v, &end, 10);
             if (*end || aiq < 0 || aiq > WICAS_NODE_AI_QUERY_MAX_TOKENS) {
-                fprintf(stderr, "wicasd devnet: --ai-query-max-tokens must be 0 (no inference in queries)..%d\n",
+                fprintf(stderr,
+                        "wicasd devnet: --ai-query-max-tokens must be 0 (no inference in queries)..%d\n",
                         WICAS_NODE_AI_QUERY_MAX_TOKENS);
                 return 2;
             }

@@ -28,12 +28,15 @@
 int wicas_keys_dir(int argc, char **argv, char *out, size_t cap);
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage: wicasd genesis add-account ADDRESS|KEYNAME COINS --home DIR [--append] [--keyring-dir DIR]\n"
-               "       wicasd genesis add-model NAME FILE.gguf --home DIR [--gas-base N] [--gas-per-prompt-token N]\n"
-               "                                [--gas-per-gen-token N] [--output json]\n\n"
-               "  COINS        e.g. 1000000uwicas or 1000uwicas,5ufoo\n"
-               "  --home DIR   node home whose config/genesis.json is edited\n"
-               "  --append     add to the balance of an address already in genesis\n");
+    fprintf(
+        f,
+        "Usage: wicasd genesis add-account ADDRESS|KEYNAME COINS --home DIR [--append] [--keyring-dir DIR]\n"
+        "       wicasd genesis add-model NAME FILE.gguf --home DIR [--gas-base N] [--gas-per-prompt-token "
+        "N]\n"
+        "                                [--gas-per-gen-token N] [--output json]\n\n"
+        "  COINS        e.g. 1000000uwicas or 1000uwicas,5ufoo\n"
+        "  --home DIR   node home whose config/genesis.json is edited\n"
+        "  --append     add to the balance of an address already in genesis\n");
 }
 
 static cJSON *section(cJSON *parent, const char *name, const char *list) {
@@ -71,8 +74,10 @@ static int add_account(int argc, char **argv) {
     } else {
         char dir[1024];
         wicas_chain_key_info k;
-        if (wicas_keys_dir(argc, argv, dir, sizeof dir) || wicas_chain_keyring_info(dir, who, &k, err, sizeof err)) {
-            fprintf(stderr, "wicasd genesis add-account: '%s' is neither a wicas1 address nor a key: %s\n", who, err);
+        if (wicas_keys_dir(argc, argv, dir, sizeof dir) ||
+            wicas_chain_keyring_info(dir, who, &k, err, sizeof err)) {
+            fprintf(stderr, "wicasd genesis add-account: '%s' is neither a wicas1 address nor a key: %s\n",
+                    who, err);
             return 1;
         }
         snprintf(address, sizeof address, "%s", k.address);
@@ -114,7 +119,8 @@ static int add_account(int argc, char **argv) {
         if (cJSON_IsString(a) && strcmp(a->valuestring, address) == 0) existing = it;
     }
     if (existing && !append) {
-        fprintf(stderr, "wicasd genesis add-account: %s is already in genesis (use --append to add coins)\n", address);
+        fprintf(stderr, "wicasd genesis add-account: %s is already in genesis (use --append to add coins)\n",
+                address);
         cJSON_Delete(g);
         cJSON_Delete(coins);
         return 1;
@@ -263,7 +269,8 @@ int wicas_cmd_genesis(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (strcmp(argv[1], "add-account") == 0 || strcmp(argv[1], "add-genesis-account") == 0) return add_account(argc, argv);
+    if (strcmp(argv[1], "add-account") == 0 || strcmp(argv[1], "add-genesis-account") == 0)
+        return add_account(argc, argv);
     if (strcmp(argv[1], "add-model") == 0) return add_model(argc, argv);
     fprintf(stderr, "wicasd genesis: unknown sub-command '%s'\n\n", argv[1]);
     usage(stderr);

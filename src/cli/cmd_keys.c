@@ -119,7 +119,8 @@ static void print_json(cJSON *o) {
 static void print_info(const wicas_chain_key_info *k) {
     char b64[64];
     wicas_base64_encode(k->pubkey, 33, b64);
-    printf("- name: %s\n  type: local\n  address: %s\n  pubkey: '{\"@type\":\"/cosmos.crypto.secp256k1.PubKey\",\"key\":\"%s\"}'\n",
+    printf("- name: %s\n  type: local\n  address: %s\n  pubkey: "
+           "'{\"@type\":\"/cosmos.crypto.secp256k1.PubKey\",\"key\":\"%s\"}'\n",
            k->name, k->address, b64);
 }
 
@@ -218,7 +219,8 @@ static const char *armor_passphrase(const char *what, bool confirm) {
 static int keys_export(int argc, char **argv, const char *dir, const char *name) {
     bool hex = wicas_flag_has(argc, argv, "--unarmored-hex");
     if (hex && !wicas_flag_has(argc, argv, "--unsafe")) {
-        fprintf(stderr, "wicasd keys export: --unarmored-hex prints the secret in clear; add --unsafe to confirm\n");
+        fprintf(stderr,
+                "wicasd keys export: --unarmored-hex prints the secret in clear; add --unsafe to confirm\n");
         return 2;
     }
     char err[512];
@@ -269,7 +271,8 @@ static int keys_import(int argc, char **argv, const char *dir, const char *name,
     uint8_t sk[32];
     if (!ap || wicas_chain_key_unarmor(text, ap, sk, err, sizeof err)) {
         free(text);
-        fprintf(stderr, "wicasd keys import: %s\n", ap ? err : "an import passphrase is required (first line of stdin)");
+        fprintf(stderr, "wicasd keys import: %s\n",
+                ap ? err : "an import passphrase is required (first line of stdin)");
         return 1;
     }
     free(text);
@@ -286,23 +289,24 @@ static int keys_import(int argc, char **argv, const char *dir, const char *name,
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage:\n"
-               "  wicasd keys add NAME [--recover] [--hd-path P | --account A --index I] [--no-backup]\n"
-               "                  [--output json]\n"
-               "  wicasd keys list [--output json]\n"
-               "  wicasd keys show NAME [-a|--address] [--output json]\n"
-               "  wicasd keys delete NAME [-y|--yes]\n"
-               "  wicasd keys export NAME [--unarmored-hex --unsafe]\n"
-               "  wicasd keys import NAME FILE\n\n"
-               "Flags:\n"
-               "  --keyring-dir DIR          keyring directory (default HOME/keyring-file, HOME from --home\n"
-               "                             or ~/.wicasd)\n"
-               "  --keyring-passphrase P     passphrase (else env WICAS_KEYRING_PASSPHRASE, else prompt)\n"
-               "  --recover                  read a BIP-39 mnemonic (or a 64-hex-digit secret key) from stdin\n"
-               "  --hd-path P                BIP-32 path of the key (default m/44'/118'/0'/0/0)\n"
-               "  --account A, --index I     the path m/44'/118'/A'/0/I (default 0, 0)\n"
-               "  --no-backup                do not print the new mnemonic\n"
-               "  --output json              machine-readable output\n");
+    fprintf(f,
+            "Usage:\n"
+            "  wicasd keys add NAME [--recover] [--hd-path P | --account A --index I] [--no-backup]\n"
+            "                  [--output json]\n"
+            "  wicasd keys list [--output json]\n"
+            "  wicasd keys show NAME [-a|--address] [--output json]\n"
+            "  wicasd keys delete NAME [-y|--yes]\n"
+            "  wicasd keys export NAME [--unarmored-hex --unsafe]\n"
+            "  wicasd keys import NAME FILE\n\n"
+            "Flags:\n"
+            "  --keyring-dir DIR          keyring directory (default HOME/keyring-file, HOME from --home\n"
+            "                             or ~/.wicasd)\n"
+            "  --keyring-passphrase P     passphrase (else env WICAS_KEYRING_PASSPHRASE, else prompt)\n"
+            "  --recover                  read a BIP-39 mnemonic (or a 64-hex-digit secret key) from stdin\n"
+            "  --hd-path P                BIP-32 path of the key (default m/44'/118'/0'/0/0)\n"
+            "  --account A, --index I     the path m/44'/118'/A'/0/I (default 0, 0)\n"
+            "  --no-backup                do not print the new mnemonic\n"
+            "  --output json              machine-readable output\n");
 }
 
 int wicas_cmd_keys(int argc, char **argv) {
@@ -335,7 +339,8 @@ int wicas_cmd_keys(int argc, char **argv) {
         const uint8_t *sp = secret;
         const char *pass = wicas_keys_passphrase(argc, argv, true);
         if (!pass) {
-            fprintf(stderr, "wicasd keys add: a keyring passphrase is required (--keyring-passphrase or WICAS_KEYRING_PASSPHRASE)\n");
+            fprintf(stderr, "wicasd keys add: a keyring passphrase is required (--keyring-passphrase or "
+                            "WICAS_KEYRING_PASSPHRASE)\n");
             return 1;
         }
         wicas_chain_key_info k;
@@ -353,9 +358,10 @@ int wicas_cmd_keys(int argc, char **argv) {
         } else {
             print_info(&k);
             if (show)
-                fprintf(stderr, "\n**Important** write this mnemonic phrase in a safe place.\n"
-                                "It is the only way to recover your account if you ever forget your password.\n\n"
-                                "%s\n\n",
+                fprintf(stderr,
+                        "\n**Important** write this mnemonic phrase in a safe place.\n"
+                        "It is the only way to recover your account if you ever forget your password.\n\n"
+                        "%s\n\n",
                         mnemonic);
         }
         OPENSSL_cleanse(mnemonic, sizeof mnemonic);
@@ -370,10 +376,12 @@ int wicas_cmd_keys(int argc, char **argv) {
         }
         if (json) {
             cJSON *arr = cJSON_CreateArray();
-            for (size_t i = 0; i < n; i++) cJSON_AddItemToArray(arr, info_json(&ks[i]));
+            for (size_t i = 0; i < n; i++)
+                cJSON_AddItemToArray(arr, info_json(&ks[i]));
             print_json(arr);
         } else {
-            for (size_t i = 0; i < n; i++) print_info(&ks[i]);
+            for (size_t i = 0; i < n; i++)
+                print_info(&ks[i]);
             if (n == 0) printf("No keys in %s\n", dir);
         }
         free(ks);
@@ -392,8 +400,10 @@ int wicas_cmd_keys(int argc, char **argv) {
         if (strcmp(sub, "show") == 0) {
             if (wicas_flag_has(argc, argv, "-a") || wicas_flag_has(argc, argv, "--address"))
                 printf("%s\n", k.address);
-            else if (json) print_json(info_json(&k));
-            else print_info(&k);
+            else if (json)
+                print_json(info_json(&k));
+            else
+                print_info(&k);
             return 0;
         }
         if (!(wicas_flag_has(argc, argv, "-y") || wicas_flag_has(argc, argv, "--yes"))) {

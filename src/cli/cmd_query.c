@@ -64,7 +64,8 @@ static const char *resolve(int argc, char **argv, const char *who, char *buf, si
     if (wicas_chain_addr_decode(who, raw, &rl) == 0) return who;
     char dir[1024];
     wicas_chain_key_info k;
-    if (wicas_keys_dir(argc, argv, dir, sizeof dir) == 0 && wicas_chain_keyring_info(dir, who, &k, NULL, 0) == 0) {
+    if (wicas_keys_dir(argc, argv, dir, sizeof dir) == 0 &&
+        wicas_chain_keyring_info(dir, who, &k, NULL, 0) == 0) {
         snprintf(buf, cap, "%s", k.address);
         return buf;
     }
@@ -76,20 +77,24 @@ static void print_text(const cJSON *o, int indent) {
     const cJSON *it;
     cJSON_ArrayForEach(it, o) {
         if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
-            if (it->string) printf("%*s%s:\n", indent, "", it->string);
-            else printf("%*s-\n", indent, "");
+            if (it->string)
+                printf("%*s%s:\n", indent, "", it->string);
+            else
+                printf("%*s-\n", indent, "");
             print_text(it, indent + 2);
         } else {
             char *v = cJSON_IsString(it) ? NULL : cJSON_PrintUnformatted(it);
-            if (it->string) printf("%*s%s: %s\n", indent, "", it->string, v ? v : it->valuestring);
-            else printf("%*s- %s\n", indent, "", v ? v : it->valuestring);
+            if (it->string)
+                printf("%*s%s: %s\n", indent, "", it->string, v ? v : it->valuestring);
+            else
+                printf("%*s- %s\n", indent, "", v ? v : it->valuestring);
             free(v);
         }
     }
 }
 
-static int run(int argc, char **argv, const char *path, const wicas_chain_query_args *a, bool prove, bool json,
-               const char *store_key_hex) {
+static int run(int argc, char **argv, const char *path, const wicas_chain_query_args *a, bool prove,
+               bool json, const char *store_key_hex) {
     const char *node = wicas_flag(argc, argv, "--node");
     const char *hs = wicas_flag(argc, argv, "--height");
     int64_t height = hs ? strtoll(hs, NULL, 10) : 0;
@@ -120,8 +125,8 @@ static int run(int argc, char **argv, const char *path, const wicas_chain_query_
     if (cJSON_IsNumber(code) && code->valueint != 0) {
         const cJSON *log = cJSON_GetObjectItemCaseSensitive(resp, "log");
         const cJSON *cs = cJSON_GetObjectItemCaseSensitive(resp, "codespace");
-        fprintf(stderr, "wicasd query: code %d (%s): %s\n", code->valueint, cJSON_IsString(cs) ? cs->valuestring : "",
-                cJSON_IsString(log) ? log->valuestring : "");
+        fprintf(stderr, "wicasd query: code %d (%s): %s\n", code->valueint,
+                cJSON_IsString(cs) ? cs->valuestring : "", cJSON_IsString(log) ? log->valuestring : "");
         cJSON_Delete(res);
         free(data);
         return 1;
@@ -159,7 +164,8 @@ static int run(int argc, char **argv, const char *path, const wicas_chain_query_
         if (prove) {
             /* verify the proof against the app hash of the block AFTER the
              * queried height (a header carries its parent state's app hash) */
-            const cJSON *ops = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(resp, "proofOps"), "ops");
+            const cJSON *ops =
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(resp, "proofOps"), "ops");
             const cJSON *op = cJSON_GetArrayItem(ops, 0);
             const cJSON *pd = cJSON_GetObjectItemCaseSensitive(op, "data");
             long long qh = cJSON_IsString(h) ? atoll(h->valuestring) : 0;
@@ -178,13 +184,16 @@ static int run(int argc, char **argv, const char *path, const wicas_chain_query_
             }
             if (cJSON_IsString(pd) && got == 0) {
                 const cJSON *ah = cJSON_GetObjectItemCaseSensitive(
-                    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(blk, "block"), "header"), "app_hash");
+                    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(blk, "block"),
+                                                     "header"),
+                    "app_hash");
                 uint8_t app[32], proof[4096];
                 long pl = wicas_base64_decode(pd->valuestring, strlen(pd->valuestring), proof, sizeof proof);
-                if (cJSON_IsString(ah) && strlen(ah->valuestring) == 64 && wicas_hex_decode(ah->valuestring, app, 32) == 0 &&
-                    pl > 0)
-                    verdict = wicas_chain_verify_proof(app, data, dl, value, vl, proof, (size_t)pl) == 0 ? "verified"
-                                                                                                      : "FAILED";
+                if (cJSON_IsString(ah) && strlen(ah->valuestring) == 64 &&
+                    wicas_hex_decode(ah->valuestring, app, 32) == 0 && pl > 0)
+                    verdict = wicas_chain_verify_proof(app, data, dl, value, vl, proof, (size_t)pl) == 0
+                                  ? "verified"
+                                  : "FAILED";
                 else
                     verdict = "could not check";
             } else if (cJSON_IsString(pd)) {
@@ -232,11 +241,13 @@ int wicas_cmd_query(int argc, char **argv) {
     int n = wicas_flag_positional(argc, argv, &FLAGS, p, 8);
     char abuf[100];
     wicas_chain_query_args a = {0};
-    if (n >= 3 && strcmp(p[0], "bank") == 0 && (strcmp(p[1], "balances") == 0 || strcmp(p[1], "balance") == 0)) {
+    if (n >= 3 && strcmp(p[0], "bank") == 0 &&
+        (strcmp(p[1], "balances") == 0 || strcmp(p[1], "balance") == 0)) {
         a.address = resolve(argc, argv, p[2], abuf, sizeof abuf);
         a.denom = wicas_flag(argc, argv, "--denom");
-        return run(argc, argv, a.denom ? "/cosmos.bank.v1beta1.Query/Balance" : "/cosmos.bank.v1beta1.Query/AllBalances", &a,
-                   false, json, NULL);
+        return run(argc, argv,
+                   a.denom ? "/cosmos.bank.v1beta1.Query/Balance" : "/cosmos.bank.v1beta1.Query/AllBalances",
+                   &a, false, json, NULL);
     }
     if (n >= 3 && strcmp(p[0], "auth") == 0 && strcmp(p[1], "account") == 0) {
         a.address = resolve(argc, argv, p[2], abuf, sizeof abuf);
@@ -245,7 +256,8 @@ int wicas_cmd_query(int argc, char **argv) {
     if (n >= 2 && strcmp(p[0], "store") == 0)
         return run(argc, argv, "store/main/key", &a, wicas_flag_has(argc, argv, "--prove"), json, p[1]);
     if (n >= 2 && strcmp(p[0], "ai") == 0) {
-        if (strcmp(p[1], "models") == 0) return run(argc, argv, "/wicas.ai.v1.Query/Models", &a, false, json, NULL);
+        if (strcmp(p[1], "models") == 0)
+            return run(argc, argv, "/wicas.ai.v1.Query/Models", &a, false, json, NULL);
         if (strcmp(p[1], "program") == 0 && n >= 3) {
             a.bytes = (const uint8_t *)p[2];
             a.bytes_len = strlen(p[2]);
@@ -301,7 +313,8 @@ int wicas_cmd_query(int argc, char **argv) {
             a.address = p[2];
             return run(argc, argv, "/cosmwasm.wasm.v1.Query/ContractInfo", &a, false, json, NULL);
         }
-        if (strcmp(p[1], "list-code") == 0) return run(argc, argv, "/cosmwasm.wasm.v1.Query/Codes", &a, false, json, NULL);
+        if (strcmp(p[1], "list-code") == 0)
+            return run(argc, argv, "/cosmwasm.wasm.v1.Query/Codes", &a, false, json, NULL);
         if ((strcmp(p[1], "list-contract-by-code") == 0 || strcmp(p[1], "code-info") == 0) && n >= 3) {
             a.id = strtoull(p[2], NULL, 10);
             if (a.id == 0) {

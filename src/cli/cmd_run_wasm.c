@@ -57,8 +57,9 @@ static void usage(FILE *f) {
             "  --stdin FILE             program stdin from FILE ('-' = this process's stdin)\n"
             "  --env KEY=VALUE          set KEY in the program's environment (repeatable)\n"
             "  --output text|json       output format (default text)\n",
-            (unsigned long long)WICAS_WASI_DEFAULT_FUEL, (unsigned long long)(WICAS_WASI_DEFAULT_MEMORY >> 20),
-            WICAS_WASI_DEFAULT_STDOUT_CAP, WICAS_WASI_DEFAULT_NN_TOKENS);
+            (unsigned long long)WICAS_WASI_DEFAULT_FUEL,
+            (unsigned long long)(WICAS_WASI_DEFAULT_MEMORY >> 20), WICAS_WASI_DEFAULT_STDOUT_CAP,
+            WICAS_WASI_DEFAULT_NN_TOKENS);
 }
 
 static bool wicas_parse_u64(const char *s, uint64_t *out) {
@@ -152,7 +153,8 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
                 path = eq + 1;
             } else {
                 /* NAME:ENCODING:TARGET:PATH (the path may itself contain ':') */
-                char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *c3 = c2 ? strchr(c2 + 1, ':') : NULL;
+                char *c1 = strchr(spec, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL,
+                     *c3 = c2 ? strchr(c2 + 1, ':') : NULL;
                 if (!c3 || c1 == spec || !c3[1]) {
                     fprintf(stderr, "wicasd run-wasm: --nn-preload wants NAME:GGML:AUTO:PATH, got '%s'\n", v);
                     free(spec);
@@ -161,7 +163,8 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
                 }
                 *c1 = *c2 = *c3 = 0;
                 if (strcasecmp(c1 + 1, "GGML") != 0) {
-                    fprintf(stderr, "wicasd run-wasm: --nn-preload encoding '%s' unsupported (only GGML)\n", c1 + 1);
+                    fprintf(stderr, "wicasd run-wasm: --nn-preload encoding '%s' unsupported (only GGML)\n",
+                            c1 + 1);
                     free(spec);
                     rc = 2;
                     goto out;
@@ -256,7 +259,8 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
                 goto out;
             }
             size_t k = 0; /* a key given again replaces its earlier value */
-            while (k < n_env && !(strncmp(env[k], v, (size_t)(eq - v) + 1) == 0)) k++;
+            while (k < n_env && !(strncmp(env[k], v, (size_t)(eq - v) + 1) == 0))
+                k++;
             if (k < n_env) {
                 env[k] = v;
                 i++;
@@ -303,8 +307,10 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
     }
     uint8_t *in = NULL;
     if (stdin_path) {
-        if (strcmp(stdin_path, "-") == 0) in = read_stream(stdin, 64u << 20, &stdin_len);
-        else in = wicas_read_file(stdin_path, 64u << 20, &stdin_len);
+        if (strcmp(stdin_path, "-") == 0)
+            in = read_stream(stdin, 64u << 20, &stdin_len);
+        else
+            in = wicas_read_file(stdin_path, 64u << 20, &stdin_len);
         if (!in) {
             fprintf(stderr, "wicasd run-wasm: cannot read stdin from %s: %s\n", stdin_path, strerror(errno));
             free(wasm);
@@ -353,6 +359,7 @@ int wicas_cmd_run_wasm(int argc, char **argv) {
     free(wasm);
     free(in);
 out:
-    for (size_t k = 0; k < n_models; k++) free(model_specs[k]);
+    for (size_t k = 0; k < n_models; k++)
+        free(model_specs[k]);
     return rc;
 }

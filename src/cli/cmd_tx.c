@@ -7,10 +7,9 @@
  *   tx wasm instantiate CODE_ID JSON --label L --from KEY [--admin ADDR | --no-admin] [--amount COINS]
  *   tx wasm execute CONTRACT JSON --from KEY [--amount COINS]
  *   tx wasm migrate CONTRACT NEW_CODE_ID JSON --from KEY
- *   tx ai register-model NAME FILE.gguf --from KEY [--gas-base N] [--gas-per-prompt-token N] [--gas-per-gen-token N]
- *   tx ai store-program FILE.wasm --from KEY
- * Flags: --chain-id ID (default: the node's), --node URL, --gas N|auto
- * (default 200000; auto = simulate x --gas-adjustment, default 1.3),
+ *   tx ai register-model NAME FILE.gguf --from KEY [--gas-base N] [--gas-per-prompt-token N]
+ * [--gas-per-gen-token N] tx ai store-program FILE.wasm --from KEY Flags: --chain-id ID (default: the
+ * node's), --node URL, --gas N|auto (default 200000; auto = simulate x --gas-adjustment, default 1.3),
  * --fees COINS | --gas-prices 0.01uwicas, --memo TEXT, --wait (until
  * included: prints height, code, gas, events), --output json,
  * --account-number N --sequence N (skip the account lookup),
@@ -41,27 +40,31 @@ static const char *const SWITCHES[] = {"--wait", "--no-admin", "--yes", "-y", "-
 static const wicas_flag_spec FLAGS = {.switches = SWITCHES, .unlisted_take_value = true};
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage:\n"
-               "  wicasd tx bank send FROM TO AMOUNT\n"
-               "  wicasd tx wasm store FILE.wasm --from KEY\n"
-               "  wicasd tx wasm instantiate CODE_ID JSON --label L --from KEY [--admin ADDR|--no-admin] [--amount COINS]\n"
-               "  wicasd tx wasm execute CONTRACT JSON --from KEY [--amount COINS]\n"
-               "  wicasd tx ai register-model NAME FILE.gguf --from KEY [--gas-base N] [--gas-per-prompt-token N]\n"
-               "                              [--gas-per-gen-token N]   (KEY must be the chain's registry authority)\n"
-               "  wicasd tx ai store-program FILE.wasm --from KEY\n"
-               "  wicasd tx wasm migrate CONTRACT NEW_CODE_ID JSON --from KEY\n\n"
-               "Flags:\n"
-               "  --chain-id ID          chain id (default: asked from the node)\n"
-               "  --node URL             CometBFT RPC (default tcp://127.0.0.1:26657)\n"
-               "  --gas N|auto           gas limit (default 200000; auto = simulate x --gas-adjustment)\n"
-               "  --gas-adjustment X     default 1.3\n"
-               "  --fees COINS           fee, e.g. 5000uwicas\n"
-               "  --gas-prices P         fee = ceil(gas x P), e.g. 0.01uwicas\n"
-               "  --memo TEXT            tx memo\n"
-               "  --wait                 wait until the tx is in a block and print its result\n"
-               "  --output json          machine-readable output\n"
-               "  --account-number N --sequence N   offline: skip the account lookup\n"
-               "  --keyring-dir DIR | --home DIR, --keyring-passphrase P\n");
+    fprintf(
+        f,
+        "Usage:\n"
+        "  wicasd tx bank send FROM TO AMOUNT\n"
+        "  wicasd tx wasm store FILE.wasm --from KEY\n"
+        "  wicasd tx wasm instantiate CODE_ID JSON --label L --from KEY [--admin ADDR|--no-admin] [--amount "
+        "COINS]\n"
+        "  wicasd tx wasm execute CONTRACT JSON --from KEY [--amount COINS]\n"
+        "  wicasd tx ai register-model NAME FILE.gguf --from KEY [--gas-base N] [--gas-per-prompt-token N]\n"
+        "                              [--gas-per-gen-token N]   (KEY must be the chain's registry "
+        "authority)\n"
+        "  wicasd tx ai store-program FILE.wasm --from KEY\n"
+        "  wicasd tx wasm migrate CONTRACT NEW_CODE_ID JSON --from KEY\n\n"
+        "Flags:\n"
+        "  --chain-id ID          chain id (default: asked from the node)\n"
+        "  --node URL             CometBFT RPC (default tcp://127.0.0.1:26657)\n"
+        "  --gas N|auto           gas limit (default 200000; auto = simulate x --gas-adjustment)\n"
+        "  --gas-adjustment X     default 1.3\n"
+        "  --fees COINS           fee, e.g. 5000uwicas\n"
+        "  --gas-prices P         fee = ceil(gas x P), e.g. 0.01uwicas\n"
+        "  --memo TEXT            tx memo\n"
+        "  --wait                 wait until the tx is in a block and print its result\n"
+        "  --output json          machine-readable output\n"
+        "  --account-number N --sequence N   offline: skip the account lookup\n"
+        "  --keyring-dir DIR | --home DIR, --keyring-passphrase P\n");
 }
 
 /* Loads the signing key: FROM is a key name (or the address of one in the keyring). */
@@ -73,7 +76,8 @@ static int load_signer(int argc, char **argv, const char *from, uint8_t sk[32], 
     size_t n = 0;
     uint8_t raw[32];
     size_t rl;
-    if (wicas_chain_addr_decode(from, raw, &rl) == 0 && wicas_chain_keyring_list(dir, &all, &n, NULL, 0) == 0) {
+    if (wicas_chain_addr_decode(from, raw, &rl) == 0 &&
+        wicas_chain_keyring_list(dir, &all, &n, NULL, 0) == 0) {
         for (size_t i = 0; i < n; i++)
             if (strcmp(all[i].address, from) == 0) name = all[i].name;
     }
@@ -180,7 +184,8 @@ static int simulate_gas(const char *node, const uint8_t pub[33], const wicas_cha
     cJSON_Delete(res);
     cJSON *j = js ? cJSON_Parse(js) : NULL;
     free(js);
-    const cJSON *gu = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "gas_info"), "gas_used");
+    const cJSON *gu =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "gas_info"), "gas_used");
     rc = cJSON_IsString(gu) ? 0 : -1;
     if (!rc) *gas = strtoull(gu->valuestring, NULL, 10);
     cJSON_Delete(j);
@@ -214,7 +219,8 @@ static void print_result(const cJSON *r) {
             cJSON_ArrayForEach(at, cJSON_GetObjectItemCaseSensitive(ev, "attributes")) {
                 const cJSON *k = cJSON_GetObjectItemCaseSensitive(at, "key");
                 const cJSON *v = cJSON_GetObjectItemCaseSensitive(at, "value");
-                printf("    %s: %s\n", cJSON_IsString(k) ? k->valuestring : "", cJSON_IsString(v) ? v->valuestring : "");
+                printf("    %s: %s\n", cJSON_IsString(k) ? k->valuestring : "",
+                       cJSON_IsString(v) ? v->valuestring : "");
             }
         }
     }
@@ -268,7 +274,9 @@ int wicas_cmd_tx(int argc, char **argv) {
         const char *label = wicas_flag(argc, argv, "--label");
         const char *admin = wicas_flag(argc, argv, "--admin");
         if (parse_u64s(p[2], &id) || !label || (!admin && !wicas_flag_has(argc, argv, "--no-admin"))) {
-            fprintf(stderr, "wicasd tx wasm instantiate: need CODE_ID JSON --label L and --admin ADDR or --no-admin\n");
+            fprintf(
+                stderr,
+                "wicasd tx wasm instantiate: need CODE_ID JSON --label L and --admin ADDR or --no-admin\n");
             return 2;
         }
         rc = wicas_chain_msg_instantiate(k.address, admin, id, label, p[3],
@@ -289,7 +297,8 @@ int wicas_cmd_tx(int argc, char **argv) {
                    *g2 = wicas_flag(argc, argv, "--gas-per-prompt-token"),
                    *g3 = wicas_flag(argc, argv, "--gas-per-gen-token");
         uint64_t gas[3] = {UINT64_MAX, UINT64_MAX, UINT64_MAX};
-        if ((g1 && parse_u64s(g1, &gas[0])) || (g2 && parse_u64s(g2, &gas[1])) || (g3 && parse_u64s(g3, &gas[2]))) {
+        if ((g1 && parse_u64s(g1, &gas[0])) || (g2 && parse_u64s(g2, &gas[1])) ||
+            (g3 && parse_u64s(g3, &gas[2]))) {
             fprintf(stderr, "wicasd tx ai register-model: --gas-* values must be numbers\n");
             return 2;
         }
@@ -331,7 +340,8 @@ int wicas_cmd_tx(int argc, char **argv) {
             wicas_chain_any_free(&m);
             return 1;
         }
-        const cJSON *net = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "node_info"), "network");
+        const cJSON *net =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "node_info"), "network");
         snprintf(chain_id, sizeof chain_id, "%s", cJSON_IsString(net) ? net->valuestring : "");
         cJSON_Delete(st);
     }
@@ -354,7 +364,8 @@ int wicas_cmd_tx(int argc, char **argv) {
     char simfee[64];
     if (!tp.fee && gp) {
         const char *d = gp;
-        while (*d && ((*d >= '0' && *d <= '9') || *d == '.')) d++;
+        while (*d && ((*d >= '0' && *d <= '9') || *d == '.'))
+            d++;
         snprintf(simfee, sizeof simfee, "1000%s", d);
         tp.fee = simfee;
     }

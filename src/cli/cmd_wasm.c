@@ -30,10 +30,13 @@
 #define MAX_FUNDS 8
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage: wicasd wasm run --state FILE.json CONTRACT.wasm instantiate|execute|query|migrate|sudo 'JSON'\n"
-               "         [--sender ADDR] [--funds 100uwicas[,5uatom]] [--height N] [--gas-limit N] [--output text|json]\n"
-               "Runs a contract entry point on a local state persisted in FILE.json; prints result and gas.\n"
-               "Gas is CosmWasm gas (SDK gas = CosmWasm gas / %llu). Default gas limit: 3e14 (~2.1M SDK gas).\n",
+    fprintf(f,
+            "Usage: wicasd wasm run --state FILE.json CONTRACT.wasm instantiate|execute|query|migrate|sudo "
+            "'JSON'\n"
+            "         [--sender ADDR] [--funds 100uwicas[,5uatom]] [--height N] [--gas-limit N] [--output "
+            "text|json]\n"
+            "Runs a contract entry point on a local state persisted in FILE.json; prints result and gas.\n"
+            "Gas is CosmWasm gas (SDK gas = CosmWasm gas / %llu). Default gas limit: 3e14 (~2.1M SDK gas).\n",
             WICAS_VM_GAS_MULTIPLIER);
 }
 
@@ -55,10 +58,12 @@ static int parse_funds(char *buf, wicas_vm_coin *coins, size_t *n) {
     *n = 0;
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         size_t d = 0;
-        while (tok[d] >= '0' && tok[d] <= '9') d++;
+        while (tok[d] >= '0' && tok[d] <= '9')
+            d++;
         if (d == 0 || d > 39 || !tok[d] || *n == MAX_FUNDS) return -1;
         for (const char *c = tok + d; *c; c++)
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '/'))
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                  *c == '/'))
                 return -1;
         static char amounts[MAX_FUNDS][40];
         memcpy(amounts[*n], tok, d);
@@ -94,7 +99,8 @@ static int load_state(const char *path, wicas_vm_memstore *ms, uint64_t *height,
     const cJSON *e;
     int i = 0;
     cJSON_ArrayForEach(e, st) {
-        const cJSON *k = cJSON_GetObjectItemCaseSensitive(e, "key"), *v = cJSON_GetObjectItemCaseSensitive(e, "value");
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(e, "key"),
+                    *v = cJSON_GetObjectItemCaseSensitive(e, "value");
         if (!cJSON_IsString(k) || !cJSON_IsString(v) || strlen(k->valuestring) % 2) goto bad;
         size_t kl = strlen(k->valuestring) / 2, vl = strlen(v->valuestring);
         uint8_t *kb = malloc(kl + 1), *vb = malloc(vl / 4 * 3 + 3);
@@ -113,12 +119,14 @@ static int load_state(const char *path, wicas_vm_memstore *ms, uint64_t *height,
     cJSON_Delete(j);
     return 0;
 bad:
-    fprintf(stderr, "wicasd wasm run: state %s: entry %d is malformed (want hex key, base64 value)\n", path, i);
+    fprintf(stderr, "wicasd wasm run: state %s: entry %d is malformed (want hex key, base64 value)\n", path,
+            i);
     cJSON_Delete(j);
     return -1;
 }
 
-static int save_state(const char *path, const wicas_vm_memstore *ms, uint64_t height, const char *checksum_hex) {
+static int save_state(const char *path, const wicas_vm_memstore *ms, uint64_t height,
+                      const char *checksum_hex) {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
@@ -126,7 +134,8 @@ static int save_state(const char *path, const wicas_vm_memstore *ms, uint64_t he
         fprintf(stderr, "wicasd wasm run: cannot write %s: %s\n", tmp, strerror(errno));
         return -1;
     }
-    fprintf(f, "{\"checksum\":\"%s\",\"height\":%llu,\"storage\":[", checksum_hex, (unsigned long long)height);
+    fprintf(f, "{\"checksum\":\"%s\",\"height\":%llu,\"storage\":[", checksum_hex,
+            (unsigned long long)height);
     size_t n = wicas_vm_memstore_count(ms);
     for (size_t i = 0; i < n; i++) {
         const uint8_t *k, *v;
@@ -206,8 +215,10 @@ static int run(int argc, char **argv) {
     for (int k = 0; k < 5; k++)
         if (!strcmp(pos[1], ENTRIES[k])) entry = k;
     if (entry < 0) {
-        fprintf(stderr, "wicasd wasm run: entry point must be instantiate, execute, query, migrate or sudo; got '%s'\n",
-                pos[1]);
+        fprintf(
+            stderr,
+            "wicasd wasm run: entry point must be instantiate, execute, query, migrate or sudo; got '%s'\n",
+            pos[1]);
         return 2;
     }
     wicas_vm_coin coins[MAX_FUNDS];
@@ -268,14 +279,21 @@ static int run(int argc, char **argv) {
     if (api->humanize(api->ctx, caddr, 32, contract, sizeof contract, aerr, sizeof aerr) ||
         api->humanize(api->ctx, ones, 20, def_sender, sizeof def_sender, aerr, sizeof aerr))
         goto out;
-    env = wicas_vm_env_json(height, 1700000000000000000ULL + height * 5000000000ULL, "wicas-local", 0, contract);
+    env = wicas_vm_env_json(height, 1700000000000000000ULL + height * 5000000000ULL, "wicas-local", 0,
+                            contract);
     if (entry == WICAS_VM_INSTANTIATE || entry == WICAS_VM_EXECUTE)
         info = wicas_vm_info_json(sender ? sender : def_sender, coins, n_coins);
-    else if (entry == WICAS_VM_MIGRATE) /* MigrateInfo; the state file does not record the old code's version */
+    else if (entry ==
+             WICAS_VM_MIGRATE) /* MigrateInfo; the state file does not record the old code's version */
         info = wicas_vm_migrate_info_json(sender ? sender : def_sender, false, 0);
     wicas_vm_storage st = wicas_vm_memstore_storage(ms);
-    wicas_vm_call_params p = {.env_json = env, .info_json = info, .msg = (const uint8_t *)pos[2],
-                              .msg_len = strlen(pos[2]), .storage = &st, .api = api, .gas_limit = gas_limit};
+    wicas_vm_call_params p = {.env_json = env,
+                              .info_json = info,
+                              .msg = (const uint8_t *)pos[2],
+                              .msg_len = strlen(pos[2]),
+                              .storage = &st,
+                              .api = api,
+                              .gas_limit = gas_limit};
     wicas_vm_status s = wicas_vm_call(vm, sum, (wicas_vm_entry)entry, &p, &r);
 
     /* the result */
@@ -287,11 +305,13 @@ static int run(int argc, char **argv) {
         char g[32];
         snprintf(g, sizeof g, "%llu", (unsigned long long)r.gas_used);
         cJSON_AddRawToObject(o, "gas_used", g);
-        snprintf(g, sizeof g, "%llu", (unsigned long long)((r.gas_used + WICAS_VM_GAS_MULTIPLIER - 1) / WICAS_VM_GAS_MULTIPLIER));
+        snprintf(g, sizeof g, "%llu",
+                 (unsigned long long)((r.gas_used + WICAS_VM_GAS_MULTIPLIER - 1) / WICAS_VM_GAS_MULTIPLIER));
         cJSON_AddRawToObject(o, "sdk_gas_used", g);
         if (s == WICAS_VM_OK && entry == WICAS_VM_QUERY) {
             cJSON *q = cJSON_ParseWithLength((const char *)r.query_data, r.query_len);
-            if (q) cJSON_AddItemToObject(o, "result", q);
+            if (q)
+                cJSON_AddItemToObject(o, "result", q);
             else {
                 char *b = malloc(wicas_base64_encoded_len(r.query_len));
                 wicas_base64_encode(r.query_data, r.query_len, b);
@@ -309,9 +329,12 @@ static int run(int argc, char **argv) {
         cJSON_Delete(o);
     } else {
         printf("contract: %s\nheight: %llu\n", contract, (unsigned long long)height);
-        if (s == WICAS_VM_OK && entry == WICAS_VM_QUERY) printf("result: %.*s\n", (int)r.query_len, r.query_data);
-        else if (s == WICAS_VM_OK) printf("result: %s\n", r.ok_json);
-        else printf("error: %s: %s\n", wicas_vm_strerror(s), r.error ? r.error : "");
+        if (s == WICAS_VM_OK && entry == WICAS_VM_QUERY)
+            printf("result: %.*s\n", (int)r.query_len, r.query_data);
+        else if (s == WICAS_VM_OK)
+            printf("result: %s\n", r.ok_json);
+        else
+            printf("error: %s: %s\n", wicas_vm_strerror(s), r.error ? r.error : "");
         printf("gas_used: %llu (SDK gas %llu)\n", (unsigned long long)r.gas_used,
                (unsigned long long)((r.gas_used + WICAS_VM_GAS_MULTIPLIER - 1) / WICAS_VM_GAS_MULTIPLIER));
     }

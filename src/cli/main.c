@@ -13,11 +13,11 @@
 
 #include "common.h"
 
-#define STUB(fn)                                                              \
-    __attribute__((weak)) int fn(int argc, char **argv) {                    \
-        (void)argc;                                                           \
-        fprintf(stderr, "wicasd %s: this command is not built in this version\n", argv[0]); \
-        return 2;                                                             \
+#define STUB(fn)                                                                                             \
+    __attribute__((weak)) int fn(int argc, char **argv) {                                                    \
+        (void)argc;                                                                                          \
+        fprintf(stderr, "wicasd %s: this command is not built in this version\n", argv[0]);                  \
+        return 2;                                                                                            \
     }
 STUB(wicas_cmd_version)
 STUB(wicas_cmd_infer)
@@ -57,7 +57,8 @@ static const struct {
 static void usage(FILE *f) {
     fprintf(f, "wicasd — WICAS node: CosmWasm contracts with deterministic LLM inference\n\n"
                "Usage: wicasd <command> [flags]\n\nCommands:\n");
-    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].help);
     fprintf(f, "\nGlobal flags:\n  --log_level LEVEL   error|warn|info|debug (default info; env WICAS_LOG)\n"
                "  -h, --help          help for a command\n\nRun 'wicasd <command> --help' for details.\n");
 }
@@ -69,7 +70,8 @@ int main(int argc, char **argv) {
         if (strcmp(argv[r], "--log_level") == 0 && r + 1 < argc) {
             wicas_log_level lv;
             if (!wicas_log_parse_level(argv[r + 1], &lv)) {
-                fprintf(stderr, "wicasd: invalid --log_level '%s' (want error|warn|info|debug)\n", argv[r + 1]);
+                fprintf(stderr, "wicasd: invalid --log_level '%s' (want error|warn|info|debug)\n",
+                        argv[r + 1]);
                 return 2;
             }
             wicas_log_set_level(lv);
@@ -80,7 +82,8 @@ int main(int argc, char **argv) {
     }
     argc = w;
     argv[argc] = NULL;
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }

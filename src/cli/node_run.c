@@ -91,7 +91,6 @@ int wicas_node_parse_gas_price(const char *s, uint64_t *num, uint64_t *den) {
     return 0;
 }
 
-
 /* The chain id and initial height of HOME/config/genesis.json, which a
  * state-synced snapshot must match (CometBFT does not send InitChain to a
  * node that state-syncs). Left empty / 0 when unreadable: offers are then
@@ -211,14 +210,18 @@ int wicas_node_run(const wicas_node_run_opts *o) {
     copts.ai_wrong_answer = o->ai_wrong_answer;
     copts.ai_query_max_tokens = o->ai_query_max_tokens;
     if (o->ai_query_max_tokens)
-        WICAS_INFO(LOGMOD, "smart queries may run inference of up to %u generated tokens (--ai-query-max-tokens)",
+        WICAS_INFO(LOGMOD,
+                   "smart queries may run inference of up to %u generated tokens (--ai-query-max-tokens)",
                    o->ai_query_max_tokens);
     if (o->ai_wrong_answer)
-        WICAS_WARN(LOGMOD, "--ai-wrong-answer: this validator will report wrong answers to asynchronous AI requests");
+        WICAS_WARN(LOGMOD,
+                   "--ai-wrong-answer: this validator will report wrong answers to asynchronous AI requests");
     copts.byzantine = o->byzantine;
     if (o->byzantine)
-        WICAS_WARN(LOGMOD, "--byzantine: TEST FAULT INJECTOR ON: this validator misbehaves with vote extensions (mode %d)",
-                   o->byzantine);
+        WICAS_WARN(
+            LOGMOD,
+            "--byzantine: TEST FAULT INJECTOR ON: this validator misbehaves with vote extensions (mode %d)",
+            o->byzantine);
 #define AI_FREE() wicas_ai_host_free(ai)
 #else
 #define AI_FREE() ((void)0)
@@ -258,11 +261,14 @@ int wicas_node_run(const wicas_node_run_opts *o) {
     wicas_abci_chain_app(&actx, chain, &app);
     actx.snapshot_interval = o->snapshot_interval;
     actx.snapshot_keep = o->snapshot_keep;
-    read_genesis_id(o->home, actx.genesis_chain_id, sizeof actx.genesis_chain_id, &actx.genesis_initial_height);
+    read_genesis_id(o->home, actx.genesis_chain_id, sizeof actx.genesis_chain_id,
+                    &actx.genesis_initial_height);
     actx.byzantine_snapshots = o->byzantine_snapshots;
     if (o->byzantine_snapshots)
-        WICAS_WARN(LOGMOD, "--byzantine-snapshots: TEST FAULT INJECTOR ON: this node serves forged snapshots (mode %d)",
-                   o->byzantine_snapshots);
+        WICAS_WARN(
+            LOGMOD,
+            "--byzantine-snapshots: TEST FAULT INJECTOR ON: this node serves forged snapshots (mode %d)",
+            o->byzantine_snapshots);
     if (o->snapshot_interval > 0)
         WICAS_INFO(LOGMOD, "state-sync snapshots every %lld blocks (keeping %u) in %s/snapshots",
                    (long long)o->snapshot_interval, o->snapshot_keep ? o->snapshot_keep : 2, data_dir);

@@ -179,7 +179,8 @@ const char *wicas_node_default_model(void) {
     return NULL;
 }
 
-char *wicas_node_model_entry(const char *path, const char *name, const uint64_t gas[3], char *err, size_t errlen) {
+char *wicas_node_model_entry(const char *path, const char *name, const uint64_t gas[3], char *err,
+                             size_t errlen) {
 #ifndef NODE_HAVE_AI
     (void)path, (void)name, (void)gas;
     wicas_errf(err, errlen, "this build has no AI module");
@@ -273,10 +274,12 @@ int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_
             const char *const *names = snap ? snaps : votes;
             const char *m = v;
             int k = 0;
-            while (names[k] && strcmp(names[k], m) != 0) k++;
+            while (names[k] && strcmp(names[k], m) != 0)
+                k++;
             if (!names[k]) {
                 fprintf(stderr, "wicasd %s: %s '%s': want %s\n", cmd, a, m,
-                        snap ? "forge-chain-id|bad-chunk|oversized-chunk" : "omit|reorder|duplicate|forge|unknown-id");
+                        snap ? "forge-chain-id|bad-chunk|oversized-chunk"
+                             : "omit|reorder|duplicate|forge|unknown-id");
                 return 2;
             }
             if (snap)
@@ -295,8 +298,8 @@ int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_
             char *end;
             long t = strtol(v, &end, 10);
             if (*end || end == v || t < 0 || t > WICAS_NODE_AI_QUERY_MAX_TOKENS) {
-                fprintf(stderr, "wicasd %s: --ai-query-max-tokens must be 0 (no inference in queries)..%d\n", cmd,
-                        WICAS_NODE_AI_QUERY_MAX_TOKENS);
+                fprintf(stderr, "wicasd %s: --ai-query-max-tokens must be 0 (no inference in queries)..%d\n",
+                        cmd, WICAS_NODE_AI_QUERY_MAX_TOKENS);
                 return 2;
             }
             o->ai_query_max_tokens = (unsigned)t;

@@ -65,7 +65,8 @@ int wicas_node_app_state_add_model(cJSON *app_state, const char *path, const cha
  * per_gen_token} with UINT64_MAX meaning "the default". The entry has passed
  * the registry's parser. Used by `init`, `genesis add-model` and
  * `tx ai register-model`. NULL with a message. */
-char *wicas_node_model_entry(const char *path, const char *name, const uint64_t gas[3], char *err, size_t errlen);
+char *wicas_node_model_entry(const char *path, const char *name, const uint64_t gas[3], char *err,
+                             size_t errlen);
 
 /* The compiled-in default model path, or NULL when none / the file is absent. */
 const char *wicas_node_default_model(void);
@@ -95,6 +96,7 @@ cJSON *wicas_node_validator_entry(const char *home, const char *name, long power
  * "wicasd CMD: ..." followed by usage(stderr) where it helps (exit 2).
  */
 #define WICAS_NODE_AI_QUERY_MAX_TOKENS 1024 /* = WICAS_AI_MAX_TOKENS_MAX */
-int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_opts *o, void (*usage)(FILE *));
+int wicas_node_parse_run_args(bool start, int argc, char **argv, wicas_node_run_opts *o,
+                              void (*usage)(FILE *));
 
 #endif

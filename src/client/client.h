@@ -34,24 +34,26 @@ void wicas_chain_any_free(wicas_chain_any *a);
  * "10uwicas,5foo"; JSON messages are passed through verbatim. Each returns 0
  * and fills *out (free with wicas_chain_any_free), or ERR_INVALID with a
  * message in err. */
-int wicas_chain_msg_send(const char *from, const char *to, const char *amount, wicas_chain_any *out, char *err,
-                         size_t errlen);
+int wicas_chain_msg_send(const char *from, const char *to, const char *amount, wicas_chain_any *out,
+                         char *err, size_t errlen);
 int wicas_chain_msg_store_code(const char *sender, const uint8_t *wasm, size_t wasm_len, wicas_chain_any *out,
                                char *err, size_t errlen);
-int wicas_chain_msg_instantiate(const char *sender, const char *admin /* NULL or "" = none */, uint64_t code_id,
-                                const char *label, const char *json_msg, const char *funds /* NULL = none */,
-                                wicas_chain_any *out, char *err, size_t errlen);
+int wicas_chain_msg_instantiate(const char *sender, const char *admin /* NULL or "" = none */,
+                                uint64_t code_id, const char *label, const char *json_msg,
+                                const char *funds /* NULL = none */, wicas_chain_any *out, char *err,
+                                size_t errlen);
 int wicas_chain_msg_execute(const char *sender, const char *contract, const char *json_msg,
-                            const char *funds /* NULL = none */, wicas_chain_any *out, char *err, size_t errlen);
+                            const char *funds /* NULL = none */, wicas_chain_any *out, char *err,
+                            size_t errlen);
 /* The AI module's messages (src/chain/aimsg.c):
  *   register_model: authority = the signer (must be the chain's registry
  *     authority); model_json = a registry entry as wicas_ai_model_to_json
  *     writes it (name, sha256, size, arch, params, gas);
  *   store_program: a wasm32-wasi command module (<= 1 MiB). */
-int wicas_chain_msg_register_model(const char *authority, const char *model_json, wicas_chain_any *out, char *err,
-                                   size_t errlen);
-int wicas_chain_msg_store_program(const char *sender, const uint8_t *wasm, size_t wasm_len, wicas_chain_any *out,
-                                  char *err, size_t errlen);
+int wicas_chain_msg_register_model(const char *authority, const char *model_json, wicas_chain_any *out,
+                                   char *err, size_t errlen);
+int wicas_chain_msg_store_program(const char *sender, const uint8_t *wasm, size_t wasm_len,
+                                  wicas_chain_any *out, char *err, size_t errlen);
 int wicas_chain_msg_migrate(const char *sender, const char *contract, uint64_t code_id, const char *json_msg,
                             wicas_chain_any *out, char *err, size_t errlen);
 
@@ -71,8 +73,8 @@ typedef struct {
  * With secret NULL, pubkey33 is used and the signature is left empty (for
  * simulation). Returns 0 or an error with a message. */
 int wicas_chain_tx_build_sign(const uint8_t *secret, const uint8_t *pubkey33, const wicas_chain_tx_params *p,
-                              const wicas_chain_any *msgs, size_t n_msgs, uint8_t **tx, size_t *tx_len, char *err,
-                              size_t errlen);
+                              const wicas_chain_any *msgs, size_t n_msgs, uint8_t **tx, size_t *tx_len,
+                              char *err, size_t errlen);
 
 /* SHA-256 of a tx's bytes (CometBFT's tx hash) as 64 uppercase hex + NUL. */
 void wicas_chain_tx_hash_hex(const uint8_t *tx, size_t len, char out[65]);
@@ -101,10 +103,12 @@ int wicas_chain_keyring_add(const char *dir, const char *name, const char *passp
 int wicas_chain_keyring_load(const char *dir, const char *name, const char *passphrase, uint8_t secret[32],
                              wicas_chain_key_info *out, char *err, size_t errlen);
 /* Public info of NAME (no passphrase needed). */
-int wicas_chain_keyring_info(const char *dir, const char *name, wicas_chain_key_info *out, char *err, size_t errlen);
+int wicas_chain_keyring_info(const char *dir, const char *name, wicas_chain_key_info *out, char *err,
+                             size_t errlen);
 /* All keys, sorted by name (malloc'd array; *n may be 0). A missing DIR is an
  * empty keyring. */
-int wicas_chain_keyring_list(const char *dir, wicas_chain_key_info **out, size_t *n, char *err, size_t errlen);
+int wicas_chain_keyring_list(const char *dir, wicas_chain_key_info **out, size_t *n, char *err,
+                             size_t errlen);
 int wicas_chain_keyring_delete(const char *dir, const char *name, char *err, size_t errlen);
 /* Export / import of one secret (`keys export` / `keys import`): ASCII
  * armor "-----BEGIN WICAS PRIVATE KEY-----", header lines (kdf: scrypt,
@@ -116,8 +120,10 @@ int wicas_chain_keyring_delete(const char *dir, const char *name, char *err, siz
  * lacks: move keys between the two by mnemonic or `--unarmored-hex`.)
  * armor: *out malloc'd text. unarmor: malformed -> ERR_INVALID, wrong
  * passphrase or altered text -> ERR_CRYPTO. */
-int wicas_chain_key_armor(const uint8_t secret[32], const char *passphrase, char **out, char *err, size_t errlen);
-int wicas_chain_key_unarmor(const char *text, const char *passphrase, uint8_t secret[32], char *err, size_t errlen);
+int wicas_chain_key_armor(const uint8_t secret[32], const char *passphrase, char **out, char *err,
+                          size_t errlen);
+int wicas_chain_key_unarmor(const char *text, const char *passphrase, uint8_t secret[32], char *err,
+                            size_t errlen);
 
 /* ---- BIP-39 mnemonics and BIP-32 HD keys (hd.c; client side only) ------------------
  * So a key from Keplr, CosmJS or a Cosmos SDK chain recovers to the same
@@ -139,15 +145,17 @@ extern const char *const wicas_bip39_english[2048];
  * checksum) and writes its canonical form to out (may be NULL; cap >=
  * WICAS_BIP39_MAX_LEN is always enough) and its entropy (16..32 bytes; may
  * be NULL) with its length. */
-int wicas_bip39_normalize(const char *mnemonic, char *out, size_t cap, uint8_t entropy[32], size_t *entropy_len,
-                          char *err, size_t errlen);
+int wicas_bip39_normalize(const char *mnemonic, char *out, size_t cap, uint8_t entropy[32],
+                          size_t *entropy_len, char *err, size_t errlen);
 /* The mnemonic of 16/20/24/28/32 bytes of entropy (12..24 words). */
-int wicas_bip39_from_entropy(const uint8_t *entropy, size_t len, char *out, size_t cap, char *err, size_t errlen);
+int wicas_bip39_from_entropy(const uint8_t *entropy, size_t len, char *out, size_t cap, char *err,
+                             size_t errlen);
 /* A new mnemonic of `words` words (12, 15, 18, 21, 24) from RAND_bytes. */
 int wicas_bip39_generate(size_t words, char *out, size_t cap, char *err, size_t errlen);
 /* seed = PBKDF2-HMAC-SHA512(canonical mnemonic, "mnemonic" || passphrase
  * (NULL = ""), 2048, 64 bytes), after the checks of wicas_bip39_normalize. */
-int wicas_bip39_seed(const char *mnemonic, const char *passphrase, uint8_t seed[64], char *err, size_t errlen);
+int wicas_bip39_seed(const char *mnemonic, const char *passphrase, uint8_t seed[64], char *err,
+                     size_t errlen);
 
 /* A BIP-32 extended private key (the fields of an xprv). */
 typedef struct {
@@ -169,8 +177,8 @@ int wicas_hd_derive(const uint8_t *seed, size_t seed_len, const char *path, wica
                     size_t errlen);
 /* mnemonic (+ BIP-39 passphrase, NULL = "") -> secp256k1 secret at path
  * (NULL = WICAS_HD_PATH_COSMOS): what `keys add --recover` stores. */
-int wicas_hd_secret_from_mnemonic(const char *mnemonic, const char *passphrase, const char *path, uint8_t secret[32],
-                                  char *err, size_t errlen);
+int wicas_hd_secret_from_mnemonic(const char *mnemonic, const char *passphrase, const char *path,
+                                  uint8_t secret[32], char *err, size_t errlen);
 
 /* ---- client-side query codecs (for the CLI; no chain state) ------------------------
  * Builds the protobuf request for a query path from simple arguments:
@@ -193,8 +201,8 @@ typedef struct {
     size_t bytes_len;
     uint64_t id;
 } wicas_chain_query_args;
-int wicas_chain_query_request(const char *path, const wicas_chain_query_args *a, uint8_t **out, size_t *out_len,
-                              char *err, size_t errlen);
+int wicas_chain_query_request(const char *path, const wicas_chain_query_args *a, uint8_t **out,
+                              size_t *out_len, char *err, size_t errlen);
 /* Renders a query response (protobuf value of `path`) as JSON text in the
  * shape the Cosmos SDK's CLI prints (numbers as strings, bytes as base64, a
  * smart query's data as the contract's JSON). malloc'd; NULL if malformed. */

@@ -36,7 +36,8 @@ static bool name_ok(const char *n) {
     if (l == 0 || l > 63 || n[0] == '.') return false;
     for (size_t i = 0; i < l; i++) {
         char c = n[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '.' || c == '-'))
             return false;
     }
     return true;
@@ -45,9 +46,10 @@ static bool name_ok(const char *n) {
 static int key_path(const char *dir, const char *name, char *out, size_t cap, char *err, size_t errlen) {
     if (!dir || !*dir) return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "keyring directory not set");
     if (!name_ok(name))
-        return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID,
-                    "invalid key name '%s': use 1..63 of letters, digits, '_', '.', '-' (not starting with '.')",
-                    name ? name : "");
+        return kerr(
+            err, errlen, WICAS_CHAIN_ERR_INVALID,
+            "invalid key name '%s': use 1..63 of letters, digits, '_', '.', '-' (not starting with '.')",
+            name ? name : "");
     if ((size_t)snprintf(out, cap, "%s/%s.key", dir, name) >= cap)
         return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "keyring path too long");
     return 0;
@@ -67,7 +69,9 @@ static int mkdirs(const char *dir) {
 }
 
 static int derive(const char *pass, const uint8_t salt[16], uint8_t key[32]) {
-    return EVP_PBE_scrypt(pass, strlen(pass), salt, 16, SCRYPT_N, SCRYPT_R, SCRYPT_P, 64u << 20, key, 32) == 1 ? 0 : -1;
+    return EVP_PBE_scrypt(pass, strlen(pass), salt, 16, SCRYPT_N, SCRYPT_R, SCRYPT_P, 64u << 20, key, 32) == 1
+               ? 0
+               : -1;
 }
 
 /* AES-256-GCM; enc: in 32 bytes -> out 32 + tag 16. dec: reverse, tag checked. */
@@ -125,9 +129,11 @@ int wicas_chain_keyring_add(const char *dir, const char *name, const char *passp
     char path[1024];
     int rc = key_path(dir, name, path, sizeof path, err, errlen);
     if (rc) return rc;
-    if (!passphrase || !*passphrase) return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "empty keyring passphrase");
+    if (!passphrase || !*passphrase)
+        return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "empty keyring passphrase");
     if (mkdirs(dir))
-        return kerr(err, errlen, WICAS_CHAIN_ERR_IO, "cannot create keyring directory %s: %s", dir, strerror(errno));
+        return kerr(err, errlen, WICAS_CHAIN_ERR_IO, "cannot create keyring directory %s: %s", dir,
+                    strerror(errno));
     if (access(path, F_OK) == 0)
         return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "key '%s' already exists in %s", name, dir);
     uint8_t sk[32], pk[33];
@@ -135,7 +141,8 @@ int wicas_chain_keyring_add(const char *dir, const char *name, const char *passp
         memcpy(sk, secret, 32);
     } else {
         for (int tries = 0;; tries++) {
-            if (tries == 8 || read_random(sk, 32)) return kerr(err, errlen, WICAS_CHAIN_ERR_IO, "cannot read /dev/urandom");
+            if (tries == 8 || read_random(sk, 32))
+                return kerr(err, errlen, WICAS_CHAIN_ERR_IO, "cannot read /dev/urandom");
             if (wicas_chain_pubkey_from_secret(sk, pk) == 0) break;
         }
     }
@@ -207,8 +214,9 @@ static int read_key(const char *dir, const char *name, cJSON **j, wicas_chain_ke
     size_t n;
     char *text = (char *)wicas_read_file(path, 1 << 16, &n);
     if (!text)
-        return errno == ENOENT ? kerr(err, errlen, WICAS_CHAIN_ERR_NOT_FOUND, "key '%s' not found in %s", name, dir)
-                               : kerr(err, errlen, WICAS_CHAIN_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+        return errno == ENOENT
+                   ? kerr(err, errlen, WICAS_CHAIN_ERR_NOT_FOUND, "key '%s' not found in %s", name, dir)
+                   : kerr(err, errlen, WICAS_CHAIN_ERR_IO, "cannot read %s: %s", path, strerror(errno));
     *j = cJSON_Parse(text);
     free(text);
     const cJSON *addr = cJSON_GetObjectItemCaseSensitive(*j, "address");
@@ -217,7 +225,8 @@ static int read_key(const char *dir, const char *name, cJSON **j, wicas_chain_ke
     uint8_t a20[20], ab[32];
     size_t al;
     if (!*j || !cJSON_IsString(addr) || !cJSON_IsString(pk) || strlen(pk->valuestring) != 66 ||
-        wicas_hex_decode(pk->valuestring, info->pubkey, 33) || wicas_chain_addr_decode(addr->valuestring, ab, &al)) {
+        wicas_hex_decode(pk->valuestring, info->pubkey, 33) ||
+        wicas_chain_addr_decode(addr->valuestring, ab, &al)) {
         cJSON_Delete(*j);
         *j = NULL;
         return kerr(err, errlen, WICAS_CHAIN_ERR_CORRUPT, "key file %s is malformed", path);
@@ -226,14 +235,16 @@ static int read_key(const char *dir, const char *name, cJSON **j, wicas_chain_ke
     if (al != 20 || memcmp(a20, ab, 20) != 0) {
         cJSON_Delete(*j);
         *j = NULL;
-        return kerr(err, errlen, WICAS_CHAIN_ERR_CORRUPT, "key file %s: address does not match its public key", path);
+        return kerr(err, errlen, WICAS_CHAIN_ERR_CORRUPT,
+                    "key file %s: address does not match its public key", path);
     }
     snprintf(info->name, sizeof info->name, "%s", name);
     snprintf(info->address, sizeof info->address, "%s", addr->valuestring);
     return 0;
 }
 
-int wicas_chain_keyring_info(const char *dir, const char *name, wicas_chain_key_info *out, char *err, size_t errlen) {
+int wicas_chain_keyring_info(const char *dir, const char *name, wicas_chain_key_info *out, char *err,
+                             size_t errlen) {
     cJSON *j = NULL;
     int rc = read_key(dir, name, &j, out, err, errlen);
     cJSON_Delete(j);
@@ -258,14 +269,17 @@ int wicas_chain_keyring_load(const char *dir, const char *name, const char *pass
     cJSON_Delete(j);
     char aad[200];
     snprintf(aad, sizeof aad, "%s|%s", info.name, info.address);
-    if (!passphrase || derive(passphrase, salt, key) || gcm(false, key, nonce, aad, sealed, sk, sealed + 32)) {
+    if (!passphrase || derive(passphrase, salt, key) ||
+        gcm(false, key, nonce, aad, sealed, sk, sealed + 32)) {
         memset(key, 0, sizeof key);
-        return kerr(err, errlen, WICAS_CHAIN_ERR_CRYPTO, "key '%s': wrong passphrase or modified key file", name);
+        return kerr(err, errlen, WICAS_CHAIN_ERR_CRYPTO, "key '%s': wrong passphrase or modified key file",
+                    name);
     }
     memset(key, 0, sizeof key);
     if (wicas_chain_pubkey_from_secret(sk, pk) || memcmp(pk, info.pubkey, 33) != 0) {
         memset(sk, 0, sizeof sk);
-        return kerr(err, errlen, WICAS_CHAIN_ERR_CORRUPT, "key '%s': decrypted secret does not match the public key", name);
+        return kerr(err, errlen, WICAS_CHAIN_ERR_CORRUPT,
+                    "key '%s': decrypted secret does not match the public key", name);
     }
     if (secret) memcpy(secret, sk, 32);
     memset(sk, 0, sizeof sk);
@@ -277,11 +291,15 @@ static int info_cmp(const void *a, const void *b) {
     return strcmp(((const wicas_chain_key_info *)a)->name, ((const wicas_chain_key_info *)b)->name);
 }
 
-int wicas_chain_keyring_list(const char *dir, wicas_chain_key_info **out, size_t *n, char *err, size_t errlen) {
+int wicas_chain_keyring_list(const char *dir, wicas_chain_key_info **out, size_t *n, char *err,
+                             size_t errlen) {
     *out = NULL;
     *n = 0;
     DIR *d = opendir(dir);
-    if (!d) return errno == ENOENT ? 0 : kerr(err, errlen, WICAS_CHAIN_ERR_IO, "cannot open %s: %s", dir, strerror(errno));
+    if (!d)
+        return errno == ENOENT
+                   ? 0
+                   : kerr(err, errlen, WICAS_CHAIN_ERR_IO, "cannot open %s: %s", dir, strerror(errno));
     struct dirent *e;
     size_t cap = 0;
     int rc = 0;
@@ -315,8 +333,9 @@ int wicas_chain_keyring_delete(const char *dir, const char *name, char *err, siz
     int rc = key_path(dir, name, path, sizeof path, err, errlen);
     if (rc) return rc;
     if (unlink(path))
-        return errno == ENOENT ? kerr(err, errlen, WICAS_CHAIN_ERR_NOT_FOUND, "key '%s' not found in %s", name, dir)
-                               : kerr(err, errlen, WICAS_CHAIN_ERR_IO, "cannot delete %s: %s", path, strerror(errno));
+        return errno == ENOENT
+                   ? kerr(err, errlen, WICAS_CHAIN_ERR_NOT_FOUND, "key '%s' not found in %s", name, dir)
+                   : kerr(err, errlen, WICAS_CHAIN_ERR_IO, "cannot delete %s: %s", path, strerror(errno));
     return 0;
 }
 
@@ -328,16 +347,18 @@ int wicas_chain_keyring_delete(const char *dir, const char *name, char *err, siz
 #define ARMOR_END "-----END WICAS PRIVATE KEY-----"
 
 static void armor_aad(char *aad, size_t cap, const char *salt_hex, const char *nonce_hex) {
-    snprintf(aad, cap, "wicas-armor-v1|kdf:scrypt|n:%d|r:%d|p:%d|salt:%s|nonce:%s|type:secp256k1", SCRYPT_N, SCRYPT_R,
-             SCRYPT_P, salt_hex, nonce_hex);
+    snprintf(aad, cap, "wicas-armor-v1|kdf:scrypt|n:%d|r:%d|p:%d|salt:%s|nonce:%s|type:secp256k1", SCRYPT_N,
+             SCRYPT_R, SCRYPT_P, salt_hex, nonce_hex);
 }
 
-int wicas_chain_key_armor(const uint8_t secret[32], const char *passphrase, char **out, char *err, size_t errlen) {
+int wicas_chain_key_armor(const uint8_t secret[32], const char *passphrase, char **out, char *err,
+                          size_t errlen) {
     *out = NULL;
     uint8_t pk[33];
     if (wicas_chain_pubkey_from_secret(secret, pk))
         return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "the secret is not a valid secp256k1 key");
-    if (!passphrase || !*passphrase) return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "empty export passphrase");
+    if (!passphrase || !*passphrase)
+        return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "empty export passphrase");
     uint8_t salt[16], nonce[12], key[32], sealed[48];
     char salt_hex[33], nonce_hex[25], aad[256];
     if (read_random(salt, 16) || read_random(nonce, 12))
@@ -379,14 +400,16 @@ static const char *armor_header(const char *hdr, const char *name, char *val, si
     return NULL;
 }
 
-int wicas_chain_key_unarmor(const char *text, const char *passphrase, uint8_t secret[32], char *err, size_t errlen) {
+int wicas_chain_key_unarmor(const char *text, const char *passphrase, uint8_t secret[32], char *err,
+                            size_t errlen) {
     const char *b = text ? strstr(text, ARMOR_BEGIN "\n") : NULL;
     const char *hdr = b ? b + strlen(ARMOR_BEGIN) + 1 : NULL;
     const char *blank = hdr ? strstr(hdr, "\n\n") : NULL;
     const char *end = blank ? strstr(blank, ARMOR_END) : NULL;
     if (!end)
         return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID,
-                    "not an armored WICAS private key (expected '" ARMOR_BEGIN "', headers, a blank line, the body, '" ARMOR_END "')");
+                    "not an armored WICAS private key (expected '" ARMOR_BEGIN
+                    "', headers, a blank line, the body, '" ARMOR_END "')");
     char v[64], salt_hex[64], nonce_hex[64], aad[256];
     char want[16];
     struct {
@@ -409,13 +432,17 @@ int wicas_chain_key_unarmor(const char *text, const char *passphrase, uint8_t se
         return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "armor: bad salt or nonce header");
     const char *body = blank + 2;
     size_t bl = (size_t)(end - body);
-    while (bl && (body[bl - 1] == '\n' || body[bl - 1] == '\r')) bl--;
+    while (bl && (body[bl - 1] == '\n' || body[bl - 1] == '\r'))
+        bl--;
     if (wicas_base64_decode(body, bl, sealed, sizeof sealed) != 48)
         return kerr(err, errlen, WICAS_CHAIN_ERR_INVALID, "armor: the body is not 48 bytes of base64");
-    for (char *q = salt_hex; *q; q++) *q = (char)(*q >= 'A' && *q <= 'F' ? *q - 'A' + 'a' : *q);
-    for (char *q = nonce_hex; *q; q++) *q = (char)(*q >= 'A' && *q <= 'F' ? *q - 'A' + 'a' : *q);
+    for (char *q = salt_hex; *q; q++)
+        *q = (char)(*q >= 'A' && *q <= 'F' ? *q - 'A' + 'a' : *q);
+    for (char *q = nonce_hex; *q; q++)
+        *q = (char)(*q >= 'A' && *q <= 'F' ? *q - 'A' + 'a' : *q);
     armor_aad(aad, sizeof aad, salt_hex, nonce_hex);
-    if (!passphrase || derive(passphrase, salt, key) || gcm(false, key, nonce, aad, sealed, sk, sealed + 32)) {
+    if (!passphrase || derive(passphrase, salt, key) ||
+        gcm(false, key, nonce, aad, sealed, sk, sealed + 32)) {
         memset(key, 0, sizeof key);
         return kerr(err, errlen, WICAS_CHAIN_ERR_CRYPTO, "armor: wrong passphrase or modified key");
     }

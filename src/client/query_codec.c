@@ -36,8 +36,8 @@ static int pack_raw(const uint8_t *b, size_t n, uint8_t **out, size_t *len) {
     return 0;
 }
 
-int wicas_chain_query_request(const char *path, const wicas_chain_query_args *a, uint8_t **out, size_t *out_len,
-                              char *err, size_t errlen) {
+int wicas_chain_query_request(const char *path, const wicas_chain_query_args *a, uint8_t **out,
+                              size_t *out_len, char *err, size_t errlen) {
     *out = NULL;
     *out_len = 0;
     static const wicas_chain_query_args none = {0};
@@ -109,7 +109,8 @@ int wicas_chain_query_request(const char *path, const wicas_chain_query_args *a,
     }
     if (strcmp(path, "/wicas.ai.v1.Query/Models") == 0) return pack_raw(NULL, 0, out, out_len);
     if (strcmp(path, "/wicas.ai.v1.Query/Program") == 0) {
-        if (!a->bytes || a->bytes_len != 64) return cerr(err, errlen, "a program query needs a 64-hex-digit checksum");
+        if (!a->bytes || a->bytes_len != 64)
+            return cerr(err, errlen, "a program query needs a 64-hex-digit checksum");
         return pack_raw(a->bytes, a->bytes_len, out, out_len);
     }
     return cerr(err, errlen, "unknown query path");
@@ -144,8 +145,10 @@ static cJSON *coins_json(Wchain__Coin **c, size_t n) {
 
 static cJSON *page_json(const Wchain__PageResponse *p) {
     cJSON *o = cJSON_CreateObject();
-    if (p && p->next_key.len) add_b64(o, "next_key", p->next_key.data, p->next_key.len);
-    else cJSON_AddNullToObject(o, "next_key");
+    if (p && p->next_key.len)
+        add_b64(o, "next_key", p->next_key.data, p->next_key.len);
+    else
+        cJSON_AddNullToObject(o, "next_key");
     add_u64(o, "total", p ? p->total : 0);
     return o;
 }
@@ -178,7 +181,8 @@ char *wicas_chain_query_response_json(const char *path, const uint8_t *v, size_t
     if (strcmp(path, "/cosmos.auth.v1beta1.Query/Account") == 0) {
         Wchain__QueryAccountResponse *r = wchain__query_account_response__unpack(NULL, len, v);
         if (!r || !r->account) goto bad_acc;
-        Wchain__BaseAccount *b = wchain__base_account__unpack(NULL, r->account->value.len, r->account->value.data);
+        Wchain__BaseAccount *b =
+            wchain__base_account__unpack(NULL, r->account->value.len, r->account->value.data);
         if (b) {
             o = cJSON_CreateObject();
             cJSON *a = cJSON_AddObjectToObject(o, "account");
@@ -215,16 +219,20 @@ char *wicas_chain_query_response_json(const char *path, const uint8_t *v, size_t
             wchain__query_all_balances_response__free_unpacked(r, NULL);
         }
     } else if (strcmp(path, "/cosmwasm.wasm.v1.Query/SmartContractState") == 0) {
-        Wchain__QuerySmartContractStateResponse *r = wchain__query_smart_contract_state_response__unpack(NULL, len, v);
+        Wchain__QuerySmartContractStateResponse *r =
+            wchain__query_smart_contract_state_response__unpack(NULL, len, v);
         if (r) {
             o = cJSON_CreateObject();
             cJSON *d = cJSON_ParseWithLength((const char *)r->data.data, r->data.len);
-            if (d) cJSON_AddItemToObject(o, "data", d);
-            else add_b64(o, "data", r->data.data, r->data.len);
+            if (d)
+                cJSON_AddItemToObject(o, "data", d);
+            else
+                add_b64(o, "data", r->data.data, r->data.len);
             wchain__query_smart_contract_state_response__free_unpacked(r, NULL);
         }
     } else if (strcmp(path, "/cosmwasm.wasm.v1.Query/RawContractState") == 0) {
-        Wchain__QueryRawContractStateResponse *r = wchain__query_raw_contract_state_response__unpack(NULL, len, v);
+        Wchain__QueryRawContractStateResponse *r =
+            wchain__query_raw_contract_state_response__unpack(NULL, len, v);
         if (r) {
             o = cJSON_CreateObject();
             add_b64(o, "data", r->data.data, r->data.len);
@@ -241,7 +249,8 @@ char *wicas_chain_query_response_json(const char *path, const uint8_t *v, size_t
             cJSON_AddStringToObject(ci, "admin", r->contract_info->admin);
             cJSON_AddStringToObject(ci, "label", r->contract_info->label);
             cJSON *cr = cJSON_AddObjectToObject(ci, "created");
-            add_u64(cr, "block_height", r->contract_info->created ? r->contract_info->created->block_height : 0);
+            add_u64(cr, "block_height",
+                    r->contract_info->created ? r->contract_info->created->block_height : 0);
             add_u64(cr, "tx_index", r->contract_info->created ? r->contract_info->created->tx_index : 0);
             cJSON_AddStringToObject(ci, "ibc_port_id", "");
         }
@@ -259,16 +268,19 @@ char *wicas_chain_query_response_json(const char *path, const uint8_t *v, size_t
         if (r) {
             o = cJSON_CreateObject();
             cJSON *arr = cJSON_AddArrayToObject(o, "code_infos");
-            for (size_t i = 0; i < r->n_code_infos; i++) cJSON_AddItemToArray(arr, code_info_json(r->code_infos[i]));
+            for (size_t i = 0; i < r->n_code_infos; i++)
+                cJSON_AddItemToArray(arr, code_info_json(r->code_infos[i]));
             cJSON_AddItemToObject(o, "pagination", page_json(r->pagination));
             wchain__query_codes_response__free_unpacked(r, NULL);
         }
     } else if (strcmp(path, "/cosmwasm.wasm.v1.Query/ContractsByCode") == 0) {
-        Wchain__QueryContractsByCodeResponse *r = wchain__query_contracts_by_code_response__unpack(NULL, len, v);
+        Wchain__QueryContractsByCodeResponse *r =
+            wchain__query_contracts_by_code_response__unpack(NULL, len, v);
         if (r) {
             o = cJSON_CreateObject();
             cJSON *arr = cJSON_AddArrayToObject(o, "contracts");
-            for (size_t i = 0; i < r->n_contracts; i++) cJSON_AddItemToArray(arr, cJSON_CreateString(r->contracts[i]));
+            for (size_t i = 0; i < r->n_contracts; i++)
+                cJSON_AddItemToArray(arr, cJSON_CreateString(r->contracts[i]));
             cJSON_AddItemToObject(o, "pagination", page_json(r->pagination));
             wchain__query_contracts_by_code_response__free_unpacked(r, NULL);
         }

@@ -20,7 +20,6 @@
 #define URL_REGISTER "/wicas.ai.v1.MsgRegisterModel"
 #define URL_STORE_PROGRAM "/wicas.ai.v1.MsgStoreProgram"
 
-
 void wicas_chain_any_free(wicas_chain_any *a) {
     if (!a) return;
     free(a->type_url);
@@ -83,10 +82,11 @@ static void free_pb_coins(Wchain__Coin **p, size_t n) {
     free(p);
 }
 
-int wicas_chain_msg_send(const char *from, const char *to, const char *amount, wicas_chain_any *out, char *err,
-                         size_t errlen) {
+int wicas_chain_msg_send(const char *from, const char *to, const char *amount, wicas_chain_any *out,
+                         char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
-    if (check_addr("from", from, err, errlen) || check_addr("to", to, err, errlen)) return WICAS_CHAIN_ERR_INVALID;
+    if (check_addr("from", from, err, errlen) || check_addr("to", to, err, errlen))
+        return WICAS_CHAIN_ERR_INVALID;
     Wchain__MsgSend m = WCHAIN__MSG_SEND__INIT;
     m.from_address = (char *)from;
     m.to_address = (char *)to;
@@ -173,8 +173,8 @@ int wicas_chain_msg_migrate(const char *sender, const char *contract, uint64_t c
 }
 
 int wicas_chain_tx_build_sign(const uint8_t *secret, const uint8_t *pubkey33, const wicas_chain_tx_params *p,
-                              const wicas_chain_any *msgs, size_t n_msgs, uint8_t **tx, size_t *tx_len, char *err,
-                              size_t errlen) {
+                              const wicas_chain_any *msgs, size_t n_msgs, uint8_t **tx, size_t *tx_len,
+                              char *err, size_t errlen) {
     *tx = NULL;
     *tx_len = 0;
     if (!p || !p->chain_id || !msgs || n_msgs == 0 || (!secret && !pubkey33)) {
@@ -288,7 +288,8 @@ done:
 
 /* ---- the AI module's messages ---------------------------------------------------------- */
 
-static int pack_msg(const ProtobufCMessage *m, const char *url, wicas_chain_any *out, char *err, size_t errlen) {
+static int pack_msg(const ProtobufCMessage *m, const char *url, wicas_chain_any *out, char *err,
+                    size_t errlen) {
     size_t n = protobuf_c_message_get_packed_size(m);
     out->value = malloc(n ? n : 1);
     out->type_url = strdup(url);
@@ -302,11 +303,12 @@ static int pack_msg(const ProtobufCMessage *m, const char *url, wicas_chain_any 
     return 0;
 }
 
-int wicas_chain_msg_register_model(const char *authority, const char *model_json, wicas_chain_any *out, char *err,
-                                   size_t errlen) {
+int wicas_chain_msg_register_model(const char *authority, const char *model_json, wicas_chain_any *out,
+                                   char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     wicas_ai_model mod;
-    if (!model_json || wicas_ai_model_from_json(model_json, strlen(model_json), &mod, err, errlen) != WICAS_AI_OK)
+    if (!model_json ||
+        wicas_ai_model_from_json(model_json, strlen(model_json), &mod, err, errlen) != WICAS_AI_OK)
         return WICAS_CHAIN_ERR_INVALID;
     char hex[65];
     wicas_hex_encode(mod.sha256, 32, hex);
@@ -333,8 +335,8 @@ int wicas_chain_msg_register_model(const char *authority, const char *model_json
     return pack_msg(&m.base, URL_REGISTER, out, err, errlen);
 }
 
-int wicas_chain_msg_store_program(const char *sender, const uint8_t *wasm, size_t wasm_len, wicas_chain_any *out,
-                                  char *err, size_t errlen) {
+int wicas_chain_msg_store_program(const char *sender, const uint8_t *wasm, size_t wasm_len,
+                                  wicas_chain_any *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     uint8_t a[32];
     size_t al;
@@ -353,4 +355,3 @@ int wicas_chain_msg_store_program(const char *sender, const uint8_t *wasm, size_
     }
     return rc;
 }
-

@@ -20,15 +20,17 @@ static uint32_t polymod_step(uint32_t chk, uint8_t v) {
 
 static uint32_t hrp_checksum_seed(const char *hrp, size_t n) {
     uint32_t chk = 1;
-    for (size_t i = 0; i < n; i++) chk = polymod_step(chk, (uint8_t)hrp[i] >> 5);
+    for (size_t i = 0; i < n; i++)
+        chk = polymod_step(chk, (uint8_t)hrp[i] >> 5);
     chk = polymod_step(chk, 0);
-    for (size_t i = 0; i < n; i++) chk = polymod_step(chk, (uint8_t)hrp[i] & 31);
+    for (size_t i = 0; i < n; i++)
+        chk = polymod_step(chk, (uint8_t)hrp[i] & 31);
     return chk;
 }
 
 /* Regroups bits: from 8-bit bytes to 5-bit groups (pad) or back (no pad). */
-static int convert_bits(uint8_t *out, size_t *outlen, size_t cap, int outbits, const uint8_t *in, size_t inlen,
-                        int inbits, int pad) {
+static int convert_bits(uint8_t *out, size_t *outlen, size_t cap, int outbits, const uint8_t *in,
+                        size_t inlen, int inbits, int pad) {
     uint32_t val = 0;
     int bits = 0;
     uint32_t maxv = (1u << outbits) - 1;
@@ -60,23 +62,29 @@ int wicas_bech32_encode(const char *hrp, const uint8_t *data, size_t len, char *
         if (hrp[i] < 33 || hrp[i] > 126 || (hrp[i] >= 'A' && hrp[i] <= 'Z')) return -1;
     uint8_t five[WICAS_BECH32_MAX_DATA * 8 / 5 + 2];
     size_t fn;
-    if (len > WICAS_BECH32_MAX_DATA || convert_bits(five, &fn, sizeof five, 5, data, len, 8, 1) != 0) return -1;
+    if (len > WICAS_BECH32_MAX_DATA || convert_bits(five, &fn, sizeof five, 5, data, len, 8, 1) != 0)
+        return -1;
     if (hn + 1 + fn + 6 + 1 > cap) return -1;
     uint32_t chk = hrp_checksum_seed(hrp, hn);
-    for (size_t i = 0; i < fn; i++) chk = polymod_step(chk, five[i]);
-    for (int i = 0; i < 6; i++) chk = polymod_step(chk, 0);
+    for (size_t i = 0; i < fn; i++)
+        chk = polymod_step(chk, five[i]);
+    for (int i = 0; i < 6; i++)
+        chk = polymod_step(chk, 0);
     chk ^= 1;
     size_t o = 0;
     memcpy(out, hrp, hn);
     o = hn;
     out[o++] = '1';
-    for (size_t i = 0; i < fn; i++) out[o++] = CHARSET[five[i]];
-    for (int i = 0; i < 6; i++) out[o++] = CHARSET[(chk >> (5 * (5 - i))) & 31];
+    for (size_t i = 0; i < fn; i++)
+        out[o++] = CHARSET[five[i]];
+    for (int i = 0; i < 6; i++)
+        out[o++] = CHARSET[(chk >> (5 * (5 - i))) & 31];
     out[o] = 0;
     return 0;
 }
 
-int wicas_bech32_decode(const char *s, char *hrp, size_t hrp_cap, uint8_t *data, size_t data_cap, size_t *len) {
+int wicas_bech32_decode(const char *s, char *hrp, size_t hrp_cap, uint8_t *data, size_t data_cap,
+                        size_t *len) {
     size_t n = strlen(s);
     if (n < 8 || n > 90) return -1;
     int lower = 0, upper = 0;
@@ -91,7 +99,8 @@ int wicas_bech32_decode(const char *s, char *hrp, size_t hrp_cap, uint8_t *data,
     size_t hn = (size_t)(sep - s), dn = n - hn - 1;
     if (hn < 1 || dn < 6 || hn + 1 > hrp_cap) return -1;
     char h[84];
-    for (size_t i = 0; i < hn; i++) h[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+    for (size_t i = 0; i < hn; i++)
+        h[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
     h[hn] = 0;
     uint8_t five[90];
     uint32_t chk = hrp_checksum_seed(h, hn);

@@ -101,7 +101,8 @@ long wicas_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t out
  * checksum; writes the lowercase hrp and the 8-bit data. Returns 0 or -1. */
 #define WICAS_BECH32_MAX_DATA 64
 int wicas_bech32_encode(const char *hrp, const uint8_t *data, size_t len, char *out, size_t cap);
-int wicas_bech32_decode(const char *s, char *hrp, size_t hrp_cap, uint8_t *data, size_t data_cap, size_t *len);
+int wicas_bech32_decode(const char *s, char *hrp, size_t hrp_cap, uint8_t *data, size_t data_cap,
+                        size_t *len);
 
 /* ---- files ---------------------------------------------------------------------
  * Reads at most max_len bytes of path into a fresh malloc'd buffer (NUL

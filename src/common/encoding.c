@@ -36,7 +36,9 @@ int wicas_hex_decode(const char *in, uint8_t *out, size_t out_len) {
 
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-size_t wicas_base64_encoded_len(size_t len) { return (len + 2) / 3 * 4 + 1; }
+size_t wicas_base64_encoded_len(size_t len) {
+    return (len + 2) / 3 * 4 + 1;
+}
 
 void wicas_base64_encode(const uint8_t *in, size_t len, char *out) {
     size_t o = 0, i = 0;
@@ -106,10 +108,14 @@ size_t wicas_utf8_seq(const uint8_t *s, size_t n, size_t i) {
     size_t k;
     uint32_t cp;
     if (c < 0x80) return 1;
-    if ((c & 0xe0) == 0xc0) k = 1, cp = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0) k = 2, cp = c & 0x0f;
-    else if ((c & 0xf8) == 0xf0) k = 3, cp = c & 0x07;
-    else return 0;
+    if ((c & 0xe0) == 0xc0)
+        k = 1, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0)
+        k = 2, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0)
+        k = 3, cp = c & 0x07;
+    else
+        return 0;
     if (i + k >= n) return 0; /* truncated sequence */
     for (size_t j = 1; j <= k; j++) {
         if ((s[i + j] & 0xc0) != 0x80) return 0;

@@ -43,7 +43,9 @@ wicas_log_level wicas_log_get_level(void) {
     return (wicas_log_level)g;
 }
 
-void wicas_log_set_level(wicas_log_level level) { g_level = (int)level; }
+void wicas_log_set_level(wicas_log_level level) {
+    g_level = (int)level;
+}
 
 void wicas_log(wicas_log_level level, const char *module, const char *fmt, ...) {
     if ((int)level > (int)wicas_log_get_level()) return;

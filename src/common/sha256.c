@@ -52,7 +52,8 @@ int wicas_sha256_file(const char *path, uint8_t out[WICAS_SHA256_LEN]) {
     }
     static _Thread_local uint8_t buf[1 << 16];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) wicas_sha256_update(c, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        wicas_sha256_update(c, buf, n);
     int err = ferror(f);
     fclose(f);
     wicas_sha256_final(c, out);

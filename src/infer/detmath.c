@@ -16,28 +16,59 @@
 
 /* ---- bit helpers ------------------------------------------------------------ */
 
-static inline uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
-static inline float u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
-static inline uint64_t d2u(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
-static inline double u2d(uint64_t u) { double d; memcpy(&d, &u, 8); return d; }
+static inline uint32_t f2u(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+static inline float u2f(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static inline uint64_t d2u(double d) {
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    return u;
+}
+static inline double u2d(uint64_t u) {
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
 
-static inline int isnan_f(float x) { return (f2u(x) & 0x7fffffffu) > 0x7f800000u; }
-static inline int isnan_d(double x) { return (d2u(x) & 0x7fffffffffffffffull) > 0x7ff0000000000000ull; }
-static inline int isinf_d(double x) { return (d2u(x) & 0x7fffffffffffffffull) == 0x7ff0000000000000ull; }
+static inline int isnan_f(float x) {
+    return (f2u(x) & 0x7fffffffu) > 0x7f800000u;
+}
+static inline int isnan_d(double x) {
+    return (d2u(x) & 0x7fffffffffffffffull) > 0x7ff0000000000000ull;
+}
+static inline int isinf_d(double x) {
+    return (d2u(x) & 0x7fffffffffffffffull) == 0x7ff0000000000000ull;
+}
 
 /* 2^k as a float for k in [-126, 127] (normal range). */
-static inline float pow2f(int32_t k) { return u2f((uint32_t)(k + 127) << 23); }
+static inline float pow2f(int32_t k) {
+    return u2f((uint32_t)(k + 127) << 23);
+}
 /* 2^k as a double for k in [-1022, 1023]. */
-static inline double pow2d(int64_t k) { return u2d((uint64_t)(k + 1023) << 52); }
+static inline double pow2d(int64_t k) {
+    return u2d((uint64_t)(k + 1023) << 52);
+}
 
-static inline float inff(void) { return u2f(0x7f800000u); }
-static inline double infd(void) { return u2d(0x7ff0000000000000ull); }
-static inline double nand(void) { return u2d(0x7ff8000000000000ull); }
+static inline float inff(void) {
+    return u2f(0x7f800000u);
+}
+static inline double infd(void) {
+    return u2d(0x7ff0000000000000ull);
+}
+static inline double nand(void) {
+    return u2d(0x7ff8000000000000ull);
+}
 
 /* ============================================================================
  * wicas_expf — see detmath.h for the exact operation sequence.
  * ============================================================================ */
-
 
 #define EXPF_HI u2f(0x42B17217u) /* 88.7228317...: beyond it e^x > FLT_MAX */
 #define EXPF_LO u2f(0xC2CFF1B5u) /* -103.972084...: below it e^x < 2^-150 rounds to 0 */
@@ -45,9 +76,9 @@ static inline double nand(void) { return u2d(0x7ff8000000000000ull); }
 /* Steps 2-5 of the algorithm for x in [EXPF_LO, EXPF_HI] (not NaN). Shared by
  * the scalar and the array forms so both run the very same operations. */
 static inline float expf_core(float x) {
-    const float LOG2E = u2f(0x3FB8AA3Bu);          /* 1.44269502f */
-    const float ROUND = 12582912.0f;               /* 1.5 * 2^23 */
-    const float LN2_HI = u2f(0x3F317200u);         /* 0.693145751953125 */
+    const float LOG2E = u2f(0x3FB8AA3Bu);  /* 1.44269502f */
+    const float ROUND = 12582912.0f;       /* 1.5 * 2^23 */
+    const float LN2_HI = u2f(0x3F317200u); /* 0.693145751953125 */
     const float LN2_LO = 1.428606765330187e-06f;
 
     /* n = nearest integer to x / ln2 (ties to even, via the 1.5*2^23 trick) */
@@ -97,7 +128,8 @@ static inline float expf_select(float v) {
 }
 
 void wicas_expf_n(const float *x, float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = expf_select(x[i]);
+    for (size_t i = 0; i < n; i++)
+        y[i] = expf_select(x[i]);
 }
 
 float wicas_siluf(float x) {
@@ -152,8 +184,8 @@ float wicas_gelu_tanhf(float x) {
 
 double wicas_exp(double x) {
     if (isnan_d(x)) return x;
-    if (x > 709.782712893383973096) return infd();   /* ln(DBL_MAX) */
-    if (x < -745.1332191019412076235) return 0.0;    /* ln(2^-1075) */
+    if (x > 709.782712893383973096) return infd(); /* ln(DBL_MAX) */
+    if (x < -745.1332191019412076235) return 0.0;  /* ln(2^-1075) */
 
     const double LOG2E = 1.44269504088896338700e+00;
     const double ROUND = 6755399441055744.0;          /* 1.5 * 2^52 */
@@ -172,7 +204,8 @@ double wicas_exp(double x) {
         1.0 / 120.0,        1.0 / 24.0,        1.0 / 6.0,        0.5,
     };
     double p = C[0];
-    for (int i = 1; i < 12; i++) p = p * r + C[i];
+    for (int i = 1; i < 12; i++)
+        p = p * r + C[i];
     p = p * r + 1.0;
     p = p * r;
     double y = 1.0 + p;
@@ -197,7 +230,7 @@ double wicas_ln(double x) {
 
     uint64_t u = d2u(x);
     int64_t e = 0;
-    if ((u >> 52) == 0) {            /* subnormal: scale up by 2^54 */
+    if ((u >> 52) == 0) { /* subnormal: scale up by 2^54 */
         x = x * 18014398509481984.0;
         u = d2u(x);
         e = -54;
@@ -209,12 +242,13 @@ double wicas_ln(double x) {
         m = m * 0.5;
         e += 1;
     }
-    double f = m - 1.0;               /* exact (Sterbenz) */
+    double f = m - 1.0; /* exact (Sterbenz) */
     double s = f / (2.0 + f);
     double s2 = s * s;
     /* sum_{k=0..11} s^(2k) / (2k+1), Horner from the top */
     double q = 1.0 / 23.0;
-    for (int k = 10; k >= 1; k--) q = q * s2 + 1.0 / (double)(2 * k + 1);
+    for (int k = 10; k >= 1; k--)
+        q = q * s2 + 1.0 / (double)(2 * k + 1);
     /* log(m) = 2s * (1 + s2*q); the leading 2s is kept apart from the small
      * correction so it is not rounded together with it. */
     double logm = 2.0 * s + 2.0 * s * (s2 * q);
@@ -229,9 +263,9 @@ double wicas_ln(double x) {
 /* 1 if y is an integer, 2 if it is an odd integer, 0 otherwise (y finite). */
 static int int_kind(double y) {
     double a = y < 0 ? -y : y;
-    if (a >= 9007199254740992.0) return 1;             /* 2^53 and beyond: even integers */
+    if (a >= 9007199254740992.0) return 1;                    /* 2^53 and beyond: even integers */
     double t = (a + 4503599627370496.0) - 4503599627370496.0; /* round to integer */
-    if (t > a) t = t - 1.0;                              /* floor */
+    if (t > a) t = t - 1.0;                                   /* floor */
     if (t != a) return 0;
     double h = t * 0.5;
     double hf = (h + 4503599627370496.0) - 4503599627370496.0;
@@ -246,7 +280,7 @@ double wicas_pow(double x, double y) {
     int yk = isinf_d(y) ? 1 : int_kind(y);
     double ax = x < 0 ? -x : x;
     if (isinf_d(y)) {
-        if (ax == 1.0) return 1.0;                     /* (-1)^inf = 1 */
+        if (ax == 1.0) return 1.0; /* (-1)^inf = 1 */
         if ((ax > 1.0) == (y > 0)) return infd();
         return 0.0;
     }
@@ -286,17 +320,18 @@ static double sin_kernel(double r) {
     double r2 = r * r;
     /* r - r^3/3! + ... - r^15/15! + r^17/17!: coefficients (-1)^k / (2k+1)! */
     static const double S[8] = {
-        1.0 / 355687428096000.0,  /* 1/17! */
-        -1.0 / 1307674368000.0,   /* -1/15! */
-        1.0 / 6227020800.0,       /* 1/13! */
-        -1.0 / 39916800.0,        /* -1/11! */
-        1.0 / 362880.0,           /* 1/9! */
-        -1.0 / 5040.0,            /* -1/7! */
-        1.0 / 120.0,              /* 1/5! */
-        -1.0 / 6.0,               /* -1/3! */
+        1.0 / 355687428096000.0, /* 1/17! */
+        -1.0 / 1307674368000.0,  /* -1/15! */
+        1.0 / 6227020800.0,      /* 1/13! */
+        -1.0 / 39916800.0,       /* -1/11! */
+        1.0 / 362880.0,          /* 1/9! */
+        -1.0 / 5040.0,           /* -1/7! */
+        1.0 / 120.0,             /* 1/5! */
+        -1.0 / 6.0,              /* -1/3! */
     };
     double p = S[0];
-    for (int i = 1; i < 8; i++) p = p * r2 + S[i];
+    for (int i = 1; i < 8; i++)
+        p = p * r2 + S[i];
     return r + r * (r2 * p);
 }
 
@@ -314,7 +349,8 @@ static double cos_kernel(double r) {
         0.5,                      /* 1/2! (subtracted below) */
     };
     double p = Cc[0];
-    for (int i = 1; i < 9; i++) p = p * r2 + Cc[i];
+    for (int i = 1; i < 9; i++)
+        p = p * r2 + Cc[i];
     /* Horner gives p = 1/2! - r2/4! + r2^2/6! - ... + r2^8/18! (signs flip at
      * each step because the table alternates), so cos r = 1 - r2 * p. */
     return 1.0 - r2 * p;
@@ -342,8 +378,8 @@ void wicas_sincos(double x, double *s, double *c) {
     const double ROUND = 6755399441055744.0;
 
     double k = (x * INVPIO2 + ROUND) - ROUND;
-    double r = x - k * PIO2_1;   /* exact while |k| < 2^20 */
-    double w = k * PIO2_2;       /* exact while |k| < 2^20 */
+    double r = x - k * PIO2_1; /* exact while |k| < 2^20 */
+    double w = k * PIO2_2;     /* exact while |k| < 2^20 */
     double t = r;
     r = t - w;
     /* error of the subtraction, then the next part */
@@ -357,9 +393,21 @@ void wicas_sincos(double x, double *s, double *c) {
     int64_t q = (int64_t)k;
     double sr = sin_kernel(r), cr = cos_kernel(r);
     switch ((int)(q & 3)) {
-    case 0: *s = sr;  *c = cr;  break;
-    case 1: *s = cr;  *c = -sr; break;
-    case 2: *s = -sr; *c = -cr; break;
-    default: *s = -cr; *c = sr; break;
+    case 0:
+        *s = sr;
+        *c = cr;
+        break;
+    case 1:
+        *s = cr;
+        *c = -sr;
+        break;
+    case 2:
+        *s = -sr;
+        *c = -cr;
+        break;
+    default:
+        *s = -cr;
+        *c = sr;
+        break;
     }
 }

@@ -32,12 +32,16 @@
 #define GGUF_MAX_TENSORS (1u << 20)
 
 /* ---- type table ---------------------------------------------------------- */
-static const struct { uint32_t type; const char *name; uint32_t be, bb; } TYPES[] = {
-    {GGML_F32, "F32", 1, 4},      {GGML_F16, "F16", 1, 2},      {GGML_Q4_0, "Q4_0", 32, 18},
-    {GGML_Q4_1, "Q4_1", 32, 20},  {GGML_Q5_0, "Q5_0", 32, 22},  {GGML_Q5_1, "Q5_1", 32, 24},
-    {GGML_Q8_0, "Q8_0", 32, 34},  {GGML_Q8_1, "Q8_1", 32, 36},  {GGML_Q2_K, "Q2_K", 256, 84},
-    {GGML_Q3_K, "Q3_K", 256, 110}, {GGML_Q4_K, "Q4_K", 256, 144}, {GGML_Q5_K, "Q5_K", 256, 176},
-    {GGML_Q6_K, "Q6_K", 256, 210}, {GGML_Q8_K, "Q8_K", 256, 292}, {GGML_BF16, "BF16", 1, 2},
+static const struct {
+    uint32_t type;
+    const char *name;
+    uint32_t be, bb;
+} TYPES[] = {
+    {GGML_F32, "F32", 1, 4},         {GGML_F16, "F16", 1, 2},           {GGML_Q4_0, "Q4_0", 32, 18},
+    {GGML_Q4_1, "Q4_1", 32, 20},     {GGML_Q5_0, "Q5_0", 32, 22},       {GGML_Q5_1, "Q5_1", 32, 24},
+    {GGML_Q8_0, "Q8_0", 32, 34},     {GGML_Q8_1, "Q8_1", 32, 36},       {GGML_Q2_K, "Q2_K", 256, 84},
+    {GGML_Q3_K, "Q3_K", 256, 110},   {GGML_Q4_K, "Q4_K", 256, 144},     {GGML_Q5_K, "Q5_K", 256, 176},
+    {GGML_Q6_K, "Q6_K", 256, 210},   {GGML_Q8_K, "Q8_K", 256, 292},     {GGML_BF16, "BF16", 1, 2},
     {GGML_IQ4_NL, "IQ4_NL", 32, 18}, {GGML_IQ4_XS, "IQ4_XS", 256, 136},
 };
 
@@ -88,7 +92,8 @@ static bool need(rd *r, uint64_t n, const char *what) {
 
 static uint64_t get_le(const uint8_t *p, int n) {
     uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--) v = (v << 8) | p[i];
+    for (int i = n - 1; i >= 0; i--)
+        v = (v << 8) | p[i];
     return v;
 }
 
@@ -123,11 +128,23 @@ static bool rd_str(rd *r, gguf_str *s, const char *what) {
 
 static uint32_t scalar_size(uint32_t t) {
     switch (t) {
-    case GGUF_T_UINT8: case GGUF_T_INT8: case GGUF_T_BOOL: return 1;
-    case GGUF_T_UINT16: case GGUF_T_INT16: return 2;
-    case GGUF_T_UINT32: case GGUF_T_INT32: case GGUF_T_FLOAT32: return 4;
-    case GGUF_T_UINT64: case GGUF_T_INT64: case GGUF_T_FLOAT64: return 8;
-    default: return 0;
+    case GGUF_T_UINT8:
+    case GGUF_T_INT8:
+    case GGUF_T_BOOL:
+        return 1;
+    case GGUF_T_UINT16:
+    case GGUF_T_INT16:
+        return 2;
+    case GGUF_T_UINT32:
+    case GGUF_T_INT32:
+    case GGUF_T_FLOAT32:
+        return 4;
+    case GGUF_T_UINT64:
+    case GGUF_T_INT64:
+    case GGUF_T_FLOAT64:
+        return 8;
+    default:
+        return 0;
     }
 }
 
@@ -147,21 +164,47 @@ static bool rd_scalar(rd *r, uint32_t t, gguf_kv *kv, const char *what) {
     uint64_t raw = get_le(r->buf + r->pos, (int)sz);
     r->pos += sz;
     switch (t) {
-    case GGUF_T_UINT8: case GGUF_T_UINT16: case GGUF_T_UINT32: case GGUF_T_UINT64: kv->v.u = raw; break;
-    case GGUF_T_INT8: kv->v.i = (int8_t)raw; break;
-    case GGUF_T_INT16: kv->v.i = (int16_t)raw; break;
-    case GGUF_T_INT32: kv->v.i = (int32_t)raw; break;
-    case GGUF_T_INT64: kv->v.i = (int64_t)raw; break;
-    case GGUF_T_FLOAT32: { uint32_t b = (uint32_t)raw; float f; memcpy(&f, &b, 4); kv->v.f = f; break; }
-    case GGUF_T_FLOAT64: { double d; memcpy(&d, &raw, 8); kv->v.f = d; break; }
+    case GGUF_T_UINT8:
+    case GGUF_T_UINT16:
+    case GGUF_T_UINT32:
+    case GGUF_T_UINT64:
+        kv->v.u = raw;
+        break;
+    case GGUF_T_INT8:
+        kv->v.i = (int8_t)raw;
+        break;
+    case GGUF_T_INT16:
+        kv->v.i = (int16_t)raw;
+        break;
+    case GGUF_T_INT32:
+        kv->v.i = (int32_t)raw;
+        break;
+    case GGUF_T_INT64:
+        kv->v.i = (int64_t)raw;
+        break;
+    case GGUF_T_FLOAT32: {
+        uint32_t b = (uint32_t)raw;
+        float f;
+        memcpy(&f, &b, 4);
+        kv->v.f = f;
+        break;
+    }
+    case GGUF_T_FLOAT64: {
+        double d;
+        memcpy(&d, &raw, 8);
+        kv->v.f = d;
+        break;
+    }
     case GGUF_T_BOOL:
         if (raw > 1) {
-            fail(r, "%s at offset %zu: bool value %llu is not 0 or 1", what, r->pos - 1, (unsigned long long)raw);
+            fail(r, "%s at offset %zu: bool value %llu is not 0 or 1", what, r->pos - 1,
+                 (unsigned long long)raw);
             return false;
         }
         kv->v.b = raw != 0;
         break;
-    default: return false;
+    default:
+        return false;
     }
     return true;
 }
@@ -212,7 +255,8 @@ static int parse_kv(rd *r, gguf_kv *kv, uint64_t idx) {
     }
     /* Each string needs at least its 8-byte length: bound n before allocating. */
     if (n > (r->size - r->pos) / 8) {
-        fail(r, "key '%s' at offset %zu: array of %llu strings exceeds the file", kname, at, (unsigned long long)n);
+        fail(r, "key '%s' at offset %zu: array of %llu strings exceeds the file", kname, at,
+             (unsigned long long)n);
         return -1;
     }
     kv->arr_strs = malloc((n ? n : 1) * sizeof(gguf_str));
@@ -249,7 +293,8 @@ static int parse_tensor(rd *r, gguf_tensor *t, uint64_t idx) {
         }
         n *= t->ne[d];
     }
-    for (uint32_t d = t->n_dims; d < GGUF_MAX_DIMS; d++) t->ne[d] = 1;
+    for (uint32_t d = t->n_dims; d < GGUF_MAX_DIMS; d++)
+        t->ne[d] = 1;
     t->n_elems = n;
     uint32_t ty, be, bb;
     at = r->pos;
@@ -276,7 +321,8 @@ static int parse_tensor(rd *r, gguf_tensor *t, uint64_t idx) {
 /* ---- whole file -------------------------------------------------------- */
 static void free_parsed(gguf_file *f) {
     if (f->kv)
-        for (uint64_t i = 0; i < f->n_kv; i++) free(f->kv[i].arr_strs);
+        for (uint64_t i = 0; i < f->n_kv; i++)
+            free(f->kv[i].arr_strs);
     free(f->kv);
     free(f->tensors);
     f->kv = NULL;
@@ -313,7 +359,8 @@ static int find_duplicate(const void *base, size_t stride, size_t off, uint64_t 
     qsort(v, (size_t)n, sizeof *v, cmp_name_ix);
     int found = 0;
     for (uint64_t i = 1; i < n && !found; i++)
-        if (v[i].s.len == v[i - 1].s.len && (v[i].s.len == 0 || memcmp(v[i].s.ptr, v[i - 1].s.ptr, v[i].s.len) == 0)) {
+        if (v[i].s.len == v[i - 1].s.len &&
+            (v[i].s.len == 0 || memcmp(v[i].s.ptr, v[i - 1].s.ptr, v[i].s.len) == 0)) {
             *first = v[i - 1].i;
             *second = v[i].i;
             found = 1;
@@ -338,7 +385,8 @@ static int check_unique(rd *r, const void *base, size_t stride, size_t off, uint
     memcpy(&name, (const char *)base + (size_t)d1 * stride + off, sizeof name);
     char k[64];
     fmtkey(k, sizeof k, name);
-    fail(r, "duplicate %s '%s' (%s %llu and %llu)", what, k, where, (unsigned long long)d1, (unsigned long long)d2);
+    fail(r, "duplicate %s '%s' (%s %llu and %llu)", what, k, where, (unsigned long long)d1,
+         (unsigned long long)d2);
     return -1;
 }
 
@@ -362,24 +410,28 @@ int wicas_gguf_parse(const uint8_t *buf, size_t size, gguf_file *f, char *err, s
     if (!rd_u64(&r, &nt, "tensor count") || !rd_u64(&r, &nkv, "metadata count")) return WICAS_INFER_EFORMAT;
     /* Every entry takes at least 8 (kv: key length) or 8 + 4 + 8 + 4 + 8 bytes. */
     if (nkv > GGUF_MAX_KV || nkv > (size - r.pos) / 12) {
-        fail(&r, "metadata count %llu at offset 16 is impossible for a file of %zu bytes", (unsigned long long)nkv, size);
+        fail(&r, "metadata count %llu at offset 16 is impossible for a file of %zu bytes",
+             (unsigned long long)nkv, size);
         return WICAS_INFER_EFORMAT;
     }
     if (nt > GGUF_MAX_TENSORS || nt > (size - r.pos) / 32) {
-        fail(&r, "tensor count %llu at offset 8 is impossible for a file of %zu bytes", (unsigned long long)nt, size);
+        fail(&r, "tensor count %llu at offset 8 is impossible for a file of %zu bytes",
+             (unsigned long long)nt, size);
         return WICAS_INFER_EFORMAT;
     }
     f->kv = calloc(nkv ? nkv : 1, sizeof(gguf_kv));
     f->tensors = calloc(nt ? nt : 1, sizeof(gguf_tensor));
     if (!f->kv || !f->tensors) {
         free_parsed(f);
-        fail(&r, "out of memory for %llu keys and %llu tensors", (unsigned long long)nkv, (unsigned long long)nt);
+        fail(&r, "out of memory for %llu keys and %llu tensors", (unsigned long long)nkv,
+             (unsigned long long)nt);
         return WICAS_INFER_ENOMEM;
     }
     f->n_kv = nkv;
     f->n_tensors = nt;
     int rc = 0;
-    for (uint64_t i = 0; i < nkv && rc == 0; i++) rc = parse_kv(&r, &f->kv[i], i);
+    for (uint64_t i = 0; i < nkv && rc == 0; i++)
+        rc = parse_kv(&r, &f->kv[i], i);
     if (rc != 0) goto bad;
     /* Duplicate keys would make look-ups ambiguous (checked at any count). */
     rc = check_unique(&r, f->kv, sizeof *f->kv, offsetof(gguf_kv, key), nkv, "metadata key", "entries");
@@ -394,7 +446,8 @@ int wicas_gguf_parse(const uint8_t *buf, size_t size, gguf_file *f, char *err, s
         }
         f->alignment = (uint32_t)al->v.u;
     }
-    for (uint64_t i = 0; i < nt && rc == 0; i++) rc = parse_tensor(&r, &f->tensors[i], i);
+    for (uint64_t i = 0; i < nt && rc == 0; i++)
+        rc = parse_tensor(&r, &f->tensors[i], i);
     if (rc != 0) goto bad;
     if (r.failed) goto bad;
     /* Data section: descriptors end, rounded up to the alignment. */
@@ -417,7 +470,9 @@ int wicas_gguf_parse(const uint8_t *buf, size_t size, gguf_file *f, char *err, s
             goto bad;
         }
         if (t->offset > size - data || t->n_bytes > size - data - t->offset) {
-            fail(&r, "tensor '%s': %llu bytes at data offset %llu (file offset %llu) run past the end of the %zu-byte file",
+            fail(&r,
+                 "tensor '%s': %llu bytes at data offset %llu (file offset %llu) run past the end of the "
+                 "%zu-byte file",
                  tn, (unsigned long long)t->n_bytes, (unsigned long long)t->offset,
                  (unsigned long long)(data + t->offset), size);
             rc = -1;
@@ -509,12 +564,21 @@ bool wicas_gguf_get_u64(const gguf_file *f, const char *key, uint64_t *out) {
     const gguf_kv *kv = wicas_gguf_find(f, key);
     if (!kv) return false;
     switch (kv->type) {
-    case GGUF_T_UINT8: case GGUF_T_UINT16: case GGUF_T_UINT32: case GGUF_T_UINT64: *out = kv->v.u; return true;
-    case GGUF_T_INT8: case GGUF_T_INT16: case GGUF_T_INT32: case GGUF_T_INT64:
+    case GGUF_T_UINT8:
+    case GGUF_T_UINT16:
+    case GGUF_T_UINT32:
+    case GGUF_T_UINT64:
+        *out = kv->v.u;
+        return true;
+    case GGUF_T_INT8:
+    case GGUF_T_INT16:
+    case GGUF_T_INT32:
+    case GGUF_T_INT64:
         if (kv->v.i < 0) return false;
         *out = (uint64_t)kv->v.i;
         return true;
-    default: return false;
+    default:
+        return false;
     }
 }
 

@@ -19,28 +19,60 @@
 
 /* Metadata value types (GGUF spec numbering). */
 typedef enum {
-    GGUF_T_UINT8 = 0, GGUF_T_INT8 = 1, GGUF_T_UINT16 = 2, GGUF_T_INT16 = 3,
-    GGUF_T_UINT32 = 4, GGUF_T_INT32 = 5, GGUF_T_FLOAT32 = 6, GGUF_T_BOOL = 7,
-    GGUF_T_STRING = 8, GGUF_T_ARRAY = 9, GGUF_T_UINT64 = 10, GGUF_T_INT64 = 11,
-    GGUF_T_FLOAT64 = 12, GGUF_T_COUNT = 13
+    GGUF_T_UINT8 = 0,
+    GGUF_T_INT8 = 1,
+    GGUF_T_UINT16 = 2,
+    GGUF_T_INT16 = 3,
+    GGUF_T_UINT32 = 4,
+    GGUF_T_INT32 = 5,
+    GGUF_T_FLOAT32 = 6,
+    GGUF_T_BOOL = 7,
+    GGUF_T_STRING = 8,
+    GGUF_T_ARRAY = 9,
+    GGUF_T_UINT64 = 10,
+    GGUF_T_INT64 = 11,
+    GGUF_T_FLOAT64 = 12,
+    GGUF_T_COUNT = 13
 } gguf_vtype;
 
 /* Tensor element types (ggml numbering). Only the ones the engine knows how
  * to size are accepted by the reader; the rest are rejected with their number. */
 typedef enum {
-    GGML_F32 = 0, GGML_F16 = 1, GGML_Q4_0 = 2, GGML_Q4_1 = 3, GGML_Q5_0 = 6,
-    GGML_Q5_1 = 7, GGML_Q8_0 = 8, GGML_Q8_1 = 9, GGML_Q2_K = 10, GGML_Q3_K = 11,
-    GGML_Q4_K = 12, GGML_Q5_K = 13, GGML_Q6_K = 14, GGML_Q8_K = 15, GGML_IQ4_NL = 20,
-    GGML_IQ4_XS = 23, GGML_BF16 = 30
+    GGML_F32 = 0,
+    GGML_F16 = 1,
+    GGML_Q4_0 = 2,
+    GGML_Q4_1 = 3,
+    GGML_Q5_0 = 6,
+    GGML_Q5_1 = 7,
+    GGML_Q8_0 = 8,
+    GGML_Q8_1 = 9,
+    GGML_Q2_K = 10,
+    GGML_Q3_K = 11,
+    GGML_Q4_K = 12,
+    GGML_Q5_K = 13,
+    GGML_Q6_K = 14,
+    GGML_Q8_K = 15,
+    GGML_IQ4_NL = 20,
+    GGML_IQ4_XS = 23,
+    GGML_BF16 = 30
 } ggml_type;
 
-typedef struct { const char *ptr; uint32_t len; } gguf_str;
+typedef struct {
+    const char *ptr;
+    uint32_t len;
+} gguf_str;
 
 typedef struct {
     gguf_str key;
     gguf_vtype type;
     /* scalars */
-    union { uint64_t u; int64_t i; double f; bool b; gguf_str s; } v;
+    union {
+        uint64_t u;
+        int64_t i;
+        double f;
+        bool b;
+        gguf_str s;
+    } v;
     /* arrays: element type, count, and the raw element bytes in the file */
     gguf_vtype arr_type;
     uint64_t arr_n;
@@ -54,7 +86,7 @@ typedef struct {
     uint32_t n_dims;
     uint64_t ne[GGUF_MAX_DIMS]; /* ne[0] is the row length (innermost) */
     ggml_type type;
-    uint64_t offset;    /* relative to the data section */
+    uint64_t offset; /* relative to the data section */
     uint64_t n_elems;
     uint64_t n_bytes;
     const uint8_t *data;

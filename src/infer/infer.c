@@ -27,23 +27,35 @@
 
 const char *wicas_infer_strerror(int err) {
     switch (err) {
-    case WICAS_INFER_OK: return "ok";
-    case WICAS_INFER_EIO: return "cannot read the model file";
-    case WICAS_INFER_EFORMAT: return "malformed model file";
-    case WICAS_INFER_EUNSUPPORTED: return "unsupported model feature";
-    case WICAS_INFER_ENOMEM: return "out of memory";
-    case WICAS_INFER_EARG: return "invalid argument";
-    case WICAS_INFER_ECTX: return "context window full";
-    case WICAS_INFER_EHASH: return "model file hash mismatch";
-    case WICAS_INFER_ETOKEN: return "tokenizer error";
-    case WICAS_INFER_ECANCEL: return "cancelled";
-    default: return "unknown error";
+    case WICAS_INFER_OK:
+        return "ok";
+    case WICAS_INFER_EIO:
+        return "cannot read the model file";
+    case WICAS_INFER_EFORMAT:
+        return "malformed model file";
+    case WICAS_INFER_EUNSUPPORTED:
+        return "unsupported model feature";
+    case WICAS_INFER_ENOMEM:
+        return "out of memory";
+    case WICAS_INFER_EARG:
+        return "invalid argument";
+    case WICAS_INFER_ECTX:
+        return "context window full";
+    case WICAS_INFER_EHASH:
+        return "model file hash mismatch";
+    case WICAS_INFER_ETOKEN:
+        return "tokenizer error";
+    case WICAS_INFER_ECANCEL:
+        return "cancelled";
+    default:
+        return "unknown error";
     }
 }
 
 int wicas_infer_err_class(int err) {
     switch (err) {
-    case WICAS_INFER_OK: return WICAS_ERRCLASS_NONE;
+    case WICAS_INFER_OK:
+        return WICAS_ERRCLASS_NONE;
     case WICAS_INFER_EARG:   /* bad sampling parameters, token ids, empty prompt */
     case WICAS_INFER_ECTX:   /* prompt (+ generation) longer than the context */
     case WICAS_INFER_ETOKEN: /* text or chat message the model's tokenizer cannot encode */
@@ -55,7 +67,8 @@ int wicas_infer_err_class(int err) {
 
 /* ---- models ------------------------------------------------------------------------ */
 
-static int hash_mapping(const uint8_t *p, size_t n, uint8_t out[32], wicas_infer_progress_fn progress, void *user) {
+static int hash_mapping(const uint8_t *p, size_t n, uint8_t out[32], wicas_infer_progress_fn progress,
+                        void *user) {
     wicas_sha256_ctx *h = wicas_sha256_begin();
     if (!h) return WICAS_INFER_ENOMEM;
     const size_t chunk = (size_t)16 << 20;
@@ -75,8 +88,8 @@ static int hash_mapping(const uint8_t *p, size_t n, uint8_t out[32], wicas_infer
     return 0;
 }
 
-int wicas_infer_model_load(const char *path, wicas_infer_progress_fn progress, void *user, wicas_infer_model **out,
-                           char *err, size_t errlen) {
+int wicas_infer_model_load(const char *path, wicas_infer_progress_fn progress, void *user,
+                           wicas_infer_model **out, char *err, size_t errlen) {
     if (err && errlen) err[0] = 0;
     if (!path || !out) {
         wicas_errf(err, errlen, "wicas_infer_model_load: path and out must not be NULL");
@@ -96,7 +109,8 @@ int wicas_infer_model_load(const char *path, wicas_infer_progress_fn progress, v
     rc = wicas_model_build(m, sub, sizeof sub);
     if (rc == 0) {
         rc = hash_mapping(m->gf.map, m->gf.size, m->info.sha256, progress, user);
-        if (rc == WICAS_INFER_ECANCEL) snprintf(sub, sizeof sub, "loading cancelled by the progress callback");
+        if (rc == WICAS_INFER_ECANCEL)
+            snprintf(sub, sizeof sub, "loading cancelled by the progress callback");
     }
     if (rc == 0) {
         rc = wicas_model_pack(m);
@@ -129,7 +143,9 @@ void wicas_infer_model_release(wicas_infer_model *m) {
     free(m);
 }
 
-void wicas_infer_model_get_info(const wicas_infer_model *m, wicas_infer_model_info *info) { *info = m->info; }
+void wicas_infer_model_get_info(const wicas_infer_model *m, wicas_infer_model_info *info) {
+    *info = m->info;
+}
 
 /* ---- cache ---------------------------------------------------------------------------
  * Entries are keyed by SHA-256. To avoid re-hashing a 100 MB file on every
@@ -159,7 +175,8 @@ wicas_infer_cache *wicas_infer_cache_new(void) {
 
 void wicas_infer_cache_free(wicas_infer_cache *c) {
     if (!c) return;
-    for (size_t i = 0; i < c->n; i++) wicas_infer_model_release(c->e[i].m);
+    for (size_t i = 0; i < c->n; i++)
+        wicas_infer_model_release(c->e[i].m);
     free(c->e);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -185,8 +202,8 @@ wicas_infer_model *wicas_infer_cache_find(wicas_infer_cache *c, const uint8_t sh
     return m;
 }
 
-int wicas_infer_cache_get(wicas_infer_cache *c, const char *path, const uint8_t expected[32], wicas_infer_model **out,
-                          char *err, size_t errlen) {
+int wicas_infer_cache_get(wicas_infer_cache *c, const char *path, const uint8_t expected[32],
+                          wicas_infer_model **out, char *err, size_t errlen) {
     if (err && errlen) err[0] = 0;
     if (!c || !path || !out) {
         wicas_errf(err, errlen, "wicas_infer_cache_get: cache, path and out must not be NULL");
@@ -210,7 +227,8 @@ int wicas_infer_cache_get(wicas_infer_cache *c, const char *path, const uint8_t 
                 char want[65], got[65];
                 wicas_hex_encode(expected, 32, want);
                 wicas_hex_encode(e->sha, 32, got);
-                if (err && errlen) snprintf(err, errlen, "model file %s has SHA-256 %s, expected %s", path, got, want);
+                if (err && errlen)
+                    snprintf(err, errlen, "model file %s has SHA-256 %s, expected %s", path, got, want);
                 rc = WICAS_INFER_EHASH;
                 goto out;
             }
@@ -226,7 +244,8 @@ int wicas_infer_cache_get(wicas_infer_cache *c, const char *path, const uint8_t 
                  * file really has them before handing the resident model out. */
                 uint8_t h[32];
                 if (wicas_sha256_file(path, h) != 0) {
-                    if (err && errlen) snprintf(err, errlen, "cannot read model file %s: %s", path, strerror(errno));
+                    if (err && errlen)
+                        snprintf(err, errlen, "cannot read model file %s: %s", path, strerror(errno));
                     rc = WICAS_INFER_EIO;
                     goto out;
                 }
@@ -242,7 +261,8 @@ int wicas_infer_cache_get(wicas_infer_cache *c, const char *path, const uint8_t 
         char want[65], got[65];
         wicas_hex_encode(expected, 32, want);
         wicas_hex_encode(m->info.sha256, 32, got);
-        if (err && errlen) snprintf(err, errlen, "model file %s has SHA-256 %s, expected %s", path, got, want);
+        if (err && errlen)
+            snprintf(err, errlen, "model file %s has SHA-256 %s, expected %s", path, got, want);
         wicas_infer_model_release(m);
         rc = WICAS_INFER_EHASH;
         goto out;
@@ -282,10 +302,12 @@ out:
 }
 
 /* ---- tokens ----------------------------------------------------------------------------- */
-static int tok_rc(int rc) { return rc == 0 ? 0 : rc == WICAS_TOK_ENOMEM ? WICAS_INFER_ENOMEM : WICAS_INFER_ETOKEN; }
+static int tok_rc(int rc) {
+    return rc == 0 ? 0 : rc == WICAS_TOK_ENOMEM ? WICAS_INFER_ENOMEM : WICAS_INFER_ETOKEN;
+}
 
-int wicas_infer_tokenize(const wicas_infer_model *m, const char *text, size_t len, bool add_bos, bool parse_special,
-                         int32_t *out, size_t cap, size_t *n_out) {
+int wicas_infer_tokenize(const wicas_infer_model *m, const char *text, size_t len, bool add_bos,
+                         bool parse_special, int32_t *out, size_t cap, size_t *n_out) {
     if (!m || (!text && len) || !n_out) return WICAS_INFER_EARG;
     return tok_rc(wicas_tok_encode(m->tok, text, len, add_bos, parse_special, out, cap, n_out));
 }
@@ -295,7 +317,9 @@ int wicas_infer_token_piece(const wicas_infer_model *m, int32_t id, char *buf, s
     return tok_rc(wicas_tok_piece(m->tok, id, buf, cap, n));
 }
 
-bool wicas_infer_token_is_eog(const wicas_infer_model *m, int32_t id) { return m && wicas_tok_is_eog(m->tok, id); }
+bool wicas_infer_token_is_eog(const wicas_infer_model *m, int32_t id) {
+    return m && wicas_tok_is_eog(m->tok, id);
+}
 
 uint32_t wicas_infer_model_default_ctx(const wicas_infer_model *m) {
     if (!m) return 0;
@@ -341,7 +365,9 @@ void wicas_infer_ctx_reset(wicas_infer_ctx *c) {
     if (c) c->pos = 0;
 }
 
-uint32_t wicas_infer_ctx_pos(const wicas_infer_ctx *c) { return c ? (uint32_t)c->pos : 0; }
+uint32_t wicas_infer_ctx_pos(const wicas_infer_ctx *c) {
+    return c ? (uint32_t)c->pos : 0;
+}
 
 int wicas_infer_ctx_set_threads(wicas_infer_ctx *c, uint32_t nt) {
     if (!c || nt > 256) return WICAS_INFER_EARG;
@@ -362,13 +388,16 @@ int wicas_infer_eval(wicas_infer_ctx *c, const int32_t *tokens, size_t n, float 
         if (tokens[i] < 0 || tokens[i] >= c->m->cfg.vocab) return WICAS_INFER_EARG;
     for (size_t off = 0; off < n; off += (size_t)c->s.max_batch) {
         int k = (int)(n - off < (size_t)c->s.max_batch ? n - off : (size_t)c->s.max_batch);
-        int rc = wicas_model_forward(c, tokens + off, k, logits_all ? logits_all + off * (size_t)c->m->cfg.vocab : NULL);
+        int rc = wicas_model_forward(c, tokens + off, k,
+                                     logits_all ? logits_all + off * (size_t)c->m->cfg.vocab : NULL);
         if (rc) return rc;
     }
     return 0;
 }
 
-const float *wicas_infer_logits(const wicas_infer_ctx *c) { return c->s.logits; }
+const float *wicas_infer_logits(const wicas_infer_ctx *c) {
+    return c->s.logits;
+}
 
 int wicas_infer_logits_hash(wicas_infer_ctx *c, const int32_t *tokens, size_t n, uint8_t out[32]) {
     if (!c || !tokens || n == 0 || !out) return WICAS_INFER_EARG;
@@ -377,7 +406,8 @@ int wicas_infer_logits_hash(wicas_infer_ctx *c, const int32_t *tokens, size_t n,
     float *all = malloc(sizeof(float) * V * n);
     if (!all) return WICAS_INFER_ENOMEM;
     int rc = wicas_infer_eval(c, tokens, n, all);
-    if (rc == 0) wicas_sha256(all, sizeof(float) * V * n, out); /* little-endian hosts only (x86-64, aarch64) */
+    if (rc == 0)
+        wicas_sha256(all, sizeof(float) * V * n, out); /* little-endian hosts only (x86-64, aarch64) */
     free(all);
     return rc;
 }
@@ -398,12 +428,16 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-typedef struct { char *p; size_t n, cap; } sbuf;
+typedef struct {
+    char *p;
+    size_t n, cap;
+} sbuf;
 
 static int sbuf_add(sbuf *b, const char *s, size_t n) {
     if (b->n + n + 1 > b->cap) {
         size_t nc = b->cap ? b->cap : 256;
-        while (nc < b->n + n + 1) nc *= 2;
+        while (nc < b->n + n + 1)
+            nc *= 2;
         char *np = realloc(b->p, nc);
         if (!np) return WICAS_INFER_ENOMEM;
         b->p = np;
@@ -419,12 +453,17 @@ static int sbuf_add(sbuf *b, const char *s, size_t n) {
  * context's thread count set: 0 or EARG/ENOMEM. */
 static int gen_setup(wicas_infer_ctx *c, const wicas_infer_gen_params *gp, wicas_infer_gen_params *p,
                      wicas_sampler_params *sp) {
-    if (gp) *p = *gp;
-    else wicas_infer_gen_params_default(p);
+    if (gp)
+        *p = *gp;
+    else
+        wicas_infer_gen_params_default(p);
     if (p->max_tokens == 0) p->max_tokens = 128;
     if (p->repeat_last_n == 0) p->repeat_last_n = 64;
-    *sp = (wicas_sampler_params){.temperature = p->temperature, .top_k = p->top_k, .top_p = p->top_p,
-                                 .repeat_penalty = p->repeat_penalty, .repeat_last_n = p->repeat_last_n};
+    *sp = (wicas_sampler_params){.temperature = p->temperature,
+                                 .top_k = p->top_k,
+                                 .top_p = p->top_p,
+                                 .repeat_penalty = p->repeat_penalty,
+                                 .repeat_last_n = p->repeat_last_n};
     memcpy(sp->seed, p->seed, 32);
     if (wicas_sampler_check(sp, (uint32_t)c->m->cfg.vocab) != 0) return WICAS_INFER_EARG;
     if (p->n_threads) return wicas_infer_ctx_set_threads(c, p->n_threads);
@@ -453,8 +492,9 @@ int wicas_infer_generate(wicas_infer_ctx *c, const char *prompt, const wicas_inf
     return rc;
 }
 
-int wicas_infer_generate_tokens(wicas_infer_ctx *c, const int32_t *tokens, size_t n, const wicas_infer_gen_params *gp,
-                                wicas_infer_token_fn on_token, void *user, wicas_infer_result *res) {
+int wicas_infer_generate_tokens(wicas_infer_ctx *c, const int32_t *tokens, size_t n,
+                                const wicas_infer_gen_params *gp, wicas_infer_token_fn on_token, void *user,
+                                wicas_infer_result *res) {
     if (!c || (!tokens && n) || !res) return WICAS_INFER_EARG;
     memset(res, 0, sizeof *res);
     wicas_infer_gen_params p;
@@ -477,7 +517,8 @@ static int gen_run(wicas_infer_ctx *c, const int32_t *toks, size_t n_tok, const 
     if (n_tok == 0 || n_tok >= (size_t)c->s.n_ctx) return n_tok == 0 ? WICAS_INFER_EARG : WICAS_INFER_ECTX;
     wicas_sampler *smp = wicas_sampler_new(sp, (uint32_t)m->cfg.vocab);
     if (!smp) return WICAS_INFER_ENOMEM;
-    for (size_t i = 0; i < n_tok; i++) wicas_sampler_accept(smp, toks[i]);
+    for (size_t i = 0; i < n_tok; i++)
+        wicas_sampler_accept(smp, toks[i]);
     sbuf out = {0};
     sbuf_add(&out, "", 0);
     wicas_infer_ctx_reset(c);

@@ -72,13 +72,13 @@ typedef struct wicas_infer_model wicas_infer_model;
 typedef bool (*wicas_infer_progress_fn)(uint64_t done, uint64_t total, void *user);
 
 typedef struct {
-    char arch[32];           /* general.architecture, e.g. "llama", "gemma3" */
-    char name[64];           /* general.name (may be empty) */
-    uint64_t n_params;       /* total elements of all tensors */
-    uint64_t file_size;      /* bytes */
-    uint8_t sha256[32];      /* of the whole file */
+    char arch[32];      /* general.architecture, e.g. "llama", "gemma3" */
+    char name[64];      /* general.name (may be empty) */
+    uint64_t n_params;  /* total elements of all tensors */
+    uint64_t file_size; /* bytes */
+    uint8_t sha256[32]; /* of the whole file */
     uint32_t n_layers, n_embd, n_ff, n_head, n_head_kv, head_dim, n_vocab;
-    uint32_t n_ctx_train;    /* llama.context_length */
+    uint32_t n_ctx_train; /* llama.context_length */
     float rope_base, norm_eps;
 } wicas_infer_model_info;
 
@@ -185,17 +185,17 @@ const char *wicas_infer_kernels_name(void);
 
 /* ---- generation ------------------------------------------------------------------- */
 typedef struct {
-    uint32_t max_tokens;   /* tokens to generate at most (0 = 128) */
-    float temperature;     /* 0 = greedy */
-    uint32_t top_k;        /* 0 = off */
-    float top_p;           /* 1 = off */
-    float repeat_penalty;  /* 1 = off */
-    uint32_t repeat_last_n;/* window of the penalty (0 = 64) */
-    uint8_t seed[32];      /* all randomness derives from these bytes */
-    bool chat;             /* wrap prompt as one user message in the model's chat template */
-    bool parse_special;    /* special tokens written in the prompt ("<|im_start|>") are read as
-                              their ids, not as text; always so when chat */
-    uint32_t n_threads;    /* 0 = keep the context's */
+    uint32_t max_tokens;    /* tokens to generate at most (0 = 128) */
+    float temperature;      /* 0 = greedy */
+    uint32_t top_k;         /* 0 = off */
+    float top_p;            /* 1 = off */
+    float repeat_penalty;   /* 1 = off */
+    uint32_t repeat_last_n; /* window of the penalty (0 = 64) */
+    uint8_t seed[32];       /* all randomness derives from these bytes */
+    bool chat;              /* wrap prompt as one user message in the model's chat template */
+    bool parse_special;     /* special tokens written in the prompt ("<|im_start|>") are read as
+                               their ids, not as text; always so when chat */
+    uint32_t n_threads;     /* 0 = keep the context's */
 } wicas_infer_gen_params;
 
 /* Defaults: max_tokens 128, greedy, top_k 0, top_p 1, penalty 1, seed zero,
@@ -210,7 +210,7 @@ typedef enum {
 } wicas_infer_stop;
 
 typedef struct {
-    char *text;                  /* generated text, NUL-terminated, malloc'd (free()) */
+    char *text; /* generated text, NUL-terminated, malloc'd (free()) */
     size_t text_len;
     uint32_t n_prompt_tokens, n_generated_tokens;
     wicas_infer_stop stop;
@@ -235,8 +235,9 @@ int wicas_infer_generate(wicas_infer_ctx *ctx, const char *prompt, const wicas_i
  * byte for byte wicas_infer_generate's for that prompt. tokens is borrowed.
  * Returns 0, or EARG (no tokens, an id outside the vocabulary, bad sampling
  * parameters)/ECTX (n >= the context)/ENOMEM. */
-int wicas_infer_generate_tokens(wicas_infer_ctx *ctx, const int32_t *tokens, size_t n, const wicas_infer_gen_params *p,
-                                wicas_infer_token_fn on_token, void *user, wicas_infer_result *result);
+int wicas_infer_generate_tokens(wicas_infer_ctx *ctx, const int32_t *tokens, size_t n,
+                                const wicas_infer_gen_params *p, wicas_infer_token_fn on_token, void *user,
+                                wicas_infer_result *result);
 void wicas_infer_result_free(wicas_infer_result *r);
 
 /* The exact prompt tokens wicas_infer_generate would evaluate for prompt
@@ -250,8 +251,8 @@ int wicas_infer_prompt_tokens(const wicas_infer_model *m, const char *prompt, bo
  * (special tokens written in a prompt without chat template are read as their
  * ids); the tokens wicas_infer_generate evaluates for the same chat and
  * parse_special. */
-int wicas_infer_prompt_tokens_ex(const wicas_infer_model *m, const char *prompt, bool chat, bool parse_special,
-                                 int32_t **tokens, size_t *n);
+int wicas_infer_prompt_tokens_ex(const wicas_infer_model *m, const char *prompt, bool chat,
+                                 bool parse_special, int32_t **tokens, size_t *n);
 
 #ifdef __cplusplus
 }

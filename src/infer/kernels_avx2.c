@@ -42,8 +42,8 @@ static inline __m256i dot_u8s8(__m256i u, __m256i s) {
 }
 
 /* Eight vectors of 8 int32 partial sums -> one vector of their 8 totals. */
-static inline __m256i hsum8x8(__m256i p0, __m256i p1, __m256i p2, __m256i p3, __m256i p4, __m256i p5, __m256i p6,
-                              __m256i p7) {
+static inline __m256i hsum8x8(__m256i p0, __m256i p1, __m256i p2, __m256i p3, __m256i p4, __m256i p5,
+                              __m256i p6, __m256i p7) {
     __m256i s01 = _mm256_hadd_epi32(p0, p1), s23 = _mm256_hadd_epi32(p2, p3);
     __m256i s45 = _mm256_hadd_epi32(p4, p5), s67 = _mm256_hadd_epi32(p6, p7);
     __m256i s0123 = _mm256_hadd_epi32(s01, s23), s4567 = _mm256_hadd_epi32(s45, s67);
@@ -65,7 +65,8 @@ static inline __m256i unpack_nibbles(const uint8_t *qs) {
  * masked gather of 32-bit words, then the 16-bit halves are packed and
  * converted exactly (vcvtph2ps is exact, like f16_to_f32). */
 static inline __m256i gather_words(const void *base, int stride, int nv) {
-    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(stride));
+    const __m256i idx =
+        _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(stride));
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nv), lane);
     return _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)base, idx, mask, 1);
@@ -86,8 +87,8 @@ static inline __m256 half_hi(__m256i w) {
 /* ---- Q4_1 -------------------------------------------------------------------
  * One group of up to 8 blocks (nv valid; the others contribute exact +0:
  * their integer sums, scales and activation scales are all zero). */
-static inline __attribute__((always_inline)) __m256 group_q4_1(const block_q4_1 *B, const int8_t *xq, const float *xd,
-                                                               const float *xs, int nv) {
+static inline __attribute__((always_inline)) __m256 group_q4_1(const block_q4_1 *B, const int8_t *xq,
+                                                               const float *xd, const float *xs, int nv) {
     __m256i p[8];
     for (int j = 0; j < 8; j++)
         p[j] = j < nv ? dot_u8s8(unpack_nibbles(B[j].qs), _mm256_loadu_si256((const __m256i *)(xq + j * QK)))
@@ -107,7 +108,8 @@ static float KFN(dot_q4_1)(const void *w, const q8_act *a, int t) {
     const float *xs = a->s + (size_t)t * a->stride;
     __m256 acc = _mm256_setzero_ps();
     int b = 0;
-    for (; b + 8 <= nb; b += 8) acc = _mm256_add_ps(acc, group_q4_1(wb + b, xq + b * QK, xd + b, xs + b, 8));
+    for (; b + 8 <= nb; b += 8)
+        acc = _mm256_add_ps(acc, group_q4_1(wb + b, xq + b * QK, xd + b, xs + b, 8));
     if (b < nb) acc = _mm256_add_ps(acc, group_q4_1(wb + b, xq + b * QK, xd + b, xs + b, nb - b));
     float lanes[8];
     _mm256_storeu_ps(lanes, acc);
@@ -115,8 +117,8 @@ static float KFN(dot_q4_1)(const void *w, const q8_act *a, int t) {
 }
 
 /* ---- Q4_0: sum((q - 8) x) = sum(q x) - 8 sum(x), exact integers ------------- */
-static inline __attribute__((always_inline)) __m256 group_q4_0(const block_q4_0 *B, const int8_t *xq, const float *xd,
-                                                               const int32_t *qsum, int nv) {
+static inline __attribute__((always_inline)) __m256 group_q4_0(const block_q4_0 *B, const int8_t *xq,
+                                                               const float *xd, const int32_t *qsum, int nv) {
     __m256i p[8];
     for (int j = 0; j < 8; j++)
         p[j] = j < nv ? dot_u8s8(unpack_nibbles(B[j].qs), _mm256_loadu_si256((const __m256i *)(xq + j * QK)))
@@ -135,7 +137,8 @@ static float KFN(dot_q4_0)(const void *w, const q8_act *a, int t) {
     const int32_t *qsum = a->qsum + (size_t)t * a->stride;
     __m256 acc = _mm256_setzero_ps();
     int b = 0;
-    for (; b + 8 <= nb; b += 8) acc = _mm256_add_ps(acc, group_q4_0(wb + b, xq + b * QK, xd + b, qsum + b, 8));
+    for (; b + 8 <= nb; b += 8)
+        acc = _mm256_add_ps(acc, group_q4_0(wb + b, xq + b * QK, xd + b, qsum + b, 8));
     if (b < nb) acc = _mm256_add_ps(acc, group_q4_0(wb + b, xq + b * QK, xd + b, qsum + b, nb - b));
     float lanes[8];
     _mm256_storeu_ps(lanes, acc);
@@ -143,8 +146,8 @@ static float KFN(dot_q4_0)(const void *w, const q8_act *a, int t) {
 }
 
 /* ---- Q8_0: s8 x s8 through the u8 x s8 instruction, |w| * (x * sign(w)) --- */
-static inline __attribute__((always_inline)) __m256 group_q8_0(const block_q8_0 *B, const int8_t *xq, const float *xd,
-                                                               int nv) {
+static inline __attribute__((always_inline)) __m256 group_q8_0(const block_q8_0 *B, const int8_t *xq,
+                                                               const float *xd, int nv) {
     __m256i p[8];
     for (int j = 0; j < 8; j++) {
         if (j < nv) {
@@ -167,7 +170,8 @@ static float KFN(dot_q8_0)(const void *w, const q8_act *a, int t) {
     const float *xd = a->d + (size_t)t * a->stride;
     __m256 acc = _mm256_setzero_ps();
     int b = 0;
-    for (; b + 8 <= nb; b += 8) acc = _mm256_add_ps(acc, group_q8_0(wb + b, xq + b * QK, xd + b, 8));
+    for (; b + 8 <= nb; b += 8)
+        acc = _mm256_add_ps(acc, group_q8_0(wb + b, xq + b * QK, xd + b, 8));
     if (b < nb) acc = _mm256_add_ps(acc, group_q8_0(wb + b, xq + b * QK, xd + b, nb - b));
     float lanes[8];
     _mm256_storeu_ps(lanes, acc);
@@ -183,8 +187,8 @@ static float KFN(dot_q8_0)(const void *w, const q8_act *a, int t) {
  * missing weight blocks are zero vectors. */
 #define TILE_T 32
 
-static inline __attribute__((always_inline)) void unpack_group(const uint8_t *blk0, int bsize, int qs_off, int nv,
-                                                               bool q8, __m256i u[8]) {
+static inline __attribute__((always_inline)) void unpack_group(const uint8_t *blk0, int bsize, int qs_off,
+                                                               int nv, bool q8, __m256i u[8]) {
 #pragma GCC unroll 8
     for (int j = 0; j < 8; j++) {
         if (j >= nv) {
@@ -200,8 +204,9 @@ static inline __attribute__((always_inline)) void unpack_group(const uint8_t *bl
 /* One group of 8 blocks (nv valid) of one row against nt tokens; kind: 0 =
  * Q4_0, 1 = Q4_1, 2 = Q8_0 (constants after inlining, like nv in the main
  * loop, so the compiler unrolls everything and keeps it in registers). */
-static inline __attribute__((always_inline)) void mm_group(int kind, const uint8_t *blk0, int bsize, int nv, int b,
-                                                           const q8_act *a, int t0, int nt, __m256 *acc) {
+static inline __attribute__((always_inline)) void mm_group(int kind, const uint8_t *blk0, int bsize, int nv,
+                                                           int b, const q8_act *a, int t0, int nt,
+                                                           __m256 *acc) {
     const int st = a->stride;
     const int qs_off = kind == 1 ? 4 : 2;
     __m256i u[8];
@@ -211,7 +216,8 @@ static inline __attribute__((always_inline)) void mm_group(int kind, const uint8
     __m256i absw[8];
     if (kind == 2) {
 #pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) absw[j] = _mm256_sign_epi8(u[j], u[j]);
+        for (int j = 0; j < 8; j++)
+            absw[j] = _mm256_sign_epi8(u[j], u[j]);
     }
     for (int t = 0; t < nt; t++) {
         const size_t ab = (size_t)(t0 + t) * st + b;
@@ -224,25 +230,30 @@ static inline __attribute__((always_inline)) void mm_group(int kind, const uint8
         }
         __m256i is = hsum8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
         if (kind == 0)
-            is = _mm256_sub_epi32(is, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(a->qsum + ab)), 3));
+            is = _mm256_sub_epi32(is,
+                                  _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(a->qsum + ab)), 3));
         __m256 v = _mm256_mul_ps(_mm256_mul_ps(dw, _mm256_loadu_ps(a->d + ab)), _mm256_cvtepi32_ps(is));
         if (kind == 1) v = _mm256_add_ps(v, _mm256_mul_ps(mw, _mm256_loadu_ps(a->s + ab)));
         acc[t] = _mm256_add_ps(acc[t], v);
     }
 }
 
-static inline __attribute__((always_inline)) void mm_generic(int kind, const uint8_t *w, size_t rb, int r0, int r1,
-                                                             const q8_act *a, float *out, size_t ldo) {
+static inline __attribute__((always_inline)) void
+mm_generic(int kind, const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out, size_t ldo) {
     const int nb = a->nb, T = a->n_tok;
-    const int bsize = kind == 0 ? (int)sizeof(block_q4_0) : kind == 1 ? (int)sizeof(block_q4_1) : (int)sizeof(block_q8_0);
+    const int bsize = kind == 0   ? (int)sizeof(block_q4_0)
+                      : kind == 1 ? (int)sizeof(block_q4_1)
+                                  : (int)sizeof(block_q8_0);
     __m256 acc[TILE_T];
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * rb;
         for (int t0 = 0; t0 < T; t0 += TILE_T) {
             const int nt = T - t0 < TILE_T ? T - t0 : TILE_T;
-            for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();
+            for (int t = 0; t < nt; t++)
+                acc[t] = _mm256_setzero_ps();
             int b = 0;
-            for (; b + 8 <= nb; b += 8) mm_group(kind, row + (size_t)b * bsize, bsize, 8, b, a, t0, nt, acc);
+            for (; b + 8 <= nb; b += 8)
+                mm_group(kind, row + (size_t)b * bsize, bsize, 8, b, a, t0, nt, acc);
             if (b < nb) mm_group(kind, row + (size_t)b * bsize, bsize, nb - b, b, a, t0, nt, acc);
             for (int t = 0; t < nt; t++) {
                 float lanes[8];
@@ -253,13 +264,16 @@ static inline __attribute__((always_inline)) void mm_generic(int kind, const uin
     }
 }
 
-static void KFN(mm_q4_0)(const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out, size_t ldo) {
+static void KFN(mm_q4_0)(const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out,
+                         size_t ldo) {
     mm_generic(0, w, rb, r0, r1, a, out, ldo);
 }
-static void KFN(mm_q4_1)(const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out, size_t ldo) {
+static void KFN(mm_q4_1)(const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out,
+                         size_t ldo) {
     mm_generic(1, w, rb, r0, r1, a, out, ldo);
 }
-static void KFN(mm_q8_0)(const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out, size_t ldo) {
+static void KFN(mm_q8_0)(const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out,
+                         size_t ldo) {
     mm_generic(2, w, rb, r0, r1, a, out, ldo);
 }
 
@@ -284,29 +298,35 @@ static inline __m256i dpb(__m256i acc, __m256i u, __m256i s) {
  * x * sign(level) (pairs <= 2 * 127 * 127, no vpmaddubsw saturation), VNNI
  * uses level + 128 (u8) and subtracts 128 * sum(x). All exact int32. */
 enum { PK_Q4_0, PK_Q4_1, PK_Q8_0, PK_Q5_0, PK_Q5_1, PK_IQ4_NL };
-#define Q5_IDX _mm256_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12, 0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, \
-                                12, 12, 12, 12)
+#define Q5_IDX                                                                                               \
+    _mm256_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12, 0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, \
+                     12, 12, 12, 12)
 #define Q5_BIT_LO _mm256_set1_epi32(0x08040201)
 #define Q5_BIT_HI _mm256_set1_epi32((int)0x80402010u)
-#define IQ4_S8 _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113, -127, -104, \
-                                -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)
-#define IQ4_U8 _mm256_setr_epi8(1, 24, 45, 63, 79, 93, 106, 118, (char)129, (char)141, (char)153, (char)166, \
-                                (char)181, (char)197, (char)217, (char)241, 1, 24, 45, 63, 79, 93, 106, 118, (char)129, \
-                                (char)141, (char)153, (char)166, (char)181, (char)197, (char)217, (char)241)
+#define IQ4_S8                                                                                               \
+    _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113, -127, -104,   \
+                     -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)
+#define IQ4_U8                                                                                               \
+    _mm256_setr_epi8(1, 24, 45, 63, 79, 93, 106, 118, (char)129, (char)141, (char)153, (char)166, (char)181, \
+                     (char)197, (char)217, (char)241, 1, 24, 45, 63, 79, 93, 106, 118, (char)129, (char)141, \
+                     (char)153, (char)166, (char)181, (char)197, (char)217, (char)241)
 
 /* NT tokens at once (1..4): each weight vector is loaded and unpacked once
  * and used for NT tokens; every token's lane operations are unchanged. */
-static inline __attribute__((always_inline)) void pk_tokens(int kind, int NT, const uint8_t *gp, int nb, size_t per,
-                                                            const q8_act *a, int t0, float *out, size_t ldo, int g) {
+static inline __attribute__((always_inline)) void pk_tokens(int kind, int NT, const uint8_t *gp, int nb,
+                                                            size_t per, const q8_act *a, int t0, float *out,
+                                                            size_t ldo, int g) {
     const int st = a->stride;
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     __m256 A[4][8];
     for (int u = 0; u < NT; u++)
-        for (int j = 0; j < 8; j++) A[u][j] = _mm256_setzero_ps();
+        for (int j = 0; j < 8; j++)
+            A[u][j] = _mm256_setzero_ps();
     for (int b = 0; b < nb; b++) {
         const uint8_t *bp = gp + (size_t)b * per;
         __m256i is[4];
-        for (int u = 0; u < NT; u++) is[u] = _mm256_setzero_si256();
+        for (int u = 0; u < NT; u++)
+            is[u] = _mm256_setzero_si256();
         if (kind == 2) {
             const uint8_t *q = bp + 16;
 #if defined(KERNEL_VNNI)
@@ -322,7 +342,8 @@ static inline __attribute__((always_inline)) void pk_tokens(int kind, int NT, co
                 }
             }
             __m256i ws = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(q + 256)), 7);
-            for (int u = 0; u < NT; u++) is[u] = _mm256_sub_epi32(is[u], ws);
+            for (int u = 0; u < NT; u++)
+                is[u] = _mm256_sub_epi32(is[u], ws);
 #else
 #pragma GCC unroll 8
             for (int k = 0; k < 8; k++) {
@@ -387,8 +408,9 @@ static inline __attribute__((always_inline)) void pk_tokens(int kind, int NT, co
             }
         }
         __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)bp));
-        __m256 mw = kind == PK_Q4_1 || kind == PK_Q5_1 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(bp + 16)))
-                                                       : _mm256_setzero_ps();
+        __m256 mw = kind == PK_Q4_1 || kind == PK_Q5_1
+                        ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(bp + 16)))
+                        : _mm256_setzero_ps();
         for (int u = 0; u < NT; u++) {
             const size_t ab = (size_t)(t0 + u) * st + b;
             __m256i iv = is[u];
@@ -398,13 +420,15 @@ static inline __attribute__((always_inline)) void pk_tokens(int kind, int NT, co
             if (kind == PK_IQ4_NL) iv = _mm256_sub_epi32(iv, _mm256_set1_epi32(128 * a->qsum[ab]));
 #endif
             __m256 v = _mm256_mul_ps(_mm256_mul_ps(dw, _mm256_set1_ps(a->d[ab])), _mm256_cvtepi32_ps(iv));
-            if (kind == PK_Q4_1 || kind == PK_Q5_1) v = _mm256_add_ps(v, _mm256_mul_ps(mw, _mm256_set1_ps(a->s[ab])));
+            if (kind == PK_Q4_1 || kind == PK_Q5_1)
+                v = _mm256_add_ps(v, _mm256_mul_ps(mw, _mm256_set1_ps(a->s[ab])));
             A[u][b & 7] = _mm256_add_ps(A[u][b & 7], v);
         }
     }
     for (int u = 0; u < NT; u++) {
-        __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(A[u][0], A[u][1]), _mm256_add_ps(A[u][2], A[u][3])),
-                                 _mm256_add_ps(_mm256_add_ps(A[u][4], A[u][5]), _mm256_add_ps(A[u][6], A[u][7])));
+        __m256 r =
+            _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(A[u][0], A[u][1]), _mm256_add_ps(A[u][2], A[u][3])),
+                          _mm256_add_ps(_mm256_add_ps(A[u][4], A[u][5]), _mm256_add_ps(A[u][6], A[u][7])));
         _mm256_storeu_ps(out + (size_t)(t0 + u) * ldo + (size_t)g * 8, r);
     }
 }
@@ -421,8 +445,10 @@ static inline __attribute__((always_inline)) void pk_generic(int kind, const uin
     for (int g = g0; g < g1; g++) {
         const uint8_t *gp = packed + (size_t)g * nb * per;
         int t = 0;
-        for (; t + 4 <= T; t += 4) pk_tokens(kind, 4, gp, nb, per, a, t, out, ldo, g);
-        for (; t < T; t++) pk_tokens(kind, 1, gp, nb, per, a, t, out, ldo, g);
+        for (; t + 4 <= T; t += 4)
+            pk_tokens(kind, 4, gp, nb, per, a, t, out, ldo, g);
+        for (; t < T; t++)
+            pk_tokens(kind, 1, gp, nb, per, a, t, out, ldo, g);
     }
 }
 
@@ -475,10 +501,12 @@ static inline __attribute__((always_inline)) void pkk_unpack(int kind, const uin
                 const __m256i H = _mm256_loadu_si256((const __m256i *)(qh + (size_t)(n * 8 + k) * 32));
 #pragma GCC unroll 2
                 for (int m = 0; m < 2; m++) {
-                    const __m256i L = _mm256_loadu_si256((const __m256i *)(ql + (size_t)((n * 2 + m) * 8 + k) * 32));
+                    const __m256i L =
+                        _mm256_loadu_si256((const __m256i *)(ql + (size_t)((n * 2 + m) * 8 + k) * 32));
                     /* high bits 2m..2m+1 (block 4n+m) and 2m+4.. (block 4n+m+2) to bits 4-5;
                      * bits moved across a byte boundary fall outside 0x30 */
-                    U[4 * n + m][k] = _mm256_or_si256(_mm256_and_si256(L, m4), _mm256_and_si256(sh16(H, 4 - 2 * m), m30));
+                    U[4 * n + m][k] =
+                        _mm256_or_si256(_mm256_and_si256(L, m4), _mm256_and_si256(sh16(H, 4 - 2 * m), m30));
                     U[4 * n + m + 2][k] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(L, 4), m4),
                                                           _mm256_and_si256(sh16(H, -2 * m), m30));
                 }
@@ -521,13 +549,15 @@ static inline __attribute__((always_inline)) void pkk_generic(int kind, const ui
         for (int t0 = 0; t0 < T; t0 += PKK_TILE) {
             const int nt = T - t0 < PKK_TILE ? T - t0 : PKK_TILE;
             for (int t = 0; t < nt; t++)
-                for (int j = 0; j < 8; j++) A[t][j] = _mm256_setzero_ps();
+                for (int j = 0; j < 8; j++)
+                    A[t][j] = _mm256_setzero_ps();
             for (int sb = 0; sb < ns; sb++) {
                 const uint8_t *sp = gp + (size_t)sb * per;
                 pkk_unpack(kind, sp, U);
                 const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)sp));
-                const __m256 mw =
-                    kind == PKK_Q6 ? _mm256_setzero_ps() : _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sp + 16)));
+                const __m256 mw = kind == PKK_Q6
+                                      ? _mm256_setzero_ps()
+                                      : _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sp + 16)));
                 for (int t = 0; t < nt; t++) {
 #pragma GCC unroll 8
                     for (int j = 0; j < 8; j++) {
@@ -544,28 +574,33 @@ static inline __attribute__((always_inline)) void pkk_generic(int kind, const ui
                         }
                         __m256i I, M = _mm256_setzero_si256();
                         if (kind == PKK_Q6) {
-                            const __m256i sc0 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 16 + 16 * j)));
-                            const __m256i sc1 =
-                                _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 16 + 16 * j + 8)));
+                            const __m256i sc0 =
+                                _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 16 + 16 * j)));
+                            const __m256i sc1 = _mm256_cvtepi8_epi32(
+                                _mm_loadl_epi64((const __m128i *)(sp + 16 + 16 * j + 8)));
                             S0 = _mm256_sub_epi32(S0, _mm256_set1_epi32(32 * sum16_s8(xb)));
                             S1 = _mm256_sub_epi32(S1, _mm256_set1_epi32(32 * sum16_s8(xb + 16)));
                             I = _mm256_add_epi32(_mm256_mullo_epi32(S0, sc0), _mm256_mullo_epi32(S1, sc1));
                         } else {
-                            const __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 32 + 8 * j)));
-                            const __m256i mn = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 96 + 8 * j)));
+                            const __m256i sc =
+                                _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 32 + 8 * j)));
+                            const __m256i mn =
+                                _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(sp + 96 + 8 * j)));
                             I = _mm256_mullo_epi32(_mm256_add_epi32(S0, S1), sc);
                             M = _mm256_mullo_epi32(mn, _mm256_set1_epi32(a->qsum[ab]));
                         }
                         const __m256 dx = _mm256_set1_ps(a->d[ab]);
                         __m256 v = _mm256_mul_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(I));
-                        if (kind != PKK_Q6) v = _mm256_sub_ps(v, _mm256_mul_ps(_mm256_mul_ps(mw, dx), _mm256_cvtepi32_ps(M)));
+                        if (kind != PKK_Q6)
+                            v = _mm256_sub_ps(v, _mm256_mul_ps(_mm256_mul_ps(mw, dx), _mm256_cvtepi32_ps(M)));
                         A[t][j] = _mm256_add_ps(A[t][j], v);
                     }
                 }
             }
             for (int t = 0; t < nt; t++) {
-                __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(A[t][0], A[t][1]), _mm256_add_ps(A[t][2], A[t][3])),
-                                         _mm256_add_ps(_mm256_add_ps(A[t][4], A[t][5]), _mm256_add_ps(A[t][6], A[t][7])));
+                __m256 r = _mm256_add_ps(
+                    _mm256_add_ps(_mm256_add_ps(A[t][0], A[t][1]), _mm256_add_ps(A[t][2], A[t][3])),
+                    _mm256_add_ps(_mm256_add_ps(A[t][4], A[t][5]), _mm256_add_ps(A[t][6], A[t][7])));
                 _mm256_storeu_ps(out + (size_t)(t0 + t) * ldo + (size_t)g * 8, r);
             }
         }
@@ -589,7 +624,10 @@ static void KFN(pk_q6_k)(const uint8_t *p, int g0, int g1, const q8_act *a, floa
  * in 4-element int32 sums, times the scale of their 16-element half, summed
  * across the block by hsum8x8), and the float operations of kq_blockval in
  * the same order. */
-typedef struct { __m256i aw[8], sg[8], scv[8], mnv[8]; __m256 dw, mw; } kq_simd;
+typedef struct {
+    __m256i aw[8], sg[8], scv[8], mnv[8];
+    __m256 dw, mw;
+} kq_simd;
 
 static inline __attribute__((always_inline)) void kq_prep(const kq_group *G, kq_simd *S) {
 #pragma GCC unroll 8
@@ -630,33 +668,54 @@ static inline __attribute__((always_inline)) __m256 kq_apply(int kind, const kq_
  * unpacked with SIMD straight from the block (Q4_K/Q5_K/Q5_x keep the
  * unsigned quant and fold the offset or min into integer terms; Q6_K keeps
  * the signed w = q - 32). Modes (constants after inlining): */
-enum { KM_PLAIN = KQ_PLAIN, KM_MINUS = KQ_MINUS, KM_PLUS = KQ_PLUS, KM_Q4K, KM_Q5K, KM_Q6K, KM_Q50, KM_Q51, KM_Q2K, KM_Q3K, KM_IQ4XS };
+enum {
+    KM_PLAIN = KQ_PLAIN,
+    KM_MINUS = KQ_MINUS,
+    KM_PLUS = KQ_PLUS,
+    KM_Q4K,
+    KM_Q5K,
+    KM_Q6K,
+    KM_Q50,
+    KM_Q51,
+    KM_Q2K,
+    KM_Q3K,
+    KM_IQ4XS
+};
 
 static inline int kq_mode(int type) {
     switch (type) {
-    case 12: return KM_Q4K;
-    case 13: return KM_Q5K;
-    case 14: return KM_Q6K;
-    case 6: return KM_Q50;
-    case 7: return KM_Q51;
-    case 10: return KM_Q2K;
-    case 11: return KM_Q3K;
-    case 23: return KM_IQ4XS;
-    default: return wicas_kq_kind(type);
+    case 12:
+        return KM_Q4K;
+    case 13:
+        return KM_Q5K;
+    case 14:
+        return KM_Q6K;
+    case 6:
+        return KM_Q50;
+    case 7:
+        return KM_Q51;
+    case 10:
+        return KM_Q2K;
+    case 11:
+        return KM_Q3K;
+    case 23:
+        return KM_IQ4XS;
+    default:
+        return wicas_kq_kind(type);
     }
 }
 
 /* 32 bits -> 32 bytes, byte i = 0xff where bit i is set. */
 static inline __m256i bits32(uint32_t v) {
-    const __m256i sh = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3,
-                                        3, 3, 3, 3, 3, 3);
+    const __m256i sh = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2,
+                                        2, 3, 3, 3, 3, 3, 3, 3, 3);
     const __m256i bm = _mm256_set1_epi64x((long long)0x8040201008040201ull);
     __m256i x = _mm256_shuffle_epi8(_mm256_set1_epi32((int)v), sh);
     return _mm256_cmpeq_epi8(_mm256_and_si256(x, bm), bm);
 }
 
-static inline __attribute__((always_inline)) void kq_load(int mode, int type, const uint8_t *row, int g, int nv,
-                                                          kq_group *G, kq_simd *S) {
+static inline __attribute__((always_inline)) void kq_load(int mode, int type, const uint8_t *row, int g,
+                                                          int nv, kq_group *G, kq_simd *S) {
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     if (mode == KM_Q4K || mode == KM_Q5K) {
         const uint8_t *blk = row + (size_t)g * (mode == KM_Q4K ? sizeof(block_q4_K) : sizeof(block_q5_K));
@@ -664,7 +723,8 @@ static inline __attribute__((always_inline)) void kq_load(int mode, int type, co
         memcpy(&dh, blk, 2);
         memcpy(&mh, blk + 2, 2);
         const uint8_t *sc = blk + 4, *qs = mode == KM_Q4K ? blk + 16 : blk + 48;
-        __m256i hb = mode == KM_Q5K ? _mm256_loadu_si256((const __m256i *)(blk + 16)) : _mm256_setzero_si256();
+        __m256i hb =
+            mode == KM_Q5K ? _mm256_loadu_si256((const __m256i *)(blk + 16)) : _mm256_setzero_si256();
 #pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
             __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
@@ -714,7 +774,8 @@ static inline __attribute__((always_inline)) void kq_load(int mode, int type, co
         }
 #pragma GCC unroll 8
         for (int j = 0; j < 8; j++)
-            S->scv[j] = _mm256_set_m128i(_mm_set1_epi32(x->scales[2 * j + 1]), _mm_set1_epi32(x->scales[2 * j]));
+            S->scv[j] =
+                _mm256_set_m128i(_mm_set1_epi32(x->scales[2 * j + 1]), _mm_set1_epi32(x->scales[2 * j]));
         S->dw = _mm256_set1_ps(f16_to_f32(x->d));
     } else if (mode == KM_Q50 || mode == KM_Q51) {
         const int bs = mode == KM_Q50 ? (int)sizeof(block_q5_0) : (int)sizeof(block_q5_1);
@@ -728,7 +789,8 @@ static inline __attribute__((always_inline)) void kq_load(int mode, int type, co
             const uint8_t *qh = b0 + j * bs + (mode == KM_Q50 ? 2 : 4);
             uint32_t h;
             memcpy(&h, qh, 4);
-            S->aw[j] = _mm256_or_si256(unpack_nibbles(qh + 4), _mm256_and_si256(bits32(h), _mm256_set1_epi8(0x10)));
+            S->aw[j] =
+                _mm256_or_si256(unpack_nibbles(qh + 4), _mm256_and_si256(bits32(h), _mm256_set1_epi8(0x10)));
         }
         __m256i wd = gather_words(b0, bs, nv);
         S->dw = half_lo(wd);
@@ -802,7 +864,8 @@ static inline __attribute__((always_inline)) void kq_load(int mode, int type, co
 }
 
 static inline __attribute__((always_inline)) __m256 kq_apply_m(int mode, const kq_simd *S, const int8_t *xq,
-                                                               const float *xd, const float *xs, const int32_t *qsum) {
+                                                               const float *xd, const float *xs,
+                                                               const int32_t *qsum) {
     if (mode <= KM_PLUS) return kq_apply(mode, S, xq, xd, xs);
     if (mode == KM_Q3K || mode == KM_IQ4XS) return kq_apply(KQ_PLAIN, S, xq, xd, xs);
     if (mode == KM_Q2K) return kq_apply(KQ_MINUS, S, xq, xd, xs);
@@ -810,8 +873,10 @@ static inline __attribute__((always_inline)) __m256 kq_apply_m(int mode, const k
 #pragma GCC unroll 8
     for (int j = 0; j < 8; j++) {
         __m256i x = _mm256_loadu_si256((const __m256i *)(xq + j * QK));
-        if (mode == KM_Q6K) p[j] = _mm256_mullo_epi32(dot_u8s8(S->aw[j], _mm256_sign_epi8(x, S->sg[j])), S->scv[j]);
-        else p[j] = dot_u8s8(S->aw[j], x);
+        if (mode == KM_Q6K)
+            p[j] = _mm256_mullo_epi32(dot_u8s8(S->aw[j], _mm256_sign_epi8(x, S->sg[j])), S->scv[j]);
+        else
+            p[j] = dot_u8s8(S->aw[j], x);
     }
     __m256i I = hsum8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
     const __m256 dx = _mm256_loadu_ps(xd);
@@ -823,14 +888,15 @@ static inline __attribute__((always_inline)) __m256 kq_apply_m(int mode, const k
         __m256 u = _mm256_mul_ps(_mm256_mul_ps(S->mw, dx), _mm256_cvtepi32_ps(M));
         return _mm256_sub_ps(t, u);
     }
-    if (mode == KM_Q50) I = _mm256_sub_epi32(I, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)qsum), 4));
+    if (mode == KM_Q50)
+        I = _mm256_sub_epi32(I, _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)qsum), 4));
     __m256 t = _mm256_mul_ps(_mm256_mul_ps(S->dw, dx), _mm256_cvtepi32_ps(I));
     if (mode == KM_Q51) return _mm256_add_ps(t, _mm256_mul_ps(S->mw, _mm256_loadu_ps(xs)));
     return t;
 }
 
-static inline __attribute__((always_inline)) float kq_dot_k(int mode, int type, const void *w, const q8_act *a,
-                                                            int t) {
+static inline __attribute__((always_inline)) float kq_dot_k(int mode, int type, const void *w,
+                                                            const q8_act *a, int t) {
     const int nb = a->nb;
     const size_t o = (size_t)t * a->stride;
     const int8_t *xq = a->q + o * QK;
@@ -849,22 +915,34 @@ static inline __attribute__((always_inline)) float kq_dot_k(int mode, int type, 
 
 static float KFN(dot_kq)(int type, const void *w, const q8_act *a, int t) {
     switch (kq_mode(type)) {
-    case KM_Q4K: return kq_dot_k(KM_Q4K, type, w, a, t);
-    case KM_Q5K: return kq_dot_k(KM_Q5K, type, w, a, t);
-    case KM_Q6K: return kq_dot_k(KM_Q6K, type, w, a, t);
-    case KM_Q50: return kq_dot_k(KM_Q50, type, w, a, t);
-    case KM_Q51: return kq_dot_k(KM_Q51, type, w, a, t);
-    case KM_Q2K: return kq_dot_k(KM_Q2K, type, w, a, t);
-    case KM_Q3K: return kq_dot_k(KM_Q3K, type, w, a, t);
-    case KM_IQ4XS: return kq_dot_k(KM_IQ4XS, type, w, a, t);
-    case KM_MINUS: return kq_dot_k(KM_MINUS, type, w, a, t);
-    case KM_PLUS: return kq_dot_k(KM_PLUS, type, w, a, t);
-    default: return kq_dot_k(KM_PLAIN, type, w, a, t);
+    case KM_Q4K:
+        return kq_dot_k(KM_Q4K, type, w, a, t);
+    case KM_Q5K:
+        return kq_dot_k(KM_Q5K, type, w, a, t);
+    case KM_Q6K:
+        return kq_dot_k(KM_Q6K, type, w, a, t);
+    case KM_Q50:
+        return kq_dot_k(KM_Q50, type, w, a, t);
+    case KM_Q51:
+        return kq_dot_k(KM_Q51, type, w, a, t);
+    case KM_Q2K:
+        return kq_dot_k(KM_Q2K, type, w, a, t);
+    case KM_Q3K:
+        return kq_dot_k(KM_Q3K, type, w, a, t);
+    case KM_IQ4XS:
+        return kq_dot_k(KM_IQ4XS, type, w, a, t);
+    case KM_MINUS:
+        return kq_dot_k(KM_MINUS, type, w, a, t);
+    case KM_PLUS:
+        return kq_dot_k(KM_PLUS, type, w, a, t);
+    default:
+        return kq_dot_k(KM_PLAIN, type, w, a, t);
     }
 }
 
-static inline __attribute__((always_inline)) void kq_mm_k(int mode, int type, const uint8_t *w, size_t rb, int r0,
-                                                          int r1, const q8_act *a, float *out, size_t ldo) {
+static inline __attribute__((always_inline)) void kq_mm_k(int mode, int type, const uint8_t *w, size_t rb,
+                                                          int r0, int r1, const q8_act *a, float *out,
+                                                          size_t ldo) {
     const int nb = a->nb, st = a->stride;
     kq_group G;
     kq_simd S;
@@ -873,13 +951,14 @@ static inline __attribute__((always_inline)) void kq_mm_k(int mode, int type, co
         const uint8_t *row = w + (size_t)r * rb;
         for (int t0 = 0; t0 < a->n_tok; t0 += TILE_T) {
             const int nt = a->n_tok - t0 < TILE_T ? a->n_tok - t0 : TILE_T;
-            for (int u = 0; u < nt; u++) acc[u] = _mm256_setzero_ps();
+            for (int u = 0; u < nt; u++)
+                acc[u] = _mm256_setzero_ps();
             for (int g = 0; g * 8 < nb; g++) {
                 kq_load(mode, type, row, g, nb - g * 8 < 8 ? nb - g * 8 : 8, &G, &S);
                 for (int u = 0; u < nt; u++) {
                     const size_t ab = (size_t)(t0 + u) * st + (size_t)g * 8;
-                    acc[u] = _mm256_add_ps(acc[u], kq_apply_m(mode, &S, a->q + ab * QK, a->d + ab, a->s + ab,
-                                                              a->qsum + ab));
+                    acc[u] = _mm256_add_ps(
+                        acc[u], kq_apply_m(mode, &S, a->q + ab * QK, a->d + ab, a->s + ab, a->qsum + ab));
                 }
             }
             for (int u = 0; u < nt; u++) {
@@ -894,21 +973,43 @@ static inline __attribute__((always_inline)) void kq_mm_k(int mode, int type, co
 static void KFN(mm_kq)(int type, const uint8_t *w, size_t rb, int r0, int r1, const q8_act *a, float *out,
                        size_t ldo) {
     switch (kq_mode(type)) {
-    case KM_Q4K: kq_mm_k(KM_Q4K, type, w, rb, r0, r1, a, out, ldo); return;
-    case KM_Q5K: kq_mm_k(KM_Q5K, type, w, rb, r0, r1, a, out, ldo); return;
-    case KM_Q6K: kq_mm_k(KM_Q6K, type, w, rb, r0, r1, a, out, ldo); return;
-    case KM_Q50: kq_mm_k(KM_Q50, type, w, rb, r0, r1, a, out, ldo); return;
-    case KM_Q51: kq_mm_k(KM_Q51, type, w, rb, r0, r1, a, out, ldo); return;
-    case KM_Q2K: kq_mm_k(KM_Q2K, type, w, rb, r0, r1, a, out, ldo); return;
-    case KM_Q3K: kq_mm_k(KM_Q3K, type, w, rb, r0, r1, a, out, ldo); return;
-    case KM_IQ4XS: kq_mm_k(KM_IQ4XS, type, w, rb, r0, r1, a, out, ldo); return;
-    case KM_MINUS: kq_mm_k(KM_MINUS, type, w, rb, r0, r1, a, out, ldo); return;
-    case KM_PLUS: kq_mm_k(KM_PLUS, type, w, rb, r0, r1, a, out, ldo); return;
-    default: kq_mm_k(KM_PLAIN, type, w, rb, r0, r1, a, out, ldo); return;
+    case KM_Q4K:
+        kq_mm_k(KM_Q4K, type, w, rb, r0, r1, a, out, ldo);
+        return;
+    case KM_Q5K:
+        kq_mm_k(KM_Q5K, type, w, rb, r0, r1, a, out, ldo);
+        return;
+    case KM_Q6K:
+        kq_mm_k(KM_Q6K, type, w, rb, r0, r1, a, out, ldo);
+        return;
+    case KM_Q50:
+        kq_mm_k(KM_Q50, type, w, rb, r0, r1, a, out, ldo);
+        return;
+    case KM_Q51:
+        kq_mm_k(KM_Q51, type, w, rb, r0, r1, a, out, ldo);
+        return;
+    case KM_Q2K:
+        kq_mm_k(KM_Q2K, type, w, rb, r0, r1, a, out, ldo);
+        return;
+    case KM_Q3K:
+        kq_mm_k(KM_Q3K, type, w, rb, r0, r1, a, out, ldo);
+        return;
+    case KM_IQ4XS:
+        kq_mm_k(KM_IQ4XS, type, w, rb, r0, r1, a, out, ldo);
+        return;
+    case KM_MINUS:
+        kq_mm_k(KM_MINUS, type, w, rb, r0, r1, a, out, ldo);
+        return;
+    case KM_PLUS:
+        kq_mm_k(KM_PLUS, type, w, rb, r0, r1, a, out, ldo);
+        return;
+    default:
+        kq_mm_k(KM_PLAIN, type, w, rb, r0, r1, a, out, ldo);
+        return;
     }
 }
 
-const kernel_set KERNEL_SET = {KERNEL_NAME,   KFN(dot_q4_0), KFN(dot_q4_1), KFN(dot_q8_0), KFN(mm_q4_0),
-                               KFN(mm_q4_1),  KFN(mm_q8_0),  KFN(pk_q4_0),  KFN(pk_q4_1),  KFN(pk_q8_0),
-                               KFN(dot_kq),   KFN(mm_kq),    KFN(pk_q5_0),  KFN(pk_q5_1),  KFN(pk_iq4_nl),
-                               KFN(pk_q4_k),  KFN(pk_q5_k),  KFN(pk_q6_k)};
+const kernel_set KERNEL_SET = {KERNEL_NAME,  KFN(dot_q4_0), KFN(dot_q4_1), KFN(dot_q8_0), KFN(mm_q4_0),
+                               KFN(mm_q4_1), KFN(mm_q8_0),  KFN(pk_q4_0),  KFN(pk_q4_1),  KFN(pk_q8_0),
+                               KFN(dot_kq),  KFN(mm_kq),    KFN(pk_q5_0),  KFN(pk_q5_1),  KFN(pk_iq4_nl),
+                               KFN(pk_q4_k), KFN(pk_q5_k),  KFN(pk_q6_k)};

@@ -56,7 +56,8 @@ static float dot_q4_1_neon(const void *w, const q8_act *a, int t) {
     int b = 0;
     for (; b + 8 <= nb; b += 8) {
         int32_t is[8];
-        for (int j = 0; j < 8; j++) is[j] = isum_q4(wb[b + j].qs, xq + (b + j) * QK);
+        for (int j = 0; j < 8; j++)
+            is[j] = isum_q4(wb[b + j].qs, xq + (b + j) * QK);
         const block_q4_1 *B = wb + b;
         for (int h = 0; h < 2; h++) {
             const block_q4_1 *C = B + 4 * h;
@@ -66,14 +67,17 @@ static float dot_q4_1_neon(const void *w, const q8_act *a, int t) {
             float32x4_t tt = vmulq_f32(vmulq_f32(dw, vld1q_f32(xd + b + 4 * h)), isf);
             float32x4_t u = vmulq_f32(mw, vld1q_f32(xs + b + 4 * h));
             float32x4_t v = vaddq_f32(tt, u);
-            if (h == 0) acc0 = vaddq_f32(acc0, v);
-            else acc1 = vaddq_f32(acc1, v);
+            if (h == 0)
+                acc0 = vaddq_f32(acc0, v);
+            else
+                acc1 = vaddq_f32(acc1, v);
         }
     }
     float lanes[8];
     vst1q_f32(lanes, acc0);
     vst1q_f32(lanes + 4, acc1);
-    for (; b < nb; b++) lanes[b & 7] = lanes[b & 7] + blockval_q4_1(&wb[b], xq + b * QK, xd[b], xs[b]);
+    for (; b < nb; b++)
+        lanes[b & 7] = lanes[b & 7] + blockval_q4_1(&wb[b], xq + b * QK, xd[b], xs[b]);
     return reduce8(lanes);
 }
 
@@ -87,20 +91,25 @@ static float dot_q4_0_neon(const void *w, const q8_act *a, int t) {
     int b = 0;
     for (; b + 8 <= nb; b += 8) {
         int32_t is[8];
-        for (int j = 0; j < 8; j++) is[j] = isum_q4(wb[b + j].qs, xq + (b + j) * QK) - 8 * qsum[b + j];
+        for (int j = 0; j < 8; j++)
+            is[j] = isum_q4(wb[b + j].qs, xq + (b + j) * QK) - 8 * qsum[b + j];
         const block_q4_0 *B = wb + b;
         for (int h = 0; h < 2; h++) {
             const block_q4_0 *C = B + 4 * h;
             float32x4_t dw = f16x4(C[0].d, C[1].d, C[2].d, C[3].d);
-            float32x4_t v = vmulq_f32(vmulq_f32(dw, vld1q_f32(xd + b + 4 * h)), vcvtq_f32_s32(vld1q_s32(is + 4 * h)));
-            if (h == 0) acc0 = vaddq_f32(acc0, v);
-            else acc1 = vaddq_f32(acc1, v);
+            float32x4_t v =
+                vmulq_f32(vmulq_f32(dw, vld1q_f32(xd + b + 4 * h)), vcvtq_f32_s32(vld1q_s32(is + 4 * h)));
+            if (h == 0)
+                acc0 = vaddq_f32(acc0, v);
+            else
+                acc1 = vaddq_f32(acc1, v);
         }
     }
     float lanes[8];
     vst1q_f32(lanes, acc0);
     vst1q_f32(lanes + 4, acc1);
-    for (; b < nb; b++) lanes[b & 7] = lanes[b & 7] + blockval_q4_0(&wb[b], xq + b * QK, xd[b], qsum[b]);
+    for (; b < nb; b++)
+        lanes[b & 7] = lanes[b & 7] + blockval_q4_0(&wb[b], xq + b * QK, xd[b], qsum[b]);
     return reduce8(lanes);
 }
 
@@ -115,21 +124,26 @@ static float dot_q8_0_neon(const void *w, const q8_act *a, int t) {
         int32_t is[8];
         for (int j = 0; j < 8; j++) {
             const int8_t *x = xq + (b + j) * QK;
-            is[j] = isum32(vld1q_s8(wb[b + j].qs), vld1q_s8(wb[b + j].qs + 16), vld1q_s8(x), vld1q_s8(x + 16));
+            is[j] =
+                isum32(vld1q_s8(wb[b + j].qs), vld1q_s8(wb[b + j].qs + 16), vld1q_s8(x), vld1q_s8(x + 16));
         }
         const block_q8_0 *B = wb + b;
         for (int h = 0; h < 2; h++) {
             const block_q8_0 *C = B + 4 * h;
             float32x4_t dw = f16x4(C[0].d, C[1].d, C[2].d, C[3].d);
-            float32x4_t v = vmulq_f32(vmulq_f32(dw, vld1q_f32(xd + b + 4 * h)), vcvtq_f32_s32(vld1q_s32(is + 4 * h)));
-            if (h == 0) acc0 = vaddq_f32(acc0, v);
-            else acc1 = vaddq_f32(acc1, v);
+            float32x4_t v =
+                vmulq_f32(vmulq_f32(dw, vld1q_f32(xd + b + 4 * h)), vcvtq_f32_s32(vld1q_s32(is + 4 * h)));
+            if (h == 0)
+                acc0 = vaddq_f32(acc0, v);
+            else
+                acc1 = vaddq_f32(acc1, v);
         }
     }
     float lanes[8];
     vst1q_f32(lanes, acc0);
     vst1q_f32(lanes + 4, acc1);
-    for (; b < nb; b++) lanes[b & 7] = lanes[b & 7] + blockval_q8_0(&wb[b], xq + b * QK, xd[b]);
+    for (; b < nb; b++)
+        lanes[b & 7] = lanes[b & 7] + blockval_q8_0(&wb[b], xq + b * QK, xd[b]);
     return reduce8(lanes);
 }
 
@@ -138,15 +152,16 @@ static float dot_q8_0_neon(const void *w, const q8_act *a, int t) {
 
 /* type: 2 = Q4_0, 3 = Q4_1, 8 = Q8_0 (a constant in each caller, so the
  * branches fold away). */
-static inline void mm_neon(int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out,
-                           size_t ldo) {
+static inline void mm_neon(int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a,
+                           float *out, size_t ldo) {
     const int nb = a->nb;
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = w + (size_t)r * row_bytes;
         for (int t0 = 0; t0 < a->n_tok; t0 += MM_TILE) {
             const int nt = a->n_tok - t0 < MM_TILE ? a->n_tok - t0 : MM_TILE;
             float32x4_t acc[MM_TILE][2];
-            for (int j = 0; j < nt; j++) acc[j][0] = acc[j][1] = vdupq_n_f32(0.0f);
+            for (int j = 0; j < nt; j++)
+                acc[j][0] = acc[j][1] = vdupq_n_f32(0.0f);
             int b = 0;
             for (; b + 8 <= nb; b += 8) {
                 int8x16_t wl[8], wh[8];
@@ -184,10 +199,12 @@ static inline void mm_neon(int type, const uint8_t *w, size_t row_bytes, int r0,
                     const int8_t *xq = a->q + ((size_t)t * a->stride + b) * QK;
                     const float *xd = a->d + (size_t)t * a->stride + b;
                     int32_t is[8];
-                    for (int k = 0; k < 8; k++) is[k] = isum32(wl[k], wh[k], vld1q_s8(xq + k * QK), vld1q_s8(xq + k * QK + 16));
+                    for (int k = 0; k < 8; k++)
+                        is[k] = isum32(wl[k], wh[k], vld1q_s8(xq + k * QK), vld1q_s8(xq + k * QK + 16));
                     if (type == 2) {
                         const int32_t *qsum = a->qsum + (size_t)t * a->stride + b;
-                        for (int k = 0; k < 8; k++) is[k] -= 8 * qsum[k];
+                        for (int k = 0; k < 8; k++)
+                            is[k] -= 8 * qsum[k];
                     }
                     for (int h = 0; h < 2; h++) {
                         float32x4_t isf = vcvtq_f32_s32(vld1q_s32(is + 4 * h));
@@ -210,7 +227,8 @@ static inline void mm_neon(int type, const uint8_t *w, size_t row_bytes, int r0,
                 for (int bb = b; bb < nb; bb++) {
                     float bv;
                     if (type == 3)
-                        bv = blockval_q4_1((const block_q4_1 *)row + bb, xq + bb * QK, xd[bb], a->s[(size_t)t * a->stride + bb]);
+                        bv = blockval_q4_1((const block_q4_1 *)row + bb, xq + bb * QK, xd[bb],
+                                           a->s[(size_t)t * a->stride + bb]);
                     else if (type == 2)
                         bv = blockval_q4_0((const block_q4_0 *)row + bb, xq + bb * QK, xd[bb],
                                            a->qsum[(size_t)t * a->stride + bb]);
@@ -224,13 +242,16 @@ static inline void mm_neon(int type, const uint8_t *w, size_t row_bytes, int r0,
     }
 }
 
-static void mm_q4_0_neon(const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out, size_t ldo) {
+static void mm_q4_0_neon(const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out,
+                         size_t ldo) {
     mm_neon(2, w, row_bytes, r0, r1, a, out, ldo);
 }
-static void mm_q4_1_neon(const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out, size_t ldo) {
+static void mm_q4_1_neon(const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out,
+                         size_t ldo) {
     mm_neon(3, w, row_bytes, r0, r1, a, out, ldo);
 }
-static void mm_q8_0_neon(const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out, size_t ldo) {
+static void mm_q8_0_neon(const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out,
+                         size_t ldo) {
     mm_neon(8, w, row_bytes, r0, r1, a, out, ldo);
 }
 
@@ -245,18 +266,23 @@ static inline int32_t dot16(int8x16_t w, int8x16_t x) {
 }
 
 static inline __attribute__((always_inline)) void kq_apply_neon(int kind, const kq_group *G, const int8_t *xq,
-                                                                const float *xd, const float *xs, float32x4_t acc[2]) {
+                                                                const float *xd, const float *xs,
+                                                                float32x4_t acc[2]) {
     int32_t I[8], M[8];
     for (int j = 0; j < 8; j++) {
         int8x16_t x0 = vld1q_s8(xq + j * QK), x1 = vld1q_s8(xq + j * QK + 16);
-        I[j] = G->sc[2 * j] * dot16(vld1q_s8(G->q + j * QK), x0) + G->sc[2 * j + 1] * dot16(vld1q_s8(G->q + j * QK + 16), x1);
-        if (kind == KQ_MINUS) M[j] = G->mn[2 * j] * (int32_t)vaddlvq_s8(x0) + G->mn[2 * j + 1] * (int32_t)vaddlvq_s8(x1);
+        I[j] = G->sc[2 * j] * dot16(vld1q_s8(G->q + j * QK), x0) +
+               G->sc[2 * j + 1] * dot16(vld1q_s8(G->q + j * QK + 16), x1);
+        if (kind == KQ_MINUS)
+            M[j] = G->mn[2 * j] * (int32_t)vaddlvq_s8(x0) + G->mn[2 * j + 1] * (int32_t)vaddlvq_s8(x1);
     }
     for (int h = 0; h < 2; h++) {
         float32x4_t dx = vld1q_f32(xd + 4 * h);
-        float32x4_t v = vmulq_f32(vmulq_f32(vld1q_f32(G->d + 4 * h), dx), vcvtq_f32_s32(vld1q_s32(I + 4 * h)));
+        float32x4_t v =
+            vmulq_f32(vmulq_f32(vld1q_f32(G->d + 4 * h), dx), vcvtq_f32_s32(vld1q_s32(I + 4 * h)));
         if (kind == KQ_MINUS)
-            v = vsubq_f32(v, vmulq_f32(vmulq_f32(vld1q_f32(G->m + 4 * h), dx), vcvtq_f32_s32(vld1q_s32(M + 4 * h))));
+            v = vsubq_f32(
+                v, vmulq_f32(vmulq_f32(vld1q_f32(G->m + 4 * h), dx), vcvtq_f32_s32(vld1q_s32(M + 4 * h))));
         else if (kind == KQ_PLUS)
             v = vaddq_f32(v, vmulq_f32(vld1q_f32(G->m + 4 * h), vld1q_f32(xs + 4 * h)));
         acc[h] = vaddq_f32(acc[h], v);
@@ -271,9 +297,12 @@ static float dot_kq_neon(int type, const void *w, const q8_act *a, int t) {
     kq_group G;
     for (int g = 0; g * 8 < nb; g++) {
         wicas_kq_decode(type, w, g, nb - g * 8 < 8 ? nb - g * 8 : 8, &G);
-        if (kind == KQ_MINUS) kq_apply_neon(KQ_MINUS, &G, xq + g * 8 * QK, xd + g * 8, xs + g * 8, acc);
-        else if (kind == KQ_PLUS) kq_apply_neon(KQ_PLUS, &G, xq + g * 8 * QK, xd + g * 8, xs + g * 8, acc);
-        else kq_apply_neon(KQ_PLAIN, &G, xq + g * 8 * QK, xd + g * 8, xs + g * 8, acc);
+        if (kind == KQ_MINUS)
+            kq_apply_neon(KQ_MINUS, &G, xq + g * 8 * QK, xd + g * 8, xs + g * 8, acc);
+        else if (kind == KQ_PLUS)
+            kq_apply_neon(KQ_PLUS, &G, xq + g * 8 * QK, xd + g * 8, xs + g * 8, acc);
+        else
+            kq_apply_neon(KQ_PLAIN, &G, xq + g * 8 * QK, xd + g * 8, xs + g * 8, acc);
     }
     float lanes[8];
     vst1q_f32(lanes, acc[0]);
@@ -290,14 +319,18 @@ static void mm_kq_neon(int type, const uint8_t *w, size_t rb, int r0, int r1, co
         for (int t0 = 0; t0 < a->n_tok; t0 += MM_TILE) {
             const int nt = a->n_tok - t0 < MM_TILE ? a->n_tok - t0 : MM_TILE;
             float32x4_t acc[MM_TILE][2];
-            for (int u = 0; u < nt; u++) acc[u][0] = acc[u][1] = vdupq_n_f32(0.0f);
+            for (int u = 0; u < nt; u++)
+                acc[u][0] = acc[u][1] = vdupq_n_f32(0.0f);
             for (int g = 0; g * 8 < nb; g++) {
                 wicas_kq_decode(type, row, g, nb - g * 8 < 8 ? nb - g * 8 : 8, &G);
                 for (int u = 0; u < nt; u++) {
                     const size_t ab = (size_t)(t0 + u) * st + (size_t)g * 8;
-                    if (kind == KQ_MINUS) kq_apply_neon(KQ_MINUS, &G, a->q + ab * QK, a->d + ab, a->s + ab, acc[u]);
-                    else if (kind == KQ_PLUS) kq_apply_neon(KQ_PLUS, &G, a->q + ab * QK, a->d + ab, a->s + ab, acc[u]);
-                    else kq_apply_neon(KQ_PLAIN, &G, a->q + ab * QK, a->d + ab, a->s + ab, acc[u]);
+                    if (kind == KQ_MINUS)
+                        kq_apply_neon(KQ_MINUS, &G, a->q + ab * QK, a->d + ab, a->s + ab, acc[u]);
+                    else if (kind == KQ_PLUS)
+                        kq_apply_neon(KQ_PLUS, &G, a->q + ab * QK, a->d + ab, a->s + ab, acc[u]);
+                    else
+                        kq_apply_neon(KQ_PLAIN, &G, a->q + ab * QK, a->d + ab, a->s + ab, acc[u]);
                 }
             }
             for (int u = 0; u < nt; u++) {
@@ -310,8 +343,8 @@ static void mm_kq_neon(int type, const uint8_t *w, size_t rb, int r0, int r1, co
     }
 }
 
-const kernel_set wicas_kernels_neon = {"neon",       dot_q4_0_neon, dot_q4_1_neon, dot_q8_0_neon, mm_q4_0_neon,
-                                 mm_q4_1_neon, mm_q8_0_neon,  NULL,          NULL,          NULL,
-                                 dot_kq_neon,  mm_kq_neon,    NULL,          NULL,          NULL,
-                                 NULL,          NULL,          NULL};
+const kernel_set wicas_kernels_neon = {
+    "neon",       dot_q4_0_neon, dot_q4_1_neon, dot_q8_0_neon, mm_q4_0_neon, mm_q4_1_neon,
+    mm_q8_0_neon, NULL,          NULL,          NULL,          dot_kq_neon,  mm_kq_neon,
+    NULL,         NULL,          NULL,          NULL,          NULL,         NULL};
 #endif

@@ -43,7 +43,8 @@
  * Loading
  * ========================================================================== */
 
-static int get_int(const gguf_file *f, const char *key, int def, bool required, int *out, char *err, size_t errlen) {
+static int get_int(const gguf_file *f, const char *key, int def, bool required, int *out, char *err,
+                   size_t errlen) {
     uint64_t v;
     if (!wicas_gguf_find(f, key)) {
         if (required) {
@@ -63,8 +64,8 @@ static int get_int(const gguf_file *f, const char *key, int def, bool required, 
 
 /* Finds a 2-D (or 1-D when rows == 1) tensor of the given shape and checks
  * its type is one the kernels handle. */
-static int get_mat(const gguf_file *f, uint8_t *used, const char *name, int cols, int rows, bool vector, wmat *w,
-                   char *err, size_t errlen) {
+static int get_mat(const gguf_file *f, uint8_t *used, const char *name, int cols, int rows, bool vector,
+                   wmat *w, char *err, size_t errlen) {
     const gguf_tensor *t = wicas_gguf_find_tensor(f, name);
     if (!t) {
         snprintf(err, errlen, "model lacks tensor '%s'", name);
@@ -79,10 +80,13 @@ static int get_mat(const gguf_file *f, uint8_t *used, const char *name, int cols
         return WICAS_INFER_EFORMAT;
     }
     bool ok = t->type == GGML_F32 || t->type == GGML_F16 || t->type == GGML_BF16;
-    if (!vector) ok = ok || t->type == GGML_Q4_0 || t->type == GGML_Q4_1 || t->type == GGML_Q8_0 || wicas_kq_kind((int)t->type) >= 0;
+    if (!vector)
+        ok = ok || t->type == GGML_Q4_0 || t->type == GGML_Q4_1 || t->type == GGML_Q8_0 ||
+             wicas_kq_kind((int)t->type) >= 0;
     if (!ok) {
-        snprintf(err, errlen, "tensor '%s' has type %s, which this engine does not run (F32, F16, BF16%s)", name,
-                 wicas_gguf_type_name(t->type), vector ? "" : ", Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K, Q8_K, IQ4_NL, IQ4_XS");
+        snprintf(err, errlen, "tensor '%s' has type %s, which this engine does not run (F32, F16, BF16%s)",
+                 name, wicas_gguf_type_name(t->type),
+                 vector ? "" : ", Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K, Q8_K, IQ4_NL, IQ4_XS");
         return WICAS_INFER_EUNSUPPORTED;
     }
     w->type = (int)t->type;
@@ -124,17 +128,20 @@ static int build_tokenizer(wicas_infer_model *m, char *err, size_t errlen) {
         snprintf(err, errlen, "model metadata lacks 'tokenizer.ggml.model'");
         return WICAS_INFER_EFORMAT;
     }
-    if (wicas_gguf_str_eq(s, "gpt2")) tc.kind = WICAS_TOK_GPT2;
-    else if (wicas_gguf_str_eq(s, "llama")) tc.kind = WICAS_TOK_LLAMA;
+    if (wicas_gguf_str_eq(s, "gpt2"))
+        tc.kind = WICAS_TOK_GPT2;
+    else if (wicas_gguf_str_eq(s, "llama"))
+        tc.kind = WICAS_TOK_LLAMA;
     else {
-        snprintf(err, errlen, "tokenizer.ggml.model '%.*s' is not supported (gpt2, llama)", (int)(s.len > 32 ? 32 : s.len),
-                 s.ptr);
+        snprintf(err, errlen, "tokenizer.ggml.model '%.*s' is not supported (gpt2, llama)",
+                 (int)(s.len > 32 ? 32 : s.len), s.ptr);
         return WICAS_INFER_EUNSUPPORTED;
     }
     if (wicas_gguf_get_str(f, "tokenizer.ggml.pre", &s)) tc.pre = (wicas_tok_str){s.ptr, s.len};
     const gguf_kv *tokens = wicas_gguf_find_array(f, "tokenizer.ggml.tokens", GGUF_T_STRING);
     if (!tokens || tokens->arr_n == 0 || tokens->arr_n != (uint64_t)m->cfg.vocab) {
-        snprintf(err, errlen, "tokenizer.ggml.tokens is missing or its length differs from the %d rows of token_embd",
+        snprintf(err, errlen,
+                 "tokenizer.ggml.tokens is missing or its length differs from the %d rows of token_embd",
                  m->cfg.vocab);
         return WICAS_INFER_EFORMAT;
     }
@@ -166,7 +173,10 @@ static int build_tokenizer(wicas_infer_model *m, char *err, size_t errlen) {
         tc.n_merges = (uint32_t)mg->arr_n;
         tc.merges = merges;
     }
-    static const struct { const char *key; size_t off; } IDS[] = {
+    static const struct {
+        const char *key;
+        size_t off;
+    } IDS[] = {
         {"tokenizer.ggml.bos_token_id", offsetof(wicas_tok_config, bos_id)},
         {"tokenizer.ggml.eos_token_id", offsetof(wicas_tok_config, eos_id)},
         {"tokenizer.ggml.unknown_token_id", offsetof(wicas_tok_config, unk_id)},
@@ -185,7 +195,8 @@ static int build_tokenizer(wicas_infer_model *m, char *err, size_t errlen) {
     /* SentencePiece's "▁" before the first word: on unless the file says
      * false (Gemma 3 does; llama.cpp reads the same key) */
     tc.no_space_prefix = wicas_gguf_get_bool(f, "tokenizer.ggml.add_space_prefix", &b) && !b;
-    if (wicas_gguf_get_str(f, "tokenizer.chat_template", &s)) tc.chat_template = (wicas_tok_str){s.ptr, s.len};
+    if (wicas_gguf_get_str(f, "tokenizer.chat_template", &s))
+        tc.chat_template = (wicas_tok_str){s.ptr, s.len};
     char sub[256];
     int trc = wicas_tok_new(&tc, &m->tok, sub, sizeof sub);
     if (trc != 0) {
@@ -224,11 +235,14 @@ static wmat row_view(const wmat *w, int r0, int n) {
 static int build_weights(wicas_infer_model *m, uint8_t *used, char *err, size_t errlen) {
     const gguf_file *f = &m->gf;
     const llama_config *c = &m->cfg;
-    const int dim = c->dim, qd = c->n_heads * c->head_dim, kvd = c->n_kv_heads * c->head_dim, hd = c->head_dim;
+    const int dim = c->dim, qd = c->n_heads * c->head_dim, kvd = c->n_kv_heads * c->head_dim,
+              hd = c->head_dim;
     int rc;
-    if ((rc = get_mat(f, used, "token_embd.weight", dim, c->vocab, false, &m->tok_embd, err, errlen))) return rc;
+    if ((rc = get_mat(f, used, "token_embd.weight", dim, c->vocab, false, &m->tok_embd, err, errlen)))
+        return rc;
     if (wicas_gguf_find_tensor(f, "output.weight")) {
-        if ((rc = get_mat(f, used, "output.weight", dim, c->vocab, false, &m->output, err, errlen))) return rc;
+        if ((rc = get_mat(f, used, "output.weight", dim, c->vocab, false, &m->output, err, errlen)))
+            return rc;
     } else {
         m->output = m->tok_embd; /* tied embeddings */
     }
@@ -239,7 +253,8 @@ static int build_weights(wicas_infer_model *m, uint8_t *used, char *err, size_t 
         if ((rc = get_norm(f, used, "rope_freqs.weight", c->n_rot / 2, &m->rope_ff, err, errlen))) return rc;
         for (int i = 0; i < c->n_rot / 2; i++)
             if (!(m->rope_ff[i] >= 1e-6f && m->rope_ff[i] <= 1e6f)) {
-                snprintf(err, errlen, "rope_freqs.weight[%d] = %g is out of range [1e-6, 1e6]", i, (double)m->rope_ff[i]);
+                snprintf(err, errlen, "rope_freqs.weight[%d] = %g is out of range [1e-6, 1e6]", i,
+                         (double)m->rope_ff[i]);
                 return WICAS_INFER_EFORMAT;
             }
     }
@@ -250,9 +265,9 @@ static int build_weights(wicas_infer_model *m, uint8_t *used, char *err, size_t 
         llama_layer *L = &m->layers[l];
         char name[96];
 #define TN(suffix) (snprintf(name, sizeof name, "blk.%d.%s", l, suffix), name)
-#define MAT(field, suffix, cols, rows) \
+#define MAT(field, suffix, cols, rows)                                                                       \
     if ((rc = get_mat(f, used, TN(suffix), cols, rows, false, &L->field, err, errlen))) return rc;
-#define NORM(field, suffix, n) \
+#define NORM(field, suffix, n)                                                                               \
     if ((rc = get_norm(f, used, TN(suffix), n, &L->field, err, errlen))) return rc;
         NORM(attn_norm, "attn_norm.weight", dim)
         NORM(ffn_norm, "ffn_norm.weight", dim)
@@ -272,7 +287,8 @@ static int build_weights(wicas_infer_model *m, uint8_t *used, char *err, size_t 
         if (c->arch == ARCH_PHI3) {
             /* fused: rows [0, ff) are the gate, [ff, 2 ff) the up projection */
             wmat gu;
-            if ((rc = get_mat(f, used, TN("ffn_up.weight"), dim, 2 * c->hidden_dim, false, &gu, err, errlen))) return rc;
+            if ((rc = get_mat(f, used, TN("ffn_up.weight"), dim, 2 * c->hidden_dim, false, &gu, err, errlen)))
+                return rc;
             L->w_gate = row_view(&gu, 0, c->hidden_dim);
             L->w_up = row_view(&gu, c->hidden_dim, c->hidden_dim);
         } else {
@@ -305,12 +321,26 @@ static int build_weights(wicas_infer_model *m, uint8_t *used, char *err, size_t 
  * the architecture's prefix that is not listed here is refused by name: it
  * may change the maths (llama.cpp reads it), and running without it would
  * give a different model. */
-static const char *const KEYS_COMMON[] = {
-    "context_length", "embedding_length", "block_count", "feed_forward_length", "attention.head_count",
-    "attention.head_count_kv", "attention.layer_norm_rms_epsilon", "attention.key_length",
-    "attention.value_length", "rope.freq_base", "rope.dimension_count", "rope.scaling.type", "rope.scaling.factor",
-    "rope.scale_linear", "rope.scaling.original_context_length", "rope.scaling.finetuned", "vocab_size",
-    "expert_count", "expert_used_count", NULL};
+static const char *const KEYS_COMMON[] = {"context_length",
+                                          "embedding_length",
+                                          "block_count",
+                                          "feed_forward_length",
+                                          "attention.head_count",
+                                          "attention.head_count_kv",
+                                          "attention.layer_norm_rms_epsilon",
+                                          "attention.key_length",
+                                          "attention.value_length",
+                                          "rope.freq_base",
+                                          "rope.dimension_count",
+                                          "rope.scaling.type",
+                                          "rope.scaling.factor",
+                                          "rope.scale_linear",
+                                          "rope.scaling.original_context_length",
+                                          "rope.scaling.finetuned",
+                                          "vocab_size",
+                                          "expert_count",
+                                          "expert_used_count",
+                                          NULL};
 static const char *const KEYS_GEMMA3[] = {"attention.sliding_window", "attention.sliding_window_pattern",
                                           "rope.freq_base_swa", "final_logit_softcapping", NULL};
 /* phi3: llama.cpp reads attention.sliding_window and then turns the window
@@ -321,8 +351,11 @@ static const char *const KEYS_PHI3[] = {"attention.sliding_window", NULL};
 static const struct {
     const char *name;
     model_arch arch;
-} ARCHS[] = {{"llama", ARCH_LLAMA},   {"qwen2", ARCH_QWEN2}, {"qwen3", ARCH_QWEN3},
-             {"gemma3", ARCH_GEMMA3}, {"phi3", ARCH_PHI3}};
+} ARCHS[] = {{"llama", ARCH_LLAMA},
+             {"qwen2", ARCH_QWEN2},
+             {"qwen3", ARCH_QWEN3},
+             {"gemma3", ARCH_GEMMA3},
+             {"phi3", ARCH_PHI3}};
 
 static bool key_listed(const char *const *list, const char *s, size_t n) {
     for (; list && *list; list++)
@@ -340,8 +373,10 @@ static int check_arch_keys(const gguf_file *f, const char *an, model_arch arch, 
         if (key_listed(KEYS_COMMON, s, n) || (arch == ARCH_GEMMA3 && key_listed(KEYS_GEMMA3, s, n)) ||
             (arch == ARCH_PHI3 && key_listed(KEYS_PHI3, s, n)))
             continue;
-        snprintf(err, errlen, "metadata key '%.*s' is not supported for architecture '%s' (it changes the model's "
-                 "maths and this engine does not implement it)", (int)(k.len > 96 ? 96 : k.len), k.ptr, an);
+        snprintf(err, errlen,
+                 "metadata key '%.*s' is not supported for architecture '%s' (it changes the model's "
+                 "maths and this engine does not implement it)",
+                 (int)(k.len > 96 ? 96 : k.len), k.ptr, an);
         return WICAS_INFER_EUNSUPPORTED;
     }
     return 0;
@@ -368,7 +403,8 @@ int wicas_model_build(wicas_infer_model *m, char *err, size_t errlen) {
             c->arch = ARCHS[i].arch;
         }
     if (!an) {
-        snprintf(err, errlen, "architecture '%.*s' is not supported (this engine runs llama, qwen2, qwen3, gemma3, phi3)",
+        snprintf(err, errlen,
+                 "architecture '%.*s' is not supported (this engine runs llama, qwen2, qwen3, gemma3, phi3)",
                  (int)(arch.len > 32 ? 32 : arch.len), arch.ptr);
         return WICAS_INFER_EUNSUPPORTED;
     }
@@ -388,28 +424,32 @@ int wicas_model_build(wicas_infer_model *m, char *err, size_t errlen) {
     int vlen;
     if ((rc = get_int(f, K("attention.value_length"), c->head_dim, false, &vlen, err, errlen))) return rc;
     if (vlen != c->head_dim) {
-        snprintf(err, errlen, "%s.attention.value_length %d differs from key_length %d (not supported)", an, vlen,
-                 c->head_dim);
+        snprintf(err, errlen, "%s.attention.value_length %d differs from key_length %d (not supported)", an,
+                 vlen, c->head_dim);
         return WICAS_INFER_EUNSUPPORTED;
     }
     uint64_t ne;
     if ((wicas_gguf_get_u64(f, K("expert_count"), &ne) && ne != 0) ||
         (wicas_gguf_get_u64(f, K("expert_used_count"), &ne) && ne != 0)) {
-        snprintf(err, errlen, "mixture-of-experts models (%s.expert_count / expert_used_count) are not supported", an);
+        snprintf(err, errlen,
+                 "mixture-of-experts models (%s.expert_count / expert_used_count) are not supported", an);
         return WICAS_INFER_EUNSUPPORTED;
     }
     if (c->dim > (1 << 16) || c->hidden_dim > (1 << 18) || c->n_heads > 1024 || c->head_dim > 1024 ||
         c->n_kv_heads > c->n_heads) {
-        snprintf(err, errlen, "hyper-parameters out of range: dim %d (max 65536), ff %d (max 262144), heads %d/%d "
-                 "(max 1024), head_dim %d (max 1024)", c->dim, c->hidden_dim, c->n_heads, c->n_kv_heads, c->head_dim);
+        snprintf(err, errlen,
+                 "hyper-parameters out of range: dim %d (max 65536), ff %d (max 262144), heads %d/%d "
+                 "(max 1024), head_dim %d (max 1024)",
+                 c->dim, c->hidden_dim, c->n_heads, c->n_kv_heads, c->head_dim);
         return WICAS_INFER_EFORMAT;
     }
     if (c->n_layers > 1024 || c->n_heads % c->n_kv_heads != 0 || c->n_rot > c->head_dim || (c->n_rot & 1) ||
         c->dim % QK || c->hidden_dim % QK || (c->n_heads * c->head_dim) % QK || c->head_dim == 0) {
-        snprintf(err, errlen,
-                 "inconsistent hyper-parameters: layers %d, dim %d, ff %d, heads %d/%d, head_dim %d, rope dims %d "
-                 "(need heads divisible by kv heads, even rope dims <= head_dim, dims multiples of %d)",
-                 c->n_layers, c->dim, c->hidden_dim, c->n_heads, c->n_kv_heads, c->head_dim, c->n_rot, QK);
+        snprintf(
+            err, errlen,
+            "inconsistent hyper-parameters: layers %d, dim %d, ff %d, heads %d/%d, head_dim %d, rope dims %d "
+            "(need heads divisible by kv heads, even rope dims <= head_dim, dims multiples of %d)",
+            c->n_layers, c->dim, c->hidden_dim, c->n_heads, c->n_kv_heads, c->head_dim, c->n_rot, QK);
         return WICAS_INFER_EFORMAT;
     }
     double v;
@@ -438,7 +478,8 @@ int wicas_model_build(wicas_infer_model *m, char *err, size_t errlen) {
      * weights); yarn, longrope and anything else are refused. */
     c->rope_scale = 1.0;
     gguf_str st = {"(not a string)", 14};
-    if (wicas_gguf_find(f, K("rope.scaling.type")) && (!wicas_gguf_get_str(f, k, &st) || !wicas_gguf_str_eq(st, "none"))) {
+    if (wicas_gguf_find(f, K("rope.scaling.type")) &&
+        (!wicas_gguf_get_str(f, k, &st) || !wicas_gguf_str_eq(st, "none"))) {
         if (!wicas_gguf_get_str(f, k, &st) || !wicas_gguf_str_eq(st, "linear")) {
             snprintf(err, errlen, "%s.rope.scaling.type '%.*s' is not supported (none, linear)", an,
                      (int)(st.len > 32 ? 32 : st.len), st.ptr);
@@ -449,7 +490,8 @@ int wicas_model_build(wicas_infer_model *m, char *err, size_t errlen) {
             return WICAS_INFER_EFORMAT;
         }
         c->rope_scale = 1.0 / v;
-    } else if ((wicas_gguf_get_f64(f, K("rope.scaling.factor"), &v) || wicas_gguf_get_f64(f, K("rope.scale_linear"), &v)) &&
+    } else if ((wicas_gguf_get_f64(f, K("rope.scaling.factor"), &v) ||
+                wicas_gguf_get_f64(f, K("rope.scale_linear"), &v)) &&
                v != 1.0 && v != 0.0) {
         /* llama.cpp's default scaling type is linear: a factor alone scales */
         if (!(v >= 1 && v <= 1024)) {
@@ -464,7 +506,8 @@ int wicas_model_build(wicas_infer_model *m, char *err, size_t errlen) {
     c->attn_scale = 1.0f / sqrtf((float)c->head_dim);
     if (c->arch == ARCH_QWEN2 || c->arch == ARCH_QWEN3 || c->arch == ARCH_PHI3) {
         if (c->n_rot != c->head_dim) {
-            snprintf(err, errlen, "%s needs rope.dimension_count (%d) = head dim (%d)", an, c->n_rot, c->head_dim);
+            snprintf(err, errlen, "%s needs rope.dimension_count (%d) = head dim (%d)", an, c->n_rot,
+                     c->head_dim);
             return WICAS_INFER_EFORMAT;
         }
     }
@@ -485,7 +528,8 @@ int wicas_model_build(wicas_infer_model *m, char *err, size_t errlen) {
             c->softcap = (float)v;
         }
         uint64_t w;
-        if (wicas_gguf_find(f, K("attention.sliding_window")) && (!wicas_gguf_get_u64(f, k, &w) || w > (1u << 30))) {
+        if (wicas_gguf_find(f, K("attention.sliding_window")) &&
+            (!wicas_gguf_get_u64(f, k, &w) || w > (1u << 30))) {
             snprintf(err, errlen, "%s must be an integer below 2^30", k);
             return WICAS_INFER_EFORMAT;
         }
@@ -500,7 +544,8 @@ int wicas_model_build(wicas_infer_model *m, char *err, size_t errlen) {
         const gguf_kv *pk = wicas_gguf_find(f, K("attention.sliding_window_pattern"));
         if (pk && c->n_swa > 0) {
             uint64_t pv;
-            if (pk->type == GGUF_T_ARRAY && pk->arr_type == GGUF_T_BOOL && pk->arr_n == (uint64_t)c->n_layers) {
+            if (pk->type == GGUF_T_ARRAY && pk->arr_type == GGUF_T_BOOL &&
+                pk->arr_n == (uint64_t)c->n_layers) {
                 pattern_array = true;
             } else if (wicas_gguf_get_u64(f, k, &pv) && pv <= 1024) {
                 swa_pattern = (int)pv;
@@ -521,7 +566,8 @@ int wicas_model_build(wicas_infer_model *m, char *err, size_t errlen) {
     c->vocab = (int)te->ne[1];
     uint64_t vs;
     if (wicas_gguf_get_u64(f, akey(k, sizeof k, an, "vocab_size"), &vs) && vs != (uint64_t)c->vocab) {
-        snprintf(err, errlen, "%s %llu differs from token_embd's %d rows", k, (unsigned long long)vs, c->vocab);
+        snprintf(err, errlen, "%s %llu differs from token_embd's %d rows", k, (unsigned long long)vs,
+                 c->vocab);
         return WICAS_INFER_EFORMAT;
     }
     /* Every tensor of the file must be one this architecture reads: an
@@ -543,8 +589,10 @@ int wicas_model_build(wicas_infer_model *m, char *err, size_t errlen) {
     if (c->arch == ARCH_GEMMA3 && c->n_swa > 0) {
         const gguf_kv *pk = wicas_gguf_find(f, akey(k, sizeof k, an, "attention.sliding_window_pattern"));
         for (int l = 0; l < c->n_layers; l++) {
-            if (pattern_array) m->layers[l].swa = pk->arr_data[l] != 0;
-            else m->layers[l].swa = swa_pattern == 0 || l % swa_pattern < swa_pattern - 1;
+            if (pattern_array)
+                m->layers[l].swa = pk->arr_data[l] != 0;
+            else
+                m->layers[l].swa = swa_pattern == 0 || l % swa_pattern < swa_pattern - 1;
         }
     }
     /* RoPE frequencies theta_i = base^(-2i / n_rot), i = 0 .. n_rot/2 - 1. */
@@ -563,8 +611,10 @@ int wicas_model_build(wicas_infer_model *m, char *err, size_t errlen) {
     snprintf(in->arch, sizeof in->arch, "%s", an);
     gguf_str nm;
     if (wicas_gguf_get_str(f, "general.name", &nm))
-        snprintf(in->name, sizeof in->name, "%.*s", (int)(nm.len < sizeof in->name ? nm.len : sizeof in->name - 1), nm.ptr);
-    for (uint64_t i = 0; i < f->n_tensors; i++) in->n_params += f->tensors[i].n_elems;
+        snprintf(in->name, sizeof in->name, "%.*s",
+                 (int)(nm.len < sizeof in->name ? nm.len : sizeof in->name - 1), nm.ptr);
+    for (uint64_t i = 0; i < f->n_tensors; i++)
+        in->n_params += f->tensors[i].n_elems;
     in->file_size = f->size;
     in->n_layers = (uint32_t)c->n_layers;
     in->n_embd = (uint32_t)c->dim;
@@ -594,7 +644,8 @@ int wicas_model_pack(wicas_infer_model *m) {
     if (!wicas_kernels_packed_available()) return 0;
     size_t total = 0;
     wmat *w;
-    for (int i = 0; (w = each_mat(m, i)) != NULL; i++) total += (wicas_pack_size(w->type, w->rows, w->cols) + 63) / 64 * 64;
+    for (int i = 0; (w = each_mat(m, i)) != NULL; i++)
+        total += (wicas_pack_size(w->type, w->rows, w->cols) + 63) / 64 * 64;
     if (total == 0) return 0;
     m->pack_mem = aligned_alloc(64, total);
     if (!m->pack_mem) return WICAS_INFER_ENOMEM;
@@ -652,7 +703,8 @@ int wicas_run_state_alloc(run_state *s, const llama_config *c, int n_ctx, int ma
     memset(s, 0, sizeof *s);
     s->max_batch = max_batch;
     s->n_ctx = n_ctx;
-    const size_t B = (size_t)max_batch, qd = (size_t)c->n_heads * c->head_dim, kvd = (size_t)c->n_kv_heads * c->head_dim;
+    const size_t B = (size_t)max_batch, qd = (size_t)c->n_heads * c->head_dim,
+                 kvd = (size_t)c->n_kv_heads * c->head_dim;
     size_t wide = (size_t)c->dim;
     if ((size_t)c->hidden_dim > wide) wide = (size_t)c->hidden_dim;
     if (qd > wide) wide = qd;
@@ -673,8 +725,8 @@ int wicas_run_state_alloc(run_state *s, const llama_config *c, int n_ctx, int ma
     s->act.f = malloc(sizeof(float) * B * wide);
     s->k_cache = calloc((size_t)c->n_layers * n_ctx * kvd, sizeof(float));
     s->v_cache = calloc((size_t)c->n_layers * n_ctx * kvd, sizeof(float));
-    if (!s->x || !s->xb || !s->xb2 || !s->q || !s->hb || !s->hb2 || !s->att || !s->rope || !s->logits || !s->act.q ||
-        !s->act.d || !s->act.s || !s->act.qsum || !s->act.f || !s->k_cache || !s->v_cache) {
+    if (!s->x || !s->xb || !s->xb2 || !s->q || !s->hb || !s->hb2 || !s->att || !s->rope || !s->logits ||
+        !s->act.q || !s->act.d || !s->act.s || !s->act.qsum || !s->act.f || !s->k_cache || !s->v_cache) {
         wicas_run_state_free(s);
         return WICAS_INFER_ENOMEM;
     }
@@ -682,9 +734,22 @@ int wicas_run_state_alloc(run_state *s, const llama_config *c, int n_ctx, int ma
 }
 
 void wicas_run_state_free(run_state *s) {
-    free(s->x); free(s->xb); free(s->xb2); free(s->q); free(s->hb); free(s->hb2); free(s->att); free(s->rope);
-    free(s->logits); free(s->act.q); free(s->act.d); free(s->act.s); free(s->act.qsum); free(s->act.f);
-    free(s->k_cache); free(s->v_cache);
+    free(s->x);
+    free(s->xb);
+    free(s->xb2);
+    free(s->q);
+    free(s->hb);
+    free(s->hb2);
+    free(s->att);
+    free(s->rope);
+    free(s->logits);
+    free(s->act.q);
+    free(s->act.d);
+    free(s->act.s);
+    free(s->act.qsum);
+    free(s->act.f);
+    free(s->k_cache);
+    free(s->v_cache);
     memset(s, 0, sizeof *s);
 }
 
@@ -696,17 +761,20 @@ void wicas_run_state_free(run_state *s) {
  * the canonical 8-lane order (lane i mod 8, fixed tree). */
 static void rmsnorm(float *o, const float *x, const float *w, int n, float eps) {
     float acc[8] = {0};
-    for (int i = 0; i < n; i++) acc[i & 7] = acc[i & 7] + x[i] * x[i];
+    for (int i = 0; i < n; i++)
+        acc[i & 7] = acc[i & 7] + x[i] * x[i];
     float ss = reduce8(acc) / (float)n + eps;
     float scale = 1.0f / sqrtf(ss); /* sqrt is correctly rounded in IEEE-754: not a libm approximation */
-    for (int i = 0; i < n; i++) o[i] = (x[i] * scale) * w[i];
+    for (int i = 0; i < n; i++)
+        o[i] = (x[i] * scale) * w[i];
 }
 
 static void quantize_rows(q8_act *a, const float *x, int n_tok, int cols) {
     a->nb = cols / QK;
     a->stride = (a->nb + 7) & ~7;
     a->n_tok = n_tok;
-    for (int t = 0; t < n_tok; t++) wicas_q8_quantize_row(x + (size_t)t * cols, a, t);
+    for (int t = 0; t < n_tok; t++)
+        wicas_q8_quantize_row(x + (size_t)t * cols, a, t);
 }
 
 /* ---- matrix products as pool jobs ---------------------------------------------
@@ -742,14 +810,18 @@ static void mm_worker(void *arg, int ith, int nth) {
         r0 *= unit;
         r1 *= unit;
         if (r0 >= r1) return;
-        wicas_matmul_rows_packed(j->k, g->type, g->data, g->packed, g->row_bytes, r0, r1, j->a, j->out[0], (size_t)j->ldo[0]);
-        wicas_matmul_rows_packed(j->k, u->type, u->data, u->packed, u->row_bytes, r0, r1, j->a, j->out[1], (size_t)j->ldo[1]);
+        wicas_matmul_rows_packed(j->k, g->type, g->data, g->packed, g->row_bytes, r0, r1, j->a, j->out[0],
+                                 (size_t)j->ldo[0]);
+        wicas_matmul_rows_packed(j->k, u->type, u->data, u->packed, u->row_bytes, r0, r1, j->a, j->out[1],
+                                 (size_t)j->ldo[1]);
         for (int t = 0; t < T; t++) {
             float *h = j->out[0] + (size_t)t * j->ldo[0], *h2 = j->out[1] + (size_t)t * j->ldo[1];
             if (j->gelu)
-                for (int r = r0; r < r1; r++) h[r] = wicas_gelu_tanhf(h[r]) * h2[r];
+                for (int r = r0; r < r1; r++)
+                    h[r] = wicas_gelu_tanhf(h[r]) * h2[r];
             else
-                for (int r = r0; r < r1; r++) h[r] = wicas_siluf(h[r]) * h2[r];
+                for (int r = r0; r < r1; r++)
+                    h[r] = wicas_siluf(h[r]) * h2[r];
         }
         return;
     }
@@ -770,7 +842,7 @@ static void mm_worker(void *arg, int ith, int nth) {
         int lo = r0 > base ? r0 - base : 0, hi = r1 - base < w->rows ? r1 - base : w->rows;
         if (lo < hi)
             wicas_matmul_rows_packed(j->k, w->type, w->data, w->packed, w->row_bytes, lo, hi, j->a, j->out[i],
-                               (size_t)j->ldo[i]);
+                                     (size_t)j->ldo[i]);
         base += w->rows;
     }
 }
@@ -787,7 +859,8 @@ static void att_worker(void *arg, int ith, int nth) {
     att_job *j = arg;
     const llama_config *c = j->c;
     run_state *s = j->s;
-    const int hd = c->head_dim, qd = c->n_heads * hd, kvd = c->n_kv_heads * hd, grp = c->n_heads / c->n_kv_heads;
+    const int hd = c->head_dim, qd = c->n_heads * hd, kvd = c->n_kv_heads * hd,
+              grp = c->n_heads / c->n_kv_heads;
     const float scale = c->attn_scale;
     const float *kc = s->k_cache + (size_t)j->layer * s->n_ctx * kvd;
     const float *vc = s->v_cache + (size_t)j->layer * s->n_ctx * kvd;
@@ -809,8 +882,10 @@ static void att_worker(void *arg, int ith, int nth) {
             float acc[8] = {0};
             int i = 0;
             for (; i + 8 <= hd; i += 8)
-                for (int l = 0; l < 8; l++) acc[l] = acc[l] + q[i + l] * k[i + l];
-            for (; i < hd; i++) acc[i & 7] = acc[i & 7] + q[i] * k[i];
+                for (int l = 0; l < 8; l++)
+                    acc[l] = acc[l] + q[i + l] * k[i + l];
+            for (; i < hd; i++)
+                acc[i & 7] = acc[i & 7] + q[i] * k[i];
             float sc = reduce8(acc) * scale;
             att[p] = sc;
             if (sc > mx) mx = sc;
@@ -831,7 +906,8 @@ static void att_worker(void *arg, int ith, int nth) {
             for (int p = p_lo; p < n_keys; p++) {
                 const float *restrict v = vc + (size_t)p * kvd + (size_t)kvh * hd + i0;
                 float a = att[p] * inv;
-                for (int i = 0; i < w; i++) ob[i] = ob[i] + a * v[i];
+                for (int i = 0; i < w; i++)
+                    ob[i] = ob[i] + a * v[i];
             }
             memcpy(o + i0, ob, sizeof(float) * (size_t)w);
         }
@@ -880,13 +956,15 @@ static void rope_apply(float *x, int n_heads, int hd, int n_rot, bool neox, cons
 /* RMSNorm of each head_dim-long head of n_heads rows, in place (qwen3 and
  * gemma3's QK-norm). */
 static void head_norm(float *x, int n_heads, int hd, const float *w, float eps) {
-    for (int h = 0; h < n_heads; h++) rmsnorm(x + (size_t)h * hd, x + (size_t)h * hd, w, hd, eps);
+    for (int h = 0; h < n_heads; h++)
+        rmsnorm(x + (size_t)h * hd, x + (size_t)h * hd, w, hd, eps);
 }
 
 /* x[t][i] += b[i] for n rows of width d, row stride ld. */
 static void add_bias(float *x, int n, int d, size_t ld, const float *b) {
     for (int t = 0; t < n; t++)
-        for (int i = 0; i < d; i++) x[(size_t)t * ld + i] = x[(size_t)t * ld + i] + b[i];
+        for (int i = 0; i < d; i++)
+            x[(size_t)t * ld + i] = x[(size_t)t * ld + i] + b[i];
 }
 
 /* ============================================================================
@@ -897,7 +975,8 @@ int wicas_model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, floa
     const wicas_infer_model *m = ctx->m;
     const llama_config *c = &m->cfg;
     run_state *s = &ctx->s;
-    const int dim = c->dim, hd = c->head_dim, qd = c->n_heads * hd, kvd = c->n_kv_heads * hd, ff = c->hidden_dim;
+    const int dim = c->dim, hd = c->head_dim, qd = c->n_heads * hd, kvd = c->n_kv_heads * hd,
+              ff = c->hidden_dim;
     const int pos0 = ctx->pos;
     const kernel_set *k = wicas_kernels_get();
     if (n <= 0 || n > s->max_batch) return WICAS_INFER_EARG;
@@ -908,10 +987,11 @@ int wicas_model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, floa
     /* Token embeddings: x_t = row tokens[t] of token_embd, dequantised. */
     for (int t = 0; t < n; t++)
         wicas_dequant_row(m->tok_embd.type, m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_bytes,
-                    s->x + (size_t)t * dim, dim);
+                          s->x + (size_t)t * dim, dim);
     /* gemma3: x *= sqrt(dim) */
     if (c->embd_scale != 0.0f)
-        for (size_t i = 0; i < (size_t)n * dim; i++) s->x[i] = s->x[i] * c->embd_scale;
+        for (size_t i = 0; i < (size_t)n * dim; i++)
+            s->x[i] = s->x[i] * c->embd_scale;
     rope_tables(m, s, pos0, n);
 
     for (int l = 0; l < c->n_layers; l++) {
@@ -920,11 +1000,16 @@ int wicas_model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, floa
         float *vc = s->v_cache + ((size_t)l * s->n_ctx + pos0) * kvd;
 
         /* ---- attention block: x += Wo . attention(RoPE(Wq xn), RoPE(Wk xn), Wv xn) */
-        for (int t = 0; t < n; t++) rmsnorm(s->xb + (size_t)t * dim, s->x + (size_t)t * dim, L->attn_norm, dim, c->eps);
+        for (int t = 0; t < n; t++)
+            rmsnorm(s->xb + (size_t)t * dim, s->x + (size_t)t * dim, L->attn_norm, dim, c->eps);
         quantize_rows(&s->act, s->xb, n, dim);
         /* q, k, v in one job; k and v land directly in the KV cache. */
-        mm_job j = {.w = {&L->wq, &L->wk, &L->wv}, .out = {s->q, kc, vc}, .ldo = {qd, kvd, kvd}, .n = 3,
-                    .a = &s->act, .k = k};
+        mm_job j = {.w = {&L->wq, &L->wk, &L->wv},
+                    .out = {s->q, kc, vc},
+                    .ldo = {qd, kvd, kvd},
+                    .n = 3,
+                    .a = &s->act,
+                    .k = k};
         wicas_pool_run(ctx->pool, mm_worker, &j);
         if (L->bq) add_bias(s->q, n, qd, (size_t)qd, L->bq);
         if (L->bk) add_bias(kc, n, kvd, (size_t)kvd, L->bk);
@@ -945,13 +1030,21 @@ int wicas_model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, floa
         if (L->attn_post_norm) /* gemma3: x += norm(attention out) */
             for (int t = 0; t < n; t++)
                 rmsnorm(s->xb + (size_t)t * dim, s->xb + (size_t)t * dim, L->attn_post_norm, dim, c->eps);
-        for (size_t i = 0; i < (size_t)n * dim; i++) s->x[i] = s->x[i] + s->xb[i];
+        for (size_t i = 0; i < (size_t)n * dim; i++)
+            s->x[i] = s->x[i] + s->xb[i];
 
         /* ---- feed-forward block (SwiGLU): x += W_down (silu(W_gate xn) * (W_up xn)) */
-        for (int t = 0; t < n; t++) rmsnorm(s->xb + (size_t)t * dim, s->x + (size_t)t * dim, L->ffn_norm, dim, c->eps);
+        for (int t = 0; t < n; t++)
+            rmsnorm(s->xb + (size_t)t * dim, s->x + (size_t)t * dim, L->ffn_norm, dim, c->eps);
         quantize_rows(&s->act, s->xb, n, dim);
-        mm_job jf = {.w = {&L->w_gate, &L->w_up}, .out = {s->hb, s->hb2}, .ldo = {ff, ff}, .n = 2, .a = &s->act, .k = k,
-                     .swiglu = true, .gelu = c->gelu};
+        mm_job jf = {.w = {&L->w_gate, &L->w_up},
+                     .out = {s->hb, s->hb2},
+                     .ldo = {ff, ff},
+                     .n = 2,
+                     .a = &s->act,
+                     .k = k,
+                     .swiglu = true,
+                     .gelu = c->gelu};
         wicas_pool_run(ctx->pool, mm_worker, &jf);
         quantize_rows(&s->act, s->hb, n, ff);
         mm_job jd = {.w = {&L->w_down}, .out = {s->xb}, .ldo = {dim}, .n = 1, .a = &s->act, .k = k};
@@ -959,7 +1052,8 @@ int wicas_model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, floa
         if (L->ffn_post_norm) /* gemma3: x += norm(FFN out) */
             for (int t = 0; t < n; t++)
                 rmsnorm(s->xb + (size_t)t * dim, s->xb + (size_t)t * dim, L->ffn_post_norm, dim, c->eps);
-        for (size_t i = 0; i < (size_t)n * dim; i++) s->x[i] = s->x[i] + s->xb[i];
+        for (size_t i = 0; i < (size_t)n * dim; i++)
+            s->x[i] = s->x[i] + s->xb[i];
     }
 
     /* ---- final norm and classifier: only the rows the caller needs */
@@ -972,9 +1066,11 @@ int wicas_model_forward(wicas_infer_ctx *ctx, const int32_t *tokens, int n, floa
     wicas_pool_run(ctx->pool, mm_worker, &jl);
     if (c->softcap != 0.0f) { /* gemma3: logits = cap * tanh(logits / cap) */
         const float inv = 1.0f / c->softcap;
-        for (size_t i = 0; i < (size_t)nt * c->vocab; i++) lo[i] = wicas_tanhf(lo[i] * inv) * c->softcap;
+        for (size_t i = 0; i < (size_t)nt * c->vocab; i++)
+            lo[i] = wicas_tanhf(lo[i] * inv) * c->softcap;
     }
-    if (logits_all) memcpy(s->logits, logits_all + (size_t)(n - 1) * c->vocab, sizeof(float) * (size_t)c->vocab);
+    if (logits_all)
+        memcpy(s->logits, logits_all + (size_t)(n - 1) * c->vocab, sizeof(float) * (size_t)c->vocab);
     ctx->pos = pos0 + n;
     return 0;
 }

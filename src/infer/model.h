@@ -24,24 +24,24 @@ typedef enum { ARCH_LLAMA, ARCH_QWEN2, ARCH_QWEN3, ARCH_GEMMA3, ARCH_PHI3 } mode
  * llama keys, the other architectures use the same suffixes). */
 typedef struct {
     model_arch arch;
-    int n_layers;    /* llama.block_count */
-    int dim;         /* llama.embedding_length */
-    int hidden_dim;  /* llama.feed_forward_length */
-    int n_heads;     /* llama.attention.head_count */
-    int n_kv_heads;  /* llama.attention.head_count_kv (default n_heads) */
-    int head_dim;    /* llama.attention.key_length (default dim / n_heads) */
-    int n_rot;       /* llama.rope.dimension_count (default head_dim) */
-    int vocab;       /* token_embd rows */
-    int ctx_train;   /* llama.context_length */
-    float eps;       /* llama.attention.layer_norm_rms_epsilon */
-    double rope_base;  /* llama.rope.freq_base (default 10000) */
-    double rope_scale; /* position multiplier: 1 / llama.rope.scaling.factor for linear scaling */
-    bool rope_neox;    /* RoPE pairs (i, i + n_rot/2) (qwen2/3, gemma3, phi3) instead of (2i, 2i+1) */
-    bool gelu;         /* FFN gate activation GELU(tanh) (gemma3) instead of SiLU */
-    float embd_scale;  /* token embeddings multiplied by this (gemma3: sqrt(dim)); 0: not scaled */
-    float attn_scale;  /* attention score multiplier, 1/sqrt(key_length) */
-    float softcap;     /* gemma3.final_logit_softcapping: logits = c tanh(logits / c); 0: none */
-    int n_swa;         /* gemma3.attention.sliding_window: a sliding layer sees keys pos-n_swa+1..pos */
+    int n_layers;         /* llama.block_count */
+    int dim;              /* llama.embedding_length */
+    int hidden_dim;       /* llama.feed_forward_length */
+    int n_heads;          /* llama.attention.head_count */
+    int n_kv_heads;       /* llama.attention.head_count_kv (default n_heads) */
+    int head_dim;         /* llama.attention.key_length (default dim / n_heads) */
+    int n_rot;            /* llama.rope.dimension_count (default head_dim) */
+    int vocab;            /* token_embd rows */
+    int ctx_train;        /* llama.context_length */
+    float eps;            /* llama.attention.layer_norm_rms_epsilon */
+    double rope_base;     /* llama.rope.freq_base (default 10000) */
+    double rope_scale;    /* position multiplier: 1 / llama.rope.scaling.factor for linear scaling */
+    bool rope_neox;       /* RoPE pairs (i, i + n_rot/2) (qwen2/3, gemma3, phi3) instead of (2i, 2i+1) */
+    bool gelu;            /* FFN gate activation GELU(tanh) (gemma3) instead of SiLU */
+    float embd_scale;     /* token embeddings multiplied by this (gemma3: sqrt(dim)); 0: not scaled */
+    float attn_scale;     /* attention score multiplier, 1/sqrt(key_length) */
+    float softcap;        /* gemma3.final_logit_softcapping: logits = c tanh(logits / c); 0: none */
+    int n_swa;            /* gemma3.attention.sliding_window: a sliding layer sees keys pos-n_swa+1..pos */
     double rope_base_swa; /* gemma3.rope.freq_base_swa (default 10000), sliding layers, no scaling */
 } llama_config;
 
@@ -55,13 +55,13 @@ typedef struct {
 } wmat;
 
 typedef struct {
-    float *attn_norm, *ffn_norm; /* dim floats each (owned copies) */
-    wmat wq, wk, wv, wo;         /* attention projections */
-    wmat w_gate, w_up, w_down;   /* SwiGLU / GeGLU feed-forward */
-    float *bq, *bk, *bv;         /* attention biases (qwen2), or NULL */
-    float *q_norm, *k_norm;      /* per-head RMSNorm weights of q and k (head_dim), or NULL */
+    float *attn_norm, *ffn_norm;           /* dim floats each (owned copies) */
+    wmat wq, wk, wv, wo;                   /* attention projections */
+    wmat w_gate, w_up, w_down;             /* SwiGLU / GeGLU feed-forward */
+    float *bq, *bk, *bv;                   /* attention biases (qwen2), or NULL */
+    float *q_norm, *k_norm;                /* per-head RMSNorm weights of q and k (head_dim), or NULL */
     float *attn_post_norm, *ffn_post_norm; /* gemma3: norms of the block outputs (dim), or NULL */
-    bool swa;                    /* sliding-window layer (gemma3) */
+    bool swa;                              /* sliding-window layer (gemma3) */
 } llama_layer;
 
 struct wicas_infer_model {
@@ -71,9 +71,9 @@ struct wicas_infer_model {
     wmat tok_embd, output; /* output == tok_embd when tied */
     float *out_norm;
     llama_layer *layers;
-    double *inv_freq;      /* n_rot/2 RoPE frequencies base^(-2i/n_rot) */
-    double *inv_freq_swa;  /* the same with rope_base_swa (sliding layers), or NULL */
-    float *rope_ff;        /* llama3 RoPE: rope_freqs.weight divisors (n_rot/2), or NULL */
+    double *inv_freq;     /* n_rot/2 RoPE frequencies base^(-2i/n_rot) */
+    double *inv_freq_swa; /* the same with rope_base_swa (sliding layers), or NULL */
+    float *rope_ff;       /* llama3 RoPE: rope_freqs.weight divisors (n_rot/2), or NULL */
     wicas_tokenizer *tok;
     wicas_infer_model_info info;
     uint8_t *pack_mem; /* one allocation holding every packed matrix */
@@ -83,13 +83,13 @@ struct wicas_infer_model {
 /* Per-context run state; sized for up to max_batch tokens per forward call. */
 typedef struct {
     int max_batch, n_ctx;
-    float *x, *xb, *xb2;  /* max_batch x dim (xb2: attention output, n_heads*head_dim) */
-    float *q;             /* max_batch x n_heads*head_dim */
-    float *hb, *hb2;      /* max_batch x hidden_dim (gate / up) */
-    float *att;           /* max_batch x n_heads x n_ctx scores */
-    float *rope;          /* 2 x max_batch x (n_rot + 2) (cos, sin pairs): global, then sliding layers */
-    float *logits;        /* vocab (last token) */
-    q8_act act;           /* quantised activations, max_batch x max(dim, hidden, q_dim) */
+    float *x, *xb, *xb2;      /* max_batch x dim (xb2: attention output, n_heads*head_dim) */
+    float *q;                 /* max_batch x n_heads*head_dim */
+    float *hb, *hb2;          /* max_batch x hidden_dim (gate / up) */
+    float *att;               /* max_batch x n_heads x n_ctx scores */
+    float *rope;              /* 2 x max_batch x (n_rot + 2) (cos, sin pairs): global, then sliding layers */
+    float *logits;            /* vocab (last token) */
+    q8_act act;               /* quantised activations, max_batch x max(dim, hidden, q_dim) */
     float *k_cache, *v_cache; /* n_layers x n_ctx x kv_dim */
 } run_state;
 

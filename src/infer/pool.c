@@ -26,14 +26,17 @@ struct pool {
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t cv_job, cv_done;
-    atomic_uint gen;      /* incremented per job */
-    atomic_int done;      /* workers finished with the current job */
+    atomic_uint gen; /* incremented per job */
+    atomic_int done; /* workers finished with the current job */
     atomic_bool quit;
     pool_fn fn;
     void *arg;
 };
 
-typedef struct { pool *p; int ith; } worker_arg;
+typedef struct {
+    pool *p;
+    int ith;
+} worker_arg;
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -61,7 +64,8 @@ static void *worker(void *v) {
                 continue;
             }
             pthread_mutex_lock(&p->mu);
-            while (atomic_load(&p->gen) == seen && !atomic_load(&p->quit)) pthread_cond_wait(&p->cv_job, &p->mu);
+            while (atomic_load(&p->gen) == seen && !atomic_load(&p->quit))
+                pthread_cond_wait(&p->cv_job, &p->mu);
             pthread_mutex_unlock(&p->mu);
         }
         if (atomic_load(&p->quit)) return NULL;
@@ -90,7 +94,11 @@ pool *wicas_pool_new(int n) {
     }
     for (int i = 1; i < n; i++) {
         worker_arg *a = malloc(sizeof *a);
-        if (!a) { p->n = i; wicas_pool_free(p); return NULL; }
+        if (!a) {
+            p->n = i;
+            wicas_pool_free(p);
+            return NULL;
+        }
         a->p = p;
         a->ith = i;
         if (pthread_create(&p->threads[i], NULL, worker, a) != 0) {
@@ -109,7 +117,8 @@ void wicas_pool_free(pool *p) {
     atomic_store(&p->quit, true);
     pthread_cond_broadcast(&p->cv_job);
     pthread_mutex_unlock(&p->mu);
-    for (int i = 1; i < p->n; i++) pthread_join(p->threads[i], NULL);
+    for (int i = 1; i < p->n; i++)
+        pthread_join(p->threads[i], NULL);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv_job);
     pthread_cond_destroy(&p->cv_done);
@@ -117,7 +126,9 @@ void wicas_pool_free(pool *p) {
     free(p);
 }
 
-int wicas_pool_size(const pool *p) { return p->n; }
+int wicas_pool_size(const pool *p) {
+    return p->n;
+}
 
 void wicas_pool_run(pool *p, pool_fn fn, void *arg) {
     if (p->n == 1) {
@@ -143,7 +154,8 @@ void wicas_pool_run(pool *p, pool_fn fn, void *arg) {
             continue;
         }
         pthread_mutex_lock(&p->mu);
-        while (atomic_load(&p->done) != p->n - 1) pthread_cond_wait(&p->cv_done, &p->mu);
+        while (atomic_load(&p->done) != p->n - 1)
+            pthread_cond_wait(&p->cv_done, &p->mu);
         pthread_mutex_unlock(&p->mu);
     }
 }

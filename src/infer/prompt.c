@@ -17,7 +17,9 @@
 
 /* A tokenizer error as the engine's code: out of memory stays a node fault
  * (ENOMEM), everything else is the request's (ETOKEN). */
-static int tok_err(int rc) { return rc == WICAS_TOK_ENOMEM ? WICAS_INFER_ENOMEM : WICAS_INFER_ETOKEN; }
+static int tok_err(int rc) {
+    return rc == WICAS_TOK_ENOMEM ? WICAS_INFER_ENOMEM : WICAS_INFER_ETOKEN;
+}
 
 int wicas_infer_prompt_tokens(const wicas_infer_model *m, const char *prompt, bool chat, int32_t **tokens,
                               size_t *n) {
@@ -48,8 +50,8 @@ static int chat_text(const wicas_infer_model *m, const char *prompt, size_t plen
     return WICAS_INFER_ETOKEN; /* the template's length changed between passes: cannot happen */
 }
 
-int wicas_infer_prompt_tokens_ex(const wicas_infer_model *m, const char *prompt, bool chat, bool parse_special,
-                                 int32_t **tokens, size_t *n) {
+int wicas_infer_prompt_tokens_ex(const wicas_infer_model *m, const char *prompt, bool chat,
+                                 bool parse_special, int32_t **tokens, size_t *n) {
     if (!m || !prompt || !tokens || !n) return WICAS_INFER_EARG;
     *tokens = NULL;
     *n = 0;

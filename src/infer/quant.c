@@ -78,15 +78,25 @@ void wicas_q8_quantize_row(const float *x, q8_act *a, int t) {
     if (a->f) memcpy(a->f + (size_t)t * a->stride * QK, x, sizeof(float) * (size_t)nb * QK);
 }
 
-
 /* ---- Q5_0, Q5_1 and k-quants: decoding (see quant.h) ---------------------------- */
 int wicas_kq_kind(int type) {
     switch (type) {
-    case 6: case 11: case 14: case 15: return KQ_PLAIN; /* Q5_0, Q3_K, Q6_K, Q8_K */
-    case 20: case 23: return KQ_PLAIN;                 /* IQ4_NL, IQ4_XS */
-    case 10: case 12: case 13: return KQ_MINUS;        /* Q2_K, Q4_K, Q5_K */
-    case 7: return KQ_PLUS;                            /* Q5_1 */
-    default: return -1;
+    case 6:
+    case 11:
+    case 14:
+    case 15:
+        return KQ_PLAIN; /* Q5_0, Q3_K, Q6_K, Q8_K */
+    case 20:
+    case 23:
+        return KQ_PLAIN; /* IQ4_NL, IQ4_XS */
+    case 10:
+    case 12:
+    case 13:
+        return KQ_MINUS; /* Q2_K, Q4_K, Q5_K */
+    case 7:
+        return KQ_PLUS; /* Q5_1 */
+    default:
+        return -1;
     }
 }
 
@@ -104,7 +114,8 @@ static void scale_min_k4(int j, const uint8_t *s, int32_t *sc, int32_t *mn) {
 }
 
 /* The 16 non-linear levels of IQ4_NL / IQ4_XS. */
-static const int8_t IQ4_LEVELS[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+static const int8_t IQ4_LEVELS[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                      1,    13,   25,  38,  53,  69,  89,  113};
 
 void wicas_kq_decode(int type, const uint8_t *row, int g, int nv, kq_group *o) {
     if (type == 20) { /* IQ4_NL: 32-element blocks d; qs[16], x = d * level[nibble] (Q4 nibble order) */
@@ -182,7 +193,8 @@ void wicas_kq_decode(int type, const uint8_t *row, int g, int nv, kq_group *o) {
     case 10: { /* Q2_K: element 128n + 32k + l is bits 2k.. of qs[32n + l]; per 16: scale/min nibbles */
         const block_q2_K *x = (const block_q2_K *)row + g;
         for (int j = 0; j < 8; j++)
-            for (int l = 0; l < 32; l++) o->q[j * 32 + l] = (int8_t)((x->qs[(j / 4) * 32 + l] >> (2 * (j % 4))) & 3);
+            for (int l = 0; l < 32; l++)
+                o->q[j * 32 + l] = (int8_t)((x->qs[(j / 4) * 32 + l] >> (2 * (j % 4))) & 3);
         for (int i = 0; i < 16; i++) {
             o->sc[i] = x->scales[i] & 0x0f;
             o->mn[i] = x->scales[i] >> 4;
@@ -207,7 +219,8 @@ void wicas_kq_decode(int type, const uint8_t *row, int g, int nv, kq_group *o) {
         d = f16_to_f32(x->d);
         break;
     }
-    case 12: case 13: { /* Q4_K/Q5_K: element 64c + 32h + l is nibble h of qs[32c + l] (+ bit 2c+h of qh[l] << 4) */
+    case 12:
+    case 13: { /* Q4_K/Q5_K: element 64c + 32h + l is nibble h of qs[32c + l] (+ bit 2c+h of qh[l] << 4) */
         const uint8_t *blk = row + (size_t)g * (type == 12 ? sizeof(block_q4_K) : sizeof(block_q5_K));
         uint16_t dh, mh;
         memcpy(&dh, blk, 2);
@@ -228,7 +241,8 @@ void wicas_kq_decode(int type, const uint8_t *row, int g, int nv, kq_group *o) {
         m = f16_to_f32(mh);
         break;
     }
-    case 14: { /* Q6_K: element 128n + 32k + l: nibble k/2 of ql[64n + 32(k%2) + l], bits 2k.. of qh[32n + l] */
+    case 14: { /* Q6_K: element 128n + 32k + l: nibble k/2 of ql[64n + 32(k%2) + l], bits 2k.. of qh[32n + l]
+                */
         const block_q6_K *x = (const block_q6_K *)row + g;
         for (int j = 0; j < 8; j++) {
             const int n = j / 4, k = j % 4;
@@ -255,7 +269,9 @@ void wicas_kq_decode(int type, const uint8_t *row, int g, int nv, kq_group *o) {
         d = x->d;
         break;
     }
-    default: memset(o, 0, sizeof *o); return;
+    default:
+        memset(o, 0, sizeof *o);
+        return;
     }
     for (int j = 0; j < 8; j++) {
         o->d[j] = d;
@@ -297,10 +313,12 @@ static void mm_kq_scalar(int type, const uint8_t *w, size_t rb, int r0, int r1, 
                 for (int u = 0; u < nt; u++) {
                     const size_t ab = (size_t)(t0 + u) * st + (size_t)g * 8;
                     for (int j = 0; j < nv; j++)
-                        acc[u][j] = acc[u][j] + kq_blockval(kind, &G, j, a->q + (ab + j) * QK, a->d[ab + j], a->s[ab + j]);
+                        acc[u][j] = acc[u][j] + kq_blockval(kind, &G, j, a->q + (ab + j) * QK, a->d[ab + j],
+                                                            a->s[ab + j]);
                 }
             }
-            for (int u = 0; u < nt; u++) out[(size_t)(t0 + u) * ldo + r] = reduce8(acc[u]);
+            for (int u = 0; u < nt; u++)
+                out[(size_t)(t0 + u) * ldo + r] = reduce8(acc[u]);
         }
     }
 }
@@ -313,7 +331,8 @@ static float dot_q4_0_scalar(const void *w, const q8_act *a, int t) {
     const float *xd = a->d + (size_t)t * a->stride;
     const int32_t *xs = a->qsum + (size_t)t * a->stride;
     float acc[8] = {0};
-    for (int b = 0; b < nb; b++) acc[b & 7] = acc[b & 7] + blockval_q4_0(&wb[b], xq + b * QK, xd[b], xs[b]);
+    for (int b = 0; b < nb; b++)
+        acc[b & 7] = acc[b & 7] + blockval_q4_0(&wb[b], xq + b * QK, xd[b], xs[b]);
     return reduce8(acc);
 }
 
@@ -324,7 +343,8 @@ static float dot_q4_1_scalar(const void *w, const q8_act *a, int t) {
     const float *xd = a->d + (size_t)t * a->stride;
     const float *xs = a->s + (size_t)t * a->stride;
     float acc[8] = {0};
-    for (int b = 0; b < nb; b++) acc[b & 7] = acc[b & 7] + blockval_q4_1(&wb[b], xq + b * QK, xd[b], xs[b]);
+    for (int b = 0; b < nb; b++)
+        acc[b & 7] = acc[b & 7] + blockval_q4_1(&wb[b], xq + b * QK, xd[b], xs[b]);
     return reduce8(acc);
 }
 
@@ -334,20 +354,39 @@ static float dot_q8_0_scalar(const void *w, const q8_act *a, int t) {
     const int8_t *xq = a->q + (size_t)t * a->stride * QK;
     const float *xd = a->d + (size_t)t * a->stride;
     float acc[8] = {0};
-    for (int b = 0; b < nb; b++) acc[b & 7] = acc[b & 7] + blockval_q8_0(&wb[b], xq + b * QK, xd[b]);
+    for (int b = 0; b < nb; b++)
+        acc[b & 7] = acc[b & 7] + blockval_q8_0(&wb[b], xq + b * QK, xd[b]);
     return reduce8(acc);
 }
 
-const kernel_set wicas_kernels_scalar = {"scalar", dot_q4_0_scalar, dot_q4_1_scalar, dot_q8_0_scalar, NULL, NULL, NULL,
-                                   NULL, NULL, NULL, dot_kq_scalar, mm_kq_scalar, NULL, NULL, NULL,
-                                   NULL, NULL, NULL};
+const kernel_set wicas_kernels_scalar = {"scalar",
+                                         dot_q4_0_scalar,
+                                         dot_q4_1_scalar,
+                                         dot_q8_0_scalar,
+                                         NULL,
+                                         NULL,
+                                         NULL,
+                                         NULL,
+                                         NULL,
+                                         NULL,
+                                         dot_kq_scalar,
+                                         mm_kq_scalar,
+                                         NULL,
+                                         NULL,
+                                         NULL,
+                                         NULL,
+                                         NULL,
+                                         NULL};
 
 /* Float weight types: v_b = sequential sum over the block of w_i * x_i. */
 static float wval(int type, const void *w, size_t i) {
     switch (type) {
-    case 0: return ((const float *)w)[i];
-    case 1: return f16_to_f32(((const uint16_t *)w)[i]);
-    default: return bf16_to_f32(((const uint16_t *)w)[i]);
+    case 0:
+        return ((const float *)w)[i];
+    case 1:
+        return f16_to_f32(((const uint16_t *)w)[i]);
+    default:
+        return bf16_to_f32(((const uint16_t *)w)[i]);
     }
 }
 
@@ -357,7 +396,8 @@ static float dot_float(int type, const void *w, const q8_act *a, int t) {
     float acc[8] = {0};
     for (int b = 0; b < nb; b++) {
         float v = 0.0f;
-        for (int i = 0; i < QK; i++) v = v + wval(type, w, (size_t)b * QK + i) * x[b * QK + i];
+        for (int i = 0; i < QK; i++)
+            v = v + wval(type, w, (size_t)b * QK + i) * x[b * QK + i];
         acc[b & 7] = acc[b & 7] + v;
     }
     return reduce8(acc);
@@ -365,16 +405,23 @@ static float dot_float(int type, const void *w, const q8_act *a, int t) {
 
 float wicas_dot_row(const kernel_set *k, int type, const void *w, const q8_act *a, int t) {
     switch (type) {
-    case 2: return k->dot_q4_0(w, a, t);
-    case 3: return k->dot_q4_1(w, a, t);
-    case 8: return k->dot_q8_0(w, a, t);
-    case 0: case 1: case 30: return dot_float(type, w, a, t);
-    default: return k->dot_kq(type, w, a, t);
+    case 2:
+        return k->dot_q4_0(w, a, t);
+    case 3:
+        return k->dot_q4_1(w, a, t);
+    case 8:
+        return k->dot_q8_0(w, a, t);
+    case 0:
+    case 1:
+    case 30:
+        return dot_float(type, w, a, t);
+    default:
+        return k->dot_kq(type, w, a, t);
     }
 }
 
-void wicas_matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a,
-                 float *out, size_t ldo) {
+void wicas_matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_bytes, int r0, int r1,
+                       const q8_act *a, float *out, size_t ldo) {
     if (wicas_kq_kind(type) >= 0 && k->mm_kq) {
         k->mm_kq(type, w, row_bytes, r0, r1, a, out, ldo);
         return;
@@ -385,26 +432,37 @@ void wicas_matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t r
         return;
     }
     for (int r = r0; r < r1; r++)
-        for (int t = 0; t < a->n_tok; t++) out[(size_t)t * ldo + r] = wicas_dot_row(k, type, w + (size_t)r * row_bytes, a, t);
+        for (int t = 0; t < a->n_tok; t++)
+            out[(size_t)t * ldo + r] = wicas_dot_row(k, type, w + (size_t)r * row_bytes, a, t);
 }
 
 static mm_packed_fn packed_fn(const kernel_set *k, int type) {
     switch (type) {
-    case 2: return k->pk_q4_0;
-    case 3: return k->pk_q4_1;
-    case 8: return k->pk_q8_0;
-    case 6: return k->pk_q5_0;
-    case 7: return k->pk_q5_1;
-    case 20: return k->pk_iq4_nl;
-    case 12: return k->pk_q4_k;
-    case 13: return k->pk_q5_k;
-    case 14: return k->pk_q6_k;
-    default: return NULL;
+    case 2:
+        return k->pk_q4_0;
+    case 3:
+        return k->pk_q4_1;
+    case 8:
+        return k->pk_q8_0;
+    case 6:
+        return k->pk_q5_0;
+    case 7:
+        return k->pk_q5_1;
+    case 20:
+        return k->pk_iq4_nl;
+    case 12:
+        return k->pk_q4_k;
+    case 13:
+        return k->pk_q5_k;
+    case 14:
+        return k->pk_q6_k;
+    default:
+        return NULL;
     }
 }
 
-void wicas_matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, const uint8_t *packed, size_t row_bytes, int r0,
-                        int r1, const q8_act *a, float *out, size_t ldo) {
+void wicas_matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, const uint8_t *packed,
+                              size_t row_bytes, int r0, int r1, const q8_act *a, float *out, size_t ldo) {
     mm_packed_fn pk = packed ? packed_fn(k, type) : NULL;
     if (pk && r0 % 8 == 0 && r1 % 8 == 0) {
         pk(packed, r0 / 8, r1 / 8, a, out, ldo);
@@ -417,13 +475,27 @@ void wicas_matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, c
 /* Packed bytes per (row group, block) and the source block size; 0: not packable. */
 static size_t pack_per(int type, size_t *bsz) {
     switch (type) {
-    case 2: *bsz = sizeof(block_q4_0); return PACK_Q4_0_BYTES;
-    case 3: *bsz = sizeof(block_q4_1); return PACK_Q4_1_BYTES;
-    case 8: *bsz = sizeof(block_q8_0); return PACK_Q8_0_BYTES;
-    case 6: *bsz = sizeof(block_q5_0); return PACK_Q5_0_BYTES;
-    case 7: *bsz = sizeof(block_q5_1); return PACK_Q5_1_BYTES;
-    case 20: *bsz = 18; return PACK_IQ4_NL_BYTES;
-    default: *bsz = 0; return 0;
+    case 2:
+        *bsz = sizeof(block_q4_0);
+        return PACK_Q4_0_BYTES;
+    case 3:
+        *bsz = sizeof(block_q4_1);
+        return PACK_Q4_1_BYTES;
+    case 8:
+        *bsz = sizeof(block_q8_0);
+        return PACK_Q8_0_BYTES;
+    case 6:
+        *bsz = sizeof(block_q5_0);
+        return PACK_Q5_0_BYTES;
+    case 7:
+        *bsz = sizeof(block_q5_1);
+        return PACK_Q5_1_BYTES;
+    case 20:
+        *bsz = 18;
+        return PACK_IQ4_NL_BYTES;
+    default:
+        *bsz = 0;
+        return 0;
     }
 }
 
@@ -433,7 +505,8 @@ static size_t pack_per_k(int type) {
 
 size_t wicas_pack_size(int type, int rows, int cols) {
     if (rows % 8 != 0 || cols % QK != 0) return 0;
-    if (pack_per_k(type)) return cols % QKK ? 0 : pack_per_k(type) * (size_t)(rows / 8) * (size_t)(cols / QKK);
+    if (pack_per_k(type))
+        return cols % QKK ? 0 : pack_per_k(type) * (size_t)(rows / 8) * (size_t)(cols / QKK);
     size_t bsz;
     return pack_per(type, &bsz) * (size_t)(rows / 8) * (size_t)(cols / QK);
 }
@@ -451,18 +524,20 @@ static void pack_matrix_k(int type, const uint8_t *w, int rows, int cols, uint8_
                 if (type == 14) {
                     const block_q6_K *x = (const block_q6_K *)blk;
                     memcpy(o + 2 * r, &x->d, 2);
-                    for (int h = 0; h < 16; h++) o[16 + h * 8 + r] = (uint8_t)x->scales[h];
+                    for (int h = 0; h < 16; h++)
+                        o[16 + h * 8 + r] = (uint8_t)x->scales[h];
                     uint8_t *ql = o + 16 + 128, *qh = ql + 1024;
                     for (int n = 0; n < 2; n++)
                         for (int m = 0; m < 2; m++)
                             for (int k = 0; k < 8; k++)
-                                memcpy(ql + (size_t)((n * 2 + m) * 8 + k) * 32 + 4 * r, x->ql + 64 * n + 32 * m + 4 * k, 4);
+                                memcpy(ql + (size_t)((n * 2 + m) * 8 + k) * 32 + 4 * r,
+                                       x->ql + 64 * n + 32 * m + 4 * k, 4);
                     for (int n = 0; n < 2; n++)
                         for (int k = 0; k < 8; k++)
                             memcpy(qh + (size_t)(n * 8 + k) * 32 + 4 * r, x->qh + 32 * n + 4 * k, 4);
                     continue;
                 }
-                memcpy(o + 2 * r, blk, 2);      /* d */
+                memcpy(o + 2 * r, blk, 2);          /* d */
                 memcpy(o + 16 + 2 * r, blk + 2, 2); /* dmin */
                 for (int j = 0; j < 8; j++) {
                     int32_t sc, mn;
@@ -473,9 +548,11 @@ static void pack_matrix_k(int type, const uint8_t *w, int rows, int cols, uint8_
                 const uint8_t *qs = blk + (type == 12 ? 16 : 48);
                 uint8_t *oq = o + 160;
                 for (int c = 0; c < 4; c++)
-                    for (int k = 0; k < 8; k++) memcpy(oq + (size_t)(c * 8 + k) * 32 + 4 * r, qs + 32 * c + 4 * k, 4);
+                    for (int k = 0; k < 8; k++)
+                        memcpy(oq + (size_t)(c * 8 + k) * 32 + 4 * r, qs + 32 * c + 4 * k, 4);
                 if (type == 13)
-                    for (int k = 0; k < 8; k++) memcpy(oq + 1024 + (size_t)k * 32 + 4 * r, blk + 16 + 4 * k, 4);
+                    for (int k = 0; k < 8; k++)
+                        memcpy(oq + 1024 + (size_t)k * 32 + 4 * r, blk + 16 + 4 * k, 4);
             }
         }
 }
@@ -496,7 +573,7 @@ void wicas_pack_matrix(int type, const uint8_t *w, int rows, int cols, uint8_t *
             uint8_t *o = out + ((size_t)g * nb + b) * per;
             for (int r = 0; r < 8; r++) {
                 const uint8_t *blk = w + ((size_t)(g * 8 + r) * nb + b) * bsz;
-                memcpy(o + 2 * r, blk, 2); /* d */
+                memcpy(o + 2 * r, blk, 2);                     /* d */
                 if (has_m) memcpy(o + 16 + 2 * r, blk + 2, 2); /* m */
                 uint8_t *oq = o + (has_m ? 32 : 16);
                 if (has_qh) {
@@ -505,10 +582,12 @@ void wicas_pack_matrix(int type, const uint8_t *w, int rows, int cols, uint8_t *
                 }
                 const uint8_t *qs = blk + qs_off;
                 int steps = type == 8 ? 8 : 4;
-                for (int k = 0; k < steps; k++) memcpy(oq + (size_t)k * 32 + (size_t)r * 4, qs + 4 * k, 4);
+                for (int k = 0; k < steps; k++)
+                    memcpy(oq + (size_t)k * 32 + (size_t)r * 4, qs + 4 * k, 4);
                 if (type == 8) {
                     int32_t sum = 0;
-                    for (int i = 0; i < QK; i++) sum += (int8_t)qs[i];
+                    for (int i = 0; i < QK; i++)
+                        sum += (int8_t)qs[i];
                     memcpy(oq + 256 + (size_t)r * 4, &sum, 4);
                 }
             }
@@ -523,9 +602,17 @@ bool wicas_kernels_packed_available(void) {
 
 void wicas_dequant_row(int type, const void *w, float *out, int n) {
     switch (type) {
-    case 0: memcpy(out, w, sizeof(float) * (size_t)n); return;
-    case 1: for (int i = 0; i < n; i++) out[i] = f16_to_f32(((const uint16_t *)w)[i]); return;
-    case 30: for (int i = 0; i < n; i++) out[i] = bf16_to_f32(((const uint16_t *)w)[i]); return;
+    case 0:
+        memcpy(out, w, sizeof(float) * (size_t)n);
+        return;
+    case 1:
+        for (int i = 0; i < n; i++)
+            out[i] = f16_to_f32(((const uint16_t *)w)[i]);
+        return;
+    case 30:
+        for (int i = 0; i < n; i++)
+            out[i] = bf16_to_f32(((const uint16_t *)w)[i]);
+        return;
     case 2:
         for (int b = 0; b < n / QK; b++) {
             const block_q4_0 *x = (const block_q4_0 *)w + b;
@@ -550,10 +637,12 @@ void wicas_dequant_row(int type, const void *w, float *out, int n) {
         for (int b = 0; b < n / QK; b++) {
             const block_q8_0 *x = (const block_q8_0 *)w + b;
             float d = f16_to_f32(x->d);
-            for (int j = 0; j < QK; j++) out[b * QK + j] = (float)x->qs[j] * d;
+            for (int j = 0; j < QK; j++)
+                out[b * QK + j] = (float)x->qs[j] * d;
         }
         return;
-    default: break;
+    default:
+        break;
     }
     const int kind = wicas_kq_kind(type);
     if (kind < 0) {
@@ -572,8 +661,10 @@ void wicas_dequant_row(int type, const void *w, float *out, int n) {
                 const int h = 2 * j + i / 16;
                 float v = G.d[j] * (float)G.sc[h];
                 v = v * (float)G.q[j * QK + i];
-                if (kind == KQ_MINUS) v = v - G.m[j] * (float)G.mn[h];
-                else if (kind == KQ_PLUS) v = v + G.m[j];
+                if (kind == KQ_MINUS)
+                    v = v - G.m[j] * (float)G.mn[h];
+                else if (kind == KQ_PLUS)
+                    v = v + G.m[j];
                 out[(size_t)(g * 8 + j) * QK + i] = v;
             }
     }
@@ -594,8 +685,8 @@ static bool has_f16c(void) {
 static bool cpu_has(wicas_kernels k) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (k == WICAS_KERNELS_AVX2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                                        has_f16c();
+    if (k == WICAS_KERNELS_AVX2)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
     if (k == WICAS_KERNELS_AVX512)
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
@@ -610,17 +701,22 @@ static bool cpu_has(wicas_kernels k) {
 static const kernel_set *set_for(wicas_kernels k) {
     if (!cpu_has(k)) return NULL;
     switch (k) {
-    case WICAS_KERNELS_SCALAR: return &wicas_kernels_scalar;
+    case WICAS_KERNELS_SCALAR:
+        return &wicas_kernels_scalar;
 #if defined(WICAS_HAVE_AVX2)
-    case WICAS_KERNELS_AVX2: return &wicas_kernels_avx2;
+    case WICAS_KERNELS_AVX2:
+        return &wicas_kernels_avx2;
 #endif
 #if defined(WICAS_HAVE_AVX512)
-    case WICAS_KERNELS_AVX512: return &wicas_kernels_avx512;
+    case WICAS_KERNELS_AVX512:
+        return &wicas_kernels_avx512;
 #endif
 #if defined(WICAS_HAVE_NEON)
-    case WICAS_KERNELS_NEON: return &wicas_kernels_neon;
+    case WICAS_KERNELS_NEON:
+        return &wicas_kernels_neon;
 #endif
-    default: return NULL;
+    default:
+        return NULL;
     }
 }
 
@@ -628,10 +724,14 @@ static const kernel_set *choose(void) {
     const char *e = getenv("WICAS_KERNELS");
     if (e && *e) {
         const kernel_set *k = NULL;
-        if (strcmp(e, "scalar") == 0) k = set_for(WICAS_KERNELS_SCALAR);
-        else if (strcmp(e, "avx2") == 0) k = set_for(WICAS_KERNELS_AVX2);
-        else if (strcmp(e, "avx512") == 0) k = set_for(WICAS_KERNELS_AVX512);
-        else if (strcmp(e, "neon") == 0) k = set_for(WICAS_KERNELS_NEON);
+        if (strcmp(e, "scalar") == 0)
+            k = set_for(WICAS_KERNELS_SCALAR);
+        else if (strcmp(e, "avx2") == 0)
+            k = set_for(WICAS_KERNELS_AVX2);
+        else if (strcmp(e, "avx512") == 0)
+            k = set_for(WICAS_KERNELS_AVX512);
+        else if (strcmp(e, "neon") == 0)
+            k = set_for(WICAS_KERNELS_NEON);
         if (k) return k;
         /* Unknown or unavailable: fall back to automatic choice (results are
          * the same either way). */
@@ -658,4 +758,6 @@ int wicas_infer_set_kernels(wicas_kernels k) {
     return 0;
 }
 
-const char *wicas_infer_kernels_name(void) { return wicas_kernels_get()->name; }
+const char *wicas_infer_kernels_name(void) {
+    return wicas_kernels_get()->name;
+}

@@ -32,9 +32,18 @@
 
 #define QK 32 /* elements per block for every block format used here */
 
-typedef struct { uint16_t d; uint8_t qs[QK / 2]; } block_q4_0;           /* 18 bytes */
-typedef struct { uint16_t d, m; uint8_t qs[QK / 2]; } block_q4_1;        /* 20 bytes */
-typedef struct { uint16_t d; int8_t qs[QK]; } block_q8_0;                /* 34 bytes */
+typedef struct {
+    uint16_t d;
+    uint8_t qs[QK / 2];
+} block_q4_0; /* 18 bytes */
+typedef struct {
+    uint16_t d, m;
+    uint8_t qs[QK / 2];
+} block_q4_1; /* 20 bytes */
+typedef struct {
+    uint16_t d;
+    int8_t qs[QK];
+} block_q8_0; /* 34 bytes */
 _Static_assert(sizeof(block_q4_0) == 18, "q4_0 layout");
 _Static_assert(sizeof(block_q4_1) == 20, "q4_1 layout");
 _Static_assert(sizeof(block_q8_0) == 34, "q8_0 layout");
@@ -42,8 +51,16 @@ _Static_assert(sizeof(block_q8_0) == 34, "q8_0 layout");
  * j+16 in its high 4 bits. */
 
 /* ---- exact scalar conversions ------------------------------------------- */
-static inline float bits_to_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
-static inline uint32_t f32_to_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static inline float bits_to_f32(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static inline uint32_t f32_to_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
 
 /* IEEE half -> float: exact (every half is a float). Subnormal halves are
  * normalised by hand; Inf/NaN keep their payload. */
@@ -54,7 +71,10 @@ static inline float f16_to_f32(uint16_t h) {
     if (exp == 0) {
         if (man == 0) return bits_to_f32(sign);
         int e = -1;
-        do { man <<= 1; e++; } while ((man & 0x400) == 0);
+        do {
+            man <<= 1;
+            e++;
+        } while ((man & 0x400) == 0);
         man &= 0x3ff;
         return bits_to_f32(sign | ((uint32_t)(112 - e) << 23) | (man << 13));
     }
@@ -82,7 +102,9 @@ static inline uint16_t f32_to_f16(float f) {
     return (uint16_t)(sign | r);
 }
 
-static inline float bf16_to_f32(uint16_t h) { return bits_to_f32((uint32_t)h << 16); }
+static inline float bf16_to_f32(uint16_t h) {
+    return bits_to_f32((uint32_t)h << 16);
+}
 static inline uint16_t f32_to_bf16(float f) {
     uint32_t x = f32_to_bits(f);
     if ((x & 0x7fffffff) > 0x7f800000) return (uint16_t)((x >> 16) | 0x40);
@@ -98,9 +120,9 @@ typedef struct {
     int32_t *qsum; /* sum(q)        (Q4_0 needs it) */
     float *f;      /* the float activations themselves (float weight types) */
     int nb, n_tok;
-    int stride;    /* blocks per row in the arrays: nb rounded up to a multiple of
-                      8; the padding blocks are all zero (q, d, s, qsum), so a SIMD
-                      kernel may read a whole last group of 8 and add exact +0s */
+    int stride; /* blocks per row in the arrays: nb rounded up to a multiple of
+                   8; the padding blocks are all zero (q, d, s, qsum), so a SIMD
+                   kernel may read a whole last group of 8 and add exact +0s */
 } q8_act;
 
 /* Quantises n = nb*32 floats x into row t of a (scalar, shared by all paths)
@@ -114,7 +136,8 @@ typedef float (*dot_fn)(const void *w, const q8_act *a, int t);
 /* Rows r0..r1-1 of a weight matrix (row_bytes apart) times every token row
  * of a: out[t * ldo + r]. Each (r, t) value is exactly dot(row r, token t);
  * the tile form only lets SIMD code unpack a weight group once for all tokens. */
-typedef void (*mm_fn)(const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out, size_t ldo);
+typedef void (*mm_fn)(const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a, float *out,
+                      size_t ldo);
 
 /* Row-interleaved copies of quantised matrices for the x86 SIMD kernels
  * ("packed"): rows in groups of 8; for each group and block b, the 8 scales
@@ -163,7 +186,7 @@ typedef void (*mm_packed_fn)(const uint8_t *packed, int g0, int g1, const q8_act
 typedef struct {
     const char *name;
     dot_fn dot_q4_0, dot_q4_1, dot_q8_0;
-    mm_fn mm_q4_0, mm_q4_1, mm_q8_0; /* NULL: loop over dot_* */
+    mm_fn mm_q4_0, mm_q4_1, mm_q8_0;        /* NULL: loop over dot_* */
     mm_packed_fn pk_q4_0, pk_q4_1, pk_q8_0; /* row groups g0..g1-1 of a packed matrix; NULL: none */
     /* Q5_0/Q5_1/k-quants (types with wicas_kq_kind >= 0), through wicas_kq_decode. */
     float (*dot_kq)(int type, const void *w, const q8_act *a, int t);
@@ -191,12 +214,12 @@ const kernel_set *wicas_kernels_get(void);
 float wicas_dot_row(const kernel_set *k, int type, const void *w, const q8_act *a, int t);
 
 /* out[t * ldo + r] = dot(row r, token t) for r in [r0, r1), every token. */
-void wicas_matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_bytes, int r0, int r1, const q8_act *a,
-                 float *out, size_t ldo);
+void wicas_matmul_rows(const kernel_set *k, int type, const uint8_t *w, size_t row_bytes, int r0, int r1,
+                       const q8_act *a, float *out, size_t ldo);
 /* Same with an optional packed copy (used when the set has a packed kernel
  * for the type; r0 and r1 must then be multiples of 8). */
-void wicas_matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, const uint8_t *packed, size_t row_bytes, int r0,
-                        int r1, const q8_act *a, float *out, size_t ldo);
+void wicas_matmul_rows_packed(const kernel_set *k, int type, const uint8_t *w, const uint8_t *packed,
+                              size_t row_bytes, int r0, int r1, const q8_act *a, float *out, size_t ldo);
 
 /* Dequantises one row of n elements of the given type to floats. */
 void wicas_dequant_row(int type, const void *w, float *out, int n);
@@ -230,7 +253,8 @@ static inline float blockval_q4_0(const block_q4_0 *w, const int8_t *xq, float d
 }
 static inline float blockval_q8_0(const block_q8_0 *w, const int8_t *xq, float dx) {
     int32_t isum = 0;
-    for (int j = 0; j < QK; j++) isum += (int32_t)w->qs[j] * xq[j];
+    for (int j = 0; j < QK; j++)
+        isum += (int32_t)w->qs[j] * xq[j];
     float t = f16_to_f32(w->d) * dx;
     return t * (float)isum;
 }
@@ -265,14 +289,49 @@ static inline float blockval_q8_0(const block_q8_0 *w, const int8_t *xq, float d
  * block's d and m; Q5_0's -16 is folded into w). Integer sums are exact in
  * any order, so SIMD code may form them as it likes. */
 #define QKK 256
-typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[QK / 2]; } block_q5_0;                  /* 22 */
-typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[QK / 2]; } block_q5_1;               /* 24 */
-typedef struct { uint8_t scales[16]; uint8_t qs[64]; uint16_t d, dmin; } block_q2_K;            /* 84 */
-typedef struct { uint8_t hmask[32]; uint8_t qs[64]; uint8_t scales[12]; uint16_t d; } block_q3_K; /* 110 */
-typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } block_q4_K;           /* 144 */
-typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } block_q5_K; /* 176 */
-typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } block_q6_K;  /* 210 */
-typedef struct { float d; int8_t qs[QKK]; int16_t bsums[16]; } block_q8_K;                      /* 292 */
+typedef struct {
+    uint16_t d;
+    uint8_t qh[4];
+    uint8_t qs[QK / 2];
+} block_q5_0; /* 22 */
+typedef struct {
+    uint16_t d, m;
+    uint8_t qh[4];
+    uint8_t qs[QK / 2];
+} block_q5_1; /* 24 */
+typedef struct {
+    uint8_t scales[16];
+    uint8_t qs[64];
+    uint16_t d, dmin;
+} block_q2_K; /* 84 */
+typedef struct {
+    uint8_t hmask[32];
+    uint8_t qs[64];
+    uint8_t scales[12];
+    uint16_t d;
+} block_q3_K; /* 110 */
+typedef struct {
+    uint16_t d, dmin;
+    uint8_t scales[12];
+    uint8_t qs[128];
+} block_q4_K; /* 144 */
+typedef struct {
+    uint16_t d, dmin;
+    uint8_t scales[12];
+    uint8_t qh[32];
+    uint8_t qs[128];
+} block_q5_K; /* 176 */
+typedef struct {
+    uint8_t ql[128];
+    uint8_t qh[64];
+    int8_t scales[16];
+    uint16_t d;
+} block_q6_K; /* 210 */
+typedef struct {
+    float d;
+    int8_t qs[QKK];
+    int16_t bsums[16];
+} block_q8_K; /* 292 */
 _Static_assert(sizeof(block_q5_0) == 22, "q5_0 layout");
 _Static_assert(sizeof(block_q5_1) == 24, "q5_1 layout");
 _Static_assert(sizeof(block_q2_K) == 84, "q2_K layout");
@@ -288,9 +347,9 @@ int wicas_kq_kind(int type);
 
 /* One group of eight 32-element blocks, decoded. */
 typedef struct {
-    int8_t q[8 * QK];      /* exact weight integers w_i (offsets applied) */
+    int8_t q[8 * QK];       /* exact weight integers w_i (offsets applied) */
     int32_t sc[16], mn[16]; /* integer scale / min per 16 elements */
-    float d[8], m[8];      /* dw_b, mw_b */
+    float d[8], m[8];       /* dw_b, mw_b */
 } kq_group;
 
 /* Decodes group g (blocks 8g .. 8g+nv-1) of a row of the given type; blocks

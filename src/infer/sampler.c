@@ -17,41 +17,63 @@
  * ChaCha20 block function (RFC 8439, section 2.3)
  * ============================================================================ */
 
-static inline uint32_t rotl32(uint32_t v, int c) { return (v << c) | (v >> (32 - c)); }
+static inline uint32_t rotl32(uint32_t v, int c) {
+    return (v << c) | (v >> (32 - c));
+}
 
 static inline uint32_t load32_le(const uint8_t *p) {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 static inline void store32_le(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
 }
 
 /* The quarter round mixes four words of the 4x4 state. */
-#define QR(a, b, c, d)                                         \
-    do {                                                       \
-        a += b; d ^= a; d = rotl32(d, 16);                     \
-        c += d; b ^= c; b = rotl32(b, 12);                     \
-        a += b; d ^= a; d = rotl32(d, 8);                      \
-        c += d; b ^= c; b = rotl32(b, 7);                      \
+#define QR(a, b, c, d)                                                                                       \
+    do {                                                                                                     \
+        a += b;                                                                                              \
+        d ^= a;                                                                                              \
+        d = rotl32(d, 16);                                                                                   \
+        c += d;                                                                                              \
+        b ^= c;                                                                                              \
+        b = rotl32(b, 12);                                                                                   \
+        a += b;                                                                                              \
+        d ^= a;                                                                                              \
+        d = rotl32(d, 8);                                                                                    \
+        c += d;                                                                                              \
+        b ^= c;                                                                                              \
+        b = rotl32(b, 7);                                                                                    \
     } while (0)
 
-void wicas_chacha20_block(const uint8_t key[32], uint32_t counter, const uint8_t nonce[12],
-                          uint8_t out[64]) {
+void wicas_chacha20_block(const uint8_t key[32], uint32_t counter, const uint8_t nonce[12], uint8_t out[64]) {
     uint32_t st[16], x[16];
     /* "expand 32-byte k" */
-    st[0] = 0x61707865u; st[1] = 0x3320646eu; st[2] = 0x79622d32u; st[3] = 0x6b206574u;
-    for (int i = 0; i < 8; i++) st[4 + i] = load32_le(key + 4 * i);
+    st[0] = 0x61707865u;
+    st[1] = 0x3320646eu;
+    st[2] = 0x79622d32u;
+    st[3] = 0x6b206574u;
+    for (int i = 0; i < 8; i++)
+        st[4 + i] = load32_le(key + 4 * i);
     st[12] = counter;
-    for (int i = 0; i < 3; i++) st[13 + i] = load32_le(nonce + 4 * i);
+    for (int i = 0; i < 3; i++)
+        st[13 + i] = load32_le(nonce + 4 * i);
     memcpy(x, st, sizeof x);
     for (int round = 0; round < 10; round++) { /* 20 rounds = 10 double rounds */
-        QR(x[0], x[4], x[8], x[12]);  QR(x[1], x[5], x[9], x[13]);
-        QR(x[2], x[6], x[10], x[14]); QR(x[3], x[7], x[11], x[15]);
-        QR(x[0], x[5], x[10], x[15]); QR(x[1], x[6], x[11], x[12]);
-        QR(x[2], x[7], x[8], x[13]);  QR(x[3], x[4], x[9], x[14]);
+        QR(x[0], x[4], x[8], x[12]);
+        QR(x[1], x[5], x[9], x[13]);
+        QR(x[2], x[6], x[10], x[14]);
+        QR(x[3], x[7], x[11], x[15]);
+        QR(x[0], x[5], x[10], x[15]);
+        QR(x[1], x[6], x[11], x[12]);
+        QR(x[2], x[7], x[8], x[13]);
+        QR(x[3], x[4], x[9], x[14]);
     }
-    for (int i = 0; i < 16; i++) store32_le(out + 4 * i, x[i] + st[i]);
+    for (int i = 0; i < 16; i++)
+        store32_le(out + 4 * i, x[i] + st[i]);
 }
 
 double wicas_sampler_uniform(const uint8_t seed[32], uint64_t i) {
@@ -68,10 +90,14 @@ double wicas_sampler_uniform(const uint8_t seed[32], uint64_t i) {
 
 const char *wicas_sampler_strerror(int err) {
     switch (err) {
-    case 0: return "ok";
-    case WICAS_SAMPLER_EINVAL: return "invalid sampler parameter";
-    case WICAS_SAMPLER_ENOMEM: return "out of memory";
-    default: return "unknown error";
+    case 0:
+        return "ok";
+    case WICAS_SAMPLER_EINVAL:
+        return "invalid sampler parameter";
+    case WICAS_SAMPLER_ENOMEM:
+        return "out of memory";
+    default:
+        return "unknown error";
     }
 }
 
@@ -87,12 +113,12 @@ typedef struct {
 struct wicas_sampler {
     wicas_sampler_params p;
     uint32_t n_vocab;
-    uint64_t draws;         /* number of random draws so far */
-    int32_t *hist;          /* ring buffer of the last repeat_last_n accepted tokens */
+    uint64_t draws; /* number of random draws so far */
+    int32_t *hist;  /* ring buffer of the last repeat_last_n accepted tokens */
     uint32_t hist_len, hist_pos;
-    uint8_t *seen;          /* n_vocab flags, scratch for the penalty */
-    cand *c;                /* n_vocab candidates, scratch */
-    float *prob;            /* n_vocab probabilities, scratch */
+    uint8_t *seen; /* n_vocab flags, scratch for the penalty */
+    cand *c;       /* n_vocab candidates, scratch */
+    float *prob;   /* n_vocab probabilities, scratch */
 };
 
 static inline int isfinite_f(float f) {
@@ -196,8 +222,14 @@ static size_t select_top(cand *c, size_t n, size_t k) {
             for (;;) { /* sift down */
                 size_t l = 2 * j + 1, r = l + 1, m = j;
                 const cand *mv = &x;
-                if (l < k && cand_before(mv, &c[l])) { m = l; mv = &c[l]; }
-                if (r < k && cand_before(mv, &c[r])) { m = r; mv = &c[r]; }
+                if (l < k && cand_before(mv, &c[l])) {
+                    m = l;
+                    mv = &c[l];
+                }
+                if (r < k && cand_before(mv, &c[r])) {
+                    m = r;
+                    mv = &c[r];
+                }
                 if (m == j) break;
                 c[j] = c[m];
                 j = m;
@@ -224,9 +256,12 @@ static double softmax_unnorm(const cand *c, size_t n, float mx, float inv_t, flo
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
         float e;
-        if (c[i].logit == mx) e = 1.0f;
-        else if (c[i].logit == -__builtin_inff()) e = 0.0f;
-        else e = wicas_expf((c[i].logit - mx) * inv_t);
+        if (c[i].logit == mx)
+            e = 1.0f;
+        else if (c[i].logit == -__builtin_inff())
+            e = 0.0f;
+        else
+            e = wicas_expf((c[i].logit - mx) * inv_t);
         prob[i] = e;
         sum += (double)e;
     }
@@ -254,7 +289,9 @@ static size_t top_p_all(wicas_sampler *s, size_t n, float top_p) {
         size_t h = 0;
         for (size_t i = 0; i < n; i++)
             if (c[i].logit >= thr) {
-                cand t = c[h]; c[h] = c[i]; c[i] = t;
+                cand t = c[h];
+                c[h] = c[i];
+                c[i] = t;
                 h++;
             }
         if (h == n) break; /* the head is everything: sort it all below */
@@ -269,7 +306,8 @@ static size_t top_p_all(wicas_sampler *s, size_t n, float top_p) {
     qsort(c, n, sizeof *c, cand_cmp);
     double acc = 0.0;
     for (size_t i = 0; i < n; i++) {
-        float e = c[i].logit == mx ? 1.0f : (c[i].logit == -__builtin_inff() ? 0.0f : wicas_expf(c[i].logit - mx));
+        float e =
+            c[i].logit == mx ? 1.0f : (c[i].logit == -__builtin_inff() ? 0.0f : wicas_expf(c[i].logit - mx));
         acc += (double)e;
         if (acc >= target) return i + 1;
     }
@@ -307,7 +345,8 @@ int32_t wicas_sampler_sample(wicas_sampler *s, const float *logits) {
             float l = c[t].logit;
             c[t].logit = l > 0.0f ? l / pen : l * pen;
         }
-        for (uint32_t j = 0; j < s->hist_len; j++) s->seen[s->hist[j]] = 0;
+        for (uint32_t j = 0; j < s->hist_len; j++)
+            s->seen[s->hist[j]] = 0;
     }
 
     /* 2. greedy */

@@ -33,20 +33,31 @@
 
 const char *wicas_tok_strerror(int err) {
     switch (err) {
-    case WICAS_TOK_OK: return "ok";
-    case WICAS_TOK_EINVAL: return "invalid argument or tokenizer configuration";
-    case WICAS_TOK_ENOMEM: return "out of memory";
-    case WICAS_TOK_ENOSPC: return "output buffer too small";
-    case WICAS_TOK_ERANGE: return "token id out of range";
-    case WICAS_TOK_EUTF8: return "invalid UTF-8";
-    case WICAS_TOK_ENOTOKEN: return "text has no token (no unknown-token or byte fallback)";
-    case WICAS_TOK_ETEMPLATE: return "chat template not recognised or bad message";
-    default: return "unknown error";
+    case WICAS_TOK_OK:
+        return "ok";
+    case WICAS_TOK_EINVAL:
+        return "invalid argument or tokenizer configuration";
+    case WICAS_TOK_ENOMEM:
+        return "out of memory";
+    case WICAS_TOK_ENOSPC:
+        return "output buffer too small";
+    case WICAS_TOK_ERANGE:
+        return "token id out of range";
+    case WICAS_TOK_EUTF8:
+        return "invalid UTF-8";
+    case WICAS_TOK_ENOTOKEN:
+        return "text has no token (no unknown-token or byte fallback)";
+    case WICAS_TOK_ETEMPLATE:
+        return "chat template not recognised or bad message";
+    default:
+        return "unknown error";
     }
 }
 
 int wicas_tok_err_class(int err) {
-    return err == WICAS_TOK_OK ? 0 /* WICAS_ERRCLASS_NONE */ : err == WICAS_TOK_ENOMEM ? 2 /* NODE */ : 1 /* REQUEST */;
+    return err == WICAS_TOK_OK       ? 0 /* WICAS_ERRCLASS_NONE */
+           : err == WICAS_TOK_ENOMEM ? 2 /* NODE */
+                                     : 1 /* REQUEST */;
 }
 
 static uint64_t fnv1a(const void *p, size_t n) {
@@ -60,8 +71,10 @@ static uint64_t fnv1a(const void *p, size_t n) {
 }
 
 static uint64_t mix64(uint64_t x) { /* splitmix64 finaliser */
-    x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27; x *= 0x94d049bb133111ebull;
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
     x ^= x >> 31;
     return x;
 }
@@ -83,7 +96,7 @@ static inline void emit(sink *s, int32_t id) {
  * ============================================================================ */
 
 typedef struct {
-    uint64_t key;   /* (node << 8 | byte) + 1; 0: empty slot */
+    uint64_t key; /* (node << 8 | byte) + 1; 0: empty slot */
     uint32_t child;
 } trie_edge;
 
@@ -95,18 +108,18 @@ typedef struct {
 
 struct wicas_tokenizer {
     wicas_tok_kind kind;
-    bool split_digits;          /* pre-tokenizer puts every \p{N} on its own */
-    bool qwen2_pattern;         /* pre "qwen2": Qwen2's pattern instead of GPT-2's */
+    bool split_digits;  /* pre-tokenizer puts every \p{N} on its own */
+    bool qwen2_pattern; /* pre "qwen2": Qwen2's pattern instead of GPT-2's */
     uint32_t n_vocab;
-    char *arena;                /* all token texts, back to back */
-    uint32_t *off, *len;        /* text of token i = arena[off[i] .. off[i]+len[i]) */
-    float *scores;              /* n_vocab (zeros when absent) */
-    int32_t *types;             /* n_vocab (NORMAL when absent) */
+    char *arena;         /* all token texts, back to back */
+    uint32_t *off, *len; /* text of token i = arena[off[i] .. off[i]+len[i]) */
+    float *scores;       /* n_vocab (zeros when absent) */
+    int32_t *types;      /* n_vocab (NORMAL when absent) */
 
-    uint32_t *str_slots;        /* open addressing, id+1 (0 = empty) */
+    uint32_t *str_slots; /* open addressing, id+1 (0 = empty) */
     size_t str_mask;
 
-    pair_slot *pairs;           /* GPT-2 merges */
+    pair_slot *pairs; /* GPT-2 merges */
     size_t pair_mask;
 
     /* Special tokens (CONTROL / USER_DEFINED / UNKNOWN) in a byte trie: node
@@ -120,22 +133,24 @@ struct wicas_tokenizer {
     size_t trie_mask;
     int32_t *trie_term_any, *trie_term_user;
     uint32_t trie_nodes;
-    bool has_user_defined;      /* some special is USER_DEFINED (always matched) */
+    bool has_user_defined; /* some special is USER_DEFINED (always matched) */
 
-    uint16_t byte_to_cp[256];   /* GPT-2 byte -> code point */
-    int16_t cp_to_byte[512];    /* inverse (code points < 512), -1 if none */
-    int32_t byte_tok[256];      /* GPT-2: id of the one-char token of byte b;
-                                   llama: id of "<0xXX>", -1 if absent */
+    uint16_t byte_to_cp[256]; /* GPT-2 byte -> code point */
+    int16_t cp_to_byte[512];  /* inverse (code points < 512), -1 if none */
+    int32_t byte_tok[256];    /* GPT-2: id of the one-char token of byte b;
+                                 llama: id of "<0xXX>", -1 if absent */
 
     int32_t bos, eos, unk, pad, eot;
     bool add_bos, add_eos;
-    bool space_prefix;          /* llama kind: "▁" at the start / after specials */
+    bool space_prefix; /* llama kind: "▁" at the start / after specials */
 
     wicas_chat_style chat_style;
-    char *default_system;       /* NULL when the template has none */
+    char *default_system; /* NULL when the template has none */
 };
 
-static inline const char *tok_text(const wicas_tokenizer *t, int32_t id) { return t->arena + t->off[id]; }
+static inline const char *tok_text(const wicas_tokenizer *t, int32_t id) {
+    return t->arena + t->off[id];
+}
 
 /* id of the token whose text is s[0..n), or -1. */
 static int32_t str_lookup(const wicas_tokenizer *t, const void *s, size_t n) {
@@ -164,7 +179,8 @@ static const pair_slot *pair_lookup(const wicas_tokenizer *t, int32_t a, int32_t
 
 static size_t pow2_at_least(size_t n) {
     size_t c = 16;
-    while (c < n) c <<= 1;
+    while (c < n)
+        c <<= 1;
     return c;
 }
 
@@ -192,8 +208,10 @@ static void build_byte_map(wicas_tokenizer *t) {
         bool keep = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
         t->byte_to_cp[b] = (uint16_t)(keep ? (uint32_t)b : next++);
     }
-    for (int i = 0; i < 512; i++) t->cp_to_byte[i] = -1;
-    for (int b = 0; b < 256; b++) t->cp_to_byte[t->byte_to_cp[b]] = (int16_t)b;
+    for (int i = 0; i < 512; i++)
+        t->cp_to_byte[i] = -1;
+    for (int b = 0; b < 256; b++)
+        t->cp_to_byte[t->byte_to_cp[b]] = (int16_t)b;
 }
 
 static bool is_special_type(int32_t ty) {
@@ -236,7 +254,8 @@ static int build_special_trie(wicas_tokenizer *t, size_t total_len) {
                 t->trie_term_any[c] = t->trie_term_user[c] = -1;
                 uint64_t key = (((uint64_t)node << 8) | s[k]) + 1;
                 size_t i = (size_t)mix64(key) & t->trie_mask;
-                while (t->trie_edges[i].key != 0) i = (i + 1) & t->trie_mask;
+                while (t->trie_edges[i].key != 0)
+                    i = (i + 1) & t->trie_mask;
                 t->trie_edges[i].key = key;
                 t->trie_edges[i].child = c;
             }
@@ -262,19 +281,26 @@ static char *find_default_system(const char *tpl, size_t n) {
     for (size_t k = 0; k < 4 && !has_test; k++) {
         size_t tl = strlen(tests[k]);
         for (size_t i = 0; i + tl <= n; i++)
-            if (memcmp(tpl + i, tests[k], tl) == 0) { has_test = true; break; }
+            if (memcmp(tpl + i, tests[k], tl) == 0) {
+                has_test = true;
+                break;
+            }
     }
     if (!has_test) return NULL;
     for (size_t i = 0; i + hl <= n; i++) {
         if (memcmp(tpl + i, head, hl) != 0) continue;
         size_t p = i + hl;
-        if (p < n && tpl[p] == '\n') p += 1;
-        else if (p + 1 < n && tpl[p] == '\\' && tpl[p + 1] == 'n') p += 2;
-        else continue;
+        if (p < n && tpl[p] == '\n')
+            p += 1;
+        else if (p + 1 < n && tpl[p] == '\\' && tpl[p + 1] == 'n')
+            p += 2;
+        else
+            continue;
         /* a default prompt is literal text: it must not start a Jinja
          * expression such as "' + message['content']" */
         size_t end = p;
-        while (end + 10 <= n && memcmp(tpl + end, "<|im_end|>", 10) != 0) end++;
+        while (end + 10 <= n && memcmp(tpl + end, "<|im_end|>", 10) != 0)
+            end++;
         if (end + 10 > n) return NULL;
         for (size_t k = p; k < end; k++)
             if (tpl[k] == '\'' || tpl[k] == '"' || tpl[k] == '{' || tpl[k] == '}') goto next;
@@ -282,8 +308,11 @@ static char *find_default_system(const char *tpl, size_t n) {
         if (!s) return NULL;
         size_t o = 0;
         for (size_t k = p; k < end; k++) {
-            if (tpl[k] == '\\' && k + 1 < end && tpl[k + 1] == 'n') { s[o++] = '\n'; k++; }
-            else s[o++] = tpl[k];
+            if (tpl[k] == '\\' && k + 1 < end && tpl[k + 1] == 'n') {
+                s[o++] = '\n';
+                k++;
+            } else
+                s[o++] = tpl[k];
         }
         s[o] = 0;
         return s;
@@ -333,7 +362,7 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
     for (int i = 0; i < 5; i++) {
         if (ids[i] < -1 || (ids[i] >= 0 && (uint32_t)ids[i] >= cfg->n_vocab)) {
             wicas_errf(err, errlen, "tokenizer: %s id %d outside vocabulary of %u", id_names[i], ids[i],
-                    cfg->n_vocab);
+                       cfg->n_vocab);
             return WICAS_TOK_EINVAL;
         }
     }
@@ -355,9 +384,13 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
     if (!t) goto nomem;
     t->kind = cfg->kind;
     t->n_vocab = cfg->n_vocab;
-    t->bos = cfg->bos_id; t->eos = cfg->eos_id; t->unk = cfg->unk_id;
-    t->pad = cfg->pad_id; t->eot = cfg->eot_id;
-    t->add_bos = cfg->add_bos; t->add_eos = cfg->add_eos;
+    t->bos = cfg->bos_id;
+    t->eos = cfg->eos_id;
+    t->unk = cfg->unk_id;
+    t->pad = cfg->pad_id;
+    t->eot = cfg->eot_id;
+    t->add_bos = cfg->add_bos;
+    t->add_eos = cfg->add_eos;
     t->space_prefix = !cfg->no_space_prefix;
     /* Pre-tokenizers (tokenizer.ggml.pre) we implement, by the names
      * llama.cpp's converter writes: those whose rules are the GPT-2 pattern
@@ -366,8 +399,8 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
      * qwen2, deepseek, ...) has other rules: refuse it rather than produce
      * ids the model was not trained on. */
     if (cfg->kind == WICAS_TOK_GPT2) {
-        static const char *digit_split[] = {"smollm", "starcoder", "refact", "command-r",
-                                            "codeshell", "exaone", "minerva-7b"};
+        static const char *digit_split[] = {"smollm",    "starcoder", "refact",    "command-r",
+                                            "codeshell", "exaone",    "minerva-7b"};
         static const char *plain[] = {"gpt2", "gpt-2", "mpt", "olmo", "jais"};
         static const char *qwen2[] = {"qwen2", "deepseek-r1-qwen"};
         bool known = cfg->pre.len == 0 || !cfg->pre.ptr;
@@ -378,9 +411,10 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
         for (size_t i = 0; i < sizeof plain / sizeof plain[0] && !known; i++)
             if (str_eq(cfg->pre, plain[i])) known = true;
         if (!known) {
-            wicas_errf(err, errlen,
-                       "tokenizer: pre-tokenizer '%.*s' is not supported (gpt2-style, smollm-style and qwen2 only)",
-                       (int)(cfg->pre.len > 40 ? 40 : cfg->pre.len), cfg->pre.ptr);
+            wicas_errf(
+                err, errlen,
+                "tokenizer: pre-tokenizer '%.*s' is not supported (gpt2-style, smollm-style and qwen2 only)",
+                (int)(cfg->pre.len > 40 ? 40 : cfg->pre.len), cfg->pre.ptr);
             wicas_tok_free(t);
             return WICAS_TOK_EINVAL;
         }
@@ -410,7 +444,8 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
     for (uint32_t i = 0; i < cfg->n_vocab; i++) {
         if (str_lookup(t, tok_text(t, (int32_t)i), t->len[i]) >= 0) continue;
         size_t h = (size_t)fnv1a(tok_text(t, (int32_t)i), t->len[i]) & t->str_mask;
-        while (t->str_slots[h]) h = (h + 1) & t->str_mask;
+        while (t->str_slots[h])
+            h = (h + 1) & t->str_mask;
         t->str_slots[h] = i + 1;
     }
 
@@ -443,7 +478,8 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
         t->pairs = malloc(sizeof *t->pairs * pcap);
         if (!t->pairs) goto nomem;
         t->pair_mask = pcap - 1;
-        for (size_t i = 0; i < pcap; i++) t->pairs[i].rank = -1;
+        for (size_t i = 0; i < pcap; i++)
+            t->pairs[i].rank = -1;
         char *buf = NULL;
         size_t bufcap = 0;
         for (uint32_t r = 0; r < cfg->n_merges; r++) {
@@ -457,7 +493,10 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
             if (a < 0 || b < 0 || lb == 0) continue;
             if (la + lb > bufcap) {
                 char *nb = realloc(buf, la + lb);
-                if (!nb) { free(buf); goto nomem; }
+                if (!nb) {
+                    free(buf);
+                    goto nomem;
+                }
                 buf = nb;
                 bufcap = la + lb;
             }
@@ -467,7 +506,8 @@ int wicas_tok_new(const wicas_tok_config *cfg, wicas_tokenizer **out, char *err,
             if (ab < 0) continue;
             uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
             size_t h = (size_t)mix64(key) & t->pair_mask;
-            while (t->pairs[h].rank >= 0 && t->pairs[h].key != key) h = (h + 1) & t->pair_mask;
+            while (t->pairs[h].rank >= 0 && t->pairs[h].key != key)
+                h = (h + 1) & t->pair_mask;
             if (t->pairs[h].rank >= 0) continue; /* duplicate: earlier rank stays */
             t->pairs[h].key = key;
             t->pairs[h].rank = (int32_t)r;
@@ -506,10 +546,18 @@ nomem:
     return WICAS_TOK_ENOMEM;
 }
 
-uint32_t wicas_tok_n_vocab(const wicas_tokenizer *t) { return t ? t->n_vocab : 0; }
-int32_t wicas_tok_bos(const wicas_tokenizer *t) { return t ? t->bos : -1; }
-int32_t wicas_tok_eos(const wicas_tokenizer *t) { return t ? t->eos : -1; }
-bool wicas_tok_add_bos_default(const wicas_tokenizer *t) { return t && t->add_bos; }
+uint32_t wicas_tok_n_vocab(const wicas_tokenizer *t) {
+    return t ? t->n_vocab : 0;
+}
+int32_t wicas_tok_bos(const wicas_tokenizer *t) {
+    return t ? t->bos : -1;
+}
+int32_t wicas_tok_eos(const wicas_tokenizer *t) {
+    return t ? t->eos : -1;
+}
+bool wicas_tok_add_bos_default(const wicas_tokenizer *t) {
+    return t && t->add_bos;
+}
 wicas_chat_style wicas_tok_chat_style(const wicas_tokenizer *t) {
     return t ? t->chat_style : WICAS_CHAT_UNKNOWN;
 }
@@ -520,17 +568,17 @@ wicas_chat_style wicas_tok_chat_style(const wicas_tokenizer *t) {
  * ============================================================================ */
 
 typedef struct {
-    int32_t id;      /* GPT-2: current token id; llama: unused (-1) */
-    uint32_t start;  /* byte span in the word buffer */
+    int32_t id;     /* GPT-2: current token id; llama: unused (-1) */
+    uint32_t start; /* byte span in the word buffer */
     uint32_t len;
     int32_t prev, next;
 } sym;
 
 typedef struct {
-    double prio;     /* smaller pops first (rank, or -score) */
+    double prio; /* smaller pops first (rank, or -score) */
     int32_t left, right;
     uint32_t left_len, right_len; /* lengths when queued (stale check) */
-    int32_t merged;  /* GPT-2: merged id; llama: merged id too */
+    int32_t merged;               /* GPT-2: merged id; llama: merged id too */
 } cand_pair;
 
 typedef struct {
@@ -538,11 +586,11 @@ typedef struct {
     size_t syms_cap;
     cand_pair *heap;
     size_t heap_n, heap_cap;
-    uint8_t *buf;     /* word bytes (GPT-2: byte-mapped UTF-8; llama: escaped text) */
+    uint8_t *buf; /* word bytes (GPT-2: byte-mapped UTF-8; llama: escaped text) */
     size_t buf_cap;
-    uint32_t *cps;    /* code points of a segment */
-    uint8_t *cls;     /* their classes */
-    uint32_t *cpoff;  /* their byte offsets (+1 entry for the end) */
+    uint32_t *cps;   /* code points of a segment */
+    uint8_t *cls;    /* their classes */
+    uint32_t *cpoff; /* their byte offsets (+1 entry for the end) */
     size_t cp_cap;
 } scratch;
 
@@ -558,7 +606,8 @@ static void scratch_free(scratch *s) {
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return 0;
     size_t c = *cap ? *cap : 64;
-    while (c < need) c *= 2;
+    while (c < need)
+        c *= 2;
     void *np = realloc(*p, c * elem);
     if (!np) return WICAS_TOK_ENOMEM;
     *p = np;
@@ -591,8 +640,13 @@ static cand_pair heap_pop(scratch *s) {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
         const cand_pair *mv = &last;
-        if (l < n && pair_before(&s->heap[l], mv)) { m = l; mv = &s->heap[l]; }
-        if (r < n && pair_before(&s->heap[r], mv)) { m = r; }
+        if (l < n && pair_before(&s->heap[l], mv)) {
+            m = l;
+            mv = &s->heap[l];
+        }
+        if (r < n && pair_before(&s->heap[r], mv)) {
+            m = r;
+        }
         if (m == i) break;
         s->heap[i] = s->heap[m];
         i = m;
@@ -634,8 +688,7 @@ static int gpt2_word(const wicas_tokenizer *t, scratch *s, const uint8_t *w, siz
         cand_pair c = heap_pop(s);
         sym *L = &y[c.left], *R = &y[c.right];
         /* stale? (either side merged since it was queued) */
-        if (L->len == 0 || R->len == 0 || L->next != c.right || L->len != c.left_len ||
-            R->len != c.right_len)
+        if (L->len == 0 || R->len == 0 || L->next != c.right || L->len != c.left_len || R->len != c.right_len)
             continue;
         L->id = c.merged;
         L->len += R->len;
@@ -704,12 +757,14 @@ static size_t gpt2_match(const scratch *s, size_t a, size_t b) {
     int c = cl[p];
     if (c != WICAS_UCLASS_SPACE) {
         size_t e = p;
-        while (e < b && cl[e] == c) e++;
+        while (e < b && cl[e] == c)
+            e++;
         return e;
     }
     /* white space: \s+(?!\S) — the run, minus its last char if a non-space follows */
     size_t e = a;
-    while (e < b && cl[e] == WICAS_UCLASS_SPACE) e++;
+    while (e < b && cl[e] == WICAS_UCLASS_SPACE)
+        e++;
     if (e == b) return e;
     if (e - a >= 2) return e - 1;
     return e; /* \s+ (a single space char before a non-space that nothing else took) */
@@ -741,7 +796,8 @@ static size_t qwen2_match(const scratch *s, size_t a, size_t b) {
     if (cp[a] != '\r' && cp[a] != '\n' && cl[a] != WICAS_UCLASS_NUMBER &&
         (cl[a] == WICAS_UCLASS_LETTER || (a + 1 < b && cl[a + 1] == WICAS_UCLASS_LETTER))) {
         size_t e = a + 1;
-        while (e < b && cl[e] == WICAS_UCLASS_LETTER) e++;
+        while (e < b && cl[e] == WICAS_UCLASS_LETTER)
+            e++;
         return e;
     }
     /* \p{N} */
@@ -749,8 +805,10 @@ static size_t qwen2_match(const scratch *s, size_t a, size_t b) {
     /* ' '?[^\s\p{L}\p{N}]+[\r\n]* (a lone ' ' at the end is matched here too) */
     size_t p = a + (cp[a] == ' ');
     if (p == b || cl[p] == WICAS_UCLASS_OTHER) {
-        while (p < b && cl[p] == WICAS_UCLASS_OTHER) p++;
-        while (p < b && (cp[p] == '\r' || cp[p] == '\n')) p++;
+        while (p < b && cl[p] == WICAS_UCLASS_OTHER)
+            p++;
+        while (p < b && (cp[p] == '\r' || cp[p] == '\n'))
+            p++;
         return p;
     }
     /* white space: \s*[\r\n]+ up to the run's last CR/LF, else \s+(?!\S), else \s+ */
@@ -776,10 +834,12 @@ static int gpt2_segment(const wicas_tokenizer *t, scratch *s, const uint8_t *seg
          * piece runs to the next \p{N} */
         size_t b;
         if (t->split_digits) {
-            if (s->cls[a] == WICAS_UCLASS_NUMBER) b = a + 1;
+            if (s->cls[a] == WICAS_UCLASS_NUMBER)
+                b = a + 1;
             else {
                 b = a;
-                while (b < ncp && s->cls[b] != WICAS_UCLASS_NUMBER) b++;
+                while (b < ncp && s->cls[b] != WICAS_UCLASS_NUMBER)
+                    b++;
             }
         } else {
             b = ncp;
@@ -838,8 +898,7 @@ static int spm_text(const wicas_tokenizer *t, scratch *s, size_t n, sink *out) {
     while (s->heap_n > 0) {
         cand_pair c = heap_pop(s);
         sym *L = &y[c.left], *R = &y[c.right];
-        if (L->len == 0 || R->len == 0 || L->next != c.right || L->len != c.left_len ||
-            R->len != c.right_len)
+        if (L->len == 0 || R->len == 0 || L->next != c.right || L->len != c.left_len || R->len != c.right_len)
             continue;
         L->len += R->len;
         L->id = c.merged;
@@ -857,9 +916,11 @@ static int spm_text(const wicas_tokenizer *t, scratch *s, size_t n, sink *out) {
         }
         /* byte fallback: every byte as <0xXX>, else unk for the whole symbol */
         bool bytes_ok = true;
-        for (uint32_t j = 0; j < y[i].len; j++) bytes_ok &= t->byte_tok[s->buf[y[i].start + j]] >= 0;
+        for (uint32_t j = 0; j < y[i].len; j++)
+            bytes_ok &= t->byte_tok[s->buf[y[i].start + j]] >= 0;
         if (bytes_ok) {
-            for (uint32_t j = 0; j < y[i].len; j++) emit(out, t->byte_tok[s->buf[y[i].start + j]]);
+            for (uint32_t j = 0; j < y[i].len; j++)
+                emit(out, t->byte_tok[s->buf[y[i].start + j]]);
         } else if (t->unk >= 0) {
             emit(out, t->unk);
         } else {
@@ -870,16 +931,22 @@ static int spm_text(const wicas_tokenizer *t, scratch *s, size_t n, sink *out) {
 }
 
 /* Escapes seg (with an optional leading space) into s->buf and encodes it. */
-static int spm_segment(const wicas_tokenizer *t, scratch *s, const uint8_t *seg, size_t n,
-                       bool prefix_space, sink *out) {
+static int spm_segment(const wicas_tokenizer *t, scratch *s, const uint8_t *seg, size_t n, bool prefix_space,
+                       sink *out) {
     size_t need = (n + 1) * 3;
     if (grow((void **)&s->buf, &s->buf_cap, need, 1)) return WICAS_TOK_ENOMEM;
     size_t o = 0;
     static const uint8_t SP[3] = {0xE2, 0x96, 0x81}; /* U+2581 */
-    if (prefix_space) { memcpy(s->buf, SP, 3); o = 3; }
+    if (prefix_space) {
+        memcpy(s->buf, SP, 3);
+        o = 3;
+    }
     for (size_t i = 0; i < n; i++) {
-        if (seg[i] == ' ') { memcpy(s->buf + o, SP, 3); o += 3; }
-        else s->buf[o++] = seg[i];
+        if (seg[i] == ' ') {
+            memcpy(s->buf + o, SP, 3);
+            o += 3;
+        } else
+            s->buf[o++] = seg[i];
     }
     return spm_text(t, s, o, out);
 }
@@ -911,8 +978,8 @@ static int32_t match_special(const wicas_tokenizer *t, const uint8_t *text, size
     return best;
 }
 
-static int encode_raw(const wicas_tokenizer *t, scratch *s, const uint8_t *seg, size_t n,
-                      bool *prev_special, sink *out) {
+static int encode_raw(const wicas_tokenizer *t, scratch *s, const uint8_t *seg, size_t n, bool *prev_special,
+                      sink *out) {
     int rc;
     if (t->kind == WICAS_TOK_GPT2) {
         rc = n ? gpt2_segment(t, s, seg, n, out) : 0;
@@ -927,10 +994,12 @@ static int encode_raw(const wicas_tokenizer *t, scratch *s, const uint8_t *seg, 
 
 static uint64_t encode_calls; /* wicas_tok_encode_calls: atomic, relaxed */
 
-uint64_t wicas_tok_encode_calls(void) { return __atomic_load_n(&encode_calls, __ATOMIC_RELAXED); }
+uint64_t wicas_tok_encode_calls(void) {
+    return __atomic_load_n(&encode_calls, __ATOMIC_RELAXED);
+}
 
-int wicas_tok_encode(const wicas_tokenizer *t, const char *text, size_t len, bool add_bos,
-                     bool parse_special, int32_t *out, size_t cap, size_t *n_out) {
+int wicas_tok_encode(const wicas_tokenizer *t, const char *text, size_t len, bool add_bos, bool parse_special,
+                     int32_t *out, size_t cap, size_t *n_out) {
     __atomic_fetch_add(&encode_calls, 1, __ATOMIC_RELAXED);
     if (n_out) *n_out = 0;
     if (!t || !n_out || (!text && len > 0) || (!out && cap > 0)) return WICAS_TOK_EINVAL;
@@ -946,7 +1015,10 @@ int wicas_tok_encode(const wicas_tokenizer *t, const char *text, size_t len, boo
     if ((parse_special && t->n_specials) || t->has_user_defined) {
         for (size_t i = 0; i < len;) {
             int32_t id = match_special(t, p, len, i, parse_special);
-            if (id < 0) { i++; continue; }
+            if (id < 0) {
+                i++;
+                continue;
+            }
             rc = encode_raw(t, &s, p + seg, i - seg, &prev_special, &sk);
             if (rc) goto done;
             emit(&sk, id);
@@ -1056,8 +1128,10 @@ static void sput(strout *o, const char *s) {
 /* Appends s without leading/trailing ASCII white space (C isspace). */
 static void sput_trim(strout *o, const char *s) {
     size_t a = 0, b = strlen(s);
-    while (a < b && (s[a] == ' ' || (s[a] >= '\t' && s[a] <= '\r'))) a++;
-    while (b > a && (s[b - 1] == ' ' || (s[b - 1] >= '\t' && s[b - 1] <= '\r'))) b--;
+    while (a < b && (s[a] == ' ' || (s[a] >= '\t' && s[a] <= '\r')))
+        a++;
+    while (b > a && (s[b - 1] == ' ' || (s[b - 1] >= '\t' && s[b - 1] <= '\r')))
+        b--;
     if (o->n + (b - a) <= o->cap) memcpy(o->buf + o->n, s + a, b - a);
     o->n += b - a;
 }
@@ -1066,9 +1140,8 @@ static bool role_ok(const char *r) {
     return r && (strcmp(r, "system") == 0 || strcmp(r, "user") == 0 || strcmp(r, "assistant") == 0);
 }
 
-int wicas_tok_apply_chat_style(const wicas_tokenizer *t, wicas_chat_style style,
-                               const wicas_chat_msg *msgs, size_t n, bool add_generation_prompt,
-                               char *out, size_t cap, size_t *n_out) {
+int wicas_tok_apply_chat_style(const wicas_tokenizer *t, wicas_chat_style style, const wicas_chat_msg *msgs,
+                               size_t n, bool add_generation_prompt, char *out, size_t cap, size_t *n_out) {
     if (n_out) *n_out = 0;
     if (!t || !n_out || (!msgs && n > 0) || (!out && cap > 0)) return WICAS_TOK_EINVAL;
     for (size_t i = 0; i < n; i++)
@@ -1173,6 +1246,5 @@ int wicas_tok_apply_chat(const wicas_tokenizer *t, const wicas_chat_msg *msgs, s
     if (n_out) *n_out = 0;
     if (!t) return WICAS_TOK_EINVAL;
     if (t->chat_style == WICAS_CHAT_UNKNOWN) return WICAS_TOK_ETEMPLATE;
-    return wicas_tok_apply_chat_style(t, t->chat_style, msgs, n, add_generation_prompt, out, cap,
-                                      n_out);
+    return wicas_tok_apply_chat_style(t, t->chat_style, msgs, n, add_generation_prompt, out, cap, n_out);
 }

@@ -45,11 +45,12 @@ extern "C" {
 
 /* ---- error codes ------------------------------------------------------------ */
 #define WICAS_TOK_OK 0
-#define WICAS_TOK_EINVAL (-1)    /* bad argument or malformed configuration */
-#define WICAS_TOK_ENOMEM (-2)    /* allocation failed */
-#define WICAS_TOK_ENOSPC (-3)    /* output buffer too small (*n_out = size needed) */
-#define WICAS_TOK_ERANGE (-4)    /* token id out of range */
-#define WICAS_TOK_EUTF8 (-5)     /* (unused by encode: invalid UTF-8 is encoded
+#define WICAS_TOK_EINVAL (-1) /* bad argument or malformed configuration */
+#define WICAS_TOK_ENOMEM (-2) /* allocation failed */
+#define WICAS_TOK_ENOSPC (-3) /* output buffer too small (*n_out = size needed) */
+#define WICAS_TOK_ERANGE (-4) /* token id out of range */
+#define WICAS_TOK_EUTF8                                                                                      \
+    (-5)                         /* (unused by encode: invalid UTF-8 is encoded                              \
                                     byte-wise, never rejected) */
 #define WICAS_TOK_ENOTOKEN (-6)  /* a piece of text has no token and no unk/byte fallback */
 #define WICAS_TOK_ETEMPLATE (-7) /* chat template not recognised / bad message */
@@ -89,16 +90,16 @@ enum {
 
 typedef struct {
     wicas_tok_kind kind;
-    wicas_tok_str pre;               /* tokenizer.ggml.pre (may be empty) */
-    uint32_t n_vocab;                /* number of tokens, >= 1 */
-    const wicas_tok_str *tokens;     /* tokenizer.ggml.tokens[n_vocab] */
-    const float *scores;             /* tokenizer.ggml.scores[n_vocab] or NULL (llama: all 0) */
-    const int32_t *token_types;      /* tokenizer.ggml.token_type[n_vocab] or NULL (all NORMAL) */
-    uint32_t n_merges;               /* tokenizer.ggml.merges (0 for llama) */
-    const wicas_tok_str *merges;     /* "left right", ranked by index */
+    wicas_tok_str pre;           /* tokenizer.ggml.pre (may be empty) */
+    uint32_t n_vocab;            /* number of tokens, >= 1 */
+    const wicas_tok_str *tokens; /* tokenizer.ggml.tokens[n_vocab] */
+    const float *scores;         /* tokenizer.ggml.scores[n_vocab] or NULL (llama: all 0) */
+    const int32_t *token_types;  /* tokenizer.ggml.token_type[n_vocab] or NULL (all NORMAL) */
+    uint32_t n_merges;           /* tokenizer.ggml.merges (0 for llama) */
+    const wicas_tok_str *merges; /* "left right", ranked by index */
     int32_t bos_id, eos_id, unk_id, pad_id, eot_id; /* -1 if absent */
-    bool add_bos, add_eos;           /* tokenizer.ggml.add_bos_token / add_eos_token */
-    wicas_tok_str chat_template;     /* tokenizer.chat_template (may be empty) */
+    bool add_bos, add_eos;                          /* tokenizer.ggml.add_bos_token / add_eos_token */
+    wicas_tok_str chat_template;                    /* tokenizer.chat_template (may be empty) */
     /* Added after the first version; zero keeps the default. Set it when the
      * GGUF says tokenizer.ggml.add_space_prefix = false (llama kind only: no
      * "▁" is prefixed at the start / after special tokens). */
@@ -141,8 +142,8 @@ bool wicas_tok_add_bos_default(const wicas_tokenizer *t);
  * out[0..cap); *n_out receives the total count. If cap is too small, returns
  * WICAS_TOK_ENOSPC with *n_out = the number needed (call again with a bigger
  * buffer; out may be NULL when cap is 0). text may be NULL when len is 0. */
-int wicas_tok_encode(const wicas_tokenizer *t, const char *text, size_t len, bool add_bos,
-                     bool parse_special, int32_t *out, size_t cap, size_t *n_out);
+int wicas_tok_encode(const wicas_tokenizer *t, const char *text, size_t len, bool add_bos, bool parse_special,
+                     int32_t *out, size_t cap, size_t *n_out);
 
 /* How many times wicas_tok_encode has run in this process (all threads, all
  * tokenizers). For tests that check a request is tokenised once; it never
@@ -172,8 +173,8 @@ bool wicas_tok_is_eog(const wicas_tokenizer *t, int32_t id);
  *       prompt (SmolLM2: "You are a helpful AI assistant named SmolLM, trained
  *       by Hugging Face"), that system message is inserted first; with
  *       add_generation_prompt, "<|im_start|>assistant\n" is appended.
- *   contains "[INST]"                 -> Llama-2: "<s>[INST] <<SYS>>\nSYS\n<</SYS>>\n\nUSER [/INST] ASSISTANT </s>..."
- *   contains "<|user|>"               -> Zephyr: "<|ROLE|>\nCONTENT</s>\n", then "<|assistant|>\n"
+ *   contains "[INST]"                 -> Llama-2: "<s>[INST] <<SYS>>\nSYS\n<</SYS>>\n\nUSER [/INST] ASSISTANT
+ * </s>..." contains "<|user|>"               -> Zephyr: "<|ROLE|>\nCONTENT</s>\n", then "<|assistant|>\n"
  *   contains "<start_of_turn>"        -> Gemma:
  *       "<start_of_turn>ROLE\nCONTENT<end_of_turn>\n" per message with
  *       "assistant" written "model" and CONTENT trimmed of ASCII white space;
@@ -209,9 +210,8 @@ wicas_chat_style wicas_tok_chat_style(const wicas_tokenizer *t);
 
 /* Like wicas_tok_apply_chat but with an explicit style (no default system
  * prompt is inserted unless the model's own template carries one). */
-int wicas_tok_apply_chat_style(const wicas_tokenizer *t, wicas_chat_style style,
-                               const wicas_chat_msg *msgs, size_t n, bool add_generation_prompt,
-                               char *out, size_t cap, size_t *n_out);
+int wicas_tok_apply_chat_style(const wicas_tokenizer *t, wicas_chat_style style, const wicas_chat_msg *msgs,
+                               size_t n, bool add_generation_prompt, char *out, size_t cap, size_t *n_out);
 
 #ifdef __cplusplus
 }

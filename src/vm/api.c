@@ -23,7 +23,8 @@ typedef struct {
 
 #define MAX_CANON 64
 
-static int b32_humanize(void *ctx, const uint8_t *canon, size_t len, char *out, size_t cap, char *err, size_t errcap) {
+static int b32_humanize(void *ctx, const uint8_t *canon, size_t len, char *out, size_t cap, char *err,
+                        size_t errcap) {
     const bech32_ctx *c = ctx;
     if (len < 1 || len > MAX_CANON) {
         snprintf(err, errcap, "Invalid canonical address length %zu (want 1..%d)", len, MAX_CANON);
@@ -39,8 +40,8 @@ static int b32_humanize(void *ctx, const uint8_t *canon, size_t len, char *out, 
 /* The checks are spelled out first so that the contract gets a precise
  * reason; the decoding itself (checksum, 5-to-8-bit conversion, padding) is
  * common's wicas_bech32_decode. */
-static int b32_canonicalize(void *ctx, const char *human, size_t len, uint8_t *out, size_t *out_len, char *err,
-                            size_t errcap) {
+static int b32_canonicalize(void *ctx, const char *human, size_t len, uint8_t *out, size_t *out_len,
+                            char *err, size_t errcap) {
     const bech32_ctx *c = ctx;
     size_t hl = strlen(c->prefix);
     if (len < hl + 1 + 6 + 1 || len > 90) {
@@ -89,7 +90,8 @@ wicas_vm_api *wicas_vm_api_bech32(const char *prefix) {
     size_t l = strlen(prefix);
     if (l < 1 || l > 31) return NULL;
     for (size_t i = 0; i < l; i++)
-        if (prefix[i] < 33 || prefix[i] > 126 || isupper((unsigned char)prefix[i]) || prefix[i] == '1') return NULL;
+        if (prefix[i] < 33 || prefix[i] > 126 || isupper((unsigned char)prefix[i]) || prefix[i] == '1')
+            return NULL;
     wicas_vm_api *api = calloc(1, sizeof *api);
     bech32_ctx *c = calloc(1, sizeof *c);
     if (!api || !c) {

@@ -46,7 +46,7 @@
 #define MAX_QUERY_RESPONSE (1u * 1024 * 1024)
 
 /* ---- gas costs, CosmWasm gas (see docs/VM-GAS.md) ---------------------------------------- */
-#define SDK(x) ((uint64_t)(x) * WICAS_VM_GAS_MULTIPLIER)
+#define SDK(x) ((uint64_t)(x)*WICAS_VM_GAS_MULTIPLIER)
 #define GAS_PER_US 1000000000ULL
 #define COST_READ_FLAT SDK(1000)
 #define COST_READ_BYTE SDK(3)
@@ -112,12 +112,14 @@ static bool charge(wicas_vm_callctx *c, wasmtime_context_t *ctx, uint64_t gas, c
     return true;
 }
 
-#define CHARGE(gas, what)                                             \
-    do {                                                              \
-        if (!charge(c, ctx, (gas), (what))) return stop(c, WICAS_VM_ERR_OUT_OF_GAS, "%s", c->msg); \
+#define CHARGE(gas, what)                                                                                    \
+    do {                                                                                                     \
+        if (!charge(c, ctx, (gas), (what))) return stop(c, WICAS_VM_ERR_OUT_OF_GAS, "%s", c->msg);           \
     } while (0)
 
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 static void wr32(uint8_t *p, uint32_t v) {
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
@@ -126,8 +128,8 @@ static void wr32(uint8_t *p, uint32_t v) {
 }
 
 /* Validates the Region descriptor at ptr; fills offset/capacity/length. */
-static int check_region(wicas_vm_callctx *c, wasmtime_context_t *ctx, uint32_t ptr, const char *what, uint32_t *off,
-                        uint32_t *cap, uint32_t *len) {
+static int check_region(wicas_vm_callctx *c, wasmtime_context_t *ctx, uint32_t ptr, const char *what,
+                        uint32_t *off, uint32_t *cap, uint32_t *len) {
     uint8_t *mem = wasmtime_memory_data(ctx, &c->memory);
     uint64_t size = wasmtime_memory_data_size(ctx, &c->memory);
     if (ptr == 0 || (uint64_t)ptr + 12 > size) {
@@ -140,22 +142,25 @@ static int check_region(wicas_vm_callctx *c, wasmtime_context_t *ctx, uint32_t p
     *cap = rd32(mem + ptr + 4);
     *len = rd32(mem + ptr + 8);
     const char *why = NULL;
-    if (*off == 0) why = "offset is zero";
-    else if (*len > *cap) why = "length exceeds capacity";
-    else if ((uint64_t)*off + *cap > size) why = "data extends past the end of memory";
+    if (*off == 0)
+        why = "offset is zero";
+    else if (*len > *cap)
+        why = "length exceeds capacity";
+    else if ((uint64_t)*off + *cap > size)
+        why = "data extends past the end of memory";
     else if ((uint64_t)*off < (uint64_t)ptr + 12 && (uint64_t)ptr < (uint64_t)*off + *cap)
         why = "data overlaps the Region descriptor";
     if (why) {
         c->fail = WICAS_VM_ERR_REGION;
-        snprintf(c->msg, sizeof c->msg, "%s: invalid Region at 0x%x (offset 0x%x capacity %u length %u): %s", what,
-                 ptr, *off, *cap, *len, why);
+        snprintf(c->msg, sizeof c->msg, "%s: invalid Region at 0x%x (offset 0x%x capacity %u length %u): %s",
+                 what, ptr, *off, *cap, *len, why);
         return -1;
     }
     return 0;
 }
 
-int wicas_vm_read_region(wicas_vm_callctx *c, wasmtime_context_t *ctx, uint32_t ptr, size_t max, const char *what,
-                         uint8_t **out, size_t *len) {
+int wicas_vm_read_region(wicas_vm_callctx *c, wasmtime_context_t *ctx, uint32_t ptr, size_t max,
+                         const char *what, uint8_t **out, size_t *len) {
     uint32_t off, cap, l;
     if (check_region(c, ctx, ptr, what, &off, &cap, &l)) return -1;
     if (l > max) {
@@ -221,8 +226,8 @@ uint32_t wicas_vm_write_region(wicas_vm_callctx *c, wasmtime_context_t *ctx, con
 }
 
 /* Writes into an existing contract-allocated Region (addr_canonicalize/humanize destinations). */
-static int fill_region(wicas_vm_callctx *c, wasmtime_context_t *ctx, uint32_t ptr, const uint8_t *data, size_t len,
-                       const char *what) {
+static int fill_region(wicas_vm_callctx *c, wasmtime_context_t *ctx, uint32_t ptr, const uint8_t *data,
+                       size_t len, const char *what) {
     uint32_t off, cap, l;
     if (check_region(c, ctx, ptr, what, &off, &cap, &l)) return -1;
     if (cap < len) {
@@ -237,33 +242,34 @@ static int fill_region(wicas_vm_callctx *c, wasmtime_context_t *ctx, uint32_t pt
 }
 
 #define ARG(i) ((uint32_t)args[i].of.i32)
-#define RET_I32(v)                      \
-    do {                                \
-        results[0].kind = WASMTIME_I32; \
-        results[0].of.i32 = (int32_t)(v); \
-        return NULL;                    \
+#define RET_I32(v)                                                                                           \
+    do {                                                                                                     \
+        results[0].kind = WASMTIME_I32;                                                                      \
+        results[0].of.i32 = (int32_t)(v);                                                                    \
+        return NULL;                                                                                         \
     } while (0)
-#define RET_I64(v)                      \
-    do {                                \
-        results[0].kind = WASMTIME_I64; \
-        results[0].of.i64 = (int64_t)(v); \
-        return NULL;                    \
+#define RET_I64(v)                                                                                           \
+    do {                                                                                                     \
+        results[0].kind = WASMTIME_I64;                                                                      \
+        results[0].of.i64 = (int64_t)(v);                                                                    \
+        return NULL;                                                                                         \
     } while (0)
-#define HOST(name)                                                                                      \
+#define HOST(name)                                                                                           \
     static wasm_trap_t *name(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args, size_t nargs, \
                              wasmtime_val_t *results, size_t nresults)
-#define PROLOGUE                                        \
-    (void)env;                                          \
-    (void)nargs;                                        \
-    (void)nresults;                                     \
-    (void)args;                                         \
-    (void)results;                                      \
-    wicas_vm_callctx *c = CC(caller);                   \
-    wasmtime_context_t *ctx = wasmtime_caller_context(caller); \
+#define PROLOGUE                                                                                             \
+    (void)env;                                                                                               \
+    (void)nargs;                                                                                             \
+    (void)nresults;                                                                                          \
+    (void)args;                                                                                              \
+    (void)results;                                                                                           \
+    wicas_vm_callctx *c = CC(caller);                                                                        \
+    wasmtime_context_t *ctx = wasmtime_caller_context(caller);                                               \
     if (c->fail) return stop(c, c->fail, "%s", c->msg)
 
-#define READ(ptr, max, what, buf, len) \
-    if (wicas_vm_read_region(c, ctx, (ptr), (max), (what), &(buf), &(len))) return stop(c, c->fail, "%s", c->msg)
+#define READ(ptr, max, what, buf, len)                                                                       \
+    if (wicas_vm_read_region(c, ctx, (ptr), (max), (what), &(buf), &(len)))                                  \
+    return stop(c, c->fail, "%s", c->msg)
 
 /* Returns a fresh Region with data to the contract (i32 result). */
 static wasm_trap_t *return_data(wicas_vm_callctx *c, wasmtime_context_t *ctx, const uint8_t *data, size_t len,
@@ -276,7 +282,8 @@ static wasm_trap_t *return_data(wicas_vm_callctx *c, wasmtime_context_t *ctx, co
 }
 
 /* ---- storage, through the write cache ------------------------------------------------------ */
-static int wicas_st_get(wicas_vm_callctx *c, const uint8_t *k, size_t kl, int *found, uint8_t **v, size_t *vl) {
+static int wicas_st_get(wicas_vm_callctx *c, const uint8_t *k, size_t kl, int *found, uint8_t **v,
+                        size_t *vl) {
     long i = wicas_vm_wcache_find(&c->writes, k, kl);
     if (i >= 0) {
         const wicas_vm_wentry *e = &c->writes.e[i];
@@ -320,7 +327,8 @@ HOST(h_db_read) {
 
 HOST(h_db_write) {
     PROLOGUE;
-    if (c->read_only) return stop(c, WICAS_VM_ERR_TRAP, "db_write: write access to storage is not allowed in a query");
+    if (c->read_only)
+        return stop(c, WICAS_VM_ERR_TRAP, "db_write: write access to storage is not allowed in a query");
     uint8_t *key, *val;
     size_t kl, vl;
     READ(ARG(0), MAX_KEY, "db_write key", key, kl);
@@ -329,7 +337,8 @@ HOST(h_db_write) {
         return stop(c, c->fail, "%s", c->msg);
     }
     wasm_trap_t *t = NULL;
-    if (kl == 0) t = stop(c, WICAS_VM_ERR_TRAP, "db_write: empty keys are not supported");
+    if (kl == 0)
+        t = stop(c, WICAS_VM_ERR_TRAP, "db_write: empty keys are not supported");
     else if (!charge(c, ctx, COST_WRITE_FLAT + COST_WRITE_BYTE * (kl + vl), "db_write"))
         t = stop(c, WICAS_VM_ERR_OUT_OF_GAS, "%s", c->msg);
     else if (wicas_vm_wcache_put(&c->writes, key, kl, val, vl, false))
@@ -341,12 +350,14 @@ HOST(h_db_write) {
 
 HOST(h_db_remove) {
     PROLOGUE;
-    if (c->read_only) return stop(c, WICAS_VM_ERR_TRAP, "db_remove: write access to storage is not allowed in a query");
+    if (c->read_only)
+        return stop(c, WICAS_VM_ERR_TRAP, "db_remove: write access to storage is not allowed in a query");
     uint8_t *key;
     size_t kl;
     READ(ARG(0), MAX_KEY, "db_remove key", key, kl);
     wasm_trap_t *t = NULL;
-    if (!charge(c, ctx, COST_DELETE, "db_remove")) t = stop(c, WICAS_VM_ERR_OUT_OF_GAS, "%s", c->msg);
+    if (!charge(c, ctx, COST_DELETE, "db_remove"))
+        t = stop(c, WICAS_VM_ERR_OUT_OF_GAS, "%s", c->msg);
     else if (wicas_vm_wcache_put(&c->writes, key, kl, NULL, 0, true))
         t = stop(c, WICAS_VM_ERR_NOMEM, "db_remove: out of memory");
     free(key);
@@ -358,9 +369,11 @@ HOST(h_db_scan) {
     CHARGE(COST_SCAN, "db_scan");
     int32_t order = args[2].of.i32;
     if (order != WICAS_VM_ORDER_ASCENDING && order != WICAS_VM_ORDER_DESCENDING)
-        return stop(c, WICAS_VM_ERR_TRAP, "db_scan: invalid order %d (want 1 ascending or 2 descending)", order);
+        return stop(c, WICAS_VM_ERR_TRAP, "db_scan: invalid order %d (want 1 ascending or 2 descending)",
+                    order);
     if (c->n_iters >= c->vm->cfg.max_iterators)
-        return stop(c, WICAS_VM_ERR_TRAP, "db_scan: too many iterators in one call (limit %u)", c->vm->cfg.max_iterators);
+        return stop(c, WICAS_VM_ERR_TRAP, "db_scan: too many iterators in one call (limit %u)",
+                    c->vm->cfg.max_iterators);
     wicas_vm_iter it = {0};
     it.order = order;
     if (ARG(0)) {
@@ -400,7 +413,8 @@ static bool beyond(const wicas_vm_iter *it, const uint8_t *k, size_t kl) {
 }
 
 /* The next entry of the merged view (write cache over storage). 1 found, 0 end, -1 storage failure. */
-static int iter_next(wicas_vm_callctx *c, wicas_vm_iter *it, uint8_t **k, size_t *kl, uint8_t **v, size_t *vl) {
+static int iter_next(wicas_vm_callctx *c, wicas_vm_iter *it, uint8_t **k, size_t *kl, uint8_t **v,
+                     size_t *vl) {
     if (it->done) return 0;
     /* candidate from storage, skipping keys the write cache overrides */
     uint8_t *sk = NULL, *sv = NULL;
@@ -412,8 +426,9 @@ static int iter_next(wicas_vm_callctx *c, wicas_vm_iter *it, uint8_t **k, size_t
         size_t after_len = it->last_len;
         uint8_t *owned_after = NULL;
         for (;;) {
-            if (st->seek(st->ctx, it->has_start ? it->start : NULL, it->start_len, it->has_end ? it->end : NULL,
-                         it->end_len, it->order, after, after_len, &sfound, &sk, &skl, &sv, &svl)) {
+            if (st->seek(st->ctx, it->has_start ? it->start : NULL, it->start_len,
+                         it->has_end ? it->end : NULL, it->end_len, it->order, after, after_len, &sfound, &sk,
+                         &skl, &sv, &svl)) {
                 free(owned_after);
                 return -1;
             }
@@ -432,13 +447,15 @@ static int iter_next(wicas_vm_callctx *c, wicas_vm_iter *it, uint8_t **k, size_t
     const wicas_vm_wcache *w = &c->writes;
     if (it->order == WICAS_VM_ORDER_ASCENDING) {
         for (size_t i = 0; i < w->n; i++)
-            if (!w->e[i].deleted && beyond(it, w->e[i].key, w->e[i].key_len) && in_range(it, w->e[i].key, w->e[i].key_len)) {
+            if (!w->e[i].deleted && beyond(it, w->e[i].key, w->e[i].key_len) &&
+                in_range(it, w->e[i].key, w->e[i].key_len)) {
                 ce = &w->e[i];
                 break;
             }
     } else {
         for (size_t i = w->n; i-- > 0;)
-            if (!w->e[i].deleted && beyond(it, w->e[i].key, w->e[i].key_len) && in_range(it, w->e[i].key, w->e[i].key_len)) {
+            if (!w->e[i].deleted && beyond(it, w->e[i].key, w->e[i].key_len) &&
+                in_range(it, w->e[i].key, w->e[i].key_len)) {
                 ce = &w->e[i];
                 break;
             }
@@ -489,11 +506,12 @@ static int iter_next(wicas_vm_callctx *c, wicas_vm_iter *it, uint8_t **k, size_t
 }
 
 /* mode 0: db_next (key+value sections), 1: db_next_key, 2: db_next_value */
-static wasm_trap_t *next_common(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args, size_t nargs,
-                                wasmtime_val_t *results, size_t nresults, int mode) {
+static wasm_trap_t *next_common(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args,
+                                size_t nargs, wasmtime_val_t *results, size_t nresults, int mode) {
     PROLOGUE;
     uint32_t id = ARG(0);
-    if (id == 0 || id > c->n_iters) return stop(c, WICAS_VM_ERR_TRAP, "db_next: iterator %u does not exist", id);
+    if (id == 0 || id > c->n_iters)
+        return stop(c, WICAS_VM_ERR_TRAP, "db_next: iterator %u does not exist", id);
     uint8_t *k = NULL, *v = NULL;
     size_t kl = 0, vl = 0;
     int r = iter_next(c, &c->iters[id - 1], &k, &kl, &v, &vl);
@@ -533,13 +551,20 @@ static wasm_trap_t *next_common(void *env, wasmtime_caller_t *caller, const wasm
     return t;
 }
 
-HOST(h_db_next) { return next_common(env, caller, args, nargs, results, nresults, 0); }
-HOST(h_db_next_key) { return next_common(env, caller, args, nargs, results, nresults, 1); }
-HOST(h_db_next_value) { return next_common(env, caller, args, nargs, results, nresults, 2); }
+HOST(h_db_next) {
+    return next_common(env, caller, args, nargs, results, nresults, 0);
+}
+HOST(h_db_next_key) {
+    return next_common(env, caller, args, nargs, results, nresults, 1);
+}
+HOST(h_db_next_value) {
+    return next_common(env, caller, args, nargs, results, nresults, 2);
+}
 
 /* ---- addresses ----------------------------------------------------------------------------- */
 /* An error message for the contract, as a fresh Region (i32 result). */
-static wasm_trap_t *return_error(wicas_vm_callctx *c, wasmtime_context_t *ctx, const char *msg, wasmtime_val_t *results) {
+static wasm_trap_t *return_error(wicas_vm_callctx *c, wasmtime_context_t *ctx, const char *msg,
+                                 wasmtime_val_t *results) {
     return return_data(c, ctx, (const uint8_t *)msg, strlen(msg), results);
 }
 
@@ -558,8 +583,10 @@ HOST(h_addr_validate) {
     char back[MAX_HUMAN_ADDR + 1];
     wasm_trap_t *t;
     const wicas_vm_api *api = c->p->api;
-    if (!api) t = return_error(c, ctx, "addr_validate: no address Api configured", results);
-    else if (hl == 0) t = return_error(c, ctx, "Invalid input: human address too short", results);
+    if (!api)
+        t = return_error(c, ctx, "addr_validate: no address Api configured", results);
+    else if (hl == 0)
+        t = return_error(c, ctx, "Invalid input: human address too short", results);
     else if (api->canonicalize(api->ctx, (const char *)h, hl, canon, &cl, err, sizeof err))
         t = return_error(c, ctx, err, results);
     else if (api->humanize(api->ctx, canon, cl, back, sizeof back, err, sizeof err))
@@ -589,8 +616,10 @@ HOST(h_addr_canonicalize) {
     size_t cl = 0;
     wasm_trap_t *t = NULL;
     const wicas_vm_api *api = c->p->api;
-    if (!api) t = return_error(c, ctx, "addr_canonicalize: no address Api configured", results);
-    else if (hl == 0) t = return_error(c, ctx, "Invalid input: human address too short", results);
+    if (!api)
+        t = return_error(c, ctx, "addr_canonicalize: no address Api configured", results);
+    else if (hl == 0)
+        t = return_error(c, ctx, "Invalid input: human address too short", results);
     else if (api->canonicalize(api->ctx, (const char *)h, hl, canon, &cl, err, sizeof err))
         t = return_error(c, ctx, err, results);
     else if (fill_region(c, ctx, ARG(1), canon, cl, "addr_canonicalize destination"))
@@ -615,7 +644,8 @@ HOST(h_addr_humanize) {
     char err[160] = "", human[MAX_HUMAN_ADDR + 1];
     wasm_trap_t *t = NULL;
     const wicas_vm_api *api = c->p->api;
-    if (!api) t = return_error(c, ctx, "addr_humanize: no address Api configured", results);
+    if (!api)
+        t = return_error(c, ctx, "addr_humanize: no address Api configured", results);
     else if (api->humanize(api->ctx, cn, cl, human, sizeof human, err, sizeof err))
         t = return_error(c, ctx, err, results);
     else if (fill_region(c, ctx, ARG(1), (const uint8_t *)human, strlen(human), "addr_humanize destination"))
@@ -629,8 +659,8 @@ HOST(h_addr_humanize) {
 }
 
 /* ---- crypto ----------------------------------------------------------------------------------- */
-static int secp256k1_verify_raw(const uint8_t *hash, size_t hl, const uint8_t *sig, size_t sl, const uint8_t *pk,
-                                size_t pl) {
+static int secp256k1_verify_raw(const uint8_t *hash, size_t hl, const uint8_t *sig, size_t sl,
+                                const uint8_t *pk, size_t pl) {
     if (hl != 32) return CRYPTO_INVALID_HASH;
     if (sl != 64) return CRYPTO_INVALID_SIG;
     if (!((pl == 33 && (pk[0] == 2 || pk[0] == 3)) || (pl == 65 && pk[0] == 4))) return CRYPTO_INVALID_PUBKEY;
@@ -682,12 +712,18 @@ HOST(h_secp256k1_recover_pubkey) {
     const secp256k1_context *sc = secp256k1_context_static;
     secp256k1_ecdsa_recoverable_signature rs;
     secp256k1_pubkey pk;
-    if (hl != 32) code = CRYPTO_INVALID_HASH;
-    else if (sl != 64) code = CRYPTO_INVALID_SIG;
-    else if (recid > 1) code = CRYPTO_INVALID_RECOVERY;
-    else if (!secp256k1_ecdsa_recoverable_signature_parse_compact(sc, &rs, s, (int)recid)) code = CRYPTO_INVALID_SIG;
-    else if (!secp256k1_ecdsa_recover(sc, &pk, &rs, h)) code = CRYPTO_GENERIC;
-    else secp256k1_ec_pubkey_serialize(sc, out, &ol, &pk, SECP256K1_EC_UNCOMPRESSED);
+    if (hl != 32)
+        code = CRYPTO_INVALID_HASH;
+    else if (sl != 64)
+        code = CRYPTO_INVALID_SIG;
+    else if (recid > 1)
+        code = CRYPTO_INVALID_RECOVERY;
+    else if (!secp256k1_ecdsa_recoverable_signature_parse_compact(sc, &rs, s, (int)recid))
+        code = CRYPTO_INVALID_SIG;
+    else if (!secp256k1_ecdsa_recover(sc, &pk, &rs, h))
+        code = CRYPTO_GENERIC;
+    else
+        secp256k1_ec_pubkey_serialize(sc, out, &ol, &pk, SECP256K1_EC_UNCOMPRESSED);
     free(h);
     free(s);
     if (code) RET_I64(code << 32); /* error code in the high half */
@@ -699,8 +735,8 @@ HOST(h_secp256k1_recover_pubkey) {
 }
 
 /* P-256 ECDSA verification with OpenSSL (prehashed 32-byte digest). */
-static int secp256r1_verify_raw(const uint8_t *hash, size_t hl, const uint8_t *sig, size_t sl, const uint8_t *pk,
-                                size_t pl) {
+static int secp256r1_verify_raw(const uint8_t *hash, size_t hl, const uint8_t *sig, size_t sl,
+                                const uint8_t *pk, size_t pl) {
     if (hl != 32) return CRYPTO_INVALID_HASH;
     if (sl != 64) return CRYPTO_INVALID_SIG;
     if (!((pl == 33 && (pk[0] == 2 || pk[0] == 3)) || (pl == 65 && pk[0] == 4))) return CRYPTO_INVALID_PUBKEY;
@@ -768,8 +804,8 @@ HOST(h_secp256r1_verify) {
  * EC_POINT arithmetic: R = the curve point with x = r and y parity = recid,
  * Q = r^-1 (s*R - e*G). Returns 0 with the 65-byte uncompressed key in out,
  * or a crypto error code. */
-static int secp256r1_recover_raw(const uint8_t *hash, size_t hl, const uint8_t *sig, size_t sl, uint32_t recid,
-                                 uint8_t out[65]) {
+static int secp256r1_recover_raw(const uint8_t *hash, size_t hl, const uint8_t *sig, size_t sl,
+                                 uint32_t recid, uint8_t out[65]) {
     if (hl != 32) return CRYPTO_INVALID_HASH;
     if (sl != 64) return CRYPTO_INVALID_SIG;
     if (recid > 1) return CRYPTO_INVALID_RECOVERY;
@@ -870,7 +906,8 @@ static long decode_sections(const uint8_t *buf, size_t len, const uint8_t **item
     size_t n = 0, end = len;
     while (end > 0) {
         if (end < 4 || n >= max) return -1;
-        uint32_t l = (uint32_t)buf[end - 4] << 24 | (uint32_t)buf[end - 3] << 16 | (uint32_t)buf[end - 2] << 8 | buf[end - 1];
+        uint32_t l = (uint32_t)buf[end - 4] << 24 | (uint32_t)buf[end - 3] << 16 |
+                     (uint32_t)buf[end - 2] << 8 | buf[end - 1];
         end -= 4;
         if (l > end) return -1;
         end -= l;
@@ -910,8 +947,10 @@ HOST(h_ed25519_batch_verify) {
     long ns = decode_sections(sb, sl, si, slen, MAX_BATCH_ITEMS);
     long np = decode_sections(pb, pl, pi, plen, MAX_BATCH_ITEMS);
     int r = 0;
-    if (nm < 0 || ns < 0 || np < 0) r = CRYPTO_BATCH_ERR;
-    else if (!((nm == ns && ns == np) || (nm == 1 && ns == np) || (np == 1 && nm == ns))) r = CRYPTO_BATCH_ERR;
+    if (nm < 0 || ns < 0 || np < 0)
+        r = CRYPTO_BATCH_ERR;
+    else if (!((nm == ns && ns == np) || (nm == 1 && ns == np) || (np == 1 && nm == ns)))
+        r = CRYPTO_BATCH_ERR;
     else if (!charge(c, ctx, COST_ED25519_BATCH_PER_SIG * (uint64_t)ns, "ed25519_batch_verify")) {
         free(mb);
         free(sb);
@@ -956,7 +995,8 @@ HOST(h_abort) {
     PROLOGUE;
     uint8_t *m;
     size_t ml;
-    if (wicas_vm_read_region(c, ctx, ARG(0), MAX_ABORT, "abort", &m, &ml)) return stop(c, c->fail, "%s", c->msg);
+    if (wicas_vm_read_region(c, ctx, ARG(0), MAX_ABORT, "abort", &m, &ml))
+        return stop(c, c->fail, "%s", c->msg);
     for (size_t i = 0; i < ml; i++)
         if (m[i] < 32 || m[i] > 126) m[i] = '?'; /* keep the message printable */
     wasm_trap_t *t = stop(c, WICAS_VM_ERR_TRAP, "Aborted: %s", (const char *)m);

@@ -41,7 +41,10 @@ long wicas_vm_wcache_find(const wicas_vm_wcache *c, const uint8_t *key, size_t l
         size_t mid = lo + (hi - lo) / 2;
         int k = wicas_vm_key_cmp(c->e[mid].key, c->e[mid].key_len, key, len);
         if (k == 0) return (long)mid;
-        if (k < 0) lo = mid + 1; else hi = mid;
+        if (k < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return -(long)lo - 1;
 }
@@ -85,7 +88,9 @@ struct wicas_vm_memstore {
     wicas_vm_wcache c;
 };
 
-wicas_vm_memstore *wicas_vm_memstore_new(void) { return calloc(1, sizeof(wicas_vm_memstore)); }
+wicas_vm_memstore *wicas_vm_memstore_new(void) {
+    return calloc(1, sizeof(wicas_vm_memstore));
+}
 
 void wicas_vm_memstore_free(wicas_vm_memstore *ms) {
     if (!ms) return;
@@ -123,9 +128,9 @@ static int ms_remove(void *ctx, const uint8_t *key, size_t key_len) {
     return 0;
 }
 
-static int ms_seek(void *ctx, const uint8_t *start, size_t start_len, const uint8_t *end, size_t end_len, int order,
-                   const uint8_t *after, size_t after_len, int *found, uint8_t **key, size_t *key_len,
-                   uint8_t **val, size_t *val_len) {
+static int ms_seek(void *ctx, const uint8_t *start, size_t start_len, const uint8_t *end, size_t end_len,
+                   int order, const uint8_t *after, size_t after_len, int *found, uint8_t **key,
+                   size_t *key_len, uint8_t **val, size_t *val_len) {
     wicas_vm_memstore *ms = ctx;
     const wicas_vm_wcache *c = &ms->c;
     *found = 0;
@@ -181,7 +186,9 @@ wicas_vm_storage wicas_vm_memstore_storage(wicas_vm_memstore *ms) {
     return (wicas_vm_storage){ms, ms_get, ms_set, ms_remove, ms_seek};
 }
 
-size_t wicas_vm_memstore_count(const wicas_vm_memstore *ms) { return ms->c.n; }
+size_t wicas_vm_memstore_count(const wicas_vm_memstore *ms) {
+    return ms->c.n;
+}
 
 void wicas_vm_memstore_entry(const wicas_vm_memstore *ms, size_t i, const uint8_t **key, size_t *key_len,
                              const uint8_t **val, size_t *val_len) {

@@ -17,22 +17,38 @@
 
 const char *wicas_vm_strerror(wicas_vm_status s) {
     switch (s) {
-    case WICAS_VM_OK: return "ok";
-    case WICAS_VM_ERR_ARG: return "invalid argument";
-    case WICAS_VM_ERR_NOMEM: return "out of memory";
-    case WICAS_VM_ERR_VALIDATION: return "module failed validation";
-    case WICAS_VM_ERR_COMPILE: return "module failed to compile";
-    case WICAS_VM_ERR_NO_CODE: return "no code stored under this checksum";
-    case WICAS_VM_ERR_NO_ENTRY: return "contract does not export this entry point";
-    case WICAS_VM_ERR_OUT_OF_GAS: return "out of gas";
-    case WICAS_VM_ERR_TRAP: return "contract trapped";
-    case WICAS_VM_ERR_REGION: return "invalid memory region";
-    case WICAS_VM_ERR_RESULT: return "invalid contract result";
-    case WICAS_VM_ERR_CONTRACT: return "contract returned an error";
-    case WICAS_VM_ERR_STORAGE: return "storage failure";
-    case WICAS_VM_ERR_INSTANTIATE: return "instantiation failed";
-    case WICAS_VM_ERR_CACHE: return "module cache failure";
-    case WICAS_VM_ERR_DEPTH: return "calls nested too deeply";
+    case WICAS_VM_OK:
+        return "ok";
+    case WICAS_VM_ERR_ARG:
+        return "invalid argument";
+    case WICAS_VM_ERR_NOMEM:
+        return "out of memory";
+    case WICAS_VM_ERR_VALIDATION:
+        return "module failed validation";
+    case WICAS_VM_ERR_COMPILE:
+        return "module failed to compile";
+    case WICAS_VM_ERR_NO_CODE:
+        return "no code stored under this checksum";
+    case WICAS_VM_ERR_NO_ENTRY:
+        return "contract does not export this entry point";
+    case WICAS_VM_ERR_OUT_OF_GAS:
+        return "out of gas";
+    case WICAS_VM_ERR_TRAP:
+        return "contract trapped";
+    case WICAS_VM_ERR_REGION:
+        return "invalid memory region";
+    case WICAS_VM_ERR_RESULT:
+        return "invalid contract result";
+    case WICAS_VM_ERR_CONTRACT:
+        return "contract returned an error";
+    case WICAS_VM_ERR_STORAGE:
+        return "storage failure";
+    case WICAS_VM_ERR_INSTANTIATE:
+        return "instantiation failed";
+    case WICAS_VM_ERR_CACHE:
+        return "module cache failure";
+    case WICAS_VM_ERR_DEPTH:
+        return "calls nested too deeply";
     }
     return "unknown status";
 }
@@ -43,8 +59,10 @@ bool wicas_vm_status_is_deterministic(wicas_vm_status s) {
     case WICAS_VM_ERR_NOMEM:
     case WICAS_VM_ERR_NO_CODE:
     case WICAS_VM_ERR_STORAGE:
-    case WICAS_VM_ERR_CACHE: return false;
-    default: return true;
+    case WICAS_VM_ERR_CACHE:
+        return false;
+    default:
+        return true;
     }
 }
 
@@ -69,8 +87,10 @@ char *wicas_vm_env_json(uint64_t height, uint64_t time_nanos, const char *chain_
     char *out = NULL;
     if (cid && addr) {
         char tx[64];
-        if (tx_index >= 0) snprintf(tx, sizeof tx, "{\"index\":%lld}", (long long)tx_index);
-        else snprintf(tx, sizeof tx, "null");
+        if (tx_index >= 0)
+            snprintf(tx, sizeof tx, "{\"index\":%lld}", (long long)tx_index);
+        else
+            snprintf(tx, sizeof tx, "null");
         size_t cap = strlen(cid) + strlen(addr) + 256;
         out = malloc(cap);
         if (out)
@@ -89,8 +109,10 @@ char *wicas_vm_migrate_info_json(const char *sender, bool has_old_version, uint6
     char *snd = json_str(sender);
     if (!snd) return NULL;
     char ver[32];
-    if (has_old_version) snprintf(ver, sizeof ver, "%llu", (unsigned long long)old_version);
-    else snprintf(ver, sizeof ver, "null");
+    if (has_old_version)
+        snprintf(ver, sizeof ver, "%llu", (unsigned long long)old_version);
+    else
+        snprintf(ver, sizeof ver, "null");
     size_t cap = strlen(snd) + 64;
     char *out = malloc(cap);
     if (out) snprintf(out, cap, "{\"sender\":%s,\"old_migrate_version\":%s}", snd, ver);
@@ -197,10 +219,10 @@ char *wicas_vm_query_error(const char *msg) {
 }
 
 /* ---- Response parsing -------------------------------------------------------------------- */
-#define PERR(...)                                    \
-    do {                                             \
-        if (err) snprintf(err, errcap, __VA_ARGS__); \
-        goto fail;                                   \
+#define PERR(...)                                                                                            \
+    do {                                                                                                     \
+        if (err) snprintf(err, errcap, __VA_ARGS__);                                                         \
+        goto fail;                                                                                           \
     } while (0)
 
 static char *dupstr(const char *s) {
@@ -269,7 +291,8 @@ wicas_vm_status wicas_vm_parse_response(const char *json, wicas_vm_response *out
             out->n_messages++;
             if (!cJSON_IsObject(m)) PERR("response.messages[%zu] is not an object", i);
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
-            if (id && !cJSON_IsNull(id) && !json_u64(id, &s->id)) PERR("response.messages[%zu].id is not a u64", i);
+            if (id && !cJSON_IsNull(id) && !json_u64(id, &s->id))
+                PERR("response.messages[%zu].id is not a u64", i);
             const cJSON *msg = cJSON_GetObjectItemCaseSensitive(m, "msg");
             if (!cJSON_IsObject(msg)) PERR("response.messages[%zu].msg must be a CosmosMsg object", i);
             if (!(s->msg_json = cJSON_PrintUnformatted(msg))) PERR("out of memory");
@@ -279,21 +302,28 @@ wicas_vm_status wicas_vm_parse_response(const char *json, wicas_vm_response *out
                 s->has_gas_limit = true;
             }
             const cJSON *ro = cJSON_GetObjectItemCaseSensitive(m, "reply_on");
-            if (!ro || cJSON_IsNull(ro)) s->reply_on = WICAS_VM_REPLY_NEVER;
-            else if (!cJSON_IsString(ro)) PERR("response.messages[%zu].reply_on must be a string", i);
-            else if (!strcmp(ro->valuestring, "never")) s->reply_on = WICAS_VM_REPLY_NEVER;
-            else if (!strcmp(ro->valuestring, "success")) s->reply_on = WICAS_VM_REPLY_SUCCESS;
-            else if (!strcmp(ro->valuestring, "error")) s->reply_on = WICAS_VM_REPLY_ERROR;
-            else if (!strcmp(ro->valuestring, "always")) s->reply_on = WICAS_VM_REPLY_ALWAYS;
-            else PERR("response.messages[%zu].reply_on: unknown value \"%s\"", i, ro->valuestring);
+            if (!ro || cJSON_IsNull(ro))
+                s->reply_on = WICAS_VM_REPLY_NEVER;
+            else if (!cJSON_IsString(ro))
+                PERR("response.messages[%zu].reply_on must be a string", i);
+            else if (!strcmp(ro->valuestring, "never"))
+                s->reply_on = WICAS_VM_REPLY_NEVER;
+            else if (!strcmp(ro->valuestring, "success"))
+                s->reply_on = WICAS_VM_REPLY_SUCCESS;
+            else if (!strcmp(ro->valuestring, "error"))
+                s->reply_on = WICAS_VM_REPLY_ERROR;
+            else if (!strcmp(ro->valuestring, "always"))
+                s->reply_on = WICAS_VM_REPLY_ALWAYS;
+            else
+                PERR("response.messages[%zu].reply_on: unknown value \"%s\"", i, ro->valuestring);
             const cJSON *pl = cJSON_GetObjectItemCaseSensitive(m, "payload");
             if (pl && !cJSON_IsNull(pl) && !cJSON_IsString(pl))
                 PERR("response.messages[%zu].payload must be base64", i);
             if (!(s->payload_b64 = dupstr(cJSON_IsString(pl) ? pl->valuestring : ""))) PERR("out of memory");
         }
     }
-    if (parse_attrs(cJSON_GetObjectItemCaseSensitive(root, "attributes"), &out->attributes, &out->n_attributes,
-                    "response", err, errcap))
+    if (parse_attrs(cJSON_GetObjectItemCaseSensitive(root, "attributes"), &out->attributes,
+                    &out->n_attributes, "response", err, errcap))
         goto fail;
     const cJSON *evs = cJSON_GetObjectItemCaseSensitive(root, "events");
     if (evs && !cJSON_IsNull(evs)) {

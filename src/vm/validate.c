@@ -59,10 +59,10 @@ static void rd_valtype(reader *r) {
     }
 }
 
-#define FAIL(...)                                  \
-    do {                                           \
-        if (err) snprintf(err, errcap, __VA_ARGS__); \
-        return -1;                                 \
+#define FAIL(...)                                                                                            \
+    do {                                                                                                     \
+        if (err) snprintf(err, errcap, __VA_ARGS__);                                                         \
+        return -1;                                                                                           \
     } while (0)
 
 int wicas_vm_validate_sections(const uint8_t *wasm, size_t len, char *err, size_t errcap) {
@@ -73,7 +73,8 @@ int wicas_vm_validate_sections(const uint8_t *wasm, size_t len, char *err, size_
     while (r.p < r.end) {
         uint8_t id = rd_byte(&r);
         uint32_t size = rd_u32(&r);
-        if (r.bad || size > (size_t)(r.end - r.p)) FAIL("malformed section framing at byte %zu", (size_t)(r.p - wasm));
+        if (r.bad || size > (size_t)(r.end - r.p))
+            FAIL("malformed section framing at byte %zu", (size_t)(r.p - wasm));
         reader s = {r.p, r.p + size, false};
         r.p += size;
         switch (id) {
@@ -85,10 +86,13 @@ int wicas_vm_validate_sections(const uint8_t *wasm, size_t len, char *err, size_
                 if (np > WICAS_VM_MAX_FUNCTION_PARAMS)
                     FAIL("type section: function type %u has %u parameters (limit %u)", i, np,
                          WICAS_VM_MAX_FUNCTION_PARAMS);
-                for (uint32_t k = 0; k < np && !s.bad; k++) rd_valtype(&s);
+                for (uint32_t k = 0; k < np && !s.bad; k++)
+                    rd_valtype(&s);
                 uint32_t nr = rd_u32(&s);
-                if (nr > WICAS_VM_MAX_FUNCTION_PARAMS) FAIL("type section: function type %u has %u results", i, nr);
-                for (uint32_t k = 0; k < nr && !s.bad; k++) rd_valtype(&s);
+                if (nr > WICAS_VM_MAX_FUNCTION_PARAMS)
+                    FAIL("type section: function type %u has %u results", i, nr);
+                for (uint32_t k = 0; k < nr && !s.bad; k++)
+                    rd_valtype(&s);
             }
             break;
         }
@@ -97,11 +101,18 @@ int wicas_vm_validate_sections(const uint8_t *wasm, size_t len, char *err, size_
             if (n > WICAS_VM_MAX_IMPORTS) FAIL("module has %u imports (limit %u)", n, WICAS_VM_MAX_IMPORTS);
             for (uint32_t i = 0; i < n && !s.bad; i++) {
                 uint32_t ml = rd_u32(&s);
-                if (ml > (size_t)(s.end - s.p)) s.bad = true; else s.p += ml;
+                if (ml > (size_t)(s.end - s.p))
+                    s.bad = true;
+                else
+                    s.p += ml;
                 uint32_t nl = rd_u32(&s);
-                if (nl > (size_t)(s.end - s.p)) s.bad = true; else s.p += nl;
+                if (nl > (size_t)(s.end - s.p))
+                    s.bad = true;
+                else
+                    s.p += nl;
                 uint8_t kind = rd_byte(&s);
-                if (kind != 0x00) FAIL("import %u is not a function (only host functions may be imported)", i);
+                if (kind != 0x00)
+                    FAIL("import %u is not a function (only host functions may be imported)", i);
                 rd_u32(&s); /* type index */
             }
             break;
@@ -134,7 +145,8 @@ int wicas_vm_validate_sections(const uint8_t *wasm, size_t len, char *err, size_
         }
         case 6: {
             uint32_t n = rd_u32(&s);
-            if (n > WICAS_VM_MAX_GLOBALS) FAIL("module defines %u globals (limit %u)", n, WICAS_VM_MAX_GLOBALS);
+            if (n > WICAS_VM_MAX_GLOBALS)
+                FAIL("module defines %u globals (limit %u)", n, WICAS_VM_MAX_GLOBALS);
             break;
         }
         case 7: {
@@ -189,18 +201,22 @@ static const struct {
 static bool csv_has(const char *csv, const char *name, size_t len) {
     const char *p = csv;
     while (*p) {
-        while (*p == ' ' || *p == ',') p++;
+        while (*p == ' ' || *p == ',')
+            p++;
         const char *q = p;
-        while (*q && *q != ',') q++;
+        while (*q && *q != ',')
+            q++;
         const char *e = q;
-        while (e > p && e[-1] == ' ') e--;
+        while (e > p && e[-1] == ' ')
+            e--;
         if ((size_t)(e - p) == len && len && memcmp(p, name, len) == 0) return true;
         p = q;
     }
     return false;
 }
 
-int wicas_vm_validate_capabilities(const wasmtime_module_t *module, const char *caps, char *err, size_t errcap) {
+int wicas_vm_validate_capabilities(const wasmtime_module_t *module, const char *caps, char *err,
+                                   size_t errcap) {
     static const char pre[] = "requires_";
     const size_t pl = sizeof pre - 1;
     wasm_exporttype_vec_t exps;
@@ -223,8 +239,8 @@ int wicas_vm_validate_capabilities(const wasmtime_module_t *module, const char *
     wasm_exporttype_vec_delete(&exps);
     if (!n_missing) return 0;
     if (err)
-        snprintf(err, errcap, "contract requires unavailable capabilities: %s (this chain offers: %s)", missing,
-                 caps);
+        snprintf(err, errcap, "contract requires unavailable capabilities: %s (this chain offers: %s)",
+                 missing, caps);
     return -1;
 }
 
@@ -243,7 +259,8 @@ int wicas_vm_validate_interface(const wasmtime_module_t *module, char *err, size
         const wasm_externtype_t *et = wasm_importtype_type(imps.data[i]);
         if (!name_is(mod, "env")) {
             if (err)
-                snprintf(err, errcap, "forbidden import %.*s.%.*s: only module \"env\" may be imported (no WASI)",
+                snprintf(err, errcap,
+                         "forbidden import %.*s.%.*s: only module \"env\" may be imported (no WASI)",
                          (int)mod->size, mod->data, (int)nm->size, nm->data);
             goto out;
         }

@@ -3,9 +3,9 @@
  *
  * Engine: one wasmtime engine configured for consensus — fuel on, NaN
  * canonicalisation on, SIMD/relaxed-SIMD/threads/memory64 off, a bounded
- * wasm stack, a fixed target triple without host CPU feature detection, explicit bounds checks instead of signal handlers (uniform
- * behaviour, friendly to ASan), a fixed memory reservation equal to the
- * per-instance limit (so memories never move) and no guard region.
+ * wasm stack, a fixed target triple without host CPU feature detection, explicit bounds checks instead of
+ * signal handlers (uniform behaviour, friendly to ASan), a fixed memory reservation equal to the per-instance
+ * limit (so memories never move) and no guard region.
  *
  * Caches: compiled modules stay in a small LRU (cloned out for each call, so
  * eviction never frees a module in use) and on disk under
@@ -80,7 +80,8 @@ static wasmtime_error_t *define_host(wasmtime_linker_t *linker) {
         const wicas_vm_hostfn *h = &wicas_vm_hostfns[i];
         wasm_valtype_vec_t params, results;
         wasm_valtype_vec_new_uninitialized(&params, h->n_params);
-        for (size_t k = 0; k < h->n_params; k++) params.data[k] = wasm_valtype_new(WASM_I32);
+        for (size_t k = 0; k < h->n_params; k++)
+            params.data[k] = wasm_valtype_new(WASM_I32);
         if (h->result) {
             wasm_valtype_vec_new_uninitialized(&results, 1);
             results.data[0] = wasm_valtype_new(h->result == 1 ? WASM_I32 : WASM_I64);
@@ -88,8 +89,8 @@ static wasmtime_error_t *define_host(wasmtime_linker_t *linker) {
             wasm_valtype_vec_new_empty(&results);
         }
         wasm_functype_t *ft = wasm_functype_new(&params, &results);
-        wasmtime_error_t *e = wasmtime_linker_define_func(linker, "env", 3, h->name, strlen(h->name), ft, h->fn,
-                                                          NULL, NULL);
+        wasmtime_error_t *e =
+            wasmtime_linker_define_func(linker, "env", 3, h->name, strlen(h->name), ft, h->fn, NULL, NULL);
         wasm_functype_delete(ft);
         if (e) return e;
     }
@@ -168,11 +169,12 @@ wicas_vm *wicas_vm_new(const wicas_vm_config *cfg_in, char *err, size_t errcap) 
 
     /* engine fingerprint: everything that changes compiled code or its behaviour */
     char fp[512];
-    int n = snprintf(fp, sizeof fp,
-                     "%s|%s|%s|fuel=1|nan=1|simd=0|relaxed=0|threads=0|mem64=0|multimem=0|stack=%zu|signals=0|"
-                     "reservation=%llu|guard=0|gas_per_fuel=%llu",
-                     WICAS_VM_HOST_VERSION, WASMTIME_VERSION_STR, WICAS_VM_TARGET, vm->cfg.max_wasm_stack,
-                     (unsigned long long)vm->cfg.memory_limit, WICAS_VM_GAS_PER_FUEL);
+    int n =
+        snprintf(fp, sizeof fp,
+                 "%s|%s|%s|fuel=1|nan=1|simd=0|relaxed=0|threads=0|mem64=0|multimem=0|stack=%zu|signals=0|"
+                 "reservation=%llu|guard=0|gas_per_fuel=%llu",
+                 WICAS_VM_HOST_VERSION, WASMTIME_VERSION_STR, WICAS_VM_TARGET, vm->cfg.max_wasm_stack,
+                 (unsigned long long)vm->cfg.memory_limit, WICAS_VM_GAS_PER_FUEL);
     wicas_sha256(fp, (size_t)n, vm->fingerprint);
 
     if (cfg_in && cfg_in->cache_dir) {
@@ -183,7 +185,7 @@ wicas_vm *wicas_vm_new(const wicas_vm_config *cfg_in, char *err, size_t errcap) 
         if (vm->cache_dir) snprintf(vm->cache_dir, cap, "%s/%.16s", cfg_in->cache_dir, hex);
         if (!vm->cache_dir || mkdir_p(vm->cache_dir)) {
             wicas_errf(err, errcap, "cannot create module cache directory under %s: %s", cfg_in->cache_dir,
-                   strerror(errno));
+                       strerror(errno));
             wicas_vm_free(vm);
             return NULL;
         }
@@ -209,13 +211,18 @@ void wicas_vm_free(wicas_vm *vm) {
     free(vm);
 }
 
-void wicas_vm_engine_fingerprint(const wicas_vm *vm, uint8_t out[32]) { memcpy(out, vm->fingerprint, 32); }
+void wicas_vm_engine_fingerprint(const wicas_vm *vm, uint8_t out[32]) {
+    memcpy(out, vm->fingerprint, 32);
+}
 
-void wicas_vm_get_cache_stats(const wicas_vm *vm, wicas_vm_cache_stats *out) { *out = vm->stats; }
+void wicas_vm_get_cache_stats(const wicas_vm *vm, wicas_vm_cache_stats *out) {
+    *out = vm->stats;
+}
 
 void wicas_vm_clear_memory_cache(wicas_vm *vm) {
     if (!vm->lru) return;
-    for (size_t i = 0; i < vm->lru_n; i++) wasmtime_module_delete(vm->lru[i].module);
+    for (size_t i = 0; i < vm->lru_n; i++)
+        wasmtime_module_delete(vm->lru[i].module);
     vm->lru_n = 0;
 }
 
@@ -263,7 +270,8 @@ static wasmtime_module_t *disk_load(wicas_vm *vm, const uint8_t checksum[32]) {
     bool ok = len >= CACHE_HEADER && memcmp(buf, CACHE_MAGIC, 8) == 0 && memcmp(buf + 8, checksum, 32) == 0;
     uint64_t plen = 0;
     if (ok) {
-        for (int i = 0; i < 8; i++) plen |= (uint64_t)buf[72 + i] << (8 * i);
+        for (int i = 0; i < 8; i++)
+            plen |= (uint64_t)buf[72 + i] << (8 * i);
         ok = plen == len - CACHE_HEADER;
     }
     if (ok) {
@@ -313,9 +321,11 @@ static void disk_store(wicas_vm *vm, const uint8_t checksum[32], const wasmtime_
     memcpy(hdr, CACHE_MAGIC, 8);
     memcpy(hdr + 8, checksum, 32);
     wicas_sha256(ser.data, ser.size, hdr + 40);
-    for (int i = 0; i < 8; i++) hdr[72 + i] = (uint8_t)((uint64_t)ser.size >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        hdr[72 + i] = (uint8_t)((uint64_t)ser.size >> (8 * i));
     FILE *f = fopen(tmp, "wb");
-    bool ok = f && fwrite(hdr, 1, sizeof hdr, f) == sizeof hdr && fwrite(ser.data, 1, ser.size, f) == ser.size;
+    bool ok =
+        f && fwrite(hdr, 1, sizeof hdr, f) == sizeof hdr && fwrite(ser.data, 1, ser.size, f) == ser.size;
     if (f && fclose(f)) ok = false;
     if (ok && rename(tmp, path) == 0) {
         /* written atomically */
@@ -437,12 +447,14 @@ static void parse_result(wicas_vm_result *r, wicas_vm_entry entry) {
     const cJSON *er = cJSON_GetObjectItemCaseSensitive(j, "error");
     if (!cJSON_IsObject(j) || cJSON_GetArraySize(j) != 1 || (!ok && !er)) {
         cJSON_Delete(j);
-        result_error(r, WICAS_VM_ERR_RESULT, "%s: result is not a ContractResult ({\"ok\":...} or {\"error\":\"...\"})",
+        result_error(r, WICAS_VM_ERR_RESULT,
+                     "%s: result is not a ContractResult ({\"ok\":...} or {\"error\":\"...\"})",
                      wicas_vm_entry_name(entry));
         return;
     }
     if (er) {
-        if (!cJSON_IsString(er)) result_error(r, WICAS_VM_ERR_RESULT, "%s: \"error\" is not a string", wicas_vm_entry_name(entry));
+        if (!cJSON_IsString(er))
+            result_error(r, WICAS_VM_ERR_RESULT, "%s: \"error\" is not a string", wicas_vm_entry_name(entry));
         else {
             r->status = WICAS_VM_ERR_CONTRACT;
             r->error = strdup(er->valuestring);
@@ -456,12 +468,16 @@ static void parse_result(wicas_vm_result *r, wicas_vm_entry entry) {
         } else {
             size_t l = strlen(ok->valuestring);
             r->query_data = malloc(l / 4 * 3 + 3);
-            long n = r->query_data ? wicas_base64_decode(ok->valuestring, l, r->query_data, l / 4 * 3 + 3) : -1;
-            if (n < 0) result_error(r, WICAS_VM_ERR_RESULT, "query: \"ok\" is not valid base64");
-            else r->query_len = (size_t)n;
+            long n =
+                r->query_data ? wicas_base64_decode(ok->valuestring, l, r->query_data, l / 4 * 3 + 3) : -1;
+            if (n < 0)
+                result_error(r, WICAS_VM_ERR_RESULT, "query: \"ok\" is not valid base64");
+            else
+                r->query_len = (size_t)n;
         }
     } else if (!cJSON_IsObject(ok)) {
-        result_error(r, WICAS_VM_ERR_RESULT, "%s: \"ok\" must be a Response object", wicas_vm_entry_name(entry));
+        result_error(r, WICAS_VM_ERR_RESULT, "%s: \"ok\" must be a Response object",
+                     wicas_vm_entry_name(entry));
     }
     if (r->status == WICAS_VM_OK) {
         r->ok_json = cJSON_PrintUnformatted(ok);
@@ -470,34 +486,46 @@ static void parse_result(wicas_vm_result *r, wicas_vm_entry entry) {
     cJSON_Delete(j);
 }
 
-static wicas_vm_status classify_trap(wicas_vm_callctx *c, wasm_trap_t *trap, wasmtime_error_t *e, char *msg, size_t cap) {
+static wicas_vm_status classify_trap(wicas_vm_callctx *c, wasm_trap_t *trap, wasmtime_error_t *e, char *msg,
+                                     size_t cap) {
     if (c->fail) {
         snprintf(msg, cap, "%s", c->msg);
         return c->fail;
     }
     if (trap) {
-        static const char *const TRAPS[] = {
-            "call stack exhausted", "out of bounds memory access", "misaligned memory access",
-            "undefined element: out of bounds table access", "uninitialized element", "indirect call type mismatch",
-            "integer overflow", "integer divide by zero", "invalid conversion to integer",
-            "wasm `unreachable` instruction executed", "interrupt", "out of gas"};
+        static const char *const TRAPS[] = {"call stack exhausted",
+                                            "out of bounds memory access",
+                                            "misaligned memory access",
+                                            "undefined element: out of bounds table access",
+                                            "uninitialized element",
+                                            "indirect call type mismatch",
+                                            "integer overflow",
+                                            "integer divide by zero",
+                                            "invalid conversion to integer",
+                                            "wasm `unreachable` instruction executed",
+                                            "interrupt",
+                                            "out of gas"};
         wasmtime_trap_code_t code;
         if (wasmtime_trap_code(trap, &code)) {
             if (code == WASMTIME_TRAP_CODE_OUT_OF_FUEL) {
                 snprintf(msg, cap, "out of gas");
                 return WICAS_VM_ERR_OUT_OF_GAS;
             }
-            if (code < sizeof TRAPS / sizeof TRAPS[0]) snprintf(msg, cap, "wasm trap: %s", TRAPS[code]);
-            else snprintf(msg, cap, "wasm trap: code %u", (unsigned)code);
+            if (code < sizeof TRAPS / sizeof TRAPS[0])
+                snprintf(msg, cap, "wasm trap: %s", TRAPS[code]);
+            else
+                snprintf(msg, cap, "wasm trap: code %u", (unsigned)code);
             return WICAS_VM_ERR_TRAP;
         }
         /* a trap without a code: a host-made trap; keep the message's last line (the cause) */
         wasm_message_t m;
         wasm_trap_message(trap, &m);
         size_t end = m.size;
-        while (end > 0 && (m.data[end - 1] == 0 || m.data[end - 1] == '\n')) end--;
+        while (end > 0 && (m.data[end - 1] == 0 || m.data[end - 1] == '\n'))
+            end--;
         size_t start = end;
-        while (start > 0 && m.data[start - 1] != '\n') start--;
+        while (start > 0 && m.data[start - 1] != '\n')
+            start--;
         snprintf(msg, cap, "%.*s", (int)(end - start), m.data + start);
         wasm_byte_vec_delete(&m);
         return WICAS_VM_ERR_TRAP;
@@ -532,7 +560,8 @@ wicas_vm_status wicas_vm_call(wicas_vm *vm, const uint8_t checksum[32], wicas_vm
     if (!module) {
         char hex[65];
         wicas_hex_encode(checksum, 32, hex);
-        result_error(r, WICAS_VM_ERR_NO_CODE, "%s: no compiled code for checksum %s (store_code it first)", ename, hex);
+        result_error(r, WICAS_VM_ERR_NO_CODE, "%s: no compiled code for checksum %s (store_code it first)",
+                     ename, hex);
         return r->status;
     }
 
@@ -571,7 +600,8 @@ wicas_vm_status wicas_vm_call(wicas_vm *vm, const uint8_t checksum[32], wicas_vm
         goto done;
     }
     cc.allocate = ext.of.func;
-    if (!wasmtime_instance_export_get(ctx, &inst, ename, strlen(ename), &ext) || ext.kind != WASMTIME_EXTERN_FUNC) {
+    if (!wasmtime_instance_export_get(ctx, &inst, ename, strlen(ename), &ext) ||
+        ext.kind != WASMTIME_EXTERN_FUNC) {
         result_error(r, WICAS_VM_ERR_NO_ENTRY, "contract does not export %s", ename);
         goto done;
     }
@@ -583,7 +613,8 @@ wicas_vm_status wicas_vm_call(wicas_vm *vm, const uint8_t checksum[32], wicas_vm
         migrate_info = wasm_functype_params(ft)->size == 3;
         wasm_functype_delete(ft);
         if (migrate_info && !p->info_json) {
-            result_error(r, WICAS_VM_ERR_ARG, "migrate: this contract takes MigrateInfo; info_json is required");
+            result_error(r, WICAS_VM_ERR_ARG,
+                         "migrate: this contract takes MigrateInfo; info_json is required");
             goto done;
         }
     }
@@ -620,7 +651,8 @@ wicas_vm_status wicas_vm_call(wicas_vm *vm, const uint8_t checksum[32], wicas_vm
     }
     uint8_t *out;
     size_t out_len;
-    if (wicas_vm_read_region(&cc, ctx, (uint32_t)res.of.i32, (size_t)vm->cfg.memory_limit, "result", &out, &out_len)) {
+    if (wicas_vm_read_region(&cc, ctx, (uint32_t)res.of.i32, (size_t)vm->cfg.memory_limit, "result", &out,
+                             &out_len)) {
         result_error(r, cc.fail, "%s: %s", ename, cc.msg);
         goto done;
     }
@@ -632,18 +664,22 @@ done:;
     uint64_t fuel_left = 0;
     e = wasmtime_context_get_fuel(ctx, &fuel_left);
     if (e) wasmtime_error_delete(e);
-    if (r->status == WICAS_VM_ERR_OUT_OF_GAS) r->gas_used = p->gas_limit;
-    else r->gas_used = (fuel0 - fuel_left) * WICAS_VM_GAS_PER_FUEL;
+    if (r->status == WICAS_VM_ERR_OUT_OF_GAS)
+        r->gas_used = p->gas_limit;
+    else
+        r->gas_used = (fuel0 - fuel_left) * WICAS_VM_GAS_PER_FUEL;
 
     if (r->status == WICAS_VM_OK && p->storage) {
         /* flush buffered writes in ascending key order */
         for (size_t i = 0; i < cc.writes.n; i++) {
             const wicas_vm_wentry *we = &cc.writes.e[i];
-            int rc = we->deleted ? p->storage->remove(p->storage->ctx, we->key, we->key_len)
-                                 : p->storage->set(p->storage->ctx, we->key, we->key_len, we->val, we->val_len);
+            int rc = we->deleted
+                         ? p->storage->remove(p->storage->ctx, we->key, we->key_len)
+                         : p->storage->set(p->storage->ctx, we->key, we->key_len, we->val, we->val_len);
             if (rc) {
                 result_error(r, WICAS_VM_ERR_STORAGE,
-                             "%s: storage failed while committing write %zu of %zu (embedder must abort its transaction)",
+                             "%s: storage failed while committing write %zu of %zu (embedder must abort its "
+                             "transaction)",
                              ename, i + 1, cc.writes.n);
                 break;
             }

@@ -91,15 +91,16 @@ bool wicas_vm_status_is_deterministic(wicas_vm_status status);
 
 /* ---- configuration --------------------------------------------------------------- */
 typedef struct {
-    const char *cache_dir;      /* on-disk module cache directory, created if needed; NULL = none */
-    uint64_t memory_limit;      /* max linear memory per instance, bytes (default 32 MiB, wasmd's ContractMemoryLimit) */
-    size_t max_wasm_stack;      /* native stack for wasm frames, bytes (default 256 KiB; see WICAS_VM_MAX_DEPTH) */
-    size_t max_code_size;       /* max wasm size at store_code (default 800 KiB, wasmd's MaxWasmSize) */
-    size_t lru_capacity;        /* compiled modules kept in memory (default 64) */
-    uint32_t max_iterators;     /* db_scan iterators per call (default 32) */
-    const char *capabilities;   /* comma-separated capabilities this chain offers (copied); NULL =
-                                 * WICAS_VM_DEFAULT_CAPABILITIES. store_code refuses a contract that
-                                 * exports requires_<X> for an X not in this list, like wasmd. */
+    const char *cache_dir; /* on-disk module cache directory, created if needed; NULL = none */
+    uint64_t memory_limit; /* max linear memory per instance, bytes (default 32 MiB, wasmd's
+                              ContractMemoryLimit) */
+    size_t max_wasm_stack; /* native stack for wasm frames, bytes (default 256 KiB; see WICAS_VM_MAX_DEPTH) */
+    size_t max_code_size;  /* max wasm size at store_code (default 800 KiB, wasmd's MaxWasmSize) */
+    size_t lru_capacity;   /* compiled modules kept in memory (default 64) */
+    uint32_t max_iterators;   /* db_scan iterators per call (default 32) */
+    const char *capabilities; /* comma-separated capabilities this chain offers (copied); NULL =
+                               * WICAS_VM_DEFAULT_CAPABILITIES. store_code refuses a contract that
+                               * exports requires_<X> for an X not in this list, like wasmd. */
 } wicas_vm_config;
 
 /* What WICAS offers contracts: the iterator imports and the API levels of
@@ -220,7 +221,8 @@ typedef struct {
     void *ctx;
     int (*canonicalize)(void *ctx, const char *human, size_t len, uint8_t *out, size_t *out_len, char *err,
                         size_t errcap);
-    int (*humanize)(void *ctx, const uint8_t *canon, size_t len, char *out, size_t cap, char *err, size_t errcap);
+    int (*humanize)(void *ctx, const uint8_t *canon, size_t len, char *out, size_t cap, char *err,
+                    size_t errcap);
 } wicas_vm_api;
 
 /* A bech32 (BIP-173) Api with the given human-readable prefix (copied, <= 31
@@ -292,13 +294,13 @@ int wicas_vm_code_migrate_version(const uint8_t *wasm, size_t len, uint64_t *ver
  * wicas_vm_result_free. */
 typedef struct {
     wicas_vm_status status; /* WICAS_VM_OK or why it failed */
-    char *error;            /* NUL terminated message when status != OK (contract's own text for ERR_CONTRACT) */
-    char *raw;              /* the exact result bytes the contract returned (NUL added), or NULL */
+    char *error; /* NUL terminated message when status != OK (contract's own text for ERR_CONTRACT) */
+    char *raw;   /* the exact result bytes the contract returned (NUL added), or NULL */
     size_t raw_len;
-    char *ok_json;          /* the JSON text of the "ok" value (Response object, or "base64" string for query) */
-    uint8_t *query_data;    /* query only: base64-decoded Binary */
+    char *ok_json;       /* the JSON text of the "ok" value (Response object, or "base64" string for query) */
+    uint8_t *query_data; /* query only: base64-decoded Binary */
     size_t query_len;
-    uint64_t gas_used;      /* CosmWasm gas, also on failure (= gas_limit when out of gas) */
+    uint64_t gas_used;       /* CosmWasm gas, also on failure (= gas_limit when out of gas) */
     uint32_t storage_writes; /* writes+removes flushed to storage (0 unless OK) */
 } wicas_vm_result;
 
@@ -319,8 +321,8 @@ typedef struct {
     const wicas_vm_storage *storage;
     const wicas_vm_querier *querier;
     const wicas_vm_api *api;
-    uint64_t gas_limit;   /* CosmWasm gas */
-    bool read_only;       /* queries: db_write/db_remove trap (set automatically for WICAS_VM_QUERY) */
+    uint64_t gas_limit; /* CosmWasm gas */
+    bool read_only;     /* queries: db_write/db_remove trap (set automatically for WICAS_VM_QUERY) */
     void (*debug)(void *ctx, const char *msg, size_t len); /* receives debug() output; NULL = dropped */
     void *debug_ctx;
 } wicas_vm_call_params;
@@ -354,11 +356,11 @@ typedef enum {
 
 typedef struct {
     uint64_t id;
-    char *msg_json;       /* the CosmosMsg JSON ({"bank":{"send":...}}, {"wasm":{"execute":...}}, ...) */
+    char *msg_json; /* the CosmosMsg JSON ({"bank":{"send":...}}, {"wasm":{"execute":...}}, ...) */
     bool has_gas_limit;
     uint64_t gas_limit;
     wicas_vm_reply_on reply_on;
-    char *payload_b64;    /* cosmwasm-std 2.x SubMsg.payload, "" when absent */
+    char *payload_b64; /* cosmwasm-std 2.x SubMsg.payload, "" when absent */
 } wicas_vm_submsg;
 
 typedef struct {
@@ -369,7 +371,7 @@ typedef struct {
     wicas_vm_event *events;
     size_t n_events;
     bool has_data;
-    uint8_t *data;             /* Response.data decoded from base64 */
+    uint8_t *data; /* Response.data decoded from base64 */
     size_t data_len;
 } wicas_vm_response;
 

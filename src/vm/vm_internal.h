@@ -44,7 +44,8 @@ int wicas_vm_validate_sections(const uint8_t *wasm, size_t len, char *err, size_
 int wicas_vm_validate_interface(const wasmtime_module_t *module, char *err, size_t errcap);
 /* 0 when every requires_<X> export of module names an X in the comma-separated
  * list caps; else -1 with the missing ones named in err. */
-int wicas_vm_validate_capabilities(const wasmtime_module_t *module, const char *caps, char *err, size_t errcap);
+int wicas_vm_validate_capabilities(const wasmtime_module_t *module, const char *caps, char *err,
+                                   size_t errcap);
 
 /* ---- per-call write cache over the embedder's storage --------------------------- */
 typedef struct {
@@ -78,7 +79,7 @@ typedef struct {
 
 struct wicas_vm {
     wicas_vm_config cfg;
-    char *cache_dir;           /* <cache_dir>/<fingerprint hex prefix> or NULL */
+    char *cache_dir; /* <cache_dir>/<fingerprint hex prefix> or NULL */
     wasm_engine_t *engine;
     wasmtime_linker_t *linker; /* the host functions, shared by every store */
     uint8_t fingerprint[32];
@@ -86,7 +87,7 @@ struct wicas_vm {
     size_t lru_n;
     uint64_t tick;
     wicas_vm_cache_stats stats;
-    int depth; /* wicas_vm_call nesting */
+    int depth;  /* wicas_vm_call nesting */
     char *caps; /* the capabilities offered (cfg.capabilities points here) */
 };
 
@@ -103,13 +104,13 @@ typedef struct {
     bool read_only;
     wasmtime_memory_t memory;
     wasmtime_func_t allocate;
-    bool ready;                /* memory/allocate resolved */
-    wicas_vm_wcache writes;    /* buffered writes, flushed on success */
+    bool ready;             /* memory/allocate resolved */
+    wicas_vm_wcache writes; /* buffered writes, flushed on success */
     wicas_vm_iter *iters;
     uint32_t n_iters;
-    wicas_vm_status fail;      /* why a host function stopped the call (0 = none) */
+    wicas_vm_status fail; /* why a host function stopped the call (0 = none) */
     char msg[512];
-    uint64_t querier_gas;      /* informational */
+    uint64_t querier_gas; /* informational */
 } wicas_vm_callctx;
 
 /* Host-function helpers shared with vm.c: copy bytes into a fresh contract
@@ -119,6 +120,6 @@ uint32_t wicas_vm_write_region(wicas_vm_callctx *c, wasmtime_context_t *ctx, con
                                wasm_trap_t **trap);
 /* Copies the data of the Region at ptr (at most max bytes) into a fresh
  * malloc'd buffer (NUL added). 0, or -1 with c->fail/c->msg set. */
-int wicas_vm_read_region(wicas_vm_callctx *c, wasmtime_context_t *ctx, uint32_t ptr, size_t max, const char *what,
-                         uint8_t **out, size_t *len);
+int wicas_vm_read_region(wicas_vm_callctx *c, wasmtime_context_t *ctx, uint32_t ptr, size_t max,
+                         const char *what, uint8_t **out, size_t *len);
 void wicas_vm_callctx_release(wicas_vm_callctx *c);

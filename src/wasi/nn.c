@@ -84,15 +84,15 @@
 
 #define MOD "wasi-nn"
 #define MAX_GRAPHS 8
-#define MAX_CTXS 4              /* live execution contexts (each holds a KV cache) */
-#define MAX_COMPUTES 64          /* generations per run */
+#define MAX_CTXS 4      /* live execution contexts (each holds a KV cache) */
+#define MAX_COMPUTES 64 /* generations per run */
 #define MAX_PROMPT_BYTES (1u << 20)
 #define MAX_CONFIG_BYTES (64u << 10)
 #define MAX_N_PREDICT 8192u
-#define MAX_CTX_SIZE 4096u      /* bounds the KV memory a program can make a node allocate */
+#define MAX_CTX_SIZE 4096u /* bounds the KV memory a program can make a node allocate */
 #define MAX_REVERSE_PROMPT 256u
 #define FUEL_NN_CALL 1000u
-#define FUEL_NN_PER_16_BYTES 1u   /* stream-stdout: what fd_write charges */
+#define FUEL_NN_PER_16_BYTES 1u /* stream-stdout: what fd_write charges */
 /* Counting a prompt's tokens before compute: a program may repeat
  * set_input + get_output(1) without bound, so the tokenisation is priced
  * like the wasm work it stands for (measured: ~115 ns/byte on English text,
@@ -178,26 +178,29 @@ static wasm_trap_t *ret(wasmtime_val_t *results, int e) {
 }
 #define A32(i) ((uint32_t)args[i].of.i32)
 
-#define PROLOGUE()                                                           \
-    wicas_wasi_host *h = wicas_wasi_host_of(caller);                                    \
-    (void)nargs; (void)nresults; (void)env;                                  \
-    wasm_trap_t *charge_trap = wicas_wasi_host_charge(caller, FUEL_NN_CALL);            \
-    if (charge_trap) return charge_trap;                                     \
-    uint8_t *mem = NULL;                                                     \
-    size_t mem_size = 0;                                                     \
-    if (!wicas_wasi_guest_mem(caller, &mem, &mem_size)) return ret(results, NN_MISSING_MEMORY); \
-    struct wasi_nn_state *nn = state_of(h);                                  \
+#define PROLOGUE()                                                                                           \
+    wicas_wasi_host *h = wicas_wasi_host_of(caller);                                                         \
+    (void)nargs;                                                                                             \
+    (void)nresults;                                                                                          \
+    (void)env;                                                                                               \
+    wasm_trap_t *charge_trap = wicas_wasi_host_charge(caller, FUEL_NN_CALL);                                 \
+    if (charge_trap) return charge_trap;                                                                     \
+    uint8_t *mem = NULL;                                                                                     \
+    size_t mem_size = 0;                                                                                     \
+    if (!wicas_wasi_guest_mem(caller, &mem, &mem_size)) return ret(results, NN_MISSING_MEMORY);              \
+    struct wasi_nn_state *nn = state_of(h);                                                                  \
     if (!nn) return ret(results, NN_RUNTIME_ERROR);
 
 /* Answers the program with errno rc, or stops the run on HOST_FAIL. */
-#define FINISH(rc)                                                               \
-    do {                                                                         \
-        int rc_ = (rc);                                                          \
-        if (rc_ == HOST_FAIL) return wasmtime_trap_new(h->stop_msg, strlen(h->stop_msg)); \
-        return ret(results, rc_);                                                \
+#define FINISH(rc)                                                                                           \
+    do {                                                                                                     \
+        int rc_ = (rc);                                                                                      \
+        if (rc_ == HOST_FAIL) return wasmtime_trap_new(h->stop_msg, strlen(h->stop_msg));                    \
+        return ret(results, rc_);                                                                            \
     } while (0)
 
-static int node_fail(wicas_wasi_host *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int node_fail(wicas_wasi_host *h, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int node_fail(wicas_wasi_host *h, int code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -207,9 +210,9 @@ static int node_fail(wicas_wasi_host *h, int code, const char *fmt, ...) {
     return HOST_FAIL;
 }
 
-#define HOSTFN(name)                                                                              \
-    static wasm_trap_t *name(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args, \
-                             size_t nargs, wasmtime_val_t *results, size_t nresults)
+#define HOSTFN(name)                                                                                         \
+    static wasm_trap_t *name(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args, size_t nargs, \
+                             wasmtime_val_t *results, size_t nresults)
 
 static struct wasi_nn_state *state_of(wicas_wasi_host *h) {
     if (!h->nn) h->nn = calloc(1, sizeof *h->nn);
@@ -281,14 +284,14 @@ static int parse_opts(const uint8_t *json, size_t len, nn_opts *o, const char **
     bool present, dummy = false;
     uint64_t u = 0;
     int rc = NN_SUCCESS;
-#define UINT_OPT(key, field, max)                                 \
-    if (rc == NN_SUCCESS) {                                        \
-        if (!opt_uint(doc, key, max, &present, &u)) {             \
-            rc = NN_INVALID_ARGUMENT;                             \
-            *bad_key = key;                                       \
-        } else if (present) {                                     \
-            t.field = (uint32_t)u;                                \
-        }                                                         \
+#define UINT_OPT(key, field, max)                                                                            \
+    if (rc == NN_SUCCESS) {                                                                                  \
+        if (!opt_uint(doc, key, max, &present, &u)) {                                                        \
+            rc = NN_INVALID_ARGUMENT;                                                                        \
+            *bad_key = key;                                                                                  \
+        } else if (present) {                                                                                \
+            t.field = (uint32_t)u;                                                                           \
+        }                                                                                                    \
     }
     UINT_OPT("n-predict", n_predict, MAX_N_PREDICT)
     UINT_OPT("ctx-size", ctx_size, MAX_CTX_SIZE)
@@ -304,11 +307,14 @@ static int parse_opts(const uint8_t *json, size_t len, nn_opts *o, const char **
             t.seed = u;
         }
     }
-    if (rc == NN_SUCCESS && !opt_float(doc, "temp", 0, 100, false, &t.temp)) rc = NN_INVALID_ARGUMENT, *bad_key = "temp";
-    if (rc == NN_SUCCESS && !opt_float(doc, "top-p", 0, 1, true, &t.top_p)) rc = NN_INVALID_ARGUMENT, *bad_key = "top-p";
+    if (rc == NN_SUCCESS && !opt_float(doc, "temp", 0, 100, false, &t.temp))
+        rc = NN_INVALID_ARGUMENT, *bad_key = "temp";
+    if (rc == NN_SUCCESS && !opt_float(doc, "top-p", 0, 1, true, &t.top_p))
+        rc = NN_INVALID_ARGUMENT, *bad_key = "top-p";
     if (rc == NN_SUCCESS && !opt_float(doc, "repeat-penalty", 0, 100, true, &t.repeat_penalty))
         rc = NN_INVALID_ARGUMENT, *bad_key = "repeat-penalty";
-    if (rc == NN_SUCCESS && !opt_bool(doc, "enable-log", &t.enable_log)) rc = NN_INVALID_ARGUMENT, *bad_key = "enable-log";
+    if (rc == NN_SUCCESS && !opt_bool(doc, "enable-log", &t.enable_log))
+        rc = NN_INVALID_ARGUMENT, *bad_key = "enable-log";
     if (rc == NN_SUCCESS && !opt_bool(doc, "parse-special", &t.parse_special))
         rc = NN_INVALID_ARGUMENT, *bad_key = "parse-special";
     if (rc == NN_SUCCESS && !opt_bool(doc, "enable-debug-log", &dummy))
@@ -341,7 +347,8 @@ static int load_named(wicas_wasi_host *h, struct wasi_nn_state *nn, const char *
         if (strlen(h->cfg->models[i].name) == name_len && memcmp(h->cfg->models[i].name, name, name_len) == 0)
             entry = &h->cfg->models[i];
     if (!entry) {
-        WICAS_DEBUG(MOD, "load: no preloaded model named \"%.*s\"", (int)(name_len > 64 ? 64 : name_len), name);
+        WICAS_DEBUG(MOD, "load: no preloaded model named \"%.*s\"", (int)(name_len > 64 ? 64 : name_len),
+                    name);
         return NN_NOT_FOUND;
     }
     int slot = -1;
@@ -362,7 +369,8 @@ static int load_named(wicas_wasi_host *h, struct wasi_nn_state *nn, const char *
         }
     }
     char err[256] = "";
-    int rc = h->cfg->cache ? wicas_infer_cache_get(h->cfg->cache, entry->path, entry->sha256, &g->model, err, sizeof err)
+    int rc = h->cfg->cache ? wicas_infer_cache_get(h->cfg->cache, entry->path, entry->sha256, &g->model, err,
+                                                   sizeof err)
                            : wicas_infer_model_load(entry->path, NULL, NULL, &g->model, err, sizeof err);
     if (rc == 0 && entry->sha256 && !h->cfg->cache) {
         wicas_infer_model_info info;
@@ -389,8 +397,10 @@ HOSTFN(nn_load) {
     PROLOGUE()
     uint32_t builders = A32(0), n = A32(1), encoding = A32(2), graph_ptr = A32(4);
     if (!guest_range(mem_size, graph_ptr, 4)) return ret(results, NN_INVALID_ARGUMENT);
-    if (encoding != ENCODING_GGML && encoding != ENCODING_AUTODETECT) return ret(results, NN_INVALID_ENCODING);
-    if (n < 1 || n > 2 || !guest_range(mem_size, builders, (uint64_t)n * 8)) return ret(results, NN_INVALID_ARGUMENT);
+    if (encoding != ENCODING_GGML && encoding != ENCODING_AUTODETECT)
+        return ret(results, NN_INVALID_ENCODING);
+    if (n < 1 || n > 2 || !guest_range(mem_size, builders, (uint64_t)n * 8))
+        return ret(results, NN_INVALID_ARGUMENT);
     uint32_t p0 = rd32(mem + builders), l0 = rd32(mem + builders + 4);
     if (!guest_range(mem_size, p0, l0)) return ret(results, NN_INVALID_ARGUMENT);
     const uint8_t *cfg = NULL;
@@ -423,7 +433,8 @@ HOSTFN(nn_load) {
 HOSTFN(nn_load_by_name) {
     PROLOGUE()
     uint32_t p = A32(0), l = A32(1), graph_ptr = A32(2);
-    if (!guest_range(mem_size, p, l) || !guest_range(mem_size, graph_ptr, 4)) return ret(results, NN_INVALID_ARGUMENT);
+    if (!guest_range(mem_size, p, l) || !guest_range(mem_size, graph_ptr, 4))
+        return ret(results, NN_INVALID_ARGUMENT);
     uint32_t g = 0;
     int rc = load_named(h, nn, (const char *)mem + p, l, NULL, 0, &g);
     if (rc == NN_SUCCESS) wr32(mem + graph_ptr, g);
@@ -433,7 +444,8 @@ HOSTFN(nn_load_by_name) {
 HOSTFN(nn_load_by_name_with_config) {
     PROLOGUE()
     uint32_t p = A32(0), l = A32(1), cp = A32(2), cl = A32(3), graph_ptr = A32(4);
-    if (!guest_range(mem_size, p, l) || !guest_range(mem_size, cp, cl) || !guest_range(mem_size, graph_ptr, 4))
+    if (!guest_range(mem_size, p, l) || !guest_range(mem_size, cp, cl) ||
+        !guest_range(mem_size, graph_ptr, 4))
         return ret(results, NN_INVALID_ARGUMENT);
     uint32_t g = 0;
     int rc = load_named(h, nn, (const char *)mem + p, l, cl ? mem + cp : NULL, cl, &g);
@@ -463,7 +475,8 @@ static void forget_toks(nn_exec *x) {
  * before compute and compute itself share them. 0 or an engine error. */
 static int prompt_toks(nn_exec *x, const wicas_infer_model *model) {
     if (x->in_toks) return 0;
-    return wicas_infer_prompt_tokens_ex(model, x->prompt, false, x->opts.parse_special, &x->in_toks, &x->n_in_toks);
+    return wicas_infer_prompt_tokens_ex(model, x->prompt, false, x->opts.parse_special, &x->in_toks,
+                                        &x->n_in_toks);
 }
 
 static void exec_free(nn_exec *x) {
@@ -535,8 +548,10 @@ HOSTFN(nn_set_input) {
         const char *bad;
         int rc = parse_opts(mem + dp, dl, &x->opts, &bad);
         forget_toks(x); /* made with the old options */
-        if (rc) WICAS_DEBUG(MOD, "set_input: bad options (key \"%s\")", bad);
-        else x->input_counted = false; /* "parse-special" may have changed */
+        if (rc)
+            WICAS_DEBUG(MOD, "set_input: bad options (key \"%s\")", bad);
+        else
+            x->input_counted = false; /* "parse-special" may have changed */
         return ret(results, rc);
     }
     if (index != 0) return ret(results, NN_INVALID_ARGUMENT);
@@ -607,12 +622,14 @@ static bool on_token(int32_t token, const char *piece, size_t len, void *user) {
 static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x, bool with_rp) {
     if (!x->prompt) return NN_INVALID_ARGUMENT;
     uint32_t max_computes = h->cfg->nn_max_computes && h->cfg->nn_max_computes < MAX_COMPUTES
-                                ? h->cfg->nn_max_computes : MAX_COMPUTES;
+                                ? h->cfg->nn_max_computes
+                                : MAX_COMPUTES;
     if (h->nn_computes >= max_computes) return NN_BUSY;
     uint64_t budget = h->cfg->nn_max_tokens ? h->cfg->nn_max_tokens : WICAS_WASI_DEFAULT_NN_TOKENS;
     uint64_t left = budget > h->nn_generated_tokens ? budget - h->nn_generated_tokens : 0;
     if (left == 0 && x->opts.n_predict > 0) {
-        WICAS_DEBUG(MOD, "compute: the run's budget of %llu generated tokens is spent", (unsigned long long)budget);
+        WICAS_DEBUG(MOD, "compute: the run's budget of %llu generated tokens is spent",
+                    (unsigned long long)budget);
         return NN_TOO_LARGE;
     }
     nn_graph *g = &nn->graphs[x->graph];
@@ -626,7 +643,8 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x, bo
         x->ictx = NULL;
         wicas_infer_ctx_params cp = {.n_ctx = n_ctx, .n_threads = h->cfg->n_threads ? h->cfg->n_threads : 1};
         if (wicas_infer_ctx_new(g->model, &cp, &x->ictx) != 0)
-            return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: cannot create an inference context of %u tokens", n_ctx);
+            return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: cannot create an inference context of %u tokens",
+                             n_ctx);
         x->ictx_n_ctx = n_ctx;
     }
     {
@@ -637,16 +655,19 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x, bo
         int trc = prompt_toks(x, g->model);
         size_t n_toks = x->n_in_toks;
         if (trc != 0 && wicas_infer_err_class(trc) == WICAS_ERRCLASS_REQUEST) return NN_INVALID_ARGUMENT;
-        if (trc != 0) return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: cannot tokenise the prompt on this node: %s",
-                                       wicas_infer_strerror(trc));
+        if (trc != 0)
+            return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: cannot tokenise the prompt on this node: %s",
+                             wicas_infer_strerror(trc));
         if (n_toks >= n_ctx) {
             WICAS_DEBUG(MOD, "compute: a prompt of %zu tokens does not fit the context of %u", n_toks, n_ctx);
             return NN_PROMPT_TOO_LONG;
         }
         uint64_t pleft = h->cfg->nn_max_prompt_tokens > h->nn_prompt_tokens
-                             ? h->cfg->nn_max_prompt_tokens - h->nn_prompt_tokens : 0;
+                             ? h->cfg->nn_max_prompt_tokens - h->nn_prompt_tokens
+                             : 0;
         if (h->cfg->nn_max_prompt_tokens && n_toks > pleft) {
-            WICAS_DEBUG(MOD, "compute: a prompt of %zu tokens does not fit the run's prompt budget (%llu left)",
+            WICAS_DEBUG(MOD,
+                        "compute: a prompt of %zu tokens does not fit the run's prompt budget (%llu left)",
                         n_toks, (unsigned long long)pleft);
             return NN_TOO_LARGE;
         }
@@ -683,7 +704,8 @@ static int generate(wicas_wasi_host *h, struct wasi_nn_state *nn, nn_exec *x, bo
         exec_reset_output(x);
         if (rc == WICAS_INFER_ECTX) return NN_PROMPT_TOO_LONG;
         if (wicas_infer_err_class(rc) == WICAS_ERRCLASS_REQUEST) return NN_INVALID_ARGUMENT;
-        return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: generation failed on this node: %s", wicas_infer_strerror(rc));
+        return node_fail(h, WICAS_WASI_ENOMEM, "WASI-NN: generation failed on this node: %s",
+                         wicas_infer_strerror(rc));
     }
     x->text = r.text; /* taken over */
     x->text_len = r.text_len;
@@ -716,9 +738,10 @@ static wasm_trap_t *stream_to_stdout(wasmtime_caller_t *caller, wicas_wasi_host 
     for (size_t i = 0; i < n; i++) {
         size_t a = x->n_pieces ? x->piece_off[i] : 0, b = x->n_pieces ? x->piece_off[i + 1] : x->text_len;
         if (!wicas_wasi_stdout_append(h, (const uint8_t *)x->text + a, b - a))
-            return wicas_wasi_host_stop(h, WICAS_WASI_EOUTPUT,
-                             "WASI-NN stream-stdout wrote more than %zu bytes to stdout (the output limit); stopped",
-                             h->out_cap);
+            return wicas_wasi_host_stop(
+                h, WICAS_WASI_EOUTPUT,
+                "WASI-NN stream-stdout wrote more than %zu bytes to stdout (the output limit); stopped",
+                h->out_cap);
     }
     return NULL;
 }
@@ -739,7 +762,8 @@ HOSTFN(nn_compute) {
 
 static int copy_out(uint8_t *mem, size_t mem_size, uint32_t out, uint32_t max, uint32_t written_ptr,
                     const char *data, size_t len) {
-    if (!guest_range(mem_size, out, max) || !guest_range(mem_size, written_ptr, 4)) return NN_INVALID_ARGUMENT;
+    if (!guest_range(mem_size, out, max) || !guest_range(mem_size, written_ptr, 4))
+        return NN_INVALID_ARGUMENT;
     if (len > max) return NN_TOO_LARGE;
     if (len) memcpy(mem + out, data, len);
     wr32(mem + written_ptr, (uint32_t)len);
@@ -748,10 +772,14 @@ static int copy_out(uint8_t *mem, size_t mem_size, uint32_t out, uint32_t max, u
 
 static const char *stop_name(wicas_infer_stop s) {
     switch (s) {
-    case WICAS_INFER_STOP_EOG: return "eog";
-    case WICAS_INFER_STOP_LENGTH: return "length";
-    case WICAS_INFER_STOP_CTX: return "ctx";
-    default: return "callback";
+    case WICAS_INFER_STOP_EOG:
+        return "eog";
+    case WICAS_INFER_STOP_LENGTH:
+        return "length";
+    case WICAS_INFER_STOP_CTX:
+        return "ctx";
+    default:
+        return "callback";
     }
 }
 
@@ -868,11 +896,13 @@ void wicas_wasi_nn_seed(const uint8_t request_seed[32], bool has_option, uint64_
     uint8_t buf[32 + 12 + 8];
     memcpy(buf, request_seed, 32);
     memcpy(buf + 32, "wasi-nn-seed", 12);
-    for (int i = 0; i < 8; i++) buf[44 + i] = (uint8_t)(option >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        buf[44 + i] = (uint8_t)(option >> (8 * i));
     wicas_sha256(buf, sizeof buf, out);
 }
 
-#define FN(name, cb, p) {name, p, "i", cb, 0}
+#define FN(name, cb, p)                                                                                      \
+    { name, p, "i", cb, 0 }
 const wasi_hostfn wicas_wasi_nn_fns[] = {
     FN("load", nn_load, "iiiii"),
     FN("load_by_name", nn_load_by_name, "iii"),

@@ -48,18 +48,21 @@ static wasm_trap_t *ret(wasmtime_val_t *results, int errno_) {
 #define A64(i) ((uint64_t)args[i].of.i64)
 
 /* Common prologue: charge the call, fetch memory. */
-#define PROLOGUE(extra_fuel)                                                  \
-    wicas_wasi_host *h = wicas_wasi_host_of(caller);                                     \
-    (void)h; (void)nargs; (void)nresults; (void)env;                          \
-    wasm_trap_t *charge_trap = wicas_wasi_host_charge(caller, FUEL_CALL + (extra_fuel)); \
-    if (charge_trap) return charge_trap;                                      \
-    uint8_t *mem = NULL;                                                      \
-    size_t mem_size = 0;                                                      \
+#define PROLOGUE(extra_fuel)                                                                                 \
+    wicas_wasi_host *h = wicas_wasi_host_of(caller);                                                         \
+    (void)h;                                                                                                 \
+    (void)nargs;                                                                                             \
+    (void)nresults;                                                                                          \
+    (void)env;                                                                                               \
+    wasm_trap_t *charge_trap = wicas_wasi_host_charge(caller, FUEL_CALL + (extra_fuel));                     \
+    if (charge_trap) return charge_trap;                                                                     \
+    uint8_t *mem = NULL;                                                                                     \
+    size_t mem_size = 0;                                                                                     \
     if (!wicas_wasi_guest_mem(caller, &mem, &mem_size)) return ret(results, WASI_EFAULT);
 
-#define HOSTFN(name)                                                                              \
-    static wasm_trap_t *name(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args, \
-                             size_t nargs, wasmtime_val_t *results, size_t nresults)
+#define HOSTFN(name)                                                                                         \
+    static wasm_trap_t *name(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args, size_t nargs, \
+                             wasmtime_val_t *results, size_t nresults)
 
 static wasi_fd *get_fd(wicas_wasi_host *h, uint32_t fd) {
     if (fd >= WASI_MAX_FDS || h->fds[fd].kind == FD_FREE) return NULL;
@@ -68,31 +71,45 @@ static wasi_fd *get_fd(wicas_wasi_host *h, uint32_t fd) {
 
 static int map_errno(int e) {
     switch (e) {
-    case ENOENT: return WASI_ENOENT;
-    case ENOTDIR: return WASI_ENOTDIR;
-    case EACCES: return WASI_EACCES;
-    case EPERM: return WASI_EPERM;
-    case ELOOP: return WASI_ENOTCAPABLE; /* O_NOFOLLOW met a symbolic link */
-    case EISDIR: return WASI_EISDIR;
-    case ENAMETOOLONG: return WASI_ENAMETOOLONG;
-    case EMFILE: case ENFILE: return WASI_EMFILE;
-    case ENOMEM: return WASI_ENOMEM;
-    case EROFS: return WASI_EROFS;
-    default: return WASI_EIO;
+    case ENOENT:
+        return WASI_ENOENT;
+    case ENOTDIR:
+        return WASI_ENOTDIR;
+    case EACCES:
+        return WASI_EACCES;
+    case EPERM:
+        return WASI_EPERM;
+    case ELOOP:
+        return WASI_ENOTCAPABLE; /* O_NOFOLLOW met a symbolic link */
+    case EISDIR:
+        return WASI_EISDIR;
+    case ENAMETOOLONG:
+        return WASI_ENAMETOOLONG;
+    case EMFILE:
+    case ENFILE:
+        return WASI_EMFILE;
+    case ENOMEM:
+        return WASI_ENOMEM;
+    case EROFS:
+        return WASI_EROFS;
+    default:
+        return WASI_EIO;
     }
 }
 
 /* ---- set-up ----------------------------------------------------------------------- */
 
 int wicas_wasi_fs_init(wicas_wasi_host *h, char *err, size_t errlen) {
-    for (int i = 0; i < WASI_MAX_FDS; i++) h->fds[i].host_fd = -1;
+    for (int i = 0; i < WASI_MAX_FDS; i++)
+        h->fds[i].host_fd = -1;
     h->fds[0].kind = FD_STDIN;
     h->fds[1].kind = FD_STDOUT;
     h->fds[2].kind = FD_STDERR;
     if (h->cfg->models_dir) {
         int d = open(h->cfg->models_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (d < 0) {
-            snprintf(err, errlen, "wicas_wasi_run: models directory %s: %s", h->cfg->models_dir, strerror(errno));
+            snprintf(err, errlen, "wicas_wasi_run: models directory %s: %s", h->cfg->models_dir,
+                     strerror(errno));
             return -1;
         }
         h->fds[3].kind = FD_PREOPEN;
@@ -130,7 +147,8 @@ static int put_sizes(uint8_t *mem, size_t mem_size, const char *const *s, size_t
                      uint32_t size_ptr) {
     if (!guest_range(mem_size, count_ptr, 4) || !guest_range(mem_size, size_ptr, 4)) return WASI_EFAULT;
     uint64_t total = 0;
-    for (size_t i = 0; i < n; i++) total += strlen(s[i]) + 1;
+    for (size_t i = 0; i < n; i++)
+        total += strlen(s[i]) + 1;
     if (total > UINT32_MAX || n > UINT32_MAX / 4) return WASI_EOVERFLOW;
     wr32(mem + count_ptr, (uint32_t)n);
     wr32(mem + size_ptr, (uint32_t)total);
@@ -193,7 +211,10 @@ HOSTFN(random_get) {
 
 /* ---- process -------------------------------------------------------------------------------- */
 HOSTFN(proc_exit) {
-    (void)env; (void)nargs; (void)results; (void)nresults;
+    (void)env;
+    (void)nargs;
+    (void)results;
+    (void)nresults;
     wicas_wasi_host *h = wicas_wasi_host_of(caller);
     h->exited = true;
     h->exit_code = args[0].of.i32;
@@ -203,7 +224,8 @@ HOSTFN(proc_exit) {
 }
 HOSTFN(sched_yield) {
     PROLOGUE(0)
-    (void)args; (void)mem;
+    (void)args;
+    (void)mem;
     return ret(results, WASI_ESUCCESS);
 }
 
@@ -214,8 +236,8 @@ HOSTFN(poll_oneoff) {
     PROLOGUE(0)
     uint32_t in = A32(0), out = A32(1), n = A32(2), nev_ptr = A32(3);
     if (n == 0) return ret(results, WASI_EINVAL);
-    if (n > 4096 || !guest_range(mem_size, in, (uint64_t)n * 48) || !guest_range(mem_size, out, (uint64_t)n * 32) ||
-        !guest_range(mem_size, nev_ptr, 4))
+    if (n > 4096 || !guest_range(mem_size, in, (uint64_t)n * 48) ||
+        !guest_range(mem_size, out, (uint64_t)n * 32) || !guest_range(mem_size, nev_ptr, 4))
         return ret(results, WASI_EFAULT);
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *s = mem + in + 48u * i; /* userdata u64, tag u8 @8, union @16 */
@@ -225,7 +247,8 @@ HOSTFN(poll_oneoff) {
         ev[10] = s[8];
         if (s[8] == 0) {
             uint64_t timeout = 0;
-            for (int b = 0; b < 8; b++) timeout |= (uint64_t)s[24 + b] << (8 * b);
+            for (int b = 0; b < 8; b++)
+                timeout |= (uint64_t)s[24 + b] << (8 * b);
             if (timeout < (1ull << 40)) h->mono_ns += timeout; /* bounded: no overflow games */
         } else {
             wr16(ev + 8, WASI_ENOTSUP);
@@ -248,7 +271,8 @@ static bool capture(uint8_t **buf, size_t *len, size_t *alloc, size_t cap, const
     }
     if (*len + n + 1 > *alloc) {
         size_t na = *alloc ? *alloc : 4096;
-        while (na < *len + n + 1) na *= 2;
+        while (na < *len + n + 1)
+            na *= 2;
         if (na > cap + 1) na = cap + 1;
         uint8_t *nb = realloc(*buf, na);
         if (!nb) return false;
@@ -286,11 +310,12 @@ HOSTFN(fd_write) {
         uint32_t p = rd32(mem + iovs + 8 * i), l = rd32(mem + iovs + 8 * i + 4);
         if (f->kind == FD_STDOUT) {
             if (!capture(&h->out, &h->out_len, &h->out_alloc, h->out_cap, mem + p, l, false, NULL))
-                return wicas_wasi_host_stop(h, WICAS_WASI_EOUTPUT,
-                                 "program wrote more than %zu bytes to stdout (the output limit); stopped",
-                                 h->out_cap);
+                return wicas_wasi_host_stop(
+                    h, WICAS_WASI_EOUTPUT,
+                    "program wrote more than %zu bytes to stdout (the output limit); stopped", h->out_cap);
         } else {
-            if (!capture(&h->err, &h->err_len, &h->err_alloc, h->err_cap, mem + p, l, true, &h->err_truncated))
+            if (!capture(&h->err, &h->err_len, &h->err_alloc, h->err_cap, mem + p, l, true,
+                         &h->err_truncated))
                 return wicas_wasi_host_stop(h, WICAS_WASI_ENOMEM, "out of host memory capturing stderr");
         }
     }
@@ -419,15 +444,17 @@ HOSTFN(fd_tell) {
     if (!guest_range(mem_size, out, 8)) return ret(results, WASI_EFAULT);
     wasi_fd *f = get_fd(h, A32(0));
     if (!f) return ret(results, WASI_EBADF);
-    if (f->kind != FD_FILE) return ret(results, f->kind == FD_DIR || f->kind == FD_PREOPEN ? WASI_EBADF : WASI_ESPIPE);
+    if (f->kind != FD_FILE)
+        return ret(results, f->kind == FD_DIR || f->kind == FD_PREOPEN ? WASI_EBADF : WASI_ESPIPE);
     wr64(mem + out, f->pos);
     return ret(results, WASI_ESUCCESS);
 }
 
-#define RIGHTS_FILE (WASI_RIGHT_FD_READ | WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL | WASI_RIGHT_FD_ADVISE | \
-                     WASI_RIGHT_FD_FILESTAT_GET)
-#define RIGHTS_DIR (WASI_RIGHT_PATH_OPEN | WASI_RIGHT_FD_READDIR | WASI_RIGHT_PATH_FILESTAT_GET | \
-                    WASI_RIGHT_FD_FILESTAT_GET)
+#define RIGHTS_FILE                                                                                          \
+    (WASI_RIGHT_FD_READ | WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL | WASI_RIGHT_FD_ADVISE |                   \
+     WASI_RIGHT_FD_FILESTAT_GET)
+#define RIGHTS_DIR                                                                                           \
+    (WASI_RIGHT_PATH_OPEN | WASI_RIGHT_FD_READDIR | WASI_RIGHT_PATH_FILESTAT_GET | WASI_RIGHT_FD_FILESTAT_GET)
 
 HOSTFN(fd_fdstat_get) {
     PROLOGUE(0)
@@ -438,11 +465,24 @@ HOSTFN(fd_fdstat_get) {
     uint8_t type;
     uint64_t base, inh = 0;
     switch (f->kind) {
-    case FD_STDIN: type = WASI_FILETYPE_CHARACTER_DEVICE; base = WASI_RIGHT_FD_READ; break;
+    case FD_STDIN:
+        type = WASI_FILETYPE_CHARACTER_DEVICE;
+        base = WASI_RIGHT_FD_READ;
+        break;
     case FD_STDOUT:
-    case FD_STDERR: type = WASI_FILETYPE_CHARACTER_DEVICE; base = WASI_RIGHT_FD_WRITE; break;
-    case FD_FILE: type = WASI_FILETYPE_REGULAR_FILE; base = RIGHTS_FILE; break;
-    default: type = WASI_FILETYPE_DIRECTORY; base = RIGHTS_DIR; inh = RIGHTS_DIR | RIGHTS_FILE; break;
+    case FD_STDERR:
+        type = WASI_FILETYPE_CHARACTER_DEVICE;
+        base = WASI_RIGHT_FD_WRITE;
+        break;
+    case FD_FILE:
+        type = WASI_FILETYPE_REGULAR_FILE;
+        base = RIGHTS_FILE;
+        break;
+    default:
+        type = WASI_FILETYPE_DIRECTORY;
+        base = RIGHTS_DIR;
+        inh = RIGHTS_DIR | RIGHTS_FILE;
+        break;
     }
     memset(mem + out, 0, 24);
     mem[out] = type;
@@ -552,7 +592,8 @@ static int resolve_open(int dir, const uint8_t *path, uint32_t len, bool want_di
     int e = errno;
     if (fd < 0) {
         struct stat st;
-        if (e == ENOTDIR && fstatat(cur, last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) e = ELOOP;
+        if (e == ENOTDIR && fstatat(cur, last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+            e = ELOOP;
     }
     if (cur != dir) close(cur);
     if (fd < 0) return map_errno(e);
@@ -638,7 +679,8 @@ HOSTFN(fd_readdir) {
     PROLOGUE(0)
     uint32_t buf = A32(1), len = A32(2), used_ptr = A32(4);
     uint64_t cookie = A64(3);
-    if (!guest_range(mem_size, buf, len) || !guest_range(mem_size, used_ptr, 4)) return ret(results, WASI_EFAULT);
+    if (!guest_range(mem_size, buf, len) || !guest_range(mem_size, used_ptr, 4))
+        return ret(results, WASI_EFAULT);
     wasi_fd *f = get_fd(h, A32(0));
     if (!f) return ret(results, WASI_EBADF);
     if (f->kind != FD_DIR && f->kind != FD_PREOPEN) return ret(results, WASI_ENOTDIR);
@@ -660,10 +702,16 @@ HOSTFN(fd_readdir) {
         if (n == cap) {
             cap = cap ? cap * 2 : 32;
             char **nn = realloc(names, cap * sizeof *names);
-            if (!nn) { rc = WASI_ENOMEM; break; }
+            if (!nn) {
+                rc = WASI_ENOMEM;
+                break;
+            }
             names = nn;
         }
-        if (!(names[n] = strdup(de->d_name))) { rc = WASI_ENOMEM; break; }
+        if (!(names[n] = strdup(de->d_name))) {
+            rc = WASI_ENOMEM;
+            break;
+        }
         n++;
     }
     if (!rc) qsort(names, n, sizeof *names, cmp_names);
@@ -673,7 +721,7 @@ HOSTFN(fd_readdir) {
         size_t nl = strlen(names[i]);
         struct stat st;
         uint8_t type = fstatat(dirfd(dp), names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 ? type_of_mode(st.st_mode)
-                                                                                  : WASI_FILETYPE_UNKNOWN;
+                                                                                   : WASI_FILETYPE_UNKNOWN;
         memset(ent, 0, sizeof ent);
         wr64(ent, i + 1);
         wr64(ent + 8, i + 1); /* a stable stand-in for the inode number */
@@ -682,7 +730,8 @@ HOSTFN(fd_readdir) {
         for (size_t k = 0; k < 24 + nl && used < len; k++, used++)
             mem[buf + used] = k < 24 ? ent[k] : (uint8_t)names[i][k - 24];
     }
-    for (size_t i = 0; i < n; i++) free(names[i]);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
     free(names);
     closedir(dp);
     if (rc) return ret(results, rc);
@@ -700,8 +749,10 @@ HOSTFN(fd_advise) {
 
 /* ---- the table -------------------------------------------------------------------------------
  * Signatures are the raw wasm types of the preview1 imports ("i" i32, "I" i64). */
-#define FN(name, p, r) {#name, p, r, name, 0}
-#define STUB(name, p, e) {#name, p, "i", NULL, e}
+#define FN(name, p, r)                                                                                       \
+    { #name, p, r, name, 0 }
+#define STUB(name, p, e)                                                                                     \
+    { #name, p, "i", NULL, e }
 const wasi_hostfn wicas_wasi_preview1_fns[] = {
     FN(args_get, "ii", "i"),
     FN(args_sizes_get, "ii", "i"),

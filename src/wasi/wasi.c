@@ -28,18 +28,30 @@
 
 const char *wicas_wasi_strerror(int err) {
     switch (err) {
-    case WICAS_WASI_OK: return "ok";
-    case WICAS_WASI_EARG: return "invalid argument";
-    case WICAS_WASI_EMODULE: return "invalid or unsupported wasm module";
-    case WICAS_WASI_EIMPORT: return "module imports something the sandbox does not offer";
-    case WICAS_WASI_EINSTANTIATE: return "instantiation failed";
-    case WICAS_WASI_ETRAP: return "program trapped";
-    case WICAS_WASI_EFUEL: return "out of fuel";
-    case WICAS_WASI_EOUTPUT: return "stdout limit exceeded";
-    case WICAS_WASI_ENOMEM: return "out of memory";
-    case WICAS_WASI_EENGINE: return "wasm engine error";
-    case WICAS_WASI_EMODEL: return "preloaded model unavailable on this node";
-    default: return "unknown error";
+    case WICAS_WASI_OK:
+        return "ok";
+    case WICAS_WASI_EARG:
+        return "invalid argument";
+    case WICAS_WASI_EMODULE:
+        return "invalid or unsupported wasm module";
+    case WICAS_WASI_EIMPORT:
+        return "module imports something the sandbox does not offer";
+    case WICAS_WASI_EINSTANTIATE:
+        return "instantiation failed";
+    case WICAS_WASI_ETRAP:
+        return "program trapped";
+    case WICAS_WASI_EFUEL:
+        return "out of fuel";
+    case WICAS_WASI_EOUTPUT:
+        return "stdout limit exceeded";
+    case WICAS_WASI_ENOMEM:
+        return "out of memory";
+    case WICAS_WASI_EENGINE:
+        return "wasm engine error";
+    case WICAS_WASI_EMODEL:
+        return "preloaded model unavailable on this node";
+    default:
+        return "unknown error";
     }
 }
 
@@ -116,7 +128,8 @@ static void take_trap(wasm_trap_t *t, char *buf, size_t cap) {
     wasm_trap_message(t, &msg);
     /* The message is NUL-terminated in the C API; drop the terminator. */
     size_t n = msg.size;
-    while (n > 0 && msg.data[n - 1] == '\0') n--;
+    while (n > 0 && msg.data[n - 1] == '\0')
+        n--;
     snprintf(buf, cap, "%.*s", (int)n, msg.data);
     wasm_byte_vec_delete(&msg);
 }
@@ -157,9 +170,11 @@ static int check_imports(const wasmtime_module_t *module, char *err, size_t errl
         else if (is_mod(m, "wasi_ephemeral_nn"))
             fn = find_fn(wicas_wasi_nn_fns, wicas_wasi_nn_n, n->data, n->size);
         if (!fn || wasm_externtype_kind(t) != WASM_EXTERN_FUNC) {
-            snprintf(err, errlen, "unsupported import \"%.*s\".\"%.*s\" (the sandbox offers only "
+            snprintf(err, errlen,
+                     "unsupported import \"%.*s\".\"%.*s\" (the sandbox offers only "
                      "functions of wasi_snapshot_preview1 and wasi_ephemeral_nn)",
-                     (int)(m->size > 64 ? 64 : m->size), m->data, (int)(n->size > 64 ? 64 : n->size), n->data);
+                     (int)(m->size > 64 ? 64 : m->size), m->data, (int)(n->size > 64 ? 64 : n->size),
+                     n->data);
             rc = WICAS_WASI_EIMPORT;
         }
     }
@@ -179,8 +194,10 @@ static int check_exports(const wasmtime_module_t *module, char *err, size_t errl
     }
     wasm_exporttype_vec_delete(&exports);
     if (!start || !memory) {
-        snprintf(err, errlen, "module is not a WASI command: it must export a function \"_start\" and a "
-                 "memory \"memory\" (missing %s)", !start ? "_start" : "memory");
+        snprintf(err, errlen,
+                 "module is not a WASI command: it must export a function \"_start\" and a "
+                 "memory \"memory\" (missing %s)",
+                 !start ? "_start" : "memory");
         return WICAS_WASI_EMODULE;
     }
     return 0;
@@ -192,14 +209,17 @@ static wasm_valtype_vec_t valtypes(const char *kinds) {
     size_t n = strlen(kinds);
     wasm_valtype_vec_t v;
     wasm_valtype_vec_new_uninitialized(&v, n);
-    for (size_t i = 0; i < n; i++) v.data[i] = wasm_valtype_new(kinds[i] == 'I' ? WASM_I64 : WASM_I32);
+    for (size_t i = 0; i < n; i++)
+        v.data[i] = wasm_valtype_new(kinds[i] == 'I' ? WASM_I64 : WASM_I32);
     return v;
 }
 
 /* A stub: the function exists so modules link, and answers a fixed errno. */
 static wasm_trap_t *stub_cb(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args, size_t nargs,
                             wasmtime_val_t *results, size_t nresults) {
-    (void)caller; (void)args; (void)nargs;
+    (void)caller;
+    (void)args;
+    (void)nargs;
     if (nresults > 0) {
         results[0].kind = WASMTIME_I32;
         results[0].of.i32 = (int32_t)(intptr_t)env;
@@ -207,8 +227,8 @@ static wasm_trap_t *stub_cb(void *env, wasmtime_caller_t *caller, const wasmtime
     return NULL;
 }
 
-static wasmtime_error_t *define_table(wasmtime_linker_t *linker, const char *module,
-                                      const wasi_hostfn *tab, size_t n) {
+static wasmtime_error_t *define_table(wasmtime_linker_t *linker, const char *module, const wasi_hostfn *tab,
+                                      size_t n) {
     for (size_t i = 0; i < n; i++) {
         wasm_valtype_vec_t p = valtypes(tab[i].params), r = valtypes(tab[i].results);
         wasm_functype_t *ty = wasm_functype_new(&p, &r);
@@ -410,16 +430,20 @@ int wicas_wasi_run(const wicas_wasi_config *cfg, const uint8_t *wasm, size_t len
         fail(res, "wicas_wasi_run: cannot create a linker");
         goto done;
     }
-    if ((e = define_table(linker, "wasi_snapshot_preview1", wicas_wasi_preview1_fns, wicas_wasi_preview1_n)) != NULL)
+    if ((e = define_table(linker, "wasi_snapshot_preview1", wicas_wasi_preview1_fns,
+                          wicas_wasi_preview1_n)) != NULL)
         goto engine_error;
-    if ((e = define_table(linker, "wasi_ephemeral_nn", wicas_wasi_nn_fns, wicas_wasi_nn_n)) != NULL) goto engine_error;
+    if ((e = define_table(linker, "wasi_ephemeral_nn", wicas_wasi_nn_fns, wicas_wasi_nn_n)) != NULL)
+        goto engine_error;
 
     wasmtime_instance_t inst;
     e = wasmtime_linker_instantiate(linker, ctx, module, &inst, &trap);
     if (e || trap) {
         char msg[400];
-        if (e) take_error(e, msg, sizeof msg);
-        else take_trap(trap, msg, sizeof msg);
+        if (e)
+            take_error(e, msg, sizeof msg);
+        else
+            take_trap(trap, msg, sizeof msg);
         e = NULL;
         if (trap) wasm_trap_delete(trap);
         trap = NULL;
@@ -431,7 +455,8 @@ int wicas_wasi_run(const wicas_wasi_config *cfg, const uint8_t *wasm, size_t len
 
     /* 5. run */
     wasmtime_extern_t start;
-    if (!wasmtime_instance_export_get(ctx, &inst, "_start", 6, &start) || start.kind != WASMTIME_EXTERN_FUNC) {
+    if (!wasmtime_instance_export_get(ctx, &inst, "_start", 6, &start) ||
+        start.kind != WASMTIME_EXTERN_FUNC) {
         rc = WICAS_WASI_EMODULE;
         fail(res, "wicas_wasi_run: _start is not a function");
         goto done;
@@ -467,11 +492,13 @@ int wicas_wasi_run(const wicas_wasi_config *cfg, const uint8_t *wasm, size_t len
     trap = NULL;
     uint64_t left = 0;
     wasmtime_error_t *fe = wasmtime_context_get_fuel(ctx, &left);
-    if (fe) wasmtime_error_delete(fe);
-    else res->fuel_used = fuel - left;
+    if (fe)
+        wasmtime_error_delete(fe);
+    else
+        res->fuel_used = fuel - left;
     goto done;
 
-engine_error: {
+engine_error : {
     char msg[400];
     take_error(e, msg, sizeof msg);
     e = NULL;
@@ -488,7 +515,8 @@ done:
     res->nn_generated_tokens = h->nn_generated_tokens;
     res->nn_computes = h->nn_computes;
     memcpy(res->nn_model_prompt_tokens, h->nn_model_prompt_tokens, sizeof res->nn_model_prompt_tokens);
-    memcpy(res->nn_model_generated_tokens, h->nn_model_generated_tokens, sizeof res->nn_model_generated_tokens);
+    memcpy(res->nn_model_generated_tokens, h->nn_model_generated_tokens,
+           sizeof res->nn_model_generated_tokens);
     memcpy(res->nn_model_computes, h->nn_model_computes, sizeof res->nn_model_computes);
     res->err_truncated = h->err_truncated;
     if (hand_over(h->out, h->out_len, &res->out, &res->out_len) != 0 ||
@@ -499,7 +527,9 @@ done:
             fail(res, "wicas_wasi_run: out of memory copying the output");
         }
     }
-    if (h->err_len) WICAS_DEBUG(MOD, "program stderr (%zu bytes): %.*s", h->err_len, (int)(h->err_len > 2000 ? 2000 : h->err_len), (const char *)h->err);
+    if (h->err_len)
+        WICAS_DEBUG(MOD, "program stderr (%zu bytes): %.*s", h->err_len,
+                    (int)(h->err_len > 2000 ? 2000 : h->err_len), (const char *)h->err);
     if (rc) WICAS_DEBUG(MOD, "run failed: %s", res->error);
     wicas_wasi_nn_free(h);
     wicas_wasi_fs_close(h);

@@ -48,16 +48,17 @@ extern "C" {
 
 /* ---- errors ------------------------------------------------------------------- */
 #define WICAS_WASI_OK 0
-#define WICAS_WASI_EARG (-1)        /* bad config/request (NULL, bad sizes, unreadable models dir) */
-#define WICAS_WASI_EMODULE (-2)     /* not a valid wasm module, or not a WASI command (no _start/memory) */
-#define WICAS_WASI_EIMPORT (-3)     /* the module imports something the sandbox does not offer */
-#define WICAS_WASI_EINSTANTIATE (-4)/* instantiation failed (e.g. initial memory above the limit) */
-#define WICAS_WASI_ETRAP (-5)       /* the program trapped (unreachable, out-of-bounds, stack overflow, ...) */
-#define WICAS_WASI_EFUEL (-6)       /* the fuel limit was reached */
-#define WICAS_WASI_EOUTPUT (-7)     /* stdout grew past the configured cap */
-#define WICAS_WASI_ENOMEM (-8)      /* host allocation failed */
-#define WICAS_WASI_EENGINE (-9)     /* wasmtime engine/store could not be set up */
-#define WICAS_WASI_EMODEL (-10)     /* a preloaded WASI-NN model is missing, unreadable or has another hash on this node */
+#define WICAS_WASI_EARG (-1)         /* bad config/request (NULL, bad sizes, unreadable models dir) */
+#define WICAS_WASI_EMODULE (-2)      /* not a valid wasm module, or not a WASI command (no _start/memory) */
+#define WICAS_WASI_EIMPORT (-3)      /* the module imports something the sandbox does not offer */
+#define WICAS_WASI_EINSTANTIATE (-4) /* instantiation failed (e.g. initial memory above the limit) */
+#define WICAS_WASI_ETRAP (-5)   /* the program trapped (unreachable, out-of-bounds, stack overflow, ...) */
+#define WICAS_WASI_EFUEL (-6)   /* the fuel limit was reached */
+#define WICAS_WASI_EOUTPUT (-7) /* stdout grew past the configured cap */
+#define WICAS_WASI_ENOMEM (-8)  /* host allocation failed */
+#define WICAS_WASI_EENGINE (-9) /* wasmtime engine/store could not be set up */
+#define WICAS_WASI_EMODEL                                                                                    \
+    (-10) /* a preloaded WASI-NN model is missing, unreadable or has another hash on this node */
 
 /* A static string naming the error code (never NULL). */
 const char *wicas_wasi_strerror(int err);
@@ -77,11 +78,11 @@ typedef struct {
     const uint8_t *sha256;
 } wicas_wasi_model;
 
-#define WICAS_WASI_DEFAULT_MEMORY (512ull << 20)     /* bytes of linear memory */
-#define WICAS_WASI_DEFAULT_FUEL 10000000000ull       /* wasm instructions, roughly */
-#define WICAS_WASI_DEFAULT_STDOUT_CAP (1u << 20)     /* bytes */
-#define WICAS_WASI_DEFAULT_STDERR_CAP (64u << 10)    /* bytes */
-#define WICAS_WASI_DEFAULT_NN_TOKENS 4096u         /* generated tokens per run */
+#define WICAS_WASI_DEFAULT_MEMORY (512ull << 20)  /* bytes of linear memory */
+#define WICAS_WASI_DEFAULT_FUEL 10000000000ull    /* wasm instructions, roughly */
+#define WICAS_WASI_DEFAULT_STDOUT_CAP (1u << 20)  /* bytes */
+#define WICAS_WASI_DEFAULT_STDERR_CAP (64u << 10) /* bytes */
+#define WICAS_WASI_DEFAULT_NN_TOKENS 4096u        /* generated tokens per run */
 #define WICAS_WASI_MAX_MODELS 16
 
 typedef struct {
@@ -92,11 +93,11 @@ typedef struct {
      * n_models 0 means WASI-NN load calls answer "not found". */
     const wicas_wasi_model *models;
     size_t n_models;
-    uint64_t memory_limit;  /* bytes; 0 = WICAS_WASI_DEFAULT_MEMORY; at most 4 GiB */
-    uint64_t fuel_limit;    /* 0 = WICAS_WASI_DEFAULT_FUEL */
-    size_t stdout_cap;      /* 0 = WICAS_WASI_DEFAULT_STDOUT_CAP */
-    size_t stderr_cap;      /* 0 = WICAS_WASI_DEFAULT_STDERR_CAP */
-    uint32_t n_threads;     /* threads of the WASI-NN engine; 0 = 1 (output does not depend on it) */
+    uint64_t memory_limit; /* bytes; 0 = WICAS_WASI_DEFAULT_MEMORY; at most 4 GiB */
+    uint64_t fuel_limit;   /* 0 = WICAS_WASI_DEFAULT_FUEL */
+    size_t stdout_cap;     /* 0 = WICAS_WASI_DEFAULT_STDOUT_CAP */
+    size_t stderr_cap;     /* 0 = WICAS_WASI_DEFAULT_STDERR_CAP */
+    uint32_t n_threads;    /* threads of the WASI-NN engine; 0 = 1 (output does not depend on it) */
     /* WASI-NN budget: tokens generated over all computes of one run; 0 =
      * WICAS_WASI_DEFAULT_NN_TOKENS. A compute asking for more generates only
      * what is left (deterministically); one with nothing left answers
@@ -131,28 +132,28 @@ typedef struct {
     size_t n_env;
     const uint8_t *stdin_data; /* may be NULL when stdin_len is 0 */
     size_t stdin_len;
-    uint8_t seed[32];          /* random_get and WASI-NN sampling derive from it */
-    int64_t block_time_ns;     /* realtime clock value (Unix ns), >= 0 */
+    uint8_t seed[32];      /* random_get and WASI-NN sampling derive from it */
+    int64_t block_time_ns; /* realtime clock value (Unix ns), >= 0 */
 } wicas_wasi_request;
 
 /* ---- result ------------------------------------------------------------------------ */
 typedef struct {
-    int exit_code;            /* 0 after _start returned, else proc_exit's code */
-    uint8_t *out;             /* captured stdout (malloc'd, NUL-terminated, may be NULL) */
+    int exit_code; /* 0 after _start returned, else proc_exit's code */
+    uint8_t *out;  /* captured stdout (malloc'd, NUL-terminated, may be NULL) */
     size_t out_len;
-    uint8_t *err;             /* captured stderr (malloc'd, NUL-terminated, may be NULL) */
+    uint8_t *err; /* captured stderr (malloc'd, NUL-terminated, may be NULL) */
     size_t err_len;
-    bool err_truncated;       /* stderr went past its cap */
-    uint64_t fuel_used;       /* wasm fuel consumed, host-call charges included */
-    uint64_t nn_prompt_tokens;    /* summed over all WASI-NN computes of the run */
+    bool err_truncated;        /* stderr went past its cap */
+    uint64_t fuel_used;        /* wasm fuel consumed, host-call charges included */
+    uint64_t nn_prompt_tokens; /* summed over all WASI-NN computes of the run */
     uint64_t nn_generated_tokens;
-    uint32_t nn_computes;     /* number of WASI-NN generations run */
+    uint32_t nn_computes; /* number of WASI-NN generations run */
     /* The same three counts per preload entry (index into cfg->models), so an
      * embedder can price each model's tokens with that model's rates. */
     uint64_t nn_model_prompt_tokens[WICAS_WASI_MAX_MODELS];
     uint64_t nn_model_generated_tokens[WICAS_WASI_MAX_MODELS];
     uint32_t nn_model_computes[WICAS_WASI_MAX_MODELS];
-    char error[512];          /* "" on success, else what went wrong where */
+    char error[512]; /* "" on success, else what went wrong where */
 } wicas_wasi_result;
 
 /* Frees the result's buffers (the struct itself is the caller's). */
@@ -193,8 +194,7 @@ int wicas_wasi_validate(const uint8_t *wasm, size_t len, char *err, size_t errle
  * itself when the program gave no "seed" option, else
  * SHA-256(request_seed || "wasi-nn-seed" || option as 8 bytes little-endian).
  * Exposed so that tests and tools can reproduce a WASI-NN generation natively. */
-void wicas_wasi_nn_seed(const uint8_t request_seed[32], bool has_option, uint64_t option,
-                        uint8_t out[32]);
+void wicas_wasi_nn_seed(const uint8_t request_seed[32], bool has_option, uint64_t option, uint8_t out[32]);
 
 #ifdef __cplusplus
 }

@@ -91,8 +91,8 @@ typedef enum { FD_FREE = 0, FD_STDIN, FD_STDOUT, FD_STDERR, FD_PREOPEN, FD_FILE,
 
 typedef struct {
     fd_kind kind;
-    int host_fd;   /* FD_PREOPEN/FD_FILE/FD_DIR: an O_RDONLY host descriptor */
-    uint64_t pos;  /* FD_FILE: current offset (the host fd's own offset is never used) */
+    int host_fd;  /* FD_PREOPEN/FD_FILE/FD_DIR: an O_RDONLY host descriptor */
+    uint64_t pos; /* FD_FILE: current offset (the host fd's own offset is never used) */
 } wasi_fd;
 
 #define WASI_MAX_FDS 64
@@ -116,15 +116,17 @@ typedef struct wicas_wasi_host {
     const wicas_wasi_request *req;
     wasi_fd fds[WASI_MAX_FDS];
     size_t stdin_pos;
-    uint8_t *out; size_t out_len, out_alloc, out_cap;
-    uint8_t *err; size_t err_len, err_alloc, err_cap;
+    uint8_t *out;
+    size_t out_len, out_alloc, out_cap;
+    uint8_t *err;
+    size_t err_len, err_alloc, err_cap;
     bool err_truncated;
-    uint64_t mono_ns;            /* monotonic clock (advances on every read) */
+    uint64_t mono_ns; /* monotonic clock (advances on every read) */
     wasi_chacha rng;
     /* How the run stopped, when a host function stopped it. */
     bool exited;
     int exit_code;
-    int stop_code;               /* WICAS_WASI_E* set by a host function that trapped */
+    int stop_code; /* WICAS_WASI_E* set by a host function that trapped */
     char stop_msg[400];
     struct wasi_nn_state *nn;
     uint64_t nn_prompt_tokens, nn_generated_tokens;
@@ -147,12 +149,17 @@ static inline bool guest_range(size_t size, uint32_t ptr, uint64_t len) {
 static inline uint32_t rd32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-static inline void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void wr16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
 static inline void wr32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 static inline void wr64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* Charges `amount` fuel for work done on the host. Returns NULL, or an

@@ -130,10 +130,11 @@ static int setup(void **state) {
         return -1;
     }
     char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "'%s/bin/wicasd' devnet init --validators %d --home '%s/net' --base-port %d --timeout-commit 150 "
-             "--chain-id kv-devnet --no-model >'%s/init.log' 2>&1",
-             bd, N, f->dir, base, f->dir);
+    snprintf(
+        cmd, sizeof cmd,
+        "'%s/bin/wicasd' devnet init --validators %d --home '%s/net' --base-port %d --timeout-commit 150 "
+        "--chain-id kv-devnet --no-model >'%s/init.log' 2>&1",
+        bd, N, f->dir, base, f->dir);
     if (system(cmd) != 0) {
         fprintf(stderr, "wicasd devnet init failed (%s/init.log)\n", f->dir);
         return -1;

@@ -372,10 +372,11 @@ static void test_snapshots_default(void **state) {
 /* An app answering RETRY for a bad chunk: the response asks CometBFT to
  * fetch that chunk again and to stop asking its sender; other results carry
  * neither list. */
-static int retry_apply(void *ctx, uint32_t index, wicas_abci_slice chunk, const char *sender, int *result, char *err,
-                       size_t el) {
+static int retry_apply(void *ctx, uint32_t index, wicas_abci_slice chunk, const char *sender, int *result,
+                       char *err, size_t el) {
     (void)ctx, (void)sender, (void)err, (void)el;
-    *result = chunk.len == 3 && memcmp(chunk.data, "bad", 3) == 0 ? WICAS_ABCI_CHUNK_RETRY : WICAS_ABCI_SNAPSHOT_ACCEPT;
+    *result = chunk.len == 3 && memcmp(chunk.data, "bad", 3) == 0 ? WICAS_ABCI_CHUNK_RETRY
+                                                                  : WICAS_ABCI_SNAPSHOT_ACCEPT;
     (void)index;
     return 0;
 }
@@ -391,7 +392,8 @@ static void test_snapshot_chunk_retry(void **state) {
     rq.value_case = TENDERMINT__ABCI__REQUEST__VALUE_APPLY_SNAPSHOT_CHUNK;
     rq.apply_snapshot_chunk = &ac;
     Tendermint__Abci__Response *r = roundtrip(f, &rq, 0);
-    assert_int_equal(r->apply_snapshot_chunk->result, TENDERMINT__ABCI__RESPONSE_APPLY_SNAPSHOT_CHUNK__RESULT__RETRY);
+    assert_int_equal(r->apply_snapshot_chunk->result,
+                     TENDERMINT__ABCI__RESPONSE_APPLY_SNAPSHOT_CHUNK__RESULT__RETRY);
     assert_int_equal(r->apply_snapshot_chunk->n_refetch_chunks, 1);
     assert_int_equal(r->apply_snapshot_chunk->refetch_chunks[0], 7);
     assert_int_equal(r->apply_snapshot_chunk->n_reject_senders, 1);
@@ -399,7 +401,8 @@ static void test_snapshot_chunk_retry(void **state) {
     tendermint__abci__response__free_unpacked(r, NULL);
     ac.chunk = (ProtobufCBinaryData){4, (uint8_t *)"good"};
     r = roundtrip(f, &rq, 0);
-    assert_int_equal(r->apply_snapshot_chunk->result, TENDERMINT__ABCI__RESPONSE_APPLY_SNAPSHOT_CHUNK__RESULT__ACCEPT);
+    assert_int_equal(r->apply_snapshot_chunk->result,
+                     TENDERMINT__ABCI__RESPONSE_APPLY_SNAPSHOT_CHUNK__RESULT__ACCEPT);
     assert_int_equal(r->apply_snapshot_chunk->n_refetch_chunks, 0);
     assert_int_equal(r->apply_snapshot_chunk->n_reject_senders, 0);
     tendermint__abci__response__free_unpacked(r, NULL);
@@ -542,7 +545,8 @@ static void test_mutated_requests(void **state) {
         memcpy(buf, orig, n);
         size_t len = n;
         int flips = 1 + rand() % 4;
-        for (int k = 0; k < flips; k++) buf[rand() % n] ^= (uint8_t)(1u << (rand() % 8));
+        for (int k = 0; k < flips; k++)
+            buf[rand() % n] ^= (uint8_t)(1u << (rand() % 8));
         if (iter % 5 == 0) len = (size_t)rand() % n;
         uint8_t *out = NULL;
         size_t ol = 0;

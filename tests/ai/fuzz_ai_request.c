@@ -134,7 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             char err3[512] = "", err4[512] = "";
             int rc3 = wicas_ai_request_from_json(root, &r3, err3, sizeof err3);
             int rc4 = wicas_ai_request_parse(printed, strlen(printed), &r4, err4, sizeof err4);
-            FUZZ_CHECK(rc3 == rc4 && strcmp(err3, err4) == 0, "doors differ: %d %d (%s | %s)", rc3, rc4, err3, err4);
+            FUZZ_CHECK(rc3 == rc4 && strcmp(err3, err4) == 0, "doors differ: %d %d (%s | %s)", rc3, rc4, err3,
+                       err4);
             if (rc3 == WICAS_AI_OK) {
                 FUZZ_CHECK(strcmp(r4.model, r3.model) == 0 && strcmp(r4.prompt, r3.prompt) == 0 &&
                                r4.prompt_len == r3.prompt_len && r4.max_tokens == r3.max_tokens &&

@@ -64,7 +64,8 @@ static int setup(void **st) {
     snprintf(models_dir, sizeof models_dir, "%s", dirname(tmp));
     snprintf(dir, sizeof dir, "/tmp/wicas_async_XXXXXX");
     if (!mkdtemp(dir)) return -1;
-    for (int i = 0; i < 32; i++) alice_sk[i] = (uint8_t)(i + 1);
+    for (int i = 0; i < 32; i++)
+        alice_sk[i] = (uint8_t)(i + 1);
     uint8_t pk[33], a[20];
     wicas_chain_pubkey_from_secret(alice_sk, pk);
     wicas_chain_pubkey_address(pk, a);
@@ -86,7 +87,8 @@ static int setup(void **st) {
 
 static int teardown(void **st) {
     (void)st;
-    for (int v = 0; v < NV; v++) EVP_PKEY_free(vkey[v]);
+    for (int v = 0; v < NV; v++)
+        EVP_PKEY_free(vkey[v]);
     wicas_ai_host_free(host);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -108,10 +110,11 @@ static wicas_chain *open_chain(void) {
 /* ---- blocks and txs --------------------------------------------------------------------- */
 
 /* Runs and commits one block of txs; the block's events go to *bev (caller frees). */
-static void run_block(wicas_chain *c, const uint8_t *const *txs, const size_t *lens, size_t n, wicas_chain_tx_result *res,
-                      wicas_chain_event **bev, size_t *nbev) {
+static void run_block(wicas_chain *c, const uint8_t *const *txs, const size_t *lens, size_t n,
+                      wicas_chain_tx_result *res, wicas_chain_event **bev, size_t *nbev) {
     height++;
-    wicas_chain_block b = {.height = height, .time_seconds = 1700000000 + height, .txs = txs, .tx_lens = lens, .n_txs = n};
+    wicas_chain_block b = {
+        .height = height, .time_seconds = 1700000000 + height, .txs = txs, .tx_lens = lens, .n_txs = n};
     memset(b.hash, (int)height, 32);
     char err[512] = "";
     uint8_t hash[32];
@@ -131,8 +134,8 @@ static void run_block(wicas_chain *c, const uint8_t *const *txs, const size_t *l
 }
 
 static wicas_chain_tx_result run_msg(wicas_chain *c, wicas_chain_any *m, uint64_t gas) {
-    wicas_chain_tx_params p = {.chain_id = CHAIN_ID, .account_number = 0, .sequence = seq++, .gas_limit = gas,
-                               .fee = "100uwicas"};
+    wicas_chain_tx_params p = {
+        .chain_id = CHAIN_ID, .account_number = 0, .sequence = seq++, .gas_limit = gas, .fee = "100uwicas"};
     uint8_t *tx;
     size_t len;
     char err[256];
@@ -158,12 +161,15 @@ static char *smart(wicas_chain *c, const char *contract, const char *q) {
     uint8_t *req;
     size_t rl;
     char err[256];
-    assert_int_equal(wicas_chain_query_request("/cosmwasm.wasm.v1.Query/SmartContractState", &a, &req, &rl, err, sizeof err), 0);
+    assert_int_equal(wicas_chain_query_request("/cosmwasm.wasm.v1.Query/SmartContractState", &a, &req, &rl,
+                                               err, sizeof err),
+                     0);
     wicas_chain_query_result r;
     wicas_chain_query(c, "/cosmwasm.wasm.v1.Query/SmartContractState", req, rl, 0, false, &r);
     free(req);
     assert_int_equal(r.code, 0);
-    char *out = wicas_chain_query_response_json("/cosmwasm.wasm.v1.Query/SmartContractState", r.value, r.value_len);
+    char *out =
+        wicas_chain_query_response_json("/cosmwasm.wasm.v1.Query/SmartContractState", r.value, r.value_len);
     wicas_chain_query_result_free(&r);
     return out;
 }
@@ -195,22 +201,26 @@ static size_t sign_bytes(const uint8_t *ext, size_t el, int64_t h, int64_t round
     if (el) {
         m[n++] = 0x0a;
         size_t v = el;
-        while (v >= 0x80) m[n++] = (uint8_t)(v | 0x80), v >>= 7;
+        while (v >= 0x80)
+            m[n++] = (uint8_t)(v | 0x80), v >>= 7;
         m[n++] = (uint8_t)v;
         memcpy(m + n, ext, el), n += el;
     }
     if (h) {
         m[n++] = 0x11;
-        for (int i = 0; i < 8; i++) m[n++] = (uint8_t)((uint64_t)h >> (8 * i));
+        for (int i = 0; i < 8; i++)
+            m[n++] = (uint8_t)((uint64_t)h >> (8 * i));
     }
     if (round) {
         m[n++] = 0x19;
-        for (int i = 0; i < 8; i++) m[n++] = (uint8_t)((uint64_t)round >> (8 * i));
+        for (int i = 0; i < 8; i++)
+            m[n++] = (uint8_t)((uint64_t)round >> (8 * i));
     }
     m[n++] = 0x22, m[n++] = (uint8_t)strlen(CHAIN_ID);
     memcpy(m + n, CHAIN_ID, strlen(CHAIN_ID)), n += strlen(CHAIN_ID);
     size_t o = 0, v = n;
-    while (v >= 0x80) out[o++] = (uint8_t)(v | 0x80), v >>= 7;
+    while (v >= 0x80)
+        out[o++] = (uint8_t)(v | 0x80), v >>= 7;
     out[o++] = (uint8_t)v;
     memcpy(out + o, m, n);
     return o + n;
@@ -278,9 +288,13 @@ static uint8_t *inject(wicas_chain *c, char *const exts[NV], size_t *len) {
     for (int v = NV - 1; v >= 0; v--) { /* any order: the chain sorts */
         if (!exts[v]) continue;
         sign(v, exts[v], height, sigs[v]);
-        votes[n++] = (wicas_chain_vote){.address = vaddr[v], .power = 10, .block_id_flag = 2,
-                                        .extension = (const uint8_t *)exts[v], .extension_len = strlen(exts[v]),
-                                        .signature = sigs[v], .signature_len = 64};
+        votes[n++] = (wicas_chain_vote){.address = vaddr[v],
+                                        .power = 10,
+                                        .block_id_flag = 2,
+                                        .extension = (const uint8_t *)exts[v],
+                                        .extension_len = strlen(exts[v]),
+                                        .signature = sigs[v],
+                                        .signature_len = 64};
     }
     uint8_t *tx = NULL;
     assert_int_equal(wicas_chain_vote_injection(c, height + 1, 0, votes, n, &tx, len), 0);
@@ -305,8 +319,10 @@ static void async_requests(void **st) {
     assert_int_equal(stat(getenv("WICAS_DEFAULT_MODEL"), &sb), 0);
     char g[1500];
     snprintf(g, sizeof g,
-             "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"100000000\"}]}]},"
-             "\"ai\":{\"models\":[{\"name\":\"smollm2-135m\",\"sha256\":\"%s\",\"size\":\"%lld\",\"arch\":\"llama\","
+             "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":"
+             "\"100000000\"}]}]},"
+             "\"ai\":{\"models\":[{\"name\":\"smollm2-135m\",\"sha256\":\"%s\",\"size\":\"%lld\",\"arch\":"
+             "\"llama\","
              "\"params\":\"134515008\"}],\"params\":{\"async_timeout_blocks\":\"6\"}}}",
              alice, getenv("WICAS_DEFAULT_MODEL_SHA256"), (long long)sb.st_size);
     wicas_chain_validator vals[NV];
@@ -326,7 +342,8 @@ static void async_requests(void **st) {
     snprintf(d2, sizeof d2, "%s/dup", dir);
     wicas_chain_options o2 = {.no_sync = true, .map_size = 64u << 20};
     assert_int_equal(wicas_chain_open(d2, &o2, &c2, err, sizeof err), 0);
-    assert_int_not_equal(wicas_chain_init_chain_validators(c2, CHAIN_ID, 1, "{}", 2, dup, 2, hash, err, sizeof err), 0);
+    assert_int_not_equal(
+        wicas_chain_init_chain_validators(c2, CHAIN_ID, 1, "{}", 2, dup, 2, hash, err, sizeof err), 0);
     wicas_chain_close(c2);
 
     /* deploy nameservice-ai, register a name */
@@ -392,8 +409,11 @@ static void async_requests(void **st) {
     /* VerifyVoteExtension: what other validators refuse */
     char why[256];
     const char *bad[] = {
-        "{\"results\":[{\"id\":\"1\",\"hash\":\"00\",\"prompt_tokens\":1,\"generated_tokens\":1,\"text\":\"x\"}]}",
-        "{\"results\":[]", "[1,2]", "{\"results\":[],\"extra\":1}",
+        "{\"results\":[{\"id\":\"1\",\"hash\":\"00\",\"prompt_tokens\":1,\"generated_tokens\":1,\"text\":"
+        "\"x\"}]}",
+        "{\"results\":[]",
+        "[1,2]",
+        "{\"results\":[],\"extra\":1}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_false(wicas_chain_verify_vote_extension(c, height + 1, vaddr[1], 20, (const uint8_t *)bad[i],
@@ -413,8 +433,8 @@ static void async_requests(void **st) {
     memset(stranger, 0x77, 20);
     assert_false(wicas_chain_verify_vote_extension(c, height + 1, stranger, 20, (const uint8_t *)honest,
                                                    strlen(honest), why, sizeof why));
-    assert_true(wicas_chain_verify_vote_extension(c, height + 1, vaddr[2], 20, (const uint8_t *)wrong, strlen(wrong),
-                                                  why, sizeof why));
+    assert_true(wicas_chain_verify_vote_extension(c, height + 1, vaddr[2], 20, (const uint8_t *)wrong,
+                                                  strlen(wrong), why, sizeof why));
 
     /* ProcessProposal: forged and misplaced injections */
     char *exts[NV] = {honest, honest, honest, wrong};
@@ -467,8 +487,8 @@ static void async_requests(void **st) {
         char *me = malloc(hl);
         memcpy(me, honest, hl);
         me[rs % hl] ^= (uint8_t)(1u << (rs >> 40) % 7);
-        wicas_chain_verify_vote_extension(c, height + 1, vaddr[1], 20, (const uint8_t *)me, (size_t)(rs >> 8) % (hl + 1),
-                                          w2, sizeof w2);
+        wicas_chain_verify_vote_extension(c, height + 1, vaddr[1], 20, (const uint8_t *)me,
+                                          (size_t)(rs >> 8) % (hl + 1), w2, sizeof w2);
         free(me);
         free(mut);
     }
@@ -623,7 +643,9 @@ static void apphash_pins(void **st) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(async_requests), cmocka_unit_test(apphash_pins),
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(async_requests),
+        cmocka_unit_test(apphash_pins),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -16,9 +16,9 @@
 #include "ai_internal.h"
 #include "common.h"
 
-static const char *SMOL =
-    "{\"name\":\"smollm2-135m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\","
-    "\"size\":\"98362432\",\"arch\":\"llama\",\"params\":\"134515008\"}";
+static const char *SMOL = "{\"name\":\"smollm2-135m\",\"sha256\":"
+                          "\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\","
+                          "\"size\":\"98362432\",\"arch\":\"llama\",\"params\":\"134515008\"}";
 
 static void gas_formula(void **state) {
     (void)state;
@@ -118,20 +118,31 @@ static void model_json_roundtrip_and_rejects(void **state) {
     free(j);
     free(j2);
     const char *bad[] = {
-        "[]", "{", "{\"name\":\"x\"}",
-        "{\"name\":\"BAD NAME\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\",\"size\":1,\"arch\":\"llama\",\"params\":1}",
+        "[]",
+        "{",
+        "{\"name\":\"x\"}",
+        "{\"name\":\"BAD "
+        "NAME\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\",\"size\":1,"
+        "\"arch\":\"llama\",\"params\":1}",
         "{\"name\":\"m\",\"sha256\":\"zz\",\"size\":1,\"arch\":\"llama\",\"params\":1}",
-        "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\",\"size\":0,\"arch\":\"llama\",\"params\":1}",
-        "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\",\"size\":\"01\",\"arch\":\"llama\",\"params\":1}",
-        "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\",\"size\":1.5,\"arch\":\"llama\",\"params\":1}",
-        "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\",\"size\":1,\"arch\":\"llama\",\"params\":1,\"extra\":1}",
-        "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\",\"size\":1,\"arch\":\"llama\",\"params\":1,\"gas\":{\"bogus\":\"1\"}}",
+        "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\","
+        "\"size\":0,\"arch\":\"llama\",\"params\":1}",
+        "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\","
+        "\"size\":\"01\",\"arch\":\"llama\",\"params\":1}",
+        "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\","
+        "\"size\":1.5,\"arch\":\"llama\",\"params\":1}",
+        "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\","
+        "\"size\":1,\"arch\":\"llama\",\"params\":1,\"extra\":1}",
+        "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\","
+        "\"size\":1,\"arch\":\"llama\",\"params\":1,\"gas\":{\"bogus\":\"1\"}}",
         /* an arch the canonical JSON could not carry verbatim */
-        "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\",\"size\":1,\"arch\":\"ll\\\"ama\",\"params\":1}",
+        "{\"name\":\"m\",\"sha256\":\"b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53\","
+        "\"size\":1,\"arch\":\"ll\\\"ama\",\"params\":1}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         err[0] = 0;
-        assert_int_equal(wicas_ai_model_from_json(bad[i], strlen(bad[i]), &m, err, sizeof err), WICAS_AI_EINVAL);
+        assert_int_equal(wicas_ai_model_from_json(bad[i], strlen(bad[i]), &m, err, sizeof err),
+                         WICAS_AI_EINVAL);
         assert_true(strlen(err) > 0);
     }
 }
@@ -140,8 +151,9 @@ static void request_parse(void **state) {
     (void)state;
     wicas_ai_request r;
     char err[256];
-    const char *ok = "{\"ai\":{\"infer\":{\"model\":\"smollm2-135m\",\"prompt\":\"Who is alice?\",\"max_tokens\":32,"
-                     "\"temperature\":\"0.7\",\"top_p\":0.9,\"seed\":\"s1\"}}}";
+    const char *ok =
+        "{\"ai\":{\"infer\":{\"model\":\"smollm2-135m\",\"prompt\":\"Who is alice?\",\"max_tokens\":32,"
+        "\"temperature\":\"0.7\",\"top_p\":0.9,\"seed\":\"s1\"}}}";
     assert_int_equal(wicas_ai_request_parse(ok, strlen(ok), &r, err, sizeof err), WICAS_AI_OK);
     assert_string_equal(r.model, "smollm2-135m");
     assert_string_equal(r.prompt, "Who is alice?");
@@ -168,7 +180,8 @@ static void request_parse(void **state) {
         {"{\"ai\":{\"infer\":{\"model\":\"m\"}}}", WICAS_AI_EINVAL},
         {"{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"\"}}}", WICAS_AI_ETOOLARGE},
         {"{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"hi\",\"max_tokens\":0}}}", WICAS_AI_ETOOLARGE},
-        {"{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"hi\",\"max_tokens\":100000}}}", WICAS_AI_ETOOLARGE},
+        {"{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"hi\",\"max_tokens\":100000}}}",
+         WICAS_AI_ETOOLARGE},
         {"{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"hi\",\"temperature\":-1}}}", WICAS_AI_EINVAL},
         {"{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"hi\",\"temperature\":\"nan\"}}}", WICAS_AI_EINVAL},
         {"{\"ai\":{\"infer\":{\"model\":\"m\",\"prompt\":\"hi\",\"top_p\":0}}}", WICAS_AI_EINVAL},
@@ -209,7 +222,8 @@ static void utf8_repair(void **state) {
     s = wicas_ai_utf8_repair("ok\xe2\x82", 4, &n); /* cut inside a 3-byte char */
     assert_string_equal(s, "ok\xef\xbf\xbd\xef\xbf\xbd");
     free(s);
-    s = wicas_ai_utf8_repair("\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80", 11, &n); /* overlong, surrogate, > U+10FFFF */
+    s = wicas_ai_utf8_repair("\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80", 11,
+                             &n); /* overlong, surrogate, > U+10FFFF */
     assert_null(strstr(s, "\xc0"));
     assert_null(strstr(s, "\xed\xa0"));
     assert_null(strstr(s, "\xf4\x90"));
@@ -227,35 +241,50 @@ static void error_classes(void **state) {
         int code;
         wicas_ai_class cls;
     } ai[] = {
-        {WICAS_AI_OK, WICAS_AI_CLASS_NONE},           {WICAS_AI_EINVAL, WICAS_AI_CLASS_REQUEST},
-        {WICAS_AI_ENOMODEL, WICAS_AI_CLASS_REQUEST},  {WICAS_AI_EMODELFILE, WICAS_AI_CLASS_NODE},
-        {WICAS_AI_EOUTOFGAS, WICAS_AI_CLASS_REQUEST}, {WICAS_AI_ETOOLARGE, WICAS_AI_CLASS_REQUEST},
-        {WICAS_AI_EENGINE, WICAS_AI_CLASS_NODE},      {WICAS_AI_ENOMEM, WICAS_AI_CLASS_NODE},
-        {WICAS_AI_EBUDGET, WICAS_AI_CLASS_REQUEST},   {WICAS_AI_ECONTEXT, WICAS_AI_CLASS_REQUEST},
-        {WICAS_AI_EPROMPT, WICAS_AI_CLASS_REQUEST},   {WICAS_AI_EQUERY, WICAS_AI_CLASS_REQUEST},
+        {WICAS_AI_OK, WICAS_AI_CLASS_NONE},
+        {WICAS_AI_EINVAL, WICAS_AI_CLASS_REQUEST},
+        {WICAS_AI_ENOMODEL, WICAS_AI_CLASS_REQUEST},
+        {WICAS_AI_EMODELFILE, WICAS_AI_CLASS_NODE},
+        {WICAS_AI_EOUTOFGAS, WICAS_AI_CLASS_REQUEST},
+        {WICAS_AI_ETOOLARGE, WICAS_AI_CLASS_REQUEST},
+        {WICAS_AI_EENGINE, WICAS_AI_CLASS_NODE},
+        {WICAS_AI_ENOMEM, WICAS_AI_CLASS_NODE},
+        {WICAS_AI_EBUDGET, WICAS_AI_CLASS_REQUEST},
+        {WICAS_AI_ECONTEXT, WICAS_AI_CLASS_REQUEST},
+        {WICAS_AI_EPROMPT, WICAS_AI_CLASS_REQUEST},
+        {WICAS_AI_EQUERY, WICAS_AI_CLASS_REQUEST},
         {-12, WICAS_AI_CLASS_NODE} /* unknown: the safe side */
     };
     for (size_t i = 0; i < sizeof ai / sizeof *ai; i++) {
         if (wicas_ai_err_class(ai[i].code) != ai[i].cls)
             fail_msg("AI code %d: class %d, want %d", ai[i].code, wicas_ai_err_class(ai[i].code), ai[i].cls);
-        if (ai[i].code >= WICAS_AI_EQUERY) assert_string_not_equal(wicas_ai_strerror(ai[i].code), "unknown AI error");
+        if (ai[i].code >= WICAS_AI_EQUERY)
+            assert_string_not_equal(wicas_ai_strerror(ai[i].code), "unknown AI error");
     }
     struct {
         int code, cls;
-    } inf[] = {{WICAS_INFER_OK, WICAS_ERRCLASS_NONE},        {WICAS_INFER_EIO, WICAS_ERRCLASS_NODE},
-               {WICAS_INFER_EFORMAT, WICAS_ERRCLASS_NODE},   {WICAS_INFER_EUNSUPPORTED, WICAS_ERRCLASS_NODE},
-               {WICAS_INFER_ENOMEM, WICAS_ERRCLASS_NODE},    {WICAS_INFER_EARG, WICAS_ERRCLASS_REQUEST},
-               {WICAS_INFER_ECTX, WICAS_ERRCLASS_REQUEST},   {WICAS_INFER_EHASH, WICAS_ERRCLASS_NODE},
-               {WICAS_INFER_ETOKEN, WICAS_ERRCLASS_REQUEST}, {WICAS_INFER_ECANCEL, WICAS_ERRCLASS_NODE},
+    } inf[] = {{WICAS_INFER_OK, WICAS_ERRCLASS_NONE},
+               {WICAS_INFER_EIO, WICAS_ERRCLASS_NODE},
+               {WICAS_INFER_EFORMAT, WICAS_ERRCLASS_NODE},
+               {WICAS_INFER_EUNSUPPORTED, WICAS_ERRCLASS_NODE},
+               {WICAS_INFER_ENOMEM, WICAS_ERRCLASS_NODE},
+               {WICAS_INFER_EARG, WICAS_ERRCLASS_REQUEST},
+               {WICAS_INFER_ECTX, WICAS_ERRCLASS_REQUEST},
+               {WICAS_INFER_EHASH, WICAS_ERRCLASS_NODE},
+               {WICAS_INFER_ETOKEN, WICAS_ERRCLASS_REQUEST},
+               {WICAS_INFER_ECANCEL, WICAS_ERRCLASS_NODE},
                {-10, WICAS_ERRCLASS_NODE}};
     for (size_t i = 0; i < sizeof inf / sizeof *inf; i++)
         if (wicas_infer_err_class(inf[i].code) != inf[i].cls)
-            fail_msg("engine code %d: class %d, want %d", inf[i].code, wicas_infer_err_class(inf[i].code), inf[i].cls);
-    int tok[][2] = {{WICAS_TOK_OK, WICAS_ERRCLASS_NONE},          {WICAS_TOK_EINVAL, WICAS_ERRCLASS_REQUEST},
-                    {WICAS_TOK_ENOMEM, WICAS_ERRCLASS_NODE},      {WICAS_TOK_ENOSPC, WICAS_ERRCLASS_REQUEST},
-                    {WICAS_TOK_ERANGE, WICAS_ERRCLASS_REQUEST},   {WICAS_TOK_EUTF8, WICAS_ERRCLASS_REQUEST},
-                    {WICAS_TOK_ENOTOKEN, WICAS_ERRCLASS_REQUEST}, {WICAS_TOK_ETEMPLATE, WICAS_ERRCLASS_REQUEST}};
-    for (size_t i = 0; i < sizeof tok / sizeof *tok; i++) assert_int_equal(wicas_tok_err_class(tok[i][0]), tok[i][1]);
+            fail_msg("engine code %d: class %d, want %d", inf[i].code, wicas_infer_err_class(inf[i].code),
+                     inf[i].cls);
+    int tok[][2] = {
+        {WICAS_TOK_OK, WICAS_ERRCLASS_NONE},          {WICAS_TOK_EINVAL, WICAS_ERRCLASS_REQUEST},
+        {WICAS_TOK_ENOMEM, WICAS_ERRCLASS_NODE},      {WICAS_TOK_ENOSPC, WICAS_ERRCLASS_REQUEST},
+        {WICAS_TOK_ERANGE, WICAS_ERRCLASS_REQUEST},   {WICAS_TOK_EUTF8, WICAS_ERRCLASS_REQUEST},
+        {WICAS_TOK_ENOTOKEN, WICAS_ERRCLASS_REQUEST}, {WICAS_TOK_ETEMPLATE, WICAS_ERRCLASS_REQUEST}};
+    for (size_t i = 0; i < sizeof tok / sizeof *tok; i++)
+        assert_int_equal(wicas_tok_err_class(tok[i][0]), tok[i][1]);
     assert_int_equal(wicas_sampler_err_class(0), WICAS_ERRCLASS_NONE);
     assert_int_equal(wicas_sampler_err_class(WICAS_SAMPLER_EINVAL), WICAS_ERRCLASS_REQUEST);
     assert_int_equal(wicas_sampler_err_class(WICAS_SAMPLER_ENOMEM), WICAS_ERRCLASS_NODE);

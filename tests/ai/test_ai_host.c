@@ -33,7 +33,8 @@ static int setup(void **state) {
     snprintf(models_dir, sizeof models_dir, "%s", dirname(tmp));
     char json[512];
     snprintf(json, sizeof json,
-             "{\"name\":\"smollm2-135m\",\"sha256\":\"%s\",\"size\":\"98362432\",\"arch\":\"llama\",\"params\":\"134515008\"}",
+             "{\"name\":\"smollm2-135m\",\"sha256\":\"%s\",\"size\":\"98362432\",\"arch\":\"llama\","
+             "\"params\":\"134515008\"}",
              getenv("WICAS_DEFAULT_MODEL_SHA256"));
     char err[256];
     return wicas_ai_model_from_json(json, strlen(json), &smol, err, sizeof err) == WICAS_AI_OK ? 0 : -1;
@@ -80,17 +81,20 @@ static void parse_req(const char *json, wicas_ai_request *r) {
 static void deterministic_and_priced(void **state) {
     (void)state;
     wicas_ai_request req;
-    parse_req("{\"ai\":{\"infer\":{\"model\":\"smollm2-135m\",\"prompt\":\"Name three colours.\",\"max_tokens\":12,"
-              "\"temperature\":0.8,\"top_p\":0.95}}}",
-              &req);
+    parse_req(
+        "{\"ai\":{\"infer\":{\"model\":\"smollm2-135m\",\"prompt\":\"Name three colours.\",\"max_tokens\":12,"
+        "\"temperature\":0.8,\"top_p\":0.95}}}",
+        &req);
     uint8_t seed[32];
     wicas_ai_seed_input si = {.chain_id = "wicas-test", .height = 5};
     wicas_ai_derive_seed(&si, seed);
     wicas_ai_host *h1 = new_host(1), *h2 = new_host(2);
     wicas_ai_result a, b;
     char err[256] = "";
-    assert_int_equal(wicas_ai_host_infer(h1, &smol, &req, seed, UINT64_MAX, &a, err, sizeof err), WICAS_AI_OK);
-    assert_int_equal(wicas_ai_host_infer(h2, &smol, &req, seed, UINT64_MAX, &b, err, sizeof err), WICAS_AI_OK);
+    assert_int_equal(wicas_ai_host_infer(h1, &smol, &req, seed, UINT64_MAX, &a, err, sizeof err),
+                     WICAS_AI_OK);
+    assert_int_equal(wicas_ai_host_infer(h2, &smol, &req, seed, UINT64_MAX, &b, err, sizeof err),
+                     WICAS_AI_OK);
     assert_string_equal(a.text, b.text);
     assert_true(a.generated_tokens > 0 && a.generated_tokens <= 12);
     assert_int_equal(a.gas_used, wicas_ai_gas_cost(&smol, a.prompt_tokens, a.generated_tokens));
@@ -109,7 +113,8 @@ static void deterministic_and_priced(void **state) {
     wicas_infer_cache_free(c);
     /* the same request again on a warm host: same bytes */
     wicas_ai_result a2;
-    assert_int_equal(wicas_ai_host_infer(h1, &smol, &req, seed, UINT64_MAX, &a2, err, sizeof err), WICAS_AI_OK);
+    assert_int_equal(wicas_ai_host_infer(h1, &smol, &req, seed, UINT64_MAX, &a2, err, sizeof err),
+                     WICAS_AI_OK);
     assert_string_equal(a.text, a2.text);
     /* another seed changes a sampled answer's randomness (not necessarily the text, so compare JSON-free) */
     char *j = wicas_ai_result_json(&a);
@@ -127,7 +132,8 @@ static void deterministic_and_priced(void **state) {
     assert_int_equal(priced, worst);
     wicas_ai_result c2;
     err[0] = 0;
-    assert_int_equal(wicas_ai_host_infer(h1, &smol, &req, seed, worst - 1, &c2, err, sizeof err), WICAS_AI_EOUTOFGAS);
+    assert_int_equal(wicas_ai_host_infer(h1, &smol, &req, seed, worst - 1, &c2, err, sizeof err),
+                     WICAS_AI_EOUTOFGAS);
     assert_null(c2.text);
     assert_int_equal(c2.gas_used, 0);
     assert_non_null(strstr(err, "out of gas"));
@@ -171,7 +177,8 @@ static int ai_query(void *ctx, const char *req, size_t len, uint64_t gas_limit, 
     free(body);
     wicas_ai_result res = {0};
     if (rc == WICAS_AI_OK) {
-        rc = wicas_ai_host_infer(q->host, &smol, &r, q->seed, gas_limit / WICAS_VM_GAS_MULTIPLIER, &res, err, sizeof err);
+        rc = wicas_ai_host_infer(q->host, &smol, &r, q->seed, gas_limit / WICAS_VM_GAS_MULTIPLIER, &res, err,
+                                 sizeof err);
         wicas_ai_request_free(&r);
     }
     if (rc != WICAS_AI_OK) {
@@ -193,12 +200,19 @@ static int ai_query(void *ctx, const char *req, size_t len, uint64_t gas_limit, 
 static wicas_vm *vm;
 static wicas_vm_api *api;
 
-static wicas_vm_status call(const uint8_t sum[32], wicas_vm_entry e, wicas_vm_storage *st, const wicas_vm_querier *q,
-                            const char *sender, const char *msg, uint64_t gas, wicas_vm_result *r) {
+static wicas_vm_status call(const uint8_t sum[32], wicas_vm_entry e, wicas_vm_storage *st,
+                            const wicas_vm_querier *q, const char *sender, const char *msg, uint64_t gas,
+                            wicas_vm_result *r) {
     char *env = wicas_vm_env_json(9, 1000, "wicas-test", 0, "wicas1contract");
     char *info = sender ? wicas_vm_info_json(sender, NULL, 0) : NULL;
-    wicas_vm_call_params p = {.env_json = env, .info_json = info, .msg = (const uint8_t *)msg, .msg_len = strlen(msg),
-                              .storage = st, .querier = q, .api = api, .gas_limit = gas};
+    wicas_vm_call_params p = {.env_json = env,
+                              .info_json = info,
+                              .msg = (const uint8_t *)msg,
+                              .msg_len = strlen(msg),
+                              .storage = st,
+                              .querier = q,
+                              .api = api,
+                              .gas_limit = gas};
     wicas_vm_status s = wicas_vm_call(vm, sum, e, &p, r);
     if (s != WICAS_VM_OK) fprintf(stderr, "call %s: %s\n", msg, r->error ? r->error : wicas_vm_strerror(s));
     free(env);
@@ -231,16 +245,20 @@ static void nameservice_ai_describe(void **state) {
     wicas_vm_querier q = {&aq, ai_query};
     const uint64_t GAS = 5000000ULL * WICAS_VM_GAS_MULTIPLIER;
     wicas_vm_result r;
-    assert_int_equal(call(sum, WICAS_VM_INSTANTIATE, &st, &q, alice, "{\"model\":\"smollm2-135m\",\"max_tokens\":16}", GAS, &r), 0);
+    assert_int_equal(call(sum, WICAS_VM_INSTANTIATE, &st, &q, alice,
+                          "{\"model\":\"smollm2-135m\",\"max_tokens\":16}", GAS, &r),
+                     0);
     wicas_vm_result_free(&r);
     /* missing model field is an error */
     assert_int_equal(call(sum, WICAS_VM_INSTANTIATE, &st, &q, alice, "{}", GAS, &r), WICAS_VM_ERR_CONTRACT);
     wicas_vm_result_free(&r);
-    assert_int_equal(call(sum, WICAS_VM_EXECUTE, &st, &q, alice, "{\"register\":{\"name\":\"alice\"}}", GAS, &r), 0);
+    assert_int_equal(
+        call(sum, WICAS_VM_EXECUTE, &st, &q, alice, "{\"register\":{\"name\":\"alice\"}}", GAS, &r), 0);
     wicas_vm_result_free(&r);
     /* describing an unknown name fails in the contract, before any inference */
-    assert_int_equal(call(sum, WICAS_VM_EXECUTE, &st, &q, alice, "{\"describe\":{\"name\":\"bob\"}}", GAS, &r),
-                     WICAS_VM_ERR_CONTRACT);
+    assert_int_equal(
+        call(sum, WICAS_VM_EXECUTE, &st, &q, alice, "{\"describe\":{\"name\":\"bob\"}}", GAS, &r),
+        WICAS_VM_ERR_CONTRACT);
     assert_null(aq.last_text);
     wicas_vm_result_free(&r);
     uint8_t before[32], after[32];
@@ -255,12 +273,15 @@ static void nameservice_ai_describe(void **state) {
     assert_memory_equal(before, after, 32);
     assert_null(aq.last_text);
 
-    assert_int_equal(call(sum, WICAS_VM_EXECUTE, &st, &q, alice, "{\"describe\":{\"name\":\"alice\"}}", GAS, &r), 0);
-    assert_true(r.gas_used > aq.last_gas * WICAS_VM_GAS_MULTIPLIER); /* inference gas is charged to the call */
+    assert_int_equal(
+        call(sum, WICAS_VM_EXECUTE, &st, &q, alice, "{\"describe\":{\"name\":\"alice\"}}", GAS, &r), 0);
+    assert_true(r.gas_used >
+                aq.last_gas * WICAS_VM_GAS_MULTIPLIER); /* inference gas is charged to the call */
     wicas_vm_result_free(&r);
     assert_non_null(aq.last_text);
     assert_true(strlen(aq.last_text) > 0);
-    assert_int_equal(call(sum, WICAS_VM_QUERY, &st, &q, NULL, "{\"description\":{\"name\":\"alice\"}}", GAS, &r), 0);
+    assert_int_equal(
+        call(sum, WICAS_VM_QUERY, &st, &q, NULL, "{\"description\":{\"name\":\"alice\"}}", GAS, &r), 0);
     cJSON *d = cJSON_ParseWithLength((const char *)r.query_data, r.query_len);
     assert_non_null(d);
     assert_string_equal(cJSON_GetObjectItem(d, "text")->valuestring, aq.last_text);
@@ -271,17 +292,21 @@ static void nameservice_ai_describe(void **state) {
     wicas_vm_result_free(&r);
 
     /* the async variant emits the custom request message with a callback; sudo stores the result */
-    assert_int_equal(call(sum, WICAS_VM_EXECUTE, &st, &q, alice, "{\"describe_async\":{\"name\":\"alice\"}}", GAS, &r), 0);
+    assert_int_equal(
+        call(sum, WICAS_VM_EXECUTE, &st, &q, alice, "{\"describe_async\":{\"name\":\"alice\"}}", GAS, &r), 0);
     assert_non_null(strstr(r.ok_json, "\"request\""));
     assert_non_null(strstr(r.ok_json, "\"callback\":{\"describe_result\":{\"name\":\"alice\"}}"));
     wicas_vm_result_free(&r);
-    assert_int_equal(call(sum, WICAS_VM_SUDO, &st, &q, NULL,
-                          "{\"ai_result\":{\"callback\":{\"describe_result\":{\"name\":\"alice\"}},\"status\":\"agreed\","
-                          "\"text\":\"An async answer.\",\"model_sha256\":\"ab\",\"prompt_tokens\":3,\"generated_tokens\":4}}",
-                          GAS, &r),
-                     0);
+    assert_int_equal(
+        call(sum, WICAS_VM_SUDO, &st, &q, NULL,
+             "{\"ai_result\":{\"callback\":{\"describe_result\":{\"name\":\"alice\"}},\"status\":\"agreed\","
+             "\"text\":\"An async "
+             "answer.\",\"model_sha256\":\"ab\",\"prompt_tokens\":3,\"generated_tokens\":4}}",
+             GAS, &r),
+        0);
     wicas_vm_result_free(&r);
-    assert_int_equal(call(sum, WICAS_VM_QUERY, &st, &q, NULL, "{\"description\":{\"name\":\"alice\"}}", GAS, &r), 0);
+    assert_int_equal(
+        call(sum, WICAS_VM_QUERY, &st, &q, NULL, "{\"description\":{\"name\":\"alice\"}}", GAS, &r), 0);
     d = cJSON_ParseWithLength((const char *)r.query_data, r.query_len);
     assert_string_equal(cJSON_GetObjectItem(d, "text")->valuestring, "An async answer.");
     assert_string_equal(cJSON_GetObjectItem(d, "mode")->valuestring, "async");

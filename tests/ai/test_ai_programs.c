@@ -49,7 +49,7 @@ static wicas_ai_model tiny;
 static wicas_ai_host *host;
 static wicas_chain *chain;
 static int64_t height;
-static char runner[100];      /* the ai-runner contract */
+static char runner[100]; /* the ai-runner contract */
 static uint8_t *chat_wasm, *hostile_wasm;
 static size_t chat_len, hostile_len;
 static char chat_hex[65], hostile_hex[65];
@@ -64,20 +64,30 @@ static uint8_t *read_wasm(const char *name, size_t *len) {
 
 /* A signed tx with one message from alice (who = 0) or bob (1). */
 static uint8_t *tx_of(int who, const wicas_chain_any *m, uint64_t gas, size_t *len) {
-    wicas_chain_tx_params p = {.chain_id = CHAIN_ID, .account_number = (uint64_t)who, .sequence = seq[who],
-                               .gas_limit = gas, .fee = "1uwicas"};
+    wicas_chain_tx_params p = {.chain_id = CHAIN_ID,
+                               .account_number = (uint64_t)who,
+                               .sequence = seq[who],
+                               .gas_limit = gas,
+                               .fee = "1uwicas"};
     uint8_t *tx;
     char err[256];
-    assert_int_equal(wicas_chain_tx_build_sign(who ? bob_sk : alice_sk, NULL, &p, m, 1, &tx, len, err, sizeof err), 0);
+    assert_int_equal(
+        wicas_chain_tx_build_sign(who ? bob_sk : alice_sk, NULL, &p, m, 1, &tx, len, err, sizeof err), 0);
     return tx;
 }
 
 /* Runs one block holding tx; the tx's result in *r. Returns finalize's rc. */
-static int block1(wicas_chain *c, int who, uint8_t *tx, size_t len, wicas_chain_tx_result *r, uint8_t bhash[32]) {
+static int block1(wicas_chain *c, int who, uint8_t *tx, size_t len, wicas_chain_tx_result *r,
+                  uint8_t bhash[32]) {
     int64_t h = ++height;
-    wicas_chain_block b = {.height = h, .time_seconds = 1700000000 + h, .time_nanos = 5,
-                           .txs = (const uint8_t *const *)&tx, .tx_lens = &len, .n_txs = 1};
-    for (int i = 0; i < 32; i++) b.hash[i] = (uint8_t)(h * 7 + i);
+    wicas_chain_block b = {.height = h,
+                           .time_seconds = 1700000000 + h,
+                           .time_nanos = 5,
+                           .txs = (const uint8_t *const *)&tx,
+                           .tx_lens = &len,
+                           .n_txs = 1};
+    for (int i = 0; i < 32; i++)
+        b.hash[i] = (uint8_t)(h * 7 + i);
     if (bhash) memcpy(bhash, b.hash, 32);
     char err[512];
     wicas_chain_event *ev;
@@ -137,10 +147,12 @@ static wicas_chain *open_chain(const char *sub, const char *authority) {
     assert_int_equal(wicas_chain_open(d, &o, &c, err, sizeof err), 0);
     char g[2048];
     snprintf(g, sizeof g,
-             "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000000\"}]},"
+             "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":"
+             "\"1000000000\"}]},"
              "{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000000\"}]}]},"
              "\"ai\":{\"params\":{\"block_budget\":\"%s\"%s%s%s}}}",
-             alice, bob, block_budget, authority ? ",\"authority\":\"" : "", authority ? authority : "", authority ? "\"" : "");
+             alice, bob, block_budget, authority ? ",\"authority\":\"" : "", authority ? authority : "",
+             authority ? "\"" : "");
     uint8_t h[32];
     int rc = wicas_chain_init_chain(c, CHAIN_ID, 1, g, strlen(g), h, err, sizeof err);
     if (rc) fail_msg("init_chain: %s", err);
@@ -227,7 +239,8 @@ static void register_model(void **st) {
     if (r.code) fail_msg("register: %s", r.log);
     assert_string_equal(ctu_attr(&r, "register_model", "name"), "tiny");
     cJSON *tj = cJSON_Parse(tiny_json);
-    assert_string_equal(ctu_attr(&r, "register_model", "sha256"), cJSON_GetStringValue(cJSON_GetObjectItem(tj, "sha256")));
+    assert_string_equal(ctu_attr(&r, "register_model", "sha256"),
+                        cJSON_GetStringValue(cJSON_GetObjectItem(tj, "sha256")));
     cJSON_Delete(tj);
     assert_string_equal(ctu_attr(&r, "message", "action"), "/wicas.ai.v1.MsgRegisterModel");
     assert_string_equal(ctu_attr(&r, "message", "module"), "ai");
@@ -260,7 +273,8 @@ static void register_model(void **st) {
         pm.arch = (char *)"llama";
         pm.params = 10;
         uint8_t buf[512];
-        wicas_chain_any a = {.type_url = (char *)"/wicas.ai.v1.MsgRegisterModel", .value = buf,
+        wicas_chain_any a = {.type_url = (char *)"/wicas.ai.v1.MsgRegisterModel",
+                             .value = buf,
                              .value_len = wchain__msg_register_model__pack(&pm, buf)};
         size_t len;
         uint8_t *tx = tx_of(0, &a, 400000, &len);
@@ -271,7 +285,8 @@ static void register_model(void **st) {
         free(tx);
     }
     /* the client builder applies the same rules */
-    assert_int_not_equal(wicas_chain_msg_register_model(alice, "{\"name\":\"Bad Name\"}", &m, err, sizeof err), 0);
+    assert_int_not_equal(
+        wicas_chain_msg_register_model(alice, "{\"name\":\"Bad Name\"}", &m, err, sizeof err), 0);
 }
 
 static void no_authority_means_genesis_only(void **st) {
@@ -304,7 +319,8 @@ static void no_authority_means_genesis_only(void **st) {
     assert_int_equal(wicas_chain_open(d, &o, &c, err, sizeof err), 0);
     const char *g = "{\"ai\":{\"params\":{\"authority\":\"cosmos1nope\"}}}";
     uint8_t ah[32];
-    assert_int_equal(wicas_chain_init_chain(c, CHAIN_ID, 1, g, strlen(g), ah, err, sizeof err), WICAS_CHAIN_ERR_INVALID);
+    assert_int_equal(wicas_chain_init_chain(c, CHAIN_ID, 1, g, strlen(g), ah, err, sizeof err),
+                     WICAS_CHAIN_ERR_INVALID);
     assert_non_null(strstr(err, "authority"));
     wicas_chain_close(c);
 }
@@ -326,8 +342,9 @@ static void deploy_runner(void **st) {
     char ids[24];
     snprintf(ids, sizeof ids, "%s", id);
     wicas_chain_tx_result_free(&r);
-    assert_int_equal(wicas_chain_msg_instantiate(alice, NULL, strtoull(ids, NULL, 10), "runner", "{}", NULL, &m, err,
-                                                 sizeof err), 0);
+    assert_int_equal(wicas_chain_msg_instantiate(alice, NULL, strtoull(ids, NULL, 10), "runner", "{}", NULL,
+                                                 &m, err, sizeof err),
+                     0);
     wicas_run_tx(0, &m, 5000000, &r);
     assert_int_equal(r.code, 0);
     snprintf(runner, sizeof runner, "%s", ctu_attr(&r, "instantiate", "_contract_address"));
@@ -335,8 +352,8 @@ static void deploy_runner(void **st) {
 }
 
 /* execute {"<kind>":{"key":key,"request":<request>}} on the runner */
-static void exec_runner(const char *kind, const char *key, const char *request, uint64_t gas, wicas_chain_tx_result *r,
-                        uint8_t tx_hash[32], uint8_t bhash[32]) {
+static void exec_runner(const char *kind, const char *key, const char *request, uint64_t gas,
+                        wicas_chain_tx_result *r, uint8_t tx_hash[32], uint8_t bhash[32]) {
     size_t n = strlen(request) + 256;
     char *msg = malloc(n);
     snprintf(msg, n, "{\"%s\":{\"key\":\"%s\",\"request\":%s}}", kind, key, request);
@@ -361,8 +378,8 @@ static char *result_of(const char *key) {
 static void registered_model_answers_infer(void **st) {
     (void)st;
     wicas_chain_tx_result r;
-    exec_runner("infer", "inf", "{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":4,\"chat\":false}", 5000000, &r,
-                NULL, NULL);
+    exec_runner("infer", "inf", "{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":4,\"chat\":false}",
+                5000000, &r, NULL, NULL);
     if (r.code) fail_msg("infer: %s", r.log);
     wicas_chain_tx_result_free(&r);
     char *res = result_of("inf");
@@ -401,7 +418,8 @@ static void context_checked_before_inference(void **st) {
     wicas_infer_model_release(im);
     assert_int_equal(n_ctx, 256); /* gen_model's default context */
     wicas_ai_request req;
-    const char *j = "{\"infer\":{\"model\":\"tiny\",\"prompt\":\"hello there\",\"max_tokens\":1,\"chat\":false}}";
+    const char *j =
+        "{\"infer\":{\"model\":\"tiny\",\"prompt\":\"hello there\",\"max_tokens\":1,\"chat\":false}}";
     assert_int_equal(wicas_ai_request_parse(j, strlen(j), &req, err, sizeof err), WICAS_AI_OK);
     uint32_t pt = 0;
     uint64_t worst = 0;
@@ -411,7 +429,8 @@ static void context_checked_before_inference(void **st) {
     assert_int_equal(wicas_ai_host_price(host, &tiny, &req, &pt, &worst, err, sizeof err), WICAS_AI_OK);
     uint8_t seed[32] = {1};
     wicas_ai_result res;
-    assert_int_equal(wicas_ai_host_infer(host, &tiny, &req, seed, UINT64_MAX, &res, err, sizeof err), WICAS_AI_OK);
+    assert_int_equal(wicas_ai_host_infer(host, &tiny, &req, seed, UINT64_MAX, &res, err, sizeof err),
+                     WICAS_AI_OK);
     assert_true(res.prompt_tokens + res.generated_tokens <= n_ctx);
     wicas_ai_result_free(&res);
     req.max_tokens++; /* one over */
@@ -430,18 +449,25 @@ static void context_checked_before_inference(void **st) {
     /* through the contract: the tx fails, the block goes on */
     char big[2200];
     int o = snprintf(big, sizeof big, "{\"model\":\"tiny\",\"prompt\":\"");
-    for (int i = 0; i < 1000; i++) big[o++] = i % 2 ? ' ' : '1';
+    for (int i = 0; i < 1000; i++)
+        big[o++] = i % 2 ? ' ' : '1';
     snprintf(big + o, sizeof big - (size_t)o, "\",\"max_tokens\":1,\"chat\":false}");
     expect_infer_failure("ctx1", big, 5000000, "exceeds the context of model 'tiny'");
-    expect_infer_failure("ctx2", "{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":300,\"chat\":false}", 50000000,
-                         "max_tokens 300 exceeds the context");
-    expect_infer_failure("empty", "{\"model\":\"tiny\",\"prompt\":\"\"}", 5000000, "prompt must be 1..8192 bytes");
-    expect_infer_failure("utf8", "{\"model\":\"tiny\",\"prompt\":\"a\xc3" "(b\"}", 5000000, "not valid UTF-8");
-    expect_infer_failure("nomodel", "{\"model\":\"nope\",\"prompt\":\"hi\"}", 5000000, "model 'nope' is not registered");
+    expect_infer_failure("ctx2",
+                         "{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":300,\"chat\":false}",
+                         50000000, "max_tokens 300 exceeds the context");
+    expect_infer_failure("empty", "{\"model\":\"tiny\",\"prompt\":\"\"}", 5000000,
+                         "prompt must be 1..8192 bytes");
+    expect_infer_failure("utf8",
+                         "{\"model\":\"tiny\",\"prompt\":\"a\xc3"
+                         "(b\"}",
+                         5000000, "not valid UTF-8");
+    expect_infer_failure("nomodel", "{\"model\":\"nope\",\"prompt\":\"hi\"}", 5000000,
+                         "model 'nope' is not registered");
     expect_infer_failure("temp", "{\"model\":\"tiny\",\"prompt\":\"hi\",\"temperature\":3}", 5000000,
                          "temperature must be in [0, 2]");
-    expect_infer_failure("oog", "{\"model\":\"tiny\",\"prompt\":\"hi\",\"max_tokens\":250,\"chat\":false}", 300000,
-                         "ai: out of gas");
+    expect_infer_failure("oog", "{\"model\":\"tiny\",\"prompt\":\"hi\",\"max_tokens\":250,\"chat\":false}",
+                         300000, "ai: out of gas");
     /* an asynchronous request is priced when it is made: one that cannot fit
      * the context fails the requester's tx instead of waiting for a timeout */
     char amsg[2400];
@@ -456,7 +482,8 @@ static void context_checked_before_inference(void **st) {
     assert_null(ctu_attr(&ar, "wicas_ai_request", "request_id"));
     wicas_chain_tx_result_free(&ar);
     snprintf(amsg, sizeof amsg,
-             "{\"request\":{\"request\":{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":2,\"chat\":false}}}");
+             "{\"request\":{\"request\":{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":2,\"chat\":"
+             "false}}}");
     assert_int_equal(wicas_chain_msg_execute(alice, runner, amsg, NULL, &am, err, sizeof err), 0);
     wicas_run_tx(0, &am, 5000000, &ar);
     if (ar.code) fail_msg("async request that fits: %s", ar.log);
@@ -464,8 +491,8 @@ static void context_checked_before_inference(void **st) {
     wicas_chain_tx_result_free(&ar);
     /* and the next request is answered */
     wicas_chain_tx_result r;
-    exec_runner("infer", "after", "{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":3,\"chat\":false}", 5000000,
-                &r, NULL, NULL);
+    exec_runner("infer", "after", "{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":3,\"chat\":false}",
+                5000000, &r, NULL, NULL);
     if (r.code) fail_msg("after the failures: %s", r.log);
     wicas_chain_tx_result_free(&r);
 }
@@ -524,7 +551,8 @@ static void simulate_charges_the_worst_case(void **st) {
     exec_runner("infer", "sim", req, limit, &r, NULL, NULL);
     if (r.code) fail_msg("real run with the simulated limit %llu: %s", (unsigned long long)limit, r.log);
     fprintf(stderr, "simulate: %llu gas (worst-case inference %llu), real run %lld of limit %llu\n",
-            (unsigned long long)sim, (unsigned long long)worst, (long long)r.gas_used, (unsigned long long)limit);
+            (unsigned long long)sim, (unsigned long long)worst, (long long)r.gas_used,
+            (unsigned long long)limit);
     assert_true((uint64_t)r.gas_used <= limit);
     wicas_chain_tx_result_free(&r);
     res = result_of("sim");
@@ -535,7 +563,8 @@ static void simulate_charges_the_worst_case(void **st) {
 /* A smart query reaches inference only up to the node's cap (default 0). */
 static void queries_obey_the_node_cap(void **st) {
     (void)st;
-    const char *q = "{\"infer\":{\"request\":{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":4,\"chat\":false}}}";
+    const char *q =
+        "{\"infer\":{\"request\":{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":4,\"chat\":false}}}";
     uint32_t code;
     char log[600] = "";
     char *out = ctu_smart(chain, runner, q, &code, log, sizeof log);
@@ -571,13 +600,14 @@ static void queries_obey_the_node_cap(void **st) {
     assert_true(cJSON_GetObjectItem(a, "generated_tokens")->valuedouble >= 1);
     cJSON_Delete(a);
     free(out);
-    const char *q9 = "{\"infer\":{\"request\":{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":9,\"chat\":false}}}";
+    const char *q9 =
+        "{\"infer\":{\"request\":{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":9,\"chat\":false}}}";
     out = ctu_smart(chain, runner, q9, &code, log, sizeof log);
     assert_null(out);
     assert_non_null(strstr(log, "at most 8 generated tokens per query"));
     /* transactions are not bound by the cap */
-    exec_runner("infer", "tx", "{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":20,\"chat\":false}", 5000000, &r,
-                NULL, NULL);
+    exec_runner("infer", "tx", "{\"model\":\"tiny\",\"prompt\":\"hello\",\"max_tokens\":20,\"chat\":false}",
+                5000000, &r, NULL, NULL);
     if (r.code) fail_msg("tx on a capped node: %s", r.log);
     wicas_chain_tx_result_free(&r);
     wicas_chain_close(chain);
@@ -662,16 +692,18 @@ static void store_programs(void **st) {
 static uint64_t formula_inference(uint64_t computes, uint64_t prompt, uint64_t gen) {
     /* docs/GAS.md, written out again here: base + ceil(params/1e6)·(pp·prompt + pg·gen) per generation */
     uint64_t mp = (tiny.n_params + 999999) / 1000000;
-    return computes * tiny.gas.base + mp * (tiny.gas.per_prompt_token * prompt + tiny.gas.per_gen_token * gen);
+    return computes * tiny.gas.base +
+           mp * (tiny.gas.per_prompt_token * prompt + tiny.gas.per_gen_token * gen);
 }
 
 static void program_equals_sandbox_and_gas_is_the_formula(void **st) {
     (void)st;
     char req[1024];
-    snprintf(req, sizeof req,
-             "{\"program\":\"%s\",\"args\":[\"--n-predict\",\"6\",\"--temp\",\"0.7\",\"--meta\",\"Hello there\"],"
-             "\"models\":[\"tiny\"],\"max_tokens\":6,\"max_prompt_tokens\":200,\"max_output\":2048}",
-             chat_hex);
+    snprintf(
+        req, sizeof req,
+        "{\"program\":\"%s\",\"args\":[\"--n-predict\",\"6\",\"--temp\",\"0.7\",\"--meta\",\"Hello there\"],"
+        "\"models\":[\"tiny\"],\"max_tokens\":6,\"max_prompt_tokens\":200,\"max_output\":2048}",
+        chat_hex);
     wicas_chain_tx_result r;
     uint8_t txh[32], bh[32];
     exec_runner("run", "a", req, 20000000, &r, txh, bh);
@@ -710,7 +742,8 @@ static void program_equals_sandbox_and_gas_is_the_formula(void **st) {
     assert_memory_equal(out, d.out, d.out_len);
     assert_int_equal((int)cJSON_GetObjectItem(j, "exit_code")->valuedouble, 0);
     assert_int_equal((uint64_t)cJSON_GetObjectItem(j, "prompt_tokens")->valuedouble, d.nn_prompt_tokens);
-    assert_int_equal((uint64_t)cJSON_GetObjectItem(j, "generated_tokens")->valuedouble, d.nn_generated_tokens);
+    assert_int_equal((uint64_t)cJSON_GetObjectItem(j, "generated_tokens")->valuedouble,
+                     d.nn_generated_tokens);
     uint64_t fuel = strtoull(cJSON_GetStringValue(cJSON_GetObjectItem(j, "fuel_used")), NULL, 10);
     assert_int_equal(fuel, d.fuel_used);
     /* gas = load + fuel + inference */
@@ -719,8 +752,9 @@ static void program_equals_sandbox_and_gas_is_the_formula(void **st) {
     uint64_t inference = formula_inference(d.nn_computes, d.nn_prompt_tokens, d.nn_generated_tokens);
     uint64_t want = load + fuel_gas + inference;
     uint64_t got = strtoull(cJSON_GetStringValue(cJSON_GetObjectItem(j, "gas_used")), NULL, 10);
-    fprintf(stderr, "run_program: %zu bytes, %llu fuel, %llu+%llu tokens: gas %llu = load %llu + fuel %llu + "
-                    "inference %llu (tx gas %lld)\n",
+    fprintf(stderr,
+            "run_program: %zu bytes, %llu fuel, %llu+%llu tokens: gas %llu = load %llu + fuel %llu + "
+            "inference %llu (tx gas %lld)\n",
             chat_len, (unsigned long long)d.fuel_used, (unsigned long long)d.nn_prompt_tokens,
             (unsigned long long)d.nn_generated_tokens, (unsigned long long)got, (unsigned long long)load,
             (unsigned long long)fuel_gas, (unsigned long long)inference, (long long)gas_tx);
@@ -733,7 +767,8 @@ static void program_equals_sandbox_and_gas_is_the_formula(void **st) {
         wicas_hex_encode(wr.seed, 32, seedhex);
         snprintf(wpath, sizeof wpath, "%s/wasinn_chat.wasm", getenv("WICAS_WASM_DIR"));
         snprintf(cmd, sizeof cmd,
-                 "'%s/bin/wicasd' run-wasm '%s' --model 'tiny=%s' --model 'default=%s' --seed %s --block-time %lld "
+                 "'%s/bin/wicasd' run-wasm '%s' --model 'tiny=%s' --model 'default=%s' --seed %s "
+                 "--block-time %lld "
                  "--nn-max-tokens 6 --nn-max-prompt-tokens 200 --nn-max-computes 1 --output json -- "
                  "--n-predict 6 --temp 0.7 --meta 'Hello there'",
                  bd, wpath, model_path, model_path, seedhex, (long long)wr.block_time_ns);
@@ -748,7 +783,8 @@ static void program_equals_sandbox_and_gas_is_the_formula(void **st) {
         const char *cs = cJSON_GetStringValue(cJSON_GetObjectItem(cj, "stdout"));
         assert_non_null(cs);
         assert_int_equal(strlen(cs), d.out_len);
-        assert_memory_equal(cs, d.out, d.out_len); /* (argv[0] differs: the file name there, the checksum here) */
+        assert_memory_equal(cs, d.out,
+                            d.out_len); /* (argv[0] differs: the file name there, the checksum here) */
         cJSON_Delete(cj);
     }
     wicas_wasi_result_free(&d);
@@ -772,7 +808,8 @@ static void program_equals_sandbox_and_gas_is_the_formula(void **st) {
 static const int TRAP_SIGNALS[] = {SIGILL, SIGSEGV, SIGFPE, SIGBUS};
 static struct sigaction wasmtime_sa[4];
 static void restore_wasmtime_signals(void) {
-    for (int i = 0; i < 4; i++) sigaction(TRAP_SIGNALS[i], &wasmtime_sa[i], NULL);
+    for (int i = 0; i < 4; i++)
+        sigaction(TRAP_SIGNALS[i], &wasmtime_sa[i], NULL);
 }
 
 /* What a run sees is chain data: argv (argv[0] = the checksum), stdin, the
@@ -791,8 +828,10 @@ static void program_sees_chain_data(void **st) {
     snprintf(hex, sizeof hex, "%s", ctu_attr(&r, "store_program", "checksum"));
     wicas_chain_tx_result_free(&r);
     char req[512];
-    snprintf(req, sizeof req,
-             "{\"program\":\"%s\",\"args\":[\"one\",\"two words\"],\"stdin\":\"piped in\",\"seed\":\"user-7\"}", hex);
+    snprintf(
+        req, sizeof req,
+        "{\"program\":\"%s\",\"args\":[\"one\",\"two words\"],\"stdin\":\"piped in\",\"seed\":\"user-7\"}",
+        hex);
     uint8_t txh[32], bh[32];
     exec_runner("run", "hello", req, 20000000, &r, txh, bh);
     if (r.code) fail_msg("hello: %s", r.log);
@@ -810,8 +849,11 @@ static void program_sees_chain_data(void **st) {
     snprintf(want, sizeof want, "\nrealtime=%lld.000000005\n", (long long)(1700000000 + height));
     assert_non_null(strstr((char *)out, want));
     /* the random bytes come from the seed derived with the user seed */
-    wicas_ai_seed_input si = {.chain_id = CHAIN_ID, .height = height, .call_index = 0,
-                              .user_seed = (const uint8_t *)"user-7", .user_seed_len = 6};
+    wicas_ai_seed_input si = {.chain_id = CHAIN_ID,
+                              .height = height,
+                              .call_index = 0,
+                              .user_seed = (const uint8_t *)"user-7",
+                              .user_seed_len = 6};
     memcpy(si.last_block_hash, bh, 32);
     memcpy(si.tx_hash, txh, 32);
     wicas_wasi_request wr;
@@ -854,8 +896,10 @@ static void failures_are_clean(void **st) {
     char req[1024];
     /* the reserved worst-case inference cannot be paid */
     snprintf(req, sizeof req,
-             "{\"program\":\"%s\",\"args\":[\"hi\"],\"models\":[\"tiny\"],\"max_tokens\":1000,\"max_prompt_tokens\":8000,"
-             "\"max_computes\":16}", chat_hex);
+             "{\"program\":\"%s\",\"args\":[\"hi\"],\"models\":[\"tiny\"],\"max_tokens\":1000,\"max_prompt_"
+             "tokens\":8000,"
+             "\"max_computes\":16}",
+             chat_hex);
     expect_failure("oog1", req, 1500000, "out of gas");
     /* out of fuel inside the program */
     snprintf(req, sizeof req, "{\"program\":\"%s\",\"args\":[\"spin\"]}", hostile_hex);
@@ -913,17 +957,20 @@ static void block_budget_is_respected(void **st) {
     uint64_t mp = (tiny.n_params + 999999) / 1000000;
     uint64_t small = 1000 + 20 * mp * 300 + 5 * mp * 700;
     if (small > 60000) /* the test's own fixture changed: a failure, not a skip */
-        fail_msg("the generated model (%llu params) is bigger than this test assumes", (unsigned long long)tiny.n_params);
+        fail_msg("the generated model (%llu params) is bigger than this test assumes",
+                 (unsigned long long)tiny.n_params);
     char req[512];
     snprintf(req, sizeof req,
              "{\"program\":\"%s\",\"args\":[\"--raw\",\"--n-predict\",\"5\",\"ab\"],\"models\":[\"tiny\"],"
-             "\"max_tokens\":5,\"max_prompt_tokens\":20}", chat_hex);
+             "\"max_tokens\":5,\"max_prompt_tokens\":20}",
+             chat_hex);
     exec_runner("run", "fits", req, 20000000, &r, NULL, NULL);
     if (r.code) fail_msg("within the budget: %s", r.log);
     wicas_chain_tx_result_free(&r);
     snprintf(req, sizeof req,
              "{\"program\":\"%s\",\"args\":[\"ab\"],\"models\":[\"tiny\"],\"max_tokens\":5,"
-             "\"max_prompt_tokens\":8000}", chat_hex);
+             "\"max_prompt_tokens\":8000}",
+             chat_hex);
     expect_failure("over", req, 20000000, "inference budget is spent");
     wicas_chain_close(chain);
     chain = saved;
@@ -939,7 +986,9 @@ static void missing_model_halts(void **st) {
     (void)st;
     char ghost[1024];
     snprintf(ghost, sizeof ghost,
-             "{\"name\":\"ghost\",\"sha256\":\"%064d\",\"size\":\"1000\",\"arch\":\"llama\",\"params\":\"1000000\"}", 7);
+             "{\"name\":\"ghost\",\"sha256\":\"%064d\",\"size\":\"1000\",\"arch\":\"llama\",\"params\":"
+             "\"1000000\"}",
+             7);
     wicas_chain_any m;
     char err[256];
     wicas_chain_tx_result r;
@@ -995,7 +1044,8 @@ int main(int argc, char **argv) {
             fprintf(stderr, "hostile trap: %s\n", wicas_wasi_strerror(rc));
             return 1;
         }
-        for (int i = 0; i < 4; i++) sigaction(TRAP_SIGNALS[i], NULL, &wasmtime_sa[i]);
+        for (int i = 0; i < 4; i++)
+            sigaction(TRAP_SIGNALS[i], NULL, &wasmtime_sa[i]);
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(register_model),
@@ -1010,7 +1060,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(program_sees_chain_data),
         cmocka_unit_test(failures_are_clean),
         cmocka_unit_test(block_budget_is_respected),
-        cmocka_unit_test(missing_model_halts), cmocka_unit_test(apphash_pins),
+        cmocka_unit_test(missing_model_halts),
+        cmocka_unit_test(apphash_pins),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

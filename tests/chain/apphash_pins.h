@@ -31,7 +31,8 @@ static inline void pins_add(const uint8_t hash[32]) {
     char *s = malloc(80);
     assert_non_null(s);
     int o = snprintf(s, 80, "%zu ", pins_n);
-    for (int i = 0; i < 32; i++) o += snprintf(s + o, (size_t)(80 - o), "%02x", hash[i]);
+    for (int i = 0; i < 32; i++)
+        o += snprintf(s + o, (size_t)(80 - o), "%02x", hash[i]);
     pins_seq[pins_n++] = s;
 }
 
@@ -43,7 +44,8 @@ static inline void pins_check(const char *name) {
     if (w && strcmp(w, "1") == 0) {
         FILE *f = fopen(path, "w");
         assert_non_null(f);
-        for (size_t i = 0; i < pins_n; i++) fprintf(f, "%s\n", pins_seq[i]);
+        for (size_t i = 0; i < pins_n; i++)
+            fprintf(f, "%s\n", pins_seq[i]);
         assert_int_equal(fclose(f), 0);
         fprintf(stderr, "wrote %zu app hashes to %s\n", pins_n, path);
     } else {
@@ -56,14 +58,16 @@ static inline void pins_check(const char *name) {
             if (!line[0]) continue;
             if (i >= pins_n) fail_msg("%s: the run made %zu app hashes, the pins have more", name, pins_n);
             if (strcmp(line, pins_seq[i]) != 0)
-                fail_msg("%s: app hash #%zu differs from the pin:\n  pinned %s\n  now    %s", name, i, line, pins_seq[i]);
+                fail_msg("%s: app hash #%zu differs from the pin:\n  pinned %s\n  now    %s", name, i, line,
+                         pins_seq[i]);
             i++;
         }
         fclose(f);
         if (i != pins_n) fail_msg("%s: %zu pinned app hashes, the run made %zu", name, i, pins_n);
         fprintf(stderr, "%s: all %zu app hashes equal the pins\n", name, pins_n);
     }
-    for (size_t i = 0; i < pins_n; i++) free(pins_seq[i]);
+    for (size_t i = 0; i < pins_n; i++)
+        free(pins_seq[i]);
     pins_n = 0;
 }
 

@@ -22,7 +22,8 @@ static inline void ctu_addr_of(const uint8_t sk[32], char out[100]) {
 
 /* The value of key in the LAST event of that type among ev[0..n) (a tx's fee
  * transfer comes first, its message's last), or NULL. */
-static inline const char *ctu_event_attr(const wicas_chain_event *ev, size_t n, const char *type, const char *key) {
+static inline const char *ctu_event_attr(const wicas_chain_event *ev, size_t n, const char *type,
+                                         const char *key) {
     const char *found = NULL;
     for (size_t i = 0; i < n; i++)
         if (strcmp(ev[i].type, type) == 0)

@@ -143,7 +143,8 @@ static void offer(fz_in *in) {
     }
     char err[512] = "";
     wicas_chain_restore *r = NULL;
-    wicas_chain_restore_result res = wicas_chain_restore_begin(target, &s, src_hash, FZC_CHAIN_ID, 1, &r, err, sizeof err);
+    wicas_chain_restore_result res =
+        wicas_chain_restore_begin(target, &s, src_hash, FZC_CHAIN_ID, 1, &r, err, sizeof err);
     check_outcome(res, err);
     FUZZ_CHECK((res == WICAS_CHAIN_RESTORE_ACCEPT) == (r != NULL), "restore handle vs result");
     wicas_chain_restore_free(r);
@@ -183,7 +184,8 @@ static bool restore(fz_in *in) {
     if (trust & 1) trusted[trust % 32] ^= 0x80;
     char err[512] = "";
     wicas_chain_restore *r = NULL;
-    wicas_chain_restore_result res = wicas_chain_restore_begin(target, &s, trusted, FZC_CHAIN_ID, 1, &r, err, sizeof err);
+    wicas_chain_restore_result res =
+        wicas_chain_restore_begin(target, &s, trusted, FZC_CHAIN_ID, 1, &r, err, sizeof err);
     check_outcome(res, err);
     bool done = false;
     for (uint32_t i = 0; res == WICAS_CHAIN_RESTORE_ACCEPT && i < n && !done; i++) {

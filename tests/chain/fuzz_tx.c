@@ -161,7 +161,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         } else {
             (void)wicas_wtx_verify(&t, FZC_CHAIN_ID, 0);
             /* decoding is a pure function of the bytes */
-            FUZZ_CHECK(wicas_wtx_decode(tx, len, false, &t2, &code2, err2, sizeof err2) == 0, "second decode failed");
+            FUZZ_CHECK(wicas_wtx_decode(tx, len, false, &t2, &code2, err2, sizeof err2) == 0,
+                       "second decode failed");
             FUZZ_CHECK(t.gas_limit == t2.gas_limit && t.sequence == t2.sequence && t.n_fee == t2.n_fee &&
                            memcmp(t.signer, t2.signer, 20) == 0,
                        "decode differs");

@@ -70,12 +70,14 @@ static int teardown(void **st) {
     return system(cmd);
 }
 
-static uint8_t *send_tx(const uint8_t *sk, const char *from, const char *to, const char *amt, const char *chain_id,
-                        uint64_t acc, uint64_t seq, uint64_t gas, const char *fee, size_t *len) {
+static uint8_t *send_tx(const uint8_t *sk, const char *from, const char *to, const char *amt,
+                        const char *chain_id, uint64_t acc, uint64_t seq, uint64_t gas, const char *fee,
+                        size_t *len) {
     wicas_chain_any m;
     char err[256];
     assert_int_equal(wicas_chain_msg_send(from, to, amt, &m, err, sizeof err), 0);
-    wicas_chain_tx_params p = {.chain_id = chain_id, .account_number = acc, .sequence = seq, .gas_limit = gas, .fee = fee};
+    wicas_chain_tx_params p = {
+        .chain_id = chain_id, .account_number = acc, .sequence = seq, .gas_limit = gas, .fee = fee};
     uint8_t *tx;
     assert_int_equal(wicas_chain_tx_build_sign(sk, NULL, &p, &m, 1, &tx, len, err, sizeof err), 0);
     wicas_chain_any_free(&m);
@@ -83,10 +85,13 @@ static uint8_t *send_tx(const uint8_t *sk, const char *from, const char *to, con
 }
 
 /* Runs one block with the given txs and commits; results are checked by the caller. */
-static void block(wicas_chain *c, int64_t h, uint8_t **txs, size_t *lens, size_t n, wicas_chain_tx_result *res,
-                  uint8_t hash[32]) {
-    wicas_chain_block b = {.height = h, .time_seconds = 1700000000 + h, .txs = (const uint8_t *const *)txs,
-                           .tx_lens = lens, .n_txs = n};
+static void block(wicas_chain *c, int64_t h, uint8_t **txs, size_t *lens, size_t n,
+                  wicas_chain_tx_result *res, uint8_t hash[32]) {
+    wicas_chain_block b = {.height = h,
+                           .time_seconds = 1700000000 + h,
+                           .txs = (const uint8_t *const *)txs,
+                           .tx_lens = lens,
+                           .n_txs = n};
     char err[256];
     wicas_chain_event *ev;
     size_t nev;
@@ -102,8 +107,10 @@ static void block(wicas_chain *c, int64_t h, uint8_t **txs, size_t *lens, size_t
 static void genesis(wicas_chain *c, uint8_t hash[32]) {
     char g[600];
     snprintf(g, sizeof g,
-             "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000\"},"
-             "{\"denom\":\"ufoo\",\"amount\":\"7\"}]},{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"500\"}]}]}}",
+             "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":"
+             "\"1000000\"},"
+             "{\"denom\":\"ufoo\",\"amount\":\"7\"}]},{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\","
+             "\"amount\":\"500\"}]}]}}",
              alice, bob);
     char err[256];
     int rc = wicas_chain_init_chain(c, "wicas-test", 1, g, strlen(g), hash, err, sizeof err);
@@ -163,7 +170,8 @@ static void test_bank_and_invalid(void **st) {
         wicas_chain_query_result qr2;
         wicas_chain_query(c, "/cosmos.bank.v1beta1.Query/AllBalances", qb2, qn2, 0, false, &qr2);
         assert_int_equal(qr2.code, 0);
-        Wchain__QueryAllBalancesResponse *ab = wchain__query_all_balances_response__unpack(NULL, qr2.value_len, qr2.value);
+        Wchain__QueryAllBalancesResponse *ab =
+            wchain__query_all_balances_response__unpack(NULL, qr2.value_len, qr2.value);
         assert_int_equal(ab->n_balances, 2);
         assert_string_equal(ab->balances[0]->denom, "ufoo");
         assert_string_equal(ab->balances[0]->amount, "7");
@@ -212,11 +220,13 @@ static void test_bank_and_invalid(void **st) {
     size_t bl[10];
     uint32_t want[10];
     /* bad signature: flip a bit in the signature (last bytes of TxRaw) */
-    bad[n_bad] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 1, 100000, "1000uwicas", &bl[n_bad]);
+    bad[n_bad] =
+        send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 1, 100000, "1000uwicas", &bl[n_bad]);
     bad[n_bad][bl[n_bad] - 5] ^= 1;
     want[n_bad++] = WICAS_CODE_UNAUTHORIZED;
     /* wrong chain id in the SignDoc => signature fails */
-    bad[n_bad] = send_tx(alice_sk, alice, bob, "1uwicas", "other-chain", 0, 1, 100000, "1000uwicas", &bl[n_bad]);
+    bad[n_bad] =
+        send_tx(alice_sk, alice, bob, "1uwicas", "other-chain", 0, 1, 100000, "1000uwicas", &bl[n_bad]);
     want[n_bad++] = WICAS_CODE_UNAUTHORIZED;
     /* replayed sequence: tx1 again */
     bad[n_bad] = malloc(l1);
@@ -224,7 +234,8 @@ static void test_bank_and_invalid(void **st) {
     bl[n_bad] = l1;
     want[n_bad++] = WICAS_CODE_WRONG_SEQUENCE;
     /* insufficient fee for the min gas price (100000 gas * 0.01 = 1000) */
-    bad[n_bad] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 1, 100000, "999uwicas", &bl[n_bad]);
+    bad[n_bad] =
+        send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 1, 100000, "999uwicas", &bl[n_bad]);
     want[n_bad++] = WICAS_CODE_INSUFFICIENT_FEE;
     /* out of gas: the tx-size cost alone exceeds 500 gas */
     bad[n_bad] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 1, 500, "1000uwicas", &bl[n_bad]);
@@ -236,10 +247,13 @@ static void test_bank_and_invalid(void **st) {
     want[n_bad++] = WICAS_CODE_TX_DECODE;
     /* unknown message type */
     {
-        wicas_chain_any m = {.type_url = (char *)"/cosmos.gov.v1.MsgVote", .value = (uint8_t *)"\x08\x01", .value_len = 2};
-        wicas_chain_tx_params p = {.chain_id = "wicas-test", .sequence = 1, .gas_limit = 100000, .fee = "1000uwicas"};
+        wicas_chain_any m = {
+            .type_url = (char *)"/cosmos.gov.v1.MsgVote", .value = (uint8_t *)"\x08\x01", .value_len = 2};
+        wicas_chain_tx_params p = {
+            .chain_id = "wicas-test", .sequence = 1, .gas_limit = 100000, .fee = "1000uwicas"};
         char e2[200];
-        assert_int_equal(wicas_chain_tx_build_sign(alice_sk, NULL, &p, &m, 1, &bad[n_bad], &bl[n_bad], e2, sizeof e2), 0);
+        assert_int_equal(
+            wicas_chain_tx_build_sign(alice_sk, NULL, &p, &m, 1, &bad[n_bad], &bl[n_bad], e2, sizeof e2), 0);
         want[n_bad++] = WICAS_CODE_UNKNOWN_REQUEST;
     }
     /* unknown account: a key nobody funded */
@@ -252,21 +266,28 @@ static void test_bank_and_invalid(void **st) {
         want[n_bad++] = WICAS_CODE_UNKNOWN_ADDRESS;
     }
     /* insufficient funds to pay the fee */
-    bad[n_bad] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 1, 100000, "999999999uwicas", &bl[n_bad]);
+    bad[n_bad] =
+        send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 1, 100000, "999999999uwicas", &bl[n_bad]);
     want[n_bad++] = WICAS_CODE_INSUFFICIENT_FUNDS;
     /* a signer that is not the message's sender (bob signs alice's send) */
     {
         wicas_chain_any m;
         char e2[200];
         assert_int_equal(wicas_chain_msg_send(alice, bob, "1uwicas", &m, e2, sizeof e2), 0);
-        wicas_chain_tx_params p = {.chain_id = "wicas-test", .account_number = 1, .sequence = 0, .gas_limit = 100000, .fee = "1000uwicas"};
-        assert_int_equal(wicas_chain_tx_build_sign(bob_sk, NULL, &p, &m, 1, &bad[n_bad], &bl[n_bad], e2, sizeof e2), 0);
+        wicas_chain_tx_params p = {.chain_id = "wicas-test",
+                                   .account_number = 1,
+                                   .sequence = 0,
+                                   .gas_limit = 100000,
+                                   .fee = "1000uwicas"};
+        assert_int_equal(
+            wicas_chain_tx_build_sign(bob_sk, NULL, &p, &m, 1, &bad[n_bad], &bl[n_bad], e2, sizeof e2), 0);
         wicas_chain_any_free(&m);
         want[n_bad++] = WICAS_CODE_INVALID_PUBKEY;
     }
     for (size_t i = 0; i < n_bad; i++) {
         wicas_chain_check_tx(c, bad[i], bl[i], false, &r);
-        if (r.code != want[i]) fprintf(stderr, "bad tx %zu: code %u (%s), want %u\n", i, r.code, r.log, want[i]);
+        if (r.code != want[i])
+            fprintf(stderr, "bad tx %zu: code %u (%s), want %u\n", i, r.code, r.log, want[i]);
         assert_int_equal(r.code, want[i]);
         assert_true(strlen(r.log) > 5);
         wicas_chain_tx_result_free(&r);
@@ -300,7 +321,8 @@ static void test_bank_and_invalid(void **st) {
 
     /* a failing message in a block: fee paid, sequence used, send reverted */
     size_t lf;
-    uint8_t *txf = send_tx(alice_sk, alice, bob, "5000000uwicas", "wicas-test", 0, 2, 100000, "1000uwicas", &lf);
+    uint8_t *txf =
+        send_tx(alice_sk, alice, bob, "5000000uwicas", "wicas-test", 0, 2, 100000, "1000uwicas", &lf);
     uint64_t a0 = ctu_balance(c, alice, "uwicas"), b0 = ctu_balance(c, bob, "uwicas");
     uint8_t h4[32];
     block(c, 4, &txf, &lf, 1, bres, h4);
@@ -351,7 +373,8 @@ static void test_bank_and_invalid(void **st) {
     assert_int_equal(qr.code, 0);
     Wchain__QueryAccountResponse *ar = wchain__query_account_response__unpack(NULL, qr.value_len, qr.value);
     assert_string_equal(ar->account->type_url, "/cosmos.auth.v1beta1.BaseAccount");
-    Wchain__BaseAccount *ba = wchain__base_account__unpack(NULL, ar->account->value.len, ar->account->value.data);
+    Wchain__BaseAccount *ba =
+        wchain__base_account__unpack(NULL, ar->account->value.len, ar->account->value.data);
     assert_int_equal(ba->sequence, 5);
     assert_int_equal(ba->account_number, 0);
     assert_string_equal(ba->address, alice);
@@ -436,7 +459,8 @@ static void test_bank_and_invalid(void **st) {
     assert_int_equal(wicas_chain_init_chain(c, "x", 1, "{}", 2, h0, err, sizeof err), WICAS_CHAIN_ERR_STATE);
     /* finalize at the wrong height is refused and changes nothing */
     wicas_chain_block wb = {.height = ha + 5};
-    assert_int_equal(wicas_chain_finalize_block(c, &wb, NULL, NULL, NULL, h0, err, sizeof err), WICAS_CHAIN_ERR_STATE);
+    assert_int_equal(wicas_chain_finalize_block(c, &wb, NULL, NULL, NULL, h0, err, sizeof err),
+                     WICAS_CHAIN_ERR_STATE);
     assert_int_equal(wicas_chain_commit(c, NULL), WICAS_CHAIN_ERR_STATE);
 
     /* proofs: bob's uwicas balance key, at the latest and at height 1 */
@@ -461,24 +485,30 @@ static void test_bank_and_invalid(void **st) {
     assert_memory_equal(qr.value, want_v, qr.value_len);
     assert_int_equal(qr.n_ops, 1);
     assert_string_equal(qr.ops[0].type, WICAS_CHAIN_PROOF_OP_TYPE);
-    assert_int_equal(wicas_chain_verify_proof(after, key, kl, qr.value, qr.value_len, qr.ops[0].data, qr.ops[0].data_len), 0);
-    assert_int_equal(wicas_chain_verify_proof(after, key, kl, (const uint8_t *)"999", 3, qr.ops[0].data, qr.ops[0].data_len),
+    assert_int_equal(
+        wicas_chain_verify_proof(after, key, kl, qr.value, qr.value_len, qr.ops[0].data, qr.ops[0].data_len),
+        0);
+    assert_int_equal(wicas_chain_verify_proof(after, key, kl, (const uint8_t *)"999", 3, qr.ops[0].data,
+                                              qr.ops[0].data_len),
                      WICAS_CHAIN_ERR_PROOF);
-    assert_int_equal(wicas_chain_verify_proof(h, key, kl, qr.value, qr.value_len, qr.ops[0].data, qr.ops[0].data_len),
-                     WICAS_CHAIN_ERR_PROOF);
+    assert_int_equal(
+        wicas_chain_verify_proof(h, key, kl, qr.value, qr.value_len, qr.ops[0].data, qr.ops[0].data_len),
+        WICAS_CHAIN_ERR_PROOF);
     wicas_chain_query_result_free(&qr);
     wicas_chain_query(c, "store/main/key", key, kl, 1, true, &qr);
     assert_int_equal(qr.code, 0);
     assert_int_equal(qr.height, 1);
     assert_memory_equal(qr.value, "1500", 4);
-    assert_int_equal(wicas_chain_verify_proof(h, key, kl, qr.value, qr.value_len, qr.ops[0].data, qr.ops[0].data_len), 0);
+    assert_int_equal(
+        wicas_chain_verify_proof(h, key, kl, qr.value, qr.value_len, qr.ops[0].data, qr.ops[0].data_len), 0);
     wicas_chain_query_result_free(&qr);
     /* absent key: exclusion proof */
     key[kl - 1] = 'X';
     wicas_chain_query(c, "store/main/key", key, kl, 0, true, &qr);
     assert_int_equal(qr.code, 0);
     assert_null(qr.value);
-    assert_int_equal(wicas_chain_verify_proof(after, key, kl, NULL, 0, qr.ops[0].data, qr.ops[0].data_len), 0);
+    assert_int_equal(wicas_chain_verify_proof(after, key, kl, NULL, 0, qr.ops[0].data, qr.ops[0].data_len),
+                     0);
     wicas_chain_query_result_free(&qr);
     wicas_chain_query(c, "store/main/key", key, kl, 999, true, &qr);
     assert_int_equal(qr.code, WICAS_CODE_INVALID_REQUEST);
@@ -490,7 +520,8 @@ static void test_bank_and_invalid(void **st) {
 /* ---- wasm --------------------------------------------------------------------------------- */
 
 static uint8_t *msg_tx(const wicas_chain_any *m, uint64_t seq, uint64_t gas, size_t *len) {
-    wicas_chain_tx_params p = {.chain_id = "wicas-test", .account_number = 0, .sequence = seq, .gas_limit = gas, .fee = "100uwicas"};
+    wicas_chain_tx_params p = {
+        .chain_id = "wicas-test", .account_number = 0, .sequence = seq, .gas_limit = gas, .fee = "100uwicas"};
     uint8_t *tx;
     char err[200];
     assert_int_equal(wicas_chain_tx_build_sign(alice_sk, NULL, &p, m, 1, &tx, len, err, sizeof err), 0);
@@ -535,7 +566,9 @@ static void test_wasm_counter(void **st) {
     assert_string_equal(ctu_attr(&r, "store_code", "code_id"), "1");
     wicas_chain_tx_result_free(&r);
     /* instantiate with funds */
-    assert_int_equal(wicas_chain_msg_instantiate(alice, alice, 1, "counter", "{\"count\":5}", "100uwicas", &m, err, sizeof err), 0);
+    assert_int_equal(wicas_chain_msg_instantiate(alice, alice, 1, "counter", "{\"count\":5}", "100uwicas", &m,
+                                                 err, sizeof err),
+                     0);
     tx = msg_tx(&m, 1, 2000000, &len);
     wicas_chain_any_free(&m);
     run1(c, 2, tx, len, &r);
@@ -562,7 +595,8 @@ static void test_wasm_counter(void **st) {
     assert_int_equal(ctu_balance(c, contract, "uwicas"), 100);
     /* execute increment twice */
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(wicas_chain_msg_execute(alice, contract, "{\"increment\":{}}", NULL, &m, err, sizeof err), 0);
+        assert_int_equal(
+            wicas_chain_msg_execute(alice, contract, "{\"increment\":{}}", NULL, &m, err, sizeof err), 0);
         tx = msg_tx(&m, 2 + (uint64_t)i, 2000000, &len);
         wicas_chain_any_free(&m);
         run1(c, 3 + i, tx, len, &r);
@@ -577,7 +611,8 @@ static void test_wasm_counter(void **st) {
     assert_non_null(strstr(out, "\"count\":7"));
     free(out);
     /* a contract error fails the tx with the wasm codespace and reverts */
-    assert_int_equal(wicas_chain_msg_execute(alice, contract, "{\"no_such_msg\":{}}", NULL, &m, err, sizeof err), 0);
+    assert_int_equal(
+        wicas_chain_msg_execute(alice, contract, "{\"no_such_msg\":{}}", NULL, &m, err, sizeof err), 0);
     tx = msg_tx(&m, 4, 2000000, &len);
     wicas_chain_any_free(&m);
     run1(c, 5, tx, len, &r);
@@ -585,7 +620,8 @@ static void test_wasm_counter(void **st) {
     assert_string_equal(r.codespace, "wasm");
     wicas_chain_tx_result_free(&r);
     /* out of gas inside the contract */
-    assert_int_equal(wicas_chain_msg_execute(alice, contract, "{\"increment\":{}}", NULL, &m, err, sizeof err), 0);
+    assert_int_equal(
+        wicas_chain_msg_execute(alice, contract, "{\"increment\":{}}", NULL, &m, err, sizeof err), 0);
     tx = msg_tx(&m, 5, 92000, &len);
     wicas_chain_any_free(&m);
     run1(c, 6, tx, len, &r);
@@ -612,7 +648,8 @@ static void test_wasm_counter(void **st) {
     wicas_chain_query_result qr;
     wicas_chain_query(c, "/cosmwasm.wasm.v1.Query/ContractsByCode", qb, qn, 0, false, &qr);
     assert_int_equal(qr.code, 0);
-    Wchain__QueryContractsByCodeResponse *cr = wchain__query_contracts_by_code_response__unpack(NULL, qr.value_len, qr.value);
+    Wchain__QueryContractsByCodeResponse *cr =
+        wchain__query_contracts_by_code_response__unpack(NULL, qr.value_len, qr.value);
     assert_int_equal(cr->n_contracts, 1);
     assert_string_equal(cr->contracts[0], contract);
     wchain__query_contracts_by_code_response__free_unpacked(cr, NULL);
@@ -633,7 +670,8 @@ static void test_wasm_counter(void **st) {
     qn = wchain__query_raw_contract_state_request__pack(&rq, rb);
     wicas_chain_query(c, "/cosmwasm.wasm.v1.Query/RawContractState", rb, qn, 0, false, &qr);
     assert_int_equal(qr.code, 0);
-    Wchain__QueryRawContractStateResponse *rr = wchain__query_raw_contract_state_response__unpack(NULL, qr.value_len, qr.value);
+    Wchain__QueryRawContractStateResponse *rr =
+        wchain__query_raw_contract_state_response__unpack(NULL, qr.value_len, qr.value);
     assert_non_null(memmem(rr->data.data, rr->data.len, "\"count\":7", 9));
     wchain__query_raw_contract_state_response__free_unpacked(rr, NULL);
     wicas_chain_query_result_free(&qr);
@@ -659,7 +697,8 @@ static char *b64s(const char *s) {
 
 static uint64_t g_seq;
 
-static wicas_chain_tx_result exec_json(wicas_chain *c, int64_t *h, const char *contract, const char *json, const char *funds) {
+static wicas_chain_tx_result exec_json(wicas_chain *c, int64_t *h, const char *contract, const char *json,
+                                       const char *funds) {
     wicas_chain_any m;
     char err[256];
     assert_int_equal(wicas_chain_msg_execute(alice, contract, json, funds, &m, err, sizeof err), 0);
@@ -671,8 +710,8 @@ static wicas_chain_tx_result exec_json(wicas_chain *c, int64_t *h, const char *c
     return r;
 }
 
-static void store_inst(wicas_chain *c, int64_t *h, const char *file, uint64_t code_id, const char *init, const char *funds,
-                       char out[100]) {
+static void store_inst(wicas_chain *c, int64_t *h, const char *file, uint64_t code_id, const char *init,
+                       const char *funds, char out[100]) {
     const char *wd = getenv("WICAS_WASM_DIR");
     char path[512];
     snprintf(path, sizeof path, "%s/%s", wd ? wd : "wasm", file);
@@ -690,7 +729,8 @@ static void store_inst(wicas_chain *c, int64_t *h, const char *file, uint64_t co
     assert_int_equal(r.code, 0);
     wicas_chain_tx_result_free(&r);
     free(wasm);
-    assert_int_equal(wicas_chain_msg_instantiate(alice, NULL, code_id, file, init, funds, &m, err, sizeof err), 0);
+    assert_int_equal(
+        wicas_chain_msg_instantiate(alice, NULL, code_id, file, init, funds, &m, err, sizeof err), 0);
     tx = msg_tx(&m, g_seq++, 5000000, &len);
     wicas_chain_any_free(&m);
     run1(c, ++*h, tx, len, &r);
@@ -704,7 +744,8 @@ static void test_wasm_messages(void **st) {
     const char *wd = getenv("WICAS_WASM_DIR");
     char path[512];
     snprintf(path, sizeof path, "%s/reflect.wasm", wd ? wd : "wasm");
-    if (access(path, R_OK) != 0) fail_msg("%s missing: the build makes it (a missing artifact is a failure)", path);
+    if (access(path, R_OK) != 0)
+        fail_msg("%s missing: the build makes it (a missing artifact is a failure)", path);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s/*", dir);
     assert_int_equal(system(cmd), 0);
@@ -723,7 +764,8 @@ static void test_wasm_messages(void **st) {
     char *inc = b64s("{\"increment\":{}}");
     char msg[1024];
     snprintf(msg, sizeof msg,
-             "{\"reflect_msg\":{\"msgs\":[{\"bank\":{\"send\":{\"to_address\":\"%s\",\"amount\":[{\"denom\":\"uwicas\",\"amount\":\"7\"}]}}},"
+             "{\"reflect_msg\":{\"msgs\":[{\"bank\":{\"send\":{\"to_address\":\"%s\",\"amount\":[{\"denom\":"
+             "\"uwicas\",\"amount\":\"7\"}]}}},"
              "{\"wasm\":{\"execute\":{\"contract_addr\":\"%s\",\"msg\":\"%s\",\"funds\":[]}}}]}}",
              carol, counter, inc);
     wicas_chain_tx_result r = exec_json(c, &h, reflect, msg, NULL);
@@ -740,8 +782,10 @@ static void test_wasm_messages(void **st) {
 
     /* a failing message (overspend) fails the whole tx and reverts the first */
     snprintf(msg, sizeof msg,
-             "{\"reflect_msg\":{\"msgs\":[{\"wasm\":{\"execute\":{\"contract_addr\":\"%s\",\"msg\":\"%s\",\"funds\":[]}}},"
-             "{\"bank\":{\"send\":{\"to_address\":\"%s\",\"amount\":[{\"denom\":\"uwicas\",\"amount\":\"999999\"}]}}}]}}",
+             "{\"reflect_msg\":{\"msgs\":[{\"wasm\":{\"execute\":{\"contract_addr\":\"%s\",\"msg\":\"%s\","
+             "\"funds\":[]}}},"
+             "{\"bank\":{\"send\":{\"to_address\":\"%s\",\"amount\":[{\"denom\":\"uwicas\",\"amount\":"
+             "\"999999\"}]}}}]}}",
              counter, inc, carol);
     r = exec_json(c, &h, reflect, msg, NULL);
     assert_int_equal(r.code, WICAS_CODE_INSUFFICIENT_FUNDS);
@@ -756,8 +800,10 @@ static void test_wasm_messages(void **st) {
     char *reset = b64s("{\"reset\":{\"count\":100}}");
     snprintf(msg, sizeof msg,
              "{\"reflect_sub_msg\":{\"msgs\":["
-             "{\"id\":5,\"msg\":{\"wasm\":{\"execute\":{\"contract_addr\":\"%s\",\"msg\":\"%s\",\"funds\":[]}}},\"gas_limit\":null,\"reply_on\":\"error\"},"
-             "{\"id\":6,\"msg\":{\"wasm\":{\"execute\":{\"contract_addr\":\"%s\",\"msg\":\"%s\",\"funds\":[]}}},\"gas_limit\":null,\"reply_on\":\"success\"}]}}",
+             "{\"id\":5,\"msg\":{\"wasm\":{\"execute\":{\"contract_addr\":\"%s\",\"msg\":\"%s\",\"funds\":[]}"
+             "}},\"gas_limit\":null,\"reply_on\":\"error\"},"
+             "{\"id\":6,\"msg\":{\"wasm\":{\"execute\":{\"contract_addr\":\"%s\",\"msg\":\"%s\",\"funds\":[]}"
+             "}},\"gas_limit\":null,\"reply_on\":\"success\"}]}}",
              counter, reset, counter, inc);
     r = exec_json(c, &h, reflect, msg, NULL);
     assert_int_equal(r.code, 0);
@@ -777,7 +823,8 @@ static void test_wasm_messages(void **st) {
     free(out);
     /* a failing submessage without reply_on error fails the tx */
     snprintf(msg, sizeof msg,
-             "{\"reflect_sub_msg\":{\"msgs\":[{\"id\":7,\"msg\":{\"wasm\":{\"execute\":{\"contract_addr\":\"%s\",\"msg\":\"%s\",\"funds\":[]}}},\"gas_limit\":null,\"reply_on\":\"success\"}]}}",
+             "{\"reflect_sub_msg\":{\"msgs\":[{\"id\":7,\"msg\":{\"wasm\":{\"execute\":{\"contract_addr\":\"%"
+             "s\",\"msg\":\"%s\",\"funds\":[]}}},\"gas_limit\":null,\"reply_on\":\"success\"}]}}",
              counter, reset);
     r = exec_json(c, &h, reflect, msg, NULL);
     assert_int_equal(r.code, WICAS_WASM_CODE_EXECUTE_FAILED);
@@ -786,7 +833,9 @@ static void test_wasm_messages(void **st) {
     free(inc);
 
     /* the querier: bank balance and a smart query of another contract, from a contract */
-    snprintf(msg, sizeof msg, "{\"chain\":{\"request\":{\"bank\":{\"balance\":{\"address\":\"%s\",\"denom\":\"uwicas\"}}}}}", carol);
+    snprintf(msg, sizeof msg,
+             "{\"chain\":{\"request\":{\"bank\":{\"balance\":{\"address\":\"%s\",\"denom\":\"uwicas\"}}}}}",
+             carol);
     out = smart(c, reflect, msg, &code);
     assert_int_equal(code, 0);
     cJSON *j = cJSON_Parse(out);
@@ -799,7 +848,9 @@ static void test_wasm_messages(void **st) {
     cJSON_Delete(j);
     free(out);
     char *gq = b64s("{\"get_count\":{}}");
-    snprintf(msg, sizeof msg, "{\"chain\":{\"request\":{\"wasm\":{\"smart\":{\"contract_addr\":\"%s\",\"msg\":\"%s\"}}}}}", counter, gq);
+    snprintf(msg, sizeof msg,
+             "{\"chain\":{\"request\":{\"wasm\":{\"smart\":{\"contract_addr\":\"%s\",\"msg\":\"%s\"}}}}}",
+             counter, gq);
     free(gq);
     out = smart(c, reflect, msg, &code);
     assert_int_equal(code, 0);
@@ -816,7 +867,8 @@ static void test_wasm_messages(void **st) {
 
     /* nameservice: register pays the purchase price */
     store_inst(c, &h, "nameservice.wasm", 3,
-               "{\"purchase_price\":{\"denom\":\"uwicas\",\"amount\":\"100\"},\"transfer_price\":null}", NULL, ns);
+               "{\"purchase_price\":{\"denom\":\"uwicas\",\"amount\":\"100\"},\"transfer_price\":null}", NULL,
+               ns);
     r = exec_json(c, &h, ns, "{\"register\":{\"name\":\"alice\"}}", "50uwicas");
     assert_int_not_equal(r.code, 0);
     wicas_chain_tx_result_free(&r);
@@ -860,7 +912,8 @@ static void test_admin_hooks_fuzz(void **st) {
     const char *wd = getenv("WICAS_WASM_DIR");
     char path[512];
     snprintf(path, sizeof path, "%s/reflect.wasm", wd ? wd : "wasm");
-    if (access(path, R_OK) != 0) fail_msg("%s missing: the build makes it (a missing artifact is a failure)", path);
+    if (access(path, R_OK) != 0)
+        fail_msg("%s missing: the build makes it (a missing artifact is a failure)", path);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s/*", dir);
     assert_int_equal(system(cmd), 0);
@@ -881,7 +934,8 @@ static void test_admin_hooks_fuzz(void **st) {
     wicas_chain_any m;
     size_t len;
     wicas_chain_tx_result r;
-    assert_int_equal(wicas_chain_msg_instantiate(alice, alice, 1, "admin", "{\"count\":1}", NULL, &m, err, sizeof err), 0);
+    assert_int_equal(
+        wicas_chain_msg_instantiate(alice, alice, 1, "admin", "{\"count\":1}", NULL, &m, err, sizeof err), 0);
     uint8_t *tx = msg_tx(&m, g_seq++, 5000000, &len);
     wicas_chain_any_free(&m);
     run1(c, ++h, tx, len, &r);
@@ -926,7 +980,11 @@ static void test_admin_hooks_fuzz(void **st) {
     assert_int_equal(r.code, WICAS_CODE_UNAUTHORIZED);
     wicas_chain_tx_result_free(&r);
     {
-        wicas_chain_tx_params p = {.chain_id = "wicas-test", .account_number = 1, .sequence = 0, .gas_limit = 500000, .fee = "100uwicas"};
+        wicas_chain_tx_params p = {.chain_id = "wicas-test",
+                                   .account_number = 1,
+                                   .sequence = 0,
+                                   .gas_limit = 500000,
+                                   .fee = "100uwicas"};
         ca.sender = bob;
         cm.value_len = wchain__msg_clear_admin__pack(&ca, buf);
         assert_int_equal(wicas_chain_tx_build_sign(bob_sk, NULL, &p, &cm, 1, &tx, &len, err, sizeof err), 0);
@@ -940,7 +998,8 @@ static void test_admin_hooks_fuzz(void **st) {
     wicas_chain_query_result qr;
     wicas_chain_query(c, "/cosmwasm.wasm.v1.Query/ContractInfo", buf, qn, 0, false, &qr);
     assert_int_equal(qr.code, 0);
-    Wchain__QueryContractInfoResponse *cir = wchain__query_contract_info_response__unpack(NULL, qr.value_len, qr.value);
+    Wchain__QueryContractInfoResponse *cir =
+        wchain__query_contract_info_response__unpack(NULL, qr.value_len, qr.value);
     assert_string_equal(cir->contract_info->admin, "");
     assert_string_equal(cir->contract_info->label, "admin");
     wchain__query_contract_info_response__free_unpacked(cir, NULL);
@@ -968,7 +1027,8 @@ static void test_admin_hooks_fuzz(void **st) {
     wicas_chain_block bb = {.height = lh + 1};
     uint8_t app[32];
     refuse_block = true;
-    assert_int_equal(wicas_chain_finalize_block(c, &bb, NULL, NULL, NULL, app, err, sizeof err), WICAS_CHAIN_ERR_INVALID);
+    assert_int_equal(wicas_chain_finalize_block(c, &bb, NULL, NULL, NULL, app, err, sizeof err),
+                     WICAS_CHAIN_ERR_INVALID);
     assert_string_equal(err, "refused by hook");
     refuse_block = false;
     assert_int_equal(wicas_chain_commit(c, NULL), WICAS_CHAIN_ERR_STATE); /* nothing pending */
@@ -979,7 +1039,8 @@ static void test_admin_hooks_fuzz(void **st) {
      * no crash, every result has a log, and the state changes only through
      * txs reported successful */
     size_t vl;
-    uint8_t *valid = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, g_seq, 200000, "100uwicas", &vl);
+    uint8_t *valid =
+        send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, g_seq, 200000, "100uwicas", &vl);
     uint64_t seed = 0x9E3779B97F4A7C15ULL;
     enum { NF = 3000 };
     uint8_t *bad[64];
@@ -995,10 +1056,18 @@ static void test_admin_hooks_fuzz(void **st) {
             seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
             size_t pos = (size_t)(seed >> 33) % tl;
             switch ((seed >> 20) % 4) {
-            case 0: t[pos] ^= (uint8_t)(1u << ((seed >> 8) % 8)); break;
-            case 1: t[pos] = (uint8_t)(seed >> 40); break;
-            case 2: tl = pos + 1; break; /* truncate */
-            default: t[pos] = 0xff; break;
+            case 0:
+                t[pos] ^= (uint8_t)(1u << ((seed >> 8) % 8));
+                break;
+            case 1:
+                t[pos] = (uint8_t)(seed >> 40);
+                break;
+            case 2:
+                tl = pos + 1;
+                break; /* truncate */
+            default:
+                t[pos] = 0xff;
+                break;
             }
         }
         wicas_chain_check_tx(c, t, tl, false, &r);
@@ -1031,7 +1100,8 @@ static void test_admin_hooks_fuzz(void **st) {
     wicas_chain_info(c, &lh, after);
     if (ok == 0) assert_memory_equal(before, after, 32);
     if (ok == 0) assert_int_equal(ctu_balance(c, alice, "uwicas"), a0);
-    fprintf(stderr, "fuzz: %d of %d mutated txs passed CheckTx, %d of %zu in the block succeeded\n", accepted, NF, ok, nb);
+    fprintf(stderr, "fuzz: %d of %d mutated txs passed CheckTx, %d of %zu in the block succeeded\n", accepted,
+            NF, ok, nb);
     free(valid);
     wicas_chain_close(c);
 }
@@ -1080,7 +1150,9 @@ static void *gated_query_main(void *arg) {
 }
 
 /* bob's uwicas balance and the height the answer is for */
-static uint64_t bob_balance_at(wicas_chain *c, int64_t *height) { return ctu_balance_at(c, bob, "uwicas", height); }
+static uint64_t bob_balance_at(wicas_chain *c, int64_t *height) {
+    return ctu_balance_at(c, bob, "uwicas", height);
+}
 
 static void test_query_threads(void **st) {
     (void)st;
@@ -1224,22 +1296,27 @@ static void test_genesis_wasm(void **st) {
         "[]",
         "{\"bank\":{\"balances\":{}}}",
         "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"u\",\"amount\":\"1\"}]}]}}",
-        "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"-1\"}]}]}}",
+        "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"-1\"}]}]}"
+        "}",
         "{\"wasm\":{\"codes\":[{\"code_bytes\":\"!!\",\"code_info\":{\"creator\":\"%s\"}}]}}",
         "{\"wasm\":{\"codes\":[{\"code_bytes\":\"AGFzbQ==\",\"code_info\":{\"creator\":\"%s\"}}]}}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char g[400];
         snprintf(g, sizeof g, bad[i], alice);
-        assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, g, strlen(g), h, err, sizeof err), WICAS_CHAIN_ERR_INVALID);
+        assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, g, strlen(g), h, err, sizeof err),
+                         WICAS_CHAIN_ERR_INVALID);
         assert_true(strlen(err) > 10);
     }
     size_t bl = wicas_base64_encoded_len(wl);
     char *b64 = malloc(bl);
     wicas_base64_encode(wasm, wl, b64);
     char *g = malloc(bl + 400);
-    sprintf(g, "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000\"}]}]},"
-               "\"wasm\":{\"codes\":[{\"code_bytes\":\"%s\",\"code_info\":{\"creator\":\"%s\"}}]},\"other_module\":{}}",
+    sprintf(g,
+            "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":"
+            "\"1000000\"}]}]},"
+            "\"wasm\":{\"codes\":[{\"code_bytes\":\"%s\",\"code_info\":{\"creator\":\"%s\"}}]},\"other_"
+            "module\":{}}",
             alice, b64, alice);
     assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, g, strlen(g), h, err, sizeof err), 0);
     free(g);
@@ -1247,7 +1324,8 @@ static void test_genesis_wasm(void **st) {
     free(wasm);
     /* the genesis code is instantiable in block 1 */
     wicas_chain_any m;
-    assert_int_equal(wicas_chain_msg_instantiate(alice, NULL, 1, "g", "{\"count\":9}", NULL, &m, err, sizeof err), 0);
+    assert_int_equal(
+        wicas_chain_msg_instantiate(alice, NULL, 1, "g", "{\"count\":9}", NULL, &m, err, sizeof err), 0);
     size_t len;
     uint8_t *tx = msg_tx(&m, 0, 5000000, &len);
     wicas_chain_any_free(&m);
@@ -1274,18 +1352,23 @@ static void test_genesis_params(void **st) {
     char err[256], g[600];
     uint8_t h[32];
     const char *badp = "{\"params\":{\"min_gas_price\":\"0.01ufoo\"}}";
-    assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, badp, strlen(badp), h, err, sizeof err), WICAS_CHAIN_ERR_INVALID);
+    assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, badp, strlen(badp), h, err, sizeof err),
+                     WICAS_CHAIN_ERR_INVALID);
     assert_non_null(strstr(err, "min_gas_price"));
     snprintf(g, sizeof g,
              "{\"params\":{\"min_gas_price\":\"0.01uwicas\",\"max_tx_gas\":\"300000\"},"
-             "\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000\"}]}]}}",
+             "\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":"
+             "\"1000000\"}]}]}}",
              alice);
     assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, g, strlen(g), h, err, sizeof err), 0);
     size_t l[3];
     uint8_t *tx[3];
-    tx[0] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 0, 400000, "5000uwicas", &l[0]); /* over max_tx_gas */
-    tx[1] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 0, 200000, "1999uwicas", &l[1]); /* fee < 2000 */
-    tx[2] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 0, 200000, "2000uwicas", &l[2]); /* ok */
+    tx[0] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 0, 400000, "5000uwicas",
+                    &l[0]); /* over max_tx_gas */
+    tx[1] = send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 0, 200000, "1999uwicas",
+                    &l[1]); /* fee < 2000 */
+    tx[2] =
+        send_tx(alice_sk, alice, bob, "1uwicas", "wicas-test", 0, 0, 200000, "2000uwicas", &l[2]); /* ok */
     uint32_t want[3] = {WICAS_CODE_INVALID_GAS_LIMIT, WICAS_CODE_INSUFFICIENT_FEE, 0};
     wicas_chain_tx_result r[3];
     for (int i = 0; i < 3; i++) {
@@ -1316,7 +1399,7 @@ int main(void) {
         cmocka_unit_test(test_bank_and_invalid), cmocka_unit_test(test_wasm_counter),
         cmocka_unit_test(test_wasm_messages),    cmocka_unit_test(test_admin_hooks_fuzz),
         cmocka_unit_test(test_query_threads),    cmocka_unit_test(test_genesis_wasm),
-        cmocka_unit_test(test_genesis_params), cmocka_unit_test(apphash_pins),
+        cmocka_unit_test(test_genesis_params),   cmocka_unit_test(apphash_pins),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

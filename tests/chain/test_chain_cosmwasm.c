@@ -84,10 +84,14 @@ static void run(wicas_chain *c, bool by_bob, wicas_chain_any *m, uint64_t gas, w
     uint8_t *tx;
     size_t len;
     char err[256];
-    assert_int_equal(wicas_chain_tx_build_sign(by_bob ? bob_sk : alice_sk, NULL, &p, m, 1, &tx, &len, err, sizeof err), 0);
+    assert_int_equal(
+        wicas_chain_tx_build_sign(by_bob ? bob_sk : alice_sk, NULL, &p, m, 1, &tx, &len, err, sizeof err), 0);
     wicas_chain_any_free(m);
-    wicas_chain_block b = {.height = ++height, .time_seconds = 1700000000 + height,
-                           .txs = (const uint8_t *const *)&tx, .tx_lens = &len, .n_txs = 1};
+    wicas_chain_block b = {.height = ++height,
+                           .time_seconds = 1700000000 + height,
+                           .txs = (const uint8_t *const *)&tx,
+                           .tx_lens = &len,
+                           .n_txs = 1};
     wicas_chain_event *ev;
     size_t nev;
     uint8_t hash[32];
@@ -116,7 +120,8 @@ static void instantiate(wicas_chain *c, uint64_t code, const char *init, const c
     wicas_chain_any m;
     char err[256];
     wicas_chain_tx_result r;
-    assert_int_equal(wicas_chain_msg_instantiate(alice, alice, code, "hackatom", init, funds, &m, err, sizeof err), 0);
+    assert_int_equal(
+        wicas_chain_msg_instantiate(alice, alice, code, "hackatom", init, funds, &m, err, sizeof err), 0);
     run(c, false, &m, 5000000, &r);
     if (r.code) fprintf(stderr, "instantiate: %s\n", r.log);
     assert_int_equal(r.code, 0);
@@ -129,11 +134,13 @@ static void execute(wicas_chain *c, bool by_bob, const char *contract, const cha
                     wicas_chain_tx_result *r) {
     wicas_chain_any m;
     char err[256];
-    assert_int_equal(wicas_chain_msg_execute(by_bob ? bob : alice, contract, json, funds, &m, err, sizeof err), 0);
+    assert_int_equal(
+        wicas_chain_msg_execute(by_bob ? bob : alice, contract, json, funds, &m, err, sizeof err), 0);
     run(c, by_bob, &m, 5000000, r);
 }
 
-static void migrate(wicas_chain *c, const char *contract, uint64_t code, const char *json, wicas_chain_tx_result *r) {
+static void migrate(wicas_chain *c, const char *contract, uint64_t code, const char *json,
+                    wicas_chain_tx_result *r) {
     wicas_chain_any m;
     char err[256];
     assert_int_equal(wicas_chain_msg_migrate(alice, contract, code, json, &m, err, sizeof err), 0);
@@ -172,7 +179,8 @@ static void test_hackatom_on_chain(void **st) {
     assert_int_equal(wicas_chain_open(dir, &o, &c, err, sizeof err), 0);
     char g[600];
     snprintf(g, sizeof g,
-             "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000\"}]},"
+             "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":"
+             "\"1000000\"}]},"
              "{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"500\"}]}]}}",
              alice, bob);
     uint8_t h0[32];
@@ -242,7 +250,8 @@ static void test_hackatom_on_chain(void **st) {
     assert_string_equal(ctu_attr(&r, "transfer", "sender"), hack);
     assert_string_equal(ctu_attr(&r, "transfer", "recipient"), carol);
     assert_string_equal(ctu_attr(&r, "transfer", "amount"), "1015uwicas");
-    assert_true(has_bytes(r.data, r.data_len, "\xf0\x0b\xaa", 3)); /* Response.data in MsgExecuteContractResponse */
+    assert_true(
+        has_bytes(r.data, r.data_len, "\xf0\x0b\xaa", 3)); /* Response.data in MsgExecuteContractResponse */
     print_message("hackatom release on chain: %lld SDK gas used\n", (long long)r.gas_used);
     wicas_chain_tx_result_free(&r);
     assert_int_equal(ctu_balance(c, carol, "uwicas"), 1015);
@@ -290,7 +299,8 @@ static void test_hackatom_on_chain(void **st) {
         size_t n = wchain__query_contract_info_request__pack(&q, buf);
         wicas_chain_query(c, "/cosmwasm.wasm.v1.Query/ContractInfo", buf, n, 0, false, &qr);
         assert_int_equal(qr.code, 0);
-        Wchain__QueryContractInfoResponse *ci = wchain__query_contract_info_response__unpack(NULL, qr.value_len, qr.value);
+        Wchain__QueryContractInfoResponse *ci =
+            wchain__query_contract_info_response__unpack(NULL, qr.value_len, qr.value);
         assert_non_null(ci);
         assert_int_equal(ci->contract_info->code_id, code2);
         wchain__query_contract_info_response__free_unpacked(ci, NULL);
@@ -327,7 +337,8 @@ static void test_hackatom_on_chain(void **st) {
     char cyber[100];
     {
         wicas_chain_any m;
-        assert_int_equal(wicas_chain_msg_instantiate(alice, NULL, codec, "cyberpunk", "{}", NULL, &m, err, sizeof err), 0);
+        assert_int_equal(
+            wicas_chain_msg_instantiate(alice, NULL, codec, "cyberpunk", "{}", NULL, &m, err, sizeof err), 0);
         run(c, false, &m, 5000000, &r);
         assert_int_equal(r.code, 0);
         snprintf(cyber, sizeof cyber, "%s", ctu_attr(&r, "instantiate", "_contract_address"));
@@ -371,7 +382,8 @@ static void test_hackatom_on_chain(void **st) {
     free(we);
     {
         wicas_chain_any m;
-        assert_int_equal(wicas_chain_msg_instantiate(alice, NULL, codee, "empty", "{}", NULL, &m, err, sizeof err), 0);
+        assert_int_equal(
+            wicas_chain_msg_instantiate(alice, NULL, codee, "empty", "{}", NULL, &m, err, sizeof err), 0);
         run(c, false, &m, 5000000, &r);
         assert_int_equal(r.code, WICAS_WASM_CODE_INSTANTIATE_FAILED);
         assert_non_null(strstr(r.log, "does not export instantiate"));
@@ -388,7 +400,8 @@ static void apphash_pins(void **st) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hackatom_on_chain), cmocka_unit_test(apphash_pins),
+        cmocka_unit_test(test_hackatom_on_chain),
+        cmocka_unit_test(apphash_pins),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -52,12 +52,18 @@ static int apply_block(wicas_chain *c, int64_t h, uint8_t hash[32]) {
     for (int i = 0; i < 2; i++) {
         wicas_chain_any m;
         if (wicas_chain_msg_send(alice, bob, i ? "2uwicas" : "1uwicas", &m, err, sizeof err)) return -1;
-        wicas_chain_tx_params p = {.chain_id = "crash", .sequence = (uint64_t)(2 * (h - 1) + i), .gas_limit = 200000,
+        wicas_chain_tx_params p = {.chain_id = "crash",
+                                   .sequence = (uint64_t)(2 * (h - 1) + i),
+                                   .gas_limit = 200000,
                                    .fee = "10uwicas"};
         if (wicas_chain_tx_build_sign(sk, NULL, &p, &m, 1, &txs[i], &lens[i], err, sizeof err)) return -1;
         wicas_chain_any_free(&m);
     }
-    wicas_chain_block b = {.height = h, .time_seconds = 1000 + h, .txs = (const uint8_t *const *)txs, .tx_lens = lens, .n_txs = 2};
+    wicas_chain_block b = {.height = h,
+                           .time_seconds = 1000 + h,
+                           .txs = (const uint8_t *const *)txs,
+                           .tx_lens = lens,
+                           .n_txs = 2};
     wicas_chain_tx_result r[2];
     memset(r, 0, sizeof r);
     wicas_chain_event *ev;
@@ -77,7 +83,10 @@ static int apply_block(wicas_chain *c, int64_t h, uint8_t hash[32]) {
 
 static int init(wicas_chain *c) {
     char g[300];
-    snprintf(g, sizeof g, "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"1000000000\"}]}]}}", alice);
+    snprintf(g, sizeof g,
+             "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":"
+             "\"1000000000\"}]}]}}",
+             alice);
     uint8_t h[32];
     char err[256];
     return wicas_chain_init_chain(c, "crash", 1, g, strlen(g), h, err, sizeof err);
@@ -118,7 +127,8 @@ static void test_kill_loop(void **st) {
     snprintf(refdir, sizeof refdir, "/tmp/wicas_crashref_XXXXXX");
     assert_non_null(mkdtemp(dir));
     assert_non_null(mkdtemp(refdir));
-    for (int i = 0; i < 32; i++) sk[i] = (uint8_t)(0x11 + i);
+    for (int i = 0; i < 32; i++)
+        sk[i] = (uint8_t)(0x11 + i);
     uint8_t pk[33], a[20];
     assert_int_equal(wicas_chain_pubkey_from_secret(sk, pk), 0);
     wicas_chain_pubkey_address(pk, a);
@@ -191,8 +201,9 @@ static void test_kill_loop(void **st) {
         }
         last_seen = h;
     }
-    fprintf(stderr, "crash loop: %d kills, reached height %lld, %d kills between finalize and commit "
-                    "(%d of them after the commit landed)\n",
+    fprintf(stderr,
+            "crash loop: %d kills, reached height %lld, %d kills between finalize and commit "
+            "(%d of them after the commit landed)\n",
             iters, (long long)last_seen, mid_commit + at_commit, at_commit);
     assert_true(last_seen > 0);
     wicas_chain_close(ref);

@@ -39,7 +39,9 @@ static void apply(wstore *s, uint8_t root[32], const char **keys, const char **v
     wicas_kv_init_overlay(&ov, &base);
     for (size_t i = 0; i < n; i++) {
         if (vals[i])
-            assert_int_equal(wicas_kv_set(&ov, (const uint8_t *)keys[i], strlen(keys[i]), (const uint8_t *)vals[i], strlen(vals[i])), 0);
+            assert_int_equal(wicas_kv_set(&ov, (const uint8_t *)keys[i], strlen(keys[i]),
+                                          (const uint8_t *)vals[i], strlen(vals[i])),
+                             0);
         else
             assert_int_equal(wicas_kv_del(&ov, (const uint8_t *)keys[i], strlen(keys[i])), 0);
     }
@@ -146,7 +148,8 @@ static void test_smt_order_and_proofs(void **st) {
     /* A: all at once; B: one at a time in reverse order, committed each time */
     uint8_t ra[32] = {0}, rb[32] = {0}, zero[32] = {0};
     apply(&s, ra, k, v, N, true);
-    for (int i = N - 1; i >= 0; i--) apply(&s, rb, &k[i], &v[i], 1, true);
+    for (int i = N - 1; i >= 0; i--)
+        apply(&s, rb, &k[i], &v[i], 1, true);
     assert_memory_equal(ra, rb, 32);
     assert_memory_not_equal(ra, zero, 32);
 
@@ -155,25 +158,33 @@ static void test_smt_order_and_proofs(void **st) {
     for (int i = 0; i < N; i += 17) {
         uint8_t *val = NULL, *proof = NULL;
         size_t vl = 0, pl = 0;
-        assert_int_equal(wicas_smt_get(&s, t, ra, (const uint8_t *)k[i], strlen(k[i]), &val, &vl, &proof, &pl), 1);
+        assert_int_equal(
+            wicas_smt_get(&s, t, ra, (const uint8_t *)k[i], strlen(k[i]), &val, &vl, &proof, &pl), 1);
         assert_int_equal(vl, strlen(v[i]));
         assert_memory_equal(val, v[i], vl);
         assert_int_equal(wicas_smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl), 0);
         /* public wrapper agrees */
-        assert_int_equal(wicas_chain_verify_proof(ra, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl), 0);
+        assert_int_equal(
+            wicas_chain_verify_proof(ra, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl), 0);
         /* wrong value, absence claim, flipped bytes anywhere: all fail */
-        assert_int_equal(wicas_smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), (const uint8_t *)"nope", 4, proof, pl), WICAS_CHAIN_ERR_PROOF);
-        assert_int_not_equal(wicas_smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), NULL, 0, proof, pl), 0);
+        assert_int_equal(
+            wicas_smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), (const uint8_t *)"nope", 4, proof, pl),
+            WICAS_CHAIN_ERR_PROOF);
+        assert_int_not_equal(wicas_smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), NULL, 0, proof, pl),
+                             0);
         for (size_t b = 0; b < pl; b++) {
             proof[b] ^= 0x01;
-            assert_int_not_equal(wicas_smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl), 0);
+            assert_int_not_equal(
+                wicas_smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl), 0);
             proof[b] ^= 0x01;
         }
         uint8_t bad[32];
         memcpy(bad, ra, 32);
         bad[5] ^= 0x80;
-        assert_int_equal(wicas_smt_verify(bad, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl), WICAS_CHAIN_ERR_PROOF);
-        assert_int_not_equal(wicas_smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl - 1), 0);
+        assert_int_equal(wicas_smt_verify(bad, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl),
+                         WICAS_CHAIN_ERR_PROOF);
+        assert_int_not_equal(
+            wicas_smt_verify(ra, (const uint8_t *)k[i], strlen(k[i]), val, vl, proof, pl - 1), 0);
         free(val);
         free(proof);
     }
@@ -184,15 +195,20 @@ static void test_smt_order_and_proofs(void **st) {
         snprintf(ak, sizeof ak, "absent%d", i);
         uint8_t *proof = NULL;
         size_t pl = 0;
-        assert_int_equal(wicas_smt_get(&s, t, ra, (const uint8_t *)ak, strlen(ak), NULL, NULL, &proof, &pl), 0);
+        assert_int_equal(wicas_smt_get(&s, t, ra, (const uint8_t *)ak, strlen(ak), NULL, NULL, &proof, &pl),
+                         0);
         kinds[proof[1]]++;
         assert_int_equal(wicas_smt_verify(ra, (const uint8_t *)ak, strlen(ak), NULL, 0, proof, pl), 0);
-        assert_int_equal(wicas_smt_verify(ra, (const uint8_t *)ak, strlen(ak), (const uint8_t *)"x", 1, proof, pl), WICAS_CHAIN_ERR_PROOF);
+        assert_int_equal(
+            wicas_smt_verify(ra, (const uint8_t *)ak, strlen(ak), (const uint8_t *)"x", 1, proof, pl),
+            WICAS_CHAIN_ERR_PROOF);
         /* an exclusion proof for one key does not prove another present key absent */
-        assert_int_not_equal(wicas_smt_verify(ra, (const uint8_t *)k[i % N], strlen(k[i % N]), NULL, 0, proof, pl), 0);
+        assert_int_not_equal(
+            wicas_smt_verify(ra, (const uint8_t *)k[i % N], strlen(k[i % N]), NULL, 0, proof, pl), 0);
         for (size_t b = 2; b < pl; b++) {
             proof[b] ^= 0x10;
-            assert_int_not_equal(wicas_smt_verify(ra, (const uint8_t *)ak, strlen(ak), NULL, 0, proof, pl), 0);
+            assert_int_not_equal(wicas_smt_verify(ra, (const uint8_t *)ak, strlen(ak), NULL, 0, proof, pl),
+                                 0);
             proof[b] ^= 0x10;
         }
         free(proof);
@@ -207,7 +223,8 @@ static void test_smt_order_and_proofs(void **st) {
     apply(&s, rc, k, v, N / 2, true);
     memcpy(rd, ra, 32);
     const char *dels[N / 2];
-    for (int i = 0; i < N / 2; i++) dels[i] = NULL;
+    for (int i = 0; i < N / 2; i++)
+        dels[i] = NULL;
     apply(&s, rd, &k[N / 2], dels, N / 2, true);
     assert_memory_equal(rc, rd, 32);
     /* deleting everything gives the empty root */
@@ -217,7 +234,8 @@ static void test_smt_order_and_proofs(void **st) {
     assert_int_equal(mdb_txn_begin(s.env, NULL, MDB_RDONLY, &t), 0);
     uint8_t *val = NULL;
     size_t vl = 0;
-    assert_int_equal(wicas_smt_get(&s, t, ra, (const uint8_t *)k[N - 1], strlen(k[N - 1]), &val, &vl, NULL, NULL), 1);
+    assert_int_equal(
+        wicas_smt_get(&s, t, ra, (const uint8_t *)k[N - 1], strlen(k[N - 1]), &val, &vl, NULL, NULL), 1);
     assert_memory_equal(val, v[N - 1], vl);
     free(val);
     /* empty tree: absence proof of depth 0 */
@@ -241,8 +259,10 @@ static void test_smt_order_and_proofs(void **st) {
     assert_memory_equal(r1, leaf, 32);
     /* garbage proofs are rejected as malformed, not crashes */
     uint8_t junk[5] = {1, 0, 0xff, 0xff, 0};
-    assert_int_equal(wicas_smt_verify(ra, (const uint8_t *)"a", 1, NULL, 0, junk, sizeof junk), WICAS_CHAIN_ERR_INVALID);
-    assert_int_equal(wicas_smt_verify(ra, (const uint8_t *)"a", 1, NULL, 0, NULL, 0), WICAS_CHAIN_ERR_INVALID);
+    assert_int_equal(wicas_smt_verify(ra, (const uint8_t *)"a", 1, NULL, 0, junk, sizeof junk),
+                     WICAS_CHAIN_ERR_INVALID);
+    assert_int_equal(wicas_smt_verify(ra, (const uint8_t *)"a", 1, NULL, 0, NULL, 0),
+                     WICAS_CHAIN_ERR_INVALID);
     wicas_wstore_close(&s);
     rm_tmp();
 }

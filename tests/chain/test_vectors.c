@@ -29,7 +29,9 @@
 #include "common.h"
 #include "wchain.pb-c.h"
 
-static void hex(const char *h, uint8_t *out, size_t n) { assert_int_equal(wicas_hex_decode(h, out, n), 0); }
+static void hex(const char *h, uint8_t *out, size_t n) {
+    assert_int_equal(wicas_hex_decode(h, out, n), 0);
+}
 
 static void test_ripemd160(void **st) {
     (void)st;
@@ -76,7 +78,9 @@ static void load(vec *v) {
     hex(cJSON_GetObjectItem(v->j, "pubkey_hex")->valuestring, v->pub, 33);
 }
 
-static const char *js(const vec *v, const char *k) { return cJSON_GetObjectItem(v->j, k)->valuestring; }
+static const char *js(const vec *v, const char *k) {
+    return cJSON_GetObjectItem(v->j, k)->valuestring;
+}
 
 /* protobuf by hand: tag, varint length, bytes */
 static size_t put_varint(uint8_t *p, uint64_t x) {
@@ -107,7 +111,8 @@ static void test_cosmjs_vector(void **st) {
     assert_string_equal(addr, js(&v, "from"));
     /* the secret 1..32 gives that public key */
     uint8_t sk[32], pk[33];
-    for (int i = 0; i < 32; i++) sk[i] = (uint8_t)(i + 1);
+    for (int i = 0; i < 32; i++)
+        sk[i] = (uint8_t)(i + 1);
     assert_int_equal(wicas_chain_pubkey_from_secret(sk, pk), 0);
     assert_memory_equal(pk, v.pub, 33);
 
@@ -140,9 +145,14 @@ static void test_cosmjs_vector(void **st) {
     /* our builder gives the same bytes */
     wicas_chain_any m;
     char err[200];
-    assert_int_equal(wicas_chain_msg_send(js(&v, "from"), js(&v, "to"), js(&v, "amount"), &m, err, sizeof err), 0);
-    wicas_chain_tx_params p = {.chain_id = "wicas-test", .account_number = 0, .sequence = 0, .gas_limit = 200000,
-                               .fee = js(&v, "fee"), .memo = js(&v, "memo")};
+    assert_int_equal(
+        wicas_chain_msg_send(js(&v, "from"), js(&v, "to"), js(&v, "amount"), &m, err, sizeof err), 0);
+    wicas_chain_tx_params p = {.chain_id = "wicas-test",
+                               .account_number = 0,
+                               .sequence = 0,
+                               .gas_limit = 200000,
+                               .fee = js(&v, "fee"),
+                               .memo = js(&v, "memo")};
     uint8_t *mine;
     size_t ml;
     assert_int_equal(wicas_chain_tx_build_sign(sk, NULL, &p, &m, 1, &mine, &ml, err, sizeof err), 0);
@@ -154,11 +164,14 @@ static void test_cosmjs_vector(void **st) {
     /* the node accepts it */
     char dir[64] = "/tmp/wicas_vec_XXXXXX";
     assert_non_null(mkdtemp(dir));
-    wicas_chain_options o2 = {.no_sync = true, .map_size = 64u << 20, .min_gas_price_num = 1, .min_gas_price_den = 100};
+    wicas_chain_options o2 = {
+        .no_sync = true, .map_size = 64u << 20, .min_gas_price_num = 1, .min_gas_price_den = 100};
     wicas_chain *c;
     assert_int_equal(wicas_chain_open(dir, &o2, &c, err, sizeof err), 0);
     char g[300];
-    snprintf(g, sizeof g, "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"100000\"}]}]}}",
+    snprintf(g, sizeof g,
+             "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":"
+             "\"100000\"}]}]}}",
              js(&v, "from"));
     uint8_t app[32];
     assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, g, strlen(g), app, err, sizeof err), 0);
@@ -240,12 +253,15 @@ static void test_cosmjs_simulate(void **st) {
 
     char dir[64] = "/tmp/wicas_vecsim_XXXXXX";
     assert_non_null(mkdtemp(dir));
-    wicas_chain_options o = {.no_sync = true, .map_size = 64u << 20, .min_gas_price_num = 1, .min_gas_price_den = 100};
+    wicas_chain_options o = {
+        .no_sync = true, .map_size = 64u << 20, .min_gas_price_num = 1, .min_gas_price_den = 100};
     wicas_chain *c;
     char err[300];
     assert_int_equal(wicas_chain_open(dir, &o, &c, err, sizeof err), 0);
     char g[300];
-    snprintf(g, sizeof g, "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":\"100000\"}]}]}}",
+    snprintf(g, sizeof g,
+             "{\"bank\":{\"balances\":[{\"address\":\"%s\",\"coins\":[{\"denom\":\"uwicas\",\"amount\":"
+             "\"100000\"}]}]}}",
              from);
     uint8_t app[32];
     assert_int_equal(wicas_chain_init_chain(c, "wicas-test", 1, g, strlen(g), app, err, sizeof err), 0);
@@ -268,7 +284,8 @@ static void test_cosmjs_simulate(void **st) {
 
     /* the same message, signed with gas = 1.4 x the estimate, is delivered */
     uint8_t sk[32];
-    for (int i = 0; i < 32; i++) sk[i] = (uint8_t)(i + 1);
+    for (int i = 0; i < 32; i++)
+        sk[i] = (uint8_t)(i + 1);
     wicas_chain_any m;
     assert_int_equal(wicas_chain_msg_send(from, cJSON_GetObjectItem(j, "to")->valuestring,
                                           cJSON_GetObjectItem(j, "amount")->valuestring, &m, err, sizeof err),
@@ -276,7 +293,9 @@ static void test_cosmjs_simulate(void **st) {
     uint64_t gas = used * 14 / 10;
     char fee[40];
     snprintf(fee, sizeof fee, "%lluuwicas", (unsigned long long)((gas + 99) / 100));
-    wicas_chain_tx_params p = {.chain_id = "wicas-test", .gas_limit = gas, .fee = fee,
+    wicas_chain_tx_params p = {.chain_id = "wicas-test",
+                               .gas_limit = gas,
+                               .fee = fee,
                                .memo = cJSON_GetObjectItem(j, "memo")->valuestring};
     uint8_t *tx;
     size_t tl;
@@ -324,7 +343,8 @@ static void test_addresses(void **st) {
     assert_memory_equal(a, b, 20);
     s[strlen(s) - 1] = s[strlen(s) - 1] == 'q' ? 'p' : 'q';
     assert_int_equal(wicas_chain_addr_decode(s, b, &n), WICAS_CHAIN_ERR_INVALID);
-    assert_int_equal(wicas_chain_addr_decode("cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu", b, &n), WICAS_CHAIN_ERR_INVALID);
+    assert_int_equal(wicas_chain_addr_decode("cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu", b, &n),
+                     WICAS_CHAIN_ERR_INVALID);
     assert_int_equal(wicas_chain_addr_encode(a, 19, s, sizeof s), WICAS_CHAIN_ERR_INVALID);
     assert_int_equal(wicas_chain_addr_decode("", b, &n), WICAS_CHAIN_ERR_INVALID);
     /* tx hash is uppercase hex SHA-256 */

@@ -106,7 +106,8 @@ static void json_nul_escape(void **state) {
 static void utf8_strict(void **state) {
     (void)state;
     const char *good[] = {"", "ascii", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf"};
-    for (size_t i = 0; i < sizeof good / sizeof *good; i++) assert_true(wicas_utf8_valid(good[i], strlen(good[i])));
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        assert_true(wicas_utf8_valid(good[i], strlen(good[i])));
     const char *bad[] = {
         "\xc0\xaf",         /* overlong '/' */
         "\xe0\x80\xaf",     /* overlong, 3 bytes */
@@ -115,9 +116,11 @@ static void utf8_strict(void **state) {
         "\xc3",             /* truncated */
         "\xe2\x82",         /* truncated */
         "\x80",             /* lone continuation */
-        "a\xff" "b",        /* never valid */
+        "a\xff"
+        "b", /* never valid */
     };
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) assert_false(wicas_utf8_valid(bad[i], strlen(bad[i])));
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_false(wicas_utf8_valid(bad[i], strlen(bad[i])));
     assert_int_equal(wicas_utf8_seq((const uint8_t *)"\xf0\x9f\x98\x80", 4, 0), 4);
     assert_int_equal(wicas_utf8_seq((const uint8_t *)"\xf0\x9f\x98\x80", 3, 0), 0);
 }
@@ -131,8 +134,9 @@ static void bech32_bip173(void **state) {
     assert_int_equal(wicas_bech32_decode("A12UEL5L", hrp, sizeof hrp, data, sizeof data, &n), 0);
     assert_string_equal(hrp, "a");
     assert_int_equal(n, 0);
-    assert_int_equal(wicas_bech32_decode("abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw", hrp, sizeof hrp, data,
-                                         sizeof data, &n), 0);
+    assert_int_equal(wicas_bech32_decode("abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw", hrp, sizeof hrp,
+                                         data, sizeof data, &n),
+                     0);
     assert_string_equal(hrp, "abcdef");
     /* invalid: bad checksum, mixed case, no separator, bad char */
     assert_int_equal(wicas_bech32_decode("A12UEL5M", hrp, sizeof hrp, data, sizeof data, &n), -1);
@@ -141,7 +145,8 @@ static void bech32_bip173(void **state) {
     assert_int_equal(wicas_bech32_decode("x1b4n0q5v", hrp, sizeof hrp, data, sizeof data, &n), -1);
     /* 20-byte address round trip with the chain prefix */
     uint8_t addr[20];
-    for (int i = 0; i < 20; i++) addr[i] = (uint8_t)(i * 13 + 7);
+    for (int i = 0; i < 20; i++)
+        addr[i] = (uint8_t)(i * 13 + 7);
     char s[128];
     assert_int_equal(wicas_bech32_encode("wicas", addr, 20, s, sizeof s), 0);
     assert_int_equal(strncmp(s, "wicas1", 6), 0);
@@ -163,14 +168,10 @@ static void bech32_bip173(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sha256_vectors),
-        cmocka_unit_test(hex_roundtrip),
-        cmocka_unit_test(base64_rfc4648),
-        cmocka_unit_test(base64_rejects_malformed),
-        cmocka_unit_test(utf8_strict),
-        cmocka_unit_test(json_nul_escape),
-        cmocka_unit_test(bech32_bip173),
-        cmocka_unit_test(uvarint_protobuf_vectors),
+        cmocka_unit_test(sha256_vectors), cmocka_unit_test(hex_roundtrip),
+        cmocka_unit_test(base64_rfc4648), cmocka_unit_test(base64_rejects_malformed),
+        cmocka_unit_test(utf8_strict),    cmocka_unit_test(json_nul_escape),
+        cmocka_unit_test(bech32_bip173),  cmocka_unit_test(uvarint_protobuf_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

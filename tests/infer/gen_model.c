@@ -46,28 +46,61 @@ static uint64_t splitmix(void) {
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
 }
-static float urand(void) { return (float)((splitmix() >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f; }
+static float urand(void) {
+    return (float)((splitmix() >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+}
 
 /* ---- growing byte buffer ---------------------------------------------------------- */
-typedef struct { uint8_t *p; size_t n, cap; } buf;
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+} buf;
 static void put(buf *b, const void *d, size_t n) {
     if (b->n + n > b->cap) {
         size_t nc = b->cap ? b->cap * 2 : 4096;
-        while (nc < b->n + n) nc *= 2;
+        while (nc < b->n + n)
+            nc *= 2;
         b->p = realloc(b->p, nc);
-        if (!b->p) { perror("realloc"); exit(1); }
+        if (!b->p) {
+            perror("realloc");
+            exit(1);
+        }
         b->cap = nc;
     }
     memcpy(b->p + b->n, d, n);
     b->n += n;
 }
-static void put_u32(buf *b, uint32_t v) { put(b, &v, 4); }
-static void put_u64(buf *b, uint64_t v) { put(b, &v, 8); }
-static void put_str(buf *b, const char *s) { put_u64(b, strlen(s)); put(b, s, strlen(s)); }
-static void kv_u32(buf *b, const char *k, uint32_t v) { put_str(b, k); put_u32(b, 4); put_u32(b, v); }
-static void kv_f32(buf *b, const char *k, float v) { put_str(b, k); put_u32(b, 6); put(b, &v, 4); }
-static void kv_str(buf *b, const char *k, const char *v) { put_str(b, k); put_u32(b, 8); put_str(b, v); }
-static void kv_bool(buf *b, const char *k, int v) { uint8_t x = (uint8_t)v; put_str(b, k); put_u32(b, 7); put(b, &x, 1); }
+static void put_u32(buf *b, uint32_t v) {
+    put(b, &v, 4);
+}
+static void put_u64(buf *b, uint64_t v) {
+    put(b, &v, 8);
+}
+static void put_str(buf *b, const char *s) {
+    put_u64(b, strlen(s));
+    put(b, s, strlen(s));
+}
+static void kv_u32(buf *b, const char *k, uint32_t v) {
+    put_str(b, k);
+    put_u32(b, 4);
+    put_u32(b, v);
+}
+static void kv_f32(buf *b, const char *k, float v) {
+    put_str(b, k);
+    put_u32(b, 6);
+    put(b, &v, 4);
+}
+static void kv_str(buf *b, const char *k, const char *v) {
+    put_str(b, k);
+    put_u32(b, 8);
+    put_str(b, v);
+}
+static void kv_bool(buf *b, const char *k, int v) {
+    uint8_t x = (uint8_t)v;
+    put_str(b, k);
+    put_u32(b, 7);
+    put(b, &x, 1);
+}
 
 /* ---- quantisers ---------------------------------------------------------------------- */
 static int type_of(const char *s) {
@@ -91,7 +124,9 @@ static int type_of(const char *s) {
     exit(2);
 }
 
-static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+static int clampi(int v, int lo, int hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 /* Rounded f16 of v and its float value (the quantisers work with the scale
  * the file will hold). */
@@ -99,7 +134,9 @@ static float f16r(float v, uint16_t *h) {
     *h = f32_to_f16(v);
     return f16_to_f32(*h);
 }
-static int qround(float v, float s, int lo, int hi) { return s != 0.0f ? clampi((int)lrintf(v / s), lo, hi) : 0; }
+static int qround(float v, float s, int lo, int hi) {
+    return s != 0.0f ? clampi((int)lrintf(v / s), lo, hi) : 0;
+}
 
 /* Q5_0 (d = signed max / -16, q = x/d + 16) and Q5_1 (d = (max-min)/31, m = min). */
 static void quantize_q5(buf *b, int type, const float *v) {
@@ -109,21 +146,31 @@ static void quantize_q5(buf *b, int type, const float *v) {
     if (type == 6) {
         float amax = 0, mx = 0;
         for (int i = 0; i < QK; i++)
-            if (fabsf(v[i]) > amax) { amax = fabsf(v[i]); mx = v[i]; }
+            if (fabsf(v[i]) > amax) {
+                amax = fabsf(v[i]);
+                mx = v[i];
+            }
         float d = f16r(mx / -16.0f, &hd);
-        for (int i = 0; i < QK; i++) q[i] = d != 0.0f ? clampi((int)lrintf(v[i] / d) + 16, 0, 31) : 16;
+        for (int i = 0; i < QK; i++)
+            q[i] = d != 0.0f ? clampi((int)lrintf(v[i] / d) + 16, 0, 31) : 16;
         memcpy(blk, &hd, 2);
     } else {
         float mn = v[0], mx = v[0];
-        for (int i = 1; i < QK; i++) { mn = fminf(mn, v[i]); mx = fmaxf(mx, v[i]); }
+        for (int i = 1; i < QK; i++) {
+            mn = fminf(mn, v[i]);
+            mx = fmaxf(mx, v[i]);
+        }
         float d = f16r((mx - mn) / 31.0f, &hd), m = f16r(mn, &hm);
-        for (int i = 0; i < QK; i++) q[i] = qround(v[i] - m, d, 0, 31);
+        for (int i = 0; i < QK; i++)
+            q[i] = qround(v[i] - m, d, 0, 31);
         memcpy(blk, &hd, 2);
         memcpy(blk + 2, &hm, 2);
     }
     uint8_t *qh = blk + (type == 6 ? 2 : 4), *qs = qh + 4;
-    for (int i = 0; i < 16; i++) qs[i] = (uint8_t)((q[i] & 15) | (q[i + 16] & 15) << 4);
-    for (int i = 0; i < 32; i++) qh[i / 8] |= (uint8_t)(((q[i] >> 4) & 1) << (i % 8));
+    for (int i = 0; i < 16; i++)
+        qs[i] = (uint8_t)((q[i] & 15) | (q[i + 16] & 15) << 4);
+    for (int i = 0; i < 32; i++)
+        qh[i / 8] |= (uint8_t)(((q[i] >> 4) & 1) << (i % 8));
     put(b, blk, type == 6 ? 22 : 24);
 }
 
@@ -136,13 +183,16 @@ static void quantize_k(buf *b, int type, const float *v) {
     uint8_t blk[292] = {0};
     if (type == 15) { /* Q8_K */
         float amax = 0;
-        for (int i = 0; i < QKK; i++) amax = fmaxf(amax, fabsf(v[i]));
+        for (int i = 0; i < QKK; i++)
+            amax = fmaxf(amax, fabsf(v[i]));
         float d = amax / 127.0f;
         memcpy(blk, &d, 4);
-        for (int i = 0; i < QKK; i++) blk[4 + i] = (uint8_t)(int8_t)qround(v[i], d, -127, 127);
+        for (int i = 0; i < QKK; i++)
+            blk[4 + i] = (uint8_t)(int8_t)qround(v[i], d, -127, 127);
         for (int g = 0; g < 16; g++) {
             int16_t s = 0;
-            for (int i = 0; i < 16; i++) s = (int16_t)(s + (int8_t)blk[4 + 16 * g + i]);
+            for (int i = 0; i < 16; i++)
+                s = (int16_t)(s + (int8_t)blk[4 + 16 * g + i]);
             memcpy(blk + 260 + 2 * g, &s, 2);
         }
         put(b, blk, 292);
@@ -153,7 +203,10 @@ static void quantize_k(buf *b, int type, const float *v) {
         float sc[8], mn[8], smax = 0, mmax = 0;
         for (int j = 0; j < 8; j++) {
             float lo = 0, hi = v[32 * j];
-            for (int i = 0; i < 32; i++) { lo = fminf(lo, v[32 * j + i]); hi = fmaxf(hi, v[32 * j + i]); }
+            for (int i = 0; i < 32; i++) {
+                lo = fminf(lo, v[32 * j + i]);
+                hi = fmaxf(hi, v[32 * j + i]);
+            }
             sc[j] = (hi - lo) / (float)L;
             mn[j] = -lo;
             smax = fmaxf(smax, sc[j]);
@@ -165,7 +218,8 @@ static void quantize_k(buf *b, int type, const float *v) {
         for (int j = 0; j < 8; j++) {
             isc[j] = qround(sc[j], d, 0, 63);
             imn[j] = qround(mn[j], dm, 0, 63);
-            for (int i = 0; i < 32; i++) q[32 * j + i] = qround(v[32 * j + i] + dm * (float)imn[j], d * (float)isc[j], 0, L);
+            for (int i = 0; i < 32; i++)
+                q[32 * j + i] = qround(v[32 * j + i] + dm * (float)imn[j], d * (float)isc[j], 0, L);
         }
         memcpy(blk, &hd, 2);
         memcpy(blk + 2, &hm, 2);
@@ -194,13 +248,19 @@ static void quantize_k(buf *b, int type, const float *v) {
         const float *x = v + 16 * i;
         if (type == 10) {
             float lo = 0, hi = x[0];
-            for (int k = 0; k < 16; k++) { lo = fminf(lo, x[k]); hi = fmaxf(hi, x[k]); }
+            for (int k = 0; k < 16; k++) {
+                lo = fminf(lo, x[k]);
+                hi = fmaxf(hi, x[k]);
+            }
             sc[i] = (hi - lo) / 3.0f;
             mn[i] = -lo;
         } else {
             float amax = 0, mx = 0;
             for (int k = 0; k < 16; k++)
-                if (fabsf(x[k]) > amax) { amax = fabsf(x[k]); mx = x[k]; }
+                if (fabsf(x[k]) > amax) {
+                    amax = fabsf(x[k]);
+                    mx = x[k];
+                }
             sc[i] = mx / (type == 11 ? -4.0f : -32.0f);
             mn[i] = 0;
         }
@@ -212,16 +272,22 @@ static void quantize_k(buf *b, int type, const float *v) {
     float d = f16r(smax / smaxq, &hd), dm = type == 10 ? f16r(mmax / 15.0f, &hm) : 0.0f;
     int isc[16], imn[16];
     for (int i = 0; i < 16; i++) {
-        isc[i] = type == 10 ? qround(sc[i], d, 0, 15) : type == 11 ? qround(sc[i], d, -32, 31) : qround(sc[i], d, -128, 127);
+        isc[i] = type == 10   ? qround(sc[i], d, 0, 15)
+                 : type == 11 ? qround(sc[i], d, -32, 31)
+                              : qround(sc[i], d, -128, 127);
         imn[i] = type == 10 ? qround(mn[i], dm, 0, 15) : 0;
         for (int k = 0; k < 16; k++) {
             float x = v[16 * i + k] + dm * (float)imn[i], s = d * (float)isc[i];
-            q[16 * i + k] = type == 10 ? qround(x, s, 0, 3) : type == 11 ? qround(x, s, -4, 3) : qround(x, s, -32, 31);
+            q[16 * i + k] = type == 10   ? qround(x, s, 0, 3)
+                            : type == 11 ? qround(x, s, -4, 3)
+                                         : qround(x, s, -32, 31);
         }
     }
     if (type == 10) {
-        for (int i = 0; i < 16; i++) blk[i] = (uint8_t)(isc[i] | imn[i] << 4);
-        for (int e = 0; e < 256; e++) blk[16 + (e / 128) * 32 + e % 32] |= (uint8_t)(q[e] << (2 * ((e / 32) % 4)));
+        for (int i = 0; i < 16; i++)
+            blk[i] = (uint8_t)(isc[i] | imn[i] << 4);
+        for (int e = 0; e < 256; e++)
+            blk[16 + (e / 128) * 32 + e % 32] |= (uint8_t)(q[e] << (2 * ((e / 32) % 4)));
         memcpy(blk + 80, &hd, 2);
         memcpy(blk + 82, &hm, 2);
         put(b, blk, 84);
@@ -233,8 +299,10 @@ static void quantize_k(buf *b, int type, const float *v) {
         }
         for (int i = 0; i < 16; i++) {
             int u = isc[i] + 32;
-            if (i < 8) s[i] |= (uint8_t)(u & 15);
-            else s[i - 8] |= (uint8_t)((u & 15) << 4);
+            if (i < 8)
+                s[i] |= (uint8_t)(u & 15);
+            else
+                s[i - 8] |= (uint8_t)((u & 15) << 4);
             s[8 + i % 4] |= (uint8_t)((u >> 4) << (2 * (i / 4)));
         }
         memcpy(blk + 108, &hd, 2);
@@ -246,7 +314,8 @@ static void quantize_k(buf *b, int type, const float *v) {
             ql[64 * n + 32 * (k & 1) + l] |= (uint8_t)((u & 15) << (4 * (k >> 1)));
             qh[32 * n + l] |= (uint8_t)(((u >> 4) & 3) << (2 * k));
         }
-        for (int i = 0; i < 16; i++) blk[192 + i] = (uint8_t)(int8_t)isc[i];
+        for (int i = 0; i < 16; i++)
+            blk[192 + i] = (uint8_t)(int8_t)isc[i];
         memcpy(blk + 208, &hd, 2);
         put(b, blk, 210);
     }
@@ -265,7 +334,10 @@ static int iq4_nearest(float v) {
 static float signed_max(const float *v, int n) {
     float amax = 0, mx = 0;
     for (int i = 0; i < n; i++)
-        if (fabsf(v[i]) > amax) { amax = fabsf(v[i]); mx = v[i]; }
+        if (fabsf(v[i]) > amax) {
+            amax = fabsf(v[i]);
+            mx = v[i];
+        }
     return mx;
 }
 static void quantize_iq4(buf *b, int type, const float *v) {
@@ -303,16 +375,46 @@ static void quantize_iq4(buf *b, int type, const float *v) {
 
 static void quantize(buf *b, int type, const float *x, int n) {
     switch (type) {
-    case 0: put(b, x, sizeof(float) * (size_t)n); return;
-    case 1: for (int i = 0; i < n; i++) { uint16_t h = f32_to_f16(x[i]); put(b, &h, 2); } return;
-    case 30: for (int i = 0; i < n; i++) { uint16_t h = f32_to_bf16(x[i]); put(b, &h, 2); } return;
-    case 6: case 7: for (int o = 0; o < n; o += QK) quantize_q5(b, type, x + o); return;
-    case 20: for (int o = 0; o < n; o += QK) quantize_iq4(b, type, x + o); return;
-    case 10: case 11: case 12: case 13: case 14: case 15: case 23:
-        if (n % QKK) { fprintf(stderr, "gen_model: k-quant row length %d is not a multiple of 256\n", n); exit(2); }
+    case 0:
+        put(b, x, sizeof(float) * (size_t)n);
+        return;
+    case 1:
+        for (int i = 0; i < n; i++) {
+            uint16_t h = f32_to_f16(x[i]);
+            put(b, &h, 2);
+        }
+        return;
+    case 30:
+        for (int i = 0; i < n; i++) {
+            uint16_t h = f32_to_bf16(x[i]);
+            put(b, &h, 2);
+        }
+        return;
+    case 6:
+    case 7:
+        for (int o = 0; o < n; o += QK)
+            quantize_q5(b, type, x + o);
+        return;
+    case 20:
+        for (int o = 0; o < n; o += QK)
+            quantize_iq4(b, type, x + o);
+        return;
+    case 10:
+    case 11:
+    case 12:
+    case 13:
+    case 14:
+    case 15:
+    case 23:
+        if (n % QKK) {
+            fprintf(stderr, "gen_model: k-quant row length %d is not a multiple of 256\n", n);
+            exit(2);
+        }
         for (int o = 0; o < n; o += QKK) {
-            if (type == 23) quantize_iq4(b, type, x + o);
-            else quantize_k(b, type, x + o);
+            if (type == 23)
+                quantize_iq4(b, type, x + o);
+            else
+                quantize_k(b, type, x + o);
         }
         return;
     }
@@ -321,32 +423,42 @@ static void quantize(buf *b, int type, const float *x, int n) {
         if (type == 8) {
             block_q8_0 q;
             float amax = 0;
-            for (int i = 0; i < QK; i++) amax = fmaxf(amax, fabsf(v[i]));
+            for (int i = 0; i < QK; i++)
+                amax = fmaxf(amax, fabsf(v[i]));
             float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
             q.d = f32_to_f16(d);
-            for (int i = 0; i < QK; i++) q.qs[i] = (int8_t)clampi((int)lrintf(v[i] * id), -127, 127);
+            for (int i = 0; i < QK; i++)
+                q.qs[i] = (int8_t)clampi((int)lrintf(v[i] * id), -127, 127);
             put(b, &q, sizeof q);
         } else if (type == 2) {
             block_q4_0 q;
             float amax = 0, mx = 0;
             for (int i = 0; i < QK; i++)
-                if (fabsf(v[i]) > amax) { amax = fabsf(v[i]); mx = v[i]; }
+                if (fabsf(v[i]) > amax) {
+                    amax = fabsf(v[i]);
+                    mx = v[i];
+                }
             float d = mx / -8.0f, id = d ? 1.0f / d : 0.0f;
             q.d = f32_to_f16(d);
             for (int j = 0; j < QK / 2; j++) {
-                int a = clampi((int)lrintf(v[j] * id) + 8, 0, 15), c = clampi((int)lrintf(v[j + QK / 2] * id) + 8, 0, 15);
+                int a = clampi((int)lrintf(v[j] * id) + 8, 0, 15),
+                    c = clampi((int)lrintf(v[j + QK / 2] * id) + 8, 0, 15);
                 q.qs[j] = (uint8_t)(a | (c << 4));
             }
             put(b, &q, sizeof q);
         } else {
             block_q4_1 q;
             float mn = v[0], mx = v[0];
-            for (int i = 1; i < QK; i++) { mn = fminf(mn, v[i]); mx = fmaxf(mx, v[i]); }
+            for (int i = 1; i < QK; i++) {
+                mn = fminf(mn, v[i]);
+                mx = fmaxf(mx, v[i]);
+            }
             float d = (mx - mn) / 15.0f, id = d ? 1.0f / d : 0.0f;
             q.d = f32_to_f16(d);
             q.m = f32_to_f16(mn);
             for (int j = 0; j < QK / 2; j++) {
-                int a = clampi((int)lrintf((v[j] - mn) * id), 0, 15), c = clampi((int)lrintf((v[j + QK / 2] - mn) * id), 0, 15);
+                int a = clampi((int)lrintf((v[j] - mn) * id), 0, 15),
+                    c = clampi((int)lrintf((v[j + QK / 2] - mn) * id), 0, 15);
                 q.qs[j] = (uint8_t)(a | (c << 4));
             }
             put(b, &q, sizeof q);
@@ -355,7 +467,13 @@ static void quantize(buf *b, int type, const float *x, int n) {
 }
 
 /* ---- tensors ------------------------------------------------------------------------- */
-typedef struct { char name[64]; int type; uint64_t ne[2]; int nd; buf data; } tensor;
+typedef struct {
+    char name[64];
+    int type;
+    uint64_t ne[2];
+    int nd;
+    buf data;
+} tensor;
 static tensor *T;
 static int nT;
 
@@ -370,7 +488,8 @@ static void add_tensor(const char *name, int type, int cols, int rows, int nd, f
     t->nd = nd;
     float *row = malloc(sizeof(float) * (size_t)cols);
     for (int r = 0; r < rows; r++) {
-        for (int i = 0; i < cols; i++) row[i] = base + scale * urand();
+        for (int i = 0; i < cols; i++)
+            row[i] = base + scale * urand();
         quantize(&t->data, type, row, cols);
     }
     free(row);
@@ -378,45 +497,77 @@ static void add_tensor(const char *name, int type, int cols, int rows, int nd, f
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: gen_model OUT.gguf [--dim N] [--ff N] [--layers N] [--heads N] [--kv-heads N] "
-                        "[--vocab N] [--ctx N] [--type T] [--embd-type T] [--mix T] [--untied] [--seed N] [--version 2|3]\n");
+        fprintf(stderr,
+                "usage: gen_model OUT.gguf [--dim N] [--ff N] [--layers N] [--heads N] [--kv-heads N] "
+                "[--vocab N] [--ctx N] [--type T] [--embd-type T] [--mix T] [--untied] [--seed N] [--version "
+                "2|3]\n");
         return 2;
     }
-    int dim = 288, ff = 800, layers = 2, heads = 6, kvh = 2, vocab = 300, ctx = 256, type = 3, etype = 8, untied = 0,
-        version = 3, mix = -1, head_dim = 0, swa = 8, swa_pattern = 0, rope_freqs = 0;
+    int dim = 288, ff = 800, layers = 2, heads = 6, kvh = 2, vocab = 300, ctx = 256, type = 3, etype = 8,
+        untied = 0, version = 3, mix = -1, head_dim = 0, swa = 8, swa_pattern = 0, rope_freqs = 0;
     const char *arch = "llama", *extra_key = NULL, *rope_scaling = NULL, *extra_tensor = NULL;
     float softcap = 0.0f, rope_base_swa = 0.0f;
     uint64_t seed = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
-        if (!strcmp(a, "--untied")) { untied = 1; continue; }
-        if (!strcmp(a, "--rope-freqs")) { rope_freqs = 1; continue; }
+        if (!strcmp(a, "--untied")) {
+            untied = 1;
+            continue;
+        }
+        if (!strcmp(a, "--rope-freqs")) {
+            rope_freqs = 1;
+            continue;
+        }
         i++;
-        if (!strcmp(a, "--dim")) dim = atoi(v);
-        else if (!strcmp(a, "--ff")) ff = atoi(v);
-        else if (!strcmp(a, "--layers")) layers = atoi(v);
-        else if (!strcmp(a, "--heads")) heads = atoi(v);
-        else if (!strcmp(a, "--kv-heads")) kvh = atoi(v);
-        else if (!strcmp(a, "--vocab")) vocab = atoi(v);
-        else if (!strcmp(a, "--ctx")) ctx = atoi(v);
-        else if (!strcmp(a, "--type")) type = type_of(v);
-        else if (!strcmp(a, "--embd-type")) etype = type_of(v);
-        else if (!strcmp(a, "--mix")) mix = type_of(v);
-        else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
-        else if (!strcmp(a, "--version")) version = atoi(v);
-        else if (!strcmp(a, "--arch")) arch = v;
-        else if (!strcmp(a, "--head-dim")) head_dim = atoi(v);
-        else if (!strcmp(a, "--swa")) swa = atoi(v);
-        else if (!strcmp(a, "--swa-pattern")) swa_pattern = atoi(v);
-        else if (!strcmp(a, "--softcap")) softcap = (float)atof(v);
-        else if (!strcmp(a, "--rope-base-swa")) rope_base_swa = (float)atof(v);
-        else if (!strcmp(a, "--rope-scaling")) rope_scaling = v;
-        else if (!strcmp(a, "--extra-key")) extra_key = v;
-        else if (!strcmp(a, "--extra-tensor")) extra_tensor = v;
-        else { fprintf(stderr, "gen_model: unknown flag %s\n", a); return 2; }
+        if (!strcmp(a, "--dim"))
+            dim = atoi(v);
+        else if (!strcmp(a, "--ff"))
+            ff = atoi(v);
+        else if (!strcmp(a, "--layers"))
+            layers = atoi(v);
+        else if (!strcmp(a, "--heads"))
+            heads = atoi(v);
+        else if (!strcmp(a, "--kv-heads"))
+            kvh = atoi(v);
+        else if (!strcmp(a, "--vocab"))
+            vocab = atoi(v);
+        else if (!strcmp(a, "--ctx"))
+            ctx = atoi(v);
+        else if (!strcmp(a, "--type"))
+            type = type_of(v);
+        else if (!strcmp(a, "--embd-type"))
+            etype = type_of(v);
+        else if (!strcmp(a, "--mix"))
+            mix = type_of(v);
+        else if (!strcmp(a, "--seed"))
+            seed = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--version"))
+            version = atoi(v);
+        else if (!strcmp(a, "--arch"))
+            arch = v;
+        else if (!strcmp(a, "--head-dim"))
+            head_dim = atoi(v);
+        else if (!strcmp(a, "--swa"))
+            swa = atoi(v);
+        else if (!strcmp(a, "--swa-pattern"))
+            swa_pattern = atoi(v);
+        else if (!strcmp(a, "--softcap"))
+            softcap = (float)atof(v);
+        else if (!strcmp(a, "--rope-base-swa"))
+            rope_base_swa = (float)atof(v);
+        else if (!strcmp(a, "--rope-scaling"))
+            rope_scaling = v;
+        else if (!strcmp(a, "--extra-key"))
+            extra_key = v;
+        else if (!strcmp(a, "--extra-tensor"))
+            extra_tensor = v;
+        else {
+            fprintf(stderr, "gen_model: unknown flag %s\n", a);
+            return 2;
+        }
     }
-    const int is_qwen2 = !strcmp(arch, "qwen2"), is_qwen3 = !strcmp(arch, "qwen3"), is_gemma3 = !strcmp(arch, "gemma3"),
-              is_phi3 = !strcmp(arch, "phi3");
+    const int is_qwen2 = !strcmp(arch, "qwen2"), is_qwen3 = !strcmp(arch, "qwen3"),
+              is_gemma3 = !strcmp(arch, "gemma3"), is_phi3 = !strcmp(arch, "phi3");
     if (head_dim == 0) head_dim = heads > 0 ? dim / heads : 0;
     if (vocab < 260 || dim % QK || ff % QK || heads <= 0 || kvh <= 0 || heads % kvh || dim % heads ||
         head_dim <= 0 || (heads * head_dim) % QK) {
@@ -425,7 +576,8 @@ int main(int argc, char **argv) {
     }
     rng_state = seed;
     /* tensors */
-    float ws = 1.0f / sqrtf((float)dim), wf = 1.0f / sqrtf((float)ff), wo = 1.0f / sqrtf((float)(heads * head_dim));
+    float ws = 1.0f / sqrtf((float)dim), wf = 1.0f / sqrtf((float)ff),
+          wo = 1.0f / sqrtf((float)(heads * head_dim));
     add_tensor("token_embd.weight", etype, dim, vocab, 2, 1.0f, 0.0f);
     for (int l = 0; l < layers; l++) {
         char n[64];
@@ -532,11 +684,16 @@ int main(int argc, char **argv) {
     put_u64(&kv, (uint64_t)vocab);
     for (int i = 0; i < vocab; i++) {
         char s[32];
-        if (i == 0) snprintf(s, sizeof s, "<unk>");
-        else if (i == 1) snprintf(s, sizeof s, "<s>");
-        else if (i == 2) snprintf(s, sizeof s, "</s>");
-        else if (i < 259) snprintf(s, sizeof s, "<0x%02X>", i - 3);
-        else snprintf(s, sizeof s, "\xe2\x96\x81w%d", i - 259);
+        if (i == 0)
+            snprintf(s, sizeof s, "<unk>");
+        else if (i == 1)
+            snprintf(s, sizeof s, "<s>");
+        else if (i == 2)
+            snprintf(s, sizeof s, "</s>");
+        else if (i < 259)
+            snprintf(s, sizeof s, "<0x%02X>", i - 3);
+        else
+            snprintf(s, sizeof s, "\xe2\x96\x81w%d", i - 259);
         put_str(&kv, s);
     }
     n_kv++;
@@ -544,13 +701,19 @@ int main(int argc, char **argv) {
     put_u32(&kv, 9);
     put_u32(&kv, 6);
     put_u64(&kv, (uint64_t)vocab);
-    for (int i = 0; i < vocab; i++) { float s = i < 259 ? 0.0f : -(float)(i - 259); put(&kv, &s, 4); }
+    for (int i = 0; i < vocab; i++) {
+        float s = i < 259 ? 0.0f : -(float)(i - 259);
+        put(&kv, &s, 4);
+    }
     n_kv++;
     put_str(&kv, "tokenizer.ggml.token_type");
     put_u32(&kv, 9);
     put_u32(&kv, 5);
     put_u64(&kv, (uint64_t)vocab);
-    for (int i = 0; i < vocab; i++) { int32_t t = i == 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1; put(&kv, &t, 4); }
+    for (int i = 0; i < vocab; i++) {
+        int32_t t = i == 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1;
+        put(&kv, &t, 4);
+    }
     n_kv++;
 #undef KV
 
@@ -565,7 +728,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nT; i++) {
         put_str(&f, T[i].name);
         put_u32(&f, (uint32_t)T[i].nd);
-        for (int d = 0; d < T[i].nd; d++) put_u64(&f, T[i].ne[d]);
+        for (int d = 0; d < T[i].nd; d++)
+            put_u64(&f, T[i].ne[d]);
         put_u32(&f, (uint32_t)T[i].type);
         put_u64(&f, off);
         off += (T[i].data.n + 31) / 32 * 32;
@@ -581,7 +745,8 @@ int main(int argc, char **argv) {
         perror(argv[1]);
         return 1;
     }
-    for (int i = 0; i < nT; i++) free(T[i].data.p);
+    for (int i = 0; i < nT; i++)
+        free(T[i].data.p);
     free(T);
     free(f.p);
     free(kv.p);

@@ -83,7 +83,8 @@ int main(int argc, char **argv) {
     }
     FILE *o = fopen(argv[4], "wb");
     if (!o) return 1;
-    for (int i = 0; i < np; i++) fwrite(llama_get_logits_ith(ctx, i), sizeof(float), (size_t)V, o);
+    for (int i = 0; i < np; i++)
+        fwrite(llama_get_logits_ith(ctx, i), sizeof(float), (size_t)V, o);
     fclose(o);
     int tok = argmax(llama_get_logits_ith(ctx, np - 1), V);
     for (int g = 0; g < ng; g++) {

@@ -17,8 +17,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: logits_hash MODEL.gguf scalar|avx2|avx512 THREADS N_TOKENS\n");
         return 2;
     }
-    wicas_kernels k = !strcmp(argv[2], "avx2") ? WICAS_KERNELS_AVX2
-                      : !strcmp(argv[2], "avx512") ? WICAS_KERNELS_AVX512 : WICAS_KERNELS_SCALAR;
+    wicas_kernels k = !strcmp(argv[2], "avx2")     ? WICAS_KERNELS_AVX2
+                      : !strcmp(argv[2], "avx512") ? WICAS_KERNELS_AVX512
+                                                   : WICAS_KERNELS_SCALAR;
     if (wicas_infer_set_kernels(k) != 0) {
         printf("unavailable\n");
         return 0;

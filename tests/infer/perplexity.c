@@ -72,7 +72,8 @@ int main(int argc, char **argv) {
             for (size_t k = 1; k < V; k++)
                 if (l[k] > mx) mx = l[k];
             double sum = 0;
-            for (size_t k = 0; k < V; k++) sum += wicas_exp((double)l[k] - mx);
+            for (size_t k = 0; k < V; k++)
+                sum += wicas_exp((double)l[k] - mx);
             nll += -((double)l[chunk[j + 1]] - mx - wicas_ln(sum));
             count++;
         }

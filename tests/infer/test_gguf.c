@@ -29,7 +29,8 @@ static uint8_t *load(const char *name, size_t *n) {
 
 static void valid_generated(void **st) {
     (void)st;
-    const char *names[] = {"q4_1.gguf", "q4_0_untied.gguf", "q8_0_mha.gguf", "f16.gguf", "f32_untied.gguf", "bf16.gguf"};
+    const char *names[] = {"q4_1.gguf", "q4_0_untied.gguf", "q8_0_mha.gguf",
+                           "f16.gguf",  "f32_untied.gguf",  "bf16.gguf"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char p[1024], err[512];
         snprintf(p, sizeof p, "%s/%s", g_dir, names[i]);
@@ -145,11 +146,27 @@ static void bit_flips(void **st) {
 }
 
 /* ---- hand-made files ------------------------------------------------------------ */
-typedef struct { uint8_t p[4096]; size_t n; } mk;
-static void u32(mk *m, uint32_t v) { memcpy(m->p + m->n, &v, 4); m->n += 4; }
-static void u64(mk *m, uint64_t v) { memcpy(m->p + m->n, &v, 8); m->n += 8; }
-static void str(mk *m, const char *s) { u64(m, strlen(s)); memcpy(m->p + m->n, s, strlen(s)); m->n += strlen(s); }
-static void pad(mk *m, size_t a) { while (m->n % a) m->p[m->n++] = 0; }
+typedef struct {
+    uint8_t p[4096];
+    size_t n;
+} mk;
+static void u32(mk *m, uint32_t v) {
+    memcpy(m->p + m->n, &v, 4);
+    m->n += 4;
+}
+static void u64(mk *m, uint64_t v) {
+    memcpy(m->p + m->n, &v, 8);
+    m->n += 8;
+}
+static void str(mk *m, const char *s) {
+    u64(m, strlen(s));
+    memcpy(m->p + m->n, s, strlen(s));
+    m->n += strlen(s);
+}
+static void pad(mk *m, size_t a) {
+    while (m->n % a)
+        m->p[m->n++] = 0;
+}
 
 static void expect_fail(mk *m, int want_rc, const char *needle) {
     gguf_file f;
@@ -175,80 +192,123 @@ static void handmade(void **st) {
     char err[512];
     /* valid */
     base(&m, 3, 1, 1);
-    str(&m, "general.architecture"); u32(&m, 8); str(&m, "llama");
-    str(&m, "t"); u32(&m, 2); u64(&m, 4); u64(&m, 2); u32(&m, 0); u64(&m, 0);
+    str(&m, "general.architecture");
+    u32(&m, 8);
+    str(&m, "llama");
+    str(&m, "t");
+    u32(&m, 2);
+    u64(&m, 4);
+    u64(&m, 2);
+    u32(&m, 0);
+    u64(&m, 0);
     pad(&m, 32);
-    for (int i = 0; i < 8; i++) u32(&m, 0x3f800000u);
+    for (int i = 0; i < 8; i++)
+        u32(&m, 0x3f800000u);
     assert_int_equal(wicas_gguf_parse(m.p, m.n, &f, err, sizeof err), 0);
     assert_int_equal(f.tensors[0].n_bytes, 32);
     assert_int_equal(f.tensors[0].n_elems, 8);
     wicas_gguf_close(&f);
     mk good = m;
 
-    m = good; m.p[0] = 'X';
+    m = good;
+    m.p[0] = 'X';
     expect_fail(&m, WICAS_INFER_EFORMAT, "magic");
-    m = good; m.p[4] = 1;
+    m = good;
+    m.p[4] = 1;
     expect_fail(&m, WICAS_INFER_EUNSUPPORTED, "version 1");
-    m = good; m.p[4] = 4;
+    m = good;
+    m.p[4] = 4;
     expect_fail(&m, WICAS_INFER_EUNSUPPORTED, "version 4");
-    m = good; memset(m.p + 8, 0xff, 8); /* tensor count 2^64-1 */
+    m = good;
+    memset(m.p + 8, 0xff, 8); /* tensor count 2^64-1 */
     expect_fail(&m, WICAS_INFER_EFORMAT, "tensor count");
-    m = good; memset(m.p + 16, 0x7f, 8);
+    m = good;
+    memset(m.p + 16, 0x7f, 8);
     expect_fail(&m, WICAS_INFER_EFORMAT, "metadata count");
-    m = good; memset(m.p + 24, 0xff, 8); /* key length huge */
+    m = good;
+    memset(m.p + 24, 0xff, 8); /* key length huge */
     expect_fail(&m, WICAS_INFER_EFORMAT, "key 0");
-    m = good; m.p[24 + 8 + 20] = 77; /* value type */
+    m = good;
+    m.p[24 + 8 + 20] = 77; /* value type */
     expect_fail(&m, WICAS_INFER_EFORMAT, "unknown value type 77");
     size_t vlen = 24 + 8 + 20 + 4; /* string length of the value */
-    m = good; m.p[vlen] = 200;
+    m = good;
+    m.p[vlen] = 200;
     expect_fail(&m, WICAS_INFER_EFORMAT, "general.architecture");
     size_t tinfo = vlen + 8 + 5; /* tensor descriptor */
     size_t ndims = tinfo + 8 + 1;
-    m = good; m.p[ndims] = 5;
+    m = good;
+    m.p[ndims] = 5;
     expect_fail(&m, WICAS_INFER_EFORMAT, "5 dimensions");
-    m = good; memset(m.p + ndims + 4, 0xff, 8); /* dim overflow */
+    m = good;
+    memset(m.p + ndims + 4, 0xff, 8); /* dim overflow */
     expect_fail(&m, WICAS_INFER_EFORMAT, "overflows");
-    m = good; memset(m.p + ndims + 4, 0, 8); /* zero dim */
+    m = good;
+    memset(m.p + ndims + 4, 0, 8); /* zero dim */
     expect_fail(&m, WICAS_INFER_EFORMAT, "dimension 0");
     size_t ttype = ndims + 4 + 16;
-    m = good; m.p[ttype] = 99;
+    m = good;
+    m.p[ttype] = 99;
     expect_fail(&m, WICAS_INFER_EFORMAT, "unknown tensor type 99");
-    m = good; m.p[ttype] = GGML_Q4_0; /* 8 elements not a multiple of 32 */
+    m = good;
+    m.p[ttype] = GGML_Q4_0; /* 8 elements not a multiple of 32 */
     expect_fail(&m, WICAS_INFER_EFORMAT, "not a multiple");
     size_t toff = ttype + 4;
-    m = good; m.p[toff] = 4; /* misaligned offset */
+    m = good;
+    m.p[toff] = 4; /* misaligned offset */
     expect_fail(&m, WICAS_INFER_EFORMAT, "alignment");
-    m = good; m.p[toff] = 64; /* past the end */
+    m = good;
+    m.p[toff] = 64; /* past the end */
     expect_fail(&m, WICAS_INFER_EFORMAT, "past the end");
-    m = good; memset(m.p + toff, 0xe0, 8); /* offset near 2^64: overflow-safe check */
+    m = good;
+    memset(m.p + toff, 0xe0, 8); /* offset near 2^64: overflow-safe check */
     expect_fail(&m, WICAS_INFER_EFORMAT, "past the end");
 
     /* duplicate key */
     base(&m, 3, 0, 2);
-    str(&m, "a"); u32(&m, 4); u32(&m, 1);
-    str(&m, "a"); u32(&m, 4); u32(&m, 2);
+    str(&m, "a");
+    u32(&m, 4);
+    u32(&m, 1);
+    str(&m, "a");
+    u32(&m, 4);
+    u32(&m, 2);
     expect_fail(&m, WICAS_INFER_EFORMAT, "duplicate metadata key 'a'");
     /* bad alignment value */
     base(&m, 3, 0, 1);
-    str(&m, "general.alignment"); u32(&m, 4); u32(&m, 48);
+    str(&m, "general.alignment");
+    u32(&m, 4);
+    u32(&m, 48);
     expect_fail(&m, WICAS_INFER_EFORMAT, "general.alignment");
     /* bool out of range */
     base(&m, 3, 0, 1);
-    str(&m, "b"); u32(&m, 7); m.p[m.n++] = 2;
+    str(&m, "b");
+    u32(&m, 7);
+    m.p[m.n++] = 2;
     expect_fail(&m, WICAS_INFER_EFORMAT, "bool");
     /* array: nested, huge count */
     base(&m, 3, 0, 1);
-    str(&m, "arr"); u32(&m, 9); u32(&m, 9); u64(&m, 1);
+    str(&m, "arr");
+    u32(&m, 9);
+    u32(&m, 9);
+    u64(&m, 1);
     expect_fail(&m, WICAS_INFER_EFORMAT, "array element type");
     base(&m, 3, 0, 1);
-    str(&m, "arr"); u32(&m, 9); u32(&m, 6); u64(&m, (uint64_t)1 << 61);
+    str(&m, "arr");
+    u32(&m, 9);
+    u32(&m, 6);
+    u64(&m, (uint64_t)1 << 61);
     expect_fail(&m, WICAS_INFER_EFORMAT, "exceeds the file");
     base(&m, 3, 0, 1);
-    str(&m, "arr"); u32(&m, 9); u32(&m, 8); u64(&m, (uint64_t)1 << 40);
+    str(&m, "arr");
+    u32(&m, 9);
+    u32(&m, 8);
+    u64(&m, (uint64_t)1 << 40);
     expect_fail(&m, WICAS_INFER_EFORMAT, "exceeds the file");
     /* v2 valid with an empty tensor list */
     base(&m, 2, 0, 1);
-    str(&m, "k"); u32(&m, 12); u64(&m, 0x3ff0000000000000ull);
+    str(&m, "k");
+    u32(&m, 12);
+    u64(&m, 0x3ff0000000000000ull);
     assert_int_equal(wicas_gguf_parse(m.p, m.n, &f, err, sizeof err), 0);
     double d;
     assert_true(wicas_gguf_get_f64(&f, "k", &d));
@@ -267,7 +327,9 @@ static void model_level(void **st) {
     snprintf(p, sizeof p, "%s/minimal_bad.gguf", g_dir);
     mk m;
     base(&m, 3, 0, 1);
-    str(&m, "general.architecture"); u32(&m, 8); str(&m, "gpt-neox");
+    str(&m, "general.architecture");
+    u32(&m, 8);
+    str(&m, "gpt-neox");
     FILE *fp = fopen(p, "wb");
     assert_non_null(fp);
     fwrite(m.p, 1, m.n, fp);
@@ -277,8 +339,12 @@ static void model_level(void **st) {
     assert_null(mod);
     assert_non_null(strstr(err, "gpt-neox"));
     base(&m, 3, 0, 2);
-    str(&m, "general.architecture"); u32(&m, 8); str(&m, "llama");
-    str(&m, "llama.block_count"); u32(&m, 4); u32(&m, 2);
+    str(&m, "general.architecture");
+    u32(&m, 8);
+    str(&m, "llama");
+    str(&m, "llama.block_count");
+    u32(&m, 4);
+    u32(&m, 2);
     fp = fopen(p, "wb");
     fwrite(m.p, 1, m.n, fp);
     fclose(fp);
@@ -287,15 +353,16 @@ static void model_level(void **st) {
     remove(p);
 }
 
-
 /* Q5_x / k-quant tensors: sizes from the type table, rows that are not whole
  * super-blocks, data past the end, a generated k-quant model's byte counts,
  * and a known-size type the engine does not run (Q8_1) refused at load. */
 static void kquant_tensors(void **st) {
     (void)st;
-    static const struct { uint32_t type, be, bb; } K[] = {
-        {GGML_Q5_0, 32, 22},   {GGML_Q5_1, 32, 24},   {GGML_Q2_K, 256, 84},  {GGML_Q3_K, 256, 110},
-        {GGML_Q4_K, 256, 144}, {GGML_Q5_K, 256, 176}, {GGML_Q6_K, 256, 210}, {GGML_Q8_K, 256, 292},
+    static const struct {
+        uint32_t type, be, bb;
+    } K[] = {
+        {GGML_Q5_0, 32, 22},   {GGML_Q5_1, 32, 24},     {GGML_Q2_K, 256, 84},  {GGML_Q3_K, 256, 110},
+        {GGML_Q4_K, 256, 144}, {GGML_Q5_K, 256, 176},   {GGML_Q6_K, 256, 210}, {GGML_Q8_K, 256, 292},
         {GGML_IQ4_NL, 32, 18}, {GGML_IQ4_XS, 256, 136},
     };
     char err[512];
@@ -311,7 +378,12 @@ static void kquant_tensors(void **st) {
             gguf_file f;
             const uint64_t ne0 = variant == 1 ? K[i].be + 32 : 2 * (uint64_t)K[i].be;
             base(&m, 3, 1, 0);
-            str(&m, "w"); u32(&m, 2); u64(&m, ne0); u64(&m, 3); u32(&m, K[i].type); u64(&m, 0);
+            str(&m, "w");
+            u32(&m, 2);
+            u64(&m, ne0);
+            u64(&m, 3);
+            u32(&m, K[i].type);
+            u64(&m, 0);
             pad(&m, 32);
             const size_t nbytes = (size_t)(ne0 / K[i].be) * K[i].bb * 3;
             if (m.n + nbytes > sizeof m.p) fail_msg("buffer");
@@ -388,8 +460,9 @@ static void kquant_tensors(void **st) {
 int main(int argc, char **argv) {
     g_dir = argc > 1 ? argv[1] : ".";
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(valid_generated), cmocka_unit_test(default_model_types), cmocka_unit_test(truncations),
-        cmocka_unit_test(bit_flips),       cmocka_unit_test(handmade),            cmocka_unit_test(model_level),
+        cmocka_unit_test(valid_generated), cmocka_unit_test(default_model_types),
+        cmocka_unit_test(truncations),     cmocka_unit_test(bit_flips),
+        cmocka_unit_test(handmade),        cmocka_unit_test(model_level),
         cmocka_unit_test(kquant_tensors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,20 +30,31 @@ static uint32_t rnd(void) {
     rs = rs * 6364136223846793005ull + 1442695040888963407ull;
     return (uint32_t)(rs >> 32);
 }
-static float frnd(float a) { return ((float)(rnd() >> 8) / 16777216.0f * 2.0f - 1.0f) * a; }
+static float frnd(float a) {
+    return ((float)(rnd() >> 8) / 16777216.0f * 2.0f - 1.0f) * a;
+}
 
 static void f16_all(void **st) {
     (void)st;
     for (uint32_t h = 0; h < 65536; h++) {
         float f = f16_to_f32((uint16_t)h);
         uint32_t e = (h >> 10) & 0x1f, man = h & 0x3ff;
-        if (e == 0x1f && man) { assert_true(f != f); continue; } /* NaN */
+        if (e == 0x1f && man) {
+            assert_true(f != f);
+            continue;
+        } /* NaN */
         /* Definition: (-1)^s * 2^(e-15) * (1 + man/1024), subnormal 2^-14 * man/1024. */
         double v = e == 0 ? (double)man / 1024.0 / 16384.0 : (e == 0x1f ? 1.0 / 0.0 : (1.0 + man / 1024.0));
         if (e != 0 && e != 0x1f) {
             int ex = (int)e - 15;
-            while (ex > 0) { v *= 2; ex--; }
-            while (ex < 0) { v /= 2; ex++; }
+            while (ex > 0) {
+                v *= 2;
+                ex--;
+            }
+            while (ex < 0) {
+                v /= 2;
+                ex++;
+            }
         }
         if (h & 0x8000) v = -v;
         assert_true((double)f == v);
@@ -70,8 +81,10 @@ static void dequant_formulas(void **st) {
         b[k].d = f32_to_f16(0.25f);
         b[k].m = f32_to_f16(-1.5f - k);
         c[k].d = f32_to_f16(0.125f);
-        for (int j = 0; j < 16; j++) a[k].qs[j] = b[k].qs[j] = (uint8_t)(rnd() & 0xff);
-        for (int j = 0; j < 32; j++) c[k].qs[j] = (int8_t)(rnd() & 0xff);
+        for (int j = 0; j < 16; j++)
+            a[k].qs[j] = b[k].qs[j] = (uint8_t)(rnd() & 0xff);
+        for (int j = 0; j < 32; j++)
+            c[k].qs[j] = (int8_t)(rnd() & 0xff);
     }
     wicas_dequant_row(GGML_Q4_0, a, out, 64);
     for (int k = 0; k < 2; k++)
@@ -87,7 +100,8 @@ static void dequant_formulas(void **st) {
         }
     wicas_dequant_row(GGML_Q8_0, c, out, 64);
     for (int k = 0; k < 2; k++)
-        for (int j = 0; j < 32; j++) assert_true(out[k * 32 + j] == (float)c[k].qs[j] * 0.125f);
+        for (int j = 0; j < 32; j++)
+            assert_true(out[k * 32 + j] == (float)c[k].qs[j] * 0.125f);
     uint16_t h[4] = {0x3c00, 0xc000, 0x3f80, 0x4040};
     wicas_dequant_row(GGML_F16, h, out, 2);
     assert_true(out[0] == 1.0f && out[1] == -2.0f);
@@ -95,7 +109,10 @@ static void dequant_formulas(void **st) {
     assert_true(out[0] == 1.0f && out[1] == 3.0f);
 }
 
-typedef struct { q8_act a; float *x; } actbuf;
+typedef struct {
+    q8_act a;
+    float *x;
+} actbuf;
 static void act_alloc(actbuf *b, int nb) {
     int st = (nb + 7) / 8 * 8;
     b->a.nb = nb;
@@ -109,16 +126,23 @@ static void act_alloc(actbuf *b, int nb) {
     b->x = malloc(sizeof(float) * nb * QK);
 }
 static void act_free(actbuf *b) {
-    free(b->a.q); free(b->a.d); free(b->a.s); free(b->a.qsum); free(b->a.f); free(b->x);
+    free(b->a.q);
+    free(b->a.d);
+    free(b->a.s);
+    free(b->a.qsum);
+    free(b->a.f);
+    free(b->x);
 }
 
 static void quantize_invariants(void **st) {
     (void)st;
     actbuf b;
     act_alloc(&b, 4);
-    for (int i = 0; i < 128; i++) b.x[i] = frnd(3.0f);
-    for (int i = 32; i < 64; i++) b.x[i] = 0.0f; /* an all-zero block */
-    b.x[70] = -5.0f;                             /* block 2 amax is negative */
+    for (int i = 0; i < 128; i++)
+        b.x[i] = frnd(3.0f);
+    for (int i = 32; i < 64; i++)
+        b.x[i] = 0.0f; /* an all-zero block */
+    b.x[70] = -5.0f;   /* block 2 amax is negative */
     wicas_q8_quantize_row(b.x, &b.a, 0);
     for (int blk = 0; blk < 4; blk++) {
         int32_t s = 0;
@@ -149,16 +173,19 @@ static void fill_weights(int type, void *w, int nb) {
         if (type == GGML_Q4_0) {
             block_q4_0 *b = (block_q4_0 *)w + k;
             b->d = f32_to_f16(frnd(0.1f));
-            for (int j = 0; j < 16; j++) b->qs[j] = (uint8_t)rnd();
+            for (int j = 0; j < 16; j++)
+                b->qs[j] = (uint8_t)rnd();
         } else if (type == GGML_Q4_1) {
             block_q4_1 *b = (block_q4_1 *)w + k;
             b->d = f32_to_f16(frnd(0.1f));
             b->m = f32_to_f16(frnd(1.0f));
-            for (int j = 0; j < 16; j++) b->qs[j] = (uint8_t)rnd();
+            for (int j = 0; j < 16; j++)
+                b->qs[j] = (uint8_t)rnd();
         } else {
             block_q8_0 *b = (block_q8_0 *)w + k;
             b->d = f32_to_f16(frnd(0.01f));
-            for (int j = 0; j < 32; j++) b->qs[j] = (int8_t)rnd(); /* includes -128 */
+            for (int j = 0; j < 32; j++)
+                b->qs[j] = (int8_t)rnd(); /* includes -128 */
         }
     }
 }
@@ -170,16 +197,19 @@ static float reference(int type, const void *w, const q8_act *a) {
         float v;
         if (type == GGML_Q8_0) {
             const block_q8_0 *x = (const block_q8_0 *)w + b;
-            for (int j = 0; j < 32; j++) is += x->qs[j] * a->q[b * 32 + j];
+            for (int j = 0; j < 32; j++)
+                is += x->qs[j] * a->q[b * 32 + j];
             v = (f16_to_f32(x->d) * a->d[b]) * (float)is;
         } else if (type == GGML_Q4_0) {
             const block_q4_0 *x = (const block_q4_0 *)w + b;
             for (int j = 0; j < 16; j++)
-                is += ((x->qs[j] & 15) - 8) * a->q[b * 32 + j] + ((x->qs[j] >> 4) - 8) * a->q[b * 32 + j + 16];
+                is +=
+                    ((x->qs[j] & 15) - 8) * a->q[b * 32 + j] + ((x->qs[j] >> 4) - 8) * a->q[b * 32 + j + 16];
             v = (f16_to_f32(x->d) * a->d[b]) * (float)is;
         } else {
             const block_q4_1 *x = (const block_q4_1 *)w + b;
-            for (int j = 0; j < 16; j++) is += (x->qs[j] & 15) * a->q[b * 32 + j] + (x->qs[j] >> 4) * a->q[b * 32 + j + 16];
+            for (int j = 0; j < 16; j++)
+                is += (x->qs[j] & 15) * a->q[b * 32 + j] + (x->qs[j] >> 4) * a->q[b * 32 + j + 16];
             v = (f16_to_f32(x->d) * a->d[b]) * (float)is + f16_to_f32(x->m) * a->s[b];
         }
         acc[b % 8] = acc[b % 8] + v;
@@ -204,7 +234,8 @@ static void kernels_bitwise(void **st) {
         void *w = malloc((size_t)nb * 34);
         for (int rep = 0; rep < 20; rep++) {
             float scale = rep % 4 == 0 ? 1e-3f : rep % 4 == 1 ? 1.0f : rep % 4 == 2 ? 50.0f : 1e4f;
-            for (int i = 0; i < nb * QK; i++) b.x[i] = frnd(scale);
+            for (int i = 0; i < nb * QK; i++)
+                b.x[i] = frnd(scale);
             wicas_q8_quantize_row(b.x, &b.a, 0);
             for (int ti = 0; ti < 3; ti++) {
                 fill_weights(types[ti], w, nb);
@@ -212,8 +243,8 @@ static void kernels_bitwise(void **st) {
                 for (int s = 0; s < n_sets; s++) {
                     float got = wicas_dot_row(sets[s], types[ti], w, &b.a, 0);
                     if (f32_to_bits(got) != f32_to_bits(ref))
-                        fail_msg("type %d nb %d rep %d: %s gives %a, reference %a", types[ti], nb, rep, sets[s]->name,
-                                 (double)got, (double)ref);
+                        fail_msg("type %d nb %d rep %d: %s gives %a, reference %a", types[ti], nb, rep,
+                                 sets[s]->name, (double)got, (double)ref);
                     compared++;
                 }
             }
@@ -251,12 +282,14 @@ static void packed_and_tiles(void **st) {
         a.f = NULL;
         float *x = malloc(sizeof(float) * nb * QK);
         for (int t = 0; t < T; t++) {
-            for (int i = 0; i < nb * QK; i++) x[i] = frnd(t + 1.0f);
+            for (int i = 0; i < nb * QK; i++)
+                x[i] = frnd(t + 1.0f);
             wicas_q8_quantize_row(x, &a, t);
         }
         for (int ti = 0; ti < 3; ti++) {
             uint8_t *w = malloc(bsz[ti] * nb * rows);
-            for (int r = 0; r < rows; r++) fill_weights(types[ti], w + bsz[ti] * nb * r, nb);
+            for (int r = 0; r < rows; r++)
+                fill_weights(types[ti], w + bsz[ti] * nb * r, nb);
             size_t ps = wicas_pack_size(types[ti], rows, nb * QK);
             assert_true(ps > 0);
             uint8_t *pk = malloc(ps);
@@ -284,10 +317,12 @@ static void packed_and_tiles(void **st) {
             free(w);
         }
         free(x);
-        free(a.q); free(a.d); free(a.s); free(a.qsum);
+        free(a.q);
+        free(a.d);
+        free(a.s);
+        free(a.qsum);
     }
 }
-
 
 /* ---- Q5_0, Q5_1, k-quants ---------------------------------------------------------
  * Reference decoding written from the format definitions, walking each block
@@ -295,7 +330,10 @@ static void packed_and_tiles(void **st) {
  * independent of quant.c's wicas_kq_decode: per element the integer weight w, the
  * integer scale and min of its 16-element half, and per element the float
  * factors (d, m). */
-typedef struct { int w[1024], sc[1024], mn[1024]; float d[1024], m[1024]; } refdec;
+typedef struct {
+    int w[1024], sc[1024], mn[1024];
+    float d[1024], m[1024];
+} refdec;
 
 static int k4_scale(int j, const uint8_t *q, int want_min) {
     if (j < 4) return want_min ? (q[j + 4] & 63) : (q[j] & 63);
@@ -339,7 +377,8 @@ static void ref_decode(int type, const uint8_t *row, int n, refdec *o, int base)
             float d = f16_to_f32((uint16_t)(x[0] | x[1] << 8));
             float m = type == GGML_Q5_1 ? f16_to_f32((uint16_t)(x[2] | x[3] << 8)) : 0.0f;
             const uint8_t *qh = x + (type == GGML_Q5_0 ? 2 : 4), *qs = qh + 4;
-            uint32_t h = (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 | (uint32_t)qh[3] << 24;
+            uint32_t h =
+                (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 | (uint32_t)qh[3] << 24;
             for (int j = 0; j < 32; j++) {
                 int v = j < 16 ? (qs[j] & 15) : (qs[j - 16] >> 4);
                 v |= (int)((h >> j) & 1) << 4;
@@ -388,7 +427,8 @@ static void ref_decode(int type, const uint8_t *row, int n, refdec *o, int base)
                 for (int shift = 0; shift < 8; shift += 2, mbit <<= 1)
                     for (int half = 0; half < 2; half++, is++)
                         for (int l = 0; l < 16; l++, k++) {
-                            w[k] = ((q[l + 16 * half] >> shift) & 3) - ((x->hmask[l + 16 * half] & mbit) ? 0 : 4);
+                            w[k] = ((q[l + 16 * half] >> shift) & 3) -
+                                   ((x->hmask[l + 16 * half] & mbit) ? 0 : 4);
                             sc[k] = s6[is];
                             mn[k] = 0;
                             dd[k] = f16_to_f32(x->d);
@@ -419,7 +459,10 @@ static void ref_decode(int type, const uint8_t *row, int n, refdec *o, int base)
                 for (int l = 0; l < 32; l++)
                     for (int qq = 0; qq < 4; qq++) {
                         const uint8_t *ql = x->ql + 64 * nn, *qh = x->qh + 32 * nn;
-                        int lo = qq == 0 ? ql[l] & 15 : qq == 1 ? ql[l + 32] & 15 : qq == 2 ? ql[l] >> 4 : ql[l + 32] >> 4;
+                        int lo = qq == 0   ? ql[l] & 15
+                                 : qq == 1 ? ql[l + 32] & 15
+                                 : qq == 2 ? ql[l] >> 4
+                                           : ql[l + 32] >> 4;
                         int idx = 128 * nn + 32 * qq + l;
                         w[idx] = (lo | ((qh[l] >> (2 * qq)) & 3) << 4) - 32;
                         sc[idx] = x->scales[8 * nn + l / 16 + 2 * qq];
@@ -442,32 +485,57 @@ static void ref_decode(int type, const uint8_t *row, int n, refdec *o, int base)
     }
 }
 
-static const int KTYPES[] = {GGML_Q5_0, GGML_Q5_1, GGML_Q2_K,  GGML_Q3_K,  GGML_Q4_K,
-                              GGML_Q5_K, GGML_Q6_K, GGML_Q8_K, GGML_IQ4_NL, GGML_IQ4_XS};
+static const int KTYPES[] = {GGML_Q5_0, GGML_Q5_1, GGML_Q2_K, GGML_Q3_K,   GGML_Q4_K,
+                             GGML_Q5_K, GGML_Q6_K, GGML_Q8_K, GGML_IQ4_NL, GGML_IQ4_XS};
 #define N_KTYPES (int)(sizeof KTYPES / sizeof KTYPES[0])
 static size_t kbytes(int type) {
     uint32_t be, bb;
     assert_true(wicas_gguf_type_size((uint32_t)type, &be, &bb));
     return bb;
 }
-static int kelems(int type) { return type == GGML_Q5_0 || type == GGML_Q5_1 || type == GGML_IQ4_NL ? 32 : 256; }
+static int kelems(int type) {
+    return type == GGML_Q5_0 || type == GGML_Q5_1 || type == GGML_IQ4_NL ? 32 : 256;
+}
 
 /* Random blocks: random bytes, then finite scale fields of magnitude ~dscale. */
 static void fill_k(int type, uint8_t *w, int nunits, float dscale) {
     const size_t bs = kbytes(type);
-    for (size_t i = 0; i < bs * (size_t)nunits; i++) w[i] = (uint8_t)rnd();
+    for (size_t i = 0; i < bs * (size_t)nunits; i++)
+        w[i] = (uint8_t)rnd();
     for (int u = 0; u < nunits; u++) {
         uint8_t *b = w + bs * (size_t)u;
         uint16_t h1 = f32_to_f16(frnd(dscale)), h2 = f32_to_f16(frnd(dscale));
         switch (type) {
-        case GGML_Q5_0: memcpy(b, &h1, 2); break;
-        case GGML_Q5_1: memcpy(b, &h1, 2); memcpy(b + 2, &h2, 2); break;
-        case GGML_Q2_K: memcpy(b + 80, &h1, 2); memcpy(b + 82, &h2, 2); break;
-        case GGML_Q3_K: memcpy(b + 108, &h1, 2); break;
-        case GGML_Q4_K: case GGML_Q5_K: memcpy(b, &h1, 2); memcpy(b + 2, &h2, 2); break;
-        case GGML_Q6_K: memcpy(b + 208, &h1, 2); break;
-        case GGML_IQ4_NL: case GGML_IQ4_XS: memcpy(b, &h1, 2); break;
-        default: { float d = frnd(dscale); memcpy(b, &d, 4); } break;
+        case GGML_Q5_0:
+            memcpy(b, &h1, 2);
+            break;
+        case GGML_Q5_1:
+            memcpy(b, &h1, 2);
+            memcpy(b + 2, &h2, 2);
+            break;
+        case GGML_Q2_K:
+            memcpy(b + 80, &h1, 2);
+            memcpy(b + 82, &h2, 2);
+            break;
+        case GGML_Q3_K:
+            memcpy(b + 108, &h1, 2);
+            break;
+        case GGML_Q4_K:
+        case GGML_Q5_K:
+            memcpy(b, &h1, 2);
+            memcpy(b + 2, &h2, 2);
+            break;
+        case GGML_Q6_K:
+            memcpy(b + 208, &h1, 2);
+            break;
+        case GGML_IQ4_NL:
+        case GGML_IQ4_XS:
+            memcpy(b, &h1, 2);
+            break;
+        default: {
+            float d = frnd(dscale);
+            memcpy(b, &d, 4);
+        } break;
         }
     }
 }
@@ -490,7 +558,8 @@ static float ref_kdot(int type, const refdec *R, const q8_act *a, int t) {
             M += R->mn[b * 32 + h * 16] * xsum;
         }
         float v = (R->d[b * 32] * xd[b]) * (float)I;
-        if (type == GGML_Q2_K || type == GGML_Q4_K || type == GGML_Q5_K) v = v - (R->m[b * 32] * xd[b]) * (float)M;
+        if (type == GGML_Q2_K || type == GGML_Q4_K || type == GGML_Q5_K)
+            v = v - (R->m[b * 32] * xd[b]) * (float)M;
         if (type == GGML_Q5_1) v = v + R->m[b * 32] * xs[b];
         acc[b % 8] = acc[b % 8] + v;
     }
@@ -515,16 +584,21 @@ static void kquant_dequant(void **st) {
             for (int e = 0; e < n; e++) {
                 const refdec *R = &RD[0];
                 float want;
-                if (type == GGML_Q5_0) want = (float)R->w[e] * R->d[e];
-                else if (type == GGML_Q5_1) want = (float)R->w[e] * R->d[e] + R->m[e];
-                else if (type == GGML_Q8_K || type == GGML_IQ4_NL) want = R->d[e] * (float)R->w[e];
+                if (type == GGML_Q5_0)
+                    want = (float)R->w[e] * R->d[e];
+                else if (type == GGML_Q5_1)
+                    want = (float)R->w[e] * R->d[e] + R->m[e];
+                else if (type == GGML_Q8_K || type == GGML_IQ4_NL)
+                    want = R->d[e] * (float)R->w[e];
                 else {
                     float dl = R->d[e] * (float)R->sc[e];
                     want = dl * (float)R->w[e];
-                    if (type == GGML_Q2_K || type == GGML_Q4_K || type == GGML_Q5_K) want = want - R->m[e] * (float)R->mn[e];
+                    if (type == GGML_Q2_K || type == GGML_Q4_K || type == GGML_Q5_K)
+                        want = want - R->m[e] * (float)R->mn[e];
                 }
                 if (f32_to_bits(out[e]) != f32_to_bits(want))
-                    fail_msg("%s element %d: %a, want %a", wicas_gguf_type_name((uint32_t)type), e, (double)out[e], (double)want);
+                    fail_msg("%s element %d: %a, want %a", wicas_gguf_type_name((uint32_t)type), e,
+                             (double)out[e], (double)want);
             }
         }
     }
@@ -597,13 +671,15 @@ static void kquant_kernels(void **st) {
             for (int rep = 0; rep < 3; rep++) {
                 const float xs = rep == 0 ? 1e-3f : rep == 1 ? 1.0f : 1e4f;
                 for (int t = 0; t < T; t++) {
-                    for (int i = 0; i < n; i++) x[i] = frnd(xs * (1.0f + t % 3));
+                    for (int i = 0; i < n; i++)
+                        x[i] = frnd(xs * (1.0f + t % 3));
                     wicas_q8_quantize_row(x, &a, t);
                 }
                 for (int r = 0; r < ROWS; r++) {
                     fill_k(type, w + rb * r, n / kelems(type), rep == 2 ? 60000.0f : rep == 0 ? 1e-3f : 0.1f);
                     ref_decode(type, w + rb * r, n, &RD[r], 0);
-                    for (int t = 0; t < T; t++) want[t * ROWS + r] = ref_kdot(type, &RD[r], &a, t);
+                    for (int t = 0; t < T; t++)
+                        want[t * ROWS + r] = ref_kdot(type, &RD[r], &a, t);
                 }
                 for (int s = 0; s < n_sets; s++) {
                     for (int r = 0; r < ROWS; r++)
@@ -611,21 +687,25 @@ static void kquant_kernels(void **st) {
                             float g = wicas_dot_row(sets[s], type, w + rb * r, &a, t);
                             if (f32_to_bits(g) != f32_to_bits(want[t * ROWS + r]))
                                 fail_msg("%s nb %d rep %d row %d tok %d: %s dot %a, reference %a",
-                                         wicas_gguf_type_name((uint32_t)type), nb, rep, r, t, sets[s]->name, (double)g,
-                                         (double)want[t * ROWS + r]);
+                                         wicas_gguf_type_name((uint32_t)type), nb, rep, r, t, sets[s]->name,
+                                         (double)g, (double)want[t * ROWS + r]);
                             compared++;
                         }
                     memset(got, 0xff, sizeof got);
                     wicas_matmul_rows(sets[s], type, w, rb, 0, ROWS, &a, got, ROWS);
                     for (int i = 0; i < T * ROWS; i++)
                         if (f32_to_bits(got[i]) != f32_to_bits(want[i]))
-                            fail_msg("%s nb %d: %s tile %d: %a, reference %a", wicas_gguf_type_name((uint32_t)type), nb,
-                                     sets[s]->name, i, (double)got[i], (double)want[i]);
+                            fail_msg("%s nb %d: %s tile %d: %a, reference %a",
+                                     wicas_gguf_type_name((uint32_t)type), nb, sets[s]->name, i,
+                                     (double)got[i], (double)want[i]);
                 }
             }
             free(w);
             free(x);
-            free(a.q); free(a.d); free(a.s); free(a.qsum);
+            free(a.q);
+            free(a.d);
+            free(a.s);
+            free(a.qsum);
         }
     }
     printf("k-quant comparisons: %ld over %d kernel sets\n", compared, n_sets);
@@ -668,14 +748,16 @@ static void kquant_packed(void **st) {
             for (int rep = 0; rep < 3; rep++) {
                 const float xs = rep == 0 ? 1e-3f : rep == 1 ? 1.0f : 1e4f;
                 for (int t = 0; t < T; t++) {
-                    for (int i = 0; i < n; i++) x[i] = frnd(xs * (1.0f + t % 3));
+                    for (int i = 0; i < n; i++)
+                        x[i] = frnd(xs * (1.0f + t % 3));
                     wicas_q8_quantize_row(x, &a, t);
                 }
                 float want[T * ROWS], got[T * ROWS];
                 for (int r = 0; r < ROWS; r++) {
                     fill_k(type, w + rb * r, n / kelems(type), rep == 2 ? 60000.0f : rep == 0 ? 1e-3f : 0.1f);
                     ref_decode(type, w + rb * r, n, &rd, 0);
-                    for (int t = 0; t < T; t++) want[t * ROWS + r] = ref_kdot(type, &rd, &a, t);
+                    for (int t = 0; t < T; t++)
+                        want[t * ROWS + r] = ref_kdot(type, &rd, &a, t);
                 }
                 wicas_pack_matrix(type, w, ROWS, n, pk);
                 for (int s = 0; s < n_sets; s++) {
@@ -683,14 +765,18 @@ static void kquant_packed(void **st) {
                     wicas_matmul_rows_packed(sets[s], type, w, pk, rb, 0, ROWS, &a, got, ROWS);
                     for (int i = 0; i < T * ROWS; i++, compared++)
                         if (f32_to_bits(got[i]) != f32_to_bits(want[i]))
-                            fail_msg("%s nb %d rep %d: %s packed %d: %a, reference %a", wicas_gguf_type_name((uint32_t)type),
-                                     nb, rep, sets[s]->name, i, (double)got[i], (double)want[i]);
+                            fail_msg("%s nb %d rep %d: %s packed %d: %a, reference %a",
+                                     wicas_gguf_type_name((uint32_t)type), nb, rep, sets[s]->name, i,
+                                     (double)got[i], (double)want[i]);
                 }
             }
             free(pk);
             free(w);
             free(x);
-            free(a.q); free(a.d); free(a.s); free(a.qsum);
+            free(a.q);
+            free(a.d);
+            free(a.s);
+            free(a.qsum);
         }
     }
     printf("packed Q5_0/Q5_1/IQ4_NL/Q4_K/Q5_K/Q6_K comparisons: %ld over %d kernel sets\n", compared, n_sets);
@@ -708,9 +794,15 @@ static void kernel_selection(void **st) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(f16_all),          cmocka_unit_test(dequant_formulas), cmocka_unit_test(quantize_invariants),
-        cmocka_unit_test(kernels_bitwise),  cmocka_unit_test(packed_and_tiles), cmocka_unit_test(kernel_selection),
-        cmocka_unit_test(kquant_dequant),   cmocka_unit_test(kquant_kernels),   cmocka_unit_test(kquant_packed),
+        cmocka_unit_test(f16_all),
+        cmocka_unit_test(dequant_formulas),
+        cmocka_unit_test(quantize_invariants),
+        cmocka_unit_test(kernels_bitwise),
+        cmocka_unit_test(packed_and_tiles),
+        cmocka_unit_test(kernel_selection),
+        cmocka_unit_test(kquant_dequant),
+        cmocka_unit_test(kquant_kernels),
+        cmocka_unit_test(kquant_packed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,8 +29,10 @@ static const char *g_dir;
 
 static wicas_infer_model *load(const char *name) {
     char p[1024], err[512];
-    if (name[0] == '/') snprintf(p, sizeof p, "%s", name);
-    else snprintf(p, sizeof p, "%s/%s", g_dir, name);
+    if (name[0] == '/')
+        snprintf(p, sizeof p, "%s", name);
+    else
+        snprintf(p, sizeof p, "%s/%s", g_dir, name);
     wicas_infer_model *m = NULL;
     int rc = wicas_infer_model_load(p, NULL, NULL, &m, err, sizeof err);
     if (rc) fail_msg("load %s: %s", p, err);
@@ -48,7 +50,8 @@ static const int THREADS[] = {1, 2, 3, 8};
 static const wicas_kernels KSETS[] = {WICAS_KERNELS_SCALAR, WICAS_KERNELS_AVX2, WICAS_KERNELS_AVX512};
 
 /* Hash for every (kernels, threads) pair; all must equal. Returns the hash. */
-static void check_invariance(wicas_infer_model *m, const int32_t *toks, int n, int max_threads, uint8_t out[32]) {
+static void check_invariance(wicas_infer_model *m, const int32_t *toks, int n, int max_threads,
+                             uint8_t out[32]) {
     wicas_infer_ctx *c;
     wicas_infer_ctx_params p = {.n_ctx = 256, .n_threads = 1};
     assert_int_equal(wicas_infer_ctx_new(m, &p, &c), 0);
@@ -68,8 +71,8 @@ static void check_invariance(wicas_infer_model *m, const int32_t *toks, int n, i
                 char a[65], b[65];
                 wicas_hex_encode(out, 32, a);
                 wicas_hex_encode(h, 32, b);
-                fail_msg("logits hash differs with kernels %s, %d threads: %s vs %s", wicas_infer_kernels_name(),
-                         THREADS[ti], b, a);
+                fail_msg("logits hash differs with kernels %s, %d threads: %s vs %s",
+                         wicas_infer_kernels_name(), THREADS[ti], b, a);
             }
             runs++;
         }
@@ -81,11 +84,11 @@ static void check_invariance(wicas_infer_model *m, const int32_t *toks, int n, i
 
 static void generated_invariance(void **st) {
     (void)st;
-    const char *names[] = {"q4_1.gguf", "q4_0_untied.gguf", "q8_0_mha.gguf", "f16.gguf",
-                           "f32_untied.gguf", "bf16.gguf", "q4_1_wide.gguf", "q4_k_m.gguf",
-                           "q5_0_q5_1.gguf", "q2_k_q3_k.gguf", "q5_k_q8_k.gguf", "iq4.gguf",
-                           "qwen2.gguf", "qwen3.gguf", "qwen3_linear.gguf", "gemma3.gguf", "gemma3_pat.gguf",
-                           "phi3.gguf", "llama3_freqs.gguf"};
+    const char *names[] = {"q4_1.gguf",       "q4_0_untied.gguf", "q8_0_mha.gguf",     "f16.gguf",
+                           "f32_untied.gguf", "bf16.gguf",        "q4_1_wide.gguf",    "q4_k_m.gguf",
+                           "q5_0_q5_1.gguf",  "q2_k_q3_k.gguf",   "q5_k_q8_k.gguf",    "iq4.gguf",
+                           "qwen2.gguf",      "qwen3.gguf",       "qwen3_linear.gguf", "gemma3.gguf",
+                           "gemma3_pat.gguf", "phi3.gguf",        "llama3_freqs.gguf"};
     enum { N = sizeof names / sizeof names[0] };
     uint8_t hashes[N][32];
     for (size_t i = 0; i < N; i++) {
@@ -95,7 +98,8 @@ static void generated_invariance(void **st) {
         int32_t toks[40];
         make_tokens(toks, 40, (int)info.n_vocab, 7);
         check_invariance(m, toks, 40, 8, hashes[i]);
-        for (size_t j = 0; j < i; j++) assert_memory_not_equal(hashes[i], hashes[j], 32);
+        for (size_t j = 0; j < i; j++)
+            assert_memory_not_equal(hashes[i], hashes[j], 32);
         wicas_infer_model_release(m);
     }
 }
@@ -127,9 +131,9 @@ static void logits_sane(void **st) {
  * equals n single-token calls, bit for bit. */
 static void prefill_equals_decode(void **st) {
     (void)st;
-    const char *names[] = {"q4_1.gguf", "q8_0_mha.gguf", "f16.gguf", "q4_k_m.gguf", "q5_0_q5_1.gguf",
-                           "q2_k_q3_k.gguf", "q5_k_q8_k.gguf", "iq4.gguf", "qwen2.gguf", "qwen3.gguf", "gemma3.gguf",
-                           "gemma3_pat.gguf", "phi3.gguf"};
+    const char *names[] = {"q4_1.gguf",      "q8_0_mha.gguf",   "f16.gguf", "q4_k_m.gguf", "q5_0_q5_1.gguf",
+                           "q2_k_q3_k.gguf", "q5_k_q8_k.gguf",  "iq4.gguf", "qwen2.gguf",  "qwen3.gguf",
+                           "gemma3.gguf",    "gemma3_pat.gguf", "phi3.gguf"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         wicas_infer_model *m = load(names[i]);
         wicas_infer_model_info info;
@@ -184,7 +188,8 @@ static void bad_input(void **st) {
     /* nonexistent file, not a model */
     char err[512];
     wicas_infer_model *x = NULL;
-    assert_int_equal(wicas_infer_model_load("/nonexistent.gguf", NULL, NULL, &x, err, sizeof err), WICAS_INFER_EIO);
+    assert_int_equal(wicas_infer_model_load("/nonexistent.gguf", NULL, NULL, &x, err, sizeof err),
+                     WICAS_INFER_EIO);
     assert_null(x);
     assert_string_equal(wicas_infer_strerror(WICAS_INFER_EHASH), "model file hash mismatch");
     wicas_infer_model_release(m);
@@ -194,9 +199,14 @@ static void bad_input(void **st) {
  * maths of each is checked against llama.cpp by test_llamacpp_quants.sh. */
 static void architectures(void **st) {
     (void)st;
-    static const struct { const char *file, *arch; uint32_t head_dim; } A[] = {
-        {"qwen2.gguf", "qwen2", 48}, {"qwen3.gguf", "qwen3", 128}, {"gemma3.gguf", "gemma3", 64},
-        {"phi3.gguf", "phi3", 48}, {"q4_1.gguf", "llama", 48}};
+    static const struct {
+        const char *file, *arch;
+        uint32_t head_dim;
+    } A[] = {{"qwen2.gguf", "qwen2", 48},
+             {"qwen3.gguf", "qwen3", 128},
+             {"gemma3.gguf", "gemma3", 64},
+             {"phi3.gguf", "phi3", 48},
+             {"q4_1.gguf", "llama", 48}};
     for (size_t i = 0; i < sizeof A / sizeof A[0]; i++) {
         wicas_infer_model *m = load(A[i].file);
         wicas_infer_model_info info;
@@ -211,13 +221,14 @@ static void architectures(void **st) {
  * an architecture that has none): refused, the message names it. */
 static void refusals(void **st) {
     (void)st;
-    static const struct { const char *file, *needle; } R[] = {
-        {"bad_arch.gguf", "architecture 'mamba' is not supported"},
-        {"bad_key.gguf", "'qwen2.attn_logit_softcapping' is not supported"},
-        {"bad_key_llama.gguf", "'llama.rope.scaling.attn_factor' is not supported"},
-        {"bad_yarn.gguf", "qwen3.rope.scaling.type 'yarn' is not supported"},
-        {"bad_tensor.gguf", "tensor 'blk.0.attn_q_norm.weight' is not read by architecture 'llama'"},
-        {"bad_freqs.gguf", "tensor 'rope_freqs.weight' is not read by architecture 'qwen2'"}};
+    static const struct {
+        const char *file, *needle;
+    } R[] = {{"bad_arch.gguf", "architecture 'mamba' is not supported"},
+             {"bad_key.gguf", "'qwen2.attn_logit_softcapping' is not supported"},
+             {"bad_key_llama.gguf", "'llama.rope.scaling.attn_factor' is not supported"},
+             {"bad_yarn.gguf", "qwen3.rope.scaling.type 'yarn' is not supported"},
+             {"bad_tensor.gguf", "tensor 'blk.0.attn_q_norm.weight' is not read by architecture 'llama'"},
+             {"bad_freqs.gguf", "tensor 'rope_freqs.weight' is not read by architecture 'qwen2'"}};
     for (size_t i = 0; i < sizeof R / sizeof R[0]; i++) {
         char p[1024], err[512] = "";
         snprintf(p, sizeof p, "%s/%s", g_dir, R[i].file);
@@ -272,7 +283,8 @@ static void cache(void **st) {
 static void default_model(void **st) {
     (void)st;
     const char *path = getenv("WICAS_DEFAULT_MODEL");
-    if (!path) fail_msg("WICAS_DEFAULT_MODEL not set: set-up provides the default model (missing is a failure)");
+    if (!path)
+        fail_msg("WICAS_DEFAULT_MODEL not set: set-up provides the default model (missing is a failure)");
     wicas_infer_model *m = load(path);
     wicas_infer_model_info info;
     wicas_infer_model_get_info(m, &info);
@@ -323,7 +335,8 @@ static void default_model(void **st) {
 static void default_model_generate(void **st) {
     (void)st;
     const char *path = getenv("WICAS_DEFAULT_MODEL");
-    if (!path) fail_msg("WICAS_DEFAULT_MODEL not set: set-up provides the default model (missing is a failure)");
+    if (!path)
+        fail_msg("WICAS_DEFAULT_MODEL not set: set-up provides the default model (missing is a failure)");
     wicas_infer_model *m = load(path);
     wicas_infer_ctx *c;
     wicas_infer_ctx_params cp = {.n_ctx = 512, .n_threads = 2};
@@ -333,8 +346,11 @@ static void default_model_generate(void **st) {
     gp.chat = true;
     gp.max_tokens = 40;
     wicas_infer_result r;
-    assert_int_equal(wicas_infer_generate(c, "What is the capital of France? Answer in one sentence.", &gp, NULL, NULL, &r), 0);
-    printf("greedy: [%s] (%u prompt tokens, %u generated)\n", r.text, r.n_prompt_tokens, r.n_generated_tokens);
+    assert_int_equal(wicas_infer_generate(c, "What is the capital of France? Answer in one sentence.", &gp,
+                                          NULL, NULL, &r),
+                     0);
+    printf("greedy: [%s] (%u prompt tokens, %u generated)\n", r.text, r.n_prompt_tokens,
+           r.n_generated_tokens);
     assert_string_equal(r.text, "The capital of France is Paris.");
     assert_int_equal(r.stop, WICAS_INFER_STOP_EOG);
     wicas_infer_result_free(&r);
@@ -345,10 +361,10 @@ static void default_model_generate(void **st) {
      * text written out, default system turn included) gave exactly these 37
      * prompt ids (no BOS: add_bos_token is false; <|im_start|> = 1,
      * <|im_end|> = 2) and printed the same 40 tokens. */
-    static const int32_t fr_ids[37] = {1,    9690, 198,  2683, 359,  253,   5356,  5646, 11173, 3365,
-                                       3511, 308,  34519, 28,  7018, 411,   407,   19712, 8182, 2,
-                                       198,  1,    4093, 198,  1780, 314,   260,   3575, 282,  4649,
-                                       47,   2,    198,  1,    520,  9531,  198};
+    static const int32_t fr_ids[37] = {1,    9690, 198,   2683, 359,  253,  5356, 5646,  11173, 3365,
+                                       3511, 308,  34519, 28,   7018, 411,  407,  19712, 8182,  2,
+                                       198,  1,    4093,  198,  1780, 314,  260,  3575,  282,   4649,
+                                       47,   2,    198,   1,    520,  9531, 198};
     int32_t *pt = NULL;
     size_t pn_tok = 0;
     assert_int_equal(wicas_infer_prompt_tokens(m, "What is the capital of France?", true, &pt, &pn_tok), 0);
@@ -365,18 +381,21 @@ static void default_model_generate(void **st) {
     gp.top_k = 40;
     gp.top_p = 0.9f;
     gp.max_tokens = 24;
-    for (int i = 0; i < 32; i++) gp.seed[i] = (uint8_t)i;
+    for (int i = 0; i < 32; i++)
+        gp.seed[i] = (uint8_t)i;
     char *texts[3];
     for (int k = 0; k < 3; k++) {
         gp.n_threads = k == 1 ? 3 : 1;
         if (k == 2) gp.seed[0] ^= 0x5a;
-        assert_int_equal(wicas_infer_generate(c, "Tell me a short story about a cat.", &gp, NULL, NULL, &r), 0);
+        assert_int_equal(wicas_infer_generate(c, "Tell me a short story about a cat.", &gp, NULL, NULL, &r),
+                         0);
         texts[k] = r.text;
     }
     printf("sampled: [%s]\n", texts[0]);
     assert_string_equal(texts[0], texts[1]);
     assert_string_not_equal(texts[0], texts[2]);
-    for (int k = 0; k < 3; k++) free(texts[k]);
+    for (int k = 0; k < 3; k++)
+        free(texts[k]);
     wicas_infer_ctx_free(c);
     wicas_infer_model_release(m);
 }
@@ -387,11 +406,16 @@ int main(int argc, char **argv) {
     g_dir = argc > 1 ? argv[1] : ".";
     const char *which = argc > 2 ? argv[2] : "all";
     const struct CMUnitTest gen[] = {
-        cmocka_unit_test(logits_sane), cmocka_unit_test(generated_invariance), cmocka_unit_test(prefill_equals_decode),
-        cmocka_unit_test(bad_input),   cmocka_unit_test(cache),
-        cmocka_unit_test(architectures), cmocka_unit_test(refusals),
+        cmocka_unit_test(logits_sane),
+        cmocka_unit_test(generated_invariance),
+        cmocka_unit_test(prefill_equals_decode),
+        cmocka_unit_test(bad_input),
+        cmocka_unit_test(cache),
+        cmocka_unit_test(architectures),
+        cmocka_unit_test(refusals),
     };
-    const struct CMUnitTest def[] = {cmocka_unit_test(default_model), cmocka_unit_test(default_model_generate)};
+    const struct CMUnitTest def[] = {cmocka_unit_test(default_model),
+                                     cmocka_unit_test(default_model_generate)};
     int rc = 0;
     if (strcmp(which, "default") != 0) rc |= cmocka_run_group_tests_name("generated models", gen, NULL, NULL);
     if (strcmp(which, "generated") != 0) rc |= cmocka_run_group_tests_name("default model", def, NULL, NULL);

@@ -5,7 +5,11 @@
  * SentencePieceProcessor.encode() gave for the test strings. Pieces, scores
  * and types (1 normal, 2 unknown, 3 control, 6 byte) as the .model holds them.
  */
-typedef struct { const char *piece; float score; int type; } spm_piece;
+typedef struct {
+    const char *piece;
+    float score;
+    int type;
+} spm_piece;
 static const spm_piece SPM_TINY[] = {
     {"<unk>", 0.0f, 2},
     {"<s>", 0.0f, 3},
@@ -272,15 +276,23 @@ static const spm_piece SPM_TINY[] = {
     {"\xe2\x96\x81the", -3.0f, 1},
     {"er", -4.0f, 1},
     {"in", -5.0f, 1},
-    {"\xe2\x96\x81" "a", -6.0f, 1},
+    {"\xe2\x96\x81"
+     "a",
+     -6.0f, 1},
     {"ll", -7.0f, 1},
     {"en", -8.0f, 1},
     {"or", -9.0f, 1},
-    {"\xe2\x96\x81" "b", -10.0f, 1},
+    {"\xe2\x96\x81"
+     "b",
+     -10.0f, 1},
     {"ce", -11.0f, 1},
-    {"\xe2\x96\x81" "c", -12.0f, 1},
+    {"\xe2\x96\x81"
+     "c",
+     -12.0f, 1},
     {"lls", -13.0f, 1},
-    {"\xe2\x96\x81" "an", -14.0f, 1},
+    {"\xe2\x96\x81"
+     "an",
+     -14.0f, 1},
     {"\xe2\x96\x81se", -15.0f, 1},
     {"it", -16.0f, 1},
     {"od", -17.0f, 1},
@@ -288,17 +300,23 @@ static const spm_piece SPM_TINY[] = {
     {"\xe2\x96\x81l", -19.0f, 1},
     {"\xe2\x96\x81m", -20.0f, 1},
     {"\xe2\x96\x81w", -21.0f, 1},
-    {"\xe2\x96\x81" "and", -22.0f, 1},
+    {"\xe2\x96\x81"
+     "and",
+     -22.0f, 1},
     {"\xe2\x96\x81she", -23.0f, 1},
     {"mp", -24.0f, 1},
     {"on", -25.0f, 1},
     {"\xe2\x96\x81T", -26.0f, 1},
-    {"\xe2\x96\x81" "d", -27.0f, 1},
+    {"\xe2\x96\x81"
+     "d",
+     -27.0f, 1},
     {"\xe2\x96\x81p", -28.0f, 1},
     {"ces", -29.0f, 1},
     {"ver", -30.0f, 1},
     {"\xe2\x96\x81in", -31.0f, 1},
-    {"\xe2\x96\x81" "are", -32.0f, 1},
+    {"\xe2\x96\x81"
+     "are",
+     -32.0f, 1},
     {"\xe2\x96\x81sea", -33.0f, 1},
     {"\xe2\x96\x81shells", -34.0f, 1},
     {"He", -35.0f, 1},
@@ -316,7 +334,9 @@ static const spm_piece SPM_TINY[] = {
     {"st", -47.0f, 1},
     {"ts", -48.0f, 1},
     {"um", -49.0f, 1},
-    {"\xe2\x96\x81" "f", -50.0f, 1},
+    {"\xe2\x96\x81"
+     "f",
+     -50.0f, 1},
     {"\xe2\x96\x81n", -51.0f, 1},
     {"\xe2\x96\x81r", -52.0f, 1},
     {"ame", -53.0f, 1},
@@ -329,13 +349,17 @@ static const spm_piece SPM_TINY[] = {
     {"llo", -60.0f, 1},
     {"ode", -61.0f, 1},
     {"\xe2\x96\x81He", -62.0f, 1},
-    {"\xe2\x96\x81" "by", -63.0f, 1},
+    {"\xe2\x96\x81"
+     "by",
+     -63.0f, 1},
     {"\xe2\x96\x81la", -64.0f, 1},
     {"\xe2\x96\x81on", -65.0f, 1},
     {"oken", -66.0f, 1},
     {"very", -67.0f, 1},
     {"\xe2\x96\x81The", -68.0f, 1},
-    {"\xe2\x96\x81" "bit", -69.0f, 1},
+    {"\xe2\x96\x81"
+     "bit",
+     -69.0f, 1},
     {"\xe2\x96\x81pie", -70.0f, 1},
     {"\xe2\x96\x81wor", -71.0f, 1},
     {"\xe2\x96\x81same", -72.0f, 1},
@@ -408,7 +432,11 @@ static const spm_piece SPM_TINY[] = {
     {"q", -139.0f, 1},
     {"\xc3\xaf", -140.0f, 1},
 };
-typedef struct { const char *text; int n; int ids[32]; } spm_case;
+typedef struct {
+    const char *text;
+    int n;
+    int ids[32];
+} spm_case;
 static const spm_case SPM_CASES[] = {
     {"Hello world", 4, {335, 330, 356, 360}},
     {"The quick brown fox", 13, {327, 348, 398, 362, 301, 372, 269, 355, 305, 352, 309, 354, 374}},

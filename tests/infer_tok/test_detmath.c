@@ -37,16 +37,28 @@ void wicas_siluf_n_o0(const float *x, float *y, size_t n);
 float wicas_tanhf_o0(float x);
 float wicas_gelu_tanhf_o0(float x);
 
-static uint32_t fbits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
-static float ffrom(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
-static uint64_t dbits(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
+static uint32_t fbits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+static float ffrom(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static uint64_t dbits(double d) {
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    return u;
+}
 
 /* error of got in units of the float ulp at the reference value */
 static double ulp_err_f(float got, long double ref) {
     if (ref == 0) return got == 0 ? 0 : 1e30;
     int e;
-    frexpl(ref, &e);                 /* ref = m * 2^e, m in [0.5,1) */
-    if (e < -125) e = -125;          /* subnormal range: fixed ulp 2^-149 */
+    frexpl(ref, &e);        /* ref = m * 2^e, m in [0.5,1) */
+    if (e < -125) e = -125; /* subnormal range: fixed ulp 2^-149 */
     long double ulp = ldexpl(1.0L, e - 24);
     return (double)fabsl(((long double)got - ref) / ulp);
 }
@@ -69,12 +81,18 @@ static void test_expf_accuracy(void **state) {
     for (uint32_t u = 0x80000000u; u <= lo; u += 64) { /* negatives, toward -103.9 */
         float x = ffrom(u);
         double e = ulp_err_f(wicas_expf(x), expl((long double)x));
-        if (e > worst) { worst = e; worst_x = x; }
+        if (e > worst) {
+            worst = e;
+            worst_x = x;
+        }
     }
     for (uint32_t u = 0; u <= hi; u += 64) {
         float x = ffrom(u);
         double e = ulp_err_f(wicas_expf(x), expl((long double)x));
-        if (e > worst) { worst = e; worst_x = x; }
+        if (e > worst) {
+            worst = e;
+            worst_x = x;
+        }
     }
     printf("wicas_expf: max error %.3f ulp (at x = %.9g)\n", worst, worst_x);
     assert_true(worst <= 2.0);
@@ -87,16 +105,16 @@ static void test_expf_special(void **state) {
     assert_true(isinf(wicas_expf(INFINITY)) && wicas_expf(INFINITY) > 0);
     assert_true(wicas_expf(-INFINITY) == 0.0f && !signbit(wicas_expf(-INFINITY)));
     assert_true(isnan(wicas_expf(NAN)));
-    assert_true(isinf(wicas_expf(88.7228394f)));          /* first float that overflows */
-    assert_true(isfinite(wicas_expf(88.7228317f)));        /* last that does not */
+    assert_true(isinf(wicas_expf(88.7228394f)));    /* first float that overflows */
+    assert_true(isfinite(wicas_expf(88.7228317f))); /* last that does not */
     assert_true(wicas_expf(88.7228317f) > 3.4e38f);
     assert_true(wicas_expf(-1000.0f) == 0.0f);
     assert_true(wicas_expf(1e30f) == INFINITY);
     /* subnormal results: e^-100 = 3.72e-44, and the smallest subnormal */
     assert_true(ulp_err_f(wicas_expf(-100.0f), expl(-100.0L)) <= 1.0);
-    assert_true(wicas_expf(-103.9f) == ffrom(1));          /* e^-103.9 ~ 1.5e-45 -> 2^-149 */
+    assert_true(wicas_expf(-103.9f) == ffrom(1)); /* e^-103.9 ~ 1.5e-45 -> 2^-149 */
     assert_true(wicas_expf(1e-30f) == 1.0f);
-    assert_true(wicas_expf(1.0f) == 2.71828175f);          /* correctly rounded e */
+    assert_true(wicas_expf(1.0f) == 2.71828175f); /* correctly rounded e */
     /* silu */
     assert_true(wicas_siluf(0.0f) == 0.0f);
     assert_true(wicas_siluf(INFINITY) == INFINITY);
@@ -182,8 +200,8 @@ static void test_sincos(void **state) {
     double ws = 0;
     /* absolute error (sin and cos are bounded by 1) over |x| <= 1.6e6, denser near 0 */
     for (int i = -200000; i <= 200000; i++) {
-        double x = (double)i * 8.0;                  /* up to +-1.6e6 */
-        double x2 = (double)i * 1e-4 + 0.123;        /* small angles */
+        double x = (double)i * 8.0;           /* up to +-1.6e6 */
+        double x2 = (double)i * 1e-4 + 0.123; /* small angles */
         double xs[2] = {x + 0.3183 * (i & 7), x2};
         for (int k = 0; k < 2; k++) {
             double s, c;
@@ -338,8 +356,8 @@ static void test_tanh_gelu(void **state) {
 
 static void test_array_specials(void **state) {
     (void)state;
-    const float x[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 88.7228317f, 88.7228394f, -103.9f,
-                       -103.972085f, -1000.0f, 1e30f, -1e30f, 1e-40f, 1.0f, -1.0f, 20.0f};
+    const float x[] = {0.0f,         -0.0f,    INFINITY, -INFINITY, NAN,    88.7228317f, 88.7228394f, -103.9f,
+                       -103.972085f, -1000.0f, 1e30f,    -1e30f,    1e-40f, 1.0f,        -1.0f,       20.0f};
     enum { N = sizeof x / sizeof x[0] };
     float y[N], z[N];
     wicas_expf_n(x, y, N);

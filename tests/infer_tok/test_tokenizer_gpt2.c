@@ -39,11 +39,17 @@ static wicas_tokenizer *T;
 static int setup(void **state) {
     (void)state;
     const char *path = getenv("WICAS_DEFAULT_MODEL");
-    if (!path) { fprintf(stderr, "WICAS_DEFAULT_MODEL not set\n"); return -1; }
+    if (!path) {
+        fprintf(stderr, "WICAS_DEFAULT_MODEL not set\n");
+        return -1;
+    }
     if (tok_gguf_load(path, &G) != 0) return -1;
     char err[256];
     int rc = wicas_tok_new(&G.cfg, &T, err, sizeof err);
-    if (rc) { fprintf(stderr, "wicas_tok_new: %s\n", err); return -1; }
+    if (rc) {
+        fprintf(stderr, "wicas_tok_new: %s\n", err);
+        return -1;
+    }
     return 0;
 }
 
@@ -60,7 +66,8 @@ typedef struct {
     size_t n;
 } known;
 
-#define K(s, ...) {s, {__VA_ARGS__}, sizeof((int32_t[]){__VA_ARGS__}) / sizeof(int32_t)}
+#define K(s, ...)                                                                                            \
+    { s, {__VA_ARGS__}, sizeof((int32_t[]){__VA_ARGS__}) / sizeof(int32_t) }
 
 static const known KNOWN[] = {
     K("Hello world", 19556, 905),
@@ -68,22 +75,24 @@ static const known KNOWN[] = {
     K("The year 2024 had 366 days.", 504, 713, 216, 34, 32, 34, 36, 761, 216, 35, 38, 38, 2009, 30),
     K("  leading spaces and trailing   ", 216, 2899, 5600, 284, 35079, 333),
     K("tabs\tand\nnewlines\n\n  indented", 100, 7366, 197, 397, 198, 2241, 5110, 8866, 641, 6574),
-    K("I'm can't we'll they've she'd you're HE'S", 57, 5248, 416, 982, 392, 3060, 502, 3543, 1041,
-      6737, 346, 2316, 18209, 23, 67),
-    K("caf\xc3\xa9 na\xc3\xafve r\xc3\xa9sum\xc3\xa9 Z\xc3\xbcrich", 83, 1939, 2756, 15486, 46494,
-      412, 2756, 5422, 2756, 1777, 7170, 5130),
+    K("I'm can't we'll they've she'd you're HE'S", 57, 5248, 416, 982, 392, 3060, 502, 3543, 1041, 6737, 346,
+      2316, 18209, 23, 67),
+    K("caf\xc3\xa9 na\xc3\xafve r\xc3\xa9sum\xc3\xa9 Z\xc3\xbcrich", 83, 1939, 2756, 15486, 46494, 412, 2756,
+      5422, 2756, 1777, 7170, 5130),
     K("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe3\x83\x86\xe3\x82\xad\xe3\x82\xb9\xe3\x83\x88 "
       "\xe4\xb8\xad\xe6\x96\x87",
-      23274, 115, 40993, 179, 120, 248, 26453, 11100, 224, 10391, 251, 10391, 134, 11100, 226, 216,
-      28589, 29184),
-    K("emoji \xf0\x9f\xa4\x96\xf0\x9f\x9a\x80 ok \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd", 391, 33777, 15107,
-      114, 240, 10813, 244, 218, 10907, 15107, 235, 231, 10813, 233, 138),
+      23274, 115, 40993, 179, 120, 248, 26453, 11100, 224, 10391, 251, 10391, 134, 11100, 226, 216, 28589,
+      29184),
+    K("emoji \xf0\x9f\xa4\x96\xf0\x9f\x9a\x80 ok \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd", 391, 33777, 15107, 114,
+      240, 10813, 244, 218, 10907, 15107, 235, 231, 10813, 233, 138),
     K("price: $1,234.56 (approx)", 17517, 42, 1885, 33, 28, 34, 35, 36, 30, 37, 38, 365, 22046, 25),
     K("a  b   c    d", 81, 216, 278, 256, 265, 333, 287),
     K("x=(y+z)*2; // comment", 104, 8615, 105, 27, 106, 14428, 34, 43, 13241, 5189),
     K("line1\r\nline2", 1311, 33, 201, 198, 1311, 34),
-    K("\xc3\x9cn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9 \xef\xac\x81 ligature", 142, 246, 94, 25972, 83, 7466,
-      84, 2756, 40367, 13042, 906),
+    K("\xc3\x9cn\xc3\xaf"
+      "c\xc3\xb6"
+      "d\xc3\xa9 \xef\xac\x81 ligature",
+      142, 246, 94, 25972, 83, 7466, 84, 2756, 40367, 13042, 906),
     K("1234567890", 33, 34, 35, 36, 37, 38, 39, 40, 41, 32),
     K("!!!??? ... ---", 29646, 16693, 47, 4563, 21749),
     K("\xc4\xa0Hello \xc4\xa0", 143, 250, 19556, 24488, 250),
@@ -98,7 +107,8 @@ static void test_known_ids(void **state) {
         assert_int_equal(rc, 0);
         if (n != KNOWN[k].n || memcmp(out, KNOWN[k].ids, n * sizeof *out) != 0) {
             fprintf(stderr, "mismatch for \"%s\": got", KNOWN[k].text);
-            for (size_t i = 0; i < n; i++) fprintf(stderr, " %d", out[i]);
+            for (size_t i = 0; i < n; i++)
+                fprintf(stderr, " %d", out[i]);
             fprintf(stderr, "\n");
         }
         assert_int_equal(n, KNOWN[k].n);
@@ -128,11 +138,13 @@ static void test_hf_reference_file(void **state) {
         size_t n;
         assert_int_equal(wicas_tok_encode(T, text, strlen(text), false, true, out, 4096, &n), 0);
         int same = (int)n == cJSON_GetArraySize(ids);
-        for (size_t i = 0; same && i < n; i++) same = out[i] == (int32_t)cJSON_GetArrayItem(ids, (int)i)->valueint;
+        for (size_t i = 0; same && i < n; i++)
+            same = out[i] == (int32_t)cJSON_GetArrayItem(ids, (int)i)->valueint;
         if (!same) {
             bad++;
             fprintf(stderr, "case %d differs: \"%s\"\n  got ", k, text);
-            for (size_t i = 0; i < n; i++) fprintf(stderr, " %d", out[i]);
+            for (size_t i = 0; i < n; i++)
+                fprintf(stderr, " %d", out[i]);
             fprintf(stderr, "\n");
         }
     }
@@ -155,7 +167,8 @@ static void test_special_tokens(void **state) {
     /* without parse_special the markers are plain text: no id 1 or 2 appears */
     assert_int_equal(wicas_tok_encode(T, s, strlen(s), false, false, out, 32, &n), 0);
     assert_true(n > 6);
-    for (size_t i = 0; i < n; i++) assert_true(out[i] > 16);
+    for (size_t i = 0; i < n; i++)
+        assert_true(out[i] > 16);
     /* add_bos prepends bos (1 here) */
     assert_int_equal(wicas_tok_encode(T, "Hello world", 11, true, true, out, 32, &n), 0);
     assert_int_equal(n, 3);
@@ -187,14 +200,22 @@ static void roundtrip(const char *s, size_t len) {
 
 static void test_roundtrip(void **state) {
     (void)state;
-    for (size_t k = 0; k < sizeof KNOWN / sizeof KNOWN[0]; k++) roundtrip(KNOWN[k].text, strlen(KNOWN[k].text));
+    for (size_t k = 0; k < sizeof KNOWN / sizeof KNOWN[0]; k++)
+        roundtrip(KNOWN[k].text, strlen(KNOWN[k].text));
     static const char *more[] = {
-        "", " ", "\n", "   \n\t \r\n  ", "Mixed: Ελληνικά, русский, עברית, العربية, हिन्दी.",
+        "",
+        " ",
+        "\n",
+        "   \n\t \r\n  ",
+        "Mixed: Ελληνικά, русский, עברית, العربية, हिन्दी.",
         "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7 family",
-        "3.14159265358979 e=2.718 1e-10", "''''' ' 's 'S ''ll",
-        "<|im_end|> as text <|endoftext|>", "\x01\x02\x7f control \x1b[0m \x05",
+        "3.14159265358979 e=2.718 1e-10",
+        "''''' ' 's 'S ''ll",
+        "<|im_end|> as text <|endoftext|>",
+        "\x01\x02\x7f control \x1b[0m \x05",
     };
-    for (size_t k = 0; k < sizeof more / sizeof more[0]; k++) roundtrip(more[k], strlen(more[k]));
+    for (size_t k = 0; k < sizeof more / sizeof more[0]; k++)
+        roundtrip(more[k], strlen(more[k]));
     /* invalid UTF-8 and NUL bytes survive byte for byte */
     static const char bad[] = "ok \xc3 \xe2\x82 \xed\xa0\x80 \xf4\x90\x80\x80 \x80\xbf z\0y";
     roundtrip(bad, sizeof bad - 1);
@@ -203,8 +224,8 @@ static void test_roundtrip(void **state) {
      * Python against the exported vocabulary), and those are dropped */
     for (int b = 0; b < 256; b++) {
         char c = (char)b;
-        if (b == 0x04 || b == 0x06 || b == 0x13 || b == 0x14 || b == 0x16 || b == 0x1D ||
-            b == 0xC0 || b == 0xC1 || b == 0xF1 || b == 0xF2 || b >= 0xF5) {
+        if (b == 0x04 || b == 0x06 || b == 0x13 || b == 0x14 || b == 0x16 || b == 0x1D || b == 0xC0 ||
+            b == 0xC1 || b == 0xF1 || b == 0xF2 || b >= 0xF5) {
             size_t n = 99;
             int32_t id;
             assert_int_equal(wicas_tok_encode(T, &c, 1, false, false, &id, 1, &n), 0);
@@ -216,7 +237,11 @@ static void test_roundtrip(void **state) {
     /* ...also inside a word: "a\xffb" keeps a and b */
     int32_t ids[8];
     size_t n;
-    assert_int_equal(wicas_tok_encode(T, "a\xff" "b", 3, false, false, ids, 8, &n), 0);
+    assert_int_equal(wicas_tok_encode(T,
+                                      "a\xff"
+                                      "b",
+                                      3, false, false, ids, 8, &n),
+                     0);
     char back[8];
     size_t o = 0, k;
     for (size_t i = 0; i < n; i++) {
@@ -338,10 +363,11 @@ static void test_random_bytes(void **state) {
         for (size_t i = 0; i < len; i++) {
             x = x * 1664525u + 1013904223u;
             uint8_t b = (uint8_t)(x >> 24);
-            if (k & 1) b = (x >> 20) % 5 == 0 ? (uint8_t)"<|>'\n"[(x >> 8) % 5] : (uint8_t)(b & 0x7f);
+            if (k & 1) b = (x >> 20) % 5 == 0 ? (uint8_t) "<|>'\n"[(x >> 8) % 5] : (uint8_t)(b & 0x7f);
             text[i] = (char)b;
             bool drop = b >= 0xF5;
-            for (size_t j = 0; j < sizeof dropped; j++) drop |= b == dropped[j];
+            for (size_t j = 0; j < sizeof dropped; j++)
+                drop |= b == dropped[j];
             if (!drop) keep[nk++] = (char)b;
         }
         int32_t ids[256];
@@ -365,7 +391,8 @@ static void test_long_input(void **state) {
     /* a megabyte-long single word must not be quadratic (heap-driven merges) */
     size_t len = 1 << 20;
     char *s = malloc(len);
-    for (size_t i = 0; i < len; i++) s[i] = (char)('a' + (i * 7 % 26 < 3 ? 0 : i % 3));
+    for (size_t i = 0; i < len; i++)
+        s[i] = (char)('a' + (i * 7 % 26 < 3 ? 0 : i % 3));
     roundtrip(s, len);
     memset(s, 'a', len);
     roundtrip(s, len);
@@ -374,11 +401,15 @@ static void test_long_input(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known_ids),   cmocka_unit_test(test_hf_reference_file),
+        cmocka_unit_test(test_known_ids),
+        cmocka_unit_test(test_hf_reference_file),
         cmocka_unit_test(test_special_tokens),
-        cmocka_unit_test(test_roundtrip),   cmocka_unit_test(test_buffer_and_errors),
-        cmocka_unit_test(test_eog),         cmocka_unit_test(test_chat),
-        cmocka_unit_test(test_long_input),  cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_buffer_and_errors),
+        cmocka_unit_test(test_eog),
+        cmocka_unit_test(test_chat),
+        cmocka_unit_test(test_long_input),
+        cmocka_unit_test(test_random_bytes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -37,7 +37,11 @@ static wicas_tok_config tiny_cfg(void) {
     c.tokens = toks;
     c.scores = scores;
     c.token_types = types;
-    c.bos_id = 1; c.eos_id = 2; c.unk_id = 0; c.pad_id = -1; c.eot_id = -1;
+    c.bos_id = 1;
+    c.eos_id = 2;
+    c.unk_id = 0;
+    c.pad_id = -1;
+    c.eot_id = -1;
     c.add_bos = true;
     return c;
 }
@@ -55,7 +59,8 @@ static void test_matches_sentencepiece(void **state) {
         assert_int_equal(wicas_tok_encode(t, sc->text, strlen(sc->text), false, true, out, 64, &n), 0);
         if ((int)n != sc->n) fprintf(stderr, "case %zu \"%s\": %zu ids, want %d\n", k, sc->text, n, sc->n);
         assert_int_equal(n, sc->n);
-        for (size_t i = 0; i < n; i++) assert_int_equal(out[i], sc->ids[i]);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(out[i], sc->ids[i]);
         /* with add_bos the same ids follow the bos */
         int32_t out2[65];
         assert_int_equal(wicas_tok_encode(t, sc->text, strlen(sc->text), true, true, out2, 65, &n), 0);
@@ -87,10 +92,15 @@ static void test_roundtrip_varied(void **state) {
     wicas_tokenizer *t;
     assert_int_equal(wicas_tok_new(&c, &t, NULL, 0), 0);
     static const char *texts[] = {
-        "ASCII only, with punctuation!?", "accents: \xc3\xa9\xc3\xa8\xc3\xaa \xc3\xbc",
-        "CJK \xe4\xb8\xad\xe6\x96\x87 \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "emoji \xf0\x9f\x9a\x80\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd",
-        "   runs   of    spaces   ", "tabs\tand\r\nnewlines\n\n", "digits 0123456789 3.14159",
-        "invalid \xff\xfe utf8 \xc3", "nul\0inside",
+        "ASCII only, with punctuation!?",
+        "accents: \xc3\xa9\xc3\xa8\xc3\xaa \xc3\xbc",
+        "CJK \xe4\xb8\xad\xe6\x96\x87 \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+        "emoji \xf0\x9f\x9a\x80\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd",
+        "   runs   of    spaces   ",
+        "tabs\tand\r\nnewlines\n\n",
+        "digits 0123456789 3.14159",
+        "invalid \xff\xfe utf8 \xc3",
+        "nul\0inside",
     };
     static const size_t lens[] = {0, 0, 0, 0, 0, 0, 0, 0, 11};
     for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
@@ -139,7 +149,8 @@ static void test_special_and_fallbacks(void **state) {
     assert_int_equal(ids[n - 1], 2);
     /* not parsed: plain text, no control ids */
     assert_int_equal(wicas_tok_encode(t, "<s>Hello world</s>", 18, false, false, ids, 64, &n), 0);
-    for (size_t i = 0; i < n; i++) assert_true(ids[i] > 2);
+    for (size_t i = 0; i < n; i++)
+        assert_true(ids[i] > 2);
     /* add_eos in the config appends eos when add_bos (add_special) is asked */
     c.add_eos = true;
     wicas_tokenizer *te;
@@ -153,10 +164,12 @@ static void test_special_and_fallbacks(void **state) {
     wicas_tok_free(t);
 
     /* without byte tokens an unknown character becomes unk ... */
-    for (size_t i = 3; i < 3 + 256; i++) types[i] = WICAS_TOKTYPE_UNUSED;
+    for (size_t i = 3; i < 3 + 256; i++)
+        types[i] = WICAS_TOKTYPE_UNUSED;
     static wicas_tok_str renamed[NV];
     memcpy(renamed, toks, sizeof toks);
-    for (size_t i = 3; i < 3 + 256; i++) renamed[i] = (wicas_tok_str){"<unused>", 8};
+    for (size_t i = 3; i < 3 + 256; i++)
+        renamed[i] = (wicas_tok_str){"<unused>", 8};
     c.tokens = renamed;
     assert_int_equal(wicas_tok_new(&c, &t, NULL, 0), 0);
     assert_int_equal(wicas_tok_encode(t, "\xe6\x97\xa5", 3, false, false, ids, 64, &n), 0);
@@ -198,7 +211,8 @@ static void test_no_space_prefix(void **state) {
     assert_non_null(want);
     assert_int_equal(wicas_tok_encode(t, " trailing ", 10, false, false, ids, 64, &n), 0);
     assert_int_equal(n, want->n);
-    for (size_t i = 0; i < n; i++) assert_int_equal(ids[i], want->ids[i]);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(ids[i], want->ids[i]);
     wicas_tok_free(t);
 }
 
@@ -213,10 +227,15 @@ static void test_malformed_utf8_symbols(void **state) {
     assert_int_equal(wicas_tok_new(&c, &t, NULL, 0), 0);
     int32_t ids[32];
     size_t n;
-    assert_int_equal(wicas_tok_encode(t, "x\xc3" "Ab", 4, false, false, ids, 32, &n), 0);
+    assert_int_equal(wicas_tok_encode(t,
+                                      "x\xc3"
+                                      "Ab",
+                                      4, false, false, ids, 32, &n),
+                     0);
     /* ▁x? then <0xC3> <0x41> then b */
     size_t i = 0;
-    while (i < n && ids[i] != 3 + 0xC3) i++;
+    while (i < n && ids[i] != 3 + 0xC3)
+        i++;
     assert_true(i + 1 < n);
     assert_true(ids[i + 1] >= 3 + 256); /* a normal piece, not a byte token */
     assert_string_equal(SPM_TINY[ids[i + 1]].piece, "A");
@@ -253,7 +272,10 @@ static void test_user_defined(void **state) {
     size_t n;
     assert_int_equal(wicas_tok_encode(t, "a<tool>b</s>", 12, false, false, ids, 64, &n), 0);
     bool saw_tool = false, saw_eos = false;
-    for (size_t i = 0; i < n; i++) { saw_tool |= ids[i] == 399; saw_eos |= ids[i] == 2; }
+    for (size_t i = 0; i < n; i++) {
+        saw_tool |= ids[i] == 399;
+        saw_eos |= ids[i] == 2;
+    }
     assert_true(saw_tool);
     assert_false(saw_eos);
     assert_int_equal(wicas_tok_encode(t, "a<tool>b</s>", 12, false, true, ids, 64, &n), 0);
@@ -290,7 +312,10 @@ static void test_random_bytes(void **state) {
             assert_int_equal(wicas_tok_piece(t, ids[i], back + o, sizeof back - o, &pn), 0);
             o += pn;
         }
-        if (len == 0) { assert_int_equal(o, 0); continue; }
+        if (len == 0) {
+            assert_int_equal(o, 0);
+            continue;
+        }
         if (k % 2 == 0) continue; /* parse_special may have split at "<s>"-like text: skip exact check */
         assert_int_equal(o, len + 1);
         assert_memory_equal(back + 1, text, len);
@@ -310,7 +335,8 @@ static void test_chat_styles(void **state) {
     assert_int_equal(wicas_tok_new(&c, &t, NULL, 0), 0);
     assert_int_equal(wicas_tok_chat_style(t), WICAS_CHAT_UNKNOWN);
     assert_int_equal(wicas_tok_apply_chat(t, msgs, 4, true, out, sizeof out, &n), WICAS_TOK_ETEMPLATE);
-    assert_int_equal(wicas_tok_apply_chat_style(t, WICAS_CHAT_CHATML, msgs + 1, 1, true, out, sizeof out, &n), 0);
+    assert_int_equal(wicas_tok_apply_chat_style(t, WICAS_CHAT_CHATML, msgs + 1, 1, true, out, sizeof out, &n),
+                     0);
     const char *cm = "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"; /* no default system */
     assert_int_equal(n, strlen(cm));
     assert_memory_equal(out, cm, n);
@@ -379,7 +405,8 @@ static void test_bad_configs(void **state) {
     int32_t ids[8];
     size_t n;
     assert_int_equal(wicas_tok_encode(t, " ", 1, false, false, ids, 8, &n), 0);
-    for (size_t i = 0; i < n; i++) assert_int_equal(ids[i], 348);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(ids[i], 348);
     assert_int_equal(wicas_tok_encode(t, "x", 1, false, false, NULL, 0, &n), WICAS_TOK_ENOSPC);
     assert_int_equal(n, 2);
     wicas_tok_free(t);
@@ -388,10 +415,14 @@ static void test_bad_configs(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_matches_sentencepiece), cmocka_unit_test(test_roundtrip_varied),
-        cmocka_unit_test(test_special_and_fallbacks), cmocka_unit_test(test_chat_styles),
-        cmocka_unit_test(test_bad_configs),           cmocka_unit_test(test_no_space_prefix),
-        cmocka_unit_test(test_random_bytes),          cmocka_unit_test(test_user_defined),
+        cmocka_unit_test(test_matches_sentencepiece),
+        cmocka_unit_test(test_roundtrip_varied),
+        cmocka_unit_test(test_special_and_fallbacks),
+        cmocka_unit_test(test_chat_styles),
+        cmocka_unit_test(test_bad_configs),
+        cmocka_unit_test(test_no_space_prefix),
+        cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_user_defined),
         cmocka_unit_test(test_malformed_utf8_symbols),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

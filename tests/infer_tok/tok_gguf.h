@@ -10,13 +10,13 @@
 #include "tokenizer.h"
 
 typedef struct {
-    uint8_t *buf;            /* the first bytes of the file (metadata) */
+    uint8_t *buf; /* the first bytes of the file (metadata) */
     size_t size;
     wicas_tok_str *tokens;
     wicas_tok_str *merges;
     float *scores;
     int32_t *types;
-    wicas_tok_config cfg;    /* ready for wicas_tok_new */
+    wicas_tok_config cfg; /* ready for wicas_tok_new */
 } tok_gguf;
 
 /* Reads path's metadata; returns 0, or -1 with a message on stderr. */

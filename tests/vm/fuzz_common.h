@@ -16,8 +16,9 @@
 
 #include "vm.h"
 
-static const char FUZZ_ENV[] = "{\"block\":{\"height\":1,\"time\":\"0\",\"chain_id\":\"f\"},\"transaction\":null,"
-                               "\"contract\":{\"address\":\"c\"}}";
+static const char FUZZ_ENV[] =
+    "{\"block\":{\"height\":1,\"time\":\"0\",\"chain_id\":\"f\"},\"transaction\":null,"
+    "\"contract\":{\"address\":\"c\"}}";
 static const char FUZZ_INFO[] = "{\"sender\":\"s\",\"funds\":[]}";
 
 /* Returns -1 on an invariant violation (a failed call without an error message). */
@@ -32,8 +33,12 @@ static int fuzz_step(wicas_vm *vm, wicas_vm *counter_vm, const uint8_t counter_s
         if (wicas_vm_store_code(vm, data + 1, size - 1, sum, err, sizeof err) != WICAS_VM_OK)
             return err[0] ? 0 : -1;
         for (int e = 0; e <= WICAS_VM_REPLY; e++) {
-            wicas_vm_call_params p = {.env_json = FUZZ_ENV, .info_json = FUZZ_INFO, .msg = (const uint8_t *)"{}",
-                                      .msg_len = 2, .storage = &st, .gas_limit = 150000000000ULL};
+            wicas_vm_call_params p = {.env_json = FUZZ_ENV,
+                                      .info_json = FUZZ_INFO,
+                                      .msg = (const uint8_t *)"{}",
+                                      .msg_len = 2,
+                                      .storage = &st,
+                                      .gas_limit = 150000000000ULL};
             wicas_vm_status s = wicas_vm_call(vm, sum, (wicas_vm_entry)e, &p, &r);
             int bad = s != WICAS_VM_OK && !r.error;
             wicas_vm_result_free(&r);
@@ -42,8 +47,12 @@ static int fuzz_step(wicas_vm *vm, wicas_vm *counter_vm, const uint8_t counter_s
         return 0;
     }
     for (int e = WICAS_VM_EXECUTE; e <= WICAS_VM_QUERY; e++) {
-        wicas_vm_call_params p = {.env_json = FUZZ_ENV, .info_json = FUZZ_INFO, .msg = data + 1, .msg_len = size - 1,
-                                  .storage = &st, .gas_limit = 1500000000000ULL};
+        wicas_vm_call_params p = {.env_json = FUZZ_ENV,
+                                  .info_json = FUZZ_INFO,
+                                  .msg = data + 1,
+                                  .msg_len = size - 1,
+                                  .storage = &st,
+                                  .gas_limit = 1500000000000ULL};
         wicas_vm_status s = wicas_vm_call(counter_vm, counter_sum, (wicas_vm_entry)e, &p, &r);
         int bad = (s != WICAS_VM_OK && !r.error) || s == WICAS_VM_ERR_NO_CODE;
         if (s == WICAS_VM_OK && r.ok_json) {

@@ -25,8 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         free(w);
         wicas_vm_storage st = wicas_vm_memstore_storage(ms);
         wicas_vm_result r;
-        wicas_vm_call_params p = {.env_json = FUZZ_ENV, .info_json = FUZZ_INFO, .msg = (const uint8_t *)"{\"count\":1}",
-                                  .msg_len = 11, .storage = &st, .gas_limit = 1500000000000ULL};
+        wicas_vm_call_params p = {.env_json = FUZZ_ENV,
+                                  .info_json = FUZZ_INFO,
+                                  .msg = (const uint8_t *)"{\"count\":1}",
+                                  .msg_len = 11,
+                                  .storage = &st,
+                                  .gas_limit = 1500000000000ULL};
         if (wicas_vm_call(cvm, counter_sum, WICAS_VM_INSTANTIATE, &p, &r)) abort();
         wicas_vm_result_free(&r);
     }

@@ -33,7 +33,8 @@ static int setup(void **state) {
     vm = wicas_vm_new(NULL, NULL, 0);
     api = wicas_vm_api_bech32("wicas");
     uint8_t a[20], b[20];
-    for (int i = 0; i < 20; i++) a[i] = (uint8_t)i, b[i] = (uint8_t)(200 - i);
+    for (int i = 0; i < 20; i++)
+        a[i] = (uint8_t)i, b[i] = (uint8_t)(200 - i);
     char err[128];
     if (api->humanize(api->ctx, a, 20, addr_a, sizeof addr_a, err, sizeof err)) return -1;
     if (api->humanize(api->ctx, b, 20, addr_b, sizeof addr_b, err, sizeof err)) return -1;
@@ -68,27 +69,34 @@ static void on_debug(void *ctx, const char *msg, size_t len) {
     d->debug_seen = strndup(msg, len);
 }
 
-static wicas_vm_status call(const uint8_t sum[32], wicas_vm_entry e, wicas_vm_storage *st, const wicas_vm_querier *q,
-                            const char *sender, const char *funds_amount, const char *msg, wicas_vm_result *r,
-                            dbg_ctx *dbg) {
+static wicas_vm_status call(const uint8_t sum[32], wicas_vm_entry e, wicas_vm_storage *st,
+                            const wicas_vm_querier *q, const char *sender, const char *funds_amount,
+                            const char *msg, wicas_vm_result *r, dbg_ctx *dbg) {
     char *env = wicas_vm_env_json(7, 1000, "wicas-test", -1, "wicas1contract");
     wicas_vm_coin coin = {"uwicas", funds_amount};
     char *info = sender ? wicas_vm_info_json(sender, &coin, funds_amount ? 1 : 0) : NULL;
-    wicas_vm_call_params p = {.env_json = env, .info_json = info, .msg = (const uint8_t *)msg, .msg_len = strlen(msg),
-                              .storage = st, .querier = q, .api = api, .gas_limit = TEST_GAS,
-                              .debug = dbg ? on_debug : NULL, .debug_ctx = dbg};
+    wicas_vm_call_params p = {.env_json = env,
+                              .info_json = info,
+                              .msg = (const uint8_t *)msg,
+                              .msg_len = strlen(msg),
+                              .storage = st,
+                              .querier = q,
+                              .api = api,
+                              .gas_limit = TEST_GAS,
+                              .debug = dbg ? on_debug : NULL,
+                              .debug_ctx = dbg};
     wicas_vm_status s = wicas_vm_call(vm, sum, e, &p, r);
     free(env);
     free(info);
     return s;
 }
 
-#define EXPECT_ERR(st, want)                                                        \
-    do {                                                                            \
-        assert_int_equal(st, WICAS_VM_ERR_CONTRACT);                                \
-        if (strcmp(r.error, want)) fprintf(stderr, "got '%s'\n", r.error);          \
-        assert_string_equal(r.error, want);                                         \
-        wicas_vm_result_free(&r);                                                   \
+#define EXPECT_ERR(st, want)                                                                                 \
+    do {                                                                                                     \
+        assert_int_equal(st, WICAS_VM_ERR_CONTRACT);                                                         \
+        if (strcmp(r.error, want)) fprintf(stderr, "got '%s'\n", r.error);                                   \
+        assert_string_equal(r.error, want);                                                                  \
+        wicas_vm_result_free(&r);                                                                            \
     } while (0)
 
 static void query_str(const uint8_t sum[32], wicas_vm_storage *st, const wicas_vm_querier *q, const char *msg,
@@ -118,41 +126,54 @@ static void nameservice(void **state) {
                      WICAS_VM_OK);
     wicas_vm_result_free(&r);
     query_str(sum, &st, NULL, "{\"config\":{}}",
-              "{\"purchase_price\":{\"denom\":\"uwicas\",\"amount\":\"100\"},\"transfer_price\":{\"denom\":\"uwicas\",\"amount\":\"50\"}}");
+              "{\"purchase_price\":{\"denom\":\"uwicas\",\"amount\":\"100\"},\"transfer_price\":{\"denom\":"
+              "\"uwicas\",\"amount\":\"50\"}}");
 
-    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "99", "{\"register\":{\"name\":\"alice\"}}", &r, NULL),
-               "Insufficient funds sent");
-    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, NULL, "{\"register\":{\"name\":\"alice\"}}", &r, NULL),
-               "Insufficient funds sent");
-    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "100", "{\"register\":{\"name\":\"al\"}}", &r, NULL),
-               "Name too short (length 2 min_length 3)");
-    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "100",
-                    "{\"register\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}", &r, NULL),
-               "Name too long (length 65 min_length 64)");
-    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "100", "{\"register\":{\"name\":\"Alice\"}}", &r, NULL),
+    EXPECT_ERR(
+        call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "99", "{\"register\":{\"name\":\"alice\"}}", &r, NULL),
+        "Insufficient funds sent");
+    EXPECT_ERR(
+        call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, NULL, "{\"register\":{\"name\":\"alice\"}}", &r, NULL),
+        "Insufficient funds sent");
+    EXPECT_ERR(
+        call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "100", "{\"register\":{\"name\":\"al\"}}", &r, NULL),
+        "Name too short (length 2 min_length 3)");
+    EXPECT_ERR(
+        call(
+            sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "100",
+            "{\"register\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}",
+            &r, NULL),
+        "Name too long (length 65 min_length 64)");
+    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "100", "{\"register\":{\"name\":\"Alice\"}}",
+                    &r, NULL),
                "Invalid character(char A");
-    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "100", "{\"register\":{\"name\":\"al\xc3\xa9x\"}}", &r, NULL),
+    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "100",
+                    "{\"register\":{\"name\":\"al\xc3\xa9x\"}}", &r, NULL),
                "Invalid character(char \xc3\xa9");
     query_str(sum, &st, NULL, "{\"resolve_record\":{\"name\":\"alice\"}}", "{\"address\":null}");
 
-    assert_int_equal(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "150", "{\"register\":{\"name\":\"alice\"}}", &r, NULL),
+    assert_int_equal(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "150",
+                          "{\"register\":{\"name\":\"alice\"}}", &r, NULL),
                      WICAS_VM_OK);
     wicas_vm_result_free(&r);
     char want[256];
     snprintf(want, sizeof want, "{\"address\":\"%s\"}", addr_a);
     query_str(sum, &st, NULL, "{\"resolve_record\":{\"name\":\"alice\"}}", want);
-    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_b, "100", "{\"register\":{\"name\":\"alice\"}}", &r, NULL),
+    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_b, "100", "{\"register\":{\"name\":\"alice\"}}",
+                    &r, NULL),
                "Name has been taken (name alice)");
 
     char msg[512];
     snprintf(msg, sizeof msg, "{\"transfer\":{\"name\":\"alice\",\"to\":\"%s\"}}", addr_b);
     EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_b, "50", msg, &r, NULL), "Unauthorized");
-    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "49", msg, &r, NULL), "Insufficient funds sent");
+    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "49", msg, &r, NULL),
+               "Insufficient funds sent");
     EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "50",
                     "{\"transfer\":{\"name\":\"alice\",\"to\":\"wicas1qqqqqqqqqqqq\"}}", &r, NULL),
                "Generic error: Invalid input: bech32 checksum mismatch");
     snprintf(msg, sizeof msg, "{\"transfer\":{\"name\":\"bobby\",\"to\":\"%s\"}}", addr_b);
-    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "50", msg, &r, NULL), "Name does not exist (name bobby)");
+    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "50", msg, &r, NULL),
+               "Name does not exist (name bobby)");
     snprintf(msg, sizeof msg, "{\"transfer\":{\"name\":\"alice\",\"to\":\"%s\"}}", addr_b);
     assert_int_equal(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, "50", msg, &r, NULL), WICAS_VM_OK);
     wicas_vm_result_free(&r);
@@ -182,13 +203,15 @@ static void reflect_and_reply(void **state) {
     snprintf(want, sizeof want, "{\"owner\":\"%s\"}", addr_a);
     query_str(sum, &st, NULL, "{\"owner\":{}}", want);
 
-    const char *bank = "{\"bank\":{\"send\":{\"to_address\":\"x\",\"amount\":[{\"denom\":\"uwicas\",\"amount\":\"5\"}]}}}";
+    const char *bank =
+        "{\"bank\":{\"send\":{\"to_address\":\"x\",\"amount\":[{\"denom\":\"uwicas\",\"amount\":\"5\"}]}}}";
     char msg[1024];
     snprintf(msg, sizeof msg, "{\"reflect_msg\":{\"msgs\":[%s]}}", bank);
     EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_b, NULL, msg, &r, NULL),
                "Permission denied: the sender is not the current owner");
-    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, NULL, "{\"reflect_msg\":{\"msgs\":[]}}", &r, NULL),
-               "Messages empty. Must reflect at least one message");
+    EXPECT_ERR(
+        call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, NULL, "{\"reflect_msg\":{\"msgs\":[]}}", &r, NULL),
+        "Messages empty. Must reflect at least one message");
     assert_int_equal(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, NULL, msg, &r, NULL), WICAS_VM_OK);
     wicas_vm_response resp;
     char err[256];
@@ -200,10 +223,11 @@ static void reflect_and_reply(void **state) {
     wicas_vm_response_free(&resp);
     wicas_vm_result_free(&r);
 
-    snprintf(msg, sizeof msg,
-             "{\"reflect_sub_msg\":{\"msgs\":[{\"id\":7,\"msg\":%s,\"gas_limit\":12345,\"reply_on\":\"success\"},"
-             "{\"id\":8,\"msg\":%s,\"gas_limit\":null,\"reply_on\":\"always\"}]}}",
-             bank, bank);
+    snprintf(
+        msg, sizeof msg,
+        "{\"reflect_sub_msg\":{\"msgs\":[{\"id\":7,\"msg\":%s,\"gas_limit\":12345,\"reply_on\":\"success\"},"
+        "{\"id\":8,\"msg\":%s,\"gas_limit\":null,\"reply_on\":\"always\"}]}}",
+        bank, bank);
     assert_int_equal(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, NULL, msg, &r, NULL), WICAS_VM_OK);
     assert_int_equal(wicas_vm_parse_response(r.ok_json, &resp, err, sizeof err), WICAS_VM_OK);
     assert_int_equal(resp.n_messages, 2);
@@ -217,8 +241,9 @@ static void reflect_and_reply(void **state) {
     wicas_vm_response_free(&resp);
     wicas_vm_result_free(&r);
 
-    const char *reply = "{\"id\":7,\"payload\":\"\",\"gas_used\":1234,\"result\":{\"ok\":{\"events\":[],\"data\":null,"
-                        "\"msg_responses\":[]}}}";
+    const char *reply =
+        "{\"id\":7,\"payload\":\"\",\"gas_used\":1234,\"result\":{\"ok\":{\"events\":[],\"data\":null,"
+        "\"msg_responses\":[]}}}";
     assert_int_equal(call(sum, WICAS_VM_REPLY, &st, NULL, NULL, NULL, reply, &r, NULL), WICAS_VM_OK);
     wicas_vm_result_free(&r);
     query_str(sum, &st, NULL, "{\"sub_msg_result\":{\"id\":7}}", reply);
@@ -226,7 +251,8 @@ static void reflect_and_reply(void **state) {
                "cosmwasm_std::results::submessages::Reply not found");
 
     /* change_owner validates the address */
-    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, NULL, "{\"change_owner\":{\"owner\":\"wicas1notanaddress\"}}", &r, NULL),
+    EXPECT_ERR(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, NULL,
+                    "{\"change_owner\":{\"owner\":\"wicas1notanaddress\"}}", &r, NULL),
                "Generic error: Invalid input: invalid bech32 character");
     snprintf(msg, sizeof msg, "{\"change_owner\":{\"owner\":\"%s\"}}", addr_b);
     assert_int_equal(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, NULL, msg, &r, NULL), WICAS_VM_OK);
@@ -237,8 +263,8 @@ static void reflect_and_reply(void **state) {
 }
 
 /* A querier answering bank balance queries and refusing everything else; charges 1e9 gas. */
-static int test_query(void *ctx, const char *req, size_t len, uint64_t gas_limit, char **resp, size_t *resp_len,
-                      uint64_t *gas_used) {
+static int test_query(void *ctx, const char *req, size_t len, uint64_t gas_limit, char **resp,
+                      size_t *resp_len, uint64_t *gas_used) {
     (void)ctx;
     (void)gas_limit;
     *gas_used = 1000000000;
@@ -266,16 +292,19 @@ static void query_chain_through_querier(void **state) {
     const char *ans = "{\"amount\":{\"denom\":\"uwicas\",\"amount\":\"42\"}}";
     wicas_base64_encode((const uint8_t *)ans, strlen(ans), b64);
     snprintf(want, sizeof want, "{\"data\":\"%s\"}", b64);
-    const char *qmsg = "{\"chain\":{\"request\":{\"bank\":{\"balance\":{\"address\":\"x\",\"denom\":\"uwicas\"}}}}}";
+    const char *qmsg =
+        "{\"chain\":{\"request\":{\"bank\":{\"balance\":{\"address\":\"x\",\"denom\":\"uwicas\"}}}}}";
     query_str(sum, &st, &q, qmsg, want);
     wicas_vm_result r, r2;
     /* querier gas is charged: the same query costs 1e9 more than with a free querier */
     assert_int_equal(call(sum, WICAS_VM_QUERY, &st, &q, NULL, NULL, qmsg, &r, NULL), WICAS_VM_OK);
-    assert_int_equal(call(sum, WICAS_VM_QUERY, &st, &q, NULL, NULL, "{\"chain\":{\"request\":{\"custom\":{\"ai\":{}}}}}", &r2, NULL),
+    assert_int_equal(call(sum, WICAS_VM_QUERY, &st, &q, NULL, NULL,
+                          "{\"chain\":{\"request\":{\"custom\":{\"ai\":{}}}}}", &r2, NULL),
                      WICAS_VM_ERR_CONTRACT);
     assert_string_equal(r2.error, "Querier contract error: ai: model not loaded");
     wicas_vm_result_free(&r2);
-    assert_int_equal(call(sum, WICAS_VM_QUERY, &st, NULL, NULL, NULL, qmsg, &r2, NULL), WICAS_VM_ERR_CONTRACT);
+    assert_int_equal(call(sum, WICAS_VM_QUERY, &st, NULL, NULL, NULL, qmsg, &r2, NULL),
+                     WICAS_VM_ERR_CONTRACT);
     assert_non_null(strstr(r2.error, "Querier system error"));
     assert_non_null(strstr(r2.error, "unsupported_request"));
     wicas_vm_result_free(&r2);
@@ -288,15 +317,19 @@ static void query_chain_through_querier(void **state) {
  * unbounded recursion through the host, which the VM must cut off cleanly. */
 static uint8_t reflect_sum[32];
 static wicas_vm_storage *recursive_st;
-static int recursive_query(void *ctx, const char *req, size_t len, uint64_t gas_limit, char **resp, size_t *resp_len,
-                           uint64_t *gas_used) {
+static int recursive_query(void *ctx, const char *req, size_t len, uint64_t gas_limit, char **resp,
+                           size_t *resp_len, uint64_t *gas_used) {
     (void)req;
     (void)len;
     const wicas_vm_querier *self = ctx;
     wicas_vm_result r;
     const char *msg = "{\"chain\":{\"request\":{\"bank\":{\"all_balances\":{\"address\":\"x\"}}}}}";
-    wicas_vm_call_params p = {.env_json = "{}", .msg = (const uint8_t *)msg, .msg_len = strlen(msg),
-                              .storage = recursive_st, .querier = self, .gas_limit = gas_limit};
+    wicas_vm_call_params p = {.env_json = "{}",
+                              .msg = (const uint8_t *)msg,
+                              .msg_len = strlen(msg),
+                              .storage = recursive_st,
+                              .querier = self,
+                              .gas_limit = gas_limit};
     wicas_vm_status s = wicas_vm_call(vm, reflect_sum, WICAS_VM_QUERY, &p, &r);
     *gas_used = r.gas_used;
     *resp = s == WICAS_VM_OK ? wicas_vm_query_ok(r.query_data, r.query_len) : wicas_vm_query_error(r.error);
@@ -315,7 +348,8 @@ static void nested_calls_bounded(void **state) {
     q.ctx = &q;
     wicas_vm_result r;
     assert_int_equal(call(reflect_sum, WICAS_VM_QUERY, &st, &q, NULL, NULL,
-                          "{\"chain\":{\"request\":{\"bank\":{\"all_balances\":{\"address\":\"x\"}}}}}", &r, NULL),
+                          "{\"chain\":{\"request\":{\"bank\":{\"all_balances\":{\"address\":\"x\"}}}}}", &r,
+                          NULL),
                      WICAS_VM_ERR_CONTRACT);
     /* the innermost error travels back up as nested "Querier contract error"s */
     char depth_msg[64];
@@ -330,14 +364,15 @@ static void nested_calls_bounded(void **state) {
  * WICAS_VM_MAX_DEPTH such levels. msg = u32 LE recursion depth. */
 static uint8_t deep_sum[32];
 static int deep_levels;
-static int deep_query(void *ctx, const char *req, size_t len, uint64_t gas_limit, char **resp, size_t *resp_len,
-                      uint64_t *gas_used) {
+static int deep_query(void *ctx, const char *req, size_t len, uint64_t gas_limit, char **resp,
+                      size_t *resp_len, uint64_t *gas_used) {
     (void)req;
     (void)len;
     const uint8_t *msg = ctx;
     wicas_vm_querier self = {ctx, deep_query};
     wicas_vm_result r;
-    wicas_vm_call_params p = {.env_json = "{}", .msg = msg, .msg_len = 4, .querier = &self, .gas_limit = gas_limit};
+    wicas_vm_call_params p = {
+        .env_json = "{}", .msg = msg, .msg_len = 4, .querier = &self, .gas_limit = gas_limit};
     wicas_vm_status s = wicas_vm_call(vm, deep_sum, WICAS_VM_QUERY, &p, &r);
     if (s == WICAS_VM_OK) deep_levels++;
     *gas_used = r.gas_used;
@@ -351,7 +386,10 @@ static wicas_vm_status deep_run(uint32_t n, const wicas_vm_querier *q) {
     uint8_t msg[4] = {(uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24)};
     wicas_vm_querier qq = {msg, deep_query};
     wicas_vm_result r;
-    wicas_vm_call_params p = {.env_json = "{}", .msg = msg, .msg_len = 4, .querier = q ? &qq : NULL,
+    wicas_vm_call_params p = {.env_json = "{}",
+                              .msg = msg,
+                              .msg_len = 4,
+                              .querier = q ? &qq : NULL,
                               .gas_limit = 100000000000000000ULL};
     wicas_vm_status s = wicas_vm_call(vm, deep_sum, WICAS_VM_QUERY, &p, &r);
     wicas_vm_result_free(&r);
@@ -380,7 +418,10 @@ static void nested_deep_stacks(void **state) {
     assert_int_equal(deep_run(hi, NULL), WICAS_VM_ERR_TRAP);
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (deep_run(mid, NULL) == WICAS_VM_OK) lo = mid; else hi = mid;
+        if (deep_run(mid, NULL) == WICAS_VM_OK)
+            lo = mid;
+        else
+            hi = mid;
     }
     /* every level nearly full, WICAS_VM_MAX_DEPTH levels deep: still alive, cut off cleanly */
     deep_levels = 0;
@@ -403,9 +444,11 @@ static void probe_iterators_and_api(void **state) {
     wicas_vm_result r;
     dbg_ctx dbg = {0};
     /* in one call: overwrite c, delete d, add cc and g, then scan: the scan sees the call's own writes */
-    const char *ops = "{\"ops\":[{\"set\":[\"c\",\"new\"]},{\"del\":\"d\"},{\"set\":[\"cc\",\"x\"]},{\"set\":[\"g\",\"y\"]},"
-                      "{\"scan\":[null,null,1,100]},{\"scan\":[\"b\",\"e\",2,100]},{\"scan\":[\"c\",null,1,2]},"
-                      "{\"debug\":\"hello from the probe\"}]}";
+    const char *ops =
+        "{\"ops\":[{\"set\":[\"c\",\"new\"]},{\"del\":\"d\"},{\"set\":[\"cc\",\"x\"]},{\"set\":[\"g\",\"y\"]}"
+        ","
+        "{\"scan\":[null,null,1,100]},{\"scan\":[\"b\",\"e\",2,100]},{\"scan\":[\"c\",null,1,2]},"
+        "{\"debug\":\"hello from the probe\"}]}";
     assert_int_equal(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, NULL, ops, &r, &dbg), WICAS_VM_OK);
     wicas_vm_response resp;
     char err[256];
@@ -427,8 +470,9 @@ static void probe_iterators_and_api(void **state) {
     assert_int_equal(wicas_vm_memstore_count(ms), 7);
     /* a query scans read-only; descending over everything */
     wicas_vm_result q;
-    assert_int_equal(call(sum, WICAS_VM_QUERY, &st, NULL, NULL, NULL, "{\"ops\":[{\"scan\":[null,null,2,3]}]}", &q, NULL),
-                     WICAS_VM_OK);
+    assert_int_equal(
+        call(sum, WICAS_VM_QUERY, &st, NULL, NULL, NULL, "{\"ops\":[{\"scan\":[null,null,2,3]}]}", &q, NULL),
+        WICAS_VM_OK);
     assert_int_equal(q.query_len, strlen("[\"g=y\",\"f=vf\",\"e=ve\"]"));
     assert_memory_equal(q.query_data, "[\"g=y\",\"f=vf\",\"e=ve\"]", q.query_len);
     wicas_vm_result_free(&q);
@@ -444,8 +488,9 @@ static void probe_iterators_and_api(void **state) {
     assert_memory_equal(before, after, 32);
 
     /* the SDK's response builder: event, bank send, wasm execute (base64 msg), attribute, data */
-    assert_int_equal(call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, NULL, "{\"ops\":[{\"emit\":\"wicas1to\"}]}", &r, NULL),
-                     WICAS_VM_OK);
+    assert_int_equal(
+        call(sum, WICAS_VM_EXECUTE, &st, NULL, addr_a, NULL, "{\"ops\":[{\"emit\":\"wicas1to\"}]}", &r, NULL),
+        WICAS_VM_OK);
     assert_int_equal(wicas_vm_parse_response(r.ok_json, &resp, err, sizeof err), WICAS_VM_OK);
     assert_int_equal(resp.n_events, 1);
     assert_string_equal(resp.events[0].type, "probe");
@@ -453,11 +498,12 @@ static void probe_iterators_and_api(void **state) {
     assert_string_equal(resp.events[0].attrs[1].key, "quote\"d");
     assert_string_equal(resp.events[0].attrs[1].value, "line\nbreak");
     assert_int_equal(resp.n_messages, 2);
-    assert_string_equal(resp.messages[0].msg_json,
-                        "{\"bank\":{\"send\":{\"to_address\":\"wicas1to\",\"amount\":[{\"denom\":\"uwicas\",\"amount\":"
-                        "\"18446744073709551615\"}]}}}");
-    assert_string_equal(resp.messages[1].msg_json,
-                        "{\"wasm\":{\"execute\":{\"contract_addr\":\"wicas1to\",\"msg\":\"eyJpbmNyZW1lbnQiOnt9fQ==\",\"funds\":[]}}}");
+    assert_string_equal(
+        resp.messages[0].msg_json,
+        "{\"bank\":{\"send\":{\"to_address\":\"wicas1to\",\"amount\":[{\"denom\":\"uwicas\",\"amount\":"
+        "\"18446744073709551615\"}]}}}");
+    assert_string_equal(resp.messages[1].msg_json, "{\"wasm\":{\"execute\":{\"contract_addr\":\"wicas1to\","
+                                                   "\"msg\":\"eyJpbmNyZW1lbnQiOnt9fQ==\",\"funds\":[]}}}");
     assert_string_equal(resp.attributes[0].value, "wicas1to");
     assert_true(resp.has_data);
     assert_int_equal(resp.data_len, 2);
@@ -467,14 +513,17 @@ static void probe_iterators_and_api(void **state) {
     /* addr_validate: valid, bad checksum, upper case (not normalized), empty, wrong prefix */
     char msg[512];
     char upper[128];
-    for (size_t i = 0; i <= strlen(addr_a); i++) upper[i] = (char)toupper((unsigned char)addr_a[i]);
+    for (size_t i = 0; i <= strlen(addr_a); i++)
+        upper[i] = (char)toupper((unsigned char)addr_a[i]);
     snprintf(msg, sizeof msg,
-             "{\"ops\":[{\"validate\":\"%s\"},{\"validate\":\"wicas1qqqqqqqqqqqq\"},{\"validate\":\"%s\"},{\"validate\":\"\"},"
+             "{\"ops\":[{\"validate\":\"%s\"},{\"validate\":\"wicas1qqqqqqqqqqqq\"},{\"validate\":\"%s\"},{"
+             "\"validate\":\"\"},"
              "{\"validate\":\"cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu\"}]}",
              addr_a, upper);
     assert_int_equal(call(sum, WICAS_VM_QUERY, &st, NULL, NULL, NULL, msg, &q, NULL), WICAS_VM_OK);
-    const char *wv = "[null,\"Invalid input: bech32 checksum mismatch\",\"Address is not normalized\","
-                     "\"Invalid input: human address too short\",\"Invalid input: wrong address prefix (want wicas)\"]";
+    const char *wv =
+        "[null,\"Invalid input: bech32 checksum mismatch\",\"Address is not normalized\","
+        "\"Invalid input: human address too short\",\"Invalid input: wrong address prefix (want wicas)\"]";
     if (q.query_len != strlen(wv) || memcmp(q.query_data, wv, q.query_len))
         fprintf(stderr, "got %.*s\n", (int)q.query_len, q.query_data);
     assert_int_equal(q.query_len, strlen(wv));
@@ -499,7 +548,8 @@ static void bech32_api(void **state) {
     for (int i = 0; i < 32; i++) {
         acc = acc << 5 | (uint32_t)i;
         bits += 5;
-        while (bits >= 8) bits -= 8, expect[o++] = (uint8_t)(acc >> bits);
+        while (bits >= 8)
+            bits -= 8, expect[o++] = (uint8_t)(acc >> bits);
     }
     assert_int_equal(cl, 20);
     assert_memory_equal(canon, expect, 20);
@@ -519,8 +569,9 @@ static void bech32_api(void **state) {
 /* ---- host crypto via a WAT probe ------------------------------------------------------------- */
 /* A module whose instantiate calls fn(r1, r2, r3) on three Regions holding a, b, c and stores the
  * 4-byte little-endian result (or, for recover, the returned Region's bytes) under key "k". */
-static void crypto_call(const char *fn, int n_args, bool i64, int third, const uint8_t *a, size_t al, const uint8_t *b, size_t bl,
-                        const uint8_t *c, size_t cl, uint8_t *out, size_t *out_len) {
+static void crypto_call(const char *fn, int n_args, bool i64, int third, const uint8_t *a, size_t al,
+                        const uint8_t *b, size_t bl, const uint8_t *c, size_t cl, uint8_t *out,
+                        size_t *out_len) {
     char imports[256], funcs[1024];
     const char *params = n_args == 3 ? "(param i32 i32 i32)" : "(param i32 i32)";
     snprintf(imports, sizeof imports,
@@ -528,20 +579,24 @@ static void crypto_call(const char *fn, int n_args, bool i64, int third, const u
              "(import \"env\" \"db_write\" (func $db_write (param i32 i32)))",
              fn, params, i64 ? "i64" : "i32");
     if (i64)
-        snprintf(funcs, sizeof funcs,
-                 INST_FMT("(local $r i64) (local.set $r (call $f (i32.const 0x500) (i32.const 0x510) (i32.const %d)))"
-                          "(if (i64.ne (i64.shr_u (local.get $r) (i64.const 32)) (i64.const 0)) (then"
-                          "  (i32.store (i32.const 0x301) (i32.wrap_i64 (i64.shr_u (local.get $r) (i64.const 32))))"
-                          "  (i32.store (i32.const 0x218) (i32.const 4)) (i32.store (i32.const 0x214) (i32.const 4))"
-                          "  (call $db_write (i32.const 0x200) (i32.const 0x210)))"
-                          "(else (call $db_write (i32.const 0x200) (i32.wrap_i64 (local.get $r)))))"
-                          "(i32.const 0x100)"), third >= 0 ? third : 0x520);
+        snprintf(
+            funcs, sizeof funcs,
+            INST_FMT(
+                "(local $r i64) (local.set $r (call $f (i32.const 0x500) (i32.const 0x510) (i32.const %d)))"
+                "(if (i64.ne (i64.shr_u (local.get $r) (i64.const 32)) (i64.const 0)) (then"
+                "  (i32.store (i32.const 0x301) (i32.wrap_i64 (i64.shr_u (local.get $r) (i64.const 32))))"
+                "  (i32.store (i32.const 0x218) (i32.const 4)) (i32.store (i32.const 0x214) (i32.const 4))"
+                "  (call $db_write (i32.const 0x200) (i32.const 0x210)))"
+                "(else (call $db_write (i32.const 0x200) (i32.wrap_i64 (local.get $r)))))"
+                "(i32.const 0x100)"),
+            third >= 0 ? third : 0x520);
     else
-        snprintf(funcs, sizeof funcs,
-                 INST_FMT("(i32.store (i32.const 0x301) (call $f (i32.const 0x500) (i32.const 0x510)%s))"
-                          "(i32.store (i32.const 0x218) (i32.const 4)) (i32.store (i32.const 0x214) (i32.const 4))"
-                          "(call $db_write (i32.const 0x200) (i32.const 0x210)) (i32.const 0x100)"),
-                 n_args == 3 ? " (i32.const 0x520)" : "");
+        snprintf(
+            funcs, sizeof funcs,
+            INST_FMT("(i32.store (i32.const 0x301) (call $f (i32.const 0x500) (i32.const 0x510)%s))"
+                     "(i32.store (i32.const 0x218) (i32.const 4)) (i32.store (i32.const 0x214) (i32.const 4))"
+                     "(call $db_write (i32.const 0x200) (i32.const 0x210)) (i32.const 0x100)"),
+            n_args == 3 ? " (i32.const 0x520)" : "");
     char *wat = wat_module(imports, "2", funcs, OK_RESPONSE, strlen(OK_RESPONSE));
     /* input data: Regions at 0x500/0x510/0x520 pointing at 0x1000/0x2000/0x3000 */
     size_t cap = strlen(wat) + 100000;
@@ -552,7 +607,8 @@ static void crypto_call(const char *fn, int n_args, bool i64, int third, const u
     size_t dl[3] = {al, bl, cl};
     for (int i = 0; i < 3; i++) {
         uint8_t reg[12];
-        le32s(reg, 0x1000u * (uint32_t)(i + 1)), le32s(reg + 4, (uint32_t)dl[i]), le32s(reg + 8, (uint32_t)dl[i]);
+        le32s(reg, 0x1000u * (uint32_t)(i + 1)), le32s(reg + 4, (uint32_t)dl[i]),
+            le32s(reg + 8, (uint32_t)dl[i]);
         snprintf(wat + strlen(wat), cap - strlen(wat), "(data (i32.const %d) \"", 0x500 + 0x10 * i);
         wat_bytes(wat, cap, reg, 12);
         snprintf(wat + strlen(wat), cap - strlen(wat), "\")\n(data (i32.const %d) \"", 0x1000 * (i + 1));
@@ -588,8 +644,8 @@ static void crypto_call(const char *fn, int n_args, bool i64, int third, const u
     wicas_vm_memstore_free(ms);
 }
 
-static uint32_t crypto_rc(const char *fn, const uint8_t *a, size_t al, const uint8_t *b, size_t bl, const uint8_t *c,
-                          size_t cl) {
+static uint32_t crypto_rc(const char *fn, const uint8_t *a, size_t al, const uint8_t *b, size_t bl,
+                          const uint8_t *c, size_t cl) {
     uint8_t out[128];
     size_t ol;
     crypto_call(fn, 3, false, -1, a, al, b, bl, c, cl, out, &ol);
@@ -602,7 +658,8 @@ static void host_crypto(void **state) {
     /* secp256k1: sign with libsecp256k1 here, verify in the contract */
     secp256k1_context *sc = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
     uint8_t sk[32], hash[32], sig[64], pub[33], pub65[65];
-    for (int i = 0; i < 32; i++) sk[i] = (uint8_t)(i + 1);
+    for (int i = 0; i < 32; i++)
+        sk[i] = (uint8_t)(i + 1);
     wicas_sha256("wicas", 5, hash);
     secp256k1_pubkey pk;
     assert_true(secp256k1_ec_pubkey_create(sc, &pk, sk));
@@ -620,8 +677,9 @@ static void host_crypto(void **state) {
     memcpy(bad, hash, 32);
     bad[0] ^= 1;
     assert_int_equal(crypto_rc("secp256k1_verify", bad, 32, sig, 64, pub, 33), 1);
-    assert_int_equal(crypto_rc("secp256k1_verify", hash, 31, sig, 64, pub, 33), 3);  /* invalid hash format */
-    assert_int_equal(crypto_rc("secp256k1_verify", hash, 32, sig, 64, pub, 32), 5);  /* invalid pubkey format */
+    assert_int_equal(crypto_rc("secp256k1_verify", hash, 31, sig, 64, pub, 33), 3); /* invalid hash format */
+    assert_int_equal(crypto_rc("secp256k1_verify", hash, 32, sig, 64, pub, 32),
+                     5); /* invalid pubkey format */
     /* recovery returns the uncompressed key */
     uint8_t out[128];
     size_t ol;
@@ -639,7 +697,8 @@ static void host_crypto(void **state) {
         assert_non_null(pk256);
         uint8_t rpub[65];
         size_t rpl = 0;
-        assert_int_equal(EVP_PKEY_get_octet_string_param(pk256, OSSL_PKEY_PARAM_PUB_KEY, rpub, sizeof rpub, &rpl), 1);
+        assert_int_equal(
+            EVP_PKEY_get_octet_string_param(pk256, OSSL_PKEY_PARAM_PUB_KEY, rpub, sizeof rpub, &rpl), 1);
         assert_int_equal(rpl, 65);
         EVP_PKEY_CTX *sctx = EVP_PKEY_CTX_new(pk256, NULL);
         assert_int_equal(EVP_PKEY_sign_init(sctx), 1);
@@ -657,7 +716,8 @@ static void host_crypto(void **state) {
         EVP_PKEY_free(pk256);
         assert_int_equal(crypto_rc("secp256r1_verify", hash, 32, rsig, 64, rpub, 65), 0);
         assert_int_equal(crypto_rc("secp256r1_verify", bad, 32, rsig, 64, rpub, 65), 1);
-        assert_int_equal(crypto_rc("secp256r1_verify", hash, 32, rsig, 64, pub, 33), 5); /* a k1 key is not a P-256 point */
+        assert_int_equal(crypto_rc("secp256r1_verify", hash, 32, rsig, 64, pub, 33),
+                         5); /* a k1 key is not a P-256 point */
         /* exactly one of the two recovery ids gives back the signer's key */
         int matches = 0;
         for (int id = 0; id < 2; id++) {
@@ -671,7 +731,8 @@ static void host_crypto(void **state) {
     }
     /* ed25519 with OpenSSL */
     uint8_t seed[32], epub[32], esig[64];
-    for (int i = 0; i < 32; i++) seed[i] = (uint8_t)(7 * i);
+    for (int i = 0; i < 32; i++)
+        seed[i] = (uint8_t)(7 * i);
     EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
     assert_non_null(k);
     size_t pl = 32, sl = 64;
@@ -697,7 +758,8 @@ static void host_crypto(void **state) {
     assert_int_equal(crypto_rc("ed25519_batch_verify", msgs, ml + 4, sigs, 68, pubs, 36), 0);
     sigs[3] ^= 1;
     assert_int_equal(crypto_rc("ed25519_batch_verify", msgs, ml + 4, sigs, 68, pubs, 36), 1);
-    assert_int_equal(crypto_rc("ed25519_batch_verify", msgs, ml + 4, sigs, 67, pubs, 36), 7); /* malformed sections */
+    assert_int_equal(crypto_rc("ed25519_batch_verify", msgs, ml + 4, sigs, 67, pubs, 36),
+                     7); /* malformed sections */
     /* BLS12-381 functions link and answer the documented "not supported" error */
     uint8_t z[48] = {0};
     crypto_call("bls12_381_aggregate_g1", 2, false, -1, z, 48, z, 48, z, 0, out, &ol);
@@ -708,10 +770,11 @@ static void response_parser(void **state) {
     (void)state;
     wicas_vm_response r;
     char err[256];
-    assert_int_equal(wicas_vm_parse_response("{\"messages\":[],\"attributes\":[{\"key\":\"a\",\"value\":\"b\"}],"
-                                             "\"events\":[{\"type\":\"t\",\"attributes\":[{\"key\":\"x\",\"value\":\"y\"}]}],"
-                                             "\"data\":\"aGk=\"}",
-                                             &r, err, sizeof err),
+    assert_int_equal(wicas_vm_parse_response(
+                         "{\"messages\":[],\"attributes\":[{\"key\":\"a\",\"value\":\"b\"}],"
+                         "\"events\":[{\"type\":\"t\",\"attributes\":[{\"key\":\"x\",\"value\":\"y\"}]}],"
+                         "\"data\":\"aGk=\"}",
+                         &r, err, sizeof err),
                      WICAS_VM_OK);
     assert_int_equal(r.n_events, 1);
     assert_string_equal(r.events[0].type, "t");
@@ -720,9 +783,14 @@ static void response_parser(void **state) {
     assert_int_equal(r.data_len, 2);
     assert_memory_equal(r.data, "hi", 2);
     wicas_vm_response_free(&r);
-    const char *bad[] = {"[]", "{\"messages\":{}}", "{\"messages\":[{\"id\":1,\"msg\":{},\"reply_on\":\"sometimes\"}]}",
-                         "{\"messages\":[{\"id\":-1,\"msg\":{}}]}", "{\"data\":\"***\"}", "{\"attributes\":[{\"key\":1}]}",
-                         "{\"events\":[{\"attributes\":[]}]}", "not json"};
+    const char *bad[] = {"[]",
+                         "{\"messages\":{}}",
+                         "{\"messages\":[{\"id\":1,\"msg\":{},\"reply_on\":\"sometimes\"}]}",
+                         "{\"messages\":[{\"id\":-1,\"msg\":{}}]}",
+                         "{\"data\":\"***\"}",
+                         "{\"attributes\":[{\"key\":1}]}",
+                         "{\"events\":[{\"attributes\":[]}]}",
+                         "not json"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(wicas_vm_parse_response(bad[i], &r, err, sizeof err), WICAS_VM_ERR_RESULT);
         assert_true(strlen(err) > 0);
@@ -731,16 +799,19 @@ static void response_parser(void **state) {
     assert_true(wicas_vm_status_is_deterministic(WICAS_VM_ERR_CONTRACT));
     assert_false(wicas_vm_status_is_deterministic(WICAS_VM_ERR_STORAGE));
     assert_false(wicas_vm_status_is_deterministic(WICAS_VM_ERR_NO_CODE));
-    for (int st = 0; st <= WICAS_VM_ERR_DEPTH; st++) assert_string_not_equal(wicas_vm_strerror((wicas_vm_status)st), "unknown status");
+    for (int st = 0; st <= WICAS_VM_ERR_DEPTH; st++)
+        assert_string_not_equal(wicas_vm_strerror((wicas_vm_status)st), "unknown status");
     /* Env / MessageInfo JSON */
     char *env = wicas_vm_env_json(18446744073709551615ULL, 1700000000123456789ULL, "c\"id", 3, "addr");
-    assert_string_equal(env, "{\"block\":{\"height\":18446744073709551615,\"time\":\"1700000000123456789\",\"chain_id\":"
-                             "\"c\\\"id\"},\"transaction\":{\"index\":3},\"contract\":{\"address\":\"addr\"}}");
+    assert_string_equal(
+        env, "{\"block\":{\"height\":18446744073709551615,\"time\":\"1700000000123456789\",\"chain_id\":"
+             "\"c\\\"id\"},\"transaction\":{\"index\":3},\"contract\":{\"address\":\"addr\"}}");
     free(env);
     wicas_vm_coin c[2] = {{"a", "1"}, {"b", "340282366920938463463374607431768211455"}};
     char *info = wicas_vm_info_json("s", c, 2);
-    assert_string_equal(info, "{\"sender\":\"s\",\"funds\":[{\"denom\":\"a\",\"amount\":\"1\"},{\"denom\":\"b\",\"amount\":"
-                              "\"340282366920938463463374607431768211455\"}]}");
+    assert_string_equal(
+        info, "{\"sender\":\"s\",\"funds\":[{\"denom\":\"a\",\"amount\":\"1\"},{\"denom\":\"b\",\"amount\":"
+              "\"340282366920938463463374607431768211455\"}]}");
     free(info);
 }
 

@@ -47,7 +47,9 @@ static uint8_t *load_cw(const char *name, size_t *len) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     uint8_t *b = wicas_read_file(path, 4u << 20, len);
-    if (!b) fprintf(stderr, "cannot read %s: run `scripts/setup cosmwasm` (fetches cosmwasm-vm's testdata)\n", path);
+    if (!b)
+        fprintf(stderr, "cannot read %s: run `scripts/setup cosmwasm` (fetches cosmwasm-vm's testdata)\n",
+                path);
     return b;
 }
 
@@ -63,9 +65,7 @@ static void store_cw(wicas_vm *v, const char *name, uint8_t sum[32]) {
 }
 
 /* ---- a small bank for the querier: (address, denom) -> amount ----------------------------- */
-static struct {
-    char addr[128], denom[32], amount[40];
-} bank[8];
+static struct { char addr[128], denom[32], amount[40]; } bank[8];
 static size_t n_bank;
 
 static void bank_set(const char *addr, const char *denom, const char *amount) {
@@ -92,8 +92,8 @@ static char *answer(cJSON *j) {
 static wicas_vm_status call_full(const uint8_t sum[32], wicas_vm_entry e, const char *info, const char *msg,
                                  uint64_t gas, wicas_vm_result *r);
 
-static int querier_fn(void *ctx, const char *req, size_t len, uint64_t gas_limit, char **resp, size_t *resp_len,
-                      uint64_t *gas_used) {
+static int querier_fn(void *ctx, const char *req, size_t len, uint64_t gas_limit, char **resp,
+                      size_t *resp_len, uint64_t *gas_used) {
     (void)ctx;
     *gas_used = 0;
     cJSON *q = cJSON_ParseWithLength(req, len);
@@ -154,8 +154,9 @@ static void debug_fn(void *ctx, const char *msg, size_t len) {
 }
 
 /* ---- calls ---------------------------------------------------------------------------------- */
-static const char *ENV_FMT = "{\"block\":{\"height\":12345,\"time\":\"1571797419879305533\",\"chain_id\":\"wicas-test\"},"
-                             "\"transaction\":{\"index\":3},\"contract\":{\"address\":\"%s\"}}";
+static const char *ENV_FMT =
+    "{\"block\":{\"height\":12345,\"time\":\"1571797419879305533\",\"chain_id\":\"wicas-test\"},"
+    "\"transaction\":{\"index\":3},\"contract\":{\"address\":\"%s\"}}";
 
 static wicas_vm_status call_full(const uint8_t sum[32], wicas_vm_entry e, const char *info, const char *msg,
                                  uint64_t gas, wicas_vm_result *r) {
@@ -212,10 +213,10 @@ static void assert_bank_send(const char *msg_json, const char *to, const char *d
     assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(send, "to_address")), to);
     const cJSON *amt = cJSON_GetObjectItemCaseSensitive(send, "amount");
     assert_int_equal(cJSON_GetArraySize(amt), 1);
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(amt, 0), "denom")),
-                        denom);
-    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(amt, 0), "amount")),
-                        amount);
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(amt, 0), "denom")), denom);
+    assert_string_equal(
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(amt, 0), "amount")), amount);
     cJSON_Delete(m);
 }
 
@@ -228,10 +229,12 @@ static int setup(void **state) {
     char err[128];
     char *outs[] = {creator, verifier, beneficiary, other};
     for (int k = 0; k < 4; k++) {
-        for (int i = 0; i < 20; i++) a[i] = (uint8_t)(17 * k + i);
+        for (int i = 0; i < 20; i++)
+            a[i] = (uint8_t)(17 * k + i);
         if (api->humanize(api->ctx, a, 20, outs[k], 128, err, sizeof err)) return -1;
     }
-    for (int i = 0; i < 32; i++) a[i] = (uint8_t)(0xc0 + i);
+    for (int i = 0; i < 32; i++)
+        a[i] = (uint8_t)(0xc0 + i);
     if (api->humanize(api->ctx, a, 32, contract, sizeof contract, err, sizeof err)) return -1;
     return 0;
 }
@@ -297,8 +300,14 @@ static void upload_rules(void **state) {
         const char *payload;
         int rc;
         uint64_t ver;
-    } cases[] = {{"7", 1, 7}, {"+7", 1, 7}, {"18446744073709551615", 1, UINT64_MAX}, {"18446744073709551616", 0, 0},
-                 {"", 0, 0}, {"4a", 0, 0}, {"-1", 0, 0}, {" 1", 0, 0}};
+    } cases[] = {{"7", 1, 7},
+                 {"+7", 1, 7},
+                 {"18446744073709551615", 1, UINT64_MAX},
+                 {"18446744073709551616", 0, 0},
+                 {"", 0, 0},
+                 {"4a", 0, 0},
+                 {"-1", 0, 0},
+                 {" 1", 0, 0}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t m[64] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x00};
         size_t pl = strlen(cases[i].payload);
@@ -355,8 +364,9 @@ static void hackatom_2(void **state) {
     /* only the verifier may release; the error is the contract's and state is unchanged */
     uint8_t before[32], after[32];
     wicas_vm_memstore_digest(ms, before);
-    assert_int_equal(call_as(sum, WICAS_VM_EXECUTE, beneficiary, NULL, NULL, "{\"release\":{\"denom\":\"earth\"}}", &r),
-                     WICAS_VM_ERR_CONTRACT);
+    assert_int_equal(
+        call_as(sum, WICAS_VM_EXECUTE, beneficiary, NULL, NULL, "{\"release\":{\"denom\":\"earth\"}}", &r),
+        WICAS_VM_ERR_CONTRACT);
     assert_non_null(strstr(r.error, "Unauthorized"));
     wicas_vm_result_free(&r);
     wicas_vm_memstore_digest(ms, after);
@@ -364,8 +374,9 @@ static void hackatom_2(void **state) {
 
     /* release: the balance the bank query reports goes to the beneficiary */
     bank_set(contract, "earth", "1015");
-    assert_int_equal(call_as(sum, WICAS_VM_EXECUTE, verifier, "earth", "15", "{\"release\":{\"denom\":\"earth\"}}", &r),
-                     WICAS_VM_OK);
+    assert_int_equal(
+        call_as(sum, WICAS_VM_EXECUTE, verifier, "earth", "15", "{\"release\":{\"denom\":\"earth\"}}", &r),
+        WICAS_VM_OK);
     assert_int_equal(wicas_vm_parse_response(r.ok_json, &resp, err, sizeof err), WICAS_VM_OK);
     assert_int_equal(resp.n_messages, 1);
     assert_int_equal(resp.messages[0].reply_on, WICAS_VM_REPLY_NEVER);
@@ -384,7 +395,8 @@ static void hackatom_2(void **state) {
     print_message("hackatom 2.2 release: %llu CosmWasm gas\n", (unsigned long long)release_gas);
 
     /* sudo */
-    snprintf(msg, sizeof msg, "{\"steal_funds\":{\"recipient\":\"%s\",\"amount\":[{\"denom\":\"earth\",\"amount\":\"7\"}]}}",
+    snprintf(msg, sizeof msg,
+             "{\"steal_funds\":{\"recipient\":\"%s\",\"amount\":[{\"denom\":\"earth\",\"amount\":\"7\"}]}}",
              other);
     assert_int_equal(call_full(sum, WICAS_VM_SUDO, NULL, msg, TEST_GAS, &r), WICAS_VM_OK);
     assert_int_equal(wicas_vm_parse_response(r.ok_json, &resp, err, sizeof err), WICAS_VM_OK);
@@ -424,11 +436,13 @@ static void hackatom_2(void **state) {
     cJSON_Delete(j);
 
     /* the contract's own checks that bad addresses come back as errors, not traps */
-    assert_int_equal(call_as(sum, WICAS_VM_EXECUTE, verifier, NULL, NULL, "{\"user_errors_in_api_calls\":{}}", &r),
-                     WICAS_VM_OK);
+    assert_int_equal(
+        call_as(sum, WICAS_VM_EXECUTE, verifier, NULL, NULL, "{\"user_errors_in_api_calls\":{}}", &r),
+        WICAS_VM_OK);
     wicas_vm_result_free(&r);
     /* addr_validate: another chain's prefix and a non-normalised (upper case) address are refused */
-    snprintf(msg, sizeof msg, "{\"verifier\":\"%s\",\"beneficiary\":\"cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu\"}",
+    snprintf(msg, sizeof msg,
+             "{\"verifier\":\"%s\",\"beneficiary\":\"cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu\"}",
              verifier);
     assert_int_equal(call_as(sum, WICAS_VM_INSTANTIATE, creator, NULL, NULL, msg, &r), WICAS_VM_ERR_CONTRACT);
     assert_non_null(strstr(r.error, "addr_validate errored"));
@@ -436,7 +450,8 @@ static void hackatom_2(void **state) {
     wicas_vm_result_free(&r);
     char up[128];
     snprintf(up, sizeof up, "%s", verifier);
-    for (char *q = up; *q; q++) *q = (char)toupper((unsigned char)*q);
+    for (char *q = up; *q; q++)
+        *q = (char)toupper((unsigned char)*q);
     snprintf(msg, sizeof msg, "{\"verifier\":\"%s\",\"beneficiary\":\"%s\"}", up, beneficiary);
     assert_int_equal(call_as(sum, WICAS_VM_INSTANTIATE, creator, NULL, NULL, msg, &r), WICAS_VM_ERR_CONTRACT);
     assert_non_null(strstr(r.error, "Address is not normalized"));
@@ -444,12 +459,14 @@ static void hackatom_2(void **state) {
 
     /* a panic reaches abort() with its message; loops run out of gas; state unchanged */
     wicas_vm_memstore_digest(ms, before);
-    assert_int_equal(call_as(sum, WICAS_VM_EXECUTE, verifier, NULL, NULL, "{\"panic\":{}}", &r), WICAS_VM_ERR_TRAP);
+    assert_int_equal(call_as(sum, WICAS_VM_EXECUTE, verifier, NULL, NULL, "{\"panic\":{}}", &r),
+                     WICAS_VM_ERR_TRAP);
     assert_non_null(strstr(r.error, "This page intentionally faulted"));
     wicas_vm_result_free(&r);
     char *info = wicas_vm_info_json(verifier, NULL, 0);
     const uint64_t small = 1500000000000ULL; /* 1e7 fuel */
-    assert_int_equal(call_full(sum, WICAS_VM_EXECUTE, info, "{\"cpu_loop\":{}}", small, &r), WICAS_VM_ERR_OUT_OF_GAS);
+    assert_int_equal(call_full(sum, WICAS_VM_EXECUTE, info, "{\"cpu_loop\":{}}", small, &r),
+                     WICAS_VM_ERR_OUT_OF_GAS);
     assert_int_equal(r.gas_used, small);
     wicas_vm_result_free(&r);
     assert_int_equal(call_full(sum, WICAS_VM_EXECUTE, info, "{\"storage_loop\":{}}", small, &r),
@@ -474,7 +491,8 @@ static void hackatom_1(void **state) {
     wicas_vm_result_free(&r);
     bank_set(contract, "earth", "1000");
     bank_set(contract, "moon", "3");
-    assert_int_equal(call_as(sum, WICAS_VM_EXECUTE, verifier, NULL, NULL, "{\"release\":{}}", &r), WICAS_VM_OK);
+    assert_int_equal(call_as(sum, WICAS_VM_EXECUTE, verifier, NULL, NULL, "{\"release\":{}}", &r),
+                     WICAS_VM_OK);
     wicas_vm_response resp;
     char err[256];
     assert_int_equal(wicas_vm_parse_response(r.ok_json, &resp, err, sizeof err), WICAS_VM_OK);
@@ -526,34 +544,40 @@ static void cyberpunk(void **state) {
     /* debug: nine rounds of argon2 between debug() calls (cosmwasm-vm's tests give it 5e14 gas) */
     debug_log[0] = 0;
     char *info0 = wicas_vm_info_json(creator, NULL, 0);
-    assert_int_equal(call_full(sum, WICAS_VM_EXECUTE, info0, "{\"debug\":{}}", 500000000000000ULL, &r), WICAS_VM_OK);
+    assert_int_equal(call_full(sum, WICAS_VM_EXECUTE, info0, "{\"debug\":{}}", 500000000000000ULL, &r),
+                     WICAS_VM_OK);
     print_message("cyberpunk debug (argon2): %llu CosmWasm gas\n", (unsigned long long)r.gas_used);
     wicas_vm_result_free(&r);
     free(info0);
     assert_non_null(strstr(debug_log, "Round 9 done"));
     assert_non_null(strstr(debug_log, "Work completed, bye"));
 
-    assert_int_equal(call_as(sum, WICAS_VM_EXECUTE, creator, NULL, NULL, "{\"unreachable\":{}}", &r), WICAS_VM_ERR_TRAP);
+    assert_int_equal(call_as(sum, WICAS_VM_EXECUTE, creator, NULL, NULL, "{\"unreachable\":{}}", &r),
+                     WICAS_VM_ERR_TRAP);
     wicas_vm_result_free(&r);
-    assert_int_equal(call_as(sum, WICAS_VM_EXECUTE, creator, NULL, NULL, "{\"panic\":{}}", &r), WICAS_VM_ERR_TRAP);
+    assert_int_equal(call_as(sum, WICAS_VM_EXECUTE, creator, NULL, NULL, "{\"panic\":{}}", &r),
+                     WICAS_VM_ERR_TRAP);
     wicas_vm_result_free(&r);
     char *info = wicas_vm_info_json(creator, NULL, 0);
     assert_int_equal(call_full(sum, WICAS_VM_EXECUTE, info, "{\"memory_loop\":{}}", 1500000000000ULL, &r),
                      WICAS_VM_ERR_OUT_OF_GAS);
     wicas_vm_result_free(&r);
     /* 600 pages > the 32 MiB (512 page) memory limit: memory.grow fails inside the contract */
-    assert_int_equal(call_full(sum, WICAS_VM_EXECUTE, info, "{\"allocate_large_memory\":{\"pages\":600}}", TEST_GAS, &r),
-                     WICAS_VM_ERR_CONTRACT);
+    assert_int_equal(
+        call_full(sum, WICAS_VM_EXECUTE, info, "{\"allocate_large_memory\":{\"pages\":600}}", TEST_GAS, &r),
+        WICAS_VM_ERR_CONTRACT);
     assert_non_null(strstr(r.error, "memory.grow failed"));
     wicas_vm_result_free(&r);
-    assert_int_equal(call_full(sum, WICAS_VM_EXECUTE, info, "{\"allocate_large_memory\":{\"pages\":48}}", TEST_GAS, &r),
-                     WICAS_VM_OK);
+    assert_int_equal(
+        call_full(sum, WICAS_VM_EXECUTE, info, "{\"allocate_large_memory\":{\"pages\":48}}", TEST_GAS, &r),
+        WICAS_VM_OK);
     wicas_vm_response resp;
     char err[256];
     assert_int_equal(wicas_vm_parse_response(r.ok_json, &resp, err, sizeof err), WICAS_VM_OK);
     assert_true(resp.has_data);
     assert_int_equal(resp.data_len, 4); /* the old memory size in pages, big endian */
-    uint32_t old_pages = (uint32_t)resp.data[0] << 24 | (uint32_t)resp.data[1] << 16 | (uint32_t)resp.data[2] << 8 | resp.data[3];
+    uint32_t old_pages = (uint32_t)resp.data[0] << 24 | (uint32_t)resp.data[1] << 16 |
+                         (uint32_t)resp.data[2] << 8 | resp.data[3];
     assert_true(old_pages >= 1 && old_pages + 48 <= 512);
     wicas_vm_response_free(&resp);
     wicas_vm_result_free(&r);
@@ -573,11 +597,13 @@ static void floaty_and_empty(void **state) {
     assert_int_equal(call_as(sum, WICAS_VM_INSTANTIATE, creator, "earth", "10", msg, &r), WICAS_VM_OK);
     wicas_vm_result_free(&r);
     bank_set(contract, "earth", "10");
-    assert_int_equal(call_as(sum, WICAS_VM_EXECUTE, verifier, NULL, NULL, "{\"release\":{}}", &r), WICAS_VM_OK);
+    assert_int_equal(call_as(sum, WICAS_VM_EXECUTE, verifier, NULL, NULL, "{\"release\":{}}", &r),
+                     WICAS_VM_OK);
     wicas_vm_result_free(&r);
 
     store_cw(vm, "empty.wasm", sum);
-    assert_int_equal(call_as(sum, WICAS_VM_INSTANTIATE, creator, NULL, NULL, "{}", &r), WICAS_VM_ERR_NO_ENTRY);
+    assert_int_equal(call_as(sum, WICAS_VM_INSTANTIATE, creator, NULL, NULL, "{}", &r),
+                     WICAS_VM_ERR_NO_ENTRY);
     wicas_vm_result_free(&r);
 }
 
@@ -625,57 +651,118 @@ static void float_oracle(const char *ins, uint64_t v, uint64_t *out, const char 
     for (int k = 0; k < 6 && (is32 || is64); k++)
         if (!strcmp(op, cmp[k])) {
             double x = is32 ? (double)flt((uint32_t)v) : dbl(v), y = x;
-            bool r = k == 0 ? x == y : k == 1 ? x != y : k == 2 ? x < y : k == 3 ? x > y : k == 4 ? x <= y : x >= y;
+            bool r = k == 0   ? x == y
+                     : k == 1 ? x != y
+                     : k == 2 ? x < y
+                     : k == 3 ? x > y
+                     : k == 4 ? x <= y
+                              : x >= y;
             *out = r;
             return;
         }
     if (is32) {
         float x = flt((uint32_t)v), r = 0;
-        if (!strcmp(op, "abs")) { *out = v & 0x7fffffffu; return; }
-        if (!strcmp(op, "neg")) { *out = v ^ 0x80000000u; return; }
-        if (!strcmp(op, "copysign")) { *out = v; return; }
-        if (!strcmp(op, "reinterpret_i32")) { *out = v; return; }
-        if (!strcmp(op, "add")) r = x + x;
-        else if (!strcmp(op, "sub")) r = x - x;
-        else if (!strcmp(op, "mul")) r = x * x;
-        else if (!strcmp(op, "div")) r = x / x;
-        else if (!strcmp(op, "min") || !strcmp(op, "max")) r = x;
-        else if (!strcmp(op, "sqrt")) r = sqrtf(x);
-        else if (!strcmp(op, "ceil")) r = ceilf(x);
-        else if (!strcmp(op, "floor")) r = floorf(x);
-        else if (!strcmp(op, "trunc")) r = truncf(x);
-        else if (!strcmp(op, "nearest")) r = nearbyintf(x);
-        else if (!strcmp(op, "convert_i32_s")) r = (float)(int32_t)(uint32_t)v;
-        else if (!strcmp(op, "convert_i32_u")) r = (float)(uint32_t)v;
-        else if (!strcmp(op, "convert_i64_s")) r = (float)(int64_t)v;
-        else if (!strcmp(op, "convert_i64_u")) r = (float)v;
-        else if (!strcmp(op, "demote_f64")) r = (float)dbl(v);
-        else fail_msg("no oracle for %s", ins);
+        if (!strcmp(op, "abs")) {
+            *out = v & 0x7fffffffu;
+            return;
+        }
+        if (!strcmp(op, "neg")) {
+            *out = v ^ 0x80000000u;
+            return;
+        }
+        if (!strcmp(op, "copysign")) {
+            *out = v;
+            return;
+        }
+        if (!strcmp(op, "reinterpret_i32")) {
+            *out = v;
+            return;
+        }
+        if (!strcmp(op, "add"))
+            r = x + x;
+        else if (!strcmp(op, "sub"))
+            r = x - x;
+        else if (!strcmp(op, "mul"))
+            r = x * x;
+        else if (!strcmp(op, "div"))
+            r = x / x;
+        else if (!strcmp(op, "min") || !strcmp(op, "max"))
+            r = x;
+        else if (!strcmp(op, "sqrt"))
+            r = sqrtf(x);
+        else if (!strcmp(op, "ceil"))
+            r = ceilf(x);
+        else if (!strcmp(op, "floor"))
+            r = floorf(x);
+        else if (!strcmp(op, "trunc"))
+            r = truncf(x);
+        else if (!strcmp(op, "nearest"))
+            r = nearbyintf(x);
+        else if (!strcmp(op, "convert_i32_s"))
+            r = (float)(int32_t)(uint32_t)v;
+        else if (!strcmp(op, "convert_i32_u"))
+            r = (float)(uint32_t)v;
+        else if (!strcmp(op, "convert_i64_s"))
+            r = (float)(int64_t)v;
+        else if (!strcmp(op, "convert_i64_u"))
+            r = (float)v;
+        else if (!strcmp(op, "demote_f64"))
+            r = (float)dbl(v);
+        else
+            fail_msg("no oracle for %s", ins);
         *out = isnan(r) ? 0x7fc00000u : bits32(r);
         return;
     }
     if (is64) {
         double x = dbl(v), r = 0;
-        if (!strcmp(op, "abs")) { *out = v & 0x7fffffffffffffffull; return; }
-        if (!strcmp(op, "neg")) { *out = v ^ 0x8000000000000000ull; return; }
-        if (!strcmp(op, "copysign")) { *out = v; return; }
-        if (!strcmp(op, "reinterpret_i64")) { *out = v; return; }
-        if (!strcmp(op, "add")) r = x + x;
-        else if (!strcmp(op, "sub")) r = x - x;
-        else if (!strcmp(op, "mul")) r = x * x;
-        else if (!strcmp(op, "div")) r = x / x;
-        else if (!strcmp(op, "min") || !strcmp(op, "max")) r = x;
-        else if (!strcmp(op, "sqrt")) r = sqrt(x);
-        else if (!strcmp(op, "ceil")) r = ceil(x);
-        else if (!strcmp(op, "floor")) r = floor(x);
-        else if (!strcmp(op, "trunc")) r = trunc(x);
-        else if (!strcmp(op, "nearest")) r = nearbyint(x);
-        else if (!strcmp(op, "convert_i32_s")) r = (double)(int32_t)(uint32_t)v;
-        else if (!strcmp(op, "convert_i32_u")) r = (double)(uint32_t)v;
-        else if (!strcmp(op, "convert_i64_s")) r = (double)(int64_t)v;
-        else if (!strcmp(op, "convert_i64_u")) r = (double)v;
-        else if (!strcmp(op, "promote_f32")) r = (double)flt((uint32_t)v);
-        else fail_msg("no oracle for %s", ins);
+        if (!strcmp(op, "abs")) {
+            *out = v & 0x7fffffffffffffffull;
+            return;
+        }
+        if (!strcmp(op, "neg")) {
+            *out = v ^ 0x8000000000000000ull;
+            return;
+        }
+        if (!strcmp(op, "copysign")) {
+            *out = v;
+            return;
+        }
+        if (!strcmp(op, "reinterpret_i64")) {
+            *out = v;
+            return;
+        }
+        if (!strcmp(op, "add"))
+            r = x + x;
+        else if (!strcmp(op, "sub"))
+            r = x - x;
+        else if (!strcmp(op, "mul"))
+            r = x * x;
+        else if (!strcmp(op, "div"))
+            r = x / x;
+        else if (!strcmp(op, "min") || !strcmp(op, "max"))
+            r = x;
+        else if (!strcmp(op, "sqrt"))
+            r = sqrt(x);
+        else if (!strcmp(op, "ceil"))
+            r = ceil(x);
+        else if (!strcmp(op, "floor"))
+            r = floor(x);
+        else if (!strcmp(op, "trunc"))
+            r = trunc(x);
+        else if (!strcmp(op, "nearest"))
+            r = nearbyint(x);
+        else if (!strcmp(op, "convert_i32_s"))
+            r = (double)(int32_t)(uint32_t)v;
+        else if (!strcmp(op, "convert_i32_u"))
+            r = (double)(uint32_t)v;
+        else if (!strcmp(op, "convert_i64_s"))
+            r = (double)(int64_t)v;
+        else if (!strcmp(op, "convert_i64_u"))
+            r = (double)v;
+        else if (!strcmp(op, "promote_f32"))
+            r = (double)flt((uint32_t)v);
+        else
+            fail_msg("no oracle for %s", ins);
         *out = isnan(r) ? 0x7ff8000000000000ull : bits64(r);
         return;
     }
@@ -684,13 +771,17 @@ static void float_oracle(const char *ins, uint64_t v, uint64_t *out, const char 
         return;
     }
     /* i32/i64.trunc[_sat]_f32/f64_s/u */
-    bool sat = strstr(op, "_sat_") != NULL, from32 = strstr(op, "f32") != NULL, sgn = op[strlen(op) - 1] == 's';
+    bool sat = strstr(op, "_sat_") != NULL, from32 = strstr(op, "f32") != NULL,
+         sgn = op[strlen(op) - 1] == 's';
     int width = ins[1] == '3' ? 32 : 64;
     double x = from32 ? (double)flt((uint32_t)v) : dbl(v);
-    double lo = sgn ? -ldexp(1, width - 1) : 0, hi = sgn ? ldexp(1, width - 1) : ldexp(1, width); /* valid: lo-1 < x < hi */
+    double lo = sgn ? -ldexp(1, width - 1) : 0,
+           hi = sgn ? ldexp(1, width - 1) : ldexp(1, width); /* valid: lo-1 < x < hi */
     if (isnan(x)) {
-        if (sat) *out = 0;
-        else *trap = "invalid conversion to integer";
+        if (sat)
+            *out = 0;
+        else
+            *trap = "invalid conversion to integer";
         return;
     }
     double t = trunc(x);
@@ -699,8 +790,11 @@ static void float_oracle(const char *ins, uint64_t v, uint64_t *out, const char 
             *trap = "integer overflow";
             return;
         }
-        if (t < lo) *out = sgn ? (width == 32 ? 0x80000000u : 0x8000000000000000ull) : 0;
-        else *out = sgn ? (width == 32 ? 0x7fffffffu : 0x7fffffffffffffffull) : (width == 32 ? 0xffffffffu : UINT64_MAX);
+        if (t < lo)
+            *out = sgn ? (width == 32 ? 0x80000000u : 0x8000000000000000ull) : 0;
+        else
+            *out = sgn ? (width == 32 ? 0x7fffffffu : 0x7fffffffffffffffull)
+                       : (width == 32 ? 0xffffffffu : UINT64_MAX);
         return;
     }
     if (sgn) {
@@ -755,10 +849,12 @@ static void floaty_float_semantics(void **state) {
                 assert_non_null(c);
                 uint64_t got = strtoull(c + 1, NULL, 10);
                 if (got != want)
-                    fail_msg("%s: got %llu, want %llu", run, (unsigned long long)got, (unsigned long long)want);
+                    fail_msg("%s: got %llu, want %llu", run, (unsigned long long)got,
+                             (unsigned long long)want);
                 if ((!strcmp(ins + 4, "abs") || !strcmp(ins + 4, "neg")) &&
-                    (ins[1] == '3' ? (isnan(flt((uint32_t)got)) && got != 0x7fc00000u && got != 0xffc00000u)
-                                   : (isnan(dbl(got)) && got != 0x7ff8000000000000ull && got != 0xfff8000000000000ull)))
+                    (ins[1] == '3'
+                         ? (isnan(flt((uint32_t)got)) && got != 0x7fc00000u && got != 0xffc00000u)
+                         : (isnan(dbl(got)) && got != 0x7ff8000000000000ull && got != 0xfff8000000000000ull)))
                     n_nan_payload++;
             }
             wicas_vm_result_free(&r);
@@ -766,8 +862,9 @@ static void floaty_float_semantics(void **state) {
         }
     }
     cJSON_Delete(instrs);
-    print_message("floaty: %zu runs, all as IEEE-754 + wasm NaN rules; %zu traps, %zu NaN payloads kept by abs/neg\n",
-                  n, n_traps, n_nan_payload);
+    print_message(
+        "floaty: %zu runs, all as IEEE-754 + wasm NaN rules; %zu traps, %zu NaN payloads kept by abs/neg\n",
+        n, n_traps, n_nan_payload);
     assert_int_equal(n, 70 * 40);
     assert_true(n_traps > 0 && n_nan_payload > 0); /* the argument sets reach both cases */
 }
@@ -784,7 +881,8 @@ static void ibc_reflect_with_stargate(void **state) {
     uint8_t sum[32];
     store_cw(vm, "ibc_reflect.wasm", sum);
     wicas_vm_result r;
-    assert_int_equal(call_as(sum, WICAS_VM_INSTANTIATE, creator, NULL, NULL, "{\"reflect_code_id\":77}", &r), WICAS_VM_OK);
+    assert_int_equal(call_as(sum, WICAS_VM_INSTANTIATE, creator, NULL, NULL, "{\"reflect_code_id\":77}", &r),
+                     WICAS_VM_OK);
     wicas_vm_result_free(&r);
     cJSON *j = query_json(sum, "{\"list_accounts\":{}}");
     const cJSON *acc = cJSON_GetObjectItemCaseSensitive(j, "accounts");

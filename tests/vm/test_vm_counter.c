@@ -23,11 +23,16 @@ typedef struct {
     uint8_t sum[32];
 } fixture;
 
-static wicas_vm_status call(fixture *f, wicas_vm_entry e, const char *sender, const char *msg, wicas_vm_result *r) {
+static wicas_vm_status call(fixture *f, wicas_vm_entry e, const char *sender, const char *msg,
+                            wicas_vm_result *r) {
     char *env = wicas_vm_env_json(12345, 1700000000000000000ULL, "wicas-test", 0, "wicas1contract");
     char *info = sender ? wicas_vm_info_json(sender, NULL, 0) : NULL;
-    wicas_vm_call_params p = {.env_json = env, .info_json = info, .msg = (const uint8_t *)msg,
-                              .msg_len = strlen(msg), .storage = &f->st, .gas_limit = TEST_GAS};
+    wicas_vm_call_params p = {.env_json = env,
+                              .info_json = info,
+                              .msg = (const uint8_t *)msg,
+                              .msg_len = strlen(msg),
+                              .storage = &f->st,
+                              .gas_limit = TEST_GAS};
     wicas_vm_status s = wicas_vm_call(f->vm, f->sum, e, &p, r);
     free(env);
     free(info);
@@ -88,7 +93,8 @@ static void counter_end_to_end(void **state) {
     /* reset by a stranger: contract error, state unchanged */
     uint8_t before[32], after[32];
     wicas_vm_memstore_digest(f.ms, before);
-    assert_int_equal(call(&f, WICAS_VM_EXECUTE, OTHER, "{\"reset\":{\"count\":0}}", &r), WICAS_VM_ERR_CONTRACT);
+    assert_int_equal(call(&f, WICAS_VM_EXECUTE, OTHER, "{\"reset\":{\"count\":0}}", &r),
+                     WICAS_VM_ERR_CONTRACT);
     assert_string_equal(r.error, "Unauthorized");
     wicas_vm_result_free(&r);
     wicas_vm_memstore_digest(f.ms, after);
@@ -174,8 +180,9 @@ static void gas_deterministic_cold_warm(void **state) {
     setup_vm(&c, NULL);
     gas_trace(&c, g4);
     assert_memory_equal(g1, g4, sizeof g1);
-    printf("counter gas: instantiate %llu, increment %llu, reset %llu, query %llu\n", (unsigned long long)g1[0],
-           (unsigned long long)g1[1], (unsigned long long)g1[2], (unsigned long long)g1[3]);
+    printf("counter gas: instantiate %llu, increment %llu, reset %llu, query %llu\n",
+           (unsigned long long)g1[0], (unsigned long long)g1[1], (unsigned long long)g1[2],
+           (unsigned long long)g1[3]);
     wicas_vm_free(a.vm);
     wicas_vm_free(b.vm);
     wicas_vm_free(c.vm);
@@ -299,7 +306,8 @@ static void lru_eviction_and_fingerprint(void **state) {
     wicas_vm_config_default(&c1);
     wicas_vm_config_default(&c2);
     c2.memory_limit = 16u << 20;
-    wicas_vm *a = wicas_vm_new(&c1, NULL, 0), *b = wicas_vm_new(&c2, NULL, 0), *a2 = wicas_vm_new(&c1, NULL, 0);
+    wicas_vm *a = wicas_vm_new(&c1, NULL, 0), *b = wicas_vm_new(&c2, NULL, 0),
+             *a2 = wicas_vm_new(&c1, NULL, 0);
     uint8_t fa[32], fb[32], fa2[32];
     wicas_vm_engine_fingerprint(a, fa);
     wicas_vm_engine_fingerprint(b, fb);

@@ -28,8 +28,12 @@ static size_t mutate(uint8_t *buf, size_t len, size_t cap) {
     for (int i = 0; i < n && len > 0; i++) {
         size_t at = next() % len;
         switch (next() % 6) {
-        case 0: buf[at] ^= (uint8_t)(1u << (next() % 8)); break;
-        case 1: buf[at] = (uint8_t)next(); break;
+        case 0:
+            buf[at] ^= (uint8_t)(1u << (next() % 8));
+            break;
+        case 1:
+            buf[at] = (uint8_t)next();
+            break;
         case 2:
             if (len < cap) {
                 memmove(buf + at + 1, buf + at, len - at);
@@ -41,7 +45,9 @@ static size_t mutate(uint8_t *buf, size_t len, size_t cap) {
             memmove(buf + at, buf + at + 1, len - at - 1);
             len--;
             break;
-        case 4: len = at + 1; break;
+        case 4:
+            len = at + 1;
+            break;
         default: {
             size_t from = next() % len, l = 1 + next() % 16;
             if (from + l <= len && at + l <= len) memmove(buf + at, buf + from, l);
@@ -66,8 +72,12 @@ static int setup(void **state) {
     free(w);
     wicas_vm_storage st = wicas_vm_memstore_storage(ms);
     wicas_vm_result r;
-    wicas_vm_call_params p = {.env_json = FUZZ_ENV, .info_json = FUZZ_INFO, .msg = (const uint8_t *)"{\"count\":1}",
-                              .msg_len = 11, .storage = &st, .gas_limit = TEST_GAS};
+    wicas_vm_call_params p = {.env_json = FUZZ_ENV,
+                              .info_json = FUZZ_INFO,
+                              .msg = (const uint8_t *)"{\"count\":1}",
+                              .msg_len = 11,
+                              .storage = &st,
+                              .gas_limit = TEST_GAS};
     int rc = wicas_vm_call(cvm, counter_sum, WICAS_VM_INSTANTIATE, &p, &r);
     wicas_vm_result_free(&r);
     return rc;
@@ -85,11 +95,12 @@ static void mutated_modules(void **state) {
     (void)state;
     size_t clen;
     uint8_t *counter = load_contract("counter", &clen);
-    char *wat = wat_module("(import \"env\" \"db_write\" (func $w (param i32 i32)))", "2",
-                           "(func (export \"instantiate\") (param i32 i32 i32) (result i32) (call $w (i32.const 0x200) "
-                           "(i32.const 0x210)) (i32.const 0x100))"
-                           "(func (export \"execute\") (param i32 i32 i32) (result i32) (loop $l (br $l)) (i32.const 0x100))",
-                           OK_RESPONSE, strlen(OK_RESPONSE));
+    char *wat = wat_module(
+        "(import \"env\" \"db_write\" (func $w (param i32 i32)))", "2",
+        "(func (export \"instantiate\") (param i32 i32 i32) (result i32) (call $w (i32.const 0x200) "
+        "(i32.const 0x210)) (i32.const 0x100))"
+        "(func (export \"execute\") (param i32 i32 i32) (result i32) (loop $l (br $l)) (i32.const 0x100))",
+        OK_RESPONSE, strlen(OK_RESPONSE));
     size_t slen = 0;
     uint8_t *skel = wat2wasm(wat, &slen);
     free(wat);
@@ -123,7 +134,8 @@ static void mutated_modules(void **state) {
 static void mutated_messages(void **state) {
     (void)state;
     static const char *seeds[] = {"{\"increment\":{}}", "{\"reset\":{\"count\":5}}", "{\"get_count\":{}}",
-                                  "{\"reset\":{\"count\":\"\\u00e9\\ud83d\\ude00\"}}", "[1,2,{\"a\":[null,true,false]}]"};
+                                  "{\"reset\":{\"count\":\"\\u00e9\\ud83d\\ude00\"}}",
+                                  "[1,2,{\"a\":[null,true,false]}]"};
     uint8_t buf[512];
     for (int i = 0; i < 400; i++) {
         const char *s = seeds[i % 5];
@@ -133,15 +145,19 @@ static void mutated_messages(void **state) {
         size_t n = i % 7 == 0 ? 0 : mutate(buf + 1, len, sizeof buf - 1);
         if (i % 11 == 0) {
             n = next() % 200;
-            for (size_t k = 0; k < n; k++) buf[1 + k] = (uint8_t)next();
+            for (size_t k = 0; k < n; k++)
+                buf[1 + k] = (uint8_t)next();
         }
         assert_int_equal(fuzz_step(vm, cvm, counter_sum, ms, buf, n + 1), 0);
     }
     /* the contract is still healthy */
     wicas_vm_storage st = wicas_vm_memstore_storage(ms);
     wicas_vm_result r;
-    wicas_vm_call_params p = {.env_json = FUZZ_ENV, .msg = (const uint8_t *)"{\"get_count\":{}}", .msg_len = 16,
-                              .storage = &st, .gas_limit = TEST_GAS};
+    wicas_vm_call_params p = {.env_json = FUZZ_ENV,
+                              .msg = (const uint8_t *)"{\"get_count\":{}}",
+                              .msg_len = 16,
+                              .storage = &st,
+                              .gas_limit = TEST_GAS};
     wicas_vm_status s = wicas_vm_call(cvm, counter_sum, WICAS_VM_QUERY, &p, &r);
     if (s) fprintf(stderr, "final query: %s\n", r.error);
     assert_int_equal(s, WICAS_VM_OK);

@@ -15,8 +15,8 @@
 
 #include "vm/vm_test_util.h"
 
-#define IMPORTS_DB                                                     \
-    "(import \"env\" \"db_write\" (func $db_write (param i32 i32)))\n" \
+#define IMPORTS_DB                                                                                           \
+    "(import \"env\" \"db_write\" (func $db_write (param i32 i32)))\n"                                       \
     "(import \"env\" \"db_read\" (func $db_read (param i32) (result i32)))\n"
 
 static wicas_vm *vm;
@@ -51,11 +51,16 @@ static wicas_vm_status store_wat(const char *wat, uint8_t sum[32], char *err, si
 }
 
 static wicas_vm_status run(const uint8_t sum[32], wicas_vm_entry e, uint64_t gas, wicas_vm_result *r) {
-    static const char env[] = "{\"block\":{\"height\":1,\"time\":\"0\",\"chain_id\":\"t\"},\"transaction\":null,"
-                              "\"contract\":{\"address\":\"c\"}}";
+    static const char env[] =
+        "{\"block\":{\"height\":1,\"time\":\"0\",\"chain_id\":\"t\"},\"transaction\":null,"
+        "\"contract\":{\"address\":\"c\"}}";
     static const char info[] = "{\"sender\":\"s\",\"funds\":[]}";
-    wicas_vm_call_params p = {.env_json = env, .info_json = info, .msg = (const uint8_t *)"{}", .msg_len = 2,
-                              .storage = &st, .gas_limit = gas};
+    wicas_vm_call_params p = {.env_json = env,
+                              .info_json = info,
+                              .msg = (const uint8_t *)"{}",
+                              .msg_len = 2,
+                              .storage = &st,
+                              .gas_limit = gas};
     return wicas_vm_call(vm, sum, e, &p, r);
 }
 
@@ -76,8 +81,10 @@ static void expect_call(const char *imports, const char *memory, const char *fun
     assert_int_equal(s, want);
     if (want != WICAS_VM_OK) assert_non_null(r.error);
     if (needle) assert_non_null(strstr(r.error, needle));
-    if (want == WICAS_VM_ERR_OUT_OF_GAS) assert_int_equal(r.gas_used, gas);
-    else assert_true(r.gas_used <= gas);
+    if (want == WICAS_VM_ERR_OUT_OF_GAS)
+        assert_int_equal(r.gas_used, gas);
+    else
+        assert_true(r.gas_used <= gas);
     wicas_vm_result_free(&r);
     wicas_vm_memstore_digest(ms, after);
     if (want != WICAS_VM_OK) assert_memory_equal(before, after, 32);
@@ -88,17 +95,21 @@ static void expect_call(const char *imports, const char *memory, const char *fun
 
 static void infinite_loop_out_of_gas(void **state) {
     (void)state;
-    expect_call(IMPORTS_DB, "2", INST("(call $db_write (i32.const 0x200) (i32.const 0x210)) (loop $l (br $l)) (i32.const 0x100)"),
-                OK_RESPONSE, WICAS_VM_INSTANTIATE, GAS_SMALL, WICAS_VM_ERR_OUT_OF_GAS, "out of gas");
+    expect_call(
+        IMPORTS_DB, "2",
+        INST("(call $db_write (i32.const 0x200) (i32.const 0x210)) (loop $l (br $l)) (i32.const 0x100)"),
+        OK_RESPONSE, WICAS_VM_INSTANTIATE, GAS_SMALL, WICAS_VM_ERR_OUT_OF_GAS, "out of gas");
     /* gas limit below one unit of fuel */
-    expect_call("", "2", INST("(i32.const 0x100)"), OK_RESPONSE, WICAS_VM_INSTANTIATE, 1000, WICAS_VM_ERR_OUT_OF_GAS,
-                "out of gas");
+    expect_call("", "2", INST("(i32.const 0x100)"), OK_RESPONSE, WICAS_VM_INSTANTIATE, 1000,
+                WICAS_VM_ERR_OUT_OF_GAS, "out of gas");
 }
 
 static void memory_growth_limited(void **state) {
     (void)state;
     /* 32 MiB limit = 512 pages; growing by 600 fails (-1) and the contract traps on it */
-    expect_call("", "2", INST("(if (i32.eq (memory.grow (i32.const 600)) (i32.const -1)) (then unreachable)) (i32.const 0x100)"),
+    expect_call("", "2",
+                INST("(if (i32.eq (memory.grow (i32.const 600)) (i32.const -1)) (then unreachable)) "
+                     "(i32.const 0x100)"),
                 OK_RESPONSE, WICAS_VM_INSTANTIATE, GAS_SMALL, WICAS_VM_ERR_TRAP, "unreachable");
     /* growing within the limit works */
     expect_call("", "2", INST("(drop (memory.grow (i32.const 300))) (i32.const 0x100)"), OK_RESPONSE,
@@ -111,8 +122,9 @@ static void memory_growth_limited(void **state) {
 static void deep_recursion(void **state) {
     (void)state;
     expect_call(IMPORTS_DB, "2",
-                "(func $rec (param i32) (result i32) (i32.add (call $rec (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))\n"
-                INST("(call $db_write (i32.const 0x200) (i32.const 0x210)) (drop (call $rec (i32.const 0))) (i32.const 0x100)"),
+                "(func $rec (param i32) (result i32) (i32.add (call $rec (i32.add (local.get 0) (i32.const "
+                "1))) (i32.const 1)))\n" INST("(call $db_write (i32.const 0x200) (i32.const 0x210)) (drop "
+                                              "(call $rec (i32.const 0))) (i32.const 0x100)"),
                 OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_TRAP, "stack");
 }
 
@@ -125,7 +137,8 @@ static void huge_allocate(void **state) {
     char *a = strstr(wat, "(local.set $r (global.get $heap))");
     assert_non_null(a);
     char repl[64];
-    snprintf(repl, sizeof repl, "%-*s", (int)strlen("(local.set $r (global.get $heap))"), "(return (i32.const 0x200))");
+    snprintf(repl, sizeof repl, "%-*s", (int)strlen("(local.set $r (global.get $heap))"),
+             "(return (i32.const 0x200))");
     memcpy(a, repl, strlen(repl));
     uint8_t sum[32], before[32], after[32];
     assert_int_equal(store_wat(wat, sum, NULL, 0), WICAS_VM_OK);
@@ -146,7 +159,11 @@ static void huge_allocate(void **state) {
     uint8_t *msg = malloc(big);
     memset(msg, ' ', big);
     static const char env[] = "{}";
-    wicas_vm_call_params p = {.env_json = env, .info_json = "{}", .msg = msg, .msg_len = big, .storage = &st,
+    wicas_vm_call_params p = {.env_json = env,
+                              .info_json = "{}",
+                              .msg = msg,
+                              .msg_len = big,
+                              .storage = &st,
                               .gas_limit = TEST_GAS};
     assert_int_equal(wicas_vm_call(vm, sum, WICAS_VM_INSTANTIATE, &p, &r), WICAS_VM_ERR_TRAP);
     assert_non_null(strstr(r.error, "allocate"));
@@ -160,54 +177,67 @@ static void bad_regions(void **state) {
     expect_call("", "2", INST("(i32.const 0x7ffffff0)"), OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS,
                 WICAS_VM_ERR_REGION, "outside memory");
     /* result pointer 0 */
-    expect_call("", "2", INST("(i32.const 0)"), OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_REGION,
-                "Region");
+    expect_call("", "2", INST("(i32.const 0)"), OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS,
+                WICAS_VM_ERR_REGION, "Region");
     /* region whose data runs past the end of memory */
     expect_call("", "2",
-                INST("(i32.store (i32.const 0x500) (i32.const 0x1fff0)) (i32.store (i32.const 0x504) (i32.const 0x100))"
+                INST("(i32.store (i32.const 0x500) (i32.const 0x1fff0)) (i32.store (i32.const 0x504) "
+                     "(i32.const 0x100))"
                      "(i32.store (i32.const 0x508) (i32.const 0x10)) (i32.const 0x500)"),
                 OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_REGION, "past the end");
     /* length > capacity */
-    expect_call("", "2",
-                INST("(i32.store (i32.const 0x500) (i32.const 0x600)) (i32.store (i32.const 0x504) (i32.const 4))"
-                     "(i32.store (i32.const 0x508) (i32.const 5)) (i32.const 0x500)"),
-                OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_REGION, "exceeds capacity");
+    expect_call(
+        "", "2",
+        INST("(i32.store (i32.const 0x500) (i32.const 0x600)) (i32.store (i32.const 0x504) (i32.const 4))"
+             "(i32.store (i32.const 0x508) (i32.const 5)) (i32.const 0x500)"),
+        OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_REGION, "exceeds capacity");
     /* offset + capacity overflowing u32 */
     expect_call("", "2",
-                INST("(i32.store (i32.const 0x500) (i32.const 0xfffffff0)) (i32.store (i32.const 0x504) (i32.const 0x100))"
+                INST("(i32.store (i32.const 0x500) (i32.const 0xfffffff0)) (i32.store (i32.const 0x504) "
+                     "(i32.const 0x100))"
                      "(i32.store (i32.const 0x508) (i32.const 0)) (i32.const 0x500)"),
                 OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_REGION, "Region");
     /* data overlapping its own descriptor */
-    expect_call("", "2",
-                INST("(i32.store (i32.const 0x500) (i32.const 0x4f8)) (i32.store (i32.const 0x504) (i32.const 0x40))"
-                     "(i32.store (i32.const 0x508) (i32.const 0x10)) (i32.const 0x500)"),
-                OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_REGION, "overlaps");
+    expect_call(
+        "", "2",
+        INST("(i32.store (i32.const 0x500) (i32.const 0x4f8)) (i32.store (i32.const 0x504) (i32.const 0x40))"
+             "(i32.store (i32.const 0x508) (i32.const 0x10)) (i32.const 0x500)"),
+        OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_REGION, "overlaps");
     /* a host call (db_write) given a bad key Region, after a good write */
-    expect_call(IMPORTS_DB, "2",
-                INST("(call $db_write (i32.const 0x200) (i32.const 0x210)) (call $db_write (i32.const 0xffff0) "
-                     "(i32.const 0x210)) (i32.const 0x100)"),
-                OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_REGION, "db_write key");
+    expect_call(
+        IMPORTS_DB, "2",
+        INST("(call $db_write (i32.const 0x200) (i32.const 0x210)) (call $db_write (i32.const 0xffff0) "
+             "(i32.const 0x210)) (i32.const 0x100)"),
+        OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_REGION, "db_write key");
     /* a key longer than the 64 KiB limit */
     expect_call(IMPORTS_DB, "4",
-                INST("(i32.store (i32.const 0x500) (i32.const 0x1000)) (i32.store (i32.const 0x504) (i32.const 0x20000))"
-                     "(i32.store (i32.const 0x508) (i32.const 0x10001)) (drop (call $db_read (i32.const 0x500))) (i32.const 0x100)"),
+                INST("(i32.store (i32.const 0x500) (i32.const 0x1000)) (i32.store (i32.const 0x504) "
+                     "(i32.const 0x20000))"
+                     "(i32.store (i32.const 0x508) (i32.const 0x10001)) (drop (call $db_read (i32.const "
+                     "0x500))) (i32.const 0x100)"),
                 OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_REGION, "limit");
 }
 
 static void bad_results(void **state) {
     (void)state;
     const char *f = INST("(call $db_write (i32.const 0x200) (i32.const 0x210)) (i32.const 0x100)");
-    expect_call(IMPORTS_DB, "2", f, "{\"ok\":\"\xff\xfe\"}", WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_RESULT, "UTF-8");
-    expect_call(IMPORTS_DB, "2", f, "{\"ok\":\"\xed\xa0\x80\"}", WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_RESULT, "UTF-8");
+    expect_call(IMPORTS_DB, "2", f, "{\"ok\":\"\xff\xfe\"}", WICAS_VM_INSTANTIATE, TEST_GAS,
+                WICAS_VM_ERR_RESULT, "UTF-8");
+    expect_call(IMPORTS_DB, "2", f, "{\"ok\":\"\xed\xa0\x80\"}", WICAS_VM_INSTANTIATE, TEST_GAS,
+                WICAS_VM_ERR_RESULT, "UTF-8");
     expect_call(IMPORTS_DB, "2", f, "{\"ok\":", WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_RESULT, "JSON");
-    expect_call(IMPORTS_DB, "2", f, "{\"ok\":{}} trailing", WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_RESULT, "JSON");
-    expect_call(IMPORTS_DB, "2", f, "[1,2]", WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_RESULT, "ContractResult");
-    expect_call(IMPORTS_DB, "2", f, "{\"ok\":{},\"error\":\"x\"}", WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_RESULT,
+    expect_call(IMPORTS_DB, "2", f, "{\"ok\":{}} trailing", WICAS_VM_INSTANTIATE, TEST_GAS,
+                WICAS_VM_ERR_RESULT, "JSON");
+    expect_call(IMPORTS_DB, "2", f, "[1,2]", WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_RESULT,
                 "ContractResult");
-    expect_call(IMPORTS_DB, "2", f, "{\"ok\":5}", WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_RESULT, "Response");
+    expect_call(IMPORTS_DB, "2", f, "{\"ok\":{},\"error\":\"x\"}", WICAS_VM_INSTANTIATE, TEST_GAS,
+                WICAS_VM_ERR_RESULT, "ContractResult");
+    expect_call(IMPORTS_DB, "2", f, "{\"ok\":5}", WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_RESULT,
+                "Response");
     expect_call(IMPORTS_DB, "2", f, "", WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_RESULT, "JSON");
     /* a contract error after a write: the write is discarded */
-    expect_call(IMPORTS_DB, "2", f, "{\"error\":\"boom\"}", WICAS_VM_INSTANTIATE, TEST_GAS, WICAS_VM_ERR_CONTRACT, "boom");
+    expect_call(IMPORTS_DB, "2", f, "{\"error\":\"boom\"}", WICAS_VM_INSTANTIATE, TEST_GAS,
+                WICAS_VM_ERR_CONTRACT, "boom");
     /* and the same module returning ok does write */
     uint8_t before[32], after[32];
     wicas_vm_memstore_digest(ms, before);
@@ -221,34 +251,45 @@ static void bad_results(void **state) {
 static void traps_in_every_entry(void **state) {
     (void)state;
     const char *funcs =
-        "(func (export \"instantiate\") (param i32 i32 i32) (result i32) (call $db_write (i32.const 0x200) (i32.const 0x210)) unreachable)\n"
-        "(func (export \"execute\") (param i32 i32 i32) (result i32) (call $db_write (i32.const 0x200) (i32.const 0x210)) unreachable)\n"
+        "(func (export \"instantiate\") (param i32 i32 i32) (result i32) (call $db_write (i32.const 0x200) "
+        "(i32.const 0x210)) unreachable)\n"
+        "(func (export \"execute\") (param i32 i32 i32) (result i32) (call $db_write (i32.const 0x200) "
+        "(i32.const 0x210)) unreachable)\n"
         "(func (export \"query\") (param i32 i32) (result i32) (i32.div_u (i32.const 1) (i32.const 0)))\n"
-        "(func (export \"migrate\") (param i32 i32) (result i32) (call $db_write (i32.const 0x200) (i32.const 0x210)) (i32.load (i32.const 0x7fffffff)))\n"
-        "(func (export \"sudo\") (param i32 i32) (result i32) (call $db_write (i32.const 0x200) (i32.const 0x210)) (call_indirect (result i32) (i32.const 5)))\n"
-        "(func (export \"reply\") (param i32 i32) (result i32) (call $db_write (i32.const 0x200) (i32.const 0x210)) (i32.trunc_f32_s (f32.const nan)))\n"
+        "(func (export \"migrate\") (param i32 i32) (result i32) (call $db_write (i32.const 0x200) "
+        "(i32.const 0x210)) (i32.load (i32.const 0x7fffffff)))\n"
+        "(func (export \"sudo\") (param i32 i32) (result i32) (call $db_write (i32.const 0x200) (i32.const "
+        "0x210)) (call_indirect (result i32) (i32.const 5)))\n"
+        "(func (export \"reply\") (param i32 i32) (result i32) (call $db_write (i32.const 0x200) (i32.const "
+        "0x210)) (i32.trunc_f32_s (f32.const nan)))\n"
         "(table 10 funcref)\n";
-    const char *needles[6] = {"unreachable", "unreachable", "divide by zero", "out of bounds", "uninitialized", "invalid conversion"};
+    const char *needles[6] = {"unreachable",   "unreachable",   "divide by zero",
+                              "out of bounds", "uninitialized", "invalid conversion"};
     for (int e = 0; e <= WICAS_VM_REPLY; e++)
-        expect_call(IMPORTS_DB, "2", funcs, OK_RESPONSE, (wicas_vm_entry)e, TEST_GAS, WICAS_VM_ERR_TRAP, needles[e]);
+        expect_call(IMPORTS_DB, "2", funcs, OK_RESPONSE, (wicas_vm_entry)e, TEST_GAS, WICAS_VM_ERR_TRAP,
+                    needles[e]);
 }
 
 static void every_entry_ok(void **state) {
     (void)state;
-    const char *funcs =
-        "(func (export \"instantiate\") (param i32 i32 i32) (result i32) (call $db_write (i32.const 0x200) (i32.const 0x210)) (i32.const 0x100))\n"
-        "(func (export \"execute\") (param i32 i32 i32) (result i32) (i32.const 0x100))\n"
-        "(func (export \"migrate\") (param i32 i32) (result i32) (i32.const 0x100))\n"
-        "(func (export \"sudo\") (param i32 i32) (result i32) (i32.const 0x100))\n"
-        "(func (export \"reply\") (param i32 i32) (result i32) (i32.const 0x100))\n";
+    const char *funcs = "(func (export \"instantiate\") (param i32 i32 i32) (result i32) (call $db_write "
+                        "(i32.const 0x200) (i32.const 0x210)) (i32.const 0x100))\n"
+                        "(func (export \"execute\") (param i32 i32 i32) (result i32) (i32.const 0x100))\n"
+                        "(func (export \"migrate\") (param i32 i32) (result i32) (i32.const 0x100))\n"
+                        "(func (export \"sudo\") (param i32 i32) (result i32) (i32.const 0x100))\n"
+                        "(func (export \"reply\") (param i32 i32) (result i32) (i32.const 0x100))\n";
     for (int e = 0; e <= WICAS_VM_REPLY; e++)
         if (e != WICAS_VM_QUERY)
             expect_call(IMPORTS_DB, "2", funcs, OK_RESPONSE, (wicas_vm_entry)e, TEST_GAS, WICAS_VM_OK, NULL);
-    expect_call("", "2", INST("(i32.const 0x100)") "(func (export \"query\") (param i32 i32) (result i32) (i32.const 0x100))",
-                "{\"ok\":\"e30=\"}", WICAS_VM_QUERY, TEST_GAS, WICAS_VM_OK, NULL);
+    expect_call(
+        "", "2",
+        INST("(i32.const 0x100)") "(func (export \"query\") (param i32 i32) (result i32) (i32.const 0x100))",
+        "{\"ok\":\"e30=\"}", WICAS_VM_QUERY, TEST_GAS, WICAS_VM_OK, NULL);
     /* a query result must be base64 Binary */
-    expect_call("", "2", INST("(i32.const 0x100)") "(func (export \"query\") (param i32 i32) (result i32) (i32.const 0x100))",
-                "{\"ok\":\"not base64!\"}", WICAS_VM_QUERY, TEST_GAS, WICAS_VM_ERR_RESULT, "base64");
+    expect_call(
+        "", "2",
+        INST("(i32.const 0x100)") "(func (export \"query\") (param i32 i32) (result i32) (i32.const 0x100))",
+        "{\"ok\":\"not base64!\"}", WICAS_VM_QUERY, TEST_GAS, WICAS_VM_ERR_RESULT, "base64");
     wicas_vm_memstore_set(ms, (const uint8_t *)"k", 1, (const uint8_t *)"original", 8);
 }
 
@@ -290,8 +331,9 @@ static void rust_toolchain_features(void **state) {
 
 static void write_in_query_refused(void **state) {
     (void)state;
-    const char *funcs = INST("(i32.const 0x100)")
-        "(func (export \"query\") (param i32 i32) (result i32) (call $db_write (i32.const 0x200) (i32.const 0x210)) (i32.const 0x100))";
+    const char *funcs =
+        INST("(i32.const 0x100)") "(func (export \"query\") (param i32 i32) (result i32) (call $db_write "
+                                  "(i32.const 0x200) (i32.const 0x210)) (i32.const 0x100))";
     expect_call(IMPORTS_DB, "2", funcs, "{\"ok\":\"e30=\"}", WICAS_VM_QUERY, TEST_GAS, WICAS_VM_ERR_TRAP,
                 "not allowed in a query");
 }
@@ -299,15 +341,16 @@ static void write_in_query_refused(void **state) {
 static void abort_is_clean(void **state) {
     (void)state;
     expect_call("(import \"env\" \"abort\" (func $abort (param i32)))", "2",
-                INST("(call $abort (i32.const 0x200)) (i32.const 0x100)"), OK_RESPONSE, WICAS_VM_INSTANTIATE, TEST_GAS,
-                WICAS_VM_ERR_TRAP, "Aborted: k");
+                INST("(call $abort (i32.const 0x200)) (i32.const 0x100)"), OK_RESPONSE, WICAS_VM_INSTANTIATE,
+                TEST_GAS, WICAS_VM_ERR_TRAP, "Aborted: k");
 }
 
 static void expect_rejected(const char *wat, wicas_vm_status want, const char *needle) {
     uint8_t sum[32];
     char err[256] = "";
     wicas_vm_status s = store_wat(wat, sum, err, sizeof err);
-    if (s != want || !strstr(err, needle)) fprintf(stderr, "store_code: %d '%s' (want %d '%s')\n", s, err, want, needle);
+    if (s != want || !strstr(err, needle))
+        fprintf(stderr, "store_code: %d '%s' (want %d '%s')\n", s, err, want, needle);
     assert_int_equal(s, want);
     assert_non_null(strstr(err, needle));
     assert_false(wicas_vm_has_code(vm, sum));
@@ -316,19 +359,21 @@ static void expect_rejected(const char *wat, wicas_vm_status want, const char *n
 static void static_validation(void **state) {
     (void)state;
     char *w;
-    w = wat_module("(import \"wasi_snapshot_preview1\" \"fd_write\" (func (param i32 i32 i32 i32) (result i32)))", "2",
-                   INST("(i32.const 0x100)"), OK_RESPONSE, strlen(OK_RESPONSE));
+    w = wat_module(
+        "(import \"wasi_snapshot_preview1\" \"fd_write\" (func (param i32 i32 i32 i32) (result i32)))", "2",
+        INST("(i32.const 0x100)"), OK_RESPONSE, strlen(OK_RESPONSE));
     expect_rejected(w, WICAS_VM_ERR_VALIDATION, "forbidden import wasi_snapshot_preview1.fd_write");
     free(w);
-    w = wat_module("(import \"env\" \"system\" (func (param i32)))", "2", INST("(i32.const 0x100)"), OK_RESPONSE,
-                   strlen(OK_RESPONSE));
+    w = wat_module("(import \"env\" \"system\" (func (param i32)))", "2", INST("(i32.const 0x100)"),
+                   OK_RESPONSE, strlen(OK_RESPONSE));
     expect_rejected(w, WICAS_VM_ERR_VALIDATION, "forbidden import env.system");
     free(w);
-    w = wat_module("(import \"env\" \"db_read\" (func (param i64) (result i32)))", "2", INST("(i32.const 0x100)"),
-                   OK_RESPONSE, strlen(OK_RESPONSE));
+    w = wat_module("(import \"env\" \"db_read\" (func (param i64) (result i32)))", "2",
+                   INST("(i32.const 0x100)"), OK_RESPONSE, strlen(OK_RESPONSE));
     expect_rejected(w, WICAS_VM_ERR_VALIDATION, "wrong signature");
     free(w);
-    w = wat_module("(import \"env\" \"mem\" (memory 1))", "2", INST("(i32.const 0x100)"), OK_RESPONSE, strlen(OK_RESPONSE));
+    w = wat_module("(import \"env\" \"mem\" (memory 1))", "2", INST("(i32.const 0x100)"), OK_RESPONSE,
+                   strlen(OK_RESPONSE));
     expect_rejected(w, WICAS_VM_ERR_VALIDATION, "not a function");
     free(w);
     /* instantiate is optional at upload (as in cosmwasm-vm); calling it is refused */
@@ -347,13 +392,18 @@ static void static_validation(void **state) {
     }
     free(w);
     /* capabilities: requires_<X> must be offered by the chain */
-    w = wat_module("", "2", INST("(i32.const 0x100)") "(func (export \"requires_staking\"))"
-                   "(func (export \"requires_iterator\")) (func (export \"requires_neutron\"))",
-                   OK_RESPONSE, strlen(OK_RESPONSE));
+    w = wat_module(
+        "", "2",
+        INST(
+            "(i32.const 0x100)") "(func (export \"requires_staking\"))"
+                                 "(func (export \"requires_iterator\")) (func (export \"requires_neutron\"))",
+        OK_RESPONSE, strlen(OK_RESPONSE));
     expect_rejected(w, WICAS_VM_ERR_VALIDATION, "requires unavailable capabilities: staking, neutron");
     free(w);
     /* migrate takes 2 params, or 3 (MigrateInfo); nothing else */
-    w = wat_module("", "2", INST("(i32.const 0x100)") "(func (export \"migrate\") (param i32 i32 i32 i32) (result i32) (i32.const 0x100))",
+    w = wat_module("", "2",
+                   INST("(i32.const 0x100)") "(func (export \"migrate\") (param i32 i32 i32 i32) (result "
+                                             "i32) (i32.const 0x100))",
                    OK_RESPONSE, strlen(OK_RESPONSE));
     expect_rejected(w, WICAS_VM_ERR_VALIDATION, "export migrate has the wrong type or signature");
     free(w);
@@ -373,14 +423,16 @@ static void static_validation(void **state) {
                     "(func (export \"instantiate\") (param i32 i32 i32) (result i32) (i32.const 0)))",
                     WICAS_VM_ERR_VALIDATION, "missing export \"memory\"");
     /* a start function */
-    w = wat_module("", "2", INST("(i32.const 0x100)") "(func $s) (start $s)", OK_RESPONSE, strlen(OK_RESPONSE));
+    w = wat_module("", "2", INST("(i32.const 0x100)") "(func $s) (start $s)", OK_RESPONSE,
+                   strlen(OK_RESPONSE));
     expect_rejected(w, WICAS_VM_ERR_VALIDATION, "start function");
     free(w);
     /* too many functions */
     size_t cap = 30000 * 16 + 1000;
     char *many = malloc(cap);
     strcpy(many, INST("(i32.const 0x100)"));
-    for (int i = 0; i < 20001; i++) strcat(many + strlen(many) - 0, "(func)");
+    for (int i = 0; i < 20001; i++)
+        strcat(many + strlen(many) - 0, "(func)");
     w = wat_module("", "2", many, OK_RESPONSE, strlen(OK_RESPONSE));
     expect_rejected(w, WICAS_VM_ERR_VALIDATION, "functions (limit");
     free(w);
@@ -389,17 +441,20 @@ static void static_validation(void **state) {
     {
         char *g = malloc(300 * 48 + 256);
         strcpy(g, INST("(i32.const 0x100)"));
-        for (int i = 0; i < 257; i++) sprintf(g + strlen(g), "(global i32 (i32.const %d))", i);
+        for (int i = 0; i < 257; i++)
+            sprintf(g + strlen(g), "(global i32 (i32.const %d))", i);
         w = wat_module("", "2", g, OK_RESPONSE, strlen(OK_RESPONSE));
         expect_rejected(w, WICAS_VM_ERR_VALIDATION, "globals (limit 256)");
         free(w);
         strcpy(g, INST("(i32.const 0x100)"));
-        for (int i = 0; i < 101; i++) sprintf(g + strlen(g), "(func (export \"x%d\"))", i);
+        for (int i = 0; i < 101; i++)
+            sprintf(g + strlen(g), "(func (export \"x%d\"))", i);
         w = wat_module("", "2", g, OK_RESPONSE, strlen(OK_RESPONSE));
         expect_rejected(w, WICAS_VM_ERR_VALIDATION, "exports (limit 100)");
         free(w);
         strcpy(g, INST("(i32.const 0x100)") "(func (param");
-        for (int i = 0; i < 101; i++) strcat(g, " i32");
+        for (int i = 0; i < 101; i++)
+            strcat(g, " i32");
         strcat(g, "))");
         w = wat_module("", "2", g, OK_RESPONSE, strlen(OK_RESPONSE));
         expect_rejected(w, WICAS_VM_ERR_VALIDATION, "101 parameters");
@@ -409,24 +464,29 @@ static void static_validation(void **state) {
                        strlen(OK_RESPONSE));
         expect_rejected(w, WICAS_VM_ERR_VALIDATION, "tables (limit 1)");
         free(w);
-        w = wat_module("", "2", INST("(i32.const 0x100)") "(table 3000 funcref)", OK_RESPONSE, strlen(OK_RESPONSE));
+        w = wat_module("", "2", INST("(i32.const 0x100)") "(table 3000 funcref)", OK_RESPONSE,
+                       strlen(OK_RESPONSE));
         expect_rejected(w, WICAS_VM_ERR_VALIDATION, "initial elements");
         free(w);
     }
     /* garbage and truncated modules */
     uint8_t sum[32];
     char err[256];
-    assert_int_equal(wicas_vm_store_code(vm, (const uint8_t *)"\0asm\1\0\0\0\1\xff", 10, sum, err, sizeof err),
+    assert_int_equal(
+        wicas_vm_store_code(vm, (const uint8_t *)"\0asm\1\0\0\0\1\xff", 10, sum, err, sizeof err),
+        WICAS_VM_ERR_VALIDATION);
+    assert_int_equal(wicas_vm_store_code(vm, (const uint8_t *)"hello", 5, sum, err, sizeof err),
                      WICAS_VM_ERR_VALIDATION);
-    assert_int_equal(wicas_vm_store_code(vm, (const uint8_t *)"hello", 5, sum, err, sizeof err), WICAS_VM_ERR_VALIDATION);
     assert_int_equal(wicas_vm_store_code(vm, NULL, 0, sum, err, sizeof err), WICAS_VM_ERR_VALIDATION);
     /* over the size limit */
     uint8_t *huge = calloc(1, 900u << 10);
-    assert_int_equal(wicas_vm_store_code(vm, huge, 900u << 10, sum, err, sizeof err), WICAS_VM_ERR_VALIDATION);
+    assert_int_equal(wicas_vm_store_code(vm, huge, 900u << 10, sum, err, sizeof err),
+                     WICAS_VM_ERR_VALIDATION);
     assert_non_null(strstr(err, "size"));
     free(huge);
     /* SIMD is disabled: a module using v128 fails to compile */
-    w = wat_module("", "2", INST("(drop (i32x4.extract_lane 0 (v128.const i32x4 1 2 3 4))) (i32.const 0x100)"),
+    w = wat_module("", "2",
+                   INST("(drop (i32x4.extract_lane 0 (v128.const i32x4 1 2 3 4))) (i32.const 0x100)"),
                    OK_RESPONSE, strlen(OK_RESPONSE));
     size_t wl = 0;
     uint8_t *wasm = wat2wasm(w, &wl);

@@ -48,7 +48,8 @@ static inline uint8_t *wat2wasm(const char *wat, size_t *len) {
 /* Appends s as a WAT data string with every byte escaped. */
 static inline void wat_bytes(char *dst, size_t cap, const uint8_t *s, size_t n) {
     size_t o = strlen(dst);
-    for (size_t i = 0; i < n && o + 4 < cap; i++) o += (size_t)snprintf(dst + o, cap - o, "\\%02x", s[i]);
+    for (size_t i = 0; i < n && o + 4 < cap; i++)
+        o += (size_t)snprintf(dst + o, cap - o, "\\%02x", s[i]);
 }
 
 static inline void le32s(uint8_t *p, uint32_t v) {
@@ -68,28 +69,29 @@ static inline char *wat_module(const char *imports, const char *memory, const ch
     size_t cap = 65536 + result_len * 4 + strlen(funcs) + strlen(imports);
     char *w = malloc(cap);
     uint8_t reg[12];
-    snprintf(w, cap,
-             "(module\n%s\n"
-             "(memory (export \"memory\") %s)\n"
-             "(global $heap (mut i32) (i32.const 32768))\n"
-             "(func $alloc (export \"allocate\") (param $n i32) (result i32)\n"
-             "  (local $r i32) (local $end i32)\n"
-             "  (local.set $r (global.get $heap))\n"
-             "  (local.set $end (i32.add (i32.add (local.get $r) (i32.const 12)) (local.get $n)))\n"
-             "  (if (i32.gt_u (local.get $end) (i32.mul (memory.size) (i32.const 65536)))\n"
-             "    (then (if (i32.eq (memory.grow (i32.add (i32.shr_u (i32.sub (local.get $end)\n"
-             "       (i32.mul (memory.size) (i32.const 65536))) (i32.const 16)) (i32.const 1))) (i32.const -1))\n"
-             "       (then unreachable))))\n"
-             "  (i32.store (local.get $r) (i32.add (local.get $r) (i32.const 12)))\n"
-             "  (i32.store offset=4 (local.get $r) (local.get $n))\n"
-             "  (i32.store offset=8 (local.get $r) (i32.const 0))\n"
-             "  (global.set $heap (i32.and (i32.add (local.get $end) (i32.const 7)) (i32.const -8)))\n"
-             "  (local.get $r))\n"
-             "(func (export \"deallocate\") (param i32))\n"
-             "(func (export \"interface_version_8\"))\n"
-             "%s\n"
-             "(data (i32.const 0x100) \"",
-             imports, memory, funcs);
+    snprintf(
+        w, cap,
+        "(module\n%s\n"
+        "(memory (export \"memory\") %s)\n"
+        "(global $heap (mut i32) (i32.const 32768))\n"
+        "(func $alloc (export \"allocate\") (param $n i32) (result i32)\n"
+        "  (local $r i32) (local $end i32)\n"
+        "  (local.set $r (global.get $heap))\n"
+        "  (local.set $end (i32.add (i32.add (local.get $r) (i32.const 12)) (local.get $n)))\n"
+        "  (if (i32.gt_u (local.get $end) (i32.mul (memory.size) (i32.const 65536)))\n"
+        "    (then (if (i32.eq (memory.grow (i32.add (i32.shr_u (i32.sub (local.get $end)\n"
+        "       (i32.mul (memory.size) (i32.const 65536))) (i32.const 16)) (i32.const 1))) (i32.const -1))\n"
+        "       (then unreachable))))\n"
+        "  (i32.store (local.get $r) (i32.add (local.get $r) (i32.const 12)))\n"
+        "  (i32.store offset=4 (local.get $r) (local.get $n))\n"
+        "  (i32.store offset=8 (local.get $r) (i32.const 0))\n"
+        "  (global.set $heap (i32.and (i32.add (local.get $end) (i32.const 7)) (i32.const -8)))\n"
+        "  (local.get $r))\n"
+        "(func (export \"deallocate\") (param i32))\n"
+        "(func (export \"interface_version_8\"))\n"
+        "%s\n"
+        "(data (i32.const 0x100) \"",
+        imports, memory, funcs);
     le32s(reg, 0x400), le32s(reg + 4, (uint32_t)result_len), le32s(reg + 8, (uint32_t)result_len);
     wat_bytes(w, cap, reg, 12);
     strcat(w, "\")\n(data (i32.const 0x200) \"");

@@ -50,8 +50,9 @@ static void validate_matches_run(void **st) {
     wicas_wasi_result_free(&r);
     free(w);
     /* a module without _start */
-    static const uint8_t no_start[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01,
-                                       0x07, 0x0a, 0x01, 0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00};
+    static const uint8_t no_start[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x05,
+                                       0x03, 0x01, 0x00, 0x01, 0x07, 0x0a, 0x01, 0x06, 'm',
+                                       'e',  'm',  'o',  'r',  'y',  0x02, 0x00};
     assert_int_equal(wicas_wasi_validate(no_start, sizeof no_start, err, sizeof err), WICAS_WASI_EMODULE);
     assert_non_null(strstr(err, "_start"));
     static const uint8_t junk[] = {'n', 'o', 't', ' ', 'w', 'a', 's', 'm'};
@@ -62,7 +63,8 @@ static void validate_matches_run(void **st) {
 static int chat(uint64_t prompt_budget, const char *entry0, wicas_wasi_result *r) {
     size_t len;
     uint8_t *w = prog("wasinn_chat", &len);
-    const char *argv[] = {"wasinn_chat", "--raw", "--n-predict", "4", "--temp", "0", "one two three four five"};
+    const char *argv[] = {
+        "wasinn_chat", "--raw", "--n-predict", "4", "--temp", "0", "one two three four five"};
     wicas_wasi_request req;
     memset(&req, 0, sizeof req);
     req.args = argv;

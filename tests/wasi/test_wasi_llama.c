@@ -22,7 +22,8 @@ static const char *models_dir;
 
 static int run(const char *const *args, size_t n, uint32_t threads, uint64_t mem, wicas_wasi_result *res) {
     const char *argv[16] = {"llama_wasm"};
-    for (size_t i = 0; i < n; i++) argv[1 + i] = args[i];
+    for (size_t i = 0; i < n; i++)
+        argv[1 + i] = args[i];
     wicas_wasi_config cfg;
     wicas_wasi_config_default(&cfg);
     cfg.models_dir = models_dir;
@@ -49,7 +50,8 @@ static void same_tokens_every_run(void **state) {
         assert_int_equal(run(args, 6, 4, 0, &b), WICAS_WASI_OK);
         /* 12 ids separated by spaces (or fewer when EOS came first), a newline */
         int n_ids = 0;
-        for (const char *p = (const char *)a.out; *p; p++) n_ids += (*p >= '0' && *p <= '9') && (p[1] < '0' || p[1] > '9');
+        for (const char *p = (const char *)a.out; *p; p++)
+            n_ids += (*p >= '0' && *p <= '9') && (p[1] < '0' || p[1] > '9');
         assert_true(n_ids >= 1 && n_ids <= 12);
         assert_int_equal(a.out[a.out_len - 1], '\n');
         assert_int_equal(a.out_len, b.out_len);
@@ -92,8 +94,9 @@ static void default_model_answers(void **state) {
     char path[512];
     const char *base = strrchr(getenv("WICAS_DEFAULT_MODEL"), '/');
     snprintf(path, sizeof path, "/models/%s", base + 1);
-    const char *args[] = {"-m", path, "-n", "8",
-                          "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"};
+    const char *args[] = {
+        "-m", path, "-n", "8",
+        "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"};
     wicas_wasi_result r;
     assert_int_equal(run(args, 5, 1, 0, &r), WICAS_WASI_OK);
     assert_int_equal(r.exit_code, 0);

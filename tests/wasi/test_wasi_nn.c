@@ -45,13 +45,15 @@ static int teardown(void **state) {
 }
 
 static void seed_of(uint8_t seed[32]) {
-    for (int i = 0; i < 32; i++) seed[i] = (uint8_t)(0xA0 + i);
+    for (int i = 0; i < 32; i++)
+        seed[i] = (uint8_t)(0xA0 + i);
 }
 
 /* Runs wasinn_chat with extra argv. */
 static int run_chat(const char *const *extra, size_t n_extra, uint32_t threads, wicas_wasi_result *res) {
     const char *argv[16] = {"wasinn_chat"};
-    for (size_t i = 0; i < n_extra; i++) argv[1 + i] = extra[i];
+    for (size_t i = 0; i < n_extra; i++)
+        argv[1 + i] = extra[i];
     wicas_wasi_model models[] = {{"default", model_path, NULL}};
     wicas_wasi_config cfg;
     wicas_wasi_config_default(&cfg);
@@ -178,7 +180,8 @@ static void prompt_over_the_context_is_refused_early(void **state) {
     (void)state;
     static char big[4000];
     size_t n = 0;
-    for (int i = 0; i < 1500; i++) n += (size_t)snprintf(big + n, sizeof big - n, "1 ");
+    for (int i = 0; i < 1500; i++)
+        n += (size_t)snprintf(big + n, sizeof big - n, "1 ");
     const char *a[] = {"--raw", big};
     wicas_wasi_result r;
     assert_int_equal(run_chat(a, 2, 1, &r), WICAS_WASI_OK);
@@ -210,8 +213,10 @@ static void parse_special_option(void **state) {
     assert_int_equal(wicas_infer_prompt_tokens_ex(m, prompt, false, true, &ts, &ns), 0);
     assert_int_equal(wicas_infer_prompt_tokens_ex(m, prompt, false, false, &tt, &nt), 0);
     size_t hits_s = 0, hits_t = 0;
-    for (size_t i = 0; i < ns; i++) hits_s += ts[i] == im_start;
-    for (size_t i = 0; i < nt; i++) hits_t += tt[i] == im_start;
+    for (size_t i = 0; i < ns; i++)
+        hits_s += ts[i] == im_start;
+    for (size_t i = 0; i < nt; i++)
+        hits_t += tt[i] == im_start;
     assert_int_equal(hits_s, 2); /* the two markers, as one token each */
     assert_int_equal(hits_t, 0); /* spelled out in ordinary tokens */
     assert_true(nt > ns);
@@ -292,13 +297,14 @@ static void api_misuse_gets_errnos(void **state) {
     memset(&req, 0, sizeof req);
     wicas_wasi_result r;
     assert_int_equal(wicas_wasi_run(&cfg, probe, len, &req, &r), WICAS_WASI_OK);
-    assert_string_equal((char *)r.out,
-                        "load_builders=0\nload_bad_encoding=2\nload_unknown=8\nload_bad_ptr=1\n"
-                        "load_cfg_bad_value=1\ninit_bad_graph=1\ninit=0\ncompute_no_input=1\n"
-                        "get_output_before=1\nset_input_bad_index=1\nset_input_bad_ctx=1\nset_input=0\n"
-                        "compute=0\nget_output_small=7\nget_output=0 text=[ a canvas of]\n"
-                        "meta=0 {\"input_tokens\":3,\"output_tokens\":3,\"stop\":\"length\",\"engine\":\"wicas\"}\n"
-                        "get_output_bad_index=1\nsecond_compute=0\nunload=0\ncompute_after_unload=1\nunload_again=1\n");
+    assert_string_equal(
+        (char *)r.out,
+        "load_builders=0\nload_bad_encoding=2\nload_unknown=8\nload_bad_ptr=1\n"
+        "load_cfg_bad_value=1\ninit_bad_graph=1\ninit=0\ncompute_no_input=1\n"
+        "get_output_before=1\nset_input_bad_index=1\nset_input_bad_ctx=1\nset_input=0\n"
+        "compute=0\nget_output_small=7\nget_output=0 text=[ a canvas of]\n"
+        "meta=0 {\"input_tokens\":3,\"output_tokens\":3,\"stop\":\"length\",\"engine\":\"wicas\"}\n"
+        "get_output_bad_index=1\nsecond_compute=0\nunload=0\ncompute_after_unload=1\nunload_again=1\n");
     assert_true(r.nn_prompt_tokens == 6 && r.nn_generated_tokens == 6 && r.nn_computes == 2);
     wicas_wasi_result_free(&r);
     /* a budget of 3 generated tokens: the second compute finds it spent (TOO_LARGE) */
@@ -330,7 +336,13 @@ static void unusable_models_stop_the_run(void **state) {
     memset(&req, 0, sizeof req);
     req.args = argv;
     req.n_args = 7;
-    struct { const char *path; const uint8_t *sha; bool use_cache; int want; const char *msg; } cases[] = {
+    struct {
+        const char *path;
+        const uint8_t *sha;
+        bool use_cache;
+        int want;
+        const char *msg;
+    } cases[] = {
         {"/nonexistent/model.gguf", NULL, true, WICAS_WASI_EMODEL, "/nonexistent/model.gguf"},
         {model_path, bad, true, WICAS_WASI_EMODEL, "SHA-256"},
         {model_path, bad, false, WICAS_WASI_EMODEL, "SHA-256"},
@@ -347,9 +359,12 @@ static void unusable_models_stop_the_run(void **state) {
         wicas_wasi_result r;
         int rc = wicas_wasi_run(&cfg, chat_wasm, chat_len, &req, &r);
         if (rc != cases[i].want || !strstr(r.error, cases[i].msg))
-            fail_msg("case %zu: rc %d (%s), wanted %d with \"%s\"", i, rc, r.error, cases[i].want, cases[i].msg);
-        if (rc == 0) assert_true(r.nn_generated_tokens == 2);
-        else assert_true(r.out_len == 0);
+            fail_msg("case %zu: rc %d (%s), wanted %d with \"%s\"", i, rc, r.error, cases[i].want,
+                     cases[i].msg);
+        if (rc == 0)
+            assert_true(r.nn_generated_tokens == 2);
+        else
+            assert_true(r.out_len == 0);
         wicas_wasi_result_free(&r);
     }
 }
@@ -400,21 +415,23 @@ static void metadata_and_stream_stdout(void **state) {
     wicas_wasi_result r;
     assert_int_equal(wicas_wasi_run(&cfg, wasm, len, &req, &r), WICAS_WASI_OK);
     char want[4096];
-    snprintf(want, sizeof want,
-             "load=0\ninit=0\nmeta_fresh=0 {\"input_tokens\":0,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
-             "text_fresh=1\nmeta_bad_ctx=1\nset_input=0\n"
-             "meta_input=0 {\"input_tokens\":%zu,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
-             "meta_small=7\nplain_text=0\n"
-             "meta_plain=0 {\"input_tokens\":%zu,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
-             "special=0\n"
-             "meta_special=0 {\"input_tokens\":%zu,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
-             "stream=[%s]\ncompute=0\ntext=0 %s\n"
-             "meta_done=0 {\"input_tokens\":%u,\"output_tokens\":%u,\"stop\":\"%s\",\"engine\":\"wicas\"}\n"
-             "set_input_again=0\n"
-             "meta_again=0 {\"input_tokens\":%zu,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
-             "single=[]\nsingle_end=100 pieces=%s\nfini=0\n",
-             n_special, n_plain, n_special, n.text, n.text, n.n_prompt_tokens, n.n_generated_tokens,
-             n.stop == WICAS_INFER_STOP_EOG ? "eog" : "length", n_special, n.text);
+    snprintf(
+        want, sizeof want,
+        "load=0\ninit=0\nmeta_fresh=0 "
+        "{\"input_tokens\":0,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
+        "text_fresh=1\nmeta_bad_ctx=1\nset_input=0\n"
+        "meta_input=0 {\"input_tokens\":%zu,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
+        "meta_small=7\nplain_text=0\n"
+        "meta_plain=0 {\"input_tokens\":%zu,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
+        "special=0\n"
+        "meta_special=0 {\"input_tokens\":%zu,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
+        "stream=[%s]\ncompute=0\ntext=0 %s\n"
+        "meta_done=0 {\"input_tokens\":%u,\"output_tokens\":%u,\"stop\":\"%s\",\"engine\":\"wicas\"}\n"
+        "set_input_again=0\n"
+        "meta_again=0 {\"input_tokens\":%zu,\"output_tokens\":0,\"stop\":\"none\",\"engine\":\"wicas\"}\n"
+        "single=[]\nsingle_end=100 pieces=%s\nfini=0\n",
+        n_special, n_plain, n_special, n.text, n.text, n.n_prompt_tokens, n.n_generated_tokens,
+        n.stop == WICAS_INFER_STOP_EOG ? "eog" : "length", n_special, n.text);
     assert_string_equal((char *)r.out, want);
     assert_true(r.nn_computes == 2 && r.nn_generated_tokens == 2ull * n.n_generated_tokens);
     uint64_t fuel_with_stream = r.fuel_used;
@@ -479,8 +496,8 @@ static void reverse_prompt_option(void **state) {
     for (size_t k = 0; k < sizeof rps / sizeof rps[0]; k++) {
         assert_non_null(strstr(full.text, rps[k]));
         char cfg[256], want[512];
-        snprintf(cfg, sizeof cfg, "{\"n-predict\":16,\"temp\":0,\"stream-stdout\":true,\"reverse-prompt\":\"%s\"}",
-                 rps[k]);
+        snprintf(cfg, sizeof cfg,
+                 "{\"n-predict\":16,\"temp\":0,\"stream-stdout\":true,\"reverse-prompt\":\"%s\"}", rps[k]);
         wicas_wasi_result r;
         assert_int_equal(run_meta(cfg, &r), WICAS_WASI_OK);
         const char *done = strstr((char *)r.out, "meta_done=0 {\"input_tokens\":");
@@ -508,7 +525,8 @@ static void reverse_prompt_option(void **state) {
     }
     wicas_wasi_result r;
     char want[512];
-    assert_int_equal(run_meta("{\"n-predict\":16,\"temp\":0,\"reverse-prompt\":\"Lyon\"}", &r), WICAS_WASI_OK);
+    assert_int_equal(run_meta("{\"n-predict\":16,\"temp\":0,\"reverse-prompt\":\"Lyon\"}", &r),
+                     WICAS_WASI_OK);
     snprintf(want, sizeof want, "text=0 %s\n", full.text);
     assert_non_null(strstr((char *)r.out, want));
     wicas_wasi_result_free(&r);

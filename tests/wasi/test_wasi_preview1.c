@@ -56,7 +56,8 @@ static const int TRAP_SIGNALS[] = {SIGILL, SIGSEGV, SIGFPE, SIGBUS};
 static struct sigaction wasmtime_sa[4];
 
 static void restore_wasmtime_signals(void) {
-    for (int i = 0; i < 4; i++) sigaction(TRAP_SIGNALS[i], &wasmtime_sa[i], NULL);
+    for (int i = 0; i < 4; i++)
+        sigaction(TRAP_SIGNALS[i], &wasmtime_sa[i], NULL);
 }
 
 /* ---- hello world ----------------------------------------------------------------- */
@@ -76,7 +77,8 @@ static void hello_sees_the_request(void **state) {
     req.n_env = 1;
     req.stdin_data = (const uint8_t *)"piped input";
     req.stdin_len = 11;
-    for (int i = 0; i < 32; i++) req.seed[i] = (uint8_t)i;
+    for (int i = 0; i < 32; i++)
+        req.seed[i] = (uint8_t)i;
     req.block_time_ns = 1700000000123456789LL;
     wicas_wasi_result r1, r2;
     assert_int_equal(wicas_wasi_run(&cfg, wasm, len, &req, &r1), WICAS_WASI_OK);
@@ -84,7 +86,8 @@ static void hello_sees_the_request(void **state) {
     assert_string_equal(r1.error, "");
     const char *want_prefix = "argc=3 [hello] [one] [two words]\nstdin=piped input\nrandom=";
     assert_memory_equal(r1.out, want_prefix, strlen(want_prefix));
-    assert_non_null(strstr((char *)r1.out, "\nrealtime=1700000000.123456789\nmonotonic_step=1000\nenv=hi there\n"));
+    assert_non_null(
+        strstr((char *)r1.out, "\nrealtime=1700000000.123456789\nmonotonic_step=1000\nenv=hi there\n"));
     assert_string_equal((char *)r1.err, "this goes to stderr\n");
     assert_true(r1.fuel_used > 1000);
 
@@ -119,7 +122,8 @@ static void hello_sees_the_request(void **state) {
 static void chacha_matches_rfc8439(void **state) {
     (void)state;
     uint8_t key[32], nonce[12] = {0, 0, 0, 9, 0, 0, 0, 0x4a, 0, 0, 0, 0}, out[64];
-    for (int i = 0; i < 32; i++) key[i] = (uint8_t)i;
+    for (int i = 0; i < 32; i++)
+        key[i] = (uint8_t)i;
     wasi_chacha c;
     wicas_wasi_chacha_init(&c, key, nonce);
     c.counter = 1;
@@ -167,7 +171,7 @@ static int fs_setup(void **state) {
     snprintf(p, sizeof p, "%s/secret.txt", outside);
     write_file(p, "TOP SECRET\n");
     snprintf(q, sizeof q, "%s/link", models);
-    if (symlink(p, q) != 0) return -1;  /* file symlink pointing outside */
+    if (symlink(p, q) != 0) return -1; /* file symlink pointing outside */
     snprintf(q, sizeof q, "%s/dirlink", models);
     if (symlink(outside, q) != 0) return -1; /* directory symlink pointing outside */
     snprintf(q, sizeof q, "%s/inlink", models);
@@ -193,8 +197,8 @@ static void expect_out(const char *mode, const char *path, int want_rc, const ch
     wicas_wasi_result r;
     int rc = run("files", &cfg, mode, path, NULL, NULL, &r);
     if (rc != want_rc || strcmp((char *)r.out, want_out) != 0)
-        fail_msg("files %s %s: rc %d (%s) out \"%s\" err \"%s\", wanted rc %d out \"%s\"", mode, path, rc, r.error,
-                 (char *)r.out, (char *)r.err, want_rc, want_out);
+        fail_msg("files %s %s: rc %d (%s) out \"%s\" err \"%s\", wanted rc %d out \"%s\"", mode, path, rc,
+                 r.error, (char *)r.out, (char *)r.err, want_rc, want_out);
     wicas_wasi_result_free(&r);
 }
 
@@ -203,7 +207,8 @@ static void models_dir_is_readable(void **state) {
     expect_out("cat", "/models/hello.txt", 0, "hello from the models dir\n");
     expect_out("cat", "/models/sub/inner.txt", 0, "inner\n");
     expect_out("cat", "/models/./sub//inner.txt", 0, "inner\n");
-    expect_out("raw", "hello.txt", 0, "read 26 bytes: hello from the models dir\n\nwrite errno=69\nerrno=0\n");
+    expect_out("raw", "hello.txt", 0,
+               "read 26 bytes: hello from the models dir\n\nwrite errno=69\nerrno=0\n");
     expect_out("ls", "", 0, "dirlink\nhello.txt\ninlink\nlink\nsub\n");
     expect_out("seek", "/models/hello.txt", 0, "size=26 pread=4 [llo ] tell=26\n");
 }
@@ -295,17 +300,21 @@ static void bad_modules_fail_cleanly(void **state) {
     wicas_wasi_result_free(&r);
     /* an imported memory is not something the sandbox offers */
     assert_int_equal(run_wat("(module (import \"wasi_snapshot_preview1\" \"memory\" (memory 1)) "
-                             "(func (export \"_start\")))", &cfg, &r), WICAS_WASI_EIMPORT);
+                             "(func (export \"_start\")))",
+                             &cfg, &r),
+                     WICAS_WASI_EIMPORT);
     wicas_wasi_result_free(&r);
     /* right name, wrong type: refused at link time */
     assert_int_equal(run_wat("(module (import \"wasi_snapshot_preview1\" \"fd_write\" (func (param i64))) "
-                             "(memory (export \"memory\") 1) (func (export \"_start\")))", &cfg, &r),
+                             "(memory (export \"memory\") 1) (func (export \"_start\")))",
+                             &cfg, &r),
                      WICAS_WASI_EINSTANTIATE);
     wicas_wasi_result_free(&r);
     /* initial memory (64 MiB) above the limit (16 MiB) */
     cfg.memory_limit = 16 << 20;
-    assert_int_equal(run_wat("(module (memory (export \"memory\") 1024) (func (export \"_start\")))", &cfg, &r),
-                     WICAS_WASI_EINSTANTIATE);
+    assert_int_equal(
+        run_wat("(module (memory (export \"memory\") 1024) (func (export \"_start\")))", &cfg, &r),
+        WICAS_WASI_EINSTANTIATE);
     assert_non_null(strstr(r.error, "memory limit"));
     wicas_wasi_result_free(&r);
     /* NULL arguments */
@@ -390,13 +399,13 @@ int main(void) {
         wicas_wasi_config_default(&cfg);
         wicas_wasi_result r;
         static const uint8_t empty_cmd[] = {
-            0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,       /* magic, version */
-            0x01, 0x04, 0x01, 0x60, 0x00, 0x00,                   /* type: () -> () */
-            0x03, 0x02, 0x01, 0x00,                               /* func 0 : type 0 */
-            0x05, 0x03, 0x01, 0x00, 0x01,                         /* memory 1 page */
-            0x07, 0x13, 0x02, 0x06, '_', 's', 't', 'a', 'r', 't', 0x00, 0x00, /* export _start */
-            0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00,       /* export memory */
-            0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b};                  /* code: empty body */
+            0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,                        /* magic, version */
+            0x01, 0x04, 0x01, 0x60, 0x00, 0x00,                                    /* type: () -> () */
+            0x03, 0x02, 0x01, 0x00,                                                /* func 0 : type 0 */
+            0x05, 0x03, 0x01, 0x00, 0x01,                                          /* memory 1 page */
+            0x07, 0x13, 0x02, 0x06, '_',  's',  't',  'a',  'r',  't', 0x00, 0x00, /* export _start */
+            0x06, 'm',  'e',  'm',  'o',  'r',  'y',  0x02, 0x00,                  /* export memory */
+            0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b};                                   /* code: empty body */
         wicas_wasi_request req;
         memset(&req, 0, sizeof req);
         int rc = wicas_wasi_run(&cfg, empty_cmd, sizeof empty_cmd, &req, &r);
@@ -405,7 +414,8 @@ int main(void) {
             return 1;
         }
         wicas_wasi_result_free(&r);
-        for (int i = 0; i < 4; i++) sigaction(TRAP_SIGNALS[i], NULL, &wasmtime_sa[i]);
+        for (int i = 0; i < 4; i++)
+            sigaction(TRAP_SIGNALS[i], NULL, &wasmtime_sa[i]);
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hello_sees_the_request),

@@ -65,15 +65,15 @@
 #define VE_MAGIC "WICASVE1"
 #define VE_MAGIC_LEN 8
 #define VE_MAX_VOTES 256
-#define VE_MAX_EXT (1u << 20)    /* bytes of one vote extension */
-#define VE_MAX_TEXT (16u << 10)  /* bytes of one answer's text */
+#define VE_MAX_EXT (1u << 20)   /* bytes of one vote extension */
+#define VE_MAX_TEXT (16u << 10) /* bytes of one answer's text */
 #define RESULT_DOMAIN "wicas/ai/result/v1"
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
-
 static void put_le64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static void put_be32(uint8_t *p, uint32_t v) {
@@ -84,7 +84,8 @@ static uint32_t get_be32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-void wicas_aiasync_result_hash(uint32_t prompt_tokens, uint32_t gen_tokens, const char *text, size_t len, uint8_t out[32]) {
+void wicas_aiasync_result_hash(uint32_t prompt_tokens, uint32_t gen_tokens, const char *text, size_t len,
+                               uint8_t out[32]) {
     wicas_sha256_ctx *h = wicas_sha256_begin();
     uint8_t n[8];
     put_be32(n, prompt_tokens);
@@ -122,7 +123,8 @@ typedef struct {
 } val;
 
 /* val/set: n x (address[20] | pub_key[32] | power i64 BE), sorted by address. */
-int wicas_aiasync_store_validators(wctx *x, const wicas_chain_validator *v, size_t n, char *err, size_t errlen) {
+int wicas_aiasync_store_validators(wctx *x, const wicas_chain_validator *v, size_t n, char *err,
+                                   size_t errlen) {
     if (n == 0) return 0;
     if (n > VE_MAX_VOTES) return snprintf(err, errlen, "genesis: more than %d validators", VE_MAX_VOTES), -1;
     val *s = calloc(n, sizeof *s);
@@ -208,7 +210,8 @@ typedef struct {
 } pending;
 
 static void pending_free(pending *p, size_t n) {
-    for (size_t i = 0; i < n; i++) cJSON_Delete(p[i].rec);
+    for (size_t i = 0; i < n; i++)
+        cJSON_Delete(p[i].rec);
     free(p);
 }
 
@@ -284,7 +287,8 @@ static char *record_request_json(const cJSON *rec) {
 int wicas_aiasync_request(wctx *x, const uint8_t contract[32], const cJSON *body) {
     wicas_chain *c = x->c;
     if (!cJSON_IsObject(body))
-        return wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "ai request: expected {\"ai\":{\"request\":{...}}}");
+        return wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm",
+                              "ai request: expected {\"ai\":{\"request\":{...}}}");
     cJSON *req = cJSON_Duplicate(body, 1);
     if (!req) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai request: out of memory");
     cJSON *cb = cJSON_DetachItemFromObjectCaseSensitive(req, "callback");
@@ -309,17 +313,20 @@ int wicas_aiasync_request(wctx *x, const uint8_t contract[32], const cJSON *body
         goto out;
     }
     if (r.max_tokens > AIASYNC_MAX_TOKENS) {
-        wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "ai request: asynchronous max_tokens must be 1..%d",
-                 AIASYNC_MAX_TOKENS);
+        wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm",
+                       "ai request: asynchronous max_tokens must be 1..%d", AIASYNC_MAX_TOKENS);
         goto out;
     }
     int f = wicas_aimod_get_model(x, r.model, &m);
     if (f != 1) {
-        if (f == 0) wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "ai: model '%s' is not registered", r.model);
+        if (f == 0)
+            wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, "wasm", "ai: model '%s' is not registered",
+                           r.model);
         goto out;
     }
     if (!c->opts.ai_host) {
-        snprintf(c->halt, sizeof c->halt, "model '%s' is needed but this node runs without a models directory", m.name);
+        snprintf(c->halt, sizeof c->halt,
+                 "model '%s' is needed but this node runs without a models directory", m.name);
         wicas_ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai: %s", c->halt);
         goto out;
     }
@@ -341,12 +348,14 @@ int wicas_aiasync_request(wctx *x, const uint8_t contract[32], const cJSON *body
     if (list_pending(x, &pl, &np)) goto out;
     if (np >= AIASYNC_MAX_PENDING) {
         wicas_ctx_fail(x, WICAS_WASM_CODE_LIMIT, "wasm",
-                 "ai request: %zu asynchronous requests are pending (at most %d): exceeds limit", np,
-                 AIASYNC_MAX_PENDING);
+                       "ai request: %zu asynchronous requests are pending (at most %d): exceeds limit", np,
+                       AIASYNC_MAX_PENDING);
         goto out;
     }
     /* the requester pays for the inference every validator will run */
-    if (wicas_gas_use(x, AIASYNC_REQUEST_GAS, "ai async request") || wicas_gas_use(x, worst, "ai async inference")) goto out;
+    if (wicas_gas_use(x, AIASYNC_REQUEST_GAS, "ai async request") ||
+        wicas_gas_use(x, worst, "ai async inference"))
+        goto out;
     uint8_t *sv = NULL;
     size_t svl = 0;
     uint64_t id = 1;
@@ -388,9 +397,10 @@ int wicas_aiasync_request(wctx *x, const uint8_t contract[32], const cJSON *body
     int src = wicas_st_set(x, k, kl, (const uint8_t *)rs, strlen(rs));
     free(rs);
     if (src) goto out;
-    wicas_ev_add(&x->ev, "wicas_ai_request", "request_id", b1, "contract", contract_s, "model", m.name, "max_tokens", mt,
-           "deadline", b3, NULL);
-    WICAS_INFO("ai", "height %lld: async request %" PRIu64 " from %s (%s, up to %u tokens, deadline %" PRIu64 ")",
+    wicas_ev_add(&x->ev, "wicas_ai_request", "request_id", b1, "contract", contract_s, "model", m.name,
+                 "max_tokens", mt, "deadline", b3, NULL);
+    WICAS_INFO("ai",
+               "height %lld: async request %" PRIu64 " from %s (%s, up to %u tokens, deadline %" PRIu64 ")",
                (long long)c->blk_height, id, contract_s, m.name, r.max_tokens, deadline);
     rc = 0;
 out:
@@ -459,7 +469,8 @@ static int ve_parse(const uint8_t *ext, size_t len, ve_parsed *out, char *w, siz
         return why(w, wl, "vote extension must be {\"results\":[...]}"), ve_parsed_free(out), -1;
     int n = cJSON_GetArraySize(res);
     if (n > AIASYNC_MAX_PENDING)
-        return why(w, wl, "vote extension has %d results (at most %d)", n, AIASYNC_MAX_PENDING), ve_parsed_free(out), -1;
+        return why(w, wl, "vote extension has %d results (at most %d)", n, AIASYNC_MAX_PENDING),
+               ve_parsed_free(out), -1;
     out->r = calloc(n ? (size_t)n : 1, sizeof *out->r);
     if (!out->r) return why(w, wl, "out of memory"), ve_parsed_free(out), -1;
     const cJSON *e;
@@ -468,22 +479,28 @@ static int ve_parse(const uint8_t *ext, size_t len, ve_parsed *out, char *w, siz
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
         const cJSON *h = cJSON_GetObjectItemCaseSensitive(e, "hash");
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "text");
-        if (!cJSON_IsObject(e) || cJSON_GetArraySize(e) != 5 || !cJSON_IsString(id) || wicas_parse_u64(id->valuestring, &r->id) ||
-            !cJSON_IsString(h) || strlen(h->valuestring) != 64 || wicas_hex_decode(h->valuestring, r->hash, 32) != 0 ||
+        if (!cJSON_IsObject(e) || cJSON_GetArraySize(e) != 5 || !cJSON_IsString(id) ||
+            wicas_parse_u64(id->valuestring, &r->id) || !cJSON_IsString(h) || strlen(h->valuestring) != 64 ||
+            wicas_hex_decode(h->valuestring, r->hash, 32) != 0 ||
             json_u32(cJSON_GetObjectItemCaseSensitive(e, "prompt_tokens"), &r->prompt_tokens) ||
-            json_u32(cJSON_GetObjectItemCaseSensitive(e, "generated_tokens"), &r->gen_tokens) || !cJSON_IsString(t))
+            json_u32(cJSON_GetObjectItemCaseSensitive(e, "generated_tokens"), &r->gen_tokens) ||
+            !cJSON_IsString(t))
             return why(w, wl, "vote extension result %zu is malformed", out->n), ve_parsed_free(out), -1;
         if (out->n && r->id <= out->r[out->n - 1].id)
-            return why(w, wl, "vote extension results are not in ascending id order"), ve_parsed_free(out), -1;
+            return why(w, wl, "vote extension results are not in ascending id order"), ve_parsed_free(out),
+                   -1;
         size_t tl = strlen(t->valuestring);
         if (tl > VE_MAX_TEXT || !wicas_utf8_valid(t->valuestring, tl))
-            return why(w, wl, "vote extension result %" PRIu64 ": text too long or not UTF-8", r->id), ve_parsed_free(out), -1;
+            return why(w, wl, "vote extension result %" PRIu64 ": text too long or not UTF-8", r->id),
+                   ve_parsed_free(out), -1;
         if (r->gen_tokens > AIASYNC_MAX_TOKENS)
-            return why(w, wl, "vote extension result %" PRIu64 ": too many tokens", r->id), ve_parsed_free(out), -1;
+            return why(w, wl, "vote extension result %" PRIu64 ": too many tokens", r->id),
+                   ve_parsed_free(out), -1;
         uint8_t hh[32];
         wicas_aiasync_result_hash(r->prompt_tokens, r->gen_tokens, t->valuestring, tl, hh);
         if (memcmp(hh, r->hash, 32) != 0)
-            return why(w, wl, "vote extension result %" PRIu64 ": hash does not match", r->id), ve_parsed_free(out), -1;
+            return why(w, wl, "vote extension result %" PRIu64 ": hash does not match", r->id),
+                   ve_parsed_free(out), -1;
         r->text = t->valuestring;
         out->n++;
     }
@@ -557,7 +574,8 @@ int wicas_chain_extend_vote(wicas_chain *c, int64_t height, uint8_t **ext, size_
     size_t have = 0;
     for (size_t i = 0; i < n && arr; i++) {
         wicas_ai_result r;
-        if (wicas_ai_worker_poll(wicas_aimod_worker(c), p[i].id, &r, NULL, 0) != WICAS_AI_WORKER_DONE) continue;
+        if (wicas_ai_worker_poll(wicas_aimod_worker(c), p[i].id, &r, NULL, 0) != WICAS_AI_WORKER_DONE)
+            continue;
         char *text = r.text;
         if (c->opts.ai_wrong_answer) {
             /* test option: a validator that answers wrongly but consistently */
@@ -601,20 +619,22 @@ int wicas_chain_extend_vote(wicas_chain *c, int64_t height, uint8_t **ext, size_
         cJSON_AddStringToObject(e, "text", txt);
         cJSON_AddItemToArray(arr, e);
         have++;
-        WICAS_WARN("ai", "byzantine (test fault injector): vote extension of height %lld answers unknown request %s",
-                   (long long)height, ids);
+        WICAS_WARN(
+            "ai", "byzantine (test fault injector): vote extension of height %lld answers unknown request %s",
+            (long long)height, ids);
     }
     pending_free(p, n);
     committed_close(&v);
     int rc = 0;
     if (have) {
         char *s = cJSON_PrintUnformatted(root);
-        if (!s) rc = WICAS_CHAIN_ERR_NOMEM;
+        if (!s)
+            rc = WICAS_CHAIN_ERR_NOMEM;
         else {
             *ext = (uint8_t *)s;
             *ext_len = strlen(s);
-            WICAS_DEBUG("ai", "height %lld: vote extension with %zu answers (%zu bytes)", (long long)height, have,
-                        *ext_len);
+            WICAS_DEBUG("ai", "height %lld: vote extension with %zu answers (%zu bytes)", (long long)height,
+                        have, *ext_len);
         }
     }
     cJSON_Delete(root);
@@ -644,9 +664,12 @@ bool wicas_chain_verify_vote_extension(wicas_chain *c, int64_t height, const uin
     for (size_t i = 0; ok && i < p.n; i++) {
         const pending *q = find_pending(pl, np, p.r[i].id);
         uint64_t mt = 0;
-        if (!q) ok = false, why(w, wl, "vote extension answers request %" PRIu64 ", which is not pending", p.r[i].id);
+        if (!q)
+            ok = false,
+            why(w, wl, "vote extension answers request %" PRIu64 ", which is not pending", p.r[i].id);
         else if (rec_u64(q->rec, "max_tokens", &mt) == 0 && p.r[i].gen_tokens > mt)
-            ok = false, why(w, wl, "vote extension answers request %" PRIu64 " with more tokens than asked", p.r[i].id);
+            ok = false,
+            why(w, wl, "vote extension answers request %" PRIu64 " with more tokens than asked", p.r[i].id);
     }
     pending_free(pl, np);
     free(vs);
@@ -695,15 +718,15 @@ static const char *byzantine_injection(const wicas_chain *c, wicas_chain_vote *v
     }
 }
 
-int wicas_chain_vote_injection(wicas_chain *c, int64_t height, int32_t round, const wicas_chain_vote *votes, size_t n,
-                               uint8_t **tx, size_t *len) {
+int wicas_chain_vote_injection(wicas_chain *c, int64_t height, int32_t round, const wicas_chain_vote *votes,
+                               size_t n, uint8_t **tx, size_t *len) {
     *tx = NULL, *len = 0;
     wicas_chain_vote *v = calloc(n + 1, sizeof *v); /* +1: room for the test-only duplicate */
     if (!v) return WICAS_CHAIN_ERR_NOMEM;
     size_t k = 0, size = VE_MAGIC_LEN + 8 + 4 + 4;
     for (size_t i = 0; i < n; i++)
-        if (votes[i].block_id_flag == 2 && votes[i].extension_len > 0 && votes[i].extension_len <= VE_MAX_EXT &&
-            votes[i].signature_len == 64 && votes[i].address) {
+        if (votes[i].block_id_flag == 2 && votes[i].extension_len > 0 &&
+            votes[i].extension_len <= VE_MAX_EXT && votes[i].signature_len == 64 && votes[i].address) {
             v[k++] = votes[i];
             size += 20 + 8 + 1 + 4 + votes[i].extension_len + 2 + 64;
         }
@@ -731,7 +754,8 @@ int wicas_chain_vote_injection(wicas_chain *c, int64_t height, int32_t round, co
         *q++ = 0, *q++ = 64;
         memcpy(q, v[i].signature, 64), q += 64;
     }
-    if (c->opts.byzantine == WICAS_BYZ_FORGE) /* content changed after signing: the signature no longer holds */
+    if (c->opts.byzantine ==
+        WICAS_BYZ_FORGE) /* content changed after signing: the signature no longer holds */
         p[VE_MAGIC_LEN + 16 + 33] ^= 1;
     if (byz)
         WICAS_WARN("ai", "byzantine (test fault injector): %s in the vote-extension tx of height %lld", byz,
@@ -784,7 +808,8 @@ typedef struct {
 } injection;
 
 static void injection_free(injection *in) {
-    for (size_t i = 0; i < in->n; i++) ve_parsed_free(&in->v[i].ext);
+    for (size_t i = 0; i < in->n; i++)
+        ve_parsed_free(&in->v[i].ext);
     free(in->v);
     memset(in, 0, sizeof *in);
 }
@@ -792,21 +817,24 @@ static void injection_free(injection *in) {
 /* Decodes and verifies an injected tx for the block at `height` against the
  * validator set: exact layout, the previous height, addresses ascending and
  * known with their power, every signature and every extension valid. 0 or -1. */
-static int injection_decode(wicas_chain *c, const val *vs, size_t nv, int64_t height, const uint8_t *tx, size_t len,
-                            injection *out, char *w, size_t wl) {
+static int injection_decode(wicas_chain *c, const val *vs, size_t nv, int64_t height, const uint8_t *tx,
+                            size_t len, injection *out, char *w, size_t wl) {
     memset(out, 0, sizeof *out);
-    if (!wicas_chain_is_vote_injection(tx, len) || len < VE_MAGIC_LEN + 16) return why(w, wl, "not a vote-extension transaction");
+    if (!wicas_chain_is_vote_injection(tx, len) || len < VE_MAGIC_LEN + 16)
+        return why(w, wl, "not a vote-extension transaction");
     const uint8_t *p = tx + VE_MAGIC_LEN, *end = tx + len;
     int64_t vh = (int64_t)wicas_be64_get(p);
     uint32_t round = get_be32(p + 8), n = get_be32(p + 12);
     p += 16;
-    if (vh != height - 1) return why(w, wl, "vote extensions of height %lld in block %lld", (long long)vh, (long long)height);
+    if (vh != height - 1)
+        return why(w, wl, "vote extensions of height %lld in block %lld", (long long)vh, (long long)height);
     if (round > 1000000u) return why(w, wl, "vote extension round %u out of range", round);
     if (n == 0 || n > nv) return why(w, wl, "%u vote extensions for %zu validators", n, nv);
     out->v = calloc(n, sizeof *out->v);
     if (!out->v) return why(w, wl, "out of memory");
     for (uint32_t i = 0; i < n; i++) {
-        if ((size_t)(end - p) < 20 + 8 + 1 + 4) return injection_free(out), why(w, wl, "vote extension transaction truncated");
+        if ((size_t)(end - p) < 20 + 8 + 1 + 4)
+            return injection_free(out), why(w, wl, "vote extension transaction truncated");
         inj_vote *iv = &out->v[i];
         memcpy(iv->address, p, 20);
         iv->power = (int64_t)wicas_be64_get(p + 20);
@@ -827,7 +855,8 @@ static int injection_decode(wicas_chain *c, const val *vs, size_t nv, int64_t he
             return injection_free(out), why(w, wl, "vote extensions are not in ascending validator order");
         const val *vv = find_val(vs, nv, iv->address);
         if (!vv || vv->power != iv->power || flag != 2)
-            return injection_free(out), why(w, wl, "vote extension from an unknown validator or with a wrong power");
+            return injection_free(out),
+                   why(w, wl, "vote extension from an unknown validator or with a wrong power");
         size_t ml;
         uint8_t *msg = sign_bytes(c->chain_id, vh, round, ext, el, &ml);
         bool sok = msg && ed25519_ok(vv->pub_key, msg, ml, sig);
@@ -839,11 +868,12 @@ static int injection_decode(wicas_chain *c, const val *vs, size_t nv, int64_t he
     return 0;
 }
 
-bool wicas_chain_process_proposal(wicas_chain *c, int64_t height, const uint8_t *const *txs, const size_t *lens,
-                                  size_t n, char *w, size_t wl) {
+bool wicas_chain_process_proposal(wicas_chain *c, int64_t height, const uint8_t *const *txs,
+                                  const size_t *lens, size_t n, char *w, size_t wl) {
     for (size_t i = 1; i < n; i++)
         if (wicas_chain_is_vote_injection(txs[i], lens[i]))
-            return why(w, wl, "vote-extension transaction at position %zu (only the first may be one)", i), false;
+            return why(w, wl, "vote-extension transaction at position %zu (only the first may be one)", i),
+                   false;
     if (n == 0 || !wicas_chain_is_vote_injection(txs[0], lens[0])) return true;
     committed v;
     if (committed_open(c, &v)) return why(w, wl, "cannot read the state"), false;
@@ -869,7 +899,8 @@ typedef struct {
 
 /* Sends the outcome to the contract: sudo {"ai_result":{...}} with its own
  * gas limit. Failure drops the callback's writes and is recorded. */
-static void callback(wctx *bx, const pending *p, const char *status, const group *g, char *cb_err, size_t cel) {
+static void callback(wctx *bx, const pending *p, const char *status, const group *g, char *cb_err,
+                     size_t cel) {
     wicas_chain *c = bx->c;
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(p->rec, "contract");
     uint8_t a[32];
@@ -882,7 +913,8 @@ static void callback(wctx *bx, const pending *p, const char *status, const group
     char ids[24], hex[65];
     cJSON_AddItemToObject(o, "ai_result", in);
     cJSON_AddStringToObject(in, "request_id", u64s(p->id, ids));
-    cJSON_AddItemToObject(in, "callback", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p->rec, "callback"), 1));
+    cJSON_AddItemToObject(in, "callback",
+                          cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p->rec, "callback"), 1));
     cJSON_AddStringToObject(in, "status", status);
     if (g) {
         wicas_hex_encode(g->hash, 32, hex);
@@ -920,8 +952,8 @@ static void callback(wctx *bx, const pending *p, const char *status, const group
     wicas_ctx_end(&sub, bx, rc == 0);
 }
 
-static int resolve(wctx *bx, const pending *p, const char *status, const group *g, int64_t agree_power, int64_t total,
-                   const injection *in, size_t n_groups) {
+static int resolve(wctx *bx, const pending *p, const char *status, const group *g, int64_t agree_power,
+                   int64_t total, const injection *in, size_t n_groups) {
     wicas_chain *c = bx->c;
     char cb_err[256] = "";
     callback(bx, p, status, g, cb_err, sizeof cb_err);
@@ -967,18 +999,22 @@ static int resolve(wctx *bx, const pending *p, const char *status, const group *
     if (rc) return -1;
     char ids[24], ng[24];
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(p->rec, "contract");
-    wicas_chain_event *e = wicas_ev_add(&bx->ev, "wicas_ai_result", "request_id", u64s(p->id, ids), "contract",
-                                  cJSON_IsString(ct) ? ct->valuestring : "", "status", status, "agreeing_power", b2,
-                                  "total_power", b3, "distinct_answers", u64s(n_groups, ng), NULL);
+    wicas_chain_event *e =
+        wicas_ev_add(&bx->ev, "wicas_ai_result", "request_id", u64s(p->id, ids), "contract",
+                     cJSON_IsString(ct) ? ct->valuestring : "", "status", status, "agreeing_power", b2,
+                     "total_power", b3, "distinct_answers", u64s(n_groups, ng), NULL);
     if (e && g) wicas_ev_attr(e, "result_hash", hex);
     if (e && cb_err[0]) wicas_ev_attr(e, "callback_error", cb_err);
-    WICAS_INFO("ai", "height %lld: async request %" PRIu64 " %s (%lld of %lld voting power, %zu distinct answers)%s%s",
+    WICAS_INFO("ai",
+               "height %lld: async request %" PRIu64
+               " %s (%lld of %lld voting power, %zu distinct answers)%s%s",
                (long long)c->blk_height, p->id, status, (long long)agree_power, (long long)total, n_groups,
                cb_err[0] ? "; callback failed: " : "", cb_err);
     return 0;
 }
 
-int wicas_aiasync_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *b, evlist *events, char *err, size_t errlen) {
+int wicas_aiasync_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *b, evlist *events, char *err,
+                              size_t errlen) {
     wctx bx;
     wicas_ctx_init(&bx, c, blk, UINT64_MAX);
     c->tx_index = -1;
@@ -999,7 +1035,9 @@ int wicas_aiasync_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *
         wicas_chain_is_vote_injection(b->txs[0], b->tx_lens[0])) {
         char w[256] = "";
         have = injection_decode(c, vs, nv, b->height, b->txs[0], b->tx_lens[0], &in, w, sizeof w) == 0;
-        if (!have) WICAS_WARN("ai", "height %lld: ignoring the vote-extension transaction: %s", (long long)b->height, w);
+        if (!have)
+            WICAS_WARN("ai", "height %lld: ignoring the vote-extension transaction: %s", (long long)b->height,
+                       w);
     }
     group *g = calloc(nv ? nv : 1, sizeof *g);
     for (size_t i = 0; g && rc == 0 && i < np; i++) {
@@ -1012,7 +1050,8 @@ int wicas_aiasync_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *
                 if (r->id != p->id) continue;
                 answered += in.v[k].power;
                 size_t q = 0;
-                while (q < ng && memcmp(g[q].hash, r->hash, 32) != 0) q++;
+                while (q < ng && memcmp(g[q].hash, r->hash, 32) != 0)
+                    q++;
                 if (q == ng) {
                     memcpy(g[ng].hash, r->hash, 32);
                     g[ng].power = 0;
@@ -1024,7 +1063,8 @@ int wicas_aiasync_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *
         /* the strongest answer; ties go to the smaller hash (any fixed rule) */
         const group *best = NULL;
         for (size_t q = 0; q < ng; q++)
-            if (!best || g[q].power > best->power || (g[q].power == best->power && memcmp(g[q].hash, best->hash, 32) < 0))
+            if (!best || g[q].power > best->power ||
+                (g[q].power == best->power && memcmp(g[q].hash, best->hash, 32) < 0))
                 best = &g[q];
         int64_t bp = best ? best->power : 0;
         uint64_t deadline = 0;

@@ -58,7 +58,8 @@ static int key_model(const char *name, uint8_t *k, size_t cap, size_t *kl) {
 int wicas_aimod_set_model(wctx *x, const wicas_ai_model *m) {
     uint8_t k[128];
     size_t kl;
-    if (key_model(m->name, k, sizeof k, &kl)) return wicas_ctx_fail(x, WICAS_CODE_INVALID_REQUEST, "sdk", "ai: model name too long");
+    if (key_model(m->name, k, sizeof k, &kl))
+        return wicas_ctx_fail(x, WICAS_CODE_INVALID_REQUEST, "sdk", "ai: model name too long");
     char *j = wicas_ai_model_to_json(m);
     if (!j) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, "sdk", "ai: out of memory");
     int rc = wicas_st_set(x, k, kl, (const uint8_t *)j, strlen(j));
@@ -97,17 +98,23 @@ static uint64_t param_u64(wctx *x, const char *key, uint64_t def) {
     return out;
 }
 
-uint64_t wicas_aimod_block_budget(wctx *x) { return param_u64(x, "block_budget", AIMOD_DEFAULT_BLOCK_BUDGET); }
+uint64_t wicas_aimod_block_budget(wctx *x) {
+    return param_u64(x, "block_budget", AIMOD_DEFAULT_BLOCK_BUDGET);
+}
 
 /* Blocks an asynchronous request may wait for a 2/3 agreement before it
  * resolves as a timeout. */
-uint64_t wicas_aimod_async_timeout(wctx *x) { return param_u64(x, "async_timeout_blocks", AIASYNC_DEFAULT_TIMEOUT); }
+uint64_t wicas_aimod_async_timeout(wctx *x) {
+    return param_u64(x, "async_timeout_blocks", AIASYNC_DEFAULT_TIMEOUT);
+}
 
 /* The sampling seed of the next inference call in this tx: chain data only
  * (chain id, height, block hash, tx hash, the call's index), never the clock. */
 void wicas_aimod_seed(wctx *x, const char *user_seed, uint8_t seed[32]) {
     wicas_chain *c = x->c;
-    wicas_ai_seed_input si = {.chain_id = c->chain_id, .height = c->blk_height, .call_index = wicas_aimod_exec(c)->calls++,
+    wicas_ai_seed_input si = {.chain_id = c->chain_id,
+                              .height = c->blk_height,
+                              .call_index = wicas_aimod_exec(c)->calls++,
                               .user_seed = (const uint8_t *)user_seed,
                               .user_seed_len = user_seed ? strlen(user_seed) : 0};
     memcpy(si.last_block_hash, c->blk_hash, 32);
@@ -140,7 +147,8 @@ int wicas_aimod_authority(wctx *x, char out[100]) {
 int wicas_aimod_genesis(wctx *x, const cJSON *ai, char *err, size_t errlen) {
     if (!cJSON_IsObject(ai)) return snprintf(err, errlen, "genesis ai must be an object"), -1;
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(ai, "models");
-    if (models && !cJSON_IsArray(models)) return snprintf(err, errlen, "genesis ai.models must be an array"), -1;
+    if (models && !cJSON_IsArray(models))
+        return snprintf(err, errlen, "genesis ai.models must be an array"), -1;
     const cJSON *it;
     size_t i = 0;
     cJSON_ArrayForEach(it, models) {
@@ -153,7 +161,8 @@ int wicas_aimod_genesis(wctx *x, const cJSON *ai, char *err, size_t errlen) {
         wicas_ai_model old;
         if (wicas_aimod_get_model(x, m.name, &old) != 0)
             return snprintf(err, errlen, "genesis ai.models[%zu]: duplicate model name '%s'", i, m.name), -1;
-        if (wicas_aimod_set_model(x, &m)) return snprintf(err, errlen, "genesis ai.models[%zu]: %s", i, x->err), -1;
+        if (wicas_aimod_set_model(x, &m))
+            return snprintf(err, errlen, "genesis ai.models[%zu]: %s", i, x->err), -1;
         i++;
     }
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(ai, "params");
@@ -170,24 +179,31 @@ int wicas_aimod_genesis(wctx *x, const cJSON *ai, char *err, size_t errlen) {
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(params, "authority");
         uint64_t u = 0, tb = 0;
         if (b && (!cJSON_IsString(b) || wicas_parse_u64(b->valuestring, &u) || u == 0))
-            return snprintf(err, errlen, "genesis ai.params.block_budget must be a positive decimal string"), -1;
+            return snprintf(err, errlen, "genesis ai.params.block_budget must be a positive decimal string"),
+                   -1;
         if (t && (!cJSON_IsString(t) || wicas_parse_u64(t->valuestring, &tb) || tb == 0 || tb > 1000000))
-            return snprintf(err, errlen, "genesis ai.params.async_timeout_blocks must be a decimal string 1..1000000"), -1;
+            return snprintf(err, errlen,
+                            "genesis ai.params.async_timeout_blocks must be a decimal string 1..1000000"),
+                   -1;
         uint8_t ab[32];
         size_t al;
         if (a && (!cJSON_IsString(a) || strlen(a->valuestring) >= 100 ||
                   wicas_chain_addr_decode(a->valuestring, ab, &al)))
-            return snprintf(err, errlen, "genesis ai.params.authority must be a bech32 wicas1... address"), -1;
+            return snprintf(err, errlen, "genesis ai.params.authority must be a bech32 wicas1... address"),
+                   -1;
         /* the stored form: the fields that were set, in this order */
         char v[320];
         int n = 0;
         const char *sep = "";
         n += snprintf(v + n, sizeof v - (size_t)n, "{");
         if (b) n += snprintf(v + n, sizeof v - (size_t)n, "\"block_budget\":\"%" PRIu64 "\"", u), sep = ",";
-        if (t) n += snprintf(v + n, sizeof v - (size_t)n, "%s\"async_timeout_blocks\":\"%" PRIu64 "\"", sep, tb), sep = ",";
+        if (t)
+            n += snprintf(v + n, sizeof v - (size_t)n, "%s\"async_timeout_blocks\":\"%" PRIu64 "\"", sep, tb),
+                sep = ",";
         if (a) n += snprintf(v + n, sizeof v - (size_t)n, "%s\"authority\":\"%s\"", sep, a->valuestring);
         n += snprintf(v + n, sizeof v - (size_t)n, "}");
-        if (wicas_st_set(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, (const uint8_t *)v, (size_t)n))
+        if (wicas_st_set(x, (const uint8_t *)K_AI_PARAMS, sizeof K_AI_PARAMS - 1, (const uint8_t *)v,
+                         (size_t)n))
             return snprintf(err, errlen, "genesis ai.params: %s", x->err), -1;
     }
     return 0;
@@ -233,7 +249,8 @@ int wicas_aimod_check_models(wicas_chain *c, wctx *x, char *err, size_t errlen) 
         wicas_ai_model m;
         if (s && wicas_ai_model_from_json(s, strlen(s), &m, NULL, 0) == WICAS_AI_OK) {
             if (!c->opts.ai_host) {
-                snprintf(err, errlen, "model '%s' is registered but this node runs without a models directory", m.name);
+                snprintf(err, errlen,
+                         "model '%s' is registered but this node runs without a models directory", m.name);
                 rc = -1;
             } else if (wicas_ai_host_check_model(c->opts.ai_host, &m, NULL, 0, err, errlen) != WICAS_AI_OK) {
                 rc = -1;
@@ -266,8 +283,9 @@ int wicas_aimod_query_cap(wctx *x, uint64_t max_tokens, char *err, size_t errlen
         return -1;
     }
     if (max_tokens > cap) {
-        snprintf(err, errlen, "ai: this node allows at most %u generated tokens per query (max_tokens %" PRIu64 ")",
-                 cap, max_tokens);
+        snprintf(err, errlen,
+                 "ai: this node allows at most %u generated tokens per query (max_tokens %" PRIu64 ")", cap,
+                 max_tokens);
         return -1;
     }
     return 0;
@@ -276,7 +294,8 @@ int wicas_aimod_query_cap(wctx *x, uint64_t max_tokens, char *err, size_t errlen
 /* The answer simulate gives instead of running the model (docs/GAS.md,
  * "Simulate"): the result's shape with empty text, all max_tokens counted as
  * generated and the worst-case gas, which is what execution reserves. */
-static char *simulated_answer(const wicas_ai_model *m, uint32_t prompt_tokens, uint32_t max_tokens, uint64_t worst) {
+static char *simulated_answer(const wicas_ai_model *m, uint32_t prompt_tokens, uint32_t max_tokens,
+                              uint64_t worst) {
     wicas_ai_result res;
     memset(&res, 0, sizeof res);
     res.text = (char *)"";
@@ -294,8 +313,8 @@ static char *simulated_answer(const wicas_ai_model *m, uint32_t prompt_tokens, u
  * or unusable model file, out of memory, the engine) halts the block instead
  * (wicas_aimod_node_fault). In simulate mode the model does not run: the worst case
  * is charged and a placeholder answered (simulated_answer). */
-int wicas_aimod_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, char **resp, uint64_t *gas_used, char *err,
-                       size_t errlen) {
+int wicas_aimod_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, char **resp,
+                             uint64_t *gas_used, char *err, size_t errlen) {
     wicas_chain *c = x->c;
     *resp = NULL;
     *gas_used = 0;
@@ -319,7 +338,8 @@ int wicas_aimod_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, c
         return -1;
     }
     if (!c->opts.ai_host) {
-        snprintf(err, errlen, "ai: model '%s' is needed but this node runs without a models directory", m.name);
+        snprintf(err, errlen, "ai: model '%s' is needed but this node runs without a models directory",
+                 m.name);
         wicas_aimod_node_fault(x, err + 4);
         wicas_ai_request_free(&req);
         return -1;
@@ -333,12 +353,15 @@ int wicas_aimod_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, c
     uint64_t worst = pr.worst;
     bool deliver = !x->simulate && !x->check && !x->query && c->tx_index >= 0;
     if (rc == WICAS_AI_OK && worst > gas_limit) {
-        snprintf(err, errlen, "ai: out of gas: %u prompt tokens + max_tokens %u cost up to %" PRIu64 " gas, %" PRIu64
-                 " available", prompt_tokens, req.max_tokens, worst, gas_limit);
+        snprintf(err, errlen,
+                 "ai: out of gas: %u prompt tokens + max_tokens %u cost up to %" PRIu64 " gas, %" PRIu64
+                 " available",
+                 prompt_tokens, req.max_tokens, worst, gas_limit);
         rc = WICAS_AI_EOUTOFGAS;
     }
     if (rc == WICAS_AI_OK && deliver && worst > wicas_aimod_exec(c)->budget_left) {
-        snprintf(err, errlen, "ai: the block's inference budget is spent (%" PRIu64 " gas needed, %" PRIu64 " left)",
+        snprintf(err, errlen,
+                 "ai: the block's inference budget is spent (%" PRIu64 " gas needed, %" PRIu64 " left)",
                  worst, wicas_aimod_exec(c)->budget_left);
         rc = WICAS_AI_EBUDGET;
     }
@@ -373,9 +396,11 @@ int wicas_aimod_custom_query(wctx *x, const cJSON *custom, uint64_t gas_limit, c
     *resp = wicas_ai_result_json(&res);
     char hex[65];
     wicas_hex_encode(res.model_sha256, 32, hex);
-    WICAS_INFO("ai", "height %lld tx %lld: %s answered %u+%u tokens, %" PRIu64 " gas, %.2f s (kernels %s, %u threads)",
-               (long long)c->blk_height, (long long)c->tx_index, m.name, res.prompt_tokens, res.generated_tokens,
-               res.gas_used, res.seconds, res.kernels ? res.kernels : "?", res.threads);
+    WICAS_INFO("ai",
+               "height %lld tx %lld: %s answered %u+%u tokens, %" PRIu64
+               " gas, %.2f s (kernels %s, %u threads)",
+               (long long)c->blk_height, (long long)c->tx_index, m.name, res.prompt_tokens,
+               res.generated_tokens, res.gas_used, res.seconds, res.kernels ? res.kernels : "?", res.threads);
     wicas_ai_result_free(&res);
     if (!*resp) wicas_aimod_node_fault(x, "ai: out of memory for the answer");
     return *resp ? 0 : -1;
@@ -406,7 +431,9 @@ typedef struct {
     struct wicas_ai_worker *worker;
 } ai_state;
 
-ai_exec_state *wicas_aimod_exec(const wicas_chain *c) { return wicas_module_exec(c, &wicas_module_ai); }
+ai_exec_state *wicas_aimod_exec(const wicas_chain *c) {
+    return wicas_module_exec(c, &wicas_module_ai);
+}
 
 struct wicas_ai_worker *wicas_aimod_worker(const wicas_chain *c) {
     ai_state *st = wicas_module_state(c, &wicas_module_ai);
@@ -434,14 +461,16 @@ static void ai_close(wicas_chain *c, void *state) {
 
 /* after genesis: the validators that sign vote extensions; the registered
  * models must be runnable on this node */
-static int ai_init_chain(wctx *x, const wicas_chain_validator *vals, size_t n_vals, char *err, size_t errlen) {
+static int ai_init_chain(wctx *x, const wicas_chain_validator *vals, size_t n_vals, char *err,
+                         size_t errlen) {
     if (wicas_aiasync_store_validators(x, vals, n_vals, err, errlen)) return -1;
     return wicas_aimod_check_models(x->c, x, err, errlen);
 }
 
 /* the block's inference budget, then the asynchronous requests the vote
  * extensions injected as the first tx answer (tally, resolve, call back) */
-static int ai_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *b, evlist *ev, char *err, size_t errlen) {
+static int ai_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *b, evlist *ev, char *err,
+                          size_t errlen) {
     wctx bx;
     wicas_ctx_init(&bx, c, blk, UINT64_MAX);
     wicas_aimod_exec(c)->budget_left = wicas_aimod_block_budget(&bx);
@@ -449,7 +478,9 @@ static int ai_begin_block(wicas_chain *c, kv *blk, const wicas_chain_block *b, e
     return wicas_aiasync_begin_block(c, blk, b, ev, err, errlen);
 }
 
-static void ai_begin_tx(wicas_chain *c) { wicas_aimod_exec(c)->calls = 0; }
+static void ai_begin_tx(wicas_chain *c) {
+    wicas_aimod_exec(c)->calls = 0;
+}
 
 static void ai_query(wctx *x, const char *method, const char *path, const uint8_t *data, size_t len,
                      wicas_chain_query_result *r) {
@@ -462,21 +493,24 @@ static void ai_query(wctx *x, const char *method, const char *path, const uint8_
         } else {
             wicas_query_fail(r, WICAS_CODE_INTERNAL, NULL, "out of memory");
         }
-    }
-    else if (strcmp(method, "Request") == 0) {
+    } else if (strcmp(method, "Request") == 0) {
         /* an asynchronous request and its outcome; data = the id in decimal */
         char ids[24];
         uint64_t id;
         bool found = false;
         char *j = NULL;
         if (len == 0 || len >= sizeof ids)
-            wicas_query_fail(r, WICAS_CODE_INVALID_REQUEST, NULL, "request id must be a decimal number: invalid request");
+            wicas_query_fail(r, WICAS_CODE_INVALID_REQUEST, NULL,
+                             "request id must be a decimal number: invalid request");
         else {
             memcpy(ids, data, len);
             ids[len] = 0;
-            if (wicas_parse_u64(ids, &id)) wicas_query_fail(r, WICAS_CODE_INVALID_REQUEST, NULL, "request id must be a decimal number: invalid request");
+            if (wicas_parse_u64(ids, &id))
+                wicas_query_fail(r, WICAS_CODE_INVALID_REQUEST, NULL,
+                                 "request id must be a decimal number: invalid request");
             else if (!(j = wicas_aiasync_query_request(x, id, &found)) || !found)
-                wicas_query_fail(r, WICAS_CODE_KEY_NOT_FOUND, NULL, "asynchronous request %s not found: key not found", ids);
+                wicas_query_fail(r, WICAS_CODE_KEY_NOT_FOUND, NULL,
+                                 "asynchronous request %s not found: key not found", ids);
             else {
                 r->value = (uint8_t *)j;
                 r->value_len = strlen(j);
@@ -484,8 +518,7 @@ static void ai_query(wctx *x, const char *method, const char *path, const uint8_
             }
         }
         free(j);
-    }
-    else if (strcmp(method, "Program") == 0) {
+    } else if (strcmp(method, "Program") == 0) {
         /* a stored program (aimsg.c), as JSON */
         uint32_t code = 0;
         char e[256] = "";
@@ -496,9 +529,9 @@ static void ai_query(wctx *x, const char *method, const char *path, const uint8_
         } else {
             wicas_query_fail(r, code, NULL, "%s", e);
         }
-    }
-    else
-        wicas_query_fail(r, WICAS_CODE_UNKNOWN_REQUEST, NULL, "unknown query path '%s': unknown request", path);
+    } else
+        wicas_query_fail(r, WICAS_CODE_UNKNOWN_REQUEST, NULL, "unknown query path '%s': unknown request",
+                         path);
 }
 
 /* {"custom":{"ai":{"infer"|"run_program":...}}} from a contract's query */
@@ -516,13 +549,15 @@ static int ai_custom_msg(wctx *x, const uint8_t contract[32], const cJSON *custo
     *resp_url = "/wicas.ai.v1.MsgRequestResponse";
     if (!rq || cJSON_GetArraySize(ai) != 1)
         return wicas_ctx_fail(x, WICAS_WASM_CODE_UNKNOWN_MSG, WICAS_CHAIN_CODESPACE_WASM,
-                        "unknown ai message from the contract (expected {\"ai\":{\"request\":{...}}})");
+                              "unknown ai message from the contract (expected {\"ai\":{\"request\":{...}}})");
     return wicas_aiasync_request(x, contract, rq);
 }
 
 static const wicas_msg_route ai_msgs[] = {
-    {"/wicas.ai.v1.MsgRegisterModel", &wchain__msg_register_model__descriptor, wicas_aimsg_signer, wicas_aimsg_dispatch},
-    {"/wicas.ai.v1.MsgStoreProgram", &wchain__msg_store_program__descriptor, wicas_aimsg_signer, wicas_aimsg_dispatch},
+    {"/wicas.ai.v1.MsgRegisterModel", &wchain__msg_register_model__descriptor, wicas_aimsg_signer,
+     wicas_aimsg_dispatch},
+    {"/wicas.ai.v1.MsgStoreProgram", &wchain__msg_store_program__descriptor, wicas_aimsg_signer,
+     wicas_aimsg_dispatch},
 };
 
 const wicas_module wicas_module_ai = {

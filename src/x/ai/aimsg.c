@@ -98,8 +98,8 @@ static int model_of(const Wchain__MsgRegisterModel *m, wicas_ai_model *out, char
     return rc;
 }
 
-int wicas_aimsg_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
-                 size_t errlen) {
+int wicas_aimsg_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code,
+                       char *err, size_t errlen) {
     *signer = NULL;
     uint8_t a[32];
     size_t al;
@@ -110,8 +110,8 @@ int wicas_aimsg_signer(const char *url, const uint8_t *val, size_t len, char **s
         wicas_ai_model mod;
         char e[256] = "";
         if (wicas_chain_addr_decode(m->authority, a, &al))
-            rc = bad(code, WICAS_CODE_INVALID_ADDRESS, err, errlen, "invalid authority address '%s': invalid address",
-                     m->authority);
+            rc = bad(code, WICAS_CODE_INVALID_ADDRESS, err, errlen,
+                     "invalid authority address '%s': invalid address", m->authority);
         else if (model_of(m, &mod, e, sizeof e))
             rc = bad(code, WICAS_CODE_INVALID_REQUEST, err, errlen, "%s: %s: invalid request", url, e);
         else if (!(*signer = wicas_xstrdup(m->authority)))
@@ -124,20 +124,21 @@ int wicas_aimsg_signer(const char *url, const uint8_t *val, size_t len, char **s
         if (!m) return bad(code, WICAS_CODE_TX_DECODE, err, errlen, "cannot decode %s: tx parse error", url);
         int rc = 0;
         if (wicas_chain_addr_decode(m->sender, a, &al))
-            rc = bad(code, WICAS_CODE_INVALID_ADDRESS, err, errlen, "invalid sender address '%s': invalid address",
-                     m->sender);
+            rc = bad(code, WICAS_CODE_INVALID_ADDRESS, err, errlen,
+                     "invalid sender address '%s': invalid address", m->sender);
         else if (m->wasm_byte_code.len == 0)
             rc = bad(code, WICAS_CODE_INVALID_REQUEST, err, errlen, "empty program: invalid request");
         else if (m->wasm_byte_code.len > AIPROG_MAX_BYTES)
             rc = bad(code, WICAS_CODE_INVALID_REQUEST, err, errlen,
-                     "program of %zu bytes is over the limit of %u bytes: invalid request", m->wasm_byte_code.len,
-                     AIPROG_MAX_BYTES);
+                     "program of %zu bytes is over the limit of %u bytes: invalid request",
+                     m->wasm_byte_code.len, AIPROG_MAX_BYTES);
         else if (!(*signer = wicas_xstrdup(m->sender)))
             rc = bad(code, WICAS_CODE_INTERNAL, err, errlen, "out of memory");
         wchain__msg_store_program__free_unpacked(m, NULL);
         return rc;
     }
-    return bad(code, WICAS_CODE_UNKNOWN_REQUEST, err, errlen, "unrecognized message type '%s': unknown request", url);
+    return bad(code, WICAS_CODE_UNKNOWN_REQUEST, err, errlen,
+               "unrecognized message type '%s': unknown request", url);
 }
 
 /* ---- MsgRegisterModel --------------------------------------------------------------- */
@@ -146,35 +147,38 @@ static int register_model(wctx *x, const Wchain__MsgRegisterModel *m) {
     wicas_chain *c = x->c;
     char auth[100];
     if (!wicas_aimod_authority(x, auth))
-        return wicas_ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK,
-                        "no registry authority is set (app_state.ai.params.authority): models can be registered "
-                        "only in genesis: unauthorized");
+        return wicas_ctx_fail(
+            x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK,
+            "no registry authority is set (app_state.ai.params.authority): models can be registered "
+            "only in genesis: unauthorized");
     uint8_t want[32], got[32];
     size_t wl, gl;
-    if (wicas_chain_addr_decode(auth, want, &wl) || wicas_chain_addr_decode(m->authority, got, &gl) || wl != gl ||
-        memcmp(want, got, wl) != 0)
+    if (wicas_chain_addr_decode(auth, want, &wl) || wicas_chain_addr_decode(m->authority, got, &gl) ||
+        wl != gl || memcmp(want, got, wl) != 0)
         return wicas_ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK,
-                        "invalid authority; expected %s, got %s: unauthorized", auth, m->authority);
+                              "invalid authority; expected %s, got %s: unauthorized", auth, m->authority);
     wicas_ai_model mod;
     char e[256] = "";
     if (model_of(m, &mod, e, sizeof e))
-        return wicas_ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK, "%s: invalid request", e);
+        return wicas_ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK, "%s: invalid request",
+                              e);
     wicas_ai_model old;
     int f = wicas_aimod_get_model(x, mod.name, &old);
     if (f < 0) return -1;
     if (f == 1) {
         char hex[65];
         wicas_hex_encode(old.sha256, 32, hex);
-        return wicas_ctx_fail(x, CODE_CONFLICT, WICAS_CHAIN_CODESPACE_SDK,
-                        "model '%s' is already registered (sha256 %s); registered models cannot be replaced: conflict",
-                        mod.name, hex);
+        return wicas_ctx_fail(
+            x, CODE_CONFLICT, WICAS_CHAIN_CODESPACE_SDK,
+            "model '%s' is already registered (sha256 %s); registered models cannot be replaced: conflict",
+            mod.name, hex);
     }
     if (wicas_aimod_set_model(x, &mod)) return -1;
     char size[24], params[24];
     snprintf(size, sizeof size, "%" PRIu64, mod.size_bytes);
     snprintf(params, sizeof params, "%" PRIu64, mod.n_params);
-    if (!wicas_ev_add(&x->ev, "register_model", "name", mod.name, "sha256", m->sha256, "size", size, "arch", mod.arch,
-                "params", params, NULL))
+    if (!wicas_ev_add(&x->ev, "register_model", "name", mod.name, "sha256", m->sha256, "size", size, "arch",
+                      mod.arch, "params", params, NULL))
         return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
     /* Not a consensus matter: every node records the entry. A node that
      * cannot run the model says so now, and halts at its first use. */
@@ -185,10 +189,11 @@ static int register_model(wctx *x, const Wchain__MsgRegisterModel *m) {
         else if (wicas_ai_host_check_model(c->opts.ai_host, &mod, NULL, 0, why, sizeof why) == WICAS_AI_OK)
             why[0] = 0;
         if (why[0])
-            WICAS_WARN("ai",
-                       "model '%s' (sha256 %s) registered at height %lld but this node cannot run it (%s); it will "
-                       "halt at the first block that uses it: add the file to the models directory",
-                       mod.name, m->sha256, (long long)c->blk_height, why);
+            WICAS_WARN(
+                "ai",
+                "model '%s' (sha256 %s) registered at height %lld but this node cannot run it (%s); it will "
+                "halt at the first block that uses it: add the file to the models directory",
+                mod.name, m->sha256, (long long)c->blk_height, why);
     }
     return 0;
 }
@@ -210,7 +215,7 @@ static int store_program(wctx *x, const Wchain__MsgStoreProgram *m, uint8_t **re
     size_t len = m->wasm_byte_code.len;
     if (len == 0 || len > AIPROG_MAX_BYTES)
         return wicas_ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
-                        "program must be 1..%u bytes: invalid request", AIPROG_MAX_BYTES);
+                              "program must be 1..%u bytes: invalid request", AIPROG_MAX_BYTES);
     /* like wasmd's store: compiling is paid per byte before it is done */
     if (wicas_gas_use(x, GAS_WASM_COMPILE_PER_BYTE * (uint64_t)len, "store program: compile")) return -1;
     uint8_t sum[32];
@@ -228,17 +233,20 @@ static int store_program(wctx *x, const Wchain__MsgStoreProgram *m, uint8_t **re
         int rc = wicas_wasi_validate(wasm, len, e, sizeof e);
         if (rc == WICAS_WASI_ENOMEM || rc == WICAS_WASI_EENGINE) {
             /* this node could not check it; others may have: do not diverge */
-            snprintf(c->halt, sizeof c->halt, "store program: the wasm engine failed on this node: %.400s", e);
+            snprintf(c->halt, sizeof c->halt, "store program: the wasm engine failed on this node: %.400s",
+                     e);
             return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "%s", c->halt);
         }
         if (rc != WICAS_WASI_OK)
             return wicas_ctx_fail(x, WICAS_CODE_INVALID_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
-                            "program is not a WASI command the sandbox accepts: %s: invalid request", e);
+                                  "program is not a WASI command the sandbox accepts: %s: invalid request",
+                                  e);
         if (wicas_st_set(x, k, kl, wasm, len)) return -1;
     }
     char size[24];
     snprintf(size, sizeof size, "%zu", len);
-    if (!wicas_ev_add(&x->ev, "store_program", "checksum", hex, "size", size, "new", f == 0 ? "true" : "false", NULL))
+    if (!wicas_ev_add(&x->ev, "store_program", "checksum", hex, "size", size, "new",
+                      f == 0 ? "true" : "false", NULL))
         return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "out of memory");
     Wchain__MsgStoreProgramResponse r = WCHAIN__MSG_STORE_PROGRAM_RESPONSE__INIT;
     r.checksum.data = sum;
@@ -250,30 +258,36 @@ static int store_program(wctx *x, const Wchain__MsgStoreProgram *m, uint8_t **re
     return 0;
 }
 
-int wicas_aimsg_dispatch(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len) {
+int wicas_aimsg_dispatch(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp,
+                         size_t *resp_len) {
     *resp = NULL;
     *resp_len = 0;
     if (strcmp(url, URL_REGISTER) == 0) {
         Wchain__MsgRegisterModel *m = wchain__msg_register_model__unpack(NULL, len, val);
-        if (!m) return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "cannot decode %s", url);
+        if (!m)
+            return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "cannot decode %s",
+                                  url);
         int rc = register_model(x, m);
         wchain__msg_register_model__free_unpacked(m, NULL);
         return rc;
     }
     if (strcmp(url, URL_STORE_PROGRAM) == 0) {
         Wchain__MsgStoreProgram *m = wchain__msg_store_program__unpack(NULL, len, val);
-        if (!m) return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "cannot decode %s", url);
+        if (!m)
+            return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "cannot decode %s",
+                                  url);
         int rc = store_program(x, m, resp, resp_len);
         wchain__msg_store_program__free_unpacked(m, NULL);
         return rc;
     }
     return wicas_ctx_fail(x, WICAS_CODE_UNKNOWN_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
-                    "unrecognized message type '%s': unknown request", url);
+                          "unrecognized message type '%s': unknown request", url);
 }
 
 /* ---- /wicas.ai.v1.Query/Program ---------------------------------------------------------- */
 
-char *wicas_aiprog_program_json(wctx *x, const uint8_t *data, size_t len, uint32_t *code, char *err, size_t errlen) {
+char *wicas_aiprog_program_json(wctx *x, const uint8_t *data, size_t len, uint32_t *code, char *err,
+                                size_t errlen) {
     uint8_t sum[32];
     char hex[65];
     if (len == 64) {
@@ -303,8 +317,8 @@ char *wicas_aiprog_program_json(wctx *x, const uint8_t *data, size_t len, uint32
         return NULL;
     }
     char *b64 = malloc(wicas_base64_encoded_len(vl));
-    char *out = b64 ? wicas_xprintf("{\"checksum\":\"%s\",\"size\":\"%zu\",\"wasm_byte_code\":\"%s\"}", hex, vl,
-                              (wicas_base64_encode(v, vl, b64), b64))
+    char *out = b64 ? wicas_xprintf("{\"checksum\":\"%s\",\"size\":\"%zu\",\"wasm_byte_code\":\"%s\"}", hex,
+                                    vl, (wicas_base64_encode(v, vl, b64), b64))
                     : NULL;
     free(b64);
     free(v);

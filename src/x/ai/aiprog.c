@@ -44,12 +44,12 @@
 
 #include "wasi.h"
 
-#define FUEL_GAS_NUM WICAS_VM_GAS_PER_FUEL     /* CosmWasm gas per fuel */
-#define FUEL_GAS_DEN WICAS_VM_GAS_MULTIPLIER   /* CosmWasm gas per SDK gas */
+#define FUEL_GAS_NUM WICAS_VM_GAS_PER_FUEL   /* CosmWasm gas per fuel */
+#define FUEL_GAS_DEN WICAS_VM_GAS_MULTIPLIER /* CosmWasm gas per SDK gas */
 
 /* request limits (documented in docs/GAS.md and src/chain/README.md) */
 #define RP_MAX_ARGS 64
-#define RP_MAX_ARG_BYTES 16384        /* all args together */
+#define RP_MAX_ARG_BYTES 16384 /* all args together */
 #define RP_MAX_STDIN 65536
 #define RP_MAX_MODELS 8
 #define RP_MAX_OUTPUT 65536
@@ -60,8 +60,8 @@
 #define RP_DEFAULT_COMPUTES 1
 #define RP_MAX_COMPUTES 16
 #define RP_MAX_SEED 256
-#define RP_MEMORY (256ull << 20)      /* linear memory of a program */
-#define RP_MAX_FUEL 10000000000ull    /* instructions per run, whatever the gas */
+#define RP_MEMORY (256ull << 20)   /* linear memory of a program */
+#define RP_MAX_FUEL 10000000000ull /* instructions per run, whatever the gas */
 
 static uint64_t sat_add(uint64_t a, uint64_t b) {
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
@@ -80,7 +80,6 @@ uint64_t wicas_aiprog_fuel_gas(uint64_t fuel) {
 uint64_t wicas_aiprog_load_gas(size_t wasm_len) {
     return sat_add(GAS_WASM_INSTANCE, sat_mul(GAS_WASM_COMPILE_PER_BYTE, wasm_len));
 }
-
 
 typedef struct {
     uint8_t program[32];
@@ -130,29 +129,36 @@ static int parse(wctx *x, const cJSON *body, rp_request *rp, char *err, size_t e
                         : strcmp(k, "max_computes") == 0      ? &rp->max_computes
                                                               : NULL;
         if (num) {
-            if (!json_u64(f, num)) return snprintf(err, errlen, "ai: run_program.%s must be a non-negative integer", k), -1;
+            if (!json_u64(f, num))
+                return snprintf(err, errlen, "ai: run_program.%s must be a non-negative integer", k), -1;
         } else if (strcmp(k, "program") == 0) {
             if (!cJSON_IsString(f) || !lower_hex64(f->valuestring))
-                return snprintf(err, errlen, "ai: run_program.program must be 64 lowercase hex digits (the SHA-256 "
-                                             "of a stored program)"), -1;
+                return snprintf(err, errlen,
+                                "ai: run_program.program must be 64 lowercase hex digits (the SHA-256 "
+                                "of a stored program)"),
+                       -1;
             memcpy(rp->hex, f->valuestring, 65);
             wicas_hex_decode(rp->hex, rp->program, 32);
             have_program = true;
         } else if (strcmp(k, "args") == 0) {
-            if (!cJSON_IsArray(f)) return snprintf(err, errlen, "ai: run_program.args must be an array of strings"), -1;
+            if (!cJSON_IsArray(f))
+                return snprintf(err, errlen, "ai: run_program.args must be an array of strings"), -1;
             args = f;
         } else if (strcmp(k, "stdin") == 0) {
-            if (!cJSON_IsString(f)) return snprintf(err, errlen, "ai: run_program.stdin must be a string"), -1;
+            if (!cJSON_IsString(f))
+                return snprintf(err, errlen, "ai: run_program.stdin must be a string"), -1;
             rp->stdin_text = f->valuestring;
             rp->stdin_len = strlen(f->valuestring);
             if (rp->stdin_len > RP_MAX_STDIN)
                 return snprintf(err, errlen, "ai: run_program.stdin is over %d bytes", RP_MAX_STDIN), -1;
         } else if (strcmp(k, "models") == 0) {
-            if (!cJSON_IsArray(f)) return snprintf(err, errlen, "ai: run_program.models must be an array of names"), -1;
+            if (!cJSON_IsArray(f))
+                return snprintf(err, errlen, "ai: run_program.models must be an array of names"), -1;
             models = f;
         } else if (strcmp(k, "seed") == 0) {
             if (!cJSON_IsString(f) || strlen(f->valuestring) > RP_MAX_SEED)
-                return snprintf(err, errlen, "ai: run_program.seed must be a string of at most %d bytes", RP_MAX_SEED),
+                return snprintf(err, errlen, "ai: run_program.seed must be a string of at most %d bytes",
+                                RP_MAX_SEED),
                        -1;
             rp->seed = f->valuestring;
         } else {
@@ -165,12 +171,15 @@ static int parse(wctx *x, const cJSON *body, rp_request *rp, char *err, size_t e
     if (rp->max_tokens > WICAS_AI_MAX_TOKENS_MAX)
         return snprintf(err, errlen, "ai: run_program.max_tokens must be 0..%d", WICAS_AI_MAX_TOKENS_MAX), -1;
     if (rp->max_prompt_tokens > RP_MAX_PROMPT_TOKENS)
-        return snprintf(err, errlen, "ai: run_program.max_prompt_tokens must be 0..%d", RP_MAX_PROMPT_TOKENS), -1;
+        return snprintf(err, errlen, "ai: run_program.max_prompt_tokens must be 0..%d", RP_MAX_PROMPT_TOKENS),
+               -1;
     if (rp->max_computes > RP_MAX_COMPUTES)
         return snprintf(err, errlen, "ai: run_program.max_computes must be 0..%d", RP_MAX_COMPUTES), -1;
     if (cJSON_GetArraySize(models) > 0 && (!rp->max_tokens || !rp->max_prompt_tokens || !rp->max_computes))
-        return snprintf(err, errlen, "ai: run_program: with models listed, max_tokens, max_prompt_tokens and "
-                                     "max_computes must be at least 1"), -1;
+        return snprintf(err, errlen,
+                        "ai: run_program: with models listed, max_tokens, max_prompt_tokens and "
+                        "max_computes must be at least 1"),
+               -1;
     /* argv[0] is the program's checksum; the request gives argv[1..] */
     rp->args[0] = rp->hex;
     rp->n_args = 1;
@@ -178,7 +187,8 @@ static int parse(wctx *x, const cJSON *body, rp_request *rp, char *err, size_t e
     const cJSON *a;
     cJSON_ArrayForEach(a, args) {
         if (!cJSON_IsString(a)) return snprintf(err, errlen, "ai: run_program.args must be strings"), -1;
-        if (rp->n_args > RP_MAX_ARGS) return snprintf(err, errlen, "ai: run_program: more than %d args", RP_MAX_ARGS), -1;
+        if (rp->n_args > RP_MAX_ARGS)
+            return snprintf(err, errlen, "ai: run_program: more than %d args", RP_MAX_ARGS), -1;
         total += strlen(a->valuestring) + 1;
         if (total > RP_MAX_ARG_BYTES)
             return snprintf(err, errlen, "ai: run_program.args are over %d bytes", RP_MAX_ARG_BYTES), -1;
@@ -186,13 +196,16 @@ static int parse(wctx *x, const cJSON *body, rp_request *rp, char *err, size_t e
     }
     const cJSON *m;
     cJSON_ArrayForEach(m, models) {
-        if (!cJSON_IsString(m)) return snprintf(err, errlen, "ai: run_program.models must be registry names"), -1;
+        if (!cJSON_IsString(m))
+            return snprintf(err, errlen, "ai: run_program.models must be registry names"), -1;
         if (rp->n_models == RP_MAX_MODELS)
             return snprintf(err, errlen, "ai: run_program: at most %d models", RP_MAX_MODELS), -1;
         for (size_t i = 0; i < rp->n_models; i++)
             if (strcmp(rp->models[i].name, m->valuestring) == 0)
                 return snprintf(err, errlen, "ai: run_program: model '%s' listed twice", m->valuestring), -1;
-        int got = strlen(m->valuestring) <= WICAS_AI_NAME_MAX ? wicas_aimod_get_model(x, m->valuestring, &rp->models[rp->n_models]) : 0;
+        int got = strlen(m->valuestring) <= WICAS_AI_NAME_MAX
+                      ? wicas_aimod_get_model(x, m->valuestring, &rp->models[rp->n_models])
+                      : 0;
         if (got < 0) return snprintf(err, errlen, "ai: %s", x->err), -1;
         if (got == 0) return snprintf(err, errlen, "ai: model '%.64s' is not registered", m->valuestring), -1;
         rp->n_models++;
@@ -244,8 +257,8 @@ static char *answer_json(const rp_request *rp, const wicas_wasi_result *r, uint6
     return s;
 }
 
-int wicas_aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, char **resp, uint64_t *gas_used,
-                        char *err, size_t errlen) {
+int wicas_aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_limit, char **resp,
+                              uint64_t *gas_used, char *err, size_t errlen) {
     wicas_chain *c = x->c;
     *resp = NULL;
     *gas_used = 0;
@@ -285,12 +298,14 @@ int wicas_aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_li
     }
     if (deliver && worst > wicas_aimod_exec(c)->budget_left) {
         free(wasm);
-        snprintf(err, errlen, "ai: the block's inference budget is spent (%" PRIu64 " gas needed, %" PRIu64 " left)",
+        snprintf(err, errlen,
+                 "ai: the block's inference budget is spent (%" PRIu64 " gas needed, %" PRIu64 " left)",
                  worst, wicas_aimod_exec(c)->budget_left);
         return -1;
     }
     uint64_t fuel_gas = gas_limit - fixed;
-    uint64_t fuel = fuel_gas > UINT64_MAX / FUEL_GAS_DEN ? RP_MAX_FUEL : fuel_gas * FUEL_GAS_DEN / FUEL_GAS_NUM;
+    uint64_t fuel =
+        fuel_gas > UINT64_MAX / FUEL_GAS_DEN ? RP_MAX_FUEL : fuel_gas * FUEL_GAS_DEN / FUEL_GAS_NUM;
     if (fuel > RP_MAX_FUEL) fuel = RP_MAX_FUEL;
     if (fuel == 0) {
         free(wasm);
@@ -310,8 +325,8 @@ int wicas_aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_li
     }
     for (size_t i = 0; i < rp.n_models; i++) {
         char e[512] = "";
-        if (wicas_ai_host_check_model(c->opts.ai_host, &rp.models[i], paths[i], sizeof paths[i], e, sizeof e) !=
-            WICAS_AI_OK) {
+        if (wicas_ai_host_check_model(c->opts.ai_host, &rp.models[i], paths[i], sizeof paths[i], e,
+                                      sizeof e) != WICAS_AI_OK) {
             free(wasm);
             wicas_aimod_node_fault(x, e);
             snprintf(err, errlen, "ai: %s", e);
@@ -323,7 +338,8 @@ int wicas_aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_li
     if (rp.n_models && strcmp(rp.models[0].name, "default") != 0) {
         /* the first model is also "default", the name WASI-NN clients use when told nothing */
         bool taken = false;
-        for (size_t i = 0; i < rp.n_models; i++) taken |= strcmp(rp.models[i].name, "default") == 0;
+        for (size_t i = 0; i < rp.n_models; i++)
+            taken |= strcmp(rp.models[i].name, "default") == 0;
         if (!taken) {
             table[n_table] = (wicas_wasi_model){"default", paths[0], rp.models[0].sha256};
             entry_model[n_table++] = 0;
@@ -355,7 +371,8 @@ int wicas_aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_li
     wicas_wasi_result r;
     int rc = wicas_wasi_run(&cfg, wasm, wl, &req, &r);
     free(wasm);
-    if (rc == WICAS_WASI_ENOMEM || rc == WICAS_WASI_EENGINE || rc == WICAS_WASI_EMODEL || rc == WICAS_WASI_EARG) {
+    if (rc == WICAS_WASI_ENOMEM || rc == WICAS_WASI_EENGINE || rc == WICAS_WASI_EMODEL ||
+        rc == WICAS_WASI_EARG) {
         snprintf(err, errlen, "ai: run_program %.12s: this node failed: %.400s", rp.hex, r.error);
         wicas_aimod_node_fault(x, err + 4);
         wicas_wasi_result_free(&r);
@@ -366,7 +383,8 @@ int wicas_aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_li
     for (size_t i = 0; i < cfg.n_models; i++) {
         if (!r.nn_model_computes[i]) continue;
         const wicas_ai_model *m = &rp.models[entry_model[i]];
-        inference = sat_add(inference, wicas_ai_gas_cost(m, r.nn_model_prompt_tokens[i], r.nn_model_generated_tokens[i]));
+        inference = sat_add(
+            inference, wicas_ai_gas_cost(m, r.nn_model_prompt_tokens[i], r.nn_model_generated_tokens[i]));
         inference = sat_add(inference, sat_mul(r.nn_model_computes[i] - 1, m->gas.base));
     }
     /* simulate charges the reserved worst case, not the actual inference, so
@@ -392,8 +410,8 @@ int wicas_aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_li
                      (unsigned long long)RP_MEMORY);
         else
             snprintf(err, errlen, "ai: program %s is not a WASI command the sandbox runs", rp.hex);
-        WICAS_INFO("ai", "height %lld tx %lld: %s (%" PRIu64 " gas)", (long long)c->blk_height, (long long)c->tx_index,
-                   err, total);
+        WICAS_INFO("ai", "height %lld tx %lld: %s (%" PRIu64 " gas)", (long long)c->blk_height,
+                   (long long)c->tx_index, err, total);
         WICAS_DEBUG("ai", "run_program %.12s: %s", rp.hex, r.error);
         wicas_wasi_result_free(&r);
         return -1;
@@ -402,8 +420,8 @@ int wicas_aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_li
     WICAS_INFO("ai",
                "height %lld tx %lld: program %.12s exited %d, %" PRIu64 " fuel, %" PRIu64 "+%" PRIu64
                " tokens in %u generations, %" PRIu64 " gas",
-               (long long)c->blk_height, (long long)c->tx_index, rp.hex, r.exit_code, r.fuel_used, r.nn_prompt_tokens,
-               r.nn_generated_tokens, r.nn_computes, total);
+               (long long)c->blk_height, (long long)c->tx_index, rp.hex, r.exit_code, r.fuel_used,
+               r.nn_prompt_tokens, r.nn_generated_tokens, r.nn_computes, total);
     wicas_wasi_result_free(&r);
     if (!*resp) {
         wicas_aimod_node_fault(x, "run_program: out of memory");
@@ -412,4 +430,3 @@ int wicas_aiprog_custom_query(wctx *x, const struct cJSON *body, uint64_t gas_li
     }
     return 0;
 }
-

@@ -31,7 +31,8 @@ int wicas_acc_get(wctx *x, const uint8_t *addr, size_t al, Wchain__BaseAccount *
     if (rc != 1) return rc;
     *out = wchain__base_account__unpack(NULL, vl, v);
     free(v);
-    if (!*out) return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "stored account is corrupt");
+    if (!*out)
+        return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WICAS_CHAIN_CODESPACE_SDK, "stored account is corrupt");
     return 1;
 }
 
@@ -74,8 +75,8 @@ int wicas_acc_ensure(wctx *x, const uint8_t *addr, size_t al) {
 
 /* ---- genesis ------------------------------------------------------------------------- */
 
-int wicas_auth_genesis_account(wctx *x, const cJSON *addr, const char *where, uint8_t a[32], size_t *al, char *err,
-                         size_t errlen) {
+int wicas_auth_genesis_account(wctx *x, const cJSON *addr, const char *where, uint8_t a[32], size_t *al,
+                               char *err, size_t errlen) {
     if (!cJSON_IsString(addr) || wicas_chain_addr_decode(addr->valuestring, a, al))
         return wicas_errf(err, errlen, "genesis %s: invalid address %s", where,
                           cJSON_IsString(addr) ? addr->valuestring : "(missing)");
@@ -86,7 +87,8 @@ int wicas_auth_genesis_account(wctx *x, const cJSON *addr, const char *where, ui
 /* auth.accounts: [{"address": "wicas1..."}], numbered in file order */
 static int auth_genesis(wctx *x, const cJSON *auth, char *err, size_t errlen) {
     const cJSON *accs = cJSON_GetObjectItemCaseSensitive(auth, "accounts");
-    if (accs && !cJSON_IsArray(accs)) return wicas_errf(err, errlen, "genesis auth.accounts must be an array");
+    if (accs && !cJSON_IsArray(accs))
+        return wicas_errf(err, errlen, "genesis auth.accounts must be an array");
     const cJSON *it;
     size_t i = 0;
     cJSON_ArrayForEach(it, accs) {
@@ -94,7 +96,8 @@ static int auth_genesis(wctx *x, const cJSON *auth, char *err, size_t errlen) {
         snprintf(where, sizeof where, "auth.accounts[%zu]", i++);
         uint8_t a[32];
         size_t al;
-        if (wicas_auth_genesis_account(x, cJSON_GetObjectItemCaseSensitive(it, "address"), where, a, &al, err, errlen))
+        if (wicas_auth_genesis_account(x, cJSON_GetObjectItemCaseSensitive(it, "address"), where, a, &al, err,
+                                       errlen))
             return -1;
     }
     return 0;
@@ -129,7 +132,8 @@ static void q_account(wctx *x, const uint8_t *data, size_t len, wicas_chain_quer
             free(buf);
             wchain__base_account__free_unpacked(acc, NULL);
         } else if (rc == 0) {
-            wicas_query_fail(r, WICAS_CODE_KEY_NOT_FOUND, NULL, "account %s not found: key not found", q->address);
+            wicas_query_fail(r, WICAS_CODE_KEY_NOT_FOUND, NULL, "account %s not found: key not found",
+                             q->address);
         } else {
             wicas_query_fail(r, WICAS_CODE_INTERNAL, NULL, "%s", x->err);
         }
@@ -142,7 +146,8 @@ static void auth_query(wctx *x, const char *method, const char *path, const uint
     if (strcmp(method, "Account") == 0)
         q_account(x, data, len, r);
     else
-        wicas_query_fail(r, WICAS_CODE_UNKNOWN_REQUEST, NULL, "unknown query path '%s': unknown request", path);
+        wicas_query_fail(r, WICAS_CODE_UNKNOWN_REQUEST, NULL, "unknown query path '%s': unknown request",
+                         path);
 }
 
 const wicas_module wicas_module_auth = {

@@ -16,8 +16,8 @@
 struct cJSON;
 /* Genesis: decodes the address in addr and makes sure it has an account
  * (numbered now if new); where names the entry in messages. 0 or -1 with err. */
-int wicas_auth_genesis_account(wctx *x, const struct cJSON *addr, const char *where, uint8_t a[32], size_t *al, char *err,
-                         size_t errlen);
+int wicas_auth_genesis_account(wctx *x, const struct cJSON *addr, const char *where, uint8_t a[32],
+                               size_t *al, char *err, size_t errlen);
 /* Loads the account record; returns 1 found, 0 absent, -1 failure. */
 int wicas_acc_get(wctx *x, const uint8_t *addr, size_t al, Wchain__BaseAccount **out);
 int wicas_acc_set(wctx *x, const uint8_t *addr, size_t al, const Wchain__BaseAccount *a);

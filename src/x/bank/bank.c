@@ -109,7 +109,8 @@ int wicas_bank_all(wctx *x, const uint8_t *addr, size_t al, coin **out, size_t *
     return 0;
 }
 
-int wicas_bank_send(wctx *x, const uint8_t *from, size_t fl, const uint8_t *to, size_t tl, const coin *c, size_t n) {
+int wicas_bank_send(wctx *x, const uint8_t *from, size_t fl, const uint8_t *to, size_t tl, const coin *c,
+                    size_t n) {
     char fs[100], ts[100];
     wicas_addr_str(from, fl, fs);
     wicas_addr_str(to, tl, ts);
@@ -118,13 +119,14 @@ int wicas_bank_send(wctx *x, const uint8_t *from, size_t fl, const uint8_t *to, 
         if (wicas_bank_balance(x, from, fl, c[i].denom, &have)) return -1;
         if (have < c[i].amount)
             return wicas_ctx_fail(x, WICAS_CODE_INSUFFICIENT_FUNDS, WICAS_CHAIN_CODESPACE_SDK,
-                            "spendable balance %" PRIu64 "%s is smaller than %" PRIu64 "%s: insufficient funds", have,
-                            c[i].denom, c[i].amount, c[i].denom);
+                                  "spendable balance %" PRIu64 "%s is smaller than %" PRIu64
+                                  "%s: insufficient funds",
+                                  have, c[i].denom, c[i].amount, c[i].denom);
         if (wicas_bank_set_balance(x, from, fl, c[i].denom, have - c[i].amount)) return -1;
         if (wicas_bank_balance(x, to, tl, c[i].denom, &theirs)) return -1;
         if (theirs > UINT64_MAX - c[i].amount)
-            return wicas_ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK, "balance overflow for %s",
-                            c[i].denom);
+            return wicas_ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK,
+                                  "balance overflow for %s", c[i].denom);
         if (wicas_bank_set_balance(x, to, tl, c[i].denom, theirs + c[i].amount)) return -1;
     }
     /* the recipient account is created on first receipt, as in the SDK */
@@ -143,18 +145,18 @@ int wicas_bank_msg_send(wctx *x, const Wchain__MsgSend *m) {
     uint8_t from[32], to[32];
     size_t fl, tl;
     if (wicas_chain_addr_decode(m->from_address, from, &fl))
-        return wicas_ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK, "invalid from address '%s'",
-                        m->from_address);
+        return wicas_ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK,
+                              "invalid from address '%s'", m->from_address);
     if (wicas_chain_addr_decode(m->to_address, to, &tl))
-        return wicas_ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK, "invalid to address '%s'",
-                        m->to_address);
+        return wicas_ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK,
+                              "invalid to address '%s'", m->to_address);
     coin *c = NULL;
     size_t n = 0;
     char err[200];
     if (wicas_coins_from_pb(m->amount, m->n_amount, &c, &n, err, sizeof err) || n == 0) {
         free(c);
         return wicas_ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK, "%s",
-                        n == 0 ? "amount is empty: invalid coins" : err);
+                              n == 0 ? "amount is empty: invalid coins" : err);
     }
     int rc = wicas_bank_send(x, from, fl, to, tl, c, n);
     free(c);
@@ -166,8 +168,8 @@ int wicas_bank_msg_send(wctx *x, const Wchain__MsgSend *m) {
 #define URL_SEND "/cosmos.bank.v1beta1.MsgSend"
 
 /* ValidateBasic + GetSigners of MsgSend. */
-static int send_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code, char *err,
-                       size_t errlen) {
+static int send_signer(const char *url, const uint8_t *val, size_t len, char **signer, uint32_t *code,
+                       char *err, size_t errlen) {
     Wchain__MsgSend *m = wchain__msg_send__unpack(NULL, len, val);
     if (!m) {
         *code = WICAS_CODE_TX_DECODE;
@@ -199,7 +201,8 @@ static int send_signer(const char *url, const uint8_t *val, size_t len, char **s
     return rc;
 }
 
-static int send_handle(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp, size_t *resp_len) {
+static int send_handle(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp,
+                       size_t *resp_len) {
     (void)url;
     (void)resp;
     (void)resp_len; /* MsgSendResponse is empty */
@@ -216,7 +219,8 @@ static int send_handle(wctx *x, const char *url, const uint8_t *val, size_t len,
  * an address gets an account (in file order) if it has none yet */
 static int bank_genesis(wctx *x, const cJSON *bank, char *err, size_t errlen) {
     const cJSON *bals = cJSON_GetObjectItemCaseSensitive(bank, "balances");
-    if (bals && !cJSON_IsArray(bals)) return wicas_errf(err, errlen, "genesis bank.balances must be an array");
+    if (bals && !cJSON_IsArray(bals))
+        return wicas_errf(err, errlen, "genesis bank.balances must be an array");
     const cJSON *it;
     size_t i = 0;
     cJSON_ArrayForEach(it, bals) {
@@ -224,10 +228,12 @@ static int bank_genesis(wctx *x, const cJSON *bank, char *err, size_t errlen) {
         snprintf(where, sizeof where, "bank.balances[%zu]", i++);
         uint8_t a[32];
         size_t al;
-        if (wicas_auth_genesis_account(x, cJSON_GetObjectItemCaseSensitive(it, "address"), where, a, &al, err, errlen))
+        if (wicas_auth_genesis_account(x, cJSON_GetObjectItemCaseSensitive(it, "address"), where, a, &al, err,
+                                       errlen))
             return -1;
         const cJSON *coins = cJSON_GetObjectItemCaseSensitive(it, "coins");
-        if (!cJSON_IsArray(coins)) return wicas_errf(err, errlen, "genesis %s: coins must be an array", where);
+        if (!cJSON_IsArray(coins))
+            return wicas_errf(err, errlen, "genesis %s: coins must be an array", where);
         const cJSON *cn;
         cJSON_ArrayForEach(cn, coins) {
             const cJSON *d = cJSON_GetObjectItemCaseSensitive(cn, "denom");
@@ -235,7 +241,8 @@ static int bank_genesis(wctx *x, const cJSON *bank, char *err, size_t errlen) {
             uint64_t amount, have;
             if (!cJSON_IsString(d) || !denom_valid(d->valuestring) || !cJSON_IsString(am) ||
                 wicas_parse_u64(am->valuestring, &amount))
-                return wicas_errf(err, errlen, "genesis %s: each coin needs a valid denom and a decimal string amount",
+                return wicas_errf(err, errlen,
+                                  "genesis %s: each coin needs a valid denom and a decimal string amount",
                                   where);
             if (wicas_bank_balance(x, a, al, d->valuestring, &have) || have > UINT64_MAX - amount ||
                 wicas_bank_set_balance(x, a, al, d->valuestring, have + amount))
@@ -297,10 +304,12 @@ static void q_all_balances(wctx *x, const uint8_t *data, size_t len, wicas_chain
             uint64_t limit = q->pagination && q->pagination->limit ? q->pagination->limit : 100;
             char start[128] = "", next_buf[128] = "";
             if (q->pagination && q->pagination->key.len) {
-                size_t kl = q->pagination->key.len < sizeof start - 1 ? q->pagination->key.len : sizeof start - 1;
+                size_t kl =
+                    q->pagination->key.len < sizeof start - 1 ? q->pagination->key.len : sizeof start - 1;
                 memcpy(start, q->pagination->key.data, kl);
                 start[kl] = 0;
-                while (first < n && strcmp(c[first].denom, start) < 0) first++;
+                while (first < n && strcmp(c[first].denom, start) < 0)
+                    first++;
             }
             const char *next_denom = NULL;
             if (n - first > limit) {
@@ -349,7 +358,8 @@ static void bank_query(wctx *x, const char *method, const char *path, const uint
     else if (strcmp(method, "AllBalances") == 0)
         q_all_balances(x, data, len, r);
     else
-        wicas_query_fail(r, WICAS_CODE_UNKNOWN_REQUEST, NULL, "unknown query path '%s': unknown request", path);
+        wicas_query_fail(r, WICAS_CODE_UNKNOWN_REQUEST, NULL, "unknown query path '%s': unknown request",
+                         path);
 }
 
 static const wicas_msg_route bank_msgs[] = {

@@ -71,16 +71,17 @@ int wicas_wasm_code_get(wctx *x, uint64_t id, Wchain__StoredCode **out);
 int wicas_wasm_contract_get(wctx *x, const uint8_t a[32], Wchain__ContractInfo **out);
 int wicas_wasm_contract_set(wctx *x, const uint8_t a[32], const Wchain__ContractInfo *ci);
 /* The ContractsByCode index key of contract a (k holds 128 bytes); its length. */
-size_t wicas_wasm_bycode_key(uint64_t code_id, const Wchain__ContractInfo *ci, const uint8_t a[32], uint8_t *k);
+size_t wicas_wasm_bycode_key(uint64_t code_id, const Wchain__ContractInfo *ci, const uint8_t a[32],
+                             uint8_t *k);
 /* Decodes bech32 `contract` into a and loads its record (and its code's when
  * code is not NULL); a missing one fails x with "no such contract" / "no such
  * code". 0 with *ci (and *code) to free, or -1 with nothing to free. */
 int wicas_wasm_load_contract(wctx *x, const char *contract, uint8_t a[32], Wchain__ContractInfo **ci,
-                       Wchain__StoredCode **code);
+                             Wchain__StoredCode **code);
 /* Compiles `wasm` on this handle's VM and records it as the next code id by
  * `creator`: *code_id and its checksum. No gas is charged here. */
 int wicas_wasm_store_code(wctx *x, const uint8_t *creator, size_t cl, const uint8_t *wasm, size_t len,
-                    uint64_t *code_id, uint8_t checksum[32]);
+                          uint64_t *code_id, uint8_t checksum[32]);
 
 /* ---- the VM glue (wasm_vm.c) --------------------------------------------------------------- */
 /* The VM this handle runs contracts on: the query slot's in a query view. */
@@ -91,8 +92,8 @@ wicas_vm *wicas_wasm_vm_of(const wicas_chain *c);
  * wicas_vm_result_free also on failure), or -1 with x failed with fail_code
  * (or the storage's failure, or out of gas, or a node fault). */
 int wicas_wasm_call_contract(wctx *x, const uint8_t a[32], const uint8_t cs[32], wicas_vm_entry entry,
-                       const char *info_json, const uint8_t *msg, size_t msg_len, uint32_t fail_code,
-                       wicas_vm_result *res);
+                             const char *info_json, const uint8_t *msg, size_t msg_len, uint32_t fail_code,
+                             wicas_vm_result *res);
 /* MessageInfo JSON for `sender` sending funds c[0..n); malloc'd, NULL out of memory. */
 char *wicas_wasm_info_json(const char *sender, const coin *c, size_t n);
 /* A smart query of `contract` with msg: the answer (malloc'd, *ok true), or
@@ -111,14 +112,14 @@ bool wicas_wasm_json_ok(const uint8_t *p, size_t n);
  * whose text names the class of failure ("decode", "address", else invalid
  * request). */
 int wicas_wasm_validate_msg(const char *url, const uint8_t *val, size_t len, char **signer, char *err,
-                      size_t errlen);
+                            size_t errlen);
 /* The Msg server: runs wasm message `url` in x; its packed Msg*Response in *resp. */
 int wicas_wasm_msg_handle(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp,
-                    size_t *resp_len);
+                          size_t *resp_len);
 
 /* ---- queries (wasm_query.c) ------------------------------------------------------------------ */
 /* The /cosmwasm.wasm.v1.Query/ service (wicas_query_fn). */
 void wicas_wasm_query_service(wctx *x, const char *method, const char *path, const uint8_t *data, size_t len,
-                        wicas_chain_query_result *r);
+                              wicas_chain_query_result *r);
 
 #endif

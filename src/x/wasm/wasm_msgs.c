@@ -63,7 +63,7 @@ bool wicas_wasm_json_ok(const uint8_t *p, size_t n) {
 }
 
 int wicas_wasm_validate_msg(const char *u, const uint8_t *val, size_t len, char **signer, char *err,
-                      size_t errlen) {
+                            size_t errlen) {
     *signer = NULL;
     int rc = 0;
     char tmp[200];
@@ -171,7 +171,8 @@ static int do_instantiate(wctx *x, const uint8_t *sender, size_t sl, const char 
     Wchain__StoredCode *code = NULL;
     int rc = wicas_wasm_code_get(x, code_id, &code);
     if (rc < 0) return -1;
-    if (rc == 0) return wicas_ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CODE, WASM_CS, "no such code: %" PRIu64, code_id);
+    if (rc == 0)
+        return wicas_ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CODE, WASM_CS, "no such code: %" PRIu64, code_id);
     uint64_t inst;
     if (wicas_wasm_next_seq(x, K_INST_SEQ, &inst)) goto fail;
     classic_addr(code_id, inst, out_addr);
@@ -180,7 +181,8 @@ static int do_instantiate(wctx *x, const uint8_t *sender, size_t sl, const char 
     if (rc != 0) {
         if (existing) wchain__contract_info__free_unpacked(existing, NULL);
         if (rc == 1)
-            wicas_ctx_fail(x, WICAS_WASM_CODE_DUPLICATE, WASM_CS, "contract address already exists: duplicate");
+            wicas_ctx_fail(x, WICAS_WASM_CODE_DUPLICATE, WASM_CS,
+                           "contract address already exists: duplicate");
         goto fail;
     }
     if (wicas_acc_ensure(x, out_addr, 32)) goto fail;
@@ -199,7 +201,8 @@ static int do_instantiate(wctx *x, const uint8_t *sender, size_t sl, const char 
     ci.created = &pos;
     if (wicas_wasm_contract_set(x, out_addr, &ci)) goto fail;
     uint8_t bk[128];
-    if (wicas_st_set(x, bk, wicas_wasm_bycode_key(code_id, &ci, out_addr, bk), (const uint8_t *)"", 0)) goto fail;
+    if (wicas_st_set(x, bk, wicas_wasm_bycode_key(code_id, &ci, out_addr, bk), (const uint8_t *)"", 0))
+        goto fail;
     char *info = wicas_wasm_info_json(creator, funds, nf);
     if (!info) {
         wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
@@ -207,7 +210,7 @@ static int do_instantiate(wctx *x, const uint8_t *sender, size_t sl, const char 
     }
     wicas_vm_result res;
     rc = wicas_wasm_call_contract(x, out_addr, code->checksum.data, WICAS_VM_INSTANTIATE, info, msg, msg_len,
-                            WICAS_WASM_CODE_INSTANTIATE_FAILED, &res);
+                                  WICAS_WASM_CODE_INSTANTIATE_FAILED, &res);
     free(info);
     if (rc) {
         wicas_vm_result_free(&res);
@@ -242,7 +245,7 @@ static int do_execute(wctx *x, const uint8_t *sender, size_t sl, const char *con
     }
     wicas_vm_result res;
     rc = wicas_wasm_call_contract(x, a, code->checksum.data, WICAS_VM_EXECUTE, info, msg, msg_len,
-                            WICAS_WASM_CODE_EXECUTE_FAILED, &res);
+                                  WICAS_WASM_CODE_EXECUTE_FAILED, &res);
     if (rc == 0) {
         wicas_ev_add(&x->ev, "execute", "_contract_address", contract, NULL);
         rc = handle_response(x, a, res.ok_json, data, data_len);
@@ -266,7 +269,7 @@ int wicas_wasm_sudo(wctx *x, const uint8_t contract[32], const uint8_t *msg, siz
     if (wicas_wasm_load_contract(x, as, a, &ci, &code)) return -1;
     wicas_vm_result res;
     int rc = wicas_wasm_call_contract(x, a, code->checksum.data, WICAS_VM_SUDO, NULL, msg, len,
-                                WICAS_WASM_CODE_EXECUTE_FAILED, &res);
+                                      WICAS_WASM_CODE_EXECUTE_FAILED, &res);
     if (rc == 0) {
         wicas_ev_add(&x->ev, "sudo", "_contract_address", as, NULL);
         uint8_t *d = NULL;
@@ -290,12 +293,14 @@ static int do_migrate(wctx *x, const uint8_t *sender, size_t sl, const char *con
     int rc = -1;
     Wchain__StoredCode *code = NULL;
     if (!*ci->admin || strcmp(ci->admin, ss) != 0) {
-        wicas_ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK, "can not migrate: unauthorized");
+        wicas_ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK,
+                       "can not migrate: unauthorized");
         goto done;
     }
     int r = wicas_wasm_code_get(x, new_code, &code);
     if (r != 1) {
-        if (r == 0) wicas_ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CODE, WASM_CS, "no such code: %" PRIu64, new_code);
+        if (r == 0)
+            wicas_ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CODE, WASM_CS, "no such code: %" PRIu64, new_code);
         goto done;
     }
     /* MigrateInfo for contracts whose migrate takes it (cosmwasm-std 2.2):
@@ -334,7 +339,7 @@ static int do_migrate(wctx *x, const uint8_t *sender, size_t sl, const char *con
     }
     wicas_vm_result res;
     rc = wicas_wasm_call_contract(x, a, code->checksum.data, WICAS_VM_MIGRATE, minfo, msg, msg_len,
-                            WICAS_WASM_CODE_MIGRATION_FAILED, &res);
+                                  WICAS_WASM_CODE_MIGRATION_FAILED, &res);
     free(minfo);
     if (rc == 0) {
         char ids[24];
@@ -359,7 +364,7 @@ static int do_set_admin(wctx *x, const uint8_t *sender, size_t sl, const char *c
     int rc = -1;
     if (!*ci->admin || strcmp(ci->admin, ss) != 0) {
         wicas_ctx_fail(x, WICAS_CODE_UNAUTHORIZED, WICAS_CHAIN_CODESPACE_SDK,
-                 "can not modify contract: unauthorized");
+                       "can not modify contract: unauthorized");
     } else {
         char *old = ci->admin;
         ci->admin = (char *)new_admin;
@@ -367,7 +372,7 @@ static int do_set_admin(wctx *x, const uint8_t *sender, size_t sl, const char *c
         ci->admin = old;
         if (!rc)
             wicas_ev_add(&x->ev, "update_contract_admin", "_contract_address", contract, "new_admin_address",
-                   new_admin, NULL);
+                         new_admin, NULL);
     }
     wchain__contract_info__free_unpacked(ci, NULL);
     return rc;
@@ -465,7 +470,7 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
     cJSON *j = cJSON_Parse(json);
     if (!j)
         return wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
-                        "contract message is not JSON: invalid CosmosMsg from the contract");
+                              "contract message is not JSON: invalid CosmosMsg from the contract");
     int rc = -1;
     char self[100];
     wicas_addr_str(a, 32, self);
@@ -480,14 +485,14 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         size_t tl;
         if (!cJSON_IsString(to) || wicas_chain_addr_decode(to->valuestring, tb, &tl))
             wicas_ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK,
-                     "bank send from contract: invalid to_address");
+                           "bank send from contract: invalid to_address");
         else if (json_coins(x, cJSON_GetObjectItemCaseSensitive(s, "amount"), &c, &nc) == 0) {
             if (nc == 0)
                 wicas_ctx_fail(x, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK,
-                         "bank send from contract: empty amount");
+                               "bank send from contract: empty amount");
             else {
-                wicas_ev_add(&x->ev, "message", "action", "/cosmos.bank.v1beta1.MsgSend", "sender", self, "module",
-                       "bank", NULL);
+                wicas_ev_add(&x->ev, "message", "action", "/cosmos.bank.v1beta1.MsgSend", "sender", self,
+                             "module", "bank", NULL);
                 rc = wicas_bank_send(x, a, 32, tb, tl, c, nc);
                 *resp_url = "/cosmos.bank.v1beta1.MsgSendResponse";
             }
@@ -499,7 +504,7 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         uint8_t *m = wicas_wasm_b64dec(cJSON_GetObjectItemCaseSensitive(e, "msg"), &ml);
         if (!cJSON_IsString(to) || !m)
             wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
-                     "wasm execute from contract: contract_addr and base64 msg required");
+                           "wasm execute from contract: contract_addr and base64 msg required");
         else if (json_coins(x, cJSON_GetObjectItemCaseSensitive(e, "funds"), &c, &nc) == 0) {
             uint8_t *d = NULL;
             size_t dl = 0;
@@ -518,7 +523,7 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         if (!cJSON_IsNumber(cid) || cid->valuedouble < 1 || !cJSON_IsString(label) || !m ||
             (admin && !cJSON_IsNull(admin) && (!cJSON_IsString(admin) || !addr_ok(admin->valuestring))))
             wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
-                     "wasm instantiate from contract: code_id, label, base64 msg required");
+                           "wasm instantiate from contract: code_id, label, base64 msg required");
         else if (json_coins(x, cJSON_GetObjectItemCaseSensitive(e, "funds"), &c, &nc) == 0) {
             uint8_t na[32], *d = NULL;
             size_t dl = 0;
@@ -540,7 +545,7 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         uint8_t *m = wicas_wasm_b64dec(cJSON_GetObjectItemCaseSensitive(e, "msg"), &ml);
         if (!cJSON_IsString(to) || !cJSON_IsNumber(cid) || !m)
             wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
-                     "wasm migrate from contract: contract_addr, new_code_id, msg required");
+                           "wasm migrate from contract: contract_addr, new_code_id, msg required");
         else {
             uint8_t *d = NULL;
             size_t dl = 0;
@@ -557,7 +562,7 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         const cJSON *ad = cJSON_GetObjectItemCaseSensitive(e, "admin");
         if (!cJSON_IsString(to) || !cJSON_IsString(ad) || !addr_ok(ad->valuestring))
             wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
-                     "wasm update_admin from contract: contract_addr, admin required");
+                           "wasm update_admin from contract: contract_addr, admin required");
         else
             rc = do_set_admin(x, a, 32, to->valuestring, ad->valuestring);
         *resp_url = "/cosmwasm.wasm.v1.MsgUpdateAdminResponse";
@@ -566,7 +571,7 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
             cJSON_GetObjectItemCaseSensitive(wasm, "clear_admin"), "contract_addr");
         if (!cJSON_IsString(to))
             wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_MSG, WASM_CS,
-                     "wasm clear_admin from contract: contract_addr required");
+                           "wasm clear_admin from contract: contract_addr required");
         else
             rc = do_set_admin(x, a, 32, to->valuestring, "");
         *resp_url = "/cosmwasm.wasm.v1.MsgClearAdminResponse";
@@ -576,7 +581,8 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         const cJSON *custom = cJSON_GetObjectItemCaseSensitive(j, "custom");
         rc = wicas_wasm_custom_route(custom, true)->custom_msg(x, a, custom, resp_url);
     } else {
-        wicas_ctx_fail(x, WICAS_WASM_CODE_UNKNOWN_MSG, WASM_CS, "unknown message from the contract: %.100s", json);
+        wicas_ctx_fail(x, WICAS_WASM_CODE_UNKNOWN_MSG, WASM_CS, "unknown message from the contract: %.100s",
+                       json);
     }
     free(c);
     cJSON_Delete(j);
@@ -654,8 +660,8 @@ static int call_reply(wctx *x, const uint8_t a[32], const wicas_vm_submsg *sm, b
         return -1;
     }
     wicas_vm_result vr;
-    int rc = wicas_wasm_call_contract(x, a, code->checksum.data, WICAS_VM_REPLY, NULL, (uint8_t *)msg, strlen(msg),
-                                WICAS_WASM_CODE_EXECUTE_FAILED, &vr);
+    int rc = wicas_wasm_call_contract(x, a, code->checksum.data, WICAS_VM_REPLY, NULL, (uint8_t *)msg,
+                                      strlen(msg), WICAS_WASM_CODE_EXECUTE_FAILED, &vr);
     free(msg);
     if (rc == 0) {
         wicas_ev_add(&x->ev, "reply", "_contract_address", as, NULL);
@@ -691,7 +697,7 @@ static int contract_event(wctx *x, const char *type, const char *contract, const
     for (size_t i = 0; e && i < n; i++) {
         if (!attr_key_ok(attrs[i].key))
             return wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_EVENT, WASM_CS,
-                            "attribute key '%s' is empty or reserved: invalid event", attrs[i].key);
+                                  "attribute key '%s' is empty or reserved: invalid event", attrs[i].key);
         wicas_ev_attr(e, attrs[i].key, attrs[i].value);
     }
     return 0;
@@ -712,7 +718,7 @@ static int handle_response(wctx *x, const uint8_t a[32], const char *ok_json, ui
     for (size_t i = 0; i < r.n_events && !rc; i++) {
         if (strlen(r.events[i].type) < 2) {
             rc = wicas_ctx_fail(x, WICAS_WASM_CODE_INVALID_EVENT, WASM_CS,
-                          "event type '%s' too short: invalid event", r.events[i].type);
+                                "event type '%s' too short: invalid event", r.events[i].type);
             break;
         }
         char t[300];
@@ -751,7 +757,8 @@ static int handle_response(wctx *x, const uint8_t a[32], const char *ok_json, ui
                         wicas_ev_attr(e, sub.ev.ev[k].attrs[q].key, sub.ev.ev[k].attrs[q].value);
                 }
             }
-            if (wicas_ctx_end(&sub, x, true)) rc = wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
+            if (wicas_ctx_end(&sub, x, true))
+                rc = wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "out of memory");
             if (!rc && reply) rc = call_reply(x, a, sm, true, &copy, d, dl, url, NULL, used, data, data_len);
             wicas_ev_free(&copy);
         } else {
@@ -785,12 +792,13 @@ static int handle_response(wctx *x, const uint8_t a[32], const char *ok_json, ui
 
 static int sender_of(wctx *x, const char *s, uint8_t a[32], size_t *al) {
     if (wicas_chain_addr_decode(s, a, al))
-        return wicas_ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK, "invalid sender address");
+        return wicas_ctx_fail(x, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK,
+                              "invalid sender address");
     return 0;
 }
 
 int wicas_wasm_msg_handle(wctx *x, const char *url, const uint8_t *val, size_t len, uint8_t **resp,
-                    size_t *resp_len) {
+                          size_t *resp_len) {
     *resp = NULL;
     *resp_len = 0;
     uint8_t s[32];
@@ -803,7 +811,7 @@ int wicas_wasm_msg_handle(wctx *x, const char *url, const uint8_t *val, size_t l
         uint8_t cs[32];
         if (!rc)
             rc = wicas_gas_use(x, GAS_WASM_COMPILE_PER_BYTE * (uint64_t)m->wasm_byte_code.len,
-                         "Compiling wasm bytecode");
+                               "Compiling wasm bytecode");
         if (!rc) rc = wicas_wasm_store_code(x, s, sl, m->wasm_byte_code.data, m->wasm_byte_code.len, &id, cs);
         wchain__msg_store_code__free_unpacked(m, NULL);
         if (rc) return -1;
@@ -823,7 +831,8 @@ int wicas_wasm_msg_handle(wctx *x, const char *url, const uint8_t *val, size_t l
     if (strcmp(url, URL_INST) == 0) {
         Wchain__MsgInstantiateContract *m = wchain__msg_instantiate_contract__unpack(NULL, len, val);
         if (!m)
-            return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgInstantiateContract");
+            return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK,
+                                  "bad MsgInstantiateContract");
         coin *c = NULL;
         size_t nc = 0;
         char err[200];
@@ -844,7 +853,9 @@ int wicas_wasm_msg_handle(wctx *x, const char *url, const uint8_t *val, size_t l
         wchain__msg_instantiate_contract__free_unpacked(m, NULL);
     } else if (strcmp(url, URL_EXEC) == 0) {
         Wchain__MsgExecuteContract *m = wchain__msg_execute_contract__unpack(NULL, len, val);
-        if (!m) return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgExecuteContract");
+        if (!m)
+            return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK,
+                                  "bad MsgExecuteContract");
         coin *c = NULL;
         size_t nc = 0;
         char err[200];
@@ -859,28 +870,32 @@ int wicas_wasm_msg_handle(wctx *x, const char *url, const uint8_t *val, size_t l
         wchain__msg_execute_contract__free_unpacked(m, NULL);
     } else if (strcmp(url, URL_MIGRATE) == 0) {
         Wchain__MsgMigrateContract *m = wchain__msg_migrate_contract__unpack(NULL, len, val);
-        if (!m) return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgMigrateContract");
+        if (!m)
+            return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK,
+                                  "bad MsgMigrateContract");
         if (sender_of(x, m->sender, s, &sl) == 0)
             rc = do_migrate(x, s, sl, m->contract, m->code_id, m->msg.data, m->msg.len, &data, &dl);
         if (rc == 0) rc = pack_contract_response(x, URL_MIGRATE, NULL, data, dl, resp, resp_len, NULL);
         wchain__msg_migrate_contract__free_unpacked(m, NULL);
     } else if (strcmp(url, URL_ADMIN) == 0) {
         Wchain__MsgUpdateAdmin *m = wchain__msg_update_admin__unpack(NULL, len, val);
-        if (!m) return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgUpdateAdmin");
+        if (!m)
+            return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgUpdateAdmin");
         if (sender_of(x, m->sender, s, &sl) == 0) rc = do_set_admin(x, s, sl, m->contract, m->new_admin);
         wchain__msg_update_admin__free_unpacked(m, NULL);
         Wchain__MsgUpdateAdminResponse r = WCHAIN__MSG_UPDATE_ADMIN_RESPONSE__INIT;
         if (rc == 0) rc = pack_msg_response(x, &r.base, resp, resp_len);
     } else if (strcmp(url, URL_CLEAR) == 0) {
         Wchain__MsgClearAdmin *m = wchain__msg_clear_admin__unpack(NULL, len, val);
-        if (!m) return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgClearAdmin");
+        if (!m)
+            return wicas_ctx_fail(x, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK, "bad MsgClearAdmin");
         if (sender_of(x, m->sender, s, &sl) == 0) rc = do_set_admin(x, s, sl, m->contract, "");
         wchain__msg_clear_admin__free_unpacked(m, NULL);
         Wchain__MsgClearAdminResponse r = WCHAIN__MSG_CLEAR_ADMIN_RESPONSE__INIT;
         if (rc == 0) rc = pack_msg_response(x, &r.base, resp, resp_len);
     } else {
         rc = wicas_ctx_fail(x, WICAS_CODE_UNKNOWN_REQUEST, WICAS_CHAIN_CODESPACE_SDK,
-                      "unrecognized wasm message %s", url);
+                            "unrecognized wasm message %s", url);
     }
     free(data);
     return rc;

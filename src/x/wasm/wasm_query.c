@@ -34,7 +34,7 @@ static void fill_code_info(Wchain__CodeInfoResponse *ci, Wchain__AccessConfig *a
 }
 
 void wicas_wasm_query_service(wctx *x, const char *name, const char *path, const uint8_t *data, size_t len,
-                        wicas_chain_query_result *r) {
+                              wicas_chain_query_result *r) {
     (void)path;
     if (strcmp(name, "ContractInfo") == 0) {
         Wchain__QueryContractInfoRequest *q = wchain__query_contract_info_request__unpack(NULL, len, data);
@@ -143,7 +143,8 @@ void wicas_wasm_query_service(wctx *x, const char *name, const char *path, const
             return wicas_query_fail(r, WICAS_CODE_TX_DECODE, WICAS_CHAIN_CODESPACE_SDK,
                                     "cannot decode QueryCodesRequest");
         uint64_t limit = q->pagination && q->pagination->limit ? q->pagination->limit : 100;
-        uint64_t start = q->pagination && q->pagination->key.len == 8 ? wicas_be64_get(q->pagination->key.data) : 1;
+        uint64_t start =
+            q->pagination && q->pagination->key.len == 8 ? wicas_be64_get(q->pagination->key.data) : 1;
         Wchain__StoredCode **scs = NULL;
         size_t n = 0;
         uint64_t next = 0;

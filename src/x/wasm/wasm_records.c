@@ -52,7 +52,8 @@ int wicas_wasm_code_get(wctx *x, uint64_t id, Wchain__StoredCode **out) {
     *out = wchain__stored_code__unpack(NULL, vl, v);
     free(v);
     return *out ? 1
-                : wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "stored code record %" PRIu64 " is corrupt", id);
+                : wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "stored code record %" PRIu64 " is corrupt",
+                                 id);
 }
 
 int wicas_wasm_contract_get(wctx *x, const uint8_t a[32], Wchain__ContractInfo **out) {
@@ -77,7 +78,8 @@ int wicas_wasm_contract_set(wctx *x, const uint8_t a[32], const Wchain__Contract
     return rc;
 }
 
-size_t wicas_wasm_bycode_key(uint64_t code_id, const Wchain__ContractInfo *ci, const uint8_t a[32], uint8_t *k) {
+size_t wicas_wasm_bycode_key(uint64_t code_id, const Wchain__ContractInfo *ci, const uint8_t a[32],
+                             uint8_t *k) {
     size_t o = strlen(K_BYCODE);
     memcpy(k, K_BYCODE, o);
     wicas_be64_put(k + o, code_id);
@@ -88,13 +90,13 @@ size_t wicas_wasm_bycode_key(uint64_t code_id, const Wchain__ContractInfo *ci, c
 }
 
 int wicas_wasm_load_contract(wctx *x, const char *contract, uint8_t a[32], Wchain__ContractInfo **ci,
-                       Wchain__StoredCode **code) {
+                             Wchain__StoredCode **code) {
     size_t al;
     *ci = NULL;
     if (code) *code = NULL;
     if (!contract || wicas_chain_addr_decode(contract, a, &al) || al != 32) {
         return wicas_ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CONTRACT, WASM_CS, "no such contract: %s",
-                        contract ? contract : "");
+                              contract ? contract : "");
     }
     int rc = wicas_wasm_contract_get(x, a, ci);
     if (rc < 0) return -1;
@@ -106,22 +108,23 @@ int wicas_wasm_load_contract(wctx *x, const char *contract, uint8_t a[32], Wchai
             wchain__contract_info__free_unpacked(*ci, NULL);
             *ci = NULL;
             return rc < 0 ? -1
-                          : wicas_ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CODE, WASM_CS, "no such code for contract %s",
-                                     contract);
+                          : wicas_ctx_fail(x, WICAS_WASM_CODE_NO_SUCH_CODE, WASM_CS,
+                                           "no such code for contract %s", contract);
         }
     }
     return 0;
 }
 
 int wicas_wasm_store_code(wctx *x, const uint8_t *creator, size_t cl, const uint8_t *wasm, size_t len,
-                    uint64_t *code_id, uint8_t checksum[32]) {
+                          uint64_t *code_id, uint8_t checksum[32]) {
     wicas_sha256(wasm, len, checksum);
     char err[300];
     wicas_vm_status vs = wicas_vm_store_code(wicas_wasm_vm_of(x->c), wasm, len, NULL, err, sizeof err);
     if (vs != WICAS_VM_OK && !wicas_vm_status_is_deterministic(vs))
         return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "storing code failed on this node: %s", err);
     if (vs != WICAS_VM_OK)
-        return wicas_ctx_fail(x, WICAS_WASM_CODE_CREATE_FAILED, WASM_CS, "create wasm contract failed: %s", err);
+        return wicas_ctx_fail(x, WICAS_WASM_CODE_CREATE_FAILED, WASM_CS, "create wasm contract failed: %s",
+                              err);
     if (wicas_wasm_next_seq(x, K_CODE_SEQ, code_id)) return -1;
     uint8_t k[64];
     size_t kl = wicas_wasm_key(K_BYTECODE, checksum, 32, k);

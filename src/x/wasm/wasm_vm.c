@@ -251,7 +251,7 @@ static char *answer(wctx *q, const cJSON *j, char **sys) {
         size_t al;
         if (!cJSON_IsString(addr) || wicas_chain_addr_decode(addr->valuestring, a, &al)) {
             wicas_ctx_fail(q, WICAS_CODE_INVALID_ADDRESS, WICAS_CHAIN_CODESPACE_SDK,
-                     "invalid address in bank query");
+                           "invalid address in bank query");
             return NULL;
         }
         if (b) {
@@ -259,7 +259,7 @@ static char *answer(wctx *q, const cJSON *j, char **sys) {
             uint64_t amt = 0;
             if (!cJSON_IsString(d) || wicas_bank_balance(q, a, al, d->valuestring, &amt)) {
                 wicas_ctx_fail(q, WICAS_CODE_INVALID_COINS, WICAS_CHAIN_CODESPACE_SDK,
-                         "invalid denom in bank query");
+                               "invalid denom in bank query");
                 return NULL;
             }
             cJSON *o = cJSON_CreateObject(), *c = cJSON_AddObjectToObject(o, "amount");
@@ -447,13 +447,13 @@ static int vm_querier(void *ctx, const char *req, size_t len, uint64_t gas_limit
 /* Runs entry on contract a. On success *res holds the VM result. Converts VM
  * gas to SDK gas and charges x. Returns 0 or -1 (x failed with `fail_code`). */
 int wicas_wasm_call_contract(wctx *x, const uint8_t a[32], const uint8_t cs[32], wicas_vm_entry entry,
-                       const char *info_json, const uint8_t *msg, size_t msg_len, uint32_t fail_code,
-                       wicas_vm_result *res) {
+                             const char *info_json, const uint8_t *msg, size_t msg_len, uint32_t fail_code,
+                             wicas_vm_result *res) {
     memset(res, 0, sizeof *res);
     wicas_chain *c = x->c;
     if (x->depth >= MAX_DEPTH)
-        return wicas_ctx_fail(x, WICAS_WASM_CODE_LIMIT, WASM_CS, "contract call depth exceeds %d: exceeds limit",
-                        MAX_DEPTH);
+        return wicas_ctx_fail(x, WICAS_WASM_CODE_LIMIT, WASM_CS,
+                              "contract call depth exceeds %d: exceeds limit", MAX_DEPTH);
     if (wicas_gas_use(x, GAS_WASM_INSTANCE, "Loading CosmWasm module")) return -1;
     if (ensure_code(x, cs)) return -1;
     char as[100];
@@ -488,7 +488,7 @@ int wicas_wasm_call_contract(wctx *x, const uint8_t a[32], const uint8_t cs[32],
             snprintf(c->halt, sizeof c->halt, "contract call failed on this node: %s: %s",
                      wicas_vm_strerror(s), res->error ? res->error : "");
         return wicas_ctx_fail(x, WICAS_CODE_INTERNAL, WASM_CS, "contract call failed on this node: %s",
-                        wicas_vm_strerror(s));
+                              wicas_vm_strerror(s));
     }
     uint64_t sdk_gas = (res->gas_used + WICAS_VM_GAS_MULTIPLIER - 1) / WICAS_VM_GAS_MULTIPLIER;
     if (s == WICAS_VM_ERR_OUT_OF_GAS) return wicas_gas_use(x, remain + 1, "wasm contract");
@@ -496,12 +496,12 @@ int wicas_wasm_call_contract(wctx *x, const uint8_t a[32], const uint8_t cs[32],
     if (s != WICAS_VM_OK) {
         if (x->code) return -1; /* a storage failure already named the cause */
         return wicas_ctx_fail(x, fail_code, WASM_CS, "%s wasm contract failed: %s",
-                        entry == WICAS_VM_INSTANTIATE ? "instantiate"
-                        : entry == WICAS_VM_MIGRATE   ? "migrate"
-                        : entry == WICAS_VM_QUERY     ? "query"
-                        : entry == WICAS_VM_REPLY     ? "reply"
-                                                      : "execute",
-                        res->error ? res->error : wicas_vm_strerror(s));
+                              entry == WICAS_VM_INSTANTIATE ? "instantiate"
+                              : entry == WICAS_VM_MIGRATE   ? "migrate"
+                              : entry == WICAS_VM_QUERY     ? "query"
+                              : entry == WICAS_VM_REPLY     ? "reply"
+                                                            : "execute",
+                              res->error ? res->error : wicas_vm_strerror(s));
     }
     return 0;
 }
@@ -533,7 +533,7 @@ char *wicas_wasm_smart_query(wctx *x, const char *contract, const uint8_t *msg, 
     wicas_vm_result res;
     char *out = NULL;
     if (wicas_wasm_call_contract(x, a, code->checksum.data, WICAS_VM_QUERY, NULL, msg, ml,
-                           WICAS_WASM_CODE_QUERY_FAILED, &res) == 0) {
+                                 WICAS_WASM_CODE_QUERY_FAILED, &res) == 0) {
         out = malloc(res.query_len + 1);
         if (out) {
             if (res.query_len) memcpy(out, res.query_data, res.query_len);

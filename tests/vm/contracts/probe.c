@@ -68,8 +68,10 @@ static uint32_t run_ops(cw_slice ops, bool write) {
             if (!a) return cw_error("bad validate");
             const char *err = cw_addr_validate(a, al);
             if (n++) cw_put(&out, ",", 1);
-            if (err) cw_put_jstr(&out, err, cw_strlen(err));
-            else cw_puts(&out, "null");
+            if (err)
+                cw_put_jstr(&out, err, cw_strlen(err));
+            else
+                cw_puts(&out, "null");
         } else if (cw_eq(name.p, name.n, "emit") && write) {
             char *to = cw_json_str(args, NULL);
             if (!to) return cw_error("bad emit");

@@ -2,4 +2,6 @@
  * loading must fail with an error naming it. */
 __attribute__((import_module("env"), import_name("host_shell"))) int host_shell(int);
 
-int main(void) { return host_shell(1); }
+int main(void) {
+    return host_shell(1);
+}

@@ -42,7 +42,8 @@ int main(int argc, char **argv) {
             return 3;
         }
         int ch;
-        while ((ch = fgetc(f)) != EOF) putchar(ch);
+        while ((ch = fgetc(f)) != EOF)
+            putchar(ch);
         fclose(f);
         return 0;
     }
@@ -53,7 +54,8 @@ int main(int argc, char **argv) {
         DIR *d = opendir("/models");
         if (!d) return 4;
         struct dirent *de;
-        while ((de = readdir(d)) != NULL) printf("%s\n", de->d_name);
+        while ((de = readdir(d)) != NULL)
+            printf("%s\n", de->d_name);
         closedir(d);
         return 0;
     }
@@ -63,7 +65,8 @@ int main(int argc, char **argv) {
         off_t end = lseek(fd, 0, SEEK_END);
         char b[5] = {0};
         ssize_t n = pread(fd, b, 4, 2);
-        printf("size=%lld pread=%zd [%s] tell=%lld\n", (long long)end, n, b, (long long)lseek(fd, 0, SEEK_CUR));
+        printf("size=%lld pread=%zd [%s] tell=%lld\n", (long long)end, n, b,
+               (long long)lseek(fd, 0, SEEK_CUR));
         close(fd);
         return 0;
     }

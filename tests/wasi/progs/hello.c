@@ -10,14 +10,17 @@
 
 int main(int argc, char **argv) {
     printf("argc=%d", argc);
-    for (int i = 0; i < argc; i++) printf(" [%s]", argv[i]);
+    for (int i = 0; i < argc; i++)
+        printf(" [%s]", argv[i]);
     printf("\nstdin=");
     int ch;
-    while ((ch = getchar()) != EOF) putchar(ch);
+    while ((ch = getchar()) != EOF)
+        putchar(ch);
     uint8_t rnd[16];
     if (__wasi_random_get(rnd, sizeof rnd) != 0) return 10;
     printf("\nrandom=");
-    for (int i = 0; i < 16; i++) printf("%02x", rnd[i]);
+    for (int i = 0; i < 16; i++)
+        printf("%02x", rnd[i]);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     printf("\nrealtime=%lld.%09ld\n", (long long)ts.tv_sec, ts.tv_nsec);

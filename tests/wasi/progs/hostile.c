@@ -26,15 +26,18 @@ static unsigned deep(unsigned n) {
 int main(int argc, char **argv) {
     const char *m = argc > 1 ? argv[1] : "";
     if (strcmp(m, "spin") == 0) {
-        for (;;) sink++;
+        for (;;)
+            sink++;
     }
     if (strcmp(m, "flood") == 0) {
-        for (;;) fputs("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", stdout);
+        for (;;)
+            fputs("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", stdout);
     }
     if (strcmp(m, "grow") == 0) {
         unsigned n = 0;
         static void *volatile keep; /* the blocks must really be allocated */
-        while ((keep = malloc(1 << 20)) != NULL) n++;
+        while ((keep = malloc(1 << 20)) != NULL)
+            n++;
         printf("allocated %u MiB\n", n);
         return 3;
     }

@@ -7,16 +7,27 @@
 #include <string.h>
 
 #define NN(name) __attribute__((import_module("wasi_ephemeral_nn"), import_name(name)))
-typedef struct { const uint32_t *dims; uint32_t n_dims, type; const void *data; uint32_t len; } nn_tensor;
-typedef struct { const void *p; uint32_t len; } nn_buf;
-NN("load") int32_t nn_load(const nn_buf *builders, uint32_t n, uint32_t encoding, uint32_t target, uint32_t *g);
+typedef struct {
+    const uint32_t *dims;
+    uint32_t n_dims, type;
+    const void *data;
+    uint32_t len;
+} nn_tensor;
+typedef struct {
+    const void *p;
+    uint32_t len;
+} nn_buf;
+NN("load")
+int32_t nn_load(const nn_buf *builders, uint32_t n, uint32_t encoding, uint32_t target, uint32_t *g);
 NN("load_by_name") int32_t nn_load_by_name(const char *name, uint32_t len, uint32_t *graph);
-NN("load_by_name_with_config") int32_t nn_load_cfg(const char *n, uint32_t l, const char *c, uint32_t cl, uint32_t *g);
+NN("load_by_name_with_config")
+int32_t nn_load_cfg(const char *n, uint32_t l, const char *c, uint32_t cl, uint32_t *g);
 NN("unload") int32_t nn_unload(uint32_t graph);
 NN("init_execution_context") int32_t nn_init_ctx(uint32_t graph, uint32_t *ctx);
 NN("set_input") int32_t nn_set_input(uint32_t ctx, uint32_t index, const nn_tensor *t);
 NN("compute") int32_t nn_compute(uint32_t ctx);
-NN("get_output") int32_t nn_get_output(uint32_t ctx, uint32_t index, void *out, uint32_t max, uint32_t *written);
+NN("get_output")
+int32_t nn_get_output(uint32_t ctx, uint32_t index, void *out, uint32_t max, uint32_t *written);
 
 static nn_tensor bytes(const char *s) {
     nn_tensor t = {0, 0, 3, s, (uint32_t)strlen(s)};
