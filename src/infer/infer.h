@@ -254,6 +254,12 @@ int wicas_infer_prompt_tokens(const wicas_infer_model *m, const char *prompt, bo
 int wicas_infer_prompt_tokens_ex(const wicas_infer_model *m, const char *prompt, bool chat,
                                  bool parse_special, int32_t **tokens, size_t *n);
 
+/* ---- ChaCha20 (RFC 8439): the engine's sampling stream, shared with others that need
+ * a deterministic keystream (the WASI sandbox's random_get) ---------------------- */
+
+/* One 64-byte ChaCha20 block: key[32], 32-bit block counter, nonce[12]. */
+void wicas_chacha20_block(const uint8_t key[32], uint32_t counter, const uint8_t nonce[12], uint8_t out[64]);
+
 #ifdef __cplusplus
 }
 #endif

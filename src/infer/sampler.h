@@ -41,6 +41,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "infer.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -93,10 +95,7 @@ void wicas_sampler_reset(wicas_sampler *s);
 /* Frees s (NULL is a no-op). */
 void wicas_sampler_free(wicas_sampler *s);
 
-/* ---- ChaCha20 (RFC 8439), exposed for tests and for other deterministic uses */
-
-/* One 64-byte ChaCha20 block: key[32], 32-bit block counter, nonce[12]. */
-void wicas_chacha20_block(const uint8_t key[32], uint32_t counter, const uint8_t nonce[12], uint8_t out[64]);
+/* ChaCha20 (wicas_chacha20_block) is declared in infer.h. */
 
 /* The sampler's draw i for seed: uniform double in [0,1) with 53 random bits. */
 double wicas_sampler_uniform(const uint8_t seed[32], uint64_t i);

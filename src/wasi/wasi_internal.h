@@ -97,10 +97,10 @@ typedef struct {
 
 #define WASI_MAX_FDS 64
 
-/* ChaCha20 keystream generator (RFC 8439 block function). */
+/* ChaCha20 keystream generator (infer.h's RFC 8439 block function). */
 typedef struct {
-    uint32_t key[8];
-    uint32_t nonce[3];
+    uint8_t key[32];
+    uint8_t nonce[12];
     uint32_t counter;
     uint8_t block[64];
     unsigned used; /* bytes of block already handed out (64 = need a new block) */
