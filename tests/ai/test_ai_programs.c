@@ -171,21 +171,8 @@ static int setup(void **st) {
     ctu_addr_of(alice_sk, alice);
     ctu_addr_of(bob_sk, bob);
     snprintf(model_path, sizeof model_path, "%s/q4_1.gguf", models_dir);
-    wicas_infer_model *m = NULL;
     char err[256];
-    if (wicas_infer_model_load(model_path, NULL, NULL, &m, err, sizeof err)) {
-        fprintf(stderr, "%s: %s\n", model_path, err);
-        return -1;
-    }
-    wicas_infer_model_info info;
-    wicas_infer_model_get_info(m, &info);
-    wicas_infer_model_release(m);
-    char hex[65];
-    wicas_hex_encode(info.sha256, 32, hex);
-    snprintf(tiny_json, sizeof tiny_json,
-             "{\"name\":\"tiny\",\"sha256\":\"%s\",\"size\":\"%llu\",\"arch\":\"%s\",\"params\":\"%llu\","
-             "\"gas\":{\"base\":\"1000\",\"per_prompt_token\":\"300\",\"per_gen_token\":\"700\"}}",
-             hex, (unsigned long long)info.file_size, info.arch, (unsigned long long)info.n_params);
+    if (ctu_tiny_model_json(model_path, tiny_json, sizeof tiny_json)) return -1;
     if (wicas_ai_model_from_json(tiny_json, strlen(tiny_json), &tiny, err, sizeof err)) return -1;
     wicas_ai_host_config hc = {.models_dir = models_dir, .n_threads = 1};
     if (wicas_ai_host_new(&hc, &host, err, sizeof err)) return -1;

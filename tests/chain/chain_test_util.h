@@ -90,4 +90,30 @@ static inline uint64_t ctu_balance(wicas_chain *c, const char *addr, const char 
     return ctu_balance_at(c, addr, denom, NULL);
 }
 
+#ifdef WICAS_INFER_H
+/* The registry entry (canonical model JSON, name "tiny", gas 1000 + 300 per
+ * prompt token + 700 per generated token) of the GGUF at path, from the
+ * engine's own reading of the file; 0, or -1 with the reason on stderr.
+ * Needs infer.h and common.h included first. */
+static inline int ctu_tiny_model_json(const char *path, char *out, size_t cap) {
+    wicas_infer_model *m = NULL;
+    char err[256];
+    if (wicas_infer_model_load(path, NULL, NULL, &m, err, sizeof err)) {
+        fprintf(stderr, "%s: %s\n", path, err);
+        return -1;
+    }
+    wicas_infer_model_info info;
+    wicas_infer_model_get_info(m, &info);
+    wicas_infer_model_release(m);
+    char hex[65];
+    wicas_hex_encode(info.sha256, 32, hex);
+    int n =
+        snprintf(out, cap,
+                 "{\"name\":\"tiny\",\"sha256\":\"%s\",\"size\":\"%llu\",\"arch\":\"%s\",\"params\":\"%llu\","
+                 "\"gas\":{\"base\":\"1000\",\"per_prompt_token\":\"300\",\"per_gen_token\":\"700\"}}",
+                 hex, (unsigned long long)info.file_size, info.arch, (unsigned long long)info.n_params);
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+#endif
+
 #endif
