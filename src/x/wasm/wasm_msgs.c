@@ -476,6 +476,9 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
     wicas_addr_str(a, 32, self);
     const cJSON *bank = cJSON_GetObjectItemCaseSensitive(j, "bank");
     const cJSON *wasm = cJSON_GetObjectItemCaseSensitive(j, "wasm");
+    /* {"custom":{"<key>":...}}: the module offering <key> to contracts (NULL: none) */
+    const cJSON *custom = cJSON_GetObjectItemCaseSensitive(j, "custom");
+    const wicas_module *cm = wicas_wasm_custom_route(custom, true);
     coin *c = NULL;
     size_t nc = 0;
     if (bank && cJSON_GetObjectItemCaseSensitive(bank, "send")) {
@@ -575,11 +578,9 @@ static int dispatch_cosmos_msg(wctx *x, const uint8_t a[32], const char *json, u
         else
             rc = do_set_admin(x, a, 32, to->valuestring, "");
         *resp_url = "/cosmwasm.wasm.v1.MsgClearAdminResponse";
-    } else if (wicas_wasm_custom_route(cJSON_GetObjectItemCaseSensitive(j, "custom"), true)) {
-        /* {"custom":{"<key>":...}}: the module offering <key> to contracts,
-         * e.g. {"custom":{"ai":{"request":{...}}}}, an asynchronous inference */
-        const cJSON *custom = cJSON_GetObjectItemCaseSensitive(j, "custom");
-        rc = wicas_wasm_custom_route(custom, true)->custom_msg(x, a, custom, resp_url);
+    } else if (cm) {
+        /* e.g. {"custom":{"ai":{"request":{...}}}}, an asynchronous inference */
+        rc = cm->custom_msg(x, a, custom, resp_url);
     } else {
         wicas_ctx_fail(x, WICAS_WASM_CODE_UNKNOWN_MSG, WASM_CS, "unknown message from the contract: %.100s",
                        json);
